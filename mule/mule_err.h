@@ -26,7 +26,9 @@
     X(NO_ROUTE,       -41,  "no route for a recipient")                       \
     X(NOT_RESPONSIBLE,-42,  "this node is responsible for none of the recipients") \
     X(ENVELOPE,       -43,  "malformed envelope")                             \
-    X(DSN,            -44,  "cannot build the delivery status notification")
+    X(DSN,            -44,  "cannot build the delivery status notification") \
+    X(DSN_NULL_SENDER,-45,  "reverse-path is <>: no DSN may be sent")         \
+    X(DSN_NOT_REQUESTED,-46, "NOTIFY asks for no DSN for these recipients")
 
 enum mule_err {
     MULE_OK = 0,

@@ -36,6 +36,11 @@
     X(BUSY,           -31, "limit on messages in flight reached")             \
     X(EXPIRED,        -32, "message expiry time has passed")                  \
     X(CALLBACK,       -33, "callback failed")                                 \
+    X(DUPLICATE,      -34, "duplicate PDU (already held)")                    \
+    X(NOT_FOR_US,     -35, "PDU not addressed to this node or message")       \
+    X(INCONSISTENT,   -36, "PDU contradicts the state of its message")        \
+    X(OWN,            -37, "our own PDU looped back")                         \
+    X(UNEXPECTED,     -38, "valid PDU with no use in this state")             \
     /* Codes at or below FATAL: tear the object down. */                      \
     X(FATAL,          -100, "fatal error")                                    \
     X(NOMEM,          -101, "out of memory")

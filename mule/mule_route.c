@@ -1,0 +1,898 @@
+/*
+ * NAME
+ *	mule_route - static routing table: domain to ACP 142 destination
+ * SYNOPSIS
+ *	#include "mule/mule_route.h"
+ * DESCRIPTION
+ *	RFC 8494 section 3 step 5 converts each recipient's domain "into next
+ *	ACP 142 destination using static configuration".  This module is that
+ *	configuration: it parses the route lines of docs/configuration.md
+ *	("Routing table") into an immutable table and answers lookups.
+ *
+ *	All keys live in one open-addressing hash table.  Exact entries are
+ *	stored as the lower-cased host ("a.b.example"), suffix entries with
+ *	their leading dot (".b.example"), so one probe of the whole domain
+ *	finds an exact entry and one probe per following dot finds the suffix
+ *	entries from the longest to the shortest.  A lookup thus costs
+ *	O(labels) probes and never scans the table; the first hit wins, which
+ *	is the most specific rule.  The default route is kept aside.
+ *
+ *	Destinations are interned while parsing (same group and same node set
+ *	become one mule_dest with one id), so a relay that groups recipients
+ *	by destination compares small integers in the common case.
+ *
+ *	A table is never modified after mule_route_table_parse() returns;
+ *	reloads build a new one and swap it in through mule_router, an atomic
+ *	pointer, so readers see either table whole.
+ * SECURITY
+ *	The config text is operator input, not peer input, but it is still
+ *	parsed defensively: line length, route count and node count are
+ *	capped, numbers are range-checked, and every error names its line.
+ *	Lookup keys come from peers (recipient domains); they are bounded to
+ *	255 octets and only ever hashed and compared.
+ * DIAGNOSTICS
+ *	MULE_ERR_CONFIG with the line number in mule_route_error, MULE_ERR_NOMEM,
+ *	MULE_ERR_INVAL.  Logs "mule-route-config line=N error=..." on failure
+ *	and "mule-route-loaded routes=N dests=N default=yes|no" on success.
+ * SEE ALSO
+ *	RFC 8494 (draft-melnikov-email-over-pmul-05) section 3, RFC 5321
+ *	4.1.3 (address literals), docs/configuration.md.
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "mule/mule_route.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mule/mule_err.h"
+
+/* Kinds of hash entries.  The leading dot already separates them; the
+ * kind is kept so that a lookup never mistakes one for the other. */
+enum { KIND_EXACT = 1, KIND_SUFFIX = 2 };
+
+struct route_ent {
+    uint32_t key_off;       /* into t->keys */
+    uint32_t key_len;
+    uint32_t dest;          /* index into t->dests */
+    uint32_t kind;
+    uint64_t hash;
+};
+
+struct mule_route_table {
+    const mem *m;
+    char *keys;             /* all keys, lower case, not NUL-terminated */
+    size_t keys_len, keys_cap;
+    struct route_ent *ents;
+    size_t ent_cnt, ent_cap;
+    uint32_t *slots;        /* ent index + 1; 0 = empty */
+    size_t slot_cnt;        /* power of two */
+    mule_dest *dests;
+    size_t dest_cnt, dest_cap;
+    uint32_t *nodes;        /* all node lists back to back */
+    size_t node_len, node_cap;
+    size_t *dest_node_off;  /* per dest: offset into nodes (while building) */
+    bool has_default;
+    uint32_t default_dest;
+};
+
+/* Destination interning during the build only. */
+struct intern {
+    uint32_t *slots;        /* dest index + 1 */
+    size_t slot_cnt;
+    uint64_t *hashes;       /* per dest */
+    size_t aux_cap;         /* capacity of hashes and t->dest_node_off */
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                      */
+/* ------------------------------------------------------------------ */
+
+static inline unsigned char
+lc(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* FNV-1a over the lower-cased octets: lookups hash the peer's spelling
+ * directly, without copying it. */
+static uint64_t
+hash_ci(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= lc((unsigned char)s[i]);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static bool
+eq_ci(const char *stored_lc, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if ((unsigned char)stored_lc[i] != lc((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/*
+ * Grow *p (an array of elem-sized items with capacity *cap) to hold need
+ * items.  Doubling, overflow-checked.  Returns 0 or MULE_ERR_NOMEM.
+ */
+static int
+grow(const mem *m, void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t n;
+    void *q;
+
+    if (need <= *cap)
+        return 0;
+    n = *cap != 0 ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return MULE_ERR_NOMEM;
+        n *= 2;
+    }
+    if (n > SIZE_MAX / elem)
+        return MULE_ERR_NOMEM;
+    q = mem_realloc(m, *p, n * elem);
+    if (q == NULL)
+        return MULE_ERR_NOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static void
+set_err(mule_route_error *err, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_err(mule_route_error *err, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    err->line = line;
+    va_start(ap, fmt);
+    /* Truncation of a diagnostic is harmless; the line number survives. */
+    if (vsnprintf(err->text, sizeof(err->text), fmt, ap) < 0)
+        err->text[0] = '\0';
+    va_end(ap);
+}
+
+const char *
+mule_route_ntoa(uint32_t v, char out[16])
+{
+    /* Four numbers of at most three digits and three dots always fit. */
+    (void)snprintf(out, 16, "%u.%u.%u.%u", (unsigned)(v >> 24),
+                   (unsigned)(v >> 16 & 0xff), (unsigned)(v >> 8 & 0xff),
+                   (unsigned)(v & 0xff));
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hash table of route keys                                           */
+/* ------------------------------------------------------------------ */
+
+static const struct route_ent *
+find_ent(const mule_route_table *t, const char *key, size_t len,
+         uint64_t h, uint32_t kind)
+{
+    size_t mask, i;
+    uint32_t s;
+    const struct route_ent *e;
+
+    if (t->slot_cnt == 0)
+        return NULL;
+    mask = t->slot_cnt - 1;
+    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+        s = t->slots[i];
+        if (s == 0)
+            return NULL;
+        e = &t->ents[s - 1];
+        if (e->hash == h && e->key_len == len && e->kind == kind &&
+            eq_ci(t->keys + e->key_off, key, len))
+            return e;
+    }
+}
+
+static void
+insert_slot(uint32_t *slots, size_t slot_cnt, uint64_t h, uint32_t val)
+{
+    size_t mask = slot_cnt - 1, i;
+
+    for (i = (size_t)h & mask; slots[i] != 0; i = (i + 1) & mask)
+        ;
+    slots[i] = val;
+}
+
+/* Keep the load factor at or below 1/2 so probe runs stay short. */
+static int
+ents_rehash(mule_route_table *t, size_t want_ents)
+{
+    size_t n = t->slot_cnt != 0 ? t->slot_cnt : 64, i;
+    uint32_t *slots;
+
+    while (n / 2 < want_ents) {
+        if (n > SIZE_MAX / 2)
+            return MULE_ERR_NOMEM;
+        n *= 2;
+    }
+    if (n == t->slot_cnt)
+        return 0;
+    slots = mem_calloc(t->m, n, sizeof(*slots));
+    if (slots == NULL)
+        return MULE_ERR_NOMEM;
+    for (i = 0; i < t->ent_cnt; i++)
+        insert_slot(slots, n, t->ents[i].hash, (uint32_t)(i + 1));
+    mem_free(t->m, t->slots);
+    t->slots = slots;
+    t->slot_cnt = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Destination interning                                              */
+/* ------------------------------------------------------------------ */
+
+static uint64_t
+hash_dest(bool local, uint32_t group, const uint32_t *nodes, size_t cnt)
+{
+    uint64_t h = local ? 0x9e3779b97f4a7c15ull : 1469598103934665603ull;
+    size_t i;
+
+    h = (h ^ group) * 1099511628211ull;
+    for (i = 0; i < cnt; i++)
+        h = (h ^ nodes[i]) * 1099511628211ull;
+    return h;
+}
+
+/*
+ * Return in *idx the index of the destination (local, group, nodes[cnt]),
+ * adding it when it is new.  nodes is sorted already.
+ */
+static int
+intern_dest(mule_route_table *t, struct intern *in, bool local,
+            uint32_t group, const uint32_t *nodes, size_t cnt, uint32_t *idx)
+{
+    uint64_t h = hash_dest(local, group, nodes, cnt);
+    size_t mask, i, n;
+    uint32_t s, *slots;
+    mule_dest *d;
+    int err;
+
+    if (in->slot_cnt != 0) {
+        mask = in->slot_cnt - 1;
+        for (i = (size_t)h & mask; (s = in->slots[i]) != 0; i = (i + 1) & mask) {
+            d = &t->dests[s - 1];
+            if (in->hashes[s - 1] == h && d->local == local &&
+                d->group == group && d->node_cnt == cnt &&
+                (cnt == 0 || memcmp(t->nodes + t->dest_node_off[s - 1], nodes,
+                                    cnt * sizeof(*nodes)) == 0)) {
+                *idx = s - 1;
+                return 0;
+            }
+        }
+    }
+    /* New destination: append it and its node list. */
+    if ((err = grow(t->m, (void **)&t->dests, &t->dest_cap, t->dest_cnt + 1,
+                    sizeof(*t->dests))) != 0)
+        return err;
+    /* dest_node_off and hashes follow dests' capacity; aux_cap is raised
+     * only once both have the new size. */
+    if (in->aux_cap < t->dest_cap) {
+        void *q;
+
+        n = t->dest_cap;
+        q = mem_realloc(t->m, t->dest_node_off, n * sizeof(*t->dest_node_off));
+        if (q == NULL)
+            return MULE_ERR_NOMEM;
+        t->dest_node_off = q;
+        q = mem_realloc(t->m, in->hashes, n * sizeof(*in->hashes));
+        if (q == NULL)
+            return MULE_ERR_NOMEM;
+        in->hashes = q;
+        in->aux_cap = n;
+    }
+    if (cnt > SIZE_MAX - t->node_len)
+        return MULE_ERR_NOMEM;
+    if ((err = grow(t->m, (void **)&t->nodes, &t->node_cap, t->node_len + cnt,
+                    sizeof(*t->nodes))) != 0)
+        return err;
+    if (cnt != 0)
+        memcpy(t->nodes + t->node_len, nodes, cnt * sizeof(*nodes));
+    d = &t->dests[t->dest_cnt];
+    memset(d, 0, sizeof(*d));
+    d->local = local;
+    d->group = group;
+    d->node_cnt = cnt;
+    d->id = (unsigned)t->dest_cnt;
+    t->dest_node_off[t->dest_cnt] = t->node_len;
+    in->hashes[t->dest_cnt] = h;
+    t->node_len += cnt;
+    t->dest_cnt++;
+
+    /* Rehash the intern table at half load. */
+    if (in->slot_cnt / 2 < t->dest_cnt) {
+        n = in->slot_cnt != 0 ? in->slot_cnt * 2 : 64;
+        slots = mem_calloc(t->m, n, sizeof(*slots));
+        if (slots == NULL)
+            return MULE_ERR_NOMEM;
+        for (i = 0; i < t->dest_cnt - 1; i++)
+            insert_slot(slots, n, in->hashes[i], (uint32_t)(i + 1));
+        mem_free(t->m, in->slots);
+        in->slots = slots;
+        in->slot_cnt = n;
+    }
+    insert_slot(in->slots, in->slot_cnt, h, (uint32_t)t->dest_cnt);
+    *idx = (uint32_t)(t->dest_cnt - 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Config syntax                                                      */
+/* ------------------------------------------------------------------ */
+
+#define MAX_WORDS 8
+
+struct word {
+    const char *p;
+    size_t len;
+};
+
+static bool
+word_is(const struct word *w, const char *kw)
+{
+    size_t n = strlen(kw);
+
+    return w->len == n && eq_ci(kw, w->p, n);
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Decimal without sign or leading '+'; at most max. */
+static bool
+parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0 || len > 10)
+        return false;
+    for (i = 0; i < len; i++) {
+        if (!is_digit(p[i]))
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Strict dotted quad: four decimal numbers 0..255, 1-3 digits each. */
+static bool
+parse_quad(const char *p, size_t len, uint32_t *out)
+{
+    uint32_t v = 0;
+    uint64_t part;
+    size_t i, start = 0, parts = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i < len && p[i] != '.')
+            continue;
+        if (i - start > 3 || !parse_uint(p + start, i - start, 255, &part))
+            return false;
+        v = v << 8 | (uint32_t)part;
+        parts++;
+        start = i + 1;
+    }
+    if (parts != 4)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool
+parse_node(const char *p, size_t len, uint32_t *out)
+{
+    uint64_t v;
+
+    if (memchr(p, '.', len) != NULL)
+        return parse_quad(p, len, out);
+    if (!parse_uint(p, len, UINT32_MAX, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * Validate a host name pattern (without a leading dot and trailing dot):
+ * labels of letters, digits, '-' and '_', 1..63 octets, no empty label.
+ * Non-ASCII names must be written as A-labels (xn--...).
+ */
+static bool
+valid_host(const char *p, size_t len)
+{
+    size_t i, label = 0;
+    unsigned char c;
+
+    if (len == 0 || len > MULE_ROUTE_DOMAIN_MAX)
+        return false;
+    for (i = 0; i < len; i++) {
+        c = (unsigned char)p[i];
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              is_digit((char)c) || c == '-' || c == '_'))
+            return false;
+        if (++label > 63)
+            return false;
+    }
+    return label != 0;
+}
+
+/* "[...]" with printable ASCII inside, no brackets, backslash or space. */
+static bool
+valid_literal(const char *p, size_t len)
+{
+    size_t i;
+    unsigned char c;
+
+    if (len < 3 || len > MULE_ROUTE_DOMAIN_MAX || p[0] != '[' || p[len - 1] != ']')
+        return false;
+    for (i = 1; i + 1 < len; i++) {
+        c = (unsigned char)p[i];
+        if (c <= 0x20 || c >= 0x7f || c == '[' || c == ']' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* Parse "local" or "group G nodes N[,N...]" from w[0..n).  On success the
+ * destination is interned and its index stored in *idx. */
+static int
+parse_target(mule_route_table *t, struct intern *in, const struct word *w,
+             size_t n, unsigned line, mule_route_error *err, uint32_t *idx)
+{
+    uint32_t group, nodes[MULE_ROUTE_MAX_NODES];
+    size_t cnt = 0, i, start;
+    const char *p;
+    size_t len;
+
+    if (n == 1 && word_is(&w[0], "local"))
+        return intern_dest(t, in, true, 0, NULL, 0, idx);
+    if (n == 0) {
+        set_err(err, line, "missing destination (\"local\" or \"group ... nodes ...\")");
+        return MULE_ERR_CONFIG;
+    }
+    if (!word_is(&w[0], "group")) {
+        set_err(err, line, "expected \"local\" or \"group\"");
+        return MULE_ERR_CONFIG;
+    }
+    if (n < 2 || !parse_quad(w[1].p, w[1].len, &group)) {
+        set_err(err, line, "group needs a dotted IPv4 address");
+        return MULE_ERR_CONFIG;
+    }
+    if ((group >> 28) != 0xe) {
+        set_err(err, line, "group %.*s is not an IPv4 multicast address (224.0.0.0/4)",
+                (int)w[1].len, w[1].p);
+        return MULE_ERR_CONFIG;
+    }
+    if (n < 4 || !word_is(&w[2], "nodes")) {
+        set_err(err, line, "expected \"nodes\" and a node list after the group");
+        return MULE_ERR_CONFIG;
+    }
+    if (n > 4) {
+        set_err(err, line, "unexpected words after the node list "
+                "(write nodes as one comma-separated list)");
+        return MULE_ERR_CONFIG;
+    }
+    p = w[3].p;
+    len = w[3].len;
+    for (start = 0, i = 0; i <= len; i++) {
+        if (i < len && p[i] != ',')
+            continue;
+        if (cnt == MULE_ROUTE_MAX_NODES) {
+            set_err(err, line, "more than %u nodes", (unsigned)MULE_ROUTE_MAX_NODES);
+            return MULE_ERR_CONFIG;
+        }
+        if (!parse_node(p + start, i - start, &nodes[cnt])) {
+            set_err(err, line, "bad node ID \"%.*s\" (dotted IPv4 or 0..4294967295)",
+                    (int)(i - start > 40 ? 40 : i - start), p + start);
+            return MULE_ERR_CONFIG;
+        }
+        if (nodes[cnt] == 0) {
+            set_err(err, line, "node ID 0 is reserved");
+            return MULE_ERR_CONFIG;
+        }
+        cnt++;
+        start = i + 1;
+    }
+    qsort(nodes, cnt, sizeof(nodes[0]), cmp_u32);
+    for (i = 1; i < cnt; i++) {
+        if (nodes[i] == nodes[i - 1]) {
+            char q[16];
+
+            set_err(err, line, "duplicate node %s", mule_route_ntoa(nodes[i], q));
+            return MULE_ERR_CONFIG;
+        }
+    }
+    return intern_dest(t, in, false, group, nodes, cnt, idx);
+}
+
+/* Add a route entry for pattern w (already validated). */
+static int
+add_route(mule_route_table *t, const struct word *w, uint32_t kind,
+          uint32_t dest, unsigned line, mule_route_error *err)
+{
+    uint64_t h = hash_ci(w->p, w->len);
+    struct route_ent *e;
+    size_t i;
+    int rc;
+
+    if (find_ent(t, w->p, w->len, h, kind) != NULL) {
+        set_err(err, line, "duplicate route for \"%.*s\"", (int)w->len, w->p);
+        return MULE_ERR_CONFIG;
+    }
+    if (t->ent_cnt >= MULE_ROUTE_MAX_ROUTES) {
+        set_err(err, line, "more than %u routes", (unsigned)MULE_ROUTE_MAX_ROUTES);
+        return MULE_ERR_CONFIG;
+    }
+    if (t->keys_len > UINT32_MAX - w->len)
+        return MULE_ERR_NOMEM;
+    if ((rc = grow(t->m, (void **)&t->keys, &t->keys_cap, t->keys_len + w->len, 1)) != 0 ||
+        (rc = grow(t->m, (void **)&t->ents, &t->ent_cap, t->ent_cnt + 1,
+                   sizeof(*t->ents))) != 0 ||
+        (rc = ents_rehash(t, t->ent_cnt + 1)) != 0)
+        return rc;
+    for (i = 0; i < w->len; i++)
+        t->keys[t->keys_len + i] = (char)lc((unsigned char)w->p[i]);
+    e = &t->ents[t->ent_cnt];
+    e->key_off = (uint32_t)t->keys_len;
+    e->key_len = (uint32_t)w->len;
+    e->dest = dest;
+    e->kind = kind;
+    e->hash = h;
+    t->keys_len += w->len;
+    t->ent_cnt++;
+    insert_slot(t->slots, t->slot_cnt, h, (uint32_t)t->ent_cnt);
+    return 0;
+}
+
+/* Split a line into words at blanks; a word starting with '#' ends it. */
+static int
+split_words(const char *p, size_t len, struct word *w, size_t *n)
+{
+    size_t i = 0, start;
+
+    *n = 0;
+    while (i < len) {
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i == len || p[i] == '#')
+            break;
+        if (*n == MAX_WORDS)
+            return -1;
+        start = i;
+        while (i < len && p[i] != ' ' && p[i] != '\t')
+            i++;
+        w[*n].p = p + start;
+        w[*n].len = i - start;
+        (*n)++;
+    }
+    return 0;
+}
+
+static int
+parse_line(mule_route_table *t, struct intern *in, const char *p, size_t len,
+           unsigned line, mule_route_error *err)
+{
+    struct word w[MAX_WORDS], pat;
+    size_t n, i;
+    uint32_t kind, dest;
+    int rc;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            set_err(err, line, "control character 0x%02x", c);
+            return MULE_ERR_CONFIG;
+        }
+    }
+    if (split_words(p, len, w, &n) != 0) {
+        set_err(err, line, "too many words");
+        return MULE_ERR_CONFIG;
+    }
+    if (n == 0)
+        return 0;
+    if (word_is(&w[0], "default")) {
+        if (t->has_default) {
+            set_err(err, line, "second default route");
+            return MULE_ERR_CONFIG;
+        }
+        if ((rc = parse_target(t, in, w + 1, n - 1, line, err, &dest)) != 0)
+            return rc;
+        t->has_default = true;
+        t->default_dest = dest;
+        return 0;
+    }
+    if (!word_is(&w[0], "route")) {
+        set_err(err, line, "unknown keyword \"%.*s\" (want route or default)",
+                (int)(w[0].len > 40 ? 40 : w[0].len), w[0].p);
+        return MULE_ERR_CONFIG;
+    }
+    if (n < 2) {
+        set_err(err, line, "route needs a domain");
+        return MULE_ERR_CONFIG;
+    }
+    pat = w[1];
+    if (pat.p[0] == '[') {
+        if (!valid_literal(pat.p, pat.len)) {
+            set_err(err, line, "bad address literal \"%.*s\"",
+                    (int)(pat.len > 60 ? 60 : pat.len), pat.p);
+            return MULE_ERR_CONFIG;
+        }
+        kind = KIND_EXACT;
+    } else {
+        /* One trailing dot is the DNS root and changes nothing. */
+        if (pat.len > 1 && pat.p[pat.len - 1] == '.')
+            pat.len--;
+        kind = pat.p[0] == '.' ? KIND_SUFFIX : KIND_EXACT;
+        if (!valid_host(pat.p + (kind == KIND_SUFFIX), pat.len - (kind == KIND_SUFFIX))) {
+            set_err(err, line, "bad domain \"%.*s\"",
+                    (int)(w[1].len > 60 ? 60 : w[1].len), w[1].p);
+            return MULE_ERR_CONFIG;
+        }
+    }
+    if ((rc = parse_target(t, in, w + 2, n - 2, line, err, &dest)) != 0)
+        return rc;
+    return add_route(t, &pat, kind, dest, line, err);
+}
+
+int
+mule_route_table_parse(const char *text, size_t len, const mem *m,
+                       const logger *lg, mule_route_table **out,
+                       mule_route_error *err)
+{
+    mule_route_table *t = NULL;
+    struct intern in = { NULL, 0, NULL, 0 };
+    mule_route_error local_err;
+    const char *nl, *p = text;
+    size_t left = len, ll, i;
+    unsigned line = 0;
+    int rc;
+
+    if (err == NULL)
+        err = &local_err;
+    err->line = 0;
+    err->text[0] = '\0';
+    if (out == NULL || (text == NULL && len > 0))
+        return MULE_ERR_INVAL;
+    *out = NULL;
+    t = mem_calloc(m, 1, sizeof(*t));
+    if (t == NULL) {
+        rc = MULE_ERR_NOMEM;
+        goto fail;
+    }
+    t->m = m;
+    while (left > 0) {
+        line++;
+        nl = memchr(p, '\n', left);
+        ll = nl != NULL ? (size_t)(nl - p) : left;
+        if (ll > MULE_ROUTE_MAX_LINE) {
+            set_err(err, line, "line longer than %u bytes", (unsigned)MULE_ROUTE_MAX_LINE);
+            rc = MULE_ERR_CONFIG;
+            goto fail;
+        }
+        /* Accept CRLF files. */
+        if ((rc = parse_line(t, &in, p, ll > 0 && p[ll - 1] == '\r' ? ll - 1 : ll,
+                             line, err)) != 0)
+            goto fail;
+        if (nl == NULL)
+            break;
+        p += ll + 1;
+        left -= ll + 1;
+    }
+    /* Node arrays no longer move: point the public structs at them. */
+    for (i = 0; i < t->dest_cnt; i++)
+        t->dests[i].nodes = t->dests[i].node_cnt != 0 ? t->nodes + t->dest_node_off[i] : NULL;
+    mem_free(m, t->dest_node_off);
+    t->dest_node_off = NULL;
+    mem_free(m, in.slots);
+    mem_free(m, in.hashes);
+    log_emit(lg, LOG_LVL_INFO, "mule-route-loaded routes=%zu dests=%zu default=%s",
+             t->ent_cnt, t->dest_cnt, t->has_default ? "yes" : "no");
+    *out = t;
+    return 0;
+
+fail:
+    if (rc == MULE_ERR_NOMEM && err->text[0] == '\0')
+        set_err(err, line, "out of memory");
+    log_emit(lg, LOG_LVL_ERROR, "mule-route-config line=%u error=\"%s\"", err->line,
+             err->text);
+    mem_free(m, in.slots);
+    mem_free(m, in.hashes);
+    mule_route_table_free(t);
+    return rc;
+}
+
+void
+mule_route_table_free(mule_route_table *t)
+{
+    if (t == NULL)
+        return;
+    mem_free(t->m, t->keys);
+    mem_free(t->m, t->ents);
+    mem_free(t->m, t->slots);
+    mem_free(t->m, t->dests);
+    mem_free(t->m, t->nodes);
+    mem_free(t->m, t->dest_node_off);
+    mem_free(t->m, t);
+}
+
+size_t
+mule_route_table_route_cnt(const mule_route_table *t)
+{
+    return t != NULL ? t->ent_cnt : 0;
+}
+
+size_t
+mule_route_table_dest_cnt(const mule_route_table *t)
+{
+    return t != NULL ? t->dest_cnt : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup                                                             */
+/* ------------------------------------------------------------------ */
+
+const mule_dest *
+mule_route_lookup(const mule_route_table *t, const char *domain, size_t len,
+                  enum mule_route_match *how)
+{
+    const struct route_ent *e;
+    size_t i;
+
+    if (how != NULL)
+        *how = MULE_ROUTE_NONE;
+    if (t == NULL || domain == NULL)
+        return NULL;
+    if (len > 1 && domain[0] != '[' && domain[len - 1] == '.')
+        len--;
+    /* Empty, over-long or dot-led names are not domains; no default. */
+    if (len == 0 || len > MULE_ROUTE_DOMAIN_MAX || domain[0] == '.')
+        return NULL;
+    e = find_ent(t, domain, len, hash_ci(domain, len), KIND_EXACT);
+    if (e != NULL) {
+        if (how != NULL)
+            *how = MULE_ROUTE_EXACT;
+        return &t->dests[e->dest];
+    }
+    /* Address literals have no parent domains. */
+    if (domain[0] != '[') {
+        for (i = 1; i < len; i++) {
+            if (domain[i] != '.')
+                continue;
+            e = find_ent(t, domain + i, len - i, hash_ci(domain + i, len - i),
+                         KIND_SUFFIX);
+            if (e != NULL) {
+                if (how != NULL)
+                    *how = MULE_ROUTE_SUFFIX;
+                return &t->dests[e->dest];
+            }
+        }
+    }
+    if (!t->has_default)
+        return NULL;
+    if (how != NULL)
+        *how = MULE_ROUTE_DEFAULT;
+    return &t->dests[t->default_dest];
+}
+
+bool
+mule_dest_equal(const mule_dest *a, const mule_dest *b)
+{
+    if (a == b)
+        return true;
+    if (a == NULL || b == NULL)
+        return false;
+    if (a->local || b->local)
+        return a->local && b->local;
+    return a->group == b->group && a->node_cnt == b->node_cnt &&
+           (a->node_cnt == 0 ||
+            memcmp(a->nodes, b->nodes, a->node_cnt * sizeof(*a->nodes)) == 0);
+}
+
+const char *
+mule_dest_format(const mule_dest *d, char *out, size_t outlen)
+{
+    char q[16];
+    size_t used, i, n;
+    int k;
+
+    if (outlen == 0)
+        return out;
+    out[0] = '\0';
+    if (d == NULL)
+        return out;
+    if (d->local) {
+        (void)snprintf(out, outlen, "local");
+        return out;
+    }
+    k = snprintf(out, outlen, "group=%s nodes=", mule_route_ntoa(d->group, q));
+    if (k < 0 || (size_t)k >= outlen)
+        return out;
+    used = (size_t)k;
+    for (i = 0; i < d->node_cnt; i++) {
+        mule_route_ntoa(d->nodes[i], q);
+        n = strlen(q) + (i != 0);
+        /* Keep room for ",..." so a cut list is visibly cut. */
+        if (used + n + 4 >= outlen) {
+            (void)snprintf(out + used, outlen - used, "%s", i != 0 ? ",..." : "...");
+            return out;
+        }
+        k = snprintf(out + used, outlen - used, "%s%s", i != 0 ? "," : "", q);
+        if (k < 0)
+            return out;
+        used += (size_t)k;
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Router (reload by swap)                                            */
+/* ------------------------------------------------------------------ */
+
+void
+mule_router_init(mule_router *r, mule_route_table *t)
+{
+    atomic_init(&r->cur, t);
+}
+
+void
+mule_router_fini(mule_router *r)
+{
+    mule_route_table_free(atomic_exchange_explicit(&r->cur, NULL, memory_order_acq_rel));
+}
+
+mule_route_table *
+mule_router_get(mule_router *r)
+{
+    return atomic_load_explicit(&r->cur, memory_order_acquire);
+}
+
+mule_route_table *
+mule_router_swap(mule_router *r, mule_route_table *next)
+{
+    /* Release: everything written while building next is visible to a
+     * reader that acquires the new pointer. */
+    return atomic_exchange_explicit(&r->cur, next, memory_order_acq_rel);
+}

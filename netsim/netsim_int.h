@@ -1,0 +1,98 @@
+/*
+ * netsim_int.h: state shared by the .c files of the netsim simulator
+ * (netsim_sim.c, netsim_check.c, netsim_report.c).  Not for other modules.
+ */
+#ifndef NETSIM_INT_H
+#define NETSIM_INT_H
+
+#include "netsim/netsim.h"
+#include "pmul/pmul_pdu.h"
+
+/* Per (message, destination) flags. */
+#define NETSIM__D_DELIVERED  0x01u  /* delivered, byte-identical */
+#define NETSIM__D_ACKED      0x02u  /* transmitter: DEST_ACKED */
+#define NETSIM__D_FAILED     0x04u  /* transmitter: DEST_FAILED */
+#define NETSIM__D_DISCARD    0x08u  /* a Discard_Message_PDU arrived */
+#define NETSIM__D_ADDR_SEEN  0x10u  /* an Address_PDU arrived */
+#define NETSIM__D_RX_DISC    0x20u  /* receiver reported RX_DISCARDED */
+#define NETSIM__D_BAD        0x40u  /* a delivery differed from the payload */
+
+typedef struct netsim__msg {
+    const netsim_msg_cfg *cfg;
+    uint8_t *payload;           /* owned */
+    size_t len;
+    uint32_t msid;
+    bool submitted;
+    int submit_err;             /* last refusal other than busy */
+    uint32_t busy_retries;
+    uint64_t submit_us;
+    uint8_t *dflags;            /* owned, per destination */
+    uint8_t *dcount;            /* owned, deliveries per destination (sat.) */
+    uint64_t *deliver_us;       /* owned, first delivery per destination */
+    uint64_t *ack_us;           /* owned, DEST_ACKED time per destination */
+    bool done;
+    uint32_t done_cnt;          /* MSG_DONE events (must be 1) */
+    uint64_t done_us;
+    uint64_t air_bytes;         /* octets on the air for this message */
+    double limit_s;             /* physical limit */
+} netsim__msg;
+
+typedef struct netsim__dgram {
+    uint32_t refs;
+    uint32_t src;               /* node index */
+    uint32_t src_ip, dst_ip;
+    uint16_t src_port, dst_port;
+    int type;                   /* PDU type, or -1 if it did not decode */
+    uint8_t map;
+    uint16_t seq;               /* Data_PDU */
+    uint16_t dest_cnt;          /* Address_PDU */
+    uint32_t msid;              /* 0 for Ack_PDU */
+    size_t msg;                 /* message index, or SIZE_MAX */
+    size_t len;
+    uint8_t data[];
+} netsim__dgram;
+
+typedef struct netsim__node {
+    const netsim_node_cfg *cfg;
+    void *eng;
+    netsim_loss tx_loss, rx_loss;
+    netsim_jitter jit;
+    netsim_txq q;
+    bool tx_busy;
+    bool emcon;
+    uint64_t timer_gen;
+    uint64_t timer_at;          /* armed timer, NETSIM_FOREVER: none */
+    uint64_t emcon_violations;
+} netsim__node;
+
+struct netsim {
+    const netsim_scenario *sc;
+    netsim_opts o;
+    const mem *m;
+    uint64_t seed;
+    uint64_t now_us;
+    netsim_heap heap;
+    netsim__node *nodes;
+    netsim__msg *msgs;
+    size_t *by_ip;              /* node indices sorted by address */
+    size_t *msg_tab;            /* (source, MSID) -> message + 1; 0 empty */
+    size_t msg_tab_size;
+    uint64_t counters[NETSIM_C_COUNT];
+    uint64_t hash;
+    size_t msgs_left;           /* messages not yet finished */
+    uint64_t end_at;            /* stop time once all are finished */
+    buf problems;               /* invariant violations, one per line */
+    size_t problem_cnt;
+    uint8_t *txbuf;             /* poll_tx buffer */
+    size_t txbuf_cap;
+    pmul_pdu_scratch scratch;   /* for classifying datagrams */
+};
+
+/* Message index for (source address, MSID), or SIZE_MAX. */
+size_t netsim__msg_find(const netsim *s, uint32_t src_ip, uint32_t msid);
+/* Position of node in msg's destination list, or SIZE_MAX. */
+size_t netsim__dest_pos(const netsim__msg *mm, size_t node);
+/* Combined mean loss from node a to node b. */
+double netsim__path_loss(const netsim *s, size_t a, size_t b);
+
+#endif

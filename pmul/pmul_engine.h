@@ -1,0 +1,425 @@
+/*
+ * pmul_engine.h: the sans-I/O ACP 142 P_MUL protocol engine.
+ *
+ * One engine is one P_MUL node: it transmits messages to sets of
+ * destinations over multicast and receives the messages other nodes send to
+ * it.  It does no I/O, reads no clock and draws no randomness (style.md 2):
+ *
+ *   - every entry point takes `now` (monotonic milliseconds drive all
+ *     timers; wall-clock Unix seconds are only compared with P_MUL's
+ *     absolute Expiry_Time);
+ *   - datagrams received from the network are pushed in with
+ *     pmul_engine_recv();
+ *   - datagrams to send are pulled out with pmul_engine_poll_tx() into the
+ *     caller's buffer, together with their destination address; it returns
+ *     0 while the pacing (link rate) does not allow the next datagram yet;
+ *   - timers are one query, pmul_engine_next_deadline(), plus one call,
+ *     pmul_engine_expire();
+ *   - what happened to messages comes out as events, pmul_engine_poll_event();
+ *   - allocation, logging and randomness come from the caller (pmul_env).
+ *
+ * A driver loop looks like this (netsim, pmul_uv, pmul-replay):
+ *
+ *     on datagram:  pmul_engine_recv(e, now, &from, pkt, len);
+ *     on timer:     pmul_engine_expire(e, now);
+ *     after either: while ((n = pmul_engine_poll_tx(e, now, buf, cap, &to)) > 0)
+ *                       send(to, buf, n);
+ *                   while (pmul_engine_poll_event(e, &ev) == 1)
+ *                       handle(&ev);
+ *                   arm_timer(pmul_engine_next_deadline(e));
+ *
+ * Determinism: for the same configuration, the same rand sequence and the
+ * same sequence of calls with the same arguments, the engine emits
+ * byte-identical datagrams and identical events in the same order.  Nothing
+ * depends on pointer values or on the allocator.
+ *
+ * Behaviour: ../shared/spec/pmul-wire.md section 7 with the decisions of
+ * ../shared/spec/README.md; design notes in docs/engine.md.
+ */
+#ifndef PMUL_ENGINE_H
+#define PMUL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pmul/pmul_err.h"
+#include "pmul/util/log.h"
+#include "pmul/util/mem.h"
+
+typedef struct pmul_engine pmul_engine;
+
+/* ------------------------------------------------------------------ */
+/* Time, environment, addresses                                       */
+/* ------------------------------------------------------------------ */
+
+/* The current time, passed to every call.  mono_ms never goes backwards
+ * (a smaller value than in an earlier call is treated as the earlier one);
+ * wall_s is Unix time in seconds, used only against Expiry_Time. */
+typedef struct pmul_now {
+    uint64_t mono_ms;
+    int64_t wall_s;
+} pmul_now;
+
+/* Randomness: return 32 uniformly distributed random bits.  Used for the
+ * Ack spreading delay and (when cfg->first_msid is 0) the first MSID. */
+typedef uint32_t (*pmul_rand_fn)(void *arg);
+
+/*
+ * All outside effects of the engine.  The struct is copied by
+ * pmul_engine_new(); the allocator and the log/rand arguments it points to
+ * are borrowed and must outlive the engine.
+ */
+typedef struct pmul_env {
+    const mem *mem;             /* NULL: libc */
+    logger log;                 /* log.fn NULL: silence */
+    pmul_rand_fn rand;          /* NULL: an internal xorshift seeded with
+                                 * cfg->node_id (deterministic; tests only) */
+    void *rand_arg;
+} pmul_env;
+
+/*
+ * A UDP endpoint.  ip is an IPv4 address in host byte order.  For unicast
+ * destinations the engine puts the peer's node ID in ip (a node ID is its
+ * IPv4 address by default, decision 7); a driver that uses other IDs maps
+ * them to real addresses itself.
+ */
+typedef struct pmul_addr {
+    uint32_t ip;
+    uint16_t port;
+    bool is_multicast;
+} pmul_addr;
+
+/* Default ports (pmul-wire.md 1). */
+#define PMUL_TPORT_DEFAULT 2751u
+#define PMUL_RPORT_DEFAULT 2752u
+#define PMUL_DPORT_DEFAULT 2753u
+#define PMUL_APORT_DEFAULT 2754u
+
+/* pmul_msg.group value: pick a group from cfg->group_pool with the dynamic
+ * group procedure (pmul-wire.md 7.4). */
+#define PMUL_GROUP_DYNAMIC UINT32_MAX
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Engine configuration.  Always start from pmul_config_default() and
+ * change fields: new fields get sane defaults there.  Copied by
+ * pmul_engine_new() (including the arrays it points to).
+ * Times are milliseconds unless named _s.
+ */
+typedef struct pmul_config {
+    uint32_t node_id;           /* our Source_ID / Destination_ID (IPv4) */
+    uint16_t tport, rport, dport, aport;    /* 2751..2754 */
+    uint32_t gg_group;          /* GG: global group for Request/Release/
+                                 * Announce (default 239.1.1.1) */
+    uint32_t default_group;     /* group for pmul_msg.group == 0
+                                 * (default 239.1.1.2) */
+    const uint32_t *group_pool; /* dynamic groups we may request */
+    size_t group_pool_cnt;
+
+    /* Sizes and rate. */
+    size_t pdu_max_len;         /* max UDP payload we emit (default 1024,
+                                 * 64..65535); also the largest we accept */
+    uint64_t link_rate_bps;     /* pacing ceiling in bit/s, counting 28
+                                 * octets of IP/UDP per datagram; 0 = no
+                                 * pacing (default 9600) */
+    size_t max_msg_len;         /* largest message we send or accept
+                                 * (default 4 MiB, at most 65535 PDUs) */
+
+    /* ACP 142 Annex B parameters (pmul-wire.md 7.1). */
+    uint32_t ack_rtx_min_ms;    /* ACK_RE-TRANSMISSION_TIME lower clamp
+                                 * (default 2000) */
+    uint32_t ack_rtx_max_ms;    /* upper clamp (default 600000) */
+    bool ack_rtx_fixed;         /* true: ack_rtx_min_ms is the fixed ACP
+                                 * timer, no adaptation (default false) */
+    uint32_t backoff_factor_pct;/* BACK-OFF_FACTOR x 100 (default 150;
+                                 * 100 = 1.0 as in ACP) */
+    uint32_t emcon_rtc;         /* EMCON_RTC (default 4) */
+    uint32_t emcon_rti_ms;      /* EMCON_RTI (default 30000) */
+    uint16_t mm;                /* MM: new missing entries per Ack entry
+                                 * (default 20) */
+    uint32_t ack_pdu_time_ms;   /* ACK_PDU_TIME (default 10000) */
+    uint32_t ack_spread_ms;     /* random Ack delay bound (default 1000) */
+    uint32_t ack_batch_ms;      /* Acks to one transmitter due within this
+                                 * window share one Ack_PDU (default 200) */
+    uint32_t early_data_ms;     /* validity of Data_PDUs seen before their
+                                 * Address_PDU (default 1800000) */
+    uint32_t wait_for_reject_ms;/* WAIT_FOR_REJECT_TIME (default 5000) */
+    uint32_t announce_delay_ms; /* ANNOUNCE_DELAY (default 5000) */
+    uint32_t announce_ct;       /* ANNOUNCE_CT (default 5) */
+    uint32_t max_group_tries;   /* Rejects before a dynamic-group message
+                                 * falls back to default_group (default 3) */
+    uint32_t default_expiry_s;  /* pmul_msg.expiry_s == 0 (default 86400) */
+    uint32_t first_msid;        /* first MSID we allocate; 0 = random */
+    bool ack_timestamp;         /* emit the Ack timestamp option (decision
+                                 * 8; default false).  Always accepted. */
+    bool emcon;                 /* start in EMCON (receive only) */
+    const uint32_t *emcon_dests;/* destinations known to be in EMCON */
+    size_t emcon_dest_cnt;
+
+    /* Caps (style.md 3): everything a peer can grow is bounded. */
+    size_t max_tx_msgs;         /* our messages in flight (default 256) */
+    size_t max_dests;           /* destinations per message, sent or
+                                 * accepted (default 1024) */
+    size_t max_sources;         /* transmitters tracked at once (def. 256) */
+    size_t max_rx_msgs_per_src; /* messages being received per source
+                                 * (default 64) */
+    size_t max_rx_bytes_per_src;/* reassembly bytes per source, early Data
+                                 * included (default 8 MiB) */
+    size_t max_rx_done_per_src; /* completed messages per source kept
+                                 * until Ack-Ack, Discard or expiry, to
+                                 * deliver exactly once (default 1024; the
+                                 * oldest is forgotten beyond it) */
+    size_t max_rx_msgs;         /* messages being received, all sources
+                                 * (default 1024) */
+    size_t max_rx_bytes;        /* reassembly bytes, all sources
+                                 * (default 64 MiB) */
+    size_t max_missing;         /* missing words accepted per Ack_PDU
+                                 * (default 4096) */
+    size_t max_ack_entries;     /* Ack_Info_Entries accepted per Ack_PDU
+                                 * (default 256) */
+    size_t max_events;          /* queued events before the oldest
+                                 * LOST/diagnostic ones are dropped; events
+                                 * about messages are never dropped
+                                 * (default 4096) */
+} pmul_config;
+
+/* Fill *cfg with the defaults listed above (node_id 0: set it). */
+void pmul_config_default(pmul_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* Messages and events                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A message to send.  Everything is borrowed for the call and copied.
+ */
+typedef struct pmul_msg {
+    const uint8_t *payload;     /* 1..cfg.max_msg_len octets */
+    size_t payload_len;
+    const uint32_t *dests;      /* destination node IDs, any order; no
+                                 * duplicates, not our own ID */
+    size_t dest_cnt;            /* 1..cfg.max_dests */
+    const bool *dest_emcon;     /* NULL, or dest_cnt flags: this
+                                 * destination is in EMCON (or-ed with the
+                                 * engine's set) */
+    uint32_t group;             /* IPv4 multicast group; 0 = default_group;
+                                 * PMUL_GROUP_DYNAMIC = from the pool */
+    uint8_t priority;           /* Priority octet; lower = more urgent */
+    int64_t expiry_s;           /* Unix seconds; 0 = now + default_expiry_s */
+    uint64_t tag;               /* opaque, echoed in the tx events */
+} pmul_msg;
+
+enum pmul_event_kind {
+    PMUL_EV_NONE = 0,
+    /* Receiver side. */
+    PMUL_EV_DELIVERED,          /* a message was received completely */
+    PMUL_EV_RX_DISCARDED,       /* Discard_Message_PDU or expiry before
+                                 * completion: the message is gone */
+    PMUL_EV_LOST_MESSAGE,       /* Message_Sequence_Number gap: messages
+                                 * seq_first..seq_last from source_id
+                                 * addressed to us were never seen */
+    PMUL_EV_JOIN_GROUP,         /* driver: join multicast group `group` */
+    PMUL_EV_LEAVE_GROUP,        /* driver: leave it */
+    /* Transmitter side. */
+    PMUL_EV_DEST_ACKED,         /* dest_id has the whole message */
+    PMUL_EV_DEST_FAILED,        /* dest_id did not get it (reason) */
+    PMUL_EV_MSG_DONE,           /* message finished: acked_cnt + failed_cnt
+                                 * destinations; no more events for it */
+    PMUL_EV_DEST_EMCON_OFF,     /* dest_id acknowledged while marked EMCON:
+                                 * now in normal mode for this message */
+};
+
+/* Why a message or destination failed. */
+enum pmul_reason {
+    PMUL_REASON_NONE = 0,
+    PMUL_REASON_EXPIRED,        /* Expiry_Time passed */
+    PMUL_REASON_DISCARDED,      /* Discard_Message_PDU received */
+    PMUL_REASON_CANCELLED,      /* pmul_engine_cancel() */
+    PMUL_REASON_CAP,            /* a configured cap forced the drop */
+    PMUL_REASON_NOMEM,          /* allocation failure forced the drop */
+    PMUL_REASON_NOT_ADDRESSED,  /* Address_PDU does not list us */
+};
+
+/*
+ * One event.  Only the fields named for its kind are meaningful; the rest
+ * are 0.  payload (DELIVERED) points into engine memory and is valid until
+ * the next call of any pmul_engine_* function on this engine: copy it.
+ */
+typedef struct pmul_event {
+    int kind;                   /* enum pmul_event_kind */
+    uint32_t source_id;         /* rx: the transmitter; tx: cfg.node_id */
+    uint32_t msid;
+    uint32_t dest_id;           /* DEST_*: the destination */
+    uint64_t tag;               /* tx events: pmul_msg.tag */
+    uint8_t priority;
+    int reason;                 /* enum pmul_reason (FAILED/DISCARDED) */
+    int64_t expiry_s;           /* the message's Expiry_Time */
+    const uint8_t *payload;     /* DELIVERED */
+    size_t payload_len;
+    uint32_t group;             /* JOIN/LEAVE_GROUP */
+    uint32_t seq_first;         /* LOST_MESSAGE: Message_Sequence_Numbers */
+    uint32_t seq_last;
+    uint32_t acked_cnt;         /* MSG_DONE */
+    uint32_t failed_cnt;        /* MSG_DONE */
+} pmul_event;
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Why a received datagram (or part of it) was dropped. */
+enum pmul_drop {
+    PMUL_DROP_MALFORMED = 0,    /* the codec rejected it */
+    PMUL_DROP_OWN,              /* our own Source_ID (multicast loopback) */
+    PMUL_DROP_NOT_FOR_US,       /* Address_PDU not listing us, Ack for a
+                                 * message we do not know */
+    PMUL_DROP_DUPLICATE,        /* Data_PDU or Address_PDU already held */
+    PMUL_DROP_EXPIRED,          /* Expiry_Time already passed */
+    PMUL_DROP_CAP_SOURCES,      /* max_sources */
+    PMUL_DROP_CAP_MSGS,         /* max_rx_msgs(_per_src) */
+    PMUL_DROP_CAP_BYTES,        /* max_rx_bytes(_per_src) */
+    PMUL_DROP_INCONSISTENT,     /* contradicts what we hold (sequence
+                                 * number above Total, fragment size) */
+    PMUL_DROP_EARLY_TIMEOUT,    /* early Data_PDUs whose Address_PDU never
+                                 * came (counted per PDU) */
+    PMUL_DROP_NOMEM,            /* allocation failed */
+    PMUL_DROP_UNEXPECTED,       /* valid PDU with no use here (Reject we
+                                 * did not ask for, ...) */
+    PMUL_DROP_COUNT
+};
+
+typedef struct pmul_stats {
+    /* Indexed by PDU type value (enum pmul_pdu_type, < 32). */
+    uint64_t tx_pdus[32];
+    uint64_t tx_bytes[32];      /* UDP payload octets */
+    uint64_t rx_pdus[32];       /* decoded successfully */
+    uint64_t rx_bytes[32];
+    uint64_t drops[PMUL_DROP_COUNT];
+    uint64_t retx_data_pdus;    /* Data_PDUs sent again */
+    uint64_t retx_rounds;       /* retransmission rounds (timer + EMCON) */
+    uint64_t ack_acks;          /* Ack-Ack Address_PDUs sent */
+    uint64_t msgs_submitted;
+    uint64_t msgs_done;
+    uint64_t dests_acked;
+    uint64_t dests_failed;
+    uint64_t msgs_delivered;
+    uint64_t msgs_rx_discarded;
+    uint64_t msgs_lost;         /* sum of LOST_MESSAGE range sizes */
+    uint64_t events_dropped;
+    /* Current values. */
+    size_t tx_msgs;             /* our messages in flight */
+    size_t rx_msgs;             /* messages being received (incl. early) */
+    size_t rx_held_bytes;       /* reassembly bytes held */
+    uint32_t srtt_ms;           /* smoothed Ack delay estimate (0: none) */
+    uint32_t rto_ms;            /* retransmission timeout last armed */
+} pmul_stats;
+
+/* ------------------------------------------------------------------ */
+/* Engine                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Create an engine.  cfg and env are copied (see pmul_env for what stays
+ * borrowed).  Returns 0 and sets *out, or PMUL_ERR_INVAL (bad
+ * configuration: node_id 0, pdu_max_len out of range, zero caps ...) or
+ * PMUL_ERR_NOMEM; *out is NULL then.
+ */
+__attribute__((warn_unused_result))
+int pmul_engine_new(pmul_engine **out, const pmul_config *cfg, const pmul_env *env);
+
+/* Free the engine and everything it holds, without sending or reporting
+ * anything.  NULL is a no-op. */
+void pmul_engine_free(pmul_engine *e);
+
+/*
+ * Feed one received UDP payload.  from (the sender's address) and pkt are
+ * borrowed for the call.  Returns 0 when the datagram was used, or a
+ * negative code saying why it was (wholly or partly) dropped: a codec code
+ * of pmul_err.h, PMUL_ERR_NOTFOUND, _EXPIRED, _DUPLICATE, _NOT_FOR_US,
+ * _INCONSISTENT, _OWN, _UNEXPECTED, PMUL_ERR_BUSY for caps, or
+ * PMUL_ERR_NOMEM.  The drop is counted in the stats and the engine stays
+ * consistent, so the caller may ignore the code.
+ */
+int pmul_engine_recv(pmul_engine *e, pmul_now now, const pmul_addr *from,
+                     const uint8_t *pkt, size_t len);
+
+/*
+ * Produce the next datagram to send into out[0..cap) and its destination
+ * in *to.  Returns its length, 0 when nothing may be sent now (nothing
+ * queued, or the pacing does not allow it yet: see next_deadline), or
+ * PMUL_ERR_NOSPACE when cap < cfg.pdu_max_len (nothing is consumed).
+ * Call it until it returns 0.  Datagrams of urgent messages (lower
+ * Priority octet) come first; Acks and group-management PDUs precede data.
+ */
+ssize_t pmul_engine_poll_tx(pmul_engine *e, pmul_now now, uint8_t *out,
+                            size_t cap, pmul_addr *to);
+
+/*
+ * The monotonic time at which poll_tx or expire must next be called
+ * (a time not after the last `now` means "now"), or UINT64_MAX when the
+ * engine waits only for datagrams or submissions.
+ */
+uint64_t pmul_engine_next_deadline(const pmul_engine *e);
+
+/* Run every timer due at `now`.  Returns 0; never fails (allocation
+ * failures inside are counted and retried). */
+int pmul_engine_expire(pmul_engine *e, pmul_now now);
+
+/*
+ * Queue a message for transmission.  *m and its arrays are borrowed for
+ * the call (copied).  On success stores the MSID in *msid (may be NULL).
+ * Returns 0, or PMUL_ERR_INVAL (empty payload or destination list,
+ * duplicates, our own ID, too long), PMUL_ERR_RANGE (more than 65535
+ * Data_PDUs), PMUL_ERR_EXPIRED (expiry not after now.wall_s),
+ * PMUL_ERR_BUSY (max_tx_msgs reached: retry later) or PMUL_ERR_NOMEM
+ * (retry later).  Nothing is queued on failure.
+ */
+__attribute__((warn_unused_result))
+int pmul_engine_submit(pmul_engine *e, pmul_now now, const pmul_msg *m, uint32_t *msid);
+
+/*
+ * Give up on one of our messages: send Discard_Message_PDU, report
+ * DEST_FAILED (PMUL_REASON_CANCELLED) for every incomplete destination and
+ * MSG_DONE.  Returns 0 or PMUL_ERR_NOTFOUND.
+ */
+int pmul_engine_cancel(pmul_engine *e, pmul_now now, uint32_t msid);
+
+/*
+ * Set this node's own EMCON state.  In EMCON the engine transmits nothing
+ * at all (poll_tx returns 0) but keeps receiving and reassembling.  When
+ * EMCON is lifted, the deferred Acks go out spread over ack_spread_ms and
+ * queued transmissions resume.
+ */
+void pmul_engine_set_emcon(pmul_engine *e, pmul_now now, bool on);
+
+/*
+ * Mark destination `dest` as being in EMCON (or not) for messages
+ * submitted from now on, and for messages in flight to it.  A destination
+ * that acknowledges is switched to normal mode for that message anyway.
+ */
+int pmul_engine_set_dest_emcon(pmul_engine *e, pmul_now now, uint32_t dest, bool on);
+
+/*
+ * Take the next event.  Returns 1 and fills *ev, or 0 when there is none.
+ * Events come out in the order they happened.
+ */
+int pmul_engine_poll_event(pmul_engine *e, pmul_event *ev);
+
+/* Current counters. */
+void pmul_engine_stats(const pmul_engine *e, pmul_stats *out);
+
+/* True when nothing is in flight, received, queued or pending (used by
+ * drivers and tests to check that everything was released). */
+bool pmul_engine_is_idle(const pmul_engine *e);
+
+/* Static name of an event kind ("DELIVERED"), drop reason or reason. */
+const char *pmul_event_name(int kind);
+const char *pmul_drop_name(int drop);
+const char *pmul_reason_name(int reason);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * NAME
+ *	pmul_rate - link-rate pacing and adaptive retransmission timeout
+ * SYNOPSIS
+ *	#include "pmul/pmul_rate.h"
+ * DESCRIPTION
+ *	The configured link rate is a ceiling: every datagram the engine emits
+ *	(Acks included) is paced by its airtime, IP/UDP overhead counted
+ *	(pmul-wire.md 7.5).  The pacer keeps the time the link becomes free in
+ *	microseconds; a caller that wakes at the rounded-up millisecond is
+ *	scheduled from that exact time, so the long-run rate is exact.
+ *
+ *	The retransmission timeout replaces ACP 142's fixed 5 s timer with one
+ *	derived from what must still happen after the last Data_PDU of a
+ *	round: the receivers' Ack delay, their Acks' airtime on the shared
+ *	link and the measured round-trip.  The measured part uses the RFC 6298
+ *	estimator on Ack delays.  Integer arithmetic only: same inputs, same
+ *	timers, on every machine.
+ * SECURITY
+ *	Samples come from peers' Acks (and their timestamp option); they are
+ *	clamped to the configured bounds before use, so a peer can at worst
+ *	move our timer between min and max.
+ * DIAGNOSTICS
+ *	None.
+ * SEE ALSO
+ *	pmul_tx(3), docs/engine.md
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_rate.h"
+
+#include <string.h>
+
+/* Before any sample: assume two Data_PDU airtimes of network delay plus
+ * a fixed 300 ms of processing (radio turn-around, queueing). */
+#define INITIAL_EXTRA_MS 300u
+
+void
+pmul_rate_init(pmul_rate *r, uint64_t bps, uint32_t min_ms, uint32_t max_ms,
+               uint32_t backoff_pct, bool fixed)
+{
+    memset(r, 0, sizeof(*r));
+    r->bps = bps;
+    r->min_ms = min_ms;
+    r->max_ms = max_ms < min_ms ? min_ms : max_ms;
+    r->backoff_pct = backoff_pct < 100 ? 100 : backoff_pct;
+    r->fixed = fixed;
+}
+
+uint64_t
+pmul_rate_airtime_us(const pmul_rate *r, size_t len)
+{
+    uint64_t bits;
+
+    if (r->bps == 0)
+        return 0;
+    /* len <= 65535: no overflow in (len + 28) * 8 * 1e6. */
+    bits = ((uint64_t)len + PMUL_IPUDP_OVERHEAD) * 8u;
+    return (bits * 1000000u + r->bps - 1) / r->bps;
+}
+
+uint32_t
+pmul_rate_airtime_ms(const pmul_rate *r, size_t len)
+{
+    uint64_t us = pmul_rate_airtime_us(r, len);
+
+    return (uint32_t)((us + 999) / 1000);
+}
+
+bool
+pmul_rate_ready(const pmul_rate *r, uint64_t now_ms)
+{
+    return r->bps == 0 || now_ms >= pmul_rate_next_ms(r);
+}
+
+uint64_t
+pmul_rate_next_ms(const pmul_rate *r)
+{
+    return (r->free_us + 999) / 1000;
+}
+
+void
+pmul_rate_sent(pmul_rate *r, uint64_t now_ms, size_t len)
+{
+    uint64_t now_us = now_ms * 1000u, base;
+
+    if (r->bps == 0)
+        return;
+    /* Called within the millisecond the link became free: continue from
+     * the exact free time so sub-millisecond remainders do not drift.
+     * Later than that, the link sat idle: start from now. */
+    base = now_us < r->free_us + 1000u ? r->free_us : now_us;
+    r->free_us = base + pmul_rate_airtime_us(r, len);
+}
+
+void
+pmul_rate_sample(pmul_rate *r, uint32_t sample_ms)
+{
+    uint32_t err;
+
+    if (sample_ms > r->max_ms)
+        sample_ms = r->max_ms;
+    if (!r->have_sample) {
+        r->srtt_ms = sample_ms;
+        r->rttvar_ms = sample_ms / 2;
+        r->have_sample = true;
+        return;
+    }
+    err = sample_ms > r->srtt_ms ? sample_ms - r->srtt_ms : r->srtt_ms - sample_ms;
+    r->rttvar_ms = (3 * r->rttvar_ms + err) / 4;
+    r->srtt_ms = (7 * r->srtt_ms + sample_ms) / 8;
+}
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+uint32_t
+pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
+{
+    uint64_t base, ack_air;
+    uint32_t i;
+
+    if (r->fixed) {
+        base = r->min_ms;
+    } else {
+        if (r->have_sample)
+            base = (uint64_t)r->srtt_ms + 4u * (uint64_t)r->rttvar_ms;
+        else
+            base = 2u * (uint64_t)pmul_rate_airtime_ms(r, in->pdu_len) + INITIAL_EXTRA_MS;
+        ack_air = pmul_rate_airtime_us(r, in->ack_len);
+        base = sat_add(base, in->ack_spread_ms);
+        base = sat_add(base, in->ack_batch_ms);
+        base = sat_add(base, ((uint64_t)in->pending_dests * ack_air + 999) / 1000);
+        base = sat_add(base, in->tail_ms);
+    }
+    for (i = 0; i < in->round && base < r->max_ms; i++)
+        base = base * r->backoff_pct / 100u;
+    if (base < r->min_ms)
+        base = r->min_ms;
+    if (base > r->max_ms)
+        base = r->max_ms;
+    return (uint32_t)base;
+}
+
+uint32_t
+pmul_rate_tail_ms(const pmul_rate *r, uint32_t remaining_pdus, size_t pdu_len,
+                  uint32_t floor_ms, uint32_t cap_ms)
+{
+    uint64_t t = ((uint64_t)remaining_pdus + 2u) * pmul_rate_airtime_us(r, pdu_len);
+
+    t = (t + 999) / 1000;
+    if (t < floor_ms)
+        t = floor_ms;
+    if (t > cap_ms)
+        t = cap_ms;
+    return (uint32_t)t;
+}
