@@ -487,6 +487,8 @@ apply_mail(const bsmtp_param *p, bsmtp_mail_info *info)
 {
     const char *kw = p->keyword, *v = p->value;
 
+    if (find_known(kw) == NULL)
+        return true;            /* unknown: kept as written (section 3.3) */
     if (strcasecmp(kw, "SMTPUTF8") == 0) {
         info->smtputf8 = true;
         return v == NULL;
@@ -532,7 +534,7 @@ apply_mail(const bsmtp_param *p, bsmtp_mail_info *info)
         info->auth = v;
         return bsmtp_is_xtext(v, strlen(v));
     }
-    return true;                /* unknown: kept as written */
+    return true;                /* RCPT keywords never get here */
 }
 
 int

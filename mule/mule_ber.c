@@ -86,9 +86,11 @@ oid_text(const OBJECT_IDENTIFIER_t *oid, char *out, size_t outlen)
     return;
 
 cut:
-    /* Truncation is acceptable for a log field, but say so. */
+    /* Truncation is acceptable for a log field, but say so: append
+     * "...", or overwrite the last octets when the text is full. */
+    used = strlen(out);
     if (outlen >= 4)
-        memcpy(out + outlen - 4, "...", 4);
+        memcpy(out + (used + 4 <= outlen ? used : outlen - 4), "...", 4);
 }
 
 /*
@@ -237,9 +239,11 @@ mule_ber_decode(const uint8_t *ber, size_t len, mule_ber_info *info,
 fail_ber:
     err = MULE_ERR_BER;
 fail:
-    /* Partial structures are freed too (asn1c keeps what it decoded). */
+    /* Partial structures are freed too (asn1c keeps what it decoded),
+     * and nothing half-decoded is reported. */
     if (st != NULL)
         ASN_STRUCT_FREE(*td, st);
+    memset(info, 0, sizeof(*info));
     return err;
 }
 

@@ -78,7 +78,7 @@ typedef struct mule_ber_info {
  *   MULE_ERR_NOMEM         *compressed could not grow (retry later);
  *   MULE_ERR_NOSPACE       *compressed's cap is too small;
  *   MULE_ERR_INVAL         NULL argument.
- * On failure *compressed is as on entry.
+ * On failure *compressed is as on entry and *info is zeroed.
  */
 __attribute__((warn_unused_result))
 int mule_ber_decode(const uint8_t *ber, size_t len, mule_ber_info *info,

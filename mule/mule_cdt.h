@@ -53,9 +53,12 @@ typedef struct mule_cdt_config {
 /*
  * Fill *cfg with the defaults: level 6, IMPLICIT tags, 64 MiB inflated,
  * ratio 1000:1 beyond 1 MiB.  Why 1000:1: deflate cannot exceed about
- * 1032:1, which only long runs of one octet reach; real mail, even
- * repetitive logs, stays far below (docs/benchmarks.md), while a bomb of
- * zeros is caught after about 1 MiB of output instead of 64 MiB.
+ * 1032:1, which only content made almost entirely of one short repeated
+ * pattern approaches; mail text compresses about 2-3:1
+ * (docs/benchmarks.md), while a bomb of zeros is caught after about 1 MiB
+ * of output instead of 64 MiB.  A sender of such content can still be
+ * received by raising max_ratio or setting it to 0 (then only
+ * max_inflated applies).
  */
 void mule_cdt_config_init(mule_cdt_config *cfg);
 

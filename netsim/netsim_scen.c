@@ -334,6 +334,29 @@ parse_range(const char *s, uint64_t *lo, uint64_t *hi)
     return parse_u64(dash + 1, hi) && *hi >= *lo;
 }
 
+/* "LO" or "LO-HI" of sizes (k, Ki suffixes allowed on each). */
+static bool
+parse_size_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+    char a[32];
+    const char *dash = strchr(s, '-');
+    size_t n = dash != NULL ? (size_t)(dash - s) : strlen(s), v;
+
+    if (n == 0 || n >= sizeof(a))
+        return false;
+    memcpy(a, s, n);
+    a[n] = '\0';
+    if (!parse_size(a, &v))
+        return false;
+    *lo = *hi = v;
+    if (dash == NULL)
+        return true;
+    if (!parse_size(dash + 1, &v))
+        return false;
+    *hi = v;
+    return *hi >= *lo;
+}
+
 static bool
 valid_name(const char *s)
 {
@@ -747,7 +770,7 @@ msg_parse_opts(pctx *p, size_t first, bool bulk, msg_opts *o)
         } else if (strcmp(k, "to") == 0) {
             o->to = v;
         } else if (strcmp(k, "size") == 0) {
-            if (!parse_range(v, &o->size_lo, &o->size_hi) || o->size_lo == 0
+            if (!parse_size_range(v, &o->size_lo, &o->size_hi) || o->size_lo == 0
                 || o->size_hi > NETSIM_MSG_SIZE_MAX || (!bulk && o->size_lo != o->size_hi))
                 return perr(p, "bad size '%s' (1..%u%s)", v, NETSIM_MSG_SIZE_MAX,
                             bulk ? ", or LO-HI" : "");

@@ -133,10 +133,10 @@ typedef struct pmul_config {
     /* ACP 142 Annex B parameters (pmul-wire.md 7.1). */
     uint32_t ack_rtx_min_ms;    /* ACK_RE-TRANSMISSION_TIME lower clamp
                                  * (default 2000) */
-    uint32_t ack_rtx_max_ms;    /* upper clamp (default 600000) */
+    uint32_t ack_rtx_max_ms;    /* upper clamp (default 120000) */
     bool ack_rtx_fixed;         /* true: ack_rtx_min_ms is the fixed ACP
                                  * timer, no adaptation (default false) */
-    uint32_t backoff_factor_pct;/* BACK-OFF_FACTOR x 100 (default 150;
+    uint32_t backoff_factor_pct;/* BACK-OFF_FACTOR x 100 (default 125;
                                  * 100 = 1.0 as in ACP) */
     uint32_t emcon_rtc;         /* EMCON_RTC (default 4) */
     uint32_t emcon_rti_ms;      /* EMCON_RTI (default 30000) */

@@ -234,6 +234,25 @@ pmul_gap_next_clear(const pmul_gap *g, uint16_t from, uint16_t n)
     }
 }
 
+uint32_t
+pmul_gap_count_neither(const pmul_gap *a, const pmul_gap *b, uint16_t n)
+{
+    size_t i, words = ((size_t)n + WORD_BITS - 1) / WORD_BITS;
+    uint64_t w, mask;
+    uint32_t c = 0;
+
+    for (i = 0; i < words; i++) {
+        w = i < a->nwords ? a->w[i] : 0;
+        if (b != NULL && i < b->nwords)
+            w |= b->w[i];
+        mask = ~(uint64_t)0;
+        if (i == words - 1 && n % WORD_BITS != 0)
+            mask = ((uint64_t)1 << (n % WORD_BITS)) - 1;
+        c += (uint32_t)__builtin_popcountll(~w & mask);
+    }
+    return c;
+}
+
 size_t
 pmul_gap_bytes(const pmul_gap *g)
 {

@@ -59,6 +59,9 @@ uint16_t pmul_gap_next_set(const pmul_gap *g, uint16_t from);
 /* First non-member in from..n, or 0 when from..n are all members. */
 uint16_t pmul_gap_next_clear(const pmul_gap *g, uint16_t from, uint16_t n);
 
+/* Numbers in 1..n that are members of neither a nor b (b may be NULL). */
+uint32_t pmul_gap_count_neither(const pmul_gap *a, const pmul_gap *b, uint16_t n);
+
 /* Bytes allocated (for memory accounting). */
 size_t pmul_gap_bytes(const pmul_gap *g);
 

@@ -1,5 +1,6 @@
 /*
- * pmul_pcap.h: write UDP datagrams to a pcap file, as Wireshark reads them.
+ * pmul_pcap.h: write UDP datagrams to a pcap file, as Wireshark reads them,
+ * and read pcap/pcapng captures and live interfaces back down to UDP.
  *
  * An L3 adapter over libpcap.  Each P_MUL PDU (or any UDP payload) becomes
  * one Ethernet frame carrying IPv4 and UDP headers built here, so tshark's
@@ -17,11 +18,13 @@
  * IPv6 is not written yet; it will be a sibling pmul_pcap_write_udp6() on
  * the same writer, so callers of the IPv4 function are unaffected.
  *
- * One writer is one file; it is not thread-safe.  It holds no global state.
+ * One writer is one file, one reader one capture; neither is thread-safe.
+ * The module holds no global state.
  */
 #ifndef PMUL_PCAP_H
 #define PMUL_PCAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +38,20 @@
     X(RANGE,     -4, "timestamp beyond the pcap format's 32-bit seconds")     \
     X(OPEN,      -5, "cannot create the pcap file")                           \
     X(WRITE,     -6, "writing the pcap file failed")                          \
-    X(CLOSE,     -7, "flushing or closing the pcap file failed")
+    X(CLOSE,     -7, "flushing or closing the pcap file failed")           \
+    /* Reading a capture (pmul_pcap_read.c). */                               \
+    X(EOF,       -8, "end of the capture")                                    \
+    X(READ,      -9, "reading the capture failed (corrupt or truncated)")     \
+    X(FILTER,    -10, "the BPF filter does not compile or cannot be set")     \
+    X(LINKTYPE,  -11, "unsupported link-layer type")                          \
+    /* Per-frame verdicts: the frame is reported and skipped. */              \
+    X(LINK_HDR,  -12, "frame too short for its link-layer header")            \
+    X(NOT_IP,    -13, "frame carries neither IPv4 nor IPv6")                  \
+    X(IP_HDR,    -14, "malformed IP header or extension header")              \
+    X(IP_TRUNC,  -15, "IP datagram cut short by the capture (snaplen)")       \
+    X(FRAGMENT,  -16, "IP fragment (fragments are not reassembled)")          \
+    X(NOT_UDP,   -17, "IP datagram does not carry UDP")                       \
+    X(UDP_HDR,   -18, "malformed UDP header or UDP length")
 
 enum pmul_pcap_err {
     PMUL_PCAP_OK = 0,
@@ -92,6 +108,144 @@ int pmul_pcap_write_udp4(pmul_pcap_writer *w, uint64_t ts_us, uint32_t src_ip,
  * legitimately ignore it, and GCC does not accept a (void) cast there.
  */
 int pmul_pcap_writer_close(pmul_pcap_writer *w);
+
+/* ------------------------------------------------------------------ */
+/* Reading captures (pmul_pcap_read.c)                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The reader opens pcap and pcapng files and live interfaces through
+ * libpcap (pcap_open_offline, pcap_create/pcap_activate, pcap_compile and
+ * pcap_setfilter) and hands out each frame parsed down to its UDP payload.
+ * pmul_pcap_parse_frame() is the one parser of link-layer, IP and UDP
+ * headers in the project; it works on a buffer, so tests and fuzzers call
+ * it directly.
+ *
+ * Link types: DLT_EN10MB (Ethernet II, with up to PMUL_PCAP_MAX_VLAN
+ * 802.1Q/802.1ad tags), DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4,
+ * DLT_IPV6, DLT_NULL (either byte order) and DLT_LOOP.  IPv4 options and
+ * IPv6 extension headers (hop-by-hop, routing, destination options,
+ * atomic fragment header, AH; at most PMUL_PCAP_MAX_EXT_HDRS) are
+ * skipped.  Fragments are reported as PMUL_PCAP_ERR_FRAGMENT, never
+ * reassembled.
+ */
+#define PMUL_PCAP_MAX_VLAN      4u
+#define PMUL_PCAP_MAX_EXT_HDRS  8u
+
+typedef struct pmul_pcap_reader pmul_pcap_reader;
+
+/* One frame as the reader or pmul_pcap_parse_frame() saw it.  Fields are
+ * filled as far as parsing got: ip_version is 0 until an IP header was
+ * read, payload is NULL unless the frame parsed completely. */
+typedef struct pmul_pcap_frame {
+    uint64_t number;            /* 1-based frame number (reader only) */
+    uint64_t ts_us;             /* capture time, microseconds since 1970 */
+    uint32_t caplen;            /* octets in the capture */
+    uint32_t wirelen;           /* octets on the wire */
+    int linktype;               /* DLT_* of the capture */
+    uint16_t vlan_id;           /* outermost 802.1Q VLAN ID, if vlan_cnt */
+    uint8_t vlan_cnt;           /* VLAN tags skipped */
+    uint8_t ip_version;         /* 4 or 6; 0: no IP header parsed */
+    uint32_t src_ip4, dst_ip4;  /* IPv4 addresses, host byte order */
+    uint8_t src_ip6[16];        /* IPv6 addresses, network byte order */
+    uint8_t dst_ip6[16];
+    uint8_t ip_proto;           /* last Next Header / Protocol seen */
+    uint32_t ip_id;             /* IPv4 Identification or IPv6 fragment ID */
+    uint16_t frag_offset;       /* fragment offset in octets / 8 */
+    bool more_frags;            /* MF flag / M flag */
+    uint16_t src_port, dst_port;/* once the UDP header parsed */
+    const uint8_t *payload;     /* UDP payload (view into the frame) */
+    size_t payload_len;
+} pmul_pcap_frame;
+
+/*
+ * Parse one captured frame pkt[0..caplen) of link type linktype (a DLT_*
+ * value), originally wirelen octets long, down to its UDP payload.  pkt
+ * is borrowed and untrusted; f->payload points into it.  Every field is
+ * read through a bounds-checked cursor; a frame is never read past caplen.
+ * Trailing link-layer padding after the IP datagram is ignored.
+ *
+ * Returns 0 (f->payload, f->payload_len set), or one of:
+ *   PMUL_PCAP_ERR_LINKTYPE  linktype is not one of those listed above;
+ *   PMUL_PCAP_ERR_LINK_HDR  the link-layer header is cut short;
+ *   PMUL_PCAP_ERR_NOT_IP    another protocol (ARP, LLC, ...);
+ *   PMUL_PCAP_ERR_IP_HDR    bad version, header length, total length or
+ *                           extension header, or too many of them;
+ *   PMUL_PCAP_ERR_IP_TRUNC  the datagram is longer than what was captured;
+ *   PMUL_PCAP_ERR_FRAGMENT  an IPv4 or IPv6 fragment (ip_id, frag_offset,
+ *                           more_frags and the addresses are filled);
+ *   PMUL_PCAP_ERR_NOT_UDP   another transport (ip_proto says which);
+ *   PMUL_PCAP_ERR_UDP_HDR   UDP header cut short or its length field does
+ *                           not fit the IP payload.
+ * Each is a verdict about this frame only: report it and go on.  *f is
+ * reset first, except number and ts_us, which are left as they were.
+ */
+int pmul_pcap_parse_frame(int linktype, const uint8_t *pkt, size_t caplen,
+                          size_t wirelen, pmul_pcap_frame *f);
+
+/*
+ * Open the capture file at path (pcap or pcapng; "-" is standard input)
+ * for reading.  Timestamps are delivered in microseconds whatever the
+ * file's precision.  On failure *r is NULL and libpcap's explanation is in
+ * err (errlen octets; may be NULL).
+ *
+ * Returns 0, or PMUL_PCAP_ERR_INVAL (NULL r or path), PMUL_PCAP_ERR_NOMEM,
+ * PMUL_PCAP_ERR_OPEN (missing file, not a capture, corrupt header).
+ */
+__attribute__((warn_unused_result))
+int pmul_pcap_reader_open(pmul_pcap_reader **r, const char *path, char *err,
+                          size_t errlen);
+
+/*
+ * Open a live capture on interface iface (as in tcpdump -i; "any" gives
+ * DLT_LINUX_SLL or SLL2).  The capture is unbuffered (immediate mode);
+ * pmul_pcap_reader_next() returns 0 after timeout_ms without traffic, so a
+ * caller can check for a stop request.  Needs CAP_NET_RAW.
+ *
+ * Returns 0, or PMUL_PCAP_ERR_INVAL, PMUL_PCAP_ERR_NOMEM, or
+ * PMUL_PCAP_ERR_OPEN with libpcap's reason in err.
+ */
+__attribute__((warn_unused_result))
+int pmul_pcap_reader_open_live(pmul_pcap_reader **r, const char *iface,
+                               bool promisc, int timeout_ms, char *err,
+                               size_t errlen);
+
+/*
+ * Compile the BPF filter expression (pcap-filter(7)) and apply it to the
+ * reader; NULL or "" removes nothing and returns 0.  Returns 0, or
+ * PMUL_PCAP_ERR_INVAL, or PMUL_PCAP_ERR_FILTER with libpcap's reason in
+ * err.
+ */
+__attribute__((warn_unused_result))
+int pmul_pcap_reader_set_filter(pmul_pcap_reader *r, const char *expr,
+                                char *err, size_t errlen);
+
+/* The DLT_* link type of the capture. */
+int pmul_pcap_reader_linktype(const pmul_pcap_reader *r);
+
+/*
+ * Read the next frame into *f (all fields are reset first) and parse it
+ * with pmul_pcap_parse_frame().  f->payload points into libpcap's buffer
+ * and is valid until the next call or the close.
+ *
+ * Returns 1 when a frame was read: its parse verdict (0 or a per-frame
+ * PMUL_PCAP_ERR_* above) is in *verdict; or 0 (live capture only: no
+ * frame within the timeout); or PMUL_PCAP_ERR_EOF at the end of a file;
+ * or PMUL_PCAP_ERR_READ when the file is corrupt or cut short (the text
+ * is in pmul_pcap_reader_error(); no more frames can be read).
+ */
+__attribute__((warn_unused_result))
+int pmul_pcap_reader_next(pmul_pcap_reader *r, pmul_pcap_frame *f, int *verdict);
+
+/* libpcap's text for the last failure of this reader (never NULL). */
+const char *pmul_pcap_reader_error(const pmul_pcap_reader *r);
+
+/* Ask a blocked pmul_pcap_reader_next() to return (async-signal-safe:
+ * pcap_breakloop).  It then returns PMUL_PCAP_ERR_EOF. */
+void pmul_pcap_reader_stop(pmul_pcap_reader *r);
+
+/* Close the capture and free the reader.  NULL is a no-op. */
+void pmul_pcap_reader_close(pmul_pcap_reader *r);
 
 /* Static text for a PMUL_PCAP_ERR_* code (or 0); never NULL. */
 const char *pmul_pcap_strerror(int err);

@@ -231,11 +231,12 @@ decode_dests(cur *c, pmul_pdu *pdu, pmul_pdu_scratch *s)
     size_t entry_len = PMUL_DEST_ENTRY_LEN + pdu->u.address.reserved_len;
     size_t cnt = pdu->u.address.dest_cnt, i;
 
-    /* cnt <= 65535 and entry_len <= 65543: the product fits in size_t. */
-    if (cnt * entry_len > c->left)
+    /* cnt <= 65535 and entry_len <= 65543: the product fits in 64 bits
+     * (not always in a 32-bit size_t). */
+    if ((uint64_t)cnt * entry_len > c->left)
         return PMUL_ERR_TRUNCATED;
-    if (cnt * entry_len < c->left)
-        return PMUL_ERR_TRAILING;
+    if ((uint64_t)cnt * entry_len < c->left)
+        return PMUL_ERR_DEST_COUNT;
     if (pdu->u.address.reserved_len > s->max_reserved_len)
         return PMUL_ERR_CAP;
     if (cnt > s->dests_cap)
@@ -338,7 +339,7 @@ decode_announce(cur *c, pmul_pdu *pdu, pmul_pdu_scratch *s)
     if ((size_t)cnt * 4 > c->left)
         return PMUL_ERR_TRUNCATED;
     if ((size_t)cnt * 4 < c->left)
-        return PMUL_ERR_TRAILING;
+        return PMUL_ERR_DEST_COUNT;
     if (cnt > s->dest_ids_cap)
         return PMUL_ERR_CAP;
     for (i = 0; i < cnt; i++)
@@ -480,7 +481,7 @@ pmul_pdu_encoded_len(const pmul_pdu *pdu)
         if (pdu->u.address.dest_cnt > 0 && pdu->u.address.dests == NULL)
             return PMUL_ERR_INVAL;
         entry_len = PMUL_DEST_ENTRY_LEN + pdu->u.address.reserved_len;
-        if ((size_t)pdu->u.address.dest_cnt * entry_len > PMUL_PDU_MAX_LEN - len)
+        if ((uint64_t)pdu->u.address.dest_cnt * entry_len > PMUL_PDU_MAX_LEN - len)
             return PMUL_ERR_RANGE;
         if (pdu->u.address.reserved_len > 0)
             for (i = 0; i < pdu->u.address.dest_cnt; i++)

@@ -4,7 +4,10 @@
  * Wire format: docs/spec-notes.md and ../shared/spec/pmul-wire.md sections
  * 2 to 5.  A PDU is decoded in one pass into a plain struct (struct
  * pmul_pdu) and encoded from the same struct, so decode -> encode gives the
- * original bytes for every PDU we accept.
+ * original bytes for every accepted PDU that carries the Fletcher checksum
+ * and zeros in its unused fields (octets 4-5 of Ack, Discard, Request,
+ * Reject and Release; the priority of the group-management PDUs).  Those
+ * unused fields are ignored on receive and sent as zero.
  *
  * Variable-length lists are not allocated: the decoder fills arrays the
  * caller lends it (struct pmul_pdu_scratch), whose sizes are the caller's

@@ -41,15 +41,14 @@ buf_fini(buf *b)
     b->size = 0;
 }
 
-int
-buf_reserve(buf *b, size_t extra)
+/* Make room for `need` bytes in total, ignoring the cap (which the callers
+ * check against what they will count in len). */
+static int
+buf_grow(buf *b, size_t need)
 {
-    size_t need, size;
+    size_t size;
     uint8_t *p;
 
-    if (extra > b->max || b->len > b->max - extra)
-        return BUF_ERR_CAP;
-    need = b->len + extra;
     if (need <= b->size)
         return 0;
     size = b->size != 0 ? b->size : 64;
@@ -63,6 +62,14 @@ buf_reserve(buf *b, size_t extra)
     b->data = p;
     b->size = size;
     return 0;
+}
+
+int
+buf_reserve(buf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return BUF_ERR_CAP;
+    return buf_grow(b, b->len + extra);
 }
 
 int
@@ -96,9 +103,12 @@ buf_printf(buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return BUF_ERR_NOMEM;
-    /* +1 for the terminator vsnprintf insists on writing. */
-    if ((err = buf_reserve(b, (size_t)n + 1)) != 0)
+    /* The cap counts the text; the terminator vsnprintf insists on
+     * writing needs one more allocated byte that len never counts. */
+    if ((err = buf_reserve(b, (size_t)n)) != 0)
         return err;
+    if ((size_t)n == SIZE_MAX - b->len || (err = buf_grow(b, b->len + (size_t)n + 1)) != 0)
+        return err != 0 ? err : BUF_ERR_CAP;
     va_start(ap, fmt);
     n = vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

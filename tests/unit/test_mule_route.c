@@ -450,6 +450,56 @@ test_mule_route_alloc_failure(void **state)
     tm.armed = false;
 }
 
+/* The example in docs/configuration.md parses and means what it says. */
+static void
+test_mule_route_docs_example(void **state)
+{
+    const char *src = getenv("MULE_SRCDIR");
+    char path[4096], *text, *sec, *ex, *start, *end;
+    mule_route_table *t;
+    FILE *f;
+    long n;
+
+    (void)state;
+    if (src == NULL)
+        skip();
+    snprintf(path, sizeof(path), "%s/docs/configuration.md", src);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    text[n] = '\0';
+    sec = strstr(text, "## Routing table");
+    assert_non_null(sec);
+    ex = strstr(sec, "### Example");
+    assert_non_null(ex);
+    start = strstr(ex, "```\n");
+    assert_non_null(start);
+    start += 4;
+    end = strstr(start, "```");
+    assert_non_null(end);
+    *end = '\0';
+    t = parse_ok(start);
+    assert_string_equal(look(t, "hq.army.example", NULL), "group=239.2.0.1 nodes=198.18.0.4");
+    assert_string_equal(look(t, "a.army.example", NULL),
+                        "group=239.1.1.1 nodes=198.18.0.2,198.18.0.3");
+    assert_string_equal(look(t, "army.example", NULL),
+                        "group=239.1.1.1 nodes=198.18.0.2,198.18.0.3");
+    assert_string_equal(look(t, "[198.18.0.1]", NULL), "local");
+    assert_string_equal(look(t, "elsewhere.example", NULL), "group=239.9.9.9 nodes=198.18.9.1");
+    /* The two army rules share one destination. */
+    assert_ptr_equal(mule_route_lookup(t, "army.example", 12, NULL),
+                     mule_route_lookup(t, "x.army.example", 14, NULL));
+    mule_route_table_free(t);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -467,6 +517,7 @@ main(void)
         cmocka_unit_test(test_mule_route_reload_swap),
         cmocka_unit_test(test_mule_route_dest_format),
         cmocka_unit_test(test_mule_route_alloc_failure),
+        cmocka_unit_test(test_mule_route_docs_example),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

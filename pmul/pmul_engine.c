@@ -1,0 +1,724 @@
+/*
+ * NAME
+ *	pmul_engine - sans-I/O P_MUL node: glue, queues, timers and events
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine.h"
+ * DESCRIPTION
+ *	The public face of the engine (pmul_engine.h).  It owns the
+ *	configuration, the injected environment, the pacer, the Ack queue,
+ *	the queue of control PDUs and the event queue, decodes every datagram
+ *	with the one codec (pmul_pdu.c) and hands the decoded PDU to the
+ *	transmitter (pmul_tx.c) or the receiver (pmul_rx.c).
+ *
+ *	Output order of poll_tx: Acks that are due, then control PDUs
+ *	(Discard, Ack-Ack, Request, Reject, Release, Announce) in the order
+ *	they were queued, then the Address and Data PDUs of the most urgent
+ *	message that has something to send (decision 4: a lower Priority
+ *	octet pre-empts between PDUs).  Everything passes the pacer first.
+ *
+ *	The next deadline is recomputed at the end of every call that can
+ *	change it and cached, so pmul_engine_next_deadline() is O(1).
+ * SECURITY
+ *	Sees untrusted datagrams; they are decoded completely (and rejected
+ *	or accepted as a whole) before any state changes.  Decoder scratch
+ *	arrays are sized from the configuration once, so no peer count ever
+ *	sizes an allocation.  The engine holds no global state.
+ * DIAGNOSTICS
+ *	Returns PMUL_ERR_* codes; every dropped datagram is counted by reason
+ *	(pmul_stats.drops) and logged at debug level through the injected
+ *	logger.
+ * SEE ALSO
+ *	pmul_tx(3), pmul_rx(3), pmul_rate(3), pmul_ackq(3), pmul_group(3),
+ *	docs/engine.md, pmul-wire.md 7
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* 239.1.1.1 (libjpmul's GG) and the next address as the default group. */
+#define DEFAULT_GG      0xEF010101u
+#define DEFAULT_GROUP   0xEF010102u
+#define CTL_MAX         4096u   /* control PDUs queued at most */
+
+void
+pmul_config_default(pmul_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->tport = PMUL_TPORT_DEFAULT;
+    cfg->rport = PMUL_RPORT_DEFAULT;
+    cfg->dport = PMUL_DPORT_DEFAULT;
+    cfg->aport = PMUL_APORT_DEFAULT;
+    cfg->gg_group = DEFAULT_GG;
+    cfg->default_group = DEFAULT_GROUP;
+    cfg->pdu_max_len = 1024;
+    cfg->link_rate_bps = 9600;
+    cfg->max_msg_len = 4u << 20;
+    cfg->ack_rtx_min_ms = 2000;
+    cfg->ack_rtx_max_ms = 120000;
+    cfg->backoff_factor_pct = 125;
+    cfg->emcon_rtc = 4;
+    cfg->emcon_rti_ms = 30000;
+    cfg->mm = 20;
+    cfg->ack_pdu_time_ms = 10000;
+    cfg->ack_spread_ms = 1000;
+    cfg->ack_batch_ms = 200;
+    cfg->early_data_ms = 1800000;
+    cfg->wait_for_reject_ms = 5000;
+    cfg->announce_delay_ms = 5000;
+    cfg->announce_ct = 5;
+    cfg->max_group_tries = 3;
+    cfg->default_expiry_s = 86400;
+    cfg->max_tx_msgs = 256;
+    cfg->max_dests = 1024;
+    cfg->max_sources = 256;
+    cfg->max_rx_msgs_per_src = 64;
+    cfg->max_rx_bytes_per_src = 8u << 20;
+    cfg->max_rx_done_per_src = 1024;
+    cfg->max_rx_msgs = 1024;
+    cfg->max_rx_bytes = 64u << 20;
+    cfg->max_missing = 4096;
+    cfg->max_ack_entries = 256;
+    cfg->max_events = 4096;
+}
+
+const char *
+pmul_event_name(int kind)
+{
+    switch (kind) {
+    case PMUL_EV_NONE: return "NONE";
+    case PMUL_EV_DELIVERED: return "DELIVERED";
+    case PMUL_EV_RX_DISCARDED: return "RX_DISCARDED";
+    case PMUL_EV_LOST_MESSAGE: return "LOST_MESSAGE";
+    case PMUL_EV_JOIN_GROUP: return "JOIN_GROUP";
+    case PMUL_EV_LEAVE_GROUP: return "LEAVE_GROUP";
+    case PMUL_EV_DEST_ACKED: return "DEST_ACKED";
+    case PMUL_EV_DEST_FAILED: return "DEST_FAILED";
+    case PMUL_EV_MSG_DONE: return "MSG_DONE";
+    case PMUL_EV_DEST_EMCON_OFF: return "DEST_EMCON_OFF";
+    }
+    return "UNKNOWN";
+}
+
+const char *
+pmul_drop_name(int drop)
+{
+    switch (drop) {
+    case PMUL_DROP_MALFORMED: return "malformed";
+    case PMUL_DROP_OWN: return "own";
+    case PMUL_DROP_NOT_FOR_US: return "not-for-us";
+    case PMUL_DROP_DUPLICATE: return "duplicate";
+    case PMUL_DROP_EXPIRED: return "expired";
+    case PMUL_DROP_CAP_SOURCES: return "cap-sources";
+    case PMUL_DROP_CAP_MSGS: return "cap-msgs";
+    case PMUL_DROP_CAP_BYTES: return "cap-bytes";
+    case PMUL_DROP_INCONSISTENT: return "inconsistent";
+    case PMUL_DROP_EARLY_TIMEOUT: return "early-timeout";
+    case PMUL_DROP_NOMEM: return "nomem";
+    case PMUL_DROP_UNEXPECTED: return "unexpected";
+    }
+    return "unknown";
+}
+
+const char *
+pmul_reason_name(int reason)
+{
+    switch (reason) {
+    case PMUL_REASON_NONE: return "none";
+    case PMUL_REASON_EXPIRED: return "expired";
+    case PMUL_REASON_DISCARDED: return "discarded";
+    case PMUL_REASON_CANCELLED: return "cancelled";
+    case PMUL_REASON_CAP: return "cap";
+    case PMUL_REASON_NOMEM: return "nomem";
+    case PMUL_REASON_NOT_ADDRESSED: return "not-addressed";
+    }
+    return "unknown";
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+uint64_t
+pmul__add_ms(uint64_t t, uint64_t ms)
+{
+    return t > UINT64_MAX - ms ? UINT64_MAX : t + ms;
+}
+
+uint32_t
+pmul__rand(pmul_engine *e)
+{
+    uint64_t x;
+
+    if (e->env.rand != NULL)
+        return e->env.rand(e->env.rand_arg);
+    /* xorshift64*: deterministic fallback for tests and tools only. */
+    x = e->rand_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    e->rand_state = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+uint64_t
+pmul__rand_delay(pmul_engine *e, uint32_t bound)
+{
+    if (bound == 0)
+        return 0;
+    return pmul__rand(e) % ((uint64_t)bound + 1);
+}
+
+uint64_t
+pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s)
+{
+    uint64_t d;
+
+    if (wall_s <= e->wall_s)
+        return e->now_ms;
+    d = (uint64_t)(wall_s - e->wall_s);
+    if (d > UINT64_MAX / 1000)
+        return UINT64_MAX;
+    return pmul__add_ms(e->now_ms, d * 1000);
+}
+
+pmul_addr
+pmul__group_addr(uint32_t group, uint16_t port)
+{
+    pmul_addr a;
+
+    a.ip = group;
+    a.port = port;
+    a.is_multicast = true;
+    return a;
+}
+
+int
+pmul__drop(pmul_engine *e, int reason, int err)
+{
+    if (reason >= 0 && reason < PMUL_DROP_COUNT)
+        e->st.drops[reason]++;
+    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-drop node=%08x reason=%s err=%s",
+             (unsigned)e->cfg.node_id, pmul_drop_name(reason), pmul_errname(err));
+    return err;
+}
+
+/* Time only moves forward; wall-clock time may jump and is taken as is. */
+static void
+advance(pmul_engine *e, pmul_now now)
+{
+    if (now.mono_ms > e->now_ms)
+        e->now_ms = now.mono_ms;
+    e->wall_s = now.wall_s;
+}
+
+/* The payload of the last DELIVERED event stays valid until the next call. */
+static void
+release_held(pmul_engine *e)
+{
+    mem_free(e->m, e->held);
+    e->held = NULL;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+int
+pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned)
+{
+    pmul_evq_ent *v;
+    size_t n, i;
+
+    /* Diagnostics may be dropped when the application does not poll;
+     * events about messages never are (they are bounded by the caps on
+     * messages anyway). */
+    if (ev->kind == PMUL_EV_LOST_MESSAGE && e->ev_cnt >= e->cfg.max_events) {
+        e->st.events_dropped++;
+        return 0;
+    }
+    if (e->ev_cnt == e->ev_cap) {
+        n = e->ev_cap != 0 ? e->ev_cap * 2 : 64;
+        if (n > SIZE_MAX / sizeof(*v) || (v = mem_alloc(e->m, n * sizeof(*v))) == NULL) {
+            mem_free(e->m, owned);
+            e->st.events_dropped++;
+            return PMUL_ERR_NOMEM;
+        }
+        for (i = 0; i < e->ev_cnt; i++)
+            v[i] = e->ev[(e->ev_head + i) % e->ev_cap];
+        mem_free(e->m, e->ev);
+        e->ev = v;
+        e->ev_cap = n;
+        e->ev_head = 0;
+    }
+    v = &e->ev[(e->ev_head + e->ev_cnt) % e->ev_cap];
+    v->ev = *ev;
+    v->owned = owned;
+    e->ev_cnt++;
+    return 0;
+}
+
+int
+pmul_engine_poll_event(pmul_engine *e, pmul_event *ev)
+{
+    pmul_evq_ent *v;
+
+    release_held(e);
+    if (e->ev_cnt == 0) {
+        memset(ev, 0, sizeof(*ev));
+        return 0;
+    }
+    v = &e->ev[e->ev_head];
+    *ev = v->ev;
+    e->held = v->owned;
+    e->ev_head = (e->ev_head + 1) % e->ev_cap;
+    e->ev_cnt--;
+    return 1;
+}
+
+/* ---- control PDU queue ------------------------------------------------- */
+
+int
+pmul__ctl_push(pmul_engine *e, const pmul_pdu *pdu, const pmul_addr *to)
+{
+    pmul_ctl *v;
+    ssize_t n;
+    uint8_t *b;
+    size_t cap, i;
+
+    if (e->ctl_cnt >= CTL_MAX)
+        return PMUL_ERR_BUSY;
+    if ((n = pmul_pdu_encoded_len(pdu)) < 0)
+        return (int)n;
+    if ((b = mem_alloc(e->m, (size_t)n)) == NULL)
+        return PMUL_ERR_NOMEM;
+    if ((n = pmul_pdu_encode(pdu, b, (size_t)n)) < 0) {
+        mem_free(e->m, b);
+        return (int)n;
+    }
+    if (e->ctl_cnt == e->ctl_cap) {
+        cap = e->ctl_cap != 0 ? e->ctl_cap * 2 : 16;
+        if ((v = mem_alloc(e->m, cap * sizeof(*v))) == NULL) {
+            mem_free(e->m, b);
+            return PMUL_ERR_NOMEM;
+        }
+        for (i = 0; i < e->ctl_cnt; i++)
+            v[i] = e->ctl[(e->ctl_head + i) % e->ctl_cap];
+        mem_free(e->m, e->ctl);
+        e->ctl = v;
+        e->ctl_cap = cap;
+        e->ctl_head = 0;
+    }
+    v = &e->ctl[(e->ctl_head + e->ctl_cnt) % e->ctl_cap];
+    v->to = *to;
+    v->bytes = b;
+    v->len = (size_t)n;
+    e->ctl_cnt++;
+    return 0;
+}
+
+static ssize_t
+ctl_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
+{
+    pmul_ctl *c;
+    size_t n;
+
+    if (e->ctl_cnt == 0)
+        return 0;
+    c = &e->ctl[e->ctl_head];
+    if (c->len > cap)
+        return PMUL_ERR_NOSPACE;
+    memcpy(out, c->bytes, c->len);
+    *to = c->to;
+    n = c->len;
+    mem_free(e->m, c->bytes);
+    e->ctl_head = (e->ctl_head + 1) % e->ctl_cap;
+    e->ctl_cnt--;
+    return (ssize_t)n;
+}
+
+/* ---- deadlines --------------------------------------------------------- */
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void
+recompute_deadline(pmul_engine *e)
+{
+    uint64_t t = UINT64_MAX, send = UINT64_MAX;
+
+    t = min64(t, pmul__tx_deadline(e));
+    t = min64(t, pmul__rx_deadline(e));
+    t = min64(t, pmul_groups_next_deadline(&e->groups));
+    if (!e->emcon) {
+        /* Something to send: now, or when the Ack falls due; then the
+         * pacer decides. */
+        if (e->ctl_cnt > 0 || pmul__tx_ready(e))
+            send = e->now_ms;
+        send = min64(send, pmul_ackq_next_due(&e->ackq));
+        if (send != UINT64_MAX) {
+            uint64_t pace = pmul_rate_next_ms(&e->rate);
+
+            t = min64(t, send > pace ? send : pace);
+        }
+    }
+    e->next_dl = t;
+}
+
+uint64_t
+pmul_engine_next_deadline(const pmul_engine *e)
+{
+    return e->next_dl;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static int
+check_config(const pmul_config *c)
+{
+    if (c->node_id == 0)
+        return PMUL_ERR_INVAL;
+    if (c->pdu_max_len < 64 || c->pdu_max_len > PMUL_PDU_MAX_LEN)
+        return PMUL_ERR_INVAL;
+    if (c->max_msg_len == 0 || c->max_msg_len > UINT32_MAX)
+        return PMUL_ERR_INVAL;
+    if (c->max_tx_msgs == 0 || c->max_dests == 0 || c->max_dests > 65535 ||
+        c->max_sources == 0 || c->max_rx_msgs_per_src == 0 || c->max_rx_msgs == 0 ||
+        c->max_rx_done_per_src == 0 || c->max_ack_entries == 0 || c->max_missing == 0 ||
+        c->max_events == 0)
+        return PMUL_ERR_INVAL;
+    if (c->mm == 0 || c->announce_ct == 0)
+        return PMUL_ERR_INVAL;
+    if (c->group_pool_cnt > 0 && c->group_pool == NULL)
+        return PMUL_ERR_INVAL;
+    if (c->emcon_dest_cnt > 0 && c->emcon_dests == NULL)
+        return PMUL_ERR_INVAL;
+    return 0;
+}
+
+static void *
+dup_array(const mem *m, const void *src, size_t cnt, size_t esz, int *err)
+{
+    void *p;
+
+    if (cnt == 0)
+        return NULL;
+    if ((p = mem_calloc(m, cnt, esz)) == NULL) {
+        *err = PMUL_ERR_NOMEM;
+        return NULL;
+    }
+    memcpy(p, src, cnt * esz);
+    return p;
+}
+
+static int
+alloc_scratch(pmul_engine *e)
+{
+    const mem *m = e->m;
+    size_t dmax = pmul_pdu_address_max_dests(e->cfg.pdu_max_len, 0);
+    size_t amax = (e->cfg.pdu_max_len - PMUL_ANNOUNCE_HDR_LEN) / 4;
+    size_t ack_fit = (e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN) / PMUL_ACK_ENTRY_HDR_LEN;
+
+    /* Decoder: any PDU up to pdu_max_len fits, within the caps. */
+    e->dsc.dests_cap = dmax > 0 ? dmax : 1;
+    e->dsc.acks_cap = e->cfg.max_ack_entries;
+    e->dsc.missing_cap = e->cfg.max_missing;
+    e->dsc.dest_ids_cap = amax > 0 ? amax : 1;
+    e->dsc.max_pdu_len = e->cfg.pdu_max_len;
+    e->dsc.max_reserved_len = 0xffff;
+    e->dsc.dests = mem_calloc(m, e->dsc.dests_cap, sizeof(*e->dsc.dests));
+    e->dsc.acks = mem_calloc(m, e->dsc.acks_cap, sizeof(*e->dsc.acks));
+    e->dsc.missing = mem_calloc(m, e->dsc.missing_cap, sizeof(*e->dsc.missing));
+    e->dsc.dest_ids = mem_calloc(m, e->dsc.dest_ids_cap, sizeof(*e->dsc.dest_ids));
+    /* Encoder: one PDU's worth of each list. */
+    e->enc_dests_cap = e->dsc.dests_cap;
+    e->enc_dests = mem_calloc(m, e->enc_dests_cap, sizeof(*e->enc_dests));
+    e->enc_ids_cap = e->dsc.dest_ids_cap;
+    e->enc_ids = mem_calloc(m, e->enc_ids_cap, sizeof(*e->enc_ids));
+    e->enc_batch_cap = ack_fit > 0 ? ack_fit : 1;
+    e->enc_batch = mem_calloc(m, e->enc_batch_cap, sizeof(*e->enc_batch));
+    e->enc_acks = mem_calloc(m, e->enc_batch_cap, sizeof(*e->enc_acks));
+    e->enc_missing_cap = e->cfg.pdu_max_len / 2;
+    e->enc_missing = mem_calloc(m, e->enc_missing_cap, sizeof(*e->enc_missing));
+    if (e->dsc.dests == NULL || e->dsc.acks == NULL || e->dsc.missing == NULL ||
+        e->dsc.dest_ids == NULL || e->enc_dests == NULL || e->enc_ids == NULL ||
+        e->enc_batch == NULL || e->enc_acks == NULL || e->enc_missing == NULL)
+        return PMUL_ERR_NOMEM;
+    return 0;
+}
+
+int
+pmul_engine_new(pmul_engine **out, const pmul_config *cfg, const pmul_env *env)
+{
+    pmul_engine *e;
+    const mem *m = env != NULL ? env->mem : NULL;
+    size_t i;
+    int err = 0;
+
+    *out = NULL;
+    if (cfg == NULL || (err = check_config(cfg)) != 0)
+        return err != 0 ? err : PMUL_ERR_INVAL;
+    if ((e = mem_calloc(m, 1, sizeof(*e))) == NULL)
+        return PMUL_ERR_NOMEM;
+    e->cfg = *cfg;
+    if (env != NULL)
+        e->env = *env;
+    e->m = m;
+    e->rand_state = 0x9E3779B97F4A7C15ull ^ cfg->node_id;
+    e->emcon = cfg->emcon;
+    e->next_dl = UINT64_MAX;
+    e->pool_copy = dup_array(m, cfg->group_pool, cfg->group_pool_cnt, sizeof(uint32_t), &err);
+    e->emcon_copy = dup_array(m, cfg->emcon_dests, cfg->emcon_dest_cnt, sizeof(uint32_t), &err);
+    e->cfg.group_pool = e->pool_copy;
+    e->cfg.emcon_dests = e->emcon_copy;
+    if (err != 0)
+        goto fail;
+    pmul_rate_init(&e->rate, cfg->link_rate_bps, cfg->ack_rtx_min_ms, cfg->ack_rtx_max_ms,
+                   cfg->backoff_factor_pct, cfg->ack_rtx_fixed);
+    pmul_ackq_init(&e->ackq, m, cfg->max_rx_msgs + cfg->max_sources);
+    e->rx_all.cap = cfg->max_rx_bytes;
+    if ((err = pmul_groups_init(&e->groups, m, cfg->node_id, cfg->group_pool,
+                                cfg->group_pool_cnt, cfg->max_rx_msgs)) != 0)
+        goto fail;
+    if ((err = alloc_scratch(e)) != 0)
+        goto fail;
+    for (i = 0; i < cfg->emcon_dest_cnt; i++) {
+        pmul_dststate *d;
+
+        if ((err = pmul__dst_get(e, cfg->emcon_dests[i], &d)) != 0)
+            goto fail;
+        d->emcon = true;
+    }
+    if (cfg->first_msid != 0)
+        e->next_msid = cfg->first_msid;
+    else
+        e->next_msid = pmul__rand(e);
+    *out = e;
+    return 0;
+
+fail:
+    pmul_engine_free(e);
+    return err;
+}
+
+void
+pmul_engine_free(pmul_engine *e)
+{
+    size_t i;
+
+    if (e == NULL)
+        return;
+    pmul__tx_free_all(e);
+    pmul__rx_free_all(e);
+    for (i = 0; i < e->ctl_cnt; i++)
+        mem_free(e->m, e->ctl[(e->ctl_head + i) % e->ctl_cap].bytes);
+    mem_free(e->m, e->ctl);
+    for (i = 0; i < e->ev_cnt; i++)
+        mem_free(e->m, e->ev[(e->ev_head + i) % e->ev_cap].owned);
+    mem_free(e->m, e->ev);
+    mem_free(e->m, e->held);
+    pmul_ackq_fini(&e->ackq);
+    pmul_groups_fini(&e->groups);
+    mem_free(e->m, e->dst);
+    mem_free(e->m, e->pool_copy);
+    mem_free(e->m, e->emcon_copy);
+    mem_free(e->m, e->dsc.dests);
+    mem_free(e->m, e->dsc.acks);
+    mem_free(e->m, e->dsc.missing);
+    mem_free(e->m, e->dsc.dest_ids);
+    mem_free(e->m, e->enc_dests);
+    mem_free(e->m, e->enc_ids);
+    mem_free(e->m, e->enc_batch);
+    mem_free(e->m, e->enc_acks);
+    mem_free(e->m, e->enc_missing);
+    mem_free(e->m, e);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+static int
+dispatch(pmul_engine *e, const pmul_pdu *pdu)
+{
+    /* Our own multicast PDUs come back on the loopback.  An Ack_PDU names
+     * its sender in Source_ID too, so the same test applies. */
+    if (pdu->source_id == e->cfg.node_id)
+        return pmul__drop(e, PMUL_DROP_OWN, PMUL_ERR_OWN);
+    switch (pdu->type) {
+    case PMUL_PDU_DATA:
+        return pmul__rx_on_data(e, pdu);
+    case PMUL_PDU_ADDRESS:
+    case PMUL_PDU_EXTRA_ADDRESS:
+    case PMUL_PDU_FEC_ADDRESS:
+    case PMUL_PDU_EXTRA_FEC_ADDRESS:
+        /* Decision 10: FEC parameters ignored, Extra treated as Address. */
+        return pmul__rx_on_address(e, pdu);
+    case PMUL_PDU_ACK:
+        return pmul__tx_on_ack(e, pdu);
+    case PMUL_PDU_DISCARD:
+        return pmul__rx_on_discard(e, pdu);
+    case PMUL_PDU_ANNOUNCE:
+        return pmul__rx_on_announce(e, pdu);
+    case PMUL_PDU_REQUEST:
+        return pmul__tx_on_request(e, pdu);
+    case PMUL_PDU_REJECT:
+        return pmul__tx_on_reject(e, pdu);
+    case PMUL_PDU_RELEASE:
+        return pmul__rx_on_release(e, pdu);
+    }
+    return pmul__drop(e, PMUL_DROP_MALFORMED, PMUL_ERR_TYPE);
+}
+
+int
+pmul_engine_recv(pmul_engine *e, pmul_now now, const pmul_addr *from, const uint8_t *pkt,
+                 size_t len)
+{
+    pmul_pdu pdu;
+    int err;
+
+    (void)from;     /* node IDs come from the PDUs (decision 7) */
+    release_held(e);
+    advance(e, now);
+    if (pkt == NULL)
+        return PMUL_ERR_INVAL;
+    if ((err = pmul_pdu_decode(&pdu, &e->dsc, pkt, len)) != 0) {
+        err = pmul__drop(e, PMUL_DROP_MALFORMED, err);
+        recompute_deadline(e);
+        return err;
+    }
+    e->st.rx_pdus[pdu.type & 0x1f]++;
+    e->st.rx_bytes[pdu.type & 0x1f] += len;
+    err = dispatch(e, &pdu);
+    recompute_deadline(e);
+    return err;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+ssize_t
+pmul_engine_poll_tx(pmul_engine *e, pmul_now now, uint8_t *out, size_t cap, pmul_addr *to)
+{
+    ssize_t n = 0;
+
+    release_held(e);
+    advance(e, now);
+    if (out == NULL || to == NULL || cap < e->cfg.pdu_max_len)
+        return PMUL_ERR_NOSPACE;
+    if (!e->emcon && pmul_rate_ready(&e->rate, e->now_ms)) {
+        n = pmul__rx_poll_ack(e, out, cap, to);
+        if (n == 0)
+            n = ctl_poll(e, out, cap, to);
+        if (n == 0)
+            n = pmul__tx_poll(e, out, cap, to);
+        if (n > 0) {
+            unsigned type = out[3] & 0x1f;
+
+            pmul_rate_sent(&e->rate, e->now_ms, (size_t)n);
+            e->st.tx_pdus[type]++;
+            e->st.tx_bytes[type] += (uint64_t)n;
+        }
+    }
+    recompute_deadline(e);
+    return n;
+}
+
+int
+pmul_engine_expire(pmul_engine *e, pmul_now now)
+{
+    uint32_t group;
+    bool last;
+    pmul_event ev;
+
+    release_held(e);
+    advance(e, now);
+    pmul__tx_expire(e);
+    pmul__rx_expire(e);
+    while (pmul_groups_expire_one(&e->groups, e->now_ms, &group, &last)) {
+        if (!last)
+            continue;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = PMUL_EV_LEAVE_GROUP;
+        ev.group = group;
+        (void)pmul__ev_push(e, &ev, NULL);
+    }
+    recompute_deadline(e);
+    return 0;
+}
+
+/* ---- API --------------------------------------------------------------- */
+
+int
+pmul_engine_submit(pmul_engine *e, pmul_now now, const pmul_msg *m, uint32_t *msid)
+{
+    uint32_t id = 0;
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    if (m == NULL)
+        return PMUL_ERR_INVAL;
+    err = pmul__tx_submit(e, m, &id);
+    if (err == 0 && msid != NULL)
+        *msid = id;
+    recompute_deadline(e);
+    return err;
+}
+
+int
+pmul_engine_cancel(pmul_engine *e, pmul_now now, uint32_t msid)
+{
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    err = pmul__tx_cancel(e, msid, PMUL_REASON_CANCELLED);
+    recompute_deadline(e);
+    return err;
+}
+
+void
+pmul_engine_set_emcon(pmul_engine *e, pmul_now now, bool on)
+{
+    bool was = e->emcon;
+
+    release_held(e);
+    advance(e, now);
+    e->emcon = on;
+    if (was && !on)
+        pmul__rx_emcon_lifted(e);
+    recompute_deadline(e);
+}
+
+int
+pmul_engine_set_dest_emcon(pmul_engine *e, pmul_now now, uint32_t dest, bool on)
+{
+    pmul_dststate *d;
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    if (dest == 0 || dest == e->cfg.node_id)
+        return PMUL_ERR_INVAL;
+    if ((err = pmul__dst_get(e, dest, &d)) != 0)
+        return err;
+    d->emcon = on;
+    pmul__tx_dest_emcon(e, dest, on);
+    recompute_deadline(e);
+    return 0;
+}
+
+void
+pmul_engine_stats(const pmul_engine *e, pmul_stats *out)
+{
+    *out = e->st;
+    out->tx_msgs = e->tx_cnt;
+    out->rx_msgs = e->rx_active;
+    out->rx_held_bytes = e->rx_all.used;
+    out->srtt_ms = e->rate.have_sample ? e->rate.srtt_ms : 0;
+}
+
+bool
+pmul_engine_is_idle(const pmul_engine *e)
+{
+    return e->tx_cnt == 0 && e->rx_cnt == 0 && e->ctl_cnt == 0 && e->ev_cnt == 0 &&
+           e->ackq.cnt == 0 && e->groups.join_cnt == 0;
+}

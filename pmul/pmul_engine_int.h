@@ -1,0 +1,257 @@
+/*
+ * pmul_engine_int.h: state shared by the .c files of the engine module
+ * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter; pmul_rx.c:
+ * receiver).  Not a public header: only those files and tests include it.
+ *
+ * Ordering rule: every collection is kept in a deterministic order
+ * (creation order or sorted by a protocol value) and scanned in that
+ * order, so that output never depends on pointer values or allocators.
+ */
+#ifndef PMUL_ENGINE_INT_H
+#define PMUL_ENGINE_INT_H
+
+#include "pmul/pmul_ackq.h"
+#include "pmul/pmul_engine.h"
+#include "pmul/pmul_gap.h"
+#include "pmul/pmul_group.h"
+#include "pmul/pmul_pdu.h"
+#include "pmul/pmul_rate.h"
+#include "pmul/pmul_rob.h"
+
+/* ---- transmitter ------------------------------------------------------- */
+
+enum pmul_txd_state {
+    PMUL_TXD_WAIT = 0,          /* no Ack yet */
+    PMUL_TXD_PARTIAL,           /* acked with a missing list */
+    PMUL_TXD_DONE,              /* acked complete */
+    PMUL_TXD_FAILED,            /* expired / cancelled */
+};
+
+typedef struct pmul_txdest {
+    uint32_t id;
+    uint32_t msn;               /* Message_Sequence_Number for this message */
+    uint8_t state;              /* enum pmul_txd_state */
+    bool emcon;                 /* in EMCON for this message */
+    bool answered;              /* acked since the end of the last round */
+    uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
+    uint32_t miss_cnt;          /* pairs */
+    uint32_t miss_cap;
+} pmul_txdest;
+
+enum pmul_txphase {
+    PMUL_TXP_REQUEST = 0,       /* Request_PDU sent, waiting for Rejects */
+    PMUL_TXP_ANNOUNCE,          /* announcing the dynamic group */
+    PMUL_TXP_SEND,              /* a round is being sent */
+    PMUL_TXP_WAIT,              /* waiting for Acks / timers */
+};
+
+typedef struct pmul_txmsg {
+    uint32_t msid;
+    uint8_t prio;
+    uint64_t tag;
+    int64_t expiry_s;
+    uint64_t order;             /* submission order */
+    uint8_t *payload;           /* owned copy */
+    size_t len;
+    size_t frag;                /* fragment size (all but the last) */
+    uint16_t npdus;
+    uint32_t group;             /* multicast group in use */
+    bool dynamic;               /* group from the pool (Release at the end) */
+    uint32_t group_tries;
+    pmul_txdest *dests;         /* sorted by id; owned */
+    size_t dest_cnt, done_cnt, failed_cnt;
+    uint8_t phase;              /* enum pmul_txphase */
+    uint64_t phase_at;          /* REQUEST: end of the Reject wait;
+                                 * ANNOUNCE: next Announce_PDU */
+    uint64_t data_at;           /* ANNOUNCE: first Address_PDU */
+    uint32_t announces;         /* Announce_PDUs sent */
+    /* The round being sent. */
+    size_t *round_idx;          /* indices of listed dests; owned */
+    size_t round_cnt, addr_next;
+    pmul_gap plan;              /* Data_PDUs of the round */
+    uint16_t data_next;
+    bool round_emcon;           /* this round is an EMCON repetition */
+    uint32_t sent_rounds;       /* rounds started, the first included */
+    uint32_t rounds;            /* timer-driven retransmission rounds */
+    uint32_t emcon_rounds;      /* EMCON repetitions */
+    uint64_t rtx_at, emcon_at;  /* UINT64_MAX: not armed */
+    uint64_t round_end_ms;
+    uint64_t addr_sent_ms;
+} pmul_txmsg;
+
+/* Per-destination state that outlives messages. */
+typedef struct pmul_dststate {
+    uint32_t id;
+    uint32_t next_msn;
+    bool emcon;
+} pmul_dststate;
+
+/* A finished message, kept to answer late complete Acks with Ack-Ack. */
+typedef struct pmul_txdone {
+    uint32_t msid;
+    uint32_t group;
+    uint8_t prio;
+    bool used;
+    uint64_t ackack_ms;
+} pmul_txdone;
+#define PMUL_TXDONE_CNT 32
+
+/* ---- receiver ---------------------------------------------------------- */
+
+enum pmul_rx_state {
+    PMUL_RXS_EARLY = 0,         /* Data_PDUs before any Address_PDU */
+    PMUL_RXS_ACTIVE,            /* addressed to us, incomplete */
+    PMUL_RXS_COMPLETE,          /* delivered; kept for Acks and dedup */
+    PMUL_RXS_IGNORED,           /* not addressed to us: drop its PDUs */
+};
+
+typedef struct pmul_rxsrc {
+    uint32_t id;
+    pmul_budget budget;         /* reassembly bytes of this source */
+    size_t msgs;                /* EARLY + ACTIVE */
+    size_t done;                /* COMPLETE + IGNORED */
+    bool msn_known;
+    uint32_t last_msn;          /* highest Message_Sequence_Number seen */
+    uint64_t last_ms;           /* last activity */
+    uint64_t order;
+} pmul_rxsrc;
+
+typedef struct pmul_rxmsg {
+    uint32_t src, msid;
+    uint64_t order;
+    uint8_t state;              /* enum pmul_rx_state */
+    uint8_t prio;
+    int64_t expiry_s;           /* 0 while EARLY */
+    uint64_t early_until;       /* EARLY / IGNORED lifetime */
+    uint16_t total;
+    uint32_t msn;
+    pmul_rob rob;
+    pmul_gap reported;          /* numbers already reported missing */
+    uint16_t reported_hi;       /* highest number of the last list sent */
+    bool round_acked;           /* an Ack left since the last Address_PDU */
+    bool complete_acked;        /* the complete Ack left */
+    bool dup_addr;              /* duplicate Address_PDU after completion */
+    uint64_t ack_at;            /* tail / ACK_PDU_TIME timer */
+    uint64_t addr_rx_ms;        /* last Address_PDU arrival */
+    uint16_t last_seq;          /* last Data_PDU seen in this round */
+} pmul_rxmsg;
+
+/* ---- engine ------------------------------------------------------------ */
+
+typedef struct pmul_ctl {
+    pmul_addr to;
+    uint8_t *bytes;             /* owned, encoded PDU */
+    size_t len;
+} pmul_ctl;
+
+typedef struct pmul_evq_ent {
+    pmul_event ev;
+    uint8_t *owned;             /* DELIVERED payload */
+} pmul_evq_ent;
+
+struct pmul_engine {
+    pmul_config cfg;            /* arrays repointed to our copies */
+    uint32_t *pool_copy, *emcon_copy;
+    pmul_env env;
+    const mem *m;
+    uint64_t now_ms;            /* latest monotonic time seen */
+    int64_t wall_s;             /* latest wall-clock time seen */
+    uint64_t rand_state;        /* internal generator when env.rand NULL */
+    bool emcon;
+    pmul_rate rate;
+    pmul_ackq ackq;
+    pmul_groups groups;
+
+    /* Transmitter. */
+    pmul_txmsg **tx;            /* sorted by (prio, order) */
+    size_t tx_cnt, tx_cap;
+    uint64_t tx_order;
+    uint32_t next_msid;
+    pmul_dststate *dst;         /* sorted by id */
+    size_t dst_cnt, dst_cap;
+    pmul_txdone done[PMUL_TXDONE_CNT];
+    size_t done_next;
+
+    /* Control PDUs (Acks excepted) waiting to be sent, FIFO. */
+    pmul_ctl *ctl;
+    size_t ctl_head, ctl_cnt, ctl_cap;
+
+    /* Receiver. */
+    pmul_rxsrc **srcs;          /* creation order; each allocated alone
+                                 * because robs point at their budgets */
+    size_t src_cnt, src_cap;
+    uint64_t src_order;
+    pmul_rxmsg **rx;            /* creation order */
+    size_t rx_cnt, rx_cap;
+    uint64_t rx_order;
+    size_t rx_active;           /* EARLY + ACTIVE, all sources */
+    pmul_budget rx_all;
+
+    /* Events, FIFO ring. */
+    pmul_evq_ent *ev;
+    size_t ev_head, ev_cnt, ev_cap;
+    uint8_t *held;              /* payload of the last DELIVERED returned */
+
+    /* Codec scratch, sized once from the configuration. */
+    pmul_pdu_scratch dsc;
+    pmul_dest_entry *enc_dests;
+    size_t enc_dests_cap;
+    uint32_t *enc_ids;
+    size_t enc_ids_cap;
+    pmul_ack_entry *enc_acks;
+    uint16_t *enc_missing;
+    size_t enc_missing_cap;
+    pmul_ackq_ent *enc_batch;
+    size_t enc_batch_cap;
+
+    pmul_stats st;
+    uint64_t next_dl;           /* cached next deadline */
+};
+
+/* ---- pmul_engine.c helpers -------------------------------------------- */
+
+uint32_t pmul__rand(pmul_engine *e);
+/* A random delay in [0, bound]. */
+uint64_t pmul__rand_delay(pmul_engine *e, uint32_t bound);
+/* Monotonic time at which wall-clock second wall_s arrives (saturating;
+ * `now` for the past). */
+uint64_t pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s);
+uint64_t pmul__add_ms(uint64_t t, uint64_t ms);
+/* Queue an event (payload ownership passes to the queue).  Returns 0 or
+ * PMUL_ERR_NOMEM (payload freed). */
+int pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned);
+/* Encode pdu and queue it for to.  Returns 0 or a negative code. */
+int pmul__ctl_push(pmul_engine *e, const pmul_pdu *pdu, const pmul_addr *to);
+/* Count a drop and return err. */
+int pmul__drop(pmul_engine *e, int reason, int err);
+pmul_addr pmul__group_addr(uint32_t group, uint16_t port);
+
+/* ---- pmul_tx.c --------------------------------------------------------- */
+
+int pmul__tx_submit(pmul_engine *e, const pmul_msg *m, uint32_t *msid);
+int pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__tx_on_reject(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__tx_on_request(pmul_engine *e, const pmul_pdu *pdu);
+void pmul__tx_expire(pmul_engine *e);
+bool pmul__tx_ready(const pmul_engine *e);
+ssize_t pmul__tx_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to);
+uint64_t pmul__tx_deadline(const pmul_engine *e);
+int pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason);
+void pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on);
+void pmul__tx_free_all(pmul_engine *e);
+int pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out);
+
+/* ---- pmul_rx.c --------------------------------------------------------- */
+
+int pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__rx_on_discard(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__rx_on_announce(pmul_engine *e, const pmul_pdu *pdu);
+int pmul__rx_on_release(pmul_engine *e, const pmul_pdu *pdu);
+void pmul__rx_expire(pmul_engine *e);
+ssize_t pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to);
+uint64_t pmul__rx_deadline(const pmul_engine *e);
+void pmul__rx_emcon_lifted(pmul_engine *e);
+void pmul__rx_free_all(pmul_engine *e);
+
+#endif

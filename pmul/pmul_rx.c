@@ -1,0 +1,886 @@
+/*
+ * NAME
+ *	pmul_rx - the P_MUL receiver: reassembly, Acks, lost-message detection
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	Receive state of every message sent to this node (pmul-wire.md 7.3):
+ *
+ *	EARLY	Data_PDUs seen before their Address_PDU are held for
+ *		early_data_ms (the Unidentified_Data_PDU validity timer).
+ *	ACTIVE	the Address_PDU lists us: fragments are reassembled
+ *		(pmul_rob), Acks are owed by the rules of 7.3 - the last
+ *		Data_PDU seen for the first time, the highest previously
+ *		missing one arriving, MM missing numbers not yet reported,
+ *		ACK_PDU_TIME without progress after an Ack with missing
+ *		numbers - and scheduled with a random spreading delay through
+ *		pmul_ackq, which batches Acks to one transmitter.  A missing
+ *		list carries at most MM new numbers and is a prefix of the
+ *		missing set, so "lower unlisted numbers were received" holds.
+ *		One more trigger of ours: when a round goes quiet before its
+ *		last Data_PDU arrived (the "tail" timer, a few PDU airtimes
+ *		at the configured link rate), the receiver acks its missing
+ *		list; without it, a lost last PDU would cost a whole-message
+ *		retransmission to every receiver that lost it.
+ *	COMPLETE delivered (DELIVERED event, payload handed over).  The
+ *		entry stays, without data, to answer duplicates with the
+ *		complete Ack and to deliver exactly once, until an Ack-Ack
+ *		(or a re-sent Address_PDU that no longer lists us), a
+ *		Discard_Message_PDU or the expiry time.
+ *	IGNORED	an Address_PDU said the message is not for us: its later
+ *		PDUs are dropped without holding anything.
+ *
+ *	Whether an Address_PDU lists us is decided over MAP-split lists
+ *	from the sorted order: a part that spans our ID without naming us,
+ *	or the first (last) part starting above (ending below) it, proves
+ *	absence; otherwise the answer waits for the other parts.
+ *
+ *	Total_Number_of_PDUs is taken from the first Address_PDU and never
+ *	changed: a deployed Java implementation puts the number of PDUs
+ *	resent in a round there.
+ *
+ *	In EMCON nothing is sent; Acks stay queued and messages keep their
+ *	state until expiry.  When EMCON is lifted every owed Ack (complete,
+ *	or with the current missing list) is re-spread over ack_spread_ms.
+ * SECURITY
+ *	Everything here is peer input.  Each source has a byte budget and a
+ *	message count; the node has global ones.  A sender that exhausts its
+ *	share gets PMUL_ERR_BUSY for its new PDUs and nobody else notices.
+ *	Completed and ignored messages are capped per source too (the oldest
+ *	is forgotten).  Sources without messages are evicted LRU when the
+ *	source table is full.
+ * DIAGNOSTICS
+ *	Drops are counted by reason and returned as PMUL_ERR_* codes.
+ * SEE ALSO
+ *	pmul_engine(3), pmul_rob(3), pmul_ackq(3), pmul_gap(3)
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* Must match pmul_tx.c, which budgets for this wait in its timeout. */
+#define TAIL_FLOOR_MS 200u
+
+/* ---- sources ----------------------------------------------------------- */
+
+static pmul_rxsrc *
+src_find(const pmul_engine *e, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < e->src_cnt; i++)
+        if (e->srcs[i]->id == id)
+            return e->srcs[i];
+    return NULL;
+}
+
+static void
+src_remove_at(pmul_engine *e, size_t i)
+{
+    mem_free(e->m, e->srcs[i]);
+    memmove(&e->srcs[i], &e->srcs[i + 1], (e->src_cnt - i - 1) * sizeof(*e->srcs));
+    e->src_cnt--;
+}
+
+static int
+src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
+{
+    pmul_rxsrc *s;
+    size_t i, victim = SIZE_MAX, n;
+    void *p;
+
+    if ((s = src_find(e, id)) != NULL) {
+        s->last_ms = e->now_ms;
+        *out = s;
+        return 0;
+    }
+    if (e->src_cnt >= e->cfg.max_sources) {
+        /* Evict the least recently active source that holds nothing; its
+         * Message_Sequence_Number history is the only loss. */
+        for (i = 0; i < e->src_cnt; i++) {
+            s = e->srcs[i];
+            if (s->msgs != 0 || s->done != 0)
+                continue;
+            if (victim == SIZE_MAX || s->last_ms < e->srcs[victim]->last_ms)
+                victim = i;
+        }
+        if (victim == SIZE_MAX)
+            return pmul__drop(e, PMUL_DROP_CAP_SOURCES, PMUL_ERR_BUSY);
+        src_remove_at(e, victim);
+    }
+    if (e->src_cnt == e->src_cap) {
+        n = e->src_cap != 0 ? e->src_cap * 2 : 16;
+        if ((p = mem_realloc(e->m, e->srcs, n * sizeof(*e->srcs))) == NULL)
+            return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        e->srcs = p;
+        e->src_cap = n;
+    }
+    if ((s = mem_calloc(e->m, 1, sizeof(*s))) == NULL)
+        return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    s->id = id;
+    s->budget.cap = e->cfg.max_rx_bytes_per_src;
+    s->last_ms = e->now_ms;
+    s->order = e->src_order++;
+    e->srcs[e->src_cnt++] = s;
+    *out = s;
+    return 0;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static pmul_rxmsg *
+msg_find(const pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    size_t i;
+
+    for (i = 0; i < e->rx_cnt; i++)
+        if (e->rx[i]->src == src && e->rx[i]->msid == msid)
+            return e->rx[i];
+    return NULL;
+}
+
+static bool
+is_open(const pmul_rxmsg *m)
+{
+    return m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_ACTIVE;
+}
+
+static void
+rx_event(pmul_engine *e, const pmul_rxmsg *m, int kind, int reason)
+{
+    pmul_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.source_id = m->src;
+    ev.msid = m->msid;
+    ev.dest_id = e->cfg.node_id;
+    ev.priority = m->prio;
+    ev.reason = reason;
+    ev.expiry_s = m->expiry_s;
+    (void)pmul__ev_push(e, &ev, NULL);
+}
+
+static void
+group_event(pmul_engine *e, int kind, uint32_t group)
+{
+    pmul_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.group = group;
+    (void)pmul__ev_push(e, &ev, NULL);
+}
+
+/* Forget a message: its data, its queued Ack, its group membership. */
+static void
+msg_free(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul_rxsrc *s = src_find(e, m->src);
+    uint32_t group;
+    bool last;
+    size_t i;
+
+    if (s != NULL) {
+        if (is_open(m)) {
+            s->msgs--;
+            e->rx_active--;
+        } else {
+            s->done--;
+        }
+    }
+    pmul_ackq_remove(&e->ackq, m->src, m->msid);
+    if (pmul_groups_leave(&e->groups, m->src, m->msid, &group, &last) && last)
+        group_event(e, PMUL_EV_LEAVE_GROUP, group);
+    pmul_rob_fini(&m->rob);
+    pmul_gap_fini(&m->reported);
+    for (i = 0; i < e->rx_cnt; i++)
+        if (e->rx[i] == m) {
+            memmove(&e->rx[i], &e->rx[i + 1], (e->rx_cnt - i - 1) * sizeof(*e->rx));
+            e->rx_cnt--;
+            break;
+        }
+    mem_free(e->m, m);
+}
+
+/* Keep at most max_rx_done_per_src finished entries for s: forget the
+ * oldest (exactly-once then rests on the transmitter's Ack-Ack). */
+static void
+make_room_done(pmul_engine *e, pmul_rxsrc *s, const pmul_rxmsg *keep)
+{
+    size_t i;
+    pmul_rxmsg *old = NULL;
+
+    while (s->done >= e->cfg.max_rx_done_per_src) {
+        old = NULL;
+        for (i = 0; i < e->rx_cnt; i++) {
+            pmul_rxmsg *m = e->rx[i];
+
+            if (m->src == s->id && !is_open(m) && m != keep) {
+                old = m;
+                break;                  /* rx[] is in creation order */
+            }
+        }
+        if (old == NULL)
+            return;
+        msg_free(e, old);
+    }
+}
+
+static int
+msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg **out)
+{
+    pmul_rxmsg *m;
+    size_t n;
+    void *p;
+
+    if (state == PMUL_RXS_EARLY || state == PMUL_RXS_ACTIVE) {
+        if (s->msgs >= e->cfg.max_rx_msgs_per_src || e->rx_active >= e->cfg.max_rx_msgs)
+            return pmul__drop(e, PMUL_DROP_CAP_MSGS, PMUL_ERR_BUSY);
+    } else {
+        make_room_done(e, s, NULL);
+    }
+    if (e->rx_cnt == e->rx_cap) {
+        n = e->rx_cap != 0 ? e->rx_cap * 2 : 16;
+        if ((p = mem_realloc(e->m, e->rx, n * sizeof(*e->rx))) == NULL)
+            return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        e->rx = p;
+        e->rx_cap = n;
+    }
+    if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
+        return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    m->src = s->id;
+    m->msid = msid;
+    m->order = e->rx_order++;
+    m->state = state;
+    m->ack_at = UINT64_MAX;
+    m->early_until = UINT64_MAX;
+    pmul_rob_init(&m->rob, e->m, e->cfg.max_msg_len, &s->budget, &e->rx_all);
+    pmul_gap_init(&m->reported, e->m);
+    if (state == PMUL_RXS_EARLY || state == PMUL_RXS_ACTIVE) {
+        s->msgs++;
+        e->rx_active++;
+    } else {
+        s->done++;
+    }
+    e->rx[e->rx_cnt++] = m;
+    *out = m;
+    return 0;
+}
+
+/* ---- Acks -------------------------------------------------------------- */
+
+static void
+owe_ack(pmul_engine *e, pmul_rxmsg *m)
+{
+    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, e->cfg.ack_spread_ms));
+
+    if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0)
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+}
+
+/* Missing Data_PDUs after the last one seen this round: what the tail
+ * timer waits for. */
+static uint32_t
+missing_after_last(const pmul_rxmsg *m)
+{
+    uint32_t have = pmul_gap_count_upto(&m->rob.have, m->total) -
+                    pmul_gap_count_upto(&m->rob.have, m->last_seq);
+
+    return (uint32_t)(m->total - m->last_seq) - have;
+}
+
+static uint32_t
+tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
+{
+    return pmul_rate_tail_ms(&e->rate, missing_after_last(m), e->cfg.pdu_max_len,
+                             TAIL_FLOOR_MS, e->cfg.ack_pdu_time_ms);
+}
+
+/* Tail mode until an Ack leaves in this round, ACK_PDU_TIME after. */
+static void
+arm_tail(pmul_engine *e, pmul_rxmsg *m)
+{
+    m->ack_at = pmul__add_ms(e->now_ms, tail_ms(e, m));
+}
+
+static void deliver(pmul_engine *e, pmul_rxmsg *m);
+
+/* The Ack triggers of 7.3 after fragment seq was stored. */
+static void
+check_ack(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
+{
+    uint32_t unreported;
+
+    if (pmul_rob_is_complete(&m->rob)) {
+        deliver(e, m);
+        return;
+    }
+    unreported = pmul_gap_count_neither(&m->rob.have, &m->reported, m->rob.have.hi);
+    if (seq == m->total || (m->reported_hi != 0 && seq == m->reported_hi) ||
+        unreported >= e->cfg.mm)
+        owe_ack(e, m);
+}
+
+/*
+ * Write the missing list of m into out (at most avail words): ascending,
+ * every number already reported and at most MM new ones, stopping at the
+ * first new number beyond MM so that the list stays a prefix.
+ */
+static uint16_t
+build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
+{
+    uint32_t s = 1, fresh = 0;
+    uint16_t n = 0, last = 0, seq;
+
+    while (n < avail && s <= m->total) {
+        seq = pmul_gap_next_clear(&m->rob.have, (uint16_t)s, m->total);
+        if (seq == 0)
+            break;
+        if (!pmul_gap_has(&m->reported, seq)) {
+            if (fresh >= e->cfg.mm)
+                break;
+            if (pmul_gap_set(&m->reported, seq) < 0)
+                break;
+            fresh++;
+        }
+        out[n++] = seq;
+        last = seq;
+        s = (uint32_t)seq + 1;
+    }
+    m->reported_hi = last;
+    return n;
+}
+
+static void
+ack_sent(pmul_engine *e, pmul_rxmsg *m)
+{
+    m->round_acked = true;
+    if (m->state == PMUL_RXS_COMPLETE) {
+        m->complete_acked = true;
+        m->ack_at = UINT64_MAX;
+    } else {
+        m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
+    }
+}
+
+ssize_t
+pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
+{
+    size_t n, k, space, avail, used, cnt;
+    uint64_t ts_hold = 0;
+    pmul_rxmsg *m, *first;
+    uint32_t src;
+    uint8_t prio;
+    pmul_pdu p;
+    ssize_t len;
+
+    for (;;) {
+        n = pmul_ackq_peek(&e->ackq, e->now_ms, e->cfg.ack_batch_ms, e->enc_batch,
+                           e->enc_batch_cap);
+        if (n == 0)
+            return 0;
+        src = e->enc_batch[0].src;
+        space = e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN -
+                (e->cfg.ack_timestamp ? PMUL_ACK_TIMESTAMP_LEN : 0);
+        used = cnt = 0;
+        prio = 0xff;
+        first = NULL;
+        for (k = 0; k < n; k++) {
+            m = msg_find(e, src, e->enc_batch[k].msid);
+            if (m == NULL || (m->state != PMUL_RXS_ACTIVE && m->state != PMUL_RXS_COMPLETE)) {
+                pmul_ackq_remove(&e->ackq, src, e->enc_batch[k].msid);
+                continue;
+            }
+            if (space < PMUL_ACK_ENTRY_HDR_LEN)
+                break;                  /* the rest go in the next Ack_PDU */
+            avail = (space - PMUL_ACK_ENTRY_HDR_LEN) / 2;
+            if (avail > e->enc_missing_cap - used)
+                avail = e->enc_missing_cap - used;
+            e->enc_acks[cnt].source_id = src;
+            e->enc_acks[cnt].msid = m->msid;
+            e->enc_acks[cnt].missing_cnt = m->state == PMUL_RXS_COMPLETE ? 0 :
+                                           build_missing(e, m, e->enc_missing + used, avail);
+            e->enc_acks[cnt].missing = e->enc_missing + used;
+            used += e->enc_acks[cnt].missing_cnt;
+            space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
+            cnt++;
+            if (m->prio < prio)
+                prio = m->prio;
+            if (first == NULL) {
+                first = m;
+                ts_hold = (e->now_ms - m->addr_rx_ms) / 100;
+            }
+            ack_sent(e, m);
+            pmul_ackq_remove(&e->ackq, src, m->msid);
+        }
+        if (cnt == 0)
+            continue;
+        memset(&p, 0, sizeof(p));
+        p.type = PMUL_PDU_ACK;
+        p.priority = prio;
+        p.source_id = e->cfg.node_id;
+        p.u.ack.entry_cnt = (uint16_t)cnt;
+        p.u.ack.entries = e->enc_acks;
+        /* Decision 8: the timestamp option only when configured.  It is
+         * the first entry's holding time since its Address_PDU. */
+        p.u.ack.has_timestamp = e->cfg.ack_timestamp;
+        p.u.ack.timestamp = ts_hold;
+        if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
+            return len;
+        to->ip = src;
+        to->port = e->cfg.aport;
+        to->is_multicast = false;
+        return len;
+    }
+}
+
+/* ---- delivery ---------------------------------------------------------- */
+
+static void
+deliver(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul_rxsrc *s = src_find(e, m->src);
+    pmul_event ev;
+    uint8_t *payload;
+    size_t len;
+
+    if (pmul_rob_assemble(&m->rob, &payload, &len) != 0) {
+        /* Retried from pmul__rx_expire(); the fragments stay. */
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        m->ack_at = pmul__add_ms(e->now_ms, 1000);
+        return;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PMUL_EV_DELIVERED;
+    ev.source_id = m->src;
+    ev.msid = m->msid;
+    ev.dest_id = e->cfg.node_id;
+    ev.priority = m->prio;
+    ev.expiry_s = m->expiry_s;
+    ev.payload = payload;
+    ev.payload_len = len;
+    (void)pmul__ev_push(e, &ev, payload);
+    e->st.msgs_delivered++;
+    m->state = PMUL_RXS_COMPLETE;
+    m->ack_at = UINT64_MAX;
+    pmul_gap_fini(&m->reported);
+    if (s != NULL) {
+        s->msgs--;
+        e->rx_active--;
+        make_room_done(e, s, m);
+        s->done++;
+    }
+    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-rx delivered src=%08x msid=%08x len=%zu",
+             (unsigned)m->src, (unsigned)m->msid, len);
+    owe_ack(e, m);
+}
+
+/* ---- Address_PDU ------------------------------------------------------- */
+
+/*
+ * Does this Address_PDU list us?  1 yes (*msn set), 0 provably not, -1
+ * cannot tell from this part of a MAP-split list.
+ */
+static int
+lists_us(const pmul_engine *e, const pmul_pdu *pdu, uint32_t *msn)
+{
+    const pmul_dest_entry *d = pdu->u.address.dests;
+    uint16_t n = pdu->u.address.dest_cnt, i;
+    uint32_t me = e->cfg.node_id;
+
+    for (i = 0; i < n; i++)
+        if (d[i].dest_id == me) {
+            *msn = d[i].msg_seq_no;
+            return 1;
+        }
+    if (n == 0 || pdu->map == 0)
+        return 0;
+    for (i = 1; i < n; i++)
+        if (d[i].dest_id <= d[i - 1].dest_id)
+            return -1;                  /* unsorted: no inference */
+    if (d[0].dest_id < me && me < d[n - 1].dest_id)
+        return 0;
+    if (!(pdu->map & PMUL_MAP_NOT_FIRST) && me < d[0].dest_id)
+        return 0;
+    if (!(pdu->map & PMUL_MAP_NOT_LAST) && me > d[n - 1].dest_id)
+        return 0;
+    return -1;
+}
+
+static void
+check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
+{
+    pmul_event ev;
+
+    if (!s->msn_known) {
+        s->msn_known = true;
+        s->last_msn = msn;
+        return;
+    }
+    if (msn <= s->last_msn)
+        return;                         /* older message, late or resent */
+    if (msn > s->last_msn + 1) {
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = PMUL_EV_LOST_MESSAGE;
+        ev.source_id = s->id;
+        ev.dest_id = e->cfg.node_id;
+        ev.seq_first = s->last_msn + 1;
+        ev.seq_last = msn - 1;
+        e->st.msgs_lost += (uint64_t)(msn - 1 - s->last_msn);
+        (void)pmul__ev_push(e, &ev, NULL);
+    }
+    s->last_msn = msn;
+}
+
+/* Turn an EARLY entry (or nothing) into IGNORED: its PDUs are not for us. */
+static void
+ignore_msg(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, uint32_t msid, uint32_t expiry)
+{
+    uint64_t until = pmul__add_ms(e->now_ms, e->cfg.early_data_ms);
+    uint64_t exp = pmul__wall_to_mono(e, (int64_t)expiry);
+
+    if (m != NULL) {
+        pmul_rob_fini(&m->rob);
+        s->msgs--;
+        e->rx_active--;
+        make_room_done(e, s, m);
+        s->done++;
+        m->state = PMUL_RXS_IGNORED;
+    } else if (msg_new(e, s, msid, PMUL_RXS_IGNORED, &m) != 0) {
+        return;
+    }
+    m->early_until = exp < until ? exp : until;
+}
+
+static int
+activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint32_t msn)
+{
+    int err;
+
+    if (pdu->u.address.total_pdus == 0)
+        return pmul__drop(e, PMUL_DROP_INCONSISTENT, PMUL_ERR_INCONSISTENT);
+    if (m == NULL && (err = msg_new(e, s, pdu->msid, PMUL_RXS_ACTIVE, &m)) != 0)
+        return err;
+    m->state = PMUL_RXS_ACTIVE;
+    m->prio = pdu->priority;
+    m->expiry_s = pdu->u.address.expiry_time;
+    m->total = pdu->u.address.total_pdus;
+    m->msn = msn;
+    m->early_until = UINT64_MAX;
+    m->addr_rx_ms = e->now_ms;
+    m->round_acked = false;
+    m->last_seq = 0;
+    (void)pmul_rob_set_total(&m->rob, m->total);
+    check_lost(e, s, msn);
+    /* Early fragments may already complete the message or include its
+     * last Data_PDU. */
+    if (pmul_rob_is_complete(&m->rob)) {
+        deliver(e, m);
+        return 0;
+    }
+    arm_tail(e, m);
+    if (pmul_rob_has(&m->rob, m->total) ||
+        pmul_gap_count_neither(&m->rob.have, &m->reported, m->rob.have.hi) >= e->cfg.mm)
+        owe_ack(e, m);
+    return 0;
+}
+
+int
+pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
+{
+    pmul_rxsrc *s;
+    pmul_rxmsg *m;
+    uint32_t msn = 0;
+    int listed, err;
+
+    if ((err = src_get(e, pdu->source_id, &s)) != 0)
+        return err;
+    m = msg_find(e, pdu->source_id, pdu->msid);
+    if (pdu->u.address.dest_cnt == 0) {
+        /* Ack-Ack: the transmitter has every Ack it needs. */
+        if (m == NULL)
+            return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
+        if (m->state == PMUL_RXS_ACTIVE)
+            return pmul__drop(e, PMUL_DROP_UNEXPECTED, PMUL_ERR_UNEXPECTED);
+        msg_free(e, m);
+        return 0;
+    }
+    listed = lists_us(e, pdu, &msn);
+    if (m == NULL || m->state == PMUL_RXS_EARLY) {
+        if ((int64_t)pdu->u.address.expiry_time <= e->wall_s) {
+            if (m != NULL)
+                msg_free(e, m);
+            return pmul__drop(e, PMUL_DROP_EXPIRED, PMUL_ERR_EXPIRED);
+        }
+        if (listed == 1)
+            return activate(e, s, m, pdu, msn);
+        if (listed == 0)
+            ignore_msg(e, s, m, pdu->msid, pdu->u.address.expiry_time);
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    }
+    switch (m->state) {
+    case PMUL_RXS_ACTIVE:
+        if (listed != 1)
+            return 0;
+        /* A new round: Total_Number_of_PDUs stays from the first
+         * Address_PDU (Java deviation 2). */
+        m->addr_rx_ms = e->now_ms;
+        m->round_acked = false;
+        m->last_seq = 0;
+        arm_tail(e, m);
+        return 0;
+    case PMUL_RXS_COMPLETE:
+        if (listed == 1) {
+            /* Our complete Ack was lost: send it again. */
+            m->dup_addr = true;
+            owe_ack(e, m);
+            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+        }
+        if (listed == 0)
+            msg_free(e, m);     /* absent after our complete Ack: it arrived */
+        return 0;
+    default:
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    }
+}
+
+/* ---- Data_PDU ---------------------------------------------------------- */
+
+int
+pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
+{
+    pmul_rxsrc *s;
+    pmul_rxmsg *m;
+    uint16_t seq = pdu->u.data.seq;
+    bool created = false;
+    int err, rc;
+
+    if ((err = src_get(e, pdu->source_id, &s)) != 0)
+        return err;
+    if ((m = msg_find(e, pdu->source_id, pdu->msid)) == NULL) {
+        if ((err = msg_new(e, s, pdu->msid, PMUL_RXS_EARLY, &m)) != 0)
+            return err;
+        m->early_until = pmul__add_ms(e->now_ms, e->cfg.early_data_ms);
+        m->prio = pdu->priority;
+        created = true;
+    }
+    switch (m->state) {
+    case PMUL_RXS_IGNORED:
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    case PMUL_RXS_COMPLETE:
+        /* Duplicate after completion: our complete Ack may have been
+         * lost, unless a re-sent Address_PDU already told us (7.3). */
+        if (m->complete_acked && !m->dup_addr && !pmul_ackq_has(&e->ackq, m->src, m->msid))
+            owe_ack(e, m);
+        return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+    default:
+        break;
+    }
+    rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
+    if (rc == 0) {
+        /* A duplicate still shows the round is going on. */
+        if (m->state == PMUL_RXS_ACTIVE && !m->round_acked) {
+            m->last_seq = seq;
+            arm_tail(e, m);
+        }
+        return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+    }
+    if (rc < 0) {
+        if (created)
+            msg_free(e, m);
+        if (rc == PMUL_ERR_BUSY)
+            return pmul__drop(e, PMUL_DROP_CAP_BYTES, rc);
+        if (rc == PMUL_ERR_NOMEM)
+            return pmul__drop(e, PMUL_DROP_NOMEM, rc);
+        return pmul__drop(e, PMUL_DROP_INCONSISTENT, rc);
+    }
+    if (m->state != PMUL_RXS_ACTIVE)
+        return 0;
+    m->last_seq = seq;
+    if (m->round_acked)
+        m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
+    else
+        arm_tail(e, m);
+    check_ack(e, m, seq);
+    return 0;
+}
+
+/* ---- Discard, Announce, Release ---------------------------------------- */
+
+int
+pmul__rx_on_discard(pmul_engine *e, const pmul_pdu *pdu)
+{
+    pmul_rxmsg *m = msg_find(e, pdu->source_id, pdu->msid);
+
+    if (m == NULL)
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
+    if (m->state == PMUL_RXS_ACTIVE) {
+        rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_DISCARDED);
+        e->st.msgs_rx_discarded++;
+    }
+    msg_free(e, m);
+    return 0;
+}
+
+int
+pmul__rx_on_announce(pmul_engine *e, const pmul_pdu *pdu)
+{
+    uint64_t until = pmul__wall_to_mono(e, (int64_t)pdu->u.announce.expiry_time);
+    uint32_t group = pdu->u.announce.mcast_group;
+    uint16_t i;
+    bool first = false;
+    int err;
+
+    /* As a transmitter: that group is taken. */
+    pmul_groups_mark_foreign(&e->groups, group, pdu->source_id, until);
+    for (i = 0; i < pdu->u.announce.dest_cnt; i++)
+        if (pdu->u.announce.dest_ids[i] == e->cfg.node_id)
+            break;
+    if (i == pdu->u.announce.dest_cnt)
+        return 0;
+    if ((int64_t)pdu->u.announce.expiry_time <= e->wall_s)
+        return pmul__drop(e, PMUL_DROP_EXPIRED, PMUL_ERR_EXPIRED);
+    err = pmul_groups_join(&e->groups, group, pdu->source_id, pdu->msid, until, &first);
+    if (err != 0)
+        return pmul__drop(e, err == PMUL_ERR_BUSY ? PMUL_DROP_CAP_MSGS : PMUL_DROP_NOMEM, err);
+    if (first)
+        group_event(e, PMUL_EV_JOIN_GROUP, group);
+    return 0;
+}
+
+int
+pmul__rx_on_release(pmul_engine *e, const pmul_pdu *pdu)
+{
+    uint32_t group;
+    bool last;
+
+    pmul_groups_on_release(&e->groups, pdu->source_id, pdu->u.group.mcast_group);
+    if (pmul_groups_leave(&e->groups, pdu->source_id, pdu->msid, &group, &last) && last)
+        group_event(e, PMUL_EV_LEAVE_GROUP, group);
+    return 0;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+/* Returns true when m was freed. */
+static bool
+rx_timers(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul_rxsrc *s;
+    uint64_t t;
+
+    if (m->expiry_s != 0 && e->wall_s >= m->expiry_s) {
+        if (m->state == PMUL_RXS_ACTIVE) {
+            rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_EXPIRED);
+            e->st.msgs_rx_discarded++;
+        }
+        msg_free(e, m);
+        return true;
+    }
+    if ((m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_IGNORED) &&
+        e->now_ms >= m->early_until) {
+        if (m->state == PMUL_RXS_EARLY)
+            e->st.drops[PMUL_DROP_EARLY_TIMEOUT] += m->rob.idx_cnt;
+        msg_free(e, m);
+        return true;
+    }
+    if (m->state != PMUL_RXS_ACTIVE || e->now_ms < m->ack_at)
+        return false;
+    if (pmul_rob_is_complete(&m->rob)) {
+        deliver(e, m);                  /* an earlier attempt ran out of memory */
+        return false;
+    }
+    if (!m->round_acked && (s = src_find(e, m->src)) != NULL) {
+        /* The source is still sending (another message pre-empted ours):
+         * the round has not ended yet. */
+        t = pmul__add_ms(s->last_ms, tail_ms(e, m));
+        if (t > e->now_ms) {
+            m->ack_at = t;
+            return false;
+        }
+    }
+    m->ack_at = UINT64_MAX;             /* re-armed when the Ack leaves */
+    owe_ack(e, m);
+    return false;
+}
+
+void
+pmul__rx_expire(pmul_engine *e)
+{
+    size_t i = 0;
+
+    while (i < e->rx_cnt)
+        if (!rx_timers(e, e->rx[i]))
+            i++;
+}
+
+uint64_t
+pmul__rx_deadline(const pmul_engine *e)
+{
+    uint64_t t = UINT64_MAX, x;
+    const pmul_rxmsg *m;
+    size_t i;
+
+    for (i = 0; i < e->rx_cnt; i++) {
+        m = e->rx[i];
+        if (m->expiry_s != 0) {
+            x = pmul__wall_to_mono(e, m->expiry_s);
+            t = x < t ? x : t;
+        }
+        if (m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_IGNORED)
+            t = m->early_until < t ? m->early_until : t;
+        if (m->state == PMUL_RXS_ACTIVE)
+            t = m->ack_at < t ? m->ack_at : t;
+    }
+    return t;
+}
+
+static uint64_t
+spread_due(void *arg, uint32_t src)
+{
+    pmul_engine *e = arg;
+
+    (void)src;
+    return pmul__add_ms(e->now_ms, pmul__rand_delay(e, e->cfg.ack_spread_ms));
+}
+
+void
+pmul__rx_emcon_lifted(pmul_engine *e)
+{
+    size_t i;
+    pmul_rxmsg *m;
+
+    /* Every message we hold state for is owed an Ack: the complete ones
+     * not yet acknowledged, and the incomplete ones with their lists. */
+    for (i = 0; i < e->rx_cnt; i++) {
+        m = e->rx[i];
+        if (m->state == PMUL_RXS_ACTIVE ||
+            (m->state == PMUL_RXS_COMPLETE && !m->complete_acked))
+            if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, e->now_ms) != 0)
+                (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    }
+    pmul_ackq_respread(&e->ackq, spread_due, e);
+}
+
+void
+pmul__rx_free_all(pmul_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->rx_cnt; i++) {
+        pmul_rob_fini(&e->rx[i]->rob);
+        pmul_gap_fini(&e->rx[i]->reported);
+        mem_free(e->m, e->rx[i]);
+    }
+    mem_free(e->m, e->rx);
+    e->rx = NULL;
+    e->rx_cnt = e->rx_cap = 0;
+    for (i = 0; i < e->src_cnt; i++)
+        mem_free(e->m, e->srcs[i]);
+    mem_free(e->m, e->srcs);
+    e->srcs = NULL;
+    e->src_cnt = e->src_cap = 0;
+}

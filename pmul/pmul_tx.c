@@ -1,0 +1,1060 @@
+/*
+ * NAME
+ *	pmul_tx - the P_MUL transmitter: rounds, retransmission, EMCON, expiry
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	Transmit state of every message we send (pmul-wire.md 7.2):
+ *
+ *	submit	copies the payload, fragments it at the configured PDU size,
+ *		sorts the destinations and gives each its next
+ *		Message_Sequence_Number (per destination, gap-free).
+ *	group	for PMUL_GROUP_DYNAMIC: Request_PDU, WAIT_FOR_REJECT_TIME,
+ *		on Reject Release and retry another pool group, then
+ *		ANNOUNCE_CT Announce_PDUs spread over ANNOUNCE_DELAY (7.4).
+ *	round	Address_PDU(s) listing the incomplete destinations (sorted,
+ *		MAP-split when they do not fit one PDU), then the Data_PDUs
+ *		of the round's plan in ascending order.  The first round and
+ *		any round for a destination that never answered (or an EMCON
+ *		repetition) send the whole message; otherwise only the union
+ *		of the missing lists of the destinations that answered.
+ *	wait	after the last PDU of a round: the retransmission timer
+ *		(pmul_rate: derived from the link rate, the receivers still
+ *		to answer and the measured Ack delays, times BACK-OFF_FACTOR
+ *		per timer round) for non-EMCON destinations, and the EMCON
+ *		timer (EMCON_RTI, at most EMCON_RTC repetitions) for EMCON
+ *		ones.  When every outstanding non-EMCON destination has
+ *		answered after the round, the next round starts at once: the
+ *		transmitter knows all it will learn, so waiting is pure loss.
+ *	end	all acked: one Ack-Ack (Address_PDU with no destinations,
+ *		decision 9).  Expiry or cancel: Discard_Message_PDU and one
+ *		DEST_FAILED per incomplete destination.  Then Release_PDU for
+ *		a dynamic group, and MSG_DONE.
+ *
+ *	Acks are matched by MSID and by the acking node, which must be a
+ *	destination of the message.  A deployed Java implementation puts its
+ *	own ID instead of ours in Ack_Info_Entry.Source_ID; such an entry is
+ *	accepted exactly when the MSID names a message we sent to that node.
+ * SECURITY
+ *	Ack, Reject and Request PDUs are untrusted.  An Ack only changes the
+ *	state of the destination that sent it, and missing lists are clamped
+ *	to the message's PDU count and stored up to max_missing ranges.
+ * DIAGNOSTICS
+ *	PMUL_ERR_INVAL, _RANGE, _EXPIRED, _BUSY, _NOMEM from submit; drops of
+ *	Acks are counted by reason.
+ * SEE ALSO
+ *	pmul_engine(3), pmul_rate(3), pmul_group(3), docs/engine.md
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Floor of the receivers' tail wait (see pmul_rx.c); the two must agree. */
+#define TAIL_FLOOR_MS 200u
+/* How long a group another node requested or defended stays off-limits
+ * unless its Release arrives first. */
+#define FOREIGN_HOLD_MS 600000u
+
+/* ---- destination table ------------------------------------------------- */
+
+static size_t
+dst_pos(const pmul_engine *e, uint32_t id)
+{
+    size_t lo = 0, hi = e->dst_cnt, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (e->dst[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int
+pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
+{
+    size_t pos = dst_pos(e, id), n;
+    pmul_dststate *v;
+
+    if (pos < e->dst_cnt && e->dst[pos].id == id) {
+        *out = &e->dst[pos];
+        return 0;
+    }
+    if (e->dst_cnt == e->dst_cap) {
+        n = e->dst_cap != 0 ? e->dst_cap * 2 : 16;
+        if ((v = mem_realloc(e->m, e->dst, n * sizeof(*v))) == NULL)
+            return PMUL_ERR_NOMEM;
+        e->dst = v;
+        e->dst_cap = n;
+    }
+    memmove(&e->dst[pos + 1], &e->dst[pos], (e->dst_cnt - pos) * sizeof(*e->dst));
+    e->dst_cnt++;
+    e->dst[pos].id = id;
+    e->dst[pos].next_msn = 1;
+    e->dst[pos].emcon = false;
+    *out = &e->dst[pos];
+    return 0;
+}
+
+/* ---- message table ----------------------------------------------------- */
+
+static pmul_txmsg *
+tx_find(const pmul_engine *e, uint32_t msid)
+{
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++)
+        if (e->tx[i]->msid == msid)
+            return e->tx[i];
+    return NULL;
+}
+
+static pmul_txdest *
+dest_find(const pmul_txmsg *m, uint32_t id)
+{
+    size_t lo = 0, hi = m->dest_cnt, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (m->dests[mid].id == id)
+            return &m->dests[mid];
+        if (m->dests[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void
+tx_msg_free(pmul_engine *e, pmul_txmsg *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    if (m->dests != NULL)
+        for (i = 0; i < m->dest_cnt; i++)
+            mem_free(e->m, m->dests[i].miss);
+    mem_free(e->m, m->dests);
+    mem_free(e->m, m->round_idx);
+    mem_free(e->m, m->payload);
+    pmul_gap_fini(&m->plan);
+    mem_free(e->m, m);
+}
+
+/* Sorted by (priority, submission order): the scheduling order. */
+static void
+tx_insert(pmul_engine *e, pmul_txmsg *m)
+{
+    size_t pos = e->tx_cnt;
+
+    while (pos > 0 && (e->tx[pos - 1]->prio > m->prio ||
+                       (e->tx[pos - 1]->prio == m->prio && e->tx[pos - 1]->order > m->order)))
+        pos--;
+    memmove(&e->tx[pos + 1], &e->tx[pos], (e->tx_cnt - pos) * sizeof(*e->tx));
+    e->tx[pos] = m;
+    e->tx_cnt++;
+}
+
+static void
+tx_remove(pmul_engine *e, pmul_txmsg *m)
+{
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++)
+        if (e->tx[i] == m) {
+            memmove(&e->tx[i], &e->tx[i + 1], (e->tx_cnt - i - 1) * sizeof(*e->tx));
+            e->tx_cnt--;
+            return;
+        }
+}
+
+void
+pmul__tx_free_all(pmul_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++)
+        tx_msg_free(e, e->tx[i]);
+    mem_free(e->m, e->tx);
+    e->tx = NULL;
+    e->tx_cnt = e->tx_cap = 0;
+}
+
+/* ---- events and control PDUs ------------------------------------------- */
+
+static void
+tx_event(pmul_engine *e, const pmul_txmsg *m, int kind, uint32_t dest, int reason)
+{
+    pmul_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.source_id = e->cfg.node_id;
+    ev.msid = m->msid;
+    ev.dest_id = dest;
+    ev.tag = m->tag;
+    ev.priority = m->prio;
+    ev.reason = reason;
+    ev.expiry_s = m->expiry_s;
+    ev.acked_cnt = (uint32_t)m->done_cnt;
+    ev.failed_cnt = (uint32_t)m->failed_cnt;
+    ev.group = m->group;
+    (void)pmul__ev_push(e, &ev, NULL);
+}
+
+static void
+ctl_group_pdu(pmul_engine *e, uint8_t type, uint32_t msid, uint32_t group,
+              const pmul_addr *to)
+{
+    pmul_pdu p;
+
+    memset(&p, 0, sizeof(p));
+    p.type = type;
+    p.source_id = e->cfg.node_id;
+    p.msid = msid;
+    p.u.group.mcast_group = group;
+    (void)pmul__ctl_push(e, &p, to);
+}
+
+static void
+ctl_release(pmul_engine *e, uint32_t msid, uint32_t group)
+{
+    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.tport);
+
+    ctl_group_pdu(e, PMUL_PDU_RELEASE, msid, group, &to);
+}
+
+static void
+ctl_ackack(pmul_engine *e, uint32_t msid, uint8_t prio, uint16_t npdus, int64_t expiry_s,
+           uint32_t group)
+{
+    pmul_pdu p;
+    pmul_addr to = pmul__group_addr(group, e->cfg.dport);
+
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ADDRESS;
+    p.priority = prio;
+    p.source_id = e->cfg.node_id;
+    p.msid = msid;
+    p.u.address.total_pdus = npdus;
+    p.u.address.expiry_time = (uint32_t)expiry_s;
+    if (pmul__ctl_push(e, &p, &to) == 0)
+        e->st.ack_acks++;
+}
+
+/* Remember a finished message so that a late complete Ack (its sender
+ * missed our Ack-Ack) can be answered with another Ack-Ack. */
+static void
+memo_add(pmul_engine *e, const pmul_txmsg *m)
+{
+    pmul_txdone *d = &e->done[e->done_next];
+
+    e->done_next = (e->done_next + 1) % PMUL_TXDONE_CNT;
+    d->used = true;
+    d->msid = m->msid;
+    d->group = m->group;
+    d->prio = m->prio;
+    d->ackack_ms = e->now_ms;
+}
+
+static bool
+memo_ackack(pmul_engine *e, uint32_t msid)
+{
+    size_t i;
+    pmul_txdone *d;
+
+    for (i = 0; i < PMUL_TXDONE_CNT; i++) {
+        d = &e->done[i];
+        if (!d->used || d->msid != msid)
+            continue;
+        /* At most one repeat per ack_rtx_min_ms: a receiver whose Acks
+         * keep coming must not turn us into an Ack-Ack generator. */
+        if (e->now_ms - d->ackack_ms >= e->cfg.ack_rtx_min_ms) {
+            ctl_ackack(e, msid, d->prio, 0, 0, d->group);
+            d->ackack_ms = e->now_ms;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* ---- finishing --------------------------------------------------------- */
+
+/* reason NONE: every destination acknowledged.  Otherwise the incomplete
+ * ones fail with reason.  Frees m. */
+static void
+finish(pmul_engine *e, pmul_txmsg *m, int reason)
+{
+    size_t i;
+    pmul_pdu p;
+    pmul_addr to = pmul__group_addr(m->group, e->cfg.dport);
+
+    if (reason == PMUL_REASON_NONE) {
+        ctl_ackack(e, m->msid, m->prio, m->npdus, m->expiry_s, m->group);
+        memo_add(e, m);
+    } else {
+        /* Receivers may hold fragments only once a round has started. */
+        if (m->phase == PMUL_TXP_SEND || m->phase == PMUL_TXP_WAIT) {
+            memset(&p, 0, sizeof(p));
+            p.type = PMUL_PDU_DISCARD;
+            p.priority = m->prio;
+            p.source_id = e->cfg.node_id;
+            p.msid = m->msid;
+            (void)pmul__ctl_push(e, &p, &to);
+        }
+        for (i = 0; i < m->dest_cnt; i++) {
+            pmul_txdest *d = &m->dests[i];
+
+            if (d->state == PMUL_TXD_DONE || d->state == PMUL_TXD_FAILED)
+                continue;
+            d->state = PMUL_TXD_FAILED;
+            m->failed_cnt++;
+            e->st.dests_failed++;
+            tx_event(e, m, PMUL_EV_DEST_FAILED, d->id, reason);
+        }
+    }
+    if (m->dynamic) {
+        ctl_release(e, m->msid, m->group);
+        pmul_groups_release(&e->groups, m->group);
+    }
+    tx_event(e, m, PMUL_EV_MSG_DONE, 0, reason);
+    e->st.msgs_done++;
+    log_emit(&e->env.log, LOG_LVL_DEBUG,
+             "pmul-tx done msid=%08x acked=%zu failed=%zu reason=%s",
+             (unsigned)m->msid, m->done_cnt, m->failed_cnt, pmul_reason_name(reason));
+    tx_remove(e, m);
+    tx_msg_free(e, m);
+}
+
+/* ---- rounds ------------------------------------------------------------ */
+
+static bool
+incomplete(const pmul_txdest *d)
+{
+    return d->state == PMUL_TXD_WAIT || d->state == PMUL_TXD_PARTIAL;
+}
+
+static void
+count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *never)
+{
+    size_t i;
+
+    *normal = *emcon = 0;
+    *never = false;
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (!incomplete(d))
+            continue;
+        if (d->emcon) {
+            (*emcon)++;
+        } else {
+            (*normal)++;
+            if (d->state == PMUL_TXD_WAIT)
+                *never = true;
+        }
+    }
+}
+
+/*
+ * Start a round: list every incomplete destination in the Address_PDU(s)
+ * and plan the Data_PDUs, the whole message or the union of the missing
+ * lists of the non-EMCON destinations that answered.  The plan bitmap was
+ * reserved for npdus at submit, so nothing here allocates.
+ */
+static void
+start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
+{
+    size_t i, k;
+    uint16_t lo, hi;
+
+    m->round_cnt = 0;
+    for (i = 0; i < m->dest_cnt; i++) {
+        m->dests[i].answered = false;
+        if (incomplete(&m->dests[i]))
+            m->round_idx[m->round_cnt++] = i;
+    }
+    pmul_gap_clear_all(&m->plan);
+    if (!whole) {
+        for (i = 0; i < m->dest_cnt; i++) {
+            const pmul_txdest *d = &m->dests[i];
+
+            if (d->state != PMUL_TXD_PARTIAL || d->emcon)
+                continue;
+            for (k = 0; k < d->miss_cnt; k++) {
+                lo = d->miss[2 * k];
+                hi = d->miss[2 * k + 1];
+                if (pmul_gap_set_range(&m->plan, lo, hi) != 0)
+                    whole = true;   /* cannot happen: reserved */
+            }
+        }
+    }
+    if (whole || m->plan.cnt == 0)
+        if (pmul_gap_set_range(&m->plan, 1, m->npdus) != 0)
+            m->plan.cnt = 0;        /* cannot happen: reserved */
+    m->addr_next = 0;
+    m->data_next = 1;
+    m->sent_rounds++;
+    m->phase = PMUL_TXP_SEND;
+    m->round_emcon = emcon_round;
+    m->rtx_at = UINT64_MAX;
+    log_emit(&e->env.log, LOG_LVL_DEBUG,
+             "pmul-tx round msid=%08x dests=%zu pdus=%u whole=%d emcon=%d",
+             (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, whole, emcon_round);
+}
+
+static uint32_t
+rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+{
+    pmul_rto_in in;
+
+    memset(&in, 0, sizeof(in));
+    in.pending_dests = pending;
+    in.ack_len = PMUL_ACK_HDR_LEN + PMUL_ACK_ENTRY_HDR_LEN + 2u * e->cfg.mm;
+    in.pdu_len = e->cfg.pdu_max_len;
+    in.ack_spread_ms = e->cfg.ack_spread_ms;
+    in.ack_batch_ms = e->cfg.ack_batch_ms;
+    in.tail_ms = pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len, TAIL_FLOOR_MS,
+                                   e->cfg.ack_pdu_time_ms);
+    in.round = m->rounds;
+    return pmul_rate_rto_ms(&e->rate, &in);
+}
+
+/* Arm the timers after the last PDU of a round has left. */
+static void
+end_round(pmul_engine *e, pmul_txmsg *m)
+{
+    uint32_t normal, emcon, rto;
+    bool never;
+
+    m->phase = PMUL_TXP_WAIT;
+    m->round_end_ms = e->now_ms;
+    count_pending(m, &normal, &emcon, &never);
+    m->rtx_at = UINT64_MAX;
+    if (normal > 0) {
+        rto = rto_for(e, m, normal);
+        m->rtx_at = pmul__add_ms(e->now_ms, rto);
+        e->st.rto_ms = rto;
+    }
+    if (emcon > 0 && m->emcon_rounds < e->cfg.emcon_rtc) {
+        /* EMCON_RTI runs from the end of the first transmission and of
+         * each repetition; a non-EMCON round in between leaves it be. */
+        if (m->round_emcon || m->emcon_at == UINT64_MAX)
+            m->emcon_at = pmul__add_ms(e->now_ms, e->cfg.emcon_rti_ms);
+    } else {
+        m->emcon_at = UINT64_MAX;
+    }
+}
+
+/* ---- dynamic groups ---------------------------------------------------- */
+
+static void
+send_announce(pmul_engine *e, pmul_txmsg *m)
+{
+    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.rport);
+    size_t per = e->enc_ids_cap, k = 0, n, j;
+    pmul_pdu p;
+
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ANNOUNCE;
+    p.source_id = e->cfg.node_id;
+    p.msid = m->msid;
+    p.u.announce.expiry_time = (uint32_t)m->expiry_s;
+    p.u.announce.mcast_group = m->group;
+    /* The destination list, sorted, MAP-split like the Address_PDU. */
+    while (k < m->dest_cnt) {
+        n = m->dest_cnt - k < per ? m->dest_cnt - k : per;
+        for (j = 0; j < n; j++)
+            e->enc_ids[j] = m->dests[k + j].id;
+        p.map = 0;
+        if (k > 0)
+            p.map |= PMUL_MAP_NOT_FIRST;
+        if (k + n < m->dest_cnt)
+            p.map |= PMUL_MAP_NOT_LAST;
+        p.u.announce.dest_cnt = (uint16_t)n;
+        p.u.announce.dest_ids = e->enc_ids;
+        (void)pmul__ctl_push(e, &p, &to);
+        k += n;
+    }
+    m->announces++;
+}
+
+/* Ask for the next pool group, or fall back to the static default group
+ * when the pool is exhausted or we were rejected too often. */
+static void
+request_group(pmul_engine *e, pmul_txmsg *m)
+{
+    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.tport);
+    uint32_t group;
+
+    if (m->group_tries >= e->cfg.max_group_tries ||
+        pmul_groups_pick(&e->groups, e->now_ms, m->msid, &group) != 0) {
+        log_emit(&e->env.log, LOG_LVL_INFO,
+                 "pmul-tx group-fallback msid=%08x tries=%u", (unsigned)m->msid,
+                 (unsigned)m->group_tries);
+        m->dynamic = false;
+        m->group = e->cfg.default_group;
+        start_round(e, m, true, false);
+        return;
+    }
+    m->group = group;
+    m->phase = PMUL_TXP_REQUEST;
+    m->phase_at = pmul__add_ms(e->now_ms, e->cfg.wait_for_reject_ms);
+    ctl_group_pdu(e, PMUL_PDU_REQUEST, m->msid, group, &to);
+}
+
+/* Our request for m->group lost (Reject, or a lower node ID asked too). */
+static void
+group_lost(pmul_engine *e, pmul_txmsg *m, uint32_t owner)
+{
+    ctl_release(e, m->msid, m->group);
+    pmul_groups_release(&e->groups, m->group);
+    pmul_groups_mark_foreign(&e->groups, m->group, owner,
+                             pmul__add_ms(e->now_ms, FOREIGN_HOLD_MS));
+    m->group_tries++;
+    request_group(e, m);
+}
+
+int
+pmul__tx_on_reject(pmul_engine *e, const pmul_pdu *pdu)
+{
+    pmul_txmsg *m = tx_find(e, pdu->msid);
+
+    /* Rejects after the announcement (or for a group we did not ask for)
+     * are ignored (7.4 step 2). */
+    if (m == NULL || m->phase != PMUL_TXP_REQUEST || !m->dynamic ||
+        m->group != pdu->u.group.mcast_group)
+        return pmul__drop(e, PMUL_DROP_UNEXPECTED, PMUL_ERR_UNEXPECTED);
+    log_emit(&e->env.log, LOG_LVL_INFO, "pmul-tx group-rejected msid=%08x group=%08x by=%08x",
+             (unsigned)m->msid, (unsigned)m->group, (unsigned)pdu->source_id);
+    group_lost(e, m, pdu->source_id);
+    return 0;
+}
+
+int
+pmul__tx_on_request(pmul_engine *e, const pmul_pdu *pdu)
+{
+    uint32_t group = pdu->u.group.mcast_group, msid = 0;
+    uint64_t until = pmul__add_ms(e->now_ms, FOREIGN_HOLD_MS);
+    pmul_addr to;
+    pmul_txmsg *m;
+
+    switch (pmul_groups_on_request(&e->groups, pdu->source_id, group, until, &msid)) {
+    case PMUL_GRP_ACT_REJECT:
+        /* Nodes in EMCON never send Rejects (7.4 step 2). */
+        if (e->emcon)
+            return 0;
+        to.ip = pdu->source_id;
+        to.port = e->cfg.tport;
+        to.is_multicast = false;
+        ctl_group_pdu(e, PMUL_PDU_REJECT, pdu->msid, group, &to);
+        return 0;
+    case PMUL_GRP_ACT_YIELD:
+        if ((m = tx_find(e, msid)) != NULL && m->phase == PMUL_TXP_REQUEST) {
+            /* pmul_groups already marked the group foreign. */
+            ctl_release(e, m->msid, m->group);
+            m->group_tries++;
+            request_group(e, m);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- submit ------------------------------------------------------------ */
+
+static int
+cmp_dest(const void *a, const void *b)
+{
+    uint32_t x = ((const pmul_txdest *)a)->id, y = ((const pmul_txdest *)b)->id;
+
+    return x < y ? -1 : x > y;
+}
+
+int
+pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
+{
+    const pmul_config *c = &e->cfg;
+    pmul_txmsg *m;
+    pmul_dststate *ds;
+    size_t frag, npdus, i, n;
+    int64_t expiry;
+    void *p;
+    int err = PMUL_ERR_NOMEM;
+
+    if (in->payload == NULL || in->payload_len == 0 || in->payload_len > c->max_msg_len)
+        return PMUL_ERR_INVAL;
+    if (in->dests == NULL || in->dest_cnt == 0 || in->dest_cnt > c->max_dests)
+        return PMUL_ERR_INVAL;
+    frag = pmul_pdu_data_max_frag(c->pdu_max_len);
+    npdus = (in->payload_len + frag - 1) / frag;
+    if (npdus > 0xffff)
+        return PMUL_ERR_RANGE;
+    expiry = in->expiry_s != 0 ? in->expiry_s : e->wall_s + (int64_t)c->default_expiry_s;
+    if (expiry <= e->wall_s)
+        return PMUL_ERR_EXPIRED;
+    if (expiry > (int64_t)UINT32_MAX)
+        return PMUL_ERR_RANGE;
+    if (e->tx_cnt >= c->max_tx_msgs)
+        return PMUL_ERR_BUSY;
+
+    if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
+        return PMUL_ERR_NOMEM;
+    pmul_gap_init(&m->plan, e->m);
+    m->dests = mem_calloc(e->m, in->dest_cnt, sizeof(*m->dests));
+    m->round_idx = mem_calloc(e->m, in->dest_cnt, sizeof(*m->round_idx));
+    m->payload = mem_alloc(e->m, in->payload_len);
+    if (m->dests == NULL || m->round_idx == NULL || m->payload == NULL)
+        goto fail;
+    m->dest_cnt = in->dest_cnt;
+    if ((err = pmul_gap_reserve(&m->plan, (uint16_t)npdus)) != 0)
+        goto fail;
+    for (i = 0; i < in->dest_cnt; i++) {
+        m->dests[i].id = in->dests[i];
+        m->dests[i].emcon = in->dest_emcon != NULL && in->dest_emcon[i];
+    }
+    /* Destinations are sent sorted ascending (pmul-wire.md 4.2). */
+    qsort(m->dests, m->dest_cnt, sizeof(*m->dests), cmp_dest);
+    err = PMUL_ERR_INVAL;
+    for (i = 0; i < m->dest_cnt; i++)
+        if (m->dests[i].id == 0 || m->dests[i].id == c->node_id ||
+            (i > 0 && m->dests[i].id == m->dests[i - 1].id))
+            goto fail;
+    for (i = 0; i < m->dest_cnt; i++)
+        if ((err = pmul__dst_get(e, m->dests[i].id, &ds)) != 0)
+            goto fail;
+    if (e->tx_cnt == e->tx_cap) {
+        n = e->tx_cap != 0 ? e->tx_cap * 2 : 16;
+        if ((p = mem_realloc(e->m, e->tx, n * sizeof(*e->tx))) == NULL) {
+            err = PMUL_ERR_NOMEM;
+            goto fail;
+        }
+        e->tx = p;
+        e->tx_cap = n;
+    }
+
+    /* Nothing can fail from here on: commit. */
+    memcpy(m->payload, in->payload, in->payload_len);
+    m->len = in->payload_len;
+    m->frag = frag;
+    m->npdus = (uint16_t)npdus;
+    m->prio = in->priority;
+    m->tag = in->tag;
+    m->expiry_s = expiry;
+    m->order = e->tx_order++;
+    if (e->next_msid == 0)
+        e->next_msid = 1;
+    m->msid = e->next_msid++;
+    for (i = 0; i < m->dest_cnt; i++) {
+        (void)pmul__dst_get(e, m->dests[i].id, &ds);     /* exists */
+        m->dests[i].msn = ds->next_msn++;
+        if (ds->emcon)
+            m->dests[i].emcon = true;
+    }
+    m->rtx_at = m->emcon_at = UINT64_MAX;
+    m->group = in->group == 0 ? c->default_group : in->group;
+    m->dynamic = in->group == PMUL_GROUP_DYNAMIC;
+    tx_insert(e, m);
+    e->st.msgs_submitted++;
+    if (m->dynamic)
+        request_group(e, m);
+    else
+        start_round(e, m, true, false);
+    *msid = m->msid;
+    log_emit(&e->env.log, LOG_LVL_DEBUG,
+             "pmul-tx submit msid=%08x len=%zu pdus=%u dests=%zu prio=%u",
+             (unsigned)m->msid, m->len, (unsigned)m->npdus, m->dest_cnt, (unsigned)m->prio);
+    return 0;
+
+fail:
+    tx_msg_free(e, m);
+    return err;
+}
+
+int
+pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason)
+{
+    pmul_txmsg *m = tx_find(e, msid);
+
+    if (m == NULL)
+        return PMUL_ERR_NOTFOUND;
+    finish(e, m, reason);
+    return 0;
+}
+
+void
+pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
+{
+    size_t i;
+    pmul_txdest *d;
+    pmul_txmsg *m;
+    uint32_t normal, emcon;
+    bool never;
+
+    for (i = 0; i < e->tx_cnt; i++) {
+        m = e->tx[i];
+        if ((d = dest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
+            continue;
+        d->emcon = on;
+        if (m->phase != PMUL_TXP_WAIT)
+            continue;
+        count_pending(m, &normal, &emcon, &never);
+        if (!on && m->rtx_at == UINT64_MAX)
+            m->rtx_at = pmul__add_ms(e->now_ms, rto_for(e, m, normal));
+        if (on && m->emcon_at == UINT64_MAX && m->emcon_rounds < e->cfg.emcon_rtc)
+            m->emcon_at = pmul__add_ms(e->now_ms, e->cfg.emcon_rti_ms);
+        if (normal == 0)
+            m->rtx_at = UINT64_MAX;
+    }
+}
+
+/* ---- Acks -------------------------------------------------------------- */
+
+/* Keep the missing list of one Ack_Info_Entry as ranges within 1..npdus. */
+static int
+store_missing(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+{
+    size_t pos = 0;
+    uint16_t lo, hi;
+    uint32_t n = 0;
+    void *p;
+
+    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi))
+        if (lo <= m->npdus)
+            n++;
+    if (n > d->miss_cap) {
+        if ((p = mem_realloc(e->m, d->miss, (size_t)n * 2 * sizeof(*d->miss))) == NULL)
+            return PMUL_ERR_NOMEM;
+        d->miss = p;
+        d->miss_cap = n;
+    }
+    d->miss_cnt = 0;
+    pos = 0;
+    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi)) {
+        if (lo > m->npdus)
+            continue;
+        d->miss[2 * d->miss_cnt] = lo;
+        d->miss[2 * d->miss_cnt + 1] = hi > m->npdus ? m->npdus : hi;
+        d->miss_cnt++;
+    }
+    return 0;
+}
+
+static void
+rtt_sample(pmul_engine *e, const pmul_txmsg *m, const pmul_pdu *pdu, bool first)
+{
+    uint64_t hold, s;
+
+    if (first && pdu->u.ack.has_timestamp) {
+        /* The receiver held the Address_PDU this long before it acked:
+         * what remains is the network round trip (pmul-wire.md 7.5). */
+        hold = pdu->u.ack.timestamp > UINT64_MAX / 100 ? UINT64_MAX : pdu->u.ack.timestamp * 100;
+        s = e->now_ms - m->addr_sent_ms;
+        if (s >= hold && s - hold <= UINT32_MAX)
+            pmul_rate_sample(&e->rate, (uint32_t)(s - hold));
+        return;
+    }
+    s = e->now_ms - m->round_end_ms;
+    pmul_rate_sample(&e->rate, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s);
+}
+
+static int
+ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool first)
+{
+    uint32_t acker = pdu->source_id, normal, emcon;
+    pmul_txmsg *m;
+    pmul_txdest *d;
+    bool never;
+
+    /* Java deviation (1): Source_ID may be the acker's own ID; accepted
+     * below only if the MSID names a message we sent to the acker. */
+    if (a->source_id != e->cfg.node_id && a->source_id != acker)
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    if ((m = tx_find(e, a->msid)) == NULL) {
+        if (a->missing_cnt == 0 && memo_ackack(e, a->msid))
+            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
+    }
+    if ((d = dest_find(m, acker)) == NULL)
+        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    if (!incomplete(d))
+        return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+
+    if (m->phase == PMUL_TXP_WAIT && !d->answered) {
+        rtt_sample(e, m, pdu, first);
+        d->answered = true;
+    }
+    if (d->emcon) {
+        /* A receiver that acknowledges is no longer in EMCON for this
+         * message (7.2 step 4). */
+        d->emcon = false;
+        tx_event(e, m, PMUL_EV_DEST_EMCON_OFF, d->id, PMUL_REASON_NONE);
+    }
+    if (a->missing_cnt == 0) {
+        d->state = PMUL_TXD_DONE;
+        d->miss_cnt = 0;
+        m->done_cnt++;
+        e->st.dests_acked++;
+        tx_event(e, m, PMUL_EV_DEST_ACKED, d->id, PMUL_REASON_NONE);
+        if (m->done_cnt + m->failed_cnt == m->dest_cnt) {
+            finish(e, m, PMUL_REASON_NONE);
+            return 0;
+        }
+    } else if (store_missing(e, m, d, a) == 0) {
+        d->state = PMUL_TXD_PARTIAL;
+    } else {
+        /* Without its list we must resend it everything. */
+        d->state = PMUL_TXD_WAIT;
+        d->miss_cnt = 0;
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    }
+    if (m->phase != PMUL_TXP_WAIT)
+        return 0;
+    count_pending(m, &normal, &emcon, &never);
+    if (normal == 0) {
+        m->rtx_at = UINT64_MAX;
+    } else if (!never) {
+        size_t i;
+        bool all = true;
+
+        /* Everyone outstanding answered after the round: retransmit now
+         * instead of waiting for the timer (no back-off step). */
+        for (i = 0; i < m->dest_cnt; i++)
+            if (incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
+                all = false;
+        if (all) {
+            e->st.retx_rounds++;
+            start_round(e, m, false, false);
+        }
+    }
+    return 0;
+}
+
+int
+pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
+{
+    int err = 0, r;
+    uint16_t i;
+
+    for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
+        r = ack_entry(e, pdu, &pdu->u.ack.entries[i], i == 0);
+        if (r != 0 && err == 0)
+            err = r;
+    }
+    return err;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+/* Returns true when m was freed. */
+static bool
+tx_timers(pmul_engine *e, pmul_txmsg *m)
+{
+    uint32_t normal, emcon, interval;
+    bool never, rtx_fire, emcon_fire;
+
+    if (e->wall_s >= m->expiry_s) {
+        finish(e, m, PMUL_REASON_EXPIRED);
+        return true;
+    }
+    switch (m->phase) {
+    case PMUL_TXP_REQUEST:
+        if (e->now_ms < m->phase_at)
+            break;
+        /* No Reject within WAIT_FOR_REJECT_TIME: the group is ours. */
+        pmul_groups_set_owned(&e->groups, m->group);
+        m->phase = PMUL_TXP_ANNOUNCE;
+        m->announces = 0;
+        m->phase_at = e->now_ms;
+        m->data_at = pmul__add_ms(e->now_ms, e->cfg.announce_delay_ms);
+        /* fall through */
+    case PMUL_TXP_ANNOUNCE:
+        interval = e->cfg.announce_delay_ms / e->cfg.announce_ct;
+        while (m->announces < e->cfg.announce_ct && e->now_ms >= m->phase_at) {
+            send_announce(e, m);
+            m->phase_at = pmul__add_ms(m->phase_at, interval);
+        }
+        if (e->now_ms >= m->data_at)
+            start_round(e, m, true, false);
+        break;
+    case PMUL_TXP_WAIT:
+        count_pending(m, &normal, &emcon, &never);
+        rtx_fire = normal > 0 && e->now_ms >= m->rtx_at;
+        emcon_fire = emcon > 0 && e->now_ms >= m->emcon_at &&
+                     m->emcon_rounds < e->cfg.emcon_rtc;
+        if (!rtx_fire && !emcon_fire)
+            break;
+        if (rtx_fire)
+            m->rounds++;
+        if (emcon_fire)
+            m->emcon_rounds++;
+        e->st.retx_rounds++;
+        /* Destinations that never answered get the whole message (7.2
+         * step 5a); so do EMCON ones, which cannot answer (step 6). */
+        start_round(e, m, never || emcon_fire, emcon_fire);
+        break;
+    default:
+        break;
+    }
+    return false;
+}
+
+void
+pmul__tx_expire(pmul_engine *e)
+{
+    size_t i = 0;
+
+    while (i < e->tx_cnt)
+        if (!tx_timers(e, e->tx[i]))
+            i++;
+}
+
+uint64_t
+pmul__tx_deadline(const pmul_engine *e)
+{
+    uint64_t t = UINT64_MAX, x;
+    size_t i;
+    const pmul_txmsg *m;
+
+    for (i = 0; i < e->tx_cnt; i++) {
+        m = e->tx[i];
+        x = pmul__wall_to_mono(e, m->expiry_s);
+        t = x < t ? x : t;
+        switch (m->phase) {
+        case PMUL_TXP_REQUEST:
+            t = m->phase_at < t ? m->phase_at : t;
+            break;
+        case PMUL_TXP_ANNOUNCE:
+            if (m->announces < e->cfg.announce_ct && m->phase_at < t)
+                t = m->phase_at;
+            t = m->data_at < t ? m->data_at : t;
+            break;
+        case PMUL_TXP_WAIT:
+            t = m->rtx_at < t ? m->rtx_at : t;
+            t = m->emcon_at < t ? m->emcon_at : t;
+            break;
+        default:
+            break;
+        }
+    }
+    return t;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+bool
+pmul__tx_ready(const pmul_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++)
+        if (e->tx[i]->phase == PMUL_TXP_SEND)
+            return true;
+    return false;
+}
+
+static ssize_t
+send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
+{
+    size_t k0 = m->addr_next, n, j;
+    pmul_pdu p;
+    ssize_t len;
+
+    n = m->round_cnt - k0;
+    if (n > e->enc_dests_cap)
+        n = e->enc_dests_cap;
+    for (j = 0; j < n; j++) {
+        const pmul_txdest *d = &m->dests[m->round_idx[k0 + j]];
+
+        e->enc_dests[j].dest_id = d->id;
+        e->enc_dests[j].msg_seq_no = d->msn;
+        e->enc_dests[j].reserved = NULL;
+    }
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ADDRESS;
+    p.priority = m->prio;
+    if (k0 > 0)
+        p.map |= PMUL_MAP_NOT_FIRST;
+    if (k0 + n < m->round_cnt)
+        p.map |= PMUL_MAP_NOT_LAST;
+    p.source_id = e->cfg.node_id;
+    p.msid = m->msid;
+    p.u.address.total_pdus = m->npdus;
+    p.u.address.expiry_time = (uint32_t)m->expiry_s;
+    p.u.address.dest_cnt = (uint16_t)n;
+    p.u.address.dests = e->enc_dests;
+    if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
+        return len;
+    m->addr_next += n;
+    if (m->addr_next >= m->round_cnt)
+        m->addr_sent_ms = e->now_ms;
+    return len;
+}
+
+static ssize_t
+send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
+{
+    uint16_t seq = pmul_gap_next_set(&m->plan, m->data_next);
+    size_t off, flen;
+    pmul_pdu p;
+    ssize_t len;
+
+    if (seq == 0) {
+        end_round(e, m);
+        return 0;
+    }
+    off = (size_t)(seq - 1) * m->frag;
+    flen = m->len - off < m->frag ? m->len - off : m->frag;
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_DATA;
+    p.priority = m->prio;
+    p.source_id = e->cfg.node_id;
+    p.msid = m->msid;
+    p.u.data.seq = seq;
+    p.u.data.frag = m->payload + off;
+    p.u.data.frag_len = flen;
+    if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
+        return len;
+    /* Close the round with its last PDU, so the timer starts when the
+     * data has really left (pacing may have held it for minutes). */
+    if (seq == 0xffff || pmul_gap_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)
+        end_round(e, m);
+    else
+        m->data_next = (uint16_t)(seq + 1);
+    return len;
+}
+
+ssize_t
+pmul__tx_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
+{
+    size_t i;
+    pmul_txmsg *m;
+    ssize_t n;
+
+    for (i = 0; i < e->tx_cnt; i++) {
+        m = e->tx[i];
+        if (m->phase != PMUL_TXP_SEND)
+            continue;
+        if (m->addr_next < m->round_cnt)
+            n = send_address(e, m, out, cap);
+        else
+            n = send_data(e, m, out, cap);
+        if (n == 0)
+            continue;       /* the round ended without a PDU */
+        if (n > 0) {
+            *to = pmul__group_addr(m->group, e->cfg.dport);
+            if (out[3] == PMUL_PDU_DATA && m->sent_rounds > 1)
+                e->st.retx_data_pdus++;
+        }
+        return n;
+    }
+    return 0;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""netsim_check.py: integration checks of netsim-run (suite 'integ').
+
+  netsim_check.py determinism NETSIM_RUN SCENARIO
+      Runs the scenario twice with --seed 5 and requires byte-identical
+      output (per-message lines, summary, transcript hash); runs it with
+      --seed 6 and requires a different transcript hash.
+
+  netsim_check.py pcap NETSIM_RUN SCENARIO
+      Runs the scenario with --pcap and --json, then has tshark decode the
+      capture as P_MUL (the command of pmul-wire.md section 8): there must
+      be as many frames as datagrams on the air, 0 Warn/Error expert items,
+      0 bad checksums, and the first timestamp must be the scenario's
+      wall-start (virtual time 0 + the first transmission).  Exits 77
+      (skipped) when tshark is not installed.
+
+Exit status 0 = pass, 1 = fail, 77 = skipped.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode, p.stdout, p.stderr
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def determinism(prog, scen):
+    rc1, out1, err1 = run([prog, "--hash", "--seed", "5", scen])
+    rc2, out2, _ = run([prog, "--hash", "--seed", "5", scen])
+    rc3, out3, _ = run([prog, "--hash", "--seed", "6", scen])
+    sys.stdout.write(out1.decode(errors="replace"))
+    if rc1 not in (0, 1):
+        fail("netsim-run exited %d: %s" % (rc1, err1.decode(errors="replace")))
+    if out1 != out2 or rc1 != rc2:
+        fail("two runs with seed 5 differ")
+    h1 = re.search(rb"^transcript ([0-9a-f]{16})$", out1, re.M)
+    h3 = re.search(rb"^transcript ([0-9a-f]{16})$", out3, re.M)
+    if not h1 or not h3:
+        fail("no transcript hash in the output")
+    if h1.group(1) == h3.group(1):
+        fail("seeds 5 and 6 give the same transcript hash %s" % h1.group(1).decode())
+    print("ok: seed 5 twice identical (%s), seed 6 differs (%s)"
+          % (h1.group(1).decode(), h3.group(1).decode()))
+
+
+def pcap(prog, scen):
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        print("SKIP: tshark not installed")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "netsim.pcap")
+        rc, out, err = run([prog, "--json", "--pcap", cap, scen])
+        if rc != 0:
+            sys.stdout.write(out.decode(errors="replace"))
+            fail("netsim-run exited %d: %s" % (rc, err.decode(errors="replace")))
+        summary = json.loads(out.decode().strip().splitlines()[-1])
+        datagrams = summary["counters"]["datagrams"]
+        base = ["tshark", "-n", "-2", "-r", cap, "-d", "udp.port==2751-2754,p_mul",
+                "-o", "p_mul.relative_msgid:FALSE"]
+        env = dict(os.environ, TZ="UTC")
+        p = subprocess.run(base + ["-q", "-z", "expert"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env)
+        if p.returncode != 0:
+            fail("tshark failed: " + p.stderr.decode(errors="replace"))
+        expert = p.stdout.decode(errors="replace")
+        bad = re.findall(r"^(Errors|Warns) \((\d+)\)", expert, re.M)
+        p = subprocess.run(base + ["-T", "fields", "-e", "frame.time_epoch", "-e",
+                                   "p_mul.checksum_bad", "-e", "p_mul.pdu_type"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        if p.returncode != 0:
+            fail("tshark failed: " + p.stderr.decode(errors="replace"))
+        rows = [r.split("\t") for r in p.stdout.decode().splitlines()]
+        frames = len(rows)
+        bad_ck = sum(1 for r in rows if len(r) > 1 and r[1] not in ("", "0", "False"))
+        untyped = sum(1 for r in rows if len(r) < 3 or r[2] == "")
+        print("frames %d (datagrams %d), expert Warn/Error %s, bad checksums %d, "
+              "not P_MUL %d" % (frames, datagrams, bad or "none", bad_ck, untyped))
+        if frames != datagrams:
+            fail("pcap has %d frames, netsim put %d datagrams on the air" % (frames, datagrams))
+        if bad:
+            fail("tshark reports expert items:\n" + expert)
+        if bad_ck or untyped:
+            fail("bad checksums or undecoded frames")
+        times = [float(r[0]) for r in rows]
+        if times != sorted(times):
+            fail("timestamps go backwards")
+        if not 1.6e9 < times[0] < 1.8e9:
+            fail("first timestamp %.6f is not near the scenario's wall-start" % times[0])
+    print("ok")
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("determinism", "pcap"):
+        print(__doc__)
+        sys.exit(2)
+    {"determinism": determinism, "pcap": pcap}[sys.argv[1]](sys.argv[2], sys.argv[3])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+/*
+ * test_mule_hdr.c: unit tests of mule/mule_hdr (header section scanning
+ * and the MULE Received field).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mule/mule_err.h"
+#include "mule/mule_hdr.h"
+#include "test_mule_util.h"
+
+#define U(s) ((const uint8_t *)(s))
+
+static void
+test_mule_hdr_section_table(void **state)
+{
+    static const struct {
+        const char *msg;
+        size_t hdr_len, body_off;
+    } cases[] = {
+        { "A: 1\r\nB: 2\r\n\r\nbody\r\n", 12, 14 },
+        { "A: 1\nB: 2\n\nbody\n", 10, 11 },
+        { "A: 1\r\n folded\r\n\r\n", 15, 17 },
+        { "A: 1\r\nB: 2", 10, 10 },                 /* no empty line, no EOL */
+        { "A: 1\r\nnot a field\r\nC: 3\r\n", 6, 6 }, /* body without empty line */
+        { "\r\nbody", 0, 2 },
+        { "", 0, 0 },
+        { " leading: space\r\n\r\n", 0, 0 },        /* continuation first: body */
+        { "Name : obsolete\r\n\r\nx", 17, 19 },
+        { "A:\r\n\r\n", 4, 6 },
+        { ": no name\r\n", 0, 0 },
+    };
+    size_t i, hl, bo;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mule_hdr_section(U(cases[i].msg), strlen(cases[i].msg), &hl, &bo);
+        if (hl != cases[i].hdr_len || bo != cases[i].body_off)
+            fail_msg("case %zu: got hdr_len=%zu body_off=%zu, want %zu %zu", i, hl, bo,
+                     cases[i].hdr_len, cases[i].body_off);
+    }
+    mule_hdr_section(NULL, 5, &hl, &bo);
+    assert_int_equal(hl, 0);
+    assert_int_equal(bo, 0);
+}
+
+static void
+test_mule_hdr_iter_fields(void **state)
+{
+    static const char msg[] =
+        "Received: from a by b with MULE id 1;\r\n"
+        "\tMon, 1 Jan 2024 00:00:00 +0000\r\n"
+        "Subject : hello\r\n"
+        "  world\r\n"
+        "X-Empty:\r\n"
+        "\r\n"
+        "Body: not a header\r\n";
+    mule_hdr_iter it;
+    mule_hdr_field f;
+    char out[128];
+
+    (void)state;
+    mule_hdr_iter_init(&it, U(msg), sizeof(msg) - 1);
+    assert_true(mule_hdr_next(&it, &f));
+    assert_true(mule_hdr_is(&f, "received"));
+    assert_int_equal(f.raw_len, strlen(" from a by b with MULE id 1;\r\n\tMon, 1 Jan 2024 00:00:00 +0000"));
+    assert_true(mule_hdr_next(&it, &f));
+    assert_true(mule_hdr_is(&f, "SUBJECT"));
+    mule_hdr_unfold(f.raw, f.raw_len, false, out, sizeof(out), NULL);
+    assert_string_equal(out, "hello world");
+    assert_true(mule_hdr_next(&it, &f));
+    assert_true(mule_hdr_is(&f, "X-Empty"));
+    assert_int_equal(f.raw_len, 0);
+    assert_false(mule_hdr_next(&it, &f));
+    assert_false(mule_hdr_get(U(msg), sizeof(msg) - 1, "Body", 0, false, out, sizeof(out)));
+    assert_int_equal(mule_hdr_count(U(msg), sizeof(msg) - 1, "Received"), 1);
+}
+
+static void
+test_mule_hdr_unfold_sanitises(void **state)
+{
+    static const uint8_t raw[] = "  a\r\n\tb \x01 c\x7f\xc3\xa9  ";
+    char out[64], tiny[6];
+    bool cut;
+    size_t n;
+
+    (void)state;
+    n = mule_hdr_unfold(raw, sizeof(raw) - 1, false, out, sizeof(out), &cut);
+    assert_string_equal(out, "a b ? c???");
+    assert_int_equal(n, strlen("a b ? c???"));
+    assert_false(cut);
+    mule_hdr_unfold(raw, sizeof(raw) - 1, true, out, sizeof(out), NULL);
+    assert_string_equal(out, "a b ? c?\xc3\xa9");
+    /* Truncation never splits a UTF-8 sequence. */
+    mule_hdr_unfold(U("abcd\xc3\xa9xyz"), 9, true, tiny, sizeof(tiny), &cut);
+    assert_true(cut);
+    assert_string_equal(tiny, "abcd");
+    mule_hdr_unfold(U("abcdefgh"), 8, false, tiny, sizeof(tiny), &cut);
+    assert_true(cut);
+    assert_string_equal(tiny, "abcde");
+    assert_int_equal(mule_hdr_unfold(U("x"), 1, false, out, 0, NULL), 0);
+}
+
+static void
+test_mule_hdr_get_nth_and_count(void **state)
+{
+    static const char msg[] =
+        "Received: one; d1\r\nMessage-ID:\r\n <id@x>\r\nreceived: two; d2\r\n"
+        "RECEIVED: three; Tue, 2 Jan 2024 10:00:00 +0000\r\n\r\n";
+    char out[64];
+
+    (void)state;
+    assert_true(mule_hdr_get(U(msg), sizeof(msg) - 1, "received", 1, false, out, sizeof(out)));
+    assert_string_equal(out, "two; d2");
+    assert_false(mule_hdr_get(U(msg), sizeof(msg) - 1, "received", 3, false, out, sizeof(out)));
+    assert_true(mule_hdr_get(U(msg), sizeof(msg) - 1, "message-id", 0, false, out, sizeof(out)));
+    assert_string_equal(out, "<id@x>");
+    assert_int_equal(mule_hdr_count(U(msg), sizeof(msg) - 1, "Received"), 3);
+    /* Submission time stamp: the last (oldest) Received field's date. */
+    assert_true(mule_hdr_submission_date(U(msg), sizeof(msg) - 1, out, sizeof(out)));
+    assert_string_equal(out, "Tue, 2 Jan 2024 10:00:00 +0000");
+    assert_false(mule_hdr_submission_date(U("Subject: x\r\n\r\n"), 14, out, sizeof(out)));
+    assert_false(mule_hdr_submission_date(U("Received: no date\r\n\r\n"), 21, out, sizeof(out)));
+}
+
+static void
+expect_buf(const buf *b, const char *want)
+{
+    if (b->len != strlen(want) || memcmp(b->data, want, b->len) != 0)
+        fail_msg("got \"%.*s\", want \"%s\"", (int)b->len, (const char *)b->data, want);
+}
+
+static void
+test_mule_hdr_trace_exact(void **state)
+{
+    buf b;
+    mule_trace t = { "198.18.0.1", "relay.example", "0000002a", NULL,
+                     "Mon, 1 Jan 2024 00:00:00 +0000" };
+    static const char want_short[] =
+        "Received: from 198.18.0.1 by relay.example with MULE id 0000002a;"
+        " Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+    static const char want_folded[] =
+        "Received: from gw.army.example ([192.0.2.7])\r\n"
+        "\tby relay.example with MULE id 0000002a\r\n"
+        "\tfor <bob@army.example>;\r\n"
+        "\tMon, 1 Jan 2024 00:00:00 +0000\r\n";
+
+    (void)state;
+    buf_init(&b, NULL, 4096);
+    /* Up to 78 octets: one line. */
+    t.date = "1 Jan 2024 00:00 +0000";
+    t.from = "a";
+    t.by = "b";
+    assert_int_equal(mule_hdr_trace(&t, &b), 0);
+    expect_buf(&b, "Received: from a by b with MULE id 0000002a; 1 Jan 2024 00:00 +0000\r\n");
+    buf_reset(&b);
+    t.from = "198.18.0.1";
+    t.by = "relay.example";
+    t.date = "Mon, 1 Jan 2024 00:00:00 +0000";
+    assert_int_equal(mule_hdr_trace(&t, &b), 0);
+    /* Over 78 octets on one line: folded form. */
+    assert_true(strlen(want_short) - 2 > 78);
+    expect_buf(&b, "Received: from 198.18.0.1\r\n\tby relay.example with MULE id 0000002a;\r\n"
+               "\tMon, 1 Jan 2024 00:00:00 +0000\r\n");
+    buf_reset(&b);
+    t.from = "gw.army.example ([192.0.2.7])";
+    t.for_addr = "bob@army.example";
+    assert_int_equal(mule_hdr_trace(&t, &b), 0);
+    expect_buf(&b, want_folded);
+    /* No from and no id. */
+    buf_reset(&b);
+    t.from = NULL;
+    t.id = NULL;
+    t.for_addr = NULL;
+    t.date = "1 Jan 2024 00:00 +0000";
+    assert_int_equal(mule_hdr_trace(&t, &b), 0);
+    expect_buf(&b, "Received: by relay.example with MULE; 1 Jan 2024 00:00 +0000\r\n");
+    buf_fini(&b);
+}
+
+static void
+test_mule_hdr_trace_refuses_bad_values(void **state)
+{
+    buf b;
+    mule_trace t = { "a", "b", "c", NULL, "d" };
+
+    (void)state;
+    buf_init(&b, NULL, 4096);
+    t.from = "evil\r\nX-Injected: 1";
+    assert_int_equal(mule_hdr_trace(&t, &b), MULE_ERR_INVAL);
+    t.from = "a";
+    t.by = NULL;
+    assert_int_equal(mule_hdr_trace(&t, &b), MULE_ERR_INVAL);
+    t.by = "b";
+    t.date = "";
+    assert_int_equal(mule_hdr_trace(&t, &b), MULE_ERR_INVAL);
+    t.date = "d";
+    t.id = "\xc3\xa9";
+    assert_int_equal(mule_hdr_trace(&t, &b), MULE_ERR_INVAL);
+    assert_int_equal(b.len, 0);
+    buf_fini(&b);
+    /* Cap: nothing partial is left behind. */
+    buf_init(&b, NULL, 10);
+    t.id = "c";
+    assert_int_equal(mule_hdr_trace(&t, &b), MULE_ERR_NOSPACE);
+    assert_int_equal(b.len, 0);
+    buf_fini(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mule_hdr_section_table),
+        cmocka_unit_test(test_mule_hdr_iter_fields),
+        cmocka_unit_test(test_mule_hdr_unfold_sanitises),
+        cmocka_unit_test(test_mule_hdr_get_nth_and_count),
+        cmocka_unit_test(test_mule_hdr_trace_exact),
+        cmocka_unit_test(test_mule_hdr_trace_refuses_bad_values),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,669 @@
+/*
+ * test_netsim.c: unit tests of netsim (event heap, PRNG, loss models,
+ * queue, scenario parser, mail generator, the driver with a toy engine:
+ * delivery, EMCON enforcement, determinism, allocation failure).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "netsim/netsim.h"
+#include "netsim_toy.h"
+#include "pmul/pmul_pdu.h"
+
+/* ---- heap ----------------------------------------------------------- */
+
+static void
+test_netsim_heap_order(void **state)
+{
+    netsim_heap h;
+    netsim_ev_ent e, prev;
+    netsim_rng rng;
+    size_t i, n = 5000;
+
+    (void)state;
+    netsim_heap_init(&h, NULL, 0);
+    netsim_rng_seed(&rng, 7, 0);
+    for (i = 0; i < n; i++) {
+        memset(&e, 0, sizeof(e));
+        /* Few distinct times, so ties are frequent. */
+        e.time_us = netsim_rng_below(&rng, 50);
+        e.gen = i;
+        assert_int_equal(netsim_heap_push(&h, &e), 0);
+    }
+    assert_int_equal(h.len, n);
+    assert_int_equal(netsim_heap_pop(&h, &prev), 0);
+    for (i = 1; i < n; i++) {
+        assert_int_equal(netsim_heap_pop(&h, &e), 0);
+        assert_true(e.time_us >= prev.time_us);
+        /* Equal times come out in push order. */
+        if (e.time_us == prev.time_us)
+            assert_true(e.gen > prev.gen);
+        prev = e;
+    }
+    assert_int_equal(netsim_heap_pop(&h, &e), -1);
+    assert_null(netsim_heap_peek(&h));
+    netsim_heap_fini(&h);
+}
+
+static void
+test_netsim_heap_cap(void **state)
+{
+    netsim_heap h;
+    netsim_ev_ent e;
+
+    (void)state;
+    memset(&e, 0, sizeof(e));
+    netsim_heap_init(&h, NULL, 3);
+    assert_int_equal(netsim_heap_push(&h, &e), 0);
+    assert_int_equal(netsim_heap_push(&h, &e), 0);
+    assert_int_equal(netsim_heap_push(&h, &e), 0);
+    assert_int_equal(netsim_heap_push(&h, &e), NETSIM_ERR_LIMIT);
+    netsim_heap_fini(&h);
+}
+
+/* ---- rng and loss models -------------------------------------------- */
+
+static void
+test_netsim_rng_streams(void **state)
+{
+    netsim_rng a, b, c;
+    int i, same = 0;
+
+    (void)state;
+    netsim_rng_seed(&a, 42, 1);
+    netsim_rng_seed(&b, 42, 1);
+    netsim_rng_seed(&c, 42, 2);
+    for (i = 0; i < 100; i++) {
+        uint64_t x = netsim_rng_next(&a);
+
+        assert_true(x == netsim_rng_next(&b));
+        same += x == netsim_rng_next(&c);
+        assert_true(netsim_rng_below(&a, 10) < 10);
+        (void)netsim_rng_below(&b, 10);
+    }
+    assert_int_equal(same, 0);
+    assert_int_equal(netsim_prob_threshold(0.0), 0);
+    assert_true(netsim_prob_threshold(1.0) == (uint64_t)1 << 53);
+}
+
+static void
+test_netsim_loss_bernoulli_rate(void **state)
+{
+    netsim_loss_cfg cfg;
+    netsim_loss l;
+    size_t i, n = 200000, drops = 0;
+    double rate;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kind = NETSIM_LOSS_BERNOULLI;
+    cfg.p = 0.1;
+    netsim_loss_init(&l, &cfg, 1234, 5);
+    for (i = 0; i < n; i++)
+        drops += netsim_loss_drop(&l, PMUL_PDU_DATA);
+    rate = (double)drops / (double)n;
+    if (rate < 0.097 || rate > 0.103)
+        fail_msg("bernoulli 0.1: got rate %.4f, want 0.1 +- 0.003", rate);
+    assert_true(l.dropped == drops && l.seen == n);
+    assert_true(netsim_loss_mean(&cfg) == 0.1);
+}
+
+static void
+test_netsim_loss_ge_bursts(void **state)
+{
+    netsim_loss_cfg cfg;
+    netsim_loss l;
+    size_t i, n = 400000, drops = 0, bursts = 0;
+    bool prev = false, d;
+    double rate, burst;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kind = NETSIM_LOSS_GE;
+    cfg.p = 0.05;
+    cfg.r = 0.2;
+    cfg.loss_good = 0.0;
+    cfg.loss_bad = 1.0;
+    /* Stationary loss p / (p + r) = 0.2; mean burst 1 / r = 5. */
+    assert_true(netsim_loss_mean(&cfg) > 0.1999 && netsim_loss_mean(&cfg) < 0.2001);
+    netsim_loss_init(&l, &cfg, 99, 3);
+    for (i = 0; i < n; i++) {
+        d = netsim_loss_drop(&l, -1);
+        drops += d;
+        bursts += d && !prev;
+        prev = d;
+    }
+    rate = (double)drops / (double)n;
+    burst = (double)drops / (double)bursts;
+    if (rate < 0.19 || rate > 0.21)
+        fail_msg("GE: got loss %.4f, want 0.2 +- 0.01", rate);
+    if (burst < 4.6 || burst > 5.4)
+        fail_msg("GE: got mean burst %.3f, want 5 +- 0.4", burst);
+}
+
+static void
+test_netsim_loss_masks(void **state)
+{
+    netsim_loss_cfg cfg;
+    netsim_loss l;
+    static const int types[] = { 2, 0, 0, 0, 2, 0, 1, 0, 2, 0 };
+    /* Drop the 2nd Address_PDU and datagrams 3 and 7-8 overall. */
+    static const bool want[] = { false, false, true, false, true, false, true, true, false, false };
+    size_t i;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.mask[0].type = PMUL_PDU_ADDRESS;
+    cfg.mask[0].lo = cfg.mask[0].hi = 2;
+    cfg.mask[1].type = NETSIM_MASK_ANY;
+    cfg.mask[1].lo = cfg.mask[1].hi = 3;
+    cfg.mask[2].type = NETSIM_MASK_ANY;
+    cfg.mask[2].lo = 7;
+    cfg.mask[2].hi = 8;
+    cfg.mask_cnt = 3;
+    netsim_loss_init(&l, &cfg, 1, 1);
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        bool got = netsim_loss_drop(&l, types[i]);
+
+        if (got != want[i])
+            fail_msg("datagram %zu: got drop=%d, want %d", i + 1, got, want[i]);
+    }
+}
+
+static void
+test_netsim_jitter_dup_rate(void **state)
+{
+    netsim_jitter_cfg cfg;
+    netsim_jitter j;
+    uint64_t extra, dx;
+    size_t i, n = 100000, dups = 0, late = 0;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dup_p = 0.05;
+    cfg.dup_delay_us = 500;
+    cfg.reorder_p = 0.2;
+    cfg.reorder_us = 100000;
+    netsim_jitter_init(&j, &cfg, 5, 5);
+    for (i = 0; i < n; i++) {
+        if (netsim_jitter_apply(&j, &extra, &dx)) {
+            dups++;
+            assert_true(dx == 500);
+        }
+        assert_true(extra <= 100000);
+        late += extra > 0;
+    }
+    assert_true(dups > 4700 && dups < 5300);
+    assert_true(late > 19000 && late < 21000);
+}
+
+static void
+test_netsim_tx_time(void **state)
+{
+    (void)state;
+    /* (100 + 28) octets at 9600 bit/s = 106666.67 us, rounded up. */
+    assert_true(netsim_tx_time_us(100, 28, 9600) == 106667);
+    assert_true(netsim_tx_time_us(1000, 0, 64000) == 125000);
+    assert_true(netsim_tx_time_us(65535, 28, 0) == 0);
+}
+
+static void
+test_netsim_txq_limit(void **state)
+{
+    netsim_txq q;
+    int a, b, c;
+
+    (void)state;
+    netsim_txq_init(&q, NULL, 100);
+    assert_int_equal(netsim_txq_push(&q, &a, 60), 0);
+    assert_int_equal(netsim_txq_push(&q, &b, 41), NETSIM_ERR_LIMIT);
+    assert_int_equal(netsim_txq_push(&q, &b, 40), 0);
+    assert_true(netsim_txq_pop(&q) == &a);
+    assert_int_equal(netsim_txq_push(&q, &c, 60), 0);
+    assert_true(netsim_txq_pop(&q) == &b);
+    assert_true(netsim_txq_pop(&q) == &c);
+    assert_null(netsim_txq_pop(&q));
+    netsim_txq_fini(&q);
+}
+
+/* ---- scenario parser ------------------------------------------------ */
+
+static const char good_scen[] =
+    "# a comment\n"
+    "seed 77\n"
+    "time-limit 10m\n"
+    "defaults rate 9.6k delay 20ms queue 32Ki\n"
+    "node A 198.18.0.1 rate 64k\n"
+    "nodes R 3 198.18.0.11\n"
+    "loss R* rx bernoulli 10%\n"
+    "loss R2 rx ge 0.05 0.2\n"
+    "loss R3 rx mask address:1,5-6\n"
+    "dup R1 0.01 2ms\n"
+    "reorder R1 0.1 300ms\n"
+    "emcon R3 0 2m\n"
+    "engine mm 20\n"
+    "msg m1 from A to * size 4k prio 2 at 1.5s expiry 600s\n"
+    "msg m2 from A to R1 text \"hi\\r\\nthere\"  # trailing comment\n"
+    "msgs b 5 from A to R1,R2 size 100-200 prio 0-7 every 1s text binary\n"
+    "expect delivered m1 R* within 5m\n"
+    "expect failed m2 R1\n"
+    "expect prio-before 0 7\n"
+    "expect count early-data >= 1\n";
+
+static void
+test_netsim_scen_parse_good(void **state)
+{
+    netsim_scenario *sc;
+    char err[200];
+    size_t i;
+
+    (void)state;
+    if (netsim_scen_parse(&sc, good_scen, strlen(good_scen), NULL, err, sizeof(err)) != 0)
+        fail_msg("got error '%s', want success", err);
+    assert_true(sc->seed == 77);
+    assert_true(sc->time_limit_us == 600000000ull);
+    assert_int_equal(sc->node_cnt, 4);
+    assert_string_equal(sc->nodes[2].name, "R2");
+    assert_true(sc->nodes[0].rate_bps == 64000 && sc->nodes[1].rate_bps == 9600);
+    assert_true(sc->nodes[1].delay_us == 20000 && sc->nodes[1].queue_limit == 32768);
+    assert_true(sc->nodes[3].ip == 0xC612000Du);
+    assert_int_equal(sc->nodes[1].rx_loss.kind, NETSIM_LOSS_BERNOULLI);
+    assert_int_equal(sc->nodes[2].rx_loss.kind, NETSIM_LOSS_GE);
+    assert_true(sc->nodes[2].rx_loss.loss_bad == 1.0);
+    assert_int_equal(sc->nodes[3].rx_loss.mask_cnt, 2);
+    assert_int_equal(sc->nodes[3].rx_loss.mask[1].lo, 5);
+    assert_int_equal(sc->nodes[3].rx_loss.mask[0].type, PMUL_PDU_ADDRESS);
+    assert_true(sc->nodes[1].jitter.reorder_us == 300000);
+    assert_int_equal(sc->nodes[3].emcon_cnt, 1);
+    assert_true(netsim_scen_in_emcon(&sc->nodes[3], 119999999) && !netsim_scen_in_emcon(&sc->nodes[3], 120000000));
+    assert_int_equal(sc->msg_cnt, 7);
+    assert_int_equal(sc->msgs[0].to_cnt, 3);        /* "*" minus the sender */
+    assert_true(sc->msgs[0].size == 4000 && sc->msgs[0].at_us == 1500000);
+    assert_true(sc->msgs[0].expiry_us == 600000000ull);
+    assert_int_equal(sc->msgs[1].text, NETSIM_TEXT_LITERAL);
+    assert_int_equal(sc->msgs[1].size, 9);
+    assert_memory_equal(sc->msgs[1].literal, "hi\r\nthere", 9);
+    for (i = 2; i < 7; i++) {
+        assert_true(sc->msgs[i].size >= 100 && sc->msgs[i].size <= 200);
+        assert_true(sc->msgs[i].prio <= 7);
+        assert_true(sc->msgs[i].at_us == (i - 2) * 1000000ull);
+    }
+    assert_string_equal(sc->msgs[6].name, "b5");
+    assert_int_equal(sc->expect_cnt, 4);
+    assert_int_equal(sc->expects[0].node_cnt, 3);
+    assert_int_equal(sc->expects[3].counter, NETSIM_C_EARLY_DATA);
+    assert_int_equal(sc->kv_cnt, 1);
+    netsim_scen_free(sc);
+}
+
+static void
+test_netsim_scen_parse_errors(void **state)
+{
+    static const struct { const char *text; const char *want; } cases[] = {
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nbogus\n", "3: unknown keyword 'bogus'" },
+        { "node A 1.2.3.4\nnode A 1.2.3.5\n", "2: node 'A' defined twice" },
+        { "node A 1.2.3.4\nnode B 1.2.3.4\n", "2: address of 'B' already used" },
+        { "node A 1.2.3.256\n", "1: bad address" },
+        { "node A 239.1.1.1\n", "1: node address must be a unicast" },
+        { "node A 1.2.3.4 rate fast\n", "1: bad rate 'fast'" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to C\n", "3: no node matches 'C'" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to A\n", "3: message 'm' has no destination" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B size 0\n", "3: bad size" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B text \"abc\n", "3: unterminated string" },
+        { "node A 1.2.3.4\nloss A rx bernoulli 1.5\n", "2: usage: bernoulli" },
+        { "node A 1.2.3.4\nloss A rx mask 0\n", "2: bad mask range" },
+        { "node A 1.2.3.4\nloss A rx mask foo:1\n", "2: unknown PDU type" },
+        { "node A 1.2.3.4\nloss A up none\n", "2: loss direction" },
+        { "node A 1.2.3.4\nemcon A 5s 1s\n", "2: bad end time" },
+        { "node A 1.2.3.4\nemcon A 0 10s\nemcon A 5s 20s\n", "3: EMCON interval of 'A' overlaps" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect count nothing == 1\n", "4: unknown counter" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect delivered x B\n", "4: no message matches 'x'" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect done m within soon\n", "4: 'within' needs a time" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\n", "2: a scenario needs at least one message" },
+        { "node A 1.2.3.4\n", "1: a scenario needs at least two nodes" },
+        { "time-limit 0\n", "1: time-limit must be" },
+        { "group 10.0.0.1\n", "1: usage: group" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B text \"x\" size 10\n", "3: a literal text sets the size" },
+    };
+    netsim_scenario *sc;
+    char err[200];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = netsim_scen_parse(&sc, cases[i].text, strlen(cases[i].text), NULL, err, sizeof(err));
+
+        if (rc != NETSIM_ERR_PARSE || strstr(err, cases[i].want) == NULL)
+            fail_msg("case %zu: got rc=%d err='%s', want '%s'", i, rc, err, cases[i].want);
+        assert_null(sc);
+    }
+}
+
+/* ---- mail generator ------------------------------------------------- */
+
+static void
+test_netsim_mail_exact_size(void **state)
+{
+    static const char *const to[] = { "B", "C", "D", "E", "F" };
+    netsim_mail_params p;
+    buf a, b;
+    size_t size, i, col;
+
+    (void)state;
+    p.from = "A";
+    p.to = to;
+    p.to_cnt = 5;
+    p.msg_name = "m1";
+    p.date_s = 1700000000;
+    for (size = 1; size < 9000; size += size < 600 ? 1 : 97) {
+        buf_init(&a, NULL, SIZE_MAX);
+        p.size = size;
+        assert_int_equal(netsim_mail_gen(&a, 3, &p), 0);
+        if (a.len != size)
+            fail_msg("size %zu: got %zu octets", size, a.len);
+        for (i = 0, col = 0; i < a.len; i++) {
+            uint8_t c = a.data[i];
+
+            assert_true(c == '\r' || c == '\n' || (c >= 0x20 && c < 0x7f));
+            if (c == '\n') {
+                /* CRLF only, no bare LF. */
+                assert_true(i > 0 && a.data[i - 1] == '\r');
+                col = 0;
+            } else if (c != '\r' && ++col > 78) {
+                fail_msg("size %zu: line longer than 78 at octet %zu", size, i);
+            }
+        }
+        buf_fini(&a);
+    }
+    /* Deterministic per seed, different across seeds; looks like mail. */
+    buf_init(&a, NULL, SIZE_MAX);
+    buf_init(&b, NULL, SIZE_MAX);
+    p.size = 4000;
+    assert_int_equal(netsim_mail_gen(&a, 9, &p), 0);
+    assert_int_equal(netsim_mail_gen(&b, 9, &p), 0);
+    assert_memory_equal(a.data, b.data, 4000);
+    assert_true(memcmp(a.data, "From: ", 6) == 0);
+    assert_non_null(strstr((const char *)a.data, "\r\nSubject: "));
+    assert_non_null(strstr((const char *)a.data, "Date: Tue, 14 Nov 2023 22:13:20 +0000"));
+    assert_non_null(strstr((const char *)a.data, " wrote:\r\n> "));
+    assert_non_null(strstr((const char *)a.data, "\r\n-- \r\n"));
+    buf_reset(&b);
+    assert_int_equal(netsim_mail_gen(&b, 10, &p), 0);
+    assert_true(memcmp(a.data, b.data, 4000) != 0);
+    buf_fini(&a);
+    buf_fini(&b);
+}
+
+/* ---- the driver with the toy engine --------------------------------- */
+
+static netsim_scenario *
+parse(const char *text)
+{
+    netsim_scenario *sc;
+    char err[200];
+
+    if (netsim_scen_parse(&sc, text, strlen(text), NULL, err, sizeof(err)) != 0)
+        fail_msg("scenario: %s", err);
+    return sc;
+}
+
+typedef struct run_result {
+    long fails;
+    uint64_t hash;
+    uint64_t violations_seen;
+    netsim_summary sum;
+    char fail_text[2048];
+} run_result;
+
+static void
+run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_result *r)
+{
+    netsim_opts o;
+    netsim *s;
+    buf out;
+
+    memset(&o, 0, sizeof(o));
+    memset(r, 0, sizeof(*r));
+    o.ops = &toy_ops;
+    o.m = m;
+    o.seed_set = seed_set;
+    o.seed = seed;
+    assert_int_equal(netsim_new(&s, sc, &o), 0);
+    assert_int_equal(netsim_run(s), 0);
+    buf_init(&out, NULL, SIZE_MAX);
+    r->fails = netsim_check(s, &out);
+    if (out.len > 0)
+        snprintf(r->fail_text, sizeof(r->fail_text), "%.*s", (int)out.len, (const char *)out.data);
+    buf_fini(&out);
+    r->hash = netsim_hash(s);
+    netsim_summarize(s, &r->sum);
+    netsim_free(s);
+}
+
+static const char lossy_scen[] =
+    "node A 198.18.0.1 rate 9600 delay 10ms\n"
+    "nodes R 3 198.18.0.11 rate 9600 delay 10ms\n"
+    "loss R* rx bernoulli 0.2\n"
+    "reorder R2 0.1 50ms\n"
+    "dup R3 0.05\n"
+    "msgs m 4 from A to R* size 1500-3000 every 2s\n";
+
+static void
+test_netsim_run_toy_delivers(void **state)
+{
+    netsim_scenario *sc = parse(lossy_scen);
+    run_result r;
+
+    (void)state;
+    run(sc, false, 0, NULL, &r);
+    if (r.fails != 0)
+        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
+    assert_int_equal(r.sum.delivered, 12);
+    assert_int_equal(r.sum.total, 12);
+    assert_int_equal(r.sum.msgs_done, 4);
+    assert_true(r.sum.time_us > 0 && r.sum.ratio > 1.0);
+    netsim_scen_free(sc);
+}
+
+static void
+test_netsim_determinism_same_seed_same_hash(void **state)
+{
+    netsim_scenario *sc = parse(lossy_scen);
+    run_result a, b, c;
+
+    (void)state;
+    run(sc, true, 11, NULL, &a);
+    run(sc, true, 11, NULL, &b);
+    run(sc, true, 12, NULL, &c);
+    assert_true(a.hash == b.hash);
+    assert_true(a.sum.time_us == b.sum.time_us && a.sum.air_bytes == b.sum.air_bytes);
+    if (a.hash == c.hash)
+        fail_msg("seeds 11 and 12 gave the same transcript hash %016llx",
+                 (unsigned long long)a.hash);
+    netsim_scen_free(sc);
+}
+
+static const char emcon_scen[] =
+    "node A 198.18.0.1\n"
+    "node B 198.18.0.2\n"
+    "node C 198.18.0.3\n"
+    "emcon C 0 20s\n"
+    "msg m1 from A to B,C size 2000\n"
+    "expect delivered m1 C within 20s\n"
+    "expect acked m1 C after 20s\n";
+
+static void
+test_netsim_emcon_respected(void **state)
+{
+    netsim_scenario *sc = parse(emcon_scen);
+    run_result r;
+
+    (void)state;
+    run(sc, false, 0, NULL, &r);
+    if (r.fails != 0)
+        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
+    netsim_scen_free(sc);
+}
+
+static void
+test_netsim_emcon_violation_detected(void **state)
+{
+    static const char rogue[] =
+        "node A 198.18.0.1\n"
+        "node B 198.18.0.2\n"
+        "emcon B 0 20s\n"
+        "engine rogue 1\n"
+        "msg m1 from A to B size 600\n";
+    netsim_scenario *sc = parse(rogue);
+    run_result r;
+
+    (void)state;
+    run(sc, false, 0, NULL, &r);
+    /* B acknowledges at once although it is in EMCON: netsim must refuse to
+     * send it and report it. */
+    assert_true(r.fails >= 1);
+    assert_non_null(strstr(r.fail_text, "node B transmitted Ack_PDU in EMCON"));
+    netsim_scen_free(sc);
+}
+
+static void
+test_netsim_expect_mismatch_reported(void **state)
+{
+    static const char text[] =
+        "node A 198.18.0.1\n"
+        "node B 198.18.0.2\n"
+        "loss B rx mask 1-1000000\n"
+        "time-limit 30s\n"
+        "msg m1 from A to B size 600\n"
+        "expect count lost == 0\n";
+    netsim_scenario *sc = parse(text);
+    run_result r;
+
+    (void)state;
+    run(sc, false, 0, NULL, &r);
+    assert_non_null(strstr(r.fail_text, "message m1: B did not get it"));
+    assert_non_null(strstr(r.fail_text, "transmitter A never finished it"));
+    assert_non_null(strstr(r.fail_text, "FAIL line 6: counter lost is"));
+    assert_int_equal(r.sum.delivered, 0);
+    netsim_scen_free(sc);
+}
+
+/* An allocator that fails after a budget of successful calls. */
+typedef struct failing { long budget; } failing;
+
+static void *
+f_alloc(void *arg, size_t n)
+{
+    failing *f = arg;
+
+    if (f->budget-- <= 0)
+        return NULL;
+    return malloc(n);
+}
+
+static void *
+f_realloc(void *arg, void *p, size_t n)
+{
+    failing *f = arg;
+
+    if (f->budget-- <= 0)
+        return NULL;
+    return realloc(p, n);
+}
+
+static void
+f_free(void *arg, void *p)
+{
+    (void)arg;
+    free(p);
+}
+
+static void
+test_netsim_new_alloc_failure(void **state)
+{
+    netsim_scenario *sc = parse(lossy_scen);
+    failing f;
+    mem m = { f_alloc, f_realloc, f_free, &f };
+    netsim_opts o;
+    netsim *s;
+    long budget;
+    int rc = -1;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.ops = &toy_ops;
+    o.m = &m;
+    /* Every failure point of netsim_new and netsim_run must give NOMEM (or
+     * succeed) and release everything: ASan's leak check watches. */
+    for (budget = 0; budget <= 600; budget++) {
+        /* The last round has enough for the whole run. */
+        f.budget = budget < 600 ? budget : 1000000000;
+        rc = netsim_new(&s, sc, &o);
+        if (rc != 0) {
+            assert_int_equal(rc, NETSIM_ERR_NOMEM);
+            assert_null(s);
+            continue;
+        }
+        rc = netsim_run(s);
+        assert_true(rc == 0 || rc == NETSIM_ERR_NOMEM);
+        netsim_free(s);
+    }
+    assert_int_equal(rc, 0);
+    netsim_scen_free(sc);
+}
+
+static void
+test_netsim_scen_parse_alloc_failure(void **state)
+{
+    failing f;
+    mem m = { f_alloc, f_realloc, f_free, &f };
+    netsim_scenario *sc;
+    char err[200];
+    long budget;
+    int rc = -1;
+
+    (void)state;
+    for (budget = 0; budget < 200 && rc != 0; budget++) {
+        f.budget = budget;
+        rc = netsim_scen_parse(&sc, good_scen, strlen(good_scen), &m, err, sizeof(err));
+        if (rc != 0 && rc != NETSIM_ERR_NOMEM)
+            fail_msg("budget %ld: got %d (%s), want 0 or NOMEM", budget, rc, err);
+    }
+    assert_int_equal(rc, 0);
+    netsim_scen_free(sc);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_netsim_heap_order),
+        cmocka_unit_test(test_netsim_heap_cap),
+        cmocka_unit_test(test_netsim_rng_streams),
+        cmocka_unit_test(test_netsim_loss_bernoulli_rate),
+        cmocka_unit_test(test_netsim_loss_ge_bursts),
+        cmocka_unit_test(test_netsim_loss_masks),
+        cmocka_unit_test(test_netsim_jitter_dup_rate),
+        cmocka_unit_test(test_netsim_tx_time),
+        cmocka_unit_test(test_netsim_txq_limit),
+        cmocka_unit_test(test_netsim_scen_parse_good),
+        cmocka_unit_test(test_netsim_scen_parse_errors),
+        cmocka_unit_test(test_netsim_mail_exact_size),
+        cmocka_unit_test(test_netsim_run_toy_delivers),
+        cmocka_unit_test(test_netsim_determinism_same_seed_same_hash),
+        cmocka_unit_test(test_netsim_emcon_respected),
+        cmocka_unit_test(test_netsim_emcon_violation_detected),
+        cmocka_unit_test(test_netsim_expect_mismatch_reported),
+        cmocka_unit_test(test_netsim_new_alloc_failure),
+        cmocka_unit_test(test_netsim_scen_parse_alloc_failure),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

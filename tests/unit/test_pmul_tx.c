@@ -1,0 +1,714 @@
+/*
+ * NAME
+ *	test_pmul_tx - scripted tests of the P_MUL transmitter
+ * SYNOPSIS
+ *	meson test -C BUILD --no-rebuild -v pmul_tx
+ * DESCRIPTION
+ *	Drives one engine as a transmitter with integer timestamps: messages
+ *	are submitted, Acks built with the codec are fed back, and every PDU
+ *	the engine emits is decoded with the codec and checked, with the
+ *	time it left (pacing) and the events.  Covered (pmul-wire.md 7.2 and
+ *	spec/README.md decisions): fragmentation sizes, MAP split of 300
+ *	destinations, sorted destinations, per-destination
+ *	Message_Sequence_Number, pacing at 9600 bit/s, the adaptive and the
+ *	fixed retransmission timer with BACK-OFF_FACTOR, whole versus
+ *	selective resend, the updated Address_PDU, immediate retransmission
+ *	once everyone answered, Ack-Ack (and again for a late Ack), expiry
+ *	and cancel (Discard + DEST_FAILED for exactly the incomplete
+ *	destinations), EMCON repetition count and interval and the switch to
+ *	normal on an Ack, priority pre-emption, the Java Ack deviation, the
+ *	Ack timestamp option feeding the estimator, submit validation.
+ * SECURITY
+ *	Test code.
+ * DIAGNOSTICS
+ *	cmocka.
+ * SEE ALSO
+ *	test_pmul_engine.h, pmul/pmul_tx.c
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "test_pmul_engine.h"
+
+/* Every datagram of one round of a message to one destination, with
+ * times: Address at 0, then Data paced at 9600 bit/s. */
+static void
+test_pmul_tx_fragmentation_and_pacing(void **state)
+{
+    h_node *n = h_node_new(H_TX);
+    uint32_t dest = H_RX, msid;
+    pmul_pdu p;
+    size_t i, off;
+    /* Address (32 octets) 60*8/9600 s = 50 ms; full Data_PDU 1052*8/9600 s
+     * = 876.667 ms, carried exactly (no drift from rounding). */
+    static const uint64_t want_t[] = { 0, 50, 927, 1804 };
+    static const size_t want_len[] = { 1008, 1008, 484 };
+
+    (void)state;
+    msid = h_submit(n, 0, 2500, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 0), 1);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 50);
+    assert_int_equal(h_drain(n, 49), 0);            /* pacing holds it */
+    h_run(n, 50, 1804);
+    assert_int_equal(n->npkt, 4);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(n->pkt[i].t, want_t[i]);
+
+    p = h_pdu(n, 0);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.map, 0);
+    assert_int_equal(p.priority, 6);
+    assert_int_equal(p.source_id, H_TX);
+    assert_int_equal(p.msid, msid);
+    assert_int_equal(p.u.address.total_pdus, 3);
+    assert_int_equal(p.u.address.expiry_time, H_WALL0 + 86400);
+    assert_int_equal(p.u.address.dest_cnt, 1);
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX);
+    assert_int_equal(p.u.address.dests[0].msg_seq_no, 1);
+    assert_int_equal(n->pkt[0].to.ip, n->cfg.default_group);
+    assert_int_equal(n->pkt[0].to.port, 2753);
+    assert_true(n->pkt[0].to.is_multicast);
+    for (i = 0, off = 0; i < 3; i++) {
+        size_t k;
+
+        p = h_pdu(n, i + 1);
+        assert_int_equal(p.type, PMUL_PDU_DATA);
+        assert_int_equal(p.u.data.seq, i + 1);
+        assert_int_equal(p.u.data.frag_len, want_len[i]);
+        for (k = 0; k < p.u.data.frag_len; k++, off++)
+            assert_int_equal(p.u.data.frag[k], (uint8_t)(off * 13u + 7u));
+        assert_int_equal(n->pkt[i + 1].to.port, 2753);
+    }
+    h_node_free(n);
+}
+
+static void
+test_pmul_tx_fragment_size_follows_pdu_max(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX;
+    pmul_pdu p;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.pdu_max_len = 100;                    /* 84 octets of data per PDU */
+    c.link_rate_bps = 0;                    /* unpaced: all at once */
+    n = h_node_new_cfg(&c);
+    h_submit(n, 0, 200, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 0), 4);
+    p = h_pdu(n, 0);
+    assert_int_equal(p.u.address.total_pdus, 3);
+    assert_int_equal(h_pdu(n, 1).u.data.frag_len, 84);
+    assert_int_equal(h_pdu(n, 2).u.data.frag_len, 84);
+    assert_int_equal(h_pdu(n, 3).u.data.frag_len, 32);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(n->pkt[i].len <= 100);
+    h_node_free(n);
+}
+
+/* 300 destinations, given in descending order: three Address_PDUs of
+ * 125, 125 and 50 entries chained with MAP, sorted ascending overall. */
+static void
+test_pmul_tx_address_map_split_300_sorted(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[300], prev = 0, k = 0;
+    static const uint8_t want_map[] = { PMUL_MAP_NOT_LAST,
+                                        PMUL_MAP_NOT_FIRST | PMUL_MAP_NOT_LAST,
+                                        PMUL_MAP_NOT_FIRST };
+    static const uint16_t want_cnt[] = { 125, 125, 50 };
+    size_t i, j;
+    pmul_pdu p;
+
+    (void)state;
+    for (i = 0; i < 300; i++)
+        dests[i] = IP(10, 1, 0, 0) + (uint32_t)(300 - i) * 7u;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    h_submit(n, 0, 10, dests, 300, 6);
+    assert_int_equal(h_drain(n, 0), 4);
+    for (i = 0; i < 3; i++) {
+        p = h_pdu(n, i);
+        assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+        assert_int_equal(p.map, want_map[i]);
+        assert_int_equal(p.u.address.dest_cnt, want_cnt[i]);
+        assert_int_equal(p.length, 24 + 8 * want_cnt[i]);
+        for (j = 0; j < p.u.address.dest_cnt; j++, k++) {
+            assert_true(p.u.address.dests[j].dest_id > prev);
+            prev = p.u.address.dests[j].dest_id;
+            assert_int_equal(p.u.address.dests[j].msg_seq_no, 1);
+        }
+    }
+    assert_int_equal(k, 300);
+    assert_int_equal(h_type(n, 3), PMUL_PDU_DATA);
+    h_node_free(n);
+}
+
+static uint32_t
+msn_of(const pmul_pdu *p, uint32_t dest)
+{
+    for (uint16_t i = 0; i < p->u.address.dest_cnt; i++)
+        if (p->u.address.dests[i].dest_id == dest)
+            return p->u.address.dests[i].msg_seq_no;
+    fail_msg("dest %08x not listed", (unsigned)dest);
+    return 0;
+}
+
+/* Message_Sequence_Number counts per destination, without gaps. */
+static void
+test_pmul_tx_msn_per_destination(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t ab[] = { H_RX, H_RX2 }, bc[] = { H_RX2, H_RX3 }, ac[] = { H_RX3, H_RX };
+    pmul_pdu p;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    h_submit(n, 0, 10, ab, 2, 6);
+    h_submit(n, 0, 10, bc, 2, 6);
+    h_submit(n, 0, 10, ac, 2, 6);
+    assert_int_equal(h_drain(n, 0), 6);
+    p = h_pdu(n, 0);
+    assert_int_equal(msn_of(&p, H_RX), 1);
+    assert_int_equal(msn_of(&p, H_RX2), 1);
+    p = h_pdu(n, 2);
+    assert_int_equal(msn_of(&p, H_RX2), 2);
+    assert_int_equal(msn_of(&p, H_RX3), 1);
+    p = h_pdu(n, 4);
+    assert_int_equal(msn_of(&p, H_RX), 2);
+    assert_int_equal(msn_of(&p, H_RX3), 2);
+    /* Sorted even though submitted as {RX3, RX}. */
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX);
+    h_node_free(n);
+}
+
+/*
+ * Nobody answers: the whole message again when the timer fires.  The
+ * timer after the first round (ends at 1804) is, with no measurement yet:
+ * 2 PDU airtimes + 300 (2054) + ack_spread 1000 + ack_batch 200 + one Ack
+ * of 64 octets (77) + the receivers' tail wait of 2 airtimes (1754) =
+ * 5085 ms; then times BACK-OFF_FACTOR 1.25 per timer round.
+ */
+static void
+test_pmul_tx_retransmit_whole_and_backoff(void **state)
+{
+    h_node *n = h_node_new(H_TX);
+    uint32_t dest = H_RX;
+    pmul_stats st;
+    size_t first;
+    uint64_t end2;
+
+    (void)state;
+    h_submit(n, 0, 2500, &dest, 1, 6);
+    h_run(n, 0, 1804);
+    assert_int_equal(n->npkt, 4);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 1804 + 5085);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rto_ms, 5085);
+    assert_int_equal(st.retx_data_pdus, 0);
+
+    first = n->npkt;
+    h_run(n, 1805, 1804 + 5085 + 1804);
+    assert_int_equal(n->npkt - first, 4);
+    assert_int_equal(n->pkt[first].t, 1804 + 5085);
+    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 3);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.retx_rounds, 1);
+    assert_int_equal(st.retx_data_pdus, 3);
+    end2 = n->pkt[n->npkt - 1].t;
+    assert_int_equal(st.rto_ms, 6356);              /* 5085 * 1.25 */
+    assert_int_equal(pmul_engine_next_deadline(n->e), end2 + 6356);
+    h_node_free(n);
+}
+
+/* ACP mode: the configured timer, multiplied by BACK-OFF_FACTOR. */
+static void
+test_pmul_tx_fixed_timer_backoff(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX;
+    size_t i, rounds = 0;
+    uint64_t starts[4], ends[4];
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    c.ack_rtx_fixed = true;
+    c.ack_rtx_min_ms = 5000;
+    c.backoff_factor_pct = 200;
+    n = h_node_new_cfg(&c);
+    h_submit(n, 0, 100, &dest, 1, 6);
+    h_run(n, 0, 5000 + 10000 + 20000);
+    for (i = 0; i < n->npkt; i++)
+        if (h_type(n, i) == PMUL_PDU_ADDRESS) {
+            starts[rounds] = n->pkt[i].t;
+            ends[rounds] = n->pkt[i + 1].t;
+            rounds++;
+        }
+    assert_int_equal(rounds, 4);
+    assert_int_equal(starts[1], ends[0] + 5000);
+    assert_int_equal(starts[2], ends[1] + 10000);
+    assert_int_equal(starts[3], ends[2] + 20000);
+    h_node_free(n);
+}
+
+/* A and B both answer with missing lists: the next round starts at once
+ * and carries only the union of what they miss. */
+static void
+test_pmul_tx_selective_resend_after_all_answered(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    static const uint16_t miss_a[] = { 2, 4 }, miss_b[] = { 4 };
+    size_t first;
+    pmul_pdu p;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 5 * 1008, dests, 2, 6);
+    assert_int_equal(h_drain(n, 0), 6);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss_a, 2), 0);
+    assert_int_equal(h_drain(n, 100), 0);           /* B has not answered */
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, msid, miss_b, 1), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 200), 3);
+    p = h_pdu(n, first);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.u.address.dest_cnt, 2);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 2);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 4);
+
+    /* Both complete: DEST_ACKED twice, MSG_DONE, then one Ack-Ack. */
+    assert_int_equal(h_feed_ack(n, 300, H_RX, H_TX, msid, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 310, H_RX2, H_TX, msid, NULL, 0), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 310), 1);
+    p = h_pdu(n, first);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.u.address.dest_cnt, 0);
+    assert_int_equal(p.msid, msid);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 2);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+    assert_int_equal(h_find_ev(n, PMUL_EV_MSG_DONE, 0)->ev.acked_cnt, 2);
+    assert_int_equal(h_find_ev(n, PMUL_EV_MSG_DONE, 0)->ev.failed_cnt, 0);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+/* A complete, B partial, C silent: the timer round lists B and C only
+ * and resends everything (C never answered). */
+static void
+test_pmul_tx_updated_address_lists_incomplete(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[] = { H_RX3, H_RX, H_RX2 }, msid;
+    static const uint16_t miss_b[] = { 1 };
+    size_t first;
+    pmul_pdu p;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 3 * 1008, dests, 3, 6);
+    assert_int_equal(h_drain(n, 0), 4);
+    h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
+    h_feed_ack(n, 20, H_RX2, H_TX, msid, miss_b, 1);
+    first = n->npkt;
+    h_run(n, 20, 20000);
+    p = h_pdu(n, first);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.u.address.dest_cnt, 2);
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX2);
+    assert_int_equal(p.u.address.dests[1].dest_id, H_RX3);
+    assert_int_equal(p.u.address.dests[0].msg_seq_no, 1);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 1);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 2);
+    assert_int_equal(h_pdu(n, first + 3).u.data.seq, 3);
+    h_node_free(n);
+}
+
+/* Expiry: Discard_Message_PDU, DEST_FAILED for exactly B and C. */
+static void
+test_pmul_tx_expiry_discard_failed_dests(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[] = { H_RX, H_RX2, H_RX3 }, msid = 0;
+    static const uint16_t miss_b[] = { 1 };
+    uint8_t payload[50] = { 1 };
+    pmul_msg m;
+    size_t first, i;
+    const h_ev *ev;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    memset(&m, 0, sizeof(m));
+    m.payload = payload;
+    m.payload_len = sizeof(payload);
+    m.dests = dests;
+    m.dest_cnt = 3;
+    m.priority = 2;
+    m.expiry_s = H_WALL0 + 30;
+    m.tag = 77;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), 0);
+    h_drain(n, 0);
+    h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
+    h_feed_ack(n, 20, H_RX2, H_TX, msid, miss_b, 1);
+    h_run(n, 20, 29999);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_FAILED), 0);
+    first = n->npkt;
+    h_run(n, 30000, 30000);
+    assert_int_equal(n->npkt - first, 1);
+    assert_int_equal(h_type(n, first), PMUL_PDU_DISCARD);
+    assert_int_equal(h_pdu(n, first).msid, msid);
+    assert_int_equal(h_pdu(n, first).priority, 2);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_FAILED), 2);
+    for (i = 0; i < 2; i++) {
+        ev = h_find_ev(n, PMUL_EV_DEST_FAILED, i);
+        assert_int_equal(ev->ev.dest_id, i == 0 ? H_RX2 : H_RX3);
+        assert_int_equal(ev->ev.reason, PMUL_REASON_EXPIRED);
+        assert_int_equal(ev->ev.tag, 77);
+        assert_int_equal(ev->t, 30000);
+    }
+    ev = h_find_ev(n, PMUL_EV_MSG_DONE, 0);
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.acked_cnt, 1);
+    assert_int_equal(ev->ev.failed_cnt, 2);
+    assert_int_equal(ev->ev.reason, PMUL_REASON_EXPIRED);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+static void
+test_pmul_tx_cancel(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    size_t first;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 10, &dest, 1, 6);
+    h_drain(n, 0);
+    assert_int_equal(pmul_engine_cancel(n->e, h_now(5), msid + 1), PMUL_ERR_NOTFOUND);
+    assert_int_equal(pmul_engine_cancel(n->e, h_now(5), msid), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 5), 1);
+    assert_int_equal(h_type(n, first), PMUL_PDU_DISCARD);
+    assert_int_equal(h_find_ev(n, PMUL_EV_DEST_FAILED, 0)->ev.reason, PMUL_REASON_CANCELLED);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+    h_node_free(n);
+}
+
+/*
+ * An EMCON destination: no retransmission timer, EMCON_RTC (4)
+ * repetitions of the whole message EMCON_RTI (30 s) after the end of the
+ * previous transmission, then silence until expiry.
+ */
+static void
+test_pmul_tx_emcon_repetitions(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX;
+    uint64_t starts[8], ends[8];
+    size_t i, rounds = 0;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    c.emcon_dests = &dest;
+    c.emcon_dest_cnt = 1;
+    n = h_node_new_cfg(&c);
+    h_submit(n, 0, 2 * 1008, &dest, 1, 6);
+    h_run(n, 0, 3000000);
+    for (i = 0; i < n->npkt; i++)
+        if (h_type(n, i) == PMUL_PDU_ADDRESS) {
+            starts[rounds] = n->pkt[i].t;
+            ends[rounds] = n->pkt[i + 2].t;
+            assert_int_equal(h_type(n, i + 2), PMUL_PDU_DATA);
+            rounds++;
+        }
+    assert_int_equal(rounds, 5);                    /* first + EMCON_RTC */
+    for (i = 1; i < rounds; i++)
+        assert_int_equal(starts[i], ends[i - 1] + 30000);
+    assert_int_equal(n->npkt, 15);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 0);
+    h_node_free(n);
+}
+
+/* An EMCON destination that acks is switched to normal mode at once. */
+static void
+test_pmul_tx_emcon_dest_acks_switches_to_normal(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    static const uint16_t miss[] = { 2 };
+    size_t first;
+    const h_ev *ev;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    assert_int_equal(pmul_engine_set_dest_emcon(n->e, h_now(0), H_RX, true), 0);
+    msid = h_submit(n, 0, 3 * 1008, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 0), 4);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 30000);   /* EMCON_RTI only */
+    h_feed_ack(n, 1000, H_RX, H_TX, msid, miss, 1);
+    ev = h_find_ev(n, PMUL_EV_DEST_EMCON_OFF, 0);
+    first = n->npkt;
+    h_drain(n, 1000);
+    ev = h_find_ev(n, PMUL_EV_DEST_EMCON_OFF, 0);
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.dest_id, H_RX);
+    /* It answered: selective round at once, only PDU 2. */
+    assert_int_equal(n->npkt - first, 2);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 2);
+    /* Then the normal retransmission timer, not EMCON_RTI. */
+    assert_true(pmul_engine_next_deadline(n->e) < 1000 + 30000);
+    h_node_free(n);
+}
+
+/* A more urgent message pre-empts between PDUs; the other resumes. */
+static void
+test_pmul_tx_priority_preemption(void **state)
+{
+    h_node *n = h_node_new(H_TX);
+    uint32_t dest = H_RX, low, high;
+    uint64_t t;
+    size_t i;
+    pmul_pdu p;
+    static const struct { int urgent; uint8_t type; uint16_t seq; } want[] = {
+        { 0, PMUL_PDU_ADDRESS, 0 }, { 0, PMUL_PDU_DATA, 1 },
+        { 1, PMUL_PDU_ADDRESS, 0 }, { 1, PMUL_PDU_DATA, 1 }, { 1, PMUL_PDU_DATA, 2 },
+        { 0, PMUL_PDU_DATA, 2 }, { 0, PMUL_PDU_DATA, 3 },
+    };
+
+    (void)state;
+    low = h_submit(n, 0, 3 * 1008, &dest, 1, 9);
+    h_drain(n, 0);
+    t = pmul_engine_next_deadline(n->e);
+    h_drain(n, t);                                  /* low: Data 1 */
+    high = h_submit(n, t + 10, 2 * 1008, &dest, 1, 1);
+    h_run(n, t + 10, 8000);
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        p = h_pdu(n, i);
+        assert_int_equal(p.type, want[i].type);
+        assert_int_equal(p.msid, want[i].urgent ? high : low);
+        assert_int_equal(p.priority, want[i].urgent ? 1 : 9);
+        if (p.type == PMUL_PDU_DATA)
+            assert_int_equal(p.u.data.seq, want[i].seq);
+    }
+    h_node_free(n);
+}
+
+/* Java deviation (1): Ack_Info_Entry.Source_ID = the acker's own ID. */
+static void
+test_pmul_tx_java_ack_with_own_id(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t d1 = H_RX, d2 = H_RX2, m1, m2;
+    pmul_stats st;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    m1 = h_submit(n, 0, 10, &d1, 1, 6);
+    m2 = h_submit(n, 0, 10, &d2, 1, 6);
+    h_drain(n, 0);
+    /* RX acks m2, which was not sent to it, with its own ID: refused. */
+    assert_int_equal(h_feed_ack(n, 10, H_RX, H_RX, m2, NULL, 0), PMUL_ERR_NOT_FOR_US);
+    /* A third node's ID as Source_ID: refused. */
+    assert_int_equal(h_feed_ack(n, 10, H_RX, H_RX3, m1, NULL, 0), PMUL_ERR_NOT_FOR_US);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 0);
+    /* RX acks m1 (sent to it) with its own ID: accepted. */
+    assert_int_equal(h_feed_ack(n, 20, H_RX, H_RX, m1, NULL, 0), 0);
+    h_events(n, 20);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 1);
+    assert_int_equal(h_find_ev(n, PMUL_EV_DEST_ACKED, 0)->ev.msid, m1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_NOT_FOR_US], 2);
+    h_node_free(n);
+}
+
+/* A complete Ack for a finished message (our Ack-Ack was lost) gets
+ * another Ack-Ack, at most once per ack_rtx_min_ms. */
+static void
+test_pmul_tx_late_ack_gets_ackack(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    size_t first;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 10, &dest, 1, 6);
+    h_drain(n, 0);
+    h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
+    assert_int_equal(h_drain(n, 10), 1);            /* Ack-Ack */
+    first = n->npkt;
+    h_feed_ack(n, 500, H_RX, H_TX, msid, NULL, 0);  /* too soon */
+    assert_int_equal(h_drain(n, 500), 0);
+    h_feed_ack(n, 2010, H_RX, H_TX, msid, NULL, 0);
+    assert_int_equal(h_drain(n, 2010), 1);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 0);
+    assert_int_equal(h_pdu(n, first).msid, msid);
+    h_node_free(n);
+}
+
+/* The timestamp option removes the receiver's holding time from the
+ * sample: what remains is the network round trip. */
+static void
+test_pmul_tx_ack_timestamp_feeds_estimator(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    pmul_ack_entry a;
+    pmul_pdu p;
+    pmul_stats st;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 10, &dest, 1, 6);
+    h_drain(n, 1000);                               /* Address left at 1000 */
+    memset(&a, 0, sizeof(a));
+    a.source_id = H_TX;
+    a.msid = msid;
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ACK;
+    p.source_id = H_RX;
+    p.u.ack.entry_cnt = 1;
+    p.u.ack.entries = &a;
+    p.u.ack.has_timestamp = true;
+    p.u.ack.timestamp = 25;                         /* held 2.5 s */
+    assert_int_equal(h_feed_pdu(n, 3800, &p), 0);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.srtt_ms, 300);              /* 2800 - 2500 */
+    h_node_free(n);
+}
+
+static void
+test_pmul_tx_submit_validation(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[] = { H_RX, H_RX }, one = H_RX, self = H_TX, msid;
+    uint8_t b[16] = { 0 };
+    pmul_msg m;
+    pmul_stats st;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.max_tx_msgs = 2;
+    c.pdu_max_len = 64;                             /* 48 octets per PDU */
+    n = h_node_new_cfg(&c);
+    memset(&m, 0, sizeof(m));
+    m.payload = b;
+    m.payload_len = 0;
+    m.dests = &one;
+    m.dest_cnt = 1;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_INVAL);
+    m.payload_len = sizeof(b);
+    m.dest_cnt = 0;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_INVAL);
+    m.dests = dests;
+    m.dest_cnt = 2;                                 /* duplicate */
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_INVAL);
+    m.dests = &self;
+    m.dest_cnt = 1;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_INVAL);
+    m.dests = &one;
+    m.expiry_s = H_WALL0;                           /* not after now */
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_EXPIRED);
+    m.expiry_s = 0;
+    {
+        size_t big = 48u * 65535u + 1u;
+        uint8_t *p = calloc(1, big);
+
+        m.payload = p;
+        m.payload_len = big;
+        assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_RANGE);
+        free(p);
+        m.payload = b;
+        m.payload_len = sizeof(b);
+    }
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &msid), PMUL_ERR_BUSY);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.msgs_submitted, 2);
+    assert_int_equal(st.tx_msgs, 2);
+    h_node_free(n);
+}
+
+/* The MSIDs come from the configured first value (or rand) and count up. */
+static void
+test_pmul_tx_msid_allocation(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.first_msid = 0x10000;
+    n = h_node_new_cfg(&c);
+    assert_int_equal(h_submit(n, 0, 5, &dest, 1, 6), 0x10000);
+    assert_int_equal(h_submit(n, 0, 5, &dest, 1, 6), 0x10001);
+    h_node_free(n);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pmul_tx_fragmentation_and_pacing),
+        cmocka_unit_test(test_pmul_tx_fragment_size_follows_pdu_max),
+        cmocka_unit_test(test_pmul_tx_address_map_split_300_sorted),
+        cmocka_unit_test(test_pmul_tx_msn_per_destination),
+        cmocka_unit_test(test_pmul_tx_retransmit_whole_and_backoff),
+        cmocka_unit_test(test_pmul_tx_fixed_timer_backoff),
+        cmocka_unit_test(test_pmul_tx_selective_resend_after_all_answered),
+        cmocka_unit_test(test_pmul_tx_updated_address_lists_incomplete),
+        cmocka_unit_test(test_pmul_tx_expiry_discard_failed_dests),
+        cmocka_unit_test(test_pmul_tx_cancel),
+        cmocka_unit_test(test_pmul_tx_emcon_repetitions),
+        cmocka_unit_test(test_pmul_tx_emcon_dest_acks_switches_to_normal),
+        cmocka_unit_test(test_pmul_tx_priority_preemption),
+        cmocka_unit_test(test_pmul_tx_java_ack_with_own_id),
+        cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
+        cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
+        cmocka_unit_test(test_pmul_tx_submit_validation),
+        cmocka_unit_test(test_pmul_tx_msid_allocation),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

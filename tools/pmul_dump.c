@@ -1,0 +1,602 @@
+/*
+ * NAME
+ *	pmul-dump - show the P_MUL PDUs and messages of a capture
+ * SYNOPSIS
+ *	pmul-dump [options] -r FILE | -i IFACE
+ * DESCRIPTION
+ *	The operator's window on a radio network.  Frames come from a pcap
+ *	or pcapng file or a live interface through libpcap (pmul_pcap_read.c
+ *	parses link layer, IP and UDP).  Each UDP datagram on a P_MUL port
+ *	is decoded by the one codec and printed as one line (or JSON object):
+ *	time, addresses, type, MSID, sequence and missing lists, priority,
+ *	checksum verdict.  A datagram the codec rejects still gets its line,
+ *	with the reason (pmul_errname) and any fields a repaired copy shows
+ *	(dump_fmt.c); a frame that is not a clean datagram (truncated,
+ *	fragment, bad IP header) gets a line with the frame-level reason.
+ *
+ *	Messages are reassembled as receivers would: every node named as a
+ *	destination in an Address_PDU gets its own engine (dump_vnode.c),
+ *	which is fed the datagrams that node would have received (multicast,
+ *	and unicast addressed to it) with capture timestamps as `now`.  At
+ *	the end a report per message says whether it was complete on the
+ *	air, which Data_PDUs were missing, retransmissions, the Ack status
+ *	of each destination, times and octets (dump_msg.c).  With --extract
+ *	each delivered MULE message is written out as an envelope file and
+ *	an .eml file (dump_extract.c).
+ * SECURITY
+ *	Captures are untrusted input.  Frames and PDUs are parsed only by
+ *	the bounds-checked parsers of pmul_pcap_read.c and pmul_pdu.c;
+ *	every table the capture can grow is capped (--max-msgs,
+ *	--max-nodes).  Live capture needs CAP_NET_RAW; the program drops
+ *	nothing itself, run it with the least privilege that can capture.
+ *	Extracted mail is written mode 0600 under names made of numbers.
+ * DIAGNOSTICS
+ *	Exit 0 when the whole capture was read, 1 when reading stopped on a
+ *	corrupt or truncated capture or --extract could not write (what was
+ *	read is still reported), 2 on usage errors or a capture that cannot
+ *	be opened.  Malformed PDUs do not change the exit status: they are
+ *	the output.  Messages go to stderr as "pmul-dump: ...".
+ * SEE ALSO
+ *	pmul-replay(1), docs/tools.md, pcap-filter(7), tshark(1).
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pmul/pmul_engine.h"
+#include "pmul/pmul_pcap.h"
+#include "pmul/pmul_pdu.h"
+#include "pmul/util/buf.h"
+#include "pmul/util/log.h"
+#include "tools/dump_extract.h"
+#include "tools/dump_fmt.h"
+#include "tools/dump_msg.h"
+#include "tools/dump_vnode.h"
+#include "tools/dump_opt.h"
+
+#define PROG "pmul-dump"
+
+static const char usage_text[] =
+"NAME\n"
+"    pmul-dump - show the P_MUL PDUs and messages of a capture\n"
+"\n"
+"SYNOPSIS\n"
+"    pmul-dump [options] -r FILE\n"
+"    pmul-dump [options] -i IFACE\n"
+"\n"
+"DESCRIPTION\n"
+"    Reads a pcap or pcapng file (-r, \"-\" for standard input) or a live\n"
+"    interface (-i) and prints one line per P_MUL PDU: frame number, time,\n"
+"    addresses and ports, PDU type, priority, Source_ID, MSID, sequence\n"
+"    number, Total, destinations, Ack entries with their missing lists,\n"
+"    and the checksum verdict (fletcher, inet, bad).  A PDU the decoder\n"
+"    rejects is printed with verdict=REASON, and with the fields of a\n"
+"    repaired copy marked \"salvaged\" when one decodes.  Frames that are not\n"
+"    clean UDP datagrams (cut short, IP fragments, bad headers) are printed\n"
+"    with their frame-level verdict.  Link types: Ethernet (with VLAN tags),\n"
+"    Linux cooked v1/v2, raw IP, BSD loopback; IPv4 and IPv6.\n"
+"\n"
+"    Messages are reassembled as each destination would: one P_MUL engine\n"
+"    per node named in an Address_PDU is fed what that node would have\n"
+"    received, at capture time.  At the end, one report per message:\n"
+"    complete on the air or not, missing Data_PDUs, retransmissions, Ack\n"
+"    status and timing per destination, delivery per destination, octets.\n"
+"\n"
+"OPTIONS\n"
+"    -r, --read FILE      read a capture file (pcap or pcapng)\n"
+"    -i, --interface IF   capture live on IF (needs CAP_NET_RAW)\n"
+"    -f, --filter EXPR    BPF filter applied by libpcap (pcap-filter(7))\n"
+"    -p, --ports LIST     P_MUL UDP ports, e.g. 2751-2754,5000 (default\n"
+"                         2751-2754); a datagram matches by either port\n"
+"    -j, --json           JSON Lines: objects of kind pdu, frame, delivery,\n"
+"                         message, summary\n"
+"    -q, --quiet          no per-PDU lines (report and summary only)\n"
+"    -M, --no-messages    no per-message report\n"
+"    -x, --extract DIR    write each delivered MULE message as DIR/SRC_MSID.env\n"
+"                         (envelope as received) and .eml (the message);\n"
+"                         other payloads as .bin\n"
+"    -c, --count N        stop after N frames\n"
+"    -d, --duration S     live: stop after S seconds\n"
+"    -P, --promisc        live: promiscuous mode\n"
+"        --max-msgs N     messages tracked (default 100000)\n"
+"        --max-nodes N    receiver engines (default 256)\n"
+"    -v, --verbose        also print frames that are not P_MUL, and engine logs\n"
+"    -h, --help           this text\n"
+"\n"
+"OUTPUT\n"
+"    PDU line:   FRAME TIME SRC:PORT > DST:PORT TYPE len= prio= [map=] src=\n"
+"                msid= seq= | total= expiry= dests=ID#MSGSEQ,... | acks=\n"
+"                SRC/MSID:complete|missing=LIST;... cksum= verdict=\n"
+"    Frame line: FRAME TIME SRC > DST frame caplen= wirelen= verdict=REASON\n"
+"    Delivery:   deliver node= src= msid= len= time=\n"
+"    Message:    message src= msid= prio= total= complete= missing= data=\n"
+"                retx= address= rounds= acks= t_complete= t_acked=\n"
+"                pdu_bytes= air_bytes= [delivered len= fnv=] [extract=]\n"
+"                followed by one \"dest\" line per destination.\n"
+"    Summary:    summary frames= pdus= bad_pdus= bad_frames= other= ...\n"
+"\n"
+"EXIT STATUS\n"
+"    0 the capture was read to its end; 1 reading stopped early (corrupt or\n"
+"    truncated capture) or --extract failed; 2 usage error or the capture\n"
+"    cannot be opened.\n"
+"\n"
+"EXAMPLES\n"
+"    pmul-dump -r field.pcapng\n"
+"    pmul-dump -r field.pcap --json -q | jq 'select(.kind==\"message\")'\n"
+"    pmul-dump -r field.pcap -x mail/ && cat mail/*.eml\n"
+"    pmul-dump -i eth1 -f 'udp and net 239.0.0.0/8'\n"
+"\n"
+"SEE ALSO\n"
+"    pmul-replay(1), docs/tools.md, tshark(1), pcap-filter(7)\n";
+
+typedef struct ctx {
+    /* Options. */
+    const char *file, *iface, *filter, *extract_dir;
+    bool json, quiet, no_messages, verbose, promisc;
+    uint64_t count, duration_s;
+    size_t max_msgs, max_nodes;
+    dump_ports ports;
+    /* State. */
+    pmul_pcap_reader *rd;
+    dump_decoder dec;
+    dump_msgs *msgs;
+    vnode **nodes;
+    size_t node_cnt;
+    buf out;
+    logger log;
+    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, nodes_refused;
+    uint64_t deliveries, extracted, extract_failed, last_ts;
+    bool read_error;
+    bool out_error;
+} ctx;
+
+/* The one static context: signals need to reach the reader. */
+static ctx *g_ctx;
+static volatile sig_atomic_t g_stop;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+    if (g_ctx != NULL && g_ctx->rd != NULL)
+        pmul_pcap_reader_stop(g_ctx->rd);
+}
+
+static void
+flush_out(ctx *c)
+{
+    if (c->out.len > 0 && fwrite(c->out.data, 1, c->out.len, stdout) != c->out.len)
+        c->out_error = true;
+    buf_reset(&c->out);
+}
+
+static void
+out_failed(ctx *c)
+{
+    /* Only a cap or memory can fail a buf: say so once and go on. */
+    if (!c->out_error)
+        fprintf(stderr, "%s: out of memory formatting output\n", PROG);
+    c->out_error = true;
+    buf_reset(&c->out);
+}
+
+static vnode *
+find_node(ctx *c, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < c->node_cnt; i++)
+        if (vnode_node_id(c->nodes[i]) == id)
+            return c->nodes[i];
+    return NULL;
+}
+
+static void on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev);
+
+/* Receivers: one engine per destination named in an Address_PDU. */
+static void
+add_nodes(ctx *c, const pmul_pdu *p)
+{
+    vnode_sink sink = { NULL, on_event, c };
+    vnode_opts o;
+    uint16_t i;
+    vnode *n;
+    int rc;
+
+    for (i = 0; i < p->u.address.dest_cnt; i++) {
+        uint32_t id = p->u.address.dests[i].dest_id;
+
+        if (id == 0 || find_node(c, id) != NULL)
+            continue;
+        if (c->node_cnt >= c->max_nodes) {
+            c->nodes_refused++;
+            continue;
+        }
+        memset(&o, 0, sizeof(o));
+        o.node_id = id;
+        /* Receive only: a dump must not pretend the nodes answered. */
+        o.emcon = true;
+        o.log = c->verbose ? &c->log : NULL;
+        rc = vnode_new(&n, &o, &sink);
+        if (rc != 0) {
+            fprintf(stderr, "%s: cannot create the engine for a node: %s\n",
+                    PROG, pmul_strerror(rc));
+            c->nodes_refused++;
+            continue;
+        }
+        c->nodes[c->node_cnt++] = n;
+    }
+}
+
+static void
+on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
+{
+    ctx *c = arg;
+    char nbuf[16], sbuf[16], result[48], base[4096];
+    uint64_t fnv;
+    int rc = 0;
+
+    if (ev->kind == PMUL_EV_RX_DISCARDED) {
+        dump_msgs_rx_discarded(c->msgs, node, ev->source_id, ev->msid);
+        return;
+    }
+    if (ev->kind != PMUL_EV_DELIVERED)
+        return;
+    c->deliveries++;
+    fnv = dump_fnv64(ev->payload, ev->payload_len);
+    if (!c->quiet) {
+        dump_ip4(node, nbuf, sizeof(nbuf));
+        dump_ip4(ev->source_id, sbuf, sizeof(sbuf));
+        rc = c->json
+            ? buf_printf(&c->out, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":"
+                         "\"%s\",\"msid\":%" PRIu32 ",\"len\":%zu,\"fnv\":\"%016" PRIx64
+                         "\",\"time\":", nbuf, sbuf, ev->msid, ev->payload_len, fnv)
+            : buf_printf(&c->out, "deliver node=%s src=%s msid=%" PRIu32 " len=%zu "
+                         "fnv=%016" PRIx64 " time=", nbuf, sbuf, ev->msid,
+                         ev->payload_len, fnv);
+        if (rc == 0)
+            rc = dump_put_time(&c->out, t_us);
+        if (rc == 0)
+            rc = buf_append_str(&c->out, c->json ? "}\n" : "\n");
+        if (rc != 0)
+            out_failed(c);
+    }
+    if (!dump_msgs_delivered(c->msgs, node, t_us, ev->source_id, ev->msid,
+                             ev->payload_len, fnv) || c->extract_dir == NULL)
+        return;
+    /* Extract once per message, at its first delivery. */
+    if (dump_extract(c->extract_dir, ev->source_id, ev->msid, ev->payload,
+                     ev->payload_len, result, sizeof(result), base, sizeof(base)) != 0) {
+        fprintf(stderr, "%s: --extract: writing %s: %s\n", PROG, base, strerror(errno));
+        c->extract_failed++;
+        dump_msgs_extracted(c->msgs, ev->source_id, ev->msid, "write-failed", base);
+        return;
+    }
+    c->extracted++;
+    dump_msgs_extracted(c->msgs, ev->source_id, ev->msid, result, base);
+}
+
+static bool
+is_multicast(const pmul_pcap_frame *f)
+{
+    if (f->ip_version == 4)
+        return (f->dst_ip4 >> 28) == 0xEu;
+    return f->ip_version == 6 && f->dst_ip6[0] == 0xFFu;
+}
+
+/* Give the datagram to every engine that would have received it. */
+static void
+feed_nodes(ctx *c, const pmul_pcap_frame *f)
+{
+    bool mc = is_multicast(f);
+    uint32_t from = f->ip_version == 4 ? f->src_ip4 : 0;
+    size_t i;
+
+    for (i = 0; i < c->node_cnt; i++) {
+        vnode *n = c->nodes[i];
+
+        if (!mc && !(f->ip_version == 4 && f->dst_ip4 == vnode_node_id(n)))
+            continue;
+        (void)vnode_recv(n, f->ts_us, from, f->src_port, f->payload, f->payload_len);
+    }
+}
+
+static void
+handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
+{
+    dump_pdu d;
+    size_t air;
+    int rc;
+
+    c->frames++;
+    if (f->ts_us > c->last_ts)
+        c->last_ts = f->ts_us;
+    if (verdict == PMUL_PCAP_ERR_NOT_IP || verdict == PMUL_PCAP_ERR_NOT_UDP ||
+        verdict == PMUL_PCAP_ERR_LINKTYPE) {
+        c->other++;
+        if (c->verbose && dump_put_frame_error(&c->out, f, verdict, c->json) != 0)
+            out_failed(c);
+        return;
+    }
+    if (verdict != 0) {
+        /* Cut short, fragmented, malformed: might have been P_MUL, so the
+         * operator sees it whatever its ports. */
+        c->bad_frames++;
+        if (dump_put_frame_error(&c->out, f, verdict, c->json) != 0)
+            out_failed(c);
+        return;
+    }
+    if (!dump_ports_has(&c->ports, f->src_port) && !dump_ports_has(&c->ports, f->dst_port)) {
+        c->other++;
+        return;
+    }
+    c->pdus++;
+    dump_pdu_decode(&c->dec, f->payload, f->payload_len, &d);
+    if (d.err != 0) {
+        c->bad_pdus++;
+        if (d.salvaged)
+            c->salvaged++;
+    }
+    if (!c->quiet && dump_put_frame_pdu(&c->out, f, &d, c->json) != 0)
+        out_failed(c);
+    if (d.err == 0) {
+        air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
+        rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
+        if (rc != 0)
+            fprintf(stderr, "%s: out of memory accounting frame %" PRIu64 "\n",
+                    PROG, f->number);
+        if (pmul_pdu_is_address(d.pdu.type))
+            add_nodes(c, &d.pdu);
+    }
+    /* Engines decode for themselves: they see exactly the datagram. */
+    feed_nodes(c, f);
+}
+
+static uint64_t
+mono_s(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec;
+}
+
+static int
+read_all(ctx *c)
+{
+    pmul_pcap_frame f;
+    uint64_t t0 = mono_s();
+    int rc, verdict;
+
+    while (!g_stop) {
+        if (c->count != 0 && c->frames >= c->count)
+            break;
+        if (c->duration_s != 0 && mono_s() - t0 >= c->duration_s)
+            break;
+        rc = pmul_pcap_reader_next(c->rd, &f, &verdict);
+        if (rc == 0)
+            continue;                   /* live: nothing within the timeout */
+        if (rc == PMUL_PCAP_ERR_EOF)
+            break;
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s: %s after frame %" PRIu64 ": %s\n", PROG,
+                    c->file != NULL ? c->file : c->iface, pmul_pcap_strerror(rc),
+                    c->frames, pmul_pcap_reader_error(c->rd));
+            c->read_error = true;
+            if (c->json) {
+                if (buf_printf(&c->out, "{\"kind\":\"error\",\"after_frame\":%" PRIu64
+                               ",\"verdict\":\"%s\"}\n", c->frames,
+                               pmul_pcap_errname(rc)) != 0)
+                    out_failed(c);
+            } else if (buf_printf(&c->out, "error after frame %" PRIu64 ": verdict=%s (%s)\n",
+                                  c->frames, pmul_pcap_errname(rc),
+                                  pmul_pcap_strerror(rc)) != 0) {
+                out_failed(c);
+            }
+            break;
+        }
+        handle_frame(c, &f, verdict);
+        flush_out(c);
+    }
+    flush_out(c);
+    return 0;
+}
+
+static void
+report(ctx *c)
+{
+    dump_msgs_totals t;
+    size_t i;
+    int rc = 0;
+
+    /* Let every engine run its timers up to the end of the capture. */
+    for (i = 0; i < c->node_cnt; i++)
+        vnode_advance(c->nodes[i], c->last_ts);
+    flush_out(c);
+    if (!c->no_messages) {
+        for (i = 0; i < dump_msgs_count(c->msgs); i++) {
+            if (dump_msgs_report_one(c->msgs, i, &c->out, c->json) != 0)
+                out_failed(c);
+            flush_out(c);
+        }
+    }
+    dump_msgs_totals_get(c->msgs, &t);
+    rc = buf_printf(&c->out, c->json
+        ? "{\"kind\":\"summary\",\"frames\":%" PRIu64 ",\"pdus\":%" PRIu64
+          ",\"bad_pdus\":%" PRIu64 ",\"salvaged\":%" PRIu64 ",\"bad_frames\":%" PRIu64
+          ",\"other\":%" PRIu64 ",\"messages\":%zu,\"complete\":%zu,\"delivered\":%zu"
+          ",\"deliveries\":%" PRIu64 ",\"nodes\":%zu,\"extracted\":%" PRIu64
+          ",\"read_error\":%s}\n"
+        : "summary frames=%" PRIu64 " pdus=%" PRIu64 " bad_pdus=%" PRIu64
+          " salvaged=%" PRIu64 " bad_frames=%" PRIu64 " other=%" PRIu64
+          " messages=%zu complete=%zu delivered=%zu deliveries=%" PRIu64
+          " nodes=%zu extracted=%" PRIu64 " read_error=%s\n",
+        c->frames, c->pdus, c->bad_pdus, c->salvaged, c->bad_frames, c->other,
+        t.msgs, t.complete, t.delivered, c->deliveries, c->node_cnt, c->extracted,
+        c->read_error ? (c->json ? "true" : "yes") : (c->json ? "false" : "no"));
+    if (rc != 0)
+        out_failed(c);
+    flush_out(c);
+    if (t.overflow != 0 || c->nodes_refused != 0)
+        fprintf(stderr, "%s: caps reached: %zu PDUs of messages beyond --max-msgs, "
+                "%" PRIu64 " nodes beyond --max-nodes\n", PROG, t.overflow,
+                c->nodes_refused);
+}
+
+enum { OPT_MAX_MSGS = 256, OPT_MAX_NODES };
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "read", required_argument, NULL, 'r' },
+        { "interface", required_argument, NULL, 'i' },
+        { "filter", required_argument, NULL, 'f' },
+        { "ports", required_argument, NULL, 'p' },
+        { "json", no_argument, NULL, 'j' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "no-messages", no_argument, NULL, 'M' },
+        { "extract", required_argument, NULL, 'x' },
+        { "count", required_argument, NULL, 'c' },
+        { "duration", required_argument, NULL, 'd' },
+        { "promisc", no_argument, NULL, 'P' },
+        { "max-msgs", required_argument, NULL, OPT_MAX_MSGS },
+        { "max-nodes", required_argument, NULL, OPT_MAX_NODES },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    char err[DUMP_ERRBUF_LEN];
+    struct sigaction sa;
+    uint64_t v;
+    ctx c;
+    size_t i;
+    int opt, rc, status = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.max_msgs = 100000;
+    c.max_nodes = 256;
+    dump_ports_default(&c.ports);
+    while ((opt = getopt_long(argc, argv, "r:i:f:p:jqMx:c:d:Pvh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': c.file = optarg; break;
+        case 'i': c.iface = optarg; break;
+        case 'f': c.filter = optarg; break;
+        case 'p':
+            if (dump_ports_parse(&c.ports, optarg) != 0) {
+                fprintf(stderr, "%s: bad --ports list: %s\n", PROG, optarg);
+                return 2;
+            }
+            break;
+        case 'j': c.json = true; break;
+        case 'q': c.quiet = true; break;
+        case 'M': c.no_messages = true; break;
+        case 'x': c.extract_dir = optarg; break;
+        case 'c':
+        case 'd':
+        case OPT_MAX_MSGS:
+        case OPT_MAX_NODES:
+            if (dump_parse_u64(optarg, &v) != 0 || v == 0) {
+                fprintf(stderr, "%s: bad number: %s\n", PROG, optarg);
+                return 2;
+            }
+            if (opt == 'c')
+                c.count = v;
+            else if (opt == 'd')
+                c.duration_s = v;
+            else if (opt == OPT_MAX_MSGS)
+                c.max_msgs = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)v;
+            else
+                c.max_nodes = v > 65536 ? 65536 : (size_t)v;
+            break;
+        case 'P': c.promisc = true; break;
+        case 'v': c.verbose = true; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "usage: %s [options] -r FILE | -i IFACE (see --help)\n", PROG);
+            return 2;
+        }
+    }
+    if (optind != argc || (c.file == NULL) == (c.iface == NULL)) {
+        fprintf(stderr, "usage: %s [options] -r FILE | -i IFACE (see --help)\n", PROG);
+        return 2;
+    }
+    if (c.extract_dir != NULL) {
+        struct stat st;
+
+        if (stat(c.extract_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "%s: --extract: %s is not a directory\n", PROG, c.extract_dir);
+            return 2;
+        }
+    }
+
+    c.log.fn = log_stderr;
+    c.log.arg = (void *)PROG;
+    c.log.min_level = LOG_LVL_DEBUG;
+    buf_init(&c.out, NULL, SIZE_MAX);
+    c.nodes = calloc(c.max_nodes, sizeof(*c.nodes));
+    if (c.nodes == NULL || dump_decoder_init(&c.dec) != 0 ||
+        dump_msgs_new(&c.msgs, c.max_msgs, 4096) != 0) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 2;
+    }
+
+    if (c.file != NULL)
+        rc = pmul_pcap_reader_open(&c.rd, c.file, err, sizeof(err));
+    else
+        rc = pmul_pcap_reader_open_live(&c.rd, c.iface, c.promisc, 200, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s: %s: %s\n", PROG, c.file != NULL ? c.file : c.iface,
+                pmul_pcap_strerror(rc), err);
+        status = 2;
+        goto done;
+    }
+    rc = pmul_pcap_reader_set_filter(c.rd, c.filter, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "%s: filter \"%s\": %s\n", PROG, c.filter, err);
+        status = 2;
+        goto done;
+    }
+    if (c.iface != NULL)
+        setvbuf(stdout, NULL, _IOLBF, 0);
+
+    g_ctx = &c;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+
+    (void)read_all(&c);
+    report(&c);
+    if (c.read_error || c.extract_failed != 0)
+        status = 1;
+
+done:
+    g_ctx = NULL;
+    pmul_pcap_reader_close(c.rd);
+    for (i = 0; i < c.node_cnt; i++)
+        vnode_free(c.nodes[i]);
+    free(c.nodes);
+    dump_msgs_free(c.msgs);
+    dump_decoder_fini(&c.dec);
+    buf_fini(&c.out);
+    if (fflush(stdout) != 0 || ferror(stdout) || c.out_error) {
+        fprintf(stderr, "%s: writing the output failed\n", PROG);
+        if (status == 0)
+            status = 1;
+    }
+    return status;
+}
