@@ -431,7 +431,9 @@ put_fields(buf *b, const pmul_pdu *p, bool json)
 {
     int rc = 0;
 
-    if (p->map != 0)
+    if (json)
+        rc = put_u(b, "map", p->map, json);
+    else if (p->map != 0)
         rc = put_str(b, "map", map_name(p->map), json);
     if (rc == 0 && p->type != PMUL_PDU_ACK)
         rc = put_ip(b, "src", p->source_id, json);
@@ -552,7 +554,8 @@ put_frame_head(buf *b, const pmul_pcap_frame *f, bool json)
     dump_frame_addr(f, false, s, sizeof(s));
     dump_frame_addr(f, true, t, sizeof(t));
     if (json) {
-        rc = buf_printf(b, "{\"kind\":\"pdu\",\"frame\":%" PRIu64 ",\"time\":", f->number);
+        rc = buf_printf(b, "{\"kind\":\"pdu\",\"frame\":%" PRIu64 ",\"ts_us\":%" PRIu64
+                        ",\"time\":", f->number, f->ts_us);
         if (rc == 0)
             rc = dump_put_time(b, f->ts_us);
         if (rc == 0)
@@ -590,7 +593,8 @@ dump_put_frame_error(buf *b, const pmul_pcap_frame *f, int verdict, bool json)
     dump_frame_addr(f, false, s, sizeof(s));
     dump_frame_addr(f, true, t, sizeof(t));
     if (json) {
-        rc = buf_printf(b, "{\"kind\":\"frame\",\"frame\":%" PRIu64 ",\"time\":", f->number);
+        rc = buf_printf(b, "{\"kind\":\"frame\",\"frame\":%" PRIu64 ",\"ts_us\":%" PRIu64
+                        ",\"time\":", f->number, f->ts_us);
         if (rc == 0)
             rc = dump_put_time(b, f->ts_us);
         if (rc == 0)

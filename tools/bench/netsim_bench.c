@@ -14,7 +14,7 @@
  *	mean over SEEDS runs (default 3) with the range of the ratio.
  *
  *	cpu: one transmitter and one receiver with no rate limit, no delay
- *	and no loss; 2000 mails of 4 kB.  Prints messages/s and PDUs/s on
+ *	and no loss; 10000 mails of 4 kB.  Prints messages/s and PDUs/s on
  *	the air per second of process CPU time, for the whole simulation
  *	(both engines plus netsim's own work: classification, heap, copies).
  *
@@ -148,7 +148,7 @@ bench_cpu(void)
         "node A 198.18.0.1\n"
         "node B 198.18.0.2\n"
         "engine link-rate-bps 0\n"
-        "msgs m 2000 from A to B size 4k prio 6 expiry 12h text mail\n";
+        "msgs m 10000 from A to B size 4k prio 6 expiry 12h text mail\n";
     result r;
 
     run_text(text, 1, &r);
