@@ -71,33 +71,37 @@ pmul_ackq_schedule(pmul_ackq *q, uint32_t src, uint32_t msid, uint64_t due_ms)
     size_t i, n;
     void *p;
 
-    /* Join the earliest pending Ack to the same transmitter. */
+    /* All Acks owed to one transmitter share the earliest due time: one
+     * Ack_PDU, sent as soon as any of them is due.  Pulling an Ack
+     * forward is harmless (it is owed anyway) and the time stays a
+     * random draw, so receivers remain spread. */
     for (i = 0; i < q->cnt; i++)
         if (q->v[i].src == src && q->v[i].due_ms < due_ms)
             due_ms = q->v[i].due_ms;
-    if ((e = find(q, src, msid)) != NULL) {
-        if (due_ms < e->due_ms)
-            e->due_ms = due_ms;
-        return 0;
+    if ((e = find(q, src, msid)) == NULL) {
+        if (q->cnt >= q->max)
+            return PMUL_ERR_BUSY;
+        if (q->cnt == q->cap) {
+            n = q->cap != 0 ? q->cap * 2 : 16;
+            if (n > q->max)
+                n = q->max;
+            if ((p = mem_realloc(q->m, q->v, n * sizeof(*q->v))) == NULL)
+                return PMUL_ERR_NOMEM;
+            q->v = p;
+            q->cap = n;
+        }
+        e = &q->v[q->cnt++];
+        e->src = src;
+        e->msid = msid;
+        e->due_ms = due_ms;
+        e->order = q->order++;
     }
-    if (q->cnt >= q->max)
-        return PMUL_ERR_BUSY;
-    if (q->cnt == q->cap) {
-        n = q->cap != 0 ? q->cap * 2 : 16;
-        if (n > q->max)
-            n = q->max;
-        if ((p = mem_realloc(q->m, q->v, n * sizeof(*q->v))) == NULL)
-            return PMUL_ERR_NOMEM;
-        q->v = p;
-        q->cap = n;
-    }
-    e = &q->v[q->cnt++];
-    e->src = src;
-    e->msid = msid;
-    e->due_ms = due_ms;
-    e->order = q->order++;
+    for (i = 0; i < q->cnt; i++)
+        if (q->v[i].src == src && q->v[i].due_ms > due_ms)
+            q->v[i].due_ms = due_ms;
     return 0;
 }
+
 
 void
 pmul_ackq_remove(pmul_ackq *q, uint32_t src, uint32_t msid)

@@ -40,9 +40,9 @@ void pmul_ackq_init(pmul_ackq *q, const mem *m, size_t max);
 void pmul_ackq_fini(pmul_ackq *q);
 
 /*
- * Owe an Ack for (src, msid), due at due_ms.  If it is already queued the
- * earlier due time wins.  If other entries of src are queued, the new one
- * takes the earliest of their due times when that is earlier (batching).
+ * Owe an Ack for (src, msid), due at due_ms.  All entries of one
+ * transmitter share the earliest due time among them and the new one
+ * (batching: they leave in one Ack_PDU).
  * Returns 0, PMUL_ERR_BUSY (max entries) or PMUL_ERR_NOMEM.
  */
 __attribute__((warn_unused_result))

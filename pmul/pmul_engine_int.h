@@ -128,6 +128,7 @@ typedef struct pmul_rxmsg {
     pmul_rob rob;
     pmul_gap reported;          /* numbers already reported missing */
     uint16_t reported_hi;       /* highest number of the last list sent */
+    uint16_t ack_hi;            /* highest number held when it was built */
     bool round_acked;           /* an Ack left since the last Address_PDU */
     bool complete_acked;        /* the complete Ack left */
     bool dup_addr;              /* duplicate Address_PDU after completion */

@@ -308,19 +308,34 @@ arm_tail(pmul_engine *e, pmul_rxmsg *m)
 
 static void deliver(pmul_engine *e, pmul_rxmsg *m);
 
+/*
+ * Gaps found since the last Ack was built: missing numbers between the
+ * highest number held then and the highest held now.  Numbers below were
+ * either reported or cut by the MM limit; those are reported again by the
+ * "highest previously missing" trigger, not by this count (which would
+ * otherwise fire on every PDU after an MM-limited Ack).
+ */
+static uint32_t
+new_gaps(const pmul_rxmsg *m)
+{
+    uint16_t hi = m->rob.have.hi;
+
+    if (hi <= m->ack_hi)
+        return 0;
+    return (uint32_t)(hi - m->ack_hi) -
+           (pmul_gap_count_upto(&m->rob.have, hi) - pmul_gap_count_upto(&m->rob.have, m->ack_hi));
+}
+
 /* The Ack triggers of 7.3 after fragment seq was stored. */
 static void
 check_ack(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
 {
-    uint32_t unreported;
-
     if (pmul_rob_is_complete(&m->rob)) {
         deliver(e, m);
         return;
     }
-    unreported = pmul_gap_count_neither(&m->rob.have, &m->reported, m->rob.have.hi);
     if (seq == m->total || (m->reported_hi != 0 && seq == m->reported_hi) ||
-        unreported >= e->cfg.mm)
+        new_gaps(m) >= e->cfg.mm)
         owe_ack(e, m);
 }
 
@@ -351,6 +366,7 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
         s = (uint32_t)seq + 1;
     }
     m->reported_hi = last;
+    m->ack_hi = m->rob.have.hi;
     return n;
 }
 
@@ -582,8 +598,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
         return 0;
     }
     arm_tail(e, m);
-    if (pmul_rob_has(&m->rob, m->total) ||
-        pmul_gap_count_neither(&m->rob.have, &m->reported, m->rob.have.hi) >= e->cfg.mm)
+    if (pmul_rob_has(&m->rob, m->total) || new_gaps(m) >= e->cfg.mm)
         owe_ack(e, m);
     return 0;
 }

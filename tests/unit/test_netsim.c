@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "netsim/netsim.h"
+#include "netsim/netsim_pmul.h"
 #include "netsim_toy.h"
 #include "pmul/pmul_pdu.h"
 
@@ -423,7 +424,8 @@ typedef struct run_result {
 } run_result;
 
 static void
-run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_result *r)
+run_ops(const netsim_engine_ops *ops, const netsim_scenario *sc, bool seed_set, uint64_t seed,
+        const mem *m, run_result *r)
 {
     netsim_opts o;
     netsim *s;
@@ -431,7 +433,7 @@ run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_r
 
     memset(&o, 0, sizeof(o));
     memset(r, 0, sizeof(*r));
-    o.ops = &toy_ops;
+    o.ops = ops;
     o.m = m;
     o.seed_set = seed_set;
     o.seed = seed;
@@ -445,6 +447,12 @@ run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_r
     r->hash = netsim_hash(s);
     netsim_summarize(s, &r->sum);
     netsim_free(s);
+}
+
+static void
+run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_result *r)
+{
+    run_ops(&toy_ops, sc, seed_set, seed, m, r);
 }
 
 static const char lossy_scen[] =
@@ -487,6 +495,37 @@ test_netsim_determinism_same_seed_same_hash(void **state)
     if (a.hash == c.hash)
         fail_msg("seeds 11 and 12 gave the same transcript hash %016llx",
                  (unsigned long long)a.hash);
+    netsim_scen_free(sc);
+}
+
+/* The same with the real P_MUL engine: loss, bursts, duplication and
+ * reordering, so that every random stream is exercised. */
+static void
+test_netsim_pmul_determinism_same_seed_same_hash(void **state)
+{
+    static const char text[] =
+        "defaults rate 9600 delay 30ms\n"
+        "node A 198.18.0.1\n"
+        "nodes R 3 198.18.0.11\n"
+        "loss R1 rx bernoulli 15%\n"
+        "loss R2 rx ge 0.05 0.2\n"
+        "dup R3 0.1\n"
+        "reorder R3 0.2 400ms\n"
+        "msgs m 4 from A to R* size 1k-5k prio 2-6 every 1s expiry 1h\n";
+    netsim_scenario *sc = parse(text);
+    run_result a, b, c;
+
+    (void)state;
+    run_ops(&netsim_pmul_ops, sc, true, 21, NULL, &a);
+    run_ops(&netsim_pmul_ops, sc, true, 21, NULL, &b);
+    run_ops(&netsim_pmul_ops, sc, true, 22, NULL, &c);
+    if (a.fails != 0)
+        fail_msg("%ld failures:\n%s", a.fails, a.fail_text);
+    assert_int_equal(a.sum.delivered, 12);
+    assert_true(a.hash == b.hash);
+    assert_true(a.sum.time_us == b.sum.time_us && a.sum.air_bytes == b.sum.air_bytes);
+    if (a.hash == c.hash)
+        fail_msg("seeds 21 and 22 gave the same transcript hash");
     netsim_scen_free(sc);
 }
 
@@ -658,6 +697,7 @@ main(void)
         cmocka_unit_test(test_netsim_mail_exact_size),
         cmocka_unit_test(test_netsim_run_toy_delivers),
         cmocka_unit_test(test_netsim_determinism_same_seed_same_hash),
+        cmocka_unit_test(test_netsim_pmul_determinism_same_seed_same_hash),
         cmocka_unit_test(test_netsim_emcon_respected),
         cmocka_unit_test(test_netsim_emcon_violation_detected),
         cmocka_unit_test(test_netsim_expect_mismatch_reported),

@@ -56,6 +56,7 @@ h_now(uint64_t t)
 /* ---- scripted randomness and a failing allocator ---------------------- */
 
 typedef struct h_rand {
+    uint64_t xs;                /* nonzero: xorshift64* generator instead */
     uint32_t value;             /* returned when seq is exhausted */
     const uint32_t *seq;
     size_t seq_len, pos;
@@ -68,6 +69,12 @@ h_rand_fn(void *arg)
     h_rand *r = arg;
 
     r->calls++;
+    if (r->xs != 0) {
+        r->xs ^= r->xs >> 12;
+        r->xs ^= r->xs << 25;
+        r->xs ^= r->xs >> 27;
+        return (uint32_t)((r->xs * 0x2545F4914F6CDD1Dull) >> 32);
+    }
     if (r->pos < r->seq_len)
         return r->seq[r->pos++];
     return r->value;

@@ -1,0 +1,681 @@
+/*
+ * NAME
+ *	test_pmul_rx - scripted tests of the P_MUL receiver
+ * SYNOPSIS
+ *	meson test -C BUILD --no-rebuild -v pmul_rx
+ * DESCRIPTION
+ *	Drives one engine as a receiver with integer timestamps: Address,
+ *	Data, Discard and Ack-Ack PDUs built with the codec are fed in, and
+ *	the Ack_PDUs it emits are decoded with the codec and checked, with
+ *	their times and the events.  Covered (pmul-wire.md 7.3): delivery of
+ *	byte-identical payloads, early Data_PDUs and their validity timer,
+ *	duplicates, the Ack triggers (last PDU, highest previously missing,
+ *	MM unreported), MM new entries per list, ACK_PDU_TIME re-acks, the
+ *	tail Ack when the last PDUs are lost, several messages in one
+ *	Ack_PDU, random spreading, lost-message detection from
+ *	Message_Sequence_Number gaps, the Java Total_Number_of_PDUs deviation,
+ *	state freed by Ack-Ack, by a re-sent Address_PDU without us, by
+ *	Discard and by expiry, messages for others ignored (MAP-split lists
+ *	included), EMCON silence and deferred spread Acks, the timestamp
+ *	option, and the caps against a hostile sender.
+ * SECURITY
+ *	Test code; plays a hostile sender on purpose.
+ * DIAGNOSTICS
+ *	cmocka.
+ * SEE ALSO
+ *	test_pmul_engine.h, pmul/pmul_rx.c
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "test_pmul_engine.h"
+
+static h_node *
+rx_node(void (*tweak)(pmul_config *))
+{
+    pmul_config c;
+
+    h_config(&c, H_RX);
+    c.link_rate_bps = 0;
+    if (tweak != NULL)
+        tweak(&c);
+    return h_node_new_cfg(&c);
+}
+
+/* Check the payload of a DELIVERED event against h_byte(). */
+static void
+check_payload(const h_ev *ev, uint32_t msid, uint16_t total, size_t frag)
+{
+    size_t off = 0, i;
+    uint16_t s;
+
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.kind, PMUL_EV_DELIVERED);
+    assert_int_equal(ev->ev.payload_len, (size_t)total * frag);
+    for (s = 1; s <= total; s++)
+        for (i = 0; i < frag; i++, off++)
+            assert_int_equal(ev->payload[off], h_byte(msid, s, i));
+}
+
+/* Decode Ack_PDU i of n and check it has one entry for msid with the
+ * given missing list. */
+static void
+check_ack(const h_node *n, size_t i, uint32_t msid, const uint16_t *miss, uint16_t cnt)
+{
+    pmul_pdu p = h_pdu(n, i);
+    uint16_t k;
+
+    assert_int_equal(p.type, PMUL_PDU_ACK);
+    assert_int_equal(p.source_id, H_RX);
+    assert_int_equal(n->pkt[i].to.ip, H_TX);
+    assert_int_equal(n->pkt[i].to.port, 2754);
+    assert_false(n->pkt[i].to.is_multicast);
+    assert_int_equal(p.u.ack.entry_cnt, 1);
+    assert_int_equal(p.u.ack.entries[0].source_id, H_TX);
+    assert_int_equal(p.u.ack.entries[0].msid, msid);
+    assert_int_equal(p.u.ack.entries[0].missing_cnt, cnt);
+    for (k = 0; k < cnt; k++)
+        assert_int_equal(p.u.ack.entries[0].missing[k], miss[k]);
+    assert_false(p.u.ack.has_timestamp);
+}
+
+static void
+test_pmul_rx_deliver_and_ack_complete(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint16_t s;
+
+    (void)state;
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 7, 3, H_RX, 1), 0);
+    for (s = 1; s <= 3; s++)
+        assert_int_equal(h_feed_data(n, 10 * s, H_TX, 7, s, 100), 0);
+    assert_int_equal(h_drain(n, 30), 1);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 7, 3, 100);
+    assert_int_equal(h_find_ev(n, PMUL_EV_DELIVERED, 0)->ev.source_id, H_TX);
+    check_ack(n, 0, 7, NULL, 0);
+    assert_int_equal(h_pdu(n, 0).priority, 5);
+    /* Kept (without data) until Ack-Ack: not idle yet. */
+    assert_false(pmul_engine_is_idle(n->e));
+    assert_int_equal(h_feed_address(n, 40, H_TX, 7, 5, 3, H_WALL0 + 3600, NULL, NULL, 0, 0), 0);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_early_data_then_address(void **state)
+{
+    h_node *n = rx_node(NULL);
+
+    (void)state;
+    assert_int_equal(h_feed_data(n, 0, H_TX, 9, 2, 50), 0);
+    assert_int_equal(h_feed_data(n, 1, H_TX, 9, 3, 50), 0);
+    assert_int_equal(h_drain(n, 1), 0);
+    assert_int_equal(h_feed_addr1(n, 2, H_TX, 9, 3, H_RX, 1), 0);
+    /* The early PDUs include the last one: an Ack with [1] is owed. */
+    assert_int_equal(h_drain(n, 2), 1);
+    {
+        static const uint16_t miss[] = { 1 };
+        check_ack(n, 0, 9, miss, 1);
+    }
+    assert_int_equal(h_feed_data(n, 3, H_TX, 9, 1, 50), 0);
+    h_drain(n, 3);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 9, 3, 50);
+    check_ack(n, 1, 9, NULL, 0);
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_early_data_validity_timer(void **state)
+{
+    h_node *n = rx_node(NULL);
+    pmul_stats st;
+
+    (void)state;
+    h_feed_data(n, 0, H_TX, 9, 1, 50);
+    h_feed_data(n, 5, H_TX, 9, 2, 50);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 1800000);
+    pmul_engine_expire(n->e, h_now(1799999));
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_msgs, 1);
+    assert_true(st.rx_held_bytes >= 100);
+    pmul_engine_expire(n->e, h_now(1800000));
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_msgs, 0);
+    assert_int_equal(st.rx_held_bytes, 0);
+    assert_int_equal(st.drops[PMUL_DROP_EARLY_TIMEOUT], 2);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_duplicates(void **state)
+{
+    h_node *n = rx_node(NULL);
+    pmul_stats st;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 3, 2, H_RX, 1);
+    assert_int_equal(h_feed_data(n, 1, H_TX, 3, 1, 10), 0);
+    assert_int_equal(h_feed_data(n, 2, H_TX, 3, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 3, H_TX, 3, 2, 10), 0);
+    assert_int_equal(h_drain(n, 3), 1);
+    /* After the complete Ack: a duplicate Data_PDU says it was lost. */
+    assert_int_equal(h_feed_data(n, 4, H_TX, 3, 2, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_drain(n, 4), 1);
+    check_ack(n, 1, 3, NULL, 0);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_DUPLICATE], 2);
+    h_node_free(n);
+}
+
+static void
+set_mm3(pmul_config *c)
+{
+    c->mm = 3;
+}
+
+/* Last PDU seen: Ack with at most MM new numbers; the highest of them
+ * arriving again triggers the next Ack with the next MM. */
+static void
+test_pmul_rx_mm_limit_and_highest_missing_trigger(void **state)
+{
+    h_node *n = rx_node(set_mm3);
+    static const uint16_t m1[] = { 2, 3, 4 }, m2[] = { 5, 6, 7 };
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 4, 10, H_RX, 1);
+    h_feed_data(n, 1, H_TX, 4, 1, 10);
+    assert_int_equal(h_drain(n, 1), 0);
+    h_feed_data(n, 2, H_TX, 4, 10, 10);
+    assert_int_equal(h_drain(n, 2), 1);
+    check_ack(n, 0, 4, m1, 3);
+    /* Retransmission of 2..4: the arrival of 4 triggers the next Ack. */
+    h_feed_data(n, 3, H_TX, 4, 2, 10);
+    h_feed_data(n, 4, H_TX, 4, 3, 10);
+    assert_int_equal(h_drain(n, 4), 0);
+    h_feed_data(n, 5, H_TX, 4, 4, 10);
+    assert_int_equal(h_drain(n, 5), 1);
+    check_ack(n, 1, 4, m2, 3);
+    h_node_free(n);
+}
+
+/* MM unreported missing numbers below the highest received: Ack. */
+static void
+test_pmul_rx_mm_missing_triggers_ack(void **state)
+{
+    h_node *n = rx_node(set_mm3);
+    static const uint16_t m1[] = { 2, 3, 4 };
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 4, 20, H_RX, 1);
+    h_feed_data(n, 1, H_TX, 4, 1, 10);
+    h_feed_data(n, 2, H_TX, 4, 4, 10);              /* 2, 3 missing */
+    assert_int_equal(h_drain(n, 2), 0);
+    h_feed_data(n, 3, H_TX, 4, 5, 10);
+    h_feed_data(n, 4, H_TX, 4, 7, 10);              /* 2, 3, 6 missing */
+    assert_int_equal(h_drain(n, 4), 1);
+    {
+        static const uint16_t want[] = { 2, 3, 6 };
+        check_ack(n, 0, 4, want, 3);
+    }
+    (void)m1;
+    h_node_free(n);
+}
+
+/* ACK_PDU_TIME: an Ack with missing numbers is repeated when nothing
+ * arrives; an arriving missing Data_PDU restarts the timer. */
+static void
+test_pmul_rx_ack_pdu_time_reack(void **state)
+{
+    h_node *n = rx_node(NULL);
+    static const uint16_t miss[] = { 2, 4 }, miss2[] = { 4 };
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 5, 5, H_RX, 1);
+    h_feed_data(n, 1, H_TX, 5, 1, 10);
+    h_feed_data(n, 2, H_TX, 5, 3, 10);
+    h_feed_data(n, 3, H_TX, 5, 5, 10);
+    assert_int_equal(h_drain(n, 3), 1);
+    check_ack(n, 0, 5, miss, 2);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 3 + 10000);
+    assert_int_equal(h_run(n, 4, 10002), 0);
+    assert_int_equal(h_run(n, 10003, 10003), 1);
+    check_ack(n, 1, 5, miss, 2);
+    /* Missing PDU 2 arrives: timer restarts from then. */
+    h_feed_data(n, 15000, H_TX, 5, 2, 10);
+    assert_int_equal(h_drain(n, 15000), 0);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 25000);
+    assert_int_equal(h_run(n, 15001, 25000), 1);
+    check_ack(n, 2, 5, miss2, 1);
+    h_node_free(n);
+}
+
+/* The last Data_PDUs are lost and the round goes quiet: after the tail
+ * wait (missing-after-last + 2 PDU airtimes, 200 ms at least) the
+ * receiver acks its missing list instead of staying silent. */
+static void
+test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    static const uint16_t miss[] = { 4, 5 };
+
+    (void)state;
+    h_config(&c, H_RX);                             /* 9600 bit/s */
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 6, 5, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 6, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 6, 2, 1008);
+    h_feed_data(n, 2700, H_TX, 6, 3, 1008);
+    /* 4 PDU airtimes of 1024 octets at 9600 bit/s = 3506.7 ms. */
+    assert_int_equal(pmul_engine_next_deadline(n->e), 2700 + 3507);
+    assert_int_equal(h_run(n, 2701, 2700 + 3506), 0);
+    assert_int_equal(h_run(n, 2700 + 3507, 2700 + 3507), 1);
+    check_ack(n, 0, 6, miss, 2);
+    h_node_free(n);
+}
+
+/* Two messages of one transmitter acked together: one Ack_PDU. */
+static void
+test_pmul_rx_multi_message_ack_pdu(void **state)
+{
+    h_node *n = rx_node(NULL);
+    pmul_pdu p;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 20, 1, H_RX, 1);
+    h_feed_addr1(n, 0, H_TX, 21, 2, H_RX, 2);
+    h_feed_data(n, 1, H_TX, 20, 1, 10);
+    h_feed_data(n, 1, H_TX, 21, 2, 10);
+    assert_int_equal(h_drain(n, 1), 1);
+    p = h_pdu(n, 0);
+    assert_int_equal(p.type, PMUL_PDU_ACK);
+    assert_int_equal(p.u.ack.entry_cnt, 2);
+    assert_int_equal(p.u.ack.entries[0].msid, 20);
+    assert_int_equal(p.u.ack.entries[0].missing_cnt, 0);
+    assert_int_equal(p.u.ack.entries[1].msid, 21);
+    assert_int_equal(p.u.ack.entries[1].missing_cnt, 1);
+    assert_int_equal(p.u.ack.entries[1].missing[0], 1);
+    h_node_free(n);
+}
+
+/* The spreading delay comes from the injected rand, and Acks owed to one
+ * transmitter share one Ack_PDU at the earliest of their due times. */
+static void
+test_pmul_rx_ack_spread_and_batch(void **state)
+{
+    h_node *n = rx_node(NULL);
+    static const uint32_t draws[] = { 700, 100 };   /* due 700, then 150 */
+
+    (void)state;
+    n->rnd.seq = draws;
+    n->rnd.seq_len = 2;
+    n->rnd.calls = 0;                   /* the first MSID took one draw */
+    h_feed_addr1(n, 0, H_TX, 30, 1, H_RX, 1);
+    h_feed_data(n, 0, H_TX, 30, 1, 10);             /* due at 700 */
+    h_feed_addr1(n, 50, H_TX, 31, 1, H_RX, 2);
+    h_feed_data(n, 50, H_TX, 31, 1, 10);            /* pulls the first in */
+    assert_int_equal(pmul_engine_next_deadline(n->e), 150);
+    assert_int_equal(h_drain(n, 149), 0);
+    assert_int_equal(h_drain(n, 150), 1);
+    assert_int_equal(h_pdu(n, 0).u.ack.entry_cnt, 2);
+    assert_int_equal(n->rnd.calls, 2);
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_lost_message_event(void **state)
+{
+    h_node *n = rx_node(NULL);
+    const h_ev *ev;
+    pmul_stats st;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 1, 1, H_RX, 7);
+    h_feed_addr1(n, 1, H_TX, 2, 1, H_RX, 8);
+    h_events(n, 1);
+    assert_int_equal(h_count_ev(n, PMUL_EV_LOST_MESSAGE), 0);
+    h_feed_addr1(n, 2, H_TX, 5, 1, H_RX, 11);       /* 9, 10 never seen */
+    h_feed_addr1(n, 3, H_TX, 3, 1, H_RX, 9);        /* late: no event */
+    h_events(n, 3);
+    assert_int_equal(h_count_ev(n, PMUL_EV_LOST_MESSAGE), 1);
+    ev = h_find_ev(n, PMUL_EV_LOST_MESSAGE, 0);
+    assert_int_equal(ev->ev.source_id, H_TX);
+    assert_int_equal(ev->ev.seq_first, 9);
+    assert_int_equal(ev->ev.seq_last, 10);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.msgs_lost, 2);
+    h_node_free(n);
+}
+
+/* Java deviation (2): a re-sent Address_PDU whose Total_Number_of_PDUs
+ * is the number resent in that round does not shrink the message. */
+static void
+test_pmul_rx_java_total_kept_from_first_address(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint16_t s;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 40, 5, H_RX, 1);
+    for (s = 1; s <= 3; s++)
+        h_feed_data(n, s, H_TX, 40, s, 20);
+    assert_int_equal(h_feed_addr1(n, 10, H_TX, 40, 2, H_RX, 1), 0);
+    h_events(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    h_feed_data(n, 11, H_TX, 40, 4, 20);
+    h_feed_data(n, 12, H_TX, 40, 5, 20);
+    h_drain(n, 12);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 40, 5, 20);
+    h_node_free(n);
+}
+
+/* A re-sent Address_PDU without us after our complete Ack: it arrived.
+ * With us: it was lost, ack again. */
+static void
+test_pmul_rx_resent_address_frees_or_reacks(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t other = H_RX2, both[] = { H_RX, H_RX2 };
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 50, 1, H_RX, 1);
+    h_feed_data(n, 1, H_TX, 50, 1, 10);
+    assert_int_equal(h_drain(n, 1), 1);
+    /* Listed again: the complete Ack is sent again. */
+    h_feed_address(n, 5000, H_TX, 50, 5, 1, H_WALL0 + 3600, both, NULL, 2, 0);
+    assert_int_equal(h_drain(n, 5000), 1);
+    check_ack(n, 1, 50, NULL, 0);
+    /* Not listed any more: free. */
+    h_feed_address(n, 9000, H_TX, 50, 5, 1, H_WALL0 + 3600, &other, NULL, 1, 0);
+    assert_true(pmul_engine_is_idle(n->e));
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_discard(void **state)
+{
+    h_node *n = rx_node(NULL);
+    pmul_pdu p;
+    const h_ev *ev;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 60, 3, H_RX, 1);
+    h_feed_data(n, 1, H_TX, 60, 1, 10);
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_DISCARD;
+    p.source_id = H_TX;
+    p.msid = 60;
+    assert_int_equal(h_feed_pdu(n, 2, &p), 0);
+    h_events(n, 2);
+    ev = h_find_ev(n, PMUL_EV_RX_DISCARDED, 0);
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.msid, 60);
+    assert_int_equal(ev->ev.reason, PMUL_REASON_DISCARDED);
+    assert_true(pmul_engine_is_idle(n->e));
+    assert_int_equal(h_feed_pdu(n, 3, &p), PMUL_ERR_NOTFOUND);
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_expiry(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t me = H_RX, msn = 1;
+    const h_ev *ev;
+
+    (void)state;
+    h_feed_address(n, 0, H_TX, 61, 5, 3, H_WALL0 + 20, &me, &msn, 1, 0);
+    h_feed_data(n, 1, H_TX, 61, 1, 10);
+    h_run(n, 2, 19999);
+    assert_int_equal(h_count_ev(n, PMUL_EV_RX_DISCARDED), 0);
+    h_run(n, 20000, 20000);
+    ev = h_find_ev(n, PMUL_EV_RX_DISCARDED, 0);
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.reason, PMUL_REASON_EXPIRED);
+    assert_int_equal(ev->t, 20000);
+    assert_true(pmul_engine_is_idle(n->e));
+    /* An Address_PDU already expired is dropped. */
+    assert_int_equal(h_feed_address(n, 30000, H_TX, 62, 5, 3, H_WALL0 + 20, &me, &msn, 1, 0),
+                     PMUL_ERR_EXPIRED);
+    h_node_free(n);
+}
+
+/* Not addressed to us: later PDUs are dropped without holding data. */
+static void
+test_pmul_rx_not_addressed_ignored(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t other = H_RX2;
+    pmul_stats st;
+
+    (void)state;
+    assert_int_equal(h_feed_data(n, 0, H_TX, 70, 1, 100), 0);   /* early */
+    assert_int_equal(h_feed_address(n, 1, H_TX, 70, 5, 3, H_WALL0 + 3600, &other, NULL, 1, 0),
+                     PMUL_ERR_NOT_FOR_US);
+    assert_int_equal(h_feed_data(n, 2, H_TX, 70, 2, 100), PMUL_ERR_NOT_FOR_US);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_held_bytes, 0);
+    assert_int_equal(st.rx_msgs, 0);
+    assert_int_equal(h_drain(n, 2), 0);
+    h_node_free(n);
+}
+
+/* MAP-split lists: absence is proved from the sorted order only. */
+static void
+test_pmul_rx_map_split_listing(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t below[] = { H_TX + 100, H_RX - 1 };   /* all below 10.0.0.2 */
+    uint32_t above[] = { H_RX + 1, H_RX + 2 };
+    uint32_t span[] = { H_RX - 1, H_RX + 1 };
+    uint32_t with_me[] = { H_RX, H_RX + 5 };
+    pmul_stats st;
+
+    (void)state;
+    below[0] = 1;
+    /* First part, below us, more to come: cannot tell (no state). */
+    assert_int_equal(h_feed_address(n, 0, H_TX, 80, 5, 2, H_WALL0 + 3600, below, NULL, 2,
+                                    PMUL_MAP_NOT_LAST), PMUL_ERR_NOT_FOR_US);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_msgs, 0);
+    /* Second part lists us: active. */
+    assert_int_equal(h_feed_address(n, 1, H_TX, 80, 5, 2, H_WALL0 + 3600, with_me, NULL, 2,
+                                    PMUL_MAP_NOT_FIRST), 0);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_msgs, 1);
+    /* A middle part spanning us without us: provably not for us. */
+    h_feed_data(n, 2, H_TX, 81, 1, 10);
+    assert_int_equal(h_feed_address(n, 3, H_TX, 81, 5, 2, H_WALL0 + 3600, span, NULL, 2,
+                                    PMUL_MAP_NOT_FIRST | PMUL_MAP_NOT_LAST), PMUL_ERR_NOT_FOR_US);
+    assert_int_equal(h_feed_data(n, 4, H_TX, 81, 2, 10), PMUL_ERR_NOT_FOR_US);
+    /* The first part starting above us: not for us either. */
+    assert_int_equal(h_feed_address(n, 5, H_TX, 82, 5, 2, H_WALL0 + 3600, above, NULL, 2,
+                                    PMUL_MAP_NOT_LAST), PMUL_ERR_NOT_FOR_US);
+    assert_int_equal(h_feed_data(n, 6, H_TX, 82, 1, 10), PMUL_ERR_NOT_FOR_US);
+    h_node_free(n);
+}
+
+static void
+set_emcon(pmul_config *c)
+{
+    c->emcon = true;
+}
+
+/* EMCON receiver: reassembles and delivers silently, and when EMCON is
+ * lifted sends its deferred Acks (complete, and with the missing list)
+ * after a random spreading delay, one Ack_PDU per transmitter. */
+static void
+test_pmul_rx_emcon_silent_then_deferred_acks(void **state)
+{
+    h_node *n = rx_node(set_emcon);
+    static const uint32_t draws[] = { 300, 800 };
+    pmul_pdu p;
+    uint16_t s;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 90, 2, H_RX, 1);
+    h_feed_addr1(n, 0, H_TX, 91, 3, H_RX, 2);
+    h_feed_addr1(n, 0, H_RX3, 92, 1, H_RX, 1);
+    for (s = 1; s <= 2; s++)
+        h_feed_data(n, s, H_TX, 90, s, 10);
+    h_feed_data(n, 3, H_TX, 91, 1, 10);
+    h_feed_data(n, 4, H_TX, 91, 3, 10);
+    h_feed_data(n, 5, H_RX3, 92, 1, 10);
+    assert_int_equal(h_run(n, 5, 600000), 0);       /* silent, even timers */
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 2);
+
+    n->rnd.seq = draws;
+    n->rnd.seq_len = 2;
+    n->rnd.pos = 0;
+    pmul_engine_set_emcon(n->e, h_now(600000), false);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 600300);
+    assert_int_equal(h_drain(n, 600299), 0);
+    assert_int_equal(h_drain(n, 600300), 1);
+    p = h_pdu(n, 0);
+    assert_int_equal(n->pkt[0].to.ip, H_TX);
+    assert_int_equal(p.u.ack.entry_cnt, 2);
+    assert_int_equal(p.u.ack.entries[0].msid, 90);
+    assert_int_equal(p.u.ack.entries[0].missing_cnt, 0);
+    assert_int_equal(p.u.ack.entries[1].msid, 91);
+    assert_int_equal(p.u.ack.entries[1].missing_cnt, 1);
+    assert_int_equal(p.u.ack.entries[1].missing[0], 2);
+    assert_int_equal(h_drain(n, 600799), 0);
+    assert_int_equal(h_drain(n, 600800), 1);
+    assert_int_equal(n->pkt[1].to.ip, H_RX3);
+    assert_int_equal(h_pdu(n, 1).u.ack.entries[0].msid, 92);
+    h_node_free(n);
+}
+
+static void
+set_ts(pmul_config *c)
+{
+    c->ack_timestamp = true;
+}
+
+/* Decision 8: the timestamp option only when configured; it is the time
+ * since the Address_PDU in units of 100 ms. */
+static void
+test_pmul_rx_ack_timestamp_option(void **state)
+{
+    h_node *n = rx_node(set_ts);
+    pmul_pdu p;
+
+    (void)state;
+    h_feed_addr1(n, 1000, H_TX, 93, 2, H_RX, 1);
+    h_feed_data(n, 2000, H_TX, 93, 1, 10);
+    h_feed_data(n, 3499, H_TX, 93, 2, 10);
+    h_drain(n, 3499);
+    p = h_pdu(n, 0);
+    assert_true(p.u.ack.has_timestamp);
+    assert_int_equal(p.u.ack.timestamp, 24);
+    assert_int_equal(p.length, 14 + 10 + 8);
+    h_node_free(n);
+}
+
+static void
+set_caps(pmul_config *c)
+{
+    c->max_rx_msgs_per_src = 4;
+    c->max_rx_bytes_per_src = 20000;
+    c->max_rx_msgs = 100;
+}
+
+/* A hostile sender fills its share (messages, bytes) and no more; a
+ * well-behaved sender is not affected. */
+static void
+test_pmul_rx_caps_hostile_sender(void **state)
+{
+    h_node *n = rx_node(set_caps);
+    uint32_t evil = IP(10, 6, 6, 6), msid;
+    pmul_stats st;
+    int rc, busy = 0;
+    uint16_t s;
+
+    (void)state;
+    for (msid = 1; msid <= 10; msid++)
+        if (h_feed_data(n, msid, evil, msid, 1, 10) == PMUL_ERR_BUSY)
+            busy++;
+    assert_int_equal(busy, 6);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_CAP_MSGS], 6);
+    /* Bytes: one of its messages grows until the byte budget stops it. */
+    busy = 0;
+    for (s = 2; s <= 40; s++) {
+        rc = h_feed_data(n, 100, evil, 1, s, 1000);
+        if (rc == PMUL_ERR_BUSY)
+            busy++;
+    }
+    assert_true(busy > 15);
+    pmul_engine_stats(n->e, &st);
+    assert_true(st.rx_held_bytes <= 20000);
+    assert_true(st.drops[PMUL_DROP_CAP_BYTES] > 15);
+    /* A good sender gets through. */
+    h_feed_addr1(n, 200, H_TX, 500, 3, H_RX, 1);
+    for (s = 1; s <= 3; s++)
+        assert_int_equal(h_feed_data(n, 200 + s, H_TX, 500, s, 1000), 0);
+    h_drain(n, 210);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 500, 3, 1000);
+    h_node_free(n);
+}
+
+static void
+set_done_cap(pmul_config *c)
+{
+    c->max_rx_done_per_src = 2;
+}
+
+/* Completed messages awaiting Ack-Ack are capped per source. */
+static void
+test_pmul_rx_done_cap(void **state)
+{
+    h_node *n = rx_node(set_done_cap);
+    uint32_t msid;
+    pmul_stats st;
+
+    (void)state;
+    for (msid = 1; msid <= 5; msid++) {
+        h_feed_addr1(n, msid, H_TX, msid, 1, H_RX, msid);
+        h_feed_data(n, msid, H_TX, msid, 1, 10);
+    }
+    h_drain(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 5);
+    assert_int_equal(n->e->rx_cnt, 2);
+    /* The forgotten oldest one: its duplicates start a fresh early entry,
+     * the newest still answer with the complete Ack. */
+    assert_int_equal(h_feed_data(n, 20, H_TX, 5, 1, 10), PMUL_ERR_DUPLICATE);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.msgs_delivered, 5);
+    h_node_free(n);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
+        cmocka_unit_test(test_pmul_rx_early_data_then_address),
+        cmocka_unit_test(test_pmul_rx_early_data_validity_timer),
+        cmocka_unit_test(test_pmul_rx_duplicates),
+        cmocka_unit_test(test_pmul_rx_mm_limit_and_highest_missing_trigger),
+        cmocka_unit_test(test_pmul_rx_mm_missing_triggers_ack),
+        cmocka_unit_test(test_pmul_rx_ack_pdu_time_reack),
+        cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
+        cmocka_unit_test(test_pmul_rx_multi_message_ack_pdu),
+        cmocka_unit_test(test_pmul_rx_ack_spread_and_batch),
+        cmocka_unit_test(test_pmul_rx_lost_message_event),
+        cmocka_unit_test(test_pmul_rx_java_total_kept_from_first_address),
+        cmocka_unit_test(test_pmul_rx_resent_address_frees_or_reacks),
+        cmocka_unit_test(test_pmul_rx_discard),
+        cmocka_unit_test(test_pmul_rx_expiry),
+        cmocka_unit_test(test_pmul_rx_not_addressed_ignored),
+        cmocka_unit_test(test_pmul_rx_map_split_listing),
+        cmocka_unit_test(test_pmul_rx_emcon_silent_then_deferred_acks),
+        cmocka_unit_test(test_pmul_rx_ack_timestamp_option),
+        cmocka_unit_test(test_pmul_rx_caps_hostile_sender),
+        cmocka_unit_test(test_pmul_rx_done_cap),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
