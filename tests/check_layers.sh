@@ -11,7 +11,7 @@
 #	  pmul/		only libc headers and headers under pmul/;
 #	  pmul/ mule/ bsmtp/
 #			no uv.h, openssl/ or pcap headers, except in files
-#			named *_uv.c, *_io.c, *_pcap.c and *_pcap_*.c (the adapters).
+#			named *_uv, *_io, *_pcap and *_pcap_* (.c or .h: the adapters).
 #	Symbols: `nm -u` on each static library given (pmul_core, pmul_util,
 #	mule_core, bsmtp_proto): none may need uv_*, socket, sendto,
 #	recvfrom, clock_gettime, gettimeofday, time, rand, random or
@@ -65,7 +65,7 @@ is_libc() {
 
 is_adapter() {
 	case "$1" in
-	*_uv.c|*_io.c|*_pcap.c|*_pcap_*.c) return 0 ;;
+	*_uv.[ch]|*_io.[ch]|*_pcap.[ch]|*_pcap_*.[ch]) return 0 ;;
 	esac
 	return 1
 }
@@ -97,7 +97,7 @@ check_tree() {
 				case "$name" in
 				uv.h|uv/*|openssl/*|pcap.h|pcap/*)
 					if ! is_adapter "$base"; then
-						echo "FAIL $rel:$ln: includes <$name> (only *_uv.c, *_io.c, *_pcap.c, *_pcap_*.c may)"
+						echo "FAIL $rel:$ln: includes <$name> (only the adapters *_uv, *_io, *_pcap, *_pcap_* may)"
 					fi
 					continue ;;
 				esac
