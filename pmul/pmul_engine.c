@@ -70,6 +70,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->announce_ct = 5;
     cfg->max_group_tries = 3;
     cfg->default_expiry_s = 86400;
+    cfg->addr_repeat = true;
     cfg->max_tx_msgs = 256;
     cfg->max_dests = 1024;
     cfg->max_sources = 256;
@@ -166,6 +167,12 @@ pmul__rand_delay(pmul_engine *e, uint32_t bound)
     if (bound == 0)
         return 0;
     return pmul__rand(e) % ((uint64_t)bound + 1);
+}
+
+size_t
+pmul__ack_len(const pmul_engine *e)
+{
+    return PMUL_ACK_HDR_LEN + PMUL_ACK_ENTRY_HDR_LEN + 2u * (size_t)e->cfg.mm;
 }
 
 uint64_t
@@ -713,7 +720,7 @@ pmul_engine_stats(const pmul_engine *e, pmul_stats *out)
     out->tx_msgs = e->tx_cnt;
     out->rx_msgs = e->rx_active;
     out->rx_held_bytes = e->rx_all.used;
-    out->srtt_ms = e->rate.have_sample ? e->rate.srtt_ms : 0;
+    out->srtt_ms = pmul_rate_rtt_ms(&e->rate);
 }
 
 bool

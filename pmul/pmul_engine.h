@@ -157,6 +157,10 @@ typedef struct pmul_config {
     uint32_t first_msid;        /* first MSID we allocate; 0 = random */
     bool ack_timestamp;         /* emit the Ack timestamp option (decision
                                  * 8; default false).  Always accepted. */
+    bool addr_repeat;           /* repeat the round's Address_PDU(s) after
+                                 * its last Data_PDU, so a receiver that
+                                 * lost the first can still ack at the end
+                                 * of the round (default true) */
     bool emcon;                 /* start in EMCON (receive only) */
     const uint32_t *emcon_dests;/* destinations known to be in EMCON */
     size_t emcon_dest_cnt;
@@ -315,7 +319,8 @@ typedef struct pmul_stats {
     size_t tx_msgs;             /* our messages in flight */
     size_t rx_msgs;             /* messages being received (incl. early) */
     size_t rx_held_bytes;       /* reassembly bytes held */
-    uint32_t srtt_ms;           /* smoothed Ack delay estimate (0: none) */
+    uint32_t srtt_ms;           /* round-trip estimate the retransmission
+                                 * timer uses (0: none yet) */
     uint32_t rto_ms;            /* retransmission timeout last armed */
 } pmul_stats;
 

@@ -71,6 +71,7 @@ typedef struct pmul_txmsg {
     pmul_gap plan;              /* Data_PDUs of the round */
     uint16_t data_next;
     bool round_emcon;           /* this round is an EMCON repetition */
+    bool addr_tail;             /* sending the repeated Address_PDU(s) */
     uint32_t sent_rounds;       /* rounds started, the first included */
     uint32_t rounds;            /* timer-driven retransmission rounds */
     uint32_t emcon_rounds;      /* EMCON repetitions */
@@ -135,6 +136,9 @@ typedef struct pmul_rxmsg {
     uint64_t ack_at;            /* tail / ACK_PDU_TIME timer */
     uint64_t addr_rx_ms;        /* last Address_PDU arrival */
     uint16_t last_seq;          /* last Data_PDU seen in this round */
+    uint64_t last_ack_ms;       /* when the last Ack for it left */
+    uint16_t ndests;            /* destinations listed (0: MAP-split) */
+    bool data_since_addr;       /* Data_PDUs came after the last Address */
 } pmul_rxmsg;
 
 /* ---- engine ------------------------------------------------------------ */
@@ -214,6 +218,8 @@ struct pmul_engine {
 uint32_t pmul__rand(pmul_engine *e);
 /* A random delay in [0, bound]. */
 uint64_t pmul__rand_delay(pmul_engine *e, uint32_t bound);
+/* Typical Ack_PDU length (one entry with MM missing numbers). */
+size_t pmul__ack_len(const pmul_engine *e);
 /* Monotonic time at which wall-clock second wall_s arrives (saturating;
  * `now` for the past). */
 uint64_t pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s);

@@ -111,6 +111,34 @@ pmul_rate_sample(pmul_rate *r, uint32_t sample_ms)
     r->srtt_ms = (7 * r->srtt_ms + sample_ms) / 8;
 }
 
+void
+pmul_rate_sample_raw(pmul_rate *r, uint32_t delay_ms)
+{
+    if (delay_ms > r->max_ms)
+        delay_ms = r->max_ms;
+    r->raw[r->raw_pos] = delay_ms;
+    r->raw_pos = (r->raw_pos + 1) % PMUL_RATE_MINWIN;
+    if (r->raw_cnt < PMUL_RATE_MINWIN)
+        r->raw_cnt++;
+}
+
+uint32_t
+pmul_rate_rtt_ms(const pmul_rate *r)
+{
+    uint32_t i, lo = UINT32_MAX;
+
+    if (r->have_sample)
+        return r->srtt_ms + 4u * r->rttvar_ms;
+    if (r->raw_cnt == 0)
+        return 0;
+    /* The smallest recent delay is the one with the least receiver
+     * holding time in it: closest to the network round trip. */
+    for (i = 0; i < r->raw_cnt; i++)
+        if (r->raw[i] < lo)
+            lo = r->raw[i];
+    return lo + lo / 2;
+}
+
 static uint64_t
 sat_add(uint64_t a, uint64_t b)
 {
@@ -126,10 +154,13 @@ pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
     if (r->fixed) {
         base = r->min_ms;
     } else {
-        if (r->have_sample)
-            base = (uint64_t)r->srtt_ms + 4u * (uint64_t)r->rttvar_ms;
+        if (r->have_sample || r->raw_cnt > 0)
+            base = pmul_rate_rtt_ms(r);
         else
             base = 2u * (uint64_t)pmul_rate_airtime_ms(r, in->pdu_len) + INITIAL_EXTRA_MS;
+        if (r->bps != 0 && in->queued_len > 0)
+            base = sat_add(base, in->queued_len > UINT64_MAX / 8000000u ? UINT64_MAX / 1000u
+                                 : (in->queued_len * 8000u + r->bps - 1) / r->bps);
         ack_air = pmul_rate_airtime_us(r, in->ack_len);
         base = sat_add(base, in->ack_spread_ms);
         base = sat_add(base, in->ack_batch_ms);
@@ -157,4 +188,15 @@ pmul_rate_tail_ms(const pmul_rate *r, uint32_t remaining_pdus, size_t pdu_len,
     if (t > cap_ms)
         t = cap_ms;
     return (uint32_t)t;
+}
+
+uint32_t
+pmul_rate_ack_spread_ms(const pmul_rate *r, uint32_t ndests, size_t ack_len, uint32_t bound_ms)
+{
+    uint64_t t;
+
+    if (ndests == 0 || r->bps == 0)
+        return bound_ms;
+    t = ((uint64_t)ndests * 2u * pmul_rate_airtime_us(r, ack_len) + 999) / 1000;
+    return t < bound_ms ? (uint32_t)t : bound_ms;
 }

@@ -7,19 +7,25 @@
  * accumulates; a datagram may leave when that time has come.
  *
  * Timeout: instead of ACP 142's fixed ACK_RE-TRANSMISSION_TIME, the time a
- * transmitter waits after the last Data_PDU of a round is
+ * transmitter waits after the last PDU of a round is
  *
- *     base = srtt + 4 * rttvar                  (measured; initial guess
- *                                                before the first sample)
+ *     base = rtt                                (network round trip, below)
+ *          + airtime(other data queued first)   (more urgent PDUs we send
+ *                                                before we could resend)
  *          + ack_spread + ack_batch             (receivers' Ack delay)
  *          + D * airtime(Ack_PDU)               (D Acks share the link)
  *          + tail                               (receivers' wait for a
  *                                                lost last Data_PDU)
  *     rto(n) = clamp(base * BACK-OFF_FACTOR^n, min, max)
  *
- * where n counts the retransmission rounds already made.  Samples come
- * from Ack arrival times, with the receiver's holding time removed when
- * the Ack carries the timestamp option.  docs/engine.md derives it.
+ * where n counts the timer-driven retransmission rounds already made.
+ * rtt comes from what the Acks show: with the timestamp option the
+ * receiver's holding time is removed and what remains is smoothed
+ * (srtt + 4 rttvar, RFC 6298); without it an Ack's delay after the end of
+ * the round includes a random holding time, so the estimate is the
+ * minimum of the last PMUL_RATE_MINWIN delays plus half of it (the
+ * holding time is budgeted by the spread and tail terms instead).  Before
+ * any Ack: two Data_PDU airtimes plus 300 ms.  docs/engine.md derives it.
  */
 #ifndef PMUL_RATE_H
 #define PMUL_RATE_H
@@ -30,12 +36,16 @@
 
 #define PMUL_IPUDP_OVERHEAD 28u
 
+#define PMUL_RATE_MINWIN 8
+
 typedef struct pmul_rate {
     uint64_t bps;           /* 0: no pacing */
     uint64_t free_us;       /* link busy until this time */
-    uint32_t srtt_ms;       /* smoothed Ack delay */
+    uint32_t srtt_ms;       /* smoothed network RTT (timestamped Acks) */
     uint32_t rttvar_ms;
     bool have_sample;
+    uint32_t raw[PMUL_RATE_MINWIN];  /* last Ack delays after round ends */
+    uint32_t raw_cnt, raw_pos;
     uint32_t min_ms, max_ms;
     uint32_t backoff_pct;
     bool fixed;             /* ACP mode: rto = min_ms * backoff^n */
@@ -46,6 +56,7 @@ typedef struct pmul_rto_in {
     uint32_t pending_dests; /* receivers still to answer (non-EMCON) */
     size_t ack_len;         /* typical Ack_PDU octets */
     size_t pdu_len;         /* largest Data_PDU octets */
+    uint64_t queued_len;    /* octets of more urgent PDUs queued */
     uint32_t ack_spread_ms;
     uint32_t ack_batch_ms;
     uint32_t tail_ms;       /* receiver tail wait, see pmul_rate_tail_ms */
@@ -67,11 +78,25 @@ uint64_t pmul_rate_next_ms(const pmul_rate *r);
 /* Account for a datagram of len octets leaving at now_ms. */
 void pmul_rate_sent(pmul_rate *r, uint64_t now_ms, size_t len);
 
-/* Feed one Ack delay sample (Jacobson/Karels smoothing, RFC 6298). */
+/* Feed one network round-trip sample (from a timestamped Ack):
+ * Jacobson/Karels smoothing, RFC 6298. */
 void pmul_rate_sample(pmul_rate *r, uint32_t sample_ms);
+/* Feed one Ack delay after the end of a round (receiver hold included). */
+void pmul_rate_sample_raw(pmul_rate *r, uint32_t delay_ms);
+/* The round-trip estimate the timeout uses, 0 before any sample. */
+uint32_t pmul_rate_rtt_ms(const pmul_rate *r);
 
 /* The timeout for the given situation, formula above. */
 uint32_t pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in);
+
+/*
+ * The random Ack delay bound receivers use and transmitters expect: two
+ * Ack airtimes per receiver of the message (enough to spread D Acks on a
+ * shared link), at most bound_ms.  With D unknown (0) or no link rate,
+ * bound_ms.
+ */
+uint32_t pmul_rate_ack_spread_ms(const pmul_rate *r, uint32_t ndests, size_t ack_len,
+                                 uint32_t bound_ms);
 
 /*
  * How long a receiver waits, after its last progress on a message, before

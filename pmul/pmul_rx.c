@@ -272,10 +272,18 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
 
 /* ---- Acks -------------------------------------------------------------- */
 
+/*
+ * Owe an Ack, due after a random delay against Ack implosion.  Its bound
+ * grows with the number of receivers listed in the Address_PDU (two Ack
+ * airtimes each, ack_spread_ms at most): three receivers need not wait a
+ * second to avoid colliding, three hundred must.
+ */
 static void
 owe_ack(pmul_engine *e, pmul_rxmsg *m)
 {
-    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, e->cfg.ack_spread_ms));
+    uint32_t bound = pmul_rate_ack_spread_ms(&e->rate, m->ndests, pmul__ack_len(e),
+                                             e->cfg.ack_spread_ms);
+    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
 
     if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0)
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
@@ -374,6 +382,7 @@ static void
 ack_sent(pmul_engine *e, pmul_rxmsg *m)
 {
     m->round_acked = true;
+    m->last_ack_ms = e->now_ms;
     if (m->state == PMUL_RXS_COMPLETE) {
         m->complete_acked = true;
         m->ack_at = UINT64_MAX;
@@ -589,6 +598,8 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     m->addr_rx_ms = e->now_ms;
     m->round_acked = false;
     m->last_seq = 0;
+    m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
+    m->data_since_addr = false;
     (void)pmul_rob_set_total(&m->rob, m->total);
     check_lost(e, s, msn);
     /* Early fragments may already complete the message or include its
@@ -640,9 +651,24 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
     case PMUL_RXS_ACTIVE:
         if (listed != 1)
             return 0;
-        /* A new round: Total_Number_of_PDUs stays from the first
-         * Address_PDU (Java deviation 2). */
+        /* Total_Number_of_PDUs stays from the first Address_PDU (Java
+         * deviation 2). */
         m->addr_rx_ms = e->now_ms;
+        m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
+        if (m->data_since_addr) {
+            /* Data since the last Address_PDU: this one closes the round
+             * (addr_repeat).  Answer now unless this round was answered
+             * already; waiting for the tail timer would only delay the
+             * retransmission. */
+            if (!m->round_acked)
+                owe_ack(e, m);
+            m->data_since_addr = false;
+            m->round_acked = false;
+            m->last_seq = 0;
+            m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
+            return 0;
+        }
+        /* A new round starts. */
         m->round_acked = false;
         m->last_seq = 0;
         arm_tail(e, m);
@@ -687,8 +713,12 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     case PMUL_RXS_COMPLETE:
         /* Duplicate after completion: our complete Ack may have been
-         * lost, unless a re-sent Address_PDU already told us (7.3). */
-        if (m->complete_acked && !m->dup_addr && !pmul_ackq_has(&e->ackq, m->src, m->msid))
+         * lost, unless a re-sent Address_PDU already told us (7.3).  At
+         * most once per ACK_PDU_TIME: a whole-message round for another
+         * receiver would otherwise draw one Ack per Data_PDU. */
+        if (m->complete_acked && !m->dup_addr &&
+            e->now_ms - m->last_ack_ms >= e->cfg.ack_pdu_time_ms &&
+            !pmul_ackq_has(&e->ackq, m->src, m->msid))
             owe_ack(e, m);
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     default:
@@ -697,9 +727,12 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
     rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
     if (rc == 0) {
         /* A duplicate still shows the round is going on. */
-        if (m->state == PMUL_RXS_ACTIVE && !m->round_acked) {
-            m->last_seq = seq;
-            arm_tail(e, m);
+        if (m->state == PMUL_RXS_ACTIVE) {
+            m->data_since_addr = true;
+            if (!m->round_acked) {
+                m->last_seq = seq;
+                arm_tail(e, m);
+            }
         }
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     }
@@ -714,6 +747,7 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
     }
     if (m->state != PMUL_RXS_ACTIVE)
         return 0;
+    m->data_since_addr = true;
     m->last_seq = seq;
     if (m->round_acked)
         m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);

@@ -58,6 +58,8 @@
  * unless its Release arrives first. */
 #define FOREIGN_HOLD_MS 600000u
 
+static int check_fast(pmul_engine *e, pmul_txmsg *m);
+
 /* ---- destination table ------------------------------------------------- */
 
 static size_t
@@ -400,6 +402,7 @@ start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
         if (pmul_gap_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
     m->addr_next = 0;
+    m->addr_tail = false;
     m->data_next = 1;
     m->sent_rounds++;
     m->phase = PMUL_TXP_SEND;
@@ -410,6 +413,33 @@ start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
              (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, whole, emcon_round);
 }
 
+/*
+ * Octets still to send for messages at least as urgent as m: they will
+ * leave before m could be retransmitted, so waiting for them costs
+ * nothing ("outstanding bytes" in the timer).  Less urgent ones would be
+ * pre-empted and do not count.  IP/UDP overhead included.
+ */
+static uint64_t
+queued_before(const pmul_engine *e, const pmul_txmsg *m)
+{
+    uint64_t bytes = 0, pdus;
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++) {
+        const pmul_txmsg *o = e->tx[i];
+
+        if (o == m || o->prio > m->prio || o->phase != PMUL_TXP_SEND)
+            continue;
+        pdus = o->plan.cnt;
+        if (o->data_next > 1)
+            pdus -= pmul_gap_count_upto(&o->plan, (uint16_t)(o->data_next - 1));
+        if (o->addr_tail)
+            pdus = 0;
+        bytes += pdus * (e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
+    }
+    return bytes;
+}
+
 static uint32_t
 rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
@@ -417,13 +447,19 @@ rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 
     memset(&in, 0, sizeof(in));
     in.pending_dests = pending;
-    in.ack_len = PMUL_ACK_HDR_LEN + PMUL_ACK_ENTRY_HDR_LEN + 2u * e->cfg.mm;
+    in.ack_len = pmul__ack_len(e);
     in.pdu_len = e->cfg.pdu_max_len;
-    in.ack_spread_ms = e->cfg.ack_spread_ms;
+    /* The receivers scale their spreading delay by the destination count
+     * of the Address_PDU when it fits one PDU (pmul_rx.c). */
+    in.ack_spread_ms = pmul_rate_ack_spread_ms(&e->rate,
+                                               m->round_cnt <= e->enc_dests_cap ?
+                                               (uint32_t)m->round_cnt : 0,
+                                               in.ack_len, e->cfg.ack_spread_ms);
     in.ack_batch_ms = e->cfg.ack_batch_ms;
     in.tail_ms = pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len, TAIL_FLOOR_MS,
                                    e->cfg.ack_pdu_time_ms);
     in.round = m->rounds;
+    in.queued_len = queued_before(e, m);
     return pmul_rate_rto_ms(&e->rate, &in);
 }
 
@@ -451,6 +487,28 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     } else {
         m->emcon_at = UINT64_MAX;
     }
+    /* Answers may all be in already (they came during the repeated
+     * Address_PDU). */
+    if (normal > 0 && !never)
+        (void)check_fast(e, m);
+}
+
+/*
+ * The round's Data_PDUs are out.  With addr_repeat the Address_PDU(s) go
+ * once more: a receiver that lost the first copy holds the Data_PDUs as
+ * early fragments and can only ack once it learns it is addressed; without
+ * the repeat it stays silent and the next round must be the whole message
+ * again (7.2 step 5a).  One small PDU against a whole retransmission.
+ */
+static void
+round_over(pmul_engine *e, pmul_txmsg *m)
+{
+    if (e->cfg.addr_repeat && !m->addr_tail) {
+        m->addr_tail = true;
+        m->addr_next = 0;
+        return;
+    }
+    end_round(e, m);
 }
 
 /* ---- dynamic groups ---------------------------------------------------- */
@@ -763,16 +821,15 @@ rtt_sample(pmul_engine *e, const pmul_txmsg *m, const pmul_pdu *pdu, bool first)
         return;
     }
     s = e->now_ms - m->round_end_ms;
-    pmul_rate_sample(&e->rate, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s);
+    pmul_rate_sample_raw(&e->rate, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s);
 }
 
 static int
 ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool first)
 {
-    uint32_t acker = pdu->source_id, normal, emcon;
+    uint32_t acker = pdu->source_id;
     pmul_txmsg *m;
     pmul_txdest *d;
-    bool never;
 
     /* Java deviation (1): Source_ID may be the acker's own ID; accepted
      * below only if the MSID names a message we sent to the acker. */
@@ -788,10 +845,13 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     if (!incomplete(d))
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
 
-    if (m->phase == PMUL_TXP_WAIT && !d->answered) {
+    /* An Ack that left after the round's last Data_PDU tells the whole
+     * story of that round for its sender; earlier ones (MM, tail) may
+     * not.  Only the former count as answers and as RTT samples. */
+    if (m->phase == PMUL_TXP_WAIT && !d->answered)
         rtt_sample(e, m, pdu, first);
+    if (m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail))
         d->answered = true;
-    }
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
          * message (7.2 step 4). */
@@ -818,6 +878,20 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     }
     if (m->phase != PMUL_TXP_WAIT)
         return 0;
+    return check_fast(e, m);
+}
+
+/*
+ * Everyone outstanding answered after the round: retransmit now instead
+ * of waiting for the timer (and without a back-off step: nothing was
+ * lost, the transmitter just knows all it is going to learn).
+ */
+static int
+check_fast(pmul_engine *e, pmul_txmsg *m)
+{
+    uint32_t normal, emcon;
+    bool never;
+
     count_pending(m, &normal, &emcon, &never);
     if (normal == 0) {
         m->rtx_at = UINT64_MAX;
@@ -825,8 +899,6 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         size_t i;
         bool all = true;
 
-        /* Everyone outstanding answered after the round: retransmit now
-         * instead of waiting for the timer (no back-off step). */
         for (i = 0; i < m->dest_cnt; i++)
             if (incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
                 all = false;
@@ -994,8 +1066,11 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
         return len;
     m->addr_next += n;
-    if (m->addr_next >= m->round_cnt)
+    if (m->addr_next >= m->round_cnt) {
         m->addr_sent_ms = e->now_ms;
+        if (m->addr_tail)
+            end_round(e, m);
+    }
     return len;
 }
 
@@ -1008,7 +1083,7 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     ssize_t len;
 
     if (seq == 0) {
-        end_round(e, m);
+        round_over(e, m);
         return 0;
     }
     off = (size_t)(seq - 1) * m->frag;
@@ -1026,7 +1101,7 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
     if (seq == 0xffff || pmul_gap_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)
-        end_round(e, m);
+        round_over(e, m);
     else
         m->data_next = (uint16_t)(seq + 1);
     return len;
@@ -1041,14 +1116,17 @@ pmul__tx_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        if (m->phase != PMUL_TXP_SEND)
-            continue;
-        if (m->addr_next < m->round_cnt)
-            n = send_address(e, m, out, cap);
-        else
-            n = send_data(e, m, out, cap);
+        /* At most twice: an empty remainder of the plan turns into the
+         * repeated Address_PDU without a PDU in between. */
+        for (n = 0; n == 0 && m->phase == PMUL_TXP_SEND;) {
+            bool addr = m->addr_next < m->round_cnt;
+
+            n = addr ? send_address(e, m, out, cap) : send_data(e, m, out, cap);
+            if (n == 0 && addr)
+                break;
+        }
         if (n == 0)
-            continue;       /* the round ended without a PDU */
+            continue;
         if (n > 0) {
             *to = pmul__group_addr(m->group, e->cfg.dport);
             if (out[3] == PMUL_PDU_DATA && m->sent_rounds > 1)

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,4 +165,164 @@ dump_parse_port_pair(const char *s, uint16_t *old_port, uint16_t *new_port)
     *old_port = (uint16_t)a;
     *new_port = (uint16_t)b;
     return 0;
+}
+
+static int
+cmp_range(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Parse the list text t (NUL-terminated) into a new array. */
+static int
+ranges_from_text(dump_ranges *out, const char *t)
+{
+    uint64_t (*r)[2] = NULL, (*nr)[2];
+    size_t cnt = 0, size = 0, i, k;
+    unsigned long long lo, hi;
+    char *end;
+
+    for (;;) {
+        while (*t == ',' || *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')
+            t++;
+        if (*t == '\0')
+            break;
+        if (*t < '0' || *t > '9')
+            goto fail;
+        errno = 0;
+        lo = strtoull(t, &end, 10);
+        if (errno != 0)
+            goto fail;
+        t = end;
+        hi = lo;
+        if (*t == '-') {
+            t++;
+            if (*t < '0' || *t > '9')
+                goto fail;
+            hi = strtoull(t, &end, 10);
+            if (errno != 0 || hi < lo)
+                goto fail;
+            t = end;
+        }
+        if (*t != '\0' && *t != ',' && *t != ' ' && *t != '\n' && *t != '\t' &&
+            *t != '\r')
+            goto fail;
+        if (cnt == size) {
+            size_t ns = size ? size * 2 : 16;
+
+            if (ns > DUMP_RANGES_MAX)
+                ns = DUMP_RANGES_MAX;
+            if (cnt == ns)
+                goto fail;
+            nr = realloc(r, ns * sizeof(*r));
+            if (nr == NULL)
+                goto fail;
+            r = nr;
+            size = ns;
+        }
+        r[cnt][0] = lo;
+        r[cnt][1] = hi;
+        cnt++;
+    }
+    /* Sort and merge overlapping or adjacent ranges, so lookups can
+     * binary-search. */
+    if (cnt > 1)
+        qsort(r, cnt, sizeof(*r), cmp_range);
+    for (i = 0, k = 0; i < cnt; i++) {
+        if (k > 0 && r[i][0] <= r[k - 1][1] + 1) {
+            if (r[i][1] > r[k - 1][1])
+                r[k - 1][1] = r[i][1];
+        } else {
+            r[k][0] = r[i][0];
+            r[k][1] = r[i][1];
+            k++;
+        }
+    }
+    dump_ranges_fini(out);
+    out->r = r;
+    out->cnt = k;
+    return 0;
+
+fail:
+    free(r);
+    return -1;
+}
+
+int
+dump_ranges_parse(dump_ranges *out, const char *s)
+{
+    char *text;
+    size_t len = 0, size = 0, n;
+    FILE *fp;
+    int rc;
+
+    if (s[0] != '@')
+        return ranges_from_text(out, s);
+    fp = fopen(s + 1, "r");
+    if (fp == NULL)
+        return -1;
+    /* Read the whole file; its size is the operator's business, but the
+     * range count is capped while parsing. */
+    text = NULL;
+    for (;;) {
+        char *nt;
+
+        if (size - len < 4096) {
+            if (size > ((size_t)64 << 20)) {
+                free(text);
+                (void)fclose(fp);
+                return -1;
+            }
+            nt = realloc(text, size + 65536);
+            if (nt == NULL) {
+                free(text);
+                (void)fclose(fp);
+                return -1;
+            }
+            text = nt;
+            size += 65536;
+        }
+        n = fread(text + len, 1, size - len - 1, fp);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    rc = ferror(fp) ? -1 : 0;
+    if (fclose(fp) != 0)
+        rc = -1;
+    text[len] = '\0';
+    if (rc == 0 && strlen(text) != len)
+        rc = -1;                        /* a NUL in the file */
+    if (rc == 0)
+        rc = ranges_from_text(out, text);
+    free(text);
+    return rc;
+}
+
+bool
+dump_ranges_has(const dump_ranges *r, uint64_t v)
+{
+    size_t lo = 0, hi = r->cnt;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (v < r->r[mid][0])
+            hi = mid;
+        else if (v > r->r[mid][1])
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+void
+dump_ranges_fini(dump_ranges *r)
+{
+    free(r->r);
+    r->r = NULL;
+    r->cnt = 0;
 }

@@ -9,6 +9,7 @@
 #define DUMP_OPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Buffer size for libpcap's error texts (PCAP_ERRBUF_SIZE). */
@@ -42,5 +43,22 @@ int dump_parse_ip4_pair(const char *s, uint32_t *old_ip, uint32_t *new_ip);
 
 /* "OLD=NEW" or "NEW" of ports (old 0 when absent).  Returns 0 or -1. */
 int dump_parse_port_pair(const char *s, uint16_t *old_port, uint16_t *new_port);
+
+/* A set of frame numbers as sorted, merged ranges ("5,7-9"). */
+typedef struct dump_ranges {
+    uint64_t (*r)[2];           /* [lo, hi] inclusive, sorted, disjoint */
+    size_t cnt;
+} dump_ranges;
+
+/*
+ * Parse "A[-B][,C[-D]]..." (commas, spaces and newlines all separate), or
+ * "@FILE" to read the same syntax from FILE, into *out (replacing it).
+ * At most DUMP_RANGES_MAX ranges.  Returns 0 or -1 (syntax, file or
+ * memory error; *out unchanged).
+ */
+#define DUMP_RANGES_MAX 1000000u
+int dump_ranges_parse(dump_ranges *out, const char *s);
+bool dump_ranges_has(const dump_ranges *r, uint64_t v);
+void dump_ranges_fini(dump_ranges *r);
 
 #endif

@@ -569,8 +569,12 @@ main(int argc, char **argv)
         status = 2;
         goto done;
     }
-    if (c.iface != NULL)
+    if (c.iface != NULL) {
         setvbuf(stdout, NULL, _IOLBF, 0);
+        /* As tcpdump does: tells a script the capture is running. */
+        fprintf(stderr, "%s: listening on %s, link-type %d\n", PROG, c.iface,
+                pmul_pcap_reader_linktype(c.rd));
+    }
 
     g_ctx = &c;
     memset(&sa, 0, sizeof(sa));

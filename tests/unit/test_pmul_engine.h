@@ -156,13 +156,16 @@ typedef struct h_node {
     size_t nev;
 } h_node;
 
-/* Configuration every script starts from: 9600 bit/s, 1024-octet PDUs,
- * no spreading (rand returns 0). */
+/* Configuration every script starts from: the defaults (9600 bit/s,
+ * 1024-octet PDUs), no spreading (rand returns 0), and no repeated
+ * Address_PDU at the end of a round, so that scripts see the plain ACP 142
+ * pattern unless they ask for the repeat (test_pmul_tx checks it). */
 static inline void
 h_config(pmul_config *c, uint32_t id)
 {
     pmul_config_default(c);
     c->node_id = id;
+    c->addr_repeat = false;
 }
 
 static inline h_node *

@@ -158,13 +158,18 @@ test_pmul_rx_duplicates(void **state)
     assert_int_equal(h_feed_data(n, 2, H_TX, 3, 1, 10), PMUL_ERR_DUPLICATE);
     assert_int_equal(h_feed_data(n, 3, H_TX, 3, 2, 10), 0);
     assert_int_equal(h_drain(n, 3), 1);
-    /* After the complete Ack: a duplicate Data_PDU says it was lost. */
+    /* After the complete Ack a duplicate Data_PDU says it was lost: ack
+     * again, but at most once per ACK_PDU_TIME. */
     assert_int_equal(h_feed_data(n, 4, H_TX, 3, 2, 10), PMUL_ERR_DUPLICATE);
-    assert_int_equal(h_drain(n, 4), 1);
+    assert_int_equal(h_drain(n, 4), 0);
+    assert_int_equal(h_feed_data(n, 10003, H_TX, 3, 2, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_drain(n, 10003), 1);
     check_ack(n, 1, 3, NULL, 0);
+    assert_int_equal(h_feed_data(n, 10004, H_TX, 3, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_drain(n, 10004), 0);
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.drops[PMUL_DROP_DUPLICATE], 2);
+    assert_int_equal(st.drops[PMUL_DROP_DUPLICATE], 4);
     h_node_free(n);
 }
 
@@ -272,6 +277,34 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
     assert_int_equal(h_run(n, 2701, 2700 + 3506), 0);
     assert_int_equal(h_run(n, 2700 + 3507, 2700 + 3507), 1);
     check_ack(n, 0, 6, miss, 2);
+    h_node_free(n);
+}
+
+/* An Address_PDU after the round's data (the transmitter's repeat)
+ * closes the round: an incomplete receiver acks at once instead of
+ * waiting for its tail timer; a new round after that re-arms the tail. */
+static void
+test_pmul_rx_closing_address_acks_at_once(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    static const uint16_t miss[] = { 3 };
+
+    (void)state;
+    h_config(&c, H_RX);
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 8, 3, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 8, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 8, 2, 1008);
+    assert_int_equal(h_drain(n, 1800), 0);
+    h_feed_addr1(n, 2700, H_TX, 8, 3, H_RX, 1);     /* the repeat */
+    assert_int_equal(h_drain(n, 2700), 1);
+    check_ack(n, 0, 8, miss, 1);
+    /* The next round's Address_PDU: no data since the last one. */
+    h_feed_addr1(n, 4000, H_TX, 8, 3, H_RX, 1);
+    assert_int_equal(h_drain(n, 4000), 0);
+    /* Tail: (1 missing + 2) PDU airtimes = 3 * 876.667 ms, rounded up. */
+    assert_int_equal(pmul_engine_next_deadline(n->e), 4000 + 2631);
     h_node_free(n);
 }
 
@@ -662,6 +695,7 @@ main(void)
         cmocka_unit_test(test_pmul_rx_mm_missing_triggers_ack),
         cmocka_unit_test(test_pmul_rx_ack_pdu_time_reack),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
+        cmocka_unit_test(test_pmul_rx_closing_address_acks_at_once),
         cmocka_unit_test(test_pmul_rx_multi_message_ack_pdu),
         cmocka_unit_test(test_pmul_rx_ack_spread_and_batch),
         cmocka_unit_test(test_pmul_rx_lost_message_event),

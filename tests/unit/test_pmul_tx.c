@@ -190,9 +190,10 @@ test_pmul_tx_msn_per_destination(void **state)
 /*
  * Nobody answers: the whole message again when the timer fires.  The
  * timer after the first round (ends at 1804) is, with no measurement yet:
- * 2 PDU airtimes + 300 (2054) + ack_spread 1000 + ack_batch 200 + one Ack
- * of 64 octets (77) + the receivers' tail wait of 2 airtimes (1754) =
- * 5085 ms; then times BACK-OFF_FACTOR 1.25 per timer round.
+ * 2 PDU airtimes + 300 (2054) + the receivers' spreading bound for one
+ * receiver, 2 Ack airtimes (154) + ack_batch 200 + one Ack of 64 octets
+ * (77) + the receivers' tail wait of 2 PDU airtimes (1754) = 4239 ms;
+ * then times BACK-OFF_FACTOR 1.25 per timer round.
  */
 static void
 test_pmul_tx_retransmit_whole_and_backoff(void **state)
@@ -207,15 +208,15 @@ test_pmul_tx_retransmit_whole_and_backoff(void **state)
     h_submit(n, 0, 2500, &dest, 1, 6);
     h_run(n, 0, 1804);
     assert_int_equal(n->npkt, 4);
-    assert_int_equal(pmul_engine_next_deadline(n->e), 1804 + 5085);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 1804 + 4239);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 5085);
+    assert_int_equal(st.rto_ms, 4239);
     assert_int_equal(st.retx_data_pdus, 0);
 
     first = n->npkt;
-    h_run(n, 1805, 1804 + 5085 + 1804);
+    h_run(n, 1805, 1804 + 4239 + 1804);
     assert_int_equal(n->npkt - first, 4);
-    assert_int_equal(n->pkt[first].t, 1804 + 5085);
+    assert_int_equal(n->pkt[first].t, 1804 + 4239);
     assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
     assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
     assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 3);
@@ -223,8 +224,8 @@ test_pmul_tx_retransmit_whole_and_backoff(void **state)
     assert_int_equal(st.retx_rounds, 1);
     assert_int_equal(st.retx_data_pdus, 3);
     end2 = n->pkt[n->npkt - 1].t;
-    assert_int_equal(st.rto_ms, 6356);              /* 5085 * 1.25 */
-    assert_int_equal(pmul_engine_next_deadline(n->e), end2 + 6356);
+    assert_int_equal(st.rto_ms, 5298);              /* 4239 * 1.25 */
+    assert_int_equal(pmul_engine_next_deadline(n->e), end2 + 5298);
     h_node_free(n);
 }
 
@@ -611,7 +612,9 @@ test_pmul_tx_ack_timestamp_feeds_estimator(void **state)
     p.u.ack.timestamp = 25;                         /* held 2.5 s */
     assert_int_equal(h_feed_pdu(n, 3800, &p), 0);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.srtt_ms, 300);              /* 2800 - 2500 */
+    /* First sample 2800 - 2500 = 300: srtt 300, rttvar 150; the timer
+     * uses srtt + 4 rttvar. */
+    assert_int_equal(st.srtt_ms, 900);
     h_node_free(n);
 }
 
@@ -669,6 +672,77 @@ test_pmul_tx_submit_validation(void **state)
     h_node_free(n);
 }
 
+/* addr_repeat (the default): the round's Address_PDU goes again after its
+ * last Data_PDU, and the timer starts after it.  An Ack arriving while
+ * the repeat is pending already counts as an answer. */
+static void
+test_pmul_tx_address_repeated_after_round(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    static const uint16_t miss[] = { 1 };
+    size_t first;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.addr_repeat = true;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 2 * 1008, dests, 2, 6);
+    /* Address (40 octets: 56.7 ms), Data 1 at 57, Data 2 at 934. */
+    h_run(n, 0, 1000);
+    assert_int_equal(n->npkt, 3);
+    assert_int_equal(n->pkt[2].t, 934);
+    /* RX acks after the last Data_PDU, before the repeat left. */
+    assert_int_equal(h_feed_ack(n, 1000, H_RX, H_TX, msid, miss, 1), 0);
+    h_run(n, 1000, 1811);
+    assert_int_equal(n->npkt, 4);
+    assert_int_equal(h_type(n, 3), PMUL_PDU_ADDRESS);
+    assert_int_equal(n->pkt[3].t, 1811);
+    assert_int_equal(h_pdu(n, 3).u.address.dest_cnt, 2);
+    assert_int_equal(h_pdu(n, 3).u.address.total_pdus, 2);
+    /* The timer runs from the repeat. */
+    assert_true(pmul_engine_next_deadline(n->e) > 1811 + 2000);
+    /* RX2 answers: both answered, the selective round starts at once. */
+    h_feed_ack(n, 2000, H_RX2, H_TX, msid, NULL, 0);
+    first = n->npkt;
+    h_run(n, 2000, 2000);
+    assert_int_equal(n->npkt - first, 1);
+    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    h_run(n, 2001, 2100);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 1);
+    h_node_free(n);
+}
+
+/* More urgent data queued behind the end of a round lengthens its timer
+ * by that data's airtime: the retransmission could not leave earlier. */
+static void
+test_pmul_tx_timer_counts_urgent_queued_data(void **state)
+{
+    h_node *n = h_node_new(H_TX);
+    uint32_t dest = H_RX;
+    pmul_stats st;
+
+    (void)state;
+    h_submit(n, 0, 100, &dest, 1, 6);
+    h_run(n, 0, 50);                                /* Address, Data 1: round over */
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rto_ms, 4239);
+    /* Again, with a message of the same priority and 3 full Data_PDUs
+     * queued behind it: + 3 * 1052 octets at 9600 bit/s = 2630 ms.  A
+     * less urgent one queued as well does not count. */
+    h_node_free(n);
+    n = h_node_new(H_TX);
+    h_submit(n, 0, 100, &dest, 1, 6);
+    h_submit(n, 0, 3 * 1008, &dest, 1, 6);
+    h_submit(n, 0, 3 * 1008, &dest, 1, 9);
+    h_run(n, 0, 50);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rto_ms, 4239 + 2630);
+    h_node_free(n);
+}
+
 /* The MSIDs come from the configured first value (or rand) and count up. */
 static void
 test_pmul_tx_msid_allocation(void **state)
@@ -708,6 +782,8 @@ main(void)
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),
         cmocka_unit_test(test_pmul_tx_msid_allocation),
+        cmocka_unit_test(test_pmul_tx_address_repeated_after_round),
+        cmocka_unit_test(test_pmul_tx_timer_counts_urgent_queued_data),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,253 @@
+/*
+ * test_pmul_uv.c: the libuv adapter with real UDP sockets on loopback.
+ *
+ * Two pmul_uv nodes (127.0.0.1 and 127.0.0.2, multicast loopback on, ports
+ * and group derived from the PID so parallel runs do not meet) exchange a
+ * message within a bounded uv_run (a guard timer stops the loop).  When
+ * the host cannot do multicast on lo (no join), the program exits 77
+ * (skipped).  No timed assertions: the guard only bounds the run.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pmul/pmul_uv.h"
+
+#define NODE_A 0x7F000001u      /* 127.0.0.1 */
+#define NODE_B 0x7F000002u      /* 127.0.0.2 */
+#define GUARD_MS 30000
+
+typedef struct side {
+    int delivered, acked, done, failed, closed;
+    uint8_t got[8192];
+    size_t got_len;
+} side;
+
+typedef struct world {
+    uv_loop_t loop;
+    uv_timer_t guard;
+    pmul_uv *a, *b;
+    side sa, sb;
+    bool guard_fired;
+} world;
+
+static uint16_t port_base(void)
+{
+    return (uint16_t)(20000 + (getpid() % 2000) * 4);
+}
+
+static void config(pmul_config *c, uint32_t id)
+{
+    uint16_t p = port_base();
+    uint32_t g = 0xEFFF0000u | (uint32_t)(getpid() % 60000 + 1);
+
+    pmul_config_default(c);
+    c->node_id = id;
+    c->tport = p;
+    c->rport = (uint16_t)(p + 1);
+    c->dport = (uint16_t)(p + 2);
+    c->aport = (uint16_t)(p + 3);
+    c->default_group = g;
+    c->gg_group = g + 1;
+    c->link_rate_bps = 0;       /* loopback: no pacing */
+    c->ack_spread_ms = 10;
+}
+
+static void on_event(pmul_uv *u, const pmul_event *ev, void *arg)
+{
+    side *s = arg;
+
+    (void)u;
+    switch (ev->kind) {
+    case PMUL_EV_DELIVERED:
+        s->delivered++;
+        if (ev->payload_len <= sizeof(s->got)) {
+            memcpy(s->got, ev->payload, ev->payload_len);
+            s->got_len = ev->payload_len;
+        }
+        break;
+    case PMUL_EV_DEST_ACKED: s->acked++; break;
+    case PMUL_EV_DEST_FAILED: s->failed++; break;
+    case PMUL_EV_MSG_DONE: s->done++; break;
+    default: break;
+    }
+}
+
+static void on_closed(void *arg)
+{
+    ((side *)arg)->closed++;
+}
+
+static void on_guard(uv_timer_t *t)
+{
+    world *w = t->data;
+
+    w->guard_fired = true;
+    uv_stop(&w->loop);
+}
+
+/* Poll the two sides every few ms; stop when the exchange is complete. */
+static void on_check(uv_timer_t *t)
+{
+    world *w = t->data;
+
+    if (w->sa.done > 0 && w->sb.delivered > 0 && pmul_engine_is_idle(pmul_uv_engine(w->a)))
+        uv_stop(&w->loop);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void test_pmul_uv_loopback_delivers_and_acks(void **state)
+{
+    world *w = calloc(1, sizeof(*w));
+    pmul_config ca, cb;
+    pmul_env env;
+    pmul_uv_opts o;
+    uv_timer_t check;
+    uint8_t payload[3000];
+    uint32_t dest = NODE_B, msid = 0;
+    pmul_msg m;
+
+    (void)state;
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    memset(&env, 0, sizeof(env));
+    pmul_uv_opts_default(&o);
+    o.mcast_loop = true;        /* both nodes share this host */
+    config(&ca, NODE_A);
+    config(&cb, NODE_B);
+    ca.pdu_max_len = 512;       /* several Data_PDUs */
+    assert_int_equal(pmul_uv_new(&w->a, &w->loop, &ca, &env, &o, on_event, &w->sa), 0);
+    assert_int_equal(pmul_uv_new(&w->b, &w->loop, &cb, &env, &o, on_event, &w->sb), 0);
+
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 7 + 3);
+    memset(&m, 0, sizeof(m));
+    m.payload = payload;
+    m.payload_len = sizeof(payload);
+    m.dests = &dest;
+    m.dest_cnt = 1;
+    m.priority = 3;
+    m.tag = 42;
+    assert_int_equal(pmul_uv_submit(w->a, &m, &msid), 0);
+
+    uv_timer_init(&w->loop, &w->guard);
+    w->guard.data = w;
+    uv_timer_start(&w->guard, on_guard, GUARD_MS, 0);
+    uv_timer_init(&w->loop, &check);
+    check.data = w;
+    uv_timer_start(&check, on_check, 5, 5);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+
+    if (w->guard_fired)
+        fail_msg("guard fired: got delivered=%d acked=%d done=%d, want 1 1 1",
+                 w->sb.delivered, w->sa.acked, w->sa.done);
+    assert_int_equal(w->sb.delivered, 1);
+    assert_int_equal(w->sb.got_len, sizeof(payload));
+    assert_memory_equal(w->sb.got, payload, sizeof(payload));
+    assert_int_equal(w->sa.acked, 1);
+    assert_int_equal(w->sa.failed, 0);
+    assert_int_equal(w->sa.done, 1);
+    assert_true(pmul_uv_tx_datagrams(w->a) >= 7);   /* Address + 6 Data */
+    assert_int_equal(pmul_uv_tx_errors(w->a), 0);
+
+    /* Close everything; the close callbacks free the adapters. */
+    pmul_uv_close(w->a, on_closed, &w->sa);
+    pmul_uv_close(w->b, on_closed, &w->sb);
+    uv_close((uv_handle_t *)&w->guard, NULL);
+    uv_close((uv_handle_t *)&check, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    assert_int_equal(w->sa.closed, 1);
+    assert_int_equal(w->sb.closed, 1);
+    assert_int_equal(uv_loop_close(&w->loop), 0);
+    free(w);
+}
+
+static void test_pmul_uv_new_invalid(void **state)
+{
+    uv_loop_t loop;
+    pmul_uv *u = (pmul_uv *)&loop;
+    pmul_config c;
+    pmul_env env;
+
+    (void)state;
+    memset(&env, 0, sizeof(env));
+    assert_int_equal(uv_loop_init(&loop), 0);
+    config(&c, 0);              /* node_id 0 */
+    assert_int_equal(pmul_uv_new(&u, &loop, &c, &env, NULL, NULL, NULL), PMUL_ERR_INVAL);
+    assert_null(u);
+    config(&c, NODE_A);
+    assert_int_equal(pmul_uv_new(&u, NULL, &c, &env, NULL, NULL, NULL), PMUL_ERR_INVAL);
+    assert_int_equal(pmul_uv_new(NULL, &loop, &c, &env, NULL, NULL, NULL), PMUL_ERR_INVAL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_pmul_uv_close_at_once_frees(void **state)
+{
+    uv_loop_t loop;
+    pmul_uv *u;
+    pmul_config c;
+    pmul_env env;
+    side s;
+
+    (void)state;
+    memset(&env, 0, sizeof(env));
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(uv_loop_init(&loop), 0);
+    config(&c, NODE_A);
+    assert_int_equal(pmul_uv_new(&u, &loop, &c, &env, NULL, on_event, &s), 0);
+    pmul_uv_close(u, on_closed, &s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(s.closed, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Can this host join a multicast group on lo?  If not, skip (77). */
+static bool multicast_on_lo(void)
+{
+    uv_loop_t loop;
+    pmul_uv *u = NULL;
+    pmul_config c;
+    pmul_env env;
+    int rc;
+
+    memset(&env, 0, sizeof(env));
+    if (uv_loop_init(&loop) != 0)
+        return false;
+    config(&c, NODE_A);
+    rc = pmul_uv_new(&u, &loop, &c, &env, NULL, NULL, NULL);
+    if (rc == 0)
+        pmul_uv_close(u, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_walk(&loop, walk_close, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(&loop);
+    return rc == 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pmul_uv_new_invalid),
+        cmocka_unit_test(test_pmul_uv_close_at_once_frees),
+        cmocka_unit_test(test_pmul_uv_loopback_delivers_and_acks),
+    };
+
+    if (!multicast_on_lo()) {
+        fprintf(stderr, "skip: cannot bind/join multicast on loopback\n");
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
