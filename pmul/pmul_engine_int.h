@@ -1,7 +1,7 @@
 /*
  * pmul_engine_int.h: state shared by the .c files of the engine module
- * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter; pmul_rx.c:
- * receiver).  Not a public header: only those files and tests include it.
+ * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
+ * pmul_txgroup.c: its dynamic groups; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
  * (creation order or sorted by a protocol value) and scanned in that
@@ -72,6 +72,8 @@ typedef struct pmul_txmsg {
     uint16_t data_next;
     bool round_emcon;           /* this round is an EMCON repetition */
     bool addr_tail;             /* sending the repeated Address_PDU(s) */
+    bool probe;                 /* this round is Address_PDU(s) only */
+    bool probed;                /* the last round was a probe */
     uint32_t sent_rounds;       /* rounds started, the first included */
     uint32_t rounds;            /* timer-driven retransmission rounds */
     uint32_t emcon_rounds;      /* EMCON repetitions */
@@ -247,6 +249,18 @@ int pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason);
 void pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on);
 void pmul__tx_free_all(pmul_engine *e);
 int pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out);
+pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
+/* Start a round of m: whole message or the union of the missing lists. */
+void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);
+
+/* ---- pmul_txgroup.c ---------------------------------------------------- */
+
+/* Request the next pool group for m (or fall back to the default group). */
+void pmul__txg_request(pmul_engine *e, pmul_txmsg *m);
+/* Queue a Release_PDU for (msid, group) to GG:TPORT. */
+void pmul__txg_release(pmul_engine *e, uint32_t msid, uint32_t group);
+/* Run m's REQUEST / ANNOUNCE phase timers. */
+void pmul__txg_timers(pmul_engine *e, pmul_txmsg *m);
 
 /* ---- pmul_rx.c --------------------------------------------------------- */
 

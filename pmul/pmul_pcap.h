@@ -36,7 +36,7 @@
     X(NOMEM,     -2, "out of memory")                                         \
     X(TOO_LONG,  -3, "UDP payload longer than 65507 octets")                  \
     X(RANGE,     -4, "timestamp beyond the pcap format's 32-bit seconds")     \
-    X(OPEN,      -5, "cannot create the pcap file")                           \
+    X(OPEN,      -5, "cannot create or open the capture")                     \
     X(WRITE,     -6, "writing the pcap file failed")                          \
     X(CLOSE,     -7, "flushing or closing the pcap file failed")           \
     /* Reading a capture (pmul_pcap_read.c). */                               \

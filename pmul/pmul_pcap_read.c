@@ -45,6 +45,8 @@
  */
 #include "pmul/pmul_pcap.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -92,6 +94,8 @@
 struct pmul_pcap_reader {
     pcap_t *pd;
     int linktype;
+    int fd;                     /* live: selectable descriptor; -1: file */
+    int timeout_ms;             /* live: longest wait in reader_next */
     uint64_t frame_no;
     char err[PCAP_ERRBUF_SIZE];
 };
@@ -447,6 +451,7 @@ pmul_pcap_reader_open(pmul_pcap_reader **r, const char *path, char *err,
         return PMUL_PCAP_ERR_OPEN;
     }
     rd->linktype = pcap_datalink(rd->pd);
+    rd->fd = -1;
     *r = rd;
     return 0;
 }
@@ -498,7 +503,20 @@ pmul_pcap_reader_open_live(pmul_pcap_reader **r, const char *iface,
         mem_free(NULL, rd);
         return PMUL_PCAP_ERR_OPEN;
     }
-    /* rc > 0 is a warning (promiscuous mode unsupported, ...): go on. */
+    /* rc > 0 is a warning (promiscuous mode unsupported, ...): go on.
+     *
+     * libpcap's own read timeout is not a bound: with immediate mode on
+     * Linux (TPACKET_V3) a read without traffic can block forever.  So the
+     * capture is made non-blocking and reader_next() waits with poll() on
+     * its descriptor for at most timeout_ms. */
+    rd->fd = pcap_get_selectable_fd(rd->pd);
+    if (rd->fd < 0 || pcap_setnonblock(rd->pd, 1, ebuf) != 0) {
+        copy_text(err, errlen, rd->fd < 0 ? "no selectable descriptor" : ebuf);
+        pcap_close(rd->pd);
+        mem_free(NULL, rd);
+        return PMUL_PCAP_ERR_OPEN;
+    }
+    rd->timeout_ms = timeout_ms;
     rd->linktype = pcap_datalink(rd->pd);
     *r = rd;
     return 0;
@@ -548,8 +566,21 @@ pmul_pcap_reader_next(pmul_pcap_reader *r, pmul_pcap_frame *f, int *verdict)
     memset(f, 0, sizeof(*f));
     *verdict = 0;
     rc = pcap_next_ex(r->pd, &hdr, &data);
+    if (rc == 0 && r->fd >= 0) {
+        /* Live and nothing buffered: wait once, bounded. */
+        struct pollfd pfd;
+
+        pfd.fd = r->fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, r->timeout_ms) < 0 && errno != EINTR) {
+            copy_text(r->err, sizeof(r->err), "poll on the capture failed");
+            return PMUL_PCAP_ERR_READ;
+        }
+        rc = pcap_next_ex(r->pd, &hdr, &data);
+    }
     if (rc == 0)
-        return 0;                       /* live timeout */
+        return 0;                       /* live: nothing within the timeout */
     if (rc == PCAP_ERROR_BREAK)
         return PMUL_PCAP_ERR_EOF;       /* end of file or reader_stop */
     if (rc != 1) {

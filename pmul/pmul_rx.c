@@ -609,7 +609,10 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
         return 0;
     }
     arm_tail(e, m);
-    if (pmul_rob_has(&m->rob, m->total) || new_gaps(m) >= e->cfg.mm)
+    /* Data before its Address_PDU: the Address_PDU (or this copy) came
+     * late, most often as the repeat after the round or the
+     * transmitter's probe.  The round has passed us by: answer now. */
+    if (m->rob.idx_cnt > 0 || new_gaps(m) >= e->cfg.mm)
         owe_ack(e, m);
     return 0;
 }

@@ -9,9 +9,8 @@
  *	submit	copies the payload, fragments it at the configured PDU size,
  *		sorts the destinations and gives each its next
  *		Message_Sequence_Number (per destination, gap-free).
- *	group	for PMUL_GROUP_DYNAMIC: Request_PDU, WAIT_FOR_REJECT_TIME,
- *		on Reject Release and retry another pool group, then
- *		ANNOUNCE_CT Announce_PDUs spread over ANNOUNCE_DELAY (7.4).
+ *	group	for PMUL_GROUP_DYNAMIC: the procedure of 7.4, in
+ *		pmul_txgroup.c, before the first round.
  *	round	Address_PDU(s) listing the incomplete destinations (sorted,
  *		MAP-split when they do not fit one PDU), then the Data_PDUs
  *		of the round's plan in ascending order.  The first round and
@@ -26,6 +25,10 @@
  *		ones.  When every outstanding non-EMCON destination has
  *		answered after the round, the next round starts at once: the
  *		transmitter knows all it will learn, so waiting is pure loss.
+ *	probe	a destination that never answered has most likely lost the
+ *		Address_PDU(s) and holds the data: the first timer round
+ *		after such silence sends the Address_PDU(s) alone, with a
+ *		short timer; only continued silence costs the whole message.
  *	end	all acked: one Ack-Ack (Address_PDU with no destinations,
  *		decision 9).  Expiry or cancel: Discard_Message_PDU and one
  *		DEST_FAILED per incomplete destination.  Then Release_PDU for
@@ -54,9 +57,8 @@
 
 /* Floor of the receivers' tail wait (see pmul_rx.c); the two must agree. */
 #define TAIL_FLOOR_MS 200u
-/* How long a group another node requested or defended stays off-limits
- * unless its Release arrives first. */
-#define FOREIGN_HOLD_MS 600000u
+/* Messages of more Data_PDUs than this probe silent receivers first. */
+#define PROBE_MIN_PDUS 2u
 
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 
@@ -105,8 +107,8 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
 
 /* ---- message table ----------------------------------------------------- */
 
-static pmul_txmsg *
-tx_find(const pmul_engine *e, uint32_t msid)
+pmul_txmsg *
+pmul__tx_find(const pmul_engine *e, uint32_t msid)
 {
     size_t i;
 
@@ -212,28 +214,6 @@ tx_event(pmul_engine *e, const pmul_txmsg *m, int kind, uint32_t dest, int reaso
 }
 
 static void
-ctl_group_pdu(pmul_engine *e, uint8_t type, uint32_t msid, uint32_t group,
-              const pmul_addr *to)
-{
-    pmul_pdu p;
-
-    memset(&p, 0, sizeof(p));
-    p.type = type;
-    p.source_id = e->cfg.node_id;
-    p.msid = msid;
-    p.u.group.mcast_group = group;
-    (void)pmul__ctl_push(e, &p, to);
-}
-
-static void
-ctl_release(pmul_engine *e, uint32_t msid, uint32_t group)
-{
-    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.tport);
-
-    ctl_group_pdu(e, PMUL_PDU_RELEASE, msid, group, &to);
-}
-
-static void
 ctl_ackack(pmul_engine *e, uint32_t msid, uint8_t prio, uint16_t npdus, int64_t expiry_s,
            uint32_t group)
 {
@@ -323,7 +303,7 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
         }
     }
     if (m->dynamic) {
-        ctl_release(e, m->msid, m->group);
+        pmul__txg_release(e, m->msid, m->group);
         pmul_groups_release(&e->groups, m->group);
     }
     tx_event(e, m, PMUL_EV_MSG_DONE, 0, reason);
@@ -371,19 +351,25 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
  * lists of the non-EMCON destinations that answered.  The plan bitmap was
  * reserved for npdus at submit, so nothing here allocates.
  */
-static void
-start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
+void
+pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
 {
     size_t i, k;
     uint16_t lo, hi;
 
     m->round_cnt = 0;
     for (i = 0; i < m->dest_cnt; i++) {
-        m->dests[i].answered = false;
+        /* A probe only asks the silent ones: the others' answers stand. */
+        if (!m->probe)
+            m->dests[i].answered = false;
         if (incomplete(&m->dests[i]))
             m->round_idx[m->round_cnt++] = i;
     }
     pmul_gap_clear_all(&m->plan);
+    if (m->probe) {
+        whole = false;
+        goto planned;
+    }
     if (!whole) {
         for (i = 0; i < m->dest_cnt; i++) {
             const pmul_txdest *d = &m->dests[i];
@@ -401,6 +387,7 @@ start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
     if (whole || m->plan.cnt == 0)
         if (pmul_gap_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
+planned:
     m->addr_next = 0;
     m->addr_tail = false;
     m->data_next = 1;
@@ -409,8 +396,9 @@ start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round)
     m->round_emcon = emcon_round;
     m->rtx_at = UINT64_MAX;
     log_emit(&e->env.log, LOG_LVL_DEBUG,
-             "pmul-tx round msid=%08x dests=%zu pdus=%u whole=%d emcon=%d",
-             (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, whole, emcon_round);
+             "pmul-tx round msid=%08x dests=%zu pdus=%u whole=%d emcon=%d probe=%d",
+             (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, whole, emcon_round,
+             m->probe);
 }
 
 /*
@@ -441,7 +429,7 @@ queued_before(const pmul_engine *e, const pmul_txmsg *m)
 }
 
 static uint32_t
-rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe)
 {
     pmul_rto_in in;
 
@@ -456,8 +444,9 @@ rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
                                                (uint32_t)m->round_cnt : 0,
                                                in.ack_len, e->cfg.ack_spread_ms);
     in.ack_batch_ms = e->cfg.ack_batch_ms;
-    in.tail_ms = pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len, TAIL_FLOOR_MS,
-                                   e->cfg.ack_pdu_time_ms);
+    /* After a probe receivers answer the Address_PDU itself: no tail. */
+    in.tail_ms = probe ? 0 : pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len, TAIL_FLOOR_MS,
+                                               e->cfg.ack_pdu_time_ms);
     in.round = m->rounds;
     in.queued_len = queued_before(e, m);
     return pmul_rate_rto_ms(&e->rate, &in);
@@ -472,10 +461,11 @@ end_round(pmul_engine *e, pmul_txmsg *m)
 
     m->phase = PMUL_TXP_WAIT;
     m->round_end_ms = e->now_ms;
+    m->probed = m->probe;
     count_pending(m, &normal, &emcon, &never);
     m->rtx_at = UINT64_MAX;
     if (normal > 0) {
-        rto = rto_for(e, m, normal);
+        rto = rto_for(e, m, normal, m->probe);
         m->rtx_at = pmul__add_ms(e->now_ms, rto);
         e->st.rto_ms = rto;
     }
@@ -487,6 +477,7 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     } else {
         m->emcon_at = UINT64_MAX;
     }
+    m->probe = false;
     /* Answers may all be in already (they came during the repeated
      * Address_PDU). */
     if (normal > 0 && !never)
@@ -509,122 +500,6 @@ round_over(pmul_engine *e, pmul_txmsg *m)
         return;
     }
     end_round(e, m);
-}
-
-/* ---- dynamic groups ---------------------------------------------------- */
-
-static void
-send_announce(pmul_engine *e, pmul_txmsg *m)
-{
-    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.rport);
-    size_t per = e->enc_ids_cap, k = 0, n, j;
-    pmul_pdu p;
-
-    memset(&p, 0, sizeof(p));
-    p.type = PMUL_PDU_ANNOUNCE;
-    p.source_id = e->cfg.node_id;
-    p.msid = m->msid;
-    p.u.announce.expiry_time = (uint32_t)m->expiry_s;
-    p.u.announce.mcast_group = m->group;
-    /* The destination list, sorted, MAP-split like the Address_PDU. */
-    while (k < m->dest_cnt) {
-        n = m->dest_cnt - k < per ? m->dest_cnt - k : per;
-        for (j = 0; j < n; j++)
-            e->enc_ids[j] = m->dests[k + j].id;
-        p.map = 0;
-        if (k > 0)
-            p.map |= PMUL_MAP_NOT_FIRST;
-        if (k + n < m->dest_cnt)
-            p.map |= PMUL_MAP_NOT_LAST;
-        p.u.announce.dest_cnt = (uint16_t)n;
-        p.u.announce.dest_ids = e->enc_ids;
-        (void)pmul__ctl_push(e, &p, &to);
-        k += n;
-    }
-    m->announces++;
-}
-
-/* Ask for the next pool group, or fall back to the static default group
- * when the pool is exhausted or we were rejected too often. */
-static void
-request_group(pmul_engine *e, pmul_txmsg *m)
-{
-    pmul_addr to = pmul__group_addr(e->cfg.gg_group, e->cfg.tport);
-    uint32_t group;
-
-    if (m->group_tries >= e->cfg.max_group_tries ||
-        pmul_groups_pick(&e->groups, e->now_ms, m->msid, &group) != 0) {
-        log_emit(&e->env.log, LOG_LVL_INFO,
-                 "pmul-tx group-fallback msid=%08x tries=%u", (unsigned)m->msid,
-                 (unsigned)m->group_tries);
-        m->dynamic = false;
-        m->group = e->cfg.default_group;
-        start_round(e, m, true, false);
-        return;
-    }
-    m->group = group;
-    m->phase = PMUL_TXP_REQUEST;
-    m->phase_at = pmul__add_ms(e->now_ms, e->cfg.wait_for_reject_ms);
-    ctl_group_pdu(e, PMUL_PDU_REQUEST, m->msid, group, &to);
-}
-
-/* Our request for m->group lost (Reject, or a lower node ID asked too). */
-static void
-group_lost(pmul_engine *e, pmul_txmsg *m, uint32_t owner)
-{
-    ctl_release(e, m->msid, m->group);
-    pmul_groups_release(&e->groups, m->group);
-    pmul_groups_mark_foreign(&e->groups, m->group, owner,
-                             pmul__add_ms(e->now_ms, FOREIGN_HOLD_MS));
-    m->group_tries++;
-    request_group(e, m);
-}
-
-int
-pmul__tx_on_reject(pmul_engine *e, const pmul_pdu *pdu)
-{
-    pmul_txmsg *m = tx_find(e, pdu->msid);
-
-    /* Rejects after the announcement (or for a group we did not ask for)
-     * are ignored (7.4 step 2). */
-    if (m == NULL || m->phase != PMUL_TXP_REQUEST || !m->dynamic ||
-        m->group != pdu->u.group.mcast_group)
-        return pmul__drop(e, PMUL_DROP_UNEXPECTED, PMUL_ERR_UNEXPECTED);
-    log_emit(&e->env.log, LOG_LVL_INFO, "pmul-tx group-rejected msid=%08x group=%08x by=%08x",
-             (unsigned)m->msid, (unsigned)m->group, (unsigned)pdu->source_id);
-    group_lost(e, m, pdu->source_id);
-    return 0;
-}
-
-int
-pmul__tx_on_request(pmul_engine *e, const pmul_pdu *pdu)
-{
-    uint32_t group = pdu->u.group.mcast_group, msid = 0;
-    uint64_t until = pmul__add_ms(e->now_ms, FOREIGN_HOLD_MS);
-    pmul_addr to;
-    pmul_txmsg *m;
-
-    switch (pmul_groups_on_request(&e->groups, pdu->source_id, group, until, &msid)) {
-    case PMUL_GRP_ACT_REJECT:
-        /* Nodes in EMCON never send Rejects (7.4 step 2). */
-        if (e->emcon)
-            return 0;
-        to.ip = pdu->source_id;
-        to.port = e->cfg.tport;
-        to.is_multicast = false;
-        ctl_group_pdu(e, PMUL_PDU_REJECT, pdu->msid, group, &to);
-        return 0;
-    case PMUL_GRP_ACT_YIELD:
-        if ((m = tx_find(e, msid)) != NULL && m->phase == PMUL_TXP_REQUEST) {
-            /* pmul_groups already marked the group foreign. */
-            ctl_release(e, m->msid, m->group);
-            m->group_tries++;
-            request_group(e, m);
-        }
-        return 0;
-    default:
-        return 0;
-    }
 }
 
 /* ---- submit ------------------------------------------------------------ */
@@ -723,9 +598,9 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     tx_insert(e, m);
     e->st.msgs_submitted++;
     if (m->dynamic)
-        request_group(e, m);
+        pmul__txg_request(e, m);
     else
-        start_round(e, m, true, false);
+        pmul__tx_start_round(e, m, true, false);
     *msid = m->msid;
     log_emit(&e->env.log, LOG_LVL_DEBUG,
              "pmul-tx submit msid=%08x len=%zu pdus=%u dests=%zu prio=%u",
@@ -740,7 +615,7 @@ fail:
 int
 pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason)
 {
-    pmul_txmsg *m = tx_find(e, msid);
+    pmul_txmsg *m = pmul__tx_find(e, msid);
 
     if (m == NULL)
         return PMUL_ERR_NOTFOUND;
@@ -766,7 +641,7 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
             continue;
         count_pending(m, &normal, &emcon, &never);
         if (!on && m->rtx_at == UINT64_MAX)
-            m->rtx_at = pmul__add_ms(e->now_ms, rto_for(e, m, normal));
+            m->rtx_at = pmul__add_ms(e->now_ms, rto_for(e, m, normal, false));
         if (on && m->emcon_at == UINT64_MAX && m->emcon_rounds < e->cfg.emcon_rtc)
             m->emcon_at = pmul__add_ms(e->now_ms, e->cfg.emcon_rti_ms);
         if (normal == 0)
@@ -835,7 +710,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
      * below only if the MSID names a message we sent to the acker. */
     if (a->source_id != e->cfg.node_id && a->source_id != acker)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
-    if ((m = tx_find(e, a->msid)) == NULL) {
+    if ((m = pmul__tx_find(e, a->msid)) == NULL) {
         if (a->missing_cnt == 0 && memo_ackack(e, a->msid))
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
@@ -904,7 +779,7 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
                 all = false;
         if (all) {
             e->st.retx_rounds++;
-            start_round(e, m, false, false);
+            pmul__tx_start_round(e, m, false, false);
         }
     }
     return 0;
@@ -930,7 +805,7 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
 static bool
 tx_timers(pmul_engine *e, pmul_txmsg *m)
 {
-    uint32_t normal, emcon, interval;
+    uint32_t normal, emcon;
     bool never, rtx_fire, emcon_fire;
 
     if (e->wall_s >= m->expiry_s) {
@@ -939,23 +814,8 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
     }
     switch (m->phase) {
     case PMUL_TXP_REQUEST:
-        if (e->now_ms < m->phase_at)
-            break;
-        /* No Reject within WAIT_FOR_REJECT_TIME: the group is ours. */
-        pmul_groups_set_owned(&e->groups, m->group);
-        m->phase = PMUL_TXP_ANNOUNCE;
-        m->announces = 0;
-        m->phase_at = e->now_ms;
-        m->data_at = pmul__add_ms(e->now_ms, e->cfg.announce_delay_ms);
-        /* fall through */
     case PMUL_TXP_ANNOUNCE:
-        interval = e->cfg.announce_delay_ms / e->cfg.announce_ct;
-        while (m->announces < e->cfg.announce_ct && e->now_ms >= m->phase_at) {
-            send_announce(e, m);
-            m->phase_at = pmul__add_ms(m->phase_at, interval);
-        }
-        if (e->now_ms >= m->data_at)
-            start_round(e, m, true, false);
+        pmul__txg_timers(e, m);
         break;
     case PMUL_TXP_WAIT:
         count_pending(m, &normal, &emcon, &never);
@@ -969,9 +829,16 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
         if (emcon_fire)
             m->emcon_rounds++;
         e->st.retx_rounds++;
-        /* Destinations that never answered get the whole message (7.2
-         * step 5a); so do EMCON ones, which cannot answer (step 6). */
-        start_round(e, m, never || emcon_fire, emcon_fire);
+        /*
+         * Destinations that never answered get the whole message (7.2
+         * step 5a); so do EMCON ones, which cannot answer (step 6).  But
+         * a silent receiver has most often just lost the Address_PDU(s)
+         * and holds the data as early fragments: first probe with the
+         * Address_PDU(s) alone and a short timer, and resend the message
+         * only if it stays silent.  Not worth it for one or two PDUs.
+         */
+        m->probe = never && !emcon_fire && !m->probed && m->npdus > PROBE_MIN_PDUS;
+        pmul__tx_start_round(e, m, never || emcon_fire, emcon_fire);
         break;
     default:
         break;

@@ -110,7 +110,7 @@ vnode_new(vnode **out, const vnode_opts *o, const vnode_sink *sink)
     /* Accept what any sender may send: the largest PDUs the format
      * allows (a receiver cap smaller than the sender's PDU size would
      * make the replay disagree with the field). */
-    cfg.pdu_max_len = PMUL_PDU_MAX_LEN;
+    cfg.pdu_max_len = o->pdu_max_len != 0 ? o->pdu_max_len : PMUL_PDU_MAX_LEN;
 
     memset(&env, 0, sizeof(env));
     env.mem = NULL;

@@ -40,6 +40,8 @@ typedef struct vnode_opts {
     uint64_t rate_bps;          /* its pacing; 0: unpaced */
     bool emcon;                 /* receive only */
     uint64_t seed;              /* 0: node_id */
+    size_t pdu_max_len;         /* largest PDU accepted; 0: 65535 (the
+                                 * engine's scratch memory grows with it) */
     const logger *log;          /* engine log sink; NULL: silence */
 } vnode_opts;
 

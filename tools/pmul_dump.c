@@ -107,7 +107,10 @@ static const char usage_text[] =
 "    -d, --duration S     live: stop after S seconds\n"
 "    -P, --promisc        live: promiscuous mode\n"
 "        --max-msgs N     messages tracked (default 100000)\n"
-"        --max-nodes N    receiver engines (default 256)\n"
+"        --max-nodes N    receiver engines (default 256; each takes about\n"
+"                         800 KiB with the default --pdu-max)\n"
+"        --pdu-max N      largest PDU the receiver engines accept (default\n"
+"                         65535; 64..65535; smaller saves memory)\n"
 "    -v, --verbose        also print frames that are not P_MUL, and engine logs\n"
 "    -h, --help           this text\n"
 "\n"
@@ -142,7 +145,7 @@ typedef struct ctx {
     const char *file, *iface, *filter, *extract_dir;
     bool json, quiet, no_messages, verbose, promisc;
     uint64_t count, duration_s;
-    size_t max_msgs, max_nodes;
+    size_t max_msgs, max_nodes, pdu_max;
     dump_ports ports;
     /* State. */
     pmul_pcap_reader *rd;
@@ -225,6 +228,7 @@ add_nodes(ctx *c, const pmul_pdu *p)
         o.node_id = id;
         /* Receive only: a dump must not pretend the nodes answered. */
         o.emcon = true;
+        o.pdu_max_len = c->pdu_max;
         o.log = c->verbose ? &c->log : NULL;
         rc = vnode_new(&n, &o, &sink);
         if (rc != 0) {
@@ -448,12 +452,13 @@ report(ctx *c)
         out_failed(c);
     flush_out(c);
     if (t.overflow != 0 || c->nodes_refused != 0)
-        fprintf(stderr, "%s: caps reached: %zu PDUs of messages beyond --max-msgs, "
-                "%" PRIu64 " nodes beyond --max-nodes\n", PROG, t.overflow,
-                c->nodes_refused);
+        fprintf(stderr, "%s: caps reached: %zu PDUs of messages beyond --max-msgs "
+                "not accounted; %" PRIu64 " destination entries named a node beyond "
+                "--max-nodes (%zu), whose deliveries are not shown\n", PROG, t.overflow,
+                c->nodes_refused, c->max_nodes);
 }
 
-enum { OPT_MAX_MSGS = 256, OPT_MAX_NODES };
+enum { OPT_MAX_MSGS = 256, OPT_MAX_NODES, OPT_PDU_MAX };
 
 int
 main(int argc, char **argv)
@@ -472,6 +477,7 @@ main(int argc, char **argv)
         { "promisc", no_argument, NULL, 'P' },
         { "max-msgs", required_argument, NULL, OPT_MAX_MSGS },
         { "max-nodes", required_argument, NULL, OPT_MAX_NODES },
+        { "pdu-max", required_argument, NULL, OPT_PDU_MAX },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -506,6 +512,7 @@ main(int argc, char **argv)
         case 'd':
         case OPT_MAX_MSGS:
         case OPT_MAX_NODES:
+        case OPT_PDU_MAX:
             if (dump_parse_u64(optarg, &v) != 0 || v == 0) {
                 fprintf(stderr, "%s: bad number: %s\n", PROG, optarg);
                 return 2;
@@ -516,6 +523,11 @@ main(int argc, char **argv)
                 c.duration_s = v;
             else if (opt == OPT_MAX_MSGS)
                 c.max_msgs = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)v;
+            else if (opt == OPT_PDU_MAX && (v < 64 || v > 65535)) {
+                fprintf(stderr, "%s: --pdu-max must be 64..65535: %s\n", PROG, optarg);
+                return 2;
+            } else if (opt == OPT_PDU_MAX)
+                c.pdu_max = (size_t)v;
             else
                 c.max_nodes = v > 65536 ? 65536 : (size_t)v;
             break;

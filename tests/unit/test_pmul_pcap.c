@@ -17,7 +17,8 @@
  * shows that every truncation of a good frame fails, on an exact-size heap
  * copy so AddressSanitizer sees any over-read.  The reader itself: a file
  * written by the writer read back, a BPF filter, a truncated file, files
- * that are not captures, and a missing interface.
+ * that are not captures, a missing interface, and a live capture without
+ * traffic, which must return (skipped without the right to capture).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1008,6 +1009,30 @@ test_pmul_pcap_reader_open_errors(void **state)
     assert_int_equal(pmul_pcap_reader_linktype(NULL), -1);
 }
 
+/* A live capture returns within its timeout even without traffic (the
+ * read timeout of libpcap alone does not bound the wait).  Skipped when
+ * capturing is not permitted. */
+static void
+test_pmul_pcap_reader_live_timeout(void **state)
+{
+    pmul_pcap_reader *r;
+    pmul_pcap_frame f;
+    char err[256];
+    int i, rc, verdict;
+
+    (void)state;
+    if (pmul_pcap_reader_open_live(&r, "lo", false, 20, err, sizeof(err)) != 0)
+        skip();
+    assert_int_equal(pmul_pcap_reader_set_filter(r, "udp port 9 and udp port 10", err,
+                                                 sizeof(err)), 0);
+    for (i = 0; i < 3; i++) {
+        rc = pmul_pcap_reader_next(r, &f, &verdict);
+        assert_int_equal(rc, 0);
+    }
+    pmul_pcap_reader_stop(r);
+    pmul_pcap_reader_close(r);
+}
+
 int
 main(void)
 {
@@ -1030,6 +1055,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pmul_pcap_reader_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pmul_pcap_reader_truncated_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pmul_pcap_reader_open_errors, setup, teardown),
+        cmocka_unit_test(test_pmul_pcap_reader_live_timeout),
     };
 
     return cmocka_run_group_tests_name("pmul_pcap", tests, NULL, NULL);

@@ -123,6 +123,22 @@ test_pmul_rx_early_data_then_address(void **state)
     h_node_free(n);
 }
 
+/* Early data without the last PDU: the late Address_PDU (a repeat or a
+ * probe) is answered at once with the missing list. */
+static void
+test_pmul_rx_late_address_answered_at_once(void **state)
+{
+    h_node *n = rx_node(NULL);
+    static const uint16_t miss[] = { 2, 3 };
+
+    (void)state;
+    h_feed_data(n, 0, H_TX, 11, 1, 50);
+    h_feed_addr1(n, 5000, H_TX, 11, 3, H_RX, 1);
+    assert_int_equal(h_drain(n, 5000), 1);
+    check_ack(n, 0, 11, miss, 2);
+    h_node_free(n);
+}
+
 static void
 test_pmul_rx_early_data_validity_timer(void **state)
 {
@@ -689,6 +705,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_early_data_then_address),
+        cmocka_unit_test(test_pmul_rx_late_address_answered_at_once),
         cmocka_unit_test(test_pmul_rx_early_data_validity_timer),
         cmocka_unit_test(test_pmul_rx_duplicates),
         cmocka_unit_test(test_pmul_rx_mm_limit_and_highest_missing_trigger),

@@ -193,16 +193,21 @@ test_pmul_tx_msn_per_destination(void **state)
  * 2 PDU airtimes + 300 (2054) + the receivers' spreading bound for one
  * receiver, 2 Ack airtimes (154) + ack_batch 200 + one Ack of 64 octets
  * (77) + the receivers' tail wait of 2 PDU airtimes (1754) = 4239 ms;
- * then times BACK-OFF_FACTOR 1.25 per timer round.
+ * then times BACK-OFF_FACTOR 1.25 per timer round (integer steps).
+ *
+ * A receiver that never answered has most likely lost the Address_PDU:
+ * the first timer round probes with the Address_PDU alone (its timer has
+ * no tail term: 2485 * 1.25 = 3106), and only the next one resends the
+ * message.
  */
 static void
-test_pmul_tx_retransmit_whole_and_backoff(void **state)
+test_pmul_tx_probe_then_whole_and_backoff(void **state)
 {
     h_node *n = h_node_new(H_TX);
     uint32_t dest = H_RX;
     pmul_stats st;
     size_t first;
-    uint64_t end2;
+    uint64_t t;
 
     (void)state;
     h_submit(n, 0, 2500, &dest, 1, 6);
@@ -213,19 +218,60 @@ test_pmul_tx_retransmit_whole_and_backoff(void **state)
     assert_int_equal(st.rto_ms, 4239);
     assert_int_equal(st.retx_data_pdus, 0);
 
+    /* The probe: one Address_PDU; the round ends when the pacer lets
+     * the next PDU go (its 50 ms of airtime later). */
+    t = 1804 + 4239;
     first = n->npkt;
-    h_run(n, 1805, 1804 + 4239 + 1804);
-    assert_int_equal(n->npkt - first, 4);
-    assert_int_equal(n->pkt[first].t, 1804 + 4239);
+    h_run(n, 1805, t + 50);
+    assert_int_equal(n->npkt - first, 1);
+    assert_int_equal(n->pkt[first].t, t);
     assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
     assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rto_ms, 3106);
+    assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + 3106);
+
+    /* Still silent: the whole message, then 4239 * 1.25^2. */
+    t += 50 + 3106;
+    first = n->npkt;
+    h_run(n, t - 1, t + 1804);
+    assert_int_equal(n->npkt - first, 4);
+    assert_int_equal(n->pkt[first].t, t);
+    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
     assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 3);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.retx_rounds, 1);
+    assert_int_equal(st.retx_rounds, 2);
     assert_int_equal(st.retx_data_pdus, 3);
-    end2 = n->pkt[n->npkt - 1].t;
-    assert_int_equal(st.rto_ms, 5298);              /* 4239 * 1.25 */
-    assert_int_equal(pmul_engine_next_deadline(n->e), end2 + 5298);
+    assert_int_equal(st.rto_ms, 6622);              /* 4239 * 1.25 = 5298, * 1.25 */
+    assert_int_equal(pmul_engine_next_deadline(n->e), n->pkt[n->npkt - 1].t + 6622);
+    h_node_free(n);
+}
+
+/* The probe was the right guess: the receiver had the data, answers the
+ * Address_PDU at once, and nothing is resent. */
+static void
+test_pmul_tx_probe_answered_saves_the_resend(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    pmul_stats st;
+    size_t first;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 5 * 1008, &dest, 1, 6);
+    h_run(n, 0, 0);
+    first = n->npkt;
+    h_run(n, 1, pmul_engine_next_deadline(n->e));
+    assert_int_equal(n->npkt - first, 1);           /* the probe */
+    h_feed_ack(n, n->pkt[first].t + 300, H_RX, H_TX, msid, NULL, 0);
+    h_drain(n, n->pkt[first].t + 300);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.retx_data_pdus, 0);
     h_node_free(n);
 }
 
@@ -307,8 +353,8 @@ test_pmul_tx_selective_resend_after_all_answered(void **state)
     h_node_free(n);
 }
 
-/* A complete, B partial, C silent: the timer round lists B and C only
- * and resends everything (C never answered). */
+/* A complete, B partial, C silent: the timer rounds list B and C only;
+ * after the probe, the whole message (C never answered). */
 static void
 test_pmul_tx_updated_address_lists_incomplete(void **state)
 {
@@ -330,7 +376,11 @@ test_pmul_tx_updated_address_lists_incomplete(void **state)
     first = n->npkt;
     h_run(n, 20, 20000);
     p = h_pdu(n, first);
-    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);     /* the probe */
+    assert_int_equal(p.u.address.dest_cnt, 2);
+    assert_int_equal(h_type(n, first + 1), PMUL_PDU_ADDRESS);
+    first++;
+    p = h_pdu(n, first);
     assert_int_equal(p.u.address.dest_cnt, 2);
     assert_int_equal(p.u.address.dests[0].dest_id, H_RX2);
     assert_int_equal(p.u.address.dests[1].dest_id, H_RX3);
@@ -768,7 +818,8 @@ main(void)
         cmocka_unit_test(test_pmul_tx_fragment_size_follows_pdu_max),
         cmocka_unit_test(test_pmul_tx_address_map_split_300_sorted),
         cmocka_unit_test(test_pmul_tx_msn_per_destination),
-        cmocka_unit_test(test_pmul_tx_retransmit_whole_and_backoff),
+        cmocka_unit_test(test_pmul_tx_probe_then_whole_and_backoff),
+        cmocka_unit_test(test_pmul_tx_probe_answered_saves_the_resend),
         cmocka_unit_test(test_pmul_tx_fixed_timer_backoff),
         cmocka_unit_test(test_pmul_tx_selective_resend_after_all_answered),
         cmocka_unit_test(test_pmul_tx_updated_address_lists_incomplete),
