@@ -348,22 +348,51 @@ decode_announce(cur *c, pmul_pdu *pdu, pmul_pdu_scratch *s)
     return 0;
 }
 
+/* Record the first strict-mode error; true when the caller's flags allow
+ * decoding to go on past it. */
+static bool
+relax(int *first, int err, unsigned flags, unsigned flag)
+{
+    if (*first == 0)
+        *first = err;
+    return (flags & flag) != 0;
+}
+
+/* A structural error ends decoding: report the first strict-mode error
+ * (which may be an earlier, relaxed one) and return this one. */
+static int
+fail(int *first_err, int first, int err)
+{
+    *first_err = first != 0 ? first : err;
+    return err;
+}
+
 int
 pmul_pdu_decode(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t len)
+{
+    int first;
+
+    return pmul_pdu_decode_ex(out, s, pkt, len, 0, &first);
+}
+
+int
+pmul_pdu_decode_ex(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t len,
+                   unsigned flags, int *first_err)
 {
     pmul_pdu pdu;
     size_t max_len;
     uint16_t word45;
     uint8_t maptype;
     cur c;
-    int err = 0;
+    int err = 0, first = 0;
 
+    *first_err = 0;
     memset(&pdu, 0, sizeof(pdu));
     max_len = s->max_pdu_len != 0 ? s->max_pdu_len : PMUL_PDU_MAX_LEN;
     if (len < PMUL_HDR_LEN)
-        return PMUL_ERR_SHORT;
+        return *first_err = PMUL_ERR_SHORT;
     if (len > max_len || len > PMUL_PDU_MAX_LEN)
-        return PMUL_ERR_TOO_LONG;
+        return *first_err = PMUL_ERR_TOO_LONG;
     cur_init(&c, pkt, len);
     (void)cur_u16be(&c, &pdu.length);
     (void)cur_u8(&c, &pdu.priority);
@@ -374,32 +403,39 @@ pmul_pdu_decode(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t l
 
     /* The datagram is the PDU: a shorter Length_of_PDU leaves trailing
      * octets (which a Fletcher check alone would not catch: appended zeros
-     * keep both sums at 0). */
-    if (pdu.length > len || pdu.length < PMUL_HDR_LEN)
-        return PMUL_ERR_LENGTH;
-    if (pdu.length < len)
-        return PMUL_ERR_TRAILING;
+     * keep both sums at 0).  Relaxed, the structure is read over the
+     * shorter of the two. */
+    if (pdu.length > len || pdu.length < PMUL_HDR_LEN) {
+        if (!relax(&first, PMUL_ERR_LENGTH, flags, PMUL_DECODE_ANY_LENGTH))
+            return *first_err = first;
+    } else if (pdu.length < len) {
+        if (!relax(&first, PMUL_ERR_TRAILING, flags, PMUL_DECODE_ANY_LENGTH))
+            return *first_err = first;
+        c.left -= len - pdu.length;
+        len = pdu.length;
+    }
 
     if (pdu.checksum == pmul_cksum_fletcher(pkt, len))
         pdu.cksum_kind = PMUL_CKSUM_FLETCHER;
     else if (pdu.checksum == pmul_cksum_inet(pkt, len))
         pdu.cksum_kind = PMUL_CKSUM_INET;
-    else
-        return PMUL_ERR_CHECKSUM;
+    else if (!relax(&first, PMUL_ERR_CHECKSUM, flags, PMUL_DECODE_ANY_CKSUM))
+        return *first_err = first;
+    /* else cksum_kind stays 0: bad, but the caller asked to see the fields */
 
     pdu.type = maptype & (uint8_t)~PMUL_MAP_MASK;
     pdu.map = maptype & PMUL_MAP_MASK;
     if (!is_known_type(pdu.type))
-        return PMUL_ERR_TYPE;
+        return fail(first_err, first, PMUL_ERR_TYPE);
     if (pdu.map != 0 && !uses_map(pdu.type))
-        return PMUL_ERR_MAP;
+        return fail(first_err, first, PMUL_ERR_MAP);
 
     switch (pdu.type) {
     case PMUL_PDU_DATA:
         if (!cur_u32be(&c, &pdu.msid))
-            return PMUL_ERR_TRUNCATED;
+            return fail(first_err, first, PMUL_ERR_TRUNCATED);
         if (word45 == 0)
-            return PMUL_ERR_SEQ_ZERO;
+            return fail(first_err, first, PMUL_ERR_SEQ_ZERO);
         pdu.u.data.seq = word45;
         pdu.u.data.frag_len = c.left;
         pdu.u.data.frag = c.left > 0 ? c.p : NULL;
@@ -410,7 +446,7 @@ pmul_pdu_decode(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t l
     case PMUL_PDU_FEC_ADDRESS:
     case PMUL_PDU_EXTRA_FEC_ADDRESS:
         if (!cur_u32be(&c, &pdu.msid))
-            return PMUL_ERR_TRUNCATED;
+            return fail(first_err, first, PMUL_ERR_TRUNCATED);
         pdu.u.address.total_pdus = word45;
         err = decode_address(&c, &pdu, s);
         break;
@@ -419,7 +455,7 @@ pmul_pdu_decode(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t l
         break;
     case PMUL_PDU_DISCARD:
         if (!cur_u32be(&c, &pdu.msid))
-            return PMUL_ERR_TRUNCATED;
+            return fail(first_err, first, PMUL_ERR_TRUNCATED);
         break;
     case PMUL_PDU_ANNOUNCE:
         pdu.u.announce.dest_cnt = word45;
@@ -429,13 +465,14 @@ pmul_pdu_decode(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_t l
     case PMUL_PDU_REJECT:
     case PMUL_PDU_RELEASE:
         if (!cur_u32be(&c, &pdu.msid) || !cur_u32be(&c, &pdu.u.group.mcast_group))
-            return PMUL_ERR_TRUNCATED;
+            return fail(first_err, first, PMUL_ERR_TRUNCATED);
         break;
     }
+    if (err == 0 && c.left != 0)
+        err = PMUL_ERR_TRAILING;
     if (err != 0)
-        return err;
-    if (c.left != 0)
-        return PMUL_ERR_TRAILING;
+        return fail(first_err, first, err);
+    *first_err = first;
     *out = pdu;
     return 0;
 }

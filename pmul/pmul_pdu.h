@@ -160,6 +160,24 @@ typedef struct pmul_pdu_scratch {
 __attribute__((warn_unused_result))
 int pmul_pdu_decode(pmul_pdu *pdu, pmul_pdu_scratch *s, const uint8_t *pkt, size_t len);
 
+/* Flags for pmul_pdu_decode_ex(): checks a diagnostic tool may relax. */
+#define PMUL_DECODE_ANY_LENGTH 0x1u  /* Length_of_PDU differs from the
+                                      * datagram: read the shorter */
+#define PMUL_DECODE_ANY_CKSUM  0x2u  /* bad checksum: decode anyway, with
+                                      * cksum_kind 0 */
+
+/*
+ * pmul_pdu_decode() for tools that must show what a damaged PDU says
+ * (pmul-dump).  *first_err gets the code the strict decoder would have
+ * returned (0: none); the checks named in flags are then relaxed and
+ * decoding goes on.  Returns 0 when the PDU decoded (check *first_err to
+ * know whether it is valid), or the code that stopped it.  Receivers and
+ * the engine use pmul_pdu_decode(), which is this with flags 0.
+ */
+__attribute__((warn_unused_result))
+int pmul_pdu_decode_ex(pmul_pdu *pdu, pmul_pdu_scratch *s, const uint8_t *pkt, size_t len,
+                       unsigned flags, int *first_err);
+
 /*
  * Octets pmul_pdu_encode() would write for *pdu, or a negative
  * PMUL_ERR_INVAL / PMUL_ERR_RANGE / PMUL_ERR_SEQ_ZERO / PMUL_ERR_ACK_COUNT /
