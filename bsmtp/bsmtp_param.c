@@ -19,8 +19,12 @@
  *	- a MAIL keyword on an RCPT line (or the reverse) is refused;
  *	- NOTIFY may not repeat a keyword ("SUCCESS,SUCCESS");
  *	- ENVID must decode to 1..100 printable ASCII characters;
- *	- BODY=BINARY (written in MULE draft section 4.1) is not accepted:
- *	  RFC 3030 names the value BINARYMIME.
+ *	- BODY=BINARY, written in MULE draft section 4.1 where RFC 3030
+ *	  names the value BINARYMIME, is accepted as BINARYMIME only when
+ *	  the caller asks (BSMTP_MAIL_BODY_BINARY: the MULE payload parser,
+ *	  tolerant in what it accepts from MULE peers) and is refused on
+ *	  SMTP ingress.  bsmtp_param_body_canon() rewrites it as BINARYMIME,
+ *	  so the alias is never passed on.
  * SECURITY
  *	Sees untrusted parameter text.  The number of entries allocated is
  *	bounded by the caller's cap and counted from the text before any
@@ -483,7 +487,7 @@ parse_mt_priority(const char *v, int *out)
 
 /* Apply one known MAIL parameter; false when its value is wrong. */
 static bool
-apply_mail(const bsmtp_param *p, bsmtp_mail_info *info)
+apply_mail(const bsmtp_param *p, unsigned flags, bsmtp_mail_info *info)
 {
     const char *kw = p->keyword, *v = p->value;
 
@@ -506,6 +510,8 @@ apply_mail(const bsmtp_param *p, bsmtp_mail_info *info)
             info->body = BSMTP_BODY_8BITMIME;
         else if (strcasecmp(v, "BINARYMIME") == 0)
             info->body = BSMTP_BODY_BINARYMIME;
+        else if ((flags & BSMTP_MAIL_BODY_BINARY) != 0 && strcasecmp(v, "BINARY") == 0)
+            info->body = BSMTP_BODY_BINARYMIME;     /* the MULE draft's alias */
         else
             return false;
         return true;
@@ -540,6 +546,13 @@ apply_mail(const bsmtp_param *p, bsmtp_mail_info *info)
 int
 bsmtp_mail_info_from_params(const bsmtp_param *p, size_t cnt, bsmtp_mail_info *info)
 {
+    return bsmtp_mail_info_parse(p, cnt, 0, info);
+}
+
+int
+bsmtp_mail_info_parse(const bsmtp_param *p, size_t cnt, unsigned flags,
+                      bsmtp_mail_info *info)
+{
     bool utf8;
     size_t i;
     int rc;
@@ -553,7 +566,7 @@ bsmtp_mail_info_from_params(const bsmtp_param *p, size_t cnt, bsmtp_mail_info *i
     if ((rc = check_generic(p, cnt, utf8, PLACE_MAIL)) != 0)
         goto fail;
     for (i = 0; i < cnt; i++) {
-        if (!apply_mail(&p[i], info)) {
+        if (!apply_mail(&p[i], flags, info)) {
             rc = BSMTP_ERR_PARAM_VALUE;
             goto fail;
         }
@@ -562,6 +575,32 @@ bsmtp_mail_info_from_params(const bsmtp_param *p, size_t cnt, bsmtp_mail_info *i
 fail:
     memset(info, 0, sizeof(*info));
     return rc;
+}
+
+int
+bsmtp_param_body_canon(bsmtp_param *p, size_t cnt, const mem *m)
+{
+    static const char canon[] = "BINARYMIME";
+    bsmtp_param np;
+    size_t i;
+    int rc;
+
+    if (p == NULL && cnt > 0)
+        return BSMTP_ERR_INVAL;
+    for (i = 0; i < cnt; i++) {
+        if (strcasecmp(p[i].keyword, "BODY") != 0 || p[i].value == NULL ||
+            strcasecmp(p[i].value, "BINARY") != 0)
+            continue;
+        /* keyword and value share one block: build the new entry first,
+         * then free the old block, so a failure changes nothing. */
+        rc = param_set(&np, m, p[i].keyword, strlen(p[i].keyword), canon,
+                       sizeof(canon) - 1);
+        if (rc != 0)
+            return rc;
+        mem_free(m, p[i].keyword);
+        p[i] = np;
+    }
+    return 0;
 }
 
 /* NOTIFY="NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1). */

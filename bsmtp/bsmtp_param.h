@@ -154,6 +154,33 @@ __attribute__((warn_unused_result))
 int bsmtp_mail_info_from_params(const bsmtp_param *p, size_t cnt,
                                 bsmtp_mail_info *info);
 
+/* Flags of bsmtp_mail_info_parse(). */
+#define BSMTP_MAIL_BODY_BINARY 0x1u /* accept BODY=BINARY, the spelling of
+                                     * the MULE draft (section 4.1), as
+                                     * RFC 3030's BINARYMIME */
+
+/*
+ * bsmtp_mail_info_from_params() with the tolerances named in flags.  The
+ * MULE payload parser passes BSMTP_MAIL_BODY_BINARY; SMTP ingress passes
+ * 0 (bsmtp_mail_info_from_params() is this with flags 0), so a client
+ * that says BODY=BINARY is refused as RFC 3030 requires.  Same returns.
+ */
+__attribute__((warn_unused_result))
+int bsmtp_mail_info_parse(const bsmtp_param *p, size_t cnt, unsigned flags,
+                          bsmtp_mail_info *info);
+
+/*
+ * Rewrite every BODY=BINARY of p[0..cnt) (any case) as BODY=BINARYMIME,
+ * the keyword keeping its spelling, so that what we pass on (to SMTP or
+ * to the next MULE hop) never carries the alias.  Entries are replaced
+ * through m, the allocator that owns the array.
+ *
+ * Returns 0, or BSMTP_ERR_NOMEM (the entry being replaced is unchanged:
+ * the caller fails the envelope), or BSMTP_ERR_INVAL (NULL p, cnt > 0).
+ */
+__attribute__((warn_unused_result))
+int bsmtp_param_body_canon(bsmtp_param *p, size_t cnt, const mem *m);
+
 /*
  * Check the RCPT parameters p[0..cnt) and fill *info (zeroed first).
  * smtputf8 says whether the MAIL line carried SMTPUTF8.

@@ -218,7 +218,13 @@ decode_from(bsmtp_envelope *env, const cur *line, const bsmtp_limits *l)
                                 &env->params, &env->param_cnt);
     if (rc != 0)
         return rc;
-    if ((rc = bsmtp_mail_info_from_params(env->params, env->param_cnt, &env->mail)) != 0)
+    /* Tolerant in what MULE peers send: the draft's own example writes
+     * BODY=BINARY.  It is kept as BINARYMIME, the only spelling we emit. */
+    rc = bsmtp_mail_info_parse(env->params, env->param_cnt, BSMTP_MAIL_BODY_BINARY,
+                               &env->mail);
+    if (rc != 0)
+        return rc;
+    if ((rc = bsmtp_param_body_canon(env->params, env->param_cnt, env->m)) != 0)
         return rc;
     if (env->mail.smtputf8)
         flags |= BSMTP_ADDR_UTF8;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pmul/util/heap.h"
 #include "pmul/util/mem.h"
 
 /* One scheduled event.  kind, node, gen and ptr are the caller's. */
@@ -25,13 +26,10 @@ typedef struct netsim_ev_ent {
     void *ptr;          /* owned by the caller */
 } netsim_ev_ent;
 
+/* A thin wrapper of the generic pmul/util/heap.h (ties: push order). */
 typedef struct netsim_heap {
-    netsim_ev_ent *v;   /* owned */
-    size_t len;
-    size_t size;
-    size_t max;         /* hard cap on len */
-    uint64_t next_seq;
-    const mem *m;       /* borrowed; NULL: libc */
+    heap h;             /* of netsim_ev_ent, ordered by time_us */
+    size_t len;         /* pending events (mirrors heap_len) */
 } netsim_heap;
 
 /* Embed-style init; max caps the number of pending events (0: 1<<24). */

@@ -11,10 +11,13 @@
  *	one Ack_PDU, which on a 2.4 kbit/s link saves the 42 octets of
  *	header and IP/UDP overhead per extra message acknowledged.
  *
- *	The queue is a small unsorted array scanned linearly: it holds at
- *	most one entry per message being received, and scans are cheaper
- *	than a heap at those sizes.  Ties are broken by insertion order, never
- *	by pointer values, so output is deterministic.
+ *	The queue is the project's binary heap (pmul/util/heap.h) ordered by
+ *	(due time, insertion order): the next due time and the first entry
+ *	of the next batch are at its top.  Lookups by (transmitter, MSID) and
+ *	the batch scan stay linear (one entry per message being received).
+ *	Re-keying a transmitter's entries (batching, re-spreading) rebuilds
+ *	the heap.  Ties are broken by insertion order, never by pointer
+ *	values, so output is deterministic.
  * SECURITY
  *	Entries are created for messages the receiver accepted, which are
  *	already capped; the queue has its own hard cap as well.
@@ -31,99 +34,110 @@
 
 #include "pmul/pmul_err.h"
 
+/* Heap order: due time; ties by insertion (the heap's sequence number,
+ * which is also the entry's order field). */
+static int
+ent_cmp(const void *a, const void *b, void *arg)
+{
+    const pmul_ackq_ent *x = a, *y = b;
+
+    (void)arg;
+    return x->due_ms < y->due_ms ? -1 : x->due_ms > y->due_ms;
+}
+
 void
 pmul_ackq_init(pmul_ackq *q, const mem *m, size_t max)
 {
     memset(q, 0, sizeof(*q));
     q->m = m;
-    q->max = max;
+    heap_init(&q->h, m, sizeof(pmul_ackq_ent), max, ent_cmp, NULL, NULL);
+    if (max == 0)
+        q->h.max = 0;                   /* heap_init reads 0 as "no cap" */
 }
 
 void
 pmul_ackq_fini(pmul_ackq *q)
 {
-    mem_free(q->m, q->v);
-    q->v = NULL;
-    q->cnt = q->cap = 0;
+    heap_fini(&q->h);
+    q->cnt = 0;
 }
 
-static pmul_ackq_ent *
+static size_t
 find(const pmul_ackq *q, uint32_t src, uint32_t msid)
 {
+    const pmul_ackq_ent *e;
     size_t i;
 
-    for (i = 0; i < q->cnt; i++)
-        if (q->v[i].src == src && q->v[i].msid == msid)
-            return &q->v[i];
-    return NULL;
+    for (i = 0; i < q->cnt; i++) {
+        e = heap_at(&q->h, i);
+        if (e->src == src && e->msid == msid)
+            return i;
+    }
+    return SIZE_MAX;
 }
 
 bool
 pmul_ackq_has(const pmul_ackq *q, uint32_t src, uint32_t msid)
 {
-    return find(q, src, msid) != NULL;
+    return find(q, src, msid) != SIZE_MAX;
 }
 
 int
 pmul_ackq_schedule(pmul_ackq *q, uint32_t src, uint32_t msid, uint64_t due_ms)
 {
-    pmul_ackq_ent *e;
-    size_t i, n;
-    void *p;
+    pmul_ackq_ent *e, ne;
+    size_t i;
+    bool changed = false;
+    int err;
 
     /* All Acks owed to one transmitter share the earliest due time: one
      * Ack_PDU, sent as soon as any of them is due.  Pulling an Ack
      * forward is harmless (it is owed anyway) and the time stays a
      * random draw, so receivers remain spread. */
-    for (i = 0; i < q->cnt; i++)
-        if (q->v[i].src == src && q->v[i].due_ms < due_ms)
-            due_ms = q->v[i].due_ms;
-    if ((e = find(q, src, msid)) == NULL) {
-        if (q->cnt >= q->max)
-            return PMUL_ERR_BUSY;
-        if (q->cnt == q->cap) {
-            n = q->cap != 0 ? q->cap * 2 : 16;
-            if (n > q->max)
-                n = q->max;
-            if ((p = mem_realloc(q->m, q->v, n * sizeof(*q->v))) == NULL)
-                return PMUL_ERR_NOMEM;
-            q->v = p;
-            q->cap = n;
-        }
-        e = &q->v[q->cnt++];
-        e->src = src;
-        e->msid = msid;
-        e->due_ms = due_ms;
-        e->order = q->order++;
+    for (i = 0; i < q->cnt; i++) {
+        e = heap_at(&q->h, i);
+        if (e->src == src && e->due_ms < due_ms)
+            due_ms = e->due_ms;
     }
-    for (i = 0; i < q->cnt; i++)
-        if (q->v[i].src == src && q->v[i].due_ms > due_ms)
-            q->v[i].due_ms = due_ms;
+    if (find(q, src, msid) == SIZE_MAX) {
+        memset(&ne, 0, sizeof(ne));
+        ne.src = src;
+        ne.msid = msid;
+        ne.due_ms = due_ms;
+        ne.order = q->h.next_seq;
+        if ((err = heap_push(&q->h, &ne)) != 0)
+            return err == HEAP_ERR_FULL ? PMUL_ERR_BUSY : PMUL_ERR_NOMEM;
+        q->cnt = heap_len(&q->h);
+    }
+    for (i = 0; i < q->cnt; i++) {
+        e = heap_at(&q->h, i);
+        if (e->src == src && e->due_ms > due_ms) {
+            e->due_ms = due_ms;
+            changed = true;
+        }
+    }
+    if (changed)
+        heap_rebuild(&q->h);
     return 0;
 }
-
 
 void
 pmul_ackq_remove(pmul_ackq *q, uint32_t src, uint32_t msid)
 {
-    pmul_ackq_ent *e = find(q, src, msid);
+    size_t i = find(q, src, msid);
 
-    if (e == NULL)
+    if (i == SIZE_MAX)
         return;
-    /* Order lives in the entries, so swap-with-last is safe. */
-    *e = q->v[--q->cnt];
+    (void)heap_remove_at(&q->h, i, NULL);
+    q->cnt = heap_len(&q->h);
 }
 
 uint64_t
 pmul_ackq_next_due(const pmul_ackq *q)
 {
-    uint64_t t = UINT64_MAX;
-    size_t i;
+    const pmul_ackq_ent *e = heap_peek(&q->h);
 
-    for (i = 0; i < q->cnt; i++)
-        if (q->v[i].due_ms < t)
-            t = q->v[i].due_ms;
-    return t;
+    return e != NULL ? e->due_ms : UINT64_MAX;
 }
 
 static bool
@@ -136,21 +150,18 @@ size_t
 pmul_ackq_peek(const pmul_ackq *q, uint64_t now_ms, uint64_t batch_ms,
                pmul_ackq_ent *out, size_t max)
 {
-    const pmul_ackq_ent *first = NULL;
+    const pmul_ackq_ent *first = heap_peek(&q->h), *e;
     uint64_t limit;
     size_t i, j, n = 0;
 
-    for (i = 0; i < q->cnt; i++)
-        if (q->v[i].due_ms <= now_ms && (first == NULL || before(&q->v[i], first)))
-            first = &q->v[i];
-    if (first == NULL || max == 0)
+    /* The heap's first entry is the earliest by (due, order). */
+    if (first == NULL || first->due_ms > now_ms || max == 0)
         return 0;
     limit = first->due_ms > UINT64_MAX - batch_ms ? UINT64_MAX : first->due_ms + batch_ms;
     /* Insert each candidate of the same transmitter in sorted position
      * (n is small: one Ack_PDU's worth). */
     for (i = 0; i < q->cnt; i++) {
-        const pmul_ackq_ent *e = &q->v[i];
-
+        e = heap_at(&q->h, i);
         if (e->src != first->src || e->due_ms > limit)
             continue;
         for (j = n; j > 0 && before(e, &out[j - 1]); j--)
@@ -170,30 +181,39 @@ pmul_ackq_respread(pmul_ackq *q, uint64_t (*due_fn)(void *arg, uint32_t src), vo
 {
     uint64_t next_order = 0, best, due;
     size_t i, j, k, pick;
+    pmul_ackq_ent *p, *x;
     bool seen;
 
-    /* Visit entries in insertion order (not array order, which removals
-     * permute) and draw once per transmitter, at its oldest entry. */
+    /* Visit entries in insertion order (not array order, which the heap
+     * permutes) and draw once per transmitter, at its oldest entry. */
     for (k = 0; k < q->cnt; k++) {
         pick = q->cnt;
         best = UINT64_MAX;
-        for (i = 0; i < q->cnt; i++)
-            if (q->v[i].order >= next_order && q->v[i].order < best) {
-                best = q->v[i].order;
+        for (i = 0; i < q->cnt; i++) {
+            x = heap_at(&q->h, i);
+            if (x->order >= next_order && x->order < best) {
+                best = x->order;
                 pick = i;
             }
+        }
         if (pick == q->cnt)
             break;
         next_order = best + 1;
+        p = heap_at(&q->h, pick);
         seen = false;
-        for (j = 0; j < q->cnt; j++)
-            if (q->v[j].src == q->v[pick].src && q->v[j].order < q->v[pick].order)
+        for (j = 0; j < q->cnt; j++) {
+            x = heap_at(&q->h, j);
+            if (x->src == p->src && x->order < p->order)
                 seen = true;
+        }
         if (seen)
             continue;
-        due = due_fn(arg, q->v[pick].src);
-        for (j = 0; j < q->cnt; j++)
-            if (q->v[j].src == q->v[pick].src)
-                q->v[j].due_ms = due;
+        due = due_fn(arg, p->src);
+        for (j = 0; j < q->cnt; j++) {
+            x = heap_at(&q->h, j);
+            if (x->src == p->src)
+                x->due_ms = due;
+        }
     }
+    heap_rebuild(&q->h);
 }

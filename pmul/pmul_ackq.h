@@ -19,20 +19,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pmul/util/heap.h"
 #include "pmul/util/mem.h"
 
 typedef struct pmul_ackq_ent {
     uint32_t src;       /* transmitter (Ack_Info_Entry Source_ID) */
     uint32_t msid;
     uint64_t due_ms;
-    uint64_t order;     /* insertion counter, breaks ties */
+    uint64_t order;     /* insertion counter, breaks ties (the heap's
+                         * insertion number) */
 } pmul_ackq_ent;
 
 typedef struct pmul_ackq {
-    pmul_ackq_ent *v;   /* owned, unsorted */
-    size_t cnt, cap;
-    size_t max;         /* hard cap on entries */
-    uint64_t order;
+    heap h;             /* of pmul_ackq_ent by (due_ms, order) */
+    size_t cnt;         /* entries (mirrors heap_len) */
     const mem *m;
 } pmul_ackq;
 

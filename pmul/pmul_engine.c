@@ -65,6 +65,8 @@ pmul_config_default(pmul_config *cfg)
     cfg->ack_spread_ms = 1000;
     cfg->ack_batch_ms = 200;
     cfg->early_data_ms = 1800000;
+    cfg->lost_grace_ms = 60000;
+    cfg->tail_floor_ms = 200;
     cfg->wait_for_reject_ms = 5000;
     cfg->announce_delay_ms = 5000;
     cfg->announce_ct = 5;
@@ -224,12 +226,20 @@ release_held(pmul_engine *e)
 {
     mem_free(e->m, e->held);
     e->held = NULL;
+    mem_free(e->m, e->held_dests);
+    e->held_dests = NULL;
 }
 
 /* ---- events ------------------------------------------------------------ */
 
 int
 pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned)
+{
+    return pmul__ev_push2(e, ev, owned, NULL);
+}
+
+int
+pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned, uint32_t *owned_dests)
 {
     pmul_evq_ent *v;
     size_t n, i;
@@ -245,6 +255,7 @@ pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned)
         n = e->ev_cap != 0 ? e->ev_cap * 2 : 64;
         if (n > SIZE_MAX / sizeof(*v) || (v = mem_alloc(e->m, n * sizeof(*v))) == NULL) {
             mem_free(e->m, owned);
+            mem_free(e->m, owned_dests);
             e->st.events_dropped++;
             return PMUL_ERR_NOMEM;
         }
@@ -258,6 +269,7 @@ pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned)
     v = &e->ev[(e->ev_head + e->ev_cnt) % e->ev_cap];
     v->ev = *ev;
     v->owned = owned;
+    v->owned_dests = owned_dests;
     e->ev_cnt++;
     return 0;
 }
@@ -275,6 +287,7 @@ pmul_engine_poll_event(pmul_engine *e, pmul_event *ev)
     v = &e->ev[e->ev_head];
     *ev = v->ev;
     e->held = v->owned;
+    e->held_dests = v->owned_dests;
     e->ev_head = (e->ev_head + 1) % e->ev_cap;
     e->ev_cnt--;
     return 1;
@@ -520,10 +533,13 @@ pmul_engine_free(pmul_engine *e)
     for (i = 0; i < e->ctl_cnt; i++)
         mem_free(e->m, e->ctl[(e->ctl_head + i) % e->ctl_cap].bytes);
     mem_free(e->m, e->ctl);
-    for (i = 0; i < e->ev_cnt; i++)
+    for (i = 0; i < e->ev_cnt; i++) {
         mem_free(e->m, e->ev[(e->ev_head + i) % e->ev_cap].owned);
+        mem_free(e->m, e->ev[(e->ev_head + i) % e->ev_cap].owned_dests);
+    }
     mem_free(e->m, e->ev);
     mem_free(e->m, e->held);
+    mem_free(e->m, e->held_dests);
     pmul_ackq_fini(&e->ackq);
     pmul_groups_fini(&e->groups);
     mem_free(e->m, e->dst);
@@ -727,5 +743,5 @@ bool
 pmul_engine_is_idle(const pmul_engine *e)
 {
     return e->tx_cnt == 0 && e->rx_cnt == 0 && e->ctl_cnt == 0 && e->ev_cnt == 0 &&
-           e->ackq.cnt == 0 && e->groups.join_cnt == 0;
+           e->ackq.cnt == 0 && e->groups.join_cnt == 0 && !pmul__rx_gaps_pending(e);
 }

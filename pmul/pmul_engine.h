@@ -148,6 +148,13 @@ typedef struct pmul_config {
                                  * window share one Ack_PDU (default 200) */
     uint32_t early_data_ms;     /* validity of Data_PDUs seen before their
                                  * Address_PDU (default 1800000) */
+    uint32_t tail_floor_ms;     /* least wait after the last PDU of a round
+                                 * before a receiver calls it quiet and
+                                 * acks its missing list (default 200) */
+    uint32_t lost_grace_ms;     /* a Message_Sequence_Number gap is reported
+                                 * (LOST_MESSAGE) only when no new message
+                                 * of its source came for max(this, 4 x the
+                                 * source's message pace); default 60000 */
     uint32_t wait_for_reject_ms;/* WAIT_FOR_REJECT_TIME (default 5000) */
     uint32_t announce_delay_ms; /* ANNOUNCE_DELAY (default 5000) */
     uint32_t announce_ct;       /* ANNOUNCE_CT (default 5) */
@@ -226,7 +233,11 @@ enum pmul_event_kind {
                                  * completion: the message is gone */
     PMUL_EV_LOST_MESSAGE,       /* Message_Sequence_Number gap: messages
                                  * seq_first..seq_last from source_id
-                                 * addressed to us were never seen */
+                                 * addressed to us were never seen, and
+                                 * did not come within the grace period
+                                 * (cfg.lost_grace_ms) after the gap was
+                                 * seen or the source last started a new
+                                 * message */
     PMUL_EV_JOIN_GROUP,         /* driver: join multicast group `group` */
     PMUL_EV_LEAVE_GROUP,        /* driver: leave it */
     /* Transmitter side. */
@@ -251,8 +262,9 @@ enum pmul_reason {
 
 /*
  * One event.  Only the fields named for its kind are meaningful; the rest
- * are 0.  payload (DELIVERED) points into engine memory and is valid until
- * the next call of any pmul_engine_* function on this engine: copy it.
+ * are 0.  payload and dests (DELIVERED) point into engine memory and are
+ * valid until the next call of any pmul_engine_* function on this engine:
+ * copy them.
  */
 typedef struct pmul_event {
     int kind;                   /* enum pmul_event_kind */
@@ -265,6 +277,14 @@ typedef struct pmul_event {
     int64_t expiry_s;           /* the message's Expiry_Time */
     const uint8_t *payload;     /* DELIVERED */
     size_t payload_len;
+    const uint32_t *dests;      /* DELIVERED: the message's Destination_IDs
+                                 * (ascending, no duplicates, this node
+                                 * included), the union of every part of
+                                 * its Address_PDU(s) this node saw: all of
+                                 * them when the first round's Address_PDUs
+                                 * arrived (later rounds list only the
+                                 * destinations not yet acked) */
+    size_t dest_cnt;
     uint32_t group;             /* JOIN/LEAVE_GROUP */
     uint32_t seq_first;         /* LOST_MESSAGE: Message_Sequence_Numbers */
     uint32_t seq_last;

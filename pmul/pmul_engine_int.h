@@ -108,6 +108,13 @@ enum pmul_rx_state {
     PMUL_RXS_IGNORED,           /* not addressed to us: drop its PDUs */
 };
 
+/* A range of Message_Sequence_Numbers not seen yet, held before it is
+ * reported lost (pmul_rx.c, "lost messages"). */
+typedef struct pmul_msnrange {
+    uint32_t lo, hi;
+} pmul_msnrange;
+#define PMUL_LOST_RANGES 8
+
 typedef struct pmul_rxsrc {
     uint32_t id;
     pmul_budget budget;         /* reassembly bytes of this source */
@@ -115,6 +122,15 @@ typedef struct pmul_rxsrc {
     size_t done;                /* COMPLETE + IGNORED */
     bool msn_known;
     uint32_t last_msn;          /* highest Message_Sequence_Number seen */
+    pmul_msnrange gap[PMUL_LOST_RANGES]; /* pending gaps, ascending */
+    size_t gap_cnt;
+    uint64_t gap_since;         /* oldest pending gap detected */
+    uint64_t gap_progress;      /* last sign that the sender is working
+                                 * through its queue (a new message) */
+    uint64_t new_ms;            /* last new message activated */
+    uint32_t pace_ms;           /* smoothed interval between new messages */
+    uint16_t addr_cnt;          /* listed messages activated (pace valid
+                                 * from 2) */
     uint64_t last_ms;           /* last activity */
     uint64_t order;
 } pmul_rxsrc;
@@ -141,6 +157,14 @@ typedef struct pmul_rxmsg {
     uint64_t last_ack_ms;       /* when the last Ack for it left */
     uint16_t ndests;            /* destinations listed (0: MAP-split) */
     bool data_since_addr;       /* Data_PDUs came after the last Address */
+    uint64_t pdu_rx_ms;         /* last PDU of this message arrived */
+    uint32_t pdu_gap_ms;        /* observed interval between its PDUs in a
+                                 * round (0: none yet) */
+    bool tail_owed;             /* the queued Ack was owed by the tail
+                                 * timer (withdrawn if data comes) */
+    uint32_t *dests;            /* Destination_IDs seen, ascending (owned;
+                                 * handed to the DELIVERED event) */
+    size_t dest_cnt, dest_cap;  /* dest_cnt <= cfg.max_dests */
 } pmul_rxmsg;
 
 /* ---- engine ------------------------------------------------------------ */
@@ -154,6 +178,7 @@ typedef struct pmul_ctl {
 typedef struct pmul_evq_ent {
     pmul_event ev;
     uint8_t *owned;             /* DELIVERED payload */
+    uint32_t *owned_dests;      /* DELIVERED destination list */
 } pmul_evq_ent;
 
 struct pmul_engine {
@@ -198,6 +223,7 @@ struct pmul_engine {
     pmul_evq_ent *ev;
     size_t ev_head, ev_cnt, ev_cap;
     uint8_t *held;              /* payload of the last DELIVERED returned */
+    uint32_t *held_dests;       /* and its destination list */
 
     /* Codec scratch, sized once from the configuration. */
     pmul_pdu_scratch dsc;
@@ -229,6 +255,9 @@ uint64_t pmul__add_ms(uint64_t t, uint64_t ms);
 /* Queue an event (payload ownership passes to the queue).  Returns 0 or
  * PMUL_ERR_NOMEM (payload freed). */
 int pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned);
+/* The same with a second owned block (DELIVERED: ev->dests). */
+int pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned,
+                   uint32_t *owned_dests);
 /* Encode pdu and queue it for to.  Returns 0 or a negative code. */
 int pmul__ctl_push(pmul_engine *e, const pmul_pdu *pdu, const pmul_addr *to);
 /* Count a drop and return err. */
@@ -273,6 +302,8 @@ void pmul__rx_expire(pmul_engine *e);
 ssize_t pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to);
 uint64_t pmul__rx_deadline(const pmul_engine *e);
 void pmul__rx_emcon_lifted(pmul_engine *e);
+/* Message_Sequence_Number gaps held before being reported lost. */
+bool pmul__rx_gaps_pending(const pmul_engine *e);
 void pmul__rx_free_all(pmul_engine *e);
 
 #endif

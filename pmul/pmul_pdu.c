@@ -407,10 +407,10 @@ pmul_pdu_decode_ex(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_
      * shorter of the two. */
     if (pdu.length > len || pdu.length < PMUL_HDR_LEN) {
         if (!relax(&first, PMUL_ERR_LENGTH, flags, PMUL_DECODE_ANY_LENGTH))
-            return *first_err = first;
+            return fail(first_err, first, first);
     } else if (pdu.length < len) {
         if (!relax(&first, PMUL_ERR_TRAILING, flags, PMUL_DECODE_ANY_LENGTH))
-            return *first_err = first;
+            return fail(first_err, first, first);
         c.left -= len - pdu.length;
         len = pdu.length;
     }
@@ -420,7 +420,7 @@ pmul_pdu_decode_ex(pmul_pdu *out, pmul_pdu_scratch *s, const uint8_t *pkt, size_
     else if (pdu.checksum == pmul_cksum_inet(pkt, len))
         pdu.cksum_kind = PMUL_CKSUM_INET;
     else if (!relax(&first, PMUL_ERR_CHECKSUM, flags, PMUL_DECODE_ANY_CKSUM))
-        return *first_err = first;
+        return fail(first_err, first, PMUL_ERR_CHECKSUM);
     /* else cksum_kind stays 0: bad, but the caller asked to see the fields */
 
     pdu.type = maptype & (uint8_t)~PMUL_MAP_MASK;

@@ -35,6 +35,12 @@
  *	or the first (last) part starting above (ending below) it, proves
  *	absence; otherwise the answer waits for the other parts.
  *
+ *	Message_Sequence_Number gaps are held as pending and reported
+ *	(LOST_MESSAGE) only when still open after a grace period derived
+ *	from the source's pace of new messages (cfg.lost_grace_ms floor):
+ *	a more urgent message submitted later is sent first, so a gap is
+ *	usually a message that is still coming.
+ *
  *	Total_Number_of_PDUs is taken from the first Address_PDU and never
  *	changed: a deployed Java implementation puts the number of PDUs
  *	resent in a round there.
@@ -60,9 +66,6 @@
 
 #include <string.h>
 
-/* Must match pmul_tx.c, which budgets for this wait in its timeout. */
-#define TAIL_FLOOR_MS 200u
-
 /* ---- sources ----------------------------------------------------------- */
 
 static pmul_rxsrc *
@@ -83,6 +86,8 @@ src_remove_at(pmul_engine *e, size_t i)
     memmove(&e->srcs[i], &e->srcs[i + 1], (e->src_cnt - i - 1) * sizeof(*e->srcs));
     e->src_cnt--;
 }
+
+static void gap_report_all(pmul_engine *e, pmul_rxsrc *s);
 
 static int
 src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
@@ -108,6 +113,7 @@ src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
         }
         if (victim == SIZE_MAX)
             return pmul__drop(e, PMUL_DROP_CAP_SOURCES, PMUL_ERR_BUSY);
+        gap_report_all(e, e->srcs[victim]);    /* its history goes */
         src_remove_at(e, victim);
     }
     if (e->src_cnt == e->src_cap) {
@@ -196,6 +202,7 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
         group_event(e, PMUL_EV_LEAVE_GROUP, group);
     pmul_rob_fini(&m->rob);
     pmul_gap_fini(&m->reported);
+    mem_free(e->m, m->dests);
     for (i = 0; i < e->rx_cnt; i++)
         if (e->rx[i] == m) {
             memmove(&e->rx[i], &e->rx[i + 1], (e->rx_cnt - i - 1) * sizeof(*e->rx));
@@ -300,11 +307,53 @@ missing_after_last(const pmul_rxmsg *m)
     return (uint32_t)(m->total - m->last_seq) - have;
 }
 
+/*
+ * How long a round may stay silent before we call it over: (missing PDUs
+ * after the last one seen + 2) inter-PDU intervals.  The interval is the
+ * larger of the airtime of a full PDU at the configured rate and the
+ * interval observed between this message's PDUs (a slower link, a
+ * transmitter pacing below our configured rate, or a capture replayed
+ * at its own pace: pmul_basic.pcap sends a PDU every 500 ms, and a
+ * rate-only wait acked "missing 2" just before Data 2 arrived).  At
+ * least tail_floor_ms (the transmitter budgets the same floor), at most
+ * ACK_PDU_TIME.
+ */
 static uint32_t
 tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
 {
-    return pmul_rate_tail_ms(&e->rate, missing_after_last(m), e->cfg.pdu_max_len,
-                             TAIL_FLOOR_MS, e->cfg.ack_pdu_time_ms);
+    uint32_t miss = missing_after_last(m);
+    uint32_t t = pmul_rate_tail_ms(&e->rate, miss, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
+                                   e->cfg.ack_pdu_time_ms);
+    uint64_t obs = ((uint64_t)miss + 2u) * m->pdu_gap_ms;
+
+    if (obs > e->cfg.ack_pdu_time_ms)
+        obs = e->cfg.ack_pdu_time_ms;
+    return obs > t ? (uint32_t)obs : t;
+}
+
+/*
+ * A Data_PDU of m arrived: sample the interval since its previous PDU
+ * (Address or Data) while the round is going on.  Between rounds (after
+ * our Ack) the interval is the transmitter's timer, not its pace, so it is
+ * not sampled.  The estimate follows increases at once and decays by 1/4
+ * of the difference per sample.
+ */
+static void
+note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m)
+{
+    uint64_t d;
+
+    if (m->state == PMUL_RXS_ACTIVE && !m->round_acked && m->pdu_rx_ms != 0 &&
+        e->now_ms >= m->pdu_rx_ms) {
+        d = e->now_ms - m->pdu_rx_ms;
+        if (d > e->cfg.ack_pdu_time_ms)
+            d = e->cfg.ack_pdu_time_ms;
+        if (d >= m->pdu_gap_ms)
+            m->pdu_gap_ms = (uint32_t)d;
+        else
+            m->pdu_gap_ms = (uint32_t)((3u * (uint64_t)m->pdu_gap_ms + d) / 4);
+    }
+    m->pdu_rx_ms = e->now_ms;
 }
 
 /* Tail mode until an Ack leaves in this round, ACK_PDU_TIME after. */
@@ -381,6 +430,7 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
 static void
 ack_sent(pmul_engine *e, pmul_rxmsg *m)
 {
+    m->tail_owed = false;
     m->round_acked = true;
     m->last_ack_ms = e->now_ms;
     if (m->state == PMUL_RXS_COMPLETE) {
@@ -487,7 +537,13 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
     ev.expiry_s = m->expiry_s;
     ev.payload = payload;
     ev.payload_len = len;
-    (void)pmul__ev_push(e, &ev, payload);
+    /* The destination list goes with the event (multi-hop relaying:
+     * addressees of this message are not sent it again). */
+    ev.dests = m->dests;
+    ev.dest_cnt = m->dest_cnt;
+    (void)pmul__ev_push2(e, &ev, payload, m->dests);
+    m->dests = NULL;
+    m->dest_cnt = m->dest_cap = 0;
     e->st.msgs_delivered++;
     m->state = PMUL_RXS_COMPLETE;
     m->ack_at = UINT64_MAX;
@@ -504,6 +560,54 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
 }
 
 /* ---- Address_PDU ------------------------------------------------------- */
+
+/*
+ * Add the Destination_IDs of one Address_PDU (one part of a MAP-split
+ * list, or a later round's list) to m's list: ascending, no duplicates, at
+ * most max_dests (the codec caps the count per PDU; this caps the union).
+ * Allocation failure keeps the list as it was: it is advisory (relaying
+ * avoids duplicates with it) and never blocks delivery.
+ */
+static void
+dests_merge(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    const pmul_dest_entry *d = pdu->u.address.dests;
+    uint16_t i;
+    size_t lo, hi, mid, n;
+    uint32_t id;
+    void *p;
+
+    for (i = 0; i < pdu->u.address.dest_cnt; i++) {
+        id = d[i].dest_id;
+        lo = 0;
+        hi = m->dest_cnt;
+        while (lo < hi) {
+            mid = lo + (hi - lo) / 2;
+            if (m->dests[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < m->dest_cnt && m->dests[lo] == id)
+            continue;
+        if (m->dest_cnt >= e->cfg.max_dests)
+            return;
+        if (m->dest_cnt == m->dest_cap) {
+            n = m->dest_cap != 0 ? m->dest_cap * 2 : 8;
+            if (n > e->cfg.max_dests)
+                n = e->cfg.max_dests;
+            if ((p = mem_realloc(e->m, m->dests, n * sizeof(*m->dests))) == NULL) {
+                (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+                return;
+            }
+            m->dests = p;
+            m->dest_cap = n;
+        }
+        memmove(&m->dests[lo + 1], &m->dests[lo], (m->dest_cnt - lo) * sizeof(*m->dests));
+        m->dests[lo] = id;
+        m->dest_cnt++;
+    }
+}
 
 /*
  * Does this Address_PDU list us?  1 yes (*msn set), 0 provably not, -1
@@ -535,28 +639,153 @@ lists_us(const pmul_engine *e, const pmul_pdu *pdu, uint32_t *msn)
     return -1;
 }
 
+/* ---- lost messages ---------------------------------------------------- */
+
+/*
+ * Message_Sequence_Numbers are given at submit time, but the transmitter
+ * sends the most urgent message first, so a gap in the numbers is most
+ * often a message still queued behind more urgent ones, or one whose
+ * Address_PDU was lost and comes again with the next round.  A gap is
+ * therefore held as pending and reported only when it is still open after
+ * a grace period: max(lost_grace_ms, 4 x the interval at which this source
+ * starts new messages), counted from the gap's detection and restarted
+ * whenever the source starts another message (it is still working through
+ * its queue).  A hard limit of 8 grace periods since the oldest pending
+ * gap keeps a busy source from holding a real loss forever.
+ */
+static uint32_t
+lost_grace_ms(const pmul_engine *e, const pmul_rxsrc *s)
+{
+    uint64_t g = s->addr_cnt >= 2 ? 4u * (uint64_t)s->pace_ms : 0;
+
+    if (g < e->cfg.lost_grace_ms)
+        g = e->cfg.lost_grace_ms;
+    return g > UINT32_MAX / 8 ? UINT32_MAX / 8 : (uint32_t)g;
+}
+
+static uint64_t
+gap_deadline(const pmul_engine *e, const pmul_rxsrc *s)
+{
+    uint32_t g;
+    uint64_t a, b;
+
+    if (s->gap_cnt == 0)
+        return UINT64_MAX;
+    g = lost_grace_ms(e, s);
+    a = pmul__add_ms(s->gap_progress, g);
+    b = pmul__add_ms(s->gap_since, 8u * (uint64_t)g);
+    return a < b ? a : b;
+}
+
 static void
-check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
+lost_event(pmul_engine *e, pmul_rxsrc *s, uint32_t lo, uint32_t hi)
 {
     pmul_event ev;
 
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PMUL_EV_LOST_MESSAGE;
+    ev.source_id = s->id;
+    ev.dest_id = e->cfg.node_id;
+    ev.seq_first = lo;
+    ev.seq_last = hi;
+    e->st.msgs_lost += (uint64_t)(hi - lo) + 1;
+    log_emit(&e->env.log, LOG_LVL_INFO, "pmul-rx lost src=%08x seq=%u-%u", (unsigned)s->id,
+             (unsigned)lo, (unsigned)hi);
+    (void)pmul__ev_push(e, &ev, NULL);
+}
+
+/* Report the pending gap at index i as lost and drop it. */
+static void
+gap_report_at(pmul_engine *e, pmul_rxsrc *s, size_t i)
+{
+    lost_event(e, s, s->gap[i].lo, s->gap[i].hi);
+    memmove(&s->gap[i], &s->gap[i + 1], (s->gap_cnt - i - 1) * sizeof(s->gap[0]));
+    s->gap_cnt--;
+}
+
+/* Report every pending gap of s (grace over, or s is being forgotten). */
+static void
+gap_report_all(pmul_engine *e, pmul_rxsrc *s)
+{
+    while (s->gap_cnt > 0)
+        gap_report_at(e, s, 0);
+}
+
+/* Hold lo..hi (above every pending gap) as pending. */
+static void
+gap_add(pmul_engine *e, pmul_rxsrc *s, uint32_t lo, uint32_t hi)
+{
+    if (s->gap_cnt == 0)
+        s->gap_since = e->now_ms;
+    else if (s->gap_cnt == PMUL_LOST_RANGES)
+        gap_report_at(e, s, 0);         /* bounded: the oldest goes now */
+    s->gap[s->gap_cnt].lo = lo;
+    s->gap[s->gap_cnt].hi = hi;
+    s->gap_cnt++;
+}
+
+/* The message numbered msn arrived: it was not lost. */
+static void
+gap_fill(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
+{
+    pmul_msnrange *r;
+    size_t i;
+
+    for (i = 0; i < s->gap_cnt; i++) {
+        r = &s->gap[i];
+        if (msn < r->lo || msn > r->hi)
+            continue;
+        if (r->lo == r->hi) {
+            memmove(r, r + 1, (s->gap_cnt - i - 1) * sizeof(*r));
+            s->gap_cnt--;
+        } else if (msn == r->lo) {
+            r->lo++;
+        } else if (msn == r->hi) {
+            r->hi--;
+        } else if (s->gap_cnt < PMUL_LOST_RANGES) {
+            memmove(r + 1, r, (s->gap_cnt - i) * sizeof(*r));
+            s->gap_cnt++;
+            r->hi = msn - 1;
+            r[1].lo = msn + 1;
+        } else {
+            /* No room to split: the lower part is reported now (the cap
+             * bounds per-source state; this needs 8 separate gaps). */
+            lost_event(e, s, r->lo, msn - 1);
+            r->lo = msn + 1;
+        }
+        return;
+    }
+}
+
+/* A listed message numbered msn was activated. */
+static void
+check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
+{
+    uint64_t gap;
+
+    /* The source's pace: smoothed interval between new messages. */
+    if (s->addr_cnt > 0) {
+        gap = e->now_ms - s->new_ms;
+        if (gap > UINT32_MAX)
+            gap = UINT32_MAX;
+        s->pace_ms = s->addr_cnt == 1 ? (uint32_t)gap
+                                      : (uint32_t)((3u * (uint64_t)s->pace_ms + gap) / 4);
+    }
+    if (s->addr_cnt < UINT16_MAX)
+        s->addr_cnt++;
+    s->new_ms = e->now_ms;
+    s->gap_progress = e->now_ms;
     if (!s->msn_known) {
         s->msn_known = true;
         s->last_msn = msn;
         return;
     }
-    if (msn <= s->last_msn)
-        return;                         /* older message, late or resent */
-    if (msn > s->last_msn + 1) {
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = PMUL_EV_LOST_MESSAGE;
-        ev.source_id = s->id;
-        ev.dest_id = e->cfg.node_id;
-        ev.seq_first = s->last_msn + 1;
-        ev.seq_last = msn - 1;
-        e->st.msgs_lost += (uint64_t)(msn - 1 - s->last_msn);
-        (void)pmul__ev_push(e, &ev, NULL);
+    if (msn <= s->last_msn) {
+        gap_fill(e, s, msn);            /* late (or resent) message */
+        return;
     }
+    if (msn > s->last_msn + 1)
+        gap_add(e, s, s->last_msn + 1, msn - 1);
     s->last_msn = msn;
 }
 
@@ -569,6 +798,9 @@ ignore_msg(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, uint32_t msid, uint32_t
 
     if (m != NULL) {
         pmul_rob_fini(&m->rob);
+        mem_free(e->m, m->dests);
+        m->dests = NULL;
+        m->dest_cnt = m->dest_cap = 0;
         s->msgs--;
         e->rx_active--;
         make_room_done(e, s, m);
@@ -600,6 +832,8 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     m->last_seq = 0;
     m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
     m->data_since_addr = false;
+    m->pdu_rx_ms = e->now_ms;
+    dests_merge(e, m, pdu);
     (void)pmul_rob_set_total(&m->rob, m->total);
     check_lost(e, s, msn);
     /* Early fragments may already complete the message or include its
@@ -646,17 +880,32 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
         }
         if (listed == 1)
             return activate(e, s, m, pdu, msn);
-        if (listed == 0)
+        if (listed == 0) {
             ignore_msg(e, s, m, pdu->msid, pdu->u.address.expiry_time);
+        } else {
+            /* One part of a MAP-split list that does not tell: keep its
+             * destinations (as an EARLY entry, under the same caps as
+             * early data) for the DELIVERED event, in case a later part
+             * lists us. */
+            if (m == NULL) {
+                if ((err = msg_new(e, s, pdu->msid, PMUL_RXS_EARLY, &m)) != 0)
+                    return err;
+                m->early_until = pmul__add_ms(e->now_ms, e->cfg.early_data_ms);
+                m->prio = pdu->priority;
+            }
+            dests_merge(e, m, pdu);
+        }
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     }
     switch (m->state) {
     case PMUL_RXS_ACTIVE:
+        dests_merge(e, m, pdu);         /* the other parts of its list */
         if (listed != 1)
             return 0;
         /* Total_Number_of_PDUs stays from the first Address_PDU (Java
          * deviation 2). */
         m->addr_rx_ms = e->now_ms;
+        m->pdu_rx_ms = e->now_ms;
         m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
         if (m->data_since_addr) {
             /* Data since the last Address_PDU: this one closes the round
@@ -727,6 +976,7 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
     default:
         break;
     }
+    note_pdu_gap(e, m);
     rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
     if (rc == 0) {
         /* A duplicate still shows the round is going on. */
@@ -750,6 +1000,15 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
     }
     if (m->state != PMUL_RXS_ACTIVE)
         return 0;
+    if (m->tail_owed) {
+        /* The tail timer called the round quiet, but its Ack has not left
+         * and data came after all (the transmitter is slower than we
+         * assumed, e.g. the first Data_PDU after the Address_PDU): the
+         * round goes on, withdraw the Ack.  The other triggers below and
+         * the re-armed tail timer still apply. */
+        pmul_ackq_remove(&e->ackq, m->src, m->msid);
+        m->tail_owed = false;
+    }
     m->data_since_addr = true;
     m->last_seq = seq;
     if (m->round_acked)
@@ -855,6 +1114,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
         }
     }
     m->ack_at = UINT64_MAX;             /* re-armed when the Ack leaves */
+    m->tail_owed = !m->round_acked && !pmul_ackq_has(&e->ackq, m->src, m->msid);
     owe_ack(e, m);
     return false;
 }
@@ -867,6 +1127,20 @@ pmul__rx_expire(pmul_engine *e)
     while (i < e->rx_cnt)
         if (!rx_timers(e, e->rx[i]))
             i++;
+    for (i = 0; i < e->src_cnt; i++)
+        if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= gap_deadline(e, e->srcs[i]))
+            gap_report_all(e, e->srcs[i]);
+}
+
+bool
+pmul__rx_gaps_pending(const pmul_engine *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->src_cnt; i++)
+        if (e->srcs[i]->gap_cnt > 0)
+            return true;
+    return false;
 }
 
 uint64_t
@@ -886,6 +1160,10 @@ pmul__rx_deadline(const pmul_engine *e)
             t = m->early_until < t ? m->early_until : t;
         if (m->state == PMUL_RXS_ACTIVE)
             t = m->ack_at < t ? m->ack_at : t;
+    }
+    for (i = 0; i < e->src_cnt; i++) {
+        x = gap_deadline(e, e->srcs[i]);
+        t = x < t ? x : t;
     }
     return t;
 }
@@ -925,6 +1203,7 @@ pmul__rx_free_all(pmul_engine *e)
     for (i = 0; i < e->rx_cnt; i++) {
         pmul_rob_fini(&e->rx[i]->rob);
         pmul_gap_fini(&e->rx[i]->reported);
+        mem_free(e->m, e->rx[i]->dests);
         mem_free(e->m, e->rx[i]);
     }
     mem_free(e->m, e->rx);

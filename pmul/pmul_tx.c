@@ -55,8 +55,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Floor of the receivers' tail wait (see pmul_rx.c); the two must agree. */
-#define TAIL_FLOOR_MS 200u
 /* Messages of more Data_PDUs than this probe silent receivers first. */
 #define PROBE_MIN_PDUS 2u
 
@@ -445,7 +443,8 @@ rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe)
                                                in.ack_len, e->cfg.ack_spread_ms);
     in.ack_batch_ms = e->cfg.ack_batch_ms;
     /* After a probe receivers answer the Address_PDU itself: no tail. */
-    in.tail_ms = probe ? 0 : pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len, TAIL_FLOOR_MS,
+    in.tail_ms = probe ? 0 : pmul_rate_tail_ms(&e->rate, 0, e->cfg.pdu_max_len,
+                                               e->cfg.tail_floor_ms,
                                                e->cfg.ack_pdu_time_ms);
     in.round = m->rounds;
     in.queued_len = queued_before(e, m);

@@ -5,29 +5,27 @@
  *	#include "tools/dump_fmt.h"
  * DESCRIPTION
  *	Shared by pmul-dump (one line per captured PDU) and pmul-replay (the
- *	Acks a replayed node would send).  Decoding is pmul_pdu_decode();
- *	this file adds the operator's view of datagrams the codec rejects.
+ *	Acks a replayed node would send).  Decoding is the codec's alone:
+ *	pmul_pdu_decode_ex() with the length and checksum checks relaxed.
  *
  *	A field capture is where malformed PDUs matter most, so a rejected
- *	datagram is never just "bad": the verdict (pmul_errname) is printed,
- *	and where a simple repair of a copy lets the codec decode it, the
- *	repaired copy's fields are printed too, marked "salvaged".  Three
- *	repairs are tried, each checked by decoding again:
+ *	datagram is never just "bad": the verdict (pmul_errname, the code the
+ *	strict decoder returns) is printed, and where only the length or
+ *	checksum checks failed, the fields the codec still read are printed
+ *	too, marked "salvaged":
  *
- *	  - a wrong checksum: the copy gets the Fletcher checksum;
+ *	  - a wrong checksum: the fields as they stand;
  *	  - Length_of_PDU below the datagram size (trailing octets): the
- *	    datagram is cut to the length the header states.  That length is
- *	    found by binary search over prefix lengths, because the codec
- *	    answers LENGTH for a prefix shorter than the stated length and
- *	    TRAILING for a longer one;
- *	  - Length_of_PDU above the datagram size: the copy's length field is
- *	    set to the datagram size (and its checksum recomputed).
+ *	    PDU as its header states it, the trailing octets ignored;
+ *	  - Length_of_PDU above the datagram size: the PDU read over the
+ *	    datagram (len= shows the field as received).
  *
- *	The checksum verdict of the datagram as received is found the same
- *	way, without reading the field: a copy is given the Fletcher (then
- *	the RFC 1071) checksum and compared with the original.  This mirrors
- *	Wireshark, which shows a verdict even for PDUs it flags as malformed,
- *	and keeps the P_MUL header parser in pmul_pdu.c alone.
+ *	A structural error (unknown type, truncated entry, bad count ...) is
+ *	shown with its verdict only.  The checksum verdict of the datagram as
+ *	received is found without reading the field: a copy is given the
+ *	Fletcher (then the RFC 1071) checksum and compared with the original.
+ *	This mirrors Wireshark, which shows a verdict even for PDUs it flags
+ *	as malformed, and keeps the P_MUL header parser in pmul_pdu.c alone.
  * SECURITY
  *	Sees untrusted datagrams, only through the codec.  Scratch arrays are
  *	sized for the largest PDU the 16-bit length allows, never by a count
@@ -56,7 +54,6 @@
 #define MAX_DEST_IDS    ((PMUL_PDU_MAX_LEN - PMUL_ANNOUNCE_HDR_LEN) / 4u)
 
 #define CKSUM_OFF       6u      /* pmul-wire.md 2: octets 6 and 7 */
-#define LENGTH_OFF      0u      /* octets 0 and 1 */
 
 int
 dump_decoder_init(dump_decoder *d)
@@ -92,19 +89,8 @@ dump_decoder_fini(dump_decoder *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* Overwrite the 16-bit field at off of the copy's first len octets. */
-static void
-patch_copy(dump_decoder *d, size_t len, size_t off, uint16_t v)
-{
-    wcur w;
-
-    wcur_init(&w, d->copy, len);
-    w.len = len;                        /* the octets are already there */
-    wcur_patch_u16be(&w, off, v);
-}
-
-/* Copy pkt[0..len) into the decoder's copy buffer and overwrite the
- * 16-bit field at off; len <= PMUL_PDU_MAX_LEN and off + 2 <= len. */
+/* Overwrite the 16-bit field at off of the copy of pkt[0..len);
+ * len <= PMUL_PDU_MAX_LEN and off + 2 <= len. */
 static void
 copy_patched(dump_decoder *d, const uint8_t *pkt, size_t len, size_t off, uint16_t v)
 {
@@ -112,9 +98,13 @@ copy_patched(dump_decoder *d, const uint8_t *pkt, size_t len, size_t off, uint16
 
     wcur_init(&w, d->copy, PMUL_PDU_MAX_LEN);
     wcur_bytes(&w, pkt, len);
-    patch_copy(d, len, off, v);
+    wcur_patch_u16be(&w, off, v);
 }
 
+/* The checksum verdict of the whole datagram as received (also for PDUs
+ * the codec cannot decode at all): a copy is given the Fletcher, then
+ * the RFC 1071 checksum and compared with the original, so the field is
+ * never read here. */
 static int
 cksum_verdict(dump_decoder *d, const uint8_t *pkt, size_t len, uint16_t *fletcher)
 {
@@ -130,61 +120,17 @@ cksum_verdict(dump_decoder *d, const uint8_t *pkt, size_t len, uint16_t *fletche
     return DUMP_CKSUM_BAD;
 }
 
-/* Decode pkt[0..len) after giving a copy the right Fletcher checksum. */
-static int
-decode_recksummed(dump_decoder *d, const uint8_t *pkt, size_t len, pmul_pdu *pdu)
-{
-    copy_patched(d, pkt, len, CKSUM_OFF, pmul_cksum_fletcher(pkt, len));
-    return pmul_pdu_decode(pdu, &d->s, d->copy, len);
-}
-
-/* The repairs described at the top of the file.  Returns true when one
- * of them decoded. */
-static bool
-salvage(dump_decoder *d, const uint8_t *pkt, size_t len, int err, pmul_pdu *pdu)
-{
-    size_t lo, hi, mid;
-    int rc;
-
-    if (len < PMUL_HDR_LEN || len > PMUL_PDU_MAX_LEN)
-        return false;
-    if (err == PMUL_ERR_CHECKSUM)
-        return decode_recksummed(d, pkt, len, pdu) == 0;
-    if (err != PMUL_ERR_LENGTH && err != PMUL_ERR_TRAILING)
-        return false;
-
-    /* Trailing octets: the codec's answer on a prefix tells on which side
-     * of the stated length the prefix ends.  At most 17 decodes. */
-    lo = PMUL_HDR_LEN;
-    hi = len - 1;
-    while (err == PMUL_ERR_TRAILING && lo <= hi) {
-        mid = lo + (hi - lo) / 2;
-        rc = pmul_pdu_decode(pdu, &d->s, pkt, mid);
-        if (rc == PMUL_ERR_LENGTH) {
-            lo = mid + 1;
-        } else if (rc == PMUL_ERR_TRAILING) {
-            hi = mid - 1;
-        } else if (rc == PMUL_ERR_CHECKSUM) {
-            return decode_recksummed(d, pkt, mid, pdu) == 0;
-        } else {
-            return rc == 0;
-        }
-    }
-
-    /* A length field that overstates the datagram: believe the datagram. */
-    if (len > UINT16_MAX)
-        return false;
-    copy_patched(d, pkt, len, LENGTH_OFF, (uint16_t)len);
-    patch_copy(d, len, CKSUM_OFF, pmul_cksum_fletcher(d->copy, len));
-    return pmul_pdu_decode(pdu, &d->s, d->copy, len) == 0;
-}
-
 void
 dump_pdu_decode(dump_decoder *d, const uint8_t *pkt, size_t len, dump_pdu *out)
 {
+    int rc;
+
     memset(out, 0, sizeof(*out));
     out->len = len;
-    out->err = pmul_pdu_decode(&out->pdu, &d->s, pkt, len);
+    /* One decode: the codec reports the strict verdict in out->err and,
+     * when only the length or checksum checks failed, the fields. */
+    rc = pmul_pdu_decode_ex(&out->pdu, &d->s, pkt, len,
+                            PMUL_DECODE_ANY_LENGTH | PMUL_DECODE_ANY_CKSUM, &out->err);
     if (out->err == 0) {
         out->have_fields = true;
         out->cksum = out->pdu.cksum_kind == PMUL_CKSUM_INET ? DUMP_CKSUM_INET
@@ -193,7 +139,7 @@ dump_pdu_decode(dump_decoder *d, const uint8_t *pkt, size_t len, dump_pdu *out)
         return;
     }
     out->cksum = cksum_verdict(d, pkt, len, &out->cksum_fletcher);
-    if (salvage(d, pkt, len, out->err, &out->pdu)) {
+    if (rc == 0) {
         out->have_fields = true;
         out->salvaged = true;
     } else {
@@ -528,8 +474,8 @@ dump_put_pdu(buf *b, const dump_pdu *d, bool json)
     }
     if (rc == 0)
         rc = put_str(b, "cksum", dump_cksum_name(d->cksum), json);
-    /* The field as received is known only from a clean decode. */
-    if (rc == 0 && d->err == 0)
+    /* The field as received: the codec read it whenever it gave fields. */
+    if (rc == 0 && d->have_fields)
         rc = put_hex16(b, "checksum", p->checksum, json);
     if (rc == 0 && d->cksum == DUMP_CKSUM_BAD)
         rc = put_hex16(b, "cksum_want", d->cksum_fletcher, json);

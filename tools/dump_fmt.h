@@ -2,12 +2,11 @@
  * dump_fmt.h: decode and print P_MUL PDUs for pmul-dump and pmul-replay.
  *
  * Decoding goes through the one codec (pmul/pmul_pdu.h).  When the codec
- * rejects a datagram, dump_pdu_decode() still tries to show what it was:
- * it repairs a copy (recomputed checksum, Length_of_PDU set to the
- * datagram size, or the datagram cut to the length its header states) and
- * decodes that copy with the same codec.  Fields shown that way are marked
- * "salvaged"; the verdict is always the codec's verdict on the datagram
- * as received.  No header field is read outside the codec.
+ * rejects a datagram only for its length or checksum, dump_pdu_decode()
+ * still shows what it says: pmul_pdu_decode_ex() with those checks
+ * relaxed.  Fields shown that way are marked "salvaged"; the verdict is
+ * always the strict codec's verdict on the datagram as received.  No
+ * header field is read outside the codec.
  *
  * Output is built in a buf (pmul/util/buf.h) as one text line or one JSON
  * object per PDU; the program writes it.  Text lines use key=value pairs
@@ -33,7 +32,7 @@ enum dump_cksum {
 };
 
 /* Decoder state: scratch arrays sized for the largest possible PDU (not
- * for what a datagram claims), and a copy buffer for repairs. */
+ * for what a datagram claims), and a copy buffer for checksum verdicts. */
 typedef struct dump_decoder {
     pmul_pdu_scratch s;
     uint8_t *copy;              /* PMUL_PDU_MAX_LEN octets */
@@ -43,13 +42,14 @@ typedef struct dump_decoder {
 typedef struct dump_pdu {
     int err;                    /* 0 or the codec's PMUL_ERR_* verdict */
     bool have_fields;           /* pdu is meaningful (err 0 or salvaged) */
-    bool salvaged;              /* fields come from a repaired copy */
+    bool salvaged;              /* fields of a PDU rejected only for its
+                                 * length or checksum */
     int cksum;                  /* enum dump_cksum, of the bytes received */
     uint16_t cksum_fletcher;    /* what a Fletcher checksum would be */
     size_t len;                 /* UDP payload octets */
-    pmul_pdu pdu;               /* views point into the datagram or into
-                                 * the decoder's copy: valid until the
-                                 * next dump_pdu_decode() */
+    pmul_pdu pdu;               /* views point into the datagram and the
+                                 * decoder's scratch: valid while both
+                                 * are, until the next dump_pdu_decode() */
 } dump_pdu;
 
 /* Allocate the scratch arrays (libc).  Returns 0 or -1 (no memory). */

@@ -332,8 +332,9 @@ static void on_delivered(node *n, const pmul_event *ev)
            ev->payload_len, content.len, env->rcpt_cnt, env->reverse_path);
     n->delivered++;
 
-    /* The DELIVERED event does not carry the Address_PDU's destination
-     * list; we know only that it named us. */
+    /* The Address_PDU's destination list (multi-hop relaying: its
+     * addressees got the message directly and are never sent it again).
+     * It names us; an empty list (not expected) falls back to us alone. */
     memset(&rcfg, 0, sizeof(rcfg));
     rcfg.hostname = n->hostname;
     rcfg.node_id = n->node_id;
@@ -347,8 +348,13 @@ static void on_delivered(node *n, const pmul_event *ev)
     in.id = tag;
     in.now_s = (int64_t)time(NULL);
     in.now_date = date;
-    in.in_dests = &n->node_id;
-    in.in_dest_cnt = 1;
+    if (ev->dest_cnt > 0) {
+        in.in_dests = ev->dests;
+        in.in_dest_cnt = ev->dest_cnt;
+    } else {
+        in.in_dests = &n->node_id;
+        in.in_dest_cnt = 1;
+    }
     rc = mule_relay_run(&rcfg, n->routes, &in, NULL, &n->lg, &res);
     if (rc < 0) {
         printf("%s +%.3fs error msg=%s step=relay error=%s\n", n->id_text, elapsed(n), tag,

@@ -10,9 +10,10 @@
  *	is decoded by the one codec and printed as one line (or JSON object):
  *	time, addresses, type, MSID, sequence and missing lists, priority,
  *	checksum verdict.  A datagram the codec rejects still gets its line,
- *	with the reason (pmul_errname) and any fields a repaired copy shows
- *	(dump_fmt.c); a frame that is not a clean datagram (truncated,
- *	fragment, bad IP header) gets a line with the frame-level reason.
+ *	with the reason (pmul_errname) and, when only its length or checksum
+ *	is wrong, the fields the codec still reads (dump_fmt.c); a frame
+ *	that is not a clean datagram (truncated, fragment, bad IP header)
+ *	gets a line with the frame-level reason.
  *
  *	Messages are reassembled as receivers would: every node named as a
  *	destination in an Address_PDU gets its own engine (dump_vnode.c),
@@ -44,7 +45,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,7 @@
 #include "pmul/pmul_pdu.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
+#include "tools/cap_common.h"
 #include "tools/dump_extract.h"
 #include "tools/dump_fmt.h"
 #include "tools/dump_msg.h"
@@ -78,8 +79,8 @@ static const char usage_text[] =
 "    addresses and ports, PDU type, priority, Source_ID, MSID, sequence\n"
 "    number, Total, destinations, Ack entries with their missing lists,\n"
 "    and the checksum verdict (fletcher, inet, bad).  A PDU the decoder\n"
-"    rejects is printed with verdict=REASON, and with the fields of a\n"
-"    repaired copy marked \"salvaged\" when one decodes.  Frames that are not\n"
+"    rejects is printed with verdict=REASON, and with its fields marked\n"
+"    \"salvaged\" when only its length or checksum is wrong.  Frames that are not\n"
 "    clean UDP datagrams (cut short, IP fragments, bad headers) are printed\n"
 "    with their frame-level verdict.  Link types: Ethernet (with VLAN tags),\n"
 "    Linux cooked v1/v2, raw IP, BSD loopback; IPv4 and IPv6.\n"
@@ -153,44 +154,12 @@ typedef struct ctx {
     dump_msgs *msgs;
     vnode **nodes;
     size_t node_cnt;
-    buf out;
+    cap_out out;
     logger log;
     uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, nodes_refused;
     uint64_t deliveries, extracted, extract_failed, last_ts;
     bool read_error;
-    bool out_error;
 } ctx;
-
-/* The one static context: signals need to reach the reader. */
-static ctx *g_ctx;
-static volatile sig_atomic_t g_stop;
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-    if (g_ctx != NULL && g_ctx->rd != NULL)
-        pmul_pcap_reader_stop(g_ctx->rd);
-}
-
-static void
-flush_out(ctx *c)
-{
-    if (c->out.len > 0 && fwrite(c->out.data, 1, c->out.len, stdout) != c->out.len)
-        c->out_error = true;
-    buf_reset(&c->out);
-}
-
-static void
-out_failed(ctx *c)
-{
-    /* Only a cap or memory can fail a buf: say so once and go on. */
-    if (!c->out_error)
-        fprintf(stderr, "%s: out of memory formatting output\n", PROG);
-    c->out_error = true;
-    buf_reset(&c->out);
-}
 
 static vnode *
 find_node(ctx *c, uint32_t id)
@@ -261,18 +230,18 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
         dump_ip4(node, nbuf, sizeof(nbuf));
         dump_ip4(ev->source_id, sbuf, sizeof(sbuf));
         rc = c->json
-            ? buf_printf(&c->out, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":"
+            ? buf_printf(&c->out.b, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":"
                          "\"%s\",\"msid\":%" PRIu32 ",\"len\":%zu,\"fnv\":\"%016" PRIx64
                          "\",\"time\":", nbuf, sbuf, ev->msid, ev->payload_len, fnv)
-            : buf_printf(&c->out, "deliver node=%s src=%s msid=%" PRIu32 " len=%zu "
+            : buf_printf(&c->out.b, "deliver node=%s src=%s msid=%" PRIu32 " len=%zu "
                          "fnv=%016" PRIx64 " time=", nbuf, sbuf, ev->msid,
                          ev->payload_len, fnv);
         if (rc == 0)
-            rc = dump_put_time(&c->out, t_us);
+            rc = dump_put_time(&c->out.b, t_us);
         if (rc == 0)
-            rc = buf_append_str(&c->out, c->json ? "}\n" : "\n");
+            rc = buf_append_str(&c->out.b, c->json ? "}\n" : "\n");
         if (rc != 0)
-            out_failed(c);
+            cap_out_failed(&c->out);
     }
     if (!dump_msgs_delivered(c->msgs, node, t_us, ev->source_id, ev->msid,
                              ev->payload_len, fnv) || c->extract_dir == NULL)
@@ -289,19 +258,11 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
     dump_msgs_extracted(c->msgs, ev->source_id, ev->msid, result, base);
 }
 
-static bool
-is_multicast(const pmul_pcap_frame *f)
-{
-    if (f->ip_version == 4)
-        return (f->dst_ip4 >> 28) == 0xEu;
-    return f->ip_version == 6 && f->dst_ip6[0] == 0xFFu;
-}
-
 /* Give the datagram to every engine that would have received it. */
 static void
 feed_nodes(ctx *c, const pmul_pcap_frame *f)
 {
-    bool mc = is_multicast(f);
+    bool mc = cap_frame_is_multicast(f);
     uint32_t from = f->ip_version == 4 ? f->src_ip4 : 0;
     size_t i;
 
@@ -327,16 +288,16 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     if (verdict == PMUL_PCAP_ERR_NOT_IP || verdict == PMUL_PCAP_ERR_NOT_UDP ||
         verdict == PMUL_PCAP_ERR_LINKTYPE) {
         c->other++;
-        if (c->verbose && dump_put_frame_error(&c->out, f, verdict, c->json) != 0)
-            out_failed(c);
+        if (c->verbose && dump_put_frame_error(&c->out.b, f, verdict, c->json) != 0)
+            cap_out_failed(&c->out);
         return;
     }
     if (verdict != 0) {
         /* Cut short, fragmented, malformed: might have been P_MUL, so the
          * operator sees it whatever its ports. */
         c->bad_frames++;
-        if (dump_put_frame_error(&c->out, f, verdict, c->json) != 0)
-            out_failed(c);
+        if (dump_put_frame_error(&c->out.b, f, verdict, c->json) != 0)
+            cap_out_failed(&c->out);
         return;
     }
     if (!dump_ports_has(&c->ports, f->src_port) && !dump_ports_has(&c->ports, f->dst_port)) {
@@ -350,8 +311,8 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
         if (d.salvaged)
             c->salvaged++;
     }
-    if (!c->quiet && dump_put_frame_pdu(&c->out, f, &d, c->json) != 0)
-        out_failed(c);
+    if (!c->quiet && dump_put_frame_pdu(&c->out.b, f, &d, c->json) != 0)
+        cap_out_failed(&c->out);
     if (d.err == 0) {
         air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
         rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
@@ -382,37 +343,35 @@ read_all(ctx *c)
     uint64_t t0 = mono_s();
     int rc, verdict;
 
-    while (!g_stop) {
+    while (!cap_stopped()) {
         if (c->count != 0 && c->frames >= c->count)
             break;
         if (c->duration_s != 0 && mono_s() - t0 >= c->duration_s)
             break;
-        rc = pmul_pcap_reader_next(c->rd, &f, &verdict);
+        rc = cap_next(c->rd, PROG, c->file != NULL ? c->file : c->iface, c->frames,
+                      &f, &verdict);
         if (rc == 0)
             continue;                   /* live: nothing within the timeout */
         if (rc == PMUL_PCAP_ERR_EOF)
             break;
         if (rc < 0) {
-            fprintf(stderr, "%s: %s: %s after frame %" PRIu64 ": %s\n", PROG,
-                    c->file != NULL ? c->file : c->iface, pmul_pcap_strerror(rc),
-                    c->frames, pmul_pcap_reader_error(c->rd));
             c->read_error = true;
             if (c->json) {
-                if (buf_printf(&c->out, "{\"kind\":\"error\",\"after_frame\":%" PRIu64
+                if (buf_printf(&c->out.b, "{\"kind\":\"error\",\"after_frame\":%" PRIu64
                                ",\"verdict\":\"%s\"}\n", c->frames,
                                pmul_pcap_errname(rc)) != 0)
-                    out_failed(c);
-            } else if (buf_printf(&c->out, "error after frame %" PRIu64 ": verdict=%s (%s)\n",
+                    cap_out_failed(&c->out);
+            } else if (buf_printf(&c->out.b, "error after frame %" PRIu64 ": verdict=%s (%s)\n",
                                   c->frames, pmul_pcap_errname(rc),
                                   pmul_pcap_strerror(rc)) != 0) {
-                out_failed(c);
+                cap_out_failed(&c->out);
             }
             break;
         }
         handle_frame(c, &f, verdict);
-        flush_out(c);
+        cap_out_flush(&c->out);
     }
-    flush_out(c);
+    cap_out_flush(&c->out);
     return 0;
 }
 
@@ -426,16 +385,16 @@ report(ctx *c)
     /* Let every engine run its timers up to the end of the capture. */
     for (i = 0; i < c->node_cnt; i++)
         vnode_advance(c->nodes[i], c->last_ts);
-    flush_out(c);
+    cap_out_flush(&c->out);
     if (!c->no_messages) {
         for (i = 0; i < dump_msgs_count(c->msgs); i++) {
-            if (dump_msgs_report_one(c->msgs, i, &c->out, c->json) != 0)
-                out_failed(c);
-            flush_out(c);
+            if (dump_msgs_report_one(c->msgs, i, &c->out.b, c->json) != 0)
+                cap_out_failed(&c->out);
+            cap_out_flush(&c->out);
         }
     }
     dump_msgs_totals_get(c->msgs, &t);
-    rc = buf_printf(&c->out, c->json
+    rc = buf_printf(&c->out.b, c->json
         ? "{\"kind\":\"summary\",\"frames\":%" PRIu64 ",\"pdus\":%" PRIu64
           ",\"bad_pdus\":%" PRIu64 ",\"salvaged\":%" PRIu64 ",\"bad_frames\":%" PRIu64
           ",\"other\":%" PRIu64 ",\"messages\":%zu,\"complete\":%zu,\"delivered\":%zu"
@@ -449,8 +408,8 @@ report(ctx *c)
         t.msgs, t.complete, t.delivered, c->deliveries, c->node_cnt, c->extracted,
         c->read_error ? (c->json ? "true" : "yes") : (c->json ? "false" : "no"));
     if (rc != 0)
-        out_failed(c);
-    flush_out(c);
+        cap_out_failed(&c->out);
+    cap_out_flush(&c->out);
     if (t.overflow != 0 || c->nodes_refused != 0)
         fprintf(stderr, "%s: caps reached: %zu PDUs of messages beyond --max-msgs "
                 "not accounted; %" PRIu64 " destination entries named a node beyond "
@@ -482,12 +441,10 @@ main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    char err[DUMP_ERRBUF_LEN];
-    struct sigaction sa;
     uint64_t v;
     ctx c;
     size_t i;
-    int opt, rc, status = 0;
+    int opt, status = 0;
 
     memset(&c, 0, sizeof(c));
     c.max_msgs = 100000;
@@ -554,10 +511,8 @@ main(int argc, char **argv)
         }
     }
 
-    c.log.fn = log_stderr;
-    c.log.arg = (void *)PROG;
-    c.log.min_level = LOG_LVL_DEBUG;
-    buf_init(&c.out, NULL, SIZE_MAX);
+    cap_logger_init(&c.log, PROG);
+    cap_out_init(&c.out, PROG);
     c.nodes = calloc(c.max_nodes, sizeof(*c.nodes));
     if (c.nodes == NULL || dump_decoder_init(&c.dec) != 0 ||
         dump_msgs_new(&c.msgs, c.max_msgs, 4096) != 0) {
@@ -565,19 +520,7 @@ main(int argc, char **argv)
         return 2;
     }
 
-    if (c.file != NULL)
-        rc = pmul_pcap_reader_open(&c.rd, c.file, err, sizeof(err));
-    else
-        rc = pmul_pcap_reader_open_live(&c.rd, c.iface, c.promisc, 200, err, sizeof(err));
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s: %s: %s\n", PROG, c.file != NULL ? c.file : c.iface,
-                pmul_pcap_strerror(rc), err);
-        status = 2;
-        goto done;
-    }
-    rc = pmul_pcap_reader_set_filter(c.rd, c.filter, err, sizeof(err));
-    if (rc != 0) {
-        fprintf(stderr, "%s: filter \"%s\": %s\n", PROG, c.filter, err);
+    if (cap_open(&c.rd, PROG, c.file, c.iface, c.promisc, c.filter) != 0) {
         status = 2;
         goto done;
     }
@@ -588,31 +531,21 @@ main(int argc, char **argv)
                 pmul_pcap_reader_linktype(c.rd));
     }
 
-    g_ctx = &c;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGTERM, &sa, NULL);
-
+    cap_signals_install(c.rd);
     (void)read_all(&c);
     report(&c);
     if (c.read_error || c.extract_failed != 0)
         status = 1;
 
 done:
-    g_ctx = NULL;
+    cap_signals_release();
     pmul_pcap_reader_close(c.rd);
     for (i = 0; i < c.node_cnt; i++)
         vnode_free(c.nodes[i]);
     free(c.nodes);
     dump_msgs_free(c.msgs);
     dump_decoder_fini(&c.dec);
-    buf_fini(&c.out);
-    if (fflush(stdout) != 0 || ferror(stdout) || c.out_error) {
-        fprintf(stderr, "%s: writing the output failed\n", PROG);
-        if (status == 0)
-            status = 1;
-    }
+    if (cap_out_fini(&c.out) && status == 0)
+        status = 1;
     return status;
 }

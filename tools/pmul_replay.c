@@ -51,7 +51,6 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +63,7 @@
 #include "pmul/pmul_pdu.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
+#include "tools/cap_common.h"
 #include "tools/dump_fmt.h"
 #include "tools/dump_opt.h"
 #include "tools/dump_vnode.h"
@@ -200,43 +200,14 @@ typedef struct ctx {
     pmul_pcap_reader *rd;
     dump_decoder dec;
     vnode *vn;
-    buf out;
+    cap_out out;
     logger log;
     int sock;
     uint8_t *txbuf;
     uint64_t frames, fed, not_for_node, dropped, skipped, bad_frames, delivered, tx, events;
     uint64_t sent, rewritten, send_errors, rewrite_failed, last_ts;
-    bool read_error, out_error;
+    bool read_error;
 } ctx;
-
-static ctx *g_ctx;
-static volatile sig_atomic_t g_stop;
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-    if (g_ctx != NULL && g_ctx->rd != NULL)
-        pmul_pcap_reader_stop(g_ctx->rd);
-}
-
-static void
-flush_out(ctx *c)
-{
-    if (c->out.len > 0 && fwrite(c->out.data, 1, c->out.len, stdout) != c->out.len)
-        c->out_error = true;
-    buf_reset(&c->out);
-}
-
-static void
-fmt_failed(ctx *c)
-{
-    if (!c->out_error)
-        fprintf(stderr, "%s: out of memory formatting output\n", PROG);
-    c->out_error = true;
-    buf_reset(&c->out);
-}
 
 /* ---- offline ------------------------------------------------------------ */
 
@@ -268,20 +239,20 @@ on_tx(void *arg, uint32_t node, uint64_t t_us, const pmul_addr *to,
         return;
     dump_pdu_decode(&c->dec, pkt, len, &d);
     dump_ip4(to->ip, ip, sizeof(ip));
-    rc = c->json ? buf_printf(&c->out, "{\"kind\":\"tx\",\"ts_us\":%" PRIu64 ",\"time\":", t_us)
-                 : buf_append_str(&c->out, "tx time=");
+    rc = c->json ? buf_printf(&c->out.b, "{\"kind\":\"tx\",\"ts_us\":%" PRIu64 ",\"time\":", t_us)
+                 : buf_append_str(&c->out.b, "tx time=");
     if (rc == 0)
-        rc = dump_put_time(&c->out, t_us);
+        rc = dump_put_time(&c->out.b, t_us);
     if (rc == 0)
-        rc = c->json ? buf_printf(&c->out, ",\"to\":\"%s\",\"port\":%u,\"multicast\":%s,",
+        rc = c->json ? buf_printf(&c->out.b, ",\"to\":\"%s\",\"port\":%u,\"multicast\":%s,",
                                   ip, to->port, to->is_multicast ? "true" : "false")
-                     : buf_printf(&c->out, " to=%s:%u ", ip, to->port);
+                     : buf_printf(&c->out.b, " to=%s:%u ", ip, to->port);
     if (rc == 0)
-        rc = dump_put_pdu(&c->out, &d, c->json);
+        rc = dump_put_pdu(&c->out.b, &d, c->json);
     if (rc == 0)
-        rc = buf_append_str(&c->out, c->json ? "}\n" : "\n");
+        rc = buf_append_str(&c->out.b, c->json ? "}\n" : "\n");
     if (rc != 0)
-        fmt_failed(c);
+        cap_out_failed(&c->out);
 }
 
 static void
@@ -301,43 +272,43 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
         if (c->quiet)
             return;
         rc = c->json
-            ? buf_printf(&c->out, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":\"%s\","
+            ? buf_printf(&c->out.b, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":\"%s\","
                          "\"msid\":%" PRIu32 ",\"len\":%zu,\"fnv\":\"%016" PRIx64
                          "\",\"prio\":%u,\"ts_us\":%" PRIu64 ",\"time\":", nb, sb,
                          ev->msid, ev->payload_len, dump_fnv64(ev->payload, ev->payload_len),
                          ev->priority, t_us)
-            : buf_printf(&c->out, "deliver time=");
+            : buf_printf(&c->out.b, "deliver time=");
         if (rc == 0)
-            rc = dump_put_time(&c->out, t_us);
+            rc = dump_put_time(&c->out.b, t_us);
         if (rc == 0)
-            rc = c->json ? buf_append_str(&c->out, "}\n")
-                         : buf_printf(&c->out, " node=%s src=%s msid=%" PRIu32 " len=%zu "
+            rc = c->json ? buf_append_str(&c->out.b, "}\n")
+                         : buf_printf(&c->out.b, " node=%s src=%s msid=%" PRIu32 " len=%zu "
                                       "fnv=%016" PRIx64 " prio=%u\n", nb, sb, ev->msid,
                                       ev->payload_len,
                                       dump_fnv64(ev->payload, ev->payload_len), ev->priority);
         if (rc != 0)
-            fmt_failed(c);
+            cap_out_failed(&c->out);
         return;
     }
     c->events++;
     if (c->quiet)
         return;
-    rc = c->json ? buf_printf(&c->out, "{\"kind\":\"event\",\"ts_us\":%" PRIu64 ",\"time\":", t_us)
-                 : buf_append_str(&c->out, "event time=");
+    rc = c->json ? buf_printf(&c->out.b, "{\"kind\":\"event\",\"ts_us\":%" PRIu64 ",\"time\":", t_us)
+                 : buf_append_str(&c->out.b, "event time=");
     if (rc == 0)
-        rc = dump_put_time(&c->out, t_us);
+        rc = dump_put_time(&c->out.b, t_us);
     if (rc == 0)
         rc = c->json
-            ? buf_printf(&c->out, ",\"event\":\"%s\",\"source_id\":\"%s\",\"msid\":%" PRIu32
+            ? buf_printf(&c->out.b, ",\"event\":\"%s\",\"source_id\":\"%s\",\"msid\":%" PRIu32
                          ",\"reason\":\"%s\",\"group\":%" PRIu32 ",\"seq_first\":%" PRIu32
                          ",\"seq_last\":%" PRIu32 "}\n", pmul_event_name(ev->kind), sb,
                          ev->msid, pmul_reason_name(ev->reason), ev->group,
                          ev->seq_first, ev->seq_last)
-            : buf_printf(&c->out, " kind=%s src=%s msid=%" PRIu32 " reason=%s\n",
+            : buf_printf(&c->out.b, " kind=%s src=%s msid=%" PRIu32 " reason=%s\n",
                          pmul_event_name(ev->kind), sb, ev->msid,
                          pmul_reason_name(ev->reason));
     if (rc != 0)
-        fmt_failed(c);
+        cap_out_failed(&c->out);
 }
 
 static void
@@ -347,7 +318,7 @@ offline_frame(ctx *c, const pmul_pcap_frame *f)
 
     /* Node IDs are IPv4 addresses (decision 7); an IPv6 capture can only
      * be replayed for its multicast traffic. */
-    mc = f->ip_version == 4 ? (f->dst_ip4 >> 28) == 0xEu : f->dst_ip6[0] == 0xFFu;
+    mc = cap_frame_is_multicast(f);
     if (dump_ranges_has(&c->drop, f->number)) {
         c->dropped++;                   /* lost on the way to this node */
         return;
@@ -368,34 +339,34 @@ offline_frame(ctx *c, const pmul_pcap_frame *f)
 
 /* ---- live --------------------------------------------------------------- */
 
+/* The NEW of the first OLD=NEW rule naming v, or v itself. */
+static uint32_t
+map_ip(const ip_map *m, size_t cnt, uint32_t v, bool *changed)
+{
+    size_t i;
+
+    for (i = 0; i < cnt; i++) {
+        if (m[i].from == v) {
+            if (m[i].to != v)
+                *changed = true;
+            return m[i].to;
+        }
+    }
+    return v;
+}
+
+/* --rewrite-source applied to a node ID. */
 static uint32_t
 map_id(const ctx *c, uint32_t id, bool *changed)
 {
-    size_t i;
-
-    for (i = 0; i < c->src_map_cnt; i++) {
-        if (c->src_map[i].from == id) {
-            if (c->src_map[i].to != id)
-                *changed = true;
-            return c->src_map[i].to;
-        }
-    }
-    return id;
+    return map_ip(c->src_map, c->src_map_cnt, id, changed);
 }
 
+/* --group OLD=NEW applied to a group field of a PDU. */
 static uint32_t
 map_group_field(const ctx *c, uint32_t g, bool *changed)
 {
-    size_t i;
-
-    for (i = 0; i < c->group_map_cnt; i++) {
-        if (c->group_map[i].from == g) {
-            if (c->group_map[i].to != g)
-                *changed = true;
-            return c->group_map[i].to;
-        }
-    }
-    return g;
+    return map_ip(c->group_map, c->group_map_cnt, g, changed);
 }
 
 static uint32_t
@@ -573,7 +544,7 @@ live_frame(ctx *c, pacer *pc, const pmul_pcap_frame *f)
         c->skipped++;                   /* IPv4 sockets only, for now */
         return;
     }
-    mc = (f->dst_ip4 >> 28) == 0xEu;
+    mc = cap_frame_is_multicast(f);
     if ((!mc && !c->unicast) || (c->from_set && f->src_ip4 != c->from_ip)) {
         c->skipped++;
         return;
@@ -607,7 +578,7 @@ live_frame(ctx *c, pacer *pc, const pmul_pcap_frame *f)
         n = (ssize_t)f->payload_len;
     }
     sleep_until(pace(c, pc, f->ts_us, (size_t)n));
-    if (g_stop)
+    if (cap_stopped())
         return;
 
     memset(&to, 0, sizeof(to));
@@ -626,17 +597,17 @@ live_frame(ctx *c, pacer *pc, const pmul_pcap_frame *f)
         return;
     dump_ip4(dst, ip, sizeof(ip));
     rc = c->json
-        ? buf_printf(&c->out, "{\"kind\":\"sent\",\"frame\":%" PRIu64 ",\"to\":\"%s\","
+        ? buf_printf(&c->out.b, "{\"kind\":\"sent\",\"frame\":%" PRIu64 ",\"to\":\"%s\","
                      "\"port\":%u,\"len\":%zd,\"rewritten\":%s,\"time\":", f->number,
                      ip, port, n, pkt != f->payload ? "true" : "false")
-        : buf_printf(&c->out, "sent frame=%" PRIu64 " to=%s:%u len=%zd%s time=",
+        : buf_printf(&c->out.b, "sent frame=%" PRIu64 " to=%s:%u len=%zd%s time=",
                      f->number, ip, port, n, pkt != f->payload ? " rewritten" : "");
     if (rc == 0)
-        rc = dump_put_time(&c->out, f->ts_us);
+        rc = dump_put_time(&c->out.b, f->ts_us);
     if (rc == 0)
-        rc = buf_append_str(&c->out, c->json ? "}\n" : "\n");
+        rc = buf_append_str(&c->out.b, c->json ? "}\n" : "\n");
     if (rc != 0)
-        fmt_failed(c);
+        cap_out_failed(&c->out);
 }
 
 static int
@@ -701,17 +672,15 @@ replay(ctx *c)
     int rc, verdict;
 
     memset(&pc, 0, sizeof(pc));
-    while (!g_stop) {
+    while (!cap_stopped()) {
         if (c->count != 0 && c->frames >= c->count)
             break;
-        rc = pmul_pcap_reader_next(c->rd, &f, &verdict);
+        rc = cap_next(c->rd, PROG, c->file, c->frames, &f, &verdict);
         if (rc == 0)
             continue;
         if (rc == PMUL_PCAP_ERR_EOF)
             break;
         if (rc < 0) {
-            fprintf(stderr, "%s: %s: %s after frame %" PRIu64 ": %s\n", PROG, c->file,
-                    pmul_pcap_strerror(rc), c->frames, pmul_pcap_reader_error(c->rd));
             c->read_error = true;
             break;
         }
@@ -732,11 +701,11 @@ replay(ctx *c)
             offline_frame(c, &f);
         else
             live_frame(c, &pc, &f);
-        flush_out(c);
+        cap_out_flush(&c->out);
     }
     if (c->offline && c->frames > 0)
         vnode_advance(c->vn, c->last_ts + c->linger_us);
-    flush_out(c);
+    cap_out_flush(&c->out);
     return 0;
 }
 
@@ -750,7 +719,7 @@ summary(ctx *c)
     if (c->offline) {
         vnode_stats(c->vn, &st);
         dump_ip4(c->node, nb, sizeof(nb));
-        rc = buf_printf(&c->out, c->json
+        rc = buf_printf(&c->out.b, c->json
             ? "{\"kind\":\"summary\",\"node\":\"%s\",\"frames\":%" PRIu64 ",\"fed\":%" PRIu64
               ",\"not_for_node\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"bad_frames\":%" PRIu64
               ",\"delivered\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"events\":%" PRIu64
@@ -769,7 +738,7 @@ summary(ctx *c)
             fprintf(stderr, "%s: the engine stalled %" PRIu64 " times (timer did not "
                     "advance)\n", PROG, vnode_stalls(c->vn));
     } else {
-        rc = buf_printf(&c->out, c->json
+        rc = buf_printf(&c->out.b, c->json
             ? "{\"kind\":\"summary\",\"frames\":%" PRIu64 ",\"sent\":%" PRIu64
               ",\"rewritten\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"bad_frames\":%" PRIu64
               ",\"rewrite_failed\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"read_error\":%s}\n"
@@ -781,8 +750,8 @@ summary(ctx *c)
             c->read_error ? (c->json ? "true" : "yes") : (c->json ? "false" : "no"));
     }
     if (rc != 0)
-        fmt_failed(c);
-    flush_out(c);
+        cap_out_failed(&c->out);
+    cap_out_flush(&c->out);
 }
 
 enum {
@@ -969,8 +938,6 @@ parse_args(ctx *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-    char err[DUMP_ERRBUF_LEN];
-    struct sigaction sa;
     vnode_sink sink;
     vnode_opts vo;
     ctx c;
@@ -987,10 +954,8 @@ main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
 
-    c.log.fn = log_stderr;
-    c.log.arg = (void *)PROG;
-    c.log.min_level = LOG_LVL_DEBUG;
-    buf_init(&c.out, NULL, SIZE_MAX);
+    cap_logger_init(&c.log, PROG);
+    cap_out_init(&c.out, PROG);
     c.txbuf = malloc(PMUL_PDU_MAX_LEN);
     if (c.txbuf == NULL || dump_decoder_init(&c.dec) != 0) {
         fprintf(stderr, "%s: out of memory\n", PROG);
@@ -1026,35 +991,21 @@ main(int argc, char **argv)
             goto done;
         }
     }
-    rc = pmul_pcap_reader_open(&c.rd, c.file, err, sizeof(err));
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s: %s: %s\n", PROG, c.file, pmul_pcap_strerror(rc), err);
-        status = 2;
-        goto done;
-    }
-    rc = pmul_pcap_reader_set_filter(c.rd, c.filter, err, sizeof(err));
-    if (rc != 0) {
-        fprintf(stderr, "%s: filter \"%s\": %s\n", PROG, c.filter, err);
+    if (cap_open(&c.rd, PROG, c.file, NULL, false, c.filter) != 0) {
         status = 2;
         goto done;
     }
     if (c.send)
         setvbuf(stdout, NULL, _IOLBF, 0);
 
-    g_ctx = &c;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGTERM, &sa, NULL);
-
+    cap_signals_install(c.rd);
     (void)replay(&c);
     summary(&c);
     if (c.read_error || c.send_errors != 0)
         status = 1;
 
 done:
-    g_ctx = NULL;
+    cap_signals_release();
     pmul_pcap_reader_close(c.rd);
     vnode_free(c.vn);
     if (c.sock >= 0 && close(c.sock) != 0 && status == 0)
@@ -1062,11 +1013,7 @@ done:
     dump_decoder_fini(&c.dec);
     dump_ranges_fini(&c.drop);
     free(c.txbuf);
-    buf_fini(&c.out);
-    if (fflush(stdout) != 0 || ferror(stdout) || c.out_error) {
-        fprintf(stderr, "%s: writing the output failed\n", PROG);
-        if (status == 0)
-            status = 1;
-    }
+    if (cap_out_fini(&c.out) && status == 0)
+        status = 1;
     return status;
 }

@@ -16,6 +16,13 @@
  *	of accepted Ack_PDUs are walked with pmul_missing_next() and counted
  *	with pmul_missing_count(), which must agree.
  *
+ *	pmul_pdu_decode_ex() is checked on the same input: with flags 0 it
+ *	must return what pmul_pdu_decode() returns, with *first_err equal to
+ *	it; with both relaxing flags *first_err must still be the strict
+ *	code, it must accept whatever pmul_pdu_decode() accepts with
+ *	identical fields, and it may accept more only when the strict code
+ *	is LENGTH, TRAILING or CHECKSUM.
+ *
  *	Each input is also tried a second time with Length_of_PDU and the
  *	Fletcher checksum rewritten to match, so that mutations reach the
  *	per-type structure checks instead of stopping at the checksum.
@@ -63,11 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BIG_CNT         65535
 
 /* The harness is a program: static storage keeps the big arrays off the
- * stack.  Three sets: small, big, and big for the re-decode. */
-static pmul_dest_entry small_dests[SMALL_DESTS], big_dests[2][BIG_CNT];
-static pmul_ack_entry small_acks[SMALL_ACKS], big_acks[2][BIG_CNT];
-static uint16_t small_missing[SMALL_MISSING], big_missing[2][BIG_CNT];
-static uint32_t small_ids[SMALL_IDS], big_ids[2][BIG_CNT];
+ * stack.  Four sets: small, big, big for the re-decode, and big for
+ * pmul_pdu_decode_ex(). */
+static pmul_dest_entry small_dests[SMALL_DESTS], big_dests[3][BIG_CNT];
+static pmul_ack_entry small_acks[SMALL_ACKS], big_acks[3][BIG_CNT];
+static uint16_t small_missing[SMALL_MISSING], big_missing[3][BIG_CNT];
+static uint32_t small_ids[SMALL_IDS], big_ids[3][BIG_CNT];
 static uint8_t out[PMUL_PDU_MAX_LEN];
 
 static void
@@ -219,6 +227,42 @@ check_missing(const pmul_pdu *p)
     }
 }
 
+/*
+ * pmul_pdu_decode_ex() against pmul_pdu_decode()'s answer rb (and its
+ * fields *strict when rb is 0).  Its scratch is the third big set: the
+ * caller's lists must stay intact for the re-encoding checks.
+ */
+static void
+check_decode_ex(const uint8_t *data, size_t size, int rb, const pmul_pdu *strict)
+{
+    const unsigned both = PMUL_DECODE_ANY_LENGTH | PMUL_DECODE_ANY_CKSUM;
+    pmul_pdu_scratch sx;
+    pmul_pdu ex;
+    int rx, first;
+
+    memset(&sx, 0, sizeof(sx));
+    scratch_big(&sx, 2);
+    rx = pmul_pdu_decode_ex(&ex, &sx, data, size, 0, &first);
+    CHECK(rx == rb && first == rb, "decode_ex flags 0: %d / %d, decode %d", rx, first, rb);
+    if (rb == 0)
+        check_same(strict, &ex);
+
+    rx = pmul_pdu_decode_ex(&ex, &sx, data, size, both, &first);
+    CHECK(rx <= 0, "decode_ex: positive return %d", rx);
+    CHECK(first == rb, "decode_ex: first_err %s, decode %s", pmul_errname(first),
+          pmul_errname(rb));
+    if (rb == 0) {
+        CHECK(rx == 0, "decode_ex rejects (%s) what decode accepts", pmul_errname(rx));
+        check_same(strict, &ex);
+        CHECK(ex.priority == strict->priority, "decode_ex: priority");
+        CHECK(ex.checksum == strict->checksum, "decode_ex: checksum");
+        CHECK(ex.cksum_kind == strict->cksum_kind, "decode_ex: cksum_kind");
+        return;
+    }
+    CHECK(rx != 0 || rb == PMUL_ERR_LENGTH || rb == PMUL_ERR_TRAILING ||
+          rb == PMUL_ERR_CHECKSUM, "decode_ex relaxed past %s", pmul_errname(rb));
+}
+
 /* All checks on one datagram. */
 static void
 one(const uint8_t *data, size_t size)
@@ -241,6 +285,7 @@ one(const uint8_t *data, size_t size)
     rb = pmul_pdu_decode(&bigp, &sb, data, size);
     CHECK(rs <= 0 && rb <= 0, "positive return %d / %d", rs, rb);
     CHECK(rb == 0 || rb > PMUL_ERR_FATAL, "fatal code %d from the decoder", rb);
+    check_decode_ex(data, size, rb, &bigp);
     if (rb != 0) {
         /* Smaller caps never make a bad PDU acceptable. */
         CHECK(rs != 0, "small caps accept what large caps reject (%s)", pmul_errname(rb));

@@ -14,8 +14,8 @@ check_tshark.py's helpers) on each capture and compares, frame by frame:
     "bad");
   * the verdict on malformed PDUs: each codec reason pmul-dump prints must
     be the Warn/Error tshark reports for that frame (and a clean PDU must
-    have none).  Fields of a PDU pmul-dump could only show from a repaired
-    copy ("salvaged") are compared too, except its length.
+    have none).  Fields of a PDU the codec rejects only for its length or
+    checksum ("salvaged") are compared too, its length field included.
 
 Also checks that the plain-text output has one PDU line per frame.
 
@@ -81,8 +81,8 @@ def compare_fields(f, fr, d):
     # Group-management PDUs have no Priority (send 0): tshark omits it.
     f.check("priority", ct.as_int(ct.one(fr, "p_mul.priority")) or 0,
             d["prio"])
-    if not d.get("salvaged"):
-        f.check("length", ct.as_int(ct.one(fr, "p_mul.length")), d["len"])
+    # The Length_of_PDU field as received, salvaged PDUs included.
+    f.check("length", ct.as_int(ct.one(fr, "p_mul.length")), d["len"])
     if "checksum" in d:
         f.check("checksum", ct.as_int(ct.one(fr, "p_mul.checksum")),
                 d["checksum"])
@@ -226,8 +226,6 @@ def blind_spots(fr, d):
     blind = []
     for k in MUTABLE:
         if k not in d or d[k] is None:
-            continue
-        if k == "len" and d.get("salvaged"):
             continue
         m = dict(d)
         m[k] = d[k] ^ 0x40 if k == "map" else mutate(d[k])

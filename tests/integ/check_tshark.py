@@ -76,53 +76,70 @@ LABELS = {
 }
 
 
-def tshark_base(tshark, pcap):
-    """The command of pmul-wire.md section 8 (no CDT decoding)."""
+def tshark_base(tshark, pcap, opts=()):
+    """The command of pmul-wire.md section 8 (no CDT decoding), plus the
+    extra preference options opts (e.g. ["-o", "p_mul.decode:cdt"])."""
     return [tshark, "-n", "-2", "-r", pcap, "-d", PMUL_PORTS,
-            "-o", "p_mul.relative_msgid:FALSE"]
+            "-o", "p_mul.relative_msgid:FALSE"] + list(opts)
 
 
-def run(cmd):
+def run(cmd, status=1):
     """Run tshark; its stderr (e.g. the running-as-root warning) is noise
-    unless it fails."""
+    unless it fails.  A failure exits with status (the callers' "tool
+    error" code) after printing tshark's stderr."""
     env = dict(os.environ, TZ="UTC", LC_ALL="C")
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, check=False)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
-        raise SystemExit("check_tshark: %s exited with %d"
+        sys.stderr.write("check_tshark: %s exited with %d\n"
                          % (" ".join(cmd[:1] + cmd[1:6]), p.returncode))
+        raise SystemExit(status)
     return p.stdout
+
+
+def read_fields(tshark, pcap, fields, opts=(), status=1):
+    """One dict per frame, field -> list of occurrences (tshark -T fields
+    with every occurrence)."""
+    cmd = tshark_base(tshark, pcap, opts) + [
+        "-T", "fields", "-E", "separator=" + SEP, "-E", "occurrence=a",
+        "-E", "aggregator=" + AGG]
+    for f in fields:
+        cmd += ["-e", f]
+    frames = []
+    # Not splitlines(): it also splits at \x1c-\x1e, our aggregator.
+    for line in run(cmd, status).split("\n"):
+        if line == "":
+            continue
+        cols = line.split(SEP)
+        if len(cols) != len(fields):
+            sys.stderr.write("check_tshark: cannot parse tshark line %r\n"
+                             % line[:200])
+            raise SystemExit(status)
+        frames.append({f: (c.split(AGG) if c != "" else [])
+                       for f, c in zip(fields, cols)})
+    return frames
 
 
 def pass_fields(tshark, pcap):
     """Pass 1: one dict per frame, field -> list of occurrences."""
-    cmd = tshark_base(tshark, pcap) + [
-        "-T", "fields", "-E", "separator=" + SEP, "-E", "occurrence=a",
-        "-E", "aggregator=" + AGG]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    frames = []
-    # Not splitlines(): it also splits at \x1c-\x1e, our aggregator.
-    for line in run(cmd).split("\n"):
-        if line == "":
-            continue
-        cols = line.split(SEP)
-        if len(cols) != len(FIELDS):
-            raise SystemExit("check_tshark: cannot parse tshark line %r" % line)
-        frames.append({f: (c.split(AGG) if c != "" else [])
-                       for f, c in zip(FIELDS, cols)})
-    return frames
+    return read_fields(tshark, pcap, FIELDS)
 
 
-def pass_expert(tshark, pcap):
-    """Pass 2: `-q -z expert` totals per severity, and its text."""
-    out = run(tshark_base(tshark, pcap) + ["-q", "-z", "expert"])
-    totals = {}
+def expert(tshark, pcap, opts=(), status=1):
+    """`-q -z expert`: totals per severity (Errors, Warns, ...; absent
+    ones 0) and the text."""
+    out = run(tshark_base(tshark, pcap, opts) + ["-q", "-z", "expert"], status)
+    totals = {k: 0 for k in ("Errors", "Warns", "Notes", "Chats", "Comments")}
     for m in re.finditer(r"^(Errors|Warns|Notes|Chats|Comments) \((\d+)\)",
                          out, re.M):
         totals[m.group(1)] = int(m.group(2))
     return totals, out
+
+
+def pass_expert(tshark, pcap):
+    """Pass 2: `-q -z expert` totals per severity, and its text."""
+    return expert(tshark, pcap)
 
 
 def pass_network(tshark, pcap):

@@ -26,12 +26,13 @@ is "N passed, N failed", counting checks.  Python 3 standard library only.
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
 
-SEP = "\t"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_tshark as ct  # noqa: E402  (one copy of the tshark helpers)
+
 SEV_WARN = 0x00600000
 FIELDS = [
     "frame.number", "p_mul.message_id", "p_mul.seq_no",
@@ -39,8 +40,8 @@ FIELDS = [
     "cdt.unable_uncompress_content", "cdt.unable_compress_content",
     "_ws.malformed", "_ws.expert.severity", "data.data",
 ]
-BASE = ["-n", "-2", "-d", "udp.port==2751-2754,p_mul",
-        "-o", "p_mul.relative_msgid:FALSE", "-o", "p_mul.decode:cdt"]
+# pmul-wire.md section 8's command (check_tshark.tshark_base) plus CDT.
+CDT_OPTS = ["-o", "p_mul.decode:cdt"]
 
 
 class Checks:
@@ -76,27 +77,14 @@ def read_expect(path):
 
 
 def frames(tshark, pcap):
-    cmd = [tshark] + BASE + ["-r", pcap, "-T", "fields", "-E", "separator=/t",
-                             "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    rows = []
-    for line in run(cmd).splitlines():
-        vals = line.split(SEP)
-        if len(vals) != len(FIELDS):
-            print("error: unexpected tshark line: %r" % line[:200])
-            sys.exit(2)
-        rows.append(dict(zip(FIELDS, vals)))
-    return rows
+    """One dict per frame, field -> its occurrences joined with ","."""
+    return [{f: ",".join(v) for f, v in fr.items()}
+            for fr in ct.read_fields(tshark, pcap, FIELDS, CDT_OPTS, status=2)]
 
 
 def expert_totals(tshark, pcap):
     """Warn and Error counts from `-q -z expert`."""
-    out = run([tshark] + BASE + ["-r", pcap, "-q", "-z", "expert"])
-    totals = {"Errors": 0, "Warns": 0}
-    for m in re.finditer(r"^(Errors|Warns) \((\d+)\)", out, re.M):
-        totals[m.group(1)] = int(m.group(2))
-    return totals
+    return ct.expert(tshark, pcap, CDT_OPTS, status=2)[0]
 
 
 def check_capture(tshark, pcap, expect, c):

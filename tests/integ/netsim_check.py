@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_tshark as ct  # noqa: E402  (one copy of the tshark helpers)
+
 
 def run(cmd):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -67,24 +70,14 @@ def pcap(prog, scen):
             fail("netsim-run exited %d: %s" % (rc, err.decode(errors="replace")))
         summary = json.loads(out.decode().strip().splitlines()[-1])
         datagrams = summary["counters"]["datagrams"]
-        base = ["tshark", "-n", "-2", "-r", cap, "-d", "udp.port==2751-2754,p_mul",
-                "-o", "p_mul.relative_msgid:FALSE"]
-        env = dict(os.environ, TZ="UTC")
-        p = subprocess.run(base + ["-q", "-z", "expert"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env)
-        if p.returncode != 0:
-            fail("tshark failed: " + p.stderr.decode(errors="replace"))
-        expert = p.stdout.decode(errors="replace")
-        bad = re.findall(r"^(Errors|Warns) \((\d+)\)", expert, re.M)
-        p = subprocess.run(base + ["-T", "fields", "-e", "frame.time_epoch", "-e",
-                                   "p_mul.checksum_bad", "-e", "p_mul.pdu_type"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        if p.returncode != 0:
-            fail("tshark failed: " + p.stderr.decode(errors="replace"))
-        rows = [r.split("\t") for r in p.stdout.decode().splitlines()]
+        totals, expert = ct.expert(tshark, cap)
+        bad = [(k, str(totals[k])) for k in ("Errors", "Warns") if totals[k]]
+        rows = ct.read_fields(tshark, cap, ["frame.time_epoch", "p_mul.checksum_bad",
+                                            "p_mul.pdu_type"])
         frames = len(rows)
-        bad_ck = sum(1 for r in rows if len(r) > 1 and r[1] not in ("", "0", "False"))
-        untyped = sum(1 for r in rows if len(r) < 3 or r[2] == "")
+        bad_ck = sum(1 for r in rows
+                     if any(v not in ("", "0", "False") for v in r["p_mul.checksum_bad"]))
+        untyped = sum(1 for r in rows if not r["p_mul.pdu_type"])
         print("frames %d (datagrams %d), expert Warn/Error %s, bad checksums %d, "
               "not P_MUL %d" % (frames, datagrams, bad or "none", bad_ck, untyped))
         if frames != datagrams:
@@ -93,7 +86,7 @@ def pcap(prog, scen):
             fail("tshark reports expert items:\n" + expert)
         if bad_ck or untyped:
             fail("bad checksums or undecoded frames")
-        times = [float(r[0]) for r in rows]
+        times = [float(r["frame.time_epoch"][0]) for r in rows]
         if times != sorted(times):
             fail("timestamps go backwards")
         if not 1.6e9 < times[0] < 1.8e9:

@@ -19,7 +19,7 @@
 
 #include "bsmtp/bsmtp_addr.h"
 #include "bsmtp/bsmtp_err.h"
-#include "test_bsmtp_util.h"
+#include "test_common.h"
 
 #define U BSMTP_ADDR_UTF8
 #define N BSMTP_ADDR_NULL_OK

@@ -24,7 +24,7 @@
 
 #include "bsmtp/bsmtp_err.h"
 #include "bsmtp/bsmtp_payload.h"
-#include "test_bsmtp_util.h"
+#include "test_common.h"
 
 /* MULE draft section 3.1 example, with CRLF as the section requires.
  * (The draft wraps the first RCPT-line; it is one line.) */

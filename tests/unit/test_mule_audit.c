@@ -19,7 +19,7 @@
 #include "mule/mule_audit.h"
 #include "mule/mule_err.h"
 #include "mule/mule_relay.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 static const char payload_text[] =
     "<from@example.com> MT-PRIORITY=-2 ENVID=QQ314159\r\n"

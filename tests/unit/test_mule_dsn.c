@@ -22,7 +22,7 @@
 #include "mule/mule_dsn.h"
 #include "mule/mule_err.h"
 #include "mule/mule_hdr.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 static const char orig_msg[] =
     "Received: from a by b with MULE id 1; Mon, 1 Jan 2024 00:00:00 +0000\r\n"

@@ -17,7 +17,7 @@
 #include "mule/mule_err.h"
 #include "mule/mule_gw.h"
 #include "mule/mule_relay.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 static const char msg[] = "Subject: hi\r\n\r\nbody\r\n";
 
@@ -176,6 +176,37 @@ test_mule_gw_binarymime_needs_bdat(void **state)
     bsmtp_envelope_free(env);
 }
 
+/* The MULE draft (section 4.1) writes BODY=BINARY: accepted from a MULE
+ * payload as BINARYMIME, passed to SMTP as BODY=BINARYMIME (never the
+ * alias, which RFC 3030 servers refuse), refused on SMTP ingress. */
+static void
+test_mule_gw_body_binary_alias(void **state)
+{
+    static const char p[] = "<f@example.com> body=binary\r\n<a@x.example>\r\n\r\n\x00\x01\r\n";
+    static const mule_smtp_rcpt r[] = { { "a@x.example", NULL } };
+    size_t off, bad = 0;
+    bsmtp_envelope *env = NULL;
+    mule_smtp_txn tx;
+
+    (void)state;
+    assert_int_equal(bsmtp_payload_parse((const uint8_t *)p, sizeof(p) - 1, NULL, NULL, &env, &off),
+                     0);
+    assert_int_equal(env->mail.body, BSMTP_BODY_BINARYMIME);
+    assert_int_equal(mule_gw_to_smtp(env, NULL, 0, (const uint8_t *)p + off, sizeof(p) - 1 - off,
+                                     NULL, &tx), 0);
+    assert_true(tx.use_bdat);
+    assert_string_equal(tx.mail_from, "MAIL FROM:<f@example.com> body=BINARYMIME");
+    assert_true(tx.needs & MULE_GW_EXT_BINARYMIME);
+    mule_gw_txn_fini(&tx);
+    bsmtp_envelope_free(env);
+
+    env = NULL;
+    assert_int_equal(mule_gw_from_smtp("f@example.com", "BODY=BINARY", r, 1, NULL, &env, &bad),
+                     MULE_ERR_ENVELOPE);
+    assert_int_equal(bad, SIZE_MAX);
+    assert_null(env);
+}
+
 static void
 test_mule_gw_alloc_failure(void **state)
 {
@@ -225,6 +256,7 @@ main(void)
         cmocka_unit_test(test_mule_gw_smtp_refused),
         cmocka_unit_test(test_mule_gw_mule_to_smtp),
         cmocka_unit_test(test_mule_gw_binarymime_needs_bdat),
+        cmocka_unit_test(test_mule_gw_body_binary_alias),
         cmocka_unit_test(test_mule_gw_alloc_failure),
     };
 

@@ -13,7 +13,7 @@
 
 #include "mule/mule_err.h"
 #include "mule/mule_hdr.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 #define U(s) ((const uint8_t *)(s))
 

@@ -23,7 +23,7 @@
 #include "mule/mule_err.h"
 #include "mule/mule_hdr.h"
 #include "mule/mule_relay.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 #define SELF 0xc6120001u        /* 198.18.0.1 */
 #define N2   0xc6120002u

@@ -18,7 +18,7 @@
 
 #include "mule/mule_err.h"
 #include "mule/mule_route.h"
-#include "test_mule_util.h"
+#include "test_common.h"
 
 static mule_route_table *
 parse_ok(const char *text)

@@ -17,6 +17,7 @@
 #include "netsim/netsim_pmul.h"
 #include "netsim_toy.h"
 #include "pmul/pmul_pdu.h"
+#include "test_common.h"
 
 /* ---- heap ----------------------------------------------------------- */
 
@@ -594,42 +595,12 @@ test_netsim_expect_mismatch_reported(void **state)
     netsim_scen_free(sc);
 }
 
-/* An allocator that fails after a budget of successful calls. */
-typedef struct failing { long budget; } failing;
-
-static void *
-f_alloc(void *arg, size_t n)
-{
-    failing *f = arg;
-
-    if (f->budget-- <= 0)
-        return NULL;
-    return malloc(n);
-}
-
-static void *
-f_realloc(void *arg, void *p, size_t n)
-{
-    failing *f = arg;
-
-    if (f->budget-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
-
-static void
-f_free(void *arg, void *p)
-{
-    (void)arg;
-    free(p);
-}
-
 static void
 test_netsim_new_alloc_failure(void **state)
 {
     netsim_scenario *sc = parse(lossy_scen);
-    failing f;
-    mem m = { f_alloc, f_realloc, f_free, &f };
+    struct tmem tm;
+    mem m = tmem_make(&tm);
     netsim_opts o;
     netsim *s;
     long budget;
@@ -643,16 +614,19 @@ test_netsim_new_alloc_failure(void **state)
      * succeed) and release everything: ASan's leak check watches. */
     for (budget = 0; budget <= 600; budget++) {
         /* The last round has enough for the whole run. */
-        f.budget = budget < 600 ? budget : 1000000000;
+        tmem_fail_after(&tm, budget);
+        tm.armed = budget < 600;
         rc = netsim_new(&s, sc, &o);
         if (rc != 0) {
             assert_int_equal(rc, NETSIM_ERR_NOMEM);
             assert_null(s);
+            assert_int_equal(tm.live, 0);
             continue;
         }
         rc = netsim_run(s);
         assert_true(rc == 0 || rc == NETSIM_ERR_NOMEM);
         netsim_free(s);
+        assert_int_equal(tm.live, 0);
     }
     assert_int_equal(rc, 0);
     netsim_scen_free(sc);
@@ -661,8 +635,8 @@ test_netsim_new_alloc_failure(void **state)
 static void
 test_netsim_scen_parse_alloc_failure(void **state)
 {
-    failing f;
-    mem m = { f_alloc, f_realloc, f_free, &f };
+    struct tmem tm;
+    mem m = tmem_make(&tm);
     netsim_scenario *sc;
     char err[200];
     long budget;
@@ -670,7 +644,7 @@ test_netsim_scen_parse_alloc_failure(void **state)
 
     (void)state;
     for (budget = 0; budget < 200 && rc != 0; budget++) {
-        f.budget = budget;
+        tmem_fail_after(&tm, budget);
         rc = netsim_scen_parse(&sc, good_scen, strlen(good_scen), &m, err, sizeof(err));
         if (rc != 0 && rc != NETSIM_ERR_NOMEM)
             fail_msg("budget %ld: got %d (%s), want 0 or NOMEM", budget, rc, err);

@@ -87,6 +87,24 @@ test_pmul_ackq_batching(void **state)
     pmul_ackq_fini(&q);
 }
 
+/* Re-key one entry behind the module's back (as if scheduled apart). */
+static void
+set_due(pmul_ackq *q, uint32_t src, uint32_t msid, uint64_t due)
+{
+    pmul_ackq_ent *e;
+    size_t i;
+
+    for (i = 0; i < heap_len(&q->h); i++) {
+        e = heap_at(&q->h, i);
+        if (e->src == src && e->msid == msid) {
+            e->due_ms = due;
+            heap_fix_at(&q->h, i);
+            return;
+        }
+    }
+    fail();
+}
+
 /* The batch window lets a peek take entries due a little later (after a
  * removal broke the shared due time, for example). */
 static void
@@ -98,10 +116,9 @@ test_pmul_ackq_batch_window(void **state)
     (void)state;
     pmul_ackq_init(&q, NULL, 16);
     assert_int_equal(pmul_ackq_schedule(&q, 7, 1, 100), 0);
-    q.v[0].due_ms = 100;
     assert_int_equal(pmul_ackq_schedule(&q, 8, 2, 100), 0);
     assert_int_equal(pmul_ackq_schedule(&q, 7, 3, 100), 0);
-    q.v[2].due_ms = 250;                    /* as if scheduled apart */
+    set_due(&q, 7, 3, 250);                 /* as if scheduled apart */
     assert_int_equal(pmul_ackq_peek(&q, 100, 100, out, 8), 1);
     assert_int_equal(pmul_ackq_peek(&q, 100, 200, out, 8), 2);
     assert_int_equal(out[1].msid, 3);

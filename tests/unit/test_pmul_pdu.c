@@ -695,6 +695,219 @@ test_pmul_pdu_encode_vectors(void **state)
     teardown(&second);
 }
 
+/* ---- pmul_pdu_decode_ex ------------------------------------------------ */
+
+/* With flags 0 it is pmul_pdu_decode(): the same code on every vector
+ * (good and bad), *first_err equal to it, and the same fields.  With both
+ * flags a good vector decodes the same and reports no error. */
+static void
+test_pmul_pdu_decode_ex_flags0_same(void **state)
+{
+    fixture *f = *state, *g;
+    pmul_pdu a, b;
+    void *second;
+    uint8_t *p;
+    size_t i, len;
+    unsigned k;
+    int rc, rc_ex, first;
+
+    assert_int_equal(setup(&second), 0);
+    g = second;
+    for (i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+        const char *ctx = vecs[i].name;
+
+        p = vec_bytes(ctx, &len);
+        rc = decode_big(f, &a, p, len);
+        for (k = 0; k < 2; k++) {
+            unsigned flags = k == 0 ? 0 : PMUL_DECODE_ANY_LENGTH | PMUL_DECODE_ANY_CKSUM;
+
+            if (k == 1 && rc != 0)
+                break;
+            first = 12345;
+            rc_ex = pmul_pdu_decode_ex(&b, big(g), p, len, flags, &first);
+            CHECK_ERR(ctx, rc_ex, rc);
+            CHECK_ERR(ctx, first, rc);
+            if (rc != 0)
+                continue;
+            CHECK_EQ(ctx, "length", b.length, a.length);
+            CHECK_EQ(ctx, "checksum", b.checksum, a.checksum);
+            CHECK_EQ(ctx, "cksum_kind", b.cksum_kind, a.cksum_kind);
+            check_same_pdu(ctx, &a, &b);
+        }
+        free(p);
+    }
+    teardown(&second);
+}
+
+/* A bad checksum, relaxed: the fields, cksum_kind 0, the field as
+ * received, and CHECKSUM in *first_err.  Relaxing only the length does
+ * not help. */
+static void
+test_pmul_pdu_decode_ex_relaxed_cksum(void **state)
+{
+    fixture *f = *state;
+    pmul_pdu pdu;
+    uint8_t *p;
+    size_t len;
+    int first;
+
+    p = vec_bytes("discard_bad_cksum", &len);
+    CHECK_ERR("bad cksum, ANY_CKSUM",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_CKSUM, &first), 0);
+    CHECK_ERR("bad cksum, first_err", first, PMUL_ERR_CHECKSUM);
+    CHECK_EQ("bad cksum", "type", pdu.type, PMUL_PDU_DISCARD);
+    CHECK_EQ("bad cksum", "msid", pdu.msid, 0x00030001u);
+    CHECK_EQ("bad cksum", "source_id", pdu.source_id, SENDER);
+    CHECK_EQ("bad cksum", "cksum_kind", pdu.cksum_kind, 0);
+    CHECK_EQ("bad cksum", "checksum as received", pdu.checksum, get16(p, 6));
+    CHECK_EQ("bad cksum", "length", pdu.length, len);
+    CHECK_ERR("bad cksum, ANY_LENGTH only",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_LENGTH, &first),
+              PMUL_ERR_CHECKSUM);
+    CHECK_ERR("bad cksum, ANY_LENGTH only: first_err", first, PMUL_ERR_CHECKSUM);
+    free(p);
+}
+
+/* Length_of_PDU above the datagram (data_bad_length: 40 in 19 octets):
+ * relaxed, the PDU is read over the datagram and the checksum checked
+ * over it (tshark calls it good); the length is the field as received.
+ * A length below the common header is the same error. */
+static void
+test_pmul_pdu_decode_ex_length_above(void **state)
+{
+    fixture *f = *state;
+    pmul_pdu pdu;
+    uint8_t *p;
+    size_t len;
+    int first;
+
+    p = vec_bytes("data_bad_length", &len);
+    CHECK_EQ("length above", "datagram", len, 19);
+    CHECK_ERR("length above, ANY_CKSUM only",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_CKSUM, &first),
+              PMUL_ERR_LENGTH);
+    CHECK_ERR("length above, ANY_CKSUM only: first_err", first, PMUL_ERR_LENGTH);
+    CHECK_ERR("length above, ANY_LENGTH",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_LENGTH, &first), 0);
+    CHECK_ERR("length above, first_err", first, PMUL_ERR_LENGTH);
+    CHECK_EQ("length above", "length field", pdu.length, 40);
+    CHECK_EQ("length above", "type", pdu.type, PMUL_PDU_DATA);
+    CHECK_EQ("length above", "seq", pdu.u.data.seq, 1);
+    CHECK_EQ("length above", "frag_len", pdu.u.data.frag_len, 3);
+    CHECK_MEM("length above", "frag", pdu.u.data.frag, "xyz", 3);
+    CHECK_EQ("length above", "cksum_kind", pdu.cksum_kind, PMUL_CKSUM_FLETCHER);
+
+    /* Length_of_PDU 5, below the 12-octet header: LENGTH too.  The edit
+     * breaks the checksum, so both checks must be relaxed to see the
+     * fields.  With the checksum check strict the codec returns the code
+     * that stopped it, CHECKSUM, and reports the first (relaxed) error,
+     * LENGTH, in first_err. */
+    put16(p, 0, 5);
+    CHECK_ERR("length 5, strict", decode_big(f, &pdu, p, len), PMUL_ERR_LENGTH);
+    CHECK_ERR("length 5, ANY_LENGTH",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_LENGTH, &first),
+              PMUL_ERR_CHECKSUM);
+    CHECK_ERR("length 5, ANY_LENGTH: first_err", first, PMUL_ERR_LENGTH);
+    CHECK_ERR("length 5, both",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len,
+                                 PMUL_DECODE_ANY_LENGTH | PMUL_DECODE_ANY_CKSUM, &first), 0);
+    CHECK_ERR("length 5, both: first_err", first, PMUL_ERR_LENGTH);
+    CHECK_EQ("length 5", "length field", pdu.length, 5);
+    CHECK_EQ("length 5", "frag_len", pdu.u.data.frag_len, 3);
+    CHECK_EQ("length 5", "cksum_kind", pdu.cksum_kind, 0);
+    free(p);
+}
+
+/* Length_of_PDU below the datagram (trailing octets): relaxed, the PDU
+ * is what its header states, checksum included; the octets after it are
+ * not part of any field. */
+static void
+test_pmul_pdu_decode_ex_length_below(void **state)
+{
+    fixture *f = *state;
+    pmul_pdu pdu;
+    uint8_t *p, *q;
+    size_t len;
+    int first;
+
+    p = vec_bytes("discard_trailing_octets", &len);
+    CHECK_ERR("trailing, strict", decode_big(f, &pdu, p, len), PMUL_ERR_TRAILING);
+    CHECK_ERR("trailing, ANY_LENGTH",
+              pmul_pdu_decode_ex(&pdu, big(f), p, len, PMUL_DECODE_ANY_LENGTH, &first), 0);
+    CHECK_ERR("trailing, first_err", first, PMUL_ERR_TRAILING);
+    CHECK_EQ("trailing", "length field", pdu.length, 16);
+    CHECK_EQ("trailing", "msid", pdu.msid, 0x00030001u);
+    CHECK_EQ("trailing", "cksum_kind", pdu.cksum_kind, PMUL_CKSUM_FLETCHER);
+    free(p);
+
+    /* A Data_PDU with three non-zero octets appended: the fragment stops
+     * where Length_of_PDU says, and the checksum over the stated length
+     * is still good. */
+    p = vec_bytes("data_seq2", &len);
+    q = malloc(len + 3);
+    assert_non_null(q);
+    memcpy(q, p, len);
+    memcpy(q + len, "\xab\xcd\xef", 3);
+    CHECK_ERR("data + 3, strict", decode_big(f, &pdu, q, len + 3), PMUL_ERR_TRAILING);
+    CHECK_ERR("data + 3, ANY_CKSUM only",
+              pmul_pdu_decode_ex(&pdu, big(f), q, len + 3, PMUL_DECODE_ANY_CKSUM, &first),
+              PMUL_ERR_TRAILING);
+    CHECK_ERR("data + 3, ANY_LENGTH",
+              pmul_pdu_decode_ex(&pdu, big(f), q, len + 3, PMUL_DECODE_ANY_LENGTH, &first), 0);
+    CHECK_ERR("data + 3, first_err", first, PMUL_ERR_TRAILING);
+    CHECK_EQ("data + 3", "length field", pdu.length, len);
+    CHECK_EQ("data + 3", "frag_len", pdu.u.data.frag_len, 13);
+    CHECK_MEM("data + 3", "frag", pdu.u.data.frag, "fragment two.", 13);
+    CHECK_EQ("data + 3", "cksum_kind", pdu.cksum_kind, PMUL_CKSUM_FLETCHER);
+    free(q);
+    free(p);
+}
+
+/* A structural error after a relaxed one: decoding stops with the
+ * structural code, while *first_err keeps the first strict-mode error.
+ * Without a relaxed error both are the structural code. */
+static void
+test_pmul_pdu_decode_ex_structural_after_relaxed(void **state)
+{
+    fixture *f = *state;
+    const unsigned both = PMUL_DECODE_ANY_LENGTH | PMUL_DECODE_ANY_CKSUM;
+    pmul_pdu pdu;
+    uint8_t *p, *q;
+    size_t len;
+    int first;
+
+    p = vec_bytes("data_seq_zero", &len);
+    CHECK_ERR("seq 0", pmul_pdu_decode_ex(&pdu, big(f), p, len, both, &first),
+              PMUL_ERR_SEQ_ZERO);
+    CHECK_ERR("seq 0: first_err", first, PMUL_ERR_SEQ_ZERO);
+    /* Break the checksum as well: strict stops at the checksum. */
+    put16(p, 6, (uint16_t)(get16(p, 6) ^ 0x0101u));
+    CHECK_ERR("seq 0 + bad cksum, strict", decode_big(f, &pdu, p, len), PMUL_ERR_CHECKSUM);
+    CHECK_ERR("seq 0 + bad cksum", pmul_pdu_decode_ex(&pdu, big(f), p, len, both, &first),
+              PMUL_ERR_SEQ_ZERO);
+    CHECK_ERR("seq 0 + bad cksum: first_err", first, PMUL_ERR_CHECKSUM);
+    free(p);
+
+    /* Trailing octets, then an Ack entry with a bad length. */
+    p = vec_bytes("ack_entry_len_8", &len);
+    q = calloc(1, len + 4);
+    assert_non_null(q);
+    memcpy(q, p, len);
+    CHECK_ERR("ack + 4, strict", decode_big(f, &pdu, q, len + 4), PMUL_ERR_TRAILING);
+    CHECK_ERR("ack + 4", pmul_pdu_decode_ex(&pdu, big(f), q, len + 4, both, &first),
+              PMUL_ERR_ACK_ENTRY_LEN);
+    CHECK_ERR("ack + 4: first_err", first, PMUL_ERR_TRAILING);
+    free(q);
+    free(p);
+
+    /* Too short for the common header: nothing can be relaxed. */
+    p = vec_bytes("discard_msg2", &len);
+    CHECK_ERR("short", pmul_pdu_decode_ex(&pdu, big(f), p, PMUL_HDR_LEN - 1, both, &first),
+              PMUL_ERR_SHORT);
+    CHECK_ERR("short: first_err", first, PMUL_ERR_SHORT);
+    free(p);
+}
+
 /* pmul-wire.md 3.2: the worked example. */
 static void
 test_pmul_pdu_cksum_worked_example(void **state)
@@ -947,6 +1160,11 @@ main(void)
         cmocka_unit_test(test_pmul_pdu_decode_vectors),
         cmocka_unit_test(test_pmul_pdu_decode_reject_vectors),
         cmocka_unit_test(test_pmul_pdu_encode_vectors),
+        cmocka_unit_test(test_pmul_pdu_decode_ex_flags0_same),
+        cmocka_unit_test(test_pmul_pdu_decode_ex_relaxed_cksum),
+        cmocka_unit_test(test_pmul_pdu_decode_ex_length_above),
+        cmocka_unit_test(test_pmul_pdu_decode_ex_length_below),
+        cmocka_unit_test(test_pmul_pdu_decode_ex_structural_after_relaxed),
         cmocka_unit_test(test_pmul_pdu_cksum_worked_example),
         cmocka_unit_test(test_pmul_pdu_cksum_reference),
         cmocka_unit_test(test_pmul_pdu_decode_unknown_type),

@@ -1,30 +1,37 @@
 /*
- * test_bsmtp_util.h: helpers shared by the bsmtp payload/param/addr unit
- * tests: a cmocka-tracked allocator that fails on demand and counts
- * live blocks, and a printable rendering of byte strings for messages.
+ * test_common.h: helpers shared by the unit tests (one copy for all):
  *
- * Include after <cmocka.h>.  Header-only; everything is static.
+ *   - struct tmem: an injected allocator (pmul/util/mem.h) over cmocka's
+ *     test_malloc, so cmocka reports leaks at the end of each test.  It
+ *     counts calls and live blocks, and fails every call once `left` has
+ *     counted down to zero while `armed` (tmem_fail_after());
+ *   - struct tlog: a log sink (pmul/util/log.h) that counts lines per
+ *     level and keeps the last one;
+ *   - tshow(): a printable rendering of byte strings for failure messages.
+ *
+ * Include after <cmocka.h>.  Header-only; everything is static.  Tests
+ * that check the allocator layer itself (test_util.c) or byte budgets
+ * (test_mule_cdt.c) keep allocators of their own.
  */
-#ifndef TEST_BSMTP_UTIL_H
-#define TEST_BSMTP_UTIL_H
+#ifndef TEST_COMMON_H
+#define TEST_COMMON_H
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pmul/util/log.h"
 #include "pmul/util/mem.h"
 
-/* Fails every allocation after `left` successes when `armed`; counts live
- * blocks so a test can assert balance even without cmocka's leak report
- * (which also runs, through test_malloc). */
+/* Field order is part of the API: tests write { false, 0, 0 }. */
 struct tmem {
-    bool armed;
-    long left;
-    long calls;
-    long live;
+    bool armed;                 /* fail once left reaches 0 */
+    long left;                  /* successful calls still allowed */
+    long calls;                 /* alloc and realloc calls */
+    long live;                  /* blocks allocated and not freed */
 };
 
-static void *
+static inline void *
 tmem_alloc(void *arg, size_t n)
 {
     struct tmem *t = arg;
@@ -39,7 +46,7 @@ tmem_alloc(void *arg, size_t n)
     return p;
 }
 
-static void *
+static inline void *
 tmem_realloc(void *arg, void *p, size_t n)
 {
     struct tmem *t = arg;
@@ -54,7 +61,7 @@ tmem_realloc(void *arg, void *p, size_t n)
     return q;
 }
 
-static void
+static inline void
 tmem_free(void *arg, void *p)
 {
     struct tmem *t = arg;
@@ -64,10 +71,11 @@ tmem_free(void *arg, void *p)
     test_free(p);
 }
 
+/* Reset *t (never failing) and return the allocator over it. */
 static inline mem
 tmem_make(struct tmem *t)
 {
-    mem m = {tmem_alloc, tmem_realloc, tmem_free, t};
+    mem m = { tmem_alloc, tmem_realloc, tmem_free, t };
 
     memset(t, 0, sizeof(*t));
     return m;
@@ -80,6 +88,31 @@ tmem_fail_after(struct tmem *t, long n)
     t->armed = true;
     t->left = n;
     t->calls = 0;
+}
+
+/* Log sink: counts lines per level and keeps the last one. */
+struct tlog {
+    int count[LOG_LVL_FATAL + 1];
+    char last[LOG_LINE_MAX];
+};
+
+static inline void
+tlog_fn(void *arg, int level, const char *line)
+{
+    struct tlog *t = arg;
+
+    if (level >= 0 && level <= LOG_LVL_FATAL)
+        t->count[level]++;
+    snprintf(t->last, sizeof(t->last), "%s", line);
+}
+
+static inline logger
+tlog_make(struct tlog *t)
+{
+    logger lg = { tlog_fn, t, LOG_LVL_DEBUG };
+
+    memset(t, 0, sizeof(*t));
+    return lg;
 }
 
 /* Render len bytes for a failure message ("\r", "\n", "\xNN"), cut at
