@@ -471,6 +471,8 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
             }
             if (space < PMUL_ACK_ENTRY_HDR_LEN)
                 break;                  /* the rest go in the next Ack_PDU */
+            if (cnt == 1 && e->cfg.ack_timestamp)
+                break;                  /* one message per timestamped Ack */
             avail = (space - PMUL_ACK_ENTRY_HDR_LEN) / 2;
             if (avail > e->enc_missing_cap - used)
                 avail = e->enc_missing_cap - used;
@@ -500,7 +502,11 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
         p.u.ack.entry_cnt = (uint16_t)cnt;
         p.u.ack.entries = e->enc_acks;
         /* Decision 8: the timestamp option only when configured.  It is
-         * the first entry's holding time since its Address_PDU. */
+         * the holding time since the Address_PDU, and an Ack_PDU has one
+         * timestamp: with the option on, each Ack_PDU carries the entry
+         * of one message only, so the time is unambiguous for any peer
+         * (a batch would time only its first entry; 22 octets more per
+         * extra message, and the option is off by default). */
         p.u.ack.has_timestamp = e->cfg.ack_timestamp;
         p.u.ack.timestamp = ts_hold;
         if ((len = pmul_pdu_encode(&p, out, cap)) < 0)

@@ -230,11 +230,11 @@ static void finish(node *n, const char *why)
          (n->expect < 0 || n->delivered >= (size_t)n->expect) &&
          (n->lmtp_port == 0 || n->lmtp_fail == 0);
     n->exit_code = ok ? 0 : 1;
-    printf("%s +%.3fs summary reason=%s mails=%zu pmul_msgs=%zu dests=%zu acked=%zu "
+    printf("%s +%.3fs summary reason=%s mails=%zu pmul_msgs=%zu msgs_done=%zu dests=%zu acked=%zu "
            "failed=%zu delivered=%zu lmtp_ok=%zu lmtp_fail=%zu rx_errors=%zu "
            "data_pdus=%" PRIu64 " retx_data=%" PRIu64 " acks_rx=%" PRIu64
            " acks_tx=%" PRIu64 " udp_tx=%" PRIu64 " result=%s\n",
-           n->id_text, elapsed(n), why, n->mails_read, n->sent_cnt, dests, acked,
+           n->id_text, elapsed(n), why, n->mails_read, n->sent_cnt, done, dests, acked,
            failed, n->delivered, n->lmtp_ok, n->lmtp_fail, n->rx_errors,
            st.tx_pdus[0], st.retx_data_pdus, st.rx_pdus[1], st.tx_pdus[1],
            pmul_uv_tx_datagrams(n->pu), ok ? "OK" : "FAIL");

@@ -805,6 +805,34 @@ test_pmul_rx_ack_timestamp_option(void **state)
     h_node_free(n);
 }
 
+/* With the timestamp option an Ack_PDU carries one message: the
+ * timestamp means the holding time of that message's Address_PDU, for
+ * every entry (it would otherwise describe only a batch's first entry). */
+static void
+test_pmul_rx_ack_timestamp_one_message_per_ack(void **state)
+{
+    h_node *n = rx_node(set_ts);
+    pmul_pdu p;
+
+    (void)state;
+    h_feed_addr1(n, 0, H_TX, 20, 1, H_RX, 1);
+    h_feed_addr1(n, 500, H_TX, 21, 2, H_RX, 2);
+    h_feed_data(n, 1000, H_TX, 20, 1, 10);
+    h_feed_data(n, 1000, H_TX, 21, 2, 10);
+    assert_int_equal(h_drain(n, 1000), 2);
+    p = h_pdu(n, 0);
+    assert_int_equal(p.u.ack.entry_cnt, 1);
+    assert_int_equal(p.u.ack.entries[0].msid, 20);
+    assert_true(p.u.ack.has_timestamp);
+    assert_int_equal(p.u.ack.timestamp, 10);
+    p = h_pdu(n, 1);
+    assert_int_equal(p.u.ack.entry_cnt, 1);
+    assert_int_equal(p.u.ack.entries[0].msid, 21);
+    assert_true(p.u.ack.has_timestamp);
+    assert_int_equal(p.u.ack.timestamp, 5);
+    h_node_free(n);
+}
+
 static void
 set_caps(pmul_config *c)
 {
@@ -911,6 +939,7 @@ main(void)
         cmocka_unit_test(test_pmul_rx_delivered_carries_dests),
         cmocka_unit_test(test_pmul_rx_emcon_silent_then_deferred_acks),
         cmocka_unit_test(test_pmul_rx_ack_timestamp_option),
+        cmocka_unit_test(test_pmul_rx_ack_timestamp_one_message_per_ack),
         cmocka_unit_test(test_pmul_rx_caps_hostile_sender),
         cmocka_unit_test(test_pmul_rx_done_cap),
     };
