@@ -180,7 +180,7 @@ uint32_t
 pmul_rate_tail_ms(const pmul_rate *r, uint32_t remaining_pdus, size_t pdu_len,
                   uint32_t floor_ms, uint32_t cap_ms)
 {
-    uint64_t t = ((uint64_t)remaining_pdus + 2u) * pmul_rate_airtime_us(r, pdu_len);
+    uint64_t t = ((uint64_t)remaining_pdus * 2u + 1u) * pmul_rate_airtime_us(r, pdu_len) / 2u;
 
     t = (t + 999) / 1000;
     if (t < floor_ms)

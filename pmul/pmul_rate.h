@@ -101,8 +101,9 @@ uint32_t pmul_rate_ack_spread_ms(const pmul_rate *r, uint32_t ndests, size_t ack
 /*
  * How long a receiver waits, after its last progress on a message, before
  * it concludes the round ended without the last Data_PDUs and acks with
- * its missing list: the airtime of the remaining PDUs plus two, at least
- * floor_ms, at most cap_ms.
+ * its missing list: the airtime of the remaining PDUs plus half of one
+ * (slack for the repeated Address_PDU and pacing jitter; the wait restarts
+ * with every PDU of the source), at least floor_ms, at most cap_ms.
  */
 uint32_t pmul_rate_tail_ms(const pmul_rate *r, uint32_t remaining_pdus, size_t pdu_len,
                            uint32_t floor_ms, uint32_t cap_ms);

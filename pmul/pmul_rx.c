@@ -18,8 +18,8 @@
  *		list carries at most MM new numbers and is a prefix of the
  *		missing set, so "lower unlisted numbers were received" holds.
  *		One more trigger of ours: when a round goes quiet before its
- *		last Data_PDU arrived (the "tail" timer, a few PDU airtimes
- *		at the configured link rate), the receiver acks its missing
+ *		last Data_PDU arrived (the "tail" timer, the airtime of the
+ *		PDUs still missing plus half of one), the receiver acks its missing
  *		list; without it, a lost last PDU would cost a whole-message
  *		retransmission to every receiver that lost it.
  *	COMPLETE delivered (DELIVERED event, payload handed over).  The
@@ -309,7 +309,9 @@ missing_after_last(const pmul_rxmsg *m)
 
 /*
  * How long a round may stay silent before we call it over: (missing PDUs
- * after the last one seen + 2) inter-PDU intervals.  The interval is the
+ * after the last one seen + 1/2) inter-PDU intervals (the half interval
+ * covers the repeated Address_PDU and jitter; it was + 2, which kept the
+ * link idle for 1.5 intervals per lossy round: docs/engine.md).  The interval is the
  * larger of the airtime of a full PDU at the configured rate and the
  * interval observed between this message's PDUs (a slower link, a
  * transmitter pacing below our configured rate, or a capture replayed
@@ -324,7 +326,7 @@ tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
     uint32_t miss = missing_after_last(m);
     uint32_t t = pmul_rate_tail_ms(&e->rate, miss, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
                                    e->cfg.ack_pdu_time_ms);
-    uint64_t obs = ((uint64_t)miss + 2u) * m->pdu_gap_ms;
+    uint64_t obs = ((uint64_t)miss * 2u + 1u) * m->pdu_gap_ms / 2u;
 
     if (obs > e->cfg.ack_pdu_time_ms)
         obs = e->cfg.ack_pdu_time_ms;

@@ -207,8 +207,8 @@ test_pmul_rate_tail(void **state)
 
     (void)state;
     pmul_rate_init(&r, 9600, 1000, 60000, 100, false);
-    assert_int_equal(pmul_rate_tail_ms(&r, 0, 1024, 200, 10000), 1754);
-    assert_int_equal(pmul_rate_tail_ms(&r, 2, 1024, 200, 10000), 3507);
+    assert_int_equal(pmul_rate_tail_ms(&r, 0, 1024, 200, 10000), 439);
+    assert_int_equal(pmul_rate_tail_ms(&r, 2, 1024, 200, 10000), 2192);
     assert_int_equal(pmul_rate_tail_ms(&r, 100, 1024, 200, 10000), 10000);
     pmul_rate_init(&r, 0, 1000, 60000, 100, false);
     assert_int_equal(pmul_rate_tail_ms(&r, 5, 1024, 200, 10000), 200);

@@ -272,7 +272,7 @@ test_pmul_rx_ack_pdu_time_reack(void **state)
 }
 
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
- * wait (missing-after-last + 2 PDU airtimes, 200 ms at least) the
+ * wait (missing-after-last + 1/2 PDU airtimes, 200 ms at least) the
  * receiver acks its missing list instead of staying silent. */
 static void
 test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
@@ -288,11 +288,12 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
     h_feed_data(n, 900, H_TX, 6, 1, 1008);
     h_feed_data(n, 1800, H_TX, 6, 2, 1008);
     h_feed_data(n, 2700, H_TX, 6, 3, 1008);
-    /* 4 intervals: the PDUs came every 900 ms, a little slower than the
-     * airtime of 1024 octets at 9600 bit/s (876.7 ms): 3600 ms. */
-    assert_int_equal(pmul_engine_next_deadline(n->e), 2700 + 3600);
-    assert_int_equal(h_run(n, 2701, 2700 + 3599), 0);
-    assert_int_equal(h_run(n, 2700 + 3600, 2700 + 3600), 1);
+    /* 2.5 intervals: the PDUs came every 900 ms, a little slower than the
+     * airtime of 1024 octets at 9600 bit/s (876.7 ms): 2250 ms (it was
+     * 4 intervals, 3600 ms, before the tail was shortened). */
+    assert_int_equal(pmul_engine_next_deadline(n->e), 2700 + 2250);
+    assert_int_equal(h_run(n, 2701, 2700 + 2249), 0);
+    assert_int_equal(h_run(n, 2700 + 2250, 2700 + 2250), 1);
     check_ack(n, 0, 6, miss, 2);
     h_node_free(n);
 }
@@ -300,7 +301,7 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
 /* Regression (pmul-replay of pmul_basic.pcap as 192.0.2.2): a transmitter
  * pacing one PDU every 500 ms, link rate unknown (0).  The receiver acked
  * "missing 2" 0.47 s after Data 1 although Data 2 came 0.5 s after it.
- * The round is not called quiet before (missing + 2) observed intervals,
+ * The round is not called quiet before (missing + 1/2) observed intervals,
  * and an Ack the tail timer owed is withdrawn when data comes after all:
  * only the complete Ack leaves. */
 static void
@@ -314,7 +315,7 @@ test_pmul_rx_tail_waits_for_observed_pace(void **state)
     h_feed_addr1(n, 500, H_TX, 65537, 2, H_RX, 1);
     h_run(n, 500, 999);
     assert_int_equal(h_feed_data(n, 1000, H_TX, 65537, 1, 27), 0);
-    /* (1 missing + 2) x 500 ms after Data 1. */
+    /* (1 missing + 1/2) x 500 ms after Data 1. */
     h_run(n, 1000, 1499);
     assert_int_equal(n->npkt, 0);
     assert_int_equal(h_feed_data(n, 1500, H_TX, 65537, 2, 13), 0);
@@ -327,7 +328,7 @@ test_pmul_rx_tail_waits_for_observed_pace(void **state)
     h_node_free(n);
 }
 
-/* Without data the round does go quiet: (2 missing + 2) x 500 ms after
+/* Without data the round does go quiet: (2 missing + 1/2) x 500 ms after
  * Data 1 the list is acked. */
 static void
 test_pmul_rx_tail_observed_pace_then_quiet(void **state)
@@ -340,10 +341,10 @@ test_pmul_rx_tail_observed_pace_then_quiet(void **state)
     h_feed_addr1(n, 500, H_TX, 65539, 3, H_RX, 1);
     h_run(n, 500, 999);
     assert_int_equal(h_feed_data(n, 1000, H_TX, 65539, 1, 27), 0);
-    assert_int_equal(pmul_engine_next_deadline(n->e), 1000 + 2000);
-    h_run(n, 1000, 3000 + 767);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 1000 + 1250);
+    h_run(n, 1000, 2250 + 767);
     assert_int_equal(n->npkt, 0);
-    h_run(n, 3000 + 768, 3000 + 768);      /* quiet, then the spread delay */
+    h_run(n, 2250 + 768, 2250 + 768);      /* quiet, then the spread delay */
     assert_int_equal(n->npkt, 1);
     check_ack(n, 0, 65539, miss, 2);
     h_node_free(n);
@@ -372,9 +373,9 @@ test_pmul_rx_closing_address_acks_at_once(void **state)
     /* The next round's Address_PDU: no data since the last one. */
     h_feed_addr1(n, 4000, H_TX, 8, 3, H_RX, 1);
     assert_int_equal(h_drain(n, 4000), 0);
-    /* Tail: (1 missing + 2) intervals of 900 ms, the pace observed in the
-     * first round (above 3 PDU airtimes, 2630 ms). */
-    assert_int_equal(pmul_engine_next_deadline(n->e), 4000 + 2700);
+    /* Tail: (1 missing + 1/2) intervals of 900 ms, the pace observed in
+     * the first round (above 1.5 PDU airtimes, 1315 ms). */
+    assert_int_equal(pmul_engine_next_deadline(n->e), 4000 + 1350);
     h_node_free(n);
 }
 

@@ -192,7 +192,8 @@ test_pmul_tx_msn_per_destination(void **state)
  * timer after the first round (ends at 1804) is, with no measurement yet:
  * 2 PDU airtimes + 300 (2054) + the receivers' spreading bound for one
  * receiver, 2 Ack airtimes (154) + ack_batch 200 + one Ack of 64 octets
- * (77) + the receivers' tail wait of 2 PDU airtimes (1754) = 4239 ms;
+ * (77) + the receivers' tail wait of half a PDU airtime (439) = 2924 ms
+ * (it was 2 airtimes, 1754, and 4239 ms before the tail was shortened);
  * then times BACK-OFF_FACTOR 1.25 per timer round (integer steps).
  *
  * A receiver that never answered has most likely lost the Address_PDU:
@@ -213,14 +214,14 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     h_submit(n, 0, 2500, &dest, 1, 6);
     h_run(n, 0, 1804);
     assert_int_equal(n->npkt, 4);
-    assert_int_equal(pmul_engine_next_deadline(n->e), 1804 + 4239);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 1804 + 2924);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 4239);
+    assert_int_equal(st.rto_ms, 2924);
     assert_int_equal(st.retx_data_pdus, 0);
 
     /* The probe: one Address_PDU; the round ends when the pacer lets
      * the next PDU go (its 50 ms of airtime later). */
-    t = 1804 + 4239;
+    t = 1804 + 2924;
     first = n->npkt;
     h_run(n, 1805, t + 50);
     assert_int_equal(n->npkt - first, 1);
@@ -231,7 +232,7 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     assert_int_equal(st.rto_ms, 3106);
     assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + 3106);
 
-    /* Still silent: the whole message, then 4239 * 1.25^2. */
+    /* Still silent: the whole message, then 2924 * 1.25^2. */
     t += 50 + 3106;
     first = n->npkt;
     h_run(n, t - 1, t + 1804);
@@ -242,8 +243,8 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     pmul_engine_stats(n->e, &st);
     assert_int_equal(st.retx_rounds, 2);
     assert_int_equal(st.retx_data_pdus, 3);
-    assert_int_equal(st.rto_ms, 6622);              /* 4239 * 1.25 = 5298, * 1.25 */
-    assert_int_equal(pmul_engine_next_deadline(n->e), n->pkt[n->npkt - 1].t + 6622);
+    assert_int_equal(st.rto_ms, 4568);              /* 2924 * 1.25 = 3655, * 1.25 */
+    assert_int_equal(pmul_engine_next_deadline(n->e), n->pkt[n->npkt - 1].t + 4568);
     h_node_free(n);
 }
 
@@ -778,7 +779,7 @@ test_pmul_tx_timer_counts_urgent_queued_data(void **state)
     h_submit(n, 0, 100, &dest, 1, 6);
     h_run(n, 0, 50);                                /* Address, Data 1: round over */
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 4239);
+    assert_int_equal(st.rto_ms, 2924);
     /* Again, with a message of the same priority and 3 full Data_PDUs
      * queued behind it: + 3 * 1052 octets at 9600 bit/s = 2630 ms.  A
      * less urgent one queued as well does not count. */
@@ -789,7 +790,7 @@ test_pmul_tx_timer_counts_urgent_queued_data(void **state)
     h_submit(n, 0, 3 * 1008, &dest, 1, 9);
     h_run(n, 0, 50);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 4239 + 2630);
+    assert_int_equal(st.rto_ms, 2924 + 2630);
     h_node_free(n);
 }
 
