@@ -10,8 +10,8 @@ set -euo pipefail
 pkgs=(
     build-essential pkg-config meson ninja-build clang libclang-rt-dev
     libuv1-dev zlib1g-dev libssl-dev asn1c libcmocka-dev libpcap-dev
-    tshark python3 iproute2 nftables socat
-    postfix swaks dovecot-core dovecot-lmtpd
+    tshark python3 iproute2 nftables
+    dovecot-core dovecot-lmtpd
 )
 
 missing=()
@@ -25,12 +25,10 @@ done
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-# Postfix must neither ask questions nor write a system-wide main.cf: the
-# tests start their own throw-away instances on loopback ports.
-echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 # tshark asks whether non-root users may capture; the default "no" is fine.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
-# No package may start a system daemon on this machine.
+# No package may start a system daemon (Dovecot): the demo and the tests
+# start their own throw-away instances inside network namespaces.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
