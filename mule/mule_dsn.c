@@ -168,6 +168,25 @@ safe_str(const char *s)
     return true;
 }
 
+/* An ORCPT value: like safe_str(), but with SMTPUTF8 its octets may be
+ * UTF-8 (RFC 6533 3: "utf-8" addr-type with utf-8-addr-xtext), as bsmtp
+ * accepts them on the RCPT-line. */
+static bool
+safe_orcpt(const char *s, bool utf8)
+{
+    size_t i;
+    unsigned char c;
+
+    if (s == NULL || s[0] == '\0')
+        return false;
+    for (i = 0; s[i] != '\0'; i++) {
+        c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) || i >= FIELD_MAX)
+            return false;
+    }
+    return true;
+}
+
 /* An address from a validated envelope: no controls, bounded; octets
  * >= 0x80 only with SMTPUTF8. */
 static bool
@@ -428,7 +447,36 @@ build_status(struct ctx *x, const mule_dsn_rcpt *r, size_t cnt, const bool *use,
     return rc;
 }
 
-/* Part 3: the whole message or its header section. */
+/*
+ * Append p[0..len) to b with every line end made CRLF.  The original may
+ * use bare LF (RFC 8494 payloads are often written that way, decision
+ * 5) or hold a stray CR, but the DSN is an RFC 5322 message with CRLF
+ * lines throughout, and a message/rfc822 part is no exception (RFC 2046
+ * 5.2.1), so a bare LF or a CR not followed by LF becomes CRLF.
+ */
+static int
+append_crlf(buf *b, const uint8_t *p, size_t len)
+{
+    size_t i, run = 0;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < len; i++) {
+        bool bare_lf = p[i] == '\n' && (i == 0 || p[i - 1] != '\r');
+        bool bare_cr = p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n');
+
+        if (!bare_lf && !bare_cr)
+            continue;
+        rc = buf_append(b, p + run, i - run);
+        if (rc == 0)
+            rc = buf_append_str(b, "\r\n");
+        run = i + 1;
+    }
+    if (rc == 0)
+        rc = buf_append(b, p + run, len - run);
+    return rc;
+}
+
+/* Part 3: the whole message or its header section, with CRLF lines. */
 static int
 build_returned(struct ctx *x, bool full, buf *b)
 {
@@ -439,11 +487,11 @@ build_returned(struct ctx *x, bool full, buf *b)
     if (o->content_len == 0)
         return 0;
     if (full)
-        return map_buf(buf_append(b, o->content, o->content_len));
+        return map_buf(append_crlf(b, o->content, o->content_len));
     mule_hdr_section(o->content, o->content_len, &hl, NULL);
-    rc = buf_append(b, o->content, hl);
+    rc = append_crlf(b, o->content, hl);
     /* A header section must end in a line end to stand as a part body. */
-    if (rc == 0 && (hl == 0 || o->content[hl - 1] != '\n'))
+    if (rc == 0 && (b->len == 0 || b->data[b->len - 1] != '\n'))
         rc = buf_append_str(b, "\r\n");
     return map_buf(rc);
 }
@@ -523,7 +571,7 @@ check_args(const mule_dsn_config *cfg, const mule_dsn_orig *o, const mule_dsn_rc
     for (i = 0; i < cnt; i++) {
         if (r[i].addr == NULL || r[i].addr[0] == '\0' || !safe_addr(r[i].addr, o->smtputf8) ||
             r[i].kind < MULE_DSN_NO_ROUTE || r[i].kind > MULE_DSN_RELAYED ||
-            (r[i].orcpt != NULL && !safe_str(r[i].orcpt)) ||
+            (r[i].orcpt != NULL && !safe_orcpt(r[i].orcpt, o->smtputf8)) ||
             (r[i].remote_mta != NULL && !safe_str(r[i].remote_mta)) ||
             (r[i].last_attempt_date != NULL && !safe_str(r[i].last_attempt_date)) ||
             (r[i].status != NULL && !valid_status(r[i].status)))

@@ -233,6 +233,10 @@ mule_hdr_unfold(const uint8_t *raw, size_t raw_len, bool keep_8bit, char *out,
             k--;
         if (k > 0 && (uint8_t)out[k - 1] >= 0xc0)
             o = k - 1;
+        /* Dropping the sequence may leave the space before it last:
+         * trailing whitespace is dropped as everywhere else. */
+        while (o > 0 && out[o - 1] == ' ')
+            o--;
     }
     out[o] = '\0';
     if (truncated != NULL)

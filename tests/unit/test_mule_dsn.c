@@ -570,6 +570,86 @@ test_mule_dsn_8bit_and_smtputf8(void **state)
     assert_int_equal(mule_dsn_build(&cfg, &o, &r, 1, NULL, NULL, &d), MULE_ERR_INVAL);
 }
 
+/* True when want[0..n) occurs in b. */
+static bool
+buf_has(const buf *b, const char *want, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + n <= b->len; i++)
+        if (memcmp(b->data + i, want, n) == 0)
+            return true;
+    return false;
+}
+
+/* Regression (fuzz_mule_relay): an original with bare LF lines, as RFC
+ * 8494's own example is written, was returned with its bare LFs, so the
+ * DSN was not all CRLF.  Both the whole message and the header section
+ * now come back with CRLF lines (a stray CR too). */
+static void
+test_mule_dsn_bare_lf_returned_as_crlf(void **state)
+{
+    static const char lf_msg[] = "From: a@x.example\nSubject: s\r\n\nbody\rline\n";
+    mule_dsn_orig o = orig_default();
+    mule_dsn_rcpt r;
+    mule_dsn d;
+    size_t i;
+    int round;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.addr = "to1@example.net";
+    r.kind = MULE_DSN_NO_ROUTE;
+    o.content = (const uint8_t *)lf_msg;
+    o.content_len = sizeof(lf_msg) - 1;
+    for (round = 0; round < 2; round++) {
+        o.ret = round == 0 ? BSMTP_RET_FULL : BSMTP_RET_HDRS;
+        assert_int_equal(mule_dsn_build(&cfg, &o, &r, 1, NULL, NULL, &d), 0);
+        assert_true(d.full == (round == 0));
+        for (i = 0; i < d.content.len; i++) {
+            if (d.content.data[i] == '\n' && (i == 0 || d.content.data[i - 1] != '\r'))
+                fail_msg("round %d: bare LF at %zu", round, i);
+            if (d.content.data[i] == '\r' &&
+                (i + 1 == d.content.len || d.content.data[i + 1] != '\n'))
+                fail_msg("round %d: bare CR at %zu", round, i);
+        }
+        assert_true(buf_has(&d.content,
+                            round == 0 ? "From: a@x.example\r\nSubject: s\r\n\r\nbody\r\n"
+                                         "line\r\n"
+                                       : "From: a@x.example\r\nSubject: s\r\n\r\n--",
+                            round == 0 ? 45 : 35));
+        mule_dsn_fini(&d);
+    }
+}
+
+/* Regression (fuzz_mule_relay): a failed recipient whose ORCPT is of
+ * type utf-8 with UTF-8 octets (RFC 6533, accepted by bsmtp under
+ * SMTPUTF8) made the DSN fail with MULE_ERR_INVAL, so no report went
+ * out.  It is reported now; without SMTPUTF8 it is still refused. */
+static void
+test_mule_dsn_utf8_orcpt_not_refused(void **state)
+{
+    mule_dsn_orig o = orig_default();
+    mule_dsn_rcpt r;
+    mule_dsn d;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.addr = "\xe7\x94\xa8@nowhere.example";
+    r.orcpt = "utf-8;\xe7\x94\xa8@x";
+    r.notify = BSMTP_NOTIFY_FAILURE;
+    r.kind = MULE_DSN_NO_ROUTE;
+    o.reverse_path = "\xc3\xbc@example.com";
+    o.smtputf8 = true;
+    assert_int_equal(mule_dsn_build(&cfg, &o, &r, 1, NULL, NULL, &d), 0);
+    assert_true(buf_has(&d.content, "Original-Recipient: utf-8;\xe7\x94\xa8@x\r\n", 33));
+    mule_dsn_fini(&d);
+    o.smtputf8 = false;
+    o.reverse_path = "u@example.com";
+    r.addr = "u@nowhere.example";
+    assert_int_equal(mule_dsn_build(&cfg, &o, &r, 1, NULL, NULL, &d), MULE_ERR_INVAL);
+}
+
 static void
 test_mule_dsn_bad_arguments(void **state)
 {
@@ -675,6 +755,8 @@ main(void)
         cmocka_unit_test(test_mule_dsn_boundary_avoids_content),
         cmocka_unit_test(test_mule_dsn_payload_roundtrip),
         cmocka_unit_test(test_mule_dsn_8bit_and_smtputf8),
+        cmocka_unit_test(test_mule_dsn_bare_lf_returned_as_crlf),
+        cmocka_unit_test(test_mule_dsn_utf8_orcpt_not_refused),
         cmocka_unit_test(test_mule_dsn_bad_arguments),
         cmocka_unit_test(test_mule_dsn_out_cap),
         cmocka_unit_test(test_mule_dsn_alloc_failure),

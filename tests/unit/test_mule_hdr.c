@@ -129,6 +129,83 @@ test_mule_hdr_get_nth_and_count(void **state)
     assert_false(mule_hdr_submission_date(U("Received: no date\r\n\r\n"), 21, out, sizeof(out)));
 }
 
+/* Regression (fuzz_mule_relay): cutting a value at a UTF-8 sequence that
+ * followed a space left that space at the end of the output, though
+ * trailing whitespace is documented as dropped. */
+static void
+test_mule_hdr_unfold_no_trailing_space_after_utf8_cut(void **state)
+{
+    char tiny[5];
+    bool cut;
+    size_t n;
+
+    (void)state;
+    n = mule_hdr_unfold(U("ab \xe7\x94\xa8"), 6, true, tiny, sizeof(tiny), &cut);
+    assert_true(cut);
+    assert_string_equal(tiny, "ab");
+    assert_int_equal(n, 2);
+}
+
+/*
+ * Every prefix of a header block, each on a heap copy of exactly that
+ * length (ASan catches any read past it): the section, the fields, the
+ * unfolded values, counts and the submission date stay within the
+ * prefix and are well formed, and the whole block gives the known facts.
+ */
+static void
+test_mule_hdr_truncation_loop(void **state)
+{
+    static const char msg[] =
+        "Received: from a by b with MULE id 1;\r\n"
+        "\tMon, 1 Jan 2024 00:00:00 +0000\r\n"
+        "Subject : caf\xc3\xa9\r\n"
+        "  folded \x01 value\n"
+        "Message-ID: <m1@example.com>\r\n"
+        "X-Empty:\r\n"
+        "Received: from c by d; Sun, 31 Dec 2023 23:59:59 +0000\r\n"
+        "\r\n"
+        "Body: not a header\r\n";
+    size_t len, hl, bo, nf, i, n;
+    mule_hdr_iter it;
+    mule_hdr_field f;
+    char out[64], tiny[6];
+    uint8_t *p;
+
+    (void)state;
+    for (len = 0; len <= sizeof(msg) - 1; len++) {
+        p = test_malloc(len != 0 ? len : 1);
+        memcpy(p, msg, len);
+        mule_hdr_section(p, len, &hl, &bo);
+        if (hl > bo || bo > len)
+            fail_msg("prefix %zu: got hdr_len=%zu body_off=%zu", len, hl, bo);
+        nf = 0;
+        mule_hdr_iter_init(&it, p, len);
+        while (mule_hdr_next(&it, &f)) {
+            nf++;
+            if (f.name < p || f.name_len == 0 || f.raw + f.raw_len > p + hl)
+                fail_msg("prefix %zu: field %zu outside the header", len, nf);
+            n = mule_hdr_unfold(f.raw, f.raw_len, true, out, sizeof(out), NULL);
+            assert_int_equal(strlen(out), n);
+            n = mule_hdr_unfold(f.raw, f.raw_len, false, tiny, sizeof(tiny), NULL);
+            assert_true(n < sizeof(tiny));
+            for (i = 0; i < n; i++)
+                assert_true(tiny[i] >= 0x20 && tiny[i] < 0x7f);
+        }
+        assert_true(mule_hdr_count(p, len, "Received") <= nf);
+        (void)mule_hdr_get(p, len, "Subject", 0, true, out, sizeof(out));
+        (void)mule_hdr_submission_date(p, len, tiny, sizeof(tiny));
+        if (len == sizeof(msg) - 1) {
+            assert_int_equal(nf, 5);
+            assert_int_equal(mule_hdr_count(p, len, "received"), 2);
+            assert_true(mule_hdr_get(p, len, "Subject", 0, true, out, sizeof(out)));
+            assert_string_equal(out, "caf\xc3\xa9 folded ? value");
+            assert_true(mule_hdr_submission_date(p, len, out, sizeof(out)));
+            assert_string_equal(out, "Sun, 31 Dec 2023 23:59:59 +0000");
+        }
+        test_free(p);
+    }
+}
+
 static void
 expect_buf(const buf *b, const char *want)
 {
@@ -221,6 +298,8 @@ main(void)
         cmocka_unit_test(test_mule_hdr_iter_fields),
         cmocka_unit_test(test_mule_hdr_unfold_sanitises),
         cmocka_unit_test(test_mule_hdr_get_nth_and_count),
+        cmocka_unit_test(test_mule_hdr_unfold_no_trailing_space_after_utf8_cut),
+        cmocka_unit_test(test_mule_hdr_truncation_loop),
         cmocka_unit_test(test_mule_hdr_trace_exact),
         cmocka_unit_test(test_mule_hdr_trace_refuses_bad_values),
     };

@@ -500,6 +500,57 @@ test_mule_route_docs_example(void **state)
     free(text);
 }
 
+/*
+ * Every prefix of a valid config, each parsed from a heap copy of exactly
+ * that length: a table, or MULE_ERR_CONFIG with a line number within
+ * the prefix and a reason; never a crash, an over-read or a leak.
+ */
+static void
+test_mule_route_truncation_loop(void **state)
+{
+    static const char cfg[] =
+        "# comment\r\n"
+        "route a.b.example group 239.1.1.1 nodes 198.18.0.1,198.18.0.2 # why\n"
+        "route .b.example  group 239.1.1.2 nodes 3232235777\r\n"
+        "ROUTE [IPv6:2001:db8::1] local\n"
+        "\n"
+        "route [192.0.2.1]   local\n"
+        "default\tgroup 239.9.9.9 nodes 198.18.9.9,198.18.9.8\n";
+    struct tmem tm = { false, 0, 0 };
+    mem m = tmem_make(&tm);
+    mule_route_table *t;
+    mule_route_error err;
+    size_t len, lines, i;
+    char *p;
+    int rc;
+
+    (void)state;
+    for (len = 0; len <= sizeof(cfg) - 1; len++) {
+        p = test_malloc(len != 0 ? len : 1);
+        memcpy(p, cfg, len);
+        for (lines = 1, i = 0; i < len; i++)
+            lines += p[i] == '\n';
+        t = NULL;
+        memset(&err, 0, sizeof(err));
+        rc = mule_route_table_parse(p, len, &m, NULL, &t, &err);
+        if (rc == 0) {
+            assert_non_null(t);
+            (void)mule_route_lookup(t, "x.b.example", 11, NULL);
+            mule_route_table_free(t);
+        } else if (rc != MULE_ERR_CONFIG || t != NULL || err.line < 1 || err.line > lines ||
+                   err.text[0] == '\0') {
+            fail_msg("prefix %zu: got %s line %u '%s', want OK or CONFIG with a line",
+                     len, mule_errname(rc), err.line, err.text);
+        }
+        assert_int_equal(tm.live, 0);
+        test_free(p);
+    }
+    rc = mule_route_table_parse(cfg, sizeof(cfg) - 1, NULL, NULL, &t, &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(mule_route_table_route_cnt(t), 4);
+    mule_route_table_free(t);
+}
+
 int
 main(void)
 {
@@ -518,6 +569,7 @@ main(void)
         cmocka_unit_test(test_mule_route_dest_format),
         cmocka_unit_test(test_mule_route_alloc_failure),
         cmocka_unit_test(test_mule_route_docs_example),
+        cmocka_unit_test(test_mule_route_truncation_loop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

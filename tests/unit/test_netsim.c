@@ -348,6 +348,41 @@ test_netsim_scen_parse_errors(void **state)
     }
 }
 
+/*
+ * Every prefix of a valid scenario, each parsed from a heap copy of exactly
+ * that length: a scenario, or NETSIM_ERR_PARSE with "LINE: reason" where
+ * LINE is within the prefix; never a crash, an over-read or a leak.
+ */
+static void
+test_netsim_scen_parse_truncation_loop(void **state)
+{
+    struct tmem tm = { false, 0, 0 };
+    mem m = tmem_make(&tm);
+    size_t len, lines, i, full = strlen(good_scen);
+    netsim_scenario *sc;
+    char err[200], *p;
+    int rc, line;
+
+    (void)state;
+    for (len = 0; len <= full; len++) {
+        p = test_malloc(len != 0 ? len : 1);
+        memcpy(p, good_scen, len);
+        for (lines = 1, i = 0; i < len; i++)
+            lines += p[i] == '\n';
+        rc = netsim_scen_parse(&sc, p, len, &m, err, sizeof(err));
+        if (rc == 0) {
+            assert_non_null(sc);
+            assert_true(sc->node_cnt >= 2 && sc->msg_cnt >= 1);
+            netsim_scen_free(sc);
+        } else if (rc != NETSIM_ERR_PARSE || sc != NULL || sscanf(err, "%d: ", &line) != 1 ||
+                   line < 0 || (size_t)line > lines) {
+            fail_msg("prefix %zu: got rc=%d err='%s', want OK or 'LINE: reason'", len, rc, err);
+        }
+        assert_int_equal(tm.live, 0);
+        test_free(p);
+    }
+}
+
 /* ---- mail generator ------------------------------------------------- */
 
 static void
@@ -668,6 +703,7 @@ main(void)
         cmocka_unit_test(test_netsim_txq_limit),
         cmocka_unit_test(test_netsim_scen_parse_good),
         cmocka_unit_test(test_netsim_scen_parse_errors),
+        cmocka_unit_test(test_netsim_scen_parse_truncation_loop),
         cmocka_unit_test(test_netsim_mail_exact_size),
         cmocka_unit_test(test_netsim_run_toy_delivers),
         cmocka_unit_test(test_netsim_determinism_same_seed_same_hash),
