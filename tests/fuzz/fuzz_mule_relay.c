@@ -48,7 +48,8 @@
  *	A broken invariant prints what differs and traps.
  * SEE ALSO
  *	mule/mule_relay.h, mule/mule_hdr.h, mule/mule_dsn.h, mule/mule_gw.h,
- *	mule/mule_audit.h, tests/fuzz/meson.build.
+ *	mule/mule_audit.h, tests/fuzz/fuzz_common.h,
+ *	tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -69,16 +70,8 @@
 #include "mule/mule_relay.h"
 #include "mule/mule_route.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do {                                                 \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_mule_relay: %s: ", #cond);                  \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_mule_relay"
+#include "tests/fuzz/fuzz_common.h"
 
 #define SELF    0xc6120001u     /* 198.18.0.1 */
 #define N2      0xc6120002u
@@ -87,57 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N5      0xc6120005u
 #define NOW0    1704189600      /* Tue, 2 Jan 2024 10:00:00 +0000 */
 #define DATE    "Tue, 2 Jan 2024 10:00:00 +0000"
-
-/* ---- counting allocator that can fail on purpose ------------------------- */
-
-typedef struct cmem {
-    long live;          /* blocks not yet freed */
-    bool armed;         /* fail once left reaches 0 */
-    long left;
-} cmem;
-
-/* A 16-octet header keeps the user pointer aligned for any type. */
-#define HDR 16
-
-static void *
-c_alloc(void *arg, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)256 << 20) || (p = malloc(n + HDR)) == NULL)
-        return NULL;
-    c->live++;
-    return p + HDR;
-}
-
-static void
-c_free(void *arg, void *q)
-{
-    cmem *c = arg;
-
-    if (q == NULL)
-        return;
-    c->live--;
-    free((unsigned char *)q - HDR);
-}
-
-static void *
-c_realloc(void *arg, void *q, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    if (q == NULL)
-        return c_alloc(arg, n);
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)256 << 20) || (p = realloc((unsigned char *)q - HDR, n + HDR)) == NULL)
-        return NULL;
-    return p + HDR;
-}
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -382,8 +324,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const bsmtp_limits tiny = { 128, 3, 3, 512 };
-    cmem cm = { 0, false, 0 };
-    mem m = { c_alloc, c_realloc, c_free, &cm };
+    struct tmem cm;
+    mem m = tmem_make(&cm);
     uint8_t flags, nowb, sit, knob;
     mule_relay_config cfg;
     mule_relay_input in;
@@ -396,6 +338,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool failing;
     int rc;
 
+    cm.max_len = (size_t)256 << 20;
     setup();
     if (size < 4)
         return 0;

@@ -32,7 +32,8 @@
  * DIAGNOSTICS
  *	A broken invariant prints what differs and traps.
  * SEE ALSO
- *	mule/mule_route.h, tests/fuzz/meson.build.
+ *	mule/mule_route.h, tests/fuzz/fuzz_common.h,
+ *	tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -46,68 +47,8 @@
 #include "mule/mule_err.h"
 #include "mule/mule_route.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do {                                                 \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_mule_route: %s: ", #cond);                  \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
-
-/* ---- counting allocator that can fail on purpose ------------------------- */
-
-typedef struct cmem {
-    long live, calls;
-    bool armed;
-    long left;
-} cmem;
-
-#define HDR 16
-
-static void *
-c_alloc(void *arg, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    c->calls++;
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)512 << 20) || (p = malloc(n + HDR)) == NULL)
-        return NULL;
-    c->live++;
-    return p + HDR;
-}
-
-static void
-c_free(void *arg, void *q)
-{
-    cmem *c = arg;
-
-    if (q == NULL)
-        return;
-    c->live--;
-    free((unsigned char *)q - HDR);
-}
-
-static void *
-c_realloc(void *arg, void *q, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    if (q == NULL)
-        return c_alloc(arg, n);
-    c->calls++;
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)512 << 20) || (p = realloc((unsigned char *)q - HDR, n + HDR)) == NULL)
-        return NULL;
-    return p + HDR;
-}
+#define FUZZ_NAME "fuzz_mule_route"
+#include "tests/fuzz/fuzz_common.h"
 
 /* ---- checks -------------------------------------------------------------- */
 
@@ -197,8 +138,8 @@ lookups(const mule_route_table *a, const mule_route_table *b, const uint8_t *dat
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cmem cm = { 0, 0, false, 0 };
-    mem m = { c_alloc, c_realloc, c_free, &cm };
+    struct tmem cm;
+    mem m = tmem_make(&cm);
     mule_route_table *a = NULL, *b = NULL, *old;
     const char *text = (const char *)data;
     mule_route_error err;
@@ -207,6 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long calls;
     int rc, rc2;
 
+    cm.max_len = (size_t)512 << 20;
     for (i = 0; i < size; i++)
         lines += data[i] == '\n';
     memset(&err, 'Z', sizeof(err));

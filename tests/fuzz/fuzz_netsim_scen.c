@@ -26,7 +26,8 @@
  * DIAGNOSTICS
  *	A broken invariant prints what differs and traps.
  * SEE ALSO
- *	netsim/netsim_scen.h, tests/fuzz/meson.build.
+ *	netsim/netsim_scen.h, tests/fuzz/fuzz_common.h,
+ *	tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -40,68 +41,8 @@
 #include "netsim/netsim_err.h"
 #include "netsim/netsim_scen.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do {                                                 \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_netsim_scen: %s: ", #cond);                 \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
-
-/* ---- counting allocator that can fail on purpose ------------------------- */
-
-typedef struct cmem {
-    long live, calls;
-    bool armed;
-    long left;
-} cmem;
-
-#define HDR 16
-
-static void *
-c_alloc(void *arg, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    c->calls++;
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)512 << 20) || (p = malloc(n + HDR)) == NULL)
-        return NULL;
-    c->live++;
-    return p + HDR;
-}
-
-static void
-c_free(void *arg, void *q)
-{
-    cmem *c = arg;
-
-    if (q == NULL)
-        return;
-    c->live--;
-    free((unsigned char *)q - HDR);
-}
-
-static void *
-c_realloc(void *arg, void *q, size_t n)
-{
-    cmem *c = arg;
-    unsigned char *p;
-
-    if (q == NULL)
-        return c_alloc(arg, n);
-    c->calls++;
-    if (c->armed && c->left-- <= 0)
-        return NULL;
-    if (n > ((size_t)512 << 20) || (p = realloc((unsigned char *)q - HDR, n + HDR)) == NULL)
-        return NULL;
-    return p + HDR;
-}
+#define FUZZ_NAME "fuzz_netsim_scen"
+#include "tests/fuzz/fuzz_common.h"
 
 static void
 check_idx(const char *what, const size_t *v, size_t n, size_t limit, bool sorted)
@@ -163,8 +104,8 @@ check_scenario(const netsim_scenario *sc)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cmem cm = { 0, 0, false, 0 };
-    mem m = { c_alloc, c_realloc, c_free, &cm };
+    struct tmem cm;
+    mem m = tmem_make(&cm);
     netsim_scenario *sc = NULL;
     const char *text = (const char *)data;
     char err[200];
@@ -172,6 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long calls;
     int rc, line;
 
+    cm.max_len = (size_t)512 << 20;
     for (i = 0; i < size; i++)
         lines += data[i] == '\n';
     memset(err, 'Z', sizeof(err));

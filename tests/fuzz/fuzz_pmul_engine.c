@@ -37,7 +37,8 @@
  * DIAGNOSTICS
  *	A broken invariant prints what differs and traps.
  * SEE ALSO
- *	pmul/pmul_engine.h, tests/fuzz/seeds_engine.py, tests/fuzz/meson.build.
+ *	pmul/pmul_engine.h, tests/fuzz/seeds_engine.py, tests/fuzz/fuzz_common.h,
+ *	tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -51,16 +52,8 @@
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_pdu.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do {                                                 \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_pmul_engine: %s: ", #cond);                 \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_pmul_engine"
+#include "tests/fuzz/fuzz_common.h"
 
 #define NODE_R      0xC0000202u     /* 192.0.2.2 */
 #define NODE_R2     0xC0000203u     /* 192.0.2.3 */

@@ -34,7 +34,8 @@
  *	A broken invariant prints what differs and traps, so libFuzzer keeps
  *	the input as a crash artifact.
  * SEE ALSO
- *	pmul/pmul_pdu.h, tests/fuzz/make_seeds.py, tests/fuzz/meson.build.
+ *	pmul/pmul_pdu.h, tests/fuzz/make_seeds.py, tests/fuzz/fuzz_common.h,
+ *	tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -47,16 +48,8 @@
 
 #include "pmul/pmul_pdu.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do {                                                 \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz_pmul_pdu: %s: ", #cond);                    \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_pmul_pdu"
+#include "tests/fuzz/fuzz_common.h"
 
 /* Small caps: what a constrained node might configure. */
 #define SMALL_DESTS     4

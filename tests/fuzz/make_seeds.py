@@ -9,33 +9,27 @@ malformed datagrams.  OUTDIR is created if needed; files in it that are not
 vectors are left alone.  STAMP, if given, is written last (the file meson
 tracks as the custom_target's output).  Standard library only.
 """
-import json
-import os
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 
 def main(argv):
     if len(argv) not in (3, 4):
         sys.stderr.write('usage: make_seeds.py VECTORS_JSON OUTDIR [STAMP]\n')
         return 2
-    with open(argv[1], encoding='ascii') as f:
-        vectors = json.load(f)
-    if not isinstance(vectors, dict) or not vectors:
+    vectors = seedlib.load_vectors(argv[1])
+    if not vectors:
         sys.stderr.write('make_seeds.py: %s: no vectors\n' % argv[1])
         return 1
-    os.makedirs(argv[2], exist_ok=True)
-    for name, hexdata in sorted(vectors.items()):
+    for name in vectors:
         if not name.replace('_', '').isalnum():
             sys.stderr.write('make_seeds.py: odd vector name %r\n' % name)
             return 1
-        data = bytes.fromhex(hexdata)
-        tmp = os.path.join(argv[2], '.' + name + '.tmp')
-        with open(tmp, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, os.path.join(argv[2], name))
+    n = seedlib.write_seeds(argv[2], vectors)
     if len(argv) == 4:
-        with open(argv[3], 'w', encoding='ascii') as f:
-            f.write('%d seeds in %s\n' % (len(vectors), argv[2]))
+        seedlib.write_stamp(argv[3], '%d seeds in %s\n' % (n, argv[2]))
     return 0
 
 

@@ -15,6 +15,9 @@ only; the output is deterministic.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
+
 SEEDS = {
     "rfc8494_lf": (
         b"<from@example.com> MT-PRIORITY=4 BODY=8BITMIME RET=HDRS ENVID=QQ314159\n"
@@ -63,13 +66,9 @@ def main():
     outdir, stamp = sys.argv[1], sys.argv[2]
     seeds = os.path.join(outdir, "fuzz_bsmtp_payload_seeds")
     corpus = os.path.join(outdir, "fuzz_bsmtp_payload_corpus")
-    os.makedirs(seeds, exist_ok=True)
+    n = seedlib.write_seeds(seeds, {name + ".bsmtp": data for name, data in SEEDS.items()})
     os.makedirs(corpus, exist_ok=True)
-    for name, data in sorted(SEEDS.items()):
-        with open(os.path.join(seeds, name + ".bsmtp"), "wb") as f:
-            f.write(data)
-    with open(stamp, "w") as f:
-        f.write("%d seeds\n" % len(SEEDS))
+    seedlib.write_stamp(stamp, "%d seeds\n" % n)
 
 
 if __name__ == "__main__":

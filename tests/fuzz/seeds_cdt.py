@@ -10,9 +10,11 @@ it needs to exist), then writes STAMP, the file meson tracks.  Python 3
 standard library only.
 """
 
-import json
 import os
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 SEEDS = ["cdt_implicit", "cdt_explicit", "cdt_rfc8494_example"]
 
@@ -22,16 +24,10 @@ def main():
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     vectors, seed_dir, work_dir, stamp = sys.argv[1:]
-    with open(vectors) as f:
-        table = json.load(f)
-    os.makedirs(seed_dir, exist_ok=True)
+    table = seedlib.load_vectors(vectors)
+    seedlib.write_seeds(seed_dir, {name: table[name] for name in SEEDS})
     os.makedirs(work_dir, exist_ok=True)
-    for name in SEEDS:
-        data = bytes.fromhex(table[name])
-        with open(os.path.join(seed_dir, name), "wb") as f:
-            f.write(data)
-    with open(stamp, "w") as f:
-        f.write("\n".join(SEEDS) + "\n")
+    seedlib.write_stamp(stamp, "\n".join(SEEDS) + "\n")
     return 0
 
 

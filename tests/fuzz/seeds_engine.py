@@ -14,10 +14,11 @@ Discard, Acks for T's message from its second destination (complete and
 with a missing list), and long steps that reach expiry.  Standard library
 only.
 """
-import json
-import os
 import struct
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 TO_R, TO_T, TO_BOTH, TO_NONE = 0, 1, 2, 3
 FIX, LOSE = 0x04, 0x08
@@ -48,8 +49,7 @@ def main(argv):
     if len(argv) not in (3, 4):
         sys.stderr.write('usage: seeds_engine.py VECTORS_JSON OUTDIR [STAMP]\n')
         return 2
-    with open(argv[1], encoding='ascii') as f:
-        v = {k: bytes.fromhex(h) for k, h in json.load(f).items()}
+    v = seedlib.load_vectors(argv[1])
     seeds = {
         # T's message to R over a clean channel; R2's Ack completes it.
         'clean': idle(20) + rec(TO_T, ack(NODE_R2, NODE_T, T_MSID)) + idle(10),
@@ -80,15 +80,9 @@ def main(argv):
         'gap': rec(TO_R, v['address_msg2'], fix=False) +
                rec(TO_R, v['address_2dest'], step=60000, fix=False) + idle(3, step=300000),
     }
-    os.makedirs(argv[2], exist_ok=True)
-    for name, data in sorted(seeds.items()):
-        tmp = os.path.join(argv[2], '.' + name + '.tmp')
-        with open(tmp, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, os.path.join(argv[2], name))
+    n = seedlib.write_seeds(argv[2], seeds)
     if len(argv) == 4:
-        with open(argv[3], 'w', encoding='ascii') as f:
-            f.write('%d seeds in %s\n' % (len(seeds), argv[2]))
+        seedlib.write_stamp(argv[3], '%d seeds in %s\n' % (n, argv[2]))
     return 0
 
 

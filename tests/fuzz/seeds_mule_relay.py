@@ -13,15 +13,15 @@ prefixes (from SMTP, from P_MUL with and without this node, compressed,
 tiny caps).  STAMP is written last.  Standard library only; the output is
 deterministic.
 """
-import json
-import os
 import sys
 import zlib
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
+
 
 def rfc8494_example(vectors):
-    with open(vectors) as f:
-        ber = bytes.fromhex(json.load(f)["cdt_rfc8494_example"])
+    ber = seedlib.load_vectors(vectors)["cdt_rfc8494_example"]
     # The zlib stream is the OCTET STRING at the end of the BER: find the
     # first offset where a complete stream starts.
     for i in range(len(ber)):
@@ -86,15 +86,10 @@ def main():
     vectors, seed_dir, stamp = sys.argv[1:]
     payloads = dict(PAYLOADS)
     payloads["rfc8494_example"] = rfc8494_example(vectors)
-    os.makedirs(seed_dir, exist_ok=True)
-    n = 0
-    for name, p in sorted(payloads.items()):
-        for k, pre in enumerate(PREFIXES):
-            with open(os.path.join(seed_dir, "%s_%d" % (name, k)), "wb") as f:
-                f.write(pre + p)
-            n += 1
-    with open(stamp, "w") as f:
-        f.write("%d seeds\n" % n)
+    seeds = {"%s_%d" % (name, k): pre + p
+             for name, p in payloads.items() for k, pre in enumerate(PREFIXES)}
+    n = seedlib.write_seeds(seed_dir, seeds)
+    seedlib.write_stamp(stamp, "%d seeds\n" % n)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ literals of config test cases that contain "route" or "default") of
 tests/unit/test_mule_route.c, with C escapes decoded.  STAMP is written
 last.  Standard library only; the output is deterministic.
 """
-import os
 import re
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 ESC = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
 
@@ -66,12 +68,10 @@ def main():
         sys.exit("usage: seeds_mule_route.py CONFIGURATION_MD TEST_MULE_ROUTE_C SEED_DIR STAMP")
     docs, test_c, seed_dir, stamp = sys.argv[1:]
     seeds = [docs_example(docs)] + test_tables(test_c)
-    os.makedirs(seed_dir, exist_ok=True)
-    for i, s in enumerate(seeds):
-        with open(os.path.join(seed_dir, "route_%02d.cf" % i), "wb") as f:
-            f.write(s.encode("utf-8", "surrogateescape"))
-    with open(stamp, "w") as f:
-        f.write("%d seeds\n" % len(seeds))
+    files = {"route_%02d.cf" % i: text.encode("utf-8", "surrogateescape")
+             for i, text in enumerate(seeds)}
+    n = seedlib.write_seeds(seed_dir, files)
+    seedlib.write_stamp(stamp, "%d seeds\n" % n)
 
 
 if __name__ == "__main__":

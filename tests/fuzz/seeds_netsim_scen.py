@@ -10,8 +10,10 @@ STAMP.  Standard library only; the output is deterministic.
 """
 import glob
 import os
-import shutil
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 ALL_KEYWORDS = b"""# every keyword once
 seed 77
@@ -52,13 +54,13 @@ def main():
         sys.exit("usage: seeds_netsim_scen.py SEED_DIR STAMP SCENARIO_DIR")
     seed_dir, stamp = sys.argv[1], sys.argv[2]
     files = sorted(glob.glob(os.path.join(sys.argv[3], "*.sim")))
-    os.makedirs(seed_dir, exist_ok=True)
+    seeds = {}
     for path in files:
-        shutil.copyfile(path, os.path.join(seed_dir, os.path.basename(path)))
-    with open(os.path.join(seed_dir, "all_keywords.sim"), "wb") as f:
-        f.write(ALL_KEYWORDS)
-    with open(stamp, "w") as f:
-        f.write("%d seeds\n" % (len(files) + 1))
+        with open(path, "rb") as f:
+            seeds[os.path.basename(path)] = f.read()
+    seeds["all_keywords.sim"] = ALL_KEYWORDS
+    seedlib.write_seeds(seed_dir, seeds)
+    seedlib.write_stamp(stamp, "%d seeds\n" % (len(files) + 1))
 
 
 if __name__ == "__main__":

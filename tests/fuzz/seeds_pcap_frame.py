@@ -10,10 +10,11 @@ hop-by-hop header, Linux cooked v1 and v2, raw IPv4, raw IPv6, DLT_NULL
 and DLT_LOOP; plus an IPv4 fragment and an IPv6 fragment.  Standard
 library only.
 """
-import json
-import os
 import struct
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import seedlib  # noqa: E402  (tests/fuzz/seedlib.py)
 
 SRC4, DST4 = bytes([192, 0, 2, 1]), bytes([239, 0, 0, 1])
 SRC6 = bytes.fromhex("20010db8000000000000000000000001")
@@ -38,13 +39,12 @@ def main(argv):
     if len(argv) != 4:
         sys.stderr.write("usage: seeds_pcap_frame.py VECTORS_JSON OUTDIR STAMP\n")
         return 2
-    with open(argv[1], encoding="ascii") as fh:
-        vectors = json.load(fh)
-    os.makedirs(argv[2], exist_ok=True)
+    vectors = seedlib.load_vectors(argv[1])
+    seeds = {}
     mac = bytes.fromhex("01005e000001020000c00201")
     hbh = bytes([17, 0, 1, 4, 0, 0, 0, 0])
-    for name, hx in sorted(vectors.items()):
-        u = udp(bytes.fromhex(hx))
+    for name, pdu in sorted(vectors.items()):
+        u = udp(pdu)
         frames = {
             "eth4": (0, mac + b"\x08\x00" + ip4(u)),
             "vlan6": (0, mac + b"\x81\x00\x00\x2a\x86\xdd" + ip6(u, 0, hbh)),
@@ -57,15 +57,12 @@ def main(argv):
             "loop": (7, b"\x00\x00\x00\x18" + ip6(u)),
         }
         for kind, (lt, fr) in frames.items():
-            with open(os.path.join(argv[2], "%s_%s" % (kind, name)), "wb") as fh:
-                fh.write(bytes([lt, 0]) + fr)
-    u = udp(bytes.fromhex(vectors["data_seq1"]))
-    with open(os.path.join(argv[2], "frag4"), "wb") as fh:
-        fh.write(bytes([3, 0]) + ip4(u, 0x2000))
-    with open(os.path.join(argv[2], "frag6"), "wb") as fh:
-        fh.write(bytes([5, 0]) + ip6(u, 44, bytes([17, 0, 0, 1, 0, 0, 0, 9])))
-    with open(argv[3], "w", encoding="ascii") as fh:
-        fh.write("ok\n")
+            seeds["%s_%s" % (kind, name)] = bytes([lt, 0]) + fr
+    u = udp(vectors["data_seq1"])
+    seeds["frag4"] = bytes([3, 0]) + ip4(u, 0x2000)
+    seeds["frag6"] = bytes([5, 0]) + ip6(u, 44, bytes([17, 0, 0, 1, 0, 0, 0, 9]))
+    seedlib.write_seeds(argv[2], seeds)
+    seedlib.write_stamp(argv[3], "ok\n")
     return 0
 
 

@@ -4,7 +4,9 @@
  *   - struct tmem: an injected allocator (pmul/util/mem.h) over cmocka's
  *     test_malloc, so cmocka reports leaks at the end of each test.  It
  *     counts calls and live blocks, and fails every call once `left` has
- *     counted down to zero while `armed` (tmem_fail_after());
+ *     counted down to zero while `armed` (tmem_fail_after()).  It lives
+ *     in tests/common/alloc.h, which the fuzz targets share without
+ *     cmocka; this header picks cmocka's allocator for it;
  *   - struct tlog: a log sink (pmul/util/log.h) that counts lines per
  *     level and keeps the last one;
  *   - tshow(): a printable rendering of byte strings for failure messages.
@@ -23,72 +25,12 @@
 #include "pmul/util/log.h"
 #include "pmul/util/mem.h"
 
-/* Field order is part of the API: tests write { false, 0, 0 }. */
-struct tmem {
-    bool armed;                 /* fail once left reaches 0 */
-    long left;                  /* successful calls still allowed */
-    long calls;                 /* alloc and realloc calls */
-    long live;                  /* blocks allocated and not freed */
-};
-
-static inline void *
-tmem_alloc(void *arg, size_t n)
-{
-    struct tmem *t = arg;
-    void *p;
-
-    t->calls++;
-    if (t->armed && t->left-- <= 0)
-        return NULL;
-    p = test_malloc(n != 0 ? n : 1);
-    if (p != NULL)
-        t->live++;
-    return p;
-}
-
-static inline void *
-tmem_realloc(void *arg, void *p, size_t n)
-{
-    struct tmem *t = arg;
-    void *q;
-
-    t->calls++;
-    if (t->armed && t->left-- <= 0)
-        return NULL;
-    q = test_realloc(p, n != 0 ? n : 1);
-    if (q != NULL && p == NULL)
-        t->live++;
-    return q;
-}
-
-static inline void
-tmem_free(void *arg, void *p)
-{
-    struct tmem *t = arg;
-
-    if (p != NULL)
-        t->live--;
-    test_free(p);
-}
-
-/* Reset *t (never failing) and return the allocator over it. */
-static inline mem
-tmem_make(struct tmem *t)
-{
-    mem m = { tmem_alloc, tmem_realloc, tmem_free, t };
-
-    memset(t, 0, sizeof(*t));
-    return m;
-}
-
-/* Arm the allocator to fail after n successful calls. */
-static inline void
-tmem_fail_after(struct tmem *t, long n)
-{
-    t->armed = true;
-    t->left = n;
-    t->calls = 0;
-}
+/* The allocator over cmocka's blocks, without a header of its own. */
+#define TMEM_MALLOC(n)          test_malloc(n)
+#define TMEM_REALLOC(p, n)      test_realloc((p), (n))
+#define TMEM_FREE(p)            test_free(p)
+#define TMEM_HDR                0
+#include "tests/common/alloc.h"
 
 /* Log sink: counts lines per level and keeps the last one. */
 struct tlog {
