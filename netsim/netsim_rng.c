@@ -19,6 +19,10 @@
  */
 #include "netsim/netsim_rng.h"
 
+#include <string.h>
+
+#include "pmul/util/fnv.h"
+
 #define P53 ((uint64_t)1 << 53)
 
 uint64_t
@@ -103,11 +107,5 @@ netsim_rng_chance(netsim_rng *r, uint64_t thr)
 uint64_t
 netsim_label(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-
-    for (; *s != '\0'; s++) {
-        h ^= (uint8_t)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return fnv64(s, strlen(s));
 }

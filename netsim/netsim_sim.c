@@ -47,6 +47,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pmul/util/fnv.h"
+
 enum { EV_SUBMIT = 1, EV_TIMER, EV_TX_END, EV_ARRIVE, EV_EMCON };
 
 /* Transcript record codes (hashed). */
@@ -92,12 +94,13 @@ problem(netsim *s, const char *fmt, ...)
 static void
 hash_u64(uint64_t *h, uint64_t v)
 {
+    uint8_t le[8];
     int i;
 
-    for (i = 0; i < 8; i++) {
-        *h ^= (uint8_t)(v >> (8 * i));
-        *h *= 0x100000001b3ull;
-    }
+    /* Little-endian octets, so the hash is the same on every host. */
+    for (i = 0; i < 8; i++)
+        le[i] = (uint8_t)(v >> (8 * i));
+    *h = fnv64_update(*h, le, sizeof(le));
 }
 
 static void
@@ -889,7 +892,7 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     s->o = *o;
     s->m = o->m;
     s->seed = o->seed_set ? o->seed : sc->seed;
-    s->hash = 0xcbf29ce484222325ull;
+    s->hash = FNV64_INIT;
     hash_u64(&s->hash, s->seed);
     s->end_at = NETSIM_FOREVER;
     s->msgs_left = sc->msg_cnt;

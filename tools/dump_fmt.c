@@ -572,15 +572,3 @@ dump_put_frame_error(buf *b, const pmul_pcap_frame *f, int verdict, bool json)
     return rc;
 }
 
-uint64_t
-dump_fnv64(const uint8_t *p, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}

@@ -94,7 +94,5 @@ int dump_put_frame_pdu(buf *b, const pmul_pcap_frame *f, const dump_pdu *d, bool
  * a per-frame PMUL_PCAP_ERR_*), then a newline. */
 int dump_put_frame_error(buf *b, const pmul_pcap_frame *f, int verdict, bool json);
 
-/* FNV-1a 64 of p[0..len), to name payloads in reports. */
-uint64_t dump_fnv64(const uint8_t *p, size_t len);
 
 #endif

@@ -54,6 +54,7 @@
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_pcap.h"
 #include "pmul/pmul_pdu.h"
+#include "pmul/util/fnv.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
 #include "tools/cap_common.h"
@@ -225,7 +226,7 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
     if (ev->kind != PMUL_EV_DELIVERED)
         return;
     c->deliveries++;
-    fnv = dump_fnv64(ev->payload, ev->payload_len);
+    fnv = fnv64(ev->payload, ev->payload_len);
     if (!c->quiet) {
         dump_ip4(node, nbuf, sizeof(nbuf));
         dump_ip4(ev->source_id, sbuf, sizeof(sbuf));

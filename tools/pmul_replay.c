@@ -61,6 +61,7 @@
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_pcap.h"
 #include "pmul/pmul_pdu.h"
+#include "pmul/util/fnv.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
 #include "tools/cap_common.h"
@@ -275,7 +276,7 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
             ? buf_printf(&c->out.b, "{\"kind\":\"delivery\",\"node\":\"%s\",\"source_id\":\"%s\","
                          "\"msid\":%" PRIu32 ",\"len\":%zu,\"fnv\":\"%016" PRIx64
                          "\",\"prio\":%u,\"ts_us\":%" PRIu64 ",\"time\":", nb, sb,
-                         ev->msid, ev->payload_len, dump_fnv64(ev->payload, ev->payload_len),
+                         ev->msid, ev->payload_len, fnv64(ev->payload, ev->payload_len),
                          ev->priority, t_us)
             : buf_printf(&c->out.b, "deliver time=");
         if (rc == 0)
@@ -285,7 +286,7 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
                          : buf_printf(&c->out.b, " node=%s src=%s msid=%" PRIu32 " len=%zu "
                                       "fnv=%016" PRIx64 " prio=%u\n", nb, sb, ev->msid,
                                       ev->payload_len,
-                                      dump_fnv64(ev->payload, ev->payload_len), ev->priority);
+                                      fnv64(ev->payload, ev->payload_len), ev->priority);
         if (rc != 0)
             cap_out_failed(&c->out);
         return;

@@ -29,6 +29,7 @@
 
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_pdu.h"
+#include "pmul/util/fnv.h"
 #include "tools/dump_fmt.h"
 #include "tools/dump_opt.h"
 
@@ -192,7 +193,7 @@ main(int argc, char **argv)
             delivered++;
             printf("deliver src=%s msid=%" PRIu32 " len=%zu fnv=%016" PRIx64 "\n",
                    dump_ip4(ev.source_id, ip, sizeof(ip)), ev.msid, ev.payload_len,
-                   dump_fnv64(ev.payload, ev.payload_len));
+                   fnv64(ev.payload, ev.payload_len));
             fflush(stdout);
         }
     }

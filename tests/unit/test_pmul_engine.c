@@ -36,6 +36,8 @@
  */
 #include "test_pmul_engine.h"
 
+#include "pmul/util/fnv.h"
+
 /* ---- a minimal network between engines ---------------------------------- */
 
 #define SIM_NODES 4
@@ -67,12 +69,7 @@ typedef struct sim {
 static void
 sim_hash(sim *s, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-
-    while (n-- > 0) {
-        s->hash ^= *b++;
-        s->hash *= 0x100000001b3ull;
-    }
+    s->hash = fnv64_update(s->hash, p, n);
 }
 
 static bool
@@ -202,7 +199,7 @@ loopback_scenario(sim *s, size_t len, uint64_t *done_at, uint64_t seed)
     int r;
 
     memset(s, 0, sizeof(*s));
-    s->hash = 0xcbf29ce484222325ull;
+    s->hash = FNV64_INIT;
     s->delay_ms = 60;
     s->loss_rng = seed;
     for (i = 0; i < 4; i++) {
@@ -300,7 +297,7 @@ test_pmul_engine_loopback_many_messages(void **state)
     int j;
 
     (void)state;
-    s->hash = 0xcbf29ce484222325ull;
+    s->hash = FNV64_INIT;
     s->delay_ms = 30;
     s->loss_rng = 99;
     for (j = 0; j < 2; j++) {
