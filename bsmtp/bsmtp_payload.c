@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "bsmtp/bsmtp_addr.h"
+#include "pmul/util/arr.h"
 #include "pmul/util/cur.h"
 
 /* The caps in force: the caller's, with zero fields replaced by defaults. */
@@ -118,23 +119,14 @@ envelope_alloc(const mem *m)
     return env;
 }
 
-/* Make room for one more recipient (geometric growth, overflow-checked). */
+/* Make room for one more recipient (geometric growth, overflow-checked;
+ * the recipient cap is checked by the caller). */
 static int
 rcpt_reserve(bsmtp_envelope *env)
 {
-    size_t n;
-    bsmtp_rcpt *r;
-
-    if (env->rcpt_cnt < env->rcpt_size)
-        return 0;
-    if (env->rcpt_size > SIZE_MAX / 2 / sizeof(*r))
+    if (arr_grow(env->m, (void **)&env->rcpts, &env->rcpt_size, env->rcpt_cnt + 1,
+                 sizeof(*env->rcpts), 0) != 0)
         return BSMTP_ERR_NOMEM;
-    n = env->rcpt_size == 0 ? 4 : env->rcpt_size * 2;
-    r = mem_realloc(env->m, env->rcpts, n * sizeof(*r));
-    if (r == NULL)
-        return BSMTP_ERR_NOMEM;
-    env->rcpts = r;
-    env->rcpt_size = n;
     return 0;
 }
 

@@ -56,6 +56,7 @@
 #include "bsmtp/bsmtp_addr.h"
 #include "mule/mule_err.h"
 #include "mule/mule_hdr.h"
+#include "pmul/util/arr.h"
 
 /* What to do with one recipient, decided before anything is built. */
 enum fate {
@@ -264,19 +265,10 @@ out_slot(mule_relay_result *res, size_t *cap, uint32_t group, const uint32_t *no
             return 0;
         }
     }
-    if (res->out_cnt == *cap) {
-        size_t n = *cap != 0 ? *cap * 2 : 4;
-        void *q;
-
-        /* Outputs never outnumber recipients, which the envelope caps. */
-        if (n > SIZE_MAX / sizeof(*res->outs))
-            return MULE_ERR_NOMEM;
-        q = mem_realloc(res->m, res->outs, n * sizeof(*res->outs));
-        if (q == NULL)
-            return MULE_ERR_NOMEM;
-        res->outs = q;
-        *cap = n;
-    }
+    /* Outputs never outnumber recipients, which the envelope caps. */
+    if (arr_grow(res->m, (void **)&res->outs, cap, res->out_cnt + 1, sizeof(*res->outs),
+                 0) != 0)
+        return MULE_ERR_NOMEM;
     o = &res->outs[res->out_cnt];
     memset(o, 0, sizeof(*o));
     buf_init(&o->payload, res->m, SIZE_MAX);

@@ -9,17 +9,22 @@
  *	configuration: it parses the route lines of docs/configuration.md
  *	("Routing table") into an immutable table and answers lookups.
  *
- *	All keys live in one open-addressing hash table.  Exact entries are
- *	stored as the lower-cased host ("a.b.example"), suffix entries with
- *	their leading dot (".b.example"), so one probe of the whole domain
- *	finds an exact entry and one probe per following dot finds the suffix
- *	entries from the longest to the shortest.  A lookup thus costs
+ *	All keys live in one hash map (pmul/util/map.h) from the hash of the
+ *	key to the entry, colliding hashes told apart by comparing the keys.
+ *	Exact entries are stored as the lower-cased host ("a.b.example"),
+ *	suffix entries with their leading dot (".b.example"), so one probe of
+ *	the whole domain finds an exact entry and one probe per following dot
+ *	finds the suffix entries from the longest to the shortest.  A lookup thus costs
  *	O(labels) probes and never scans the table; the first hit wins, which
  *	is the most specific rule.  The default route is kept aside.
  *
  *	Destinations are interned while parsing (same group and same node set
  *	become one mule_dest with one id), so a relay that groups recipients
  *	by destination compares small integers in the common case.
+ *
+ *	Lines and words come from the shared tokenizer (pmul/util/tok.h):
+ *	'#' comments, CRLF, the line cap and control characters are handled
+ *	there, the same way as in every other configuration file.
  *
  *	A table is never modified after mule_route_table_parse() returns;
  *	reloads build a new one and swap it in through mule_router, an atomic
@@ -49,6 +54,9 @@
 #include <string.h>
 
 #include "mule/mule_err.h"
+#include "pmul/util/arr.h"
+#include "pmul/util/map.h"
+#include "pmul/util/tok.h"
 
 /* Kinds of hash entries.  The leading dot already separates them; the
  * kind is kept so that a lookup never mistakes one for the other. */
@@ -59,7 +67,6 @@ struct route_ent {
     uint32_t key_len;
     uint32_t dest;          /* index into t->dests */
     uint32_t kind;
-    uint64_t hash;
 };
 
 struct mule_route_table {
@@ -68,8 +75,7 @@ struct mule_route_table {
     size_t keys_len, keys_cap;
     struct route_ent *ents;
     size_t ent_cnt, ent_cap;
-    uint32_t *slots;        /* ent index + 1; 0 = empty */
-    size_t slot_cnt;        /* power of two */
+    map index;              /* hash_ci(key) -> index into ents */
     mule_dest *dests;
     size_t dest_cnt, dest_cap;
     uint32_t *nodes;        /* all node lists back to back */
@@ -81,10 +87,8 @@ struct mule_route_table {
 
 /* Destination interning during the build only. */
 struct intern {
-    uint32_t *slots;        /* dest index + 1 */
-    size_t slot_cnt;
-    uint64_t *hashes;       /* per dest */
-    size_t aux_cap;         /* capacity of hashes and t->dest_node_off */
+    map by_hash;            /* hash_dest() -> index into t->dests */
+    size_t aux_cap;         /* capacity of t->dest_node_off */
 };
 
 /* ------------------------------------------------------------------ */
@@ -123,32 +127,12 @@ eq_ci(const char *stored_lc, const char *s, size_t len)
     return true;
 }
 
-/*
- * Grow *p (an array of elem-sized items with capacity *cap) to hold need
- * items.  Doubling, overflow-checked.  Returns 0 or MULE_ERR_NOMEM.
- */
+/* arr_grow() with the caller's errors: this module's caps are checked
+ * before growing, so any failure is memory. */
 static int
 grow(const mem *m, void **p, size_t *cap, size_t need, size_t elem)
 {
-    size_t n;
-    void *q;
-
-    if (need <= *cap)
-        return 0;
-    n = *cap != 0 ? *cap : 16;
-    while (n < need) {
-        if (n > SIZE_MAX / 2)
-            return MULE_ERR_NOMEM;
-        n *= 2;
-    }
-    if (n > SIZE_MAX / elem)
-        return MULE_ERR_NOMEM;
-    q = mem_realloc(m, *p, n * elem);
-    if (q == NULL)
-        return MULE_ERR_NOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
+    return arr_grow(m, p, cap, need, elem, 0) == 0 ? 0 : MULE_ERR_NOMEM;
 }
 
 static void
@@ -188,57 +172,16 @@ static const struct route_ent *
 find_ent(const mule_route_table *t, const char *key, size_t len,
          uint64_t h, uint32_t kind)
 {
-    size_t mask, i;
-    uint32_t s;
     const struct route_ent *e;
+    size_t pos = 0;
+    uint64_t v;
 
-    if (t->slot_cnt == 0)
-        return NULL;
-    mask = t->slot_cnt - 1;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
-        s = t->slots[i];
-        if (s == 0)
-            return NULL;
-        e = &t->ents[s - 1];
-        if (e->hash == h && e->key_len == len && e->kind == kind &&
-            eq_ci(t->keys + e->key_off, key, len))
+    while (map_probe(&t->index, h, &pos, &v)) {
+        e = &t->ents[v];
+        if (e->key_len == len && e->kind == kind && eq_ci(t->keys + e->key_off, key, len))
             return e;
     }
-}
-
-static void
-insert_slot(uint32_t *slots, size_t slot_cnt, uint64_t h, uint32_t val)
-{
-    size_t mask = slot_cnt - 1, i;
-
-    for (i = (size_t)h & mask; slots[i] != 0; i = (i + 1) & mask)
-        ;
-    slots[i] = val;
-}
-
-/* Keep the load factor at or below 1/2 so probe runs stay short. */
-static int
-ents_rehash(mule_route_table *t, size_t want_ents)
-{
-    size_t n = t->slot_cnt != 0 ? t->slot_cnt : 64, i;
-    uint32_t *slots;
-
-    while (n / 2 < want_ents) {
-        if (n > SIZE_MAX / 2)
-            return MULE_ERR_NOMEM;
-        n *= 2;
-    }
-    if (n == t->slot_cnt)
-        return 0;
-    slots = mem_calloc(t->m, n, sizeof(*slots));
-    if (slots == NULL)
-        return MULE_ERR_NOMEM;
-    for (i = 0; i < t->ent_cnt; i++)
-        insert_slot(slots, n, t->ents[i].hash, (uint32_t)(i + 1));
-    mem_free(t->m, t->slots);
-    t->slots = slots;
-    t->slot_cnt = n;
-    return 0;
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -265,50 +208,35 @@ static int
 intern_dest(mule_route_table *t, struct intern *in, bool local,
             uint32_t group, const uint32_t *nodes, size_t cnt, uint32_t *idx)
 {
-    uint64_t h = hash_dest(local, group, nodes, cnt);
-    size_t mask, i, n;
-    uint32_t s, *slots;
+    uint64_t h = hash_dest(local, group, nodes, cnt), v;
+    size_t pos = 0;
     mule_dest *d;
     int err;
 
-    if (in->slot_cnt != 0) {
-        mask = in->slot_cnt - 1;
-        for (i = (size_t)h & mask; (s = in->slots[i]) != 0; i = (i + 1) & mask) {
-            d = &t->dests[s - 1];
-            if (in->hashes[s - 1] == h && d->local == local &&
-                d->group == group && d->node_cnt == cnt &&
-                (cnt == 0 || memcmp(t->nodes + t->dest_node_off[s - 1], nodes,
-                                    cnt * sizeof(*nodes)) == 0)) {
-                *idx = s - 1;
-                return 0;
-            }
+    while (map_probe(&in->by_hash, h, &pos, &v)) {
+        d = &t->dests[v];
+        if (d->local == local && d->group == group && d->node_cnt == cnt &&
+            (cnt == 0 || memcmp(t->nodes + t->dest_node_off[v], nodes,
+                                cnt * sizeof(*nodes)) == 0)) {
+            *idx = (uint32_t)v;
+            return 0;
         }
     }
-    /* New destination: append it and its node list. */
+    /* New destination: append it and its node list.  dest_node_off
+     * follows dests' capacity. */
     if ((err = grow(t->m, (void **)&t->dests, &t->dest_cap, t->dest_cnt + 1,
-                    sizeof(*t->dests))) != 0)
+                    sizeof(*t->dests))) != 0 ||
+        (err = grow(t->m, (void **)&t->dest_node_off, &in->aux_cap, t->dest_cap,
+                    sizeof(*t->dest_node_off))) != 0)
         return err;
-    /* dest_node_off and hashes follow dests' capacity; aux_cap is raised
-     * only once both have the new size. */
-    if (in->aux_cap < t->dest_cap) {
-        void *q;
-
-        n = t->dest_cap;
-        q = mem_realloc(t->m, t->dest_node_off, n * sizeof(*t->dest_node_off));
-        if (q == NULL)
-            return MULE_ERR_NOMEM;
-        t->dest_node_off = q;
-        q = mem_realloc(t->m, in->hashes, n * sizeof(*in->hashes));
-        if (q == NULL)
-            return MULE_ERR_NOMEM;
-        in->hashes = q;
-        in->aux_cap = n;
-    }
     if (cnt > SIZE_MAX - t->node_len)
         return MULE_ERR_NOMEM;
     if ((err = grow(t->m, (void **)&t->nodes, &t->node_cap, t->node_len + cnt,
                     sizeof(*t->nodes))) != 0)
         return err;
+    /* Index it last: once indexed, everything it points to exists. */
+    if (map_add(&in->by_hash, h, t->dest_cnt) != 0)
+        return MULE_ERR_NOMEM;
     if (cnt != 0)
         memcpy(t->nodes + t->node_len, nodes, cnt * sizeof(*nodes));
     d = &t->dests[t->dest_cnt];
@@ -318,23 +246,8 @@ intern_dest(mule_route_table *t, struct intern *in, bool local,
     d->node_cnt = cnt;
     d->id = (unsigned)t->dest_cnt;
     t->dest_node_off[t->dest_cnt] = t->node_len;
-    in->hashes[t->dest_cnt] = h;
     t->node_len += cnt;
     t->dest_cnt++;
-
-    /* Rehash the intern table at half load. */
-    if (in->slot_cnt / 2 < t->dest_cnt) {
-        n = in->slot_cnt != 0 ? in->slot_cnt * 2 : 64;
-        slots = mem_calloc(t->m, n, sizeof(*slots));
-        if (slots == NULL)
-            return MULE_ERR_NOMEM;
-        for (i = 0; i < t->dest_cnt - 1; i++)
-            insert_slot(slots, n, in->hashes[i], (uint32_t)(i + 1));
-        mem_free(t->m, in->slots);
-        in->slots = slots;
-        in->slot_cnt = n;
-    }
-    insert_slot(in->slots, in->slot_cnt, h, (uint32_t)t->dest_cnt);
     *idx = (uint32_t)(t->dest_cnt - 1);
     return 0;
 }
@@ -345,18 +258,9 @@ intern_dest(mule_route_table *t, struct intern *in, bool local,
 
 #define MAX_WORDS 8
 
-struct word {
-    const char *p;
-    size_t len;
-};
-
-static bool
-word_is(const struct word *w, const char *kw)
-{
-    size_t n = strlen(kw);
-
-    return w->len == n && eq_ci(kw, w->p, n);
-}
+/* A word of a config line (pmul/util/tok.h). */
+typedef tok_word word;
+#define word_is tok_is
 
 static bool
 is_digit(char c)
@@ -478,7 +382,7 @@ valid_literal(const char *p, size_t len)
 /* Parse "local" or "group G nodes N[,N...]" from w[0..n).  On success the
  * destination is interned and its index stored in *idx. */
 static int
-parse_target(mule_route_table *t, struct intern *in, const struct word *w,
+parse_target(mule_route_table *t, struct intern *in, const word *w,
              size_t n, unsigned line, mule_route_error *err, uint32_t *idx)
 {
     uint32_t group, nodes[MULE_ROUTE_MAX_NODES];
@@ -549,7 +453,7 @@ parse_target(mule_route_table *t, struct intern *in, const struct word *w,
 
 /* Add a route entry for pattern w (already validated). */
 static int
-add_route(mule_route_table *t, const struct word *w, uint32_t kind,
+add_route(mule_route_table *t, const word *w, uint32_t kind,
           uint32_t dest, unsigned line, mule_route_error *err)
 {
     uint64_t h = hash_ci(w->p, w->len);
@@ -569,9 +473,10 @@ add_route(mule_route_table *t, const struct word *w, uint32_t kind,
         return MULE_ERR_NOMEM;
     if ((rc = grow(t->m, (void **)&t->keys, &t->keys_cap, t->keys_len + w->len, 1)) != 0 ||
         (rc = grow(t->m, (void **)&t->ents, &t->ent_cap, t->ent_cnt + 1,
-                   sizeof(*t->ents))) != 0 ||
-        (rc = ents_rehash(t, t->ent_cnt + 1)) != 0)
+                   sizeof(*t->ents))) != 0)
         return rc;
+    if (map_add(&t->index, h, t->ent_cnt) != 0)
+        return MULE_ERR_NOMEM;
     for (i = 0; i < w->len; i++)
         t->keys[t->keys_len + i] = (char)lc((unsigned char)w->p[i]);
     e = &t->ents[t->ent_cnt];
@@ -579,60 +484,20 @@ add_route(mule_route_table *t, const struct word *w, uint32_t kind,
     e->key_len = (uint32_t)w->len;
     e->dest = dest;
     e->kind = kind;
-    e->hash = h;
     t->keys_len += w->len;
     t->ent_cnt++;
-    insert_slot(t->slots, t->slot_cnt, h, (uint32_t)t->ent_cnt);
     return 0;
 }
 
-/* Split a line into words at blanks; a word starting with '#' ends it. */
+/* One line of words w[0..n), n >= 1. */
 static int
-split_words(const char *p, size_t len, struct word *w, size_t *n)
-{
-    size_t i = 0, start;
-
-    *n = 0;
-    while (i < len) {
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i == len || p[i] == '#')
-            break;
-        if (*n == MAX_WORDS)
-            return -1;
-        start = i;
-        while (i < len && p[i] != ' ' && p[i] != '\t')
-            i++;
-        w[*n].p = p + start;
-        w[*n].len = i - start;
-        (*n)++;
-    }
-    return 0;
-}
-
-static int
-parse_line(mule_route_table *t, struct intern *in, const char *p, size_t len,
+parse_line(mule_route_table *t, struct intern *in, const word *w, size_t n,
            unsigned line, mule_route_error *err)
 {
-    struct word w[MAX_WORDS], pat;
-    size_t n, i;
+    word pat;
     uint32_t kind, dest;
     int rc;
 
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            set_err(err, line, "control character 0x%02x", c);
-            return MULE_ERR_CONFIG;
-        }
-    }
-    if (split_words(p, len, w, &n) != 0) {
-        set_err(err, line, "too many words");
-        return MULE_ERR_CONFIG;
-    }
-    if (n == 0)
-        return 0;
     if (word_is(&w[0], "default")) {
         if (t->has_default) {
             set_err(err, line, "second default route");
@@ -683,11 +548,12 @@ mule_route_table_parse(const char *text, size_t len, const mem *m,
                        mule_route_error *err)
 {
     mule_route_table *t = NULL;
-    struct intern in = { NULL, 0, NULL, 0 };
+    struct intern in;
     mule_route_error local_err;
-    const char *nl, *p = text;
-    size_t left = len, ll, i;
-    unsigned line = 0;
+    char wbuf[MULE_ROUTE_MAX_LINE + 1];
+    word w[MAX_WORDS];
+    tok tk;
+    size_t i;
     int rc;
 
     if (err == NULL)
@@ -697,37 +563,32 @@ mule_route_table_parse(const char *text, size_t len, const mem *m,
     if (out == NULL || (text == NULL && len > 0))
         return MULE_ERR_INVAL;
     *out = NULL;
+    map_init(&in.by_hash, m, 0);
+    in.aux_cap = 0;
+    tok_init(&tk, text, len, MULE_ROUTE_MAX_LINE, 0, wbuf, sizeof(wbuf), w, MAX_WORDS);
     t = mem_calloc(m, 1, sizeof(*t));
     if (t == NULL) {
         rc = MULE_ERR_NOMEM;
         goto fail;
     }
     t->m = m;
-    while (left > 0) {
-        line++;
-        nl = memchr(p, '\n', left);
-        ll = nl != NULL ? (size_t)(nl - p) : left;
-        if (ll > MULE_ROUTE_MAX_LINE) {
-            set_err(err, line, "line longer than %u bytes", (unsigned)MULE_ROUTE_MAX_LINE);
-            rc = MULE_ERR_CONFIG;
+    /* One entry per route line; the route cap is checked before adding. */
+    map_init(&t->index, m, 0);
+    while ((rc = tok_next(&tk)) == 1) {
+        if ((rc = parse_line(t, &in, w, tk.n, tk.line, err)) != 0)
             goto fail;
-        }
-        /* Accept CRLF files. */
-        if ((rc = parse_line(t, &in, p, ll > 0 && p[ll - 1] == '\r' ? ll - 1 : ll,
-                             line, err)) != 0)
-            goto fail;
-        if (nl == NULL)
-            break;
-        p += ll + 1;
-        left -= ll + 1;
+    }
+    if (rc < 0) {
+        set_err(err, tk.line, "%s", tk.reason);
+        rc = MULE_ERR_CONFIG;
+        goto fail;
     }
     /* Node arrays no longer move: point the public structs at them. */
     for (i = 0; i < t->dest_cnt; i++)
         t->dests[i].nodes = t->dests[i].node_cnt != 0 ? t->nodes + t->dest_node_off[i] : NULL;
     mem_free(m, t->dest_node_off);
     t->dest_node_off = NULL;
-    mem_free(m, in.slots);
-    mem_free(m, in.hashes);
+    map_fini(&in.by_hash);
     log_emit(lg, LOG_LVL_INFO, "mule-route-loaded routes=%zu dests=%zu default=%s",
              t->ent_cnt, t->dest_cnt, t->has_default ? "yes" : "no");
     *out = t;
@@ -735,11 +596,10 @@ mule_route_table_parse(const char *text, size_t len, const mem *m,
 
 fail:
     if (rc == MULE_ERR_NOMEM && err->text[0] == '\0')
-        set_err(err, line, "out of memory");
+        set_err(err, tk.line, "out of memory");
     log_emit(lg, LOG_LVL_ERROR, "mule-route-config line=%u error=\"%s\"", err->line,
              err->text);
-    mem_free(m, in.slots);
-    mem_free(m, in.hashes);
+    map_fini(&in.by_hash);
     mule_route_table_free(t);
     return rc;
 }
@@ -751,7 +611,7 @@ mule_route_table_free(mule_route_table *t)
         return;
     mem_free(t->m, t->keys);
     mem_free(t->m, t->ents);
-    mem_free(t->m, t->slots);
+    map_fini(&t->index);
     mem_free(t->m, t->dests);
     mem_free(t->m, t->nodes);
     mem_free(t->m, t->dest_node_off);

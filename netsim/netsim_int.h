@@ -74,9 +74,8 @@ struct netsim {
     netsim_heap heap;
     netsim__node *nodes;
     netsim__msg *msgs;
-    size_t *by_ip;              /* node indices sorted by address */
-    size_t *msg_tab;            /* (source, MSID) -> message + 1; 0 empty */
-    size_t msg_tab_size;
+    map by_ip;                  /* node address -> node index */
+    map msg_tab;                /* source << 32 | MSID -> message index */
     uint64_t counters[NETSIM_C_COUNT];
     uint64_t hash;
     size_t msgs_left;           /* messages not yet finished */

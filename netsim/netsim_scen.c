@@ -29,12 +29,16 @@
 #include "netsim/netsim_scen.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "netsim/netsim_err.h"
 #include "netsim/netsim_rng.h"
 #include "pmul/pmul_pdu.h"
+#include "pmul/util/arr.h"
+#include "pmul/util/fnv.h"
+#include "pmul/util/tok.h"
 
 #define LINE_MAX_LEN 8192
 #define TOK_MAX 128
@@ -47,8 +51,9 @@ typedef struct pctx {
     /* "defaults" for nodes defined from now on. */
     uint64_t def_rate, def_delay;
     size_t def_queue;
-    /* Tokens of the current line (pointers into buf). */
+    /* Tokens of the current line (pointers into buf, from pmul/util/tok). */
     char buf[LINE_MAX_LEN + 1];
+    tok_word words[TOK_MAX];
     char *tok[TOK_MAX];
     size_t tok_len[TOK_MAX];
     bool quoted[TOK_MAX];
@@ -68,69 +73,27 @@ perr(pctx *p, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    /* Truncation of an error message is harmless: it is only shown. */
-    (void)snprintf(p->err, p->errlen, "%d: %s", p->line, msg);
+    /* "LINE: reason"; netsim-run puts the file name in front.  Truncation
+     * of an error message is harmless: it is only shown. */
+    (void)tok_where(p->err, p->errlen, NULL, (unsigned)p->line, "%s", msg);
     return NETSIM_ERR_PARSE;
 }
 
 /* ---- tokens --------------------------------------------------------- */
 
-static int
-tokenize(pctx *p, const char *line, size_t len)
+/* Expose the words of the line just read as p->tok[] (the commands'
+ * view). */
+static void
+take_words(pctx *p, const tok *t)
 {
-    size_t i = 0, o = 0;
+    size_t i;
 
-    if (len > LINE_MAX_LEN)
-        return perr(p, "line longer than %d octets", LINE_MAX_LEN);
-    p->ntok = 0;
-    while (i < len) {
-        char c = line[i];
-
-        if (c == ' ' || c == '\t' || c == '\r') {
-            i++;
-            continue;
-        }
-        if (c == '#')
-            break;
-        if (p->ntok == TOK_MAX)
-            return perr(p, "more than %d words", TOK_MAX);
-        p->tok[p->ntok] = &p->buf[o];
-        p->quoted[p->ntok] = c == '"';
-        if (c == '"') {
-            i++;
-            for (;;) {
-                if (i == len)
-                    return perr(p, "unterminated string");
-                c = line[i++];
-                if (c == '"')
-                    break;
-                if (c == '\\') {
-                    if (i == len)
-                        return perr(p, "unterminated string");
-                    c = line[i++];
-                    switch (c) {
-                    case 'n': c = '\n'; break;
-                    case 'r': c = '\r'; break;
-                    case 't': c = '\t'; break;
-                    case '\\': case '"': break;
-                    default:
-                        return perr(p, "unknown escape \\%c", c);
-                    }
-                }
-                p->buf[o++] = c;
-            }
-            if (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-                return perr(p, "text after closing quote");
-        } else {
-            while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r'
-                   && line[i] != '#')
-                p->buf[o++] = line[i++];
-        }
-        p->tok_len[p->ntok] = (size_t)(&p->buf[o] - p->tok[p->ntok]);
-        p->buf[o++] = '\0';
-        p->ntok++;
+    for (i = 0; i < t->n; i++) {
+        p->tok[i] = p->words[i].p;
+        p->tok_len[i] = p->words[i].len;
+        p->quoted[i] = p->words[i].quoted;
     }
-    return 0;
+    p->ntok = t->n;
 }
 
 /* ---- numbers -------------------------------------------------------- */
@@ -440,27 +403,41 @@ fail:
 
 /* ---- growth --------------------------------------------------------- */
 
+/* Make room for element cnt of *arr (capacity *size), at most max
+ * elements.  New elements are zeroed so that partly built entries free
+ * cleanly. */
 static int
 grow(const mem *m, void **arr, size_t *size, size_t cnt, size_t elem, size_t max)
 {
-    size_t nsize;
-    void *nv;
-
-    if (cnt < *size)
+    switch (arr_grow_zero(m, arr, size, cnt + 1, elem, max)) {
+    case 0:
         return 0;
-    if (cnt >= max)
+    case UTIL_ERR_FULL:
         return NETSIM_ERR_LIMIT;
-    nsize = *size != 0 ? *size * 2 : 16;
-    if (nsize > max)
-        nsize = max;
-    nv = mem_realloc(m, *arr, nsize * elem);
-    if (nv == NULL)
+    default:
         return NETSIM_ERR_NOMEM;
-    /* Zero the new tail so that partly built entries free cleanly. */
-    memset((char *)nv + *size * elem, 0, (nsize - *size) * elem);
-    *arr = nv;
-    *size = nsize;
-    return 0;
+    }
+}
+
+/* Key of a node or message name in the scenario's name maps. */
+static uint64_t
+name_key(const char *name)
+{
+    return fnv64(name, strlen(name));
+}
+
+/* Index of name in names, or -1.  names indexes an array arr of elem-octet
+ * entries, each holding its NUL-terminated name at offset off. */
+static long
+name_find(const map *names, const void *arr, size_t elem, size_t off, const char *name)
+{
+    size_t pos = 0;
+    uint64_t v;
+
+    while (map_probe(names, name_key(name), &pos, &v))
+        if (strcmp((const char *)arr + v * elem + off, name) == 0)
+            return (long)v;
+    return -1;
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -496,25 +473,27 @@ add_node(pctx *p, const char *name, uint32_t ip, size_t opt_first)
 {
     netsim_scenario *sc = p->sc;
     netsim_node_cfg *n;
-    size_t i;
+    uint64_t other;
     int rc;
 
     if (!valid_name(name))
         return perr(p, "bad node name '%s'", name);
     if (ip == 0 || (ip >> 28) == 0xE || ip == UINT32_MAX)
         return perr(p, "node address must be a unicast IPv4 address");
-    for (i = 0; i < sc->node_cnt; i++) {
-        if (strcmp(sc->nodes[i].name, name) == 0)
-            return perr(p, "node '%s' defined twice", name);
-        if (sc->nodes[i].ip == ip)
-            return perr(p, "address of '%s' already used by '%s'", name, sc->nodes[i].name);
-    }
+    if (netsim_scen_node(sc, name) >= 0)
+        return perr(p, "node '%s' defined twice", name);
+    if (map_get(&sc->node_ips, ip, &other))
+        return perr(p, "address of '%s' already used by '%s'", name, sc->nodes[other].name);
     rc = grow(sc->m, (void **)&sc->nodes, &sc->node_size, sc->node_cnt,
               sizeof(*sc->nodes), NETSIM_NODES_MAX);
     if (rc == NETSIM_ERR_LIMIT)
         return perr(p, "more than %d nodes", NETSIM_NODES_MAX);
     if (rc != 0)
         return rc;
+    /* Room in both maps first, so that adding below cannot fail. */
+    if (map_reserve(&sc->node_names, sc->node_cnt + 1) != 0 ||
+        map_reserve(&sc->node_ips, sc->node_cnt + 1) != 0)
+        return NETSIM_ERR_NOMEM;
     n = &sc->nodes[sc->node_cnt];
     memset(n, 0, sizeof(*n));
     memcpy(n->name, name, strlen(name) + 1);
@@ -526,6 +505,9 @@ add_node(pctx *p, const char *name, uint32_t ip, size_t opt_first)
     rc = node_opts(p, opt_first, n);
     if (rc != 0)
         return rc;
+    if (map_add(&sc->node_names, name_key(name), sc->node_cnt) != 0 ||
+        map_put(&sc->node_ips, ip, sc->node_cnt) != 0)
+        return NETSIM_ERR_NOMEM;
     sc->node_cnt++;
     return 0;
 }
@@ -838,6 +820,8 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
         return perr(p, "more than %d messages", NETSIM_MSGS_MAX);
     if (rc != 0)
         return rc;
+    if (map_reserve(&sc->msg_names, sc->msg_cnt + 1) != 0)
+        return NETSIM_ERR_NOMEM;
     mc = &sc->msgs[sc->msg_cnt];
     memset(mc, 0, sizeof(*mc));
     rc = select_names(p, o->to, false, &mc->to, &mc->to_cnt);
@@ -848,6 +832,9 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
         if (mc->to[i] != (size_t)from)
             mc->to[k++] = mc->to[i];
     mc->to_cnt = k;
+    /* Reserved above: cannot fail. */
+    if (map_add(&sc->msg_names, name_key(name), sc->msg_cnt) != 0)
+        return NETSIM_ERR_NOMEM;
     sc->msg_cnt++;              /* from here on, freed with the scenario */
     if (mc->to_cnt == 0)
         return perr(p, "message '%s' has no destination but its sender", name);
@@ -1178,7 +1165,7 @@ netsim_scen_parse(netsim_scenario **out, const char *text, size_t len, const mem
 {
     netsim_scenario *sc;
     pctx *p;
-    size_t pos = 0;
+    tok t;
     int rc = 0;
 
     *out = NULL;
@@ -1192,6 +1179,9 @@ netsim_scen_parse(netsim_scenario **out, const char *text, size_t len, const mem
         return NETSIM_ERR_NOMEM;
     }
     sc->m = m;
+    map_init(&sc->node_names, m, NETSIM_NODES_MAX);
+    map_init(&sc->node_ips, m, NETSIM_NODES_MAX);
+    map_init(&sc->msg_names, m, NETSIM_MSGS_MAX);
     sc->seed = 1;
     sc->text_seed = 1;
     sc->time_limit_us = 24ull * 3600 * 1000000;
@@ -1204,18 +1194,16 @@ netsim_scen_parse(netsim_scenario **out, const char *text, size_t len, const mem
     p->def_rate = 9600;
     p->def_delay = 0;
     p->def_queue = 65536;
-    while (pos < len && rc == 0) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
-
-        p->line++;
-        if (memchr(text + pos, '\0', n) != NULL)
-            rc = perr(p, "NUL octet in scenario");
-        else
-            rc = tokenize(p, text + pos, n);
-        if (rc == 0 && p->ntok > 0)
-            rc = dispatch(p);
-        pos += n + (nl != NULL);
+    tok_init(&t, text, len, LINE_MAX_LEN, TOK_QUOTES, p->buf, sizeof(p->buf), p->words,
+             TOK_MAX);
+    while (rc == 0 && (rc = tok_next(&t)) == 1) {
+        p->line = (int)t.line;
+        take_words(p, &t);
+        rc = dispatch(p);
+    }
+    if (rc < 0 && t.err != 0) {
+        p->line = (int)t.line;
+        rc = perr(p, "%s", t.reason);
     }
     if (rc == 0 && sc->node_cnt < 2)
         rc = perr(p, "a scenario needs at least two nodes");
@@ -1249,29 +1237,24 @@ netsim_scen_free(netsim_scenario *sc)
     mem_free(sc->m, sc->nodes);
     mem_free(sc->m, sc->msgs);
     mem_free(sc->m, sc->expects);
+    map_fini(&sc->node_names);
+    map_fini(&sc->node_ips);
+    map_fini(&sc->msg_names);
     mem_free(sc->m, sc);
 }
 
 long
 netsim_scen_node(const netsim_scenario *sc, const char *name)
 {
-    size_t i;
-
-    for (i = 0; i < sc->node_cnt; i++)
-        if (strcmp(sc->nodes[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    return name_find(&sc->node_names, sc->nodes, sizeof(*sc->nodes),
+                     offsetof(netsim_node_cfg, name), name);
 }
 
 long
 netsim_scen_msg(const netsim_scenario *sc, const char *name)
 {
-    size_t i;
-
-    for (i = 0; i < sc->msg_cnt; i++)
-        if (strcmp(sc->msgs[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    return name_find(&sc->msg_names, sc->msgs, sizeof(*sc->msgs),
+                     offsetof(netsim_msg_cfg, name), name);
 }
 
 bool

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "netsim/netsim_link.h"
+#include "pmul/util/map.h"
 #include "pmul/util/mem.h"
 
 #define NETSIM_NAME_MAX   32    /* node and message names, NUL included */
@@ -141,6 +142,9 @@ typedef struct netsim_scenario {
     size_t expect_cnt, expect_size;
     netsim_kv kv[NETSIM_KV_MAX];
     size_t kv_cnt;
+    /* Name and address lookups (pmul/util/map.h): fnv64(name) -> index,
+     * address -> node index.  Owned; filled by the parser only. */
+    map node_names, node_ips, msg_names;
     const mem *m;               /* borrowed */
 } netsim_scenario;
 

@@ -151,44 +151,28 @@ trace_dgram(netsim *s, int code, size_t node, const netsim__dgram *d)
 
 /* ---- lookups -------------------------------------------------------- */
 
-static size_t
-tab_slot(uint32_t src_ip, uint32_t msid, size_t size)
+/* Both tables are reserved for every node and message at netsim_new(),
+ * so adding to them while the simulation runs cannot fail. */
+static inline uint64_t
+msg_key(uint32_t src_ip, uint32_t msid)
 {
-    uint64_t k = (uint64_t)src_ip << 32 | msid;
-
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    return (size_t)(k & (size - 1));
+    return (uint64_t)src_ip << 32 | msid;
 }
 
 size_t
 netsim__msg_find(const netsim *s, uint32_t src_ip, uint32_t msid)
 {
-    size_t i = tab_slot(src_ip, msid, s->msg_tab_size), k;
+    uint64_t v;
 
-    for (k = 0; k < s->msg_tab_size; k++, i = (i + 1) & (s->msg_tab_size - 1)) {
-        size_t v = s->msg_tab[i];
-        const netsim__msg *mm;
-
-        if (v == 0)
-            return SIZE_MAX;
-        mm = &s->msgs[v - 1];
-        if (mm->msid == msid && s->sc->nodes[mm->cfg->from].ip == src_ip)
-            return v - 1;
-    }
-    return SIZE_MAX;
+    return map_get(&s->msg_tab, msg_key(src_ip, msid), &v) ? (size_t)v : SIZE_MAX;
 }
 
-static void
+static int
 msg_tab_add(netsim *s, size_t idx)
 {
     const netsim__msg *mm = &s->msgs[idx];
-    size_t i = tab_slot(s->sc->nodes[mm->cfg->from].ip, mm->msid, s->msg_tab_size);
 
-    while (s->msg_tab[i] != 0)
-        i = (i + 1) & (s->msg_tab_size - 1);
-    s->msg_tab[i] = idx + 1;
+    return map_put(&s->msg_tab, msg_key(s->sc->nodes[mm->cfg->from].ip, mm->msid), idx);
 }
 
 size_t
@@ -210,19 +194,9 @@ netsim__dest_pos(const netsim__msg *mm, size_t node)
 static size_t
 node_by_ip(const netsim *s, uint32_t ip)
 {
-    size_t lo = 0, hi = s->sc->node_cnt;
+    uint64_t v;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (s->sc->nodes[s->by_ip[mid]].ip < ip)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < s->sc->node_cnt && s->sc->nodes[s->by_ip[lo]].ip == ip)
-        return s->by_ip[lo];
-    return SIZE_MAX;
+    return map_get(&s->by_ip, ip, &v) ? (size_t)v : SIZE_MAX;
 }
 
 double
@@ -655,8 +629,9 @@ do_submit(netsim *s, size_t m)
     }
     if (netsim__msg_find(s, n->cfg->ip, mm->msid) != SIZE_MAX) {
         problem(s, "%s reused MSID %08x for %s", n->cfg->name, mm->msid, c->name);
-    } else {
-        msg_tab_add(s, m);
+    } else if (msg_tab_add(s, m) != 0) {
+        /* Reserved for every message at netsim_new(): a bug if reached. */
+        problem(s, "message table full at %s", c->name);
     }
     mm->submitted = true;
     mm->submit_us = s->now_us;
@@ -868,18 +843,12 @@ msg_limit(const netsim *s, const netsim__msg *mm)
     return (double)mm->len * 8.0 / (double)rate / (1.0 - loss);
 }
 
-static int
-cmp_ip(const netsim *s, size_t a, size_t b)
-{
-    return s->sc->nodes[a].ip < s->sc->nodes[b].ip;
-}
-
 int
 netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
 {
     netsim *s;
     netsim_engine_init ei;
-    size_t i, k, size;
+    size_t i, k;
     int rc;
 
     *out = NULL;
@@ -901,11 +870,8 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     rc = NETSIM_ERR_NOMEM;
     s->nodes = mem_calloc(s->m, sc->node_cnt, sizeof(*s->nodes));
     s->msgs = mem_calloc(s->m, sc->msg_cnt, sizeof(*s->msgs));
-    s->by_ip = mem_calloc(s->m, sc->node_cnt, sizeof(*s->by_ip));
-    for (size = 16; size < sc->msg_cnt * 2; size *= 2)
-        ;
-    s->msg_tab_size = size;
-    s->msg_tab = mem_calloc(s->m, size, sizeof(*s->msg_tab));
+    map_init(&s->by_ip, s->m, sc->node_cnt);
+    map_init(&s->msg_tab, s->m, sc->msg_cnt);
     s->txbuf_cap = PMUL_PDU_MAX_LEN;
     s->txbuf = mem_alloc(s->m, s->txbuf_cap);
     s->scratch.dests_cap = 8192;
@@ -917,17 +883,16 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     s->scratch.dest_ids_cap = 16384;
     s->scratch.dest_ids = mem_calloc(s->m, s->scratch.dest_ids_cap, sizeof(uint32_t));
     s->scratch.max_reserved_len = 1024;
-    if (s->nodes == NULL || s->msgs == NULL || s->by_ip == NULL || s->msg_tab == NULL
+    if (s->nodes == NULL || s->msgs == NULL || map_reserve(&s->by_ip, sc->node_cnt) != 0
+        || map_reserve(&s->msg_tab, sc->msg_cnt) != 0
         || s->txbuf == NULL || s->scratch.dests == NULL || s->scratch.acks == NULL
         || s->scratch.missing == NULL || s->scratch.dest_ids == NULL)
         goto fail;
-    /* Node addresses sorted for unicast routing (insertion sort keeps this
-     * dependency-free; scenarios have at most a few thousand nodes). */
-    for (i = 0; i < sc->node_cnt; i++) {
-        for (k = i; k > 0 && cmp_ip(s, i, s->by_ip[k - 1]); k--)
-            s->by_ip[k] = s->by_ip[k - 1];
-        s->by_ip[k] = i;
-    }
+    /* Node addresses for unicast routing (the parser refuses duplicates;
+     * reserved above, so this cannot fail). */
+    for (i = 0; i < sc->node_cnt; i++)
+        if (map_put(&s->by_ip, sc->nodes[i].ip, i) != 0)
+            goto fail;
     for (i = 0; i < sc->node_cnt; i++) {
         netsim__node *n = &s->nodes[i];
         const netsim_node_cfg *c = &sc->nodes[i];
@@ -1080,8 +1045,8 @@ netsim_free(netsim *s)
     }
     mem_free(s->m, s->nodes);
     mem_free(s->m, s->msgs);
-    mem_free(s->m, s->by_ip);
-    mem_free(s->m, s->msg_tab);
+    map_fini(&s->by_ip);
+    map_fini(&s->msg_tab);
     mem_free(s->m, s->txbuf);
     mem_free(s->m, s->scratch.dests);
     mem_free(s->m, s->scratch.acks);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "pmul/pmul_err.h"
+#include "pmul/util/arr.h"
 
 int
 pmul_groups_init(pmul_groups *g, const mem *m, uint32_t node_id, const uint32_t *pool,
@@ -185,8 +186,7 @@ int
 pmul_groups_join(pmul_groups *g, uint32_t group, uint32_t src, uint32_t msid,
                  uint64_t until_ms, bool *first)
 {
-    size_t i, n;
-    void *p;
+    size_t i;
 
     *first = false;
     for (i = 0; i < g->join_cnt; i++) {
@@ -202,15 +202,9 @@ pmul_groups_join(pmul_groups *g, uint32_t group, uint32_t src, uint32_t msid,
     }
     if (g->join_cnt >= g->join_max)
         return PMUL_ERR_BUSY;
-    if (g->join_cnt == g->join_cap) {
-        n = g->join_cap != 0 ? g->join_cap * 2 : 8;
-        if (n > g->join_max)
-            n = g->join_max;
-        if ((p = mem_realloc(g->m, g->joins, n * sizeof(*g->joins))) == NULL)
-            return PMUL_ERR_NOMEM;
-        g->joins = p;
-        g->join_cap = n;
-    }
+    if (arr_grow(g->m, (void **)&g->joins, &g->join_cap, g->join_cnt + 1,
+                 sizeof(*g->joins), g->join_max) != 0)
+        return PMUL_ERR_NOMEM;
     *first = !pmul_groups_is_joined(g, group);
     g->joins[g->join_cnt].group = group;
     g->joins[g->join_cnt].src = src;

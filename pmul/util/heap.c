@@ -28,6 +28,8 @@
 
 #include <string.h>
 
+#include "arr.h"
+
 #define SEQ_ALIGN 8u
 
 void
@@ -137,23 +139,23 @@ sift_down(heap *h, size_t i)
 int
 heap_push(heap *h, const void *elem)
 {
-    size_t ncap;
-    unsigned char *nv;
+    size_t nslots, need;
     uint64_t seq;
 
     if (h->len >= h->max)
         return HEAP_ERR_FULL;
     if (h->len == h->cap) {
-        ncap = h->cap != 0 ? h->cap * 2 : 16;
-        if (ncap < h->cap || ncap > h->max)
-            ncap = h->max;
-        /* ncap + 1 slots: the last one is the swap space. */
-        if (ncap >= SIZE_MAX / h->stride)
+        /* cap + 1 slots: the last one is the swap space.  With max at
+         * SIZE_MAX, max + 1 wraps to 0, which arr_grow() reads as "no cap
+         * but SIZE_MAX / stride": len < max still bounds the count. */
+        nslots = h->cap != 0 ? h->cap + 1 : 0;
+        /* The first growth makes room for 16 elements (or max). */
+        need = h->cap != 0 ? h->len + 2 : 17;
+        if (h->max < 16)
+            need = h->max + 1;
+        if (arr_grow(h->m, (void **)&h->v, &nslots, need, h->stride, h->max + 1) != 0)
             return HEAP_ERR_NOMEM;
-        if ((nv = mem_realloc(h->m, h->v, (ncap + 1) * h->stride)) == NULL)
-            return HEAP_ERR_NOMEM;
-        h->v = nv;
-        h->cap = ncap;
+        h->cap = nslots - 1;
     }
     seq = h->next_seq++;
     memcpy(slot(h, h->len), elem, h->elem_size);

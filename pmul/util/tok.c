@@ -196,14 +196,12 @@ tok_where(char *out, size_t outlen, const char *file, unsigned line, const char 
     if (vsnprintf(reason, sizeof(reason), fmt, ap) < 0)
         reason[0] = '\0';
     va_end(ap);
-    if (file != NULL && line != 0)
-        n = snprintf(out, outlen, "%s:%u: %s", file, line, reason);
-    else if (file != NULL)
-        n = snprintf(out, outlen, "%s: %s", file, reason);
-    else if (line != 0)
+    if (file == NULL)
         n = snprintf(out, outlen, "%u: %s", line, reason);
+    else if (line != 0)
+        n = snprintf(out, outlen, "%s:%u: %s", file, line, reason);
     else
-        n = snprintf(out, outlen, "%s", reason);
+        n = snprintf(out, outlen, "%s: %s", file, reason);
     if (n < 0 && outlen > 0)
         out[0] = '\0';
     return n;

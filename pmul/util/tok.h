@@ -80,8 +80,9 @@ bool tok_is(const tok_word *w, const char *kw);
 
 /*
  * Format "FILE:LINE: REASON" into out (outlen octets, always terminated
- * when outlen > 0), or "LINE: REASON" when file is NULL, with REASON from
- * fmt.  line 0 leaves the line out.  Returns the length snprintf reports
+ * when outlen > 0), or "LINE: REASON" when file is NULL (the caller adds
+ * the file name later), with REASON from fmt.  With a file, line 0 (an
+ * error of the whole text) gives "FILE: REASON".  Returns the length snprintf reports
  * (>= outlen means it was cut, which only shortens a diagnostic).
  */
 int tok_where(char *out, size_t outlen, const char *file, unsigned line, const char *fmt, ...)
