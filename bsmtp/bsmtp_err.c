@@ -13,5 +13,7 @@
 #include "bsmtp/bsmtp_err.h"
 
 #include "pmul/util/errtab.h"
+#include "pmul/util/util_err.h"
 
-ERRTAB_DEFINE(bsmtp_strerror, bsmtp_errname, BSMTP_ERRNO_MAP)
+ERRTAB_DEFINE_OVER(bsmtp_strerror, bsmtp_errname, BSMTP_ERRNO_MAP, util_strerror,
+                   util_errname)

@@ -34,7 +34,8 @@
  *	mule_hdr.c.  Output size is bounded by out_max.
  * DIAGNOSTICS
  *	MULE_ERR_DSN_NULL_SENDER, MULE_ERR_DSN_NOT_REQUESTED, MULE_ERR_INVAL,
- *	MULE_ERR_NOSPACE, MULE_ERR_DSN, MULE_ERR_NOMEM.  Logs
+ *	MULE_ERR_NOSPACE, MULE_ERR_DSN, MULE_ERR_NOMEM, and bsmtp's codes
+ *	passed through unchanged (a sender bsmtp refuses as a recipient).  Logs
  *	"mule-dsn-built rcpts=N action=... return=full|headers" at debug.
  * SEE ALSO
  *	RFC 3461, RFC 3462/6522, RFC 3463, RFC 3464, RFC 3834 (Auto-
@@ -270,18 +271,6 @@ map_buf(int rc)
     if (rc == 0)
         return 0;
     return rc == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
-}
-
-static int
-map_bsmtp(int rc)
-{
-    if (rc == 0)
-        return 0;
-    if (rc == BSMTP_ERR_NOMEM)
-        return MULE_ERR_NOMEM;
-    if (rc == BSMTP_ERR_CAP)
-        return MULE_ERR_NOSPACE;
-    return MULE_ERR_DSN;
 }
 
 /*
@@ -655,13 +644,12 @@ mule_dsn_build(const mule_dsn_config *cfg, const mule_dsn_orig *orig,
         eightbit = eightbit || has_8bit(parts[i].data, parts[i].len);
 
     /* The envelope: <> and the original sender (RFC 3461 6.2). */
-    rc = map_bsmtp(bsmtp_envelope_new("",
-                                      orig->smtputf8 ? (eightbit ? "BODY=8BITMIME SMTPUTF8"
-                                                                 : "SMTPUTF8")
-                                      : eightbit ? "BODY=8BITMIME" : NULL,
-                                      m, &out->env));
+    rc = bsmtp_envelope_new("",
+                            orig->smtputf8 ? (eightbit ? "BODY=8BITMIME SMTPUTF8" : "SMTPUTF8")
+                            : eightbit ? "BODY=8BITMIME" : NULL,
+                            m, &out->env);
     if (rc == 0)
-        rc = map_bsmtp(bsmtp_envelope_add_rcpt(out->env, orig->reverse_path, NULL));
+        rc = bsmtp_envelope_add_rcpt(out->env, orig->reverse_path, NULL);
     if (rc != 0)
         goto fail;
 
@@ -743,7 +731,7 @@ mule_dsn_payload(const mule_dsn *d, buf *out)
 {
     if (d == NULL || d->env == NULL || out == NULL)
         return MULE_ERR_INVAL;
-    return map_bsmtp(bsmtp_payload_build(d->env, d->content.data, d->content.len, out));
+    return bsmtp_payload_build(d->env, d->content.data, d->content.len, out);
 }
 
 void

@@ -128,8 +128,10 @@ const char *mule_dsn_default_status(enum mule_dsn_kind kind);
  *   MULE_ERR_INVAL              a required field missing, cnt 0, or a
  *                               caller string with CR/LF or controls;
  *   MULE_ERR_NOSPACE            the DSN exceeds cfg->out_max;
- *   MULE_ERR_DSN                the sender address cannot be an RCPT
- *                               (bsmtp refused it) or no boundary found;
+ *   a BSMTP_ERR_* code          (bsmtp_is_err(), passed through) the
+ *                               sender address cannot be an RCPT: bsmtp
+ *                               refused it, and the code says why;
+ *   MULE_ERR_DSN                no MIME boundary could be found;
  *   MULE_ERR_NOMEM              out of memory: temp-fail and retry.
  */
 __attribute__((warn_unused_result))
@@ -140,7 +142,8 @@ int mule_dsn_build(const mule_dsn_config *cfg, const mule_dsn_orig *orig,
 /*
  * Append the DSN as one BSMTP-like payload (envelope, empty line, content)
  * to out, ready for mule_cdt_encode() and P_MUL.  Returns 0, or
- * MULE_ERR_NOMEM, MULE_ERR_NOSPACE (out's cap), MULE_ERR_DSN (a bug).
+ * MULE_ERR_NOMEM, MULE_ERR_INVAL, or bsmtp_payload_build()'s codes passed
+ * through: BSMTP_ERR_CAP (out's cap), any other BSMTP_ERR_* (a bug).
  */
 __attribute__((warn_unused_result))
 int mule_dsn_payload(const mule_dsn *d, buf *out);

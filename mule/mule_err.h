@@ -1,45 +1,61 @@
 /*
  * mule_err.h: error codes of the MULE library (mule_core).
  *
- * One X-macro table generates the enum, mule_strerror() and mule_errname().
- * Functions return 0 or a negative MULE_ERR_*.  Each owner keeps its codes
+ * One X-macro table generates the enum.  Functions return 0 or a negative
+ * MULE_ERR_* in -200 .. -299 (the ranges are in pmul/util/errtab.h), or pass
+ * a code of a library below (BSMTP_ERR_*, UTIL_ERR_*) through unchanged;
+ * MULE_ERR_NOMEM is the shared UTIL_ERR_NOMEM.  Each owner keeps its codes
  * in its own block; values are unique across blocks.
+ *
+ * mule_strerror() and mule_errname() name ANY code of the project (pmul,
+ * bsmtp, mule, netsim, pmul/util): they are what a program logs as
+ * "reason=", whatever layer failed.  The other libraries' tables are
+ * header-only data (their *_err.h), so this costs no link dependency.
  */
 #ifndef MULE_ERR_H
 #define MULE_ERR_H
 
+#include "pmul/util/util_err.h"
+
 #define MULE_ERRNO_MAP(X)                                                     \
-    X(NOMEM,          -1,   "out of memory")                                  \
-    X(INVAL,          -2,   "invalid argument")                               \
-    X(NOSPACE,        -3,   "output buffer too small")                        \
-    /* CompressedData, BER, zlib: -10 .. -39 */                               \
-    X(BER,            -10,  "malformed BER CompressedData")                   \
-    X(BER_TRAILING,   -11,  "octets after the CompressedData value")          \
-    X(NOT_MULE,       -12,  "contentType is not MULE (25)")                   \
-    X(ALGORITHM,      -13,  "compression algorithm is not zlib")              \
-    X(INFLATE,        -14,  "zlib stream is corrupt or truncated")            \
-    X(TOO_BIG,        -15,  "inflated content exceeds the size cap")          \
-    X(RATIO,          -16,  "compression ratio exceeds the cap (zlib bomb)")  \
-    X(DEFLATE,        -17,  "zlib compression failed")                        \
-    /* Routing, relay, DSN, audit: -40 .. -79 */                              \
-    X(CONFIG,         -40,  "malformed routing or relay configuration")       \
-    X(NO_ROUTE,       -41,  "no route for a recipient")                       \
-    X(NOT_RESPONSIBLE,-42,  "this node is responsible for none of the recipients") \
-    X(ENVELOPE,       -43,  "malformed envelope")                             \
-    X(DSN,            -44,  "cannot build the delivery status notification") \
-    X(DSN_NULL_SENDER,-45,  "reverse-path is <>: no DSN may be sent")         \
-    X(DSN_NOT_REQUESTED,-46, "NOTIFY asks for no DSN for these recipients")
+    X(INVAL,          -202, "invalid argument")                               \
+    X(NOSPACE,        -203, "output buffer too small")                        \
+    /* CompressedData, BER, zlib: -210 .. -239 */                             \
+    X(BER,            -210, "malformed BER CompressedData")                   \
+    X(BER_TRAILING,   -211, "octets after the CompressedData value")          \
+    X(NOT_MULE,       -212, "contentType is not MULE (25)")                   \
+    X(ALGORITHM,      -213, "compression algorithm is not zlib")              \
+    X(INFLATE,        -214, "zlib stream is corrupt or truncated")            \
+    X(TOO_BIG,        -215, "inflated content exceeds the size cap")          \
+    X(RATIO,          -216, "compression ratio exceeds the cap (zlib bomb)")  \
+    X(DEFLATE,        -217, "zlib compression failed")                        \
+    /* Routing, relay, DSN, audit: -240 .. -279 */                            \
+    X(CONFIG,         -240, "malformed routing or relay configuration")       \
+    X(NO_ROUTE,       -241, "no route for a recipient")                       \
+    X(NOT_RESPONSIBLE,-242, "this node is responsible for none of the recipients") \
+    X(DSN,            -244, "cannot build the delivery status notification") \
+    X(DSN_NULL_SENDER,-245, "reverse-path is <>: no DSN may be sent")         \
+    X(DSN_NOT_REQUESTED,-246, "NOTIFY asks for no DSN for these recipients")
 
 enum mule_err {
     MULE_OK = 0,
+    MULE_ERR_NOMEM = UTIL_ERR_NOMEM,    /* shared: see pmul/util/errtab.h */
 #define MULE__ERR_ENUM(name, val, text) MULE_ERR_##name = (val),
     MULE_ERRNO_MAP(MULE__ERR_ENUM)
 #undef MULE__ERR_ENUM
 };
 
-/* Static text for a MULE_ERR_* code (or 0); never NULL. */
+/*
+ * Any code of any library (PMUL_ERR_*, BSMTP_ERR_*, MULE_ERR_*, NETSIM_ERR_*,
+ * UTIL_ERR_*, or 0): mule_strerror() gives its static text ("unknown error"
+ * for a code no table has), mule_errname() its full name
+ * ("BSMTP_ERR_PATH"; "OK" for 0, "UNKNOWN" otherwise).  Never NULL.  Log
+ * lines write them as "reason=NAME" or "error=\"text\"".
+ */
 const char *mule_strerror(int err);
-/* The code's name without prefix ("INFLATE"). */
 const char *mule_errname(int err);
+/* The code named by a full name from mule_errname() (ASCII case
+ * sensitive), or 1 when no table has it. */
+int mule_errcode(const char *name);
 
 #endif

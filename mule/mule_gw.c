@@ -19,7 +19,8 @@
  *	bsmtp before anything is built.  Output lines contain only what the
  *	validated envelope holds, so no CR or LF can be injected.
  * DIAGNOSTICS
- *	MULE_ERR_ENVELOPE, MULE_ERR_INVAL, MULE_ERR_NOMEM.  Logs nothing.
+ *	BSMTP_ERR_* (passed through unchanged), MULE_ERR_INVAL, MULE_ERR_NOMEM.
+ *	Logs nothing.
  * SEE ALSO
  *	RFC 8494 sections 4, 4.1, 5, 5.1; RFC 3030; RFC 5321 4.1.1.2-3.
  * LICENSE
@@ -31,21 +32,6 @@
 
 #include "mule/mule_err.h"
 #include "pmul/util/buf.h"
-
-static int
-map_bsmtp(int rc)
-{
-    switch (rc) {
-    case 0:
-        return 0;
-    case BSMTP_ERR_NOMEM:
-        return MULE_ERR_NOMEM;
-    case BSMTP_ERR_INVAL:
-        return MULE_ERR_INVAL;
-    default:
-        return MULE_ERR_ENVELOPE;
-    }
-}
 
 int
 mule_gw_from_smtp(const char *reverse_path, const char *mail_params,
@@ -63,14 +49,14 @@ mule_gw_from_smtp(const char *reverse_path, const char *mail_params,
     *out = NULL;
     if (reverse_path == NULL || rcpts == NULL || rcpt_cnt == 0)
         return MULE_ERR_INVAL;
-    if ((rc = map_bsmtp(bsmtp_envelope_new(reverse_path, mail_params, m, &e))) != 0)
+    if ((rc = bsmtp_envelope_new(reverse_path, mail_params, m, &e)) != 0)
         return rc;
     for (i = 0; i < rcpt_cnt; i++) {
         if (rcpts[i].addr == NULL) {
             rc = MULE_ERR_INVAL;
             break;
         }
-        rc = map_bsmtp(bsmtp_envelope_add_rcpt(e, rcpts[i].addr, rcpts[i].params));
+        rc = bsmtp_envelope_add_rcpt(e, rcpts[i].addr, rcpts[i].params);
         if (rc != 0)
             break;
     }

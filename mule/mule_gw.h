@@ -38,9 +38,11 @@ typedef struct mule_smtp_rcpt {
  * *bad_rcpt (may be NULL) receives the index of the recipient that was
  * refused, or SIZE_MAX when the MAIL part was.
  *
- * Returns 0 and *out (free with bsmtp_envelope_free()), or
- * MULE_ERR_ENVELOPE (reject the transaction: a 501/555 in the SMTP
- * server), MULE_ERR_INVAL (NULL arguments, no recipients), MULE_ERR_NOMEM.
+ * Returns 0 and *out (free with bsmtp_envelope_free()), or one of:
+ *   a BSMTP_ERR_* code (bsmtp_is_err()), passed through unchanged: reject
+ *     the transaction (a 501/555 in the SMTP server); the code says why;
+ *   MULE_ERR_INVAL (NULL arguments, no recipients);
+ *   MULE_ERR_NOMEM (temp-fail).
  */
 __attribute__((warn_unused_result))
 int mule_gw_from_smtp(const char *reverse_path, const char *mail_params,

@@ -36,8 +36,9 @@
  *	(recipients, destinations) are bounded by the envelope's own limits;
  *	nothing is sized by a number the peer states.
  * DIAGNOSTICS
- *	MULE_ERR_NOT_RESPONSIBLE, MULE_ERR_ENVELOPE, MULE_ERR_INVAL,
- *	MULE_ERR_NOSPACE, MULE_ERR_NOMEM and mule_cdt_encode()'s codes.
+ *	MULE_ERR_NOT_RESPONSIBLE, MULE_ERR_INVAL, MULE_ERR_NOSPACE,
+ *	MULE_ERR_NOMEM, mule_cdt_encode()'s codes, and bsmtp's codes passed
+ *	through unchanged (a payload or recipient that does not parse).
  *	Logs "mule-relay-priority-clamped" (warn), "mule-relay-bad-payload"
  *	(debug, with the bsmtp error) and "mule-relay-done" (info) with the
  *	counts per outcome.
@@ -120,23 +121,6 @@ mule_relay_expiry(const bsmtp_mail_info *mail, int64_t arrival_s, int64_t now_s,
 /* ------------------------------------------------------------------ */
 
 static int
-map_bsmtp(int rc)
-{
-    switch (rc) {
-    case 0:
-        return 0;
-    case BSMTP_ERR_NOMEM:
-        return MULE_ERR_NOMEM;
-    case BSMTP_ERR_CAP:
-        return MULE_ERR_NOSPACE;
-    case BSMTP_ERR_INVAL:
-        return MULE_ERR_INVAL;
-    default:
-        return MULE_ERR_ENVELOPE;
-    }
-}
-
-static int
 map_buf(int rc)
 {
     if (rc == 0)
@@ -211,17 +195,17 @@ subset_env(const bsmtp_envelope *src, const size_t *idx, size_t cnt, const char 
 
     *out = NULL;
     if (by_value == NULL)
-        return map_bsmtp(bsmtp_envelope_copy_subset(src, idx, cnt, m, out));
+        return bsmtp_envelope_copy_subset(src, idx, cnt, m, out);
     buf_init(&t, m, SIZE_MAX);
     rc = params_text(src->params, src->param_cnt, by_value, &t);
     if (rc == 0)
-        rc = map_bsmtp(bsmtp_envelope_new(src->reverse_path, (const char *)t.data, m, &e));
+        rc = bsmtp_envelope_new(src->reverse_path, (const char *)t.data, m, &e);
     for (i = 0; rc == 0 && i < cnt; i++) {
         const bsmtp_rcpt *r = &src->rcpts[idx[i]];
 
         rc = params_text(r->params, r->param_cnt, NULL, &t);
         if (rc == 0)
-            rc = map_bsmtp(bsmtp_envelope_add_rcpt(e, r->addr, (const char *)t.data));
+            rc = bsmtp_envelope_add_rcpt(e, r->addr, (const char *)t.data);
     }
     buf_fini(&t);
     if (rc != 0) {
@@ -232,14 +216,15 @@ subset_env(const bsmtp_envelope *src, const size_t *idx, size_t cnt, const char 
     return 0;
 }
 
-/* The routing domain of a recipient ("" for Postmaster: this node). */
+/* The routing domain of a recipient ("" for Postmaster: this node).
+ * Returns 0 or bsmtp's code, unchanged. */
 static int
 rcpt_domain(const bsmtp_envelope *env, const bsmtp_rcpt *r, char *out, size_t cap)
 {
     unsigned flags = BSMTP_ADDR_POSTMASTER | (env->mail.smtputf8 ? BSMTP_ADDR_UTF8 : 0);
     ssize_t n = bsmtp_addr_domain(r->addr, strlen(r->addr), flags, out, cap);
 
-    return n < 0 ? MULE_ERR_ENVELOPE : 0;
+    return n < 0 ? (int)n : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -382,14 +367,14 @@ build_payload(const mule_relay_config *cfg, mule_relay_result *res, mule_relay_o
     if (cfg->payload_max != 0)
         o->payload.max = cfg->payload_max;
     if (cfg->cdt == NULL) {
-        rc = map_bsmtp(bsmtp_payload_build(e, res->content.data, res->content.len, &o->payload));
+        rc = bsmtp_payload_build(e, res->content.data, res->content.len, &o->payload);
         bsmtp_envelope_free(e);
         return rc;
     }
     /* Step 6B: the payload is wrapped right away; only the compressed
      * form is kept. */
     buf_init(&raw, res->m, SIZE_MAX);
-    rc = map_bsmtp(bsmtp_payload_build(e, res->content.data, res->content.len, &raw));
+    rc = bsmtp_payload_build(e, res->content.data, res->content.len, &raw);
     bsmtp_envelope_free(e);
     if (rc == 0)
         rc = mule_cdt_encode(cfg->cdt, res->m, raw.data, raw.len, &o->payload);
@@ -413,7 +398,7 @@ take_envelope(const mule_relay_config *cfg, const mule_relay_input *in, const lo
         if (rc != 0) {
             log_emit(lg, LOG_LVL_DEBUG, "mule-relay-bad-payload error=%s len=%zu",
                      bsmtp_errname(rc), in->payload_len);
-            return rc == BSMTP_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_ENVELOPE;
+            return rc;
         }
         *content = in->payload + off;
         *content_len = in->payload_len - off;
@@ -424,8 +409,7 @@ take_envelope(const mule_relay_config *cfg, const mule_relay_input *in, const lo
         return MULE_ERR_NOMEM;
     for (i = 0; i < in->env->rcpt_cnt; i++)
         all[i] = i;
-    rc = map_bsmtp(bsmtp_envelope_copy_subset(in->env, all, in->env->rcpt_cnt, res->m,
-                                              &res->env));
+    rc = bsmtp_envelope_copy_subset(in->env, all, in->env->rcpt_cnt, res->m, &res->env);
     mem_free(res->m, all);
     *content = in->content;
     *content_len = in->content_len;

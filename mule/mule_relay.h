@@ -145,10 +145,14 @@ typedef struct mule_relay_result {
  * failures still needs its DSN), or one of:
  *   MULE_ERR_NOT_RESPONSIBLE  no recipient is this node's: drop the
  *                             message (step 3; it is not an error);
- *   MULE_ERR_ENVELOPE         the payload does not parse: handle it as an
- *                             undeliverable MULE message (log, keep);
+ *   a BSMTP_ERR_* code        (bsmtp_is_err(), passed through unchanged)
+ *                             the payload or a recipient does not parse:
+ *                             handle it as an undeliverable MULE message
+ *                             (log the code's name, keep);
  *   MULE_ERR_INVAL            missing cfg->hostname, now_date, input;
- *   MULE_ERR_NOSPACE          a payload exceeds cfg->payload_max;
+ *   BSMTP_ERR_CAP             a payload exceeds cfg->payload_max (bsmtp
+ *                             hit the cap while building it); with
+ *                             cfg->cdt, MULE_ERR_NOSPACE for the same;
  *   MULE_ERR_NOMEM, or a mule_cdt_encode() error: temp-fail, retry.
  * On error *res holds nothing.
  */

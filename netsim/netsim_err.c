@@ -3,6 +3,8 @@
  *	netsim_err - text and names for NETSIM_ERR_* codes
  * SYNOPSIS
  *	#include "netsim/netsim_err.h"
+
+#include "pmul/pmul_err.h"
  * DESCRIPTION
  *	Generated from the NETSIM_ERRNO_MAP table (pmul/util/errtab.h), so
  *	codes, texts and names cannot drift apart.
@@ -17,6 +19,10 @@
  */
 #include "netsim/netsim_err.h"
 
+#include "pmul/pmul_err.h"
+
 #include "pmul/util/errtab.h"
 
-ERRTAB_DEFINE(netsim_strerror, netsim_errname, NETSIM_ERRNO_MAP)
+/* netsim passes engine (pmul) codes through: name them too. */
+ERRTAB_DEFINE_OVER(netsim_strerror, netsim_errname, NETSIM_ERRNO_MAP, pmul_strerror,
+                   pmul_errname)

@@ -13,5 +13,6 @@
 #include "pmul/pmul_err.h"
 
 #include "pmul/util/errtab.h"
+#include "pmul/util/util_err.h"
 
-ERRTAB_DEFINE(pmul_strerror, pmul_errname, PMUL_ERRNO_MAP)
+ERRTAB_DEFINE_OVER(pmul_strerror, pmul_errname, PMUL_ERRNO_MAP, util_strerror, util_errname)

@@ -5,9 +5,14 @@
  * UV_ERRNO_MAP pattern).  Functions return 0 or a negative PMUL_ERR_*.
  * Codes at or below PMUL_ERR_FATAL mean the object must be torn down; the
  * codec's codes are all "drop this datagram, count it, carry on".
+ * The codes lie in -1 .. -99 (the ranges are in pmul/util/errtab.h);
+ * PMUL_ERR_NOMEM is the shared UTIL_ERR_NOMEM (below FATAL).
+ * pmul_strerror() and pmul_errname() also name the pmul/util codes.
  */
 #ifndef PMUL_ERR_H
 #define PMUL_ERR_H
+
+#include "pmul/util/util_err.h"
 
 #define PMUL_ERRNO_MAP(X)                                                     \
     /* Codec: malformed or unacceptable datagrams. */                        \
@@ -42,11 +47,11 @@
     X(OWN,            -37, "our own PDU looped back")                         \
     X(UNEXPECTED,     -38, "valid PDU with no use in this state")             \
     /* Codes at or below FATAL: tear the object down. */                      \
-    X(FATAL,          -100, "fatal error")                                    \
-    X(NOMEM,          -101, "out of memory")
+    X(FATAL,          -99,  "fatal error")
 
 enum pmul_err {
     PMUL_OK = 0,
+    PMUL_ERR_NOMEM = UTIL_ERR_NOMEM,     /* shared: see pmul/util/errtab.h */
 #define PMUL__ERR_ENUM(name, val, text) PMUL_ERR_##name = (val),
     PMUL_ERRNO_MAP(PMUL__ERR_ENUM)
 #undef PMUL__ERR_ENUM

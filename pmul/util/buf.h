@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "mem.h"
+#include "util_err.h"
 
 typedef struct buf {
     uint8_t *data;      /* owned; NULL while empty */
@@ -26,9 +27,10 @@ typedef struct buf {
 void buf_init(buf *b, const mem *m, size_t max);
 void buf_fini(buf *b);
 
-/* Return 0, or BUF_ERR_NOMEM, or BUF_ERR_CAP when len would exceed max. */
-#define BUF_ERR_NOMEM   (-1)
-#define BUF_ERR_CAP     (-2)
+/* Return 0, or BUF_ERR_NOMEM, or BUF_ERR_CAP when len would exceed max
+ * (names for the shared UTIL_ERR_* codes, so they may pass up unchanged). */
+#define BUF_ERR_NOMEM   UTIL_ERR_NOMEM
+#define BUF_ERR_CAP     UTIL_ERR_FULL
 
 __attribute__((warn_unused_result))
 int buf_reserve(buf *b, size_t extra);

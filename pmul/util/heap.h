@@ -18,10 +18,12 @@
 #include <stdint.h>
 
 #include "mem.h"
+#include "util_err.h"
 
-#define HEAP_ERR_NOMEM  (-1)    /* allocation failed: nothing changed */
-#define HEAP_ERR_FULL   (-2)    /* max elements reached: nothing changed */
-#define HEAP_ERR_EMPTY  (-3)    /* pop/remove on an empty heap or bad index */
+/* Names for the shared UTIL_ERR_* codes (pmul/util/util_err.h). */
+#define HEAP_ERR_NOMEM  UTIL_ERR_NOMEM  /* allocation failed: nothing changed */
+#define HEAP_ERR_FULL   UTIL_ERR_FULL   /* max elements reached: nothing changed */
+#define HEAP_ERR_EMPTY  UTIL_ERR_EMPTY  /* pop/remove on an empty heap or bad index */
 
 /* <0: a comes out before b; 0: tie (insertion order decides); >0 after. */
 typedef int (*heap_cmp_fn)(const void *a, const void *b, void *arg);

@@ -4,7 +4,9 @@
  * SYNOPSIS
  *	#include "pmul/util/util_err.h"
  * DESCRIPTION
- *	Generated from the UTIL_ERRNO_MAP table (pmul/util/errtab.h).
+ *	Generated from the UTIL_ERRNO_MAP table (pmul/util/errtab.h).  The
+ *	bottom of every library's chain: pmul, bsmtp, mule and netsim name
+ *	UTIL_ERR_NOMEM (their shared out-of-memory code) through these.
  * SECURITY
  *	None.
  * DIAGNOSTICS

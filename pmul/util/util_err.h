@@ -11,9 +11,6 @@
 #ifndef PMUL_UTIL_UTIL_ERR_H
 #define PMUL_UTIL_UTIL_ERR_H
 
-#define UTIL_ERR_FIRST  (-400)
-#define UTIL_ERR_LAST   (-499)
-
 #define UTIL_ERRNO_MAP(X)                                                     \
     X(NOMEM,          -400, "out of memory")                                  \
     X(FULL,           -401, "configured cap reached")                         \

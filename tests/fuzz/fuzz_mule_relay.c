@@ -376,7 +376,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cm.left = knob;
     }
     rc = mule_relay_run(&cfg, tables[(sit >> 7) & 1], &in, &m, NULL, &res);
-    CHECK(rc == 0 || rc == MULE_ERR_NOT_RESPONSIBLE || rc == MULE_ERR_ENVELOPE ||
+    CHECK(rc == 0 || rc == MULE_ERR_NOT_RESPONSIBLE || bsmtp_is_err(rc) ||
           rc == MULE_ERR_NOSPACE || (failing && rc == MULE_ERR_NOMEM),
           "relay: %s", mule_errname(rc));
     if (rc != 0) {

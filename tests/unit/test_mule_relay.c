@@ -574,10 +574,11 @@ test_mule_relay_bad_input(void **state)
     static const uint8_t no_empty_line[] = "<a@b.example>\r\n<c@a.example>\r\n";
 
     (void)state;
-    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), MULE_ERR_ENVELOPE);
+    /* bsmtp's verdict on the payload arrives unchanged (one error space). */
+    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), BSMTP_ERR_PATH);
     in.payload = no_empty_line;
     in.payload_len = sizeof(no_empty_line) - 1;
-    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), MULE_ERR_ENVELOPE);
+    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), BSMTP_ERR_NO_EMPTY_LINE);
     assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, NULL), MULE_ERR_INVAL);
     assert_int_equal(mule_relay_run(NULL, t, &in, NULL, NULL, &r), MULE_ERR_INVAL);
     in.now_date = NULL;
@@ -602,7 +603,8 @@ test_mule_relay_payload_cap(void **state)
 
     (void)state;
     c.payload_max = 64;
-    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), MULE_ERR_NOSPACE);
+    /* bsmtp hit the cap while building the payload: its code, unchanged. */
+    assert_int_equal(mule_relay_run(&c, t, &in, NULL, NULL, &r), BSMTP_ERR_CAP);
     assert_int_equal(r.out_cnt, 0);
     mule_route_table_free(t);
 }
@@ -680,8 +682,8 @@ test_mule_relay_truncation_loop(void **state)
         in.payload = p;
         in.payload_len = len;
         rc = mule_relay_run(&c, t, &in, &m, NULL, &r);
-        if (rc != 0 && rc != MULE_ERR_ENVELOPE)
-            fail_msg("prefix %zu: got %s, want OK or ENVELOPE", len, mule_errname(rc));
+        if (rc != 0 && !bsmtp_is_err(rc))
+            fail_msg("prefix %zu: got %s, want OK or a BSMTP_ERR_*", len, mule_errname(rc));
         if (rc == 0) {
             for (i = 0; i < r.out_cnt; i++) {
                 e = NULL;
