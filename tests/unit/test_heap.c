@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "test_common.h"
+
 #include "pmul/util/heap.h"
 
 typedef struct item {
@@ -243,55 +245,34 @@ test_heap_odd_element_size(void **state)
 }
 
 /* Allocation failure: the push is refused and the heap is unchanged. */
-static int fail_now;
-
-static void *
-t_alloc(void *arg, size_t n)
-{
-    (void)arg;
-    return fail_now ? NULL : malloc(n);
-}
-
-static void *
-t_realloc(void *arg, void *p, size_t n)
-{
-    (void)arg;
-    return fail_now ? NULL : realloc(p, n);
-}
-
-static void
-t_free(void *arg, void *p)
-{
-    (void)arg;
-    free(p);
-}
-
 static void
 test_heap_nomem(void **state)
 {
-    mem m = { t_alloc, t_realloc, t_free, NULL };
+    struct tmem t;
+    mem m = tmem_make(&t);
     heap h;
     item it;
     uint32_t i;
 
     (void)state;
     heap_init(&h, &m, sizeof(item), 0, item_cmp, NULL, NULL);
-    fail_now = 1;
+    tmem_fail_after(&t, 0);
     memset(&it, 0, sizeof(it));
     assert_int_equal(heap_push(&h, &it), HEAP_ERR_NOMEM);
     assert_int_equal(heap_len(&h), 0);
-    fail_now = 0;
+    t.armed = false;
     for (i = 0; i < 16; i++) {
         it.key = 100 - i;
         assert_int_equal(heap_push(&h, &it), 0);
     }
-    fail_now = 1;                       /* the 17th needs to grow */
+    tmem_fail_after(&t, 0);             /* the 17th needs to grow */
     it.key = 1;
     assert_int_equal(heap_push(&h, &it), HEAP_ERR_NOMEM);
     assert_int_equal(heap_len(&h), 16);
     assert_int_equal(((item *)heap_peek(&h))->key, 85);
-    fail_now = 0;
+    t.armed = false;
     heap_fini(&h);
+    assert_int_equal(t.live, 0);
 }
 
 int
