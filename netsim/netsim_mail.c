@@ -5,8 +5,8 @@
  *	#include "netsim/netsim_mail.h"
  * DESCRIPTION
  *	Builds an RFC 5322 message: From, To, Subject, Date, Message-ID and
- *	MIME headers, a greeting, paragraphs of English-like sentences drawn
- *	from a word list, a quoted earlier message ("On ..., X wrote:" and
+ *	MIME headers, a greeting, paragraphs of English-like sentences
+ *	(pmul/util/text.h, the project's one text generator), a quoted earlier message ("On ..., X wrote:" and
  *	"> " lines) and a signature.  Lines are wrapped at 72 columns and end
  *	in CRLF (decision 5 of the spec README).
  *
@@ -32,50 +32,9 @@
 #include <string.h>
 
 #include "netsim/netsim_rng.h"
+#include "pmul/util/text.h"
 
 #define WRAP 72
-
-static const char *const words[] = {
-    "the", "of", "and", "to", "in", "for", "on", "with", "by", "at", "from",
-    "is", "are", "was", "will", "be", "has", "have", "this", "that", "we",
-    "our", "your", "all", "not", "as", "it", "an", "or", "can", "should",
-    "report", "convoy", "supply", "schedule", "weather", "position", "unit",
-    "team", "request", "status", "update", "fuel", "water", "rations",
-    "vehicle", "vehicles", "route", "bridge", "road", "north", "south",
-    "east", "west", "sector", "patrol", "logistics", "transport", "medical",
-    "evacuation", "signal", "radio", "frequency", "link", "channel",
-    "message", "traffic", "delay", "arrival", "departure", "window",
-    "tomorrow", "today", "morning", "evening", "night", "hours", "minutes",
-    "expected", "confirmed", "pending", "planned", "requested", "received",
-    "approved", "cancelled", "moved", "delayed", "ready", "available",
-    "please", "confirm", "advise", "note", "check", "review", "forward",
-    "attached", "following", "previous", "latest", "current", "next",
-    "meeting", "briefing", "exercise", "operation", "mission", "task",
-    "order", "orders", "plan", "changes", "change", "issue", "problem",
-    "solution", "support", "maintenance", "repair", "spare", "parts",
-    "generator", "antenna", "battery", "batteries", "power", "site",
-    "camp", "base", "port", "harbour", "airfield", "ship", "aircraft",
-    "helicopter", "crew", "staff", "officer", "commander", "section",
-    "platoon", "company", "battalion", "headquarters", "liaison",
-    "coordination", "personnel", "equipment", "inventory", "stock",
-    "shortage", "delivery", "pickup", "loading", "unloading", "cargo",
-    "pallets", "containers", "trucks", "escort", "security", "access",
-    "gate", "checkpoint", "clearance", "permission", "information",
-    "details", "summary", "list", "numbers", "figures", "total", "about",
-    "before", "after", "during", "until", "because", "however", "also",
-    "still", "again", "soon", "later", "early", "late", "new", "old",
-    "first", "second", "third", "last", "main", "small", "large", "heavy",
-    "light", "short", "long", "clear", "poor", "good", "bad", "high", "low",
-    "some", "many", "few", "more", "less", "each", "every", "other",
-    "same", "different", "possible", "necessary", "important", "urgent",
-    "routine", "local", "remote", "forward", "rear", "inbound", "outbound",
-    "would", "could", "must", "may", "might", "need", "needs", "want",
-    "think", "know", "see", "send", "sent", "keep", "take", "make", "give",
-    "use", "get", "let", "me", "us", "them", "they", "he", "she", "his",
-    "her", "their", "there", "here", "when", "where", "which", "who",
-    "what", "if", "than", "then", "so", "but", "no", "yes", "up", "out",
-    "into", "over", "under", "between", "through", "around", "across",
-};
 
 /* Words of exactly 1..13 letters, for filling the last line. */
 static const char *const exact[] = {
@@ -101,7 +60,7 @@ static const char *const units[] = {
     "Medical Support", "Maintenance Platoon", "Liaison Team", "Supply Section",
 };
 
-#define NWORDS (sizeof(words) / sizeof(words[0]))
+#define WORD(rng) (text_words[netsim_rng_below((rng), text_word_cnt)])
 #define PICK(rng, arr) ((arr)[netsim_rng_below((rng), sizeof(arr) / sizeof((arr)[0]))])
 
 /* Output with a budget: appends whole lines only while they fit. */
@@ -215,33 +174,18 @@ netsim_mail_date(buf *out, int64_t t)
                       (unsigned)(sec / 3600), (unsigned)(sec / 60 % 60), (unsigned)(sec % 60));
 }
 
-/* One sentence of 5..17 words into b (capitalised, maybe a comma). */
+/* The word list and sentence grammar are pmul/util/text.h's; netsim's
+ * generator supplies the randomness. */
+static uint64_t
+rng_below(void *arg, uint64_t n)
+{
+    return netsim_rng_below(arg, n);
+}
+
 static int
 sentence(buf *b, netsim_rng *rng)
 {
-    uint64_t n = 5 + netsim_rng_below(rng, 13), i;
-    int rc = 0;
-
-    for (i = 0; i < n && rc == 0; i++) {
-        const char *w = words[netsim_rng_below(rng, NWORDS)];
-
-        if (i == 0) {
-            char c = (char)(w[0] >= 'a' && w[0] <= 'z' ? w[0] - 'a' + 'A' : w[0]);
-
-            rc = buf_append(b, &c, 1);
-            if (rc == 0)
-                rc = buf_append_str(b, w + 1);
-        } else {
-            rc = buf_append_str(b, " ");
-            if (rc == 0)
-                rc = buf_append_str(b, w);
-        }
-        if (rc == 0 && i > 2 && i + 2 < n && netsim_rng_below(rng, 8) == 0)
-            rc = buf_append_str(b, ",");
-    }
-    if (rc == 0)
-        rc = buf_append_str(b, netsim_rng_below(rng, 10) == 0 ? "?" : ".");
-    return rc;
+    return text_sentence(b, rng_below, rng);
 }
 
 /*
@@ -297,7 +241,7 @@ fill_exact(mail_out *o, netsim_rng *rng, size_t n)
             return;
         }
         {
-            const char *w = words[netsim_rng_below(rng, NWORDS)];
+            const char *w = WORD(rng);
             size_t wl = strlen(w);
 
             /* wl <= 13 < n, so n - wl - 1 >= 0 and the loop ends. */
@@ -330,7 +274,7 @@ headers(buf *h, netsim_rng *rng, const netsim_mail_params *p)
     if (rc == 0)
         rc = buf_printf(h, "\r\nSubject: %s%s %s %s\r\nDate: ",
                         netsim_rng_below(rng, 3) == 0 ? "Re: " : "",
-                        PICK(rng, words), PICK(rng, words), PICK(rng, words));
+                        WORD(rng), WORD(rng), WORD(rng));
     if (rc == 0)
         rc = netsim_mail_date(h, p->date_s);
     if (rc == 0)

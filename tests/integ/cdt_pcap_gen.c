@@ -44,6 +44,7 @@
 #include "mule/mule_cdt.h"
 #include "pmul/pmul_pcap.h"
 #include "pmul/pmul_pdu.h"
+#include "pmul/util/text.h"
 
 #define IP4(a, b, c, d) \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -56,15 +57,6 @@
 #define EXPIRY_S    1700086400u     /* fixed: output must not depend on time */
 #define T0_US       UINT64_C(1700000000000000)
 #define STEP_US     UINT64_C(100000)
-
-static const char *const words[] = {
-    "the", "convoy", "will", "reach", "the", "checkpoint", "before", "noon",
-    "and", "report", "fuel", "status", "to", "operations", "please", "confirm",
-    "receipt", "of", "this", "message", "over", "weather", "is", "expected",
-    "to", "clear", "by", "evening", "supply", "request", "for", "water",
-    "rations", "and", "spare", "batteries", "has", "been", "approved", "all",
-    "stations", "maintain", "radio", "silence", "until", "further", "notice",
-};
 
 struct gen {
     pmul_pcap_writer *w;
@@ -86,29 +78,22 @@ put(buf *b, const char *s)
         die("text", "out of memory");
 }
 
+/* The seeded generator behind the text (pmul/util/text.h). */
+static uint64_t
+lcg_below(void *arg, uint64_t n)
+{
+    uint32_t *seed = arg;
+
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) % n;
+}
+
 /* Deterministic wrapped text of about n octets, CRLF line ends. */
 static void
 paragraphs(buf *b, size_t n, uint32_t *seed, const char *quote)
 {
-    size_t start = b->len, col = 0;
-    const char *w;
-
-    while (b->len - start < n) {
-        *seed = *seed * 1103515245u + 12345u;
-        w = words[(*seed >> 16) % (sizeof(words) / sizeof(words[0]))];
-        if (col == 0)
-            put(b, quote);
-        else
-            put(b, " ");
-        put(b, w);
-        col += strlen(w) + 1;
-        if (col > 66 || (*seed >> 8) % 17 == 0) {
-            put(b, (*seed >> 4) % 5 == 0 ? ".\r\n\r\n" : "\r\n");
-            col = 0;
-        }
-    }
-    if (col != 0)
-        put(b, ".\r\n");
+    if (text_paragraphs(b, n, quote, lcg_below, seed) != 0)
+        die("text", "out of memory");
 }
 
 static void

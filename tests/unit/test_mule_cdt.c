@@ -24,6 +24,7 @@
 #include "mule/mule_ber.h"
 #include "mule/mule_cdt.h"
 #include "mule/mule_err.h"
+#include "pmul/util/text.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
@@ -244,37 +245,28 @@ decode(const uint8_t *ber, size_t len, buf *out, int *ct)
     return decode_cfg(NULL, ber, len, out, ct);
 }
 
-/* Deterministic mail-like text: headers, then lines of words. */
+/* The seeded generator behind the text (pmul/util/text.h). */
+static uint64_t
+lcg_below(void *arg, uint64_t n)
+{
+    uint32_t *x = arg;
+
+    *x = *x * 1103515245u + 12345u;
+    return (*x >> 8) % n;
+}
+
+/* Deterministic mail-like text of exactly len octets: an envelope, a
+ * header, then paragraphs from the project's one text generator. */
 static void
 make_text(buf *b, size_t len, unsigned seed)
 {
-    static const char *const words[] = {
-        "the", "message", "relay", "node", "radio", "link", "report", "status",
-        "convoy", "supply", "north", "sector", "at", "and", "will", "arrive",
-        "before", "dawn", "confirm", "receipt", "of", "orders", "weather",
-        "clear", "fuel", "low", "request", "resupply", "over",
-    };
-    const size_t nw = sizeof(words) / sizeof(words[0]);
     uint32_t x = seed * 2654435761u + 1;
-    size_t col = 0;
-    const char *w;
 
     assert_int_equal(buf_append_str(b, "<a@x.example>\r\n<b@y.example>\r\n\r\n"
                                        "From: a@x.example\r\nTo: b@y.example\r\n"
                                        "Subject: test\r\n\r\n"), 0);
-    while (b->len < len) {
-        x = x * 1103515245u + 12345u;
-        w = words[(x >> 16) % nw];
-        if (col + strlen(w) > 72) {
-            assert_int_equal(buf_append_str(b, "\r\n"), 0);
-            col = 0;
-        } else if (col != 0) {
-            assert_int_equal(buf_append_str(b, " "), 0);
-            col++;
-        }
-        assert_int_equal(buf_append_str(b, w), 0);
-        col += strlen(w);
-    }
+    if (b->len < len)
+        assert_int_equal(text_paragraphs(b, len - b->len, "", lcg_below, &x), 0);
     b->len = len;
 }
 
