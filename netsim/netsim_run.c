@@ -35,6 +35,7 @@
 #include "netsim/netsim.h"
 #include "netsim/netsim_pmul.h"
 #include "pmul/pmul_pcap.h"
+#include "pmul/util/arr.h"
 
 #define SCENARIO_MAX (16u << 20)
 
@@ -57,17 +58,14 @@ read_file(const char *path, size_t *len)
         return NULL;
     for (;;) {
         if (n == cap) {
-            char *nd;
+            /* libc's allocator (mem NULL), so free() releases it. */
+            int rc = arr_grow(NULL, (void **)&data, &cap, cap != 0 ? cap + 1 : 8192, 1,
+                              SCENARIO_MAX);
 
-            if (cap >= SCENARIO_MAX) {
-                errno = EFBIG;
+            if (rc != 0) {
+                errno = rc == UTIL_ERR_FULL ? EFBIG : ENOMEM;
                 goto fail;
             }
-            cap = cap != 0 ? cap * 2 : 8192;
-            nd = realloc(data, cap);
-            if (nd == NULL)
-                goto fail;
-            data = nd;
         }
         got = fread(data + n, 1, cap - n, f);
         n += got;
