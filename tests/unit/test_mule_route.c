@@ -215,11 +215,14 @@ test_mule_route_config_syntax(void **state)
         "ROUTE  Mixed.Example.\tGROUP 224.0.0.1   NODES 1,2,3 # trailing\r\n"
         "Default Local\r\n"
         "\t\n"
+        "route glued.example local# a comment glued to the last word\n"
         "route last.example local");   /* no final newline */
 
     (void)state;
     assert_string_equal(look(t, "mixed.example", NULL), "group=224.0.0.1 nodes=0.0.0.1,0.0.0.2,0.0.0.3");
     assert_string_equal(look(t, "last.example", NULL), "local");
+    /* '#' starts a comment anywhere (the shared tokenizer, pmul/util/tok.h). */
+    assert_string_equal(look(t, "glued.example", NULL), "local");
     mule_route_table_free(t);
     /* An empty config is a valid, empty table. */
     t = parse_ok("");
@@ -259,6 +262,7 @@ test_mule_route_config_errors(void **state)
         { "route a.example lokal\n", 1, "expected \"local\" or \"group\"" },
         { "route a.example local extra\n", 1, "expected \"local\" or \"group\"" },
         { "route a.example\x01 local\n", 1, "control character" },
+        { "route a.example\rlocal\n", 1, "control character 0x0d" },
         { "a b c d e f g h i\n", 1, "too many words" },
         { "ok\n", 1, "unknown keyword" },
     };
