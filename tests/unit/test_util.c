@@ -14,10 +14,10 @@
  *	log: level filter, NULL sink, truncation of long lines, level names,
  *	log_printable.
  *
- *	test_util_buf_printf_exact_cap fails at present: buf_printf() reserves
- *	room for vsnprintf's terminator under the cap, so text that exactly
- *	reaches the cap is refused (buf.h promises BUF_ERR_CAP only when len
- *	would exceed max).
+ *	test_util_buf_printf_exact_cap is the regression test of a fixed
+ *	bug: buf_printf() reserved room for vsnprintf's terminator under the
+ *	cap, so text that exactly reached the cap was refused (buf.h promises
+ *	BUF_ERR_CAP only when len would exceed max).
  * SECURITY
  *	Test code.
  * DIAGNOSTICS
@@ -502,8 +502,8 @@ test_util_buf_printf(void **state)
 }
 
 /* buf.h: BUF_ERR_CAP "when len would exceed max".  Five characters into a
- * buffer capped at five do not exceed it.  Fails at present (see the
- * header comment). */
+ * buffer capped at five do not exceed it (a fixed bug, see the header
+ * comment). */
 static void
 test_util_buf_printf_exact_cap(void **state)
 {
