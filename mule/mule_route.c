@@ -14,9 +14,10 @@
  *	Exact entries are stored as the lower-cased host ("a.b.example"),
  *	suffix entries with their leading dot (".b.example"), so one probe of
  *	the whole domain finds an exact entry and one probe per following dot
- *	finds the suffix entries from the longest to the shortest.  A lookup thus costs
- *	O(labels) probes and never scans the table; the first hit wins, which
- *	is the most specific rule.  The default route is kept aside.
+ *	finds the suffix entries from the longest to the shortest.  A lookup
+ *	thus costs O(labels) probes and never scans the table; the first hit
+ *	wins, which is the most specific rule.  The default route is kept
+ *	aside.
  *
  *	Destinations are interned while parsing (same group and same node set
  *	become one mule_dest with one id), so a relay that groups recipients
