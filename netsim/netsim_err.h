@@ -5,8 +5,9 @@
  * netsim_errname() (pmul/util/errtab.h).  Functions return 0 or a negative
  * NETSIM_ERR_* in -300 .. -399, or a PMUL_ERR_* code passed through;
  * NETSIM_ERR_NOMEM is the shared UTIL_ERR_NOMEM.  netsim_strerror() and
- * netsim_errname() also name pmul and pmul/util codes.  A run whose expectations fail is not an error: the checker
- * reports failures as a count and as text.
+ * netsim_errname() also name pmul and pmul/util codes.  A run whose
+ * expectations fail is not an error: the checker reports failures as a
+ * count and as text.
  */
 #ifndef NETSIM_ERR_H
 #define NETSIM_ERR_H

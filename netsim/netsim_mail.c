@@ -6,8 +6,8 @@
  * DESCRIPTION
  *	Builds an RFC 5322 message: From, To, Subject, Date, Message-ID and
  *	MIME headers, a greeting, paragraphs of English-like sentences
- *	(pmul/util/text.h, the project's one text generator), a quoted earlier message ("On ..., X wrote:" and
- *	"> " lines) and a signature.  Lines are wrapped at 72 columns and end
+ *	(pmul/util/text.h, the project's one text generator), a quoted
+ *	earlier message ("On ..., X wrote:" and "> " lines) and a signature.  Lines are wrapped at 72 columns and end
  *	in CRLF (decision 5 of the spec README).
  *
  *	The result has exactly the requested size: the signature's room is

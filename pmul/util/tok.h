@@ -35,7 +35,7 @@
 
 typedef struct tok_word {
     char *p;                    /* NUL-terminated, in the caller's buffer */
-    size_t len;                 /* octets before the NUL (a quoted word may hold NUL-free escapes only) */
+    size_t len;                 /* octets before the NUL */
     bool quoted;                /* written as "..." */
 } tok_word;
 
