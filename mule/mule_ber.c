@@ -179,12 +179,6 @@ detect_form(const uint8_t *ber, size_t len)
     return (id & ID_CONSTRUCTED) != 0;
 }
 
-static int
-buf_err(int err)
-{
-    return err == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
-}
-
 int
 mule_ber_decode(const uint8_t *ber, size_t len, mule_ber_info *info,
                 buf *compressed)
@@ -230,7 +224,7 @@ mule_ber_decode(const uint8_t *ber, size_t len, mule_ber_info *info,
         goto fail_ber;
     info->compressed_len = (size_t)octets->size;
     if ((err = buf_append(compressed, octets->buf, info->compressed_len)) != 0) {
-        err = buf_err(err);
+        err = mule_err_from_buf(err);
         goto fail;
     }
     ASN_STRUCT_FREE(*td, st);
@@ -286,7 +280,7 @@ mule_ber_encode(const mule_ber_info *info, const uint8_t *compressed,
     if (rv.encoded < 0)
         return MULE_ERR_BER;
     if ((err = buf_reserve(out, (size_t)rv.encoded)) != 0)
-        return buf_err(err);
+        return mule_err_from_buf(err);
     start = out->len;
     rv = der_encode(td, cd, append_cb, out);
     if (rv.encoded < 0 || out->len - start != (size_t)rv.encoded) {

@@ -83,12 +83,6 @@ mule_cdt_config_init(mule_cdt_config *cfg)
     cfg->ratio_floor = MULE_CDT_DEFAULT_RATIO_FLOOR;
 }
 
-static int
-buf_err(int err)
-{
-    return err == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
-}
-
 /* Feed the next slice of [*in, *in + *left) to zlib when it ran dry. */
 static void
 feed(z_stream *zs, const uint8_t **in, size_t *left)
@@ -129,14 +123,14 @@ deflate_into(int level, const mem *m, const uint8_t *content, size_t len, buf *z
         return MULE_ERR_DEFLATE;
     if ((err = buf_reserve(z, deflateBound(&zs, len > ULONG_MAX ? ULONG_MAX
                                                 : (uLong)len))) != 0) {
-        err = buf_err(err);
+        err = mule_err_from_buf(err);
         goto out;
     }
     for (;;) {
         feed(&zs, &content, &left);
         flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
         if (z->size == z->len && (err = buf_reserve(z, INFLATE_CHUNK)) != 0) {
-            err = buf_err(err);
+            err = mule_err_from_buf(err);
             goto out;
         }
         room = z->size - z->len;

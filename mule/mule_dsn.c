@@ -265,14 +265,6 @@ status_from_reply(const char *reply, char *out, size_t outlen)
 /* Output helpers                                                     */
 /* ------------------------------------------------------------------ */
 
-static int
-map_buf(int rc)
-{
-    if (rc == 0)
-        return 0;
-    return rc == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
-}
-
 /*
  * Append the decoding of an xtext value when it decodes to printable
  * ASCII; otherwise the value as written (still safe: xtext is printable).
@@ -296,7 +288,7 @@ put_xtext_decoded(buf *out, const mem *m, const char *x, size_t len)
     else
         rc = buf_append(out, x, len);
     buf_fini(&dec);
-    return map_buf(rc);
+    return mule_err_from_buf(rc);
 }
 
 static bool
@@ -374,7 +366,7 @@ build_text(struct ctx *x, const mule_dsn_rcpt *r, size_t cnt, const bool *use, b
         if (rc == 0)
             rc = buf_append_str(b, "\r\n");
     }
-    return map_buf(rc);
+    return mule_err_from_buf(rc);
 }
 
 /* message/delivery-status body: per-message fields, then one group per
@@ -388,29 +380,29 @@ build_status(struct ctx *x, const mule_dsn_rcpt *r, size_t cnt, const bool *use,
     size_t i;
     int rc;
 
-    rc = map_buf(buf_printf(b, "Reporting-MTA: dns; %s\r\n", x->cfg->reporting_mta));
+    rc = mule_err_from_buf(buf_printf(b, "Reporting-MTA: dns; %s\r\n", x->cfg->reporting_mta));
     if (rc == 0 && o->envid != NULL && o->envid[0] != '\0') {
-        rc = map_buf(buf_append_str(b, "Original-Envelope-Id: "));
+        rc = mule_err_from_buf(buf_append_str(b, "Original-Envelope-Id: "));
         if (rc == 0)
             rc = put_xtext_decoded(b, x->m, o->envid, strlen(o->envid));
         if (rc == 0)
-            rc = map_buf(buf_append_str(b, "\r\n"));
+            rc = mule_err_from_buf(buf_append_str(b, "\r\n"));
     }
     if (rc == 0)
-        rc = map_buf(buf_printf(b, "Arrival-Date: %s\r\n", o->arrival_date));
+        rc = mule_err_from_buf(buf_printf(b, "Arrival-Date: %s\r\n", o->arrival_date));
     for (i = 0; rc == 0 && i < cnt; i++) {
         if (!use[i])
             continue;
-        rc = map_buf(buf_append_str(b, "\r\n"));
+        rc = mule_err_from_buf(buf_append_str(b, "\r\n"));
         /* ORCPT is "addr-type;xtext" (RFC 3461 4.2). */
         if (rc == 0 && r[i].orcpt != NULL && (semi = strchr(r[i].orcpt, ';')) != NULL &&
             semi != r[i].orcpt && semi[1] != '\0') {
-            rc = map_buf(buf_printf(b, "Original-Recipient: %.*s;",
+            rc = mule_err_from_buf(buf_printf(b, "Original-Recipient: %.*s;",
                                     (int)(semi - r[i].orcpt), r[i].orcpt));
             if (rc == 0)
                 rc = put_xtext_decoded(b, x->m, semi + 1, strlen(semi + 1));
             if (rc == 0)
-                rc = map_buf(buf_append_str(b, "\r\n"));
+                rc = mule_err_from_buf(buf_append_str(b, "\r\n"));
         }
         if (r[i].status != NULL)
             status = r[i].status;
@@ -421,17 +413,17 @@ build_status(struct ctx *x, const mule_dsn_rcpt *r, size_t cnt, const bool *use,
         else
             status = mule_dsn_default_status(r[i].kind);
         if (rc == 0)
-            rc = map_buf(buf_printf(b, "Final-Recipient: rfc822; %s\r\nAction: %s\r\n"
+            rc = mule_err_from_buf(buf_printf(b, "Final-Recipient: rfc822; %s\r\nAction: %s\r\n"
                                     "Status: %s\r\n", r[i].addr,
                                     mule_dsn_action(r[i].kind), status));
         if (rc == 0 && r[i].remote_mta != NULL)
-            rc = map_buf(buf_printf(b, "Remote-MTA: dns; %s\r\n", r[i].remote_mta));
+            rc = mule_err_from_buf(buf_printf(b, "Remote-MTA: dns; %s\r\n", r[i].remote_mta));
         if (rc == 0 && r[i].reply != NULL) {
             clean_reply(r[i].reply, reply, sizeof(reply));
-            rc = map_buf(buf_printf(b, "Diagnostic-Code: smtp; %s\r\n", reply));
+            rc = mule_err_from_buf(buf_printf(b, "Diagnostic-Code: smtp; %s\r\n", reply));
         }
         if (rc == 0 && r[i].last_attempt_date != NULL)
-            rc = map_buf(buf_printf(b, "Last-Attempt-Date: %s\r\n", r[i].last_attempt_date));
+            rc = mule_err_from_buf(buf_printf(b, "Last-Attempt-Date: %s\r\n", r[i].last_attempt_date));
     }
     return rc;
 }
@@ -476,13 +468,13 @@ build_returned(struct ctx *x, bool full, buf *b)
     if (o->content_len == 0)
         return 0;
     if (full)
-        return map_buf(append_crlf(b, o->content, o->content_len));
+        return mule_err_from_buf(append_crlf(b, o->content, o->content_len));
     mule_hdr_section(o->content, o->content_len, &hl, NULL);
     rc = append_crlf(b, o->content, hl);
     /* A header section must end in a line end to stand as a part body. */
     if (rc == 0 && (b->len == 0 || b->data[b->len - 1] != '\n'))
         rc = buf_append_str(b, "\r\n");
-    return map_buf(rc);
+    return mule_err_from_buf(rc);
 }
 
 /* Is "--" boundary anywhere in p[0..len)? */
@@ -578,7 +570,7 @@ put_part(buf *b, const char *bd, const char *hdr, const buf *body)
     rc = buf_printf(b, "\r\n--%s\r\n%s\r\n", bd, hdr);
     if (rc == 0 && body->len > 0)
         rc = buf_append(b, body->data, body->len);
-    return map_buf(rc);
+    return mule_err_from_buf(rc);
 }
 
 int
@@ -655,7 +647,7 @@ mule_dsn_build(const mule_dsn_config *cfg, const mule_dsn_orig *orig,
 
     /* The header.  Auto-Submitted: auto-replied marks it as a report
      * (RFC 3834 5), so that nobody auto-responds to it. */
-    rc = map_buf(buf_printf(&out->content,
+    rc = mule_err_from_buf(buf_printf(&out->content,
                             "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
                             "To: <%s>\r\n"
                             "Subject: %s\r\n"
@@ -704,7 +696,7 @@ mule_dsn_build(const mule_dsn_config *cfg, const mule_dsn_orig *orig,
         rc = put_part(&out->content, bd, hdr3, &parts[2]);
     }
     if (rc == 0)
-        rc = map_buf(buf_printf(&out->content, "\r\n--%s--\r\n", bd));
+        rc = mule_err_from_buf(buf_printf(&out->content, "\r\n--%s--\r\n", bd));
     if (rc != 0)
         goto fail;
     out->reported_cnt = used;

@@ -58,4 +58,16 @@ const char *mule_errname(int err);
  * sensitive), or 1 when no table has it. */
 int mule_errcode(const char *name);
 
+/*
+ * A buf code (pmul/util/buf.h) as the mule library reports it: 0 stays 0,
+ * out of memory stays (it is the one shared code), and the buffer's cap
+ * becomes MULE_ERR_NOSPACE, the caller's output limit.  The one copy of
+ * what mule_ber, mule_cdt, mule_dsn, mule_hdr and mule_relay each wrote.
+ */
+static inline int
+mule_err_from_buf(int rc)
+{
+    return rc == 0 || rc == UTIL_ERR_NOMEM ? rc : MULE_ERR_NOSPACE;
+}
+
 #endif

@@ -369,7 +369,7 @@ mule_hdr_trace(const mule_trace *t, buf *out)
         rc = buf_printf(out, ";%s%s\r\n", cl_pre[2], t->date);
     if (rc != 0) {
         out->len = start;
-        return rc == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
+        return mule_err_from_buf(rc);
     }
     return 0;
 }

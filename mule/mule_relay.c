@@ -120,14 +120,6 @@ mule_relay_expiry(const bsmtp_mail_info *mail, int64_t arrival_s, int64_t now_s,
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
 
-static int
-map_buf(int rc)
-{
-    if (rc == 0)
-        return 0;
-    return rc == BUF_ERR_NOMEM ? MULE_ERR_NOMEM : MULE_ERR_NOSPACE;
-}
-
 static bool
 has_node(const uint32_t *v, size_t n, uint32_t id)
 {
@@ -176,7 +168,7 @@ params_text(const bsmtp_param *p, size_t cnt, const char *by_value, buf *out)
     }
     if (rc == 0)
         rc = buf_append(out, "", 1);
-    return map_buf(rc);
+    return mule_err_from_buf(rc);
 }
 
 /*
@@ -532,7 +524,7 @@ mule_relay_run(const mule_relay_config *cfg, const mule_route_table *routes,
     tr.id = in->id;
     tr.date = in->now_date;
     if ((rc = mule_hdr_trace(&tr, &res->content)) != 0 ||
-        (rc = map_buf(buf_append(&res->content, content, content_len))) != 0)
+        (rc = mule_err_from_buf(buf_append(&res->content, content, content_len))) != 0)
         goto fail;
 
     /* RFC 2852 4: pass on the time that is left. */

@@ -38,6 +38,7 @@
 #include "mule/mule_gw.h"
 #include "netsim/netsim_err.h"
 #include "pmul/pmul_err.h"
+#include "pmul/util/buf.h"
 #include "pmul/util/errtab.h"
 #include "pmul/util/util_err.h"
 
@@ -179,6 +180,17 @@ test_errspace_library_chains(void **state)
     assert_string_equal(bsmtp_errname(PMUL_ERR_SHORT), "UNKNOWN");
 }
 
+/* The one translation left: a buf's cap is the mule caller's output
+ * limit; out of memory passes unchanged. */
+static void
+test_errspace_mule_err_from_buf(void **state)
+{
+    (void)state;
+    assert_int_equal(mule_err_from_buf(0), 0);
+    assert_int_equal(mule_err_from_buf(BUF_ERR_NOMEM), MULE_ERR_NOMEM);
+    assert_int_equal(mule_err_from_buf(BUF_ERR_CAP), MULE_ERR_NOSPACE);
+}
+
 /* What a daemon logs: the code that reached it, named for the layer that
  * produced it (was MULE_ERR_ENVELOPE, whatever bsmtp had said). */
 static void
@@ -205,6 +217,7 @@ main(void)
         cmocka_unit_test(test_errspace_nomem_shared),
         cmocka_unit_test(test_errspace_names_round_trip),
         cmocka_unit_test(test_errspace_library_chains),
+        cmocka_unit_test(test_errspace_mule_err_from_buf),
         cmocka_unit_test(test_errspace_reason_through_layers),
     };
 
