@@ -2,10 +2,14 @@
 # run-tests.sh: the whole test suite, as the README's second command and CI run it.
 #
 # Installs what is missing (tools/install-deps.sh), then configures, builds
-# and runs every test three times over:
-#   build/plain  gcc, -Werror, unit + integration tests
-#   build/asan   gcc, AddressSanitizer + UndefinedBehaviorSanitizer, same tests
-#   build/fuzz   clang + libFuzzer, each fuzz target for a bounded time
+# and runs every test in two trees:
+#   build/plain  gcc, -Werror, unit + integration tests (the demo included)
+#   build/asan   clang, AddressSanitizer + UndefinedBehaviorSanitizer with
+#                libFuzzer instrumentation: the unit tests, the integration
+#                tests (slow replay checks on a representative subset, no
+#                demo) and every fuzz target replaying its seeds and its
+#                committed regression corpus (-runs=0: seconds, and the same
+#                verdict every run).  Soak fuzzing is tools/fuzz.sh.
 # Every stage runs even when an earlier one failed, so one run reports
 # everything; the exit status is non-zero if any stage failed.
 # `meson test -v` prints cmocka's per-test lines, which CI counts.
@@ -47,8 +51,8 @@ stage() {
 }
 
 stage plain build/plain "unit integ"
-stage asan build/asan "unit integ" -Db_sanitize=address,undefined
-CC=clang stage fuzz build/fuzz "fuzz" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+CC=clang stage asan build/asan "unit integ fuzz" -Dfuzz=true \
+    -Db_sanitize=address,undefined -Db_lundef=false
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "run-tests: FAILED: ${failed[*]}" >&2

@@ -90,7 +90,8 @@ main(int argc, char **argv)
     ssize_t n;
     int s, one = 1, wait_ms, status = 1;
 
-    for (i = 1; i < (size_t)argc; i++) {
+    /* Options come in pairs: OPTION VALUE. */
+    for (i = 1; i < (size_t)argc; i += 2) {
         const char *o = argv[i], *arg = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
 
         if (arg == NULL)
@@ -107,7 +108,6 @@ main(int argc, char **argv)
         } else {
             return usage();
         }
-        i++;
     }
     if (node == 0 || ngroups == 0)
         return usage();
