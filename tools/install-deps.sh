@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(
     build-essential pkg-config meson ninja-build clang libclang-rt-dev
-    libuv1-dev zlib1g-dev libssl-dev asn1c libcmocka-dev libpcap-dev
+    libuv1-dev zlib1g-dev asn1c libcmocka-dev libpcap-dev
     tshark python3 iproute2 nftables
     dovecot-core dovecot-lmtpd
 )
