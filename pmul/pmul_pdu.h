@@ -1,7 +1,7 @@
 /*
  * pmul_pdu.h: the one codec for ACP 142 P_MUL PDUs (all eleven types).
  *
- * Wire format: docs/spec-notes.md and ../shared/spec/pmul-wire.md sections
+ * Wire format: docs/wire.md sections
  * 2 to 5.  A PDU is decoded in one pass into a plain struct (struct
  * pmul_pdu) and encoded from the same struct, so decode -> encode gives the
  * original bytes for every accepted PDU that carries the Fletcher checksum
