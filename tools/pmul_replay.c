@@ -64,10 +64,10 @@
 #include "pmul/util/fnv.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
-#include "tools/cap_common.h"
-#include "tools/dump_fmt.h"
-#include "tools/dump_opt.h"
-#include "tools/dump_vnode.h"
+#include "tools/capture/cap_common.h"
+#include "tools/capture/dump_fmt.h"
+#include "tools/capture/dump_opt.h"
+#include "tools/capture/dump_vnode.h"
 
 #define PROG "pmul-replay"
 #define MAX_MAP 64                      /* rewrite rules of each kind */

@@ -22,7 +22,7 @@
  * DIAGNOSTICS
  *	A broken invariant prints what differs and traps.
  * SEE ALSO
- *	pmul/pmul_pcap.h, tools/dump_fmt.h, tests/fuzz/meson.build.
+ *	pmul/pmul_pcap.h, tools/capture/dump_fmt.h, tests/fuzz/meson.build.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -35,7 +35,7 @@
 
 #include "pmul/pmul_pcap.h"
 #include "pmul/util/buf.h"
-#include "tools/dump_fmt.h"
+#include "tools/capture/dump_fmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,8 +30,8 @@
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_pdu.h"
 #include "pmul/util/fnv.h"
-#include "tools/dump_fmt.h"
-#include "tools/dump_opt.h"
+#include "tools/capture/dump_fmt.h"
+#include "tools/capture/dump_opt.h"
 
 #define MAX_GROUPS 8
 

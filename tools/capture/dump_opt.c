@@ -2,7 +2,7 @@
  * NAME
  *	dump_opt - command-line value parsers of the capture tools
  * SYNOPSIS
- *	#include "tools/dump_opt.h"
+ *	#include "tools/capture/dump_opt.h"
  * DESCRIPTION
  *	Small strict parsers for what pmul-dump and pmul-replay take on the
  *	command line.  They exist so both tools reject the same mistakes the
@@ -17,7 +17,7 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/dump_opt.h"
+#include "tools/capture/dump_opt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * NAME
  *	dump_msg - per-message accounting of a P_MUL capture (pmul-dump)
  * SYNOPSIS
- *	#include "tools/dump_msg.h"
+ *	#include "tools/pmul-dump/dump_msg.h"
  * DESCRIPTION
  *	Answers the questions an operator asks of a radio capture: did each
  *	message get through, which Data_PDUs never made it onto the air,
@@ -43,13 +43,13 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/dump_msg.h"
+#include "tools/pmul-dump/dump_msg.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "pmul/util/mem.h"
-#include "tools/dump_fmt.h"
+#include "tools/capture/dump_fmt.h"
 
 enum ack_state { ACK_NONE = 0, ACK_MISSING, ACK_COMPLETE };
 

@@ -2,7 +2,7 @@
  * NAME
  *	cap_common - capture set-up and frame loop of pmul-dump and pmul-replay
  * SYNOPSIS
- *	#include "tools/cap_common.h"
+ *	#include "tools/capture/cap_common.h"
  * DESCRIPTION
  *	The parts both capture tools had written out twice: opening a file
  *	or a live interface with a filter, the stop flag set by SIGINT and
@@ -27,14 +27,14 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/cap_common.h"
+#include "tools/capture/cap_common.h"
 
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "tools/dump_opt.h"
+#include "tools/capture/dump_opt.h"
 
 /* Read timeout of a live capture: how often the loop checks its clock. */
 #define CAP_LIVE_TIMEOUT_MS 200

@@ -2,7 +2,7 @@
  * NAME
  *	dump_vnode - drive one P_MUL engine on capture time
  * SYNOPSIS
- *	#include "tools/dump_vnode.h"
+ *	#include "tools/capture/dump_vnode.h"
  * DESCRIPTION
  *	pmul-dump runs one vnode per receiving node seen in a capture, to
  *	reassemble messages exactly as that receiver would; pmul-replay runs
@@ -33,7 +33,7 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/dump_vnode.h"
+#include "tools/capture/dump_vnode.h"
 
 #include <string.h>
 

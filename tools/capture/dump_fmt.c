@@ -2,7 +2,7 @@
  * NAME
  *	dump_fmt - decode and print P_MUL PDUs for the capture tools
  * SYNOPSIS
- *	#include "tools/dump_fmt.h"
+ *	#include "tools/capture/dump_fmt.h"
  * DESCRIPTION
  *	Shared by pmul-dump (one line per captured PDU) and pmul-replay (the
  *	Acks a replayed node would send).  Decoding is the codec's alone:
@@ -38,7 +38,7 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/dump_fmt.h"
+#include "tools/capture/dump_fmt.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

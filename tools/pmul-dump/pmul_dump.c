@@ -57,12 +57,12 @@
 #include "pmul/util/fnv.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
-#include "tools/cap_common.h"
-#include "tools/dump_extract.h"
-#include "tools/dump_fmt.h"
-#include "tools/dump_msg.h"
-#include "tools/dump_vnode.h"
-#include "tools/dump_opt.h"
+#include "tools/capture/cap_common.h"
+#include "tools/pmul-dump/dump_extract.h"
+#include "tools/capture/dump_fmt.h"
+#include "tools/pmul-dump/dump_msg.h"
+#include "tools/capture/dump_vnode.h"
+#include "tools/capture/dump_opt.h"
 
 #define PROG "pmul-dump"
 

@@ -2,7 +2,7 @@
  * NAME
  *	dump_extract - write delivered MULE messages as envelope and .eml
  * SYNOPSIS
- *	#include "tools/dump_extract.h"
+ *	#include "tools/pmul-dump/dump_extract.h"
  * DESCRIPTION
  *	The last step of pmul-dump --extract.  A payload a receiver engine
  *	delivered goes through the one MULE decoder (mule_cdt_decode: BER
@@ -31,7 +31,7 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "tools/dump_extract.h"
+#include "tools/pmul-dump/dump_extract.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@
 #include "bsmtp/bsmtp_payload.h"
 #include "mule/mule_cdt.h"
 #include "pmul/util/buf.h"
-#include "tools/dump_fmt.h"
+#include "tools/capture/dump_fmt.h"
 
 /* Inflated content kept for one message: the MULE decoder's own cap
  * (64 MiB by default) applies first; this one bounds the buffer too. */
