@@ -13,7 +13,7 @@
  *	Parsing reads the envelope line by line through a cursor, enforcing
  *	the caller's caps on line length, envelope size and recipient count
  *	while reading, before anything is allocated for a line.  Lines end in
- *	CRLF or a bare LF (spec/README.md decision 5); any other CR in the
+ *	CRLF or a bare LF (docs/decisions.md decision 5); any other CR in the
  *	envelope is refused, as it would turn into a line break, or a
  *	smuggled command, when the envelope becomes an SMTP dialogue
  *	(section 5 step 3).  Each line is split into the path, whose end is

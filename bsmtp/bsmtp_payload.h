@@ -10,7 +10,7 @@
  * The one parser and builder of this format.  The envelope is decoded into
  * a plain, fully owned struct (bsmtp_envelope); the content is not copied:
  * the parser reports where it starts.  We emit CRLF and accept bare LF on
- * input (spec/README.md decision 5), so a CRLF payload survives
+ * input (docs/decisions.md decision 5), so a CRLF payload survives
  * parse -> build byte for byte.
  *
  * Every envelope this module hands out or builds from has been checked:

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Decodes and encodes the CompressedData SEQUENCE of STANAG 4406
  *	Annex E that carries a MULE message (RFC 8494 section 3.2;
- *	pmul-wire.md 6.1-6.3) with the code asn1c 0.9.28 generates from
+ *	docs/wire.md 6.1-6.3) with the code asn1c 0.9.28 generates from
  *	asn1/CompressedData.asn1 at build time.  That file holds the type
  *	twice, once per tagging form, with distinct type names; this file
  *	picks one by the octet after the outer SEQUENCE header (a
@@ -30,7 +30,7 @@
  * DIAGNOSTICS
  *	Returns MULE_ERR_* codes (mule_err.h); logs nothing.
  * SEE ALSO
- *	asn1/README, mule_cdt(3), X.690 (BER/DER), pmul-wire.md section 6.
+ *	asn1/README, mule_cdt(3), X.690 (BER/DER), docs/wire.md section 6.
  * LICENSE
  *	MIT, see LICENSE.
  */

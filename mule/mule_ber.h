@@ -5,7 +5,7 @@
  * The one BER codec of the project.  It wraps the asn1c-generated code of
  * asn1/CompressedData.asn1, but no asn1c type appears here: callers see
  * the plain struct mule_ber_info and the compressed bytes.  Both tagging
- * forms are decoded (pmul-wire.md 6.2, spec/README.md decision 2): the
+ * forms are decoded (docs/wire.md 6.2, docs/decisions.md decision 2): the
  * STANAG 4406 / Wireshark IMPLICIT form (`80 01 00`) and the EXPLICIT form
  * of the RFC 8494 module text (`a0 03 02 01 00`).  The encoder writes
  * DER-style definite lengths in either form.

@@ -8,7 +8,7 @@
  *	zlib (RFC 1950: header, deflate, Adler-32) and placed in the
  *	compressedContent of a CompressedData whose contentType-ShortForm
  *	is mule(25); mule_ber(3) does the BER.  Decoding reverses it and
- *	applies, in this order, the rules of spec/README.md: content type
+ *	applies, in this order, the rules of docs/decisions.md: content type
  *	25 (decision 3, so a foreign message is reported as NOT_MULE even
  *	when its algorithm is foreign too), algorithm zlibCompress(0), then
  *	inflation under two caps.
@@ -29,7 +29,7 @@
  * DIAGNOSTICS
  *	Returns MULE_ERR_* codes (mule_err.h); logs nothing.
  * SEE ALSO
- *	mule_ber(3), RFC 1950, RFC 8494, pmul-wire.md section 6.
+ *	mule_ber(3), RFC 1950, RFC 8494, docs/wire.md section 6.
  * LICENSE
  *	MIT, see LICENSE.
  */

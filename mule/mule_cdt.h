@@ -6,7 +6,7 @@
  * The content is the BSMTP-like payload (envelope lines, empty line,
  * RFC 5322 message); this module does not look inside it.  The BER layer
  * is mule_ber.h; this one adds zlib, the content-type and algorithm rules
- * (spec/README.md decisions 2 and 3) and the limits that turn a zlib bomb
+ * (docs/decisions.md decisions 2 and 3) and the limits that turn a zlib bomb
  * into an error code instead of an outage.
  *
  * Memory: every allocation (zlib's state and window, the intermediate

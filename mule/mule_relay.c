@@ -44,7 +44,7 @@
  *	counts per outcome.
  * SEE ALSO
  *	RFC 8494 sections 3, 3.3, 4; RFC 2852 (DELIVERBY); RFC 6710
- *	(MT-PRIORITY); spec/README.md decisions 4 and 11; mule_route(3),
+ *	(MT-PRIORITY); docs/decisions.md decisions 4 and 11; mule_route(3),
  *	mule_dsn(3), mule_hdr(3).
  * LICENSE
  *	MIT, see LICENSE.

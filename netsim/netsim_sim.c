@@ -754,7 +754,7 @@ do_emcon(netsim *s, size_t i, bool on)
     trace(s, TR_EMCON, i, on, 0, 0, 0, on ? "on" : "off");
     s->o.ops->set_emcon(n->eng, s->now_us, on);
     /* The other nodes learn it out of band, as an operator would tell
-     * them (pmul-wire.md 7.2 step 3). */
+     * them (docs/wire.md 7.2 step 3). */
     for (k = 0; k < s->sc->node_cnt; k++) {
         if (k == i)
             continue;

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Keeps the (transmitter, MSID) pairs whose Ack_Info_Entry is owed and
  *	when each becomes due.  The caller draws the random spreading delay
- *	against Ack implosion (pmul-wire.md 7.3); this module only orders and
+ *	against Ack implosion (docs/wire.md 7.3); this module only orders and
  *	batches: entries of one transmitter that fall due together leave in
  *	one Ack_PDU, which on a 2.4 kbit/s link saves the 42 octets of
  *	header and IP/UDP overhead per extra message acknowledged.

@@ -6,7 +6,7 @@
  * drawn by the caller).  Entries for the same transmitter are batched:
  * a new entry joins the earliest pending one of its transmitter, and
  * pmul_ackq_peek() returns every entry of one transmitter due within a
- * batching window, so that one Ack_PDU carries them all (pmul-wire.md 7.3).
+ * batching window, so that one Ack_PDU carries them all (docs/wire.md 7.3).
  * The missing lists are not stored here: the caller builds them from the
  * message state when the Ack_PDU is actually written, so they are current.
  *

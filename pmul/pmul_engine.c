@@ -29,7 +29,7 @@
  *	logger.
  * SEE ALSO
  *	pmul_tx(3), pmul_rx(3), pmul_rate(3), pmul_ackq(3), pmul_group(3),
- *	docs/engine.md, pmul-wire.md 7
+ *	docs/engine.md, docs/wire.md 7
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -33,8 +33,8 @@
  * byte-identical datagrams and identical events in the same order.  Nothing
  * depends on pointer values or on the allocator.
  *
- * Behaviour: ../shared/spec/pmul-wire.md section 7 with the decisions of
- * ../shared/spec/README.md; design notes in docs/engine.md.
+ * Behaviour: docs/wire.md section 7 with the decisions of
+ * docs/decisions.md; design notes in docs/engine.md.
  */
 #ifndef PMUL_ENGINE_H
 #define PMUL_ENGINE_H
@@ -91,14 +91,14 @@ typedef struct pmul_addr {
     bool is_multicast;
 } pmul_addr;
 
-/* Default ports (pmul-wire.md 1). */
+/* Default ports (docs/wire.md 1). */
 #define PMUL_TPORT_DEFAULT 2751u
 #define PMUL_RPORT_DEFAULT 2752u
 #define PMUL_DPORT_DEFAULT 2753u
 #define PMUL_APORT_DEFAULT 2754u
 
 /* pmul_msg.group value: pick a group from cfg->group_pool with the dynamic
- * group procedure (pmul-wire.md 7.4). */
+ * group procedure (docs/wire.md 7.4). */
 #define PMUL_GROUP_DYNAMIC UINT32_MAX
 
 /* ------------------------------------------------------------------ */
@@ -130,7 +130,7 @@ typedef struct pmul_config {
     size_t max_msg_len;         /* largest message we send or accept
                                  * (default 4 MiB, at most 65535 PDUs) */
 
-    /* ACP 142 Annex B parameters (pmul-wire.md 7.1). */
+    /* ACP 142 Annex B parameters (docs/wire.md 7.1). */
     uint32_t ack_rtx_min_ms;    /* ACK_RE-TRANSMISSION_TIME lower clamp
                                  * (default 2000) */
     uint32_t ack_rtx_max_ms;    /* upper clamp (default 120000) */

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_gap.h"
  * DESCRIPTION
- *	A bitmap over the 16-bit Sequence_Number_of_PDU space (pmul-wire.md
+ *	A bitmap over the 16-bit Sequence_Number_of_PDU space (docs/wire.md
  *	4.1).  Receivers use it for the fragments they hold and the numbers
  *	they already reported missing (the MM rule of 7.3); transmitters use
  *	it for the Data_PDUs a round must send.  A bitmap was chosen over a

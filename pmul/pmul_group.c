@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_group.h"
  * DESCRIPTION
- *	Bookkeeping for ACP 142 dynamic groups (pmul-wire.md 7.4): which pool
+ *	Bookkeeping for ACP 142 dynamic groups (docs/wire.md 7.4): which pool
  *	groups our messages request or own, which ones other transmitters use
  *	(so we do not request them and draw a Reject), and which groups this
  *	node has joined as a receiver and for which messages.  The engine

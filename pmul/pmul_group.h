@@ -1,5 +1,5 @@
 /*
- * pmul_group.h: dynamic multicast groups (pmul-wire.md 7.4).
+ * pmul_group.h: dynamic multicast groups (docs/wire.md 7.4).
  *
  * Two tables, both pure state (the engine sends the PDUs):
  *   - the transmitter's pool: each configured group is FREE, being

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	An L3 adapter used by the tests, netsim transcripts and tools to turn
  *	the datagrams of a P_MUL exchange into a capture that tshark (the
- *	conformance oracle of pmul-wire.md section 8) and pmul-replay read.
+ *	conformance oracle of docs/wire.md section 8) and pmul-replay read.
  *
  *	libpcap writes the file format (pcap_open_dead + pcap_dump_open +
  *	pcap_dump); this module only builds the link, network and transport
@@ -26,7 +26,7 @@
  *	learns that the capture is incomplete.
  * SEE ALSO
  *	pcap(3PCAP), pcap_dump(3PCAP), RFC 768, RFC 791, RFC 1112,
- *	pmul-wire.md section 1 (ports) and 8 (tshark).
+ *	docs/wire.md section 1 (ports) and 8 (tshark).
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_pdu.h"
  * DESCRIPTION
- *	Encodes and decodes the eleven P_MUL PDU types (pmul-wire.md 2-5).
+ *	Encodes and decodes the eleven P_MUL PDU types (docs/wire.md 2-5).
  *	Decoding is one pass in a fixed order: size of the common header,
  *	Length_of_PDU against the datagram, checksum (Fletcher or RFC 1071,
  *	computed without touching the input), type and MAP bits, then the
@@ -19,7 +19,7 @@
  * DIAGNOSTICS
  *	Returns the PMUL_ERR_* codes of pmul_err.h; logs nothing.
  * SEE ALSO
- *	pmul-wire.md, RFC 1071, ISO 8473 (Fletcher), Wireshark packet-p_mul.c.
+ *	docs/wire.md, RFC 1071, ISO 8473 (Fletcher), Wireshark packet-p_mul.c.
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	The configured link rate is a ceiling: every datagram the engine emits
  *	(Acks included) is paced by its airtime, IP/UDP overhead counted
- *	(pmul-wire.md 7.5).  The pacer keeps the time the link becomes free in
+ *	(docs/wire.md 7.5).  The pacer keeps the time the link becomes free in
  *	microseconds; a caller that wakes at the rounded-up millisecond is
  *	scheduled from that exact time, so the long-run rate is exact.
  *

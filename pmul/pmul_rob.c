@@ -5,7 +5,7 @@
  *	#include "pmul/pmul_rob.h"
  * DESCRIPTION
  *	Holds the Data_PDU fragments of one message until all of
- *	1..Total_Number_of_PDUs are present (pmul-wire.md 4.1, 7.3), then
+ *	1..Total_Number_of_PDUs are present (docs/wire.md 4.1, 7.3), then
  *	concatenates them.  Fragments are copied into one arena in arrival
  *	order: when they arrive in sequence (the common case) the arena
  *	already is the message and is handed over without a copy.

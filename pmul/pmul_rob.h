@@ -4,7 +4,7 @@
  * Fragments (Data_PDU payloads) are appended to one arena in arrival order
  * and indexed by sequence number; pmul_rob_assemble() produces the message
  * in sequence order.  Fragments of any size are accepted (tolerant in what
- * we accept: pmul-wire.md 4.1 only infers equal sizes).  Fragments may
+ * we accept: docs/wire.md 4.1 only infers equal sizes).  Fragments may
  * arrive before Total_Number_of_PDUs is known (early Data_PDUs).
  *
  * Every byte held is charged to two budgets the caller lends: the

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_engine_int.h"
  * DESCRIPTION
- *	Receive state of every message sent to this node (pmul-wire.md 7.3):
+ *	Receive state of every message sent to this node (docs/wire.md 7.3):
  *
  *	EARLY	Data_PDUs seen before their Address_PDU are held for
  *		early_data_ms (the Unidentified_Data_PDU validity timer).

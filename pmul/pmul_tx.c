@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_engine_int.h"
  * DESCRIPTION
- *	Transmit state of every message we send (pmul-wire.md 7.2):
+ *	Transmit state of every message we send (docs/wire.md 7.2):
  *
  *	submit	copies the payload, fragments it at the configured PDU size,
  *		sorts the destinations and gives each its next
@@ -553,7 +553,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
         m->dests[i].id = in->dests[i];
         m->dests[i].emcon = in->dest_emcon != NULL && in->dest_emcon[i];
     }
-    /* Destinations are sent sorted ascending (pmul-wire.md 4.2). */
+    /* Destinations are sent sorted ascending (docs/wire.md 4.2). */
     qsort(m->dests, m->dest_cnt, sizeof(*m->dests), cmp_dest);
     err = PMUL_ERR_INVAL;
     for (i = 0; i < m->dest_cnt; i++)
@@ -687,7 +687,7 @@ rtt_sample(pmul_engine *e, const pmul_txmsg *m, const pmul_pdu *pdu, bool first)
 
     if (first && pdu->u.ack.has_timestamp) {
         /* The receiver held the Address_PDU this long before it acked:
-         * what remains is the network round trip (pmul-wire.md 7.5). */
+         * what remains is the network round trip (docs/wire.md 7.5). */
         hold = pdu->u.ack.timestamp > UINT64_MAX / 100 ? UINT64_MAX : pdu->u.ack.timestamp * 100;
         s = e->now_ms - m->addr_sent_ms;
         if (s >= hold && s - hold <= UINT32_MAX)

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "pmul/pmul_engine_int.h"
  * DESCRIPTION
- *	The procedure of pmul-wire.md 7.4 for a message submitted with
+ *	The procedure of docs/wire.md 7.4 for a message submitted with
  *	PMUL_GROUP_DYNAMIC: pick a free pool group (pmul_group), multicast a
  *	Request_PDU to GG:TPORT and wait WAIT_FOR_REJECT_TIME; on a Reject,
  *	Release that group and try the next one (after max_group_tries, or
@@ -26,7 +26,7 @@
  *	Unexpected Rejects are dropped and counted (PMUL_DROP_UNEXPECTED).
  *	Rejections and fallbacks are logged at info level.
  * SEE ALSO
- *	pmul_group(3), pmul_tx(3), pmul-wire.md 7.4
+ *	pmul_group(3), pmul_tx(3), docs/wire.md 7.4
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -9,7 +9,7 @@
  *	This module is the production driver of the sans-I/O engine
  *	(style.md 2): it turns libuv callbacks into engine calls and the
  *	engine's output into uv_udp_send() requests.  Ports and groups
- *	follow pmul-wire.md section 1: Address/Data/Discard PDUs on DPORT to
+ *	follow docs/wire.md section 1: Address/Data/Discard PDUs on DPORT to
  *	the message's group, group management on TPORT/RPORT to GG, Ack_PDUs
  *	unicast to the transmitter's APORT.
  *

@@ -442,7 +442,7 @@ rewrite(ctx *c, const uint8_t *pkt, size_t len, uint64_t ts_us, const uint8_t **
     }
     if (!changed)
         return (ssize_t)len;
-    /* The Address_PDU's destination list must stay sorted (pmul-wire.md
+    /* The Address_PDU's destination list must stay sorted (docs/wire.md
      * 4.2): renaming nodes can break the order, and the encoder is strict
      * in what we send. */
     if (pmul_pdu_is_address(p.type)) {

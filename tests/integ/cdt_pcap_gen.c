@@ -12,7 +12,7 @@
  *	Total_Number_of_PDUs, then Data_PDUs 1..N) and writes every PDU as
  *	one UDP datagram with pmul_pcap (DPORT 2753, group 239.0.0.1),
  *	100 ms apart.  Message 1 and 3 use the default IMPLICIT tags, message
- *	2 the EXPLICIT form (spec/README.md decision 2).
+ *	2 the EXPLICIT form (docs/decisions.md decision 2).
  *
  *	tshark's p_mul dissector reassembles each message and, with
  *	-o p_mul.decode:cdt, its CDT dissector inflates the content;
@@ -31,7 +31,7 @@
  *	encoding or writing fails; 2 on bad usage.
  * SEE ALSO
  *	check_tshark_cdt.py, mule_cdt.h, pmul_pdu.h, pmul_pcap.h,
- *	pmul-wire.md sections 6 and 8.
+ *	docs/wire.md sections 6 and 8.
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 
-# A Discard_Message_PDU (pmul-wire.md 3.2 worked example).
+# A Discard_Message_PDU (docs/wire.md 3.2 worked example).
 PDU = bytes.fromhex("0010010300006fb5c000020100010002")
 SRC4 = bytes([192, 0, 2, 1])
 DST4 = bytes([239, 0, 0, 1])

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_dump_vs_tshark.py: pmul-dump must see what Wireshark sees.
 
-Runs pmul-dump --json and tshark (pmul-wire.md section 8, through
+Runs pmul-dump --json and tshark (docs/wire.md section 8, through
 check_tshark.py's helpers) on each capture and compares, frame by frame:
 
   * addresses, ports and timestamps;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_tshark.py: judge P_MUL PDUs in a pcap with Wireshark's dissector.
 
-tshark is the conformance oracle of pmul-wire.md section 8.  This script
+tshark is the conformance oracle of docs/wire.md section 8.  This script
 runs it on a capture the way that section says (TZ=UTC tshark -n -2 -r FILE
 -d udp.port==2751-2754,p_mul -o p_mul.relative_msgid:FALSE) and fails when
 
@@ -77,7 +77,7 @@ LABELS = {
 
 
 def tshark_base(tshark, pcap, opts=()):
-    """The command of pmul-wire.md section 8 (no CDT decoding), plus the
+    """The command of docs/wire.md section 8 (no CDT decoding), plus the
     extra preference options opts (e.g. ["-o", "p_mul.decode:cdt"])."""
     return [tshark, "-n", "-2", "-r", pcap, "-d", PMUL_PORTS,
             "-o", "p_mul.relative_msgid:FALSE"] + list(opts)
@@ -236,7 +236,7 @@ def expected_mac(ip):
 
 def missing_split(words):
     """Singles and (from, to) ranges of a missing list, as tshark shows
-    them (pmul-wire.md 4.4.1)."""
+    them (docs/wire.md 4.4.1)."""
     singles, ranges, i = [], [], 0
     while i < len(words):
         if i + 2 < len(words) and words[i + 1] == 0:

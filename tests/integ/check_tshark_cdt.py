@@ -2,7 +2,7 @@
 """check_tshark_cdt.py: does Wireshark inflate our MULE CompressedData?
 
 Runs cdt_pcap_gen (MULE messages wrapped by mule_cdt_encode and split into
-Data_PDUs by the P_MUL codec), then tshark as pmul-wire.md section 8 says,
+Data_PDUs by the P_MUL codec), then tshark as docs/wire.md section 8 says,
 with -o p_mul.decode:cdt, and fails unless, for every message the generator
 lists in its .expect file:
 
@@ -10,7 +10,7 @@ lists in its .expect file:
     the frame that completes the message) to exactly the content bytes;
   * the IMPLICIT form shows algorithmID-ShortForm 0 and
     contentType-ShortForm 25 (the EXPLICIT form is misread by Wireshark's
-    IMPLICIT-only cdt.asn as 131328 / 131353, pmul-wire.md 6.2; only the
+    IMPLICIT-only cdt.asn as 131328 / 131353, docs/wire.md 6.2; only the
     inflated content is checked for it);
   * no frame carries cdt.unable_uncompress_content,
     cdt.unable_compress_content, _ws.malformed, or an expert item of
@@ -40,7 +40,7 @@ FIELDS = [
     "cdt.unable_uncompress_content", "cdt.unable_compress_content",
     "_ws.malformed", "_ws.expert.severity", "data.data",
 ]
-# pmul-wire.md section 8's command (check_tshark.tshark_base) plus CDT.
+# docs/wire.md section 8's command (check_tshark.tshark_base) plus CDT.
 CDT_OPTS = ["-o", "p_mul.decode:cdt"]
 
 

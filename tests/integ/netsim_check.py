@@ -8,7 +8,7 @@
 
   netsim_check.py pcap NETSIM_RUN SCENARIO
       Runs the scenario with --pcap and --json, then has tshark decode the
-      capture as P_MUL (the command of pmul-wire.md section 8): there must
+      capture as P_MUL (the command of docs/wire.md section 8): there must
       be as many frames as datagrams on the air, 0 Warn/Error expert items,
       0 bad checksums, and the first timestamp must be the scenario's
       wall-start (virtual time 0 + the first transmission).  Exits 77

@@ -7,9 +7,9 @@
  *	Builds P_MUL PDUs with the codec's encoder only (pmul_pdu_encode())
  *	and writes each as one UDP datagram with pmul_pcap, 100 ms apart, so
  *	tshark's p_mul dissector can judge our encoder
- *	(tests/integ/check_tshark.py, pmul-wire.md section 8).
+ *	(tests/integ/check_tshark.py, docs/wire.md section 8).
  *
- *	Frames 1-13 are one full exchange (pmul-wire.md 7.2): an Address_PDU
+ *	Frames 1-13 are one full exchange (docs/wire.md 7.2): an Address_PDU
  *	to two receivers, Data_PDUs 1..3 carrying text, an Ack_PDU missing
  *	number 2 from one receiver and a complete one from the other, the
  *	retransmitted Address_PDU listing only the incomplete receiver, Data 2
@@ -21,7 +21,7 @@
  *	Ack_PDU with three entries, a range and the timestamp option, a
  *	Discard and an Ack-Ack.
  *
- *	Ports follow pmul-wire.md section 1: DPORT 2753 to group 239.0.0.1
+ *	Ports follow docs/wire.md section 1: DPORT 2753 to group 239.0.0.1
  *	for Address, Data and Discard; APORT 2754 unicast to the transmitter
  *	for Acks; TPORT 2751 for Request, Reject and Release; RPORT 2752 for
  *	Announce.  Node IDs (and IPs) are in 198.18.0.0/15 (RFC 2544).  The

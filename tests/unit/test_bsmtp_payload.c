@@ -3,7 +3,7 @@
  * MULE payload of RFC 8494 section 3.1).
  *
  * Covers: the section 3.1 example (build -> parse -> build gives the same
- * bytes), the RFC 8494 vector of pmul-wire.md 6.4 taken from
+ * bytes), the RFC 8494 vector of docs/wire.md 6.4 taken from
  * tests/vectors/vectors.json and inflated with the real zlib (bare LF),
  * LF/CRLF mixes, content kept untouched (lone "." lines, NULs, bare CRs),
  * one malformed envelope per error code, every cap at its boundary, a
@@ -192,7 +192,7 @@ test_bsmtp_payload_rfc8494_vector_lf(void **state)
 
     (void)state;
     p = vector_payload("cdt_rfc8494_example", &len);
-    /* The vector uses bare LF throughout (pmul-wire.md 6.4). */
+    /* The vector uses bare LF throughout (docs/wire.md 6.4). */
     assert_null(memchr(p, '\r', len));
     env = parse_ok(p, len, NULL, &off);
     assert_int_equal(env->rcpt_cnt, 2);

@@ -417,7 +417,7 @@ test_mule_ber_reencode_vectors_exact(void **state)
     }
 }
 
-/* The hand-built bytes of pmul-wire.md 6.3's layout, for both forms. */
+/* The hand-built bytes of docs/wire.md 6.3's layout, for both forms. */
 static void
 test_mule_ber_encode_hand_built(void **state)
 {

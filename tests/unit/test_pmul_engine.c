@@ -17,7 +17,7 @@
  *	Also: allocation failure at every allocation of pmul_engine_new, of
  *	a submit and of a receive (through the injected mem; nothing leaks,
  *	nothing is half-done, later calls succeed); the dynamic group
- *	procedure of pmul-wire.md 7.4 between engines (Request, Reject ->
+ *	procedure of docs/wire.md 7.4 between engines (Request, Reject ->
  *	Release + retry with another group, ANNOUNCE_CT Announces spread over
  *	ANNOUNCE_DELAY, JOIN_GROUP at the receiver, data on the new group,
  *	Ack-Ack and Release at the end, LEAVE_GROUP), an owner rejecting (and

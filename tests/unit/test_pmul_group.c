@@ -15,7 +15,7 @@
  * DIAGNOSTICS
  *	cmocka.
  * SEE ALSO
- *	pmul/pmul_group.h, pmul-wire.md 7.4
+ *	pmul/pmul_group.h, docs/wire.md 7.4
  * LICENSE
  *	MIT, see LICENSE.
  */

@@ -12,7 +12,7 @@
  *
  *	Covered: decoding of every vector to the expected fields; byte-exact
  *	re-encoding; the negative vectors and further malformed PDUs, each
- *	with its specific code; the worked Fletcher example of pmul-wire.md
+ *	with its specific code; the worked Fletcher example of docs/wire.md
  *	3.2 and a per-spec reference implementation of both checksums; a
  *	truncation loop for every PDU type on heap copies of exactly the
  *	prefix length (ASan catches any over-read); every length and count
@@ -33,7 +33,7 @@
  * DIAGNOSTICS
  *	cmocka; mismatches print "vector: field: got X, want Y".
  * SEE ALSO
- *	test_pmul_pdu_bounds.c, pmul/pmul_pdu.h, ../shared/spec/pmul-wire.md, tests/vectors/vectors.txt.
+ *	test_pmul_pdu_bounds.c, pmul/pmul_pdu.h, docs/wire.md, tests/vectors/vectors.txt.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -908,7 +908,7 @@ test_pmul_pdu_decode_ex_structural_after_relaxed(void **state)
     free(p);
 }
 
-/* pmul-wire.md 3.2: the worked example. */
+/* docs/wire.md 3.2: the worked example. */
 static void
 test_pmul_pdu_cksum_worked_example(void **state)
 {
@@ -936,7 +936,7 @@ test_pmul_pdu_cksum_worked_example(void **state)
     assert_int_equal(c1, 0);
 }
 
-/* Reference implementations written from pmul-wire.md 3.1 (reduce at every
+/* Reference implementations written from docs/wire.md 3.1 (reduce at every
  * octet), to check the library's deferred reduction on long inputs. */
 static uint16_t
 ref_fletcher(const uint8_t *p, size_t len)

@@ -15,7 +15,7 @@
  * DIAGNOSTICS
  *	cmocka; mismatches print "vector: field: got X, want Y".
  * SEE ALSO
- *	test_pmul_pdu.c, pmul/pmul_pdu.h, ../shared/spec/pmul-wire.md.
+ *	test_pmul_pdu.c, pmul/pmul_pdu.h, docs/wire.md.
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -182,7 +182,7 @@ run_edits(fixture *f, const field_edit *e, size_t n)
 
 /*
  * Each length or count field at +1 and -1 (and a few +-2), worked out by
- * hand from the layouts of pmul-wire.md 4.  Offsets: Address family
+ * hand from the layouts of docs/wire.md 4.  Offsets: Address family
  * Count_of_Destination_Entries 20 / Length_of_Reserved_Field 22 (FEC: 22+P
  * / 24+P, FEC_Parameter_Length 20); Ack Count 12, first entry length 14;
  * Announce count 4.  Rows whose right answer is PMUL_ERR_DEST_COUNT are in
@@ -951,7 +951,7 @@ test_pmul_pdu_encode_rejects(void **state)
 }
 
 /* Priority is unused on Announce, Request, Reject, Release: sent as 0
- * (pmul-wire.md 2); used on the others. */
+ * (docs/wire.md 2); used on the others. */
 void
 test_pmul_pdu_encode_priority(void **state)
 {

@@ -7,7 +7,7 @@
  *	Drives one engine as a receiver with integer timestamps: Address,
  *	Data, Discard and Ack-Ack PDUs built with the codec are fed in, and
  *	the Ack_PDUs it emits are decoded with the codec and checked, with
- *	their times and the events.  Covered (pmul-wire.md 7.3): delivery of
+ *	their times and the events.  Covered (docs/wire.md 7.3): delivery of
  *	byte-identical payloads, early Data_PDUs and their validity timer,
  *	duplicates, the Ack triggers (last PDU, highest previously missing,
  *	MM unreported), MM new entries per list, ACK_PDU_TIME re-acks, the

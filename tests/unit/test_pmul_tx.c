@@ -7,8 +7,8 @@
  *	Drives one engine as a transmitter with integer timestamps: messages
  *	are submitted, Acks built with the codec are fed back, and every PDU
  *	the engine emits is decoded with the codec and checked, with the
- *	time it left (pacing) and the events.  Covered (pmul-wire.md 7.2 and
- *	spec/README.md decisions): fragmentation sizes, MAP split of 300
+ *	time it left (pacing) and the events.  Covered (docs/wire.md 7.2 and
+ *	docs/decisions.md decisions): fragmentation sizes, MAP split of 300
  *	destinations, sorted destinations, per-destination
  *	Message_Sequence_Number, pacing at 9600 bit/s, the adaptive and the
  *	fixed retransmission timer with BACK-OFF_FACTOR, whole versus

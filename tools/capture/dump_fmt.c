@@ -47,13 +47,13 @@
 #include "pmul/util/cur.h"
 #include "pmul/util/mem.h"
 
-/* Largest counts a 65535-octet PDU can hold (pmul-wire.md 4). */
+/* Largest counts a 65535-octet PDU can hold (docs/wire.md 4). */
 #define MAX_DESTS       ((PMUL_PDU_MAX_LEN - PMUL_ADDRESS_HDR_LEN) / PMUL_DEST_ENTRY_LEN)
 #define MAX_ACKS        ((PMUL_PDU_MAX_LEN - PMUL_ACK_HDR_LEN) / PMUL_ACK_ENTRY_HDR_LEN)
 #define MAX_MISSING     ((PMUL_PDU_MAX_LEN - PMUL_ACK_HDR_LEN - PMUL_ACK_ENTRY_HDR_LEN) / 2u)
 #define MAX_DEST_IDS    ((PMUL_PDU_MAX_LEN - PMUL_ANNOUNCE_HDR_LEN) / 4u)
 
-#define CKSUM_OFF       6u      /* pmul-wire.md 2: octets 6 and 7 */
+#define CKSUM_OFF       6u      /* docs/wire.md 2: octets 6 and 7 */
 
 int
 dump_decoder_init(dump_decoder *d)

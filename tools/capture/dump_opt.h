@@ -20,7 +20,7 @@ typedef struct dump_ports {
     uint8_t bits[65536 / 8];
 } dump_ports;
 
-/* The P_MUL default: 2751-2754 (pmul-wire.md 1). */
+/* The P_MUL default: 2751-2754 (docs/wire.md 1). */
 void dump_ports_default(dump_ports *p);
 
 /* Replace *p with the ports of "A[-B][,C[-D]]...".  Returns 0 or -1. */

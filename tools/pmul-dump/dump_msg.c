@@ -9,7 +9,7 @@
  *	how much was sent again, which destination acknowledged what and
  *	when, and what it all cost in octets.
  *
- *	Messages are keyed by (Source_ID, MSID) (pmul-wire.md 5, item 2) in
+ *	Messages are keyed by (Source_ID, MSID) (docs/wire.md 5, item 2) in
  *	an open-addressing hash table over an array kept in first-seen
  *	order, so the report follows the capture.  What is counted:
  *
