@@ -31,27 +31,32 @@
 /* Largest UDP payload in one IPv4 datagram: 65535 - 20 (IPv4) - 8 (UDP). */
 #define PMUL_PCAP_UDP4_MAX_PAYLOAD 65507u
 
+/* Codes lie in PCAP_ERR_FIRST..PCAP_ERR_LAST (-500..-599) of the project's
+ * one error space (pmul/util/errtab.h), apart from every other library's. */
 #define PMUL_PCAP_ERRNO_MAP(X)                                                \
-    X(INVAL,     -1, "invalid argument")                                      \
-    X(NOMEM,     -2, "out of memory")                                         \
-    X(TOO_LONG,  -3, "UDP payload longer than 65507 octets")                  \
-    X(RANGE,     -4, "timestamp beyond the pcap format's 32-bit seconds")     \
-    X(OPEN,      -5, "cannot create or open the capture")                     \
-    X(WRITE,     -6, "writing the pcap file failed")                          \
-    X(CLOSE,     -7, "flushing or closing the pcap file failed")           \
+    X(INVAL,     -501, "invalid argument")                                    \
+    X(NOMEM,     -502, "out of memory")                                       \
+    X(TOO_LONG,  -503, "UDP payload longer than 65507 octets")                \
+    X(RANGE,     -504, "timestamp beyond the pcap format's 32-bit seconds")   \
+    X(OPEN,      -505, "cannot create or open the capture")                   \
+    X(WRITE,     -506, "writing the pcap file failed")                        \
+    X(CLOSE,     -507, "flushing or closing the pcap file failed")            \
     /* Reading a capture (pmul_pcap_read.c). */                               \
-    X(EOF,       -8, "end of the capture")                                    \
-    X(READ,      -9, "reading the capture failed (corrupt or truncated)")     \
-    X(FILTER,    -10, "the BPF filter does not compile or cannot be set")     \
-    X(LINKTYPE,  -11, "unsupported link-layer type")                          \
+    X(EOF,       -508, "end of the capture")                                  \
+    X(READ,      -509, "reading the capture failed (corrupt or truncated)")   \
+    X(FILTER,    -510, "the BPF filter does not compile or cannot be set")    \
+    X(LINKTYPE,  -511, "unsupported link-layer type")                         \
     /* Per-frame verdicts: the frame is reported and skipped. */              \
-    X(LINK_HDR,  -12, "frame too short for its link-layer header")            \
-    X(NOT_IP,    -13, "frame carries neither IPv4 nor IPv6")                  \
-    X(IP_HDR,    -14, "malformed IP header or extension header")              \
-    X(IP_TRUNC,  -15, "IP datagram cut short by the capture (snaplen)")       \
-    X(FRAGMENT,  -16, "IP fragment (fragments are not reassembled)")          \
-    X(NOT_UDP,   -17, "IP datagram does not carry UDP")                       \
-    X(UDP_HDR,   -18, "malformed UDP header or UDP length")
+    X(LINK_HDR,  -512, "frame too short for its link-layer header")           \
+    X(NOT_IP,    -513, "frame carries neither IPv4 nor IPv6")                 \
+    X(IP_HDR,    -514, "malformed IP header or extension header")             \
+    X(IP_TRUNC,  -515, "IP datagram cut short by the capture (snaplen)")      \
+    X(FRAGMENT,  -516, "IP fragment, held until its datagram is whole")       \
+    X(NOT_UDP,   -517, "IP datagram does not carry UDP")                      \
+    X(UDP_HDR,   -518, "malformed UDP header or UDP length")                  \
+    /* IP fragment reassembly (pmul_pcap_frag.c). */                          \
+    X(FRAG_BAD,  -519, "IP fragment inconsistent with the others of its datagram") \
+    X(FRAG_CAP,  -520, "IP fragment dropped: reassembly limits reached")
 
 enum pmul_pcap_err {
     PMUL_PCAP_OK = 0,
@@ -126,8 +131,10 @@ int pmul_pcap_writer_close(pmul_pcap_writer *w);
  * DLT_IPV6, DLT_NULL (either byte order) and DLT_LOOP.  IPv4 options and
  * IPv6 extension headers (hop-by-hop, routing, destination options,
  * atomic fragment header, AH; at most PMUL_PCAP_MAX_EXT_HDRS) are
- * skipped.  Fragments are reported as PMUL_PCAP_ERR_FRAGMENT, never
- * reassembled.
+ * skipped.  The parser reports a fragment as PMUL_PCAP_ERR_FRAGMENT with a
+ * view of its part of the IP payload (frag_data); the reader reassembles
+ * fragments into whole datagrams (pmul_pcap_reader_set_reassembly()), with
+ * the bounded reassembler of pmul_pcap_frag.h.
  */
 #define PMUL_PCAP_MAX_VLAN      4u
 #define PMUL_PCAP_MAX_EXT_HDRS  8u
@@ -153,6 +160,11 @@ typedef struct pmul_pcap_frame {
     uint32_t ip_id;             /* IPv4 Identification or IPv6 fragment ID */
     uint16_t frag_offset;       /* fragment offset in octets / 8 */
     bool more_frags;            /* MF flag / M flag */
+    const uint8_t *frag_data;   /* FRAGMENT: this fragment's part of the IP
+                                 * payload (view into the frame) */
+    size_t frag_len;
+    uint16_t frag_cnt;          /* reader: fragments this datagram was
+                                 * reassembled from (0: it was whole) */
     uint16_t src_port, dst_port;/* once the UDP header parsed */
     const uint8_t *payload;     /* UDP payload (view into the frame) */
     size_t payload_len;
@@ -173,7 +185,8 @@ typedef struct pmul_pcap_frame {
  *                           extension header, or too many of them;
  *   PMUL_PCAP_ERR_IP_TRUNC  the datagram is longer than what was captured;
  *   PMUL_PCAP_ERR_FRAGMENT  an IPv4 or IPv6 fragment (ip_id, frag_offset,
- *                           more_frags and the addresses are filled);
+ *                           more_frags, ip_proto, the addresses and the
+ *                           frag_data view are filled);
  *   PMUL_PCAP_ERR_NOT_UDP   another transport (ip_proto says which);
  *   PMUL_PCAP_ERR_UDP_HDR   UDP header cut short or its length field does
  *                           not fit the IP payload.
@@ -225,8 +238,10 @@ int pmul_pcap_reader_linktype(const pmul_pcap_reader *r);
 
 /*
  * Read the next frame into *f (all fields are reset first) and parse it
- * with pmul_pcap_parse_frame().  f->payload points into libpcap's buffer
- * and is valid until the next call or the close.
+ * with pmul_pcap_parse_frame(), reassembling IP fragments (see
+ * pmul_pcap_reader_set_reassembly()).  f->payload points into libpcap's
+ * buffer or the reassembler's and is valid until the next call or the
+ * close.
  *
  * Returns 1 when a frame was read: its parse verdict (0 or a per-frame
  * PMUL_PCAP_ERR_* above) is in *verdict; or 0 (live capture only: no
@@ -236,6 +251,20 @@ int pmul_pcap_reader_linktype(const pmul_pcap_reader *r);
  */
 __attribute__((warn_unused_result))
 int pmul_pcap_reader_next(pmul_pcap_reader *r, pmul_pcap_frame *f, int *verdict);
+
+/*
+ * IP fragment reassembly (on by default): fragments are fed to a bounded
+ * reassembler (pmul_pcap_frag.h, default limits) and the frame that
+ * completes a datagram is delivered with the whole datagram's UDP payload
+ * and frag_cnt set; the other fragments keep the FRAGMENT verdict (or
+ * FRAG_BAD / FRAG_CAP).  Off: every fragment is reported as FRAGMENT.
+ */
+void pmul_pcap_reader_set_reassembly(pmul_pcap_reader *r, bool on);
+
+/* The reassembler's counters (all 0 when no fragment was seen). */
+struct pmul_pcap_frag_stats;
+void pmul_pcap_reader_frag_stats(const pmul_pcap_reader *r,
+                                 struct pmul_pcap_frag_stats *out);
 
 /* libpcap's text for the last failure of this reader (never NULL). */
 const char *pmul_pcap_reader_error(const pmul_pcap_reader *r);

@@ -3,6 +3,7 @@
  *	pmul_pcap_read - read captures down to UDP payloads through libpcap
  * SYNOPSIS
  *	#include "pmul/pmul_pcap.h"
+#include "pmul/pmul_pcap_frag.h"
  * DESCRIPTION
  *	The reading half of the pmul_pcap adapter, used by pmul-dump and
  *	pmul-replay.  libpcap does everything that concerns the file or the
@@ -44,6 +45,7 @@
  *	MIT, see LICENSE.
  */
 #include "pmul/pmul_pcap.h"
+#include "pmul/pmul_pcap_frag.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,8 +99,12 @@ struct pmul_pcap_reader {
     int fd;                     /* live: selectable descriptor; -1: file */
     int timeout_ms;             /* live: longest wait in reader_next */
     uint64_t frame_no;
+    bool reassemble;            /* IP fragments are reassembled (default) */
+    pmul_pcap_frag *frag;       /* created at the first fragment */
     char err[PCAP_ERRBUF_SIZE];
 };
+
+static int reassemble(pmul_pcap_reader *r, pmul_pcap_frame *f);
 
 /* Copy a NUL-terminated message into a caller's buffer, cut to fit.
  * Error texts may be cut: they are for people, not for parsing. */
@@ -191,13 +197,17 @@ parse_ip4(cur *c, pmul_pcap_frame *f)
     if (rc != 0)
         return rc;
     /* Flags: bit 0x2000 is More Fragments; the low 13 bits the offset in
-     * 8-octet units.  Any fragment, first one included, is reported:
-     * reassembling a datagram from parts is not our job, and a first
-     * fragment's UDP length would not match what follows. */
+     * 8-octet units.  Any fragment, first one included, is reported with
+     * a view of its octets: the frame alone is not a datagram (a first
+     * fragment's UDP length would not match what follows), and the reader
+     * reassembles the parts (pmul_pcap_frag). */
     f->frag_offset = frag & 0x1FFFu;
     f->more_frags = (frag & 0x2000u) != 0;
-    if (f->frag_offset != 0 || f->more_frags)
+    if (f->frag_offset != 0 || f->more_frags) {
+        f->frag_data = pl.p;
+        f->frag_len = pl.left;
         return PMUL_PCAP_ERR_FRAGMENT;
+    }
     if (proto != IPPROTO_NUM_UDP)
         return PMUL_PCAP_ERR_NOT_UDP;
     return parse_udp(&pl, f);
@@ -268,6 +278,8 @@ parse_ip6(cur *c, pmul_pcap_frame *f)
              * datagram and is read on. */
             if (f->frag_offset != 0 || f->more_frags) {
                 f->ip_proto = ext_nh;
+                f->frag_data = pl.p;
+                f->frag_len = pl.left;
                 return PMUL_PCAP_ERR_FRAGMENT;
             }
             skip = 0;
@@ -452,6 +464,7 @@ pmul_pcap_reader_open(pmul_pcap_reader **r, const char *path, char *err,
     }
     rd->linktype = pcap_datalink(rd->pd);
     rd->fd = -1;
+    rd->reassemble = true;
     *r = rd;
     return 0;
 }
@@ -518,6 +531,7 @@ pmul_pcap_reader_open_live(pmul_pcap_reader **r, const char *iface,
     }
     rd->timeout_ms = timeout_ms;
     rd->linktype = pcap_datalink(rd->pd);
+    rd->reassemble = true;
     *r = rd;
     return 0;
 }
@@ -605,7 +619,62 @@ pmul_pcap_reader_next(pmul_pcap_reader *r, pmul_pcap_frame *f, int *verdict)
                                      hdr->len >= hdr->caplen ? hdr->len
                                                              : hdr->caplen,
                                      f);
+    if (*verdict == PMUL_PCAP_ERR_FRAGMENT && r->reassemble)
+        *verdict = reassemble(r, f);
     return 1;
+}
+
+/*
+ * Feed a fragment to the reassembler.  The frame that completes a
+ * datagram carries the whole datagram from then on, as in tshark: its
+ * verdict becomes that of the UDP header (0 or UDP_HDR, or NOT_UDP), its
+ * payload the datagram's, and frag_cnt says how many frames it took.
+ * Other fragments keep the FRAGMENT verdict, or FRAG_BAD / FRAG_CAP /
+ * NOMEM when the reassembler refused them.
+ */
+static int
+reassemble(pmul_pcap_reader *r, pmul_pcap_frame *f)
+{
+    const uint8_t *dg;
+    size_t len;
+    uint16_t parts = 0;
+    cur c;
+    int rc;
+
+    if (r->frag == NULL && (rc = pmul_pcap_frag_new(&r->frag, NULL, NULL)) != 0)
+        return rc;
+    rc = pmul_pcap_frag_push(r->frag, f, &dg, &len, &parts);
+    if (rc <= 0)
+        return rc == 0 ? PMUL_PCAP_ERR_FRAGMENT : rc;
+    f->frag_cnt = parts;
+    f->frag_data = NULL;
+    f->frag_len = 0;
+    if (f->ip_proto != IPPROTO_NUM_UDP)
+        return PMUL_PCAP_ERR_NOT_UDP;
+    cur_init(&c, dg, len);
+    return parse_udp(&c, f);
+}
+
+void
+pmul_pcap_reader_set_reassembly(pmul_pcap_reader *r, bool on)
+{
+    if (r == NULL)
+        return;
+    r->reassemble = on;
+    if (!on) {
+        pmul_pcap_frag_free(r->frag);
+        r->frag = NULL;
+    }
+}
+
+void
+pmul_pcap_reader_frag_stats(const pmul_pcap_reader *r, pmul_pcap_frag_stats *out)
+{
+    if (r != NULL && r->frag != NULL) {
+        pmul_pcap_frag_get_stats(r->frag, out);
+        return;
+    }
+    memset(out, 0, sizeof(*out));
 }
 
 const char *
@@ -627,5 +696,6 @@ pmul_pcap_reader_close(pmul_pcap_reader *r)
     if (r == NULL)
         return;
     pcap_close(r->pd);
+    pmul_pcap_frag_free(r->frag);
     mem_free(NULL, r);
 }

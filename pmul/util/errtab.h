@@ -29,7 +29,8 @@
     R(BSMTP,  -100, -199)                                                     \
     R(MULE,   -200, -299)                                                     \
     R(NETSIM, -300, -399)                                                     \
-    R(UTIL,   -400, -499)
+    R(UTIL,   -400, -499)                                                     \
+    R(PCAP,   -500, -599)
 
 /* PMUL_ERR_FIRST, PMUL_ERR_LAST, BSMTP_ERR_FIRST ... for range checks
  * (bsmtp_is_err() and the like). */

@@ -12,8 +12,10 @@
  *	checksum verdict.  A datagram the codec rejects still gets its line,
  *	with the reason (pmul_errname) and, when only its length or checksum
  *	is wrong, the fields the codec still reads (dump_fmt.c); a frame
- *	that is not a clean datagram (truncated, fragment, bad IP header)
- *	gets a line with the frame-level reason.
+ *	that is not a clean datagram (truncated, bad IP header) gets a line
+ *	with the frame-level reason; IP fragments are reassembled by the
+ *	capture reader (pmul_pcap_frag), and the other fragments of a
+ *	datagram get FRAGMENT lines.
  *
  *	Messages are reassembled as receivers would: every node named as a
  *	destination in an Address_PDU gets its own engine (dump_vnode.c),
@@ -82,9 +84,12 @@ static const char usage_text[] =
 "    and the checksum verdict (fletcher, inet, bad).  A PDU the decoder\n"
 "    rejects is printed with verdict=REASON, and with its fields marked\n"
 "    \"salvaged\" when only its length or checksum is wrong.  Frames that are not\n"
-"    clean UDP datagrams (cut short, IP fragments, bad headers) are printed\n"
-"    with their frame-level verdict.  Link types: Ethernet (with VLAN tags),\n"
-"    Linux cooked v1/v2, raw IP, BSD loopback; IPv4 and IPv6.\n"
+"    clean UDP datagrams (cut short, bad headers) are printed with their\n"
+"    frame-level verdict.  IP fragments are reassembled (bounded, as tshark\n"
+"    does): the fragment that completes a datagram carries its PDU line, the\n"
+"    others get a FRAGMENT line (FRAG_BAD when they contradict each other).\n"
+"    Link types: Ethernet (with VLAN tags), Linux cooked v1/v2, raw IP, BSD\n"
+"    loopback; IPv4 and IPv6.\n"
 "\n"
 "    Messages are reassembled as each destination would: one P_MUL engine\n"
 "    per node named in an Address_PDU is fed what that node would have\n"
