@@ -299,7 +299,8 @@ typedef struct mule_spool_info {
     int64_t expiry_s;
     uint32_t src_node, msid;    /* IN */
     size_t target_cnt;
-    uint64_t file_len;          /* bytes of the entry file (creation part) */
+    uint64_t file_len;          /* bytes of the entry file: creation section
+                                 * and journal records applied so far */
 } mule_spool_info;
 
 size_t mule_spool_count(const mule_spool *sp);
