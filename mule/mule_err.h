@@ -35,7 +35,18 @@
     X(NOT_RESPONSIBLE,-242, "this node is responsible for none of the recipients") \
     X(DSN,            -244, "cannot build the delivery status notification") \
     X(DSN_NULL_SENDER,-245, "reverse-path is <>: no DSN may be sent")         \
-    X(DSN_NOT_REQUESTED,-246, "NOTIFY asks for no DSN for these recipients")
+    X(DSN_NOT_REQUESTED,-246, "NOTIFY asks for no DSN for these recipients") \
+    /* Spool (mule_spool, mule_spool_fs): -280 .. -299 */                     \
+    X(SPOOL_IO,       -280, "spool I/O error (temporary)")                    \
+    X(SPOOL_FULL,     -281, "spool disk full (temporary)")                    \
+    X(SPOOL_CORRUPT,  -282, "spool file corrupt (magic, checksum or record)") \
+    X(SPOOL_VERSION,  -283, "spool file has an unknown format version")       \
+    X(SPOOL_STATE,    -284, "illegal spool state transition")                 \
+    X(SPOOL_NOENT,    -285, "no such spool entry")                            \
+    X(SPOOL_BUSY,     -286, "spool entry still has work to do")               \
+    X(SPOOL_EXISTS,   -287, "spool entry with that queue ID exists")          \
+    X(SPOOL_FULL_Q,   -288, "spool holds its maximum number of entries")      \
+    X(SPOOL_RESERVE,  -289, "MSID block used up: reserve the next one")
 
 enum mule_err {
     MULE_OK = 0,

@@ -1,0 +1,879 @@
+/*
+ * NAME
+ *	mule_spool_fs - the spool on disk: atomic creation, journals, recovery
+ * SYNOPSIS
+ *	#include "mule/mule_spool_fs.h"
+ * DESCRIPTION
+ *	The only spool code doing I/O.  It turns each change of the model
+ *	(mule_spool(3)) into a durable write first and applies it second:
+ *
+ *	  accept:  tmp/ID (O_EXCL, 0600), write, fsync, close, rename to
+ *	           q/ID, fsync q/ (one fsync for a whole batch: group commit);
+ *	  update:  append one journal record to q/ID (O_APPEND), fdatasync;
+ *	  remove:  unlink q/ID, fsync q/;
+ *	  node:    append to the node journal, fdatasync; compaction writes a
+ *	           snapshot to tmp/node, fsync, rename over node, fsync the
+ *	           spool directory.
+ *
+ *	Why an append-only journal and not rewrite + rename for updates: a
+ *	state change is a 34-octet record; appending it costs one
+ *	fdatasync of one block, where a rewrite costs writing the whole
+ *	mail again, an fsync, a rename and a directory fsync.  A crash in
+ *	the middle of an append leaves a torn last record, which recovery
+ *	recognises by its length or checksum and cuts off: that append was
+ *	never reported durable, so nobody acted on it.  A failed append is
+ *	cut off at once (ftruncate), and again before the next append if
+ *	that failed too, so a journal never holds garbage between records.
+ *
+ *	Every syscall goes through the mule_spool_fops table so tests can
+ *	fail any of them (ENOSPC, EIO, short writes) and record their order.
+ * SECURITY
+ *	Reads spool files as untrusted (the parser is mule_spool(3)).  Files
+ *	are created 0600.  File names under q/ must be queue IDs; anything
+ *	else found there is moved to corrupt/.
+ * DIAGNOSTICS
+ *	Returns MULE_ERR_* codes.  Logs (through the injected logger) one
+ *	line per file moved to corrupt/, per torn journal cut, per purge of
+ *	tmp/, and warnings for failures that leave nothing at risk.
+ * SEE ALSO
+ *	mule_spool(3), docs/spool.md, style.md 9.
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#define _GNU_SOURCE             /* fdatasync, O_DIRECTORY, O_CLOEXEC */
+#include "mule/mule_spool_fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Largest file the scan reads: the biggest entry the format allows
+ * (content, the largest envelope) with margin; bigger is corrupt. */
+#define FILE_MAX        (MULE_SPOOL_MAX_CONTENT + ((size_t)2 << 20) + \
+                         (size_t)MULE_SPOOL_MAX_RCPTS * (2 * MULE_SPOOL_MAX_STR + 13))
+#define NODE_NAME       "node"
+
+struct mule_spool_fs {
+    mule_spool_fops ops;
+    mule_spool *sp;
+    const mem *m;
+    const logger *log;
+    int dirfd, tmpfd, qfd, corruptfd, nodefd;
+    uint64_t node_len;          /* octets of the node journal that are good */
+    size_t node_recs, compact_recs;
+    uint32_t corrupt_ctr;
+    int64_t now_s;              /* the time open() was given (corrupt/ names) */
+    buf io;                     /* encode and read scratch */
+};
+
+/* ------------------------------------------------------------------ */
+/* POSIX table */
+
+static int
+px_openat(void *arg, int dirfd, const char *path, int flags, int mode)
+{
+    int fd;
+
+    (void)arg;
+    fd = openat(dirfd, path, flags | O_CLOEXEC, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
+static ssize_t
+px_write(void *arg, int fd, const void *p, size_t n)
+{
+    ssize_t r;
+
+    (void)arg;
+    r = write(fd, p, n);
+    return r < 0 ? -errno : r;
+}
+
+static ssize_t
+px_pread(void *arg, int fd, void *p, size_t n, off_t off)
+{
+    ssize_t r;
+
+    (void)arg;
+    r = pread(fd, p, n, off);
+    return r < 0 ? -errno : r;
+}
+
+static int
+px_fsync(void *arg, int fd)
+{
+    (void)arg;
+    return fsync(fd) != 0 ? -errno : 0;
+}
+
+static int
+px_fdatasync(void *arg, int fd)
+{
+    (void)arg;
+    return fdatasync(fd) != 0 ? -errno : 0;
+}
+
+static int
+px_close(void *arg, int fd)
+{
+    (void)arg;
+    return close(fd) != 0 ? -errno : 0;
+}
+
+static int
+px_renameat(void *arg, int od, const char *o, int nd, const char *n)
+{
+    (void)arg;
+    return renameat(od, o, nd, n) != 0 ? -errno : 0;
+}
+
+static int
+px_unlinkat(void *arg, int dirfd, const char *path)
+{
+    (void)arg;
+    return unlinkat(dirfd, path, 0) != 0 ? -errno : 0;
+}
+
+static int
+px_ftruncate(void *arg, int fd, off_t len)
+{
+    (void)arg;
+    return ftruncate(fd, len) != 0 ? -errno : 0;
+}
+
+static int
+px_fsize(void *arg, int fd, uint64_t *len)
+{
+    struct stat st;
+
+    (void)arg;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    *len = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int
+px_mkdirat(void *arg, int dirfd, const char *path, int mode)
+{
+    (void)arg;
+    return mkdirat(dirfd, path, (mode_t)mode) != 0 ? -errno : 0;
+}
+
+static int
+px_listdir(void *arg, int dirfd, int (*fn)(void *, const char *), void *fn_arg)
+{
+    DIR *d;
+    struct dirent *de;
+    int fd, rc = 0;
+
+    (void)arg;
+    /* fdopendir takes the descriptor over: give it a copy, and rewind,
+     * since a copy shares the offset of an earlier listing. */
+    if ((fd = dup(dirfd)) < 0)
+        return -errno;
+    if ((d = fdopendir(fd)) == NULL) {
+        rc = -errno;
+        (void)close(fd);
+        return rc;
+    }
+    rewinddir(d);
+    for (;;) {
+        errno = 0;
+        if ((de = readdir(d)) == NULL) {
+            rc = errno != 0 ? -errno : 0;
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if ((rc = fn(fn_arg, de->d_name)) != 0)
+            break;
+    }
+    (void)closedir(d);
+    return rc;
+}
+
+const mule_spool_fops mule_spool_fops_posix = {
+    px_openat, px_write, px_pread, px_fsync, px_fdatasync, px_close, px_renameat,
+    px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+/* A failing environment is a temporary error (style.md 4): disk full
+ * and I/O errors are told apart so the daemon can say which. */
+static int
+map_errno(int neg)
+{
+    switch (-neg) {
+    case ENOSPC:
+    case EDQUOT:
+        return MULE_ERR_SPOOL_FULL;
+    case ENOMEM:
+        return MULE_ERR_NOMEM;
+    default:
+        return MULE_ERR_SPOOL_IO;
+    }
+}
+
+#define OPS(fs, call, ...) ((fs)->ops.call((fs)->ops.arg, __VA_ARGS__))
+
+static int
+write_all(mule_spool_fs *fs, int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = OPS(fs, write, fd, p, n);
+
+        if (w < 0)
+            return map_errno((int)w);
+        if (w == 0 || (size_t)w > n)
+            return MULE_ERR_SPOOL_IO;   /* no progress: do not spin */
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+close_checked(mule_spool_fs *fs, int fd)
+{
+    int rc = OPS(fs, close, fd);
+
+    return rc < 0 ? map_errno(rc) : 0;
+}
+
+static int
+read_file(mule_spool_fs *fs, int dirfd, const char *name, buf *out)
+{
+    uint64_t len;
+    size_t got = 0;
+    int fd, rc;
+
+    buf_reset(out);
+    if ((fd = OPS(fs, openat, dirfd, name, O_RDONLY, 0)) < 0)
+        return fd == -ENOENT ? MULE_ERR_SPOOL_NOENT : map_errno(fd);
+    if ((rc = OPS(fs, fsize, fd, &len)) < 0) {
+        rc = map_errno(rc);
+        goto out;
+    }
+    if (len > FILE_MAX) {
+        rc = MULE_ERR_SPOOL_CORRUPT;
+        goto out;
+    }
+    if (buf_reserve(out, (size_t)len) != 0) {
+        rc = MULE_ERR_NOMEM;
+        goto out;
+    }
+    while (got < len) {
+        ssize_t r = OPS(fs, pread, fd, out->data + got, (size_t)len - got, (off_t)got);
+
+        if (r < 0) {
+            rc = map_errno((int)r);
+            goto out;
+        }
+        if (r == 0)
+            break;              /* shrank under us: parse what is there */
+        got += (size_t)r;
+    }
+    out->len = got;
+    rc = 0;
+out:
+    (void)OPS(fs, close, fd);   /* read-only: nothing to lose */
+    return rc;
+}
+
+/*
+ * Append rec to the open file fd whose good length is good_len, durably:
+ * cut off what a failed earlier append may have left, write, fdatasync.
+ * On failure cut the file back to good_len (best effort: the next append
+ * tries again first).
+ */
+static int
+append_durable(mule_spool_fs *fs, int fd, uint64_t good_len, const uint8_t *rec, size_t len)
+{
+    uint64_t size;
+    int rc;
+
+    if ((rc = OPS(fs, fsize, fd, &size)) < 0)
+        return map_errno(rc);
+    if (size != good_len) {
+        if (size < good_len)
+            return MULE_ERR_SPOOL_IO;   /* shorter than what we wrote */
+        if ((rc = OPS(fs, ftruncate, fd, (off_t)good_len)) < 0)
+            return map_errno(rc);
+    }
+    if ((rc = write_all(fs, fd, rec, len)) == 0) {
+        if ((rc = OPS(fs, fdatasync, fd)) < 0)
+            rc = map_errno(rc);
+    }
+    if (rc != 0)
+        (void)OPS(fs, ftruncate, fd, (off_t)good_len);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node journal */
+
+static int
+node_compact(mule_spool_fs *fs, int64_t now_s)
+{
+    int fd = -1, nfd, rc;
+
+    mule_spool_done_prune(fs->sp, now_s);
+    buf_reset(&fs->io);
+    if ((rc = mule_spool_node_snapshot(fs->sp, &fs->io)) != 0)
+        return rc;
+    (void)OPS(fs, unlinkat, fs->tmpfd, NODE_NAME);
+    if ((fd = OPS(fs, openat, fs->tmpfd, NODE_NAME, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+        return map_errno(fd);
+    if ((rc = write_all(fs, fd, fs->io.data, fs->io.len)) != 0)
+        goto fail;
+    if ((rc = OPS(fs, fsync, fd)) < 0) {
+        rc = map_errno(rc);
+        goto fail;
+    }
+    rc = close_checked(fs, fd);
+    fd = -1;
+    if (rc != 0)
+        goto fail;
+    if ((rc = OPS(fs, renameat, fs->tmpfd, NODE_NAME, fs->dirfd, NODE_NAME)) < 0) {
+        rc = map_errno(rc);
+        goto fail;
+    }
+    if ((rc = OPS(fs, fsync, fs->dirfd)) < 0)
+        return map_errno(rc);   /* the new file is complete either way */
+    if ((nfd = OPS(fs, openat, fs->dirfd, NODE_NAME, O_WRONLY | O_APPEND, 0)) < 0)
+        return map_errno(nfd);
+    if (fs->nodefd >= 0)
+        (void)OPS(fs, close, fs->nodefd);
+    fs->nodefd = nfd;
+    fs->node_len = fs->io.len;
+    fs->node_recs = 0;
+    return 0;
+fail:
+    if (fd >= 0)
+        (void)OPS(fs, close, fd);
+    (void)OPS(fs, unlinkat, fs->tmpfd, NODE_NAME);
+    return rc;
+}
+
+int
+mule_spool_fs_node_compact(mule_spool_fs *fs, int64_t now_s)
+{
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    return node_compact(fs, now_s);
+}
+
+static int
+node_append(mule_spool_fs *fs, const mule_spool_rec *rec)
+{
+    int rc;
+
+    if (fs->nodefd < 0 && (rc = node_compact(fs, fs->now_s)) != 0)
+        return rc;
+    if ((rc = append_durable(fs, fs->nodefd, fs->node_len, rec->b, rec->len)) != 0)
+        return rc;
+    fs->node_len += rec->len;
+    if ((rc = mule_spool_apply(fs->sp, NULL, rec->b, rec->len)) != 0)
+        return rc;
+    /* The journal only grows; past the threshold it is rewritten.  A
+     * failed compaction loses nothing (the journal stays valid). */
+    if (++fs->node_recs > fs->compact_recs && (rc = node_compact(fs, fs->now_s)) != 0)
+        log_emit(fs->log, LOG_LVL_WARN, "spool event=node-compact-failed reason=%s",
+                 mule_errname(rc));
+    return 0;
+}
+
+int
+mule_spool_fs_msid_alloc(mule_spool_fs *fs, uint32_t *msid)
+{
+    mule_spool_rec rec;
+    int rc;
+
+    if (fs == NULL || msid == NULL)
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_msid_next(fs->sp, msid)) != MULE_ERR_SPOOL_RESERVE)
+        return rc;
+    mule_spool_prep_msid_hw(mule_spool_msid_want(fs->sp), &rec);
+    if ((rc = node_append(fs, &rec)) != 0)
+        return rc;
+    return mule_spool_msid_next(fs->sp, msid);
+}
+
+int
+mule_spool_fs_msn_set(mule_spool_fs *fs, uint32_t dest, uint32_t msn)
+{
+    mule_spool_rec rec;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    mule_spool_prep_msn(dest, msn, &rec);
+    return node_append(fs, &rec);
+}
+
+int
+mule_spool_fs_done_add(mule_spool_fs *fs, uint32_t src, uint32_t msid, int64_t expiry_s)
+{
+    mule_spool_rec rec;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    mule_spool_prep_done(src, msid, expiry_s, &rec);
+    return node_append(fs, &rec);
+}
+
+int
+mule_spool_fs_emcon_set(mule_spool_fs *fs, bool on, int64_t since_s)
+{
+    mule_spool_rec rec;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    mule_spool_prep_emcon(on, since_s, &rec);
+    return node_append(fs, &rec);
+}
+
+/* ------------------------------------------------------------------ */
+/* Recovery */
+
+/* Move dir/name to corrupt/ under a name no earlier move used, and make
+ * both directories durable.  Never deletes: a file that cannot be moved
+ * stays where it is (and the scan fails, so the daemon does not start on
+ * a spool it cannot read). */
+static int
+move_corrupt(mule_spool_fs *fs, int dirfd, const char *name, int why)
+{
+    char dst[96];
+    int n, rc;
+
+    n = snprintf(dst, sizeof dst, "%.40s.%lld.%u", name, (long long)fs->now_s,
+                 fs->corrupt_ctr++);
+    if (n < 0 || (size_t)n >= sizeof dst)
+        return MULE_ERR_INVAL;
+    if ((rc = OPS(fs, renameat, dirfd, name, fs->corruptfd, dst)) < 0) {
+        log_emit(fs->log, LOG_LVL_ERROR,
+                 "spool event=corrupt-move-failed file=%.40s reason=%s errno=%d", name,
+                 mule_errname(why), -rc);
+        return map_errno(rc);
+    }
+    if ((rc = OPS(fs, fsync, fs->corruptfd)) < 0 || (rc = OPS(fs, fsync, dirfd)) < 0)
+        return map_errno(rc);
+    log_emit(fs->log, LOG_LVL_ERROR, "spool event=corrupt file=%.40s moved=corrupt/%s reason=%s",
+             name, dst, mule_errname(why));
+    return 0;
+}
+
+typedef struct scan_ctx {
+    mule_spool_fs *fs;
+    mule_spool_scan *res;
+    int rc;
+} scan_ctx;
+
+static int
+scan_one(void *arg, const char *name)
+{
+    scan_ctx *sc = arg;
+    mule_spool_fs *fs = sc->fs;
+    mule_spool_load_res lr;
+    char safe[64];
+    int rc, fd;
+
+    rc = read_file(fs, fs->qfd, name, &fs->io);
+    if (rc == MULE_ERR_SPOOL_NOENT)
+        return 0;
+    if (rc == 0)
+        rc = mule_spool_load(fs->sp, name, fs->io.data, fs->io.len, &lr);
+    if (rc == MULE_ERR_SPOOL_CORRUPT || rc == MULE_ERR_SPOOL_VERSION ||
+        rc == MULE_ERR_SPOOL_EXISTS) {
+        if ((rc = move_corrupt(fs, fs->qfd, name, rc)) != 0)
+            return sc->rc = rc;
+        sc->res->corrupt++;
+        return 0;
+    }
+    if (rc != 0) {
+        log_emit(fs->log, LOG_LVL_ERROR, "spool event=scan-failed file=%s reason=%s",
+                 log_printable(safe, sizeof safe, name, strlen(name)), mule_errname(rc));
+        return sc->rc = rc;
+    }
+    if (lr.good_len < fs->io.len) {
+        /* A torn last journal record: an update that never returned.
+         * Cut it so the next append starts on a record boundary. */
+        if ((fd = OPS(fs, openat, fs->qfd, name, O_WRONLY, 0)) < 0)
+            return sc->rc = map_errno(fd);
+        rc = OPS(fs, ftruncate, fd, (off_t)lr.good_len);
+        if (rc == 0)
+            rc = OPS(fs, fdatasync, fd);
+        (void)OPS(fs, close, fd);
+        if (rc < 0)
+            return sc->rc = map_errno(rc);
+        log_emit(fs->log, LOG_LVL_WARN, "%s spool event=torn-journal cut=%zu kept=%zu",
+                 lr.id, fs->io.len - lr.good_len, lr.good_len);
+        sc->res->torn++;
+    }
+    sc->res->loaded++;
+    return 0;
+}
+
+static int
+purge_one(void *arg, const char *name)
+{
+    scan_ctx *sc = arg;
+    int rc = OPS(sc->fs, unlinkat, sc->fs->tmpfd, name);
+
+    if (rc < 0 && rc != -ENOENT)
+        return sc->rc = map_errno(rc);
+    sc->res->tmp_purged++;
+    return 0;
+}
+
+/* The highest MSID any queued entry holds (for a lost node journal). */
+static uint32_t
+max_msid_in_queue(mule_spool *sp)
+{
+    mule_spool_info info;
+    mule_spool_target t;
+    size_t pos = 0;
+    uint32_t hi = 0;
+
+    while (mule_spool_iter(sp, &pos, &info))
+        for (size_t i = 0; i < info.target_cnt; i++)
+            if (mule_spool_target_get(sp, info.id, i, &t) == 0 && t.msid > hi)
+                hi = t.msid;
+    return hi;
+}
+
+static int
+load_node(mule_spool_fs *fs, bool *lost)
+{
+    mule_spool_load_res lr;
+    int rc;
+
+    *lost = false;
+    rc = read_file(fs, fs->dirfd, NODE_NAME, &fs->io);
+    if (rc == MULE_ERR_SPOOL_NOENT)
+        return 0;               /* a new spool: compaction creates it */
+    if (rc == 0)
+        rc = mule_spool_load_node(fs->sp, fs->io.data, fs->io.len, &lr);
+    if (rc == MULE_ERR_SPOOL_CORRUPT || rc == MULE_ERR_SPOOL_VERSION) {
+        *lost = true;
+        return move_corrupt(fs, fs->dirfd, NODE_NAME, rc);
+    }
+    if (rc == 0 && lr.good_len < fs->io.len)
+        log_emit(fs->log, LOG_LVL_WARN, "spool event=torn-journal file=node cut=%zu",
+                 fs->io.len - lr.good_len);
+    return rc;                  /* compaction rewrites it without the tail */
+}
+
+static int
+open_dir(mule_spool_fs *fs, int at, const char *name, int *fd)
+{
+    int rc = OPS(fs, mkdirat, at, name, 0700);
+
+    if (rc < 0 && rc != -EEXIST)
+        return map_errno(rc);
+    if ((*fd = OPS(fs, openat, at, name, O_RDONLY | O_DIRECTORY, 0)) < 0)
+        return map_errno(*fd);
+    return 0;
+}
+
+int
+mule_spool_fs_open(mule_spool_fs **out, const mule_spool_fs_cfg *cfg, int64_t now_s,
+                   mule_spool_scan *scan)
+{
+    mule_spool_fs *fs;
+    mule_spool_scan dummy;
+    scan_ctx sc;
+    bool lost;
+    int rc;
+
+    if (out == NULL || cfg == NULL || cfg->dir == NULL)
+        return MULE_ERR_INVAL;
+    *out = NULL;
+    if (scan == NULL)
+        scan = &dummy;
+    memset(scan, 0, sizeof *scan);
+    if ((fs = mem_calloc(cfg->m, 1, sizeof *fs)) == NULL)
+        return MULE_ERR_NOMEM;
+    fs->ops = cfg->fops != NULL ? *cfg->fops : mule_spool_fops_posix;
+    fs->m = cfg->m;
+    fs->log = cfg->log;
+    fs->dirfd = fs->tmpfd = fs->qfd = fs->corruptfd = fs->nodefd = -1;
+    fs->compact_recs = cfg->node_compact_recs != 0 ? cfg->node_compact_recs : 4096;
+    fs->now_s = now_s;
+    buf_init(&fs->io, cfg->m, SIZE_MAX);
+    if ((rc = mule_spool_new(&fs->sp, cfg->policy, cfg->m)) != 0)
+        goto fail;
+    if ((rc = open_dir(fs, AT_FDCWD, cfg->dir, &fs->dirfd)) != 0 ||
+        (rc = open_dir(fs, fs->dirfd, "tmp", &fs->tmpfd)) != 0 ||
+        (rc = open_dir(fs, fs->dirfd, "q", &fs->qfd)) != 0 ||
+        (rc = open_dir(fs, fs->dirfd, "corrupt", &fs->corruptfd)) != 0)
+        goto fail;
+    /* The layout's directory entries must survive a crash too. */
+    if ((rc = OPS(fs, fsync, fs->dirfd)) < 0) {
+        rc = map_errno(rc);
+        goto fail;
+    }
+    sc = (scan_ctx){fs, scan, 0};
+    /* tmp/ holds only files that were never accepted (OpenSMTPD). */
+    if ((rc = OPS(fs, listdir, fs->tmpfd, purge_one, &sc)) != 0) {
+        rc = sc.rc != 0 ? sc.rc : map_errno(rc);
+        goto fail;
+    }
+    if (scan->tmp_purged > 0)
+        log_emit(fs->log, LOG_LVL_INFO, "spool event=tmp-purged files=%zu", scan->tmp_purged);
+    if ((rc = load_node(fs, &lost)) != 0)
+        goto fail;
+    if ((rc = OPS(fs, listdir, fs->qfd, scan_one, &sc)) != 0) {
+        rc = sc.rc != 0 ? sc.rc : map_errno(rc);
+        goto fail;
+    }
+    if (lost) {
+        /* The node journal was unreadable: its MSID high-water mark is
+         * gone.  Restart far above anything still queued so that no MSID
+         * in a peer's window is reused (contract line 4), and say so. */
+        mule_spool_rec rec;
+        mule_spool_load_res lr;
+        uint8_t hdr[MULE_SPOOL_HDR_LEN];
+        uint32_t hw = max_msid_in_queue(fs->sp);
+
+        hw = hw > UINT32_MAX - (1u << 24) ? UINT32_MAX : hw + (1u << 24);
+        mule_spool_prep_msid_hw(hw, &rec);
+        mule_spool_node_header(hdr);
+        /* Loading an empty journal moves the next MSID to the mark. */
+        if ((rc = mule_spool_apply(fs->sp, NULL, rec.b, rec.len)) != 0 ||
+            (rc = mule_spool_load_node(fs->sp, hdr, sizeof hdr, &lr)) != 0)
+            goto fail;
+        log_emit(fs->log, LOG_LVL_ERROR, "spool event=node-journal-lost msid_restart=%u", hw);
+    }
+    if ((rc = node_compact(fs, now_s)) != 0)
+        goto fail;
+    log_emit(fs->log, LOG_LVL_INFO,
+             "spool event=recovered entries=%zu corrupt=%zu torn=%zu emcon=%d",
+             scan->loaded, scan->corrupt, scan->torn, mule_spool_emcon(fs->sp, NULL));
+    *out = fs;
+    return 0;
+fail:
+    mule_spool_fs_free(fs);
+    return rc;
+}
+
+void
+mule_spool_fs_free(mule_spool_fs *fs)
+{
+    if (fs == NULL)
+        return;
+    if (fs->nodefd >= 0)
+        (void)OPS(fs, close, fs->nodefd);
+    if (fs->corruptfd >= 0)
+        (void)OPS(fs, close, fs->corruptfd);
+    if (fs->qfd >= 0)
+        (void)OPS(fs, close, fs->qfd);
+    if (fs->tmpfd >= 0)
+        (void)OPS(fs, close, fs->tmpfd);
+    if (fs->dirfd >= 0)
+        (void)OPS(fs, close, fs->dirfd);
+    mule_spool_free(fs->sp);
+    buf_fini(&fs->io);
+    mem_free(fs->m, fs);
+}
+
+mule_spool *
+mule_spool_fs_core(mule_spool_fs *fs)
+{
+    return fs->sp;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accepting mail */
+
+/* tmp/ID: create exclusively, write, fsync, close (checked). */
+static int
+write_tmp(mule_spool_fs *fs, const char *id, const buf *b)
+{
+    int fd, rc;
+
+    if ((fd = OPS(fs, openat, fs->tmpfd, id, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+        return map_errno(fd);
+    if ((rc = write_all(fs, fd, b->data, b->len)) == 0 && (rc = OPS(fs, fsync, fd)) < 0)
+        rc = map_errno(rc);
+    if (rc != 0) {
+        (void)OPS(fs, close, fd);
+        return rc;
+    }
+    return close_checked(fs, fd);
+}
+
+int
+mule_spool_fs_submit_batch(mule_spool_fs *fs, const mule_spool_msg *msgs, size_t n,
+                           int64_t now_s, char (*ids)[MULE_SPOOL_ID_SIZE])
+{
+    size_t written = 0, renamed = 0, added = 0;
+    int rc = 0, r;
+
+    if (fs == NULL || msgs == NULL || ids == NULL || n == 0)
+        return MULE_ERR_INVAL;
+    if (mule_spool_count(fs->sp) + n < n)
+        return MULE_ERR_INVAL;
+    for (written = 0; written < n; written++) {
+        mule_spool_mint_id(fs->sp, now_s, ids[written]);
+        /* IDs minted in one batch are not in the index yet: the counter
+         * keeps them apart; a clash with an earlier one is checked. */
+        for (size_t j = 0; j < written; j++)
+            if (strcmp(ids[j], ids[written]) == 0)
+                mule_spool_mint_id(fs->sp, now_s, ids[written]);
+        buf_reset(&fs->io);
+        if ((rc = mule_spool_encode_entry(&msgs[written], ids[written], &fs->io)) != 0 ||
+            (rc = write_tmp(fs, ids[written], &fs->io)) != 0) {
+            (void)OPS(fs, unlinkat, fs->tmpfd, ids[written]);
+            goto undo;
+        }
+    }
+    for (renamed = 0; renamed < n; renamed++)
+        if ((r = OPS(fs, renameat, fs->tmpfd, ids[renamed], fs->qfd, ids[renamed])) < 0) {
+            rc = map_errno(r);
+            goto undo;
+        }
+    /* One directory fsync makes the whole batch durable (group commit);
+     * only after it is any of the mails accepted (contract line 1). */
+    if ((r = OPS(fs, fsync, fs->qfd)) < 0) {
+        rc = map_errno(r);
+        goto undo;
+    }
+    for (added = 0; added < n; added++) {
+        buf_reset(&fs->io);
+        if ((rc = mule_spool_encode_entry(&msgs[added], ids[added], &fs->io)) != 0 ||
+            (rc = mule_spool_add(fs->sp, fs->io.data, fs->io.len)) != 0)
+            goto undo;
+    }
+    for (size_t i = 0; i < n; i++)
+        log_emit(fs->log, LOG_LVL_INFO, "%s spool event=queued kind=%s targets=%zu size=%zu",
+                 ids[i], msgs[i].kind == MULE_SPOOL_OUT ? "out" : "in", msgs[i].target_cnt,
+                 msgs[i].content_len);
+    return 0;
+undo:
+    /* Not accepted: take back every file of the batch.  Were we to crash
+     * before this, recovery would find the renamed ones and send them
+     * although submission failed: a possible duplicate, never a loss. */
+    for (size_t i = 0; i < added; i++)
+        mule_spool_drop(fs->sp, ids[i]);
+    for (size_t i = 0; i < renamed; i++)
+        (void)OPS(fs, unlinkat, fs->qfd, ids[i]);
+    for (size_t i = renamed; i < written; i++)
+        (void)OPS(fs, unlinkat, fs->tmpfd, ids[i]);
+    if (renamed > 0)
+        (void)OPS(fs, fsync, fs->qfd);
+    return rc;
+}
+
+int
+mule_spool_fs_submit(mule_spool_fs *fs, const mule_spool_msg *msg, int64_t now_s,
+                     char id[MULE_SPOOL_ID_SIZE])
+{
+    return mule_spool_fs_submit_batch(fs, msg, 1, now_s, (char (*)[MULE_SPOOL_ID_SIZE])id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Updates, removal, reading */
+
+static int
+entry_append(mule_spool_fs *fs, const char *id, const mule_spool_rec *rec)
+{
+    mule_spool_info info;
+    int fd, rc;
+
+    if ((rc = mule_spool_info_get(fs->sp, id, &info)) != 0)
+        return rc;
+    if ((fd = OPS(fs, openat, fs->qfd, id, O_WRONLY | O_APPEND, 0)) < 0)
+        return map_errno(fd);
+    rc = append_durable(fs, fd, info.file_len, rec->b, rec->len);
+    if (rc == 0 && (rc = OPS(fs, close, fd)) < 0) {
+        /* The data is on disk (fdatasync returned), but a failed close
+         * is reported as the style asks; undo the record so the model
+         * and the file agree. */
+        rc = map_errno(rc);
+        if ((fd = OPS(fs, openat, fs->qfd, id, O_WRONLY, 0)) >= 0) {
+            (void)OPS(fs, ftruncate, fd, (off_t)info.file_len);
+            (void)OPS(fs, close, fd);
+        }
+        return rc;
+    } else if (rc != 0) {
+        (void)OPS(fs, close, fd);
+        return rc;
+    }
+    /* Durable: now the model may change (contract line 3). */
+    return mule_spool_apply(fs->sp, id, rec->b, rec->len);
+}
+
+int
+mule_spool_fs_target_set(mule_spool_fs *fs, const char *id, size_t idx,
+                         const mule_spool_target *t, int64_t now_s)
+{
+    mule_spool_rec rec;
+    int rc;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_prep_target(fs->sp, id, idx, t, now_s, &rec)) != 0)
+        return rc;
+    return entry_append(fs, id, &rec);
+}
+
+int
+mule_spool_fs_flag(mule_spool_fs *fs, const char *id, int op)
+{
+    mule_spool_rec rec;
+    int rc;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_prep_flag(fs->sp, id, op, &rec)) != 0)
+        return rc;
+    if ((rc = entry_append(fs, id, &rec)) == 0)
+        log_emit(fs->log, LOG_LVL_INFO, "%s spool event=%s", id,
+                 op == 'h' ? "held" : op == 'r' ? "released" : "deleted");
+    return rc;
+}
+
+int
+mule_spool_fs_remove(mule_spool_fs *fs, const char *id)
+{
+    mule_spool_info info;
+    int rc;
+
+    if (fs == NULL)
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_info_get(fs->sp, id, &info)) != 0)
+        return rc;
+    if (!mule_spool_is_removable(fs->sp, id))
+        return MULE_ERR_SPOOL_BUSY;
+    if ((rc = OPS(fs, unlinkat, fs->qfd, id)) < 0)
+        return map_errno(rc);
+    mule_spool_drop(fs->sp, id);
+    /* Every target's final state is durable already, so if this fsync
+     * fails and we crash, the file comes back as removable and is
+     * removed again: nothing is sent or delivered twice.  Warn only. */
+    if ((rc = OPS(fs, fsync, fs->qfd)) < 0)
+        log_emit(fs->log, LOG_LVL_WARN, "%s spool event=remove-fsync-failed errno=%d", id,
+                 -rc);
+    log_emit(fs->log, LOG_LVL_INFO, "%s spool event=removed", id);
+    return 0;
+}
+
+int
+mule_spool_fs_read(mule_spool_fs *fs, const char *id, buf *out)
+{
+    mule_spool_info info;
+    int rc;
+
+    if (fs == NULL || out == NULL)
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_info_get(fs->sp, id, &info)) != 0)
+        return rc;
+    return read_file(fs, fs->qfd, id, out);
+}

@@ -1,0 +1,164 @@
+/*
+ * mule_spool_fs.h: the spool on disk (the only spool code doing I/O).
+ *
+ * Layout under spool_dir (docs/spool.md):
+ *   tmp/      files being written; purged at open
+ *   q/ID      one entry file per queued mail: creation section written to
+ *             tmp/, fsync'd, renamed here, directory fsync'd; then an
+ *             append-only, checksummed state journal, fdatasync'd per record
+ *   node      the node journal (MSID high-water mark, MSNs, done set,
+ *             EMCON), append-only; compacted by rewrite + rename
+ *   corrupt/  files recovery could not read, moved aside and logged
+ *
+ * Every call returns only after the change is durable, and applies it to
+ * the in-memory model (mule_spool_fs_core()) only then: a caller that acts
+ * on a return of 0 acts on durable state (durability contract, issue 9).
+ * Temporary failures (ENOSPC, EIO, short writes, ENOMEM) return
+ * MULE_ERR_SPOOL_FULL / MULE_ERR_SPOOL_IO / MULE_ERR_NOMEM and leave disk
+ * and model as they were: nothing accepted before is harmed, and the same
+ * call works again once space returns.
+ *
+ * All syscalls go through a mule_spool_fops table (default: POSIX), so
+ * tests inject failures at every step and record the order of fsyncs.
+ * Calls block (fsync); muled runs them on its loop or on the libuv thread
+ * pool, one at a time per spool (the object is not thread-safe).
+ */
+#ifndef MULE_SPOOL_FS_H
+#define MULE_SPOOL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mule/mule_spool.h"
+#include "pmul/util/buf.h"
+#include "pmul/util/log.h"
+#include "pmul/util/mem.h"
+
+/*
+ * File operations.  Each returns 0 (or a count) on success and a NEGATIVE
+ * errno on failure (never -1 + errno).  dirfd-relative like the *at()
+ * calls.  arg is the table's own argument.
+ */
+typedef struct mule_spool_fops {
+    int (*openat)(void *arg, int dirfd, const char *path, int flags, int mode);
+    ssize_t (*write)(void *arg, int fd, const void *p, size_t n);
+    ssize_t (*pread)(void *arg, int fd, void *p, size_t n, off_t off);
+    int (*fsync)(void *arg, int fd);        /* files (creation) and directories */
+    int (*fdatasync)(void *arg, int fd);    /* journal appends */
+    int (*close)(void *arg, int fd);
+    int (*renameat)(void *arg, int odirfd, const char *old, int ndirfd, const char *new_);
+    int (*unlinkat)(void *arg, int dirfd, const char *path);
+    int (*ftruncate)(void *arg, int fd, off_t len);
+    int (*fsize)(void *arg, int fd, uint64_t *len);   /* fstat st_size */
+    int (*mkdirat)(void *arg, int dirfd, const char *path, int mode);
+    /* Call fn(fn_arg, name) for each regular-looking entry of the directory
+     * (not "." or ".."); fn's non-zero return stops and is returned. */
+    int (*listdir)(void *arg, int dirfd, int (*fn)(void *fn_arg, const char *name),
+                   void *fn_arg);
+    void *arg;
+} mule_spool_fops;
+
+/* The POSIX table (openat, write, pread, fsync, fdatasync, ...). */
+extern const mule_spool_fops mule_spool_fops_posix;
+
+typedef struct mule_spool_fs mule_spool_fs;
+
+/* What the startup scan did (also logged line by line). */
+typedef struct mule_spool_scan {
+    size_t loaded;              /* entries now in the model */
+    size_t corrupt;             /* files moved to corrupt/ */
+    size_t torn;                /* journals truncated after a torn record */
+    size_t tmp_purged;          /* leftovers removed from tmp/ */
+} mule_spool_scan;
+
+typedef struct mule_spool_fs_cfg {
+    const char *dir;            /* spool_dir; created if missing */
+    const mule_spool_fops *fops;  /* NULL: mule_spool_fops_posix */
+    const mule_spool_policy *policy;  /* NULL: defaults */
+    const mem *m;               /* NULL: libc */
+    const logger *log;          /* NULL: silent */
+    size_t node_compact_recs;   /* compact node journal beyond this many
+                                 * appended records (0: 4096) */
+} mule_spool_fs_cfg;
+
+/*
+ * Open the spool: create the layout, purge tmp/, load the node journal,
+ * scan q/ (corrupt files are moved to corrupt/ and logged, torn journal
+ * tails truncated and logged), compact the node journal (done set pruned
+ * at now_s).  scan may be NULL.  Returns 0, or MULE_ERR_SPOOL_IO /
+ * MULE_ERR_SPOOL_FULL (cannot create or read the layout: the daemon does
+ * not start), MULE_ERR_NOMEM, MULE_ERR_INVAL.
+ */
+__attribute__((warn_unused_result))
+int mule_spool_fs_open(mule_spool_fs **out, const mule_spool_fs_cfg *cfg, int64_t now_s,
+                       mule_spool_scan *scan);
+/* Close files, free the model.  NULL is a no-op. */
+void mule_spool_fs_free(mule_spool_fs *fs);
+
+/* The model for read-only queries (mule_spool_next_due, info, ...). */
+mule_spool *mule_spool_fs_core(mule_spool_fs *fs);
+
+/*
+ * Accept mail (contract line 1): write each message to tmp/, fsync it,
+ * rename all into q/, fsync q/ once (group commit), add them to the model.
+ * ids receives each new queue ID.  All or nothing: on failure no message
+ * is accepted and no file is left.  Returns 0, or:
+ *   MULE_ERR_SPOOL_FULL  disk full: refuse with a temporary error (4xx /
+ *                        P_MUL defer) and try again later;
+ *   MULE_ERR_SPOOL_IO    I/O error: same;
+ *   MULE_ERR_NOMEM, MULE_ERR_SPOOL_FULL_Q (max_entries): same;
+ *   MULE_ERR_INVAL       a message breaks a format limit: refuse permanently.
+ */
+__attribute__((warn_unused_result))
+int mule_spool_fs_submit_batch(mule_spool_fs *fs, const mule_spool_msg *msgs, size_t n,
+                               int64_t now_s, char (*ids)[MULE_SPOOL_ID_SIZE]);
+__attribute__((warn_unused_result))
+int mule_spool_fs_submit(mule_spool_fs *fs, const mule_spool_msg *msg, int64_t now_s,
+                         char id[MULE_SPOOL_ID_SIZE]);
+
+/* Move target idx of entry id to *t (contract line 3: durable, then
+ * applied).  Codes: as mule_spool_prep_target, plus the temporary
+ * MULE_ERR_SPOOL_IO / _FULL / NOMEM. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_target_set(mule_spool_fs *fs, const char *id, size_t idx,
+                             const mule_spool_target *t, int64_t now_s);
+
+/* Operator actions: op 'h' hold, 'r' release, 'd' delete (see mule_spool.h). */
+__attribute__((warn_unused_result))
+int mule_spool_fs_flag(mule_spool_fs *fs, const char *id, int op);
+
+/* Remove a removable entry (unlink, fsync q/, drop from the model).
+ * Returns 0, or MULE_ERR_SPOOL_NOENT, MULE_ERR_SPOOL_BUSY (targets still
+ * have work), MULE_ERR_SPOOL_IO. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_remove(mule_spool_fs *fs, const char *id);
+
+/* Read entry id's whole file into out (reset first) for
+ * mule_spool_decode_entry().  Returns 0, MULE_ERR_SPOOL_NOENT,
+ * MULE_ERR_SPOOL_IO, MULE_ERR_NOMEM. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_read(mule_spool_fs *fs, const char *id, buf *out);
+
+/* Node state, each durable before it returns. */
+/* Next MSID, never reused after a restart (a block is reserved durably
+ * when the previous one runs out). */
+__attribute__((warn_unused_result))
+int mule_spool_fs_msid_alloc(mule_spool_fs *fs, uint32_t *msid);
+__attribute__((warn_unused_result))
+int mule_spool_fs_msn_set(mule_spool_fs *fs, uint32_t dest, uint32_t msn);
+/* Remember a received message (before its inbound entry is removed, so a
+ * retransmission after the removal is answered with a complete Ack and not
+ * delivered again: contract line 4). */
+__attribute__((warn_unused_result))
+int mule_spool_fs_done_add(mule_spool_fs *fs, uint32_t src, uint32_t msid, int64_t expiry_s);
+__attribute__((warn_unused_result))
+int mule_spool_fs_emcon_set(mule_spool_fs *fs, bool on, int64_t since_s);
+/* Rewrite the node journal from the model (done set pruned at now_s):
+ * tmp, fsync, rename, fsync directory.  Called by open and automatically
+ * when the journal grows past node_compact_recs. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_node_compact(mule_spool_fs *fs, int64_t now_s);
+
+#endif

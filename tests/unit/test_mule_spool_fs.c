@@ -1,0 +1,791 @@
+/*
+ * test_mule_spool_fs.c: unit tests of mule/mule_spool_fs (the spool on
+ * disk) in a scratch directory under /tmp, through a file-operations
+ * table that records every call and fails the one chosen.
+ *
+ * Each line of the durability contract (issue 9, docs/spool.md) has its
+ * test here: the order fsync(file) < rename < fsync(q/) before submit
+ * returns (1); ENOSPC and EIO at every syscall of submit, of a state
+ * update and of a node update, and short writes everywhere: a temporary
+ * error, nothing accepted harmed, and the same call works once "space
+ * returns" (2, 3, 6); in-flight MSID/MSN and the MSID high-water mark and
+ * done set across a restart (4); removal refused until every target is
+ * final (5); torn journals cut, truncated, wrong-version and garbage
+ * files moved to corrupt/ and logged (7).  Plus allocation failure at
+ * every allocation of open.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mule/mule_spool_fs.h"
+#include "test_common.h"
+
+/* ------------------------------------------------------------------ */
+/* Recording, failing file operations over POSIX */
+
+#define MAX_FD 1024
+
+struct ffs {
+    long calls;                 /* every call through the table */
+    long fail_at;               /* the call that fails (-1: none) */
+    int err;                    /* its errno */
+    bool fired;
+    size_t short_write;         /* 0, or the most octets one write takes */
+    bool trace_on;
+    char trace[8192];           /* "op:name " per call while trace_on */
+    char fdname[MAX_FD][32];
+};
+
+static struct ffs F;
+
+static bool
+inject(void)
+{
+    if (F.fail_at >= 0 && F.calls++ == F.fail_at) {
+        F.fired = true;
+        return true;
+    }
+    if (F.fail_at < 0)
+        F.calls++;
+    return false;
+}
+
+static void
+trace(const char *op, const char *name)
+{
+    size_t n = strlen(F.trace);
+
+    if (F.trace_on)
+        snprintf(F.trace + n, sizeof F.trace - n, "%s:%s ", op, name);
+}
+
+static const char *
+fdn(int fd)
+{
+    return fd >= 0 && fd < MAX_FD ? F.fdname[fd] : "?";
+}
+
+static int
+f_openat(void *a, int d, const char *p, int fl, int mo)
+{
+    int fd;
+
+    trace("open", p);
+    if (inject())
+        return -F.err;
+    fd = mule_spool_fops_posix.openat(a, d, p, fl, mo);
+    if (fd >= 0 && fd < MAX_FD)
+        snprintf(F.fdname[fd], sizeof F.fdname[fd], "%s", strrchr(p, '/') ? "dir" : p);
+    return fd;
+}
+
+static ssize_t
+f_write(void *a, int fd, const void *p, size_t n)
+{
+    trace("write", fdn(fd));
+    if (inject())
+        return -F.err;
+    if (F.short_write != 0 && n > F.short_write)
+        n = F.short_write;
+    return mule_spool_fops_posix.write(a, fd, p, n);
+}
+
+static ssize_t
+f_pread(void *a, int fd, void *p, size_t n, off_t off)
+{
+    if (inject())
+        return -F.err;
+    if (F.short_write != 0 && n > F.short_write)
+        n = F.short_write;
+    return mule_spool_fops_posix.pread(a, fd, p, n, off);
+}
+
+static int
+f_fsync(void *a, int fd)
+{
+    trace("fsync", fdn(fd));
+    return inject() ? -F.err : mule_spool_fops_posix.fsync(a, fd);
+}
+
+static int
+f_fdatasync(void *a, int fd)
+{
+    trace("fdatasync", fdn(fd));
+    return inject() ? -F.err : mule_spool_fops_posix.fdatasync(a, fd);
+}
+
+static int
+f_close(void *a, int fd)
+{
+    /* A failing close still closes (as Linux does). */
+    int rc = mule_spool_fops_posix.close(a, fd);
+
+    trace("close", fdn(fd));
+    return inject() ? -F.err : rc;
+}
+
+static int
+f_renameat(void *a, int od, const char *o, int nd, const char *n)
+{
+    trace("rename", o);
+    return inject() ? -F.err : mule_spool_fops_posix.renameat(a, od, o, nd, n);
+}
+
+static int
+f_unlinkat(void *a, int d, const char *p)
+{
+    trace("unlink", p);
+    return inject() ? -F.err : mule_spool_fops_posix.unlinkat(a, d, p);
+}
+
+static int
+f_ftruncate(void *a, int fd, off_t len)
+{
+    trace("ftruncate", fdn(fd));
+    return inject() ? -F.err : mule_spool_fops_posix.ftruncate(a, fd, len);
+}
+
+static int
+f_fsize(void *a, int fd, uint64_t *len)
+{
+    return inject() ? -F.err : mule_spool_fops_posix.fsize(a, fd, len);
+}
+
+static int
+f_mkdirat(void *a, int d, const char *p, int mo)
+{
+    return inject() ? -F.err : mule_spool_fops_posix.mkdirat(a, d, p, mo);
+}
+
+static int
+f_listdir(void *a, int d, int (*fn)(void *, const char *), void *arg)
+{
+    return inject() ? -F.err : mule_spool_fops_posix.listdir(a, d, fn, arg);
+}
+
+static const mule_spool_fops FOPS = {
+    f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
+    f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL,
+};
+
+static void
+ffs_reset(void)
+{
+    memset(&F, 0, sizeof F);
+    F.fail_at = -1;
+}
+
+/* Fail call number k from now on with err (once). */
+static void
+ffs_arm(long k, int err)
+{
+    F.calls = 0;
+    F.fail_at = k;
+    F.err = err;
+    F.fired = false;
+}
+
+static void
+ffs_disarm(void)
+{
+    F.fail_at = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scratch spool directories */
+
+static char DIRP[64];
+static struct tlog TL;
+static logger LG;
+
+static int
+rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    snprintf(DIRP, sizeof DIRP, "/tmp/mule-spool-test-XXXXXX");
+    assert_non_null(mkdtemp(DIRP));
+    ffs_reset();
+    LG = tlog_make(&TL);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    return nftw(DIRP, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static mule_spool_fs *
+sopen(mule_spool_scan *scan)
+{
+    mule_spool_fs *fs;
+    mule_spool_policy pol = {10, 80, 4, 0};
+    mule_spool_fs_cfg cfg = {DIRP, &FOPS, &pol, NULL, &LG, 3};
+
+    assert_int_equal(mule_spool_fs_open(&fs, &cfg, 1000, scan), 0);
+    return fs;
+}
+
+static size_t
+count_dir(const char *sub)
+{
+    char p[128];
+    DIR *d;
+    struct dirent *de;
+    size_t n = 0;
+
+    snprintf(p, sizeof p, "%s/%s", DIRP, sub);
+    assert_non_null(d = opendir(p));
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static const char BODY[] = "Subject: x\r\n\r\nbody\r\n";
+static mule_spool_rcpt RCPT[2] = {{{"b@y", 3}, {"", 0}}, {{"c@y", 3}, {"", 0}}};
+static const uint32_t NODES[2] = {2, 3};
+
+static mule_spool_msg
+msg(uint8_t kind)
+{
+    mule_spool_msg m = {0};
+
+    m.kind = kind;
+    m.content_kind = MULE_SPOOL_C_MESSAGE;
+    m.arrival_s = 1000;
+    m.expiry_s = 90000;
+    m.mail_from = (mule_spool_str){"a@x", 3};
+    m.rcpts = RCPT;
+    m.rcpt_cnt = 2;
+    m.target_nodes = kind == MULE_SPOOL_OUT ? NODES : NULL;
+    m.target_cnt = 2;
+    m.content = (const uint8_t *)BODY;
+    m.content_len = sizeof BODY - 1;
+    return m;
+}
+
+static void
+set_state(mule_spool_fs *fs, const char *id, size_t idx, uint8_t st, uint32_t msid,
+          uint32_t msn)
+{
+    mule_spool_target t = {0};
+
+    t.state = st;
+    t.msid = msid;
+    t.msn = msn;
+    assert_int_equal(mule_spool_fs_target_set(fs, id, idx, &t, 1000), 0);
+}
+
+static uint8_t
+state_of(mule_spool_fs *fs, const char *id, size_t idx)
+{
+    mule_spool_target t;
+
+    assert_int_equal(mule_spool_target_get(mule_spool_fs_core(fs), id, idx, &t), 0);
+    return t.state;
+}
+
+/* The entry's file decodes and carries the body. */
+static void
+check_body(mule_spool_fs *fs, const char *id)
+{
+    mule_spool_msg d;
+    buf b;
+
+    buf_init(&b, NULL, SIZE_MAX);
+    assert_int_equal(mule_spool_fs_read(fs, id, &b), 0);
+    assert_int_equal(mule_spool_decode_entry(b.data, b.len, &d, NULL, NULL, 0, NULL, NULL, 0),
+                     0);
+    assert_int_equal(d.content_len, sizeof BODY - 1);
+    assert_memory_equal(d.content, BODY, sizeof BODY - 1);
+    buf_fini(&b);
+}
+
+static bool
+is_temp(int rc)
+{
+    return rc == MULE_ERR_SPOOL_FULL || rc == MULE_ERR_SPOOL_IO || rc == MULE_ERR_NOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* Contract line 1: accepted only after fsync(file) < rename < fsync(q/) */
+
+static void
+test_mule_spool_fs_submit_order(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m[3] = {msg(MULE_SPOOL_OUT), msg(MULE_SPOOL_OUT), msg(MULE_SPOOL_IN)};
+    char ids[3][MULE_SPOOL_ID_SIZE];
+    char want[256];
+    const char *p;
+
+    (void)state;
+    fs = sopen(NULL);
+    F.trace_on = true;
+    assert_int_equal(mule_spool_fs_submit(fs, &m[0], 1000, ids[0]), 0);
+    F.trace_on = false;
+    snprintf(want, sizeof want,
+             "open:%s write:%s fsync:%s close:%s rename:%s fsync:q ", ids[0], ids[0], ids[0],
+             ids[0], ids[0]);
+    if (strcmp(F.trace, want) != 0)
+        fail_msg("got  %s\nwant %s", F.trace, want);
+    /* Group commit: three files, one fsync of q/, after all renames. */
+    F.trace[0] = '\0';
+    F.trace_on = true;
+    assert_int_equal(mule_spool_fs_submit_batch(fs, m, 3, 1000, ids), 0);
+    F.trace_on = false;
+    p = strstr(F.trace, "fsync:q");
+    assert_non_null(p);
+    assert_null(strstr(p + 1, "fsync:q"));
+    for (int i = 0; i < 3; i++) {
+        char r[64], f[64];
+        const char *pr, *pf;
+
+        snprintf(r, sizeof r, "rename:%s ", ids[i]);
+        snprintf(f, sizeof f, "fsync:%s ", ids[i]);
+        assert_non_null(pr = strstr(F.trace, r));
+        assert_non_null(pf = strstr(F.trace, f));
+        assert_true(pf < pr);
+        assert_true(pr < p);
+        check_body(fs, ids[i]);
+    }
+    assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 4);
+    assert_int_equal(count_dir("q"), 4);
+    assert_int_equal(count_dir("tmp"), 0);
+    mule_spool_fs_free(fs);
+}
+
+/* Contract line 3: a state is durable (fdatasync'd) before the call
+ * returns and before the model shows it. */
+static void
+test_mule_spool_fs_target_durable_first(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_OUT);
+    mule_spool_target t = {MULE_SPOOL_T_INFLIGHT, 0, 0, 0, 17, 3, 0};
+    char id[MULE_SPOOL_ID_SIZE], want[128];
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+    F.trace[0] = '\0';
+    F.trace_on = true;
+    assert_int_equal(mule_spool_fs_target_set(fs, id, 0, &t, 1000), 0);
+    F.trace_on = false;
+    snprintf(want, sizeof want, "open:%s write:%s fdatasync:%s close:%s ", id, id, id, id);
+    assert_string_equal(F.trace, want);
+    /* fdatasync fails: the model does not move. */
+    t.state = MULE_SPOOL_T_DONE;
+    F.trace[0] = '\0';
+    F.trace_on = true;
+    ffs_arm(2, EIO);            /* open, write, fdatasync */
+    assert_int_equal(mule_spool_fs_target_set(fs, id, 0, &t, 1000), MULE_ERR_SPOOL_IO);
+    ffs_disarm();
+    F.trace_on = false;
+    assert_true(F.fired);
+    assert_non_null(strstr(F.trace, "ftruncate"));  /* the record is taken back */
+    assert_int_equal(state_of(fs, id, 0), MULE_SPOOL_T_INFLIGHT);
+    mule_spool_fs_free(fs);
+    fs = sopen(NULL);
+    assert_int_equal(state_of(fs, id, 0), MULE_SPOOL_T_INFLIGHT);
+    assert_int_equal(mule_spool_fs_target_set(fs, id, 0, &t, 1000), 0);
+    mule_spool_fs_free(fs);
+}
+
+/* Contract lines 2 and 6: ENOSPC / EIO at every syscall of a submission
+ * (outbound and inbound): a temporary error, no file left, nothing
+ * accepted before harmed; then it works again. */
+static void
+test_mule_spool_fs_enospc_every_step(void **state)
+{
+    const int errs[2] = {ENOSPC, EIO};
+
+    (void)state;
+    for (int e = 0; e < 2; e++) {
+        for (long k = 0;; k++) {
+            mule_spool_fs *fs;
+            mule_spool_msg m = msg(k % 2 ? MULE_SPOOL_IN : MULE_SPOOL_OUT);
+            char a[MULE_SPOOL_ID_SIZE], b[2][MULE_SPOOL_ID_SIZE];
+            mule_spool_msg two[2] = {m, m};
+            mule_spool_scan scan;
+            int rc;
+
+            teardown(NULL);
+            setup(NULL);
+            fs = sopen(NULL);
+            assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, a), 0);
+            set_state(fs, a, 0, MULE_SPOOL_T_TEMPFAIL, 0, 0);
+            ffs_arm(k, errs[e]);
+            rc = mule_spool_fs_submit_batch(fs, two, 2, 1000, b);
+            ffs_disarm();
+            if (!F.fired) {
+                assert_int_equal(rc, 0);
+                mule_spool_fs_free(fs);
+                assert_true(k > 8);
+                break;
+            }
+            if (!is_temp(rc))
+                fail_msg("errno %d at call %ld: got %d, want a temporary error", errs[e], k,
+                         rc);
+            if (errs[e] == ENOSPC)
+                assert_true(rc == MULE_ERR_SPOOL_FULL);
+            assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 1);
+            assert_int_equal(count_dir("q"), 1);
+            assert_int_equal(count_dir("tmp"), 0);
+            /* Space returns. */
+            assert_int_equal(mule_spool_fs_submit_batch(fs, two, 2, 1000, b), 0);
+            mule_spool_fs_free(fs);
+            fs = sopen(&scan);
+            assert_int_equal(scan.loaded, 3);
+            assert_int_equal(scan.corrupt, 0);
+            assert_int_equal(state_of(fs, a, 0), MULE_SPOOL_T_TEMPFAIL);
+            check_body(fs, a);
+            check_body(fs, b[1]);
+            mule_spool_fs_free(fs);
+        }
+    }
+}
+
+/* Contract lines 3 and 6 for updates: EIO/ENOSPC at every syscall of a
+ * state change, a flag change and a node change; the old state survives
+ * in memory and on disk; a retry succeeds. */
+static void
+test_mule_spool_fs_update_fail_every_step(void **state)
+{
+    (void)state;
+    for (int what = 0; what < 3; what++) {
+        for (long k = 0;; k++) {
+            mule_spool_fs *fs;
+            mule_spool_msg m = msg(MULE_SPOOL_OUT);
+            mule_spool_target t = {MULE_SPOOL_T_INFLIGHT, 0, 0, 0, 5, 6, 0};
+            mule_spool_info info;
+            char id[MULE_SPOOL_ID_SIZE];
+            uint32_t msid = 0;
+            int rc;
+
+            teardown(NULL);
+            setup(NULL);
+            fs = sopen(NULL);
+            assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+            ffs_arm(k, k % 2 ? EIO : ENOSPC);
+            rc = what == 0 ? mule_spool_fs_target_set(fs, id, 1, &t, 1000)
+               : what == 1 ? mule_spool_fs_flag(fs, id, 'h')
+                           : mule_spool_fs_emcon_set(fs, true, 999);
+            ffs_disarm();
+            if (!F.fired) {
+                assert_int_equal(rc, 0);
+                mule_spool_fs_free(fs);
+                break;
+            }
+            if (rc != 0) {
+                assert_true(is_temp(rc));
+                assert_int_equal(state_of(fs, id, 1), MULE_SPOOL_T_PENDING);
+                assert_int_equal(mule_spool_info_get(mule_spool_fs_core(fs), id, &info), 0);
+                assert_int_equal(info.flags, 0);
+                assert_false(mule_spool_emcon(mule_spool_fs_core(fs), NULL));
+                /* A short write left nothing either: the retry works, and
+                 * the file reloads clean. */
+                rc = what == 0 ? mule_spool_fs_target_set(fs, id, 1, &t, 1000)
+                   : what == 1 ? mule_spool_fs_flag(fs, id, 'h')
+                               : mule_spool_fs_emcon_set(fs, true, 999);
+                assert_int_equal(rc, 0);
+            }
+            /* The node journal's own compaction may have failed after a
+             * durable append: that is rc 0, and allowed. */
+            mule_spool_fs_free(fs);
+            fs = sopen(NULL);
+            assert_int_equal(state_of(fs, id, 1),
+                             what == 0 ? MULE_SPOOL_T_INFLIGHT : MULE_SPOOL_T_PENDING);
+            assert_int_equal(mule_spool_info_get(mule_spool_fs_core(fs), id, &info), 0);
+            assert_int_equal(info.flags, what == 1 ? MULE_SPOOL_F_HELD : 0);
+            assert_int_equal(mule_spool_emcon(mule_spool_fs_core(fs), NULL), what == 2);
+            /* And the MSID never goes backwards across any of this. */
+            assert_int_equal(mule_spool_fs_msid_alloc(fs, &msid), 0);
+            assert_true(msid >= 1);
+            mule_spool_fs_free(fs);
+        }
+    }
+}
+
+/* Short writes everywhere: every loop finishes the job. */
+static void
+test_mule_spool_fs_short_writes(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_IN);
+    char id[MULE_SPOOL_ID_SIZE];
+    uint32_t msid;
+
+    (void)state;
+    F.short_write = 3;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+    set_state(fs, id, 0, MULE_SPOOL_T_DONE, 0, 0);
+    assert_int_equal(mule_spool_fs_msid_alloc(fs, &msid), 0);
+    mule_spool_fs_free(fs);
+    fs = sopen(NULL);
+    check_body(fs, id);
+    assert_int_equal(state_of(fs, id, 0), MULE_SPOOL_T_DONE);
+    mule_spool_fs_free(fs);
+}
+
+/* Contract line 4: in flight resumes with the same MSID and MSN; MSIDs
+ * are never reused; the done set and EMCON survive. */
+static void
+test_mule_spool_fs_restart_resume(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_OUT);
+    mule_spool_target t;
+    char id[MULE_SPOOL_ID_SIZE];
+    uint32_t msid, max = 0;
+    int64_t since;
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(mule_spool_fs_msid_alloc(fs, &msid), 0);
+        assert_true(msid > max);
+        max = msid;
+    }
+    set_state(fs, id, 0, MULE_SPOOL_T_INFLIGHT, max, 41);
+    set_state(fs, id, 1, MULE_SPOOL_T_INFLIGHT, max, 42);
+    set_state(fs, id, 0, MULE_SPOOL_T_DONE, 0, 0);
+    assert_int_equal(mule_spool_fs_msn_set(fs, 3, 42), 0);
+    for (uint32_t i = 100; i < 110; i++)
+        assert_int_equal(mule_spool_fs_done_add(fs, 9, i, 5000), 0);
+    assert_int_equal(mule_spool_fs_emcon_set(fs, true, 1234), 0);
+    mule_spool_fs_free(fs);
+
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_target_get(mule_spool_fs_core(fs), id, 1, &t), 0);
+    assert_int_equal(t.state, MULE_SPOOL_T_INFLIGHT);
+    assert_int_equal(t.msid, max);
+    assert_int_equal(t.msn, 42);
+    assert_int_equal(t.node, 3);
+    assert_int_equal(state_of(fs, id, 0), MULE_SPOOL_T_DONE);
+    assert_int_equal(mule_spool_msn(mule_spool_fs_core(fs), 3), 42);
+    assert_true(mule_spool_done_has(mule_spool_fs_core(fs), 9, 105));
+    assert_true(mule_spool_emcon(mule_spool_fs_core(fs), &since));
+    assert_int_equal(since, 1234);
+    assert_int_equal(mule_spool_fs_msid_alloc(fs, &msid), 0);
+    assert_true(msid > max);
+    mule_spool_fs_free(fs);
+}
+
+/* Contract line 5: an inbound entry leaves only when every recipient is
+ * final; removal is durable. */
+static void
+test_mule_spool_fs_remove_busy(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_IN);
+    char id[MULE_SPOOL_ID_SIZE];
+    mule_spool_scan scan;
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+    assert_int_equal(mule_spool_fs_remove(fs, id), MULE_ERR_SPOOL_BUSY);
+    set_state(fs, id, 0, MULE_SPOOL_T_DONE, 0, 0);
+    assert_int_equal(mule_spool_fs_remove(fs, id), MULE_ERR_SPOOL_BUSY);
+    set_state(fs, id, 1, MULE_SPOOL_T_FAILED, 0, 0);
+    assert_int_equal(mule_spool_fs_remove(fs, id), MULE_ERR_SPOOL_BUSY);
+    set_state(fs, id, 1, MULE_SPOOL_T_DSN_SENT, 0, 0);
+    F.trace[0] = '\0';
+    F.trace_on = true;
+    assert_int_equal(mule_spool_fs_remove(fs, id), 0);
+    F.trace_on = false;
+    assert_non_null(strstr(F.trace, "fsync:q"));
+    assert_int_equal(mule_spool_fs_remove(fs, id), MULE_ERR_SPOOL_NOENT);
+    mule_spool_fs_free(fs);
+    fs = sopen(&scan);
+    assert_int_equal(scan.loaded, 0);
+    mule_spool_fs_free(fs);
+}
+
+/* Contract line 7: what recovery finds and does. */
+static void
+write_raw(const char *sub, const char *name, const void *p, size_t n, int flags)
+{
+    char path[160];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/%s/%s", DIRP, sub, name);
+    assert_true((fd = open(path, O_WRONLY | O_CREAT | flags, 0600)) >= 0);
+    assert_int_equal(write(fd, p, n), (ssize_t)n);
+    close(fd);
+}
+
+static void
+test_mule_spool_fs_recovery(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_OUT);
+    mule_spool_scan scan;
+    char ids[4][MULE_SPOOL_ID_SIZE], path[160];
+    mule_spool_msg four[4] = {m, m, m, m};
+    mule_spool_rec rec;
+    struct stat st;
+    buf b;
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit_batch(fs, four, 4, 1000, ids), 0);
+    set_state(fs, ids[0], 0, MULE_SPOOL_T_INFLIGHT, 1, 1);
+    buf_init(&b, NULL, SIZE_MAX);
+    assert_int_equal(mule_spool_fs_read(fs, ids[1], &b), 0);
+    mule_spool_prep_msid_hw(5, &rec);   /* any record will do for the tail */
+    mule_spool_fs_free(fs);
+
+    /* 0: a torn append (half a record). */
+    write_raw("q", ids[0], rec.b, rec.len / 2, O_APPEND);
+    /* 1: truncated creation section. */
+    snprintf(path, sizeof path, "%s/q/%s", DIRP, ids[1]);
+    assert_int_equal(truncate(path, (off_t)b.len / 2), 0);
+    /* 2: wrong version. */
+    b.data[4] = 7;
+    write_raw("q", ids[2], b.data, b.len, O_TRUNC);
+    /* A stray name, and a leftover in tmp/. */
+    write_raw("q", "garbage", "xyz", 3, 0);
+    write_raw("tmp", "LEFTOVER", "xyz", 3, 0);
+    buf_fini(&b);
+
+    fs = sopen(&scan);
+    assert_int_equal(scan.loaded, 2);
+    assert_int_equal(scan.torn, 1);
+    assert_int_equal(scan.corrupt, 3);
+    assert_int_equal(scan.tmp_purged, 1);
+    assert_int_equal(count_dir("corrupt"), 3);
+    assert_int_equal(count_dir("q"), 2);
+    assert_int_equal(count_dir("tmp"), 0);
+    assert_true(TL.count[LOG_LVL_ERROR] >= 3);
+    /* The torn entry kept its good state, and appends go on cleanly. */
+    assert_int_equal(state_of(fs, ids[0], 0), MULE_SPOOL_T_INFLIGHT);
+    set_state(fs, ids[0], 0, MULE_SPOOL_T_DONE, 0, 0);
+    check_body(fs, ids[3]);
+    mule_spool_fs_free(fs);
+    snprintf(path, sizeof path, "%s/q/%s", DIRP, ids[0]);
+    assert_int_equal(stat(path, &st), 0);
+    fs = sopen(&scan);
+    assert_int_equal(scan.loaded, 2);
+    assert_int_equal(scan.torn, 0);
+    assert_int_equal(scan.corrupt, 0);
+    assert_int_equal(state_of(fs, ids[0], 0), MULE_SPOOL_T_DONE);
+    mule_spool_fs_free(fs);
+}
+
+/* A corrupt node journal is moved aside; MSIDs restart far above what is
+ * queued, so none in flight is reused. */
+static void
+test_mule_spool_fs_node_corrupt(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_OUT);
+    char id[MULE_SPOOL_ID_SIZE];
+    uint32_t msid;
+    mule_spool_scan scan;
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+    set_state(fs, id, 0, MULE_SPOOL_T_INFLIGHT, 70000, 1);
+    mule_spool_fs_free(fs);
+    /* A record whose checksum fails, with more bytes after it: not a
+     * torn tail but corruption. */
+    static const uint8_t bad[] = {'M', 'S', 'P', 'L', 1, 2, 0, 0, 0x20, 0, 0, 0, 4,
+                                  'a', 'b', 'c', 'd', 'z', 'z', 'z', 'z', 'm', 'o', 'r', 'e'};
+
+    write_raw(".", "node", bad, sizeof bad, O_TRUNC);
+    fs = sopen(&scan);
+    assert_int_equal(count_dir("corrupt"), 1);
+    assert_int_equal(mule_spool_fs_msid_alloc(fs, &msid), 0);
+    assert_true(msid > 70000);
+    mule_spool_fs_free(fs);
+}
+
+static void
+test_mule_spool_fs_alloc_fail_open(void **state)
+{
+    mule_spool_fs *fs;
+    mule_spool_msg m = msg(MULE_SPOOL_OUT);
+    mule_spool_msg two[2] = {m, m};
+    char ids[2][MULE_SPOOL_ID_SIZE];
+    long n;
+
+    (void)state;
+    fs = sopen(NULL);
+    assert_int_equal(mule_spool_fs_submit_batch(fs, two, 2, 1000, ids), 0);
+    assert_int_equal(mule_spool_fs_done_add(fs, 1, 1, 5000), 0);
+    mule_spool_fs_free(fs);
+    for (n = 0;; n++) {
+        struct tmem tm = {false, 0, 0, 0, 0};
+        mem mm = tmem_make(&tm);
+        mule_spool_fs_cfg cfg = {DIRP, &FOPS, NULL, &mm, &LG, 0};
+        mule_spool_scan scan;
+        int rc;
+
+        tmem_fail_after(&tm, n);
+        rc = mule_spool_fs_open(&fs, &cfg, 1000, &scan);
+        if (rc != 0) {
+            assert_int_equal(rc, MULE_ERR_NOMEM);
+            assert_int_equal(tm.live, 0);
+            assert_int_equal(count_dir("corrupt"), 0);   /* nothing moved */
+            continue;
+        }
+        assert_int_equal(scan.loaded, 2);
+        assert_true(mule_spool_done_has(mule_spool_fs_core(fs), 1, 1));
+        mule_spool_fs_free(fs);
+        assert_int_equal(tm.live, 0);
+        break;
+    }
+    assert_true(n > 5);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_submit_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_target_durable_first, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_enospc_every_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_update_fail_every_step, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_short_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_restart_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_remove_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_node_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_alloc_fail_open, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
