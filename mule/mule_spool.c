@@ -518,9 +518,11 @@ static int
 parse_entry(const uint8_t *bytes, size_t len, parsed *pe)
 {
     cur c, pl;
-    uint8_t kind, ck, prio;
-    uint16_t nr, nt, nd;
-    uint64_t v64, key;
+    /* Zeroed: the META record's length was checked, so every read below
+     * succeeds, but the compiler cannot see that. */
+    uint8_t kind = 0, ck = 0, prio = 0;
+    uint16_t nr = 0, nt = 0, nd = 0;
+    uint64_t v64 = 0, key;
     int rc;
 
     memset(pe, 0, sizeof *pe);
@@ -529,18 +531,22 @@ parse_entry(const uint8_t *bytes, size_t len, parsed *pe)
         return rc;
     if (!rec_want(&c, R_META, &pl) || pl.left != META_LEN)
         return MULE_ERR_SPOOL_CORRUPT;
-    (void)(cur_u8(&pl, &kind) && cur_u8(&pl, &ck) && cur_u8(&pl, &prio) &&
-           cur_bytes(&pl, pe->id, MULE_SPOOL_ID_LEN));
+    if (!(cur_u8(&pl, &kind) && cur_u8(&pl, &ck) && cur_u8(&pl, &prio) &&
+          cur_bytes(&pl, pe->id, MULE_SPOOL_ID_LEN)))
+        return MULE_ERR_SPOOL_CORRUPT;
     pe->id[MULE_SPOOL_ID_LEN] = '\0';
     pe->msg.kind = kind;
     pe->msg.content_kind = ck;
     pe->msg.priority = (int8_t)prio;
-    (void)cur_u64be(&pl, &v64);
+    if (!cur_u64be(&pl, &v64))
+        return MULE_ERR_SPOOL_CORRUPT;
     pe->msg.arrival_s = (int64_t)v64;
-    (void)cur_u64be(&pl, &v64);
+    if (!cur_u64be(&pl, &v64))
+        return MULE_ERR_SPOOL_CORRUPT;
     pe->msg.expiry_s = (int64_t)v64;
-    (void)(cur_u32be(&pl, &pe->msg.src_node) && cur_u32be(&pl, &pe->msg.msid) &&
-           cur_u16be(&pl, &nr) && cur_u16be(&pl, &nt) && cur_u16be(&pl, &nd));
+    if (!(cur_u32be(&pl, &pe->msg.src_node) && cur_u32be(&pl, &pe->msg.msid) &&
+          cur_u16be(&pl, &nr) && cur_u16be(&pl, &nt) && cur_u16be(&pl, &nd)))
+        return MULE_ERR_SPOOL_CORRUPT;
     pe->msg.rcpt_cnt = nr;
     pe->msg.target_cnt = nt;
     pe->msg.dest_cnt = nd;
@@ -1039,9 +1045,10 @@ apply_ent(mule_spool *sp, sp_ent *e, uint8_t type, cur *pl)
 
         if (pl->left != TSTATE_LEN)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)(cur_u16be(pl, &idx) && cur_u8(pl, &n.state) && cur_u16be(pl, &n.attempts) &&
-               cur_u32be(pl, &reason) && cur_u32be(pl, &n.msid) && cur_u32be(pl, &n.msn) &&
-               cur_u64be(pl, &nt));
+        if (!(cur_u16be(pl, &idx) && cur_u8(pl, &n.state) && cur_u16be(pl, &n.attempts) &&
+              cur_u32be(pl, &reason) && cur_u32be(pl, &n.msid) && cur_u32be(pl, &n.msn) &&
+              cur_u64be(pl, &nt)))
+            return MULE_ERR_SPOOL_CORRUPT;
         if (idx >= e->ntg)
             return MULE_ERR_SPOOL_CORRUPT;
         if ((e->flags & MULE_SPOOL_F_DELETED) ||
@@ -1056,7 +1063,8 @@ apply_ent(mule_spool *sp, sp_ent *e, uint8_t type, cur *pl)
 
         if (pl->left != 1)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)cur_u8(pl, &op);
+        if (!cur_u8(pl, &op))
+            return MULE_ERR_SPOOL_CORRUPT;
         if (!flag_ok(e->flags, op))
             return MULE_ERR_SPOOL_STATE;
         if (op == 'h')
@@ -1166,28 +1174,32 @@ apply_node(mule_spool *sp, uint8_t type, cur *pl)
     case R_MSID_HW:
         if (pl->left != 4)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)cur_u32be(pl, &a);
+        if (!cur_u32be(pl, &a))
+            return MULE_ERR_SPOOL_CORRUPT;
         if (a > sp->msid_hw)
             sp->msid_hw = a;
         return 0;
     case R_MSN:
         if (pl->left != 8)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)(cur_u32be(pl, &a) && cur_u32be(pl, &b));
+        if (!(cur_u32be(pl, &a) && cur_u32be(pl, &b)))
+            return MULE_ERR_SPOOL_CORRUPT;
         return map_put(&sp->msn, a, b) == 0 ? 0 : MULE_ERR_NOMEM;
     case R_DONE: {
         uint32_t hi;
 
         if (pl->left != 20)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)(cur_u32be(pl, &a) && cur_u32be(pl, &b) && cur_u32be(pl, &hi) &&
-               cur_u64be(pl, &t));
+        if (!(cur_u32be(pl, &a) && cur_u32be(pl, &b) && cur_u32be(pl, &hi) &&
+              cur_u64be(pl, &t)))
+            return MULE_ERR_SPOOL_CORRUPT;
         return done_add(sp, a, b, hi, (int64_t)t);
     }
     case R_EMCON:
         if (pl->left != 9)
             return MULE_ERR_SPOOL_CORRUPT;
-        (void)(cur_u8(pl, &on) && cur_u64be(pl, &t));
+        if (!(cur_u8(pl, &on) && cur_u64be(pl, &t)))
+            return MULE_ERR_SPOOL_CORRUPT;
         if (on > 1)
             return MULE_ERR_SPOOL_CORRUPT;
         sp->emcon = on;
