@@ -235,7 +235,8 @@ store(fragdg *d, size_t off, const uint8_t *data, size_t len, bool last)
         if (unit_held(d, u) && memcmp(d->buf + a, data + (a - off), b - a) != 0)
             return false;
     }
-    memcpy(d->buf + off, data, len);
+    if (len > 0)                        /* an empty last part has no buffer */
+        memcpy(d->buf + off, data, len);
     for (u = off / 8u; u < u_end; u++) {
         if (!unit_held(d, u)) {
             d->have[u / 8u] |= (uint8_t)(1u << (u % 8u));

@@ -240,6 +240,14 @@ test_pmul_pcap_frag_contradictions_are_bad(void **state)
     a.more_frags = false;
     assert_int_equal(push(r, &a, &out, &len), PMUL_PCAP_ERR_FRAG_BAD);
 
+    /* An empty last part (found by fuzz_pcap_frag: it has no buffer yet)
+     * is a valid end; the datagram completes when the rest comes. */
+    a = frag4(8, 64, 0, false, 1);
+    assert_int_equal(push(r, &a, &out, &len), 0);
+    a = frag4(8, 0, 64, true, 1);
+    assert_int_equal(push(r, &a, &out, &len), 1);
+    assert_int_equal(len, 64);
+
     /* Not a fragment at all. */
     a = frag4(7, 0, 16, false, 1);
     assert_int_equal(push(r, &a, &out, &len), PMUL_PCAP_ERR_INVAL);
