@@ -5,14 +5,16 @@ Another ACP 142 implementation sends 3840-octet PDUs, which an Ethernet LAN
 carries as IPv4 fragments.  This builds such a capture (docs/wire.md 1):
 an Address_PDU, three 3840-octet Data_PDUs cut at a 1500-octet MTU (one in
 order, one in reverse order with a duplicated fragment, one interleaved
-with the next), the receiver's complete Ack, and a datagram whose
+with the next), the receiver's complete Ack in that implementation's
+self-naming form (docs/decisions.md, deviations), and a datagram whose
 overlapping fragments disagree.  Then:
 
   * tshark (which reassembles IP by default) and pmul-dump --json must
     report the same PDUs at the same frame numbers, with the same types,
     sequence numbers and checksum verdicts;
   * pmul-dump reports the other fragments as FRAGMENT and the forged
-    overlap as FRAG_BAD, delivers the message to its destination with the
+    overlap as FRAG_BAD, counts the self-naming Ack for the message it
+    acknowledges (no phantom message), delivers the message with the
     right length, and its summary counts no bad PDU;
   * pmul-replay --as the destination delivers the message, byte-identical
     (FNV-1a of the payload) to what was sent.
@@ -68,7 +70,10 @@ def data_pdu(seq, frag):
 
 
 def ack_pdu():
-    entry = struct.pack(">H", 10) + SRC + struct.pack(">I", MSID)
+    # The Java peer's form: the entry names the acknowledging node itself
+    # (docs/decisions.md, deviations); pmul-dump must still count it for
+    # the message it acknowledges.
+    entry = struct.pack(">H", 10) + DST + struct.pack(">I", MSID)
     hdr = struct.pack(">HBBHH", 14 + len(entry), 3, 0x01, 0, 0) + DST
     return fletcher(hdr + struct.pack(">H", 1) + entry)
 
@@ -164,7 +169,7 @@ def main():
                            ct.as_int(fr["p_mul.seq_no"][0]) if fr["p_mul.seq_no"] else None,
                            "good" if fr["p_mul.checksum_good"] == ["1"] else "bad"))
 
-    ours, others, summary, deliveries = [], {}, None, []
+    ours, others, summary, deliveries, messages = [], {}, None, [], []
     for line in run([a.dump, "-r", pcap, "--json"]).splitlines():
         obj = json.loads(line)
         if obj["kind"] == "pdu":
@@ -176,6 +181,8 @@ def main():
             summary = obj
         elif obj["kind"] == "delivery":
             deliveries.append(obj)
+        elif obj["kind"] == "message":
+            messages.append(obj)
 
     check("PDUs (frame, type, seq, checksum) pmul-dump vs tshark", ours, theirs)
     check("PDU types in order", [t for _, t, _, _ in ours], [2, 0, 0, 0, 1])
@@ -186,6 +193,12 @@ def main():
     check("summary bad_pdus", summary and summary["bad_pdus"], 0)
     check("deliveries", [(d["node"], d["len"], d["fnv"]) for d in deliveries],
           [("198.18.0.2", len(message), fnv1a64(message))])
+
+    check("messages (no phantom one for the self-naming Ack)",
+          [(m["source_id"], m["msid"]) for m in messages], [("198.18.0.1", MSID)])
+    check("the self-naming Ack acknowledges the destination",
+          [(x["id"], x["ack"]) for m in messages for x in m["dests"]],
+          [("198.18.0.2", "complete")])
 
     out = run([a.replay, "-r", pcap, "--as", "198.18.0.2", "--json"])
     got = [json.loads(l) for l in out.splitlines() if l.startswith("{")]

@@ -21,8 +21,10 @@
  *	  - Address-family PDUs: Total, priority, expiry and the destination
  *	    list (with Message_Sequence_Number).  A first (or only) part seen
  *	    again is a retransmission round; none listed is the Ack-Ack.
- *	  - Ack_PDUs: for each ACK_Info_Entry, the acknowledging node's
- *	    latest status (complete, or how many missing) and when it first
+ *	  - Ack_PDUs: for each ACK_Info_Entry (also one that names the
+ *	    acknowledging node itself as Source_ID, as one Java peer does:
+ *	    it counts for the message of that MSID that lists the node),
+ *	    the acknowledging node's latest status (complete, or how many missing) and when it first
  *	    said complete.  An Ack_PDU's octets count for every message it
  *	    acknowledges.
  *	  - Discard_Message_PDU.
@@ -305,6 +307,31 @@ touch(dmsg *d, uint64_t ts_us, size_t pdu_len, size_t air_len)
     d->air_bytes += air_len;
 }
 
+/*
+ * The message an Ack entry means when it names the acknowledging node
+ * itself as Source_ID (the deviation of one Java implementation,
+ * docs/decisions.md): a message with that MSID that lists the acker as a
+ * destination.  NULL when there is none, and the entry is then taken
+ * literally.  A linear scan, but only for such entries, over at most the
+ * message cap.
+ */
+static dmsg *
+self_named(dump_msgs *m, uint32_t acker, uint32_t msid)
+{
+    size_t i, k;
+
+    for (i = 0; i < m->cnt; i++) {
+        dmsg *d = &m->msgs[i];
+
+        if (d->msid != msid || d->src == acker)
+            continue;
+        for (k = 0; k < d->dest_cnt; k++)
+            if (d->dests[k].id == acker && d->dests[k].listed)
+                return d;
+    }
+    return NULL;
+}
+
 int
 dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
               size_t air_len)
@@ -318,7 +345,11 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
         for (i = 0; i < p->u.ack.entry_cnt; i++) {
             const pmul_ack_entry *e = &p->u.ack.entries[i];
 
-            d = get(m, e->source_id, e->msid, ts_us);
+            d = NULL;
+            if (e->source_id == p->source_id && find(m, e->source_id, e->msid) == NULL)
+                d = self_named(m, p->source_id, e->msid);
+            if (d == NULL)
+                d = get(m, e->source_id, e->msid, ts_us);
             if (d == NULL)
                 continue;
             touch(d, ts_us, pdu_len, air_len);
