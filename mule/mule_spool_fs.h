@@ -58,6 +58,12 @@ typedef struct mule_spool_fops {
     int (*listdir)(void *arg, int dirfd, int (*fn)(void *fn_arg, const char *name),
                    void *fn_arg);
     void *arg;
+    /* Optional (NULL: none): hint that dir/name will be read soon (the
+     * POSIX table opens it and asks posix_fadvise(WILLNEED)); recovery
+     * hints a window of files ahead so the disk reads them in parallel.
+     * Failures are ignored.  Last, so tables written before it stay
+     * valid. */
+    void (*prefetch)(void *arg, int dirfd, const char *name);
 } mule_spool_fops;
 
 /* The POSIX table (openat, write, pread, fsync, fdatasync, ...). */
