@@ -37,8 +37,8 @@
  */
 #include "mule/mule_spool.h"
 
+#include <assert.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -714,9 +714,11 @@ ent_due(const sp_ent *e)
 static void
 ent_unsched(mule_spool *sp, sp_ent *e)
 {
-    heap *h = e->where == HEAP_READY ? &sp->ready : &sp->timer;
-
-    (void)heap_remove_at(h, e->hidx, NULL);
+    if (e->where == HEAP_READY)
+        (void)heap_remove_at(&sp->ready, e->hidx, NULL);
+    else if (e->where == HEAP_TIMER)
+        (void)heap_remove_at(&sp->timer, e->hidx, NULL);
+    e->where = 0;
 }
 
 /* Put e (in neither heap) into the timer heap; capacity is reserved at
@@ -728,8 +730,13 @@ ent_sched(mule_spool *sp, sp_ent *e)
 
     e->due_s = h.due_s;
     e->where = HEAP_TIMER;
-    if (heap_push(&sp->timer, &h) != 0)
-        abort();                /* heap_room() broke its promise: a bug */
+    if (heap_push(&sp->timer, &h) != 0) {
+        /* heap_room() reserved the room at add time, so this is a bug.
+         * Without asserts, keep the model consistent: the entry is in no
+         * heap (never due) rather than pointing at a wrong slot. */
+        assert(!"ent_sched: no room in the timer heap");
+        e->where = 0;
+    }
 }
 
 static void
@@ -1492,8 +1499,10 @@ mule_spool_next_due(mule_spool *sp, int64_t now_s, mule_spool_info *info)
     while ((top = heap_peek(&sp->timer)) != NULL && top->due_s <= now_s) {
         (void)heap_pop(&sp->timer, &h);
         h.e->where = HEAP_READY;
-        if (heap_push(&sp->ready, &h) != 0)
-            abort();            /* heap_room() broke its promise: a bug */
+        if (heap_push(&sp->ready, &h) != 0) {
+            assert(!"mule_spool_next_due: no room in the ready heap");
+            h.e->where = 0;     /* a bug (see ent_sched); never due */
+        }
     }
     if ((top = heap_peek(&sp->ready)) == NULL)
         return false;

@@ -197,9 +197,21 @@ px_listdir(void *arg, int dirfd, int (*fn)(void *, const char *), void *fn_arg)
     return rc;
 }
 
+static void
+px_prefetch(void *arg, int dirfd, const char *name)
+{
+    int fd;
+
+    (void)arg;
+    if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+        return;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+    (void)close(fd);
+}
+
 const mule_spool_fops mule_spool_fops_posix = {
     px_openat, px_write, px_pread, px_fsync, px_fdatasync, px_close, px_renameat,
-    px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL,
+    px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL, px_prefetch,
 };
 
 /* ------------------------------------------------------------------ */
@@ -473,7 +485,22 @@ typedef struct scan_ctx {
     mule_spool_fs *fs;
     mule_spool_scan *res;
     int rc;
+    buf names;                  /* q/ listing, NUL-separated */
 } scan_ctx;
+
+/* Files whose reading is hinted ahead of the one being parsed: enough
+ * requests in flight to keep a disk's queue busy on a cold start. */
+#define PREFETCH_AHEAD 256
+
+static int
+name_collect(void *arg, const char *name)
+{
+    scan_ctx *sc = arg;
+
+    if (buf_append(&sc->names, name, strlen(name) + 1) != 0)
+        return sc->rc = MULE_ERR_NOMEM;
+    return 0;
+}
 
 static int
 scan_one(void *arg, const char *name)
@@ -619,7 +646,7 @@ mule_spool_fs_open(mule_spool_fs **out, const mule_spool_fs_cfg *cfg, int64_t no
         rc = map_errno(rc);
         goto fail;
     }
-    sc = (scan_ctx){fs, scan, 0};
+    sc = (scan_ctx){fs, scan, 0, {0}};
     /* tmp/ holds only files that were never accepted (OpenSMTPD). */
     if ((rc = OPS(fs, listdir, fs->tmpfd, purge_one, &sc)) != 0) {
         rc = sc.rc != 0 ? sc.rc : map_errno(rc);
@@ -629,10 +656,30 @@ mule_spool_fs_open(mule_spool_fs **out, const mule_spool_fs_cfg *cfg, int64_t no
         log_emit(fs->log, LOG_LVL_INFO, "spool event=tmp-purged files=%zu", scan->tmp_purged);
     if ((rc = load_node(fs, &lost)) != 0)
         goto fail;
-    if ((rc = OPS(fs, listdir, fs->qfd, scan_one, &sc)) != 0) {
+    /* List q/ first, then read the files in that order while hinting
+     * the next ones: a cold start is bound by disk reads, which overlap
+     * only if several are requested at once. */
+    buf_init(&sc.names, cfg->m, SIZE_MAX);
+    if ((rc = OPS(fs, listdir, fs->qfd, name_collect, &sc)) != 0) {
         rc = sc.rc != 0 ? sc.rc : map_errno(rc);
+        buf_fini(&sc.names);
         goto fail;
     }
+    {
+        const char *name = (const char *)sc.names.data, *ahead = name;
+        const char *end = name + sc.names.len;
+
+        for (; name < end && rc == 0; name += strlen(name) + 1) {
+            for (; fs->ops.prefetch != NULL && ahead < end &&
+                   (size_t)(ahead - name) < PREFETCH_AHEAD * MULE_SPOOL_ID_SIZE;
+                 ahead += strlen(ahead) + 1)
+                fs->ops.prefetch(fs->ops.arg, fs->qfd, ahead);
+            rc = scan_one(&sc, name);
+        }
+    }
+    buf_fini(&sc.names);
+    if (rc != 0)
+        goto fail;
     if (lost) {
         /* The node journal was unreadable: its MSID high-water mark is
          * gone.  Restart far above anything still queued so that no MSID

@@ -18,6 +18,18 @@
  * and model as they were: nothing accepted before is harmed, and the same
  * call works again once space returns.
  *
+ * Typical use by the daemon: mule_spool_fs_open() at start (then
+ * mule_spool_done_walk() for the engine's restore_done, mule_spool_emcon());
+ * mule_spool_fs_submit() to accept mail (0: say 250 / accept the P_MUL
+ * message; a temporary code: 4xx / defer); in the loop,
+ * mule_spool_next_due() on mule_spool_fs_core() and, per due target,
+ * mule_spool_fs_read() + mule_spool_decode_entry() for the envelope and
+ * content, mule_spool_fs_msid_alloc() and mule_spool_fs_target_set(...
+ * INFLIGHT ...) before handing it to the engine; engine events become
+ * mule_spool_fs_target_set() (DONE, FAILED, TEMPFAIL); when
+ * mule_spool_is_removable(), mule_spool_fs_done_add() (inbound) and then
+ * mule_spool_fs_remove().
+ *
  * All syscalls go through a mule_spool_fops table (default: POSIX), so
  * tests inject failures at every step and record the order of fsyncs.
  * Calls block (fsync); muled runs them on its loop or on the libuv thread
@@ -58,6 +70,12 @@ typedef struct mule_spool_fops {
     int (*listdir)(void *arg, int dirfd, int (*fn)(void *fn_arg, const char *name),
                    void *fn_arg);
     void *arg;
+    /* Optional (NULL: none): hint that dir/name will be read soon (the
+     * POSIX table opens it and asks posix_fadvise(WILLNEED)); recovery
+     * hints a window of files ahead so the disk reads them in parallel.
+     * Failures are ignored.  Last, so tables written before it stay
+     * valid. */
+    void (*prefetch)(void *arg, int dirfd, const char *name);
 } mule_spool_fops;
 
 /* The POSIX table (openat, write, pread, fsync, fdatasync, ...). */

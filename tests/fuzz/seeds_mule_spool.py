@@ -7,10 +7,11 @@ Seeds are spool files in the format of docs/spool.md ("File format"):
 an outbound and an inbound entry file, each bare and with a state
 journal, one with a torn last record and one with a zero-filled tail,
 and a node journal.  This script is a second writer of the format on
-purpose: it is built from the document, so a drift between the C code
-and docs/spool.md shows up as seeds that no longer load (the fuzz test
-replays them; an entry seed that fails to load is still a valid input,
-but the bare ones are checked by the unit tests' hand-built bytes).
+purpose: it is built from the document alone.  When it was written every
+entry seed loaded with mule_spool_load() and both node seeds with
+mule_spool_load_node() (the torn ones with good_len short of the end),
+which checked docs/spool.md against the C reader; the unit tests pin the
+header and META octets by hand (test_mule_spool_encode_bytes).
 Standard library only; the output is deterministic.
 """
 import struct

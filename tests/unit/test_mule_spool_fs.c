@@ -178,9 +178,20 @@ f_listdir(void *a, int d, int (*fn)(void *, const char *), void *arg)
     return inject() ? -F.err : mule_spool_fops_posix.listdir(a, d, fn, arg);
 }
 
+/* Hints are not calls that can fail the spool: passed through, counted
+ * apart (a recovery test checks that they happen). */
+static long prefetches;
+
+static void
+f_prefetch(void *a, int d, const char *name)
+{
+    prefetches++;
+    mule_spool_fops_posix.prefetch(a, d, name);
+}
+
 static const mule_spool_fops FOPS = {
     f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
-    f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL,
+    f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL, f_prefetch,
 };
 
 static void
@@ -678,7 +689,9 @@ test_mule_spool_fs_recovery(void **state)
     write_raw("tmp", "LEFTOVER", "xyz", 3, 0);
     buf_fini(&b);
 
+    prefetches = 0;
     fs = sopen(&scan);
+    assert_int_equal(prefetches, 5);    /* every name in q/: 4 + garbage */
     assert_int_equal(scan.loaded, 2);
     assert_int_equal(scan.torn, 1);
     assert_int_equal(scan.corrupt, 3);
@@ -769,6 +782,52 @@ test_mule_spool_fs_alloc_fail_open(void **state)
     assert_true(n > 5);
 }
 
+/* Allocation failure at every allocation of a submission and of the
+ * updates after it: NOMEM, nothing accepted or changed, no leak, and the
+ * same call works once memory returns. */
+static void
+test_mule_spool_fs_alloc_fail_submit(void **state)
+{
+    long n;
+
+    (void)state;
+    for (n = 0;; n++) {
+        struct tmem tm = {false, 0, 0, 0, 0};
+        mem mm = tmem_make(&tm);
+        mule_spool_fs_cfg cfg = {DIRP, &FOPS, NULL, &mm, &LG, 2};
+        mule_spool_msg m = msg(MULE_SPOOL_IN);
+        mule_spool_fs *fs;
+        char id[MULE_SPOOL_ID_SIZE];
+        int rc;
+
+        teardown(NULL);
+        setup(NULL);
+        assert_int_equal(mule_spool_fs_open(&fs, &cfg, 1000, NULL), 0);
+        tmem_fail_after(&tm, n);
+        rc = mule_spool_fs_submit(fs, &m, 1000, id);
+        if (rc == 0)
+            rc = mule_spool_fs_done_add(fs, 5, 77, 9000);
+        if (rc == 0)
+            rc = mule_spool_fs_done_add(fs, 6, 1, 9000);
+        tm.armed = false;
+        if (rc != 0) {
+            assert_int_equal(rc, MULE_ERR_NOMEM);
+            /* A submission that failed left nothing behind. */
+            assert_true(mule_spool_count(mule_spool_fs_core(fs)) == count_dir("q"));
+            assert_int_equal(count_dir("tmp"), 0);
+            assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id), 0);
+            mule_spool_fs_free(fs);
+            assert_int_equal(tm.live, 0);
+            continue;
+        }
+        assert_int_equal(count_dir("q"), 1);
+        mule_spool_fs_free(fs);
+        assert_int_equal(tm.live, 0);
+        break;
+    }
+    assert_true(n > 2);
+}
+
 int
 main(void)
 {
@@ -785,6 +844,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_node_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_alloc_fail_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_alloc_fail_submit, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
  *	mule-bench-spool submit DIR [seconds]
  *	mule-bench-spool fill DIR [mails]
  *	mule-bench-spool recover DIR
+ *	mule-bench-spool mail
  * DESCRIPTION
  *	DIR (created if missing) should be on the disk muled would use: on
  *	tmpfs fsync costs nothing and the submission figures mean nothing.
@@ -24,6 +25,9 @@
  *	   the VmRSS it added per queued mail next to the index's own count
  *	   (mule_spool_mem_bytes()).  The page cache is as the caller left
  *	   it (drop it first for a cold figure).
+ *
+ *	mail: writes the 4 KB mail to stdout (for other submitters:
+ *	   tools/bench/spool_vs_postfix.sh feeds it to Postfix's sendmail).
  *
  *	Output is Markdown table rows on stdout.  Timing uses
  *	clock_gettime(CLOCK_MONOTONIC), which programs may read.  Not a
@@ -140,7 +144,8 @@ usage(void)
 {
     fprintf(stderr, "usage: mule-bench-spool submit DIR [seconds]\n"
                     "       mule-bench-spool fill DIR [mails]\n"
-                    "       mule-bench-spool recover DIR\n");
+                    "       mule-bench-spool recover DIR\n"
+                    "       mule-bench-spool mail\n");
     exit(2);
 }
 
@@ -161,7 +166,7 @@ main(int argc, char **argv)
     long rss0, rss1;
     int rc;
 
-    if (argc < 3)
+    if (argc < 3 && !(argc == 2 && strcmp(argv[1], "mail") == 0))
         usage();
     make_mail(mail, sizeof mail);
     m.kind = MULE_SPOOL_OUT;
@@ -178,7 +183,11 @@ main(int argc, char **argv)
     for (size_t i = 0; i < BATCH; i++)
         batch[i] = m;
 
-    if (strcmp(argv[1], "submit") == 0) {
+    if (strcmp(argv[1], "mail") == 0) {
+        /* The same mail for other submitters (tools/bench/spool_vs_postfix.sh). */
+        if (fwrite(mail, 1, sizeof mail, stdout) != sizeof mail)
+            return 1;
+    } else if (strcmp(argv[1], "submit") == 0) {
         double secs = argc > 3 ? atof(argv[3]) : 5.0;
 
         /* 1. Durable submissions: one per call, then group commit. */
