@@ -21,7 +21,10 @@
     X(LINE_TOO_LONG,  -410, "line longer than the configured cap")            \
     X(TOO_MANY_WORDS, -411, "more words on a line than the configured cap")   \
     X(CONTROL,        -412, "control character in a line")                    \
-    X(QUOTE,          -413, "malformed quoted word")
+    X(QUOTE,          -413, "malformed quoted word")                          \
+    /* Numbers with units (num.h). */                                         \
+    X(NUM_SYNTAX,     -420, "not a number with a known unit")                 \
+    X(NUM_RANGE,      -421, "number out of range")
 
 enum util_err {
     UTIL_OK = 0,

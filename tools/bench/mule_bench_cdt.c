@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "mule/mule_cdt.h"
+#include "pmul/util/num.h"
 
 static const char *const words[] = {
     "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was",
@@ -306,13 +307,16 @@ main(int argc, char **argv)
 {
     static const int levels[] = { 1, 6, 9 };
     double budget = 0.5;
+    uint64_t budget_ms = 500;
     buf m4, m100;
     size_t i;
 
-    if (argc > 2 || (argc == 2 && (budget = atof(argv[1])) <= 0)) {
-        fprintf(stderr, "usage: mule-bench-cdt [seconds per cell]\n");
+    if (argc > 2 ||
+        (argc == 2 && num_parse_duration_ms(argv[1], 1000, 1, 3600000, &budget_ms) != 0)) {
+        fprintf(stderr, "usage: mule-bench-cdt [time per cell: 0.5, 2s, 500ms]\n");
         return 2;
     }
+    budget = (double)budget_ms / 1000.0;
     buf_init(&m4, NULL, SIZE_MAX);
     buf_init(&m100, NULL, SIZE_MAX);
     make_4k(&m4);

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "mule/mule_spool_fs.h"
+#include "pmul/util/num.h"
 
 #define MAIL_LEN 4096
 #define BATCH    16
@@ -188,7 +189,12 @@ main(int argc, char **argv)
         if (fwrite(mail, 1, sizeof mail, stdout) != sizeof mail)
             return 1;
     } else if (strcmp(argv[1], "submit") == 0) {
-        double secs = argc > 3 ? atof(argv[3]) : 5.0;
+        uint64_t ms = 5000;
+        double secs;
+
+        if (argc > 3 && num_parse_duration_ms(argv[3], 1000, 100, 3600000, &ms) != 0)
+            die("submit: time (e.g. 5, 10s, 500ms)", MULE_ERR_INVAL);
+        secs = (double)ms / 1000.0;
 
         /* 1. Durable submissions: one per call, then group commit. */
         fs = open_spool(argv[2], NULL, NULL);
@@ -216,7 +222,11 @@ main(int argc, char **argv)
     } else if (strcmp(argv[1], "fill") == 0) {
         /* 2a. Fill a spool for the recovery run, without fsync: setup
          * only, the files are the same. */
-        cnt = argc > 3 ? strtoul(argv[3], NULL, 10) : 100000;
+        uint64_t c64 = 100000;
+
+        if (argc > 3 && num_parse_u64(argv[3], 1, 10000000, &c64) != 0)
+            die("fill: count must be 1..10000000", MULE_ERR_INVAL);
+        cnt = (size_t)c64;
         fast.fsync = nosync;
         fast.fdatasync = nosync;
         fs = open_spool(argv[2], &fast, NULL);

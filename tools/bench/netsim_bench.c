@@ -33,6 +33,7 @@
 
 #include "netsim/netsim.h"
 #include "netsim/netsim_pmul.h"
+#include "pmul/util/num.h"
 
 static double
 cpu_now(void)
@@ -163,15 +164,16 @@ int
 main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "all";
-    unsigned seeds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;
+    uint64_t seeds = 3;
 
-    if (seeds == 0 || seeds > 100 || (strcmp(mode, "air") != 0 && strcmp(mode, "cpu") != 0
+    if ((argc > 2 && num_parse_u64(argv[2], 1, 100, &seeds) != 0) ||
+        (strcmp(mode, "air") != 0 && strcmp(mode, "cpu") != 0
                                       && strcmp(mode, "all") != 0)) {
         fprintf(stderr, "usage: netsim-bench [air|cpu|all] [SEEDS]\n");
         return 2;
     }
     if (strcmp(mode, "cpu") != 0)
-        bench_air(seeds);
+        bench_air((unsigned)seeds);
     if (strcmp(mode, "air") != 0) {
         if (strcmp(mode, "all") == 0)
             printf("\n");

@@ -141,8 +141,10 @@ main(int argc, char **argv)
     size_t i, j;
 
     if (argc > 1) {
-        scale = strtod(argv[1], NULL);
-        if (!(scale > 0.0 && scale <= 1000.0)) {
+        char *end;
+
+        scale = strtod(argv[1], &end);
+        if (end == argv[1] || *end != '\0' || !(scale > 0.0 && scale <= 1000.0)) {
             fprintf(stderr, "usage: pmul-bench-codec [scale]  (0 < scale <= 1000)\n");
             return 2;
         }

@@ -19,6 +19,8 @@
  */
 #include "tools/capture/dump_opt.h"
 
+#include "pmul/util/num.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -91,17 +93,8 @@ dump_ports_parse(dump_ports *p, const char *s)
 int
 dump_parse_u64(const char *s, uint64_t *v)
 {
-    unsigned long long x;
-    char *end;
-
-    if (s[0] < '0' || s[0] > '9')
-        return -1;
-    errno = 0;
-    x = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *v = (uint64_t)x;
-    return 0;
+    /* The project's one strict number parser (pmul/util/num.h). */
+    return num_parse_u64(s, 0, UINT64_MAX, v) == 0 ? 0 : -1;
 }
 
 int
