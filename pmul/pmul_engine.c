@@ -238,11 +238,31 @@ pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned)
     return pmul__ev_push2(e, ev, owned, NULL);
 }
 
+/* Room for one more event in the ring, growing it if needed. */
+int
+pmul__ev_reserve(pmul_engine *e)
+{
+    pmul_evq_ent *v;
+    size_t n, i;
+
+    if (e->ev_cnt < e->ev_cap)
+        return 0;
+    n = e->ev_cap != 0 ? e->ev_cap * 2 : 64;
+    if (n > SIZE_MAX / sizeof(*v) || (v = mem_alloc(e->m, n * sizeof(*v))) == NULL)
+        return PMUL_ERR_NOMEM;
+    for (i = 0; i < e->ev_cnt; i++)
+        v[i] = e->ev[(e->ev_head + i) % e->ev_cap];
+    mem_free(e->m, e->ev);
+    e->ev = v;
+    e->ev_cap = n;
+    e->ev_head = 0;
+    return 0;
+}
+
 int
 pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned, uint32_t *owned_dests)
 {
     pmul_evq_ent *v;
-    size_t n, i;
 
     /* Diagnostics may be dropped when the application does not poll;
      * events about messages never are (they are bounded by the caps on
@@ -251,20 +271,11 @@ pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned, uint32_t *o
         e->st.events_dropped++;
         return 0;
     }
-    if (e->ev_cnt == e->ev_cap) {
-        n = e->ev_cap != 0 ? e->ev_cap * 2 : 64;
-        if (n > SIZE_MAX / sizeof(*v) || (v = mem_alloc(e->m, n * sizeof(*v))) == NULL) {
-            mem_free(e->m, owned);
-            mem_free(e->m, owned_dests);
-            e->st.events_dropped++;
-            return PMUL_ERR_NOMEM;
-        }
-        for (i = 0; i < e->ev_cnt; i++)
-            v[i] = e->ev[(e->ev_head + i) % e->ev_cap];
-        mem_free(e->m, e->ev);
-        e->ev = v;
-        e->ev_cap = n;
-        e->ev_head = 0;
+    if (pmul__ev_reserve(e) != 0) {
+        mem_free(e->m, owned);
+        mem_free(e->m, owned_dests);
+        e->st.events_dropped++;
+        return PMUL_ERR_NOMEM;
     }
     v = &e->ev[(e->ev_head + e->ev_cnt) % e->ev_cap];
     v->ev = *ev;

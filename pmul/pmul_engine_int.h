@@ -255,6 +255,9 @@ uint64_t pmul__add_ms(uint64_t t, uint64_t ms);
 /* Queue an event (payload ownership passes to the queue).  Returns 0 or
  * PMUL_ERR_NOMEM (payload freed). */
 int pmul__ev_push(pmul_engine *e, const pmul_event *ev, uint8_t *owned);
+/* Make room for one more event now (PMUL_ERR_NOMEM: none), so that a push
+ * that must not fail (DELIVERED: the Ack depends on it) cannot. */
+int pmul__ev_reserve(pmul_engine *e);
 /* The same with a second owned block (DELIVERED: ev->dests). */
 int pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned,
                    uint32_t *owned_dests);

@@ -64,6 +64,7 @@
  */
 #include "pmul/pmul_engine_int.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* ---- sources ----------------------------------------------------------- */
@@ -292,8 +293,13 @@ owe_ack(pmul_engine *e, pmul_rxmsg *m)
                                              e->cfg.ack_spread_ms);
     uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
 
-    if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0)
+    if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0) {
+        /* Owed all the same: the message timer tries again (for a
+         * complete message nothing else would: the transmitter waits for
+         * this Ack). */
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        m->ack_at = pmul__add_ms(e->now_ms, 1000);
+    }
 }
 
 /* Missing Data_PDUs after the last one seen this round: what the tail
@@ -530,7 +536,11 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
     uint8_t *payload;
     size_t len;
 
-    if (pmul_rob_assemble(&m->rob, &payload, &len) != 0) {
+    /* The event slot first: assembling may consume the fragments, and a
+     * message whose DELIVERED event is lost must never be acknowledged
+     * (the transmitter would count it as received and the mail would be
+     * gone).  With the slot reserved the push below cannot fail. */
+    if (pmul__ev_reserve(e) != 0 || pmul_rob_assemble(&m->rob, &payload, &len) != 0) {
         /* Retried from pmul__rx_expire(); the fragments stay. */
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
         m->ack_at = pmul__add_ms(e->now_ms, 1000);
@@ -549,7 +559,8 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
      * addressees of this message are not sent it again). */
     ev.dests = m->dests;
     ev.dest_cnt = m->dest_cnt;
-    (void)pmul__ev_push2(e, &ev, payload, m->dests);
+    if (pmul__ev_push2(e, &ev, payload, m->dests) != 0)
+        assert(!"pmul__ev_push2 failed after pmul__ev_reserve");
     m->dests = NULL;
     m->dest_cnt = m->dest_cap = 0;
     e->st.msgs_delivered++;
@@ -1106,6 +1117,11 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
         msg_free(e, m);
         return true;
     }
+    if (m->state == PMUL_RXS_COMPLETE && e->now_ms >= m->ack_at) {
+        m->ack_at = UINT64_MAX;         /* an owed Ack ran out of memory */
+        owe_ack(e, m);
+        return false;
+    }
     if (m->state != PMUL_RXS_ACTIVE || e->now_ms < m->ack_at)
         return false;
     if (pmul_rob_is_complete(&m->rob)) {
@@ -1166,7 +1182,7 @@ pmul__rx_deadline(const pmul_engine *e)
         }
         if (m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_IGNORED)
             t = m->early_until < t ? m->early_until : t;
-        if (m->state == PMUL_RXS_ACTIVE)
+        if (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE)
             t = m->ack_at < t ? m->ack_at : t;
     }
     for (i = 0; i < e->src_cnt; i++) {

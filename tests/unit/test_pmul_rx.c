@@ -100,6 +100,70 @@ test_pmul_rx_deliver_and_ack_complete(void **state)
     h_node_free(n);
 }
 
+/* Complete Ack_PDUs (an entry for msid with no missing number) among the
+ * datagrams n emitted. */
+static size_t
+count_complete_acks(const h_node *n, uint32_t msid)
+{
+    size_t i, k = 0;
+    uint16_t j;
+
+    for (i = 0; i < n->npkt; i++) {
+        pmul_pdu p = h_pdu(n, i);
+
+        if (p.type != PMUL_PDU_ACK)
+            continue;
+        for (j = 0; j < p.u.ack.entry_cnt; j++)
+            if (p.u.ack.entries[j].msid == msid && p.u.ack.entries[j].missing_cnt == 0)
+                k++;
+    }
+    return k;
+}
+
+/*
+ * Regression (issue 8 item 1): the complete Ack must never leave unless the
+ * application got the DELIVERED event.  Fail every allocation from the
+ * k-th on while the last Data_PDU is fed, for every k: whatever fails, no
+ * complete Ack without a DELIVERED event; once memory is back (and the
+ * transmitter sends the last PDU again), the message is delivered exactly
+ * once, whole, and acknowledged.
+ */
+static void
+test_pmul_rx_no_complete_ack_without_delivered_event(void **state)
+{
+    long k;
+    bool reached_end = false;
+
+    (void)state;
+    for (k = 0; k < 64 && !reached_end; k++) {
+        h_node *n = rx_node(NULL);
+        uint64_t t;
+
+        assert_int_equal(h_feed_addr1(n, 0, H_TX, 7, 2, H_RX, 1), 0);
+        assert_int_equal(h_feed_data(n, 10, H_TX, 7, 1, 100), 0);
+        h_drain(n, 10);
+        n->hm.fail_after = (long)n->hm.allocs + k;
+        (void)h_feed_data(n, 20, H_TX, 7, 2, 100);
+        /* Still failing: run the timers for a while. */
+        h_run(n, 20, 5000);
+        reached_end = n->hm.failed == 0;
+        if (count_complete_acks(n, 7) > 0)
+            assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+        /* Memory is back; the transmitter repeats the last PDU. */
+        n->hm.fail_after = -1;
+        t = 6000;
+        (void)h_feed_data(n, t, H_TX, 7, 2, 100);
+        h_run(n, t, t + 60000);
+        assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+        check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 7, 2, 100);
+        if (count_complete_acks(n, 7) == 0)
+            print_message("k=%ld: no complete Ack\n", k);
+        assert_true(count_complete_acks(n, 7) >= 1);
+        h_node_free(n);
+    }
+    assert_true(reached_end);
+}
+
 static void
 test_pmul_rx_early_data_then_address(void **state)
 {
@@ -915,6 +979,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
+        cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
         cmocka_unit_test(test_pmul_rx_early_data_then_address),
         cmocka_unit_test(test_pmul_rx_late_address_answered_at_once),
         cmocka_unit_test(test_pmul_rx_early_data_validity_timer),
