@@ -84,6 +84,10 @@ pmul_config_default(pmul_config *cfg)
     cfg->max_missing = 4096;
     cfg->max_ack_entries = 256;
     cfg->max_events = 4096;
+    cfg->deliver_needs_accept = false;
+    cfg->max_rx_unaccepted = 64;
+    cfg->max_rx_unaccepted_bytes = 16u << 20;
+    cfg->defer_retry_ms = 30000;
 }
 
 const char *
@@ -416,7 +420,7 @@ check_config(const pmul_config *c)
     if (c->max_tx_msgs == 0 || c->max_dests == 0 || c->max_dests > 65535 ||
         c->max_sources == 0 || c->max_rx_msgs_per_src == 0 || c->max_rx_msgs == 0 ||
         c->max_rx_done_per_src == 0 || c->max_ack_entries == 0 || c->max_missing == 0 ||
-        c->max_events == 0)
+        c->max_events == 0 || c->max_rx_unaccepted == 0 || c->max_rx_unaccepted_bytes == 0)
         return PMUL_ERR_INVAL;
     if (c->mm == 0 || c->announce_ct == 0)
         return PMUL_ERR_INVAL;
@@ -709,6 +713,43 @@ pmul_engine_cancel(pmul_engine *e, pmul_now now, uint32_t msid)
     return err;
 }
 
+int
+pmul_engine_accept(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
+{
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    err = pmul__rx_accept(e, source_id, msid);
+    recompute_deadline(e);
+    return err;
+}
+
+int
+pmul_engine_defer(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
+{
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    err = pmul__rx_defer(e, source_id, msid);
+    recompute_deadline(e);
+    return err;
+}
+
+int
+pmul_engine_restore_done(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid,
+                         int64_t expiry_s)
+{
+    int err;
+
+    release_held(e);
+    advance(e, now);
+    err = pmul__rx_restore_done(e, source_id, msid, expiry_s);
+    recompute_deadline(e);
+    return err;
+}
+
 void
 pmul_engine_set_emcon(pmul_engine *e, pmul_now now, bool on)
 {
@@ -747,6 +788,7 @@ pmul_engine_stats(const pmul_engine *e, pmul_stats *out)
     out->tx_msgs = e->tx_cnt;
     out->rx_msgs = e->rx_active;
     out->rx_held_bytes = e->rx_all.used;
+    out->rx_unaccepted = e->rx_unacc_cnt;
     out->srtt_ms = pmul_rate_rtt_ms(&e->rate);
 }
 

@@ -193,6 +193,22 @@ typedef struct pmul_config {
                                  * (default 4096) */
     size_t max_ack_entries;     /* Ack_Info_Entries accepted per Ack_PDU
                                  * (default 256) */
+    /* Application-accept mode (the daemon's durability contract): */
+    bool deliver_needs_accept;  /* true: DELIVERED owes no Ack; the
+                                 * application calls pmul_engine_accept()
+                                 * once the message is durable (then the
+                                 * complete Ack is owed) or
+                                 * pmul_engine_defer() (not now: no Ack,
+                                 * DELIVERED again after defer_retry_ms).
+                                 * Default false: acked on delivery. */
+    size_t max_rx_unaccepted;   /* delivered messages awaiting accept or
+                                 * defer (default 64); past it, or past
+                                 * max_rx_unaccepted_bytes, a completed
+                                 * message is held back undelivered and
+                                 * unacknowledged until room frees */
+    size_t max_rx_unaccepted_bytes; /* their payload octets (default 16 MiB) */
+    uint32_t defer_retry_ms;    /* DELIVERED again this long after a defer
+                                 * (default 30000) */
     size_t max_events;          /* queued events before the oldest
                                  * LOST/diagnostic ones are dropped; events
                                  * about messages are never dropped
@@ -339,6 +355,9 @@ typedef struct pmul_stats {
     size_t tx_msgs;             /* our messages in flight */
     size_t rx_msgs;             /* messages being received (incl. early) */
     size_t rx_held_bytes;       /* reassembly bytes held */
+    size_t rx_unaccepted;       /* delivered, awaiting accept/defer */
+    uint64_t msgs_accepted;     /* pmul_engine_accept() calls that owed an Ack */
+    uint64_t msgs_deferred;     /* pmul_engine_defer() calls */
     uint32_t srtt_ms;           /* round-trip estimate the retransmission
                                  * timer uses (0: none yet) */
     uint32_t rto_ms;            /* retransmission timeout last armed */
@@ -434,6 +453,46 @@ int pmul_engine_set_dest_emcon(pmul_engine *e, pmul_now now, uint32_t dest, bool
  * Events come out in the order they happened.
  */
 int pmul_engine_poll_event(pmul_engine *e, pmul_event *ev);
+
+/*
+ * Application-accept mode (cfg.deliver_needs_accept).  The DELIVERED
+ * event's payload and dests then stay valid until the message is accepted
+ * or deferred (not only until the next call), and no Ack of any kind is
+ * sent for the message until pmul_engine_accept().  A retransmitted
+ * Address_PDU or Data_PDU of a message awaiting the verdict is dropped as a
+ * duplicate: it is neither delivered again nor acknowledged.  If the
+ * transmitter gives up (Discard_Message_PDU) or the message expires first,
+ * an RX_DISCARDED event follows the DELIVERED one: the application must
+ * then drop what it stored (the transmitter reports the destination as
+ * failed).
+ *
+ * pmul_engine_accept(): the application holds the message (source, msid)
+ * durably; the complete Ack is owed now.  Returns 0 (also when it was
+ * accepted before), PMUL_ERR_NOTFOUND (unknown, or discarded/expired
+ * meanwhile: do not deliver it), or PMUL_ERR_INVAL (accept mode is off, or
+ * the message has not been delivered).
+ *
+ * pmul_engine_defer(): the application cannot take it now (disk full, I/O
+ * error).  No Ack; DELIVERED comes again defer_retry_ms later (the engine
+ * keeps the payload meanwhile, within max_rx_unaccepted_bytes).  Returns 0,
+ * PMUL_ERR_NOTFOUND or PMUL_ERR_INVAL as above.
+ */
+int pmul_engine_accept(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
+int pmul_engine_defer(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
+
+/*
+ * After a restart: the application already holds message (source, msid),
+ * which expires at expiry_s (Unix seconds).  The engine remembers it as
+ * delivered and acknowledged-once, so a retransmitted Address_PDU that
+ * lists this node is answered with a complete Ack and the message is never
+ * delivered again; the entry goes like any completed one (Ack-Ack, not
+ * listed any more, Discard, expiry).  Call it for each held message before
+ * feeding datagrams.  Returns 0 (also when already known as complete),
+ * PMUL_ERR_EXPIRED (expiry_s not after now.wall_s: nothing to remember),
+ * PMUL_ERR_BUSY (the source or done caps are full) or PMUL_ERR_NOMEM.
+ */
+int pmul_engine_restore_done(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid,
+                             int64_t expiry_s);
 
 /* Current counters. */
 void pmul_engine_stats(const pmul_engine *e, pmul_stats *out);

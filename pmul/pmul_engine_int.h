@@ -164,6 +164,13 @@ typedef struct pmul_rxmsg {
                                  * timer (withdrawn if data comes) */
     uint32_t *dests;            /* Destination_IDs seen, ascending (owned;
                                  * handed to the DELIVERED event) */
+    bool awaiting;              /* accept mode: COMPLETE and delivered, the
+                                 * application's accept/defer still due; no
+                                 * Ack may leave */
+    bool deferred;              /* awaiting, DELIVERED again at ack_at */
+    uint8_t *held;              /* accept mode: the payload, owned until
+                                 * accepted (events point into it) */
+    size_t held_len;
     size_t dest_cnt, dest_cap;  /* dest_cnt <= cfg.max_dests */
 } pmul_rxmsg;
 
@@ -217,6 +224,8 @@ struct pmul_engine {
     size_t rx_cnt, rx_cap;
     uint64_t rx_order;
     size_t rx_active;           /* EARLY + ACTIVE, all sources */
+    size_t rx_unacc_cnt;        /* awaiting messages (accept mode) */
+    size_t rx_unacc_bytes;      /* their held payload octets */
     pmul_budget rx_all;
 
     /* Events, FIFO ring. */
@@ -308,5 +317,8 @@ void pmul__rx_emcon_lifted(pmul_engine *e);
 /* Message_Sequence_Number gaps held before being reported lost. */
 bool pmul__rx_gaps_pending(const pmul_engine *e);
 void pmul__rx_free_all(pmul_engine *e);
+int pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid);
+int pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid);
+int pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s);
 
 #endif

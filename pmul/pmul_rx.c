@@ -181,6 +181,21 @@ group_event(pmul_engine *e, int kind, uint32_t group)
     (void)pmul__ev_push(e, &ev, NULL);
 }
 
+/* Accept mode: drop the held payload of m and its place in the counts. */
+static void
+unhold(pmul_engine *e, pmul_rxmsg *m)
+{
+    if (m->awaiting) {
+        e->rx_unacc_cnt--;
+        e->rx_unacc_bytes -= m->held_len;
+        m->awaiting = false;
+        m->deferred = false;
+    }
+    mem_free(e->m, m->held);
+    m->held = NULL;
+    m->held_len = 0;
+}
+
 /* Forget a message: its data, its queued Ack, its group membership. */
 static void
 msg_free(pmul_engine *e, pmul_rxmsg *m)
@@ -201,6 +216,7 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
     pmul_ackq_remove(&e->ackq, m->src, m->msid);
     if (pmul_groups_leave(&e->groups, m->src, m->msid, &group, &last) && last)
         group_event(e, PMUL_EV_LEAVE_GROUP, group);
+    unhold(e, m);
     pmul_rob_fini(&m->rob);
     pmul_gap_fini(&m->reported);
     mem_free(e->m, m->dests);
@@ -449,6 +465,22 @@ ack_sent(pmul_engine *e, pmul_rxmsg *m)
     }
 }
 
+/*
+ * May an Ack entry for m leave now?  An incomplete message: its missing
+ * list.  A complete one: the complete Ack, unless the application has not
+ * accepted it yet (accept mode).  Never for a message that holds every
+ * fragment but was not delivered (the DELIVERED event or the accept room
+ * is still to come): its missing list would be empty, and an empty list
+ * says "received" to the transmitter.
+ */
+static bool
+ackable(const pmul_rxmsg *m)
+{
+    if (m->state == PMUL_RXS_ACTIVE)
+        return !pmul_rob_is_complete(&m->rob);
+    return m->state == PMUL_RXS_COMPLETE && !m->awaiting;
+}
+
 ssize_t
 pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
 {
@@ -473,7 +505,7 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
         first = NULL;
         for (k = 0; k < n; k++) {
             m = msg_find(e, src, e->enc_batch[k].msid);
-            if (m == NULL || (m->state != PMUL_RXS_ACTIVE && m->state != PMUL_RXS_COMPLETE)) {
+            if (m == NULL || !ackable(m)) {
                 pmul_ackq_remove(&e->ackq, src, e->enc_batch[k].msid);
                 continue;
             }
@@ -528,24 +560,14 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
 
 /* ---- delivery ---------------------------------------------------------- */
 
+/* The DELIVERED event of m with payload/len; owned says whether the event
+ * takes the payload and the destination list (accept mode: views into m,
+ * which keeps them until accepted).  The caller reserved the slot. */
 static void
-deliver(pmul_engine *e, pmul_rxmsg *m)
+push_delivered(pmul_engine *e, pmul_rxmsg *m, uint8_t *payload, size_t len, bool owned)
 {
-    pmul_rxsrc *s = src_find(e, m->src);
     pmul_event ev;
-    uint8_t *payload;
-    size_t len;
 
-    /* The event slot first: assembling may consume the fragments, and a
-     * message whose DELIVERED event is lost must never be acknowledged
-     * (the transmitter would count it as received and the mail would be
-     * gone).  With the slot reserved the push below cannot fail. */
-    if (pmul__ev_reserve(e) != 0 || pmul_rob_assemble(&m->rob, &payload, &len) != 0) {
-        /* Retried from pmul__rx_expire(); the fragments stay. */
-        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-        m->ack_at = pmul__add_ms(e->now_ms, 1000);
-        return;
-    }
     memset(&ev, 0, sizeof(ev));
     ev.kind = PMUL_EV_DELIVERED;
     ev.source_id = m->src;
@@ -559,10 +581,50 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
      * addressees of this message are not sent it again). */
     ev.dests = m->dests;
     ev.dest_cnt = m->dest_cnt;
-    if (pmul__ev_push2(e, &ev, payload, m->dests) != 0)
+    if (pmul__ev_push2(e, &ev, owned ? payload : NULL, owned ? m->dests : NULL) != 0)
         assert(!"pmul__ev_push2 failed after pmul__ev_reserve");
-    m->dests = NULL;
-    m->dest_cnt = m->dest_cap = 0;
+    if (owned) {
+        m->dests = NULL;
+        m->dest_cnt = m->dest_cap = 0;
+    }
+}
+
+static void
+deliver(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul_rxsrc *s = src_find(e, m->src);
+    bool accept_mode = e->cfg.deliver_needs_accept;
+    uint8_t *payload;
+    size_t len = m->rob.data_len;        /* what assembling will give */
+
+    /* Accept mode bounds what waits for the application's verdict: past
+     * the bound the message stays here, whole but undelivered and
+     * unacknowledged, and is tried again shortly. */
+    if (accept_mode && (e->rx_unacc_cnt >= e->cfg.max_rx_unaccepted ||
+                        len > e->cfg.max_rx_unaccepted_bytes - e->rx_unacc_bytes)) {
+        (void)pmul__drop(e, PMUL_DROP_CAP_MSGS, PMUL_ERR_BUSY);
+        m->ack_at = pmul__add_ms(e->now_ms, 1000);
+        return;
+    }
+    /* The event slot first: assembling may consume the fragments, and a
+     * message whose DELIVERED event is lost must never be acknowledged
+     * (the transmitter would count it as received and the mail would be
+     * gone).  With the slot reserved the push below cannot fail. */
+    if (pmul__ev_reserve(e) != 0 || pmul_rob_assemble(&m->rob, &payload, &len) != 0) {
+        /* Retried from pmul__rx_expire(); the fragments stay. */
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        m->ack_at = pmul__add_ms(e->now_ms, 1000);
+        return;
+    }
+    pmul_ackq_remove(&e->ackq, m->src, m->msid);    /* no stale list */
+    if (accept_mode) {
+        m->held = payload;
+        m->held_len = len;
+        m->awaiting = true;
+        e->rx_unacc_cnt++;
+        e->rx_unacc_bytes += len;
+    }
+    push_delivered(e, m, payload, len, !accept_mode);
     e->st.msgs_delivered++;
     m->state = PMUL_RXS_COMPLETE;
     m->ack_at = UINT64_MAX;
@@ -573,9 +635,10 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
         make_room_done(e, s, m);
         s->done++;
     }
-    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-rx delivered src=%08x msid=%08x len=%zu",
-             (unsigned)m->src, (unsigned)m->msid, len);
-    owe_ack(e, m);
+    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-rx delivered src=%08x msid=%08x len=%zu%s",
+             (unsigned)m->src, (unsigned)m->msid, len, accept_mode ? " (awaiting accept)" : "");
+    if (!accept_mode)
+        owe_ack(e, m);
 }
 
 /* ---- Address_PDU ------------------------------------------------------- */
@@ -885,7 +948,7 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
         /* Ack-Ack: the transmitter has every Ack it needs. */
         if (m == NULL)
             return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
-        if (m->state == PMUL_RXS_ACTIVE)
+        if (m->state == PMUL_RXS_ACTIVE || m->awaiting)
             return pmul__drop(e, PMUL_DROP_UNEXPECTED, PMUL_ERR_UNEXPECTED);
         msg_free(e, m);
         return 0;
@@ -945,6 +1008,11 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
         arm_tail(e, m);
         return 0;
     case PMUL_RXS_COMPLETE:
+        if (m->awaiting) {
+            /* Delivered, the application's verdict still due: no Ack yet
+             * and no second delivery. */
+            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+        }
         if (listed == 1) {
             /* Our complete Ack was lost: send it again. */
             m->dup_addr = true;
@@ -987,7 +1055,7 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
          * lost, unless a re-sent Address_PDU already told us (7.3).  At
          * most once per ACK_PDU_TIME: a whole-message round for another
          * receiver would otherwise draw one Ack per Data_PDU. */
-        if (m->complete_acked && !m->dup_addr &&
+        if (!m->awaiting && m->complete_acked && !m->dup_addr &&
             e->now_ms - m->last_ack_ms >= e->cfg.ack_pdu_time_ms &&
             !pmul_ackq_has(&e->ackq, m->src, m->msid))
             owe_ack(e, m);
@@ -1047,7 +1115,9 @@ pmul__rx_on_discard(pmul_engine *e, const pmul_pdu *pdu)
 
     if (m == NULL)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
-    if (m->state == PMUL_RXS_ACTIVE) {
+    /* Also after a DELIVERED that the application has not accepted: it
+     * must drop what it stored (the transmitter counts us as failed). */
+    if (m->state == PMUL_RXS_ACTIVE || m->awaiting) {
         rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_DISCARDED);
         e->st.msgs_rx_discarded++;
     }
@@ -1103,7 +1173,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
     uint64_t t;
 
     if (m->expiry_s != 0 && e->wall_s >= m->expiry_s) {
-        if (m->state == PMUL_RXS_ACTIVE) {
+        if (m->state == PMUL_RXS_ACTIVE || m->awaiting) {
             rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_EXPIRED);
             e->st.msgs_rx_discarded++;
         }
@@ -1118,8 +1188,19 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
         return true;
     }
     if (m->state == PMUL_RXS_COMPLETE && e->now_ms >= m->ack_at) {
-        m->ack_at = UINT64_MAX;         /* an owed Ack ran out of memory */
-        owe_ack(e, m);
+        m->ack_at = UINT64_MAX;
+        if (m->awaiting) {
+            /* Deferred: offer it to the application again. */
+            if (pmul__ev_reserve(e) != 0) {
+                (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+                m->ack_at = pmul__add_ms(e->now_ms, 1000);
+                return false;
+            }
+            m->deferred = false;
+            push_delivered(e, m, m->held, m->held_len, false);
+            return false;
+        }
+        owe_ack(e, m);                  /* an owed Ack ran out of memory */
         return false;
     }
     if (m->state != PMUL_RXS_ACTIVE || e->now_ms < m->ack_at)
@@ -1211,8 +1292,8 @@ pmul__rx_emcon_lifted(pmul_engine *e)
      * not yet acknowledged, and the incomplete ones with their lists. */
     for (i = 0; i < e->rx_cnt; i++) {
         m = e->rx[i];
-        if (m->state == PMUL_RXS_ACTIVE ||
-            (m->state == PMUL_RXS_COMPLETE && !m->complete_acked))
+        if ((m->state == PMUL_RXS_ACTIVE && ackable(m)) ||
+            (m->state == PMUL_RXS_COMPLETE && !m->complete_acked && !m->awaiting))
             if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, e->now_ms) != 0)
                 (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
     }
@@ -1225,6 +1306,7 @@ pmul__rx_free_all(pmul_engine *e)
     size_t i;
 
     for (i = 0; i < e->rx_cnt; i++) {
+        mem_free(e->m, e->rx[i]->held);
         pmul_rob_fini(&e->rx[i]->rob);
         pmul_gap_fini(&e->rx[i]->reported);
         mem_free(e->m, e->rx[i]->dests);
@@ -1238,4 +1320,73 @@ pmul__rx_free_all(pmul_engine *e)
     mem_free(e->m, e->srcs);
     e->srcs = NULL;
     e->src_cnt = e->src_cap = 0;
+}
+
+/* ---- accept mode and restart --------------------------------------------- */
+
+int
+pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    pmul_rxmsg *m = msg_find(e, src, msid);
+
+    if (!e->cfg.deliver_needs_accept)
+        return PMUL_ERR_INVAL;
+    if (m == NULL || m->state == PMUL_RXS_IGNORED)
+        return PMUL_ERR_NOTFOUND;
+    if (m->state != PMUL_RXS_COMPLETE)
+        return PMUL_ERR_INVAL;
+    if (!m->awaiting)
+        return 0;                       /* accepted before */
+    unhold(e, m);
+    e->st.msgs_accepted++;
+    m->ack_at = UINT64_MAX;
+    if (!e->emcon)
+        owe_ack(e, m);
+    /* In EMCON the complete Ack goes out when EMCON is lifted
+     * (pmul__rx_emcon_lifted: complete and not yet acknowledged). */
+    return 0;
+}
+
+int
+pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    pmul_rxmsg *m = msg_find(e, src, msid);
+
+    if (!e->cfg.deliver_needs_accept)
+        return PMUL_ERR_INVAL;
+    if (m == NULL || m->state == PMUL_RXS_IGNORED)
+        return PMUL_ERR_NOTFOUND;
+    if (m->state != PMUL_RXS_COMPLETE || !m->awaiting)
+        return PMUL_ERR_INVAL;
+    m->deferred = true;
+    m->ack_at = pmul__add_ms(e->now_ms, e->cfg.defer_retry_ms);
+    e->st.msgs_deferred++;
+    return 0;
+}
+
+int
+pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s)
+{
+    pmul_rxsrc *s;
+    pmul_rxmsg *m;
+    int err;
+
+    if (expiry_s <= e->wall_s)
+        return PMUL_ERR_EXPIRED;
+    if ((m = msg_find(e, src, msid)) != NULL) {
+        if (m->state == PMUL_RXS_COMPLETE)
+            return 0;
+        msg_free(e, m);                 /* what we held is older news */
+    }
+    if ((err = src_get(e, src, &s)) != 0)
+        return err;
+    if ((err = msg_new(e, s, msid, PMUL_RXS_COMPLETE, &m)) != 0)
+        return err;
+    m->expiry_s = expiry_s;
+    /* As if its complete Ack had left: a retransmitted Address_PDU that
+     * lists us is answered with it again, a duplicate Data_PDU likewise
+     * (7.3), and nothing is delivered a second time. */
+    m->complete_acked = true;
+    m->last_ack_ms = e->now_ms;
+    return 0;
 }

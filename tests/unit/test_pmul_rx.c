@@ -164,6 +164,212 @@ test_pmul_rx_no_complete_ack_without_delivered_event(void **state)
     assert_true(reached_end);
 }
 
+/* ---- application-accept mode (issue 8 item 1) ------------------------- */
+
+static void
+accept_mode(pmul_config *c)
+{
+    c->deliver_needs_accept = true;
+    c->defer_retry_ms = 20000;
+}
+
+/* Address_PDU and Data_PDUs 1..total of msid (100 octets each) at t. */
+static void
+feed_msg(h_node *n, uint64_t t, uint32_t msid, uint16_t total)
+{
+    uint16_t s;
+
+    assert_int_equal(h_feed_addr1(n, t, H_TX, msid, total, H_RX, msid), 0);
+    for (s = 1; s <= total; s++)
+        assert_int_equal(h_feed_data(n, t, H_TX, msid, s, 100), 0);
+}
+
+static void
+test_pmul_rx_accept_mode_acks_only_after_accept(void **state)
+{
+    h_node *n = rx_node(accept_mode);
+    pmul_stats st;
+
+    (void)state;
+    feed_msg(n, 0, 7, 3);
+    h_run(n, 0, 60000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 7, 3, 100);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ACK), 0);      /* not a word */
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_unaccepted, 1);
+    /* The transmitter retransmits: no Ack, no second delivery. */
+    assert_int_equal(h_feed_addr1(n, 61000, H_TX, 7, 3, H_RX, 7), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 61001, H_TX, 7, 2, 100), PMUL_ERR_DUPLICATE);
+    h_run(n, 61001, 120000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ACK), 0);
+    /* Durable now. */
+    assert_int_equal(pmul_engine_accept(n->e, h_now(120000), H_TX, 7), 0);
+    h_run(n, 120000, 125000);
+    assert_int_equal(count_complete_acks(n, 7), 1);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(125000), H_TX, 7), 0);   /* again */
+    assert_int_equal(pmul_engine_defer(n->e, h_now(125000), H_TX, 7), PMUL_ERR_INVAL);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(125000), H_TX, 8), PMUL_ERR_NOTFOUND);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_unaccepted, 0);
+    assert_int_equal(st.msgs_accepted, 1);
+    /* Now a retransmitted Address_PDU gets the complete Ack again. */
+    assert_int_equal(h_feed_addr1(n, 130000, H_TX, 7, 3, H_RX, 7), PMUL_ERR_DUPLICATE);
+    h_run(n, 130000, 135000);
+    assert_int_equal(count_complete_acks(n, 7), 2);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    h_node_free(n);
+}
+
+static void
+test_pmul_rx_defer_delivers_again_later(void **state)
+{
+    h_node *n = rx_node(accept_mode);
+    const h_ev *ev;
+
+    (void)state;
+    feed_msg(n, 0, 9, 2);
+    h_run(n, 0, 100);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    assert_int_equal(pmul_engine_defer(n->e, h_now(100), H_TX, 9), 0);     /* disk full */
+    h_run(n, 100, 20000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    h_run(n, 20000, 20200);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 2);
+    ev = h_find_ev(n, PMUL_EV_DELIVERED, 1);
+    check_payload(ev, 9, 2, 100);
+    assert_true(ev->t >= 20100);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ACK), 0);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(20200), H_TX, 9), 0);
+    h_run(n, 20200, 25000);
+    assert_int_equal(count_complete_acks(n, 9), 1);
+    h_node_free(n);
+}
+
+static void
+cap_one(pmul_config *c)
+{
+    accept_mode(c);
+    c->max_rx_unaccepted = 1;
+}
+
+/* Past max_rx_unaccepted a whole message is neither delivered nor acked
+ * until room frees; then it is delivered. */
+static void
+test_pmul_rx_accept_mode_bounds_what_waits(void **state)
+{
+    h_node *n = rx_node(cap_one);
+
+    (void)state;
+    feed_msg(n, 0, 1, 2);
+    feed_msg(n, 10, 2, 2);
+    h_run(n, 10, 30000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    assert_int_equal(h_find_ev(n, PMUL_EV_DELIVERED, 0)->ev.msid, 1);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ACK), 0);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(30000), H_TX, 1), 0);
+    h_run(n, 30000, 40000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 2);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 1), 2, 2, 100);
+    assert_int_equal(count_complete_acks(n, 1), 1);
+    assert_int_equal(count_complete_acks(n, 2), 0);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(40000), H_TX, 2), 0);
+    h_run(n, 40000, 45000);
+    assert_int_equal(count_complete_acks(n, 2), 1);
+    h_node_free(n);
+}
+
+/* A Discard_Message_PDU after DELIVERED but before accept: RX_DISCARDED
+ * tells the application to drop it, and accept says NOTFOUND. */
+static void
+test_pmul_rx_discard_before_accept_is_reported(void **state)
+{
+    h_node *n = rx_node(accept_mode);
+    pmul_pdu p;
+
+    (void)state;
+    feed_msg(n, 0, 5, 1);
+    h_run(n, 0, 100);
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_DISCARD;
+    p.source_id = H_TX;
+    p.msid = 5;
+    assert_int_equal(h_feed_pdu(n, 200, &p), 0);
+    h_events(n, 200);
+    assert_non_null(h_find_ev(n, PMUL_EV_RX_DISCARDED, 0));
+    assert_int_equal(pmul_engine_accept(n->e, h_now(300), H_TX, 5), PMUL_ERR_NOTFOUND);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+/* After a restart the application restores what it holds: a retransmitted
+ * Address_PDU is answered with the complete Ack, nothing is delivered. */
+static void
+test_pmul_rx_restore_done_answers_complete_never_redelivers(void **state)
+{
+    h_node *n = rx_node(accept_mode);
+
+    (void)state;
+    assert_int_equal(pmul_engine_restore_done(n->e, h_now(0), H_TX, 11, H_WALL0 + 3600), 0);
+    assert_int_equal(pmul_engine_restore_done(n->e, h_now(0), H_TX, 11, H_WALL0 + 3600), 0);
+    assert_int_equal(pmul_engine_restore_done(n->e, h_now(0), H_TX, 12, H_WALL0),
+                     PMUL_ERR_EXPIRED);
+    assert_int_equal(h_feed_addr1(n, 1000, H_TX, 11, 2, H_RX, 1), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 1001, H_TX, 11, 1, 100), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 1002, H_TX, 11, 2, 100), PMUL_ERR_DUPLICATE);
+    h_run(n, 1002, 10000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    assert_int_equal(count_complete_acks(n, 11), 1);
+    /* Ack-Ack lets it go. */
+    assert_int_equal(h_feed_address(n, 10000, H_TX, 11, 5, 2, H_WALL0 + 3600, NULL, NULL, 0, 0),
+                     0);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_node_free(n);
+}
+
+/* Accept mode under allocation failure at every step of the last
+ * Data_PDU and of the accept: never an Ack before accept, never two
+ * deliveries, and the Ack once memory is back. */
+static void
+test_pmul_rx_accept_mode_alloc_failure_never_acks_early(void **state)
+{
+    long k;
+    bool reached_end = false;
+
+    (void)state;
+    for (k = 0; k < 64 && !reached_end; k++) {
+        h_node *n = rx_node(accept_mode);
+        int rc;
+
+        assert_int_equal(h_feed_addr1(n, 0, H_TX, 7, 2, H_RX, 1), 0);
+        assert_int_equal(h_feed_data(n, 10, H_TX, 7, 1, 100), 0);
+        h_drain(n, 10);
+        n->hm.fail_after = (long)n->hm.allocs + k;
+        (void)h_feed_data(n, 20, H_TX, 7, 2, 100);
+        h_run(n, 20, 3000);
+        if (h_count_ev(n, PMUL_EV_DELIVERED) == 1) {
+            rc = pmul_engine_accept(n->e, h_now(3000), H_TX, 7);
+            assert_true(rc == 0);
+        }
+        reached_end = n->hm.failed == 0;
+        /* No Ack before the accept above: none if nothing was delivered,
+         * and at most the one owed by that accept. */
+        if (h_count_ev(n, PMUL_EV_DELIVERED) == 0)
+            assert_int_equal(count_complete_acks(n, 7), 0);
+        assert_true(h_count_ev(n, PMUL_EV_DELIVERED) <= 1);
+        n->hm.fail_after = -1;
+        (void)h_feed_data(n, 6000, H_TX, 7, 2, 100);
+        h_run(n, 6000, 10000);
+        assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+        assert_int_equal(pmul_engine_accept(n->e, h_now(10000), H_TX, 7), 0);
+        h_run(n, 10000, 70000);
+        assert_true(count_complete_acks(n, 7) >= 1);
+        h_node_free(n);
+    }
+    assert_true(reached_end);
+}
+
 static void
 test_pmul_rx_early_data_then_address(void **state)
 {
@@ -980,6 +1186,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
+        cmocka_unit_test(test_pmul_rx_accept_mode_acks_only_after_accept),
+        cmocka_unit_test(test_pmul_rx_defer_delivers_again_later),
+        cmocka_unit_test(test_pmul_rx_accept_mode_bounds_what_waits),
+        cmocka_unit_test(test_pmul_rx_discard_before_accept_is_reported),
+        cmocka_unit_test(test_pmul_rx_restore_done_answers_complete_never_redelivers),
+        cmocka_unit_test(test_pmul_rx_accept_mode_alloc_failure_never_acks_early),
         cmocka_unit_test(test_pmul_rx_early_data_then_address),
         cmocka_unit_test(test_pmul_rx_late_address_answered_at_once),
         cmocka_unit_test(test_pmul_rx_early_data_validity_timer),
