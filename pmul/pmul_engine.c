@@ -493,6 +493,10 @@ pmul_engine_new(pmul_engine **out, const pmul_config *cfg, const pmul_env *env)
     *out = NULL;
     if (cfg == NULL || (err = check_config(cfg)) != 0)
         return err != 0 ? err : PMUL_ERR_INVAL;
+    /* Without randomness the first MSID would be the same after every
+     * restart: only an application that chose it may go without. */
+    if ((env == NULL || env->rand == NULL) && cfg->first_msid == 0)
+        return PMUL_ERR_INVAL;
     if ((e = mem_calloc(m, 1, sizeof(*e))) == NULL)
         return PMUL_ERR_NOMEM;
     e->cfg = *cfg;
@@ -748,6 +752,36 @@ pmul_engine_restore_done(pmul_engine *e, pmul_now now, uint32_t source_id, uint3
     err = pmul__rx_restore_done(e, source_id, msid, expiry_s);
     recompute_deadline(e);
     return err;
+}
+
+uint32_t
+pmul_engine_next_msid(const pmul_engine *e)
+{
+    return e->next_msid != 0 ? e->next_msid : 1;
+}
+
+void
+pmul_engine_set_next_msid(pmul_engine *e, uint32_t msid)
+{
+    e->next_msid = msid;
+}
+
+uint32_t
+pmul_engine_next_msn(const pmul_engine *e, uint32_t dest)
+{
+    return pmul__dst_next_msn(e, dest);
+}
+
+int
+pmul_engine_set_next_msn(pmul_engine *e, uint32_t dest, uint32_t msn)
+{
+    pmul_dststate *d;
+    int err;
+
+    if ((err = pmul__dst_get(e, dest, &d)) != 0)
+        return err;
+    d->next_msn = msn;
+    return 0;
 }
 
 void

@@ -74,8 +74,12 @@ typedef uint32_t (*pmul_rand_fn)(void *arg);
 typedef struct pmul_env {
     const mem *mem;             /* NULL: libc */
     logger log;                 /* log.fn NULL: silence */
-    pmul_rand_fn rand;          /* NULL: an internal xorshift seeded with
-                                 * cfg->node_id (deterministic; tests only) */
+    pmul_rand_fn rand;          /* NULL only with cfg->first_msid set: an
+                                 * internal xorshift seeded with node_id
+                                 * (deterministic, for tests and tools);
+                                 * otherwise pmul_engine_new() refuses it,
+                                 * since a fixed sequence would make the
+                                 * first MSID repeat after every restart */
     void *rand_arg;
 } pmul_env;
 
@@ -161,7 +165,9 @@ typedef struct pmul_config {
     uint32_t max_group_tries;   /* Rejects before a dynamic-group message
                                  * falls back to default_group (default 3) */
     uint32_t default_expiry_s;  /* pmul_msg.expiry_s == 0 (default 86400) */
-    uint32_t first_msid;        /* first MSID we allocate; 0 = random */
+    uint32_t first_msid;        /* first MSID we allocate; 0 = random (a
+                                 * daemon sets it from its persisted
+                                 * counter: pmul_engine_next_msid()) */
     bool ack_timestamp;         /* emit the Ack timestamp option (decision
                                  * 8; default false).  Always accepted. */
     bool addr_repeat;           /* repeat the round's Address_PDU(s) after
@@ -239,6 +245,14 @@ typedef struct pmul_msg {
     uint8_t priority;           /* Priority octet; lower = more urgent */
     int64_t expiry_s;           /* Unix seconds; 0 = now + default_expiry_s */
     uint64_t tag;               /* opaque, echoed in the tx events */
+    /* Resuming a message after a restart (or choosing its MSID): */
+    uint32_t msid;              /* 0: the engine's next MSID; else this one
+                                 * (must not be in flight already) */
+    const uint32_t *dest_msns;  /* NULL: each destination's next
+                                 * Message_Sequence_Number; else dest_cnt
+                                 * numbers, as first sent (a resumed
+                                 * message keeps them); the counters move
+                                 * past them */
 } pmul_msg;
 
 enum pmul_event_kind {
@@ -425,6 +439,18 @@ int pmul_engine_expire(pmul_engine *e, pmul_now now);
  */
 __attribute__((warn_unused_result))
 int pmul_engine_submit(pmul_engine *e, pmul_now now, const pmul_msg *m, uint32_t *msid);
+
+/*
+ * What a restart needs from the transmitter side: the next MSID the engine
+ * would allocate (persist a bound above it before using MSIDs, so none is
+ * reused within the expiry window) and the next Message_Sequence_Number
+ * per destination (persist after each submit).  The setters restore them
+ * after a restart; set_next_msn returns PMUL_ERR_NOMEM or 0.
+ */
+uint32_t pmul_engine_next_msid(const pmul_engine *e);
+void pmul_engine_set_next_msid(pmul_engine *e, uint32_t msid);
+uint32_t pmul_engine_next_msn(const pmul_engine *e, uint32_t dest);
+int pmul_engine_set_next_msn(pmul_engine *e, uint32_t dest, uint32_t msn);
 
 /*
  * Give up on one of our messages: send Discard_Message_PDU, report

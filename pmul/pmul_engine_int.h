@@ -290,6 +290,7 @@ int pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason);
 void pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on);
 void pmul__tx_free_all(pmul_engine *e);
 int pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out);
+uint32_t pmul__dst_next_msn(const pmul_engine *e, uint32_t id);
 pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
 /* Start a round of m: whole message or the union of the missing lists. */
 void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);

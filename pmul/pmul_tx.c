@@ -103,6 +103,16 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     return 0;
 }
 
+/* The next Message_Sequence_Number for dest (1 for a destination never
+ * sent to). */
+uint32_t
+pmul__dst_next_msn(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id ? e->dst[pos].next_msn : 1;
+}
+
 /* ---- message table ----------------------------------------------------- */
 
 pmul_txmsg *
@@ -537,6 +547,8 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
         return PMUL_ERR_RANGE;
     if (e->tx_cnt >= c->max_tx_msgs)
         return PMUL_ERR_BUSY;
+    if (in->msid != 0 && pmul__tx_find(e, in->msid) != NULL)
+        return PMUL_ERR_INVAL;          /* that MSID is in flight */
 
     if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
         return PMUL_ERR_NOMEM;
@@ -552,6 +564,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     for (i = 0; i < in->dest_cnt; i++) {
         m->dests[i].id = in->dests[i];
         m->dests[i].emcon = in->dest_emcon != NULL && in->dest_emcon[i];
+        m->dests[i].msn = in->dest_msns != NULL ? in->dest_msns[i] : 0;
     }
     /* Destinations are sent sorted ascending (docs/wire.md 4.2). */
     qsort(m->dests, m->dest_cnt, sizeof(*m->dests), cmp_dest);
@@ -582,12 +595,23 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     m->tag = in->tag;
     m->expiry_s = expiry;
     m->order = e->tx_order++;
-    if (e->next_msid == 0)
-        e->next_msid = 1;
-    m->msid = e->next_msid++;
+    if (in->msid != 0) {
+        m->msid = in->msid;             /* resumed, or chosen by the caller */
+    } else {
+        if (e->next_msid == 0)
+            e->next_msid = 1;
+        m->msid = e->next_msid++;
+    }
     for (i = 0; i < m->dest_cnt; i++) {
         (void)pmul__dst_get(e, m->dests[i].id, &ds);     /* exists */
-        m->dests[i].msn = ds->next_msn++;
+        if (in->dest_msns != NULL) {
+            /* A resumed message keeps the numbers it was first sent
+             * with; the counter moves past them. */
+            if (m->dests[i].msn >= ds->next_msn)
+                ds->next_msn = m->dests[i].msn + 1;
+        } else {
+            m->dests[i].msn = ds->next_msn++;
+        }
         if (ds->emcon)
             m->dests[i].emcon = true;
     }

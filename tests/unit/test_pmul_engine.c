@@ -364,6 +364,7 @@ test_pmul_engine_new_alloc_failure(void **state)
     c.emcon_dest_cnt = 1;
     memset(&env, 0, sizeof(env));
     env.mem = &m;
+    c.first_msid = 1;                   /* no rand needed */
     for (k = 0;; k++) {
         memset(&hm, 0, sizeof(hm));
         hm.fail_after = k;
@@ -736,7 +737,13 @@ test_pmul_engine_config_validation(void **state)
     c.group_pool_cnt = 2;
     assert_int_equal(pmul_engine_new(&e, &c, NULL), PMUL_ERR_INVAL);
     c.group_pool_cnt = 0;
+    /* No rand: refused, since the first MSID would repeat after every
+     * restart; allowed when the application chose the first MSID. */
+    assert_int_equal(pmul_engine_new(&e, &c, NULL), PMUL_ERR_INVAL);
+    assert_null(e);
+    c.first_msid = 77;
     assert_int_equal(pmul_engine_new(&e, &c, NULL), 0);     /* libc, no rand */
+    assert_int_equal(pmul_engine_next_msid(e), 77);
     assert_int_equal(pmul_engine_next_deadline(e), UINT64_MAX);
     pmul_engine_free(e);
     pmul_engine_free(NULL);

@@ -31,6 +31,71 @@
 
 /* Every datagram of one round of a message to one destination, with
  * times: Address at 0, then Data paced at 9600 bit/s. */
+/* A restarted transmitter resumes a message in flight: same MSID, same
+ * Message_Sequence_Number to the destination still pending, the
+ * counters restored, and fresh messages continue after them. */
+static void
+test_pmul_tx_resume_after_restart_keeps_msid_and_msns(void **state)
+{
+    h_node *a = h_node_new(H_TX), *b;
+    uint32_t dests[2] = { H_RX, H_RX2 }, pending = H_RX2, msid, msn_rx2, next_msid;
+    uint32_t fresh;
+    uint8_t payload[100];
+    pmul_msg m;
+    pmul_pdu p;
+    pmul_config c;
+
+    (void)state;
+    h_submit(a, 0, 100, dests, 2, 6);               /* MSNs 1, 1 */
+    msid = h_submit(a, 0, 100, dests, 2, 6);        /* MSNs 2, 2 */
+    h_drain(a, 0);
+    msn_rx2 = 2;
+    next_msid = pmul_engine_next_msid(a->e);
+    assert_int_equal(next_msid, msid + 1);
+    assert_int_equal(pmul_engine_next_msn(a->e, H_RX2), 3);
+    assert_int_equal(pmul_engine_next_msn(a->e, IP(10, 9, 9, 9)), 1);
+
+    /* Restart: what the application persisted comes back. */
+    h_config(&c, H_TX);
+    c.first_msid = next_msid;
+    b = h_node_new_cfg(&c);
+    assert_int_equal(pmul_engine_set_next_msn(b->e, H_RX, 3), 0);
+    assert_int_equal(pmul_engine_set_next_msn(b->e, H_RX2, 3), 0);
+    memset(payload, 0x5a, sizeof(payload));
+    memset(&m, 0, sizeof(m));
+    m.payload = payload;
+    m.payload_len = sizeof(payload);
+    m.dests = &pending;                 /* H_RX had acked it */
+    m.dest_cnt = 1;
+    m.priority = 6;
+    m.msid = msid;
+    m.dest_msns = &msn_rx2;
+    assert_int_equal(pmul_engine_submit(b->e, h_now(0), &m, &fresh), 0);
+    assert_int_equal(fresh, msid);
+    /* The same MSID again while in flight: refused. */
+    assert_int_equal(pmul_engine_submit(b->e, h_now(0), &m, &fresh), PMUL_ERR_INVAL);
+    h_drain(b, 0);
+    p = h_pdu(b, 0);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.msid, msid);
+    assert_int_equal(p.u.address.dest_cnt, 1);
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX2);
+    assert_int_equal(p.u.address.dests[0].msg_seq_no, 2);
+    /* A new message gets the next MSID and MSN 3 to both. */
+    fresh = h_submit(b, 10, 100, dests, 2, 6);
+    assert_int_equal(fresh, next_msid);
+    h_run(b, 10, 20000);
+    for (size_t i = 0; i < b->npkt; i++) {
+        p = h_pdu(b, i);
+        if (p.type == PMUL_PDU_ADDRESS && p.msid == fresh && p.u.address.dest_cnt == 2) {
+            assert_int_equal(p.u.address.dests[0].msg_seq_no, 3);
+            assert_int_equal(p.u.address.dests[1].msg_seq_no, 3);
+        }
+    }
+    h_node_free(a);
+    h_node_free(b);
+}
+
 static void
 test_pmul_tx_fragmentation_and_pacing(void **state)
 {
@@ -816,6 +881,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_tx_fragmentation_and_pacing),
+        cmocka_unit_test(test_pmul_tx_resume_after_restart_keeps_msid_and_msns),
         cmocka_unit_test(test_pmul_tx_fragment_size_follows_pdu_max),
         cmocka_unit_test(test_pmul_tx_address_map_split_300_sorted),
         cmocka_unit_test(test_pmul_tx_msn_per_destination),
