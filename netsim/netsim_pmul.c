@@ -28,12 +28,50 @@
 #include <string.h>
 
 #include "pmul/pmul_engine.h"
+#include "pmul/util/arr.h"
+
+/* What the application of a node would have persisted about a message it
+ * sent: enough to resume it after a restart. */
+typedef struct sent_msg {
+    uint32_t msid;
+    uint8_t *payload;           /* owned */
+    size_t len;
+    uint32_t *dests;            /* owned, cnt */
+    uint32_t *msns;             /* owned, cnt: as first sent */
+    bool *final;                /* owned, cnt: acked or failed */
+    size_t cnt;
+    uint8_t prio;
+    int64_t expiry_s;
+    uint64_t tag;
+    bool done;
+} sent_msg;
+
+/* A message the application accepted (holds durably), for restore_done. */
+typedef struct done_ent {
+    uint32_t src, msid;
+    int64_t expiry_s;
+} done_ent;
 
 typedef struct pnode {
     pmul_engine *e;
     netsim_rng rng;
     int64_t wall_start_s;
     const mem *m;
+    pmul_config cfg;            /* as created (for a restart) */
+    pmul_env env;
+    uint64_t now_us;            /* of the latest call */
+    bool emcon;                 /* current own EMCON state */
+    /* The application's side (docs/netsim.md "restart and accept"). */
+    bool accept;                /* accept mode: accept unless deferring */
+    uint64_t defer_until_ms;    /* defer every DELIVERED before this */
+    uint64_t restart_at_ms;     /* UINT64_MAX: never */
+    sent_msg *sent;
+    size_t sent_cnt, sent_cap;
+    done_ent *done;
+    size_t done_cnt, done_cap;
+    uint8_t *evbuf;             /* copy of the last accepted payload */
+    size_t evbuf_cap;
+    uint32_t restarts;
 } pnode;
 
 static pmul_now
@@ -125,6 +163,75 @@ apply_kv(pmul_config *c, const netsim_kv *kv)
     return false;
 }
 
+/* "A.B.C.D" or a decimal node ID. */
+static bool
+kv_ip(const char *v, uint32_t *out)
+{
+    uint64_t part = 0, ip = 0;
+    int dots = 0;
+
+    if (kv_u64(v, &part) && part <= UINT32_MAX) {
+        *out = (uint32_t)part;
+        return true;
+    }
+    for (part = 0; *v != '\0'; v++) {
+        if (*v == '.') {
+            if (++dots > 3 || part > 255)
+                return false;
+            ip = ip << 8 | part;
+            part = 0;
+        } else if (*v >= '0' && *v <= '9' && part <= 255) {
+            part = part * 10 + (uint64_t)(*v - '0');
+        } else {
+            return false;
+        }
+    }
+    if (dots != 3 || part > 255)
+        return false;
+    *out = (uint32_t)(ip << 8 | part);
+    return true;
+}
+
+/*
+ * Settings of the simulated application rather than of the engine
+ * ("engine KEY VALUE" lines, for every node unless a -node key names
+ * one): accept-mode 1 (accept every DELIVERED once "stored"),
+ * defer-node IP + defer-until-ms T (that node defers every DELIVERED
+ * before T: a full disk), restart-node IP + restart-at-ms T (that node
+ * crashes at T and comes back from what it persisted).  Returns 1 when
+ * kv was one of them, 0 when not, -1 when its value is bad.
+ */
+static int
+apply_app_kv(pnode *n, uint32_t node_id, const netsim_kv *kv, uint32_t *defer_node,
+             uint32_t *restart_node, uint64_t *defer_until, uint64_t *restart_at)
+{
+    uint64_t v;
+
+    if (strcmp(kv->key, "accept-mode") == 0) {
+        if (!kv_u64(kv->val, &v) || v > 1)
+            return -1;
+        n->accept = v != 0;
+        n->cfg.deliver_needs_accept = v != 0;
+        return 1;
+    }
+    if (strcmp(kv->key, "defer-node") == 0)
+        return kv_ip(kv->val, defer_node) ? 1 : -1;
+    if (strcmp(kv->key, "restart-node") == 0)
+        return kv_ip(kv->val, restart_node) ? 1 : -1;
+    if (strcmp(kv->key, "defer-until-ms") == 0)
+        return kv_u64(kv->val, defer_until) ? 1 : -1;
+    if (strcmp(kv->key, "restart-at-ms") == 0)
+        return kv_u64(kv->val, restart_at) ? 1 : -1;
+    if (strcmp(kv->key, "defer-retry-ms") == 0) {
+        if (!kv_u64(kv->val, &v) || v == 0 || v > 86400000)
+            return -1;
+        n->cfg.defer_retry_ms = (uint32_t)v;
+        return 1;
+    }
+    (void)node_id;
+    return 0;
+}
+
 static int
 p_create(void **out, const netsim_engine_init *init)
 {
@@ -132,7 +239,9 @@ p_create(void **out, const netsim_engine_init *init)
     pmul_config cfg;
     pmul_env env;
     size_t i;
-    int rc;
+    int rc, app;
+    uint32_t defer_node = 0, restart_node = 0;
+    uint64_t defer_until = 0, restart_at = UINT64_MAX;
 
     *out = NULL;
     n = mem_calloc(init->m, 1, sizeof(*n));
@@ -140,15 +249,21 @@ p_create(void **out, const netsim_engine_init *init)
         return NETSIM_ERR_NOMEM;
     n->wall_start_s = init->wall_start_s;
     n->m = init->m;
+    n->restart_at_ms = UINT64_MAX;
     netsim_rng_seed(&n->rng, init->seed, 0x706d756cu);
-    pmul_config_default(&cfg);
-    cfg.node_id = init->node_id;
-    cfg.link_rate_bps = init->rate_bps;
+    pmul_config_default(&n->cfg);
+    n->cfg.node_id = init->node_id;
+    n->cfg.link_rate_bps = init->rate_bps;
     if (init->group != 0)
-        cfg.default_group = init->group;
-    cfg.emcon = init->emcon;
+        n->cfg.default_group = init->group;
+    n->cfg.emcon = init->emcon;
+    n->emcon = init->emcon;
     for (i = 0; i < init->kv_cnt; i++) {
-        if (!apply_kv(&cfg, &init->kv[i])) {
+        app = apply_app_kv(n, init->node_id, &init->kv[i], &defer_node, &restart_node,
+                           &defer_until, &restart_at);
+        if (app == 1)
+            continue;
+        if (app < 0 || !apply_kv(&n->cfg, &init->kv[i])) {
             log_emit(init->log, LOG_LVL_ERROR,
                      "netsim_pmul event=bad-setting line=%d key=%s value=%s",
                      init->kv[i].line, init->kv[i].key, init->kv[i].val);
@@ -156,12 +271,18 @@ p_create(void **out, const netsim_engine_init *init)
             return NETSIM_ERR_INVAL;
         }
     }
+    if (defer_node == 0 || defer_node == init->node_id)
+        n->defer_until_ms = defer_until;
+    if (restart_node == init->node_id)
+        n->restart_at_ms = restart_at;
+    cfg = n->cfg;
     memset(&env, 0, sizeof(env));
     env.mem = init->m;
     if (init->log != NULL)
         env.log = *init->log;
     env.rand = node_rand;
     env.rand_arg = &n->rng;
+    n->env = env;
     rc = pmul_engine_new(&n->e, &cfg, &env);
     if (rc != 0) {
         log_emit(init->log, LOG_LVL_ERROR, "netsim_pmul event=engine-new err=%s",
@@ -174,12 +295,158 @@ p_create(void **out, const netsim_engine_init *init)
 }
 
 static void
+sent_fini(pnode *n, sent_msg *sm)
+{
+    mem_free(n->m, sm->payload);
+    mem_free(n->m, sm->dests);
+    mem_free(n->m, sm->msns);
+    mem_free(n->m, sm->final);
+}
+
+static void
 p_destroy(void *eng)
 {
     pnode *n = eng;
+    size_t i;
 
     pmul_engine_free(n->e);
+    for (i = 0; i < n->sent_cnt; i++)
+        sent_fini(n, &n->sent[i]);
+    mem_free(n->m, n->sent);
+    mem_free(n->m, n->done);
+    mem_free(n->m, n->evbuf);
     mem_free(n->m, n);
+}
+
+static sent_msg *
+sent_find(pnode *n, uint32_t msid)
+{
+    size_t i;
+
+    for (i = 0; i < n->sent_cnt; i++)
+        if (n->sent[i].msid == msid && !n->sent[i].done)
+            return &n->sent[i];
+    return NULL;
+}
+
+/* Record a submitted message as the application would persist it.  The
+ * engine assigned msns (read before the submit). */
+static int
+sent_add(pnode *n, uint32_t msid, const pmul_msg *m, const uint32_t *msns)
+{
+    sent_msg *sm;
+
+    if (arr_grow(n->m, (void **)&n->sent, &n->sent_cap, n->sent_cnt + 1, sizeof(*n->sent),
+                 SIZE_MAX / sizeof(*n->sent)) != 0)
+        return NETSIM_ERR_NOMEM;
+    sm = &n->sent[n->sent_cnt];
+    memset(sm, 0, sizeof(*sm));
+    sm->payload = mem_alloc(n->m, m->payload_len);
+    sm->dests = mem_alloc(n->m, m->dest_cnt * sizeof(*sm->dests));
+    sm->msns = mem_alloc(n->m, m->dest_cnt * sizeof(*sm->msns));
+    sm->final = mem_calloc(n->m, m->dest_cnt, sizeof(*sm->final));
+    if (sm->payload == NULL || sm->dests == NULL || sm->msns == NULL || sm->final == NULL) {
+        sent_fini(n, sm);
+        return NETSIM_ERR_NOMEM;
+    }
+    memcpy(sm->payload, m->payload, m->payload_len);
+    memcpy(sm->dests, m->dests, m->dest_cnt * sizeof(*sm->dests));
+    memcpy(sm->msns, msns, m->dest_cnt * sizeof(*sm->msns));
+    sm->len = m->payload_len;
+    sm->cnt = m->dest_cnt;
+    sm->msid = msid;
+    sm->prio = m->priority;
+    sm->expiry_s = m->expiry_s;
+    sm->tag = m->tag;
+    n->sent_cnt++;
+    return 0;
+}
+
+/*
+ * The node crashes and comes back: the engine and everything it held in
+ * memory are gone; a new engine starts from what the application
+ * persisted, as muled does (docs/engine.md 3.1): its EMCON state, the next
+ * MSID and each destination's next Message_Sequence_Number, the messages
+ * it accepted (restore_done), and the messages in flight, resumed with
+ * their MSIDs and numbers to the destinations still pending.
+ */
+static int
+restart(pnode *n)
+{
+    pmul_now now = to_now(n, n->now_us);
+    pmul_config cfg = n->cfg;
+    uint32_t next_msid = pmul_engine_next_msid(n->e), *dests, *msns, msid;
+    size_t i, k, cnt;
+    pmul_msg m;
+    int rc;
+
+    pmul_engine_free(n->e);
+    n->e = NULL;
+    n->restarts++;
+    cfg.first_msid = next_msid;
+    cfg.emcon = n->emcon;
+    if ((rc = pmul_engine_new(&n->e, &cfg, &n->env)) != 0)
+        return rc == PMUL_ERR_NOMEM ? NETSIM_ERR_NOMEM : NETSIM_ERR_ENGINE;
+    for (i = 0; i < n->sent_cnt; i++)
+        for (k = 0; k < n->sent[i].cnt; k++)
+            if (pmul_engine_next_msn(n->e, n->sent[i].dests[k]) <= n->sent[i].msns[k] &&
+                pmul_engine_set_next_msn(n->e, n->sent[i].dests[k], n->sent[i].msns[k] + 1) != 0)
+                return NETSIM_ERR_NOMEM;
+    for (i = 0; i < n->done_cnt; i++) {
+        rc = pmul_engine_restore_done(n->e, now, n->done[i].src, n->done[i].msid,
+                                      n->done[i].expiry_s);
+        if (rc != 0 && rc != PMUL_ERR_EXPIRED)
+            return NETSIM_ERR_ENGINE;
+    }
+    for (i = 0; i < n->sent_cnt; i++) {
+        sent_msg *sm = &n->sent[i];
+
+        if (sm->done)
+            continue;
+        dests = mem_alloc(n->m, sm->cnt * sizeof(*dests));
+        msns = mem_alloc(n->m, sm->cnt * sizeof(*msns));
+        if (dests == NULL || msns == NULL) {
+            mem_free(n->m, dests);
+            mem_free(n->m, msns);
+            return NETSIM_ERR_NOMEM;
+        }
+        for (k = cnt = 0; k < sm->cnt; k++) {
+            if (sm->final[k])
+                continue;
+            dests[cnt] = sm->dests[k];
+            msns[cnt++] = sm->msns[k];
+        }
+        memset(&m, 0, sizeof(m));
+        m.payload = sm->payload;
+        m.payload_len = sm->len;
+        m.dests = dests;
+        m.dest_cnt = cnt;
+        m.priority = sm->prio;
+        m.expiry_s = sm->expiry_s;
+        m.tag = sm->tag;
+        m.msid = sm->msid;
+        m.dest_msns = msns;
+        rc = cnt > 0 ? pmul_engine_submit(n->e, now, &m, &msid) : 0;
+        mem_free(n->m, dests);
+        mem_free(n->m, msns);
+        if (rc == PMUL_ERR_EXPIRED)
+            sm->done = true;            /* gone while we were down */
+        else if (rc != 0)
+            return NETSIM_ERR_ENGINE;
+    }
+    return 0;
+}
+
+/* Every entry point notes the time and crashes the node when its restart
+ * time has come. */
+static int
+tick(pnode *n, uint64_t now_us)
+{
+    n->now_us = now_us;
+    if (now_us / 1000 < n->restart_at_ms)
+        return 0;
+    n->restart_at_ms = UINT64_MAX;
+    return restart(n);
 }
 
 static int
@@ -202,6 +469,27 @@ p_submit(void *eng, uint64_t now_us, const netsim_submit *sm, uint32_t *msid)
     m.expiry_s = sm->expiry_us == 0 ? 0
                : now.wall_s + (int64_t)((sm->expiry_us + 999999) / 1000000);
     m.tag = sm->tag;
+    if ((rc = tick(n, now_us)) != 0)
+        return rc;
+    if (n->restart_at_ms != UINT64_MAX || n->restarts > 0) {
+        /* This node persists what it sends (it will restart, or did). */
+        uint32_t *msns = mem_alloc(n->m, sm->dest_cnt * sizeof(*msns));
+        size_t i;
+
+        if (msns == NULL)
+            return NETSIM_ERR_LIMIT;
+        if (m.expiry_s == 0)
+            m.expiry_s = now.wall_s + (int64_t)n->cfg.default_expiry_s;
+        for (i = 0; i < sm->dest_cnt; i++)
+            msns[i] = pmul_engine_next_msn(n->e, sm->dests[i]);
+        rc = pmul_engine_submit(n->e, now, &m, msid);
+        if (rc == 0 && sent_add(n, *msid, &m, msns) != 0)
+            rc = PMUL_ERR_NOMEM;        /* cannot persist: not accepted */
+        mem_free(n->m, msns);
+        if (rc == PMUL_ERR_BUSY || rc == PMUL_ERR_NOMEM)
+            return NETSIM_ERR_LIMIT;
+        return rc;
+    }
     rc = pmul_engine_submit(n->e, now, &m, msid);
     if (rc == PMUL_ERR_BUSY || rc == PMUL_ERR_NOMEM)
         return NETSIM_ERR_LIMIT;
@@ -214,7 +502,10 @@ p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
 {
     pnode *n = eng;
     pmul_addr from;
+    int rc;
 
+    if ((rc = tick(n, now_us)) != 0)
+        return rc;
     from.ip = from_ip;
     from.port = from_port;
     from.is_multicast = false;
@@ -228,6 +519,8 @@ p_poll_tx(void *eng, uint64_t now_us, uint8_t *out, size_t cap, uint32_t *to_ip,
     pmul_addr to;
     ssize_t len;
 
+    if (tick(n, now_us) != 0)
+        return NETSIM_ERR_ENGINE;
     memset(&to, 0, sizeof(to));
     len = pmul_engine_poll_tx(n->e, to_now(n, now_us), out, cap, &to);
     *to_ip = to.ip;
@@ -241,6 +534,8 @@ p_next_deadline_us(void *eng)
     pnode *n = eng;
     uint64_t ms = pmul_engine_next_deadline(n->e);
 
+    if (n->restart_at_ms < ms)
+        ms = n->restart_at_ms;
     if (ms == UINT64_MAX || ms > UINT64_MAX / 1000)
         return NETSIM_FOREVER;
     return ms * 1000;
@@ -250,7 +545,10 @@ static int
 p_expire(void *eng, uint64_t now_us)
 {
     pnode *n = eng;
+    int rc;
 
+    if ((rc = tick(n, now_us)) != 0)
+        return rc;
     return pmul_engine_expire(n->e, to_now(n, now_us));
 }
 
@@ -259,9 +557,53 @@ p_poll_event(void *eng, netsim_event *ev)
 {
     pnode *n = eng;
     pmul_event pe;
+    pmul_now now = to_now(n, n->now_us);
 
     if (pmul_engine_poll_event(n->e, &pe) != 1)
         return 0;
+    if (pe.kind == PMUL_EV_DELIVERED && n->accept) {
+        /* The application "stores" the message, then accepts it; or its
+         * disk is full and it defers (the engine offers it again later),
+         * which netsim must not count as a delivery. */
+        if (n->now_us / 1000 < n->defer_until_ms) {
+            if (pmul_engine_defer(n->e, now, pe.source_id, pe.msid) != 0)
+                return NETSIM_ERR_ENGINE;
+            pe.kind = PMUL_EV_NONE;
+        } else {
+            if (pe.payload_len > n->evbuf_cap) {
+                void *p = mem_realloc(n->m, n->evbuf, pe.payload_len);
+
+                if (p == NULL)
+                    return NETSIM_ERR_NOMEM;
+                n->evbuf = p;
+                n->evbuf_cap = pe.payload_len;
+            }
+            if (pe.payload_len > 0)
+                memcpy(n->evbuf, pe.payload, pe.payload_len);
+            pe.payload = n->evbuf;      /* accept frees the engine's copy */
+            if (arr_grow(n->m, (void **)&n->done, &n->done_cap, n->done_cnt + 1,
+                         sizeof(*n->done), SIZE_MAX / sizeof(*n->done)) != 0)
+                return NETSIM_ERR_NOMEM;
+            n->done[n->done_cnt].src = pe.source_id;
+            n->done[n->done_cnt].msid = pe.msid;
+            n->done[n->done_cnt].expiry_s = pe.expiry_s;
+            n->done_cnt++;
+            if (pmul_engine_accept(n->e, now, pe.source_id, pe.msid) != 0)
+                return NETSIM_ERR_ENGINE;
+        }
+    } else if (pe.kind == PMUL_EV_DEST_ACKED || pe.kind == PMUL_EV_DEST_FAILED ||
+               pe.kind == PMUL_EV_MSG_DONE) {
+        sent_msg *sm = sent_find(n, pe.msid);
+        size_t k;
+
+        if (sm != NULL) {
+            for (k = 0; k < sm->cnt; k++)
+                if (sm->dests[k] == pe.dest_id && pe.kind != PMUL_EV_MSG_DONE)
+                    sm->final[k] = true;
+            if (pe.kind == PMUL_EV_MSG_DONE)
+                sm->done = true;
+        }
+    }
     memset(ev, 0, sizeof(*ev));
     ev->engine_kind = pe.kind;
     ev->source_id = pe.source_id;
@@ -301,6 +643,9 @@ p_set_emcon(void *eng, uint64_t now_us, bool on)
 {
     pnode *n = eng;
 
+    if (tick(n, now_us) != 0)
+        return;
+    n->emcon = on;
     pmul_engine_set_emcon(n->e, to_now(n, now_us), on);
 }
 
