@@ -453,22 +453,32 @@ alloc_scratch(pmul_engine *e)
     size_t dmax = pmul_pdu_address_max_dests(e->cfg.pdu_max_len, 0);
     size_t amax = (e->cfg.pdu_max_len - PMUL_ANNOUNCE_HDR_LEN) / 4;
     size_t ack_fit = (e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN) / PMUL_ACK_ENTRY_HDR_LEN;
+    size_t rx_dmax = pmul_pdu_address_max_dests(PMUL_PDU_MAX_LEN, 0);
+    size_t rx_amax = (PMUL_PDU_MAX_LEN - PMUL_ANNOUNCE_HDR_LEN) / 4;
 
-    /* Decoder: any PDU up to pdu_max_len fits, within the caps. */
-    e->dsc.dests_cap = dmax > 0 ? dmax : 1;
+    /*
+     * Decoder: any PDU up to 65535 octets, whatever size we send: another
+     * implementation's default PDU is 3840 octets, and a receiver that
+     * dropped what is longer than its own PDUs never got such mail.  Its
+     * lists are bounded by the caps (max_dests), not by the PDU size, so
+     * the scratch stays small; a longer list is refused by the codec.
+     */
+    rx_dmax = rx_dmax < e->cfg.max_dests ? rx_dmax : e->cfg.max_dests;
+    rx_amax = rx_amax < e->cfg.max_dests ? rx_amax : e->cfg.max_dests;
+    e->dsc.dests_cap = rx_dmax > dmax ? rx_dmax : (dmax > 0 ? dmax : 1);
     e->dsc.acks_cap = e->cfg.max_ack_entries;
     e->dsc.missing_cap = e->cfg.max_missing;
-    e->dsc.dest_ids_cap = amax > 0 ? amax : 1;
-    e->dsc.max_pdu_len = e->cfg.pdu_max_len;
+    e->dsc.dest_ids_cap = rx_amax > amax ? rx_amax : (amax > 0 ? amax : 1);
+    e->dsc.max_pdu_len = PMUL_PDU_MAX_LEN;
     e->dsc.max_reserved_len = 0xffff;
     e->dsc.dests = mem_calloc(m, e->dsc.dests_cap, sizeof(*e->dsc.dests));
     e->dsc.acks = mem_calloc(m, e->dsc.acks_cap, sizeof(*e->dsc.acks));
     e->dsc.missing = mem_calloc(m, e->dsc.missing_cap, sizeof(*e->dsc.missing));
     e->dsc.dest_ids = mem_calloc(m, e->dsc.dest_ids_cap, sizeof(*e->dsc.dest_ids));
     /* Encoder: one PDU's worth of each list. */
-    e->enc_dests_cap = e->dsc.dests_cap;
+    e->enc_dests_cap = dmax > 0 ? dmax : 1;
     e->enc_dests = mem_calloc(m, e->enc_dests_cap, sizeof(*e->enc_dests));
-    e->enc_ids_cap = e->dsc.dest_ids_cap;
+    e->enc_ids_cap = amax > 0 ? amax : 1;
     e->enc_ids = mem_calloc(m, e->enc_ids_cap, sizeof(*e->enc_ids));
     e->enc_batch_cap = ack_fit > 0 ? ack_fit : 1;
     e->enc_batch = mem_calloc(m, e->enc_batch_cap, sizeof(*e->enc_batch));
@@ -824,6 +834,12 @@ pmul_engine_stats(const pmul_engine *e, pmul_stats *out)
     out->rx_held_bytes = e->rx_all.used;
     out->rx_unaccepted = e->rx_unacc_cnt;
     out->srtt_ms = pmul_rate_rtt_ms(&e->rate);
+}
+
+const pmul_config *
+pmul_engine_config(const pmul_engine *e)
+{
+    return &e->cfg;
 }
 
 bool

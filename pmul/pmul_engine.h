@@ -127,7 +127,8 @@ typedef struct pmul_config {
 
     /* Sizes and rate. */
     size_t pdu_max_len;         /* max UDP payload we emit (default 1024,
-                                 * 64..65535); also the largest we accept */
+                                 * 64..65535); any PDU up to 65535 octets
+                                 * is accepted on receive */
     uint64_t link_rate_bps;     /* pacing ceiling in bit/s, counting 28
                                  * octets of IP/UDP per datagram; 0 = no
                                  * pacing (default 9600) */
@@ -522,6 +523,10 @@ int pmul_engine_restore_done(pmul_engine *e, pmul_now now, uint32_t source_id, u
 
 /* Current counters. */
 void pmul_engine_stats(const pmul_engine *e, pmul_stats *out);
+
+/* The engine's configuration (its own copy; valid for the engine's life).
+ * Drivers read ports, groups and the PDU size from it. */
+const pmul_config *pmul_engine_config(const pmul_engine *e);
 
 /* True when nothing is in flight, received, queued or pending (used by
  * drivers and tests to check that everything was released). */

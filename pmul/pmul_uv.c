@@ -19,17 +19,18 @@
  *	address: it receives the unicast Acks and sends everything, so the
  *	IP source of every datagram is our node ID.
  *
- *	After each input (datagram, timer, submission, EMCON change) the
- *	adapter runs one "service" pass: drain poll_tx, drain poll_event into
- *	the user callback, re-arm the timer at next_deadline.  The user
- *	callback may submit or close; a nested request only sets a flag and
- *	the outer pass loops once more, so the engine is never re-entered.
+ *	The application owns the engine and calls it directly; after each
+ *	input (datagram, timer, or pmul_uv_service() after such a call) the
+ *	adapter runs one "service" pass: drain poll_event into the user
+ *	callback, then poll_tx, then re-arm the timer at next_deadline.  The
+ *	callback may call the engine and pmul_uv_service() or close; a nested
+ *	request only sets a flag and the outer pass loops once more, so the
+ *	engine is never re-entered.
  * SECURITY
  *	Datagrams from the network are untrusted; they are handed to
  *	pmul_engine_recv() unparsed (the engine's codec checks them).  The
- *	adapter trusts only its configuration.  Receive buffers are sized by
- *	cfg.pdu_max_len + 1, so an over-long datagram arrives truncated
- *	(UV_UDP_PARTIAL) and is dropped here.
+ *	adapter trusts only its configuration.  The receive buffer holds any
+ *	UDP payload (64 KiB), whatever PDU size we send.
  * DIAGNOSTICS
  *	pmul_uv_new() returns PMUL_ERR_FATAL when a socket cannot be set
  *	up and logs the libuv reason ("pmul_uv event=socket-error ...").
@@ -58,6 +59,14 @@ enum { SK_DATA = 0, SK_TPORT, SK_RPORT, SK_ACK, SK_COUNT };
 /* Send errors logged before we only count them. */
 #define PMUL_UV_LOG_ERRORS 8
 
+/* Receive any UDP payload (another implementation's default PDU is 3840
+ * octets): 65535 and one more, so a truncation shows as UV_UDP_PARTIAL. */
+#define PMUL_UV_RXBUF_LEN (65535u + 1u)
+
+/* Kernel receive buffer: a burst of full-size datagrams while the loop is
+ * busy (fsync in the daemon) must not be dropped by the kernel. */
+#define PMUL_UV_SO_RCVBUF (4 * 1024 * 1024)
+
 /* One datagram in flight: the request and its bytes live until send_cb. */
 typedef struct pmul_uv_send {
     uv_udp_send_t req;
@@ -68,8 +77,8 @@ typedef struct pmul_uv_send {
 
 struct pmul_uv {
     uv_loop_t *loop;
-    pmul_engine *engine;
-    pmul_config cfg;            /* copy; arrays are not used after new() */
+    pmul_engine *engine;        /* the application's (borrowed) */
+    pmul_config cfg;            /* copy of the engine's; arrays unused */
     const mem *m;
     logger lg;
     pmul_uv_opts opts;
@@ -95,9 +104,10 @@ struct pmul_uv {
 
     uint64_t tx_datagrams;
     uint64_t tx_errors;
+    uint64_t rx_truncated;
 
     uint8_t *txbuf;             /* poll_tx scratch, pdu_max_len octets */
-    uint8_t *rxbuf;             /* receive buffer, pdu_max_len + 1 */
+    uint8_t *rxbuf;             /* receive buffer, PMUL_UV_RXBUF_LEN */
     size_t rxbuf_len;
 };
 
@@ -132,7 +142,6 @@ static void maybe_free(pmul_uv *u)
         return;
     fn = u->close_fn;
     arg = u->close_arg;
-    pmul_engine_free(u->engine);
     mem_free(u->m, u->txbuf);
     mem_free(u->m, u->rxbuf);
     mem_free(u->m, u);
@@ -306,12 +315,27 @@ static void arm_timer(pmul_uv *u)
     uv_timer_start(&u->timer, on_timer, delay, 0);
 }
 
+/*
+ * Events first: the application sees (and, in accept mode, stores and
+ * accepts) a delivered message before anything is sent; its calls from the
+ * callback ask for another pass, which then sends what they caused.
+ */
 static void service_once(pmul_uv *u)
 {
     pmul_event ev;
     pmul_addr to;
     ssize_t n;
 
+    while (!u->closing && pmul_engine_poll_event(u->engine, &ev) == 1) {
+        if (ev.kind == PMUL_EV_JOIN_GROUP)
+            join_group(u, ev.group);
+        else if (ev.kind == PMUL_EV_LEAVE_GROUP)
+            leave_group(u, ev.group);
+        if (u->event_fn != NULL)
+            u->event_fn(u, &ev, u->event_arg);
+    }
+    if (u->closing)
+        return;
     for (;;) {
         n = pmul_engine_poll_tx(u->engine, now_of(u), u->txbuf, u->cfg.pdu_max_len, &to);
         if (n <= 0)
@@ -321,14 +345,6 @@ static void service_once(pmul_uv *u)
     if (n < 0)
         log_emit(&u->lg, LOG_LVL_ERROR, "pmul_uv event=poll-tx-error error=%s",
                  pmul_strerror((int)n));
-    while (!u->closing && pmul_engine_poll_event(u->engine, &ev) == 1) {
-        if (ev.kind == PMUL_EV_JOIN_GROUP)
-            join_group(u, ev.group);
-        else if (ev.kind == PMUL_EV_LEAVE_GROUP)
-            leave_group(u, ev.group);
-        if (u->event_fn != NULL)
-            u->event_fn(u, &ev, u->event_arg);
-    }
 }
 
 static void service(pmul_uv *u)
@@ -379,7 +395,11 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     if (addr == NULL || addr->sa_family != AF_INET)
         return;
     if (flags & UV_UDP_PARTIAL) {
-        log_emit(&u->lg, LOG_LVL_DEBUG, "pmul_uv event=drop reason=too-long");
+        /* Cannot happen for UDP over IPv4 with a 64 KiB buffer; counted
+         * and logged (the first few) rather than silently dropped. */
+        if (u->rx_truncated++ < PMUL_UV_LOG_ERRORS)
+            log_emit(&u->lg, LOG_LVL_WARN, "pmul_uv event=drop reason=truncated len=%zd",
+                     nread);
         return;
     }
     sin = (const struct sockaddr_in *)(const void *)addr;
@@ -401,6 +421,7 @@ void pmul_uv_opts_default(pmul_uv_opts *o)
     o->mcast_ttl = 8;
     o->mcast_loop = false;
     o->mcast_if = NULL;
+    o->mem = NULL;
 }
 
 static int uv_fail(pmul_uv *u, const char *what, int port, int rc)
@@ -433,6 +454,12 @@ static int open_sock(pmul_uv *u, int i, const char *bind_ip, uint16_t port)
     rc = uv_udp_recv_start(&u->sock[i], on_alloc, on_recv);
     if (rc < 0)
         return uv_fail(u, "recv", port, rc);
+    /* Best effort: the kernel caps it at net.core.rmem_max. */
+    {
+        int v = PMUL_UV_SO_RCVBUF;
+
+        (void)uv_recv_buffer_size((uv_handle_t *)&u->sock[i], &v);
+    }
     return 0;
 }
 
@@ -464,10 +491,10 @@ static int setup_sockets(pmul_uv *u)
     return 0;
 }
 
-int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, const pmul_config *cfg,
-                const pmul_env *env, const pmul_uv_opts *opts,
+int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, pmul_engine *e, const pmul_uv_opts *opts,
                 pmul_uv_event_fn event_fn, void *arg)
 {
+    const pmul_config *cfg;
     const mem *m;
     pmul_uv *u;
     struct in_addr a;
@@ -476,16 +503,16 @@ int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, const pmul_config *cfg,
     if (out == NULL)
         return PMUL_ERR_INVAL;
     *out = NULL;
-    if (loop == NULL || cfg == NULL || env == NULL || cfg->node_id == 0 ||
-        cfg->pdu_max_len == 0 || cfg->pdu_max_len > 65535)
+    if (loop == NULL || e == NULL)
         return PMUL_ERR_INVAL;
-    m = env->mem;
+    cfg = pmul_engine_config(e);
+    m = opts != NULL ? opts->mem : NULL;
     u = mem_calloc(m, 1, sizeof(*u));
     if (u == NULL)
         return PMUL_ERR_NOMEM;
     u->loop = loop;
     u->m = m;
-    u->lg = env->log;
+    u->engine = e;
     u->cfg = *cfg;
     u->cfg.group_pool = NULL;   /* the engine keeps its own copies */
     u->cfg.emcon_dests = NULL;
@@ -495,13 +522,9 @@ int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, const pmul_config *cfg,
         u->opts = *opts;
     else
         pmul_uv_opts_default(&u->opts);
+    u->lg = u->opts.log;
 
-    rc = pmul_engine_new(&u->engine, cfg, env);
-    if (rc < 0) {
-        mem_free(m, u);
-        return rc;
-    }
-    u->rxbuf_len = cfg->pdu_max_len + 1;
+    u->rxbuf_len = PMUL_UV_RXBUF_LEN;
     u->txbuf = mem_alloc(m, cfg->pdu_max_len);
     u->rxbuf = mem_alloc(m, u->rxbuf_len);
     if (u->txbuf == NULL || u->rxbuf == NULL) {
@@ -546,7 +569,6 @@ fail:
         close_all(u);
         return rc;
     }
-    pmul_engine_free(u->engine);
     mem_free(m, u->txbuf);
     mem_free(m, u->rxbuf);
     mem_free(m, u);
@@ -557,40 +579,21 @@ fail:
 /* Operations                                                         */
 /* ------------------------------------------------------------------ */
 
-int pmul_uv_submit(pmul_uv *u, const pmul_msg *m, uint32_t *msid)
+pmul_now pmul_uv_now(const pmul_uv *u)
 {
-    int rc;
-
-    if (u == NULL || u->closing)
-        return PMUL_ERR_INVAL;
-    rc = pmul_engine_submit(u->engine, now_of(u), m, msid);
-    if (rc == 0)
-        service(u);
-    return rc;
+    return now_of(u);
 }
 
-void pmul_uv_set_emcon(pmul_uv *u, bool on)
+void pmul_uv_service(pmul_uv *u)
 {
     if (u == NULL || u->closing)
         return;
-    pmul_engine_set_emcon(u->engine, now_of(u), on);
     service(u);
 }
 
-int pmul_uv_set_dest_emcon(pmul_uv *u, uint32_t dest, bool on)
+uint64_t pmul_uv_rx_truncated(const pmul_uv *u)
 {
-    int rc;
-
-    if (u == NULL || u->closing)
-        return PMUL_ERR_INVAL;
-    rc = pmul_engine_set_dest_emcon(u->engine, now_of(u), dest, on);
-    service(u);
-    return rc;
-}
-
-const pmul_engine *pmul_uv_engine(const pmul_uv *u)
-{
-    return u->engine;
+    return u->rx_truncated;
 }
 
 uint64_t pmul_uv_tx_datagrams(const pmul_uv *u)

@@ -16,9 +16,12 @@
  *     loopback (off by default: the engine drops its own Source_ID anyway)
  *     are set on the sending socket.
  *
- * After every datagram, timer expiry, submission or EMCON change the
- * adapter drains poll_tx (the engine paces: it returns 0 until its next
- * deadline), hands every event to the user callback, and re-arms the one
+ * The application owns the engine: it creates it, calls it directly, and
+ * then calls pmul_uv_service().  After every datagram, timer expiry and
+ * such call the adapter hands every event to the user callback first (so
+ * that, in accept mode, the application stores a delivered message and
+ * accepts it before anything else happens), then drains poll_tx (the
+ * engine paces: it returns 0 until its next deadline), and re-arms the one
  * timer at next_deadline.  The engine's monotonic clock is uv_now() and
  * its wall clock time(NULL); the adapter is the only place that reads
  * them.
@@ -40,18 +43,19 @@ typedef struct pmul_uv pmul_uv;
 
 /*
  * Called once per engine event, in order.  ev (and ev->payload for
- * DELIVERED) is valid only during the call: copy what you keep.  The
- * callback may call pmul_uv_submit(), pmul_uv_set_emcon() and
- * pmul_uv_close() on u; they take effect when the callback returns.
- * JOIN_GROUP and LEAVE_GROUP are handled by the adapter before they are
- * passed on.
+ * DELIVERED) is valid as pmul_engine_poll_event() says (in accept mode
+ * until the message is accepted or deferred).  The callback may call the
+ * engine directly (pmul_engine_accept(), _submit(), ...; with
+ * pmul_uv_now(u)), then pmul_uv_service(u), and pmul_uv_close(u): the
+ * service pass it asks for runs when the callback returns.  JOIN_GROUP and
+ * LEAVE_GROUP are handled by the adapter before they are passed on.
  */
 typedef void (*pmul_uv_event_fn)(pmul_uv *u, const pmul_event *ev, void *arg);
 
 /* Called once, from the loop, when every handle is closed and u is gone. */
 typedef void (*pmul_uv_close_fn)(void *arg);
 
-/* Socket options beyond the engine configuration (pmul_uv_opts_default). */
+/* Socket options and environment (pmul_uv_opts_default). */
 typedef struct pmul_uv_opts {
     int mcast_ttl;              /* IP_MULTICAST_TTL (default 8) */
     bool mcast_loop;            /* IP_MULTICAST_LOOP (default false; true
@@ -60,56 +64,61 @@ typedef struct pmul_uv_opts {
     const char *mcast_if;       /* dotted quad of the interface address for
                                  * IP_MULTICAST_IF and group joins; NULL:
                                  * the node ID */
+    const mem *mem;             /* the adapter's allocator (NULL: libc);
+                                 * borrowed for u's life */
+    logger log;                 /* the adapter's own lines (socket errors,
+                                 * drops); fn NULL: silence */
 } pmul_uv_opts;
 
 /* Fill *o with the defaults listed above. */
 void pmul_uv_opts_default(pmul_uv_opts *o);
 
 /*
- * Create the engine (cfg and env as for pmul_engine_new(): copied, with
- * env's allocator and arguments borrowed for u's life), open and bind the
- * four sockets, join the groups and start receiving.  opts may be NULL
- * (defaults).  event_fn (may be NULL) and arg are kept.  The log sink in
- * env also receives the adapter's own lines (socket errors).
+ * Bind the application's engine e (borrowed: the application created it
+ * and frees it, after u is closed) to four UDP sockets and a timer on
+ * loop: open and bind the sockets for the ports and groups of e's
+ * configuration, join the groups and start receiving.  opts may be NULL
+ * (defaults).  event_fn (may be NULL) and arg are kept.
  *
- * Returns 0 and sets *out, or PMUL_ERR_INVAL (NULL argument, bad
- * configuration), PMUL_ERR_NOMEM, or PMUL_ERR_FATAL (a socket could not be
- * opened, bound or joined: the reason is logged).  On failure nothing is
- * left on the loop once it has run its close callbacks; *out is NULL.
+ * Datagrams up to 65535 octets are received whatever e sends (another
+ * implementation's PDUs may be larger than ours); the socket receive
+ * buffer is sized for a burst of them.
+ *
+ * Returns 0 and sets *out, or PMUL_ERR_INVAL (NULL argument), PMUL_ERR_NOMEM,
+ * or PMUL_ERR_FATAL (a socket could not be opened, bound or joined: the
+ * reason is logged).  On failure nothing is left on the loop once it has
+ * run its close callbacks; *out is NULL.
  */
 __attribute__((warn_unused_result))
-int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, const pmul_config *cfg,
-                const pmul_env *env, const pmul_uv_opts *opts,
+int pmul_uv_new(pmul_uv **out, uv_loop_t *loop, pmul_engine *e, const pmul_uv_opts *opts,
                 pmul_uv_event_fn event_fn, void *arg);
 
 /*
- * Queue a message (pmul_engine_submit(); m and its arrays are borrowed for
- * the call).  Returns 0 and the MSID in *msid (may be NULL), or the
- * engine's codes (PMUL_ERR_INVAL, _RANGE, _EXPIRED, _BUSY, _NOMEM), or
- * PMUL_ERR_INVAL after pmul_uv_close().
+ * The time to pass to a direct engine call: uv_now() of the loop and the
+ * wall clock.  The adapter is the one place that reads the clocks.
  */
-__attribute__((warn_unused_result))
-int pmul_uv_submit(pmul_uv *u, const pmul_msg *m, uint32_t *msid);
-
-/* Set this node's EMCON state (pmul_engine_set_emcon()). */
-void pmul_uv_set_emcon(pmul_uv *u, bool on);
-
-/* Mark a destination as in EMCON or not (pmul_engine_set_dest_emcon()). */
-int pmul_uv_set_dest_emcon(pmul_uv *u, uint32_t dest, bool on);
-
-/* The engine, for pmul_engine_stats() and pmul_engine_is_idle() only
- * (borrowed; do not drive it directly). */
-const pmul_engine *pmul_uv_engine(const pmul_uv *u);
-
-/* Datagrams handed to the kernel, and send errors seen. */
-uint64_t pmul_uv_tx_datagrams(const pmul_uv *u);
-uint64_t pmul_uv_tx_errors(const pmul_uv *u);
+pmul_now pmul_uv_now(const pmul_uv *u);
 
 /*
- * Stop: the timer stops, sockets close, sends still queued are cancelled,
- * no more events are reported.  The engine and u are freed when the last
- * handle is closed; then close_fn(arg) runs (close_fn may be NULL).  u
- * must not be used after this call.  Calling it twice is a bug.
+ * After any direct call on the engine (submit, accept, defer, cancel,
+ * set_emcon, restore_done, ...): send what it now has to send, hand its
+ * events to the callback, re-arm the timer.  Inside an event callback it
+ * only asks for another pass when the callback returns.  A no-op after
+ * pmul_uv_close().
+ */
+void pmul_uv_service(pmul_uv *u);
+
+/* Datagrams handed to the kernel, send errors seen, and datagrams that
+ * arrived truncated (longer than 65535: never, or a kernel problem). */
+uint64_t pmul_uv_tx_datagrams(const pmul_uv *u);
+uint64_t pmul_uv_tx_errors(const pmul_uv *u);
+uint64_t pmul_uv_rx_truncated(const pmul_uv *u);
+
+/*
+ * Stop: close every handle.  close_fn (may be NULL) is called from the loop
+ * once all are closed and u is freed; the engine is the application's and
+ * is not touched after this call.  Datagrams the engine still had queued
+ * are not sent.
  */
 void pmul_uv_close(pmul_uv *u, pmul_uv_close_fn close_fn, void *arg);
 

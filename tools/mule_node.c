@@ -15,7 +15,8 @@
  *	first line, one recipient per following line) with DIR/NAME.eml
  *	(RFC 5322) goes through mule_gw_from_smtp() (RFC 8494 section 4),
  *	mule_relay_run() with the routing table and CompressedData output
- *	(section 3), and one pmul_uv_submit() per ACP 142 destination.
+ *	(section 3), and one pmul_engine_submit() per ACP 142 destination
+ *	(the program owns the engine; pmul_uv binds it to sockets).
  *
  *	Receiving: every delivered P_MUL message is unwrapped with
  *	mule_cdt_decode(), parsed with bsmtp_payload_parse(), relayed again
@@ -86,6 +87,7 @@ typedef struct sent_msg {
 
 typedef struct node {
     uv_loop_t *loop;
+    pmul_engine *engine;        /* ours; pmul_uv drives its I/O */
     pmul_uv *pu;
     uv_timer_t t_check, t_emcon, t_timeout;
     uv_signal_t sig_term, sig_int;
@@ -219,7 +221,7 @@ static void finish(node *n, const char *why)
     if (n->finishing)
         return;
     n->finishing = true;
-    pmul_engine_stats(pmul_uv_engine(n->pu), &st);
+    pmul_engine_stats(n->engine, &st);
     for (size_t i = 0; i < n->sent_cnt; i++) {
         dests += n->sent[i].dest_cnt;
         acked += n->sent[i].acked;
@@ -556,7 +558,10 @@ static int send_mail(node *n, const char *stem)
         m.priority = o->priority;
         m.expiry_s = o->expiry_s;
         m.tag = n->sent_cnt;
-        int prc = pmul_uv_submit(n->pu, &m, &s->msid);
+        int prc = pmul_engine_submit(n->engine, pmul_uv_now(n->pu), &m, &s->msid);
+
+        if (prc == 0)
+            pmul_uv_service(n->pu);
         if (prc < 0) {
             printf("%s +%.3fs failed msg=%s step=submit error=%s\n", n->id_text, elapsed(n),
                    stem, pmul_strerror(prc));
@@ -630,10 +635,10 @@ static void on_check(uv_timer_t *t)
     if (n->send_dir != NULL) {
         /* Sender: every message finished and the engine has sent its
          * Ack-Acks and holds nothing. */
-        if (all_done && pmul_engine_is_idle(pmul_uv_engine(n->pu)))
+        if (all_done && pmul_engine_is_idle(n->engine))
             finish(n, "all-done");
     } else if (n->expect >= 0 && n->delivered >= (size_t)n->expect &&
-               pmul_engine_is_idle(pmul_uv_engine(n->pu))) {
+               pmul_engine_is_idle(n->engine)) {
         finish(n, "all-delivered");
     }
 }
@@ -644,7 +649,8 @@ static void on_emcon(uv_timer_t *t)
 
     printf("%s +%.3fs emcon off\n", n->id_text, elapsed(n));
     fflush(stdout);
-    pmul_uv_set_emcon(n->pu, false);
+    pmul_engine_set_emcon(n->engine, pmul_uv_now(n->pu), false);
+    pmul_uv_service(n->pu);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -815,7 +821,12 @@ int main(int argc, char **argv)
     env.rand = rand_fn;
     env.log.min_level = LOG_LVL_WARN;
     pmul_uv_opts_default(&uo);
-    rc = pmul_uv_new(&n->pu, n->loop, &cfg, &env, &uo, on_event, n);
+    uo.log = env.log;
+    rc = pmul_engine_new(&n->engine, &cfg, &env);
+    if (rc == 0 && (rc = pmul_uv_new(&n->pu, n->loop, n->engine, &uo, on_event, n)) < 0) {
+        uv_run(n->loop, UV_RUN_DEFAULT);        /* close callbacks */
+        pmul_engine_free(n->engine);
+    }
     if (rc < 0) {
         fprintf(stderr, "mule-node: cannot start P_MUL on %s: %s\n", n->id_text,
                 pmul_strerror(rc));
@@ -848,6 +859,7 @@ int main(int argc, char **argv)
 
     uv_run(n->loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(n->loop);
+    pmul_engine_free(n->engine);        /* after pmul_uv closed */
     mule_route_table_free(n->routes);
     return n->exit_code;
 }

@@ -370,6 +370,24 @@ test_pmul_rx_accept_mode_alloc_failure_never_acks_early(void **state)
     assert_true(reached_end);
 }
 
+/* Receive size is not transmit size (issue 13 item 7): Data_PDUs of 3840
+ * octets, another implementation's default, reach an engine that sends
+ * 1024-octet PDUs. */
+static void
+test_pmul_rx_accepts_pdus_larger_than_its_own(void **state)
+{
+    h_node *n = rx_node(NULL);
+
+    (void)state;
+    assert_int_equal(n->cfg.pdu_max_len, 1024);
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 21, 2, H_RX, 1), 0);
+    assert_int_equal(h_feed_data(n, 10, H_TX, 21, 1, 3824), 0);
+    assert_int_equal(h_feed_data(n, 20, H_TX, 21, 2, 3824), 0);
+    h_drain(n, 30);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 21, 2, 3824);
+    h_node_free(n);
+}
+
 static void
 test_pmul_rx_early_data_then_address(void **state)
 {
@@ -1186,6 +1204,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
+        cmocka_unit_test(test_pmul_rx_accepts_pdus_larger_than_its_own),
         cmocka_unit_test(test_pmul_rx_accept_mode_acks_only_after_accept),
         cmocka_unit_test(test_pmul_rx_defer_delivers_again_later),
         cmocka_unit_test(test_pmul_rx_accept_mode_bounds_what_waits),
