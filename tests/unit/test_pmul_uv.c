@@ -128,6 +128,39 @@ engine_new(const pmul_config *c)
     return e;
 }
 
+/* Both nodes up on w's loop (engines from ca and cb), and one message of
+ * len octets (i*7+3) submitted from A to B; returns its MSID. */
+static uint32_t
+two_nodes_send(world *w, const pmul_config *ca, const pmul_config *cb, uint8_t *payload,
+               size_t len)
+{
+    pmul_uv_opts o;
+    uint32_t dest = NODE_B, msid = 0;
+    pmul_msg m;
+
+    pmul_uv_opts_default(&o);
+    o.mcast_loop = true;        /* both nodes share this host */
+    w->sa.engine = engine_new(ca);
+    w->sb.engine = engine_new(cb);
+    assert_int_equal(pmul_uv_new(&w->a, &w->loop, w->sa.engine, &o, on_event, &w->sa), 0);
+    assert_int_equal(pmul_uv_new(&w->b, &w->loop, w->sb.engine, &o, on_event, &w->sb), 0);
+    for (size_t i = 0; i < len; i++)
+        payload[i] = (uint8_t)(i * 7 + 3);
+    memset(&m, 0, sizeof(m));
+    m.payload = payload;
+    m.payload_len = len;
+    m.dests = &dest;
+    m.dest_cnt = 1;
+    m.priority = 3;
+    m.tag = 42;
+    /* The application calls its engine, then services the adapter. */
+    assert_int_equal(pmul_engine_submit(w->sa.engine, pmul_uv_now(w->a), &m, &msid), 0);
+    pmul_uv_service(w->a);
+    uv_timer_init(&w->loop, &w->guard);
+    w->guard.data = w;
+    return msid;
+}
+
 /*
  * Two nodes on loopback: A sends 3000 octets in PDUs of 3840 octets at
  * most (one Data_PDU larger than B's own 512-octet PDUs: received all
@@ -137,43 +170,19 @@ static void test_pmul_uv_loopback_delivers_and_acks(void **state)
 {
     world *w = calloc(1, sizeof(*w));
     pmul_config ca, cb;
-    pmul_uv_opts o;
     uv_timer_t check;
     uint8_t payload[3000];
-    uint32_t dest = NODE_B, msid = 0;
-    pmul_msg m;
 
     (void)state;
     assert_non_null(w);
     assert_int_equal(uv_loop_init(&w->loop), 0);
-    pmul_uv_opts_default(&o);
-    o.mcast_loop = true;        /* both nodes share this host */
     config(&ca, NODE_A);
     config(&cb, NODE_B);
     ca.pdu_max_len = 3840;      /* another implementation's default */
     cb.pdu_max_len = 512;
     cb.deliver_needs_accept = true;
-    w->sa.engine = engine_new(&ca);
-    w->sb.engine = engine_new(&cb);
     w->sb.accept = true;
-    assert_int_equal(pmul_uv_new(&w->a, &w->loop, w->sa.engine, &o, on_event, &w->sa), 0);
-    assert_int_equal(pmul_uv_new(&w->b, &w->loop, w->sb.engine, &o, on_event, &w->sb), 0);
-
-    for (size_t i = 0; i < sizeof(payload); i++)
-        payload[i] = (uint8_t)(i * 7 + 3);
-    memset(&m, 0, sizeof(m));
-    m.payload = payload;
-    m.payload_len = sizeof(payload);
-    m.dests = &dest;
-    m.dest_cnt = 1;
-    m.priority = 3;
-    m.tag = 42;
-    /* The application calls its engine, then services the adapter. */
-    assert_int_equal(pmul_engine_submit(w->sa.engine, pmul_uv_now(w->a), &m, &msid), 0);
-    pmul_uv_service(w->a);
-
-    uv_timer_init(&w->loop, &w->guard);
-    w->guard.data = w;
+    (void)two_nodes_send(w, &ca, &cb, payload, sizeof(payload));
     uv_timer_start(&w->guard, on_guard, GUARD_MS, 0);
     uv_timer_init(&w->loop, &check);
     check.data = w;
@@ -214,34 +223,16 @@ static void test_pmul_uv_no_ack_until_accepted(void **state)
 {
     world *w = calloc(1, sizeof(*w));
     pmul_config ca, cb;
-    pmul_uv_opts o;
     uint8_t payload[100];
-    uint32_t dest = NODE_B, msid = 0;
-    pmul_msg m;
+    uint32_t msid;
 
     (void)state;
     assert_non_null(w);
     assert_int_equal(uv_loop_init(&w->loop), 0);
-    pmul_uv_opts_default(&o);
-    o.mcast_loop = true;
     config(&ca, NODE_A);
     config(&cb, NODE_B);
     cb.deliver_needs_accept = true;
-    w->sa.engine = engine_new(&ca);
-    w->sb.engine = engine_new(&cb);
-    assert_int_equal(pmul_uv_new(&w->a, &w->loop, w->sa.engine, &o, on_event, &w->sa), 0);
-    assert_int_equal(pmul_uv_new(&w->b, &w->loop, w->sb.engine, &o, on_event, &w->sb), 0);
-    memset(payload, 1, sizeof(payload));
-    memset(&m, 0, sizeof(m));
-    m.payload = payload;
-    m.payload_len = sizeof(payload);
-    m.dests = &dest;
-    m.dest_cnt = 1;
-    m.priority = 3;
-    assert_int_equal(pmul_engine_submit(w->sa.engine, pmul_uv_now(w->a), &m, &msid), 0);
-    pmul_uv_service(w->a);
-    uv_timer_init(&w->loop, &w->guard);
-    w->guard.data = w;
+    msid = two_nodes_send(w, &ca, &cb, payload, sizeof(payload));
     uv_timer_start(&w->guard, on_guard, 1500, 0);   /* bounded; the answer is "nothing" */
     uv_run(&w->loop, UV_RUN_DEFAULT);
     assert_int_equal(w->sb.delivered, 1);
