@@ -10,6 +10,9 @@
  *	its code, the enhanced status code of its first line (RFC 2034,
  *	RFC 3463) and its text.  Pipelined replies arriving in one read come
  *	out one call at a time.  No socket, clock or allocation.
+ *
+ *	bsmtp_reply_ehlo_ext() reads the service extensions (RFC 5321
+ *	4.1.1.1) out of a parsed EHLO or LHLO reply.
  * SECURITY
  *	Sees untrusted bytes from a remote server.  A line is buffered in a
  *	fixed array of BSMTP_REPLY_LINE_MAX octets; a longer line, more than
@@ -27,8 +30,10 @@
 #include "bsmtp/bsmtp_reply.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "bsmtp/bsmtp_err.h"
+#include "pmul/util/num.h"
 
 void
 bsmtp_reply_parser_init(bsmtp_reply_parser *p)
@@ -196,5 +201,70 @@ fail:
         return rc;
     }
     *used = len;
+    return 0;
+}
+
+/* Decimal argument of SIZE / DELIVERBY through the one number parser;
+ * anything it refuses (or longer than 20 digits) counts as "no number
+ * given", 0. */
+static uint64_t
+ext_number(const char *s, size_t len)
+{
+    char tmp[21];
+    uint64_t v = 0;
+
+    if (len == 0 || len >= sizeof(tmp))
+        return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return num_parse_u64(tmp, 0, UINT64_MAX, &v) == 0 ? v : 0;
+}
+
+int
+bsmtp_reply_ehlo_ext(const bsmtp_reply *r, bsmtp_ext *ext)
+{
+    static const struct {
+        const char *kw;
+        unsigned flag;
+    } kws[] = {
+        {"PIPELINING", BSMTP_EXT_PIPELINING},
+        {"CHUNKING", BSMTP_EXT_CHUNKING},
+        {"BINARYMIME", BSMTP_EXT_BINARYMIME},
+        {"8BITMIME", BSMTP_EXT_8BITMIME},
+        {"SIZE", BSMTP_EXT_SIZE},
+        {"DSN", BSMTP_EXT_DSN},
+        {"SMTPUTF8", BSMTP_EXT_SMTPUTF8},
+        {"MT-PRIORITY", BSMTP_EXT_MT_PRIORITY},
+        {"DELIVERBY", BSMTP_EXT_DELIVERBY},
+        {"ENHANCEDSTATUSCODES", BSMTP_EXT_ENHANCEDSTATUSCODES},
+    };
+    const char *s, *end, *nl;
+
+    if (!r || !ext || r->code / 100 != 2)
+        return BSMTP_ERR_INVAL;
+    memset(ext, 0, sizeof(*ext));
+    end = r->text + r->text_len;
+    /* The first line is "domain [greet]": not an extension. */
+    nl = memchr(r->text, '\n', r->text_len);
+    for (s = nl ? nl + 1 : end; s < end; s = nl ? nl + 1 : end) {
+        const char *sp, *arg;
+        size_t kwlen, arglen, k;
+
+        nl = memchr(s, '\n', (size_t)(end - s));
+        sp = memchr(s, ' ', (size_t)((nl ? nl : end) - s));
+        kwlen = (size_t)((sp ? sp : (nl ? nl : end)) - s);
+        arg = sp ? sp + 1 : NULL;
+        arglen = arg ? (size_t)((nl ? nl : end) - arg) : 0;
+        for (k = 0; k < sizeof(kws) / sizeof(kws[0]); k++) {
+            if (strlen(kws[k].kw) != kwlen || strncasecmp(s, kws[k].kw, kwlen) != 0)
+                continue;
+            ext->flags |= kws[k].flag;
+            if (kws[k].flag == BSMTP_EXT_SIZE && arg)
+                ext->size_max = ext_number(arg, arglen);
+            if (kws[k].flag == BSMTP_EXT_DELIVERBY && arg)
+                ext->deliverby_min_s = ext_number(arg, arglen);
+            break;
+        }
+    }
     return 0;
 }

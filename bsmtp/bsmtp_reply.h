@@ -62,6 +62,39 @@ int bsmtp_reply_feed(bsmtp_reply_parser *p, const uint8_t *in, size_t len,
  * connection lost in the middle of a reply. */
 bool bsmtp_reply_parser_busy(const bsmtp_reply_parser *p);
 
+/*
+ * Service extensions a server announced in its EHLO or LHLO reply (RFC
+ * 5321 4.1.1.1: one keyword per line after the first, keywords are
+ * case-insensitive).  What bsmtp_client needs to choose its commands.
+ */
+enum bsmtp_ext_flag {
+    BSMTP_EXT_PIPELINING = 1u << 0,   /* RFC 2920 */
+    BSMTP_EXT_CHUNKING = 1u << 1,     /* RFC 3030 BDAT */
+    BSMTP_EXT_BINARYMIME = 1u << 2,   /* RFC 3030 BODY=BINARYMIME */
+    BSMTP_EXT_8BITMIME = 1u << 3,     /* RFC 6152 */
+    BSMTP_EXT_SIZE = 1u << 4,         /* RFC 1870 */
+    BSMTP_EXT_DSN = 1u << 5,          /* RFC 3461 */
+    BSMTP_EXT_SMTPUTF8 = 1u << 6,     /* RFC 6531 */
+    BSMTP_EXT_MT_PRIORITY = 1u << 7,  /* RFC 6710 */
+    BSMTP_EXT_DELIVERBY = 1u << 8,    /* RFC 2852 */
+    BSMTP_EXT_ENHANCEDSTATUSCODES = 1u << 9, /* RFC 2034 */
+};
+
+typedef struct bsmtp_ext {
+    unsigned flags;             /* enum bsmtp_ext_flag */
+    uint64_t size_max;          /* SIZE argument; 0: none or no limit */
+    uint64_t deliverby_min_s;   /* DELIVERBY argument; 0: none given */
+} bsmtp_ext;
+
+/*
+ * Reads the extensions of a 2yz EHLO/LHLO reply (its first line is the
+ * greeting domain and is skipped).  Unknown keywords are ignored; a
+ * malformed numeric argument of SIZE or DELIVERBY leaves the extension
+ * announced with no number (0), as a server that gave none.  Returns 0,
+ * or BSMTP_ERR_INVAL for a NULL argument or a reply that is not 2yz.
+ */
+int bsmtp_reply_ehlo_ext(const bsmtp_reply *r, bsmtp_ext *ext);
+
 /* Class of a reply code: 2 (positive), 3 (intermediate), 4 (temporary),
  * 5 (permanent). */
 static inline int

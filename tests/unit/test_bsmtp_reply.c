@@ -256,6 +256,54 @@ test_bsmtp_reply_caps(void **state)
     assert_int_equal(feed_str(&p, "250 x\r\n", &used), BSMTP_ERR_REPLY_TOO_LONG);
 }
 
+static void
+test_bsmtp_reply_ehlo_ext(void **state)
+{
+    bsmtp_reply_parser p;
+    bsmtp_ext ext;
+    size_t used;
+    const char *all = "250-mx.example.net PIPELINING CHUNKING\r\n"
+                      "250-pipelining\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
+                      "250-8BITMIME\r\n250-SIZE 10485760\r\n250-DSN\r\n"
+                      "250-SMTPUTF8\r\n250-MT-PRIORITY MIXER\r\n"
+                      "250-X-UNKNOWN 1 2\r\n250-ENHANCEDSTATUSCODES\r\n"
+                      "250 DELIVERBY 120\r\n";
+    (void)state;
+
+    bsmtp_reply_parser_init(&p);
+    assert_int_equal(feed_str(&p, all, &used), 1);
+    assert_int_equal(bsmtp_reply_ehlo_ext(&rep, &ext), 0);
+    assert_int_equal(ext.flags,
+                     BSMTP_EXT_PIPELINING | BSMTP_EXT_CHUNKING | BSMTP_EXT_BINARYMIME
+                         | BSMTP_EXT_8BITMIME | BSMTP_EXT_SIZE | BSMTP_EXT_DSN
+                         | BSMTP_EXT_SMTPUTF8 | BSMTP_EXT_MT_PRIORITY
+                         | BSMTP_EXT_DELIVERBY | BSMTP_EXT_ENHANCEDSTATUSCODES);
+    assert_int_equal(ext.size_max, 10485760);
+    assert_int_equal(ext.deliverby_min_s, 120);
+
+    /* The greeting line's words are not extensions; a one-line reply has
+     * none; bad numbers leave the keyword with no number; prefixes of a
+     * keyword do not count. */
+    assert_int_equal(feed_str(&p, "250 mx PIPELINING\r\n", &used), 1);
+    assert_int_equal(bsmtp_reply_ehlo_ext(&rep, &ext), 0);
+    assert_int_equal(ext.flags, 0);
+    assert_int_equal(feed_str(&p, "250-mx\r\n250-SIZE 99999999999999999999\r\n"
+                                  "250-DELIVERBY x1\r\n250-SIZ\r\n250 DSNX\r\n",
+                              &used), 1);
+    assert_int_equal(bsmtp_reply_ehlo_ext(&rep, &ext), 0);
+    assert_int_equal(ext.flags, BSMTP_EXT_SIZE | BSMTP_EXT_DELIVERBY);
+    assert_int_equal(ext.size_max, 0);
+    assert_int_equal(ext.deliverby_min_s, 0);
+    assert_int_equal(feed_str(&p, "250-mx\r\n250 SIZE 18446744073709551615\r\n",
+                              &used), 1);
+    assert_int_equal(bsmtp_reply_ehlo_ext(&rep, &ext), 0);
+    assert_true(ext.size_max == UINT64_MAX);
+
+    assert_int_equal(feed_str(&p, "502 5.5.1 no EHLO\r\n", &used), 1);
+    assert_int_equal(bsmtp_reply_ehlo_ext(&rep, &ext), BSMTP_ERR_INVAL);
+    assert_int_equal(bsmtp_reply_ehlo_ext(NULL, &ext), BSMTP_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -266,6 +314,7 @@ main(void)
         cmocka_unit_test(test_bsmtp_reply_every_split),
         cmocka_unit_test(test_bsmtp_reply_syntax_errors),
         cmocka_unit_test(test_bsmtp_reply_caps),
+        cmocka_unit_test(test_bsmtp_reply_ehlo_ext),
     };
 
     return cmocka_run_group_tests_name("bsmtp_reply", tests, NULL, NULL);
