@@ -32,7 +32,10 @@
     X(PARAM_DUP,      -121, "ESMTP parameter given twice")                    \
     X(PARAM_PLACE,    -122, "ESMTP parameter not allowed on this line")       \
     X(PARAM_CAP,      -123, "more parameters than the configured cap")        \
-    X(XTEXT,          -124, "malformed xtext")
+    X(XTEXT,          -124, "malformed xtext")                                \
+    /* SMTP/LMTP replies (owner: bsmtp_reply). */                             \
+    X(REPLY_SYNTAX,   -130, "malformed SMTP reply line")                      \
+    X(REPLY_TOO_LONG, -131, "SMTP reply line or reply over the cap")
 
 enum bsmtp_err {
     BSMTP_OK = 0,
