@@ -250,7 +250,7 @@ struct pmul_engine {
     uint64_t next_dl;           /* cached next deadline */
 };
 
-/* ---- pmul_engine.c helpers -------------------------------------------- */
+/* ---- pmul_svc.c: services below tx and rx ------------------------------ */
 
 uint32_t pmul__rand(pmul_engine *e);
 /* A random delay in [0, bound]. */
@@ -272,6 +272,9 @@ int pmul__ev_push2(pmul_engine *e, const pmul_event *ev, uint8_t *owned,
                    uint32_t *owned_dests);
 /* Encode pdu and queue it for to.  Returns 0 or a negative code. */
 int pmul__ctl_push(pmul_engine *e, const pmul_pdu *pdu, const pmul_addr *to);
+/* Take the next queued control PDU into out (paced by the caller):
+ * its length, 0 when none, or a negative code. */
+ssize_t pmul__ctl_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to);
 /* Count a drop and return err. */
 int pmul__drop(pmul_engine *e, int reason, int err);
 pmul_addr pmul__group_addr(uint32_t group, uint16_t port);
