@@ -321,6 +321,21 @@ void pmul__rx_emcon_lifted(pmul_engine *e);
 /* Message_Sequence_Number gaps held before being reported lost. */
 bool pmul__rx_gaps_pending(const pmul_engine *e);
 void pmul__rx_free_all(pmul_engine *e);
+/* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
+
+pmul_rxsrc *pmul__src_find(const pmul_engine *e, uint32_t id);
+/* Find or create the source id (evicting an idle one past max_sources);
+ * its last activity is now.  Returns 0, PMUL_ERR_BUSY or PMUL_ERR_NOMEM
+ * (counted as drops). */
+int pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out);
+/* When s's oldest held gap is due to be reported (UINT64_MAX: none). */
+uint64_t pmul__gap_deadline(const pmul_engine *e, const pmul_rxsrc *s);
+/* Report every gap s holds as LOST_MESSAGE now. */
+void pmul__gap_report_all(pmul_engine *e, pmul_rxsrc *s);
+/* A message with Message_Sequence_Number msn arrived from s: fill or open
+ * gaps. */
+void pmul__check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn);
+
 int pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid);
 int pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid);
 int pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s);

@@ -58,7 +58,8 @@
  * DIAGNOSTICS
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
  * SEE ALSO
- *	pmul_engine(3), pmul_rob(3), pmul_ackq(3), pmul_gap(3)
+ *	pmul_rxsrc.c (sources and lost-message tracking), pmul_engine(3),
+ *	pmul_rob(3), pmul_ackq(3), pmul_gap(3)
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -66,74 +67,6 @@
 
 #include <assert.h>
 #include <string.h>
-
-/* ---- sources ----------------------------------------------------------- */
-
-static pmul_rxsrc *
-src_find(const pmul_engine *e, uint32_t id)
-{
-    size_t i;
-
-    for (i = 0; i < e->src_cnt; i++)
-        if (e->srcs[i]->id == id)
-            return e->srcs[i];
-    return NULL;
-}
-
-static void
-src_remove_at(pmul_engine *e, size_t i)
-{
-    mem_free(e->m, e->srcs[i]);
-    memmove(&e->srcs[i], &e->srcs[i + 1], (e->src_cnt - i - 1) * sizeof(*e->srcs));
-    e->src_cnt--;
-}
-
-static void gap_report_all(pmul_engine *e, pmul_rxsrc *s);
-
-static int
-src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
-{
-    pmul_rxsrc *s;
-    size_t i, victim = SIZE_MAX, n;
-    void *p;
-
-    if ((s = src_find(e, id)) != NULL) {
-        s->last_ms = e->now_ms;
-        *out = s;
-        return 0;
-    }
-    if (e->src_cnt >= e->cfg.max_sources) {
-        /* Evict the least recently active source that holds nothing; its
-         * Message_Sequence_Number history is the only loss. */
-        for (i = 0; i < e->src_cnt; i++) {
-            s = e->srcs[i];
-            if (s->msgs != 0 || s->done != 0)
-                continue;
-            if (victim == SIZE_MAX || s->last_ms < e->srcs[victim]->last_ms)
-                victim = i;
-        }
-        if (victim == SIZE_MAX)
-            return pmul__drop(e, PMUL_DROP_CAP_SOURCES, PMUL_ERR_BUSY);
-        gap_report_all(e, e->srcs[victim]);    /* its history goes */
-        src_remove_at(e, victim);
-    }
-    if (e->src_cnt == e->src_cap) {
-        n = e->src_cap != 0 ? e->src_cap * 2 : 16;
-        if ((p = mem_realloc(e->m, e->srcs, n * sizeof(*e->srcs))) == NULL)
-            return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-        e->srcs = p;
-        e->src_cap = n;
-    }
-    if ((s = mem_calloc(e->m, 1, sizeof(*s))) == NULL)
-        return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-    s->id = id;
-    s->budget.cap = e->cfg.max_rx_bytes_per_src;
-    s->last_ms = e->now_ms;
-    s->order = e->src_order++;
-    e->srcs[e->src_cnt++] = s;
-    *out = s;
-    return 0;
-}
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -200,7 +133,7 @@ unhold(pmul_engine *e, pmul_rxmsg *m)
 static void
 msg_free(pmul_engine *e, pmul_rxmsg *m)
 {
-    pmul_rxsrc *s = src_find(e, m->src);
+    pmul_rxsrc *s = pmul__src_find(e, m->src);
     uint32_t group;
     bool last;
     size_t i;
@@ -592,7 +525,7 @@ push_delivered(pmul_engine *e, pmul_rxmsg *m, uint8_t *payload, size_t len, bool
 static void
 deliver(pmul_engine *e, pmul_rxmsg *m)
 {
-    pmul_rxsrc *s = src_find(e, m->src);
+    pmul_rxsrc *s = pmul__src_find(e, m->src);
     bool accept_mode = e->cfg.deliver_needs_accept;
     uint8_t *payload;
     size_t len = m->rob.data_len;        /* what assembling will give */
@@ -721,156 +654,6 @@ lists_us(const pmul_engine *e, const pmul_pdu *pdu, uint32_t *msn)
     return -1;
 }
 
-/* ---- lost messages ---------------------------------------------------- */
-
-/*
- * Message_Sequence_Numbers are given at submit time, but the transmitter
- * sends the most urgent message first, so a gap in the numbers is most
- * often a message still queued behind more urgent ones, or one whose
- * Address_PDU was lost and comes again with the next round.  A gap is
- * therefore held as pending and reported only when it is still open after
- * a grace period: max(lost_grace_ms, 4 x the interval at which this source
- * starts new messages), counted from the gap's detection and restarted
- * whenever the source starts another message (it is still working through
- * its queue).  A hard limit of 8 grace periods since the oldest pending
- * gap keeps a busy source from holding a real loss forever.
- */
-static uint32_t
-lost_grace_ms(const pmul_engine *e, const pmul_rxsrc *s)
-{
-    uint64_t g = s->addr_cnt >= 2 ? 4u * (uint64_t)s->pace_ms : 0;
-
-    if (g < e->cfg.lost_grace_ms)
-        g = e->cfg.lost_grace_ms;
-    return g > UINT32_MAX / 8 ? UINT32_MAX / 8 : (uint32_t)g;
-}
-
-static uint64_t
-gap_deadline(const pmul_engine *e, const pmul_rxsrc *s)
-{
-    uint32_t g;
-    uint64_t a, b;
-
-    if (s->gap_cnt == 0)
-        return UINT64_MAX;
-    g = lost_grace_ms(e, s);
-    a = pmul__add_ms(s->gap_progress, g);
-    b = pmul__add_ms(s->gap_since, 8u * (uint64_t)g);
-    return a < b ? a : b;
-}
-
-static void
-lost_event(pmul_engine *e, pmul_rxsrc *s, uint32_t lo, uint32_t hi)
-{
-    pmul_event ev;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PMUL_EV_LOST_MESSAGE;
-    ev.source_id = s->id;
-    ev.dest_id = e->cfg.node_id;
-    ev.seq_first = lo;
-    ev.seq_last = hi;
-    e->st.msgs_lost += (uint64_t)(hi - lo) + 1;
-    log_emit(&e->env.log, LOG_LVL_INFO, "pmul-rx lost src=%08x seq=%u-%u", (unsigned)s->id,
-             (unsigned)lo, (unsigned)hi);
-    (void)pmul__ev_push(e, &ev, NULL);
-}
-
-/* Report the pending gap at index i as lost and drop it. */
-static void
-gap_report_at(pmul_engine *e, pmul_rxsrc *s, size_t i)
-{
-    lost_event(e, s, s->gap[i].lo, s->gap[i].hi);
-    memmove(&s->gap[i], &s->gap[i + 1], (s->gap_cnt - i - 1) * sizeof(s->gap[0]));
-    s->gap_cnt--;
-}
-
-/* Report every pending gap of s (grace over, or s is being forgotten). */
-static void
-gap_report_all(pmul_engine *e, pmul_rxsrc *s)
-{
-    while (s->gap_cnt > 0)
-        gap_report_at(e, s, 0);
-}
-
-/* Hold lo..hi (above every pending gap) as pending. */
-static void
-gap_add(pmul_engine *e, pmul_rxsrc *s, uint32_t lo, uint32_t hi)
-{
-    if (s->gap_cnt == 0)
-        s->gap_since = e->now_ms;
-    else if (s->gap_cnt == PMUL_LOST_RANGES)
-        gap_report_at(e, s, 0);         /* bounded: the oldest goes now */
-    s->gap[s->gap_cnt].lo = lo;
-    s->gap[s->gap_cnt].hi = hi;
-    s->gap_cnt++;
-}
-
-/* The message numbered msn arrived: it was not lost. */
-static void
-gap_fill(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
-{
-    pmul_msnrange *r;
-    size_t i;
-
-    for (i = 0; i < s->gap_cnt; i++) {
-        r = &s->gap[i];
-        if (msn < r->lo || msn > r->hi)
-            continue;
-        if (r->lo == r->hi) {
-            memmove(r, r + 1, (s->gap_cnt - i - 1) * sizeof(*r));
-            s->gap_cnt--;
-        } else if (msn == r->lo) {
-            r->lo++;
-        } else if (msn == r->hi) {
-            r->hi--;
-        } else if (s->gap_cnt < PMUL_LOST_RANGES) {
-            memmove(r + 1, r, (s->gap_cnt - i) * sizeof(*r));
-            s->gap_cnt++;
-            r->hi = msn - 1;
-            r[1].lo = msn + 1;
-        } else {
-            /* No room to split: the lower part is reported now (the cap
-             * bounds per-source state; this needs 8 separate gaps). */
-            lost_event(e, s, r->lo, msn - 1);
-            r->lo = msn + 1;
-        }
-        return;
-    }
-}
-
-/* A listed message numbered msn was activated. */
-static void
-check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
-{
-    uint64_t gap;
-
-    /* The source's pace: smoothed interval between new messages. */
-    if (s->addr_cnt > 0) {
-        gap = e->now_ms - s->new_ms;
-        if (gap > UINT32_MAX)
-            gap = UINT32_MAX;
-        s->pace_ms = s->addr_cnt == 1 ? (uint32_t)gap
-                                      : (uint32_t)((3u * (uint64_t)s->pace_ms + gap) / 4);
-    }
-    if (s->addr_cnt < UINT16_MAX)
-        s->addr_cnt++;
-    s->new_ms = e->now_ms;
-    s->gap_progress = e->now_ms;
-    if (!s->msn_known) {
-        s->msn_known = true;
-        s->last_msn = msn;
-        return;
-    }
-    if (msn <= s->last_msn) {
-        gap_fill(e, s, msn);            /* late (or resent) message */
-        return;
-    }
-    if (msn > s->last_msn + 1)
-        gap_add(e, s, s->last_msn + 1, msn - 1);
-    s->last_msn = msn;
-}
-
 /* Turn an EARLY entry (or nothing) into IGNORED: its PDUs are not for us. */
 static void
 ignore_msg(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, uint32_t msid, uint32_t expiry)
@@ -917,7 +700,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     m->pdu_rx_ms = e->now_ms;
     dests_merge(e, m, pdu);
     (void)pmul_rob_set_total(&m->rob, m->total);
-    check_lost(e, s, msn);
+    pmul__check_lost(e, s, msn);
     /* Early fragments may already complete the message or include its
      * last Data_PDU. */
     if (pmul_rob_is_complete(&m->rob)) {
@@ -941,7 +724,7 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
     uint32_t msn = 0;
     int listed, err;
 
-    if ((err = src_get(e, pdu->source_id, &s)) != 0)
+    if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
     m = msg_find(e, pdu->source_id, pdu->msid);
     if (pdu->u.address.dest_cnt == 0) {
@@ -1038,7 +821,7 @@ pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
     bool created = false;
     int err, rc;
 
-    if ((err = src_get(e, pdu->source_id, &s)) != 0)
+    if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
     if ((m = msg_find(e, pdu->source_id, pdu->msid)) == NULL) {
         if ((err = msg_new(e, s, pdu->msid, PMUL_RXS_EARLY, &m)) != 0)
@@ -1209,7 +992,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
         deliver(e, m);                  /* an earlier attempt ran out of memory */
         return false;
     }
-    if (!m->round_acked && (s = src_find(e, m->src)) != NULL) {
+    if (!m->round_acked && (s = pmul__src_find(e, m->src)) != NULL) {
         /* The source is still sending (another message pre-empted ours):
          * the round has not ended yet. */
         t = pmul__add_ms(s->last_ms, tail_ms(e, m));
@@ -1233,8 +1016,8 @@ pmul__rx_expire(pmul_engine *e)
         if (!rx_timers(e, e->rx[i]))
             i++;
     for (i = 0; i < e->src_cnt; i++)
-        if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= gap_deadline(e, e->srcs[i]))
-            gap_report_all(e, e->srcs[i]);
+        if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= pmul__gap_deadline(e, e->srcs[i]))
+            pmul__gap_report_all(e, e->srcs[i]);
 }
 
 bool
@@ -1267,7 +1050,7 @@ pmul__rx_deadline(const pmul_engine *e)
             t = m->ack_at < t ? m->ack_at : t;
     }
     for (i = 0; i < e->src_cnt; i++) {
-        x = gap_deadline(e, e->srcs[i]);
+        x = pmul__gap_deadline(e, e->srcs[i]);
         t = x < t ? x : t;
     }
     return t;
@@ -1378,7 +1161,7 @@ pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expir
             return 0;
         msg_free(e, m);                 /* what we held is older news */
     }
-    if ((err = src_get(e, src, &s)) != 0)
+    if ((err = pmul__src_get(e, src, &s)) != 0)
         return err;
     if ((err = msg_new(e, s, msid, PMUL_RXS_COMPLETE, &m)) != 0)
         return err;
