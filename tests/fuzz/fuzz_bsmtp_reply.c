@@ -72,7 +72,7 @@ run_feed(const uint8_t *data, size_t size, size_t step, struct run *out)
                 bsmtp_ext ext;
 
                 check(bsmtp_reply_ehlo_ext(&r, &ext) == 0);
-                check((ext.flags >> 10) == 0);
+                check((ext.flags >> 11) == 0);
             }
             if (out->n < MAX_REPLIES) {
                 out->codes[out->n] = r.code;
