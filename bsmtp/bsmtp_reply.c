@@ -237,6 +237,7 @@ bsmtp_reply_ehlo_ext(const bsmtp_reply *r, bsmtp_ext *ext)
         {"MT-PRIORITY", BSMTP_EXT_MT_PRIORITY},
         {"DELIVERBY", BSMTP_EXT_DELIVERBY},
         {"ENHANCEDSTATUSCODES", BSMTP_EXT_ENHANCEDSTATUSCODES},
+        {"AUTH", BSMTP_EXT_AUTH},
     };
     const char *s, *end, *nl;
 

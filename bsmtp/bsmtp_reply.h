@@ -68,16 +68,20 @@ bool bsmtp_reply_parser_busy(const bsmtp_reply_parser *p);
  * case-insensitive).  What bsmtp_client needs to choose its commands.
  */
 enum bsmtp_ext_flag {
-    BSMTP_EXT_PIPELINING = 1u << 0,   /* RFC 2920 */
-    BSMTP_EXT_CHUNKING = 1u << 1,     /* RFC 3030 BDAT */
+    /* The first nine have the values of mule_gw's MULE_GW_EXT_* bits so
+     * that a caller may pass them through (tools/mule_node_lmtp.c checks
+     * this at compile time). */
+    BSMTP_EXT_SIZE = 1u << 0,         /* RFC 1870 */
+    BSMTP_EXT_8BITMIME = 1u << 1,     /* RFC 6152 */
     BSMTP_EXT_BINARYMIME = 1u << 2,   /* RFC 3030 BODY=BINARYMIME */
-    BSMTP_EXT_8BITMIME = 1u << 3,     /* RFC 6152 */
-    BSMTP_EXT_SIZE = 1u << 4,         /* RFC 1870 */
-    BSMTP_EXT_DSN = 1u << 5,          /* RFC 3461 */
-    BSMTP_EXT_SMTPUTF8 = 1u << 6,     /* RFC 6531 */
-    BSMTP_EXT_MT_PRIORITY = 1u << 7,  /* RFC 6710 */
-    BSMTP_EXT_DELIVERBY = 1u << 8,    /* RFC 2852 */
-    BSMTP_EXT_ENHANCEDSTATUSCODES = 1u << 9, /* RFC 2034 */
+    BSMTP_EXT_CHUNKING = 1u << 3,     /* RFC 3030 BDAT */
+    BSMTP_EXT_DSN = 1u << 4,          /* RFC 3461 */
+    BSMTP_EXT_MT_PRIORITY = 1u << 5,  /* RFC 6710 */
+    BSMTP_EXT_DELIVERBY = 1u << 6,    /* RFC 2852 */
+    BSMTP_EXT_SMTPUTF8 = 1u << 7,     /* RFC 6531 */
+    BSMTP_EXT_AUTH = 1u << 8,         /* RFC 4954 */
+    BSMTP_EXT_PIPELINING = 1u << 9,   /* RFC 2920 */
+    BSMTP_EXT_ENHANCEDSTATUSCODES = 1u << 10, /* RFC 2034 */
 };
 
 typedef struct bsmtp_ext {

@@ -39,6 +39,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "bsmtp/bsmtp_err.h"
+#include "bsmtp/bsmtp_reply.h"
 #include "pmul/util/log.h"
 
 #define LMTP_LINE_MAX 1024
@@ -47,6 +49,8 @@ typedef struct lmtp_conn {
     int fd;
     char in[4096];
     size_t in_len;
+    bsmtp_reply_parser rp;
+    bsmtp_reply reply;
     mule_lmtp_result *res;
 } lmtp_conn;
 
@@ -72,69 +76,54 @@ static int write_all(lmtp_conn *c, const void *p, size_t n)
     return 0;
 }
 
-/* Read one line (without CRLF) into line[LMTP_LINE_MAX]. */
-static int read_line(lmtp_conn *c, char *line)
+/* The extension bits pass through unchanged (see bsmtp_reply.h). */
+_Static_assert(BSMTP_EXT_SIZE == MULE_GW_EXT_SIZE && BSMTP_EXT_8BITMIME == MULE_GW_EXT_8BITMIME
+                   && BSMTP_EXT_BINARYMIME == MULE_GW_EXT_BINARYMIME
+                   && BSMTP_EXT_CHUNKING == MULE_GW_EXT_CHUNKING
+                   && BSMTP_EXT_DSN == MULE_GW_EXT_DSN
+                   && BSMTP_EXT_MT_PRIORITY == MULE_GW_EXT_MT_PRIORITY
+                   && BSMTP_EXT_DELIVERBY == MULE_GW_EXT_DELIVERBY
+                   && BSMTP_EXT_SMTPUTF8 == MULE_GW_EXT_SMTPUTF8
+                   && BSMTP_EXT_AUTH == MULE_GW_EXT_AUTH,
+               "bsmtp_ext bits differ from MULE_GW_EXT_*");
+#define LMTP_EXT_GW_MASK 0x1ffu
+
+/* Read a whole (possibly multi-line) reply through bsmtp_reply; return its
+ * code or -1.  ext (may be NULL) collects the EHLO/LHLO keywords as
+ * MULE_GW_EXT_* bits. */
+static int read_reply(lmtp_conn *c, unsigned *ext)
 {
     for (;;) {
-        char *nl = memchr(c->in, '\n', c->in_len);
-        if (nl != NULL) {
-            size_t n = (size_t)(nl - c->in);
-            size_t keep = n;
-            if (keep > 0 && c->in[keep - 1] == '\r')
-                keep--;
-            if (keep >= LMTP_LINE_MAX)
-                return fail(c, "reply line too long");
-            memcpy(line, c->in, keep);
-            line[keep] = '\0';
-            memmove(c->in, nl + 1, c->in_len - n - 1);
-            c->in_len -= n + 1;
-            log_printable(c->res->last_reply, sizeof(c->res->last_reply), line, keep);
-            return 0;
+        if (c->in_len > 0) {
+            size_t used = 0;
+            int rc = bsmtp_reply_feed(&c->rp, (const uint8_t *)c->in, c->in_len, &used,
+                                      &c->reply);
+
+            memmove(c->in, c->in + used, c->in_len - used);
+            c->in_len -= used;
+            if (rc < 0)
+                return fail(c, bsmtp_strerror(rc));
+            if (rc == 1) {
+                /* "ddd " before the text: 4 octets of last_reply. */
+                char text[sizeof(c->res->last_reply) - 4];
+                bsmtp_ext e;
+
+                log_printable(text, sizeof(text), c->reply.text, c->reply.text_len);
+                snprintf(c->res->last_reply, sizeof(c->res->last_reply), "%03u %s",
+                         (unsigned)c->reply.code % 1000u, text);
+                if (ext != NULL && bsmtp_reply_ehlo_ext(&c->reply, &e) == 0)
+                    *ext |= e.flags & LMTP_EXT_GW_MASK;
+                return c->reply.code;
+            }
+            continue;
         }
-        if (c->in_len == sizeof(c->in))
-            return fail(c, "reply line too long");
-        ssize_t r = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+        ssize_t r = read(c->fd, c->in, sizeof(c->in));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return fail(c, r == 0 ? "connection closed" : "read failed or timed out");
-        c->in_len += (size_t)r;
+        c->in_len = (size_t)r;
     }
-}
-
-/* Read a whole (possibly multi-line) reply; return its code or -1.  ext
- * (may be NULL) collects the EHLO/LHLO keywords as MULE_GW_EXT_* bits. */
-static int read_reply(lmtp_conn *c, unsigned *ext)
-{
-    char line[LMTP_LINE_MAX];
-    int code;
-
-    for (unsigned n = 0; n < 100; n++) {
-        if (read_line(c, line) < 0)
-            return -1;
-        /* Check the length before looking past the code (style.md 7). */
-        if (strlen(line) < 3 || line[0] < '1' || line[0] > '5')
-            return fail(c, "malformed reply");
-        code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-        if (ext != NULL && strlen(line) > 4) {
-            const char *k = line + 4;
-            static const struct { const char *name; unsigned bit; } tab[] = {
-                {"SIZE", MULE_GW_EXT_SIZE}, {"8BITMIME", MULE_GW_EXT_8BITMIME},
-                {"BINARYMIME", MULE_GW_EXT_BINARYMIME}, {"CHUNKING", MULE_GW_EXT_CHUNKING},
-                {"DSN", MULE_GW_EXT_DSN}, {"MT-PRIORITY", MULE_GW_EXT_MT_PRIORITY},
-                {"DELIVERBY", MULE_GW_EXT_DELIVERBY}, {"SMTPUTF8", MULE_GW_EXT_SMTPUTF8},
-                {"AUTH", MULE_GW_EXT_AUTH},
-            };
-            for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-                size_t l = strlen(tab[i].name);
-                if (strncasecmp(k, tab[i].name, l) == 0 && (k[l] == '\0' || k[l] == ' '))
-                    *ext |= tab[i].bit;
-            }
-        }
-        if (line[3] != '-')
-            return code;
-    }
-    return fail(c, "reply has too many lines");
 }
 
 static int command(lmtp_conn *c, const char *cmd, size_t len, unsigned *ext)
@@ -195,6 +184,7 @@ int mule_lmtp_deliver(const char *ip, unsigned port, const char *helo,
 
     memset(res, 0, sizeof(*res));
     memset(&c, 0, sizeof(c));
+    bsmtp_reply_parser_init(&c.rp);
     c.res = res;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;

@@ -6,7 +6,8 @@
  * input byte.  All three must yield the same sequence of replies and the
  * same final error, every reply must respect the parser's invariants
  * (code 200..599, text NUL-terminated at text_len within the cap, lines
- * within the cap), and *used must never exceed what was offered.  Any
+ * within the cap), *used must never exceed what was offered, and every
+ * 2yz reply must be readable as an EHLO reply by bsmtp_reply_ehlo_ext().  Any
  * violated property aborts, which libFuzzer reports as a crash.
  */
 #include <stdint.h>
@@ -67,6 +68,12 @@ run_feed(const uint8_t *data, size_t size, size_t step, struct run *out)
         }
         if (rc == 1) {
             check_reply(&r);
+            if (r.code / 100 == 2) {
+                bsmtp_ext ext;
+
+                check(bsmtp_reply_ehlo_ext(&r, &ext) == 0);
+                check((ext.flags >> 11) == 0);
+            }
             if (out->n < MAX_REPLIES) {
                 out->codes[out->n] = r.code;
                 out->lens[out->n] = r.text_len;

@@ -267,6 +267,7 @@ test_bsmtp_reply_ehlo_ext(void **state)
                       "250-8BITMIME\r\n250-SIZE 10485760\r\n250-DSN\r\n"
                       "250-SMTPUTF8\r\n250-MT-PRIORITY MIXER\r\n"
                       "250-X-UNKNOWN 1 2\r\n250-ENHANCEDSTATUSCODES\r\n"
+                      "250-AUTH PLAIN LOGIN\r\n"
                       "250 DELIVERBY 120\r\n";
     (void)state;
 
@@ -277,7 +278,8 @@ test_bsmtp_reply_ehlo_ext(void **state)
                      BSMTP_EXT_PIPELINING | BSMTP_EXT_CHUNKING | BSMTP_EXT_BINARYMIME
                          | BSMTP_EXT_8BITMIME | BSMTP_EXT_SIZE | BSMTP_EXT_DSN
                          | BSMTP_EXT_SMTPUTF8 | BSMTP_EXT_MT_PRIORITY
-                         | BSMTP_EXT_DELIVERBY | BSMTP_EXT_ENHANCEDSTATUSCODES);
+                         | BSMTP_EXT_DELIVERBY | BSMTP_EXT_ENHANCEDSTATUSCODES
+                         | BSMTP_EXT_AUTH);
     assert_int_equal(ext.size_max, 10485760);
     assert_int_equal(ext.deliverby_min_s, 120);
 
