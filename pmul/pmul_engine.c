@@ -98,6 +98,19 @@ advance(pmul_engine *e, pmul_now now)
     if (now.mono_ms > e->now_ms)
         e->now_ms = now.mono_ms;
     e->wall_s = now.wall_s;
+    /* The offset between the two clocks, mono - wall: each call gives an
+     * upper bound (the wall second began at or before now), so the least
+     * seen is the best estimate, and wall-clock deadlines placed with it
+     * do not move from one call to the next (timer heaps keep them).  A
+     * wall clock stepped back by more than a second starts it afresh. */
+    {
+        int64_t obs = (int64_t)e->now_ms - now.wall_s * 1000;
+
+        if (!e->clock_off_set || obs < e->clock_off_ms || obs > e->clock_off_ms + 1000) {
+            e->clock_off_ms = obs;
+            e->clock_off_set = true;
+        }
+    }
 }
 
 /* The payload of the last DELIVERED event stays valid until the next call. */
@@ -288,6 +301,7 @@ pmul_engine_new(pmul_engine **out, const pmul_config *cfg, const pmul_env *env)
                    cfg->backoff_factor_pct, cfg->ack_rtx_fixed);
     pmul_ackq_init(&e->ackq, m, cfg->max_rx_msgs + cfg->max_sources);
     e->rx_all.cap = cfg->max_rx_bytes;
+    pmul__rx_init(e);
     if ((err = pmul_groups_init(&e->groups, m, cfg->node_id, cfg->group_pool,
                                 cfg->group_pool_cnt, cfg->max_rx_msgs)) != 0)
         goto fail;

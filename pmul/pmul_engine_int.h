@@ -17,6 +17,8 @@
 #include "pmul/pmul_pdu.h"
 #include "pmul/pmul_rate.h"
 #include "pmul/pmul_rob.h"
+#include "pmul/util/heap.h"
+#include "pmul/util/map.h"
 
 /* ---- transmitter ------------------------------------------------------- */
 
@@ -164,6 +166,9 @@ typedef struct pmul_rxmsg {
                                  * timer (withdrawn if data comes) */
     uint32_t *dests;            /* Destination_IDs seen, ascending (owned;
                                  * handed to the DELIVERED event) */
+    uint64_t dl;                /* earliest of its timers (expiry, early,
+                                 * ack_at): its key in rx_dl_heap */
+    size_t heap_idx;            /* its place in rx_dl_heap */
     bool awaiting;              /* accept mode: COMPLETE and delivered, the
                                  * application's accept/defer still due; no
                                  * Ack may leave */
@@ -195,6 +200,8 @@ struct pmul_engine {
     const mem *m;
     uint64_t now_ms;            /* latest monotonic time seen */
     int64_t wall_s;             /* latest wall-clock time seen */
+    int64_t clock_off_ms;       /* least (now_ms - wall_s * 1000) seen */
+    bool clock_off_set;
     uint64_t rand_state;        /* internal generator when env.rand NULL */
     bool emcon;
     pmul_rate rate;
@@ -222,6 +229,11 @@ struct pmul_engine {
     uint64_t src_order;
     pmul_rxmsg **rx;            /* creation order */
     size_t rx_cnt, rx_cap;
+    map rx_by_id;               /* (Source_ID << 32 | MSID) -> pmul_rxmsg *:
+                                 * the per-PDU lookup, O(1) whatever is
+                                 * held */
+    heap rx_dl_heap;            /* every pmul_rxmsg * by its dl: the next
+                                 * deadline in O(1), expiry in O(due) */
     uint64_t rx_order;
     size_t rx_active;           /* EARLY + ACTIVE, all sources */
     size_t rx_unacc_cnt;        /* awaiting messages (accept mode) */
@@ -320,6 +332,8 @@ uint64_t pmul__rx_deadline(const pmul_engine *e);
 void pmul__rx_emcon_lifted(pmul_engine *e);
 /* Message_Sequence_Number gaps held before being reported lost. */
 bool pmul__rx_gaps_pending(const pmul_engine *e);
+/* Set up the receiver's lookup map and timer heap (no allocation). */
+void pmul__rx_init(pmul_engine *e);
 void pmul__rx_free_all(pmul_engine *e);
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 

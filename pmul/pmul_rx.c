@@ -70,15 +70,89 @@
 
 /* ---- messages ---------------------------------------------------------- */
 
+static uint64_t
+msg_key(uint32_t src, uint32_t msid)
+{
+    return (uint64_t)src << 32 | msid;
+}
+
+/* Every PDU looks its message up: a map, so that the cost does not grow
+ * with the completed messages held for exactly-once delivery. */
 static pmul_rxmsg *
 msg_find(const pmul_engine *e, uint32_t src, uint32_t msid)
 {
-    size_t i;
+    uint64_t v;
 
-    for (i = 0; i < e->rx_cnt; i++)
-        if (e->rx[i]->src == src && e->rx[i]->msid == msid)
-            return e->rx[i];
-    return NULL;
+    if (!map_get(&e->rx_by_id, msg_key(src, msid), &v))
+        return NULL;
+    return (pmul_rxmsg *)(uintptr_t)v;
+}
+
+/* ---- the timer heap -------------------------------------------------- */
+
+static int
+dl_cmp(const void *a, const void *b, void *arg)
+{
+    const pmul_rxmsg *x = *(pmul_rxmsg *const *)a, *y = *(pmul_rxmsg *const *)b;
+
+    (void)arg;
+    return x->dl < y->dl ? -1 : x->dl > y->dl ? 1 : 0;
+}
+
+static void
+dl_moved(void *elem, size_t idx, void *arg)
+{
+    (void)arg;
+    (*(pmul_rxmsg **)elem)->heap_idx = idx;
+}
+
+void
+pmul__rx_init(pmul_engine *e)
+{
+    map_init(&e->rx_by_id, e->m, 0);
+    heap_init(&e->rx_dl_heap, e->m, sizeof(pmul_rxmsg *), 0, dl_cmp, dl_moved, NULL);
+}
+
+/* The earliest of m's timers: expiry, the early-data validity, the Ack
+ * timer (incomplete messages, and complete ones with an Ack or a
+ * redelivery owed). */
+static uint64_t
+msg_deadline(const pmul_engine *e, const pmul_rxmsg *m)
+{
+    uint64_t t = UINT64_MAX, x;
+
+    if (m->expiry_s != 0) {
+        x = pmul__wall_to_mono(e, m->expiry_s);
+        t = x < t ? x : t;
+    }
+    if (m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_IGNORED)
+        t = m->early_until < t ? m->early_until : t;
+    if (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE)
+        t = m->ack_at < t ? m->ack_at : t;
+    return t;
+}
+
+/* After m's timers may have changed: its place in the heap.  The expiry
+ * is converted to monotonic time here, with the wall clock of this call. */
+static void
+retime(pmul_engine *e, pmul_rxmsg *m)
+{
+    uint64_t dl = msg_deadline(e, m);
+
+    if (dl == m->dl)
+        return;
+    m->dl = dl;
+    heap_fix_at(&e->rx_dl_heap, m->heap_idx);
+}
+
+/* The same for the message (src, msid), if it still exists. */
+static void
+retime_id(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    pmul_rxmsg *m = msg_find(e, src, msid);
+
+    if (m != NULL)
+        retime(e, m);
 }
 
 static bool
@@ -153,6 +227,8 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
     pmul_rob_fini(&m->rob);
     pmul_gap_fini(&m->reported);
     mem_free(e->m, m->dests);
+    (void)map_del(&e->rx_by_id, msg_key(m->src, m->msid));
+    (void)heap_remove_at(&e->rx_dl_heap, m->heap_idx, NULL);
     for (i = 0; i < e->rx_cnt; i++)
         if (e->rx[i] == m) {
             memmove(&e->rx[i], &e->rx[i + 1], (e->rx_cnt - i - 1) * sizeof(*e->rx));
@@ -208,6 +284,16 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     }
     if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
         return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    m->dl = UINT64_MAX;
+    if (map_put(&e->rx_by_id, msg_key(s->id, msid), (uint64_t)(uintptr_t)m) != 0) {
+        mem_free(e->m, m);
+        return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    }
+    if (heap_push(&e->rx_dl_heap, &m) != 0) {
+        (void)map_del(&e->rx_by_id, msg_key(s->id, msid));
+        mem_free(e->m, m);
+        return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    }
     m->src = s->id;
     m->msid = msid;
     m->order = e->rx_order++;
@@ -464,6 +550,7 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
                 ts_hold = (e->now_ms - m->addr_rx_ms) / 100;
             }
             ack_sent(e, m);
+            retime(e, m);
             pmul_ackq_remove(&e->ackq, src, m->msid);
         }
         if (cnt == 0)
@@ -716,8 +803,8 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     return 0;
 }
 
-int
-pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
+static int
+rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
 {
     pmul_rxsrc *s;
     pmul_rxmsg *m;
@@ -812,8 +899,8 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
 
 /* ---- Data_PDU ---------------------------------------------------------- */
 
-int
-pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
+static int
+rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
 {
     pmul_rxsrc *s;
     pmul_rxmsg *m;
@@ -1010,11 +1097,24 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
 void
 pmul__rx_expire(pmul_engine *e)
 {
-    size_t i = 0;
+    size_t i, guard = heap_len(&e->rx_dl_heap);
+    pmul_rxmsg **top, *m;
 
-    while (i < e->rx_cnt)
-        if (!rx_timers(e, e->rx[i]))
-            i++;
+    /* The due messages only, earliest first.  Each run of rx_timers()
+     * frees the message or moves its timer past now; the guard bounds the
+     * loop should one not (it is then tried at the next expire). */
+    while (guard-- > 0 && (top = heap_peek(&e->rx_dl_heap)) != NULL &&
+           (*top)->dl <= e->now_ms) {
+        m = *top;
+        if (!rx_timers(e, m)) {
+            retime(e, m);
+            if (m->dl <= e->now_ms) {
+                /* Not moved: keep it out of this pass. */
+                m->dl = pmul__add_ms(e->now_ms, 1);
+                heap_fix_at(&e->rx_dl_heap, m->heap_idx);
+            }
+        }
+    }
     for (i = 0; i < e->src_cnt; i++)
         if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= pmul__gap_deadline(e, e->srcs[i]))
             pmul__gap_report_all(e, e->srcs[i]);
@@ -1035,20 +1135,11 @@ uint64_t
 pmul__rx_deadline(const pmul_engine *e)
 {
     uint64_t t = UINT64_MAX, x;
-    const pmul_rxmsg *m;
+    pmul_rxmsg *const *top = heap_peek(&e->rx_dl_heap);
     size_t i;
 
-    for (i = 0; i < e->rx_cnt; i++) {
-        m = e->rx[i];
-        if (m->expiry_s != 0) {
-            x = pmul__wall_to_mono(e, m->expiry_s);
-            t = x < t ? x : t;
-        }
-        if (m->state == PMUL_RXS_EARLY || m->state == PMUL_RXS_IGNORED)
-            t = m->early_until < t ? m->early_until : t;
-        if (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE)
-            t = m->ack_at < t ? m->ack_at : t;
-    }
+    if (top != NULL)
+        t = (*top)->dl;
     for (i = 0; i < e->src_cnt; i++) {
         x = pmul__gap_deadline(e, e->srcs[i]);
         t = x < t ? x : t;
@@ -1098,6 +1189,8 @@ pmul__rx_free_all(pmul_engine *e)
     mem_free(e->m, e->rx);
     e->rx = NULL;
     e->rx_cnt = e->rx_cap = 0;
+    map_fini(&e->rx_by_id);
+    heap_fini(&e->rx_dl_heap);
     for (i = 0; i < e->src_cnt; i++)
         mem_free(e->m, e->srcs[i]);
     mem_free(e->m, e->srcs);
@@ -1107,8 +1200,8 @@ pmul__rx_free_all(pmul_engine *e)
 
 /* ---- accept mode and restart --------------------------------------------- */
 
-int
-pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid)
+static int
+rx_accept_body(pmul_engine *e, uint32_t src, uint32_t msid)
 {
     pmul_rxmsg *m = msg_find(e, src, msid);
 
@@ -1130,8 +1223,8 @@ pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid)
     return 0;
 }
 
-int
-pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid)
+static int
+rx_defer_body(pmul_engine *e, uint32_t src, uint32_t msid)
 {
     pmul_rxmsg *m = msg_find(e, src, msid);
 
@@ -1147,8 +1240,8 @@ pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid)
     return 0;
 }
 
-int
-pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s)
+static int
+rx_restore_done_body(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s)
 {
     pmul_rxsrc *s;
     pmul_rxmsg *m;
@@ -1172,4 +1265,51 @@ pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expir
     m->complete_acked = true;
     m->last_ack_ms = e->now_ms;
     return 0;
+}
+
+/* ---- entry points: the body, then the message's place in the heap ------ */
+
+int
+pmul__rx_on_data(pmul_engine *e, const pmul_pdu *pdu)
+{
+    int rc = rx_on_data_body(e, pdu);
+
+    retime_id(e, pdu->source_id, pdu->msid);
+    return rc;
+}
+
+int
+pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
+{
+    int rc = rx_on_address_body(e, pdu);
+
+    retime_id(e, pdu->source_id, pdu->msid);
+    return rc;
+}
+
+int
+pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    int rc = rx_accept_body(e, src, msid);
+
+    retime_id(e, src, msid);
+    return rc;
+}
+
+int
+pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    int rc = rx_defer_body(e, src, msid);
+
+    retime_id(e, src, msid);
+    return rc;
+}
+
+int
+pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s)
+{
+    int rc = rx_restore_done_body(e, src, msid, expiry_s);
+
+    retime_id(e, src, msid);
+    return rc;
 }

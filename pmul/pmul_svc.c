@@ -124,12 +124,19 @@ pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s)
 {
     uint64_t d;
 
+    int64_t t;
+
     if (wall_s <= e->wall_s)
         return e->now_ms;
     d = (uint64_t)(wall_s - e->wall_s);
-    if (d > UINT64_MAX / 1000)
+    if (d > (uint64_t)INT64_MAX / 2000)
         return UINT64_MAX;
-    return pmul__add_ms(e->now_ms, d * 1000);
+    /* From the clock offset (pmul_engine.c advance()), not from now: the
+     * same answer on every call while the clocks run together. */
+    t = e->clock_off_ms + wall_s * 1000;
+    if (t <= (int64_t)e->now_ms)
+        return e->now_ms;
+    return (uint64_t)t;
 }
 
 pmul_addr

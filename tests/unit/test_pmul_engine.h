@@ -406,7 +406,7 @@ h_feed_raw(h_node *n, uint64_t t, const uint8_t *b, size_t len)
 static inline int
 h_feed_address(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint8_t prio,
                uint16_t total, uint32_t expiry, const uint32_t *dests, const uint32_t *msns,
-               size_t cnt, uint8_t map)
+               size_t cnt, uint8_t map_bits)
 {
     pmul_dest_entry d[512];
     pmul_pdu p;
@@ -421,7 +421,7 @@ h_feed_address(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint8_t prio,
     memset(&p, 0, sizeof(p));
     p.type = PMUL_PDU_ADDRESS;
     p.priority = prio;
-    p.map = map;
+    p.map = map_bits;
     p.source_id = src;
     p.msid = msid;
     p.u.address.total_pdus = total;
