@@ -12,7 +12,7 @@
 
 #include "pmul/pmul_ackq.h"
 #include "pmul/pmul_engine.h"
-#include "pmul/pmul_gap.h"
+#include "pmul/pmul_seqset.h"
 #include "pmul/pmul_group.h"
 #include "pmul/pmul_pdu.h"
 #include "pmul/pmul_rate.h"
@@ -70,7 +70,7 @@ typedef struct pmul_txmsg {
     /* The round being sent. */
     size_t *round_idx;          /* indices of listed dests; owned */
     size_t round_cnt, addr_next;
-    pmul_gap plan;              /* Data_PDUs of the round */
+    pmul_seqset plan;              /* Data_PDUs of the round */
     uint16_t data_next;
     bool round_emcon;           /* this round is an EMCON repetition */
     bool addr_tail;             /* sending the repeated Address_PDU(s) */
@@ -147,7 +147,7 @@ typedef struct pmul_rxmsg {
     uint16_t total;
     uint32_t msn;
     pmul_rob rob;
-    pmul_gap reported;          /* numbers already reported missing */
+    pmul_seqset reported;          /* numbers already reported missing */
     uint16_t reported_hi;       /* highest number of the last list sent */
     uint16_t ack_hi;            /* highest number held when it was built */
     bool round_acked;           /* an Ack left since the last Address_PDU */

@@ -22,7 +22,7 @@
  *	PMUL_ERR_RANGE, PMUL_ERR_INCONSISTENT, PMUL_ERR_BUSY, PMUL_ERR_NOMEM,
  *	PMUL_ERR_INVAL.  Logs nothing.
  * SEE ALSO
- *	pmul_gap(3), pmul_rx(3)
+ *	pmul_seqset(3), pmul_rx(3)
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -37,7 +37,7 @@ pmul_rob_init(pmul_rob *r, const mem *m, size_t max_len, pmul_budget *b_src,
               pmul_budget *b_all)
 {
     memset(r, 0, sizeof(*r));
-    pmul_gap_init(&r->have, m);
+    pmul_seqset_init(&r->have, m);
     r->m = m;
     r->max_len = max_len;
     r->b_src = b_src;
@@ -59,7 +59,7 @@ void
 pmul_rob_fini(pmul_rob *r)
 {
     uncharge(r);
-    pmul_gap_fini(&r->have);
+    pmul_seqset_fini(&r->have);
     mem_free(r->m, r->arena);
     mem_free(r->m, r->idx);
     r->arena = NULL;
@@ -109,13 +109,13 @@ pmul_rob_put(pmul_rob *r, uint16_t seq, const uint8_t *frag, size_t len)
         return PMUL_ERR_RANGE;
     if (r->total != 0 && seq > r->total)
         return PMUL_ERR_INCONSISTENT;
-    if (pmul_gap_has(&r->have, seq))
+    if (pmul_seqset_has(&r->have, seq))
         return 0;
     /* Budget checks first, with sizes computed before anything grows:
      * len is bounded by one datagram, so the sums cannot overflow. */
     if (len > r->max_len - r->data_len)
         return PMUL_ERR_BUSY;
-    gap_before = pmul_gap_bytes(&r->have);
+    gap_before = pmul_seqset_bytes(&r->have);
     gap_after = gap_before;
     if ((size_t)seq > gap_before * 8)
         gap_after = ((size_t)seq + 63) / 64 * 8;        /* at least this */
@@ -128,11 +128,11 @@ pmul_rob_put(pmul_rob *r, uint16_t seq, const uint8_t *frag, size_t len)
     if ((err = grow(r->m, (void **)&r->idx, &r->idx_cap, r->idx_cnt + 1,
                     sizeof(pmul_rob_frag), 8)) != 0)
         return err;
-    if ((err = pmul_gap_set(&r->have, seq)) < 0)
+    if ((err = pmul_seqset_set(&r->have, seq)) < 0)
         return err;
     /* The bitmap may have grown geometrically past gap_after: charge what
      * it really is (still bounded by 8 KiB). */
-    cost = len + sizeof(pmul_rob_frag) + (pmul_gap_bytes(&r->have) - gap_before);
+    cost = len + sizeof(pmul_rob_frag) + (pmul_seqset_bytes(&r->have) - gap_before);
     if (len > 0)
         memcpy(r->arena + r->arena_len, frag, len);
     f = &r->idx[r->idx_cnt++];
@@ -163,19 +163,19 @@ pmul_rob_set_total(pmul_rob *r, uint16_t total)
 bool
 pmul_rob_has(const pmul_rob *r, uint16_t seq)
 {
-    return pmul_gap_has(&r->have, seq);
+    return pmul_seqset_has(&r->have, seq);
 }
 
 uint32_t
 pmul_rob_count(const pmul_rob *r)
 {
-    return r->total != 0 ? pmul_gap_count_upto(&r->have, r->total) : r->have.cnt;
+    return r->total != 0 ? pmul_seqset_count_upto(&r->have, r->total) : r->have.cnt;
 }
 
 bool
 pmul_rob_is_complete(const pmul_rob *r)
 {
-    return r->total != 0 && pmul_gap_count_upto(&r->have, r->total) == r->total;
+    return r->total != 0 && pmul_seqset_count_upto(&r->have, r->total) == r->total;
 }
 
 /* Order index entries by sequence number (insertion sort is enough for the

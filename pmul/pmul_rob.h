@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pmul/pmul_gap.h"
+#include "pmul/pmul_seqset.h"
 #include "pmul/util/mem.h"
 
 /* A byte budget: used <= cap always. */
@@ -35,7 +35,7 @@ typedef struct pmul_rob_frag {
 } pmul_rob_frag;
 
 typedef struct pmul_rob {
-    pmul_gap have;          /* sequence numbers held */
+    pmul_seqset have;          /* sequence numbers held */
     uint8_t *arena;         /* fragments in arrival order; owned */
     size_t arena_len, arena_size;
     pmul_rob_frag *idx;     /* one per fragment held; owned */

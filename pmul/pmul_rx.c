@@ -59,7 +59,7 @@
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
  * SEE ALSO
  *	pmul_rxsrc.c (sources and lost-message tracking), pmul_engine(3),
- *	pmul_rob(3), pmul_ackq(3), pmul_gap(3)
+ *	pmul_rob(3), pmul_ackq(3), pmul_seqset(3)
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -225,7 +225,7 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
         group_event(e, PMUL_EV_LEAVE_GROUP, group);
     unhold(e, m);
     pmul_rob_fini(&m->rob);
-    pmul_gap_fini(&m->reported);
+    pmul_seqset_fini(&m->reported);
     mem_free(e->m, m->dests);
     (void)map_del(&e->rx_by_id, msg_key(m->src, m->msid));
     (void)heap_remove_at(&e->rx_dl_heap, m->heap_idx, NULL);
@@ -301,7 +301,7 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     m->ack_at = UINT64_MAX;
     m->early_until = UINT64_MAX;
     pmul_rob_init(&m->rob, e->m, e->cfg.max_msg_len, &s->budget, &e->rx_all);
-    pmul_gap_init(&m->reported, e->m);
+    pmul_seqset_init(&m->reported, e->m);
     if (state == PMUL_RXS_EARLY || state == PMUL_RXS_ACTIVE) {
         s->msgs++;
         e->rx_active++;
@@ -342,8 +342,8 @@ owe_ack(pmul_engine *e, pmul_rxmsg *m)
 static uint32_t
 missing_after_last(const pmul_rxmsg *m)
 {
-    uint32_t have = pmul_gap_count_upto(&m->rob.have, m->total) -
-                    pmul_gap_count_upto(&m->rob.have, m->last_seq);
+    uint32_t have = pmul_seqset_count_upto(&m->rob.have, m->total) -
+                    pmul_seqset_count_upto(&m->rob.have, m->last_seq);
 
     return (uint32_t)(m->total - m->last_seq) - have;
 }
@@ -423,7 +423,7 @@ new_gaps(const pmul_rxmsg *m)
     if (hi <= m->ack_hi)
         return 0;
     return (uint32_t)(hi - m->ack_hi) -
-           (pmul_gap_count_upto(&m->rob.have, hi) - pmul_gap_count_upto(&m->rob.have, m->ack_hi));
+           (pmul_seqset_count_upto(&m->rob.have, hi) - pmul_seqset_count_upto(&m->rob.have, m->ack_hi));
 }
 
 /* The Ack triggers of 7.3 after fragment seq was stored. */
@@ -451,13 +451,13 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
     uint16_t n = 0, last = 0, seq;
 
     while (n < avail && s <= m->total) {
-        seq = pmul_gap_next_clear(&m->rob.have, (uint16_t)s, m->total);
+        seq = pmul_seqset_next_clear(&m->rob.have, (uint16_t)s, m->total);
         if (seq == 0)
             break;
-        if (!pmul_gap_has(&m->reported, seq)) {
+        if (!pmul_seqset_has(&m->reported, seq)) {
             if (fresh >= e->cfg.mm)
                 break;
-            if (pmul_gap_set(&m->reported, seq) < 0)
+            if (pmul_seqset_set(&m->reported, seq) < 0)
                 break;
             fresh++;
         }
@@ -648,7 +648,7 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
     e->st.msgs_delivered++;
     m->state = PMUL_RXS_COMPLETE;
     m->ack_at = UINT64_MAX;
-    pmul_gap_fini(&m->reported);
+    pmul_seqset_fini(&m->reported);
     if (s != NULL) {
         s->msgs--;
         e->rx_active--;
@@ -1182,7 +1182,7 @@ pmul__rx_free_all(pmul_engine *e)
     for (i = 0; i < e->rx_cnt; i++) {
         mem_free(e->m, e->rx[i]->held);
         pmul_rob_fini(&e->rx[i]->rob);
-        pmul_gap_fini(&e->rx[i]->reported);
+        pmul_seqset_fini(&e->rx[i]->reported);
         mem_free(e->m, e->rx[i]->dests);
         mem_free(e->m, e->rx[i]);
     }

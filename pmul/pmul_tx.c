@@ -156,7 +156,7 @@ tx_msg_free(pmul_engine *e, pmul_txmsg *m)
     mem_free(e->m, m->dests);
     mem_free(e->m, m->round_idx);
     mem_free(e->m, m->payload);
-    pmul_gap_fini(&m->plan);
+    pmul_seqset_fini(&m->plan);
     mem_free(e->m, m);
 }
 
@@ -373,7 +373,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
         if (incomplete(&m->dests[i]))
             m->round_idx[m->round_cnt++] = i;
     }
-    pmul_gap_clear_all(&m->plan);
+    pmul_seqset_clear_all(&m->plan);
     if (m->probe) {
         whole = false;
         goto planned;
@@ -387,13 +387,13 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
             for (k = 0; k < d->miss_cnt; k++) {
                 lo = d->miss[2 * k];
                 hi = d->miss[2 * k + 1];
-                if (pmul_gap_set_range(&m->plan, lo, hi) != 0)
+                if (pmul_seqset_set_range(&m->plan, lo, hi) != 0)
                     whole = true;   /* cannot happen: reserved */
             }
         }
     }
     if (whole || m->plan.cnt == 0)
-        if (pmul_gap_set_range(&m->plan, 1, m->npdus) != 0)
+        if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
 planned:
     m->addr_next = 0;
@@ -428,7 +428,7 @@ queued_before(const pmul_engine *e, const pmul_txmsg *m)
             continue;
         pdus = o->plan.cnt;
         if (o->data_next > 1)
-            pdus -= pmul_gap_count_upto(&o->plan, (uint16_t)(o->data_next - 1));
+            pdus -= pmul_seqset_count_upto(&o->plan, (uint16_t)(o->data_next - 1));
         if (o->addr_tail)
             pdus = 0;
         bytes += pdus * (e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
@@ -552,14 +552,14 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
 
     if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
         return PMUL_ERR_NOMEM;
-    pmul_gap_init(&m->plan, e->m);
+    pmul_seqset_init(&m->plan, e->m);
     m->dests = mem_calloc(e->m, in->dest_cnt, sizeof(*m->dests));
     m->round_idx = mem_calloc(e->m, in->dest_cnt, sizeof(*m->round_idx));
     m->payload = mem_alloc(e->m, in->payload_len);
     if (m->dests == NULL || m->round_idx == NULL || m->payload == NULL)
         goto fail;
     m->dest_cnt = in->dest_cnt;
-    if ((err = pmul_gap_reserve(&m->plan, (uint16_t)npdus)) != 0)
+    if ((err = pmul_seqset_reserve(&m->plan, (uint16_t)npdus)) != 0)
         goto fail;
     for (i = 0; i < in->dest_cnt; i++) {
         m->dests[i].id = in->dests[i];
@@ -967,7 +967,7 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 static ssize_t
 send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 {
-    uint16_t seq = pmul_gap_next_set(&m->plan, m->data_next);
+    uint16_t seq = pmul_seqset_next_set(&m->plan, m->data_next);
     size_t off, flen;
     pmul_pdu p;
     ssize_t len;
@@ -990,7 +990,7 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
         return len;
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
-    if (seq == 0xffff || pmul_gap_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)
+    if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)
         round_over(e, m);
     else
         m->data_next = (uint16_t)(seq + 1);

@@ -1,8 +1,8 @@
 /*
  * NAME
- *	pmul_gap - sets of Data_PDU sequence numbers
+ *	pmul_seqset - sets of Data_PDU sequence numbers
  * SYNOPSIS
- *	#include "pmul/pmul_gap.h"
+ *	#include "pmul/pmul_seqset.h"
  * DESCRIPTION
  *	A bitmap over the 16-bit Sequence_Number_of_PDU space (docs/wire.md
  *	4.1).  Receivers use it for the fragments they hold and the numbers
@@ -20,7 +20,7 @@
  * LICENSE
  *	MIT, see LICENSE.
  */
-#include "pmul/pmul_gap.h"
+#include "pmul/pmul_seqset.h"
 
 #include <string.h>
 
@@ -31,14 +31,14 @@
 #define MAX_WORDS 1024u
 
 void
-pmul_gap_init(pmul_gap *g, const mem *m)
+pmul_seqset_init(pmul_seqset *g, const mem *m)
 {
     memset(g, 0, sizeof(*g));
     g->m = m;
 }
 
 void
-pmul_gap_fini(pmul_gap *g)
+pmul_seqset_fini(pmul_seqset *g)
 {
     mem_free(g->m, g->w);
     g->w = NULL;
@@ -48,7 +48,7 @@ pmul_gap_fini(pmul_gap *g)
 }
 
 int
-pmul_gap_reserve(pmul_gap *g, uint16_t maxseq)
+pmul_seqset_reserve(pmul_seqset *g, uint16_t maxseq)
 {
     size_t need, n;
     uint64_t *w;
@@ -78,7 +78,7 @@ pmul_gap_reserve(pmul_gap *g, uint16_t maxseq)
 
 /* Set a bit already covered by the allocation. */
 static int
-set_bit(pmul_gap *g, uint16_t seq)
+set_bit(pmul_seqset *g, uint16_t seq)
 {
     size_t i;
     uint64_t bit;
@@ -95,26 +95,26 @@ set_bit(pmul_gap *g, uint16_t seq)
 }
 
 int
-pmul_gap_set(pmul_gap *g, uint16_t seq)
+pmul_seqset_set(pmul_seqset *g, uint16_t seq)
 {
     int err;
 
     if (seq == 0)
         return PMUL_ERR_RANGE;
-    if ((err = pmul_gap_reserve(g, seq)) != 0)
+    if ((err = pmul_seqset_reserve(g, seq)) != 0)
         return err;
     return set_bit(g, seq);
 }
 
 int
-pmul_gap_set_range(pmul_gap *g, uint16_t lo, uint16_t hi)
+pmul_seqset_set_range(pmul_seqset *g, uint16_t lo, uint16_t hi)
 {
     uint32_t s;
     int err;
 
     if (lo == 0 || lo > hi)
         return PMUL_ERR_RANGE;
-    if ((err = pmul_gap_reserve(g, hi)) != 0)
+    if ((err = pmul_seqset_reserve(g, hi)) != 0)
         return err;
     for (s = lo; s <= hi; s++)
         (void)set_bit(g, (uint16_t)s);
@@ -122,7 +122,7 @@ pmul_gap_set_range(pmul_gap *g, uint16_t lo, uint16_t hi)
 }
 
 bool
-pmul_gap_has(const pmul_gap *g, uint16_t seq)
+pmul_seqset_has(const pmul_seqset *g, uint16_t seq)
 {
     size_t i;
 
@@ -135,12 +135,12 @@ pmul_gap_has(const pmul_gap *g, uint16_t seq)
 }
 
 void
-pmul_gap_clear(pmul_gap *g, uint16_t seq)
+pmul_seqset_clear(pmul_seqset *g, uint16_t seq)
 {
     size_t i;
     uint64_t bit;
 
-    if (!pmul_gap_has(g, seq))
+    if (!pmul_seqset_has(g, seq))
         return;
     i = (size_t)(seq - 1) / WORD_BITS;
     bit = (uint64_t)1 << ((seq - 1) % WORD_BITS);
@@ -159,7 +159,7 @@ pmul_gap_clear(pmul_gap *g, uint16_t seq)
 }
 
 void
-pmul_gap_clear_all(pmul_gap *g)
+pmul_seqset_clear_all(pmul_seqset *g)
 {
     if (g->w != NULL)
         memset(g->w, 0, g->nwords * sizeof(*g->w));
@@ -168,7 +168,7 @@ pmul_gap_clear_all(pmul_gap *g)
 }
 
 uint32_t
-pmul_gap_count_upto(const pmul_gap *g, uint16_t n)
+pmul_seqset_count_upto(const pmul_seqset *g, uint16_t n)
 {
     size_t full, i;
     uint32_t c = 0;
@@ -186,7 +186,7 @@ pmul_gap_count_upto(const pmul_gap *g, uint16_t n)
 }
 
 uint16_t
-pmul_gap_next_set(const pmul_gap *g, uint16_t from)
+pmul_seqset_next_set(const pmul_seqset *g, uint16_t from)
 {
     size_t i;
     uint64_t w;
@@ -207,7 +207,7 @@ pmul_gap_next_set(const pmul_gap *g, uint16_t from)
 }
 
 uint16_t
-pmul_gap_next_clear(const pmul_gap *g, uint16_t from, uint16_t n)
+pmul_seqset_next_clear(const pmul_seqset *g, uint16_t from, uint16_t n)
 {
     size_t i;
     uint64_t w;
@@ -235,7 +235,7 @@ pmul_gap_next_clear(const pmul_gap *g, uint16_t from, uint16_t n)
 }
 
 uint32_t
-pmul_gap_count_neither(const pmul_gap *a, const pmul_gap *b, uint16_t n)
+pmul_seqset_count_neither(const pmul_seqset *a, const pmul_seqset *b, uint16_t n)
 {
     size_t i, words = ((size_t)n + WORD_BITS - 1) / WORD_BITS;
     uint64_t w, mask;
@@ -254,7 +254,7 @@ pmul_gap_count_neither(const pmul_gap *a, const pmul_gap *b, uint16_t n)
 }
 
 size_t
-pmul_gap_bytes(const pmul_gap *g)
+pmul_seqset_bytes(const pmul_seqset *g)
 {
     return g->nwords * sizeof(*g->w);
 }
