@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	mule-node --id IP --routes FILE [--send DIR] [--deliver DIR]
  *		[--lmtp IP:PORT] [--group GROUP] [--rate BPS] [--hostname NAME]
- *		[--emcon-until S] [--expect N] [--timeout S] [--quiet]
+ *		[--emcon-until T] [--expect N] [--timeout T] [--quiet]
  * DESCRIPTION
  *	Runs one P_MUL engine on real UDP sockets (pmul_uv) and carries
  *	mail over it with the MULE layer:
@@ -64,6 +64,7 @@
 #include "mule/mule_err.h"
 #include "mule/mule_gw.h"
 #include "mule/mule_relay.h"
+#include "pmul/util/num.h"
 #include "mule/mule_route.h"
 #include "pmul/pmul_uv.h"
 #include "tools/mule_node_lmtp.h"
@@ -667,6 +668,14 @@ static void on_signal(uv_signal_t *s, int signum)
 /* Main                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Strict option values (pmul/util/num.h): "2h" is two hours, "xyz" an
+ * error, never 0. */
+static int bad_opt(const char *opt, const char *val, const char *want)
+{
+    fprintf(stderr, "mule-node: %s '%s': want %s\n", opt, val, want);
+    return 2;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -679,14 +688,14 @@ static void usage(FILE *f)
 "  --id IP            node ID and source address (e.g. 198.18.0.1)\n"
 "  --routes FILE      MULE routing table (docs/configuration.md)\n"
 "  --group GROUP      default multicast group (default 239.1.1.2)\n"
-"  --rate BPS         P_MUL pacing in bit/s (default 9600)\n"
+"  --rate BPS         P_MUL pacing in bit/s: 9600, 9.6k, 64kbit (default 9600)\n"
 "  --hostname NAME    name in Received fields and LHLO (default: the ID)\n"
 "  --send DIR         send every DIR/NAME.env + DIR/NAME.eml\n"
 "  --deliver DIR      write received mail as DIR/SRC-MSID.{env,eml}\n"
 "  --lmtp IP:PORT     hand received mail to this LMTP server\n"
-"  --emcon-until S    receive only (EMCON) for the first S seconds\n"
+"  --emcon-until T    receive only (EMCON) for the first T: 10 (seconds), 30m, 2h\n"
 "  --expect N         receiver: succeed only if N messages arrive\n"
-"  --timeout S        stop after S seconds (default 60)\n"
+"  --timeout T        stop after T: 60 (seconds), 10m, 1h (default 60)\n"
 "  --quiet            no library log lines\n"
 "\n"
 "Exit 0 when every sent message was acknowledged by all destinations and\n"
@@ -740,6 +749,7 @@ int main(int argc, char **argv)
     size_t rlen;
     mule_route_error rerr;
     char *colon;
+    uint64_t v;
     int o, rc;
 
     n->group = 0xEF010102u;     /* 239.1.1.2 */
@@ -756,7 +766,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'R': n->rate_bps = strtoull(optarg, NULL, 10); break;
+        case 'R':
+            /* 9600, 9.6k, 64kbit; 0 = no pacing */
+            if (num_parse_rate_bps(optarg, 0, 10000000000ull, &v) != 0)
+                return bad_opt("--rate", optarg, "a rate in bit/s (9600, 9.6k, 64kbit)");
+            n->rate_bps = v;
+            break;
         case 'H': n->hostname = optarg; break;
         case 's': n->send_dir = optarg; break;
         case 'd': n->deliver_dir = optarg; break;
@@ -768,11 +783,26 @@ int main(int argc, char **argv)
             }
             memcpy(n->lmtp_ip, optarg, (size_t)(colon - optarg));
             n->lmtp_ip[colon - optarg] = '\0';
-            n->lmtp_port = (unsigned)strtoul(colon + 1, NULL, 10);
+            if (num_parse_u64(colon + 1, 1, 65535, &v) != 0)
+                return bad_opt("--lmtp", optarg, "IP:PORT with a port 1..65535");
+            n->lmtp_port = (unsigned)v;
             break;
-        case 'e': n->emcon_until_s = strtod(optarg, NULL); break;
-        case 'x': n->expect = strtol(optarg, NULL, 10); break;
-        case 't': n->timeout_s = strtod(optarg, NULL); break;
+        case 'e':
+            /* seconds unless a unit says otherwise: 10, 2h, 30m, 500ms */
+            if (num_parse_duration_ms(optarg, 1000, 0, 30ull * 86400000, &v) != 0)
+                return bad_opt("--emcon-until", optarg, "a duration (10, 30m, 2h)");
+            n->emcon_until_s = (double)v / 1000.0;
+            break;
+        case 'x':
+            if (num_parse_u64(optarg, 0, 1000000, &v) != 0)
+                return bad_opt("--expect", optarg, "a count 0..1000000");
+            n->expect = (long)v;
+            break;
+        case 't':
+            if (num_parse_duration_ms(optarg, 1000, 1, 30ull * 86400000, &v) != 0)
+                return bad_opt("--timeout", optarg, "a duration (60, 10m, 1h)");
+            n->timeout_s = (double)v / 1000.0;
+            break;
         case 'q': n->quiet = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
