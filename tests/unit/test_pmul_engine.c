@@ -347,8 +347,8 @@ test_pmul_engine_loopback_many_messages(void **state)
 static void
 test_pmul_engine_new_alloc_failure(void **state)
 {
-    h_mem hm;
-    mem m = { h_alloc, h_realloc, h_free, &hm };
+    struct tmem t;
+    mem m = tmem_make(&t);
     pmul_config c;
     pmul_env env;
     pmul_engine *e = NULL;
@@ -366,19 +366,19 @@ test_pmul_engine_new_alloc_failure(void **state)
     env.mem = &m;
     c.first_msid = 1;                   /* no rand needed */
     for (k = 0;; k++) {
-        memset(&hm, 0, sizeof(hm));
-        hm.fail_after = k;
+        m = tmem_make(&t);
+        tmem_fail_after(&t, k);
         err = pmul_engine_new(&e, &c, &env);
         if (err == 0)
             break;
         assert_int_equal(err, PMUL_ERR_NOMEM);
         assert_null(e);
-        assert_int_equal(hm.live, 0);
+        assert_int_equal(t.live, 0);
         assert_true(k < 1000);
     }
     assert_true(k > 5);
     pmul_engine_free(e);
-    assert_int_equal(hm.live, 0);
+    assert_int_equal(t.live, 0);
 }
 
 static void
@@ -399,10 +399,10 @@ test_pmul_engine_submit_alloc_failure(void **state)
     m.dests = dests;
     m.dest_cnt = 3;
     for (k = 0;; k++) {
-        live = n->hm.live;
-        n->hm.fail_after = (long)n->hm.allocs + k;
+        live = n->tm.live;
+        tmem_fail_after(&n->tm, k);
         err = pmul_engine_submit(n->e, h_now(0), &m, NULL);
-        n->hm.fail_after = -1;
+        n->tm.armed = false;
         if (err == 0)
             break;
         assert_int_equal(err, PMUL_ERR_NOMEM);
@@ -410,7 +410,7 @@ test_pmul_engine_submit_alloc_failure(void **state)
         assert_int_equal(st.tx_msgs, 0);
         assert_int_equal(h_drain(n, 0), 0);
         /* Destination-table entries may stay (harmless); messages not. */
-        assert_true(n->hm.live <= live + 1);
+        assert_true(n->tm.live <= live + 1);
         assert_true(k < 100);
     }
     assert_true(k >= 3);
@@ -432,20 +432,20 @@ test_pmul_engine_recv_alloc_failure(void **state)
     h_config(&c, H_RX);
     c.link_rate_bps = 0;
     n = h_node_new_cfg(&c);
-    n->hm.fail_after = (long)n->hm.allocs;
+    tmem_fail_after(&n->tm, 0);
     assert_int_equal(h_feed_addr1(n, 0, H_TX, 5, 3, H_RX, 1), PMUL_ERR_NOMEM);
     assert_int_equal(h_feed_data(n, 1, H_TX, 5, 1, 100), PMUL_ERR_NOMEM);
     pmul_engine_stats(n->e, &st);
     assert_int_equal(st.drops[PMUL_DROP_NOMEM], 2);
-    n->hm.fail_after = -1;
+    n->tm.armed = false;
     assert_int_equal(h_feed_addr1(n, 10, H_TX, 5, 3, H_RX, 1), 0);
     for (s = 1; s <= 2; s++)
         assert_int_equal(h_feed_data(n, 10 + s, H_TX, 5, s, 100), 0);
     /* The last fragment arrives while memory is short: stored, then the
      * delivery (which allocates) fails and is retried by the timer. */
-    n->hm.fail_after = (long)n->hm.allocs + 2;
+    tmem_fail_after(&n->tm, 2);
     (void)h_feed_data(n, 20, H_TX, 5, 3, 100);
-    n->hm.fail_after = -1;
+    n->tm.armed = false;
     h_run(n, 20, 30000);
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
     assert_int_equal(h_find_ev(n, PMUL_EV_DELIVERED, 0)->ev.payload_len, 300);

@@ -32,6 +32,7 @@
 #include "pmul/pmul_engine.h"
 #include "pmul/pmul_engine_int.h"
 #include "pmul/pmul_pdu.h"
+#include "tests/common/alloc.h"
 
 #define H_WALL0 1700000000
 #define H_MAXPKT 4096
@@ -80,52 +81,13 @@ h_rand_fn(void *arg)
     return r->value;
 }
 
-typedef struct h_mem {
-    size_t allocs;              /* successful allocations so far */
-    long fail_after;            /* fail every allocation after this many; -1 never */
-    size_t failed;
-    long live;                  /* outstanding blocks */
-} h_mem;
-
-static inline void *
-h_alloc(void *arg, size_t n)
+/* The allocator is the tests' one failing allocator (tests/common/alloc.h):
+ * tmem_fail_after(&n->tm, k) fails every allocation after k more, and
+ * h_failed() says how many failed. */
+static inline long
+h_failed(const struct tmem *t)
 {
-    h_mem *hm = arg;
-
-    if (hm->fail_after >= 0 && (long)hm->allocs >= hm->fail_after) {
-        hm->failed++;
-        return NULL;
-    }
-    hm->allocs++;
-    hm->live++;
-    return malloc(n != 0 ? n : 1);
-}
-
-static inline void *
-h_realloc(void *arg, void *p, size_t n)
-{
-    h_mem *hm = arg;
-    void *q;
-
-    if (hm->fail_after >= 0 && (long)hm->allocs >= hm->fail_after) {
-        hm->failed++;
-        return NULL;
-    }
-    hm->allocs++;
-    q = realloc(p, n != 0 ? n : 1);
-    if (p == NULL && q != NULL)
-        hm->live++;
-    return q;
-}
-
-static inline void
-h_free(void *arg, void *p)
-{
-    h_mem *hm = arg;
-
-    if (p != NULL)
-        hm->live--;
-    free(p);
+    return t->armed && t->left < 0 ? -t->left : 0;
 }
 
 /* ---- a node: engine plus what it emitted ------------------------------- */
@@ -148,7 +110,7 @@ typedef struct h_node {
     pmul_config cfg;
     pmul_env env;
     h_rand rnd;
-    h_mem hm;
+    struct tmem tm;
     mem m;
     h_pkt pkt[H_MAXPKT];
     size_t npkt;
@@ -175,11 +137,7 @@ h_node_new_cfg(const pmul_config *c)
 
     assert_non_null(n);
     n->cfg = *c;
-    n->hm.fail_after = -1;
-    n->m.alloc = h_alloc;
-    n->m.realloc = h_realloc;
-    n->m.free = h_free;
-    n->m.arg = &n->hm;
+    n->m = tmem_make(&n->tm);
     n->env.mem = &n->m;
     n->env.rand = h_rand_fn;
     n->env.rand_arg = &n->rnd;
@@ -204,7 +162,7 @@ h_node_free(h_node *n)
     if (n == NULL)
         return;
     pmul_engine_free(n->e);
-    assert_int_equal(n->hm.live, 0);        /* nothing leaked */
+    assert_int_equal(n->tm.live, 0);        /* nothing leaked */
     for (i = 0; i < n->npkt; i++)
         free(n->pkt[i].buf);
     for (i = 0; i < n->nev; i++)

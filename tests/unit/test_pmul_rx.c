@@ -142,15 +142,15 @@ test_pmul_rx_no_complete_ack_without_delivered_event(void **state)
         assert_int_equal(h_feed_addr1(n, 0, H_TX, 7, 2, H_RX, 1), 0);
         assert_int_equal(h_feed_data(n, 10, H_TX, 7, 1, 100), 0);
         h_drain(n, 10);
-        n->hm.fail_after = (long)n->hm.allocs + k;
+        tmem_fail_after(&n->tm, k);
         (void)h_feed_data(n, 20, H_TX, 7, 2, 100);
         /* Still failing: run the timers for a while. */
         h_run(n, 20, 5000);
-        reached_end = n->hm.failed == 0;
+        reached_end = h_failed(&n->tm) == 0;
         if (count_complete_acks(n, 7) > 0)
             assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
         /* Memory is back; the transmitter repeats the last PDU. */
-        n->hm.fail_after = -1;
+        n->tm.armed = false;
         t = 6000;
         (void)h_feed_data(n, t, H_TX, 7, 2, 100);
         h_run(n, t, t + 60000);
@@ -345,20 +345,20 @@ test_pmul_rx_accept_mode_alloc_failure_never_acks_early(void **state)
         assert_int_equal(h_feed_addr1(n, 0, H_TX, 7, 2, H_RX, 1), 0);
         assert_int_equal(h_feed_data(n, 10, H_TX, 7, 1, 100), 0);
         h_drain(n, 10);
-        n->hm.fail_after = (long)n->hm.allocs + k;
+        tmem_fail_after(&n->tm, k);
         (void)h_feed_data(n, 20, H_TX, 7, 2, 100);
         h_run(n, 20, 3000);
         if (h_count_ev(n, PMUL_EV_DELIVERED) == 1) {
             rc = pmul_engine_accept(n->e, h_now(3000), H_TX, 7);
             assert_true(rc == 0);
         }
-        reached_end = n->hm.failed == 0;
+        reached_end = h_failed(&n->tm) == 0;
         /* No Ack before the accept above: none if nothing was delivered,
          * and at most the one owed by that accept. */
         if (h_count_ev(n, PMUL_EV_DELIVERED) == 0)
             assert_int_equal(count_complete_acks(n, 7), 0);
         assert_true(h_count_ev(n, PMUL_EV_DELIVERED) <= 1);
-        n->hm.fail_after = -1;
+        n->tm.armed = false;
         (void)h_feed_data(n, 6000, H_TX, 7, 2, 100);
         h_run(n, 6000, 10000);
         assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
