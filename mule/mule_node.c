@@ -1,0 +1,267 @@
+/*
+ * mule_node.c: one MULE node's decisions (see mule_node.h).  A thin layer
+ * over mule_cdt (unwrap), bsmtp_payload (parse), mule_relay (route and
+ * split) and mule_dsn (report): the order of those steps and what a
+ * failure of each means for the P_MUL message are decided here, once.
+ */
+#include <string.h>
+
+#include "mule/mule_node.h"
+
+#include "bsmtp/bsmtp_err.h"
+#include "mule/mule_err.h"
+
+bool
+mule_node_is_temporary(int err)
+{
+    return err == MULE_ERR_NOMEM || err == BSMTP_ERR_NOMEM || err == MULE_ERR_DEFLATE ||
+           err == MULE_ERR_SPOOL_IO || err == MULE_ERR_SPOOL_FULL ||
+           err == MULE_ERR_SPOOL_FULL_Q;
+}
+
+static void
+result_init(mule_node_result *res, const mule_node_config *cfg, const mem *m)
+{
+    memset(res, 0, sizeof(*res));
+    res->m = m;
+    buf_init(&res->inflated, m, cfg != NULL && cfg->cdt != NULL ? cfg->cdt->max_inflated
+                                                                : SIZE_MAX);
+}
+
+void
+mule_node_result_fini(mule_node_result *res)
+{
+    if (res == NULL)
+        return;
+    mule_relay_result_fini(&res->relay);
+    mule_relay_result_fini(&res->dsn);
+    buf_fini(&res->inflated);
+    memset(res, 0, sizeof(*res));
+}
+
+static void
+relay_config(const mule_node_config *cfg, mule_relay_config *rc)
+{
+    memset(rc, 0, sizeof(*rc));
+    rc->hostname = cfg->hostname;
+    rc->node_id = cfg->node_id;
+    rc->default_expiry_s = cfg->default_expiry_s;
+    rc->max_hops = cfg->max_hops;
+    rc->limits = cfg->limits;
+    rc->cdt = cfg->cdt;
+    rc->payload_max = cfg->payload_max;
+}
+
+static void
+relay_input(mule_relay_input *ri, const bsmtp_envelope *env, const uint8_t *content,
+            size_t content_len, const char *from, const char *id, const mule_node_clock *clk)
+{
+    memset(ri, 0, sizeof(*ri));
+    ri->env = env;
+    ri->content = content;
+    ri->content_len = content_len;
+    ri->from = from;
+    ri->id = id;
+    ri->now_s = clk->now_s;
+    ri->now_date = clk->now_date;
+}
+
+static bool
+config_ok(const mule_node_config *cfg, const mule_node_clock *clk)
+{
+    return cfg != NULL && cfg->hostname != NULL && cfg->node_id != 0 && cfg->cdt != NULL &&
+           clk != NULL && clk->now_date != NULL;
+}
+
+/*
+ * A built DSN goes out like mail submitted here: relayed from this node
+ * (every recipient ours), towards the originator.  A DSN that itself has
+ * no route is dropped with a log line (a DSN is never reported on: its
+ * reverse-path is <>).
+ */
+static int
+relay_dsn(const mule_node_config *cfg, const mule_route_table *routes, mule_dsn *d,
+          const mule_node_clock *clk, const mem *m, const logger *lg, mule_node_result *res)
+{
+    mule_relay_config rc;
+    mule_relay_input in;
+    int err;
+
+    relay_config(cfg, &rc);
+    relay_input(&in, d->env, d->content.data, d->content.len, NULL, NULL, clk);
+    err = mule_relay_run(&rc, routes, &in, m, lg, &res->dsn);
+    if (err < 0) {
+        res->dsn_err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    res->has_dsn = true;
+    if (res->dsn.failed_cnt > 0)
+        log_emit(lg, LOG_LVL_WARN, "DSN to <%s> has no route: dropped", d->env->rcpts[0].addr);
+    return 0;
+}
+
+/* The DSN due for res->relay's notes, if any. */
+static int
+dsn_for_notes(const mule_node_config *cfg, const mule_route_table *routes,
+              const mule_node_clock *clk, const mem *m, const logger *lg,
+              mule_node_result *res)
+{
+    mule_dsn_config dc;
+    mule_dsn d;
+    int err;
+
+    if (res->relay.note_cnt == 0)
+        return 0;
+    if (clk->dsn_msgid == NULL) {
+        res->dsn_err = MULE_ERR_INVAL;
+        return 0;
+    }
+    memset(&dc, 0, sizeof(dc));
+    dc.reporting_mta = cfg->hostname;
+    dc.date = clk->now_date;
+    dc.message_id = clk->dsn_msgid;
+    err = mule_relay_dsn(&res->relay, &dc, clk->now_date, lg, &d);
+    if (err < 0) {
+        res->dsn_err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    err = relay_dsn(cfg, routes, &d, clk, m, lg, res);
+    mule_dsn_fini(&d);
+    return err;
+}
+
+int
+mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
+                  const mule_node_in *in, const mule_node_clock *clk, const mem *m,
+                  const logger *lg, mule_node_result *res)
+{
+    mule_relay_config rc;
+    mule_relay_input ri;
+    bsmtp_envelope *env = NULL;
+    size_t off = 0;
+    char src[16];
+    int err;
+
+    if (res == NULL)
+        return MULE_ERR_INVAL;
+    result_init(res, cfg, m);
+    if (!config_ok(cfg, clk) || in == NULL || (in->payload == NULL && in->payload_len > 0))
+        return MULE_ERR_INVAL;
+    err = mule_cdt_decode(cfg->cdt, m, in->payload, in->payload_len, &res->inflated, NULL);
+    if (err == 0)
+        err = bsmtp_payload_parse(res->inflated.data, res->inflated.len, cfg->limits, m,
+                                  &env, &off);
+    if (err < 0) {
+        res->err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    relay_config(cfg, &rc);
+    relay_input(&ri, env, res->inflated.data + off, res->inflated.len - off,
+                mule_route_ntoa(in->src, src), in->id, clk);
+    ri.arrival_s = in->arrival_s;
+    /* The addressees got the message directly and are never sent it
+     * again; a list without us (not expected) counts as us alone. */
+    if (in->dests != NULL && in->dest_cnt > 0) {
+        ri.in_dests = in->dests;
+        ri.in_dest_cnt = in->dest_cnt;
+    } else {
+        ri.in_dests = &cfg->node_id;
+        ri.in_dest_cnt = 1;
+    }
+    err = mule_relay_run(&rc, routes, &ri, m, lg, &res->relay);
+    bsmtp_envelope_free(env);
+    if (err < 0) {
+        res->err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    res->has_relay = true;
+    return dsn_for_notes(cfg, routes, clk, m, lg, res);
+}
+
+int
+mule_node_outbound(const mule_node_config *cfg, const mule_route_table *routes,
+                   const bsmtp_envelope *env, const uint8_t *content, size_t content_len,
+                   const char *from, const char *id, const mule_node_clock *clk,
+                   const mem *m, const logger *lg, mule_node_result *res)
+{
+    mule_relay_config rc;
+    mule_relay_input ri;
+    int err;
+
+    if (res == NULL)
+        return MULE_ERR_INVAL;
+    result_init(res, cfg, m);
+    if (!config_ok(cfg, clk) || env == NULL || (content == NULL && content_len > 0))
+        return MULE_ERR_INVAL;
+    relay_config(cfg, &rc);
+    relay_input(&ri, env, content, content_len, from, id, clk);
+    err = mule_relay_run(&rc, routes, &ri, m, lg, &res->relay);
+    if (err < 0) {
+        res->err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    res->has_relay = true;
+    return dsn_for_notes(cfg, routes, clk, m, lg, res);
+}
+
+int
+mule_node_report(const mule_node_config *cfg, const mule_route_table *routes,
+                 const bsmtp_envelope *env, const uint8_t *content, size_t content_len,
+                 const mule_node_failure *fails, size_t cnt, const char *arrival_date,
+                 const mule_node_clock *clk, const mem *m, const logger *lg,
+                 mule_node_result *res)
+{
+    mule_dsn_config dc;
+    mule_dsn_orig o;
+    mule_dsn_rcpt *list;
+    mule_dsn d;
+    int err;
+
+    if (res == NULL)
+        return MULE_ERR_INVAL;
+    result_init(res, cfg, m);
+    res->err = MULE_ERR_NOT_RESPONSIBLE;        /* no message of its own */
+    if (!config_ok(cfg, clk) || env == NULL || fails == NULL || cnt == 0 ||
+        clk->dsn_msgid == NULL || arrival_date == NULL)
+        return MULE_ERR_INVAL;
+    for (size_t i = 0; i < cnt; i++)
+        if (fails[i].rcpt_idx >= env->rcpt_cnt)
+            return MULE_ERR_INVAL;
+    list = mem_calloc(m, cnt, sizeof(*list));
+    if (list == NULL)
+        return MULE_ERR_NOMEM;
+    for (size_t i = 0; i < cnt; i++) {
+        const bsmtp_rcpt *r = &env->rcpts[fails[i].rcpt_idx];
+
+        list[i].addr = r->addr;
+        list[i].orcpt = r->info.orcpt;
+        list[i].notify = r->info.notify;
+        list[i].kind = fails[i].kind;
+        list[i].status = fails[i].status;
+        list[i].reply = fails[i].reply;
+        list[i].remote_mta = fails[i].remote_mta;
+        list[i].last_attempt_date = clk->now_date;
+    }
+    memset(&o, 0, sizeof(o));
+    o.reverse_path = env->reverse_path;
+    o.smtputf8 = env->mail.smtputf8;
+    o.envid = env->mail.envid;
+    o.ret = env->mail.ret;
+    o.body = env->mail.body;
+    o.arrival_date = arrival_date;
+    o.content = content;
+    o.content_len = content_len;
+    memset(&dc, 0, sizeof(dc));
+    dc.reporting_mta = cfg->hostname;
+    dc.date = clk->now_date;
+    dc.message_id = clk->dsn_msgid;
+    err = mule_dsn_build(&dc, &o, list, cnt, m, lg, &d);
+    mem_free(m, list);
+    if (err < 0) {
+        res->dsn_err = err;
+        return mule_node_is_temporary(err) ? err : 0;
+    }
+    err = relay_dsn(cfg, routes, &d, clk, m, lg, res);
+    mule_dsn_fini(&d);
+    return err;
+}
