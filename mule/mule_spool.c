@@ -869,20 +869,20 @@ mule_spool_drop(mule_spool *sp, const char *id)
 /* State machine */
 
 static bool
-transition_ok(uint8_t kind, uint8_t from, uint8_t to)
+transition_ok(uint8_t from, uint8_t to)
 {
     switch (from) {
     case MULE_SPOOL_T_PENDING:
         return to == MULE_SPOOL_T_DONE || to == MULE_SPOOL_T_TEMPFAIL ||
                to == MULE_SPOOL_T_FAILED ||
-               (to == MULE_SPOOL_T_INFLIGHT && kind == MULE_SPOOL_OUT);
+               to == MULE_SPOOL_T_INFLIGHT;
     case MULE_SPOOL_T_INFLIGHT:
         return to == MULE_SPOOL_T_DONE || to == MULE_SPOOL_T_FAILED ||
                to == MULE_SPOOL_T_PENDING || to == MULE_SPOOL_T_TEMPFAIL;
     case MULE_SPOOL_T_TEMPFAIL:
         return to == MULE_SPOOL_T_TEMPFAIL || to == MULE_SPOOL_T_DONE ||
                to == MULE_SPOOL_T_FAILED ||
-               (to == MULE_SPOOL_T_INFLIGHT && kind == MULE_SPOOL_OUT);
+               to == MULE_SPOOL_T_INFLIGHT;
     case MULE_SPOOL_T_FAILED:
         return to == MULE_SPOOL_T_DSN_SENT;
     default:
@@ -940,7 +940,7 @@ mule_spool_prep_target(const mule_spool *sp, const char *id, size_t idx,
     if (e->flags & MULE_SPOOL_F_DELETED)
         return MULE_ERR_SPOOL_STATE;
     old = &e->tg[idx];
-    if (!transition_ok(e->kind, old->state, t->state))
+    if (!transition_ok(old->state, t->state))
         return MULE_ERR_SPOOL_STATE;
     n = *t;
     n.node = old->node;
@@ -1059,7 +1059,7 @@ apply_ent(mule_spool *sp, sp_ent *e, uint8_t type, cur *pl)
         if (idx >= e->ntg)
             return MULE_ERR_SPOOL_CORRUPT;
         if ((e->flags & MULE_SPOOL_F_DELETED) ||
-            !transition_ok(e->kind, e->tg[idx].state, n.state))
+            !transition_ok(e->tg[idx].state, n.state))
             return MULE_ERR_SPOOL_STATE;
         n.reason = (int32_t)reason;
         n.next_try_s = (int64_t)nt;

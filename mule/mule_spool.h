@@ -67,11 +67,13 @@ enum mule_spool_content {
 /*
  * Target states.  Legal transitions (anything else: MULE_ERR_SPOOL_STATE):
  *
- *   PENDING  -> INFLIGHT (OUT only: msid, msn, expiry assigned)
+ *   PENDING  -> INFLIGHT (OUT: msid, msn, expiry assigned; IN: being
+ *               handed to the MTA; a restart puts IN targets found
+ *               INFLIGHT back to PENDING)
  *   PENDING  -> DONE | TEMPFAIL | FAILED
  *   INFLIGHT -> DONE (acked) | FAILED | PENDING (engine gave it back) |
  *               TEMPFAIL (retry later)
- *   TEMPFAIL -> TEMPFAIL (one more attempt) | INFLIGHT (OUT) | DONE | FAILED
+ *   TEMPFAIL -> TEMPFAIL (one more attempt) | INFLIGHT | DONE | FAILED
  *   FAILED   -> DSN_SENT (DSN queued, or none required)
  *   DONE, DSN_SENT: final.
  *
@@ -129,7 +131,8 @@ typedef struct mule_spool_msg {
      * is recipient i, so target_cnt must equal rcpt_cnt). */
     const uint32_t *target_nodes;
     size_t target_cnt;          /* 1 .. MULE_SPOOL_MAX_TARGETS */
-    /* IN: the P_MUL message's destination list (for relay); OUT: empty. */
+    /* IN: the P_MUL message's destination list (for relay); OUT: one
+     * element, the IPv4 multicast group to send on (0: the default). */
     const uint32_t *dests;
     size_t dest_cnt;
     const uint8_t *content;
