@@ -152,6 +152,10 @@ typedef struct pmul_rxmsg {
     uint16_t ack_hi;            /* highest number held when it was built */
     bool round_acked;           /* an Ack left since the last Address_PDU */
     bool complete_acked;        /* the complete Ack left */
+    bool acked_once;            /* an Ack of ours left for it, ever */
+    bool probe_wait;            /* an Address_PDU without data after our
+                                 * Ack: answer unless data follows within
+                                 * about one PDU interval (a probe) */
     bool dup_addr;              /* duplicate Address_PDU after completion */
     uint64_t ack_at;            /* tail / ACK_PDU_TIME timer */
     uint64_t addr_rx_ms;        /* last Address_PDU arrival */

@@ -362,9 +362,8 @@ missing_after_last(const pmul_rxmsg *m)
  * ACK_PDU_TIME.
  */
 static uint32_t
-tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
+wait_ms(const pmul_engine *e, const pmul_rxmsg *m, uint32_t miss)
 {
-    uint32_t miss = missing_after_last(m);
     uint32_t t = pmul_rate_tail_ms(&e->rate, miss, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
                                    e->cfg.ack_pdu_time_ms);
     uint64_t obs = ((uint64_t)miss * 2u + 1u) * m->pdu_gap_ms / 2u;
@@ -372,6 +371,12 @@ tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
     if (obs > e->cfg.ack_pdu_time_ms)
         obs = e->cfg.ack_pdu_time_ms;
     return obs > t ? (uint32_t)obs : t;
+}
+
+static uint32_t
+tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
+{
+    return m->probe_wait ? wait_ms(e, m, 1) : wait_ms(e, m, missing_after_last(m));
 }
 
 /*
@@ -474,6 +479,8 @@ static void
 ack_sent(pmul_engine *e, pmul_rxmsg *m)
 {
     m->tail_owed = false;
+    m->probe_wait = false;
+    m->acked_once = true;
     m->round_acked = true;
     m->last_ack_ms = e->now_ms;
     if (m->state == PMUL_RXS_COMPLETE) {
@@ -861,20 +868,29 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
         if (m->data_since_addr) {
             /* Data since the last Address_PDU: this one closes the round
-             * (addr_repeat).  Answer now unless this round was answered
-             * already; waiting for the tail timer would only delay the
-             * retransmission. */
-            if (!m->round_acked)
-                owe_ack(e, m);
+             * (addr_repeat), or is the transmitter's probe after it.
+             * Answer now: waiting for the tail timer would only delay the
+             * retransmission, and an Ack already sent in this round may
+             * have been lost or, sent mid-round (MM or highest-missing
+             * trigger), not count as the round's answer at the
+             * transmitter (issue 12.1, 12.2).  One more small PDU against
+             * a timer round or a whole resend. */
+            owe_ack(e, m);
             m->data_since_addr = false;
             m->round_acked = false;
             m->last_seq = 0;
             m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
             return 0;
         }
-        /* A new round starts. */
+        /* A new round starts, or, after an Ack of ours, this may be the
+         * transmitter's probe (our Ack was lost) or a repeat: then no
+         * Data_PDU follows.  Waiting the whole tail (the airtime of every
+         * PDU still missing) would outlast the probe timer and cost a
+         * whole-message round (issue 12.1): wait about one PDU interval
+         * for the round's first Data_PDU, then answer. */
         m->round_acked = false;
         m->last_seq = 0;
+        m->probe_wait = m->acked_once;
         arm_tail(e, m);
         return 0;
     case PMUL_RXS_COMPLETE:
@@ -939,6 +955,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         /* A duplicate still shows the round is going on. */
         if (m->state == PMUL_RXS_ACTIVE) {
             m->data_since_addr = true;
+            m->probe_wait = false;
             if (!m->round_acked) {
                 m->last_seq = seq;
                 arm_tail(e, m);
@@ -967,6 +984,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         m->tail_owed = false;
     }
     m->data_since_addr = true;
+    m->probe_wait = false;
     m->last_seq = seq;
     if (m->round_acked)
         m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);

@@ -667,6 +667,72 @@ test_pmul_rx_closing_address_acks_at_once(void **state)
     h_node_free(n);
 }
 
+/* Issue 12.1: the receiver's round-1 Ack (missing 3..12) was lost and the
+ * transmitter probes with the Address_PDU alone.  Re-arming the tail for
+ * the 10 missing PDUs (9.5 s at 9600 bit/s) outlasted the probe timer
+ * (2-3.5 s) and cost a whole-message resend.  Now: an Address_PDU after
+ * the round's data is answered at once (after the spread delay); one
+ * without data since the previous Address_PDU, after an Ack of ours, is
+ * answered once about one PDU interval (1.5 x 900 ms) passes without a
+ * Data_PDU. */
+static void
+test_pmul_rx_lost_ack_probe_answered_within_one_interval(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    size_t before;
+
+    (void)state;
+    h_config(&c, H_RX);                             /* 9600 bit/s */
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 21, 12, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 21, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 21, 2, 1008);
+    h_run(n, 1801, 15000);
+    assert_int_equal(n->npkt, 1);                   /* the round-1 Ack ("lost") */
+    before = n->npkt;
+    h_feed_addr1(n, 20000, H_TX, 21, 12, H_RX, 1);  /* the probe */
+    h_run(n, 20000, 20000 + c.ack_spread_ms);
+    assert_int_equal(n->npkt, before + 1);
+    assert_int_equal(h_pdu(n, before).type, PMUL_PDU_ACK);
+    assert_true(h_pdu(n, before).u.ack.entries[0].missing_cnt > 0);
+    /* That answer lost too: the second probe. */
+    before = n->npkt;
+    h_feed_addr1(n, 25000, H_TX, 21, 12, H_RX, 1);
+    assert_int_equal(pmul_engine_next_deadline(n->e), 25000 + 1350);
+    h_run(n, 25000, 25000 + 1350 + c.ack_spread_ms);
+    assert_int_equal(n->npkt, before + 1);
+    assert_int_equal(h_pdu(n, before).type, PMUL_PDU_ACK);
+    h_node_free(n);
+}
+
+/* A real retransmission round after the closing Address_PDU was answered:
+ * its first Data_PDU comes within the interval and the tail takes over
+ * again (no early Ack). */
+static void
+test_pmul_rx_new_round_after_ack_keeps_tail(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    size_t before;
+
+    (void)state;
+    h_config(&c, H_RX);
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 22, 12, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 22, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 22, 2, 1008);
+    h_feed_addr1(n, 2700, H_TX, 22, 12, H_RX, 1);   /* the repeat: answered */
+    h_run(n, 2700, 2700 + c.ack_spread_ms);
+    assert_int_equal(n->npkt, 1);
+    before = n->npkt;
+    h_feed_addr1(n, 20000, H_TX, 22, 12, H_RX, 1);  /* round 2 */
+    h_feed_data(n, 20900, H_TX, 22, 3, 1008);
+    h_run(n, 20900, 20900 + 1350 + c.ack_spread_ms);
+    assert_int_equal(n->npkt, before);
+    h_node_free(n);
+}
+
 /* Two messages of one transmitter acked together: one Ack_PDU. */
 static void
 test_pmul_rx_multi_message_ack_pdu(void **state)
@@ -1221,6 +1287,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
         cmocka_unit_test(test_pmul_rx_tail_waits_for_observed_pace),
         cmocka_unit_test(test_pmul_rx_tail_observed_pace_then_quiet),
+        cmocka_unit_test(test_pmul_rx_lost_ack_probe_answered_within_one_interval),
+        cmocka_unit_test(test_pmul_rx_new_round_after_ack_keeps_tail),
         cmocka_unit_test(test_pmul_rx_closing_address_acks_at_once),
         cmocka_unit_test(test_pmul_rx_multi_message_ack_pdu),
         cmocka_unit_test(test_pmul_rx_ack_spread_and_batch),
