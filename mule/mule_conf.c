@@ -1,0 +1,375 @@
+/*
+ * mule_conf.c: the muled.conf parser (see mule_conf.h).  One table lists
+ * every key with its kind, field and range; parsing a line is looking the
+ * key up and running its kind's strict parser.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mule/mule_conf.h"
+#include "mule/mule_err.h"
+#include "pmul/util/log.h"
+#include "pmul/util/num.h"
+
+enum kind { K_STR, K_PATH, K_IPV4, K_IFACE, K_GROUP, K_BOOL, K_UINT, K_DUR, K_RATE, K_SIZE,
+            K_LEVEL, K_IPLIST, K_DELIVER };
+
+typedef struct opt {
+    const char *name;
+    enum kind kind;
+    size_t off;
+    uint64_t min, max;
+} opt;
+
+#define F(field) offsetof(mule_conf, field)
+#define DAY_MS (86400ull * 1000)
+
+static const opt opts[] = {
+    {"node_id", K_IPV4, F(node_id), 0, 0},
+    {"spool_dir", K_PATH, F(spool_dir), 0, 0},
+    {"routes", K_PATH, F(routes), 0, 0},
+    {"hostname", K_STR, F(hostname), 0, 0},
+    {"deliver", K_DELIVER, F(deliver), 0, 0},
+    {"maildir", K_PATH, F(maildir), 0, 0},
+    {"emcon", K_BOOL, F(emcon), 0, 0},
+    {"emcon_destinations", K_IPLIST, F(emcon_destinations), 0, 0},
+    {"group", K_GROUP, F(group), 0, 0},
+    {"interface", K_IFACE, F(interface), 0, 0},
+    {"mcast_ttl", K_UINT, F(mcast_ttl), 1, 255},
+    {"rate", K_RATE, F(rate), 0, 10000000000ull},
+    {"pdu_size", K_SIZE, F(pdu_size), 576, 65507},
+    {"max_message_size", K_SIZE, F(max_message_size), 1024, (uint64_t)256 << 20},
+    {"expiry", K_DUR, F(expiry_ms), 60000, 30 * DAY_MS},
+    {"delivery_lifetime", K_DUR, F(delivery_lifetime_ms), 60000, 30 * DAY_MS},
+    {"backoff_min", K_DUR, F(backoff_min_ms), 1000, DAY_MS},
+    {"backoff_max", K_DUR, F(backoff_max_ms), 1000, DAY_MS},
+    {"egress_timeout", K_DUR, F(egress_timeout_ms), 1000, DAY_MS},
+    {"egress_concurrency", K_UINT, F(egress_concurrency), 1, 256},
+    {"pickup_interval", K_DUR, F(pickup_interval_ms), 10, 3600000},
+    {"ack_rtx_min", K_DUR, F(ack_rtx_min_ms), 10, 3600000},
+    {"ack_rtx_max", K_DUR, F(ack_rtx_max_ms), 10, 3600000},
+    {"emcon_rti", K_DUR, F(emcon_rti_ms), 100, DAY_MS},
+    {"emcon_rtc", K_UINT, F(emcon_rtc), 0, 1000},
+    {"compress_level", K_UINT, F(compress_level), 0, 9},
+    {"log_level", K_LEVEL, F(log_level), 0, 0},
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void
+mule_conf_default(mule_conf *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->group = 0xEF010102u;                     /* 239.1.1.2 */
+    c->mcast_ttl = 8;
+    c->rate = 9600;
+    c->pdu_size = 1024;
+    c->max_message_size = 10u << 20;
+    c->expiry_ms = DAY_MS;
+    c->delivery_lifetime_ms = 5 * DAY_MS;
+    c->backoff_min_ms = 60000;
+    c->backoff_max_ms = 3600000;
+    c->egress_timeout_ms = 300000;
+    c->egress_concurrency = 4;
+    c->pickup_interval_ms = 1000;
+    c->ack_rtx_min_ms = 2000;
+    c->ack_rtx_max_ms = 120000;
+    c->emcon_rti_ms = 30000;
+    c->emcon_rtc = 4;
+    c->compress_level = 6;
+    c->log_level = LOG_LVL_INFO;
+}
+
+void
+mule_conf_fini(mule_conf *c)
+{
+    if (c == NULL)
+        return;
+    free(c->spool_dir);
+    free(c->routes);
+    free(c->hostname);
+    free(c->deliver);
+    free(c->maildir);
+    free(c->emcon_destinations);
+    c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
+    c->emcon_destinations = NULL;
+    c->emcon_destination_cnt = 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int
+fail(mule_conf_error *err, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL) {
+        err->line = line;
+        va_start(ap, fmt);
+        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        va_end(ap);
+    }
+    return MULE_ERR_CONFIG;
+}
+
+static int
+ipv4(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return -1;
+    *out = ntohl(a.s_addr);
+    return 0;
+}
+
+/* Printable ASCII without blanks (host names, paths, targets). */
+static bool
+token_ok(const char *v)
+{
+    if (*v == '\0')
+        return false;
+    for (; *v != '\0'; v++)
+        if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f)
+            return false;
+    return true;
+}
+
+static int
+set_str(char **field, const char *v)
+{
+    char *p = strdup(v);
+
+    if (p == NULL)
+        return MULE_ERR_NOMEM;
+    free(*field);
+    *field = p;
+    return 0;
+}
+
+static int
+iplist(mule_conf *c, const char *v, unsigned line, mule_conf_error *err)
+{
+    char buf[MULE_CONF_LINE_MAX], *save = NULL, *t;
+    uint32_t *list = calloc(MULE_CONF_EMCON_MAX, sizeof(*list));
+    size_t n = 0;
+
+    if (list == NULL)
+        return MULE_ERR_NOMEM;
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+        if (n == MULE_CONF_EMCON_MAX) {
+            free(list);
+            return fail(err, line, "emcon_destinations: more than %u nodes", MULE_CONF_EMCON_MAX);
+        }
+        if (ipv4(t, &list[n]) < 0 || list[n] == 0) {
+            free(list);
+            return fail(err, line, "emcon_destinations: '%s' is not an IPv4 node ID", t);
+        }
+        n++;
+    }
+    free(c->emcon_destinations);
+    c->emcon_destinations = list;
+    c->emcon_destination_cnt = n;
+    return 0;
+}
+
+static bool
+deliver_ok(const char *v)
+{
+    const char *colon;
+
+    if (strcmp(v, "maildir") == 0)
+        return true;
+    if (strncmp(v, "lmtp:unix:/", 11) == 0)
+        return token_ok(v);
+    if (strncmp(v, "lmtp:", 5) != 0 && strncmp(v, "smtp:", 5) != 0)
+        return false;
+    colon = strrchr(v + 5, ':');
+    return colon != NULL && colon > v + 5 && token_ok(v) &&
+           num_parse_u64(colon + 1, 1, 65535, &(uint64_t){0}) == 0;
+}
+
+static int
+set_value(mule_conf *c, const opt *o, const char *v, unsigned line, mule_conf_error *err)
+{
+    char *base = (char *)c;
+    uint64_t u = 0;
+    uint32_t ip;
+    int rc = 0;
+
+    switch (o->kind) {
+    case K_STR:
+        if (!token_ok(v) || strlen(v) > 255)
+            return fail(err, line, "%s: want a name without blanks", o->name);
+        return set_str((char **)(base + o->off), v);
+    case K_PATH:
+        if (v[0] != '/' || !token_ok(v) || strlen(v) > 1024)
+            return fail(err, line, "%s: want an absolute path without blanks", o->name);
+        return set_str((char **)(base + o->off), v);
+    case K_DELIVER:
+        if (!deliver_ok(v))
+            return fail(err, line,
+                        "%s: want maildir, lmtp:HOST:PORT, lmtp:unix:/PATH or smtp:HOST:PORT", o->name);
+        return set_str((char **)(base + o->off), v);
+    case K_IPV4:
+        if (ipv4(v, &ip) < 0 || ip == 0 || ip >= 0xE0000000u)
+            return fail(err, line, "%s: want this node's unicast IPv4 address", o->name);
+        *(uint32_t *)(base + o->off) = ip;
+        snprintf(c->node_id_text, sizeof(c->node_id_text), "%s", v);
+        return 0;
+    case K_IFACE:
+        if (ipv4(v, &ip) < 0)
+            return fail(err, line, "%s: want an IPv4 address", o->name);
+        snprintf(c->interface, sizeof(c->interface), "%s", v);
+        return 0;
+    case K_GROUP:
+        if (ipv4(v, &ip) < 0 || (ip >> 28) != 0xE)
+            return fail(err, line, "%s: want an IPv4 multicast group (224.0.0.0/4)", o->name);
+        *(uint32_t *)(base + o->off) = ip;
+        return 0;
+    case K_BOOL:
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0)
+            *(bool *)(base + o->off) = true;
+        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0)
+            *(bool *)(base + o->off) = false;
+        else
+            return fail(err, line, "%s: want yes or no", o->name);
+        return 0;
+    case K_LEVEL:
+        if (strcmp(v, "debug") == 0)
+            c->log_level = LOG_LVL_DEBUG;
+        else if (strcmp(v, "info") == 0)
+            c->log_level = LOG_LVL_INFO;
+        else if (strcmp(v, "warn") == 0)
+            c->log_level = LOG_LVL_WARN;
+        else if (strcmp(v, "error") == 0)
+            c->log_level = LOG_LVL_ERROR;
+        else
+            return fail(err, line, "%s: want debug, info, warn or error", o->name);
+        return 0;
+    case K_IPLIST:
+        return iplist(c, v, line, err);
+    case K_UINT:
+        rc = num_parse_u64(v, o->min, o->max, &u);
+        if (rc == 0)
+            *(unsigned *)(base + o->off) = (unsigned)u;
+        break;
+    case K_DUR:
+        rc = num_parse_duration_ms(v, 1000, o->min, o->max, &u);
+        if (rc == 0)
+            *(uint64_t *)(base + o->off) = u;
+        break;
+    case K_RATE:
+        rc = num_parse_rate_bps(v, o->min, o->max, &u);
+        if (rc == 0)
+            *(uint64_t *)(base + o->off) = u;
+        break;
+    case K_SIZE:
+        rc = num_parse_size(v, o->min, o->max, &u);
+        if (rc == 0)
+            *(size_t *)(base + o->off) = (size_t)u;
+        break;
+    }
+    if (rc != 0) {
+        static const char *const want[] = {
+            [K_UINT] = "a whole number", [K_DUR] = "a duration (90, 30s, 5m, 2h, 7d)",
+            [K_RATE] = "a rate in bit/s (9600, 9.6k, 64kbit)",
+            [K_SIZE] = "a size (1024, 64k, 10M)",
+        };
+        return fail(err, line, "%s: out of range or not %s", o->name, want[o->kind]);
+    }
+    return 0;
+}
+
+static char *
+trim(char *s, char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    *end = '\0';
+    return s;
+}
+
+int
+mule_conf_parse(const char *text, size_t len, mule_conf *c, mule_conf_error *err)
+{
+    char line[MULE_CONF_LINE_MAX + 2];
+    size_t pos = 0;
+    unsigned no = 0;
+
+    if (err != NULL)
+        memset(err, 0, sizeof(*err));
+    if (c == NULL || (text == NULL && len > 0))
+        return MULE_ERR_INVAL;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+        char *eq, *k, *v;
+        size_t i;
+        int rc;
+
+        no++;
+        if (n > MULE_CONF_LINE_MAX)
+            return fail(err, no, "line longer than %u octets", MULE_CONF_LINE_MAX);
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos += n + (nl != NULL);
+        if (memchr(line, '\0', n) != NULL)
+            return fail(err, no, "NUL octet in the line");
+        k = trim(line, line + n);
+        if (*k == '\0' || *k == '#')
+            continue;
+        if ((eq = strchr(k, '=')) == NULL)
+            return fail(err, no, "want 'key = value'");
+        *eq = '\0';
+        v = trim(eq + 1, eq + 1 + strlen(eq + 1));
+        k = trim(k, eq);
+        for (i = 0; i < NOPTS; i++)
+            if (strcmp(opts[i].name, k) == 0)
+                break;
+        if (i == NOPTS)
+            return fail(err, no, "unknown option '%.60s'", k);
+        if (c->seen & (1u << i))
+            return fail(err, no, "'%s' given twice", k);
+        if (*v == '\0')
+            return fail(err, no, "%s: empty value", k);
+        if ((rc = set_value(c, &opts[i], v, no, err)) != 0)
+            return rc;
+        c->seen |= 1u << i;
+    }
+    return 0;
+}
+
+int
+mule_conf_check(mule_conf *c, mule_conf_error *err)
+{
+    char path[1100];
+
+    if (err != NULL)
+        memset(err, 0, sizeof(*err));
+    if (c->node_id == 0)
+        return fail(err, 0, "node_id is required (this node's IPv4 address)");
+    if (c->spool_dir == NULL)
+        return fail(err, 0, "spool_dir is required");
+    if (c->routes == NULL)
+        return fail(err, 0, "routes is required (the routing table file)");
+    if (c->backoff_min_ms > c->backoff_max_ms)
+        return fail(err, 0, "backoff_min is above backoff_max");
+    if (c->ack_rtx_min_ms > c->ack_rtx_max_ms)
+        return fail(err, 0, "ack_rtx_min is above ack_rtx_max");
+    if (c->hostname == NULL && set_str(&c->hostname, c->node_id_text) != 0)
+        return MULE_ERR_NOMEM;
+    if (c->deliver == NULL && set_str(&c->deliver, "maildir") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->maildir == NULL) {
+        snprintf(path, sizeof(path), "%s/maildir", c->spool_dir);
+        if (set_str(&c->maildir, path) != 0)
+            return MULE_ERR_NOMEM;
+    }
+    return 0;
+}

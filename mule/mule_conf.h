@@ -1,0 +1,83 @@
+/*
+ * mule_conf.h: muled.conf, the daemon's configuration (text in, struct
+ * out; no file I/O here: muled and mule-submit read the file).
+ *
+ * Format: one "key = value" per line; '#' starts a comment line; blank
+ * lines and the blanks around key and value are ignored; CRLF is fine.
+ * An unknown key, a key given twice and a bad value are errors with the
+ * line number and a short reason (muled prints "file:line: reason").
+ * Numbers are strict (pmul/util/num.h): "2h" is two hours, "xyz" an
+ * error.  Every option, its default and its meaning: docs/configuration.md,
+ * "muled.conf"; the example with every option commented:
+ * tools/muled/muled.conf.example.
+ */
+#ifndef MULE_CONF_H
+#define MULE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MULE_CONF_LINE_MAX      4096u   /* octets per line */
+#define MULE_CONF_EMCON_MAX     1024u   /* emcon_destinations entries */
+
+typedef struct mule_conf {
+    uint32_t node_id;               /* required */
+    char node_id_text[16];
+    char *spool_dir;                /* required, absolute */
+    char *routes;                   /* required: routing table file */
+    char *hostname;                 /* default: node_id_text */
+    char *deliver;                  /* "maildir" | lmtp:... | smtp:... */
+    char *maildir;                  /* default: <spool_dir>/maildir */
+    bool emcon;
+    uint32_t *emcon_destinations;
+    size_t emcon_destination_cnt;
+    uint32_t group;                 /* default 239.1.1.2 */
+    char interface[16];             /* "" : node_id */
+    unsigned mcast_ttl;
+    uint64_t rate;                  /* bit/s, 0: unpaced */
+    size_t pdu_size;
+    size_t max_message_size;
+    uint64_t expiry_ms;
+    uint64_t delivery_lifetime_ms;
+    uint64_t backoff_min_ms, backoff_max_ms;
+    uint64_t egress_timeout_ms;
+    unsigned egress_concurrency;
+    uint64_t pickup_interval_ms;
+    uint64_t ack_rtx_min_ms, ack_rtx_max_ms;
+    uint64_t emcon_rti_ms;
+    unsigned emcon_rtc;
+    unsigned compress_level;
+    int log_level;                  /* LOG_LVL_* */
+    uint32_t seen;                  /* private: keys given (duplicate check) */
+} mule_conf;
+
+typedef struct mule_conf_error {
+    unsigned line;                  /* 0: not tied to a line */
+    char text[160];
+} mule_conf_error;
+
+/* Defaults (strings NULL until parse/check fill them). */
+void mule_conf_default(mule_conf *c);
+
+/*
+ * Parse text[0..len) over the defaults in *c.  Returns 0, MULE_ERR_CONFIG
+ * (err says where and why), MULE_ERR_NOMEM.  On error *c may hold part of
+ * the file: mule_conf_fini() it.
+ */
+__attribute__((warn_unused_result))
+int mule_conf_parse(const char *text, size_t len, mule_conf *c, mule_conf_error *err);
+
+/*
+ * After parsing: the required keys are there, derived defaults are filled
+ * (hostname, maildir) and the values agree with each other (backoff_min
+ * <= backoff_max, ack_rtx_min <= ack_rtx_max).  Returns 0,
+ * MULE_ERR_CONFIG (err->line 0), MULE_ERR_NOMEM.
+ */
+__attribute__((warn_unused_result))
+int mule_conf_check(mule_conf *c, mule_conf_error *err);
+
+/* Free the strings and lists.  Safe on a defaulted or failed config. */
+void mule_conf_fini(mule_conf *c);
+
+#endif

@@ -1,0 +1,184 @@
+# mta_lib.sh: real MTAs for the end-to-end tests and the demo (source it;
+# bash, root).  Each runs inside a network namespace on its loopback, under
+# a private directory, and is stopped by mta_cleanup (by PID, bounded).
+# Recipes: ../shared/testbed/mta/ (measured there); written anew here.
+#
+#   mta_dovecot_lmtp NS DIR PORT         Dovecot LMTP on 127.0.0.1:PORT in NS;
+#                                        any user; mail in DIR/mail/DOMAIN/USER/Maildir
+#   mta_postfix NS DIR PORT [REJECT]     Postfix smtpd on 127.0.0.1:PORT in NS;
+#                                        every recipient to DIR/Maildir (virtual),
+#                                        except REJECT, refused "550 5.1.1"
+#   mta_cleanup                          stop all of them
+
+mta_dovecots=()
+mta_postfixes=()
+
+mta_dovecot_lmtp() {
+    local ns=$1 d=$2 port=$3
+    mkdir -p "$d/run" "$d/state" "$d/mail"
+    chmod 755 "$(dirname "$d")" "$d"
+    chown nobody:nogroup "$d/mail"
+    cat > "$d/dovecot.conf" <<EOF
+# Throw-away Dovecot: LMTP on 127.0.0.1:$port inside $ns only.
+instance_name = $ns-$port
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+protocols = lmtp
+listen = 127.0.0.1
+ssl = no
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/mail/%d/%n
+}
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+recipient_delimiter =
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $port
+  }
+  unix_listener lmtp {
+    mode = 0600
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service submission-login {
+  inet_listener submission {
+    port = 0
+  }
+}
+EOF
+    ip netns exec "$ns" dovecot -c "$d/dovecot.conf" || return 1
+    mta_dovecots+=("$ns|$d")
+    for _ in $(seq 1 100); do
+        ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "mta: Dovecot in $ns did not come up" >&2
+    cat "$d/dovecot.log" >&2 || true
+    return 1
+}
+
+mta_postfix() {
+    local ns=$1 d=$2 port=$3 reject=${4:-} p uid gid
+    mkdir -p "$d/etc" "$d/spool" "$d/data" "$d/Maildir"
+    chmod 755 "$d"
+    p=$d
+    while [ "$p" != / ]; do p=$(dirname "$p"); chmod o+x "$p"; done
+    chown postfix:postfix "$d/data"
+    uid=$(id -u postfix)
+    gid=$(id -g postfix)
+    chown "$uid:$gid" "$d/Maildir"
+    cat > "$d/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $d/spool
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+myhostname = mta.$ns.mule.test
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_recipient_access inline:{ {${reject:-nobody@invalid}=550 5.1.1 no such user here} }, permit
+virtual_mailbox_domains = static:all
+virtual_mailbox_base = $d
+virtual_mailbox_maps = static:Maildir/
+virtual_uid_maps = static:$uid
+virtual_gid_maps = static:$gid
+virtual_minimum_uid = 1
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtputf8_enable = no
+queue_run_delay = 5s
+minimal_backoff_time = 5s
+maximal_backoff_time = 30s
+message_size_limit = 52428800
+virtual_mailbox_limit = 0
+EOF
+    cat > "$d/etc/master.cf" <<EOF
+127.0.0.1:$port inet n - n - - smtpd
+pickup     unix  n - n 60   1 pickup
+cleanup    unix  n - n -    0 cleanup
+qmgr       unix  n - n 300  1 qmgr
+rewrite    unix  - - n -    - trivial-rewrite
+bounce     unix  - - n -    0 bounce
+defer      unix  - - n -    0 bounce
+trace      unix  - - n -    0 bounce
+verify     unix  - - n -    1 verify
+proxymap   unix  - - n -    - proxymap
+smtp       unix  - - n -    - smtp
+showq      unix  n - n -    - showq
+error      unix  - - n -    - error
+retry      unix  - - n -    - error
+discard    unix  - - n -    - discard
+virtual    unix  - n n -    - virtual
+anvil      unix  - - n -    1 anvil
+scache     unix  - - n -    1 scache
+postlog    unix-dgram n - n - 1 postlogd
+EOF
+    # Postfix waits while its config files are younger than ~2 s.
+    touch -d "@$(( $(date +%s) - 10 ))" "$d"/etc/*
+    ip netns exec "$ns" postfix -c "$d/etc" start >/dev/null 2>&1 ||
+        { cat "$d/maillog" >&2 2>/dev/null; return 1; }
+    mta_postfixes+=("$ns|$d")
+    for _ in $(seq 1 100); do
+        ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "mta: Postfix in $ns did not come up" >&2
+    return 1
+}
+
+mta_cleanup() {
+    local e ns d pid
+    for e in "${mta_dovecots[@]}"; do
+        ns=${e%%|*}; d=${e#*|}
+        pid=$(cat "$d/run/master.pid" 2>/dev/null || true)
+        ip netns exec "$ns" dovecot -c "$d/dovecot.conf" stop 2>/dev/null || true
+        if [ -n "$pid" ]; then
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    done
+    for e in "${mta_postfixes[@]}"; do
+        ns=${e%%|*}; d=${e#*|}
+        pid=$(tr -d ' ' < "$d/spool/pid/master.pid" 2>/dev/null || true)
+        ip netns exec "$ns" postfix -c "$d/etc" stop >/dev/null 2>&1 || true
+        if [ -n "$pid" ]; then
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    done
+    mta_dovecots=()
+    mta_postfixes=()
+}

@@ -1,0 +1,83 @@
+# muled_lib.sh: what the muled end-to-end tests share (source it; bash).
+# Needs: $src (source tree), $bld (build dir), $work (temp dir), $prefix
+# (namespace prefix) set by the caller; netsim/nsnet.sh sourced.
+#
+#   ml_conf I [KEY=VALUE...]   write $work/n$I/muled.conf for node I
+#   ml_start I                 start muled -f in node I (log $work/n$I/log)
+#   ml_stop I [SIG]            stop it (default TERM), wait (bounded)
+#   ml_submit I FROM [OPTS] RCPT... < MESSAGE   mule-submit on node I
+#   ml_wait SECONDS CMD...     poll CMD every 0.2 s until it succeeds
+#   ml_count DIR               messages in a Maildir tree (new/ and cur/)
+#   ml_cleanup N               stop every muled, delete the namespaces
+
+declare -A ml_pid
+
+ml_routes() {
+    cat > "$work/routes.conf" <<'EOF'
+# Every node reads the same table: a route naming the node's own ID is
+# local delivery there (docs/configuration.md, "Routing table").
+route hq.mule.test   group 239.1.1.2 nodes 198.18.0.1
+route n2.mule.test   group 239.1.1.2 nodes 198.18.0.2
+route n3.mule.test   group 239.1.1.2 nodes 198.18.0.3
+route n4.mule.test   group 239.1.1.2 nodes 198.18.0.4
+route all.mule.test  group 239.1.1.2 nodes 198.18.0.2,198.18.0.3,198.18.0.4
+EOF
+}
+
+ml_conf() {
+    local i=$1 kv
+    shift
+    mkdir -p "$work/n$i"
+    {
+        echo "node_id = 198.18.0.$i"
+        echo "spool_dir = $work/n$i/spool"
+        echo "routes = $work/routes.conf"
+        echo "hostname = n$i.mule.test"
+        echo "rate = ${ML_RATE:-56000}"
+        echo "backoff_min = 2s"
+        echo "backoff_max = 10s"
+        echo "pickup_interval = 200ms"
+        for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+    } > "$work/n$i/muled.conf"
+}
+
+ml_start() {
+    local i=$1
+    ip netns exec "$prefix-n$i" "$bld/tools/muled" -f -c "$work/n$i/muled.conf" \
+        >>"$work/n$i/log" 2>&1 &
+    ml_pid[$i]=$!
+}
+
+ml_stop() {
+    local i=$1 sig=${2:-TERM} p=${ml_pid[$1]:-}
+    [ -n "$p" ] || return 0
+    kill -"$sig" "$p" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    ml_pid[$i]=
+}
+
+ml_submit() {
+    local i=$1 from=$2
+    shift 2
+    ip netns exec "$prefix-n$i" "$bld/tools/mule-submit" -d "$work/n$i/spool" -f "$from" "$@"
+}
+
+ml_wait() {
+    local secs=$1 n
+    shift
+    n=$(( secs * 5 ))
+    for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.2; done
+    return 1
+}
+
+ml_count() {
+    find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | wc -l
+}
+
+ml_cleanup() {
+    local n=$1 i
+    for i in "${!ml_pid[@]}"; do ml_stop "$i" KILL; done
+    nsnet_down "$prefix" "$n"
+}

@@ -1,0 +1,66 @@
+/*
+ * fileio.c: durable-file steps shared by muled and mule-submit (see
+ * fileio.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "tools/common/fileio.h"
+
+static int
+write_one(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int
+fio_write_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
+{
+    int rc = write_one(fd, a, alen);
+
+    return rc == 0 && blen > 0 ? write_one(fd, b, blen) : rc;
+}
+
+int
+fio_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int
+fio_write_file(const char *path, int excl, const void *a, size_t alen, const void *b,
+               size_t blen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), 0600);
+    int rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = fio_write_all(fd, a, alen, b, blen);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc != 0)
+        unlink(path);
+    return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * muled.h: the daemon's shared state and the functions its files give
+ * each other.  muled is glue: the decisions are in mule/ (mule_node:
+ * what a mail becomes; mule_spool: the queue model) and pmul/ (the
+ * engine); these files wire them to libuv, files and sockets:
+ *
+ *   muled_main.c     options, config, start-up, signals, EMCON, shutdown
+ *   muled_out.c      pickup directory -> spool; spool -> P_MUL engine;
+ *                    engine transmit events -> spool; DSNs on failure
+ *   muled_in.c       engine DELIVERED -> spool -> accept (Ack); spool ->
+ *                    local hand-off (Maildir, LMTP, SMTP)
+ *   muled_maildir.c  the embedded Maildir delivery agent
+ *   muled_log.c      one line per event (stderr or syslog), rate limits
+ *
+ * Everything runs on one libuv loop; spool calls block for their fsync
+ * (docs/spool.md: the durability contract orders them).
+ */
+#ifndef MULED_H
+#define MULED_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "bsmtp/bsmtp_io.h"
+#include "mule/mule_cdt.h"
+#include "mule/mule_conf.h"
+#include "mule/mule_node.h"
+#include "mule/mule_route.h"
+#include "mule/mule_spool_fs.h"
+#include "pmul/pmul_engine.h"
+#include "pmul/pmul_uv.h"
+
+/* Outcome of one delivery attempt for one recipient. */
+enum { MULED_OK = 0, MULED_TEMP = 1, MULED_PERM = 2 };
+
+/* One of our P_MUL messages: a spool OUT entry's targets in flight. */
+typedef struct muled_tx {
+    char id[MULE_SPOOL_ID_SIZE];
+    uint32_t msid;
+    bool in_engine;             /* submitted (else waiting for room) */
+    size_t cnt;                 /* targets in this message */
+    uint32_t *nodes;            /* per target: destination node */
+    uint32_t *msns;             /* per target: Message_Sequence_Number */
+    size_t *tidx;               /* per target: index in the spool entry */
+    uint64_t start_ms;
+} muled_tx;
+
+/* One local hand-off (a spool IN entry's targets). */
+typedef struct muled_dlv {
+    char id[MULE_SPOOL_ID_SIZE];
+    size_t cnt;
+    size_t *tidx;
+    bool running;
+    struct muled *d;
+    bsmtp_io *io;
+    char **rcpt_lines;
+    buf file;                   /* the entry file (envelope, content) */
+    struct muled_dlv *next;
+} muled_dlv;
+
+typedef struct muled {
+    uv_loop_t *loop;
+    mule_conf cf;
+    const char *conf_path;
+    bool foreground;
+
+    logger lg;                  /* library log lines go here too */
+    pmul_engine *engine;
+    pmul_uv *pu;
+    mule_spool_fs *spool;
+    mule_route_table *routes;
+    mule_cdt_config cdt;
+    mule_node_config ncfg;
+    bsmtp_io_target egress;     /* deliver = lmtp:/smtp: */
+    bool egress_lmtp;
+    bool use_maildir;
+
+    uv_timer_t t_queue;         /* spool work due */
+    uv_timer_t t_pickup;        /* pickup directory scan */
+    uv_signal_t sigs[5];
+    size_t sig_cnt;
+
+    muled_tx **tx;              /* our messages (in engine or waiting) */
+    size_t tx_cnt, tx_cap;
+    muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
+    muled_dlv *dlv_wait_tail;
+    size_t dlv_running;
+
+    bool emcon;
+    bool stopping;
+    int exit_code;
+    uint64_t seq;               /* Message-IDs of DSNs, Maildir keys */
+    int64_t spool_retry_s;      /* spool refused (disk full): retry at */
+} muled;
+
+/* muled_log.c */
+void muled_log(muled *d, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void muled_log_open(muled *d);
+void muled_log_sink(void *arg, int level, const char *line);
+
+/* muled_main.c */
+int64_t muled_now_s(void);
+void muled_date(int64_t t, char *out, size_t len);
+void muled_clock(muled *d, mule_node_clock *clk, char *date, size_t datelen, char *msgid,
+                 size_t msgidlen);
+void muled_kick(muled *d);          /* run the queue soon */
+int muled_read_file(const char *path, size_t max, buf *out);
+
+/* muled_out.c */
+int muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
+                const uint32_t *dests, size_t dest_cnt, const char *why);
+void muled_pickup_scan(muled *d);
+void muled_tx_start(muled *d, const mule_spool_info *info);
+void muled_tx_event(muled *d, const pmul_event *ev);
+void muled_tx_resume(muled *d);
+void muled_tx_pump(muled *d);
+void muled_tx_free_all(muled *d);
+void muled_failed_resume(muled *d);
+int muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kinds,
+                       const char *const *replies, size_t cnt);
+
+/* muled_in.c */
+void muled_rx_delivered(muled *d, const pmul_event *ev);
+void muled_rx_discarded(muled *d, const pmul_event *ev);
+void muled_dlv_start(muled *d, const mule_spool_info *info);
+void muled_dlv_resume(muled *d);
+void muled_dlv_cancel_all(muled *d);
+
+/* muled_maildir.c: MULED_OK / MULED_TEMP / MULED_PERM, why = reply text. */
+int muled_maildir_deliver(const char *root, const char *hostname, const char *rcpt,
+                          const char *return_path, const uint8_t *content, size_t len,
+                          const char *key, int64_t when_s, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,636 @@
+/*
+ * NAME
+ *	muled 8
+ * SUMMARY
+ *	the MULE daemon: Internet mail over ACP 142 P_MUL multicast
+ * SYNOPSIS
+ *	muled [-c FILE] [-f] [-n]
+ * DESCRIPTION
+ *	One muled runs per radio node, next to the node's MTA.  It keeps a
+ *	crash-safe spool (docs/spool.md) and runs, on one libuv loop:
+ *
+ *	- the P_MUL engine (pmul_uv) in accept mode: a received message is
+ *	  acknowledged only once it is durable in the spool;
+ *	- the MULE decisions (mule_node): routing, relay, DSNs;
+ *	- submission from the pickup directory (mule-submit writes it);
+ *	- hand-off of received mail to a Maildir (default), LMTP or SMTP,
+ *	  with retries and DSNs;
+ *	- EMCON, persisted in the spool: a node restarted in EMCON sends
+ *	  nothing until EMCON is lifted (SIGUSR1: on, SIGUSR2: off).
+ *
+ *	-c FILE  configuration (default /etc/mule/muled.conf; muled.conf(5),
+ *	         docs/configuration.md)
+ *	-f       stay in the foreground, log to stderr
+ *	-n       check the configuration and routing table, then exit:
+ *	         0 if good, 78 with "file:line: reason" otherwise
+ * SIGNALS
+ *	SIGTERM, SIGINT: stop (everything accepted stays in the spool).
+ *	SIGHUP: reload the routing table (a bad file keeps the old one).
+ *	SIGUSR1 / SIGUSR2: EMCON on / off (persistent).
+ * DIAGNOSTICS
+ *	One log line per event, starting with the queue ID.  Exit 0 after
+ *	a clean stop, 1 when the spool cannot be opened or P_MUL cannot
+ *	start, 64 on usage errors, 78 on configuration errors.
+ * LICENSE
+ *	MIT (see LICENSE).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mule/mule_err.h"
+#include "pmul/pmul_err.h"
+#include "tools/muled/muled.h"
+
+#define DEFAULT_CONF "/etc/mule/muled.conf"
+/* Queue entries started per timer run: the loop serves sockets between. */
+#define QUEUE_BATCH 256
+/* Longest sleep of the queue timer (it is also woken by every change). */
+#define QUEUE_IDLE_MS 30000
+
+static muled g_d;
+
+int64_t
+muled_now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+void
+muled_date(int64_t t, char *out, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    if (strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0 && len > 0)
+        out[0] = '\0';
+}
+
+void
+muled_clock(muled *d, mule_node_clock *clk, char *date, size_t datelen, char *msgid,
+            size_t msgidlen)
+{
+    int64_t now = muled_now_s();
+
+    muled_date(now, date, datelen);
+    snprintf(msgid, msgidlen, "<%" PRId64 ".%" PRIu64 ".%d@%s>", now, ++d->seq, (int)getpid(),
+             d->cf.hostname);
+    clk->now_s = now;
+    clk->now_date = date;
+    clk->dsn_msgid = msgid;
+}
+
+/* Read a whole file into out (reset first).  -EFBIG past max. */
+int
+muled_read_file(const char *path, size_t max, buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = 0;
+
+    buf_reset(out);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return -EFBIG;
+    }
+    for (;;) {
+        uint8_t chunk[65536];
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (out->len + (size_t)r > max) {
+            rc = -EFBIG;
+            break;
+        }
+        if (buf_append(out, chunk, (size_t)r) != 0) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue                                                              */
+
+static void on_queue(uv_timer_t *t);
+
+void
+muled_kick(muled *d)
+{
+    if (!d->stopping && !uv_is_closing((uv_handle_t *)&d->t_queue))
+        uv_timer_start(&d->t_queue, on_queue, 0, 0);
+}
+
+static void
+queue_run(muled *d)
+{
+    mule_spool *sp = mule_spool_fs_core(d->spool);
+    int64_t now = muled_now_s(), next;
+    char last[MULE_SPOOL_ID_SIZE] = "";
+    uint64_t wait_ms = QUEUE_IDLE_MS;
+
+    if (d->spool_retry_s > now) {
+        wait_ms = (uint64_t)(d->spool_retry_s - now) * 1000;
+        goto arm;
+    }
+    for (int i = 0; i < QUEUE_BATCH && !d->stopping; i++) {
+        mule_spool_info info;
+
+        if (!mule_spool_next_due(sp, now, &info)) {
+            break;
+        }
+        if (strcmp(info.id, last) == 0) {
+            /* The entry could not be moved on (spool error): later. */
+            wait_ms = 1000;
+            goto arm;
+        }
+        memcpy(last, info.id, sizeof(last));
+        if (info.kind == MULE_SPOOL_OUT)
+            muled_tx_start(d, &info);
+        else
+            muled_dlv_start(d, &info);
+        if (i == QUEUE_BATCH - 1)
+            wait_ms = 0;
+    }
+    next = mule_spool_next_deadline(sp);
+    if (next != INT64_MAX && wait_ms > 0) {
+        int64_t w = next <= now ? 1000 : (next - now) * 1000;
+
+        if ((uint64_t)w < wait_ms)
+            wait_ms = (uint64_t)w;
+    }
+arm:
+    if (!d->stopping)
+        uv_timer_start(&d->t_queue, on_queue, wait_ms, 0);
+}
+
+static void
+on_queue(uv_timer_t *t)
+{
+    queue_run(t->data);
+}
+
+static void
+on_pickup(uv_timer_t *t)
+{
+    muled *d = t->data;
+
+    muled_pickup_scan(d);
+}
+
+/* ------------------------------------------------------------------ */
+/* Engine events                                                      */
+
+static void
+on_event(pmul_uv *u, const pmul_event *ev, void *arg)
+{
+    muled *d = arg;
+    char ip[16];
+
+    (void)u;
+    switch (ev->kind) {
+    case PMUL_EV_DELIVERED:
+        muled_rx_delivered(d, ev);
+        break;
+    case PMUL_EV_RX_DISCARDED:
+        muled_rx_discarded(d, ev);
+        break;
+    case PMUL_EV_LOST_MESSAGE:
+        muled_log(d, LOG_LVL_WARN, "%s: messages %" PRIu32 "..%" PRIu32 " to us never arrived",
+                  mule_route_ntoa(ev->source_id, ip), ev->seq_first, ev->seq_last);
+        break;
+    case PMUL_EV_DEST_ACKED:
+    case PMUL_EV_DEST_FAILED:
+    case PMUL_EV_MSG_DONE:
+        muled_tx_event(d, ev);
+        break;
+    case PMUL_EV_DEST_EMCON_OFF:
+        muled_log(d, LOG_LVL_INFO, "%s left EMCON (acknowledged msid=%08" PRIx32 ")",
+                  mule_route_ntoa(ev->dest_id, ip), ev->msid);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* EMCON, reload, stop                                                */
+
+static void
+set_emcon(muled *d, bool on)
+{
+    int rc;
+
+    if (d->emcon == on) {
+        muled_log(d, LOG_LVL_INFO, "EMCON is %s already", on ? "on" : "off");
+        return;
+    }
+    /* Durable first: a crash right after must come back in this state. */
+    rc = mule_spool_fs_emcon_set(d->spool, on, muled_now_s());
+    if (rc < 0) {
+        muled_log(d, LOG_LVL_ERROR, "EMCON %s: cannot persist (%s); %s", on ? "on" : "off",
+                  mule_strerror(rc), on ? "applied anyway" : "staying in EMCON");
+        if (!on)
+            return;
+    }
+    d->emcon = on;
+    pmul_engine_set_emcon(d->engine, pmul_uv_now(d->pu), on);
+    pmul_uv_service(d->pu);
+    muled_log(d, LOG_LVL_INFO, "EMCON %s", on ? "on: transmitting nothing" : "off");
+}
+
+static int
+load_routes(muled *d, mule_route_table **out)
+{
+    buf text;
+    mule_route_error err;
+    int rc;
+
+    buf_init(&text, NULL, SIZE_MAX);
+    rc = muled_read_file(d->cf.routes, (size_t)64 << 20, &text);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", d->cf.routes, strerror(-rc));
+        buf_fini(&text);
+        return -1;
+    }
+    rc = mule_route_table_parse((const char *)text.data, text.len, NULL, NULL, out, &err);
+    buf_fini(&text);
+    if (rc < 0) {
+        if (d->foreground || d->engine == NULL)
+            fprintf(stderr, "%s:%u: %s\n", d->cf.routes, err.line, err.text);
+        if (d->engine != NULL)
+            muled_log(d, LOG_LVL_ERROR, "%s:%u: %s", d->cf.routes, err.line, err.text);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+reload(muled *d)
+{
+    mule_route_table *t;
+
+    if (load_routes(d, &t) < 0) {
+        muled_log(d, LOG_LVL_ERROR, "reload: routing table refused, keeping the old one");
+        return;
+    }
+    mule_route_table_free(d->routes);
+    d->routes = t;
+    muled_log(d, LOG_LVL_INFO, "reload: routing table %s: %zu routes", d->cf.routes,
+              mule_route_table_route_cnt(t));
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void
+on_pu_closed(void *arg)
+{
+    (void)arg;
+}
+
+static void
+stop(muled *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    muled_log(d, LOG_LVL_INFO, "stopping (%s): %zu mail(s) stay in the spool", why,
+              mule_spool_count(mule_spool_fs_core(d->spool)));
+    muled_dlv_cancel_all(d);
+    pmul_uv_close(d->pu, on_pu_closed, d);
+    uv_close((uv_handle_t *)&d->t_queue, on_closed);
+    uv_close((uv_handle_t *)&d->t_pickup, on_closed);
+    for (size_t i = 0; i < d->sig_cnt; i++)
+        uv_close((uv_handle_t *)&d->sigs[i], on_closed);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+    muled *d = s->data;
+
+    switch (signum) {
+    case SIGUSR1:
+        set_emcon(d, true);
+        break;
+    case SIGUSR2:
+        set_emcon(d, false);
+        break;
+    case SIGHUP:
+        reload(d);
+        break;
+    default:
+        stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up                                                           */
+
+static uint32_t
+rand_fn(void *arg)
+{
+    uint32_t v = 0;
+
+    (void)arg;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+        v = (uint32_t)time(NULL) * 2654435761u ^ (uint32_t)getpid();
+    return v;
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: muled [-c FILE] [-f] [-n]\n"
+               "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
+               "  -f       foreground, log to stderr\n"
+               "  -n       check the configuration and routing table, then exit\n");
+}
+
+static int
+load_conf(muled *d)
+{
+    buf text;
+    mule_conf_error err;
+    int rc;
+
+    buf_init(&text, NULL, SIZE_MAX);
+    rc = muled_read_file(d->conf_path, 1u << 20, &text);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", d->conf_path, strerror(-rc));
+        buf_fini(&text);
+        return -1;
+    }
+    mule_conf_default(&d->cf);
+    memset(&err, 0, sizeof(err));
+    rc = mule_conf_parse((const char *)text.data, text.len, &d->cf, &err);
+    if (rc == 0)
+        rc = mule_conf_check(&d->cf, &err);
+    buf_fini(&text);
+    if (rc < 0) {
+        fprintf(stderr, "%s:%u: %s\n", d->conf_path, err.line, err.text);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+mkdir_in(const char *dir, const char *sub)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "muled: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The engine remembers every (source, MSID) the spool holds: a
+ * retransmission is acknowledged, never delivered twice (line 4). */
+static int
+restore_one(void *arg, uint32_t src, uint32_t first, uint32_t last, int64_t expiry_s)
+{
+    muled *d = arg;
+    pmul_now now = pmul_uv_now(d->pu);
+
+    for (uint32_t m = first;; m++) {
+        int rc = pmul_engine_restore_done(d->engine, now, src, m, expiry_s);
+
+        if (rc < 0 && rc != PMUL_ERR_EXPIRED)
+            muled_log(d, LOG_LVL_WARN, "restore msid=%08" PRIx32 ": %s", m, pmul_strerror(rc));
+        if (m == last)
+            break;
+    }
+    return 0;
+}
+
+static void
+restore_done(muled *d)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    mule_spool_info info;
+    size_t pos = 0;
+    int64_t floor = muled_now_s() + (int64_t)(d->cf.expiry_ms / 1000);
+
+    (void)mule_spool_done_walk(sp, restore_one, d);
+    while (mule_spool_iter(sp, &pos, &info))
+        if (info.src_node != 0)
+            (void)restore_one(d, info.src_node, info.msid, info.msid,
+                              info.expiry_s > floor ? info.expiry_s : floor);
+}
+
+static int
+start_engine(muled *d)
+{
+    pmul_config cfg;
+    pmul_env env;
+    pmul_uv_opts uo;
+    int rc;
+
+    pmul_config_default(&cfg);
+    cfg.node_id = d->cf.node_id;
+    cfg.default_group = d->cf.group;
+    cfg.link_rate_bps = d->cf.rate;
+    cfg.pdu_max_len = d->cf.pdu_size;
+    cfg.max_msg_len = d->cf.max_message_size;
+    cfg.ack_rtx_min_ms = (uint32_t)d->cf.ack_rtx_min_ms;
+    cfg.ack_rtx_max_ms = (uint32_t)d->cf.ack_rtx_max_ms;
+    cfg.emcon_rti_ms = (uint32_t)d->cf.emcon_rti_ms;
+    cfg.emcon_rtc = (uint32_t)d->cf.emcon_rtc;
+    cfg.default_expiry_s = (uint32_t)(d->cf.expiry_ms / 1000);
+    cfg.emcon = d->emcon;
+    cfg.emcon_dests = d->cf.emcon_destinations;
+    cfg.emcon_dest_cnt = d->cf.emcon_destination_cnt;
+    cfg.deliver_needs_accept = true;
+    cfg.max_tx_msgs = 1024;
+    /* muled always passes the MSID it made durable (mule_spool). */
+    cfg.first_msid = 1;
+    memset(&env, 0, sizeof(env));
+    env.log = d->lg;
+    env.log.min_level = d->lg.min_level > LOG_LVL_WARN ? d->lg.min_level : LOG_LVL_WARN;
+    env.rand = rand_fn;
+    pmul_uv_opts_default(&uo);
+    uo.log = env.log;
+    uo.mcast_ttl = (int)d->cf.mcast_ttl;
+    uo.mcast_if = d->cf.interface[0] != '\0' ? d->cf.interface : NULL;
+    rc = pmul_engine_new(&d->engine, &cfg, &env);
+    if (rc < 0) {
+        fprintf(stderr, "muled: P_MUL configuration refused: %s\n", pmul_strerror(rc));
+        return -1;
+    }
+    rc = pmul_uv_new(&d->pu, d->loop, d->engine, &uo, on_event, d);
+    if (rc < 0) {
+        muled_log(d, LOG_LVL_ERROR, "cannot start P_MUL on %s: %s", d->cf.node_id_text,
+                  pmul_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    muled *d = &g_d;
+    bool check_only = false;
+    mule_spool_fs_cfg scfg;
+    mule_spool_policy pol;
+    mule_spool_scan scan;
+    int64_t since = 0;
+    int o, rc;
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+
+    d->conf_path = DEFAULT_CONF;
+    while ((o = getopt(argc, argv, "c:fnh")) != -1) {
+        switch (o) {
+        case 'c': d->conf_path = optarg; break;
+        case 'f': d->foreground = true; break;
+        case 'n': check_only = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    if (load_conf(d) < 0 || load_routes(d, &d->routes) < 0)
+        return EX_CONFIG;
+    d->use_maildir = strcmp(d->cf.deliver, "maildir") == 0;
+    if (!d->use_maildir &&
+        bsmtp_io_target_parse(d->cf.deliver, &d->egress_lmtp, &d->egress) < 0) {
+        fprintf(stderr, "%s: deliver = %s: not maildir, lmtp:HOST:PORT, lmtp:unix:PATH or "
+                        "smtp:HOST:PORT\n", d->conf_path, d->cf.deliver);
+        return EX_CONFIG;
+    }
+    if (check_only) {
+        printf("%s: good (%zu routes)\n", d->conf_path, mule_route_table_route_cnt(d->routes));
+        mule_route_table_free(d->routes);
+        mule_conf_fini(&d->cf);
+        return 0;
+    }
+    if (!d->foreground && daemon(0, 0) < 0) {
+        perror("muled: daemon");
+        return 1;
+    }
+    d->lg.fn = muled_log_sink;
+    d->lg.arg = d;
+    d->lg.min_level = d->cf.log_level;
+    muled_log_open(d);
+    signal(SIGPIPE, SIG_IGN);
+
+    mule_cdt_config_init(&d->cdt);
+    d->cdt.zlib_level = (int)d->cf.compress_level;
+    memset(&d->ncfg, 0, sizeof(d->ncfg));
+    d->ncfg.hostname = d->cf.hostname;
+    d->ncfg.node_id = d->cf.node_id;
+    d->ncfg.default_expiry_s = (int64_t)(d->cf.expiry_ms / 1000);
+    d->ncfg.cdt = &d->cdt;
+    d->ncfg.payload_max = d->cf.max_message_size;
+
+    if (mkdir(d->cf.spool_dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "muled: cannot create %s: %s\n", d->cf.spool_dir, strerror(errno));
+        return 1;
+    }
+    if (mkdir_in(d->cf.spool_dir, "pickup") < 0 || mkdir_in(d->cf.spool_dir, "bad") < 0)
+        return 1;
+    memset(&pol, 0, sizeof(pol));
+    pol.backoff_min_s = (uint32_t)(d->cf.backoff_min_ms / 1000);
+    pol.backoff_max_s = (uint32_t)(d->cf.backoff_max_ms / 1000);
+    if (pol.backoff_min_s == 0)
+        pol.backoff_min_s = 1;
+    if (pol.backoff_max_s < pol.backoff_min_s)
+        pol.backoff_max_s = pol.backoff_min_s;
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.dir = d->cf.spool_dir;
+    scfg.policy = &pol;
+    scfg.log = &d->lg;
+    rc = mule_spool_fs_open(&d->spool, &scfg, muled_now_s(), &scan);
+    if (rc < 0) {
+        muled_log(d, LOG_LVL_ERROR, "cannot open the spool %s: %s", d->cf.spool_dir,
+                  mule_strerror(rc));
+        fprintf(stderr, "muled: cannot open the spool %s: %s\n", d->cf.spool_dir,
+                mule_strerror(rc));
+        return 1;
+    }
+    /* EMCON: the persisted state wins over the configuration, so that a
+     * node restarted in EMCON stays silent. */
+    d->emcon = mule_spool_emcon(mule_spool_fs_core(d->spool), &since);
+    if (since == 0) {
+        /* Never set at run time: the configuration says. */
+        d->emcon = d->cf.emcon;
+        if (d->emcon && (rc = mule_spool_fs_emcon_set(d->spool, true, muled_now_s())) < 0)
+            muled_log(d, LOG_LVL_WARN, "EMCON: cannot persist: %s", mule_strerror(rc));
+    }
+
+    d->loop = uv_default_loop();
+    if (start_engine(d) < 0) {
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        if (d->engine != NULL)
+            pmul_engine_free(d->engine);
+        mule_spool_fs_free(d->spool);
+        return 1;
+    }
+    muled_log(d, LOG_LVL_INFO,
+              "started node=%s host=%s spool=%s (%zu entries, %zu corrupt, %zu torn) "
+              "deliver=%s emcon=%s rate=%" PRIu64 "bit/s",
+              d->cf.node_id_text, d->cf.hostname, d->cf.spool_dir, scan.loaded, scan.corrupt,
+              scan.torn, d->cf.deliver, d->emcon ? "on" : "off", (uint64_t)d->cf.rate);
+    restore_done(d);
+    muled_dlv_resume(d);
+    muled_failed_resume(d);
+    muled_tx_resume(d);
+
+    uv_timer_init(d->loop, &d->t_queue);
+    d->t_queue.data = d;
+    uv_timer_init(d->loop, &d->t_pickup);
+    d->t_pickup.data = d;
+    uv_timer_start(&d->t_pickup, on_pickup, 0, d->cf.pickup_interval_ms);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        uv_signal_init(d->loop, &d->sigs[i]);
+        d->sigs[i].data = d;
+        uv_signal_start(&d->sigs[i], on_signal, sigs[i]);
+        d->sig_cnt++;
+    }
+    muled_kick(d);
+    uv_run(d->loop, UV_RUN_DEFAULT);
+
+    muled_tx_free_all(d);
+    pmul_engine_free(d->engine);
+    mule_spool_fs_free(d->spool);
+    mule_route_table_free(d->routes);
+    uv_loop_close(d->loop);
+    muled_log(d, LOG_LVL_INFO, "stopped");
+    mule_conf_fini(&d->cf);
+    return d->exit_code;
+}

@@ -1,0 +1,926 @@
+/*
+ * muled_out.c: mail leaving this node over P_MUL, and what the spool
+ * stores for any decision of mule_node.
+ *
+ * Spool entries muled writes (docs/spool.md, "What muled stores"):
+ *   OUT, C_PAYLOAD: one P_MUL message exactly as it will be sent (the
+ *     CompressedData payload mule_node built), targets = its destination
+ *     nodes, DEST = its multicast group, priority and expiry from
+ *     mule_relay.  Resumed byte for byte after a restart.
+ *   IN, C_PAYLOAD: mail this node hands to its MTA or Maildir, as a
+ *     plain BSMTP-like payload (envelope with every parameter, content
+ *     with our Received field), targets = its recipients.
+ *
+ * A target goes PENDING -> INFLIGHT (MSID and MSN chosen, durable) before
+ * the engine sees it, so a restart resumes the same MSID with the same
+ * Message_Sequence_Numbers (contract line 4); engine events are made
+ * durable (DONE / FAILED / TEMPFAIL) before anything acts on them (line 3).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bsmtp/bsmtp_payload.h"
+#include "mule/mule_err.h"
+#include "pmul/util/arr.h"
+#include "pmul/pmul_err.h"
+#include "tools/muled/muled.h"
+
+/* Files taken from pickup/ per scan: the loop stays responsive. */
+#define PICKUP_BATCH 64
+
+static int8_t
+mt_priority_of(uint8_t pmul_priority)
+{
+    int v = 6 - (int)pmul_priority;     /* MT-PRIORITY = 6 - P_MUL priority */
+
+    return (int8_t)(v < -9 ? -9 : v > 9 ? 9 : v);
+}
+
+static uint8_t
+pmul_priority_of(int8_t mt)
+{
+    return (uint8_t)(6 - mt);
+}
+
+/* ------------------------------------------------------------------ */
+/* Storing a decision                                                 */
+
+typedef struct store_ctx {
+    mule_spool_msg *msgs;
+    mule_spool_rcpt **rcpts;
+    buf *bodies;
+    size_t n, cap;
+    const mem *m;
+} store_ctx;
+
+static mule_spool_rcpt *
+rcpt_list(store_ctx *s, const bsmtp_envelope *env, const size_t *idx, size_t cnt)
+{
+    mule_spool_rcpt *r = calloc(cnt > 0 ? cnt : 1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    for (size_t i = 0; i < cnt; i++) {
+        const char *a = env->rcpts[idx != NULL ? idx[i] : i].addr;
+
+        r[i].addr.p = a;
+        r[i].addr.len = strlen(a);
+    }
+    s->rcpts[s->n] = r;
+    return r;
+}
+
+static int
+add_outs(store_ctx *s, const mule_relay_result *r, uint32_t src, uint32_t msid, int64_t now)
+{
+    for (size_t i = 0; i < r->out_cnt; i++) {
+        const mule_relay_out *o = &r->outs[i];
+        mule_spool_msg *m = &s->msgs[s->n];
+
+        memset(m, 0, sizeof(*m));
+        m->kind = MULE_SPOOL_OUT;
+        m->content_kind = MULE_SPOOL_C_PAYLOAD;
+        m->priority = mt_priority_of(o->priority);
+        m->arrival_s = now;
+        m->expiry_s = o->expiry_s;
+        m->src_node = src;
+        m->msid = msid;
+        m->mail_from.p = r->env->reverse_path;
+        m->mail_from.len = strlen(r->env->reverse_path);
+        if ((m->rcpts = rcpt_list(s, r->env, o->rcpt_idx, o->rcpt_cnt)) == NULL)
+            return MULE_ERR_NOMEM;
+        m->rcpt_cnt = o->rcpt_cnt;
+        m->target_nodes = o->nodes;
+        m->target_cnt = o->node_cnt;
+        m->dests = &o->group;
+        m->dest_cnt = 1;
+        m->content = o->payload.data;
+        m->content_len = o->payload.len;
+        s->n++;
+    }
+    return 0;
+}
+
+static int
+add_local(store_ctx *s, muled *d, const mule_relay_result *r, uint32_t src, uint32_t msid,
+          const uint32_t *dests, size_t dest_cnt, int64_t now)
+{
+    const bsmtp_envelope *env = r->local_env;
+    mule_spool_msg *m = &s->msgs[s->n];
+    buf *b = &s->bodies[s->n];
+    int rc;
+
+    if (env == NULL)
+        return 0;
+    buf_init(b, s->m, SIZE_MAX);
+    if ((rc = bsmtp_payload_build(env, r->content.data, r->content.len, b)) < 0)
+        return rc;
+    memset(m, 0, sizeof(*m));
+    m->kind = MULE_SPOOL_IN;
+    m->content_kind = MULE_SPOOL_C_PAYLOAD;
+    m->priority = (int8_t)(env->mail.has_mt_priority ? env->mail.mt_priority : 0);
+    m->arrival_s = now;
+    m->expiry_s = now + (int64_t)(d->cf.delivery_lifetime_ms / 1000);
+    m->src_node = src;
+    m->msid = msid;
+    m->mail_from.p = env->reverse_path;
+    m->mail_from.len = strlen(env->reverse_path);
+    if ((m->rcpts = rcpt_list(s, env, NULL, env->rcpt_cnt)) == NULL)
+        return MULE_ERR_NOMEM;
+    m->rcpt_cnt = env->rcpt_cnt;
+    m->target_cnt = env->rcpt_cnt;
+    m->dests = dests;
+    m->dest_cnt = dest_cnt;
+    m->content = b->data;
+    m->content_len = b->len;
+    s->n++;
+    return 0;
+}
+
+static const char *
+kind_name(uint8_t kind)
+{
+    return kind == MULE_SPOOL_OUT ? "pmul" : "local";
+}
+
+int
+muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
+            const uint32_t *dests, size_t dest_cnt, const char *why)
+{
+    store_ctx s;
+    char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
+    int64_t now = muled_now_s();
+    int rc = 0;
+
+    memset(&s, 0, sizeof(s));
+    s.cap = 2 + (res->has_relay ? res->relay.out_cnt : 0) + (res->has_dsn ? res->dsn.out_cnt : 0);
+    s.msgs = calloc(s.cap, sizeof(*s.msgs));
+    s.rcpts = calloc(s.cap, sizeof(*s.rcpts));
+    s.bodies = calloc(s.cap, sizeof(*s.bodies));
+    ids = calloc(s.cap, sizeof(*ids));
+    if (s.msgs == NULL || s.rcpts == NULL || s.bodies == NULL || ids == NULL) {
+        rc = MULE_ERR_NOMEM;
+        goto out;
+    }
+    if (res->has_relay &&
+        ((rc = add_outs(&s, &res->relay, src, msid, now)) < 0 ||
+         (rc = add_local(&s, d, &res->relay, src, msid, dests, dest_cnt, now)) < 0))
+        goto out;
+    if (res->has_dsn &&
+        ((rc = add_outs(&s, &res->dsn, 0, 0, now)) < 0 ||
+         (rc = add_local(&s, d, &res->dsn, 0, 0, NULL, 0, now)) < 0))
+        goto out;
+    if (s.n == 0)
+        goto out;
+    rc = mule_spool_fs_submit_batch(d->spool, s.msgs, s.n, now, ids);
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < s.n; i++) {
+        const mule_spool_msg *m = &s.msgs[i];
+        bool is_dsn = res->has_dsn && i >= (res->has_relay ? res->relay.out_cnt +
+                                                (res->relay.local_env != NULL) : 0);
+
+        muled_log(d, LOG_LVL_INFO,
+                  "%s: queued %s%s from=<%.*s> rcpts=%zu targets=%zu size=%zu prio=%d (%s)",
+                  ids[i], kind_name(m->kind), is_dsn ? " dsn" : "", (int)m->mail_from.len,
+                  m->mail_from.p, m->rcpt_cnt, m->target_cnt, m->content_len, m->priority,
+                  why);
+    }
+    muled_kick(d);
+out:
+    for (size_t i = 0; i < s.cap && s.rcpts != NULL; i++)
+        free(s.rcpts[i]);
+    for (size_t i = 0; i < s.cap && s.bodies != NULL; i++)
+        buf_fini(&s.bodies[i]);
+    free(s.msgs);
+    free(s.rcpts);
+    free(s.bodies);
+    free(ids);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pickup directory                                                   */
+
+static bool
+pickup_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 0 && name[0] != '.' && !(n > 4 && strcmp(name + n - 4, ".tmp") == 0);
+}
+
+/* Move a file muled cannot use to SPOOL/bad/ (kept for the operator). */
+static void
+pickup_reject(muled *d, const char *name, const char *why)
+{
+    char from[4096], to[4096];
+
+    snprintf(from, sizeof(from), "%s/pickup/%s", d->cf.spool_dir, name);
+    snprintf(to, sizeof(to), "%s/bad/%s", d->cf.spool_dir, name);
+    if (rename(from, to) < 0)
+        unlink(from);
+    muled_log(d, LOG_LVL_WARN, "pickup/%s: refused (%s), moved to bad/", name, why);
+}
+
+/* One pickup file.  Returns 0 (taken or refused), or a temporary code
+ * (the file stays for the next scan). */
+static int
+pickup_one(muled *d, const char *name)
+{
+    char path[4096], date[64], msgid[128];
+    buf file;
+    bsmtp_envelope *env = NULL;
+    size_t off = 0;
+    mule_node_clock clk;
+    mule_node_result res;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/pickup/%s", d->cf.spool_dir, name);
+    buf_init(&file, NULL, SIZE_MAX);
+    rc = muled_read_file(path, d->cf.max_message_size + BSMTP_ENVELOPE_MAX_DEFAULT, &file);
+    if (rc == -ENOENT) {
+        buf_fini(&file);
+        return 0;
+    }
+    if (rc == -EFBIG) {
+        buf_fini(&file);
+        pickup_reject(d, name, "larger than max_message_size");
+        return 0;
+    }
+    if (rc < 0) {
+        buf_fini(&file);
+        muled_log(d, LOG_LVL_WARN, "pickup/%s: cannot read: %s", name, strerror(-rc));
+        return MULE_ERR_SPOOL_IO;
+    }
+    rc = bsmtp_payload_parse(file.data, file.len, NULL, NULL, &env, &off);
+    if (rc < 0) {
+        buf_fini(&file);
+        if (mule_node_is_temporary(rc))
+            return rc;
+        pickup_reject(d, name, mule_strerror(rc));
+        return 0;
+    }
+    muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
+    rc = mule_node_outbound(&d->ncfg, d->routes, env, file.data + off, file.len - off,
+                            "localhost (pickup)", NULL, &clk, NULL, &d->lg, &res);
+    if (rc == 0 && !res.has_relay) {
+        pickup_reject(d, name, mule_strerror(res.err));
+    } else if (rc == 0) {
+        char why[300];
+
+        snprintf(why, sizeof(why), "pickup/%s", name);
+        rc = muled_store(d, &res, 0, 0, NULL, 0, why);
+        if (rc == 0) {
+            for (size_t i = 0; i < res.relay.note_cnt; i++)
+                muled_log(d, LOG_LVL_INFO, "pickup/%s: <%s> %s", name,
+                          res.relay.env->rcpts[res.relay.notes[i].rcpt_idx].addr,
+                          mule_dsn_action(res.relay.notes[i].kind));
+            /* Durable in the spool: the pickup file may go. */
+            if (unlink(path) < 0 && errno != ENOENT)
+                muled_log(d, LOG_LVL_WARN, "pickup/%s: cannot remove: %s", name,
+                          strerror(errno));
+        }
+    }
+    mule_node_result_fini(&res);
+    bsmtp_envelope_free(env);
+    buf_fini(&file);
+    return rc;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+muled_pickup_scan(muled *d)
+{
+    char dir[4096];
+    char *names[PICKUP_BATCH];
+    size_t cnt = 0;
+    DIR *dh;
+    struct dirent *de;
+
+    if (d->stopping || d->spool_retry_s > muled_now_s())
+        return;
+    snprintf(dir, sizeof(dir), "%s/pickup", d->cf.spool_dir);
+    if ((dh = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(dh)) != NULL && cnt < PICKUP_BATCH) {
+        if (!pickup_name_ok(de->d_name) ||
+            (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+            continue;
+        if ((names[cnt] = strdup(de->d_name)) != NULL)
+            cnt++;
+    }
+    closedir(dh);
+    /* Oldest first: mule-submit names start with the time. */
+    qsort(names, cnt, sizeof(names[0]), cmp_name);
+    for (size_t i = 0; i < cnt; i++) {
+        int rc = d->spool_retry_s > muled_now_s() ? 0 : pickup_one(d, names[i]);
+
+        if (rc < 0) {
+            /* Spool full or out of memory: nothing is lost, the file stays. */
+            muled_log(d, LOG_LVL_WARN, "pickup/%s: deferred: %s", names[i], mule_strerror(rc));
+            d->spool_retry_s = muled_now_s() + 5;
+        }
+        free(names[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Our P_MUL messages                                                 */
+
+static muled_tx *
+tx_find(muled *d, uint32_t msid, size_t *pos)
+{
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        if (d->tx[i]->msid == msid) {
+            if (pos != NULL)
+                *pos = i;
+            return d->tx[i];
+        }
+    return NULL;
+}
+
+static void
+tx_free(muled_tx *t)
+{
+    if (t == NULL)
+        return;
+    free(t->nodes);
+    free(t->msns);
+    free(t->tidx);
+    free(t);
+}
+
+static muled_tx *
+tx_new(muled *d, const char *id, uint32_t msid, size_t cnt)
+{
+    muled_tx *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    t->nodes = calloc(cnt, sizeof(*t->nodes));
+    t->msns = calloc(cnt, sizeof(*t->msns));
+    t->tidx = calloc(cnt, sizeof(*t->tidx));
+    if (t->nodes == NULL || t->msns == NULL || t->tidx == NULL ||
+        (d->tx_cnt == d->tx_cap && arr_grow(NULL, (void **)&d->tx, &d->tx_cap, d->tx_cnt + 1,
+                                            sizeof(*d->tx), SIZE_MAX) != 0)) {
+        tx_free(t);
+        return NULL;
+    }
+    memcpy(t->id, id, MULE_SPOOL_ID_SIZE);
+    t->msid = msid;
+    t->start_ms = uv_now(d->loop);
+    d->tx[d->tx_cnt++] = t;
+    return t;
+}
+
+static void
+tx_drop(muled *d, size_t pos)
+{
+    tx_free(d->tx[pos]);
+    d->tx[pos] = d->tx[--d->tx_cnt];
+}
+
+void
+muled_tx_free_all(muled *d)
+{
+    while (d->tx_cnt > 0)
+        tx_drop(d, d->tx_cnt - 1);
+    free(d->tx);
+    d->tx = NULL;
+    d->tx_cap = 0;
+}
+
+/* The spool entry is finished (all targets final): remove it. */
+static void
+try_remove(muled *d, const char *id)
+{
+    int rc;
+
+    if (!mule_spool_is_removable(mule_spool_fs_core(d->spool), id))
+        return;
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        if (strcmp(d->tx[i]->id, id) == 0)
+            return;             /* another message of it still runs */
+    rc = mule_spool_fs_remove(d->spool, id);
+    if (rc == 0)
+        muled_log(d, LOG_LVL_INFO, "%s: removed", id);
+    else
+        muled_log(d, LOG_LVL_WARN, "%s: cannot remove: %s", id, mule_strerror(rc));
+}
+
+/* Hand a waiting message to the engine.  Returns false if the engine has
+ * no room (it stays waiting). */
+static bool
+tx_submit(muled *d, muled_tx *t)
+{
+    buf file;
+    mule_spool_msg msg;
+    char id[MULE_SPOOL_ID_SIZE];
+    uint32_t group = 0;
+    pmul_msg pm;
+    int rc;
+
+    buf_init(&file, NULL, SIZE_MAX);
+    rc = mule_spool_fs_read(d->spool, t->id, &file);
+    if (rc == 0)
+        rc = mule_spool_decode_entry(file.data, file.len, &msg, id, NULL, 0, NULL, &group, 1);
+    if (rc < 0) {
+        buf_fini(&file);
+        muled_log(d, LOG_LVL_WARN, "%s: cannot read for msid=%08" PRIx32 ": %s", t->id,
+                  t->msid, mule_strerror(rc));
+        return false;
+    }
+    memset(&pm, 0, sizeof(pm));
+    pm.payload = msg.content;
+    pm.payload_len = msg.content_len;
+    pm.dests = t->nodes;
+    pm.dest_cnt = t->cnt;
+    pm.group = group;
+    pm.priority = pmul_priority_of(msg.priority);
+    pm.expiry_s = msg.expiry_s;
+    pm.msid = t->msid;
+    pm.dest_msns = t->msns;
+    rc = pmul_engine_submit(d->engine, pmul_uv_now(d->pu), &pm, NULL);
+    buf_fini(&file);
+    if (rc == PMUL_ERR_BUSY || rc == PMUL_ERR_NOMEM)
+        return false;
+    if (rc < 0) {
+        int kinds[1] = {rc == PMUL_ERR_EXPIRED ? MULE_DSN_EXPIRED : MULE_DSN_DISCARDED};
+        size_t pos;
+
+        muled_log(d, LOG_LVL_WARN, "%s: msid=%08" PRIx32 " refused by P_MUL: %s", t->id,
+                  t->msid, pmul_strerror(rc));
+        if (tx_find(d, t->msid, &pos) != NULL) {
+            char tid[MULE_SPOOL_ID_SIZE];
+            size_t *tidx = t->tidx, cnt = t->cnt;
+            int *k = calloc(cnt, sizeof(*k));
+
+            memcpy(tid, t->id, sizeof(tid));
+            t->tidx = NULL;
+            tx_drop(d, pos);
+            if (k != NULL) {
+                for (size_t i = 0; i < cnt; i++)
+                    k[i] = kinds[0];
+                (void)muled_fail_targets(d, tid, tidx, k, NULL, cnt);
+            }
+            free(k);
+            free(tidx);
+        }
+        return true;
+    }
+    t->in_engine = true;
+    pmul_uv_service(d->pu);
+    {
+        char nodes[256] = "";
+        size_t o = 0;
+
+        for (size_t i = 0; i < t->cnt && o + 17 < sizeof(nodes); i++) {
+            char ip[16];
+
+            o += (size_t)snprintf(nodes + o, sizeof(nodes) - o, "%s%s", i ? "," : "",
+                                  mule_route_ntoa(t->nodes[i], ip));
+        }
+        muled_log(d, LOG_LVL_INFO, "%s: transmitted msid=%08" PRIx32 " to=%s size=%zu prio=%u",
+                  t->id, t->msid, nodes, pm.payload_len, pm.priority);
+    }
+    return true;
+}
+
+void
+muled_tx_pump(muled *d)
+{
+    for (size_t i = 0; i < d->tx_cnt && !d->stopping; i++) {
+        muled_tx *t = d->tx[i];
+
+        if (!t->in_engine) {
+            size_t before = d->tx_cnt;
+
+            if (!tx_submit(d, t))
+                break;
+            if (d->tx_cnt < before)
+                i--;            /* t was dropped and replaced */
+        }
+    }
+}
+
+/* Next Message_Sequence_Number for dest, made durable first (so a restart
+ * never sends a lower one). */
+static int
+msn_take(muled *d, uint32_t dest, uint32_t *msn)
+{
+    uint32_t e = pmul_engine_next_msn(d->engine, dest);
+    uint32_t s = mule_spool_msn(mule_spool_fs_core(d->spool), dest) + 1;
+    uint32_t v = e > s ? e : s;
+    int rc;
+
+    /* Messages waiting for room got numbers the engine has not seen. */
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        for (size_t j = 0; j < d->tx[i]->cnt; j++)
+            if (d->tx[i]->nodes[j] == dest && d->tx[i]->msns[j] >= v)
+                v = d->tx[i]->msns[j] + 1;
+    if (v == 0)
+        v = 1;
+    if ((rc = mule_spool_fs_msn_set(d->spool, dest, v)) < 0)
+        return rc;
+    *msn = v;
+    return 0;
+}
+
+static int
+msid_take(muled *d, uint32_t *msid)
+{
+    for (;;) {
+        int rc = mule_spool_fs_msid_alloc(d->spool, msid);
+
+        if (rc < 0)
+            return rc;
+        if (*msid != 0 && tx_find(d, *msid, NULL) == NULL)
+            return 0;
+    }
+}
+
+void
+muled_tx_start(muled *d, const mule_spool_info *info)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    int64_t now = muled_now_s();
+    size_t due = 0;
+    muled_tx *t;
+    uint32_t msid;
+    int rc;
+
+    for (size_t i = 0; i < info->target_cnt; i++) {
+        mule_spool_target tg;
+
+        if (mule_spool_target_get(sp, info->id, i, &tg) == 0 &&
+            (tg.state == MULE_SPOOL_T_PENDING || tg.state == MULE_SPOOL_T_TEMPFAIL) &&
+            (tg.next_try_s <= now || info->expiry_s <= now))
+            due++;
+    }
+    if (due == 0)
+        return;
+    if (info->expiry_s <= now) {
+        size_t *tidx = calloc(due, sizeof(*tidx));
+        int *kinds = calloc(due, sizeof(*kinds));
+        size_t n = 0;
+
+        for (size_t i = 0; tidx != NULL && kinds != NULL && i < info->target_cnt; i++) {
+            mule_spool_target tg;
+
+            if (mule_spool_target_get(sp, info->id, i, &tg) == 0 &&
+                (tg.state == MULE_SPOOL_T_PENDING || tg.state == MULE_SPOOL_T_TEMPFAIL)) {
+                tidx[n] = i;
+                kinds[n++] = MULE_DSN_EXPIRED;
+            }
+        }
+        if (n > 0) {
+            muled_log(d, LOG_LVL_INFO, "%s: expired before transmission", info->id);
+            (void)muled_fail_targets(d, info->id, tidx, kinds, NULL, n);
+        }
+        free(tidx);
+        free(kinds);
+        return;
+    }
+    if ((rc = msid_take(d, &msid)) < 0 || (t = tx_new(d, info->id, msid, due)) == NULL) {
+        muled_log(d, LOG_LVL_WARN, "%s: cannot start: %s", info->id,
+                  mule_strerror(rc < 0 ? rc : MULE_ERR_NOMEM));
+        d->spool_retry_s = now + 5;
+        return;
+    }
+    for (size_t i = 0; i < info->target_cnt && t->cnt < due; i++) {
+        mule_spool_target tg, nt;
+
+        if (mule_spool_target_get(sp, info->id, i, &tg) != 0 ||
+            !(tg.state == MULE_SPOOL_T_PENDING || tg.state == MULE_SPOOL_T_TEMPFAIL) ||
+            tg.next_try_s > now)
+            continue;
+        memset(&nt, 0, sizeof(nt));
+        nt.state = MULE_SPOOL_T_INFLIGHT;
+        nt.msid = msid;
+        if ((rc = msn_take(d, tg.node, &nt.msn)) < 0 ||
+            (rc = mule_spool_fs_target_set(d->spool, info->id, i, &nt, now)) < 0) {
+            muled_log(d, LOG_LVL_WARN, "%s: cannot mark in flight: %s", info->id,
+                      mule_strerror(rc));
+            d->spool_retry_s = now + 5;
+            break;
+        }
+        t->nodes[t->cnt] = tg.node;
+        t->msns[t->cnt] = nt.msn;
+        t->tidx[t->cnt++] = i;
+    }
+    if (t->cnt == 0) {
+        size_t pos;
+
+        if (tx_find(d, msid, &pos) != NULL)
+            tx_drop(d, pos);
+        return;
+    }
+    muled_tx_pump(d);
+}
+
+/* After a restart: every OUT target found INFLIGHT goes back to the
+ * engine with its MSID and MSN (contract line 4). */
+void
+muled_tx_resume(muled *d)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    mule_spool_info info;
+    size_t pos = 0;
+
+    while (mule_spool_iter(sp, &pos, &info)) {
+        if (info.kind != MULE_SPOOL_OUT || (info.flags & MULE_SPOOL_F_DELETED))
+            continue;
+        for (size_t i = 0; i < info.target_cnt; i++) {
+            mule_spool_target tg;
+            muled_tx *t;
+
+            if (mule_spool_target_get(sp, info.id, i, &tg) != 0 ||
+                tg.state != MULE_SPOOL_T_INFLIGHT)
+                continue;
+            t = tx_find(d, tg.msid, NULL);
+            if (t == NULL && (t = tx_new(d, info.id, tg.msid, info.target_cnt)) == NULL) {
+                muled_log(d, LOG_LVL_ERROR, "%s: cannot resume: out of memory", info.id);
+                continue;
+            }
+            t->nodes[t->cnt] = tg.node;
+            t->msns[t->cnt] = tg.msn;
+            t->tidx[t->cnt++] = i;
+        }
+    }
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        muled_log(d, LOG_LVL_INFO, "%s: resuming msid=%08" PRIx32 " to %zu destination(s)",
+                  d->tx[i]->id, d->tx[i]->msid, d->tx[i]->cnt);
+    muled_tx_pump(d);
+}
+
+static int
+reason_kind(int reason)
+{
+    switch (reason) {
+    case PMUL_REASON_EXPIRED:
+        return MULE_DSN_EXPIRED;
+    case PMUL_REASON_CAP:
+    case PMUL_REASON_NOMEM:
+        return 0;               /* ours, not the message's: retry */
+    default:
+        return MULE_DSN_DISCARDED;
+    }
+}
+
+void
+muled_tx_event(muled *d, const pmul_event *ev)
+{
+    size_t pos;
+    muled_tx *t = tx_find(d, ev->msid, &pos);
+    int64_t now = muled_now_s();
+    char ip[16];
+
+    if (t == NULL)
+        return;
+    if (ev->kind == PMUL_EV_DEST_ACKED || ev->kind == PMUL_EV_DEST_FAILED) {
+        for (size_t i = 0; i < t->cnt; i++) {
+            mule_spool_target nt;
+            int kind = 0, rc;
+
+            if (t->nodes[i] != ev->dest_id)
+                continue;
+            memset(&nt, 0, sizeof(nt));
+            if (ev->kind == PMUL_EV_DEST_ACKED) {
+                nt.state = MULE_SPOOL_T_DONE;
+            } else if ((kind = reason_kind(ev->reason)) == 0) {
+                nt.state = MULE_SPOOL_T_TEMPFAIL;
+                nt.reason = ev->reason;
+            } else {
+                nt.state = MULE_SPOOL_T_FAILED;
+                nt.reason = kind;
+            }
+            rc = mule_spool_fs_target_set(d->spool, t->id, t->tidx[i], &nt, now);
+            muled_log(d, rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
+                      "%s: %s %s msid=%08" PRIx32 " after=%.1fs%s%s%s%s", t->id,
+                      ev->kind == PMUL_EV_DEST_ACKED ? "acked by" : "failed to",
+                      mule_route_ntoa(ev->dest_id, ip), ev->msid,
+                      (double)(uv_now(d->loop) - t->start_ms) / 1000.0,
+                      ev->kind == PMUL_EV_DEST_FAILED ? " reason=" : "",
+                      ev->kind == PMUL_EV_DEST_FAILED ? pmul_reason_name(ev->reason) : "",
+                      rc == 0 ? "" : " (spool: ", rc == 0 ? "" : mule_strerror(rc));
+        }
+        return;
+    }
+    if (ev->kind != PMUL_EV_MSG_DONE)
+        return;
+    {
+        char id[MULE_SPOOL_ID_SIZE];
+        const mule_spool *sp = mule_spool_fs_core(d->spool);
+        size_t nf = 0;
+        size_t *tidx = calloc(t->cnt, sizeof(*tidx));
+        int *kinds = calloc(t->cnt, sizeof(*kinds));
+
+        memcpy(id, t->id, sizeof(id));
+        for (size_t i = 0; tidx != NULL && kinds != NULL && i < t->cnt; i++) {
+            mule_spool_target tg;
+
+            if (mule_spool_target_get(sp, id, t->tidx[i], &tg) != 0)
+                continue;
+            if (tg.state == MULE_SPOOL_T_FAILED) {
+                tidx[nf] = t->tidx[i];
+                kinds[nf++] = tg.reason;
+            } else if (tg.state == MULE_SPOOL_T_INFLIGHT) {
+                /* No verdict reached us (an event lost to a spool error):
+                 * the next attempt decides. */
+                mule_spool_target nt;
+
+                memset(&nt, 0, sizeof(nt));
+                nt.state = MULE_SPOOL_T_TEMPFAIL;
+                if (mule_spool_fs_target_set(d->spool, id, t->tidx[i], &nt, now) < 0)
+                    muled_log(d, LOG_LVL_WARN, "%s: cannot mark for retry", id);
+            }
+        }
+        muled_log(d, LOG_LVL_INFO, "%s: msid=%08" PRIx32 " done acked=%" PRIu32
+                  " failed=%" PRIu32, id, ev->msid, ev->acked_cnt, ev->failed_cnt);
+        tx_drop(d, pos);
+        if (nf > 0)
+            (void)muled_fail_targets(d, id, tidx, kinds, NULL, nf);
+        free(tidx);
+        free(kinds);
+        try_remove(d, id);
+        muled_tx_pump(d);
+        muled_kick(d);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Failures and their DSNs                                            */
+
+/*
+ * Targets tidx[0..cnt) of entry id failed for good (kinds: enum
+ * mule_dsn_kind; replies: the MTA's text per target, or NULL).  Mark them
+ * FAILED (durable), queue the DSN (durable), then DSN_SENT, then remove
+ * the entry if nothing else is left.  An OUT entry's targets are nodes:
+ * the DSN names every recipient of that P_MUL message (which of them sat
+ * behind the failed node is not known here).
+ */
+int
+muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kinds,
+                   const char *const *replies, size_t cnt)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    int64_t now = muled_now_s();
+    mule_spool_info info;
+    mule_spool_msg msg;
+    char qid[MULE_SPOOL_ID_SIZE], date[64], msgid[128], arrival[64];
+    buf file, plain;
+    bsmtp_envelope *env = NULL;
+    size_t off = 0, nf = 0;
+    mule_node_failure *fails = NULL;
+    mule_node_clock clk;
+    mule_node_result res;
+    int rc;
+
+    if (mule_spool_info_get(sp, id, &info) != 0)
+        return MULE_ERR_SPOOL_NOENT;
+    for (size_t i = 0; i < cnt; i++) {
+        mule_spool_target tg, nt;
+
+        if (mule_spool_target_get(sp, id, tidx[i], &tg) != 0 || tg.state == MULE_SPOOL_T_FAILED)
+            continue;
+        memset(&nt, 0, sizeof(nt));
+        nt.state = MULE_SPOOL_T_FAILED;
+        nt.reason = kinds[i];
+        if ((rc = mule_spool_fs_target_set(d->spool, id, tidx[i], &nt, now)) < 0)
+            return rc;
+    }
+    buf_init(&file, NULL, SIZE_MAX);
+    buf_init(&plain, NULL, d->cdt.max_inflated);
+    memset(&res, 0, sizeof(res));
+    rc = mule_spool_fs_read(d->spool, id, &file);
+    if (rc == 0)
+        rc = mule_spool_decode_entry(file.data, file.len, &msg, qid, NULL, 0, NULL, NULL, 0);
+    if (rc == 0 && info.kind == MULE_SPOOL_OUT)
+        rc = mule_cdt_decode(&d->cdt, NULL, msg.content, msg.content_len, &plain, NULL);
+    else if (rc == 0)
+        rc = buf_append(&plain, msg.content, msg.content_len);
+    if (rc == 0)
+        rc = bsmtp_payload_parse(plain.data, plain.len, NULL, NULL, &env, &off);
+    if (rc < 0)
+        goto out;
+    fails = calloc(info.kind == MULE_SPOOL_OUT ? env->rcpt_cnt : cnt, sizeof(*fails));
+    if (fails == NULL) {
+        rc = MULE_ERR_NOMEM;
+        goto out;
+    }
+    if (info.kind == MULE_SPOOL_OUT) {
+        for (size_t i = 0; i < env->rcpt_cnt; i++) {
+            fails[nf].rcpt_idx = i;
+            fails[nf++].kind = (enum mule_dsn_kind)kinds[0];
+        }
+    } else {
+        for (size_t i = 0; i < cnt; i++) {
+            if (tidx[i] >= env->rcpt_cnt)
+                continue;
+            fails[nf].rcpt_idx = tidx[i];
+            fails[nf].kind = (enum mule_dsn_kind)kinds[i];
+            fails[nf].reply = replies != NULL ? replies[i] : NULL;
+            fails[nf++].remote_mta = replies != NULL && replies[i] != NULL ? d->cf.deliver
+                                                                            : NULL;
+        }
+    }
+    muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
+    muled_date(info.arrival_s, arrival, sizeof(arrival));
+    rc = nf == 0 ? 0
+                 : mule_node_report(&d->ncfg, d->routes, env, plain.data + off, plain.len - off,
+                                    fails, nf, arrival, &clk, NULL, &d->lg, &res);
+    if (rc == 0 && res.has_dsn) {
+        char why[64];
+
+        snprintf(why, sizeof(why), "DSN for %s", id);
+        rc = muled_store(d, &res, 0, 0, NULL, 0, why);
+    } else if (rc == 0 && nf > 0) {
+        muled_log(d, LOG_LVL_INFO, "%s: no DSN: %s", id, mule_strerror(res.dsn_err));
+    }
+out:
+    if (rc < 0 && !mule_node_is_temporary(rc)) {
+        /* The entry itself cannot be read back: no DSN can ever be made. */
+        muled_log(d, LOG_LVL_ERROR, "%s: no DSN possible: %s", id, mule_strerror(rc));
+        rc = 0;
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < cnt; i++) {
+            mule_spool_target nt;
+
+            memset(&nt, 0, sizeof(nt));
+            nt.state = MULE_SPOOL_T_DSN_SENT;
+            nt.reason = kinds[i];
+            if (mule_spool_fs_target_set(d->spool, id, tidx[i], &nt, now) < 0)
+                muled_log(d, LOG_LVL_WARN, "%s: DSN queued, state not recorded", id);
+        }
+        try_remove(d, id);
+    } else {
+        muled_log(d, LOG_LVL_WARN, "%s: DSN not queued yet: %s", id, mule_strerror(rc));
+    }
+    mule_node_result_fini(&res);
+    bsmtp_envelope_free(env);
+    free(fails);
+    buf_fini(&file);
+    buf_fini(&plain);
+    return rc;
+}
+
+/* After a restart: targets left FAILED (the DSN was not yet queued when
+ * muled stopped) get their DSN now. */
+void
+muled_failed_resume(muled *d)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    mule_spool_info info;
+    size_t pos = 0;
+    char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
+    size_t n = 0, cap = 0;
+
+    /* Collect first: failing targets may remove entries while iterating. */
+    while (mule_spool_iter(sp, &pos, &info)) {
+        for (size_t i = 0; i < info.target_cnt; i++) {
+            mule_spool_target tg;
+
+            if (mule_spool_target_get(sp, info.id, i, &tg) != 0 ||
+                tg.state != MULE_SPOOL_T_FAILED)
+                continue;
+            if (n == cap && arr_grow(NULL, (void **)&ids, &cap, n + 1, sizeof(*ids), SIZE_MAX) != 0)
+                break;
+            memcpy(ids[n++], info.id, MULE_SPOOL_ID_SIZE);
+            break;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t tidx[MULE_SPOOL_MAX_TARGETS];
+        int kinds[MULE_SPOOL_MAX_TARGETS];
+        size_t cnt = 0;
+
+        if (mule_spool_info_get(sp, ids[k], &info) != 0)
+            continue;
+        for (size_t i = 0; i < info.target_cnt && cnt < MULE_SPOOL_MAX_TARGETS; i++) {
+            mule_spool_target tg;
+
+            if (mule_spool_target_get(sp, ids[k], i, &tg) == 0 &&
+                tg.state == MULE_SPOOL_T_FAILED) {
+                tidx[cnt] = i;
+                kinds[cnt++] = tg.reason > 0 ? tg.reason : MULE_DSN_DISCARDED;
+            }
+        }
+        if (cnt > 0)
+            (void)muled_fail_targets(d, ids[k], tidx, kinds, NULL, cnt);
+    }
+    free(ids);
+}
