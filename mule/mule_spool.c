@@ -108,6 +108,7 @@ struct mule_spool {
     heap ready;                 /* due: by priority, arrival, key */
     size_t bytes;               /* entry allocations, for mem_bytes */
     uint32_t id_ctr;
+    int64_t id_floor_s;         /* IDs are minted at this second or later */
     uint32_t msid_next, msid_hw;
     bool emcon;
     int64_t emcon_since_s;
@@ -1377,6 +1378,8 @@ mule_spool_mint_id(mule_spool *sp, int64_t now_s, char id[MULE_SPOOL_ID_SIZE])
     /* 7 base-32 digits of the time (35 bits of seconds, wrapping every
      * 1,088 years) and 5 of a counter: IDs sort roughly by arrival, and a
      * collision with a loaded entry just moves the counter on. */
+    if (now_s < sp->id_floor_s)
+        now_s = sp->id_floor_s;
     for (;;) {
         uint64_t t = (uint64_t)now_s & ((UINT64_C(1) << 35) - 1);
         uint64_t n = sp->id_ctr++ & ((UINT64_C(1) << 25) - 1);
@@ -1391,6 +1394,12 @@ mule_spool_mint_id(mule_spool *sp, int64_t now_s, char id[MULE_SPOOL_ID_SIZE])
         if (!map_get(&sp->idx, key, NULL))
             return;
     }
+}
+
+void
+mule_spool_mint_floor(mule_spool *sp, int64_t floor_s)
+{
+    sp->id_floor_s = floor_s;
 }
 
 int

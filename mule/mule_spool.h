@@ -281,6 +281,11 @@ void mule_spool_drop(mule_spool *sp, const char *id);
 /* Mint a fresh queue ID (not in the index) from now_s and an internal
  * counter.  Deterministic; no randomness. */
 void mule_spool_mint_id(mule_spool *sp, int64_t now_s, char id[MULE_SPOOL_ID_SIZE]);
+/* Mint no ID with a time part before floor_s.  mule_spool_fs_open() sets
+ * it to the second after the open, so an ID is never minted again after a
+ * restart (the counter restarts; the time part cannot repeat unless the
+ * clock steps back): muled's Maildir names and log lines rely on it. */
+void mule_spool_mint_floor(mule_spool *sp, int64_t floor_s);
 
 /* MSID allocation: returns 0 and the next MSID in *msid, or
  * MULE_ERR_SPOOL_RESERVE when the reserved block is used up: the adapter

@@ -636,6 +636,7 @@ mule_spool_fs_open(mule_spool_fs **out, const mule_spool_fs_cfg *cfg, int64_t no
     buf_init(&fs->io, cfg->m, SIZE_MAX);
     if ((rc = mule_spool_new(&fs->sp, cfg->policy, cfg->m)) != 0)
         goto fail;
+    mule_spool_mint_floor(fs->sp, now_s + 1);
     if ((rc = open_dir(fs, AT_FDCWD, cfg->dir, &fs->dirfd)) != 0 ||
         (rc = open_dir(fs, fs->dirfd, "tmp", &fs->tmpfd)) != 0 ||
         (rc = open_dir(fs, fs->dirfd, "q", &fs->qfd)) != 0 ||

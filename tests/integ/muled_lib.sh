@@ -73,7 +73,7 @@ ml_wait() {
 }
 
 ml_count() {
-    find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | wc -l
+    { find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null || true; } | wc -l
 }
 
 ml_cleanup() {

@@ -26,7 +26,7 @@ chmod 755 "$work"
 cleanup() {
     local rc=$?
     ml_cleanup 2
-    umount "$work/n2" 2>/dev/null || true
+    umount "$work/n2/spool" 2>/dev/null || true
     if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
     exit $rc
 }
@@ -34,8 +34,8 @@ trap cleanup EXIT
 
 nsnet_up "$prefix" 2 ""
 ml_routes
-mkdir -p "$work/n2"
-mount -t tmpfs -o size=4m tmpfs "$work/n2"
+mkdir -p "$work/n2/spool"
+mount -t tmpfs -o size=4m tmpfs "$work/n2/spool"
 ML_RATE=1000000
 ml_conf 1 "ack_rtx_min=500ms" "ack_rtx_max=3s"
 ml_conf 2 "ack_rtx_min=500ms" "ack_rtx_max=3s"
@@ -43,7 +43,7 @@ ml_start 1
 ml_start 2
 ml_wait 10 test -d "$work/n2/spool/q" || true
 # Fill the disk, leaving a few KiB: the first spool write fails.
-dd if=/dev/zero of="$work/n2/ballast" bs=64k 2>/dev/null || true
+dd if=/dev/zero of="$work/n2/spool/ballast" bs=64k 2>/dev/null || true
 sync
 ok=1
 body() {
@@ -61,7 +61,7 @@ deferred() { grep -q 'deferred' "$work/n2/log"; }
 ml_wait 60 deferred || { echo "FAIL: n2 never deferred a message"; ok=0; }
 n=$(ml_count "$work/n2/spool/maildir")
 echo "while full: n2 Maildir $n message(s); n1 queue $(ls "$work/n1/spool/q" | wc -l) entries"
-rm -f "$work/n2/ballast"
+rm -f "$work/n2/spool/ballast"
 echo "space returned"
 drained() { [ -z "$(ls -A "$work/n1/spool/q")" ] && [ -z "$(ls -A "$work/n2/spool/q")" ]; }
 ml_wait 120 drained || { echo "FAIL: spools did not drain after space returned"; ok=0; }

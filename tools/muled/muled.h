@@ -113,14 +113,16 @@ int muled_read_file(const char *path, size_t max, buf *out);
 
 /* muled_out.c */
 int muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
-                const uint32_t *dests, size_t dest_cnt, const char *why);
+                const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why);
 void muled_pickup_scan(muled *d);
+void muled_pickup_recover(muled *d);
 void muled_tx_start(muled *d, const mule_spool_info *info);
 void muled_tx_event(muled *d, const pmul_event *ev);
 void muled_tx_resume(muled *d);
 void muled_tx_pump(muled *d);
 void muled_tx_free_all(muled *d);
 void muled_failed_resume(muled *d);
+void muled_remove_finished(muled *d);
 int muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kinds,
                        const char *const *replies, size_t cnt);
 

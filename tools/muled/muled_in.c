@@ -138,7 +138,8 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
                   "%s: received from %s size=%zu inflated=%zu local=%zu relay=%zu failed=%zu",
                   tag, src, ev->payload_len, res.inflated.len, res.relay.local_cnt,
                   res.relay.out_cnt, res.relay.failed_cnt);
-        rc = muled_store(d, &res, ev->source_id, ev->msid, ev->dests, ev->dest_cnt, why);
+        rc = muled_store(d, &res, ev->source_id, ev->msid, ev->dests, ev->dest_cnt, NULL,
+                         why);
         if (rc < 0) {
             if (rc == MULE_ERR_SPOOL_FULL || rc == MULE_ERR_SPOOL_IO)
                 d->spool_retry_s = muled_now_s() + 5;

@@ -506,7 +506,7 @@ main(int argc, char **argv)
     mule_spool_fs_cfg scfg;
     mule_spool_policy pol;
     mule_spool_scan scan;
-    int64_t since = 0;
+    int64_t since = 0, opened_s;
     int o, rc;
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
 
@@ -575,7 +575,8 @@ main(int argc, char **argv)
     scfg.dir = d->cf.spool_dir;
     scfg.policy = &pol;
     scfg.log = &d->lg;
-    rc = mule_spool_fs_open(&d->spool, &scfg, muled_now_s(), &scan);
+    opened_s = muled_now_s();
+    rc = mule_spool_fs_open(&d->spool, &scfg, opened_s, &scan);
     if (rc < 0) {
         muled_log(d, LOG_LVL_ERROR, "cannot open the spool %s: %s", d->cf.spool_dir,
                   mule_strerror(rc));
@@ -593,6 +594,13 @@ main(int argc, char **argv)
             muled_log(d, LOG_LVL_WARN, "EMCON: cannot persist: %s", mule_strerror(rc));
     }
 
+    /* Queue IDs are minted from the second after the open on (their
+     * counter restarts with the process): wait for that second, so an
+     * instance killed and restarted within one second can never mint an
+     * ID its predecessor used (Maildir names rely on it). */
+    for (int i = 0; i < 40 && muled_now_s() <= opened_s; i++)
+        usleep(50000);
+
     d->loop = uv_default_loop();
     if (start_engine(d) < 0) {
         uv_run(d->loop, UV_RUN_DEFAULT);
@@ -606,9 +614,11 @@ main(int argc, char **argv)
               "deliver=%s emcon=%s rate=%" PRIu64 "bit/s",
               d->cf.node_id_text, d->cf.hostname, d->cf.spool_dir, scan.loaded, scan.corrupt,
               scan.torn, d->cf.deliver, d->emcon ? "on" : "off", (uint64_t)d->cf.rate);
+    muled_pickup_recover(d);
     restore_done(d);
     muled_dlv_resume(d);
     muled_failed_resume(d);
+    muled_remove_finished(d);
     muled_tx_resume(d);
 
     uv_timer_init(d->loop, &d->t_queue);

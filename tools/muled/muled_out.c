@@ -30,6 +30,7 @@
 #include "mule/mule_err.h"
 #include "pmul/util/arr.h"
 #include "pmul/pmul_err.h"
+#include "tools/common/fileio.h"
 #include "tools/muled/muled.h"
 
 /* Files taken from pickup/ per scan: the loop stays responsive. */
@@ -53,6 +54,7 @@ pmul_priority_of(int8_t mt)
 /* Storing a decision                                                 */
 
 typedef struct store_ctx {
+    const char *origin;         /* "pickup=NAME", or NULL */
     mule_spool_msg *msgs;
     mule_spool_rcpt **rcpts;
     buf *bodies;
@@ -77,6 +79,18 @@ rcpt_list(store_ctx *s, const bsmtp_envelope *env, const size_t *idx, size_t cnt
     return r;
 }
 
+/* Where the mail came from, in the entry's MAIL-parameter slot (the mail's
+ * own parameters travel inside its payload): recovery finds a pickup
+ * file that was stored but not yet removed when muled stopped. */
+static void
+set_origin(const store_ctx *s, mule_spool_msg *m)
+{
+    if (s->origin != NULL) {
+        m->mail_params.p = s->origin;
+        m->mail_params.len = strlen(s->origin);
+    }
+}
+
 static int
 add_outs(store_ctx *s, const mule_relay_result *r, uint32_t src, uint32_t msid, int64_t now)
 {
@@ -94,6 +108,7 @@ add_outs(store_ctx *s, const mule_relay_result *r, uint32_t src, uint32_t msid, 
         m->msid = msid;
         m->mail_from.p = r->env->reverse_path;
         m->mail_from.len = strlen(r->env->reverse_path);
+        set_origin(s, m);
         if ((m->rcpts = rcpt_list(s, r->env, o->rcpt_idx, o->rcpt_cnt)) == NULL)
             return MULE_ERR_NOMEM;
         m->rcpt_cnt = o->rcpt_cnt;
@@ -132,6 +147,7 @@ add_local(store_ctx *s, muled *d, const mule_relay_result *r, uint32_t src, uint
     m->msid = msid;
     m->mail_from.p = env->reverse_path;
     m->mail_from.len = strlen(env->reverse_path);
+    set_origin(s, m);
     if ((m->rcpts = rcpt_list(s, env, NULL, env->rcpt_cnt)) == NULL)
         return MULE_ERR_NOMEM;
     m->rcpt_cnt = env->rcpt_cnt;
@@ -152,7 +168,7 @@ kind_name(uint8_t kind)
 
 int
 muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
-            const uint32_t *dests, size_t dest_cnt, const char *why)
+            const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why)
 {
     store_ctx s;
     char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
@@ -160,6 +176,7 @@ muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
     int rc = 0;
 
     memset(&s, 0, sizeof(s));
+    s.origin = origin;
     s.cap = 2 + (res->has_relay ? res->relay.out_cnt : 0) + (res->has_dsn ? res->dsn.out_cnt : 0);
     s.msgs = calloc(s.cap, sizeof(*s.msgs));
     s.rcpts = calloc(s.cap, sizeof(*s.rcpts));
@@ -276,8 +293,11 @@ pickup_one(muled *d, const char *name)
     } else if (rc == 0) {
         char why[300];
 
+        char origin[300];
+
         snprintf(why, sizeof(why), "pickup/%s", name);
-        rc = muled_store(d, &res, 0, 0, NULL, 0, why);
+        snprintf(origin, sizeof(origin), "pickup=%s", name);
+        rc = muled_store(d, &res, 0, 0, NULL, 0, origin, why);
         if (rc == 0) {
             for (size_t i = 0; i < res.relay.note_cnt; i++)
                 muled_log(d, LOG_LVL_INFO, "pickup/%s: <%s> %s", name,
@@ -293,6 +313,61 @@ pickup_one(muled *d, const char *name)
     bsmtp_envelope_free(env);
     buf_fini(&file);
     return rc;
+}
+
+/*
+ * At start-up, before anything else: a pickup file whose mail is in the
+ * spool already (muled stopped between the spool's fsync and the unlink)
+ * is removed, not taken twice.  Only entries that arrived after the
+ * oldest such file can hold it, so only those few files are read.
+ */
+void
+muled_pickup_recover(muled *d)
+{
+    char dir[4096], path[4400];
+    DIR *dh;
+    struct dirent *de;
+    struct stat st;
+    int64_t oldest = INT64_MAX;
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    mule_spool_info info;
+    size_t pos = 0, found = 0;
+    buf file;
+
+    snprintf(dir, sizeof(dir), "%s/pickup", d->cf.spool_dir);
+    if ((dh = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(dh)) != NULL) {
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (pickup_name_ok(de->d_name) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_mtime < oldest)
+            oldest = st.st_mtime;
+    }
+    closedir(dh);
+    if (oldest == INT64_MAX)
+        return;
+    buf_init(&file, NULL, SIZE_MAX);
+    while (mule_spool_iter(sp, &pos, &info)) {
+        mule_spool_msg msg;
+        char qid[MULE_SPOOL_ID_SIZE];
+
+        if (info.src_node != 0 || info.arrival_s < oldest - 1 ||
+            mule_spool_fs_read(d->spool, info.id, &file) != 0 ||
+            mule_spool_decode_entry(file.data, file.len, &msg, qid, NULL, 0, NULL, NULL, 0) != 0 ||
+            msg.mail_params.len <= 7 || msg.mail_params.len >= 300 ||
+            memcmp(msg.mail_params.p, "pickup=", 7) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%.*s", dir, (int)msg.mail_params.len - 7,
+                 msg.mail_params.p + 7);
+        if (unlink(path) == 0) {
+            found++;
+            muled_log(d, LOG_LVL_INFO, "%s: pickup/%.*s was queued before the restart: removed",
+                      info.id, (int)msg.mail_params.len - 7, msg.mail_params.p + 7);
+        }
+    }
+    buf_fini(&file);
+    if (found > 0 && fio_fsync_dir(dir) != 0)
+        muled_log(d, LOG_LVL_WARN, "pickup: cannot sync the directory");
 }
 
 static int
@@ -846,7 +921,7 @@ muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kind
         char why[64];
 
         snprintf(why, sizeof(why), "DSN for %s", id);
-        rc = muled_store(d, &res, 0, 0, NULL, 0, why);
+        rc = muled_store(d, &res, 0, 0, NULL, 0, NULL, why);
     } else if (rc == 0 && nf > 0) {
         muled_log(d, LOG_LVL_INFO, "%s: no DSN: %s", id, mule_strerror(res.dsn_err));
     }
@@ -876,6 +951,27 @@ out:
     buf_fini(&file);
     buf_fini(&plain);
     return rc;
+}
+
+/* After a restart: entries whose every target was final when muled
+ * stopped (killed between the last state record and the unlink). */
+void
+muled_remove_finished(muled *d)
+{
+    const mule_spool *sp = mule_spool_fs_core(d->spool);
+    mule_spool_info info;
+    size_t pos = 0, n = 0, cap = 0;
+    char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
+
+    while (mule_spool_iter(sp, &pos, &info))
+        if (mule_spool_is_removable(sp, info.id)) {
+            if (n == cap && arr_grow(NULL, (void **)&ids, &cap, n + 1, sizeof(*ids), SIZE_MAX) != 0)
+                break;
+            memcpy(ids[n++], info.id, MULE_SPOOL_ID_SIZE);
+        }
+    for (size_t k = 0; k < n; k++)
+        try_remove(d, ids[k]);
+    free(ids);
 }
 
 /* After a restart: targets left FAILED (the DSN was not yet queued when
