@@ -7,12 +7,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mule/mule_conf.h"
 #include "mule/mule_err.h"
 #include "pmul/util/log.h"
+#include "pmul/util/mem.h"
 #include "pmul/util/num.h"
 
 enum kind { K_STR, K_PATH, K_IPV4, K_IFACE, K_GROUP, K_BOOL, K_UINT, K_DUR, K_RATE, K_SIZE,
@@ -88,12 +88,12 @@ mule_conf_fini(mule_conf *c)
 {
     if (c == NULL)
         return;
-    free(c->spool_dir);
-    free(c->routes);
-    free(c->hostname);
-    free(c->deliver);
-    free(c->maildir);
-    free(c->emcon_destinations);
+    mem_free(NULL, c->spool_dir);
+    mem_free(NULL, c->routes);
+    mem_free(NULL, c->hostname);
+    mem_free(NULL, c->deliver);
+    mem_free(NULL, c->maildir);
+    mem_free(NULL, c->emcon_destinations);
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
     c->emcon_destinations = NULL;
     c->emcon_destination_cnt = 0;
@@ -140,11 +140,13 @@ token_ok(const char *v)
 static int
 set_str(char **field, const char *v)
 {
-    char *p = strdup(v);
+    size_t n = strlen(v) + 1;
+    char *p = mem_alloc(NULL, n);
 
     if (p == NULL)
         return MULE_ERR_NOMEM;
-    free(*field);
+    memcpy(p, v, n);
+    mem_free(NULL, *field);
     *field = p;
     return 0;
 }
@@ -153,7 +155,7 @@ static int
 iplist(mule_conf *c, const char *v, unsigned line, mule_conf_error *err)
 {
     char buf[MULE_CONF_LINE_MAX], *save = NULL, *t;
-    uint32_t *list = calloc(MULE_CONF_EMCON_MAX, sizeof(*list));
+    uint32_t *list = mem_calloc(NULL, MULE_CONF_EMCON_MAX, sizeof(*list));
     size_t n = 0;
 
     if (list == NULL)
@@ -161,16 +163,16 @@ iplist(mule_conf *c, const char *v, unsigned line, mule_conf_error *err)
     snprintf(buf, sizeof(buf), "%s", v);
     for (t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
         if (n == MULE_CONF_EMCON_MAX) {
-            free(list);
+            mem_free(NULL, list);
             return fail(err, line, "emcon_destinations: more than %u nodes", MULE_CONF_EMCON_MAX);
         }
         if (ipv4(t, &list[n]) < 0 || list[n] == 0) {
-            free(list);
+            mem_free(NULL, list);
             return fail(err, line, "emcon_destinations: '%s' is not an IPv4 node ID", t);
         }
         n++;
     }
-    free(c->emcon_destinations);
+    mem_free(NULL, c->emcon_destinations);
     c->emcon_destinations = list;
     c->emcon_destination_cnt = n;
     return 0;

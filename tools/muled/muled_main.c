@@ -443,7 +443,20 @@ restore_done(muled *d)
     size_t pos = 0;
     int64_t floor = muled_now_s() + (int64_t)(d->cf.expiry_ms / 1000);
 
+    /* An entry made durable just before a crash may lack its done-set
+     * record (muled died before writing it): add it now, so the message
+     * is still known once the entry is delivered and removed. */
+    while (mule_spool_iter(sp, &pos, &info)) {
+        int64_t exp = info.expiry_s > floor ? info.expiry_s : floor;
+        int rc;
+
+        if (info.src_node == 0 || mule_spool_done_has(sp, info.src_node, info.msid))
+            continue;
+        if ((rc = mule_spool_fs_done_add(d->spool, info.src_node, info.msid, exp)) < 0)
+            muled_log(d, LOG_LVL_WARN, "%s: done set: %s", info.id, mule_strerror(rc));
+    }
     (void)mule_spool_done_walk(sp, restore_one, d);
+    pos = 0;
     while (mule_spool_iter(sp, &pos, &info))
         if (info.src_node != 0)
             (void)restore_one(d, info.src_node, info.msid, info.msid,
