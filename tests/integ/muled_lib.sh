@@ -2,7 +2,9 @@
 # Needs: $src (source tree), $bld (build dir), $work (temp dir), $prefix
 # (namespace prefix) set by the caller; netsim/nsnet.sh sourced.
 #
-#   ml_conf I [KEY=VALUE...]   write $work/n$I/muled.conf for node I
+#   ml_conf I [KEY=VALUE...]   write $work/n$I/muled.conf for node I (routes:
+#                              $work/routes-n$I.conf if it exists, else
+#                              $work/routes.conf written by ml_routes)
 #   ml_start I                 start muled -f in node I (log $work/n$I/log)
 #   ml_stop I [SIG]            stop it (default TERM), wait (bounded)
 #   ml_submit I FROM [OPTS] RCPT... < MESSAGE   mule-submit on node I
@@ -25,13 +27,14 @@ EOF
 }
 
 ml_conf() {
-    local i=$1 kv
+    local i=$1 kv r=$work/routes.conf
     shift
     mkdir -p "$work/n$i"
+    [ -f "$work/routes-n$i.conf" ] && r=$work/routes-n$i.conf
     {
         echo "node_id = 198.18.0.$i"
         echo "spool_dir = $work/n$i/spool"
-        echo "routes = $work/routes.conf"
+        echo "routes = $r"
         echo "hostname = n$i.mule.test"
         echo "rate = ${ML_RATE:-56000}"
         echo "backoff_min = 2s"
