@@ -63,6 +63,7 @@
 #include "mule/mule_cdt.h"
 #include "mule/mule_err.h"
 #include "mule/mule_gw.h"
+#include "mule/mule_node.h"
 #include "mule/mule_relay.h"
 #include "pmul/util/num.h"
 #include "mule/mule_route.h"
@@ -94,6 +95,7 @@ typedef struct node {
     uv_signal_t sig_term, sig_int;
     mule_route_table *routes;
     mule_cdt_config cdt;
+    mule_node_config ncfg;      /* mule_node: this node's MULE decisions */
     logger lg;
 
     /* options */
@@ -302,79 +304,55 @@ static void deliver_local(node *n, const mule_relay_result *res, const char *tag
 
 static void on_delivered(node *n, const pmul_event *ev)
 {
-    char src[16], tag[64], date[64];
-    buf content;
-    bsmtp_envelope *env = NULL;
-    size_t off = 0;
-    mule_relay_config rcfg;
-    mule_relay_input in;
-    mule_relay_result res;
+    char src[16], tag[64], date[64], msgid[128];
+    mule_node_in in;
+    mule_node_clock clk;
+    mule_node_result res;
     int rc;
 
     ntoa(ev->source_id, src);
     snprintf(tag, sizeof(tag), "%s-%08" PRIx32, src, ev->msid);
-    buf_init(&content, NULL, n->cdt.max_inflated);
-    rc = mule_cdt_decode(&n->cdt, NULL, ev->payload, ev->payload_len, &content, NULL);
-    if (rc < 0) {
-        printf("%s +%.3fs error msg=%s step=cdt error=%s\n", n->id_text, elapsed(n), tag,
-               mule_strerror(rc));
+    date_now(date, sizeof(date));
+    snprintf(msgid, sizeof(msgid), "<%s.dsn@%s>", tag, n->hostname);
+    memset(&in, 0, sizeof(in));
+    in.src = ev->source_id;
+    in.msid = ev->msid;
+    in.dests = ev->dests;
+    in.dest_cnt = ev->dest_cnt;
+    in.payload = ev->payload;
+    in.payload_len = ev->payload_len;
+    in.id = tag;
+    clk.now_s = (int64_t)time(NULL);
+    clk.now_date = date;
+    clk.dsn_msgid = msgid;
+    /* The one sequence of mule_node: CompressedData, BSMTP, relay with
+     * the Address_PDU's destinations, DSN for failures. */
+    rc = mule_node_inbound(&n->ncfg, n->routes, &in, &clk, NULL, &n->lg, &res);
+    if (rc < 0 || (!res.has_relay && res.err != MULE_ERR_NOT_RESPONSIBLE)) {
+        printf("%s +%.3fs error msg=%s step=inbound error=%s\n", n->id_text, elapsed(n), tag,
+               mule_strerror(rc < 0 ? rc : res.err));
         n->rx_errors++;
-        buf_fini(&content);
+        mule_node_result_fini(&res);
         return;
     }
-    rc = bsmtp_payload_parse(content.data, content.len, NULL, NULL, &env, &off);
-    if (rc < 0) {
-        printf("%s +%.3fs error msg=%s step=bsmtp error=%s\n", n->id_text, elapsed(n), tag,
-               bsmtp_strerror(rc));
-        n->rx_errors++;
-        buf_fini(&content);
+    if (!res.has_relay) {
+        printf("%s +%.3fs note msg=%s not responsible for any recipient\n", n->id_text,
+               elapsed(n), tag);
+        mule_node_result_fini(&res);
         return;
     }
     printf("%s +%.3fs delivered msg=%s from=%s prio=%u bytes=%zu inflated=%zu rcpts=%zu "
            "mail_from=<%s>\n", n->id_text, elapsed(n), tag, src, ev->priority,
-           ev->payload_len, content.len, env->rcpt_cnt, env->reverse_path);
+           ev->payload_len, res.inflated.len, res.relay.env->rcpt_cnt,
+           res.relay.env->reverse_path);
     n->delivered++;
-
-    /* The Address_PDU's destination list (multi-hop relaying: its
-     * addressees got the message directly and are never sent it again).
-     * It names us; an empty list (not expected) falls back to us alone. */
-    memset(&rcfg, 0, sizeof(rcfg));
-    rcfg.hostname = n->hostname;
-    rcfg.node_id = n->node_id;
-    rcfg.cdt = &n->cdt;
-    memset(&in, 0, sizeof(in));
-    date_now(date, sizeof(date));
-    in.env = env;
-    in.content = content.data + off;
-    in.content_len = content.len - off;
-    in.from = src;
-    in.id = tag;
-    in.now_s = (int64_t)time(NULL);
-    in.now_date = date;
-    if (ev->dest_cnt > 0) {
-        in.in_dests = ev->dests;
-        in.in_dest_cnt = ev->dest_cnt;
-    } else {
-        in.in_dests = &n->node_id;
-        in.in_dest_cnt = 1;
-    }
-    rc = mule_relay_run(&rcfg, n->routes, &in, NULL, &n->lg, &res);
-    if (rc < 0) {
-        printf("%s +%.3fs error msg=%s step=relay error=%s\n", n->id_text, elapsed(n), tag,
-               mule_strerror(rc));
-        if (rc != MULE_ERR_NOT_RESPONSIBLE)
-            n->rx_errors++;
-    } else {
-        if (res.local_env != NULL)
-            deliver_local(n, &res, tag);
-        if (res.out_cnt > 0 || res.failed_cnt > 0)
-            printf("%s +%.3fs note msg=%s relay_outs=%zu failed_rcpts=%zu (not relayed "
-                   "further: mule-node has no spool)\n", n->id_text, elapsed(n), tag,
-                   res.out_cnt, res.failed_cnt);
-        mule_relay_result_fini(&res);
-    }
-    bsmtp_envelope_free(env);
-    buf_fini(&content);
+    if (res.relay.local_env != NULL)
+        deliver_local(n, &res.relay, tag);
+    if (res.relay.out_cnt > 0 || res.relay.failed_cnt > 0)
+        printf("%s +%.3fs note msg=%s relay_outs=%zu failed_rcpts=%zu (not relayed "
+               "further: mule-node has no spool)\n", n->id_text, elapsed(n), tag,
+               res.relay.out_cnt, res.relay.failed_cnt);
+    mule_node_result_fini(&res);
 }
 
 /* ------------------------------------------------------------------ */
@@ -465,8 +443,6 @@ static int send_mail(node *n, const char *stem)
     mule_smtp_rcpt rcpts[MAX_RCPTS];
     char *rp = NULL, *mp = NULL, *save = NULL, *line;
     bsmtp_envelope *env = NULL;
-    mule_relay_config rcfg;
-    mule_relay_input in;
     mule_relay_result res;
     size_t bad;
     int rc = -1;
@@ -509,23 +485,29 @@ static int send_mail(node *n, const char *stem)
         rc = -1;
         goto out;
     }
-    memset(&rcfg, 0, sizeof(rcfg));
-    rcfg.hostname = n->hostname;
-    rcfg.node_id = n->node_id;
-    rcfg.cdt = &n->cdt;
-    memset(&in, 0, sizeof(in));
-    date_now(date, sizeof(date));
-    in.env = env;
-    in.content = eml;
-    in.content_len = emllen;
-    in.id = stem;
-    in.now_s = (int64_t)time(NULL);
-    in.now_date = date;
-    rc = mule_relay_run(&rcfg, n->routes, &in, NULL, &n->lg, &res);
-    if (rc < 0) {
-        fprintf(stderr, "mule-node: %s: relay: %s\n", stem, mule_strerror(rc));
-        rc = -1;
-        goto out;
+    {
+        char msgid[128];
+        mule_node_clock clk;
+        mule_node_result nres;
+
+        date_now(date, sizeof(date));
+        snprintf(msgid, sizeof(msgid), "<%s.dsn@%s>", stem, n->hostname);
+        clk.now_s = (int64_t)time(NULL);
+        clk.now_date = date;
+        clk.dsn_msgid = msgid;
+        rc = mule_node_outbound(&n->ncfg, n->routes, env, eml, emllen, NULL, stem, &clk, NULL,
+                                &n->lg, &nres);
+        if (rc == 0 && !nres.has_relay)
+            rc = nres.err;
+        if (rc < 0) {
+            fprintf(stderr, "mule-node: %s: relay: %s\n", stem, mule_strerror(rc));
+            mule_node_result_fini(&nres);
+            rc = -1;
+            goto out;
+        }
+        res = nres.relay;               /* taken over: nres keeps nothing of it */
+        memset(&nres.relay, 0, sizeof(nres.relay));
+        mule_node_result_fini(&nres);
     }
     rc = 0;
     if (res.failed_cnt > 0) {
@@ -828,6 +810,10 @@ int main(int argc, char **argv)
     n->lg.arg = (void *)(uintptr_t)n->id_text;
     n->lg.min_level = LOG_LVL_INFO;
     mule_cdt_config_init(&n->cdt);
+    memset(&n->ncfg, 0, sizeof(n->ncfg));
+    n->ncfg.hostname = n->hostname;
+    n->ncfg.node_id = n->node_id;
+    n->ncfg.cdt = &n->cdt;
 
     if (read_file(n->routes_path, &rtext, &rlen) < 0) {
         fprintf(stderr, "mule-node: cannot read %s\n", n->routes_path);
