@@ -60,6 +60,7 @@ typedef struct muled_dlv {
     char **rcpt_lines;
     buf file;                   /* the entry file (envelope, content) */
     struct muled_dlv *next;
+    struct muled_dlv *run_next; /* in muled.dlv_run while running */
 } muled_dlv;
 
 typedef struct muled {
@@ -88,6 +89,7 @@ typedef struct muled {
     size_t tx_cnt, tx_cap;
     muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
     muled_dlv *dlv_wait_tail;
+    muled_dlv *dlv_run;         /* sessions running (cancelled at stop) */
     size_t dlv_running;
 
     bool emcon;

@@ -290,6 +290,11 @@ on_io_done(bsmtp_io *io, const bsmtp_client *c, void *arg)
 
     (void)io;
     d->dlv_running--;
+    for (muled_dlv **pp = &d->dlv_run; *pp != NULL; pp = &(*pp)->run_next)
+        if (*pp == v) {
+            *pp = v->run_next;
+            break;
+        }
     for (size_t i = 0; outcome != NULL && reply != NULL && i < v->cnt; i++) {
         const bsmtp_client_result *r = c != NULL ? bsmtp_client_rcpt(c, i) : NULL;
         char text[400];
@@ -359,6 +364,8 @@ dlv_session(muled *d, muled_dlv *v)
         return false;
     }
     d->dlv_running++;
+    v->run_next = d->dlv_run;
+    d->dlv_run = v;
     muled_log(d, LOG_LVL_INFO, "%s: handing %zu recipient(s) to %s", v->id, v->cnt,
               d->cf.deliver);
     return true;
@@ -520,6 +527,11 @@ muled_dlv_resume(muled *d)
 void
 muled_dlv_cancel_all(muled *d)
 {
+    /* Running sessions end now (their recipients get a temporary
+     * failure, recorded before the spool closes: the callbacks run on
+     * the loop before it returns). */
+    for (muled_dlv *v = d->dlv_run; v != NULL; v = v->run_next)
+        bsmtp_io_cancel(v->io);
     while (d->dlv_wait != NULL) {
         muled_dlv *v = d->dlv_wait;
 
