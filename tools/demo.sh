@@ -176,9 +176,9 @@ for i in "${receivers[@]}"; do
     done
 done
 echo "Trace fields of one delivered message (MULE Received fields, Dovecot's own):"
-f=$(find "$work/n2/dovecot/mail" -path '*/Maildir/new/*' -type f 2>/dev/null | sort | head -1)
+f=$(find "$work/n2/dovecot/mail" -path '*/Maildir/new/*' -type f 2>/dev/null | sort | sed -n 1p)
 [ -n "$f" ] && grep -E '^(Return-Path|Delivered-To|Received|[[:space:]]+(by|with|for|id))' "$f" \
-    | tr -d '\r' | head -12 | sed 's/^/  /'
+    | tr -d '\r' | sed -n 1,12p | sed 's/^/  /'
 
 step "one mail's story: grep its queue ID on n1, its MSID and local queue ID on n2"
 line=$(grep -m1 ': transmitted msid=' "$work/n1/log" || true)
@@ -209,7 +209,7 @@ awk -F'\t' 'BEGIN { split("Data Ack Address Discard_Message Announce Request Rej
     END { for (t in c) printf "  %6d %s_PDU%s\n", c[t], t, r[t] ? " (" r[t] " retransmitted)" : "" }' \
     "$work/types.txt" | sort -rn
 echo "first lines (Data_PDUs show as CDT: tshark inflated the CompressedData):"
-"${ts[@]}" -Y p_mul 2>/dev/null | head -6 | cut -c1-120 | sed 's/^/  /'
+"${ts[@]}" -Y p_mul 2>/dev/null | sed -n 1,6p | cut -c1-120 | sed 's/^/  /'
 "${ts[@]}" -q -z expert 2>/dev/null >"$work/expert.txt" || true
 echo "tshark expert summary:"
 grep -E '^(Errors|Warns|Notes|Chats) \(' "$work/expert.txt" | sed 's/^/  /' || echo "  (none)"

@@ -68,7 +68,7 @@ ml_wait 120 drained || { echo "FAIL: spools did not drain after space returned";
 n=$(ml_count "$work/n2/spool/maildir")
 echo "n2 Maildir: $n message(s), want $mails"
 [ "$n" = $mails ] || ok=0
-grep -h "deferred\|refused" "$work/n2/log" | head -5 | sed 's/^/  /'
+grep -h "deferred\|refused" "$work/n2/log" | sed -n 1,5p | sed 's/^/  /'
 [ $ok = 1 ] && { echo PASS; exit 0; }
 for i in 1 2; do echo "-- n$i"; tail -20 "$work/n$i/log"; done
 exit 1

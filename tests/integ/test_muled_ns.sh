@@ -111,7 +111,7 @@ python3 "$src/tests/integ/check_muled_mail.py" "$work" "$(box 2)" "$(box 3)" "$(
     "$work/n1/spool/maildir" "$dsns" || ok=0
 for i in 1 2 3 4; do grep -c . "$work/n$i/log" | sed "s/^/n$i log lines: /"; done
 grep -h "queued\|transmitted\|acked by\|received from\|delivered\|removed" "$work/n1/log" \
-    | head -20 | sed 's/^/  /'
+    | sed -n 1,20p | sed 's/^/  /'
 [ $ok = 1 ] && { echo "PASS"; exit 0; }
 keep=1
 for i in 1 2 3 4; do echo "-- n$i"; tail -15 "$work/n$i/log"; done

@@ -63,7 +63,7 @@ n3=$(ml_count "$work/n3/spool/maildir")
 n2=$(ml_count "$work/n2/spool/maildir")
 echo "n3 (far): $n3 message(s); n2 (relay): $n2 delivered locally"
 [ "$n3" = 1 ] && [ "$n2" = 0 ] || ok=0
-f=$(find "$work/n3/spool/maildir" -path '*/new/*' -type f | head -1)
+f=$(find "$work/n3/spool/maildir" -path '*/new/*' -type f | sed -n 1p)
 if [ -n "$f" ]; then
     tr -d '\r' < "$f" | grep -E '^Received|^[[:space:]]+by' | sed 's/^/  /'
     hops=$(grep -c '^Received:' "$f")
