@@ -11,6 +11,7 @@
 
 #include "bsmtp/bsmtp_client.h"
 #include "bsmtp/bsmtp_err.h"
+#include "bsmtp/bsmtp_outq.h"
 #include "pmul/util/buf.h"
 
 enum state { ST_GREET, ST_HELLO, ST_HELO, ST_TXN, ST_BODY, ST_DONE };
@@ -515,23 +516,23 @@ produce_body(bsmtp_client *c)
 size_t
 bsmtp_client_output(bsmtp_client *c, const uint8_t **p)
 {
-    if (c->out_off == c->out.len) {
-        buf_reset(&c->out);
-        c->out_off = 0;
-        if (c->body_on && produce_body(c) != 0) {
-            fail_pending(c, BSMTP_CLIENT_TEMP, 0, "4.3.0", "client out of memory");
-            c->st = ST_DONE;
-            c->body_on = false;
-        }
+    size_t n = bsmtp_outq_peek(&c->out, &c->out_off, p);
+
+    if (n > 0 || !c->body_on)
+        return n;
+    /* The queue is empty (and reset): the next piece of the body. */
+    if (produce_body(c) != 0) {
+        fail_pending(c, BSMTP_CLIENT_TEMP, 0, "4.3.0", "client out of memory");
+        c->st = ST_DONE;
+        c->body_on = false;
     }
-    *p = c->out.data + c->out_off;
-    return c->out.len - c->out_off;
+    return bsmtp_outq_peek(&c->out, &c->out_off, p);
 }
 
 void
 bsmtp_client_consumed(bsmtp_client *c, size_t n)
 {
-    c->out_off += n <= c->out.len - c->out_off ? n : c->out.len - c->out_off;
+    bsmtp_outq_take(&c->out, &c->out_off, n);
 }
 
 bool

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """seeds_muled.py: seed corpora of fuzz_bsmtp_client and fuzz_mule_conf.
 
-Usage: seeds_muled.py client|conf SEED_DIR STAMP
+Usage: seeds_muled.py client|server|conf SEED_DIR STAMP
 
 client: server byte streams (first octet = mode: LMTP, BDAT, needs, step)
 for whole SMTP and LMTP sessions, refusals, multi-line replies and junk.
+server: client byte streams (first octet = mode) for fuzz_bsmtp_server.
 conf: muled.conf texts: the minimal one, every option, and broken lines.
 Standard library only; deterministic.
 """
@@ -28,6 +29,15 @@ CLIENT = {
     "greeting_refused": b"\x00554 go away\r\n",
     "junk": b"\x10" + b"hello there\r\n\x00\xff" * 4,
 }
+SERVER = {
+    "smtp": (b"\x00EHLO c\r\nMAIL FROM:<a@h.test> SIZE=10\r\nRCPT TO:<b@h.test>\r\n"
+             b"RCPT TO:<no@h.test>\r\nDATA\r\n..x\r\n.\r\nQUIT\r\n"),
+    "lmtp_bdat": (b"\x01LHLO c\r\nMAIL FROM:<a@h.test> BODY=BINARYMIME\r\n"
+                  b"RCPT TO:<b@h.test>\r\nBDAT 3\r\n\x00\x01\x02BDAT 1 LAST\r\nz"),
+    "starttls": b"\x08EHLO c\r\nSTARTTLS\r\nEHLO c\r\nQUIT\r\n",
+    "pregreet": b"\x02EHLO early\r\n",
+    "long": b"\x04NOOP " + b"A" * 700 + b"\r\nMAIL FROM:<a@h.test>\r\n",
+}
 CONF = {
     "minimal": b"node_id = 198.18.0.1\nspool_dir = /s\nroutes = /r\n",
     "all": (b"node_id = 198.18.0.2\r\nspool_dir = /s\r\nroutes = /r\r\nhostname = h\r\n"
@@ -45,10 +55,11 @@ CONF = {
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("client", "conf"):
-        sys.exit("usage: seeds_muled.py client|conf SEED_DIR STAMP")
+    sets = {"client": CLIENT, "server": SERVER, "conf": CONF}
+    if len(sys.argv) != 4 or sys.argv[1] not in sets:
+        sys.exit("usage: seeds_muled.py client|server|conf SEED_DIR STAMP")
     kind, seed_dir, stamp = sys.argv[1:]
-    n = seedlib.write_seeds(seed_dir, CLIENT if kind == "client" else CONF)
+    n = seedlib.write_seeds(seed_dir, sets[kind])
     seedlib.write_stamp(stamp, "%d seeds\n" % n)
 
 
