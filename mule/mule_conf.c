@@ -16,7 +16,7 @@
 #include "pmul/util/num.h"
 
 enum kind { K_STR, K_PATH, K_IPV4, K_IFACE, K_GROUP, K_BOOL, K_UINT, K_DUR, K_RATE, K_SIZE,
-            K_LEVEL, K_IPLIST, K_DELIVER };
+            K_LEVEL, K_IPLIST, K_DELIVER, K_LISTEN, K_NETS };
 
 typedef struct opt {
     const char *name;
@@ -56,8 +56,15 @@ static const opt opts[] = {
     {"emcon_rtc", K_UINT, F(emcon_rtc), 0, 1000},
     {"compress_level", K_UINT, F(compress_level), 0, 9},
     {"log_level", K_LEVEL, F(log_level), 0, 0},
+    {"smtpd_listen", K_LISTEN, F(smtpd_listen), 0, 0},
+    {"lmtpd_listen", K_LISTEN, F(lmtpd_listen), 0, 0},
+    {"mynetworks", K_NETS, F(mynetworks), 0, 0},
+    {"smtpd_max_clients", K_UINT, F(smtpd_max_clients), 1, 10000},
+    {"smtpd_max_per_client", K_UINT, F(smtpd_max_per_client), 1, 10000},
+    {"smtpd_timeout", K_DUR, F(smtpd_timeout_ms), 1000, 3600000},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+_Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
 
 void
 mule_conf_default(mule_conf *c)
@@ -81,6 +88,9 @@ mule_conf_default(mule_conf *c)
     c->emcon_rtc = 4;
     c->compress_level = 6;
     c->log_level = LOG_LVL_INFO;
+    c->smtpd_max_clients = 20;
+    c->smtpd_max_per_client = 5;
+    c->smtpd_timeout_ms = 300000;
 }
 
 void
@@ -94,7 +104,11 @@ mule_conf_fini(mule_conf *c)
     mem_free(NULL, c->deliver);
     mem_free(NULL, c->maildir);
     mem_free(NULL, c->emcon_destinations);
+    mem_free(NULL, c->smtpd_listen);
+    mem_free(NULL, c->lmtpd_listen);
+    mem_free(NULL, c->mynetworks);
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
+    c->smtpd_listen = c->lmtpd_listen = c->mynetworks = NULL;
     c->emcon_destinations = NULL;
     c->emcon_destination_cnt = 0;
 }
@@ -194,6 +208,58 @@ deliver_ok(const char *v)
            num_parse_u64(colon + 1, 1, 65535, &(uint64_t){0}) == 0;
 }
 
+/* "unix:/PATH", "HOST:PORT" or "[IPv6]:PORT", numeric hosts only. */
+static bool
+listen_ok(const char *v)
+{
+    const char *colon;
+    char host[64];
+    size_t hl;
+    unsigned char a[16];
+
+    if (strncmp(v, "unix:/", 6) == 0)
+        return token_ok(v) && strlen(v + 5) < 108;
+    colon = strrchr(v, ':');
+    if (colon == NULL || num_parse_u64(colon + 1, 1, 65535, &(uint64_t){0}) != 0)
+        return false;
+    hl = (size_t)(colon - v);
+    if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+        v++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= sizeof(host))
+        return false;
+    memcpy(host, v, hl);
+    host[hl] = '\0';
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* Blank or comma separated ADDRESS[/BITS] entries, IPv4 or IPv6. */
+static bool
+nets_ok(const char *v)
+{
+    char b[MULE_CONF_LINE_MAX], *save = NULL, *t;
+    unsigned char a[16];
+    size_t n = 0;
+
+    snprintf(b, sizeof(b), "%s", v);
+    for (t = strtok_r(b, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+        char *slash = strchr(t, '/');
+        bool v6 = strchr(t, ':') != NULL;
+        uint64_t bits;
+
+        if (slash != NULL) {
+            *slash = '\0';
+            if (num_parse_u64(slash + 1, 0, v6 ? 128 : 32, &bits) != 0)
+                return false;
+        }
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, t, a) != 1)
+            return false;
+        n++;
+    }
+    return n > 0;
+}
+
 static int
 set_value(mule_conf *c, const opt *o, const char *v, unsigned line, mule_conf_error *err)
 {
@@ -215,6 +281,15 @@ set_value(mule_conf *c, const opt *o, const char *v, unsigned line, mule_conf_er
         if (!deliver_ok(v))
             return fail(err, line,
                         "%s: want maildir, lmtp:HOST:PORT, lmtp:unix:/PATH or smtp:HOST:PORT", o->name);
+        return set_str((char **)(base + o->off), v);
+    case K_LISTEN:
+        if (!listen_ok(v))
+            return fail(err, line, "%s: want HOST:PORT, [IPv6]:PORT or unix:/PATH", o->name);
+        return set_str((char **)(base + o->off), v);
+    case K_NETS:
+        if (!nets_ok(v))
+            return fail(err, line, "%s: want a list of networks like 127.0.0.0/8 ::1/128",
+                        o->name);
         return set_str((char **)(base + o->off), v);
     case K_IPV4:
         if (ipv4(v, &ip) < 0 || ip == 0 || ip >= 0xE0000000u)
@@ -336,13 +411,13 @@ mule_conf_parse(const char *text, size_t len, mule_conf *c, mule_conf_error *err
                 break;
         if (i == NOPTS)
             return fail(err, no, "unknown option '%.60s'", k);
-        if (c->seen & (1u << i))
+        if (c->seen & (UINT64_C(1) << i))
             return fail(err, no, "'%s' given twice", k);
         if (*v == '\0')
             return fail(err, no, "%s: empty value", k);
         if ((rc = set_value(c, &opts[i], v, no, err)) != 0)
             return rc;
-        c->seen |= 1u << i;
+        c->seen |= UINT64_C(1) << i;
     }
     return 0;
 }
@@ -367,6 +442,8 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
     if (c->hostname == NULL && set_str(&c->hostname, c->node_id_text) != 0)
         return MULE_ERR_NOMEM;
     if (c->deliver == NULL && set_str(&c->deliver, "maildir") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->mynetworks == NULL && set_str(&c->mynetworks, "127.0.0.0/8 ::1/128") != 0)
         return MULE_ERR_NOMEM;
     if (c->maildir == NULL) {
         snprintf(path, sizeof(path), "%s/maildir", c->spool_dir);

@@ -49,7 +49,14 @@ typedef struct mule_conf {
     unsigned emcon_rtc;
     unsigned compress_level;
     int log_level;                  /* LOG_LVL_* */
-    uint32_t seen;                  /* private: keys given (duplicate check) */
+    char *smtpd_listen;             /* "HOST:PORT" / "[v6]:PORT", or NULL: none */
+    char *lmtpd_listen;             /* "unix:/PATH" or "HOST:PORT", or NULL */
+    char *mynetworks;               /* client networks allowed to submit
+                                     * (CIDR list; default loopback) */
+    unsigned smtpd_max_clients;     /* connections at once */
+    unsigned smtpd_max_per_client;  /* connections at once from one address */
+    uint64_t smtpd_timeout_ms;      /* idle limit per command/reply */
+    uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 
 typedef struct mule_conf_error {

@@ -8,6 +8,10 @@
 #   mta_postfix NS DIR PORT [REJECT]     Postfix smtpd on 127.0.0.1:PORT in NS;
 #                                        every recipient to DIR/Maildir (virtual),
 #                                        except REJECT, refused "550 5.1.1"
+#   mta_postfix_relay NS DIR PORT HOST:PORT
+#                                        Postfix smtpd on 127.0.0.1:PORT in NS that
+#                                        relays every *.mule.test recipient to the
+#                                        SMTP server HOST:PORT (muled)
 #   mta_cleanup                          stop all of them
 
 mta_dovecots=()
@@ -82,7 +86,18 @@ EOF
 }
 
 mta_postfix() {
-    local ns=$1 d=$2 port=$3 reject=${4:-} p uid gid
+    mta_postfix_common "$1" "$2" "$3" "smtpd_recipient_restrictions = check_recipient_access inline:{ {${4:-nobody@invalid}=550 5.1.1 no such user here} }, permit
+virtual_mailbox_domains = static:all"
+}
+
+mta_postfix_relay() {
+    mta_postfix_common "$1" "$2" "$3" "relay_domains = mule.test
+transport_maps = inline:{ mule.test=smtp:[${4%:*}]:${4##*:}, .mule.test=smtp:[${4%:*}]:${4##*:} }
+smtpd_relay_restrictions = permit_mynetworks, permit_auth_destination, reject"
+}
+
+mta_postfix_common() {
+    local ns=$1 d=$2 port=$3 extra=$4 p uid gid
     mkdir -p "$d/etc" "$d/spool" "$d/data" "$d/Maildir"
     chmod 755 "$d"
     p=$d
@@ -104,9 +119,7 @@ mydestination =
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions = check_recipient_access inline:{ {${reject:-nobody@invalid}=550 5.1.1 no such user here} }, permit
-virtual_mailbox_domains = static:all
+$extra
 virtual_mailbox_base = $d
 virtual_mailbox_maps = static:Maildir/
 virtual_uid_maps = static:$uid

@@ -90,7 +90,13 @@ test_mule_conf_every_kind(void **state)
         "emcon_rti = 45s\r\n"
         "emcon_rtc = 6\r\n"
         "compress_level = 9\r\n"
-        "log_level = debug\r\n";
+        "log_level = debug\r\n"
+        "smtpd_listen = [::1]:2525\r\n"
+        "lmtpd_listen = unix:/run/muled/lmtp\r\n"
+        "mynetworks = 127.0.0.0/8, 198.18.0.0/15 ::1/128\r\n"
+        "smtpd_max_clients = 50\r\n"
+        "smtpd_max_per_client = 2\r\n"
+        "smtpd_timeout = 2m\r\n";
 
     (void)state;
     assert_int_equal(parse(text, &c, &err), 0);
@@ -112,6 +118,10 @@ test_mule_conf_every_kind(void **state)
     assert_int_equal(c.emcon_rtc, 6);
     assert_int_equal(c.compress_level, 9);
     assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+    assert_string_equal(c.smtpd_listen, "[::1]:2525");
+    assert_string_equal(c.lmtpd_listen, "unix:/run/muled/lmtp");
+    assert_int_equal(c.smtpd_max_clients, 50);
+    assert_int_equal(c.smtpd_timeout_ms, 120000);
     mule_conf_fini(&c);
 }
 
@@ -145,6 +155,8 @@ test_mule_conf_errors(void **state)
     expect_error("deliver = pigeon\n", 1, "deliver");
     expect_error("emcon_destinations = 198.18.0.3, nope\n", 1, "nope");
     expect_error("log_level = loud\n", 1, "debug");
+    expect_error("smtpd_listen = localhost:25\n", 1, "HOST:PORT");
+    expect_error("mynetworks = 10.0.0.0/33\n", 1, "networks");
     expect_error("\n\njust words\n", 3, "key = value");
     expect_error("hostname =\n", 1, "empty");
     expect_error("spool_dir = /s\nroutes = /r\n", 0, "node_id is required");

@@ -9,6 +9,8 @@
  *                    engine transmit events -> spool; DSNs on failure
  *   muled_in.c       engine DELIVERED -> spool -> accept (Ack); spool ->
  *                    local hand-off (Maildir, LMTP, SMTP)
+ *   muled_smtpd.c    SMTP/LMTP listeners: bsmtp_server sessions into the
+ *                    spool (mynetworks, routes checked at RCPT, caps)
  *   muled_maildir.c  the embedded Maildir delivery agent
  *   muled_log.c      one line per event (stderr or syslog), rate limits
  *
@@ -134,6 +136,10 @@ void muled_rx_discarded(muled *d, const pmul_event *ev);
 void muled_dlv_start(muled *d, const mule_spool_info *info);
 void muled_dlv_resume(muled *d);
 void muled_dlv_cancel_all(muled *d);
+
+/* muled_smtpd.c: SMTP/LMTP listeners (smtpd_listen, lmtpd_listen). */
+int muled_smtpd_start(muled *d);
+void muled_smtpd_stop(muled *d);
 
 /* muled_maildir.c: MULED_OK / MULED_TEMP / MULED_PERM, why = reply text. */
 int muled_maildir_deliver(const char *root, const char *hostname, const char *rcpt,

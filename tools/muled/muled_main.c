@@ -326,6 +326,7 @@ stop(muled *d, const char *why)
     muled_log(d, LOG_LVL_INFO, "stopping (%s): %zu mail(s) stay in the spool", why,
               mule_spool_count(mule_spool_fs_core(d->spool)));
     muled_dlv_cancel_all(d);
+    muled_smtpd_stop(d);
     pmul_uv_close(d->pu, on_pu_closed, d);
     uv_close((uv_handle_t *)&d->t_queue, on_closed);
     uv_close((uv_handle_t *)&d->t_pickup, on_closed);
@@ -644,6 +645,10 @@ main(int argc, char **argv)
         d->sigs[i].data = d;
         uv_signal_start(&d->sigs[i], on_signal, sigs[i]);
         d->sig_cnt++;
+    }
+    if (muled_smtpd_start(d) < 0) {
+        d->exit_code = 1;
+        stop(d, "a listener could not start");
     }
     muled_kick(d);
     uv_run(d->loop, UV_RUN_DEFAULT);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# test_muled_smtpd.sh: muled's SMTP and LMTP listeners (issue 10), with
+# Python's smtplib as the client and a real Postfix relaying into muled.
+#
+# n1 runs muled with smtpd_listen = 0.0.0.0:2525 (mynetworks: loopback
+# only) and lmtpd_listen on a Unix socket; n2 is a Maildir receiver.
+# Checks: a pipelined SMTP transaction with one routable and one
+# route-less recipient (250 and 550 5.1.2); an LMTP transaction (one reply
+# per recipient); a client on n2's address refused with 554 5.7.1 (never
+# an open relay); a mail handed to a real Postfix on n1 that relays to
+# muled over SMTP; every accepted mail reaches n2 exactly once.
+#
+# usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
+set -euo pipefail
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bld=$(realpath "${1:?BUILDDIR}")
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+ip netns list >/dev/null 2>&1 || skip "no ip netns"
+[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
+
+source "$src/netsim/nsnet.sh"
+source "$src/tests/integ/muled_lib.sh"
+source "$src/tests/integ/mta_lib.sh"
+prefix=ms$$
+work=$(mktemp -d /tmp/muled-smtpd.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+    local rc=$?
+    ml_cleanup 2
+    mta_cleanup
+    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
+    exit $rc
+}
+trap cleanup EXIT
+
+nsnet_up "$prefix" 2 ""
+ml_routes
+ML_RATE=1000000
+ml_conf 1 "smtpd_listen=0.0.0.0:2525" "lmtpd_listen=unix:$work/n1/lmtp.sock"
+ml_conf 2
+ml_start 1
+ml_start 2
+ml_wait 10 test -S "$work/n1/lmtp.sock" || { echo "FAIL: no LMTP socket"; exit 1; }
+ok=1
+cat > "$work/client.py" <<'PY'
+import smtplib, sys
+mode, target = sys.argv[1], sys.argv[2]
+msg = ("From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via %s\r\n"
+       "Message-ID: <%s.smtpd@hq.mule.test>\r\n\r\nhello over %s\r\n" % (mode, mode, mode))
+try:
+    if mode == "lmtp":
+        s = smtplib.LMTP(target)
+        s.ehlo_or_helo_if_needed()
+    else:
+        host, port = target.rsplit(":", 1)
+        s = smtplib.SMTP(host, int(port), timeout=20)
+        s.ehlo()
+    print("ESMTP:", " ".join(sorted(s.esmtp_features)))
+    refused = s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test", "x@nowhere.test"],
+                         msg.encode())
+    print("refused:", refused)
+    s.quit()
+except smtplib.SMTPException as e:
+    print("error:", e)
+PY
+out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" smtp 127.0.0.1:2525)
+echo "$out" | sed 's/^/  smtp: /'
+echo "$out" | grep -q "pipelining" && echo "$out" | grep -q "mt-priority" &&
+    echo "$out" | grep -q "chunking" || { echo "FAIL: EHLO extensions"; ok=0; }
+echo "$out" | grep -q "x@nowhere.test': (550, b'5.1.2" || { echo "FAIL: route-less RCPT not 550 5.1.2"; ok=0; }
+out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" lmtp "$work/n1/lmtp.sock")
+echo "$out" | sed 's/^/  lmtp: /'
+echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: LMTP refusal"; ok=0; }
+out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" smtp 198.18.0.1:2525 2>&1 || true)
+echo "$out" | sed 's/^/  from n2: /'
+echo "$out" | grep -q "554" || { echo "FAIL: a client outside mynetworks was not refused"; ok=0; }
+# A real Postfix on n1 relaying mule.test to muled over SMTP.
+pf_ok=0
+if command -v postfix >/dev/null; then
+    mta_postfix_relay "$prefix-n1" "$work/n1/postfix" 2626 127.0.0.1:2525
+    printf 'From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via postfix\r\nMessage-ID: <postfix.smtpd@hq.mule.test>\r\n\r\nrelayed by Postfix\r\n' |
+        ip netns exec "$prefix-n1" python3 -c '
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", 2626, timeout=20)
+s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test"], sys.stdin.buffer.read())
+s.quit()'
+    pf_ok=1
+fi
+want=$(( 2 + pf_ok ))
+arrived() { [ "$(ml_count "$work/n2/spool/maildir")" -ge "$want" ]; }
+ml_wait 60 arrived || { echo "FAIL: not all accepted mail reached n2"; ok=0; }
+sleep 1
+n=$(ml_count "$work/n2/spool/maildir")
+echo "n2 Maildir: $n message(s), want $want"
+[ "$n" = "$want" ] || ok=0
+[ $pf_ok = 1 ] && { grep -rl "relayed by Postfix" "$work/n2/spool/maildir" >/dev/null ||
+    { echo "FAIL: the Postfix-relayed mail is missing"; ok=0; }; }
+grep -h "smtpd" "$work/n1/log" | cut -c1-150 | sed -n 1,12p | sed 's/^/  /'
+[ $ok = 1 ] && { echo PASS; exit 0; }
+for i in 1 2; do echo "-- n$i"; tail -15 "$work/n$i/log"; done
+exit 1

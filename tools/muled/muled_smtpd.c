@@ -1,0 +1,506 @@
+/*
+ * muled_smtpd.c: muled's SMTP and LMTP listeners (issue 10): libuv TCP and
+ * Unix-domain streams driving bsmtp_server sessions, with the decisions
+ * in the libraries:
+ *
+ *   - who may submit: clients in `mynetworks` (default loopback); Unix
+ *     sockets are trusted (their file mode decides); anyone else gets
+ *     554 5.7.1 at connect: muled is never an open relay;
+ *   - RCPT: the routing table must know the domain (mule_route_lookup),
+ *     else 550 5.1.2;
+ *   - the message: mule_node_outbound() and muled_store() (fsync'd: 250
+ *     only after that, durability contract line 1); a spool that cannot
+ *     take it gives 452 4.3.1, a message MULE cannot carry 554 5.6.0;
+ *   - caps: smtpd_max_clients in total and smtpd_max_per_client per
+ *     address (421 4.7.0 beyond), smtpd_timeout per wait (421 4.4.2).
+ *
+ * STARTTLS is not offered yet (no OpenSSL driver in this file): the
+ * listeners are meant for loopback and Unix sockets next to the MTA.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bsmtp/bsmtp_server.h"
+#include "mule/mule_err.h"
+#include "tools/muled/muled.h"
+
+#define IN_MAX 65536            /* unparsed client input held at most */
+
+typedef struct conn {
+    muled *d;
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+        uv_stream_t stream;
+        uv_handle_t handle;
+    } h;
+    uv_timer_t timer;
+    uv_write_t wreq;
+    bsmtp_server *s;
+    char peer[64];              /* address text, for logs and Received */
+    uint8_t in[IN_MAX];
+    size_t in_len;
+    char *wbuf;
+    bool writing, closing, reading;
+    int closed;
+    struct conn *next;
+} conn;
+
+typedef struct listener {
+    muled *d;
+    bool lmtp, unix_sock;
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+        uv_stream_t stream;
+        uv_handle_t handle;
+    } h;
+} listener;
+
+static listener *g_listen[2];
+static conn *g_conns;
+static size_t g_conn_cnt;
+
+/* ---- mynetworks ------------------------------------------------------ */
+
+static bool
+in_net(const struct sockaddr_storage *ss, const char *nets)
+{
+    char b[4096], *save = NULL, *t;
+
+    snprintf(b, sizeof(b), "%s", nets);
+    for (t = strtok_r(b, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+        char *slash = strchr(t, '/');
+        unsigned char net[16], addr[16];
+        int fam = strchr(t, ':') != NULL ? AF_INET6 : AF_INET;
+        unsigned bits, len = fam == AF_INET6 ? 16 : 4;
+        const unsigned char *a;
+
+        if (slash != NULL)
+            *slash = '\0';
+        bits = slash != NULL ? (unsigned)atoi(slash + 1) : len * 8;
+        if (inet_pton(fam, t, net) != 1)
+            continue;
+        if (ss->ss_family == AF_INET && fam == AF_INET) {
+            a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+        } else if (ss->ss_family == AF_INET6 && fam == AF_INET6) {
+            a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+        } else if (ss->ss_family == AF_INET6 && fam == AF_INET &&
+                   IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
+            a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr + 12;
+        } else {
+            continue;
+        }
+        memcpy(addr, a, len);
+        {
+            unsigned full = bits / 8, rest = bits % 8;
+            bool match = memcmp(addr, net, full) == 0;
+
+            if (match && rest != 0) {
+                unsigned char mask = (unsigned char)(0xFFu << (8 - rest));
+
+                match = (addr[full] & mask) == (net[full] & mask);
+            }
+            if (match)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static void conn_flush(conn *c);
+static void conn_pump(conn *c);
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+    conn *c = h->data;
+
+    if (++c->closed < 2)
+        return;
+    for (conn **pp = &g_conns; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    g_conn_cnt--;
+    bsmtp_server_free(c->s);
+    free(c->wbuf);
+    free(c);
+}
+
+static void
+conn_close(conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+    uv_close(&c->h.handle, on_conn_closed);
+}
+
+static void
+on_timeout(uv_timer_t *t)
+{
+    conn *c = t->data;
+
+    muled_log(c->d, LOG_LVL_INFO, "smtpd: %s timed out", c->peer);
+    if (c->s != NULL)
+        bsmtp_server_shutdown(c->s, "timeout, closing");
+    conn_flush(c);
+    if (!c->writing)
+        conn_close(c);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+    conn *c = req->data;
+
+    c->writing = false;
+    free(c->wbuf);
+    c->wbuf = NULL;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_flush(c);
+}
+
+static void
+conn_flush(conn *c)
+{
+    const uint8_t *p;
+    size_t n;
+    uv_buf_t b;
+
+    if (c->writing || c->closing)
+        return;
+    n = c->s != NULL ? bsmtp_server_output(c->s, &p) : 0;
+    if (n == 0) {
+        if (c->s == NULL || bsmtp_server_closing(c->s))
+            conn_close(c);
+        return;
+    }
+    if ((c->wbuf = malloc(n)) == NULL) {
+        conn_close(c);
+        return;
+    }
+    memcpy(c->wbuf, p, n);
+    bsmtp_server_consumed(c->s, n);
+    b = uv_buf_init(c->wbuf, (unsigned)n);
+    c->wreq.data = c;
+    if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_written) < 0) {
+        free(c->wbuf);
+        c->wbuf = NULL;
+        conn_close(c);
+        return;
+    }
+    c->writing = true;
+}
+
+/* The domain of an address ("user@dom"), or NULL. */
+static const char *
+domain_of(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    return at != NULL && at[1] != '\0' ? at + 1 : NULL;
+}
+
+static void
+on_message(conn *c)
+{
+    muled *d = c->d;
+    const bsmtp_server_txn *t = bsmtp_server_txn_get(c->s);
+    char from[400], date[64], msgid[128], origin[128];
+    mule_node_clock clk;
+    mule_node_result res;
+    int rc;
+
+    snprintf(from, sizeof(from), "%s ([%s])", t->helo, c->peer);
+    muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
+    rc = mule_node_outbound(&d->ncfg, d->routes, t->env, t->content, t->content_len, from, NULL,
+                            &clk, NULL, &d->lg, &res);
+    if (rc == 0 && !res.has_relay) {
+        muled_log(d, LOG_LVL_WARN, "smtpd: %s: message refused: %s", c->peer,
+                  mule_strerror(res.err));
+        bsmtp_server_message_verdict(c->s, 554, "5.6.0", "message cannot be carried over MULE");
+    } else if (rc == 0) {
+        snprintf(origin, sizeof(origin), "smtp=%s", c->peer);
+        rc = muled_store(d, &res, 0, 0, NULL, 0, NULL, origin);
+        if (rc == 0)
+            bsmtp_server_message_verdict(c->s, 250, "2.0.0", "queued");
+    }
+    if (rc < 0) {
+        muled_log(d, LOG_LVL_WARN, "smtpd: %s: message deferred: %s", c->peer,
+                  mule_strerror(rc));
+        bsmtp_server_message_verdict(c->s, 452, "4.3.1", "insufficient system storage");
+    }
+    mule_node_result_fini(&res);
+}
+
+static void
+on_rcpt(conn *c)
+{
+    const bsmtp_server_txn *t = bsmtp_server_txn_get(c->s);
+    const char *dom = domain_of(t->rcpt_addr);
+
+    if (dom == NULL || mule_route_lookup(c->d->routes, dom, strlen(dom), NULL) == NULL)
+        bsmtp_server_rcpt_verdict(c->s, 550, "5.1.2", "no MULE route to that domain");
+    else
+        bsmtp_server_rcpt_verdict(c->s, 250, NULL, NULL);
+}
+
+/* Feed what is buffered, answering events at once (the spool write is
+ * synchronous), until the session needs more input. */
+static void
+conn_pump(conn *c)
+{
+    size_t off = 0;
+
+    for (int guard = 0; guard < 100000 && !c->closing; guard++) {
+        size_t used = 0;
+        int ev = bsmtp_server_feed(c->s, c->in + off, c->in_len - off, &used);
+
+        off += used;
+        if (ev == BSMTP_SRV_RCPT)
+            on_rcpt(c);
+        else if (ev == BSMTP_SRV_MESSAGE)
+            on_message(c);
+        else if (ev == BSMTP_SRV_CLOSE || ev == BSMTP_SRV_STARTTLS)
+            break;
+        else if (off >= c->in_len || used == 0)
+            break;
+    }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+    conn_flush(c);
+    if (!c->closing)
+        uv_timer_start(&c->timer, on_timeout, c->d->cf.smtpd_timeout_ms, 0);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    conn *c = h->data;
+
+    (void)suggested;
+    *b = uv_buf_init((char *)c->in + c->in_len, (unsigned)(IN_MAX - c->in_len));
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+    conn *c = st->data;
+
+    (void)b;
+    if (c->closing)
+        return;
+    if (nread < 0) {
+        conn_close(c);
+        return;
+    }
+    c->in_len += (size_t)nread;
+    conn_pump(c);
+    if (c->in_len == IN_MAX) {
+        /* The session stopped consuming (it cannot: events are answered at
+         * once) or a line is longer than the buffer: the session caps
+         * lines, so this only guards the buffer itself. */
+        conn_close(c);
+    }
+}
+
+static size_t
+conns_from(const char *peer)
+{
+    size_t n = 0;
+
+    for (conn *c = g_conns; c != NULL; c = c->next)
+        n += strcmp(c->peer, peer) == 0;
+    return n;
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+    listener *l = server->data;
+    muled *d = l->d;
+    conn *c;
+    bsmtp_server_cfg cfg;
+    const char *refuse = NULL;
+
+    if (status < 0 || d->stopping)
+        return;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return;
+    c->d = d;
+    if (l->unix_sock)
+        uv_pipe_init(d->loop, &c->h.pipe, 0);
+    else
+        uv_tcp_init(d->loop, &c->h.tcp);
+    uv_timer_init(d->loop, &c->timer);
+    c->h.handle.data = c;
+    c->timer.data = c;
+    c->next = g_conns;
+    g_conns = c;
+    g_conn_cnt++;
+    if (uv_accept(server, &c->h.stream) != 0) {
+        conn_close(c);
+        return;
+    }
+    snprintf(c->peer, sizeof(c->peer), "local");
+    if (!l->unix_sock) {
+        struct sockaddr_storage ss;
+        int len = sizeof(ss);
+
+        if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+            if (ss.ss_family == AF_INET)
+                uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof(c->peer));
+            else
+                uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof(c->peer));
+            if (!in_net(&ss, d->cf.mynetworks))
+                refuse = "554 5.7.1 access denied: not in mynetworks\r\n";
+        } else {
+            refuse = "421 4.7.0 cannot identify the client\r\n";
+        }
+    }
+    if (refuse == NULL && g_conn_cnt > d->cf.smtpd_max_clients)
+        refuse = "421 4.7.0 too many connections, try later\r\n";
+    if (refuse == NULL && conns_from(c->peer) > d->cf.smtpd_max_per_client)
+        refuse = "421 4.7.0 too many connections from you, try later\r\n";
+    if (refuse != NULL) {
+        uv_buf_t b;
+
+        muled_log(d, LOG_LVL_WARN, "smtpd: %s refused: %.*s", c->peer,
+                  (int)strlen(refuse) - 6, refuse + 4);
+        if ((c->wbuf = strdup(refuse)) != NULL) {
+            b = uv_buf_init(c->wbuf, (unsigned)strlen(c->wbuf));
+            c->wreq.data = c;
+            if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_written) == 0) {
+                c->writing = true;
+                uv_timer_start(&c->timer, on_timeout, 5000, 0);
+                return;
+            }
+        }
+        conn_close(c);
+        return;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.lmtp = l->lmtp;
+    cfg.hostname = d->cf.hostname;
+    cfg.size_max = d->cf.max_message_size;
+    if (bsmtp_server_new(&c->s, &cfg, NULL) != 0) {
+        conn_close(c);
+        return;
+    }
+    muled_log(d, LOG_LVL_INFO, "smtpd: %s connected (%s)", c->peer, l->lmtp ? "LMTP" : "SMTP");
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0) {
+        conn_close(c);
+        return;
+    }
+    conn_flush(c);
+    uv_timer_start(&c->timer, on_timeout, d->cf.smtpd_timeout_ms, 0);
+}
+
+/* ---- listeners ------------------------------------------------------- */
+
+static int
+listen_one(muled *d, const char *spec, bool lmtp, listener **out)
+{
+    listener *l = calloc(1, sizeof(*l));
+    int rc;
+
+    if (l == NULL)
+        return UV_ENOMEM;
+    l->d = d;
+    l->lmtp = lmtp;
+    if (strncmp(spec, "unix:", 5) == 0) {
+        l->unix_sock = true;
+        uv_pipe_init(d->loop, &l->h.pipe, 0);
+        (void)unlink(spec + 5);         /* a stale socket of an earlier run */
+        rc = uv_pipe_bind(&l->h.pipe, spec + 5);
+        if (rc == 0)
+            (void)chmod(spec + 5, 0660);
+    } else {
+        struct sockaddr_storage ss;
+        char host[64];
+        const char *colon = strrchr(spec, ':');
+        size_t hl = (size_t)(colon - spec);
+        int port = atoi(colon + 1);
+
+        if (hl >= 2 && spec[0] == '[') {
+            spec++;
+            hl -= 2;
+        }
+        snprintf(host, sizeof(host), "%.*s", (int)hl, spec);
+        uv_tcp_init(d->loop, &l->h.tcp);
+        rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+        if (rc != 0)
+            rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+        if (rc == 0)
+            rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
+    }
+    l->h.handle.data = l;
+    if (rc == 0)
+        rc = uv_listen(&l->h.stream, 64, on_connection);
+    *out = l;
+    return rc;
+}
+
+static void
+on_listener_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+int
+muled_smtpd_start(muled *d)
+{
+    const char *spec[2] = {d->cf.smtpd_listen, d->cf.lmtpd_listen};
+
+    for (int i = 0; i < 2; i++) {
+        int rc;
+
+        if (spec[i] == NULL)
+            continue;
+        rc = listen_one(d, spec[i], i == 1, &g_listen[i]);
+        if (rc != 0) {
+            muled_log(d, LOG_LVL_ERROR, "cannot listen on %s: %s", spec[i], uv_strerror(rc));
+            if (g_listen[i] != NULL)
+                uv_close(&g_listen[i]->h.handle, on_listener_closed);
+            g_listen[i] = NULL;
+            return -1;
+        }
+        muled_log(d, LOG_LVL_INFO, "listening for %s on %s", i == 1 ? "LMTP" : "SMTP", spec[i]);
+    }
+    return 0;
+}
+
+void
+muled_smtpd_stop(muled *d)
+{
+    (void)d;
+    for (int i = 0; i < 2; i++)
+        if (g_listen[i] != NULL) {
+            uv_close(&g_listen[i]->h.handle, on_listener_closed);
+            g_listen[i] = NULL;
+        }
+    for (conn *c = g_conns; c != NULL; c = c->next) {
+        if (c->s != NULL)
+            bsmtp_server_shutdown(c->s, "shutting down");
+        conn_flush(c);
+        conn_close(c);
+    }
+}
