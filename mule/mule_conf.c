@@ -16,7 +16,7 @@
 #include "pmul/util/num.h"
 
 enum kind { K_STR, K_PATH, K_IPV4, K_IFACE, K_GROUP, K_BOOL, K_UINT, K_DUR, K_RATE, K_SIZE,
-            K_LEVEL, K_IPLIST, K_DELIVER, K_LISTEN, K_NETS };
+            K_LEVEL, K_IPLIST, K_DELIVER, K_LISTEN, K_NETS, K_TLS };
 
 typedef struct opt {
     const char *name;
@@ -62,6 +62,10 @@ static const opt opts[] = {
     {"smtpd_max_clients", K_UINT, F(smtpd_max_clients), 1, 10000},
     {"smtpd_max_per_client", K_UINT, F(smtpd_max_per_client), 1, 10000},
     {"smtpd_timeout", K_DUR, F(smtpd_timeout_ms), 1000, 3600000},
+    {"smtpd_tls", K_TLS, F(smtpd_tls), 0, 0},
+    {"smtpd_tls_cert", K_PATH, F(smtpd_tls_cert), 0, 0},
+    {"smtpd_tls_key", K_PATH, F(smtpd_tls_key), 0, 0},
+    {"smtpd_tls_ca", K_PATH, F(smtpd_tls_ca), 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -107,6 +111,10 @@ mule_conf_fini(mule_conf *c)
     mem_free(NULL, c->smtpd_listen);
     mem_free(NULL, c->lmtpd_listen);
     mem_free(NULL, c->mynetworks);
+    mem_free(NULL, c->smtpd_tls_cert);
+    mem_free(NULL, c->smtpd_tls_key);
+    mem_free(NULL, c->smtpd_tls_ca);
+    c->smtpd_tls_cert = c->smtpd_tls_key = c->smtpd_tls_ca = NULL;
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
     c->smtpd_listen = c->lmtpd_listen = c->mynetworks = NULL;
     c->emcon_destinations = NULL;
@@ -282,6 +290,16 @@ set_value(mule_conf *c, const opt *o, const char *v, unsigned line, mule_conf_er
             return fail(err, line,
                         "%s: want maildir, lmtp:HOST:PORT, lmtp:unix:/PATH or smtp:HOST:PORT", o->name);
         return set_str((char **)(base + o->off), v);
+    case K_TLS:
+        if (strcmp(v, "none") == 0)
+            c->smtpd_tls = MULE_CONF_TLS_NONE;
+        else if (strcmp(v, "may") == 0)
+            c->smtpd_tls = MULE_CONF_TLS_MAY;
+        else if (strcmp(v, "required") == 0)
+            c->smtpd_tls = MULE_CONF_TLS_REQUIRED;
+        else
+            return fail(err, line, "%s: want none, may or required", o->name);
+        return 0;
     case K_LISTEN:
         if (!listen_ok(v))
             return fail(err, line, "%s: want HOST:PORT, [IPv6]:PORT or unix:/PATH", o->name);
@@ -439,6 +457,8 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
         return fail(err, 0, "backoff_min is above backoff_max");
     if (c->ack_rtx_min_ms > c->ack_rtx_max_ms)
         return fail(err, 0, "ack_rtx_min is above ack_rtx_max");
+    if (c->smtpd_tls != MULE_CONF_TLS_NONE && (c->smtpd_tls_cert == NULL || c->smtpd_tls_key == NULL))
+        return fail(err, 0, "smtpd_tls needs smtpd_tls_cert and smtpd_tls_key");
     if (c->hostname == NULL && set_str(&c->hostname, c->node_id_text) != 0)
         return MULE_ERR_NOMEM;
     if (c->deliver == NULL && set_str(&c->deliver, "maildir") != 0)

@@ -21,6 +21,8 @@
 #define MULE_CONF_LINE_MAX      4096u   /* octets per line */
 #define MULE_CONF_EMCON_MAX     1024u   /* emcon_destinations entries */
 
+enum { MULE_CONF_TLS_NONE = 0, MULE_CONF_TLS_MAY, MULE_CONF_TLS_REQUIRED };
+
 typedef struct mule_conf {
     uint32_t node_id;               /* required */
     char node_id_text[16];
@@ -56,6 +58,10 @@ typedef struct mule_conf {
     unsigned smtpd_max_clients;     /* connections at once */
     unsigned smtpd_max_per_client;  /* connections at once from one address */
     uint64_t smtpd_timeout_ms;      /* idle limit per command/reply */
+    int smtpd_tls;                  /* MULE_CONF_TLS_* */
+    char *smtpd_tls_cert;           /* PEM certificate chain */
+    char *smtpd_tls_key;            /* PEM private key */
+    char *smtpd_tls_ca;             /* PEM CAs of client certificates, or NULL */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

@@ -3,12 +3,15 @@
 # Python's smtplib as the client and a real Postfix relaying into muled.
 #
 # n1 runs muled with smtpd_listen = 0.0.0.0:2525 (mynetworks: loopback
-# only) and lmtpd_listen on a Unix socket; n2 is a Maildir receiver.
-# Checks: a pipelined SMTP transaction with one routable and one
-# route-less recipient (250 and 550 5.1.2); an LMTP transaction (one reply
-# per recipient); a client on n2's address refused with 554 5.7.1 (never
-# an open relay); a mail handed to a real Postfix on n1 that relays to
-# muled over SMTP; every accepted mail reaches n2 exactly once.
+# only, smtpd_tls = may with a test CA for server and client
+# certificates) and lmtpd_listen on a Unix socket; n2 is a Maildir
+# receiver.  Checks: a pipelined SMTP transaction with one routable and one
+# route-less recipient (250 and 550 5.1.2); the same after STARTTLS; an
+# LMTP transaction (one reply per recipient); a client on n2's address
+# without a certificate refused (554 5.7.1: never an open relay) and with
+# a certificate of the CA accepted after STARTTLS; a mail handed to a real
+# Postfix on n1 that relays to muled over SMTP; every accepted mail
+# reaches n2 exactly once.
 #
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -37,15 +40,30 @@ trap cleanup EXIT
 nsnet_up "$prefix" 2 ""
 ml_routes
 ML_RATE=1000000
-ml_conf 1 "smtpd_listen=0.0.0.0:2525" "lmtpd_listen=unix:$work/n1/lmtp.sock"
+# A test CA, a server certificate and a client certificate.
+(
+    cd "$work"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+        -subj /CN=mule-test-ca 2>/dev/null
+    for who in server client; do
+        openssl req -newkey rsa:2048 -nodes -keyout $who.key -out $who.csr \
+            -subj /CN=$who.mule.test 2>/dev/null
+        openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out $who.pem -days 2 2>/dev/null
+    done
+)
+ml_conf 1 "smtpd_listen=0.0.0.0:2525" "lmtpd_listen=unix:$work/n1/lmtp.sock" \
+    "smtpd_tls=may" "smtpd_tls_cert=$work/server.pem" "smtpd_tls_key=$work/server.key" \
+    "smtpd_tls_ca=$work/ca.pem"
 ml_conf 2
 ml_start 1
 ml_start 2
 ml_wait 10 test -S "$work/n1/lmtp.sock" || { echo "FAIL: no LMTP socket"; exit 1; }
 ok=1
 cat > "$work/client.py" <<'PY'
-import smtplib, sys
+import smtplib, ssl, sys
 mode, target = sys.argv[1], sys.argv[2]
+cert = sys.argv[3] if len(sys.argv) > 3 else None
 msg = ("From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via %s\r\n"
        "Message-ID: <%s.smtpd@hq.mule.test>\r\n\r\nhello over %s\r\n" % (mode, mode, mode))
 try:
@@ -56,6 +74,13 @@ try:
         host, port = target.rsplit(":", 1)
         s = smtplib.SMTP(host, int(port), timeout=20)
         s.ehlo()
+        if mode == "tls":
+            ctx = ssl.create_default_context(cafile=cert.rsplit("/", 1)[0] + "/ca.pem")
+            ctx.check_hostname = False
+            if cert.endswith("/client"):
+                ctx.load_cert_chain(cert + ".pem", cert + ".key")
+            print("starttls:", s.starttls(context=ctx)[0], s.sock.version())
+            s.ehlo()
     print("ESMTP:", " ".join(sorted(s.esmtp_features)))
     refused = s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test", "x@nowhere.test"],
                          msg.encode())
@@ -72,9 +97,16 @@ echo "$out" | grep -q "x@nowhere.test': (550, b'5.1.2" || { echo "FAIL: route-le
 out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" lmtp "$work/n1/lmtp.sock")
 echo "$out" | sed 's/^/  lmtp: /'
 echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: LMTP refusal"; ok=0; }
-out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" smtp 198.18.0.1:2525 2>&1 || true)
-echo "$out" | sed 's/^/  from n2: /'
+out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" tls 127.0.0.1:2525 "$work/nocert")
+echo "$out" | sed 's/^/  tls: /'
+echo "$out" | grep -q "starttls: 220 TLSv1.[23]" || { echo "FAIL: STARTTLS"; ok=0; }
+echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: RCPT over TLS"; ok=0; }
+out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/nocert" 2>&1 || true)
+echo "$out" | sed 's/^/  from n2, no certificate: /'
 echo "$out" | grep -q "554" || { echo "FAIL: a client outside mynetworks was not refused"; ok=0; }
+out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/client" 2>&1 || true)
+echo "$out" | sed 's/^/  from n2, certificate: /'
+echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: a client with a certificate was refused"; ok=0; }
 # A real Postfix on n1 relaying mule.test to muled over SMTP.
 pf_ok=0
 if command -v postfix >/dev/null; then
@@ -87,7 +119,7 @@ s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test"], sys.stdin.buffer.read())
 s.quit()'
     pf_ok=1
 fi
-want=$(( 2 + pf_ok ))
+want=$(( 4 + pf_ok ))
 arrived() { [ "$(ml_count "$work/n2/spool/maildir")" -ge "$want" ]; }
 ml_wait 60 arrived || { echo "FAIL: not all accepted mail reached n2"; ok=0; }
 sleep 1

@@ -14,8 +14,11 @@
  *   - caps: smtpd_max_clients in total and smtpd_max_per_client per
  *     address (421 4.7.0 beyond), smtpd_timeout per wait (421 4.4.2).
  *
- * STARTTLS is not offered yet (no OpenSSL driver in this file): the
- * listeners are meant for loopback and Unix sockets next to the MTA.
+ *   - STARTTLS (smtpd_tls = may | required; OpenSSL, TLS 1.2 or later, over
+ *     memory BIOs so the socket stays libuv's): input pipelined after the
+ *     STARTTLS command is discarded (RFC 3207 5), the session forgets what
+ *     it learned before; with smtpd_tls_ca a client outside mynetworks may
+ *     connect and submits once it presented a certificate that verifies.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +28,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "bsmtp/bsmtp_server.h"
 #include "mule/mule_err.h"
@@ -44,10 +50,16 @@ typedef struct conn {
     uv_write_t wreq;
     bsmtp_server *s;
     char peer[64];              /* address text, for logs and Received */
-    uint8_t in[IN_MAX];
+    uint8_t in[IN_MAX];         /* plaintext for the session */
     size_t in_len;
+    uint8_t raw[16384];         /* what the socket gave (ciphertext with TLS) */
+    buf obuf;                   /* octets for the socket, not yet written */
     char *wbuf;
     bool writing, closing, reading;
+    bool trusted;               /* in mynetworks, Unix socket or verified cert */
+    SSL *ssl;                   /* after STARTTLS */
+    BIO *rbio, *wbio;           /* owned by ssl */
+    bool handshaking;
     int closed;
     struct conn *next;
 } conn;
@@ -64,6 +76,7 @@ typedef struct listener {
 } listener;
 
 static listener *g_listen[2];
+static SSL_CTX *g_tls;
 static conn *g_conns;
 static size_t g_conn_cnt;
 
@@ -133,6 +146,8 @@ on_conn_closed(uv_handle_t *h)
         }
     g_conn_cnt--;
     bsmtp_server_free(c->s);
+    SSL_free(c->ssl);
+    buf_fini(&c->obuf);
     free(c->wbuf);
     free(c);
 }
@@ -178,6 +193,8 @@ on_written(uv_write_t *req, int status)
     conn_flush(c);
 }
 
+/* Move what the session and TLS have for the peer into obuf, and write
+ * obuf when no write is in flight. */
 static void
 conn_flush(conn *c)
 {
@@ -185,20 +202,39 @@ conn_flush(conn *c)
     size_t n;
     uv_buf_t b;
 
-    if (c->writing || c->closing)
+    if (c->closing)
         return;
-    n = c->s != NULL ? bsmtp_server_output(c->s, &p) : 0;
-    if (n == 0) {
+    while (c->s != NULL && !c->handshaking && (n = bsmtp_server_output(c->s, &p)) > 0) {
+        if (c->ssl != NULL) {
+            if (SSL_write(c->ssl, p, (int)n) <= 0) {
+                conn_close(c);
+                return;
+            }
+        } else if (buf_append(&c->obuf, p, n) != 0) {
+            conn_close(c);
+            return;
+        }
+        bsmtp_server_consumed(c->s, n);
+    }
+    if (c->wbio != NULL) {
+        char tmp[16384];
+        int r;
+
+        while ((r = BIO_read(c->wbio, tmp, sizeof(tmp))) > 0)
+            if (buf_append(&c->obuf, tmp, (size_t)r) != 0) {
+                conn_close(c);
+                return;
+            }
+    }
+    if (c->writing)
+        return;
+    if (c->obuf.len == 0) {
         if (c->s == NULL || bsmtp_server_closing(c->s))
             conn_close(c);
         return;
     }
-    if ((c->wbuf = malloc(n)) == NULL) {
-        conn_close(c);
-        return;
-    }
-    memcpy(c->wbuf, p, n);
-    bsmtp_server_consumed(c->s, n);
+    c->wbuf = (char *)buf_steal(&c->obuf, &n);
+    buf_init(&c->obuf, NULL, SIZE_MAX);
     b = uv_buf_init(c->wbuf, (unsigned)n);
     c->wreq.data = c;
     if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_written) < 0) {
@@ -208,6 +244,28 @@ conn_flush(conn *c)
         return;
     }
     c->writing = true;
+}
+
+/* STARTTLS was answered: from here on the socket speaks TLS.  Input the
+ * client pipelined after the command is dropped (RFC 3207 5). */
+static void
+tls_begin(conn *c)
+{
+    conn_flush(c);              /* "220 2.0.0 ready" goes out in clear */
+    c->in_len = 0;
+    c->ssl = SSL_new(g_tls);
+    c->rbio = BIO_new(BIO_s_mem());
+    c->wbio = BIO_new(BIO_s_mem());
+    if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
+        BIO_free(c->rbio);
+        BIO_free(c->wbio);
+        c->rbio = c->wbio = NULL;
+        conn_close(c);
+        return;
+    }
+    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    SSL_set_accept_state(c->ssl);
+    c->handshaking = true;
 }
 
 /* The domain of an address ("user@dom"), or NULL. */
@@ -257,7 +315,10 @@ on_rcpt(conn *c)
     const bsmtp_server_txn *t = bsmtp_server_txn_get(c->s);
     const char *dom = domain_of(t->rcpt_addr);
 
-    if (dom == NULL || mule_route_lookup(c->d->routes, dom, strlen(dom), NULL) == NULL)
+    if (!c->trusted)
+        bsmtp_server_rcpt_verdict(c->s, 554, "5.7.1",
+                                  "relay access denied: not in mynetworks, no client certificate");
+    else if (dom == NULL || mule_route_lookup(c->d->routes, dom, strlen(dom), NULL) == NULL)
         bsmtp_server_rcpt_verdict(c->s, 550, "5.1.2", "no MULE route to that domain");
     else
         bsmtp_server_rcpt_verdict(c->s, 250, NULL, NULL);
@@ -270,7 +331,7 @@ conn_pump(conn *c)
 {
     size_t off = 0;
 
-    for (int guard = 0; guard < 100000 && !c->closing; guard++) {
+    for (int guard = 0; guard < 100000 && !c->closing && !c->handshaking; guard++) {
         size_t used = 0;
         int ev = bsmtp_server_feed(c->s, c->in + off, c->in_len - off, &used);
 
@@ -279,11 +340,17 @@ conn_pump(conn *c)
             on_rcpt(c);
         else if (ev == BSMTP_SRV_MESSAGE)
             on_message(c);
-        else if (ev == BSMTP_SRV_CLOSE || ev == BSMTP_SRV_STARTTLS)
+        else if (ev == BSMTP_SRV_STARTTLS) {
+            tls_begin(c);       /* drops the rest of the plaintext input */
+            off = 0;
+            break;
+        } else if (ev == BSMTP_SRV_CLOSE)
             break;
         else if (off >= c->in_len || used == 0)
             break;
     }
+    if (off > c->in_len)
+        off = c->in_len;
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
     conn_flush(c);
@@ -297,7 +364,55 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     conn *c = h->data;
 
     (void)suggested;
-    *b = uv_buf_init((char *)c->in + c->in_len, (unsigned)(IN_MAX - c->in_len));
+    *b = uv_buf_init((char *)c->raw, sizeof(c->raw));
+}
+
+/* Ciphertext in: the handshake, then plaintext for the session. */
+static int
+tls_input(conn *c, const uint8_t *p, size_t n)
+{
+    if (BIO_write(c->rbio, p, (int)n) != (int)n)
+        return -1;
+    if (c->handshaking) {
+        int r = SSL_do_handshake(c->ssl);
+
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+                char why[200];
+
+                ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+                muled_log(c->d, LOG_LVL_WARN, "smtpd: %s: TLS handshake failed (%d: %s)",
+                          c->peer, e, why);
+                return -1;
+            }
+            return 0;
+        }
+        c->handshaking = false;
+        if (!c->trusted && SSL_get_verify_result(c->ssl) == X509_V_OK) {
+            X509 *peer = SSL_get1_peer_certificate(c->ssl);
+
+            c->trusted = peer != NULL;
+            X509_free(peer);
+        }
+        muled_log(c->d, LOG_LVL_INFO, "smtpd: %s: %s with %s%s", c->peer,
+                  SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
+                  c->trusted ? "" : " (client not authorised to relay)");
+        bsmtp_server_tls_started(c->s);
+    }
+    for (;;) {
+        int r = SSL_read(c->ssl, c->in + c->in_len, (int)(IN_MAX - c->in_len));
+
+        if (r > 0) {
+            c->in_len += (size_t)r;
+            if (c->in_len == IN_MAX)
+                return 0;
+            continue;
+        }
+        r = SSL_get_error(c->ssl, r);
+        return r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE ? 0 : -1;
+    }
 }
 
 static void
@@ -306,13 +421,25 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     conn *c = st->data;
 
     (void)b;
-    if (c->closing)
+    if (c->closing || nread == 0)
         return;
     if (nread < 0) {
         conn_close(c);
         return;
     }
-    c->in_len += (size_t)nread;
+    if (c->ssl != NULL) {
+        if (tls_input(c, c->raw, (size_t)nread) < 0) {
+            conn_close(c);
+            return;
+        }
+    } else {
+        if ((size_t)nread > IN_MAX - c->in_len) {
+            conn_close(c);      /* the session caps lines: only a flood gets here */
+            return;
+        }
+        memcpy(c->in + c->in_len, c->raw, (size_t)nread);
+        c->in_len += (size_t)nread;
+    }
     conn_pump(c);
     if (c->in_len == IN_MAX) {
         /* The session stopped consuming (it cannot: events are answered at
@@ -353,6 +480,7 @@ on_connection(uv_stream_t *server, int status)
     uv_timer_init(d->loop, &c->timer);
     c->h.handle.data = c;
     c->timer.data = c;
+    buf_init(&c->obuf, NULL, SIZE_MAX);
     c->next = g_conns;
     g_conns = c;
     g_conn_cnt++;
@@ -361,6 +489,7 @@ on_connection(uv_stream_t *server, int status)
         return;
     }
     snprintf(c->peer, sizeof(c->peer), "local");
+    c->trusted = l->unix_sock;
     if (!l->unix_sock) {
         struct sockaddr_storage ss;
         int len = sizeof(ss);
@@ -370,7 +499,10 @@ on_connection(uv_stream_t *server, int status)
                 uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof(c->peer));
             else
                 uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof(c->peer));
-            if (!in_net(&ss, d->cf.mynetworks))
+            c->trusted = in_net(&ss, d->cf.mynetworks);
+            /* With client CAs an outsider may still authenticate by
+             * certificate after STARTTLS; without, it is refused now. */
+            if (!c->trusted && (g_tls == NULL || d->cf.smtpd_tls_ca == NULL))
                 refuse = "554 5.7.1 access denied: not in mynetworks\r\n";
         } else {
             refuse = "421 4.7.0 cannot identify the client\r\n";
@@ -401,6 +533,8 @@ on_connection(uv_stream_t *server, int status)
     cfg.lmtp = l->lmtp;
     cfg.hostname = d->cf.hostname;
     cfg.size_max = d->cf.max_message_size;
+    cfg.starttls = g_tls != NULL;
+    cfg.tls_required = g_tls != NULL && d->cf.smtpd_tls == MULE_CONF_TLS_REQUIRED;
     if (bsmtp_server_new(&c->s, &cfg, NULL) != 0) {
         conn_close(c);
         return;
@@ -465,10 +599,39 @@ on_listener_closed(uv_handle_t *h)
     free(h->data);
 }
 
+static int
+tls_setup(muled *d)
+{
+    if (d->cf.smtpd_tls == MULE_CONF_TLS_NONE)
+        return 0;
+    g_tls = SSL_CTX_new(TLS_server_method());
+    if (g_tls == NULL || SSL_CTX_set_min_proto_version(g_tls, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate_chain_file(g_tls, d->cf.smtpd_tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(g_tls, d->cf.smtpd_tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(g_tls) != 1 ||
+        (d->cf.smtpd_tls_ca != NULL &&
+         SSL_CTX_load_verify_locations(g_tls, d->cf.smtpd_tls_ca, NULL) != 1)) {
+        char e[256];
+
+        ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+        muled_log(d, LOG_LVL_ERROR, "smtpd_tls: cannot load %s / %s: %s", d->cf.smtpd_tls_cert,
+                  d->cf.smtpd_tls_key, e);
+        SSL_CTX_free(g_tls);
+        g_tls = NULL;
+        return -1;
+    }
+    if (d->cf.smtpd_tls_ca != NULL)
+        SSL_CTX_set_verify(g_tls, SSL_VERIFY_PEER, NULL);   /* asked, not demanded */
+    return 0;
+}
+
 int
 muled_smtpd_start(muled *d)
 {
     const char *spec[2] = {d->cf.smtpd_listen, d->cf.lmtpd_listen};
+
+    if ((spec[0] != NULL || spec[1] != NULL) && tls_setup(d) < 0)
+        return -1;
 
     for (int i = 0; i < 2; i++) {
         int rc;
@@ -503,4 +666,6 @@ muled_smtpd_stop(muled *d)
         conn_flush(c);
         conn_close(c);
     }
+    SSL_CTX_free(g_tls);        /* connections hold their own references */
+    g_tls = NULL;
 }
