@@ -767,7 +767,8 @@ mail_check(pctx *p, const char *from, const char *rcpts)
         return NETSIM_ERR_NOMEM;
     if (rc != 0)
         return perr(p, "bad mail-from '%s'", from);
-    for (; rc == 0 && *rcpts != '\0'; rcpts += n + (rcpts[n] == ',')) {
+    /* Non-empty items: "a,,b", "a," and "" are refused. */
+    for (;;) {
         n = strcspn(rcpts, ",");
         if (n == 0 || n >= sizeof(addr)) {
             rc = perr(p, "bad rcpt list");
@@ -780,6 +781,9 @@ mail_check(pctx *p, const char *from, const char *rcpts)
             rc = NETSIM_ERR_NOMEM;
         else if (rc != 0)
             rc = perr(p, "bad rcpt '%s'", addr);
+        if (rc != 0 || rcpts[n] != ',')
+            break;
+        rcpts += n + 1;
     }
     bsmtp_envelope_free(env);
     return rc;
