@@ -235,6 +235,13 @@ check_expect(checker *c, const netsim_expect *e)
                  "limit %llu.%03llu s", SEC(sum.time_us), sum.msgs_done, sum.msgs,
                  SEC(e->within_us));
         break;
+    case NETSIM_X_LOCAL: {
+        char why[256];
+
+        if (!netsim__mule_check_local(s, e, why, sizeof(why)))
+            fail(c, e->line, "%s", why);
+        break;
+    }
     case NETSIM_X_COUNT: {
         uint64_t got = s->counters[e->counter];
         bool ok;
@@ -271,9 +278,10 @@ netsim_check(const netsim *s, buf *out)
         c.err = buf_append(out, s->problems.data, s->problems.len);
     if (c.err == 0 && s->problem_cnt > 64)
         c.err = buf_printf(out, "FAIL ... %zu more run-time failures\n", s->problem_cnt - 64);
-    for (i = 0; i < s->sc->msg_cnt; i++)
-        if (s->sc->msgs[i].to_cnt > maxd)
-            maxd = s->sc->msgs[i].to_cnt;
+    /* The scenario's messages and those the nodes' MULE made. */
+    for (i = 0; i < s->msg_cnt; i++)
+        if (s->msgs[i].cfg->to_cnt > maxd)
+            maxd = s->msgs[i].cfg->to_cnt;
     want_fail = mem_calloc(s->m, maxd, sizeof(bool));
     want_deliv = mem_calloc(s->m, maxd, sizeof(bool));
     if (want_fail == NULL || want_deliv == NULL) {
@@ -281,7 +289,7 @@ netsim_check(const netsim *s, buf *out)
         mem_free(s->m, want_deliv);
         return NETSIM_ERR_NOMEM;
     }
-    for (i = 0; i < s->sc->msg_cnt; i++)
+    for (i = 0; i < s->msg_cnt; i++)
         check_msg(&c, i, want_fail, want_deliv);
     for (i = 0; i < s->sc->expect_cnt; i++)
         check_expect(&c, &s->sc->expects[i]);

@@ -1,10 +1,12 @@
 /*
  * netsim_int.h: state shared by the .c files of the netsim simulator
- * (netsim_sim.c, netsim_check.c, netsim_report.c).  Not for other modules.
+ * (netsim_sim.c, netsim_check.c, netsim_report.c, netsim_mule.c).  Not for
+ * other modules.
  */
 #ifndef NETSIM_INT_H
 #define NETSIM_INT_H
 
+#include "mule/mule_route.h"
 #include "netsim/netsim.h"
 #include "pmul/pmul_pdu.h"
 
@@ -35,7 +37,27 @@ typedef struct netsim__msg {
     uint64_t done_us;
     uint64_t air_bytes;         /* octets on the air for this message */
     double limit_s;             /* physical limit */
+    /* MULE (netsim_mule.c). */
+    uint8_t *content;           /* a MULE mail's RFC 5322 text (owned) */
+    size_t content_len;
+    netsim_msg_cfg *own_cfg;    /* a message a node's MULE made: its cfg
+                                 * (owned; cfg points here) */
 } netsim__msg;
+
+/* A message a node's MULE delivered locally (mail or DSN). */
+typedef struct netsim__local {
+    size_t node;
+    size_t msg;                 /* the P_MUL message it arrived in, or the
+                                 * message whose DSN it is */
+    char *reverse_path;         /* owned, "" for <> */
+    char *rcpts;                /* owned, "a,b" */
+    uint8_t *content;           /* owned, with this node's Received field */
+    size_t len;
+    uint64_t at_us;
+} netsim__local;
+
+/* MULE messages (relays, DSNs) a run may create beyond the scenario's. */
+#define NETSIM_MULE_MSGS_MAX 20000
 
 typedef struct netsim__dgram {
     uint32_t refs;
@@ -74,6 +96,7 @@ struct netsim {
     netsim_heap heap;
     netsim__node *nodes;
     netsim__msg *msgs;
+    size_t msg_cnt, msg_cap;    /* the scenario's messages, then MULE ones */
     map by_ip;                  /* node address -> node index */
     map msg_tab;                /* source << 32 | MSID -> message index */
     uint64_t counters[NETSIM_C_COUNT];
@@ -85,6 +108,11 @@ struct netsim {
     uint8_t *txbuf;             /* poll_tx buffer */
     size_t txbuf_cap;
     pmul_pdu_scratch scratch;   /* for classifying datagrams */
+    /* MULE (scenario "mule on"; netsim_mule.c). */
+    mule_route_table **routes;  /* per node (owned) */
+    netsim__local *locals;      /* owned */
+    size_t local_cnt, local_cap;
+    uint64_t dsn_seq;           /* DSN Message-IDs */
 };
 
 /* Message index for (source address, MSID), or SIZE_MAX. */
@@ -93,5 +121,34 @@ size_t netsim__msg_find(const netsim *s, uint32_t src_ip, uint32_t msid);
 size_t netsim__dest_pos(const netsim__msg *mm, size_t node);
 /* Combined mean loss from node a to node b. */
 double netsim__path_loss(const netsim *s, size_t a, size_t b);
+
+/* Services of netsim_sim.c for netsim_mule.c: a run-time failure line, a
+ * transcript record (hashed) of a MULE decision, and a new message of node
+ * cfg->from submitted now.  netsim__msg_add takes cfg (with cfg->to) and
+ * payload, both allocated with s->m, whatever it returns. */
+void netsim__problem(netsim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void netsim__trace_mule(netsim *s, size_t node, uint64_t a, uint64_t b, uint64_t c,
+                        const char *extra);
+__attribute__((warn_unused_result))
+int netsim__msg_add(netsim *s, netsim_msg_cfg *cfg, uint8_t *payload, size_t len);
+/* Free what a message owns. */
+void netsim__msg_fini(netsim *s, netsim__msg *mm);
+
+/* netsim_mule.c: the MULE layer of every node.  _new parses each node's
+ * routes; _wrap turns a scenario mail (cfg->rcpt) into its CompressedData
+ * payload, keeping the text in mm->content; _inbound is the node's MULE
+ * on a delivered message (relays and DSNs go out through
+ * netsim__msg_add); _check_local judges one "expect local" line (false and
+ * why[] when it fails); _report appends the local deliveries. */
+__attribute__((warn_unused_result))
+int netsim__mule_new(netsim *s);
+void netsim__mule_free(netsim *s);
+__attribute__((warn_unused_result))
+int netsim__mule_wrap(netsim *s, netsim__msg *mm);
+__attribute__((warn_unused_result))
+int netsim__mule_inbound(netsim *s, size_t node, size_t msg, const uint8_t *p, size_t len);
+bool netsim__mule_check_local(const netsim *s, const netsim_expect *e, char *why, size_t len);
+__attribute__((warn_unused_result))
+int netsim__mule_report(const netsim *s, buf *out, bool json);
 
 #endif

@@ -42,8 +42,8 @@ netsim_summarize(const netsim *s, netsim_summary *out)
     size_t i, k;
 
     memset(out, 0, sizeof(*out));
-    out->msgs = s->sc->msg_cnt;
-    for (i = 0; i < s->sc->msg_cnt; i++) {
+    out->msgs = s->msg_cnt;
+    for (i = 0; i < s->msg_cnt; i++) {
         const netsim__msg *mm = &s->msgs[i];
 
         out->total += mm->cfg->to_cnt;
@@ -74,7 +74,7 @@ netsim_report_messages(const netsim *s, buf *out, bool json)
     size_t i, k;
     int rc = 0;
 
-    for (i = 0; i < s->sc->msg_cnt && rc == 0; i++) {
+    for (i = 0; i < s->msg_cnt && rc == 0; i++) {
         const netsim__msg *mm = &s->msgs[i];
         const netsim_msg_cfg *c = mm->cfg;
         size_t deliv = 0, exp = 0;
@@ -106,6 +106,8 @@ netsim_report_messages(const netsim *s, buf *out, bool json)
                             c->name, s->sc->nodes[c->from].name, c->prio, mm->len, c->to_cnt,
                             deliv, c->to_cnt, exp, (unsigned long long)mm->air_bytes);
     }
+    if (rc == 0)
+        rc = netsim__mule_report(s, out, json);
     return rc != 0 ? NETSIM_ERR_NOMEM : 0;
 }
 

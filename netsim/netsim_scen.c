@@ -33,6 +33,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bsmtp/bsmtp_payload.h"
+#include "mule/mule_err.h"
+#include "mule/mule_route.h"
 #include "netsim/netsim_err.h"
 #include "netsim/netsim_rng.h"
 #include "pmul/pmul_pdu.h"
@@ -419,6 +422,19 @@ grow(const mem *m, void **arr, size_t *size, size_t cnt, size_t elem, size_t max
     }
 }
 
+/* An owned NUL-terminated copy of s[0..n), or NULL. */
+static char *
+dup_n(const mem *m, const char *s, size_t n)
+{
+    char *d = mem_alloc(m, n + 1);
+
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 /* Key of a node or message name in the scenario's name maps. */
 static uint64_t
 name_key(const char *name)
@@ -729,8 +745,49 @@ typedef struct msg_opts {
     int text;
     const char *literal;
     size_t literal_len;
+    const char *mail_from, *rcpt;
     bool have_size;
 } msg_opts;
+
+/*
+ * The envelope of a MULE mail as the simulator will build it: the
+ * reverse-path and each comma-separated recipient must pass bsmtp's
+ * checks, so a typo is a parse error, not a run-time one.
+ */
+static int
+mail_check(pctx *p, const char *from, const char *rcpts)
+{
+    bsmtp_envelope *env = NULL;
+    char addr[512];
+    size_t n;
+    int rc;
+
+    rc = bsmtp_envelope_new(from, NULL, p->sc->m, &env);
+    if (rc == BSMTP_ERR_NOMEM)
+        return NETSIM_ERR_NOMEM;
+    if (rc != 0)
+        return perr(p, "bad mail-from '%s'", from);
+    /* Non-empty items: "a,,b", "a," and "" are refused. */
+    for (;;) {
+        n = strcspn(rcpts, ",");
+        if (n == 0 || n >= sizeof(addr)) {
+            rc = perr(p, "bad rcpt list");
+            break;
+        }
+        memcpy(addr, rcpts, n);
+        addr[n] = '\0';
+        rc = bsmtp_envelope_add_rcpt(env, addr, NULL);
+        if (rc == BSMTP_ERR_NOMEM)
+            rc = NETSIM_ERR_NOMEM;
+        else if (rc != 0)
+            rc = perr(p, "bad rcpt '%s'", addr);
+        if (rc != 0 || rcpts[n] != ',')
+            break;
+        rcpts += n + 1;
+    }
+    bsmtp_envelope_free(env);
+    return rc;
+}
 
 static int
 msg_parse_opts(pctx *p, size_t first, bool bulk, msg_opts *o)
@@ -771,6 +828,10 @@ msg_parse_opts(pctx *p, size_t first, bool bulk, msg_opts *o)
             if (!parse_time(v, &o->expiry_us) || o->expiry_us < 1000000
                 || o->expiry_us > 366ull * 86400 * 1000000)
                 return perr(p, "bad expiry '%s' (1 s .. 366 days)", v);
+        } else if (strcmp(k, "mail-from") == 0) {
+            o->mail_from = strcmp(v, "<>") == 0 ? "" : v;
+        } else if (strcmp(k, "rcpt") == 0) {
+            o->rcpt = v;
         } else if (strcmp(k, "text") == 0) {
             if (p->quoted[i + 1]) {
                 if (bulk)
@@ -795,7 +856,9 @@ msg_parse_opts(pctx *p, size_t first, bool bulk, msg_opts *o)
         return perr(p, "a message needs 'from NODE' and 'to NODES'");
     if (o->text == NETSIM_TEXT_LITERAL && o->have_size)
         return perr(p, "a literal text sets the size itself");
-    return 0;
+    if ((o->rcpt == NULL) != (o->mail_from == NULL))
+        return perr(p, "a MULE mail needs both 'mail-from ADDR' and 'rcpt ADDRS'");
+    return o->rcpt != NULL ? mail_check(p, o->mail_from, o->rcpt) : 0;
 }
 
 static int
@@ -853,6 +916,12 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
         memcpy(mc->literal, o->literal, o->literal_len + 1);
         mc->size = o->literal_len;
     }
+    if (o->rcpt != NULL) {
+        mc->mail_from = dup_n(sc->m, o->mail_from, strlen(o->mail_from));
+        mc->rcpt = dup_n(sc->m, o->rcpt, strlen(o->rcpt));
+        if (mc->mail_from == NULL || mc->rcpt == NULL)
+            return NETSIM_ERR_NOMEM;
+    }
     return 0;
 }
 
@@ -905,7 +974,7 @@ cmd_msgs(pctx *p)
 static const char *const counter_names[NETSIM_C_COUNT] = {
     "datagrams", "air-bytes", "data", "address", "address-map", "ackack", "ack",
     "discard", "lost", "qdrop", "dup", "reorder", "early-data", "deliveries",
-    "lost-message",
+    "lost-message", "mule-local", "mule-relay", "mule-dsn", "mule-unusable",
 };
 
 const char *
@@ -932,6 +1001,59 @@ expect_time_opts(pctx *p, size_t first, netsim_expect *x)
             return perr(p, "expected 'within T' or 'after T', not '%s'", p->tok[i]);
         if (i + 1 >= p->ntok || !parse_time(p->tok[i + 1], dst))
             return perr(p, "'%s' needs a time", p->tok[i]);
+    }
+    return 0;
+}
+
+/* expect local NODE ADDR [count N] [from ADDR|<>] [same MSG] [has "TEXT"]... */
+static int
+expect_local(pctx *p, netsim_expect *x)
+{
+    const mem *m = p->sc->m;
+    size_t i;
+    long v;
+    int rc;
+
+    x->kind = NETSIM_X_LOCAL;
+    x->n = 1;
+    x->same = -1;
+    if (p->ntok < 4 || (p->ntok - 4) % 2 != 0)
+        return perr(p, "usage: expect local NODE ADDR [count N] [from ADDR] [same MSG] "
+                       "[has \"TEXT\"]...");
+    if ((rc = select_names(p, p->tok[2], false, &x->nodes, &x->node_cnt)) != 0)
+        return rc;
+    if (x->node_cnt != 1)
+        return perr(p, "expect local names one node");
+    if ((x->addr = dup_n(m, p->tok[3], p->tok_len[3])) == NULL)
+        return NETSIM_ERR_NOMEM;
+    for (i = 4; i < p->ntok; i += 2) {
+        const char *k = p->tok[i], *val = p->tok[i + 1];
+
+        if (strcmp(k, "count") == 0) {
+            if (!parse_u64(val, &x->n) || x->n > 1000000)
+                return perr(p, "bad count '%s'", val);
+        } else if (strcmp(k, "from") == 0) {
+            if (x->from != NULL)
+                return perr(p, "'from' given twice");
+            if (strcmp(val, "<>") == 0)
+                val = "";
+            if ((x->from = dup_n(m, val, strlen(val))) == NULL)
+                return NETSIM_ERR_NOMEM;
+        } else if (strcmp(k, "same") == 0) {
+            if ((v = netsim_scen_msg(p->sc, val)) < 0)
+                return perr(p, "unknown message '%s'", val);
+            if (p->sc->msgs[v].rcpt == NULL)
+                return perr(p, "message '%s' is not a MULE mail", val);
+            x->same = v;
+        } else if (strcmp(k, "has") == 0) {
+            if (x->has_cnt == sizeof(x->has) / sizeof(x->has[0]))
+                return perr(p, "more than %zu 'has' texts", sizeof(x->has) / sizeof(x->has[0]));
+            if ((x->has[x->has_cnt] = dup_n(m, val, p->tok_len[i + 1])) == NULL)
+                return NETSIM_ERR_NOMEM;
+            x->has_cnt++;
+        } else {
+            return perr(p, "unknown expect local option '%s'", k);
+        }
     }
     return 0;
 }
@@ -1032,6 +1154,8 @@ cmd_expect(pctx *p)
         x->n = v;
         return 0;
     }
+    if (strcmp(k, "local") == 0)
+        return expect_local(p, x);
     return perr(p, "unknown expectation '%s'", k);
 }
 
@@ -1086,6 +1210,65 @@ cmd_engine(pctx *p)
     memcpy(kv->val, p->tok[2], strlen(p->tok[2]) + 1);
     kv->line = p->line;
     return 0;
+}
+
+/*
+ * route NODES PATTERN local | route NODES PATTERN group IP nodes IDS, and
+ * PATTERN "default" for the default route: one line of the MULE routing
+ * table (docs/configuration.md) of each node.  The node's table so far is
+ * parsed again, so errors (a second default, a bad address) name this
+ * line.
+ */
+static int
+cmd_route(pctx *p)
+{
+    netsim_scenario *sc = p->sc;
+    mule_route_table *t = NULL;
+    mule_route_error re;
+    size_t *sel = NULL, cnt = 0, i, k, add;
+    char line[1024];
+    size_t len = 0;
+    int rc, n;
+
+    if (p->ntok < 4)
+        return perr(p, "usage: route NODES PATTERN local|group IP nodes IDS");
+    n = snprintf(line, sizeof(line), "%s", strcmp(p->tok[2], "default") == 0 ? "default" : "route");
+    len = (size_t)n;
+    for (k = strcmp(p->tok[2], "default") == 0 ? 3 : 2; k < p->ntok; k++) {
+        n = snprintf(line + len, sizeof(line) - len, " %s", p->tok[k]);
+        if (n < 0 || (size_t)n >= sizeof(line) - len)
+            return perr(p, "route line too long");
+        len += (size_t)n;
+    }
+    if (len + 1 >= sizeof(line))
+        return perr(p, "route line too long");
+    line[len++] = '\n';
+    if ((rc = select_names(p, p->tok[1], false, &sel, &cnt)) != 0)
+        return rc;
+    for (i = 0; i < cnt && rc == 0; i++) {
+        netsim_node_cfg *nd = &sc->nodes[sel[i]];
+        char *grown;
+
+        add = nd->routes_len + len;
+        grown = mem_realloc(sc->m, nd->routes, add);
+        if (grown == NULL) {
+            rc = NETSIM_ERR_NOMEM;
+            break;
+        }
+        memcpy(grown + nd->routes_len, line, len);
+        nd->routes = grown;
+        nd->routes_len = add;
+        memset(&re, 0, sizeof(re));
+        rc = mule_route_table_parse(nd->routes, nd->routes_len, sc->m, NULL, &t, &re);
+        mule_route_table_free(t);
+        t = NULL;
+        if (rc == MULE_ERR_NOMEM)
+            rc = NETSIM_ERR_NOMEM;
+        else if (rc != 0)
+            rc = perr(p, "route for '%s': %s", nd->name, re.text);
+    }
+    mem_free(sc->m, sel);
+    return rc;
 }
 
 static int
@@ -1156,6 +1339,14 @@ dispatch(pctx *p)
         return cmd_msgs(p);
     if (strcmp(k, "expect") == 0)
         return cmd_expect(p);
+    if (strcmp(k, "mule") == 0) {
+        if (p->ntok != 2 || (strcmp(p->tok[1], "on") != 0 && strcmp(p->tok[1], "off") != 0))
+            return perr(p, "usage: mule on|off");
+        sc->mule = strcmp(p->tok[1], "on") == 0;
+        return 0;
+    }
+    if (strcmp(k, "route") == 0)
+        return cmd_route(p);
     return perr(p, "unknown keyword '%s'", k);
 }
 
@@ -1228,11 +1419,21 @@ netsim_scen_free(netsim_scenario *sc)
     for (i = 0; i < sc->msg_cnt; i++) {
         mem_free(sc->m, sc->msgs[i].to);
         mem_free(sc->m, sc->msgs[i].literal);
+        mem_free(sc->m, sc->msgs[i].mail_from);
+        mem_free(sc->m, sc->msgs[i].rcpt);
     }
+    for (i = 0; i < sc->node_cnt; i++)
+        mem_free(sc->m, sc->nodes[i].routes);
     for (i = 0; i < sc->expect_cnt; i++) {
-        mem_free(sc->m, sc->expects[i].msgs);
-        mem_free(sc->m, sc->expects[i].msgs2);
-        mem_free(sc->m, sc->expects[i].nodes);
+        netsim_expect *x = &sc->expects[i];
+
+        mem_free(sc->m, x->msgs);
+        mem_free(sc->m, x->msgs2);
+        mem_free(sc->m, x->nodes);
+        mem_free(sc->m, x->addr);
+        mem_free(sc->m, x->from);
+        for (size_t k = 0; k < x->has_cnt; k++)
+            mem_free(sc->m, x->has[k]);
     }
     mem_free(sc->m, sc->nodes);
     mem_free(sc->m, sc->msgs);

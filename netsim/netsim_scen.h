@@ -44,6 +44,9 @@ typedef struct netsim_node_cfg {
     netsim_jitter_cfg jitter;   /* duplication and reordering on receive */
     netsim_interval emcon[NETSIM_EMCON_MAX];
     size_t emcon_cnt;
+    char *routes;               /* owned MULE routing table text ("route"
+                                 * lines), or NULL: no routes */
+    size_t routes_len;
     int line;
 } netsim_node_cfg;
 
@@ -64,6 +67,10 @@ typedef struct netsim_msg_cfg {
     uint64_t expiry_us;         /* Expiry_Time - submit time; 0: default */
     int text;                   /* enum netsim_text_kind */
     char *literal;              /* owned, for NETSIM_TEXT_LITERAL */
+    /* A MULE mail (rcpt given): the payload is the CompressedData of the
+     * BSMTP-like payload <mail_from>, <rcpt>..., then the text above. */
+    char *mail_from;            /* owned reverse-path without <> ("": <>) */
+    char *rcpt;                 /* owned comma-separated recipients, or NULL */
     int line;
 } netsim_msg_cfg;
 
@@ -77,6 +84,7 @@ enum netsim_expect_kind {
     NETSIM_X_PRIO_BEFORE,       /* priority prio_a done before prio_b */
     NETSIM_X_MAX_TIME,          /* overall completion time <= within_us */
     NETSIM_X_COUNT,             /* a run counter compared with n */
+    NETSIM_X_LOCAL,             /* MULE: n local deliveries to addr at a node */
 };
 
 /* Run counters that EXPECT count can test (netsim_counter_name()). */
@@ -97,6 +105,10 @@ enum netsim_counter {
                                  * any Address_PDU of their message */
     NETSIM_C_DELIVERIES,        /* DELIVERED events (all nodes) */
     NETSIM_C_LOST_MESSAGE,      /* LOST_MESSAGE events */
+    NETSIM_C_MULE_LOCAL,        /* MULE local deliveries (mail and DSNs) */
+    NETSIM_C_MULE_RELAY,        /* P_MUL messages a node's MULE relayed */
+    NETSIM_C_MULE_DSN,          /* DSNs built (sent or delivered locally) */
+    NETSIM_C_MULE_UNUSABLE,     /* received messages MULE could not use */
     NETSIM_C_COUNT
 };
 
@@ -116,7 +128,16 @@ typedef struct netsim_expect {
     int prio_a, prio_b;         /* PRIO_BEFORE */
     int counter;                /* COUNT: enum netsim_counter */
     int cmp;                    /* COUNT: enum netsim_cmp */
-    uint64_t n;                 /* COUNT */
+    uint64_t n;                 /* COUNT; LOCAL: deliveries wanted */
+    /* LOCAL (nodes: the one node): deliveries whose envelope holds addr,
+     * with reverse-path from (NULL: any), content equal to message same's
+     * mail apart from Received fields (-1: not checked), containing each
+     * has[] text. */
+    char *addr;                 /* owned */
+    char *from;                 /* owned, or NULL */
+    long same;
+    char *has[8];               /* owned */
+    size_t has_cnt;
 } netsim_expect;
 
 /* One "engine KEY VALUE" setting, handed to the engine adapter. */
@@ -134,6 +155,7 @@ typedef struct netsim_scenario {
     int64_t wall_start_s;       /* Unix time of virtual time 0 */
     uint32_t group;             /* multicast group for messages; 0: engine's */
     size_t overhead;            /* octets per datagram on the air (IP/UDP) */
+    bool mule;                  /* every node runs MULE on what it gets */
     netsim_node_cfg *nodes;     /* owned */
     size_t node_cnt, node_size;
     netsim_msg_cfg *msgs;       /* owned */

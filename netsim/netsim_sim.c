@@ -47,27 +47,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pmul/util/arr.h"
 #include "pmul/util/fnv.h"
 
 enum { EV_SUBMIT = 1, EV_TIMER, EV_TX_END, EV_ARRIVE, EV_EMCON };
 
 /* Transcript record codes (hashed). */
 enum { TR_SEND = 1, TR_TX, TR_TXLOST, TR_LOST, TR_QDROP, TR_RX, TR_EV, TR_EMCON,
-       TR_VIOLATION, TR_SUBMIT, TR_BUSY };
+       TR_VIOLATION, TR_SUBMIT, TR_BUSY, TR_MULE };
 
 static const char *const tr_names[] = {
     "?", "send", "tx", "txlost", "lost", "qdrop", "rx", "event", "emcon",
-    "EMCON-VIOLATION", "submit", "busy",
+    "EMCON-VIOLATION", "submit", "busy", "mule",
 };
 
 #define PROBLEM_LINES_MAX 64
 #define BUSY_RETRY_US 1000000u
 #define POLL_GUARD 1000000u
 
-static void problem(netsim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-problem(netsim *s, const char *fmt, ...)
+void
+netsim__problem(netsim *s, const char *fmt, ...)
 {
     char line[256];
     va_list ap;
@@ -147,6 +146,13 @@ trace_dgram(netsim *s, int code, size_t node, const netsim__dgram *d)
           (uint64_t)(uint32_t)d->type << 32 | d->msid,
           (uint64_t)d->seq << 32 | (uint64_t)d->map << 16 | d->dest_cnt,
           d->len, s->o.on_line != NULL ? extra : NULL);
+}
+
+void
+netsim__trace_mule(netsim *s, size_t node, uint64_t a, uint64_t b, uint64_t c,
+                   const char *extra)
+{
+    trace(s, TR_MULE, node, a, b, c, 0, extra);
 }
 
 /* ---- lookups -------------------------------------------------------- */
@@ -362,7 +368,7 @@ emit(netsim *s, size_t i, uint32_t to_ip, uint16_t to_port, size_t len)
     if (n->emcon) {
         n->emcon_violations++;
         trace_dgram(s, TR_VIOLATION, i, d);
-        problem(s, "node %s transmitted %s in EMCON", n->cfg->name,
+        netsim__problem(s, "node %s transmitted %s in EMCON", n->cfg->name,
                 d->type >= 0 ? pmul_pdu_type_name((unsigned)d->type) : "a datagram");
         dgram_release(s, d);
         return 0;
@@ -384,38 +390,40 @@ emit(netsim *s, size_t i, uint32_t to_ip, uint16_t to_port, size_t len)
 
 /* ---- engine events -------------------------------------------------- */
 
-static void
+static int
 on_delivered(netsim *s, size_t node, const netsim_event *ev)
 {
     size_t m = netsim__msg_find(s, ev->source_id, ev->msid), pos;
     netsim__msg *mm;
 
     if (m == SIZE_MAX) {
-        problem(s, "%s delivered an unknown message msid=%08x", s->sc->nodes[node].name, ev->msid);
-        return;
+        netsim__problem(s, "%s delivered an unknown message msid=%08x", s->sc->nodes[node].name, ev->msid);
+        return 0;
     }
     mm = &s->msgs[m];
     pos = netsim__dest_pos(mm, node);
     if (pos == SIZE_MAX) {
-        problem(s, "%s got message %s although it is not a destination",
+        netsim__problem(s, "%s got message %s although it is not a destination",
                 s->sc->nodes[node].name, mm->cfg->name);
-        return;
+        return 0;
     }
     if (mm->dcount[pos] < 255)
         mm->dcount[pos]++;
     if (mm->dcount[pos] > 1) {
-        problem(s, "%s got message %s %u times", s->sc->nodes[node].name, mm->cfg->name,
+        netsim__problem(s, "%s got message %s %u times", s->sc->nodes[node].name, mm->cfg->name,
                 mm->dcount[pos]);
-        return;
+        return 0;
     }
     if (ev->payload_len != mm->len || (mm->len > 0 && memcmp(ev->payload, mm->payload, mm->len) != 0)) {
         mm->dflags[pos] |= NETSIM__D_BAD;
-        problem(s, "%s got message %s with different content (%zu octets, want %zu)",
+        netsim__problem(s, "%s got message %s with different content (%zu octets, want %zu)",
                 s->sc->nodes[node].name, mm->cfg->name, ev->payload_len, mm->len);
-        return;
+        return 0;
     }
     mm->dflags[pos] |= NETSIM__D_DELIVERED;
     mm->deliver_us[pos] = s->now_us;
+    /* The node's MULE takes it (once, and only as submitted). */
+    return s->sc->mule ? netsim__mule_inbound(s, node, m, ev->payload, ev->payload_len) : 0;
 }
 
 static void
@@ -425,7 +433,7 @@ on_tx_event(netsim *s, size_t node, const netsim_event *ev)
     netsim__msg *mm;
 
     if (m == SIZE_MAX) {
-        problem(s, "%s reported %s for an unknown message msid=%08x",
+        netsim__problem(s, "%s reported %s for an unknown message msid=%08x",
                 s->sc->nodes[node].name, s->o.ops->event_name(ev->engine_kind), ev->msid);
         return;
     }
@@ -435,12 +443,12 @@ on_tx_event(netsim *s, size_t node, const netsim_event *ev)
         if (dn != SIZE_MAX)
             pos = netsim__dest_pos(mm, dn);
         if (pos == SIZE_MAX) {
-            problem(s, "%s reported %s for %s, not a destination of it", s->sc->nodes[node].name,
+            netsim__problem(s, "%s reported %s for %s, not a destination of it", s->sc->nodes[node].name,
                     s->o.ops->event_name(ev->engine_kind), mm->cfg->name);
             return;
         }
         if (mm->dflags[pos] & (NETSIM__D_ACKED | NETSIM__D_FAILED)) {
-            problem(s, "%s reported the outcome of %s for %s twice", s->sc->nodes[node].name,
+            netsim__problem(s, "%s reported the outcome of %s for %s twice", s->sc->nodes[node].name,
                     mm->cfg->name, s->sc->nodes[dn].name);
             return;
         }
@@ -455,7 +463,7 @@ on_tx_event(netsim *s, size_t node, const netsim_event *ev)
         break;
     case NETSIM_EV_MSG_DONE:
         if (++mm->done_cnt > 1) {
-            problem(s, "%s finished message %s twice", s->sc->nodes[node].name, mm->cfg->name);
+            netsim__problem(s, "%s finished message %s twice", s->sc->nodes[node].name, mm->cfg->name);
             return;
         }
         mm->done = true;
@@ -480,12 +488,13 @@ on_rx_discarded(netsim *s, size_t node, const netsim_event *ev)
         s->msgs[m].dflags[pos] |= NETSIM__D_RX_DISC;
 }
 
-static void
+static int
 drain_events(netsim *s, size_t i)
 {
     netsim__node *n = &s->nodes[i];
     netsim_event ev;
     char extra[160];
+    int rc;
 
     while (s->o.ops->poll_event(n->eng, &ev) == 1) {
         if (s->o.on_line != NULL)
@@ -501,7 +510,8 @@ drain_events(netsim *s, size_t i)
         switch (ev.kind) {
         case NETSIM_EV_DELIVERED:
             s->counters[NETSIM_C_DELIVERIES]++;
-            on_delivered(s, i, &ev);
+            if ((rc = on_delivered(s, i, &ev)) != 0)
+                return rc;
             break;
         case NETSIM_EV_RX_DISCARDED:
             on_rx_discarded(s, i, &ev);
@@ -518,6 +528,7 @@ drain_events(netsim *s, size_t i)
             break;
         }
     }
+    return 0;
 }
 
 static int
@@ -556,24 +567,26 @@ service(netsim *s, size_t i)
     size_t guard = 0;
     int rc;
 
-    drain_events(s, i);
+    if ((rc = drain_events(s, i)) != 0)
+        return rc;
     for (;;) {
         len = s->o.ops->poll_tx(n->eng, s->now_us, s->txbuf, s->txbuf_cap, &to_ip, &to_port);
         if (len == 0)
             break;
         if (len < 0 || (size_t)len > s->txbuf_cap) {
-            problem(s, "%s: poll_tx failed (%zd)", n->cfg->name, len);
+            netsim__problem(s, "%s: poll_tx failed (%zd)", n->cfg->name, len);
             break;
         }
         rc = emit(s, i, to_ip, to_port, (size_t)len);
         if (rc != 0)
             return rc;
         if (++guard == POLL_GUARD) {
-            problem(s, "%s: poll_tx does not stop", n->cfg->name);
+            netsim__problem(s, "%s: poll_tx does not stop", n->cfg->name);
             break;
         }
     }
-    drain_events(s, i);
+    if ((rc = drain_events(s, i)) != 0)
+        return rc;
     return rearm(s, i);
 }
 
@@ -622,16 +635,16 @@ do_submit(netsim *s, size_t m)
     }
     if (rc != 0) {
         mm->submit_err = rc;
-        problem(s, "%s refused message %s (%d)", n->cfg->name, c->name, rc);
+        netsim__problem(s, "%s refused message %s (%d)", n->cfg->name, c->name, rc);
         if (--s->msgs_left == 0)
             s->end_at = s->now_us + s->sc->linger_us;
         return service(s, c->from);
     }
     if (netsim__msg_find(s, n->cfg->ip, mm->msid) != SIZE_MAX) {
-        problem(s, "%s reused MSID %08x for %s", n->cfg->name, mm->msid, c->name);
+        netsim__problem(s, "%s reused MSID %08x for %s", n->cfg->name, mm->msid, c->name);
     } else if (msg_tab_add(s, m) != 0) {
         /* Reserved for every message at netsim_new(): a bug if reached. */
-        problem(s, "message table full at %s", c->name);
+        netsim__problem(s, "message table full at %s", c->name);
     }
     mm->submitted = true;
     mm->submit_us = s->now_us;
@@ -713,7 +726,7 @@ do_tx_end(netsim *s, size_t i, netsim__dgram *d)
     } else {
         j = node_by_ip(s, d->dst_ip);
         if (j == SIZE_MAX || j == i)
-            problem(s, "%s sent to %u.%u.%u.%u, which is no other node", n->cfg->name,
+            netsim__problem(s, "%s sent to %u.%u.%u.%u, which is no other node", n->cfg->name,
                     d->dst_ip >> 24, (d->dst_ip >> 16) & 255, (d->dst_ip >> 8) & 255,
                     d->dst_ip & 255);
         else
@@ -772,7 +785,7 @@ do_emcon(netsim *s, size_t i, bool on)
 /* ---- life cycle ----------------------------------------------------- */
 
 static int
-build_payload(netsim *s, netsim__msg *mm)
+build_text(netsim *s, netsim__msg *mm)
 {
     const netsim_msg_cfg *c = mm->cfg;
     const char **names;
@@ -823,6 +836,17 @@ build_payload(netsim *s, netsim__msg *mm)
     return 0;
 }
 
+/* The payload; a MULE mail's text goes into its CompressedData. */
+static int
+build_payload(netsim *s, netsim__msg *mm)
+{
+    int rc = build_text(s, mm);
+
+    if (rc != 0 || mm->cfg->rcpt == NULL)
+        return rc;
+    return netsim__mule_wrap(s, mm);
+}
+
 static double
 msg_limit(const netsim *s, const netsim__msg *mm)
 {
@@ -841,6 +865,71 @@ msg_limit(const netsim *s, const netsim__msg *mm)
     if (loss >= 1.0)
         return 0.0;
     return (double)mm->len * 8.0 / (double)rate / (1.0 - loss);
+}
+
+void
+netsim__msg_fini(netsim *s, netsim__msg *mm)
+{
+    mem_free(s->m, mm->payload);
+    mem_free(s->m, mm->dflags);
+    mem_free(s->m, mm->dcount);
+    mem_free(s->m, mm->deliver_us);
+    mem_free(s->m, mm->ack_us);
+    mem_free(s->m, mm->content);
+    if (mm->own_cfg != NULL)
+        mem_free(s->m, mm->own_cfg->to);
+    mem_free(s->m, mm->own_cfg);
+}
+
+/* The per-destination arrays of a message (freed by netsim__msg_fini). */
+static int
+msg_alloc_dests(netsim *s, netsim__msg *mm, size_t dc)
+{
+    mm->dflags = mem_calloc(s->m, dc, 1);
+    mm->dcount = mem_calloc(s->m, dc, 1);
+    mm->deliver_us = mem_calloc(s->m, dc, sizeof(uint64_t));
+    mm->ack_us = mem_calloc(s->m, dc, sizeof(uint64_t));
+    if (mm->dflags == NULL || mm->dcount == NULL || mm->deliver_us == NULL
+        || mm->ack_us == NULL)
+        return NETSIM_ERR_NOMEM;
+    return 0;
+}
+
+/* A message made during the run (a MULE relay or DSN): tracked and
+ * checked like the scenario's own, submitted now. */
+int
+netsim__msg_add(netsim *s, netsim_msg_cfg *cfg, uint8_t *payload, size_t len)
+{
+    netsim__msg *mm;
+    size_t dc = cfg->to_cnt;
+    int rc;
+
+    if (s->msg_cnt - s->sc->msg_cnt >= NETSIM_MULE_MSGS_MAX) {
+        rc = NETSIM_ERR_LIMIT;
+        goto fail;
+    }
+    rc = NETSIM_ERR_NOMEM;
+    if (arr_grow_zero(s->m, (void **)&s->msgs, &s->msg_cap, s->msg_cnt + 1, sizeof(*s->msgs),
+                      SIZE_MAX / sizeof(*s->msgs)) != 0 ||
+        map_reserve(&s->msg_tab, s->msg_cnt + 1) != 0)
+        goto fail;
+    mm = &s->msgs[s->msg_cnt];
+    memset(mm, 0, sizeof(*mm));
+    mm->own_cfg = cfg;
+    mm->cfg = cfg;
+    mm->payload = payload;
+    mm->len = len;
+    s->msg_cnt++;               /* owns cfg and payload from here on */
+    if (msg_alloc_dests(s, mm, dc) != 0)
+        return NETSIM_ERR_NOMEM;
+    mm->limit_s = msg_limit(s, mm);
+    s->msgs_left++;
+    return push(s, s->now_us, EV_SUBMIT, s->msg_cnt - 1, 0, NULL);
+fail:
+    mem_free(s->m, cfg->to);
+    mem_free(s->m, cfg);
+    mem_free(s->m, payload);
+    return rc;
 }
 
 int
@@ -870,8 +959,9 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     rc = NETSIM_ERR_NOMEM;
     s->nodes = mem_calloc(s->m, sc->node_cnt, sizeof(*s->nodes));
     s->msgs = mem_calloc(s->m, sc->msg_cnt, sizeof(*s->msgs));
+    s->msg_cap = sc->msg_cnt;
     map_init(&s->by_ip, s->m, sc->node_cnt);
-    map_init(&s->msg_tab, s->m, sc->msg_cnt);
+    map_init(&s->msg_tab, s->m, sc->msg_cnt + (sc->mule ? NETSIM_MULE_MSGS_MAX : 0));
     s->txbuf_cap = PMUL_PDU_MAX_LEN;
     s->txbuf = mem_alloc(s->m, s->txbuf_cap);
     s->scratch.dests_cap = 8192;
@@ -922,18 +1012,16 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
             goto fail;
         }
     }
+    if (sc->mule && (rc = netsim__mule_new(s)) != 0)
+        goto fail;
     rc = NETSIM_ERR_NOMEM;
     for (i = 0; i < sc->msg_cnt; i++) {
         netsim__msg *mm = &s->msgs[i];
         size_t dc = sc->msgs[i].to_cnt;
 
+        s->msg_cnt = i + 1;     /* freed from here on */
         mm->cfg = &sc->msgs[i];
-        mm->dflags = mem_calloc(s->m, dc, 1);
-        mm->dcount = mem_calloc(s->m, dc, 1);
-        mm->deliver_us = mem_calloc(s->m, dc, sizeof(uint64_t));
-        mm->ack_us = mem_calloc(s->m, dc, sizeof(uint64_t));
-        if (mm->dflags == NULL || mm->dcount == NULL || mm->deliver_us == NULL
-            || mm->ack_us == NULL)
+        if (msg_alloc_dests(s, mm, dc) != 0)
             goto fail;
         rc = build_payload(s, mm);
         if (rc != 0)
@@ -1034,15 +1122,9 @@ netsim_free(netsim *s)
                 s->o.ops->destroy(s->nodes[i].eng);
         }
     }
-    if (s->msgs != NULL) {
-        for (i = 0; i < s->sc->msg_cnt; i++) {
-            mem_free(s->m, s->msgs[i].payload);
-            mem_free(s->m, s->msgs[i].dflags);
-            mem_free(s->m, s->msgs[i].dcount);
-            mem_free(s->m, s->msgs[i].deliver_us);
-            mem_free(s->m, s->msgs[i].ack_us);
-        }
-    }
+    for (i = 0; i < s->msg_cnt; i++)
+        netsim__msg_fini(s, &s->msgs[i]);
+    netsim__mule_free(s);
     mem_free(s->m, s->nodes);
     mem_free(s->m, s->msgs);
     map_fini(&s->by_ip);

@@ -14,16 +14,17 @@
  *	Sending: each DIR/NAME.env (reverse path and MAIL parameters on the
  *	first line, one recipient per following line) with DIR/NAME.eml
  *	(RFC 5322) goes through mule_gw_from_smtp() (RFC 8494 section 4),
- *	mule_relay_run() with the routing table and CompressedData output
- *	(section 3), and one pmul_engine_submit() per ACP 142 destination
- *	(the program owns the engine; pmul_uv binds it to sockets).
+ *	mule_node_outbound() (section 3: routing table, CompressedData
+ *	output), and one pmul_engine_submit() per ACP 142 destination (the
+ *	program owns the engine; pmul_uv binds it to sockets).
  *
- *	Receiving: every delivered P_MUL message is unwrapped with
- *	mule_cdt_decode(), parsed with bsmtp_payload_parse(), relayed again
- *	(MULE->SMTP direction), and its local recipients are written to the
- *	--deliver directory (NAME.env with the SMTP command lines, NAME.eml;
- *	written to tmp/ and renamed) and/or handed to an LMTP server
- *	(mule_gw_to_smtp(), section 5).
+ *	Receiving: every delivered P_MUL message goes through
+ *	mule_node_inbound() (CompressedData, BSMTP-like payload, relay with
+ *	the message's destination list), and its local recipients are
+ *	written to the --deliver directory (NAME.env with the SMTP command
+ *	lines, NAME.eml; written to tmp/ and renamed) and/or handed to an
+ *	LMTP server (mule_gw_to_smtp(), section 5).  What mule_node would
+ *	relay further or report in a DSN is only counted: no spool.
  *
  *	It has no spool and no SMTP server: mail enters from files, and
  *	what is not acknowledged when the program ends is reported, not
@@ -39,7 +40,7 @@
  *	at least --expect messages were delivered; 1 otherwise; 2 on usage
  *	or setup errors.
  * SEE ALSO
- *	docs/demo.md, tools/demo.sh, pmul_uv.h, mule_relay.h.
+ *	docs/demo.md, tools/demo.sh, pmul_uv.h, mule_node.h.
  * LICENSE
  *	MIT (see LICENSE).
  */
@@ -302,18 +303,53 @@ static void deliver_local(node *n, const mule_relay_result *res, const char *tag
     mule_gw_txn_fini(&txn);
 }
 
+/* now for mule_node: the time, its RFC 5322 text and a Message-ID for a
+ * DSN (built by the library, not sent: mule-node has no spool). */
+static void clock_now(const node *n, const char *tag, mule_node_clock *clk, char *date,
+                      size_t dlen, char *msgid, size_t mlen)
+{
+    date_now(date, dlen);
+    snprintf(msgid, mlen, "<dsn.%s@%s>", tag, n->hostname);
+    memset(clk, 0, sizeof(*clk));
+    clk->now_s = (int64_t)time(NULL);
+    clk->now_date = date;
+    clk->dsn_msgid = msgid;
+}
+
+/* Which step of mule_node_inbound() refused a message, for the "error
+ * ... step=" line: CompressedData, the BSMTP-like payload, or the relay. */
+static const char *inbound_step(int err)
+{
+    switch (err) {
+    case MULE_ERR_BER: case MULE_ERR_BER_TRAILING: case MULE_ERR_NOT_MULE:
+    case MULE_ERR_ALGORITHM: case MULE_ERR_INFLATE: case MULE_ERR_TOO_BIG:
+    case MULE_ERR_RATIO: case MULE_ERR_INVAL: case MULE_ERR_NOMEM:
+        return "cdt";
+    default:
+        /* Relaying a parsed envelope without a payload cap meets no
+         * BSMTP code but out of memory. */
+        return bsmtp_is_err(err) && err != BSMTP_ERR_NOMEM ? "bsmtp" : "relay";
+    }
+}
+
 static void on_delivered(node *n, const pmul_event *ev)
 {
-    char src[16], tag[64], date[64], msgid[128];
-    mule_node_in in;
+    char src[16], tag[64], date[64], msgid[160];
+    bsmtp_envelope *env = NULL;
+    const bsmtp_envelope *e;
     mule_node_clock clk;
     mule_node_result res;
+    mule_node_in in;
+    const char *step;
+    size_t off = 0;
     int rc;
 
     ntoa(ev->source_id, src);
     snprintf(tag, sizeof(tag), "%s-%08" PRIx32, src, ev->msid);
-    date_now(date, sizeof(date));
-    snprintf(msgid, sizeof(msgid), "<%s.dsn@%s>", tag, n->hostname);
+    clock_now(n, tag, &clk, date, sizeof(date), msgid, sizeof(msgid));
+    /* The Address_PDU's destination list (multi-hop relaying: its
+     * addressees got the message directly and are never sent it again);
+     * mule_node takes an empty list as us alone. */
     memset(&in, 0, sizeof(in));
     in.src = ev->source_id;
     in.msid = ev->msid;
@@ -322,36 +358,42 @@ static void on_delivered(node *n, const pmul_event *ev)
     in.payload = ev->payload;
     in.payload_len = ev->payload_len;
     in.id = tag;
-    clk.now_s = (int64_t)time(NULL);
-    clk.now_date = date;
-    clk.dsn_msgid = msgid;
-    /* The one sequence of mule_node: CompressedData, BSMTP, relay with
-     * the Address_PDU's destinations, DSN for failures. */
     rc = mule_node_inbound(&n->ncfg, n->routes, &in, &clk, NULL, &n->lg, &res);
-    if (rc < 0 || (!res.has_relay && res.err != MULE_ERR_NOT_RESPONSIBLE)) {
-        printf("%s +%.3fs error msg=%s step=inbound error=%s\n", n->id_text, elapsed(n), tag,
-               mule_strerror(rc < 0 ? rc : res.err));
+    if (rc < 0)
+        res.err = rc;
+    step = res.has_relay ? NULL : inbound_step(res.err);
+    if (step != NULL && strcmp(step, "relay") != 0) {
+        printf("%s +%.3fs error msg=%s step=%s error=%s\n", n->id_text, elapsed(n), tag, step,
+               strcmp(step, "bsmtp") == 0 ? bsmtp_strerror(res.err) : mule_strerror(res.err));
         n->rx_errors++;
         mule_node_result_fini(&res);
         return;
     }
-    if (!res.has_relay) {
-        printf("%s +%.3fs note msg=%s not responsible for any recipient\n", n->id_text,
-               elapsed(n), tag);
-        mule_node_result_fini(&res);
-        return;
-    }
+    /* The payload parsed.  The result keeps its envelope only when the
+     * relay ran; otherwise it is read again, for this line alone. */
+    e = res.relay.env;
+    if (e == NULL && bsmtp_payload_parse(res.inflated.data, res.inflated.len, NULL, NULL,
+                                         &env, &off) == 0)
+        e = env;
     printf("%s +%.3fs delivered msg=%s from=%s prio=%u bytes=%zu inflated=%zu rcpts=%zu "
            "mail_from=<%s>\n", n->id_text, elapsed(n), tag, src, ev->priority,
-           ev->payload_len, res.inflated.len, res.relay.env->rcpt_cnt,
-           res.relay.env->reverse_path);
+           ev->payload_len, res.inflated.len, e != NULL ? e->rcpt_cnt : 0,
+           e != NULL ? e->reverse_path : "");
     n->delivered++;
-    if (res.relay.local_env != NULL)
-        deliver_local(n, &res.relay, tag);
-    if (res.relay.out_cnt > 0 || res.relay.failed_cnt > 0)
-        printf("%s +%.3fs note msg=%s relay_outs=%zu failed_rcpts=%zu (not relayed "
-               "further: mule-node has no spool)\n", n->id_text, elapsed(n), tag,
-               res.relay.out_cnt, res.relay.failed_cnt);
+    bsmtp_envelope_free(env);
+    if (step != NULL) {
+        printf("%s +%.3fs error msg=%s step=relay error=%s\n", n->id_text, elapsed(n), tag,
+               mule_strerror(res.err));
+        if (res.err != MULE_ERR_NOT_RESPONSIBLE)
+            n->rx_errors++;
+    } else {
+        if (res.relay.local_env != NULL)
+            deliver_local(n, &res.relay, tag);
+        if (res.relay.out_cnt > 0 || res.relay.failed_cnt > 0)
+            printf("%s +%.3fs note msg=%s relay_outs=%zu failed_rcpts=%zu (not relayed "
+                   "further: mule-node has no spool)\n", n->id_text, elapsed(n), tag,
+                   res.relay.out_cnt, res.relay.failed_cnt);
+    }
     mule_node_result_fini(&res);
 }
 
@@ -442,8 +484,11 @@ static int send_mail(node *n, const char *stem)
     size_t envlen, emllen, rcpt_cnt = 0;
     mule_smtp_rcpt rcpts[MAX_RCPTS];
     char *rp = NULL, *mp = NULL, *save = NULL, *line;
+    char msgid[160];
     bsmtp_envelope *env = NULL;
-    mule_relay_result res;
+    mule_node_clock clk;
+    mule_node_result res;
+    const mule_relay_result *rr = &res.relay;
     size_t bad;
     int rc = -1;
 
@@ -485,38 +530,24 @@ static int send_mail(node *n, const char *stem)
         rc = -1;
         goto out;
     }
-    {
-        char msgid[128];
-        mule_node_clock clk;
-        mule_node_result nres;
-
-        date_now(date, sizeof(date));
-        snprintf(msgid, sizeof(msgid), "<%s.dsn@%s>", stem, n->hostname);
-        clk.now_s = (int64_t)time(NULL);
-        clk.now_date = date;
-        clk.dsn_msgid = msgid;
-        rc = mule_node_outbound(&n->ncfg, n->routes, env, eml, emllen, NULL, stem, &clk, NULL,
-                                &n->lg, &nres);
-        if (rc == 0 && !nres.has_relay)
-            rc = nres.err;
-        if (rc < 0) {
-            fprintf(stderr, "mule-node: %s: relay: %s\n", stem, mule_strerror(rc));
-            mule_node_result_fini(&nres);
-            rc = -1;
-            goto out;
-        }
-        res = nres.relay;               /* taken over: nres keeps nothing of it */
-        memset(&nres.relay, 0, sizeof(nres.relay));
-        mule_node_result_fini(&nres);
+    clock_now(n, stem, &clk, date, sizeof(date), msgid, sizeof(msgid));
+    rc = mule_node_outbound(&n->ncfg, n->routes, env, eml, emllen, NULL, stem, &clk, NULL,
+                            &n->lg, &res);
+    if (rc < 0 || !res.has_relay) {
+        fprintf(stderr, "mule-node: %s: relay: %s\n", stem,
+                mule_strerror(rc < 0 ? rc : res.err));
+        mule_node_result_fini(&res);
+        rc = -1;
+        goto out;
     }
     rc = 0;
-    if (res.failed_cnt > 0) {
+    if (rr->failed_cnt > 0) {
         printf("%s +%.3fs failed msg=%s rcpts=%zu reason=no-route-or-expired\n",
-               n->id_text, elapsed(n), stem, res.failed_cnt);
+               n->id_text, elapsed(n), stem, rr->failed_cnt);
         rc = -1;
     }
-    for (size_t i = 0; i < res.out_cnt; i++) {
-        const mule_relay_out *o = &res.outs[i];
+    for (size_t i = 0; i < rr->out_cnt; i++) {
+        const mule_relay_out *o = &rr->outs[i];
         pmul_msg m;
         sent_msg *s;
         char g[16];
@@ -531,7 +562,7 @@ static int send_mail(node *n, const char *stem)
         s->dest_cnt = o->node_cnt;
         s->submit_ms = uv_now(n->loop);
         s->payload_len = o->payload.len;
-        s->content_len = res.content.len;
+        s->content_len = rr->content.len;
         memset(&m, 0, sizeof(m));
         m.payload = o->payload.data;
         m.payload_len = o->payload.len;
@@ -555,11 +586,11 @@ static int send_mail(node *n, const char *stem)
         printf("%s +%.3fs sent msg=%s msid=%08" PRIx32 " group=%s dests=%zu prio=%u "
                "rcpts=%zu content=%zu compressed=%zu\n", n->id_text, elapsed(n), stem,
                s->msid, ntoa(o->group, g), o->node_cnt, o->priority, o->rcpt_cnt,
-               res.content.len, o->payload.len);
+               rr->content.len, o->payload.len);
     }
-    if (res.local_env != NULL)
-        deliver_local(n, &res, stem);
-    mule_relay_result_fini(&res);
+    if (rr->local_env != NULL)
+        deliver_local(n, rr, stem);
+    mule_node_result_fini(&res);
 out:
     bsmtp_envelope_free(env);
     free(envtext);

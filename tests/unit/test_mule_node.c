@@ -1,17 +1,14 @@
 /*
- * test_mule_node.c: unit tests of mule/mule_node (one node's MULE
- * decisions).
+ * test_mule_node.c: unit tests of mule/mule_node, the one place where a
+ * node turns P_MUL messages and SMTP transactions into MULE decisions.
  *
- * A routing table for node 198.18.0.2 (n2): hq (n1) and far (n3) are
- * remote, here.example is local.  Cases: inbound to a local recipient;
- * inbound relayed on to a node that was not addressed; inbound with a
- * route-less recipient and this node the only addressee (DSN relayed to
- * the originator's node, decoded back); null sender (no DSN); malformed
- * CompressedData and payload; not responsible; outbound split over two
- * destinations; a report of an MTA rejection; allocation failure at every
- * step of an inbound decision.
+ * The node under test is n1 (198.18.0.1) in a table with a local domain,
+ * domains on n2 and n3, and a domain served by n2 and n3 together.  Each
+ * case checks what the caller would act on: the local part with its
+ * "with MULE" trace, the P_MUL messages to send (to whom), and the DSN,
+ * decoded back from its CompressedData the way the originator's node
+ * would read it.  The last cases fail every allocation in turn.
  */
-#define _GNU_SOURCE             /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,283 +19,581 @@
 
 #include <cmocka.h>
 
+#include "bsmtp/bsmtp_err.h"
 #include "bsmtp/bsmtp_payload.h"
 #include "mule/mule_cdt.h"
 #include "mule/mule_err.h"
 #include "mule/mule_node.h"
 #include "test_common.h"
 
-#define N1 0xC6120001u
-#define N2 0xC6120002u
-#define N3 0xC6120003u
+#define SELF 0xc6120001u        /* 198.18.0.1 */
+#define N2   0xc6120002u
+#define N3   0xc6120003u
+#define N4   0xc6120004u
 
 static const char routes_cfg[] =
-    "route hq.example    group 239.1.1.2 nodes 198.18.0.1\n"
-    "route far.example   group 239.1.1.2 nodes 198.18.0.3\n"
-    "route other.example group 239.1.1.3 nodes 198.18.0.4\n"
-    "route here.example  local\n";
+    "route here.example  local\n"
+    "route two.example   group 239.1.1.2 nodes 198.18.0.2\n"
+    "route three.example group 239.1.1.3 nodes 198.18.0.3\n"
+    "route both.example  group 239.1.1.4 nodes 198.18.0.2,198.18.0.3\n";
 
-static mule_route_table *routes;
-static mule_cdt_config cdt;
-static mule_node_config ncfg;
-static mule_node_clock clk = {1796464000, "Sat, 05 Dec 2026 10:00:00 +0000",
-                              "<dsn1@n2.example>"};
+static const char content[] =
+    "From: alice@two.example\r\n"
+    "To: someone\r\n"
+    "Subject: node test\r\n"
+    "Message-ID: <n1@two.example>\r\n"
+    "\r\n"
+    "Body line\r\n";
+
+#define DATE  "Tue, 2 Jan 2024 10:00:00 +0000"
+#define NOW   1704189600
+#define MSGID "<dsn.1@n1.example>"
+
+struct fixture {
+    mule_route_table *routes;
+    mule_cdt_config cdt;
+    mule_node_config cfg;
+    mule_node_clock clk;
+};
 
 static int
 setup(void **state)
 {
-    (void)state;
-    mule_cdt_config_init(&cdt);
-    memset(&ncfg, 0, sizeof(ncfg));
-    ncfg.hostname = "n2.example";
-    ncfg.node_id = N2;
-    ncfg.cdt = &cdt;
-    return mule_route_table_parse(routes_cfg, sizeof(routes_cfg) - 1, NULL, NULL, &routes, NULL);
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL)
+        return -1;
+    if (mule_route_table_parse(routes_cfg, sizeof(routes_cfg) - 1, NULL, NULL, &f->routes,
+                               NULL) != 0) {
+        free(f);
+        return -1;
+    }
+    mule_cdt_config_init(&f->cdt);
+    f->cfg.hostname = "n1.example";
+    f->cfg.node_id = SELF;
+    f->cfg.cdt = &f->cdt;
+    f->clk.now_s = NOW;
+    f->clk.now_date = DATE;
+    f->clk.dsn_msgid = MSGID;
+    *state = f;
+    return 0;
 }
 
 static int
 teardown(void **state)
 {
-    (void)state;
-    mule_route_table_free(routes);
+    struct fixture *f = *state;
+
+    mule_route_table_free(f->routes);
+    free(f);
     return 0;
 }
 
-/* A CompressedData payload for FROM -> RCPTs (NULL-terminated). */
+/* A CompressedData payload of "env_lines CRLF content", owned by *out. */
 static void
-payload(buf *out, const char *from, const char *const *rcpts)
+wrap(const struct fixture *f, const char *env_lines, buf *out)
 {
-    buf plain;
+    char p[4096];
+    int n = snprintf(p, sizeof(p), "%s\r\n%s", env_lines, content);
 
-    buf_init(&plain, NULL, SIZE_MAX);
+    assert_true(n > 0 && (size_t)n < sizeof(p));
     buf_init(out, NULL, SIZE_MAX);
-    assert_int_equal(buf_printf(&plain, "<%s>\r\n", from), 0);
-    for (; *rcpts != NULL; rcpts++)
-        assert_int_equal(buf_printf(&plain, "<%s>\r\n", *rcpts), 0);
-    assert_int_equal(buf_printf(&plain, "\r\nSubject: t\r\nMessage-ID: <m@hq.example>\r\n\r\n"
-                                        "body\r\n"), 0);
-    assert_int_equal(mule_cdt_encode(&cdt, NULL, plain.data, plain.len, out), 0);
-    buf_fini(&plain);
+    assert_int_equal(mule_cdt_encode(&f->cdt, NULL, (const uint8_t *)p, (size_t)n, out), 0);
 }
 
-static int
-inbound(const char *from, const char *const *rcpts, const uint32_t *dests, size_t dn,
-        mule_node_result *res, const mem *m)
+static mule_node_in
+in_msg(const buf *payload, const uint32_t *dests, size_t dest_cnt)
 {
     mule_node_in in;
-    buf p;
-    int rc;
 
-    payload(&p, from, rcpts);
     memset(&in, 0, sizeof(in));
-    in.src = N1;
+    in.src = N2;
     in.msid = 7;
     in.dests = dests;
-    in.dest_cnt = dn;
-    in.payload = p.data;
-    in.payload_len = p.len;
-    rc = mule_node_inbound(&ncfg, routes, &in, &clk, m, NULL, res);
-    buf_fini(&p);
-    return rc;
+    in.dest_cnt = dest_cnt;
+    in.payload = payload->data;
+    in.payload_len = payload->len;
+    in.arrival_s = NOW;
+    in.id = "7";
+    return in;
 }
 
-static void
-test_mule_node_inbound_local(void **state)
+static bool
+has(const uint8_t *p, size_t len, const char *needle)
 {
-    static const char *const r[] = {"bob@here.example", NULL};
-    static const uint32_t d[] = {N2};
-    mule_node_result res;
+    size_t n = strlen(needle);
 
-    (void)state;
-    assert_int_equal(inbound("alice@hq.example", r, d, 1, &res, NULL), 0);
-    assert_true(res.has_relay);
-    assert_non_null(res.relay.local_env);
-    assert_int_equal(res.relay.local_env->rcpt_cnt, 1);
-    assert_int_equal(res.relay.out_cnt, 0);
-    assert_non_null(strstr((const char *)res.relay.content.data, "by n2.example with MULE"));
-    assert_false(res.has_dsn);
-    mule_node_result_fini(&res);
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (memcmp(p + i, needle, n) == 0)
+            return true;
+    return false;
 }
 
-/* far.example is reached through n3, which was not addressed: relay. */
+/* A DSN as the originator's node reads it: CompressedData decoded, BSMTP
+ * parsed; reverse-path <>, one RCPT (want_rcpt), a multipart/report. */
 static void
-test_mule_node_inbound_relays_on(void **state)
+expect_dsn_payload(const struct fixture *f, const buf *payload, const char *want_rcpt,
+                   const char *const *needles)
 {
-    static const char *const r[] = {"carol@far.example", NULL};
-    static const uint32_t d[] = {N2};
-    mule_node_result res;
-
-    (void)state;
-    assert_int_equal(inbound("alice@hq.example", r, d, 1, &res, NULL), 0);
-    assert_true(res.has_relay);
-    assert_null(res.relay.local_env);
-    assert_int_equal(res.relay.out_cnt, 1);
-    assert_int_equal(res.relay.outs[0].node_cnt, 1);
-    assert_int_equal(res.relay.outs[0].nodes[0], N3);
-    mule_node_result_fini(&res);
-
-    /* n3 was an addressee too: it got the message directly. */
-    {
-        static const uint32_t d2[] = {N2, N3};
-
-        assert_int_equal(inbound("alice@hq.example", r, d2, 2, &res, NULL), 0);
-        assert_false(res.has_relay);
-        assert_int_equal(res.err, MULE_ERR_NOT_RESPONSIBLE);
-        mule_node_result_fini(&res);
-    }
-}
-
-/* No route and this node the only addressee: a DSN to the originator,
- * relayed to n1 (hq.example), that decodes as a failure report. */
-static void
-test_mule_node_inbound_no_route_dsn(void **state)
-{
-    static const char *const r[] = {"x@nowhere.example", "bob@here.example", NULL};
-    static const uint32_t d[] = {N2};
-    mule_node_result res;
-    buf plain;
     bsmtp_envelope *env = NULL;
     size_t off = 0;
+    buf plain;
 
-    (void)state;
-    assert_int_equal(inbound("alice@hq.example", r, d, 1, &res, NULL), 0);
-    assert_true(res.has_relay);
-    assert_int_equal(res.relay.failed_cnt, 1);
-    assert_non_null(res.relay.local_env);
-    assert_true(res.has_dsn);
-    assert_int_equal(res.dsn.out_cnt, 1);
-    assert_int_equal(res.dsn.outs[0].nodes[0], N1);
     buf_init(&plain, NULL, SIZE_MAX);
-    assert_int_equal(mule_cdt_decode(&cdt, NULL, res.dsn.outs[0].payload.data,
-                                     res.dsn.outs[0].payload.len, &plain, NULL), 0);
+    assert_int_equal(mule_cdt_decode(&f->cdt, NULL, payload->data, payload->len, &plain, NULL),
+                     0);
     assert_int_equal(bsmtp_payload_parse(plain.data, plain.len, NULL, NULL, &env, &off), 0);
     assert_string_equal(env->reverse_path, "");
     assert_int_equal(env->rcpt_cnt, 1);
-    assert_string_equal(env->rcpts[0].addr, "alice@hq.example");
-    assert_non_null(memmem(plain.data, plain.len, "multipart/report", 16));
-    assert_non_null(memmem(plain.data, plain.len, "Status: 5.4.4", 13));
+    assert_string_equal(env->rcpts[0].addr, want_rcpt);
+    assert_true(has(plain.data + off, plain.len - off,
+                    "multipart/report; report-type=delivery-status"));
+    assert_true(has(plain.data + off, plain.len - off, "Message-ID: " MSGID));
+    for (; needles != NULL && *needles != NULL; needles++)
+        if (!has(plain.data + off, plain.len - off, *needles))
+            fail_msg("DSN lacks \"%s\":\n%s", *needles,
+                     tshow(0, plain.data + off, plain.len - off));
     bsmtp_envelope_free(env);
     buf_fini(&plain);
-    mule_node_result_fini(&res);
-
-    /* Null sender: no DSN. */
-    assert_int_equal(inbound("", r, d, 1, &res, NULL), 0);
-    assert_false(res.has_dsn);
-    assert_int_equal(res.dsn_err, MULE_ERR_DSN_NULL_SENDER);
-    mule_node_result_fini(&res);
 }
 
-static void
-test_mule_node_inbound_malformed(void **state)
+/* An envelope for the outbound calls. */
+static bsmtp_envelope *
+envelope(const char *from, const char *const *rcpts)
 {
-    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
-    mule_node_in in;
-    mule_node_result res;
-    buf b;
+    bsmtp_envelope *env = NULL;
 
-    (void)state;
-    memset(&in, 0, sizeof(in));
-    in.src = N1;
-    in.msid = 9;
-    in.payload = junk;
-    in.payload_len = sizeof(junk);
-    assert_int_equal(mule_node_inbound(&ncfg, routes, &in, &clk, NULL, NULL, &res), 0);
-    assert_false(res.has_relay);
-    assert_true(res.err < 0 && res.err != MULE_ERR_NOT_RESPONSIBLE);
-    mule_node_result_fini(&res);
-    /* CompressedData fine, payload not BSMTP. */
-    buf_init(&b, NULL, SIZE_MAX);
-    assert_int_equal(mule_cdt_encode(&cdt, NULL, (const uint8_t *)"no envelope", 11, &b), 0);
-    in.payload = b.data;
-    in.payload_len = b.len;
-    assert_int_equal(mule_node_inbound(&ncfg, routes, &in, &clk, NULL, NULL, &res), 0);
-    assert_false(res.has_relay);
-    assert_true(res.err < 0);
-    mule_node_result_fini(&res);
-    buf_fini(&b);
+    assert_int_equal(bsmtp_envelope_new(from, NULL, NULL, &env), 0);
+    for (; *rcpts != NULL; rcpts++)
+        assert_int_equal(bsmtp_envelope_add_rcpt(env, *rcpts, NULL), 0);
+    return env;
 }
 
+/* Inbound for a local recipient: delivered here, traced "with MULE". */
+static void
+test_mule_node_inbound_local(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@two.example>\r\n<bob@here.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_false(r.has_dsn);
+    assert_int_equal(r.relay.out_cnt, 0);
+    assert_non_null(r.relay.local_env);
+    assert_int_equal(r.relay.local_env->rcpt_cnt, 1);
+    assert_string_equal(r.relay.local_env->rcpts[0].addr, "bob@here.example");
+    assert_string_equal(r.relay.local_env->reverse_path, "alice@two.example");
+    assert_true(has(r.relay.content.data, r.relay.content.len,
+                    "by n1.example with MULE id 7"));
+    assert_true(has(r.relay.content.data, r.relay.content.len, "from 198.18.0.2"));
+    /* The original content follows the trace unchanged. */
+    assert_true(r.relay.content.len > sizeof(content) - 1);
+    assert_memory_equal(r.relay.content.data + r.relay.content.len - (sizeof(content) - 1),
+                        content, sizeof(content) - 1);
+    assert_true(r.inflated.len > 0);
+    mule_node_result_fini(&r);
+    mule_node_result_fini(&r);          /* twice is harmless */
+    buf_fini(&p);
+}
+
+/* A recipient routed via this node to n3: one P_MUL message, to n3 only;
+ * with a route to n2 and n3 and n2 an addressee, to n3 only as well. */
+static void
+test_mule_node_inbound_relay(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests1[] = { SELF };
+    uint32_t dests2[] = { N2, SELF };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@two.example>\r\n<carol@three.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests1, 1);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_false(r.has_dsn);
+    assert_null(r.relay.local_env);
+    assert_int_equal(r.relay.out_cnt, 1);
+    assert_int_equal(r.relay.outs[0].group, 0xef010103u);
+    assert_int_equal(r.relay.outs[0].node_cnt, 1);
+    assert_int_equal(r.relay.outs[0].nodes[0], N3);
+    assert_true(r.relay.outs[0].compressed);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+
+    wrap(f, "<alice@two.example>\r\n<dora@both.example>\r\n", &p);
+    in = in_msg(&p, dests2, 2);
+    in.src = N4;
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_int_equal(r.relay.out_cnt, 1);
+    assert_int_equal(r.relay.outs[0].node_cnt, 1);
+    assert_int_equal(r.relay.outs[0].nodes[0], N3);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
+/* No route and this node the only addressee: the DSN goes back to the
+ * originator's node (n2), with Action failed and Status 5.4.4. */
+static void
+test_mule_node_inbound_noroute_dsn(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    static const char *const want[] = { "Action: failed", "Status: 5.4.4",
+                                        "Final-Recipient: rfc822; dave@nowhere.test",
+                                        "Reporting-MTA: dns; n1.example", NULL };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@two.example>\r\n<dave@nowhere.test>\r\n<bob@here.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_int_equal(r.relay.failed_cnt, 1);
+    assert_int_equal(r.relay.note_cnt, 1);
+    assert_int_equal(r.relay.notes[0].kind, MULE_DSN_NO_ROUTE);
+    assert_non_null(r.relay.local_env);         /* bob is still delivered */
+    assert_true(r.has_dsn);
+    assert_int_equal(r.dsn_err, 0);
+    assert_null(r.dsn.local_env);
+    assert_int_equal(r.dsn.out_cnt, 1);
+    assert_int_equal(r.dsn.outs[0].group, 0xef010102u);
+    assert_int_equal(r.dsn.outs[0].node_cnt, 1);
+    assert_int_equal(r.dsn.outs[0].nodes[0], N2);
+    expect_dsn_payload(f, &r.dsn.outs[0].payload, "alice@two.example", want);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
+/* The same failure from the null sender: no DSN, and why. */
+static void
+test_mule_node_inbound_null_sender(void **state)
+{
+    struct fixture *f = *state;
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<>\r\n<dave@nowhere.test>\r\n", &p);
+    mule_node_in in = in_msg(&p, NULL, 0);     /* NULL list: only us */
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_int_equal(r.relay.failed_cnt, 1);
+    assert_false(r.has_dsn);
+    assert_int_equal(r.dsn_err, MULE_ERR_DSN_NULL_SENDER);
+    assert_int_equal(r.dsn.out_cnt, 0);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
+/* Unusable payloads: the code in err, return 0 (acknowledge, keep aside). */
+static void
+test_mule_node_inbound_bad(void **state)
+{
+    struct fixture *f = *state;
+    /* CompressedData with contentType 4 (P7), from test_mule_cdt.c. */
+    static const uint8_t p7[] = { 0x30, 0x14, 0x80, 0x01, 0x01, 0x30, 0x0f, 0x80,
+                                  0x01, 0x04, 0xa0, 0x0a, 0x04, 0x08, 0x78, 0x9c,
+                                  0x03, 0x00, 0x00, 0x00, 0x00, 0x01 };
+    static const uint8_t junk[] = "not BER at all";
+    mule_node_result r;
+    mule_node_in in;
+    buf p;
+
+    memset(&in, 0, sizeof(in));
+    in.src = N2;
+    in.payload = junk;
+    in.payload_len = sizeof(junk) - 1;
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_false(r.has_relay);
+    assert_int_equal(r.err, MULE_ERR_BER);
+    mule_node_result_fini(&r);
+
+    in.payload = p7;
+    in.payload_len = sizeof(p7);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_false(r.has_relay);
+    assert_int_equal(r.err, MULE_ERR_NOT_MULE);
+    mule_node_result_fini(&r);
+
+    /* MULE content that is no BSMTP-like payload; what decoded is kept. */
+    buf_init(&p, NULL, SIZE_MAX);
+    assert_int_equal(mule_cdt_encode(&f->cdt, NULL, (const uint8_t *)"<a@b>\r\nno empty line",
+                                     20, &p), 0);
+    in.payload = p.data;
+    in.payload_len = p.len;
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_false(r.has_relay);
+    assert_false(r.has_dsn);
+    assert_true(bsmtp_is_err(r.err));
+    assert_false(mule_node_is_temporary(r.err));
+    assert_int_equal(r.inflated.len, 20);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+
+    /* Missing arguments are the caller's bug, not the message's. */
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, NULL, &f->clk, NULL, NULL, &r),
+                     MULE_ERR_INVAL);
+    mule_node_result_fini(&r);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, NULL, NULL, NULL, &r),
+                     MULE_ERR_INVAL);
+    mule_node_result_fini(&r);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, NULL),
+                     MULE_ERR_INVAL);
+}
+
+/* n3 was an addressee and the recipient's route is n3: not ours. */
+static void
+test_mule_node_inbound_not_responsible(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF, N3 };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@two.example>\r\n<carol@three.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 2);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_false(r.has_relay);
+    assert_false(r.has_dsn);
+    assert_int_equal(r.err, MULE_ERR_NOT_RESPONSIBLE);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+    /* A recipient without a route, another addressee left: not ours either. */
+    wrap(f, "<alice@two.example>\r\n<dave@nowhere.test>\r\n", &p);
+    in = in_msg(&p, dests, 2);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_int_equal(r.err, MULE_ERR_NOT_RESPONSIBLE);
+    assert_false(r.has_dsn);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
+/* Mail submitted here for two destinations: two P_MUL messages, each
+ * carrying only its recipient. */
 static void
 test_mule_node_outbound_split(void **state)
 {
-    bsmtp_envelope *env = NULL;
-    mule_node_result res;
-    static const char msg[] = "Subject: s\r\n\r\nhello\r\n";
+    struct fixture *f = *state;
+    static const char *const rcpts[] = { "x@two.example", "y@three.example", NULL };
+    bsmtp_envelope *env = envelope("alice@here.example", rcpts);
+    mule_node_result r;
 
-    (void)state;
-    assert_int_equal(bsmtp_envelope_new("bob@here.example", NULL, NULL, &env), 0);
-    assert_int_equal(bsmtp_envelope_add_rcpt(env, "alice@hq.example", NULL), 0);
-    assert_int_equal(bsmtp_envelope_add_rcpt(env, "dan@other.example", NULL), 0);
-    assert_int_equal(mule_node_outbound(&ncfg, routes, env, (const uint8_t *)msg,
-                                        sizeof(msg) - 1, NULL, NULL, &clk, NULL, NULL, &res),
-                     0);
-    assert_true(res.has_relay);
-    assert_int_equal(res.relay.out_cnt, 2);
-    assert_false(res.has_dsn);
-    mule_node_result_fini(&res);
+    assert_int_equal(mule_node_outbound(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                        sizeof(content) - 1, "client.example", "Q1", &f->clk,
+                                        NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_false(r.has_dsn);
+    assert_int_equal(r.relay.out_cnt, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const mule_relay_out *o = &r.relay.outs[i];
+        bsmtp_envelope *e = NULL;
+        size_t off;
+        buf plain;
+
+        assert_int_equal(o->node_cnt, 1);
+        assert_int_equal(o->nodes[0], o->group == 0xef010102u ? N2 : N3);
+        buf_init(&plain, NULL, SIZE_MAX);
+        assert_int_equal(mule_cdt_decode(&f->cdt, NULL, o->payload.data, o->payload.len,
+                                         &plain, NULL), 0);
+        assert_int_equal(bsmtp_payload_parse(plain.data, plain.len, NULL, NULL, &e, &off), 0);
+        assert_int_equal(e->rcpt_cnt, 1);
+        assert_string_equal(e->rcpts[0].addr,
+                            o->nodes[0] == N2 ? "x@two.example" : "y@three.example");
+        assert_true(has(plain.data + off, plain.len - off, "with MULE id Q1"));
+        bsmtp_envelope_free(e);
+        buf_fini(&plain);
+    }
+    mule_node_result_fini(&r);
     bsmtp_envelope_free(env);
 }
 
-/* The local MTA refused a recipient: the DSN carries its status and
- * reply, and goes to the originator's node. */
+/* The originator is local and a recipient has no route: the DSN is
+ * delivered here (dsn.local_env), nothing of it goes over P_MUL. */
+static void
+test_mule_node_outbound_local_dsn(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const rcpts[] = { "x@two.example", "z@nowhere.test", NULL };
+    bsmtp_envelope *env = envelope("alice@here.example", rcpts);
+    mule_node_result r;
+
+    assert_int_equal(mule_node_outbound(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                        sizeof(content) - 1, NULL, NULL, &f->clk, NULL, NULL,
+                                        &r), 0);
+    assert_true(r.has_relay);
+    assert_int_equal(r.relay.out_cnt, 1);
+    assert_int_equal(r.relay.failed_cnt, 1);
+    assert_true(r.has_dsn);
+    assert_int_equal(r.dsn.out_cnt, 0);
+    assert_non_null(r.dsn.local_env);
+    assert_string_equal(r.dsn.local_env->reverse_path, "");
+    assert_int_equal(r.dsn.local_env->rcpt_cnt, 1);
+    assert_string_equal(r.dsn.local_env->rcpts[0].addr, "alice@here.example");
+    assert_true(has(r.dsn.content.data, r.dsn.content.len, "Status: 5.4.4"));
+    assert_true(has(r.dsn.content.data, r.dsn.content.len, "z@nowhere.test"));
+    mule_node_result_fini(&r);
+    bsmtp_envelope_free(env);
+}
+
+/* The local MTA rejected a recipient after acceptance: the DSN carries its
+ * enhanced code and reply, towards the originator's node. */
 static void
 test_mule_node_report_rejected(void **state)
 {
-    bsmtp_envelope *env = NULL;
-    mule_node_result res;
-    mule_node_failure f;
-    static const char msg[] = "Subject: s\r\n\r\nhello\r\n";
-    buf plain;
+    struct fixture *f = *state;
+    static const char *const rcpts[] = { "bob@here.example", NULL };
+    static const char *const want[] = {
+        "Action: failed", "Status: 5.1.1",
+        "Diagnostic-Code: smtp; 550 5.1.1 <bob@here.example>: user unknown",
+        "Remote-MTA: dns; mta.here.example", NULL };
+    bsmtp_envelope *env = envelope("alice@two.example", rcpts);
+    mule_node_failure fl;
+    mule_node_result r;
 
-    (void)state;
-    assert_int_equal(bsmtp_envelope_new("alice@hq.example", NULL, NULL, &env), 0);
-    assert_int_equal(bsmtp_envelope_add_rcpt(env, "bob@here.example", NULL), 0);
-    memset(&f, 0, sizeof(f));
-    f.rcpt_idx = 0;
-    f.kind = MULE_DSN_REJECTED;
-    f.reply = "550 5.1.1 <bob@here.example>: no such user";
-    f.remote_mta = "lmtp:127.0.0.1:24";
-    assert_int_equal(mule_node_report(&ncfg, routes, env, (const uint8_t *)msg,
-                                      sizeof(msg) - 1, &f, 1, clk.now_date, &clk, NULL, NULL,
-                                      &res), 0);
-    assert_true(res.has_dsn);
-    assert_int_equal(res.dsn.out_cnt, 1);
-    buf_init(&plain, NULL, SIZE_MAX);
-    assert_int_equal(mule_cdt_decode(&cdt, NULL, res.dsn.outs[0].payload.data,
-                                     res.dsn.outs[0].payload.len, &plain, NULL), 0);
-    assert_non_null(memmem(plain.data, plain.len, "Status: 5.1.1", 13));
-    assert_non_null(memmem(plain.data, plain.len, "no such user", 12));
-    buf_fini(&plain);
-    mule_node_result_fini(&res);
-    assert_int_equal(mule_node_report(&ncfg, routes, env, (const uint8_t *)msg, 5, &f, 0,
-                                      clk.now_date, &clk, NULL, NULL, &res), MULE_ERR_INVAL);
-    mule_node_result_fini(&res);
+    memset(&fl, 0, sizeof(fl));
+    fl.rcpt_idx = 0;
+    fl.kind = MULE_DSN_REJECTED;
+    fl.reply = "550 5.1.1 <bob@here.example>: user unknown";
+    fl.remote_mta = "mta.here.example";
+    assert_int_equal(mule_node_report(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                      sizeof(content) - 1, &fl, 1, DATE, &f->clk, NULL, NULL,
+                                      &r), 0);
+    assert_false(r.has_relay);
+    assert_true(r.has_dsn);
+    assert_int_equal(r.dsn.out_cnt, 1);
+    assert_int_equal(r.dsn.outs[0].nodes[0], N2);
+    expect_dsn_payload(f, &r.dsn.outs[0].payload, "alice@two.example", want);
+    mule_node_result_fini(&r);
+
+    /* An index beyond the envelope is the caller's bug. */
+    fl.rcpt_idx = 1;
+    assert_int_equal(mule_node_report(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                      sizeof(content) - 1, &fl, 1, DATE, &f->clk, NULL, NULL,
+                                      &r), MULE_ERR_INVAL);
+    mule_node_result_fini(&r);
     bsmtp_envelope_free(env);
 }
 
-/* Every allocation of an inbound decision with a DSN fails in turn: a
- * temporary code (or success), never a crash or a leak. */
+/* A payload over payload_max is the mail's problem: err, no relay. */
+static void
+test_mule_node_payload_max(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const rcpts[] = { "x@two.example", NULL };
+    bsmtp_envelope *env = envelope("alice@here.example", rcpts);
+    uint32_t dests[] = { SELF };
+    mule_node_result r;
+    buf p;
+
+    f->cfg.payload_max = 40;
+    assert_int_equal(mule_node_outbound(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                        sizeof(content) - 1, NULL, NULL, &f->clk, NULL, NULL,
+                                        &r), 0);
+    assert_false(r.has_relay);
+    assert_true(r.err == MULE_ERR_NOSPACE || r.err == BSMTP_ERR_CAP);
+    assert_false(mule_node_is_temporary(r.err));
+    assert_int_equal(r.relay.out_cnt, 0);
+    mule_node_result_fini(&r);
+
+    /* The same inbound for relaying: unusable here, not temporary. */
+    wrap(f, "<alice@two.example>\r\n<carol@three.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_false(r.has_relay);
+    assert_true(r.err == MULE_ERR_NOSPACE || r.err == BSMTP_ERR_CAP);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+    f->cfg.payload_max = 0;
+    bsmtp_envelope_free(env);
+}
+
+/* Which call an allocation-failure round makes. */
+enum call { C_INBOUND, C_OUTBOUND, C_REPORT };
+
+static int
+run_call(struct fixture *f, enum call c, const buf *p, const bsmtp_envelope *env, const mem *m,
+         mule_node_result *r)
+{
+    static const uint32_t dests[] = { SELF };
+    mule_node_failure fl;
+
+    switch (c) {
+    case C_INBOUND: {
+        mule_node_in in = in_msg(p, dests, 1);
+
+        return mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, m, NULL, r);
+    }
+    case C_OUTBOUND:
+        return mule_node_outbound(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                  sizeof(content) - 1, "c.example", "Q2", &f->clk, m, NULL, r);
+    case C_REPORT:
+        memset(&fl, 0, sizeof(fl));
+        fl.rcpt_idx = 1;
+        fl.kind = MULE_DSN_REJECTED;
+        fl.reply = "550 5.1.1 no such user";
+        return mule_node_report(&f->cfg, f->routes, env, (const uint8_t *)content,
+                                sizeof(content) - 1, &fl, 1, DATE, &f->clk, m, NULL, r);
+    }
+    return -1;
+}
+
+/*
+ * Each call with a local part, a relayed part and a DSN, failing the
+ * k-th allocation for every k: a temporary code, or success with the
+ * same decision as without failures; never a crash, and cmocka finds no
+ * leak.
+ */
 static void
 test_mule_node_alloc_failure(void **state)
 {
-    static const char *const r[] = {"x@nowhere.example", "bob@here.example", NULL};
-    static const uint32_t d[] = {N2};
+    struct fixture *f = *state;
+    static const char *const rcpts[] = { "x@two.example", "bob@here.example",
+                                         "z@nowhere.test", NULL };
+    struct tmem tm = { false, 0, 0 };
+    mem m = tmem_make(&tm);
+    bsmtp_envelope *env = envelope("alice@three.example", rcpts);
+    mule_node_result r, base;
+    long total, k;
+    int rc;
+    buf p;
 
-    (void)state;
-    for (long k = 0; k < 400; k++) {
-        struct tmem tm = {false, 0, 0, 0, 0};
-        mem m = tmem_make(&tm);
-        mule_node_result res;
-        int rc;
-
-        tmem_fail_after(&tm, k);
-        rc = inbound("alice@hq.example", r, d, 1, &res, &m);
-        assert_true(rc == 0 || mule_node_is_temporary(rc));
-        mule_node_result_fini(&res);
+    wrap(f, "<alice@three.example>\r\n<x@two.example>\r\n<bob@here.example>\r\n"
+            "<z@nowhere.test>\r\n", &p);
+    for (enum call c = C_INBOUND; c <= C_REPORT; c++) {
+        tm.armed = false;
+        tm.calls = 0;
+        assert_int_equal(run_call(f, c, &p, env, &m, &base), 0);
+        assert_true(base.has_dsn);
+        total = tm.calls;
+        for (k = 0; k < total; k++) {
+            tm.armed = true;
+            tm.left = k;
+            rc = run_call(f, c, &p, env, &m, &r);
+            tm.armed = false;
+            if (rc != 0 && !mule_node_is_temporary(rc))
+                fail_msg("call %d: fail at alloc %ld of %ld: got %s", (int)c, k, total,
+                         mule_errname(rc));
+            if (rc == 0 && (r.has_relay != base.has_relay || r.has_dsn != base.has_dsn ||
+                            r.err != base.err || r.dsn_err != base.dsn_err ||
+                            r.relay.out_cnt != base.relay.out_cnt ||
+                            r.dsn.out_cnt != base.dsn.out_cnt))
+                fail_msg("call %d: fail at alloc %ld of %ld: success with another result "
+                         "(relay %d/%d err %s, dsn %d/%d dsn_err %s)", (int)c, k, total,
+                         r.has_relay, base.has_relay, mule_errname(r.err), r.has_dsn,
+                         base.has_dsn, mule_errname(r.dsn_err));
+            mule_node_result_fini(&r);
+        }
+        mule_node_result_fini(&base);
         assert_int_equal(tm.live, 0);
-        if (rc == 0 && res.has_relay && !tm.armed)
-            break;
     }
+    buf_fini(&p);
+    bsmtp_envelope_free(env);
 }
 
 int
@@ -306,11 +601,15 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mule_node_inbound_local),
-        cmocka_unit_test(test_mule_node_inbound_relays_on),
-        cmocka_unit_test(test_mule_node_inbound_no_route_dsn),
-        cmocka_unit_test(test_mule_node_inbound_malformed),
+        cmocka_unit_test(test_mule_node_inbound_relay),
+        cmocka_unit_test(test_mule_node_inbound_noroute_dsn),
+        cmocka_unit_test(test_mule_node_inbound_null_sender),
+        cmocka_unit_test(test_mule_node_inbound_bad),
+        cmocka_unit_test(test_mule_node_inbound_not_responsible),
         cmocka_unit_test(test_mule_node_outbound_split),
+        cmocka_unit_test(test_mule_node_outbound_local_dsn),
         cmocka_unit_test(test_mule_node_report_rejected),
+        cmocka_unit_test(test_mule_node_payload_max),
         cmocka_unit_test(test_mule_node_alloc_failure),
     };
 

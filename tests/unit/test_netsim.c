@@ -1,7 +1,9 @@
 /*
  * test_netsim.c: unit tests of netsim (event heap, PRNG, loss models,
  * queue, scenario parser, mail generator, the driver with a toy engine:
- * delivery, EMCON enforcement, determinism, allocation failure).
+ * delivery, EMCON enforcement, determinism, allocation failure; the MULE
+ * layer on the P_MUL engine: a relay hop, its checks failing when they
+ * must, allocation failure).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +335,19 @@ test_netsim_scen_parse_errors(void **state)
         { "time-limit 0\n", "1: time-limit must be" },
         { "group 10.0.0.1\n", "1: usage: group" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B text \"x\" size 10\n", "3: a literal text sets the size" },
+        /* MULE keys. */
+        { "node A 1.2.3.4\nmule maybe\n", "2: usage: mule on|off" },
+        { "node A 1.2.3.4\nroute A x.example\n", "2: usage: route NODES" },
+        { "node A 1.2.3.4\nroute A x.example group 10.0.0.1 nodes 1.2.3.5\n", "2: route for 'A':" },
+        { "node A 1.2.3.4\nroute A default local\nroute A default local\n", "3: route for 'A':" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B rcpt b@x.example\n", "3: a MULE mail needs both" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B mail-from a@x rcpt b@@x\n", "3: bad rcpt 'b@@x'" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B mail-from a@x rcpt b@x,\n", "3: bad rcpt list" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B mail-from \"a b\" rcpt b@x\n", "3: bad mail-from" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect local B b@x same m\n", "4: message 'm' is not a MULE mail" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect local A,B b@x\n", "4: expect local names one node" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect local B b@x count\n", "4: usage: expect local" },
+        { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect local B b@x size 3\n", "4: unknown expect local option" },
     };
     netsim_scenario *sc;
     char err[200];
@@ -688,6 +703,99 @@ test_netsim_scen_parse_alloc_failure(void **state)
     netsim_scen_free(sc);
 }
 
+/* n1 -> n2, relayed by n2 to n3 (netsim/scenarios/relay_hop.sim, no loss). */
+static const char mule_scen[] =
+    "seed 3\n"
+    "mule on\n"
+    "defaults rate 64k delay 10ms\n"
+    "node n1 198.18.0.1\n"
+    "node n2 198.18.0.2\n"
+    "node n3 198.18.0.3\n"
+    "route n1 one.example local\n"
+    "route n2 one.example group 239.1.1.1 nodes 198.18.0.1\n"
+    "route n2 three.example group 239.1.1.3 nodes 198.18.0.3\n"
+    "route n3 three.example local\n"
+    "msg m1 from n1 to n2 size 1500 mail-from alice@one.example rcpt carol@three.example,x@nowhere.example\n"
+    "expect local n3 carol@three.example from alice@one.example same m1 has \"by n2 with MULE\"\n"
+    "expect local n1 alice@one.example from <> has \"Status: 5.4.4\"\n"
+    "expect count mule-relay == 1\n"
+    "expect count mule-dsn == 1\n";
+
+/* The relay and the DSN of one mail: both checks pass, and fail when
+ * they must (a wrong count, a text the DSN lacks, another mail). */
+static void
+test_netsim_mule_relay_and_dsn(void **state)
+{
+    static const char bad[] =
+        "expect local n3 carol@three.example count 2\n"
+        "expect local n1 alice@one.example has \"Status: 5.1.1\"\n"
+        "msg m2 from n1 to n3 size 1400 mail-from bob@one.example rcpt dan@three.example\n"
+        "expect local n3 carol@three.example same m2\n";
+    char text[4096];
+    netsim_scenario *sc = parse(mule_scen);
+    run_result r;
+
+    (void)state;
+    run_ops(&netsim_pmul_ops, sc, false, 0, NULL, &r);
+    if (r.fails != 0)
+        fail_msg("%s", r.fail_text);
+    /* m1 and the two messages the MULE layer made, all delivered. */
+    assert_int_equal(r.sum.msgs, 3);
+    assert_int_equal(r.sum.delivered, 3);
+    netsim_scen_free(sc);
+
+    snprintf(text, sizeof(text), "%s%s", mule_scen, bad);
+    sc = parse(text);
+    run_ops(&netsim_pmul_ops, sc, false, 0, NULL, &r);
+    assert_int_equal(r.fails, 3);
+    assert_non_null(strstr(r.fail_text, "FAIL line 16: n3 delivered 1 mail to carol@three.example, want 2"));
+    assert_non_null(strstr(r.fail_text, "FAIL line 17: n1: mail to alice@one.example (via m1/n2/dsn) lacks"));
+    assert_non_null(strstr(r.fail_text, "FAIL line 19: n3: mail to carol@three.example (via m1/n2) differs from m2"));
+    netsim_scen_free(sc);
+}
+
+/* Every allocation failure on the way (parse aside) gives NOMEM from
+ * netsim_new or netsim_run, or a run; nothing leaks (ASan, tmem). */
+static void
+test_netsim_mule_alloc_failure(void **state)
+{
+    netsim_scenario *sc = parse(mule_scen);
+    struct tmem tm;
+    mem m = tmem_make(&tm);
+    netsim_opts o;
+    netsim *s;
+    long budget, total, step;
+    int rc;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.ops = &netsim_pmul_ops;
+    o.m = &m;
+    assert_int_equal(netsim_new(&s, sc, &o), 0);
+    assert_int_equal(netsim_run(s), 0);
+    netsim_free(s);
+    total = tm.calls;
+    assert_int_equal(tm.live, 0);
+    /* Every point early on (netsim_new, the first MULE calls), then a
+     * sample: a full run per budget. */
+    for (budget = 0; budget < total; budget += step) {
+        step = budget < 400 ? 1 : total / 200 + 1;
+        tmem_fail_after(&tm, budget);
+        rc = netsim_new(&s, sc, &o);
+        if (rc != 0) {
+            assert_int_equal(rc, NETSIM_ERR_NOMEM);
+            assert_int_equal(tm.live, 0);
+            continue;
+        }
+        rc = netsim_run(s);
+        if (rc != 0 && rc != NETSIM_ERR_NOMEM && rc != NETSIM_ERR_ENGINE)
+            fail_msg("budget %ld of %ld: netsim_run gave %d", budget, total, rc);
+        netsim_free(s);
+        assert_int_equal(tm.live, 0);
+    }
+    netsim_scen_free(sc);
+}
+
 int
 main(void)
 {
@@ -713,6 +821,8 @@ main(void)
         cmocka_unit_test(test_netsim_expect_mismatch_reported),
         cmocka_unit_test(test_netsim_new_alloc_failure),
         cmocka_unit_test(test_netsim_scen_parse_alloc_failure),
+        cmocka_unit_test(test_netsim_mule_relay_and_dsn),
+        cmocka_unit_test(test_netsim_mule_alloc_failure),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
