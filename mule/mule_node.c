@@ -168,6 +168,7 @@ mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
         ri.in_dests = &cfg->node_id;
         ri.in_dest_cnt = 1;
     }
+    ri.in_src = in->src;
     err = mule_relay_run(&rc, routes, &ri, m, lg, &res->relay);
     bsmtp_envelope_free(env);
     if (err < 0) {

@@ -272,6 +272,7 @@ plan_rcpt(const mule_relay_config *cfg, const mule_route_table *routes,
     char dom[BSMTP_DOMAIN_MAX + 1];
     const mule_dest *d;
     size_t k, n = 0;
+    bool back = false;
     int rc;
 
     memset(pl, 0, sizeof(*pl));
@@ -308,7 +309,18 @@ plan_rcpt(const mule_relay_config *cfg, const mule_route_table *routes,
 
         if (in->in_dests != NULL && has_node(in->in_dests, in->in_dest_cnt, id))
             continue;
+        if (in->in_src != 0 && id == in->in_src) {
+            back = true;        /* the node it came from has it */
+            continue;
+        }
         scratch[n++] = id;
+    }
+    if (n == 0 && back) {
+        /* The route leads back to the transmitter: two tables disagree,
+         * and sending it back would ping-pong until the hop limit. */
+        pl->fate = FATE_FAIL;
+        pl->kind = MULE_DSN_LOOP;
+        return 0;
     }
     if (n == 0) {
         /* Every next-hop node was an addressee of the inbound message and

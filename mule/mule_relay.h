@@ -90,6 +90,10 @@ typedef struct mule_relay_input {
     const uint32_t *in_dests;   /* P_MUL destinations of the inbound
                                  * message; NULL: it came from SMTP */
     size_t in_dest_cnt;
+    uint32_t in_src;            /* the inbound message's transmitter (it has
+                                 * the message: never sent back to it; a
+                                 * route leading only back there fails as
+                                 * a loop, 5.4.6); 0: none */
 } mule_relay_input;
 
 /* One P_MUL message to send. */

@@ -238,6 +238,29 @@ test_mule_node_inbound_relay(void **state)
     buf_fini(&p);
 }
 
+/* The route of a recipient leads back to the node the message came from
+ * (two tables disagree): a loop, failed with 5.4.6, never sent back (it
+ * ping-ponged until the hop limit in netsim before). */
+static void
+test_mule_node_inbound_route_back_is_a_loop(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@three.example>\r\n<bob@two.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);        /* from n2; two.example -> n2 */
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_int_equal(r.relay.out_cnt, 0);
+    assert_int_equal(r.relay.failed_cnt, 1);
+    assert_int_equal(r.relay.notes[0].kind, MULE_DSN_LOOP);
+    assert_true(r.has_dsn);                         /* to alice, via n3 */
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
 /* No route and this node the only addressee: the DSN goes back to the
  * originator's node (n2), with Action failed and Status 5.4.4. */
 static void
@@ -602,6 +625,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mule_node_inbound_local),
         cmocka_unit_test(test_mule_node_inbound_relay),
+        cmocka_unit_test(test_mule_node_inbound_route_back_is_a_loop),
         cmocka_unit_test(test_mule_node_inbound_noroute_dsn),
         cmocka_unit_test(test_mule_node_inbound_null_sender),
         cmocka_unit_test(test_mule_node_inbound_bad),
