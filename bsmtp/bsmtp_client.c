@@ -494,13 +494,19 @@ produce_body(bsmtp_client *c)
 
             if (c->at_bol && ch == '.')
                 rc = buf_append(&c->out, ".", 1);
-            if (rc == 0 && ch == '\n' && (c->body_pos == 0 || p[c->body_pos - 1] != '\r'))
+            bool bare_cr = ch == '\r' && (c->body_pos + 1 == end || p[c->body_pos + 1] != '\n');
+
+            /* Bare LF and bare CR both become CRLF: a lone CR before
+             * ".\r\n" must not end the message early at a server that
+             * takes CR as a line end (SMTP smuggling). */
+            if (rc == 0 && ((ch == '\n' && (c->body_pos == 0 || p[c->body_pos - 1] != '\r')) ||
+                            bare_cr))
                 rc = buf_append(&c->out, "\r\n", 2);
             else if (rc == 0)
                 rc = buf_append(&c->out, &ch, 1);
             if (rc != 0)
                 return BSMTP_ERR_NOMEM;
-            c->at_bol = ch == '\n';
+            c->at_bol = ch == '\n' || bare_cr;
             c->body_pos++;
         }
     }

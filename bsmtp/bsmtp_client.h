@@ -13,7 +13,7 @@
  * as the fallback when EHLO is refused and the transaction needs no
  * extension; MAIL, RCPT per recipient and DATA (all in one write with
  * PIPELINING, else one by one); the content with dot-stuffing and bare LF
- * made CRLF, or for BODY=BINARYMIME one "BDAT n LAST" with the exact
+ * (and bare CR: no SMTP smuggling) made CRLF, or for BODY=BINARYMIME one "BDAT n LAST" with the exact
  * octets; the final reply (SMTP: one for all accepted recipients; LMTP:
  * one per accepted recipient); QUIT.
  *

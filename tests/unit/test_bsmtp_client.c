@@ -119,7 +119,8 @@ test_bsmtp_client_smtp_lockstep_drops_params(void **state)
 
     (void)state;
     c = client(false, "MAIL FROM:<s@h.test> RET=HDRS MT-PRIORITY=4 BODY=8BITMIME", rcpts2, 2,
-               false, BSMTP_EXT_DSN | BSMTP_EXT_MT_PRIORITY | BSMTP_EXT_8BITMIME, "a\nb\n");
+               false, BSMTP_EXT_DSN | BSMTP_EXT_MT_PRIORITY | BSMTP_EXT_8BITMIME,
+               "a\nb\n.\rc\n");
     say(c, "220 mx\r\n", false);
     say(c, "250-mx\r\n250 8BITMIME\r\n", false);
     assert_non_null(strstr(sent, "MAIL FROM:<s@h.test> BODY=8BITMIME\r\n"));
@@ -130,7 +131,8 @@ test_bsmtp_client_smtp_lockstep_drops_params(void **state)
     say(c, "250 ok\r\n", false);
     assert_non_null(strstr(sent, "DATA\r\n"));
     say(c, "354 go\r\n", false);
-    assert_non_null(strstr(sent, "a\r\nb\r\n.\r\n"));      /* bare LF made CRLF */
+    /* Bare LF and bare CR made CRLF; the dot after the bare CR stuffed. */
+    assert_non_null(strstr(sent, "a\r\nb\r\n..\r\nc\r\n.\r\n"));
     say(c, "451 4.3.0 try later\r\n", false);
     assert_int_equal(bsmtp_client_rcpt(c, 0)->outcome, BSMTP_CLIENT_TEMP);
     assert_int_equal(bsmtp_client_rcpt(c, 1)->outcome, BSMTP_CLIENT_TEMP);
