@@ -13,9 +13,9 @@
  * as the fallback when EHLO is refused and the transaction needs no
  * extension; MAIL, RCPT per recipient and DATA (all in one write with
  * PIPELINING, else one by one); the content with dot-stuffing and bare LF
- * (and bare CR: no SMTP smuggling) made CRLF, or for BODY=BINARYMIME one "BDAT n LAST" with the exact
- * octets; the final reply (SMTP: one for all accepted recipients; LMTP:
- * one per accepted recipient); QUIT.
+ * and bare CR made CRLF (no SMTP smuggling), or for BODY=BINARYMIME one
+ * "BDAT n LAST" with the exact octets; the final reply (SMTP: one for all
+ * accepted recipients; LMTP: one per accepted recipient); QUIT.
  *
  * Extensions the parameters rely on (section 5.1): without CHUNKING and
  * BINARYMIME a BINARYMIME mail cannot be passed on (every recipient fails
