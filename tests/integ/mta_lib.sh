@@ -8,10 +8,11 @@
 #   mta_postfix NS DIR PORT [REJECT]     Postfix smtpd on 127.0.0.1:PORT in NS;
 #                                        every recipient to DIR/Maildir (virtual),
 #                                        except REJECT, refused "550 5.1.1"
-#   mta_postfix_relay NS DIR PORT HOST:PORT
+#   mta_postfix_relay NS DIR PORT TRANSPORT
 #                                        Postfix smtpd on 127.0.0.1:PORT in NS that
-#                                        relays every *.mule.test recipient to the
-#                                        SMTP server HOST:PORT (muled)
+#                                        relays every *.mule.test recipient with the
+#                                        Postfix TRANSPORT (smtp:[127.0.0.1]:2525,
+#                                        lmtp:unix:/path: muled)
 #   mta_cleanup                          stop all of them
 
 mta_dovecots=()
@@ -92,7 +93,7 @@ virtual_mailbox_domains = static:all"
 
 mta_postfix_relay() {
     mta_postfix_common "$1" "$2" "$3" "relay_domains = mule.test
-transport_maps = inline:{ mule.test=smtp:[${4%:*}]:${4##*:}, .mule.test=smtp:[${4%:*}]:${4##*:} }
+transport_maps = inline:{ mule.test=$4, .mule.test=$4 }
 smtpd_relay_restrictions = permit_mynetworks, permit_auth_destination, reject"
 }
 
@@ -150,6 +151,7 @@ trace      unix  - - n -    0 bounce
 verify     unix  - - n -    1 verify
 proxymap   unix  - - n -    - proxymap
 smtp       unix  - - n -    - smtp
+lmtp       unix  - - n -    - lmtp
 showq      unix  n - n -    - showq
 error      unix  - - n -    - error
 retry      unix  - - n -    - error

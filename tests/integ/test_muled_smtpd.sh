@@ -9,9 +9,9 @@
 # route-less recipient (250 and 550 5.1.2); the same after STARTTLS; an
 # LMTP transaction (one reply per recipient); a client on n2's address
 # without a certificate refused (554 5.7.1: never an open relay) and with
-# a certificate of the CA accepted after STARTTLS; a mail handed to a real
-# Postfix on n1 that relays to muled over SMTP; every accepted mail
-# reaches n2 exactly once.
+# a certificate of the CA accepted after STARTTLS; mails handed to real
+# Postfix instances on n1 that relay to muled over SMTP and over LMTP on
+# its Unix socket; every accepted mail reaches n2 exactly once.
 #
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -110,14 +110,20 @@ echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: a client with a c
 # A real Postfix on n1 relaying mule.test to muled over SMTP.
 pf_ok=0
 if command -v postfix >/dev/null; then
-    mta_postfix_relay "$prefix-n1" "$work/n1/postfix" 2626 127.0.0.1:2525
-    printf 'From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via postfix\r\nMessage-ID: <postfix.smtpd@hq.mule.test>\r\n\r\nrelayed by Postfix\r\n' |
-        ip netns exec "$prefix-n1" python3 -c '
+    # Once over SMTP, once over LMTP on muled's Unix socket (0660 as muled
+    # makes it; Postfix's lmtp client runs as user postfix here).
+    chmod 0666 "$work/n1/lmtp.sock"
+    mta_postfix_relay "$prefix-n1" "$work/n1/postfix" 2626 "smtp:[127.0.0.1]:2525"
+    mta_postfix_relay "$prefix-n1" "$work/n1/postfix-lmtp" 2627 "lmtp:unix:$work/n1/lmtp.sock"
+    for port in 2626 2627; do
+        printf 'From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via postfix\r\nMessage-ID: <postfix.%s@hq.mule.test>\r\n\r\nrelayed by Postfix %s\r\n' $port $port |
+            ip netns exec "$prefix-n1" python3 -c '
 import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", 2626, timeout=20)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
 s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test"], sys.stdin.buffer.read())
-s.quit()'
-    pf_ok=1
+s.quit()' $port
+    done
+    pf_ok=2
 fi
 want=$(( 4 + pf_ok ))
 arrived() { [ "$(ml_count "$work/n2/spool/maildir")" -ge "$want" ]; }
@@ -126,8 +132,12 @@ sleep 1
 n=$(ml_count "$work/n2/spool/maildir")
 echo "n2 Maildir: $n message(s), want $want"
 [ "$n" = "$want" ] || ok=0
-[ $pf_ok = 1 ] && { grep -rl "relayed by Postfix" "$work/n2/spool/maildir" >/dev/null ||
-    { echo "FAIL: the Postfix-relayed mail is missing"; ok=0; }; }
+if [ $pf_ok = 2 ]; then
+    for port in 2626 2627; do
+        grep -rl "relayed by Postfix $port" "$work/n2/spool/maildir" >/dev/null ||
+            { echo "FAIL: the mail Postfix relayed from port $port is missing"; ok=0; }
+    done
+fi
 grep -h "smtpd" "$work/n1/log" | cut -c1-150 | sed -n 1,12p | sed 's/^/  /'
 [ $ok = 1 ] && { echo PASS; exit 0; }
 for i in 1 2; do echo "-- n$i"; tail -15 "$work/n$i/log"; done
