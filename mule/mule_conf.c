@@ -62,6 +62,7 @@ static const opt opts[] = {
     {"smtpd_max_clients", K_UINT, F(smtpd_max_clients), 1, 10000},
     {"smtpd_max_per_client", K_UINT, F(smtpd_max_per_client), 1, 10000},
     {"smtpd_timeout", K_DUR, F(smtpd_timeout_ms), 1000, 3600000},
+    {"smtpd_txn_timeout", K_DUR, F(smtpd_txn_timeout_ms), 1000, 86400000},
     {"smtpd_tls", K_TLS, F(smtpd_tls), 0, 0},
     {"smtpd_tls_cert", K_PATH, F(smtpd_tls_cert), 0, 0},
     {"smtpd_tls_key", K_PATH, F(smtpd_tls_key), 0, 0},
@@ -95,6 +96,7 @@ mule_conf_default(mule_conf *c)
     c->smtpd_max_clients = 20;
     c->smtpd_max_per_client = 5;
     c->smtpd_timeout_ms = 300000;
+    c->smtpd_txn_timeout_ms = 3600000;
 }
 
 void

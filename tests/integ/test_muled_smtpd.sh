@@ -11,7 +11,8 @@
 # without a certificate refused (554 5.7.1: never an open relay) and with
 # a certificate of the CA accepted after STARTTLS; mails handed to real
 # Postfix instances on n1 that relay to muled over SMTP and over LMTP on
-# its Unix socket; every accepted mail reaches n2 exactly once.
+# its Unix socket; a client trickling one line a second is cut off by
+# smtpd_txn_timeout (421 4.4.2); every accepted mail reaches n2 exactly once.
 #
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -54,7 +55,7 @@ ML_RATE=1000000
 )
 ml_conf 1 "smtpd_listen=0.0.0.0:2525" "lmtpd_listen=unix:$work/n1/lmtp.sock" \
     "smtpd_tls=may" "smtpd_tls_cert=$work/server.pem" "smtpd_tls_key=$work/server.key" \
-    "smtpd_tls_ca=$work/ca.pem"
+    "smtpd_tls_ca=$work/ca.pem" "smtpd_timeout=3s" "smtpd_txn_timeout=6s"
 ml_conf 2
 ml_start 1
 ml_start 2
@@ -107,6 +108,33 @@ echo "$out" | grep -q "554" || { echo "FAIL: a client outside mynetworks was not
 out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/client" 2>&1 || true)
 echo "$out" | sed 's/^/  from n2, certificate: /'
 echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: a client with a certificate was refused"; ok=0; }
+# Slowloris: one line a second keeps resetting smtpd_timeout (3 s) but not
+# smtpd_txn_timeout (6 s): 421 4.4.2 before the 12 lines are through.
+out=$(ip netns exec "$prefix-n1" python3 - <<'PY'
+import socket, time
+s = socket.create_connection(("127.0.0.1", 2525), timeout=20)
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline().decode()
+        if not l or l[3:4] != "-":
+            return l.strip()
+reply()
+for c in ("EHLO slow", "MAIL FROM:<a@hq.mule.test>", "RCPT TO:<bob@n2.mule.test>", "DATA"):
+    s.sendall((c + "\r\n").encode()); reply()
+t0 = time.time()
+try:
+    for i in range(12):
+        s.sendall(b"trickle\r\n")
+        time.sleep(1)
+    s.sendall(b".\r\n")
+except OSError:
+    pass
+print("after %.0fs: %s" % (time.time() - t0, reply()))
+PY
+)
+echo "  slowloris: $out"
+echo "$out" | grep -q "421 4.4.2" || { echo "FAIL: a trickling client was not cut off"; ok=0; }
 # A real Postfix on n1 relaying mule.test to muled over SMTP.
 pf_ok=0
 if command -v postfix >/dev/null; then

@@ -60,6 +60,7 @@ typedef struct conn {
     SSL *ssl;                   /* after STARTTLS */
     BIO *rbio, *wbio;           /* owned by ssl */
     bool handshaking;
+    uint64_t txn_start;         /* loop ms when the transaction began; 0: none */
     int closed;
     struct conn *next;
 } conn;
@@ -167,10 +168,14 @@ static void
 on_timeout(uv_timer_t *t)
 {
     conn *c = t->data;
+    bool txn = c->txn_start != 0 &&
+               uv_now(c->d->loop) >= c->txn_start + c->d->cf.smtpd_txn_timeout_ms;
 
-    muled_log(c->d, LOG_LVL_INFO, "smtpd: %s timed out", c->peer);
+    muled_log(c->d, LOG_LVL_INFO, "smtpd: %s %s", c->peer,
+              txn ? "transaction took too long" : "timed out");
     if (c->s != NULL)
-        bsmtp_server_shutdown(c->s, "timeout, closing");
+        bsmtp_server_shutdown(c->s, txn ? "transaction took too long, closing"
+                                        : "timeout, closing");
     conn_flush(c);
     if (!c->writing)
         conn_close(c);
@@ -354,8 +359,24 @@ conn_pump(conn *c)
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
     conn_flush(c);
-    if (!c->closing)
-        uv_timer_start(&c->timer, on_timeout, c->d->cf.smtpd_timeout_ms, 0);
+    if (!c->closing) {
+        /* Idle limit per wait, and a cap on the whole transaction: a
+         * client trickling one octet at a time (slowloris) resets the
+         * first, never the second. */
+        uint64_t now = uv_now(c->d->loop), wait = c->d->cf.smtpd_timeout_ms;
+        bool in_txn = !c->handshaking && bsmtp_server_txn_get(c->s)->env != NULL;
+
+        if (!in_txn)
+            c->txn_start = 0;
+        else if (c->txn_start == 0)
+            c->txn_start = now;
+        if (c->txn_start != 0) {
+            uint64_t end = c->txn_start + c->d->cf.smtpd_txn_timeout_ms;
+
+            wait = end <= now ? 1 : (end - now < wait ? end - now : wait);
+        }
+        uv_timer_start(&c->timer, on_timeout, wait, 0);
+    }
 }
 
 static void
