@@ -127,6 +127,8 @@ void muled_tx_pump(muled *d);
 void muled_tx_free_all(muled *d);
 void muled_failed_resume(muled *d);
 void muled_remove_finished(muled *d);
+int muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope **env,
+                     const uint8_t **content, size_t *len);
 int muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kinds,
                        const char *const *replies, size_t cnt);
 

@@ -226,26 +226,21 @@ dlv_apply(muled *d, const char *id, const size_t *tidx, const int *outcome,
     muled_kick(d);
 }
 
-/* Read an IN entry back: envelope and content. */
-static int
-dlv_read(muled *d, muled_dlv *v, bsmtp_envelope **env, const uint8_t **content, size_t *len)
+/* Every recipient of v failed temporarily with the same reply (back-off). */
+static void
+dlv_defer_all(muled *d, muled_dlv *v, const char *why)
 {
-    mule_spool_msg msg;
-    char qid[MULE_SPOOL_ID_SIZE];
-    size_t off = 0;
-    int rc;
+    int *outcome = calloc(v->cnt, sizeof(*outcome));
+    const char **reply = calloc(v->cnt, sizeof(*reply));
 
-    rc = mule_spool_fs_read(d->spool, v->id, &v->file);
-    if (rc == 0)
-        rc = mule_spool_decode_entry(v->file.data, v->file.len, &msg, qid, NULL, 0, NULL, NULL,
-                                     0);
-    if (rc == 0)
-        rc = bsmtp_payload_parse(msg.content, msg.content_len, NULL, NULL, env, &off);
-    if (rc == 0) {
-        *content = msg.content + off;
-        *len = msg.content_len - off;
+    for (size_t i = 0; outcome != NULL && reply != NULL && i < v->cnt; i++) {
+        outcome[i] = MULED_TEMP;
+        reply[i] = why;
     }
-    return rc;
+    if (outcome != NULL && reply != NULL)
+        dlv_apply(d, v->id, v->tidx, outcome, reply, v->cnt);
+    free(outcome);
+    free(reply);
 }
 
 static void
@@ -335,7 +330,7 @@ dlv_session(muled *d, muled_dlv *v)
     bsmtp_client_txn ct;
     int rc;
 
-    rc = dlv_read(d, v, &env, &content, &len);
+    rc = muled_entry_mail(d, v->id, &v->file, NULL, &env, &content, &len);
     if (rc == 0)
         rc = mule_gw_to_smtp(env, v->tidx, v->cnt, content, len, NULL, &txn);
     bsmtp_envelope_free(env);
@@ -383,17 +378,7 @@ dlv_pump(muled *d)
             d->dlv_wait_tail = NULL;
         v->next = NULL;
         if (!dlv_session(d, v)) {
-            int *outcome = calloc(v->cnt, sizeof(*outcome));
-            const char **reply = calloc(v->cnt, sizeof(*reply));
-
-            for (size_t i = 0; outcome != NULL && reply != NULL && i < v->cnt; i++) {
-                outcome[i] = MULED_TEMP;
-                reply[i] = "451 4.3.0 hand-off could not start";
-            }
-            if (outcome != NULL && reply != NULL)
-                dlv_apply(d, v->id, v->tidx, outcome, reply, v->cnt);
-            free(outcome);
-            free(reply);
+            dlv_defer_all(d, v, "451 4.3.0 hand-off could not start");
             dlv_free(v);
         }
     }
@@ -467,23 +452,13 @@ muled_dlv_start(muled *d, const mule_spool_info *info)
         bsmtp_envelope *env = NULL;
         const uint8_t *content;
         size_t len;
-        int rc = dlv_read(d, v, &env, &content, &len);
+        int rc = muled_entry_mail(d, v->id, &v->file, NULL, &env, &content, &len);
 
         if (rc == 0) {
             dlv_maildir(d, v, env, content, len, info->arrival_s);
         } else {
-            int *outcome = calloc(due, sizeof(*outcome));
-            const char **reply = calloc(due, sizeof(*reply));
-
             muled_log(d, LOG_LVL_ERROR, "%s: cannot read entry: %s", v->id, mule_strerror(rc));
-            for (size_t i = 0; outcome != NULL && reply != NULL && i < due; i++) {
-                outcome[i] = MULED_TEMP;
-                reply[i] = "451 4.3.0 spool entry unreadable";
-            }
-            if (outcome != NULL && reply != NULL)
-                dlv_apply(d, v->id, v->tidx, outcome, reply, due);
-            free(outcome);
-            free(reply);
+            dlv_defer_all(d, v, "451 4.3.0 spool entry unreadable");
         }
         bsmtp_envelope_free(env);
         dlv_free(v);

@@ -840,6 +840,46 @@ muled_tx_event(muled *d, const pmul_event *ev)
 /* Failures and their DSNs                                            */
 
 /*
+ * The mail a spool entry holds: its envelope and RFC 5322 content.  OUT
+ * entries hold CompressedData (inflated into *plain); IN entries the
+ * BSMTP-like payload itself (parsed in place in *file; plain may be NULL
+ * for them).  Both bufs are the caller's; *content points into one.
+ */
+int
+muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope **env,
+                 const uint8_t **content, size_t *len)
+{
+    mule_spool_msg msg;
+    char qid[MULE_SPOOL_ID_SIZE];
+    const uint8_t *p;
+    size_t n, off = 0;
+    int rc;
+
+    rc = mule_spool_fs_read(d->spool, id, file);
+    if (rc == 0)
+        rc = mule_spool_decode_entry(file->data, file->len, &msg, qid, NULL, 0, NULL, NULL, 0);
+    if (rc < 0)
+        return rc;
+    p = msg.content;
+    n = msg.content_len;
+    if (msg.kind == MULE_SPOOL_OUT) {
+        if (plain == NULL)
+            return MULE_ERR_INVAL;
+        if ((rc = mule_cdt_decode(&d->cdt, NULL, p, n, plain, NULL)) < 0)
+            return rc;
+        p = plain->data;
+        n = plain->len;
+    }
+    if ((rc = bsmtp_payload_parse(p, n, NULL, NULL, env, &off)) < 0)
+        return rc;
+    *content = p + off;
+    *len = n - off;
+    return 0;
+}
+
+
+
+/*
  * Targets tidx[0..cnt) of entry id failed for good (kinds: enum
  * mule_dsn_kind; replies: the MTA's text per target, or NULL).  Mark them
  * FAILED (durable), queue the DSN (durable), then DSN_SENT, then remove
@@ -854,11 +894,11 @@ muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kind
     const mule_spool *sp = mule_spool_fs_core(d->spool);
     int64_t now = muled_now_s();
     mule_spool_info info;
-    mule_spool_msg msg;
-    char qid[MULE_SPOOL_ID_SIZE], date[64], msgid[128], arrival[64];
+    char date[64], msgid[128], arrival[64];
     buf file, plain;
     bsmtp_envelope *env = NULL;
-    size_t off = 0, nf = 0;
+    const uint8_t *content = NULL;
+    size_t content_len = 0, nf = 0;
     mule_node_failure *fails = NULL;
     mule_node_clock clk;
     mule_node_result res;
@@ -880,15 +920,7 @@ muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kind
     buf_init(&file, NULL, SIZE_MAX);
     buf_init(&plain, NULL, d->cdt.max_inflated);
     memset(&res, 0, sizeof(res));
-    rc = mule_spool_fs_read(d->spool, id, &file);
-    if (rc == 0)
-        rc = mule_spool_decode_entry(file.data, file.len, &msg, qid, NULL, 0, NULL, NULL, 0);
-    if (rc == 0 && info.kind == MULE_SPOOL_OUT)
-        rc = mule_cdt_decode(&d->cdt, NULL, msg.content, msg.content_len, &plain, NULL);
-    else if (rc == 0)
-        rc = buf_append(&plain, msg.content, msg.content_len);
-    if (rc == 0)
-        rc = bsmtp_payload_parse(plain.data, plain.len, NULL, NULL, &env, &off);
+    rc = muled_entry_mail(d, id, &file, &plain, &env, &content, &content_len);
     if (rc < 0)
         goto out;
     fails = calloc(info.kind == MULE_SPOOL_OUT ? env->rcpt_cnt : cnt, sizeof(*fails));
@@ -915,7 +947,7 @@ muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kind
     muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
     muled_date(info.arrival_s, arrival, sizeof(arrival));
     rc = nf == 0 ? 0
-                 : mule_node_report(&d->ncfg, d->routes, env, plain.data + off, plain.len - off,
+                 : mule_node_report(&d->ncfg, d->routes, env, content, content_len,
                                     fails, nf, arrival, &clk, NULL, &d->lg, &res);
     if (rc == 0 && res.has_dsn) {
         char why[64];
