@@ -20,6 +20,7 @@
 #define MULE_ERRNO_MAP(X)                                                     \
     X(INVAL,          -202, "invalid argument")                               \
     X(NOSPACE,        -203, "output buffer too small")                        \
+    X(CTL_PROTO,      -204, "malformed control protocol message")             \
     /* CompressedData, BER, zlib: -210 .. -239 */                             \
     X(BER,            -210, "malformed BER CompressedData")                   \
     X(BER_TRAILING,   -211, "octets after the CompressedData value")          \
