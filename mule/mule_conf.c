@@ -67,6 +67,13 @@ static const opt opts[] = {
     {"smtpd_tls_cert", K_PATH, F(smtpd_tls_cert), 0, 0},
     {"smtpd_tls_key", K_PATH, F(smtpd_tls_key), 0, 0},
     {"smtpd_tls_ca", K_PATH, F(smtpd_tls_ca), 0, 0},
+    {"control_socket", K_PATH, F(control_socket), 0, 0},
+    {"control_group", K_STR, F(control_group), 0, 0},
+    {"user", K_STR, F(user), 0, 0},
+    {"audit_dir", K_PATH, F(audit_dir), 0, 0},
+    {"audit_key", K_PATH, F(audit_key), 0, 0},
+    {"audit_retention_days", K_UINT, F(audit_retention_days), 1, 3650},
+    {"audit_fsync", K_BOOL, F(audit_fsync), 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -97,6 +104,8 @@ mule_conf_default(mule_conf *c)
     c->smtpd_max_per_client = 5;
     c->smtpd_timeout_ms = 300000;
     c->smtpd_txn_timeout_ms = 3600000;
+    c->audit_retention_days = 10;
+    c->audit_fsync = true;
 }
 
 void
@@ -116,6 +125,12 @@ mule_conf_fini(mule_conf *c)
     mem_free(NULL, c->smtpd_tls_cert);
     mem_free(NULL, c->smtpd_tls_key);
     mem_free(NULL, c->smtpd_tls_ca);
+    mem_free(NULL, c->control_socket);
+    mem_free(NULL, c->control_group);
+    mem_free(NULL, c->user);
+    mem_free(NULL, c->audit_dir);
+    mem_free(NULL, c->audit_key);
+    c->control_socket = c->control_group = c->user = c->audit_dir = c->audit_key = NULL;
     c->smtpd_tls_cert = c->smtpd_tls_key = c->smtpd_tls_ca = NULL;
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
     c->smtpd_listen = c->lmtpd_listen = c->mynetworks = NULL;
@@ -467,9 +482,21 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
         return MULE_ERR_NOMEM;
     if (c->mynetworks == NULL && set_str(&c->mynetworks, "127.0.0.0/8 ::1/128") != 0)
         return MULE_ERR_NOMEM;
-    if (c->maildir == NULL) {
-        snprintf(path, sizeof(path), "%s/maildir", c->spool_dir);
-        if (set_str(&c->maildir, path) != 0)
+    if (c->control_group == NULL && set_str(&c->control_group, "mule") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->user == NULL && set_str(&c->user, "mule") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->control_socket == NULL && set_str(&c->control_socket, "/run/mule/muled.sock") != 0)
+        return MULE_ERR_NOMEM;
+    static const struct { size_t off; const char *leaf; } under[] = {
+        {F(maildir), "maildir"}, {F(audit_dir), "audit"}, {F(audit_key), "audit.key"},
+    };
+    for (size_t i = 0; i < sizeof under / sizeof under[0]; i++) {
+        char **p = (char **)((char *)c + under[i].off);
+        if (*p != NULL)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", c->spool_dir, under[i].leaf);
+        if (set_str(p, path) != 0)
             return MULE_ERR_NOMEM;
     }
     return 0;

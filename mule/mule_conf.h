@@ -63,6 +63,13 @@ typedef struct mule_conf {
     char *smtpd_tls_cert;           /* PEM certificate chain */
     char *smtpd_tls_key;            /* PEM private key */
     char *smtpd_tls_ca;             /* PEM CAs of client certificates, or NULL */
+    char *control_socket;           /* mulectl's Unix socket */
+    char *control_group;            /* group that may use it (mode 0660) */
+    char *user;                     /* drop to this user after start-up */
+    char *audit_dir;                /* HMAC-chained audit log files */
+    char *audit_key;                /* its key file (created if missing) */
+    unsigned audit_retention_days;
+    bool audit_fsync;               /* fsync after each record */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 
