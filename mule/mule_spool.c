@@ -1481,6 +1481,44 @@ mule_spool_iter(const mule_spool *sp, size_t *pos, mule_spool_info *info)
     return true;
 }
 
+/* Bring forward one entry's waiting targets; returns how many moved. */
+static size_t
+ent_flush(mule_spool *sp, sp_ent *e, int64_t now_s)
+{
+    size_t moved = 0;
+
+    if (e->flags & (MULE_SPOOL_F_HELD | MULE_SPOOL_F_DELETED))
+        return 0;
+    for (size_t i = 0; i < e->ntg; i++) {
+        mule_spool_target *t = &e->tg[i];
+        if ((t->state == MULE_SPOOL_T_PENDING || t->state == MULE_SPOOL_T_TEMPFAIL) &&
+            t->next_try_s > now_s) {
+            t->next_try_s = now_s;
+            moved++;
+        }
+    }
+    if (moved > 0)
+        ent_resched(sp, e);
+    return moved;
+}
+
+size_t
+mule_spool_flush(mule_spool *sp, const char *id, int64_t now_s)
+{
+    size_t pos = 0, moved = 0;
+    uint64_t v;
+
+    if (sp == NULL)
+        return 0;
+    if (id != NULL) {
+        sp_ent *e = ent_find(sp, id);
+        return e != NULL ? ent_flush(sp, e, now_s) : 0;
+    }
+    while (map_next(&sp->idx, &pos, NULL, &v))
+        moved += ent_flush(sp, (sp_ent *)(uintptr_t)v, now_s);
+    return moved;
+}
+
 bool
 mule_spool_is_removable(const mule_spool *sp, const char *id)
 {

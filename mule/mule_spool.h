@@ -339,6 +339,13 @@ bool mule_spool_next_due(mule_spool *sp, int64_t now_s, mule_spool_info *info);
  * daemon's timer); INT64_MAX when nothing waits. */
 int64_t mule_spool_next_deadline(mule_spool *sp);
 
+/* Operator's "flush": make every waiting (PENDING/TEMPFAIL) target of
+ * entry id, or of every entry when id is NULL, due at now_s.  Held and
+ * deleted entries stay as they are.  Only the model changes: after a
+ * restart the journal's retry times apply again, which is safe (a flush
+ * only ever brings work forward).  Returns the number of targets moved. */
+size_t mule_spool_flush(mule_spool *sp, const char *id, int64_t now_s);
+
 /* Back-off for the attempt-th retry: backoff_min_s * 2^(attempt-1),
  * capped at backoff_max_s. */
 uint32_t mule_spool_backoff_s(const mule_spool *sp, uint32_t attempt);

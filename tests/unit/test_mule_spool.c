@@ -580,6 +580,25 @@ test_mule_spool_backoff_expiry(void **state)
     assert_int_equal(mule_spool_target_get(sp, "0000000000BO", 0, &t), 0);
     assert_int_equal(t.attempts, 2);
     assert_int_equal(t.next_try_s, 30);
+    /* Operator's flush: due now, attempts kept; held entries stay put. */
+    assert_false(mule_spool_next_due(sp, 12, &info));
+    assert_int_equal(mule_spool_flush(sp, NULL, 12), 1);
+    assert_int_equal(mule_spool_flush(sp, "0000000000BO", 12), 0);
+    assert_int_equal(mule_spool_flush(sp, "NOSUCHENTRY0", 12), 0);
+    assert_true(mule_spool_next_due(sp, 12, &info));
+    assert_int_equal(mule_spool_target_get(sp, "0000000000BO", 0, &t), 0);
+    assert_int_equal(t.attempts, 2);
+    assert_int_equal(t.next_try_s, 12);
+    assert_int_equal(move(sp, NULL, "0000000000BO", 0, MULE_SPOOL_T_TEMPFAIL, 0, 12), 0);
+    {
+        mule_spool_rec rec;
+        assert_int_equal(mule_spool_prep_flag(sp, "0000000000BO", 'h', &rec), 0);
+        assert_int_equal(mule_spool_apply(sp, "0000000000BO", rec.b, rec.len), 0);
+        assert_int_equal(mule_spool_flush(sp, NULL, 13), 0);
+        assert_false(mule_spool_next_due(sp, 13, &info));
+        assert_int_equal(mule_spool_prep_flag(sp, "0000000000BO", 'r', &rec), 0);
+        assert_int_equal(mule_spool_apply(sp, "0000000000BO", rec.b, rec.len), 0);
+    }
     assert_int_equal(move(sp, NULL, "0000000000BO", 0, MULE_SPOOL_T_TEMPFAIL, 0, 95), 0);
     /* The next try (135) is after the lifetime: due at expiry instead. */
     assert_int_equal(mule_spool_next_deadline(sp), 100);
