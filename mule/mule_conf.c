@@ -138,6 +138,100 @@ mule_conf_fini(mule_conf *c)
     c->emcon_destination_cnt = 0;
 }
 
+/* ---- reload ---------------------------------------------------------- */
+
+/* Options a running muled takes over on reload; every other one is bound
+ * to a socket, the engine, the spool or a privilege given up at start. */
+static const char *const live_opts[] = {
+    "routes", "deliver", "maildir", "delivery_lifetime", "egress_timeout",
+    "egress_concurrency", "log_level", "mynetworks", "smtpd_max_clients",
+    "smtpd_max_per_client", "smtpd_timeout", "smtpd_txn_timeout", "expiry",
+    "compress_level",
+};
+
+static bool
+is_live(const char *name)
+{
+    for (size_t i = 0; i < sizeof live_opts / sizeof live_opts[0]; i++)
+        if (strcmp(live_opts[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Size of the field behind an option of this kind (pointer kinds: 0). */
+static size_t
+field_size(enum kind k)
+{
+    switch (k) {
+    case K_STR: case K_PATH: case K_DELIVER: case K_LISTEN: case K_NETS: case K_IPLIST:
+        return 0;
+    case K_IPV4: case K_GROUP: return sizeof(uint32_t);
+    case K_IFACE: return sizeof(((mule_conf *)0)->interface);
+    case K_BOOL: return sizeof(bool);
+    case K_UINT: return sizeof(unsigned);
+    case K_DUR: case K_RATE: return sizeof(uint64_t);
+    case K_SIZE: return sizeof(size_t);
+    case K_LEVEL: case K_TLS: return sizeof(int);
+    }
+    return 0;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+mule_conf_reload(mule_conf *live, mule_conf *fresh, char *kept, size_t keptlen)
+{
+    char *lb = (char *)live, *fb = (char *)fresh;
+    size_t n = 0;
+    int cnt = 0;
+
+    if (kept != NULL && keptlen > 0)
+        kept[0] = '\0';
+    for (size_t i = 0; i < NOPTS; i++) {
+        const opt *o = &opts[i];
+        size_t fs = field_size(o->kind);
+        bool same;
+
+        if (o->kind == K_IPLIST)
+            same = live->emcon_destination_cnt == fresh->emcon_destination_cnt &&
+                   (live->emcon_destination_cnt == 0 ||
+                    memcmp(live->emcon_destinations, fresh->emcon_destinations,
+                           live->emcon_destination_cnt * sizeof(uint32_t)) == 0);
+        else if (fs == 0)
+            same = same_str(*(char **)(lb + o->off), *(char **)(fb + o->off));
+        else
+            same = memcmp(lb + o->off, fb + o->off, fs) == 0;
+        if (same || is_live(o->name))
+            continue;
+        /* Keep the running value: fresh takes it over, live gets fresh's
+         * (freed with the old config by the caller). */
+        if (o->kind == K_IPLIST) {
+            uint32_t *t = live->emcon_destinations;
+            size_t c = live->emcon_destination_cnt;
+            live->emcon_destinations = fresh->emcon_destinations;
+            live->emcon_destination_cnt = fresh->emcon_destination_cnt;
+            fresh->emcon_destinations = t;
+            fresh->emcon_destination_cnt = c;
+        } else if (fs == 0) {
+            char *t = *(char **)(lb + o->off);
+            *(char **)(lb + o->off) = *(char **)(fb + o->off);
+            *(char **)(fb + o->off) = t;
+        } else {
+            memcpy(fb + o->off, lb + o->off, fs);
+        }
+        if (o->kind == K_IPV4)
+            memcpy(fresh->node_id_text, live->node_id_text, sizeof fresh->node_id_text);
+        if (kept != NULL && n + strlen(o->name) + 2 < keptlen)
+            n += (size_t)snprintf(kept + n, keptlen - n, "%s%s", cnt > 0 ? " " : "", o->name);
+        cnt++;
+    }
+    return cnt;
+}
+
 __attribute__((format(printf, 3, 4)))
 static int
 fail(mule_conf_error *err, unsigned line, const char *fmt, ...)

@@ -98,6 +98,19 @@ int mule_conf_parse(const char *text, size_t len, mule_conf *c, mule_conf_error 
 __attribute__((warn_unused_result))
 int mule_conf_check(mule_conf *c, mule_conf_error *err);
 
+/*
+ * Reload: fresh (parsed and checked) is to replace live.  Every option a
+ * running daemon cannot change (the node ID, sockets, engine and spool
+ * settings, user, audit: all but routes, deliver, maildir,
+ * delivery_lifetime, egress_timeout, egress_concurrency, log_level,
+ * mynetworks, smtpd_max_clients, smtpd_max_per_client, smtpd_timeout,
+ * smtpd_txn_timeout, expiry, compress_level) that differs is set back to
+ * live's value in fresh, and its name added to kept (blank separated,
+ * cut to keptlen).  The caller then swaps the two and frees the old one.
+ * Returns the number of options kept.
+ */
+int mule_conf_reload(mule_conf *live, mule_conf *fresh, char *kept, size_t keptlen);
+
 /* Free the strings and lists.  Safe on a defaulted or failed config. */
 void mule_conf_fini(mule_conf *c);
 

@@ -53,7 +53,50 @@ test_mule_conf_minimal(void **state)
     assert_int_equal(c.expiry_ms, 86400000);
     assert_false(c.emcon);
     assert_int_equal(c.log_level, LOG_LVL_INFO);
+    assert_string_equal(c.audit_dir, "/var/spool/mule/audit");
+    assert_string_equal(c.audit_key, "/var/spool/mule/audit.key");
+    assert_string_equal(c.user, "mule");
+    assert_string_equal(c.control_group, "mule");
+    assert_string_equal(c.control_socket, "/run/mule/muled.sock");
+    assert_int_equal(c.audit_retention_days, 10);
+    assert_true(c.audit_fsync);
     mule_conf_fini(&c);
+}
+
+/* Reload takes the live options and keeps the rest, naming them. */
+static void
+test_mule_conf_reload(void **state)
+{
+    mule_conf live, fresh;
+    mule_conf_error err;
+    char kept[64];
+
+    (void)state;
+    assert_int_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
+                           "emcon_destinations = 198.18.0.9\nrate = 9600\n", &live, &err), 0);
+    assert_int_equal(parse("node_id = 198.18.0.2\nspool_dir=/t\nroutes = /r2\nrate = 64k\n"
+                           "log_level = debug\nsmtpd_timeout = 10s\n", &fresh, &err), 0);
+    assert_int_equal(mule_conf_reload(&live, &fresh, kept, sizeof kept), 7);
+    /* node_id spool_dir hostname emcon_destinations rate audit_dir audit_key */
+    assert_non_null(strstr(kept, "node_id spool_dir"));
+    assert_non_null(strstr(kept, "rate"));
+    assert_string_equal(fresh.node_id_text, "198.18.0.1");
+    assert_int_equal(fresh.node_id, 0xC6120001u);
+    assert_string_equal(fresh.spool_dir, "/s");
+    assert_string_equal(fresh.audit_dir, "/s/audit");
+    assert_int_equal(fresh.rate, 9600);
+    assert_int_equal(fresh.emcon_destination_cnt, 1);
+    assert_string_equal(fresh.routes, "/r2");
+    assert_string_equal(fresh.maildir, "/t/maildir");   /* live (its default follows the new file) */
+    assert_int_equal(fresh.log_level, LOG_LVL_DEBUG);
+    assert_int_equal(fresh.smtpd_timeout_ms, 10000);
+    assert_string_equal(live.spool_dir, "/t");
+    assert_int_equal(live.emcon_destination_cnt, 0);
+    mule_conf_fini(&live);
+    /* Again with nothing changed: nothing kept. */
+    assert_int_equal(mule_conf_reload(&fresh, &fresh, kept, sizeof kept), 0);
+    assert_string_equal(kept, "");
+    mule_conf_fini(&fresh);
 }
 
 static void
@@ -209,6 +252,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mule_conf_minimal),
+        cmocka_unit_test(test_mule_conf_reload),
         cmocka_unit_test(test_mule_conf_every_kind),
         cmocka_unit_test(test_mule_conf_errors),
         cmocka_unit_test(test_mule_conf_truncation_loop),
