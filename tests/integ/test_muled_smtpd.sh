@@ -5,11 +5,13 @@
 # n1 runs muled with smtpd_listen = 0.0.0.0:2525 (mynetworks: loopback
 # only, smtpd_tls = may with a test CA for server and client
 # certificates) and lmtpd_listen on a Unix socket; n2 is a Maildir
-# receiver.  Checks: a pipelined SMTP transaction with one routable and one
+# receiver that also listens with smtpd_tls = required.  Checks: a pipelined SMTP transaction with one routable and one
 # route-less recipient (250 and 550 5.1.2); the same after STARTTLS; an
 # LMTP transaction (one reply per recipient); a client on n2's address
 # without a certificate refused (554 5.7.1: never an open relay) and with
-# a certificate of the CA accepted after STARTTLS; mails handed to real
+# a certificate of the CA accepted after STARTTLS; openssl s_client
+# -starttls smtp verifies the chain; under smtpd_tls = required plaintext
+# MAIL gets 530 5.7.0 and MAIL after STARTTLS 250; mails handed to real
 # Postfix instances on n1 that relay to muled over SMTP and over LMTP on
 # its Unix socket; a client trickling one line a second is cut off by
 # smtpd_txn_timeout (421 4.4.2); every accepted mail reaches n2 exactly once.
@@ -56,7 +58,9 @@ ML_RATE=1000000
 ml_conf 1 "smtpd_listen=0.0.0.0:2525" "lmtpd_listen=unix:$work/n1/lmtp.sock" \
     "smtpd_tls=may" "smtpd_tls_cert=$work/server.pem" "smtpd_tls_key=$work/server.key" \
     "smtpd_tls_ca=$work/ca.pem" "smtpd_timeout=3s" "smtpd_txn_timeout=6s"
-ml_conf 2
+# n2 listens with smtpd_tls = required: plaintext MAIL must get 530 5.7.0.
+ml_conf 2 "smtpd_listen=127.0.0.1:2525" "smtpd_tls=required" \
+    "smtpd_tls_cert=$work/server.pem" "smtpd_tls_key=$work/server.key"
 ml_start 1
 ml_start 2
 ml_wait 10 test -S "$work/n1/lmtp.sock" || { echo "FAIL: no LMTP socket"; exit 1; }
@@ -108,6 +112,30 @@ echo "$out" | grep -q "554" || { echo "FAIL: a client outside mynetworks was not
 out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/client" 2>&1 || true)
 echo "$out" | sed 's/^/  from n2, certificate: /'
 echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: a client with a certificate was refused"; ok=0; }
+# OpenSSL's own client: STARTTLS and a chain that verifies against the CA.
+out=$(echo QUIT | ip netns exec "$prefix-n1" timeout 10 openssl s_client -starttls smtp \
+      -connect 127.0.0.1:2525 -CAfile "$work/ca.pem" -verify_return_error \
+      -servername server.mule.test 2>&1 || true)
+echo "$out" | grep -E "^(Verify return code|New,|Protocol)" | sed 's/^/  s_client: /'
+echo "$out" | grep -q "Verify return code: 0 (ok)" || { echo "FAIL: s_client STARTTLS"; ok=0; }
+# smtpd_tls = required (n2): plaintext MAIL refused, MAIL after STARTTLS taken.
+out=$(ip netns exec "$prefix-n2" python3 - "$work/ca.pem" <<'PY'
+import smtplib, ssl, sys
+s = smtplib.SMTP("127.0.0.1", 2525, timeout=10)
+s.ehlo("plain")
+print("ehlo plain: STARTTLS offered" if s.has_extn("starttls") else "no STARTTLS")
+print("plain MAIL:", *s.mail("a@hq.mule.test"))
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+ctx.check_hostname = False
+s.starttls(context=ctx)
+s.ehlo("tls")
+print("tls MAIL:", *s.mail("a@hq.mule.test"))
+s.quit()
+PY
+)
+echo "$out" | sed 's/^/  required: /'
+echo "$out" | grep -q "plain MAIL: 530 b'5.7.0" || { echo "FAIL: plaintext MAIL under required"; ok=0; }
+echo "$out" | grep -q "tls MAIL: 250" || { echo "FAIL: MAIL after STARTTLS under required"; ok=0; }
 # Slowloris: one line a second keeps resetting smtpd_timeout (3 s) but not
 # smtpd_txn_timeout (6 s): 421 4.4.2 before the 12 lines are through.
 out=$(ip netns exec "$prefix-n1" python3 - <<'PY'
