@@ -10,8 +10,9 @@ set -euo pipefail
 pkgs=(
     build-essential pkg-config meson ninja-build clang libclang-rt-dev
     libuv1-dev zlib1g-dev asn1c libcmocka-dev libpcap-dev
-    tshark python3 iproute2 nftables
-    dovecot-core dovecot-lmtpd
+    libssl-dev tshark python3 iproute2 nftables util-linux
+    dovecot-core dovecot-lmtpd postfix swaks libnet-ssleay-perl
+    systemd man-db groff-base
 )
 
 missing=()
@@ -20,13 +21,24 @@ for p in "${pkgs[@]}"; do
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# muled drops root to the system user "mule" (muled.conf "user"); mulectl
+# is open to root, that user and the group "mule".  As a package would,
+# create both once.
+if ! getent passwd mule >/dev/null; then
+    $SUDO useradd --system --user-group --no-create-home --home-dir /var/spool/mule \
+        --shell /usr/sbin/nologin mule
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; the default "no" is fine.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+# Postfix without a system configuration: the tests start their own
+# instances (tests/integ/mta_lib.sh); no /etc/postfix/main.cf is written.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 # No package may start a system daemon (Dovecot): the demo and the tests
 # start their own throw-away instances inside network namespaces.
 if [ ! -e /usr/sbin/policy-rc.d ]; then

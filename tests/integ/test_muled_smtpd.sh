@@ -14,7 +14,8 @@
 # MAIL gets 530 5.7.0 and MAIL after STARTTLS 250; mails handed to real
 # Postfix instances on n1 that relay to muled over SMTP and over LMTP on
 # its Unix socket; a client trickling one line a second is cut off by
-# smtpd_txn_timeout (421 4.4.2); every accepted mail reaches n2 exactly once.
+# smtpd_txn_timeout (421 4.4.2); swaks (EHLO keywords, pipelining, TLS,
+# LMTP, 550 5.1.2, 552 5.3.4); every accepted mail reaches n2 exactly once.
 #
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -163,6 +164,34 @@ PY
 )
 echo "  slowloris: $out"
 echo "$out" | grep -q "421 4.4.2" || { echo "FAIL: a trickling client was not cut off"; ok=0; }
+# swaks, the operator's SMTP test tool: the EHLO keywords, a pipelined
+# mail, STARTTLS with the chain verified, LMTP on the Unix socket, and the
+# refusals an operator meets first (no route, over SIZE).
+sw_ok=0
+if command -v swaks >/dev/null; then
+    sw() { set +e; out=$(ip netns exec "$prefix-n1" swaks --timeout 20 \
+           --from alice@hq.mule.test "$@" 2>&1); rc=$?; set -e; }
+    sw --server 127.0.0.1:2525 --to bob@n2.mule.test --quit-after EHLO
+    for kw in PIPELINING "SIZE 10485760" 8BITMIME BINARYMIME CHUNKING SMTPUTF8 DSN \
+              "MT-PRIORITY STANAG4406" DELIVERBY ENHANCEDSTATUSCODES STARTTLS; do
+        echo "$out" | grep -q "<-  250[- ]$kw\$" || { echo "FAIL: swaks: EHLO lacks $kw"; ok=0; }
+    done
+    sw --server 127.0.0.1:2525 --to bob@n2.mule.test --pipeline --h-Subject "swaks pipelined"
+    [ $rc = 0 ] || { echo "FAIL: swaks --pipeline exit $rc"; echo "$out" | tail -5; ok=0; }
+    sw --server 127.0.0.1:2525 --to bob@n2.mule.test --tls --tls-verify \
+       --tls-ca-path "$work/ca.pem" --tls-sni server.mule.test --h-Subject "swaks tls"
+    [ $rc = 0 ] && echo "$out" | grep -q "TLS started" ||
+        { echo "FAIL: swaks --tls exit $rc"; echo "$out" | tail -5; ok=0; }
+    sw --socket "$work/n1/lmtp.sock" --protocol LMTP --to bob@n2.mule.test --h-Subject "swaks lmtp"
+    [ $rc = 0 ] || { echo "FAIL: swaks LMTP exit $rc"; echo "$out" | tail -5; ok=0; }
+    sw --server 127.0.0.1:2525 --to x@nowhere.test
+    echo "$out" | grep -q "<\*\* *550 5.1.2" || { echo "FAIL: swaks: no 550 5.1.2"; ok=0; }
+    head -c $((11 << 20)) /dev/zero | tr '\0' 'x' | fold -w 76 > "$work/big.txt"
+    sw --server 127.0.0.1:2525 --to bob@n2.mule.test --body "$work/big.txt"
+    echo "$out" | grep -q "<\*\* *552 5.3.4" || { echo "FAIL: swaks: no 552 5.3.4 over SIZE"; ok=0; }
+    echo "  swaks: EHLO keywords, pipelined, TLS (verified), LMTP, 550 5.1.2, 552 5.3.4 checked"
+    sw_ok=3
+fi
 # A real Postfix on n1 relaying mule.test to muled over SMTP.
 pf_ok=0
 if command -v postfix >/dev/null; then
@@ -181,7 +210,7 @@ s.quit()' $port
     done
     pf_ok=2
 fi
-want=$(( 4 + pf_ok ))
+want=$(( 4 + sw_ok + pf_ok ))
 arrived() { [ "$(ml_count "$work/n2/spool/maildir")" -ge "$want" ]; }
 ml_wait 60 arrived || { echo "FAIL: not all accepted mail reached n2"; ok=0; }
 sleep 1
