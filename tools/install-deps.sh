@@ -13,6 +13,7 @@ pkgs=(
     libssl-dev tshark python3 iproute2 nftables util-linux
     dovecot-core dovecot-lmtpd postfix swaks libnet-ssleay-perl
     systemd man-db groff-base
+    libidn12 libgnutls-dane0 libdb5.3 libnsl2 libpcre2-8-0
 )
 
 missing=()
@@ -32,7 +33,25 @@ if ! getent passwd mule >/dev/null; then
         --shell /usr/sbin/nologin mule
 fi
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Exim (the upstream that sends BDAT) cannot be installed beside Postfix:
+# both are Debian's mail-transport-agent.  Its binary is unpacked from the
+# package instead, into /opt/mule-exim, and run with its own config (-C).
+exim_unpack() {
+    local t
+    [ -x /opt/mule-exim/usr/sbin/exim4 ] && return 0
+    t=$(mktemp -d)
+    chmod 755 "$t"
+    (cd "$t" && apt-get download exim4-daemon-light >/dev/null 2>&1) || { rm -rf "$t"; return 0; }
+    $SUDO dpkg -x "$t"/exim4-daemon-light_*.deb /opt/mule-exim
+    rm -rf "$t"
+}
+getent passwd Debian-exim >/dev/null ||
+    $SUDO useradd --system --user-group --no-create-home --shell /usr/sbin/nologin Debian-exim
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exim_unpack
+    exit 0
+fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; the default "no" is fine.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
@@ -48,3 +67,4 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exim_unpack

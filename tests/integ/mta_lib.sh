@@ -13,10 +13,18 @@
 #                                        relays every *.mule.test recipient with the
 #                                        Postfix TRANSPORT (smtp:[127.0.0.1]:2525,
 #                                        lmtp:unix:/path: muled)
+#   mta_exim_relay NS DIR PORT TARGET    Exim on 127.0.0.1:PORT in NS relaying
+#                                        every *.mule.test recipient by SMTP to
+#                                        127.0.0.1:TARGET (muled); Exim sends BDAT
+#                                        when offered.  Needs $MTA_EXIM (default
+#                                        /opt/mule-exim/usr/sbin/exim4, unpacked by
+#                                        tools/install-deps.sh); returns 1 without it
 #   mta_cleanup                          stop all of them
 
 mta_dovecots=()
 mta_postfixes=()
+mta_exims=()
+MTA_EXIM=${MTA_EXIM:-/opt/mule-exim/usr/sbin/exim4}
 
 mta_dovecot_lmtp() {
     local ns=$1 d=$2 port=$3
@@ -174,8 +182,66 @@ EOF
     return 1
 }
 
+mta_exim_relay() {
+    local ns=$1 d=$2 port=$3 target=$4 p
+    [ -x "$MTA_EXIM" ] && getent passwd Debian-exim >/dev/null || return 1
+    mkdir -p "$d/spool" "$d/log"
+    chmod 755 "$d"
+    p=$d
+    while [ "$p" != / ]; do p=$(dirname "$p"); chmod o+x "$p"; done
+    chown -R Debian-exim:Debian-exim "$d/spool" "$d/log"
+    cat > "$d/exim.conf" <<EOF
+# Throw-away Exim: 127.0.0.1:$port in $ns, relaying mule.test to muled.
+primary_hostname = exim.$ns.mule.test
+exim_path = $MTA_EXIM
+spool_directory = $d/spool
+log_file_path = $d/log/%slog
+pid_file_path = $d/exim.pid
+daemon_smtp_ports = $port
+local_interfaces = 127.0.0.1
+tls_advertise_hosts =
+host_lookup =
+rfc1413_hosts =
+keep_environment =
+domainlist to_mule = mule.test : *.mule.test
+acl_smtp_rcpt = check_rcpt
+
+begin acl
+check_rcpt:
+  accept hosts = 127.0.0.1
+         domains = +to_mule
+  deny   message = relay not permitted
+
+begin routers
+to_muled:
+  driver = manualroute
+  domains = +to_mule
+  route_list = * 127.0.0.1
+  self = send
+  transport = muled_smtp
+
+begin transports
+muled_smtp:
+  driver = smtp
+  port = $target
+  allow_localhost
+  hosts_avoid_tls = *
+
+begin retry
+* * F,10m,5s
+EOF
+    ip netns exec "$ns" "$MTA_EXIM" -C "$d/exim.conf" -bd -q5s 2>>"$d/log/start.log" || return 1
+    for _ in $(seq 1 50); do [ -s "$d/exim.pid" ] && break; sleep 0.1; done
+    mta_exims+=("$d")
+}
+
 mta_cleanup() {
     local e ns d pid
+    for d in "${mta_exims[@]}"; do
+        pid=$(cat "$d/exim.pid" 2>/dev/null || true)
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    mta_exims=()
     for e in "${mta_dovecots[@]}"; do
         ns=${e%%|*}; d=${e#*|}
         pid=$(cat "$d/run/master.pid" 2>/dev/null || true)

@@ -15,7 +15,8 @@
 # Postfix instances on n1 that relay to muled over SMTP and over LMTP on
 # its Unix socket; a client trickling one line a second is cut off by
 # smtpd_txn_timeout (421 4.4.2); swaks (EHLO keywords, pipelining, TLS,
-# LMTP, 550 5.1.2, 552 5.3.4); every accepted mail reaches n2 exactly once.
+# LMTP, 550 5.1.2, 552 5.3.4); Exim relaying into muled with BDAT; every
+# accepted mail reaches n2 exactly once.
 #
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -210,7 +211,28 @@ s.quit()' $port
     done
     pf_ok=2
 fi
-want=$(( 4 + sw_ok + pf_ok ))
+# Exim relaying into muled: its smtp transport sends BDAT (CHUNKING).
+ex_ok=0
+if mta_exim_relay "$prefix-n1" "$work/n1/exim" 2628 2525; then
+    printf 'From: alice@hq.mule.test\r\nTo: bob@n2.mule.test\r\nSubject: via exim\r\nMessage-ID: <exim.%s@hq.mule.test>\r\n\r\nrelayed by Exim with BDAT\r\n' $$ |
+        ip netns exec "$prefix-n1" python3 -c '
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", 2628, timeout=20)
+s.sendmail("alice@hq.mule.test", ["bob@n2.mule.test"], sys.stdin.buffer.read())
+s.quit()'
+    exim_sent() { grep -q "=> bob@n2.mule.test .* K C=\"250" "$work/n1/exim/log/mainlog" 2>/dev/null; }
+    if ml_wait 30 exim_sent; then
+        grep -h "=> bob@n2.mule.test" "$work/n1/exim/log/mainlog" | cut -c1-150 | sed 's/^/  exim: /'
+        ex_ok=1
+    else
+        echo "FAIL: Exim did not hand the mail to muled with BDAT (K)"
+        tail -5 "$work/n1/exim/log/mainlog" 2>/dev/null
+        ok=0
+    fi
+else
+    echo "  (no Exim: tools/install-deps.sh unpacks it into /opt/mule-exim)"
+fi
+want=$(( 4 + sw_ok + pf_ok + ex_ok ))
 arrived() { [ "$(ml_count "$work/n2/spool/maildir")" -ge "$want" ]; }
 ml_wait 60 arrived || { echo "FAIL: not all accepted mail reached n2"; ok=0; }
 sleep 1
