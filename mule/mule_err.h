@@ -37,6 +37,10 @@
     X(DSN,            -244, "cannot build the delivery status notification") \
     X(DSN_NULL_SENDER,-245, "reverse-path is <>: no DSN may be sent")         \
     X(DSN_NOT_REQUESTED,-246, "NOTIFY asks for no DSN for these recipients") \
+    X(AUDIT_BAD,      -247, "audit log record broken (chain, sequence or format)") \
+    X(AUDIT_KEY,      -248, "audit key file unusable (missing, short, or readable by others)") \
+    X(AUDIT_IO,       -249, "audit log I/O error")                            \
+    X(AUDIT_CRYPTO,   -250, "audit log HMAC computation failed")              \
     /* Spool (mule_spool, mule_spool_fs): -280 .. -299 */                     \
     X(SPOOL_IO,       -280, "spool I/O error (temporary)")                    \
     X(SPOOL_FULL,     -281, "spool disk full (temporary)")                    \
