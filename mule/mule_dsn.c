@@ -79,6 +79,7 @@ mule_dsn_wanted(const mule_dsn_rcpt *r)
     case MULE_DSN_DISCARDED:
     case MULE_DSN_LOOP:
     case MULE_DSN_REJECTED:
+    case MULE_DSN_DELETED:
         return n == 0 || (n & BSMTP_NOTIFY_FAILURE) != 0;
     }
     return false;
@@ -99,6 +100,7 @@ mule_dsn_action(enum mule_dsn_kind kind)
     case MULE_DSN_DISCARDED:
     case MULE_DSN_LOOP:
     case MULE_DSN_REJECTED:
+    case MULE_DSN_DELETED:
         break;
     }
     return "failed";
@@ -120,6 +122,8 @@ mule_dsn_default_status(enum mule_dsn_kind kind)
         return "5.4.6";     /* routing loop detected */
     case MULE_DSN_REJECTED:
         return "5.0.0";
+    case MULE_DSN_DELETED:
+        return "5.3.0";     /* other or undefined mail system status */
     case MULE_DSN_DELIVERED:
     case MULE_DSN_RELAYED:
         return "2.0.0";
@@ -147,6 +151,8 @@ reason_text(enum mule_dsn_kind kind)
         return "delivered";
     case MULE_DSN_RELAYED:
         return "relayed to a system that does not send delivery reports";
+    case MULE_DSN_DELETED:
+        return "removed from the MULE queue by the operator before its delivery was confirmed";
     }
     return "failed";
 }
@@ -551,7 +557,7 @@ check_args(const mule_dsn_config *cfg, const mule_dsn_orig *o, const mule_dsn_rc
         return MULE_ERR_INVAL;
     for (i = 0; i < cnt; i++) {
         if (r[i].addr == NULL || r[i].addr[0] == '\0' || !safe_addr(r[i].addr, o->smtputf8) ||
-            r[i].kind < MULE_DSN_NO_ROUTE || r[i].kind > MULE_DSN_RELAYED ||
+            r[i].kind < MULE_DSN_NO_ROUTE || r[i].kind > MULE_DSN_DELETED ||
             (r[i].orcpt != NULL && !safe_orcpt(r[i].orcpt, o->smtputf8)) ||
             (r[i].remote_mta != NULL && !safe_str(r[i].remote_mta)) ||
             (r[i].last_attempt_date != NULL && !safe_str(r[i].last_attempt_date)) ||

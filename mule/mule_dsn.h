@@ -52,6 +52,7 @@ enum mule_dsn_kind {
     MULE_DSN_REJECTED,      /* failed  MTA's enhanced code (or 5.0.0/4.0.0) */
     MULE_DSN_DELIVERED,     /* delivered 2.0.0 (or the MTA's 2.x.x) */
     MULE_DSN_RELAYED,       /* relayed 2.0.0  to a system without DSN */
+    MULE_DSN_DELETED,       /* failed  5.3.0  removed from the queue by the operator */
 };
 
 /* One recipient to report.  All strings are borrowed for the call. */

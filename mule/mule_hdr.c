@@ -265,6 +265,37 @@ mule_hdr_get(const uint8_t *msg, size_t len, const char *name, size_t nth,
     return false;
 }
 
+bool
+mule_hdr_mt_priority(const uint8_t *msg, size_t len, int *prio)
+{
+    char v[64];
+    const char *p = v;
+    int sign = 1;
+
+    /* Two fields disagree or repeat: neither is trusted (RFC 6758 allows
+     * one). */
+    if (mule_hdr_count(msg, len, "MT-Priority") != 1 ||
+        !mule_hdr_get(msg, len, "MT-Priority", 0, false, v, sizeof v))
+        return false;
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    if (*p < '0' || *p > '9')
+        return false;
+    *prio = sign * (*p++ - '0');
+    /* [CFWS] after the value: blanks (unfolded to one) and one comment. */
+    if (*p == ' ')
+        p++;
+    if (*p == '(') {
+        const char *e = strchr(p, ')');
+        if (e == NULL)
+            return false;
+        p = e + 1;
+        if (*p == ' ')
+            p++;
+    }
+    return *p == '\0';
+}
+
 size_t
 mule_hdr_count(const uint8_t *msg, size_t len, const char *name)
 {

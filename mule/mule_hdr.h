@@ -74,6 +74,13 @@ size_t mule_hdr_unfold(const uint8_t *raw, size_t raw_len, bool keep_8bit,
 bool mule_hdr_get(const uint8_t *msg, size_t len, const char *name, size_t nth,
                   bool keep_8bit, char *out, size_t outlen);
 
+/*
+ * The MT-Priority header field (RFC 6758: "MT-Priority:" [CFWS]
+ * ["+"/"-"] DIGIT [CFWS]), the tunnelled SMTP priority -9..9.  Returns
+ * true and sets *prio only when exactly one such field has a valid value.
+ */
+bool mule_hdr_mt_priority(const uint8_t *msg, size_t len, int *prio);
+
 /* Number of fields called name in the header section. */
 size_t mule_hdr_count(const uint8_t *msg, size_t len, const char *name);
 

@@ -4,12 +4,14 @@
  * split) and mule_dsn (report): the order of those steps and what a
  * failure of each means for the P_MUL message are decided here, once.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "mule/mule_node.h"
 
 #include "bsmtp/bsmtp_err.h"
 #include "mule/mule_err.h"
+#include "mule/mule_hdr.h"
 
 bool
 mule_node_is_temporary(int err)
@@ -265,4 +267,19 @@ mule_node_report(const mule_node_config *cfg, const mule_route_table *routes,
     err = relay_dsn(cfg, routes, &d, clk, m, lg, res);
     mule_dsn_fini(&d);
     return err;
+}
+
+bool
+mule_node_tunnelled_priority(bsmtp_envelope *env, const uint8_t *content, size_t len,
+                             bool trusted)
+{
+    char v[4];
+    int p;
+
+    if (env == NULL || env->mail.has_mt_priority || !trusted ||
+        !mule_hdr_mt_priority(content, len, &p))
+        return false;
+    /* As a MAIL parameter, so that the BSMTP payload carries it on. */
+    snprintf(v, sizeof v, "%d", p);
+    return bsmtp_envelope_add_param(env, "MT-PRIORITY", v) == 0;
 }

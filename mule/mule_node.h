@@ -129,6 +129,19 @@ int mule_node_inbound(const mule_node_config *cfg, const mule_route_table *route
  * payload_max: BSMTP_ERR_CAP / MULE_ERR_NOSPACE) comes back in res->err
  * with has_relay false: refuse the mail (5xx).
  */
+/*
+ * RFC 6758 at submission: when the envelope carries no MT-PRIORITY and the
+ * client is trusted (mynetworks, the local socket or pickup, a verified
+ * client certificate), the MT-Priority header field the MUA or an MTA
+ * without the extension tunnelled supplies it.  An untrusted client's
+ * header field is not believed (it could buy itself FLASH precedence).
+ * The value becomes env's MT-PRIORITY parameter.  Returns true when env
+ * took the header's value (false too when memory ran out: the mail then
+ * goes at the default priority).
+ */
+bool mule_node_tunnelled_priority(bsmtp_envelope *env, const uint8_t *content, size_t len,
+                                  bool trusted);
+
 __attribute__((warn_unused_result))
 int mule_node_outbound(const mule_node_config *cfg, const mule_route_table *routes,
                        const bsmtp_envelope *env, const uint8_t *content, size_t content_len,

@@ -263,6 +263,13 @@ test_mule_dsn_kind_relayed(void **state)
     check_kind(MULE_DSN_RELAYED, "relayed", "2.0.0");
 }
 
+static void
+test_mule_dsn_kind_deleted(void **state)
+{
+    (void)state;
+    check_kind(MULE_DSN_DELETED, "failed", "5.3.0");
+}
+
 /* An MTA rejection: its enhanced code, Remote-MTA and Diagnostic-Code. */
 static void
 test_mule_dsn_rejected_by_mta(void **state)
@@ -746,6 +753,7 @@ main(void)
         cmocka_unit_test(test_mule_dsn_kind_loop),
         cmocka_unit_test(test_mule_dsn_kind_delivered),
         cmocka_unit_test(test_mule_dsn_kind_relayed),
+        cmocka_unit_test(test_mule_dsn_kind_deleted),
         cmocka_unit_test(test_mule_dsn_rejected_by_mta),
         cmocka_unit_test(test_mule_dsn_notify_rules),
         cmocka_unit_test(test_mule_dsn_notify_filters_recipients),

@@ -290,10 +290,40 @@ test_mule_hdr_trace_refuses_bad_values(void **state)
     buf_fini(&b);
 }
 
+/* RFC 6758 MT-Priority: sign, comment, folding; bad or repeated = none. */
+static void
+test_mule_hdr_mt_priority(void **state)
+{
+    static const struct {
+        const char *msg;
+        bool ok;
+        int prio;
+    } cases[] = {
+        {"MT-Priority: 4\r\n\r\nb", true, 4},
+        {"Subject: x\r\nmt-priority:-9\r\n\r\n", true, -9},
+        {"MT-Priority: +2 (FLASH)\r\n\r\n", true, 2},
+        {"MT-Priority:\r\n  6\r\n\r\n", true, 6},
+        {"MT-Priority: 10\r\n\r\n", false, 0},
+        {"MT-Priority: high\r\n\r\n", false, 0},
+        {"MT-Priority: 3 4\r\n\r\n", false, 0},
+        {"MT-Priority: 3 (open\r\n\r\n", false, 0},
+        {"MT-Priority: 1\r\nMT-Priority: 9\r\n\r\n", false, 0},
+        {"Subject: none\r\n\r\nMT-Priority: 5\r\n", false, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int p = 99;
+        bool ok = mule_hdr_mt_priority((const uint8_t *)cases[i].msg, strlen(cases[i].msg), &p);
+        if (ok != cases[i].ok || (ok && p != cases[i].prio))
+            fail_msg("case %zu: got %d/%d", i, ok, p);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mule_hdr_mt_priority),
         cmocka_unit_test(test_mule_hdr_section_table),
         cmocka_unit_test(test_mule_hdr_iter_fields),
         cmocka_unit_test(test_mule_hdr_unfold_sanitises),

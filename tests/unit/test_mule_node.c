@@ -169,6 +169,31 @@ envelope(const char *from, const char *const *rcpts)
     return env;
 }
 
+/* RFC 6758: the MT-Priority header field counts only from a trusted
+ * client and only when the envelope has no MT-PRIORITY. */
+static void
+test_mule_node_tunnelled_priority(void **state)
+{
+    static const char *const rcpts[] = {"bob@two.example", NULL};
+    static const char msg[] = "MT-Priority: 6\r\nSubject: x\r\n\r\nbody\r\n";
+    bsmtp_envelope *env = envelope("alice@here.example", rcpts);
+
+    (void)state;
+    assert_false(mule_node_tunnelled_priority(env, (const uint8_t *)msg, strlen(msg), false));
+    assert_false(env->mail.has_mt_priority);
+    assert_true(mule_node_tunnelled_priority(env, (const uint8_t *)msg, strlen(msg), true));
+    assert_true(env->mail.has_mt_priority);
+    assert_int_equal(env->mail.mt_priority, 6);
+    assert_int_equal(mule_relay_priority(&env->mail, NULL), 0);
+    assert_int_equal(env->param_cnt, 1);
+    assert_string_equal(env->params[0].keyword, "MT-PRIORITY");
+    assert_string_equal(env->params[0].value, "6");
+    /* The envelope's own value wins over the header. */
+    assert_false(mule_node_tunnelled_priority(env, (const uint8_t *)msg, strlen(msg), true));
+    assert_int_equal(env->param_cnt, 1);
+    bsmtp_envelope_free(env);
+}
+
 /* Inbound for a local recipient: delivered here, traced "with MULE". */
 static void
 test_mule_node_inbound_local(void **state)
@@ -635,6 +660,7 @@ main(void)
         cmocka_unit_test(test_mule_node_report_rejected),
         cmocka_unit_test(test_mule_node_payload_max),
         cmocka_unit_test(test_mule_node_alloc_failure),
+        cmocka_unit_test(test_mule_node_tunnelled_priority),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
