@@ -19,10 +19,12 @@ mule_ctl_frame(const uint8_t *b, size_t len, bool request, size_t *frame_len)
 {
     size_t max = request ? MULE_CTL_REQ_MAX - MULE_CTL_HDR_LEN : MULE_CTL_FRAME_MAX;
 
-    if (b == NULL || frame_len == NULL)
+    if (frame_len == NULL)
         return MULE_ERR_INVAL;
     if (len < MULE_CTL_HDR_LEN)
-        return 0;
+        return 0;       /* an empty buffer may have no storage yet */
+    if (b == NULL)
+        return MULE_ERR_INVAL;
     uint32_t n;
     cur c;
     cur_init(&c, b, len);

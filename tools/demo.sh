@@ -2,8 +2,10 @@
 # demo.sh: carry real mail with muled over P_MUL multicast between network
 # namespaces.
 #
-#   n1 (198.18.0.1)  hq.mule.test: muled; mail enters with mule-submit from
-#                    tools/demo/mail/*.env + *.eml
+#   n1 (198.18.0.1)  hq.mule.test: a real Postfix (127.0.0.1:25) relaying
+#                    *.mule.test to muled's SMTP listener; the mails of
+#                    tools/demo/mail/*.env + *.eml are submitted to Postfix
+#                    (mule-submit's pickup directory when Postfix is missing)
 #   n2..n4           muled -> LMTP -> a real Dovecot -> Maildir
 #   hub              a bridge joining them (multicast flooded, like a radio
 #                    net); dumpcap records the air there
@@ -56,10 +58,10 @@ if [ $build = 1 ]; then
     if [ ! -f "$builddir/build.ninja" ]; then
         meson setup "$builddir" "$src" >/dev/null
     fi
-    ninja -C "$builddir" -j2 tools/muled tools/mule-submit >/dev/null
+    ninja -C "$builddir" -j2 tools/muled tools/mule-submit tools/mulectl >/dev/null
 fi
 bld=$builddir
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "no muled in $bld (build first)"
+[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mulectl" ] && [ -x "$bld/tools/mule-submit" ] || skip "no muled in $bld (build first)"
 command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip "no ip netns"
 command -v dovecot >/dev/null || skip "no dovecot"
 [ -x /usr/lib/dovecot/lmtp ] || skip "no dovecot-lmtpd"
@@ -109,16 +111,23 @@ for _ in $(seq 1 50); do grep -q "Capturing" "$work/dumpcap.log" 2>/dev/null && 
 # --- 5. the nodes --------------------------------------------------------------------
 # Mails each receiver must get: the routes send each mail to its domains' nodes.
 declare -A expect=([2]=3 [3]=2 [4]=2)
-step "muled on n1..n4 (n$emcon_node in EMCON until SIGUSR2 after ${emcon_s}s); mule-submit on n1"
+via=postfix
+command -v postfix >/dev/null || via=mule-submit
+step "muled on n1..n4 (n$emcon_node in EMCON until lifted after ${emcon_s}s); mail enters n1 by $via"
 ml_routes
 ML_RATE=56000       # engine pacing, a little under tbf's frame-counted 64 kbit/s
-ml_conf 1
+ml_conf 1 "smtpd_listen=127.0.0.1:2525"
 for i in "${receivers[@]}"; do
     extra=("deliver=lmtp:127.0.0.1:24")
     [ "$i" = "$emcon_node" ] && extra+=("emcon=yes")
     ml_conf "$i" "${extra[@]}"
 done
 for i in 1 2 3 4; do ml_start "$i"; done
+if [ $via = postfix ]; then
+    mta_postfix_relay "$prefix-n1" "$work/n1/postfix" 25 "smtp:[127.0.0.1]:2525"
+    echo "  n1: Postfix $(postconf -c "$work/n1/postfix/etc" -h mail_version 2>/dev/null)" \
+         "on 127.0.0.1:25, transport mule.test -> smtp:[127.0.0.1]:2525 (muled)"
+fi
 sleep 0.5
 t0=$(date +%s.%N)
 for env in "$mail_dir"/*.env; do
@@ -126,13 +135,31 @@ for env in "$mail_dir"/*.env; do
     from=$(head -1 "$env" | sed 's/^<\([^>]*\)>.*/\1/')
     prio=$(head -1 "$env" | sed -n 's/.*MT-PRIORITY=\(-\{0,1\}[0-9]\).*/\1/p')
     rcpts=$(tail -n +2 "$env" | sed -n 's/^<\([^>]*\)>.*/\1/p')
-    # shellcheck disable=SC2086
-    ml_submit 1 "$from" ${prio:+-p "$prio"} $rcpts < "$mail_dir/$name.eml"
-    echo "  submitted $name from <$from> to $(echo $rcpts)${prio:+ (MT-PRIORITY $prio)}"
+    if [ $via = postfix ]; then
+        # Postfix cannot carry MT-PRIORITY; the mails' MT-Priority header
+        # field tunnels it (RFC 6758) and muled trusts it from loopback.
+        # shellcheck disable=SC2086
+        ip netns exec "$prefix-n1" python3 -c '
+import smtplib, sys
+msg = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+s = smtplib.SMTP("127.0.0.1", 25, timeout=30)
+s.sendmail(sys.argv[1], sys.argv[2:], msg)
+s.quit()' "$from" $rcpts < "$mail_dir/$name.eml"
+    else
+        # shellcheck disable=SC2086
+        ml_submit 1 "$from" ${prio:+-p "$prio"} $rcpts < "$mail_dir/$name.eml"
+    fi
+    echo "  submitted $name from <$from> to $(echo $rcpts)${prio:+ (MT-PRIORITY $prio)} by $via"
 done
-sleep "$emcon_s"
-echo "  lifting EMCON on n$emcon_node (SIGUSR2)"
-kill -USR2 "${ml_pid[$emcon_node]}"
+sleep 3
+step "the operator's view on n1 while n$emcon_node is silent: mulectl status, mulectl queue"
+ml_ctl 1 status | sed -n '1,/^queue:/p;/^  out:/,/^  in:/p' | sed 's/^/  /'
+ml_ctl 1 queue | sed 's/^/  /'
+echo "  n$emcon_node: mulectl emcon status"
+ml_ctl "$emcon_node" emcon status | sed 's/^/    /'
+sleep "$((emcon_s > 3 ? emcon_s - 3 : 0))"
+echo "  lifting EMCON on n$emcon_node (mulectl emcon off)"
+ml_ctl "$emcon_node" emcon off | sed 's/^/    /'
 dovecot_box() { echo "$work/n$1/dovecot/mail"; }
 all_in() { for i in "${receivers[@]}"; do
                [ "$(ml_count "$(dovecot_box "$i")")" -ge "${expect[$i]}" ] || return 1; done; }
@@ -190,8 +217,8 @@ if [ -n "$line" ]; then
         rx=$(grep -m1 -- "198.18.0.1-$msid: received from" "$work/n$i/log" || true)
         [ -n "$rx" ] || continue
         echo "  n$i $(echo "$rx" | cut -c1-150)"
-        lq=$(grep -m1 -- "(received 198.18.0.1-$msid)" "$work/n$i/log" |
-             sed 's/.* \([0-9A-Z]\{12\}\): queued.*/\1/' || true)
+        lq=$(grep -m1 -- "received 198.18.0.1-$msid)" "$work/n$i/log" |
+             sed 's/.* \([0-9A-Z]\{12\}\): from=.*/\1/' || true)
         [ -n "$lq" ] && grep -h -- "$lq" "$work/n$i/log" | cut -c1-150 | sed "s/^/  n$i /"
         break
     done

@@ -188,6 +188,15 @@ write_pickup(const char *spool, const buf *payload, char *name, size_t namelen)
     snprintf(dst, sizeof(dst), "%s/%s", dir, name);
     if ((rc = fio_write_file(tmp, 1, payload->data, payload->len, NULL, 0)) != 0)
         return rc;
+    /* muled runs as its own user (muled.conf "user"): a file root writes
+     * must become that user's, or muled could neither read nor take it. */
+    struct stat st;
+    if (geteuid() == 0 && stat(dir, &st) == 0 && st.st_uid != 0 &&
+        chown(tmp, st.st_uid, st.st_gid) != 0) {
+        rc = -errno;
+        unlink(tmp);
+        return rc;
+    }
     if (rename(tmp, dst) < 0) {
         rc = -errno;
         unlink(tmp);

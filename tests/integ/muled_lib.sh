@@ -30,6 +30,8 @@ ml_conf() {
     local i=$1 kv r=$work/routes.conf
     shift
     mkdir -p "$work/n$i"
+    # muled runs as user mule (muled.conf "user"): it must reach its spool.
+    chmod 755 "$work" "$work/n$i"
     [ -f "$work/routes-n$i.conf" ] && r=$work/routes-n$i.conf
     {
         echo "node_id = 198.18.0.$i"
@@ -40,6 +42,7 @@ ml_conf() {
         echo "backoff_min = 2s"
         echo "backoff_max = 10s"
         echo "pickup_interval = 200ms"
+        echo "control_socket = $work/n$i/run/muled.sock"
         for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
     } > "$work/n$i/muled.conf"
 }
@@ -59,6 +62,13 @@ ml_stop() {
     kill -9 "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
     ml_pid[$i]=
+}
+
+# mulectl against node i's muled (its control socket from its muled.conf).
+ml_ctl() {
+    local i=$1
+    shift
+    "$bld/tools/mulectl" -c "$work/n$i/muled.conf" "$@"
 }
 
 ml_submit() {

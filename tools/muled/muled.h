@@ -13,6 +13,9 @@
  *                    spool (mynetworks, routes checked at RCPT, caps)
  *   muled_maildir.c  the embedded Maildir delivery agent
  *   muled_log.c      one line per event (stderr or syslog), rate limits
+ *   muled_ctl.c      the control socket: mulectl's commands, metrics
+ *   muled_priv.c     privilege drop, Landlock confinement, sd_notify
+ *   muled_audit.c    audit records (MMHS 7.2) into the HMAC-chained log
  *
  * Everything runs on one libuv loop; spool calls block for their fsync
  * (docs/spool.md: the durability contract orders them).
@@ -49,6 +52,7 @@ typedef struct muled_tx {
     uint32_t *msns;             /* per target: Message_Sequence_Number */
     size_t *tidx;               /* per target: index in the spool entry */
     uint64_t start_ms;
+    char *to;                   /* its recipients, '\n'-separated (log lines) */
 } muled_tx;
 
 /* One local hand-off (a spool IN entry's targets). */
@@ -64,6 +68,20 @@ typedef struct muled_dlv {
     struct muled_dlv *next;
     struct muled_dlv *run_next; /* in muled.dlv_run while running */
 } muled_dlv;
+
+/* Counters for mulectl stats (the engine keeps its own, pmul_stats). */
+typedef struct muled_counters {
+    uint64_t pickup_accepted, pickup_refused;   /* mails */
+    uint64_t smtpd_accepted, smtpd_refused;     /* mails */
+    uint64_t rx_accepted, rx_again, rx_bad, rx_deferred;  /* P_MUL messages */
+    uint64_t tx_acked, tx_failed;               /* P_MUL destinations */
+    uint64_t egress_ok, egress_temp, egress_perm;   /* recipients handed off */
+    uint64_t dsn_queued;
+    uint64_t ctl_requests, ctl_denied;
+} muled_counters;
+
+typedef struct muled_ctl muled_ctl;
+typedef struct mule_auditlog mule_auditlog;
 
 typedef struct muled {
     uv_loop_t *loop;
@@ -99,6 +117,17 @@ typedef struct muled {
     int exit_code;
     uint64_t seq;               /* Message-IDs of DSNs, Maildir keys */
     int64_t spool_retry_s;      /* spool refused (disk full): retry at */
+
+    int64_t started_s;
+    int64_t emcon_since_s;
+    muled_counters ctr;
+    muled_ctl *ctl;             /* control socket (NULL: none) */
+    mule_auditlog *audit;       /* audit log (NULL: not open) */
+    uint8_t audit_key[64];
+    size_t audit_key_len;
+    unsigned run_uid, run_gid;  /* who muled runs as after start-up */
+    unsigned ctl_gid;           /* control_group */
+    char confinement[160];      /* what muled_priv did, for status */
 } muled;
 
 /* muled_log.c */
@@ -109,11 +138,18 @@ void muled_log_sink(void *arg, int level, const char *line);
 
 /* muled_main.c */
 int64_t muled_now_s(void);
-void muled_date(int64_t t, char *out, size_t len);
+void muled_date(int64_t t, char *out, size_t len);     /* RFC 5322, UTC */
+void muled_date_fmt(int64_t t, const char *fmt, char *out, size_t len)
+    __attribute__((format(strftime, 2, 0)));
 void muled_clock(muled *d, mule_node_clock *clk, char *date, size_t datelen, char *msgid,
                  size_t msgidlen);
 void muled_kick(muled *d);          /* run the queue soon */
 int muled_read_file(const char *path, size_t max, buf *out);
+/* EMCON on/off, durable first.  Returns 0 (msg: what happened) or -1. */
+int muled_set_emcon(muled *d, bool on, char *msg, size_t msglen);
+/* Re-read muled.conf and the routing table; swap both in only when both
+ * are good.  Returns 0 or -1; msg says what changed or "file:line: why". */
+int muled_reload(muled *d, char *msg, size_t msglen);
 
 /* muled_out.c */
 int muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
@@ -129,8 +165,43 @@ void muled_failed_resume(muled *d);
 void muled_remove_finished(muled *d);
 int muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope **env,
                      const uint8_t **content, size_t *len);
+/* The stored envelope of an entry file (no inflating): *rcpts is
+ * allocated (free it), msg points into file.  group may be NULL. */
+int muled_entry_env(const buf *file, mule_spool_msg *msg, mule_spool_rcpt **rcpts,
+                    uint32_t *group);
+/* One Postfix-like delivery line ("ID: to=<r>, relay=R, delay=D,
+ * status=S (text)"), the form log tools for Postfix read. */
+void muled_log_dlv(muled *d, const char *id, const char *rcpt, const char *relay,
+                   double delay_s, const char *status, const char *text);
 int muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kinds,
                        const char *const *replies, size_t cnt);
+
+bool muled_tx_cancel(muled *d, const char *id);
+
+/* muled_audit.c: the audit log (docs/audit.md).  _load reads (or
+ * creates) the key while muled may still be root; _open opens the log as
+ * the user muled runs as.  A record that cannot be written is logged as an
+ * error; mail flow never stops for the audit log. */
+struct mule_audit_rec;
+int muled_audit_load_key(muled *d);
+int muled_audit_open(muled *d);
+void muled_audit_close(muled *d);
+void muled_audit_rec(muled *d, const struct mule_audit_rec *r);
+/* A record without message facts beyond the queue ID (they are in its
+ * "accepted" record): dir/outcome are enum mule_audit_dir/_outcome. */
+void muled_audit_note(muled *d, int dir, int outcome, const char *id, const char *dest,
+                      const char *rcpt, const char *status);
+/* An event without message facts: "event=NAME id=ID detail=...". */
+void muled_audit_event(muled *d, const char *event, const char *id, const char *detail);
+
+/* muled_priv.c: who muled runs as, privilege drop, confinement. */
+int muled_priv_resolve(muled *d, char *err, size_t errlen);
+int muled_priv_drop(muled *d);
+void muled_notify(const char *state);
+
+/* muled_ctl.c: mulectl's control socket. */
+int muled_ctl_start(muled *d);
+void muled_ctl_stop(muled *d);
 
 /* muled_in.c */
 void muled_rx_delivered(muled *d, const pmul_event *ev);
@@ -138,6 +209,7 @@ void muled_rx_discarded(muled *d, const pmul_event *ev);
 void muled_dlv_start(muled *d, const mule_spool_info *info);
 void muled_dlv_resume(muled *d);
 void muled_dlv_cancel_all(muled *d);
+bool muled_dlv_busy(muled *d, const char *id);
 
 /* muled_smtpd.c: SMTP/LMTP listeners (smtpd_listen, lmtpd_listen). */
 int muled_smtpd_start(muled *d);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bsmtp/bsmtp_payload.h"
+#include "mule/mule_audit.h"
 #include "mule/mule_err.h"
 #include "mule/mule_gw.h"
 #include "pmul/pmul_err.h"
@@ -78,6 +79,7 @@ rx_accept(muled *d, const pmul_event *ev)
 static void
 rx_defer(muled *d, const pmul_event *ev, const char *tag, int why)
 {
+    d->ctr.rx_deferred++;
     muled_log(d, LOG_LVL_WARN, "%s: deferred (no Ack): %s", tag, mule_strerror(why));
     (void)pmul_engine_defer(d->engine, pmul_uv_now(d->pu), ev->source_id, ev->msid);
 }
@@ -95,6 +97,7 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
     snprintf(tag, sizeof(tag), "%s-%08" PRIx32, src, ev->msid);
     if (rx_known(d, ev->source_id, ev->msid)) {
         muled_log(d, LOG_LVL_INFO, "%s: received again, held already: acknowledged", tag);
+        d->ctr.rx_again++;
         rx_accept(d, ev);
         return;
     }
@@ -121,6 +124,9 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
         muled_log(d, LOG_LVL_INFO, "%s: received from %s size=%zu: no recipient is ours", tag,
                   src, ev->payload_len);
     } else if (!res.has_relay) {
+        d->ctr.rx_bad++;
+        muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_MALFORMED, tag, NULL, NULL,
+                         mule_strerror(res.err));
         rc = keep_bad(d, tag, ev->payload, ev->payload_len);
         muled_log(d, LOG_LVL_WARN, "%s: received from %s size=%zu: undeliverable (%s), %s",
                   tag, src, ev->payload_len, mule_strerror(res.err),
@@ -148,6 +154,10 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
             return;
         }
     }
+    if (res.has_relay)
+        d->ctr.rx_accepted++;
+    else if (res.err == MULE_ERR_NOT_RESPONSIBLE)
+        muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_NOT_RESPONSIBLE, tag, NULL, NULL, src);
     mule_node_result_fini(&res);
     /* Remember it past the entry's removal (contract line 4).  Failing
      * here costs at most a second copy after a restart: the entry itself
@@ -184,6 +194,25 @@ dlv_free(muled_dlv *v)
  * Make the outcome of one attempt durable: DONE, TEMPFAIL (back-off), or
  * FAILED with a DSN.  outcome/reply per target of v.
  */
+/* Postfix-like line, counter and audit record for one recipient. */
+static void
+dlv_report(muled *d, const char *id, const char *rcpt, int outcome, const char *reply,
+           int64_t arrival_s)
+{
+    static const char *const status[] = {"sent", "deferred", "bounced"};
+    static const int audit[] = {MULE_AUDIT_DELIVERED, MULE_AUDIT_DELAYED, MULE_AUDIT_FAILED};
+
+    if (outcome == MULED_OK)
+        d->ctr.egress_ok++;
+    else if (outcome == MULED_TEMP)
+        d->ctr.egress_temp++;
+    else
+        d->ctr.egress_perm++;
+    muled_log_dlv(d, id, rcpt, d->cf.deliver, (double)(muled_now_s() - arrival_s),
+                  status[outcome], reply);
+    muled_audit_note(d, MULE_AUDIT_OUT, audit[outcome], id, d->cf.deliver, rcpt, reply);
+}
+
 static void
 dlv_apply(muled *d, const char *id, const size_t *tidx, const int *outcome,
           const char *const *reply, size_t cnt)
@@ -193,25 +222,44 @@ dlv_apply(muled *d, const char *id, const size_t *tidx, const int *outcome,
     size_t *ftidx = calloc(cnt, sizeof(*ftidx));
     int *fkinds = calloc(cnt, sizeof(*fkinds));
     const char **freply = calloc(cnt, sizeof(*freply));
+    mule_spool_info info;
+    mule_spool_msg msg;
+    mule_spool_rcpt *rcpts = NULL;
+    buf file;
 
+    /* The recipients' addresses for the log lines. */
+    buf_init(&file, NULL, SIZE_MAX);
+    if (mule_spool_info_get(mule_spool_fs_core(d->spool), id, &info) != 0)
+        info.arrival_s = now;
+    if (mule_spool_fs_read(d->spool, id, &file) != 0 ||
+        muled_entry_env(&file, &msg, &rcpts, NULL) != 0)
+        msg.rcpt_cnt = 0;
     for (size_t i = 0; i < cnt; i++) {
         mule_spool_target nt;
+        char rcpt[320];
         int rc;
 
+        if (tidx[i] < msg.rcpt_cnt && rcpts != NULL)
+            snprintf(rcpt, sizeof rcpt, "%.*s", (int)(rcpts[tidx[i]].addr.len < 319 ?
+                     rcpts[tidx[i]].addr.len : 319), rcpts[tidx[i]].addr.p);
+        else
+            snprintf(rcpt, sizeof rcpt, "#%zu", tidx[i]);
+        dlv_report(d, id, rcpt, outcome[i], reply[i], info.arrival_s);
         if (outcome[i] == MULED_PERM && ftidx != NULL && fkinds != NULL && freply != NULL) {
             ftidx[nf] = tidx[i];
             fkinds[nf] = MULE_DSN_REJECTED;
             freply[nf++] = reply[i];
-            muled_log(d, LOG_LVL_INFO, "%s: rcpt %zu rejected: %s", id, tidx[i], reply[i]);
             continue;
         }
         memset(&nt, 0, sizeof(nt));
         nt.state = outcome[i] == MULED_OK ? MULE_SPOOL_T_DONE : MULE_SPOOL_T_TEMPFAIL;
         rc = mule_spool_fs_target_set(d->spool, id, tidx[i], &nt, now);
-        muled_log(d, rc < 0 ? LOG_LVL_ERROR : LOG_LVL_INFO, "%s: rcpt %zu %s: %s%s%s", id,
-                  tidx[i], outcome[i] == MULED_OK ? "delivered" : "deferred", reply[i],
-                  rc < 0 ? " (spool: " : "", rc < 0 ? mule_strerror(rc) : "");
+        if (rc < 0)
+            muled_log(d, LOG_LVL_ERROR, "%s: rcpt %zu: state not recorded: %s", id, tidx[i],
+                      mule_strerror(rc));
     }
+    free(rcpts);
+    buf_fini(&file);
     if (nf > 0)
         (void)muled_fail_targets(d, id, ftidx, fkinds, freply, nf);
     free(ftidx);
@@ -514,4 +562,14 @@ muled_dlv_cancel_all(muled *d)
         dlv_free(v);
     }
     d->dlv_wait_tail = NULL;
+}
+
+/* Is a hand-off of entry id running now (the operator waits for it)? */
+bool
+muled_dlv_busy(muled *d, const char *id)
+{
+    for (muled_dlv *v = d->dlv_run; v != NULL; v = v->run_next)
+        if (strcmp(v->id, id) == 0)
+            return true;
+    return false;
 }

@@ -5,6 +5,13 @@
  * removed).  Foreground: stderr with a UTC time stamp; daemon: syslog
  * with LOG_MAIL.
  *
+ * Deliveries are logged as Postfix logs them, so that its log tools
+ * (pflogsumm, qshape-like scripts) read muled's lines too:
+ *   muled[PID]: 1LH81DK00000: to=<bob@example.net>, relay=pmul:198.18.0.3,
+ *       delay=3.2, status=sent (acknowledged, msid=00000001)
+ *   muled[PID]: 1LH81DK00002: from=<alice@example.org>, size=186, nrcpt=1
+ *       (queue active; ...)
+ *
  * Text from peers (addresses, reply text, library warnings about
  * received PDUs) is printable-escaped, and warnings are rate-limited (a
  * flooding peer must not fill the disk): at most WARN_BURST per
@@ -119,6 +126,15 @@ muled_log(muled *d, int level, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     emit(d, level, line);
+}
+
+void
+muled_log_dlv(muled *d, const char *id, const char *rcpt, const char *relay, double delay_s,
+              const char *status, const char *text)
+{
+    muled_log(d, strcmp(status, "sent") == 0 ? LOG_LVL_INFO : LOG_LVL_WARN,
+              "%s: to=<%s>, relay=%s, delay=%.1f, status=%s (%s)", id, rcpt, relay,
+              delay_s < 0 ? 0.0 : delay_s, status, text);
 }
 
 /* The logger the libraries get (engine, spool, relay). */

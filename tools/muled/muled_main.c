@@ -25,7 +25,8 @@
  *	         0 if good, 78 with "file:line: reason" otherwise
  * SIGNALS
  *	SIGTERM, SIGINT: stop (everything accepted stays in the spool).
- *	SIGHUP: reload the routing table (a bad file keeps the old one).
+ *	SIGHUP: reload muled.conf and the routing table (mulectl reload
+ *	does the same; a bad file keeps the running ones).
  *	SIGUSR1 / SIGUSR2: EMCON on / off (persistent).
  * DIAGNOSTICS
  *	One log line per event, starting with the queue ID.  Exit 0 after
@@ -66,14 +67,24 @@ muled_now_s(void)
 }
 
 void
-muled_date(int64_t t, char *out, size_t len)
+muled_date_fmt(int64_t t, const char *fmt, char *out, size_t len)
 {
     time_t tt = (time_t)t;
     struct tm tm;
 
     gmtime_r(&tt, &tm);
-    if (strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0 && len > 0)
+    /* fmt is checked at each caller (format attribute in muled.h). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (strftime(out, len, fmt, &tm) == 0 && len > 0)
         out[0] = '\0';
+#pragma GCC diagnostic pop
+}
+
+void
+muled_date(int64_t t, char *out, size_t len)
+{
+    muled_date_fmt(t, "%a, %d %b %Y %H:%M:%S +0000", out, len);
 }
 
 void
@@ -241,68 +252,143 @@ on_event(pmul_uv *u, const pmul_event *ev, void *arg)
 /* ------------------------------------------------------------------ */
 /* EMCON, reload, stop                                                */
 
-static void
-set_emcon(muled *d, bool on)
+int
+muled_set_emcon(muled *d, bool on, char *msg, size_t msglen)
 {
+    int64_t now = muled_now_s();
     int rc;
 
     if (d->emcon == on) {
-        muled_log(d, LOG_LVL_INFO, "EMCON is %s already", on ? "on" : "off");
-        return;
+        snprintf(msg, msglen, "EMCON is %s already", on ? "on" : "off");
+        muled_log(d, LOG_LVL_INFO, "%s", msg);
+        return 0;
     }
     /* Durable first: a crash right after must come back in this state. */
-    rc = mule_spool_fs_emcon_set(d->spool, on, muled_now_s());
+    rc = mule_spool_fs_emcon_set(d->spool, on, now);
     if (rc < 0) {
-        muled_log(d, LOG_LVL_ERROR, "EMCON %s: cannot persist (%s); %s", on ? "on" : "off",
-                  mule_strerror(rc), on ? "applied anyway" : "staying in EMCON");
+        snprintf(msg, msglen, "EMCON %s: cannot persist (%s); %s", on ? "on" : "off",
+                 mule_strerror(rc), on ? "applied anyway" : "staying in EMCON");
+        muled_log(d, LOG_LVL_ERROR, "%s", msg);
         if (!on)
-            return;
+            return -1;
+    } else {
+        snprintf(msg, msglen, "EMCON %s", on ? "on: transmitting nothing" : "off");
+        muled_log(d, LOG_LVL_INFO, "%s", msg);
     }
     d->emcon = on;
+    d->emcon_since_s = now;
     pmul_engine_set_emcon(d->engine, pmul_uv_now(d->pu), on);
     pmul_uv_service(d->pu);
-    muled_log(d, LOG_LVL_INFO, "EMCON %s", on ? "on: transmitting nothing" : "off");
+    muled_audit_event(d, on ? "emcon-on" : "emcon-off", NULL, NULL);
+    return 0;
+}
+
+/* Read and check a configuration file; on error "file:line: reason". */
+static int
+parse_conf(const char *path, mule_conf *c, char *msg, size_t msglen)
+{
+    buf text;
+    mule_conf_error err;
+    int rc;
+
+    buf_init(&text, NULL, SIZE_MAX);
+    rc = muled_read_file(path, 1u << 20, &text);
+    if (rc < 0) {
+        snprintf(msg, msglen, "%s: %s", path, strerror(-rc));
+        buf_fini(&text);
+        return -1;
+    }
+    mule_conf_default(c);
+    memset(&err, 0, sizeof(err));
+    rc = mule_conf_parse((const char *)text.data, text.len, c, &err);
+    if (rc == 0)
+        rc = mule_conf_check(c, &err);
+    buf_fini(&text);
+    if (rc < 0) {
+        snprintf(msg, msglen, "%s:%u: %s", path, err.line, err.text);
+        mule_conf_fini(c);
+        return -1;
+    }
+    return 0;
 }
 
 static int
-load_routes(muled *d, mule_route_table **out)
+load_routes(const char *path, mule_route_table **out, char *msg, size_t msglen)
 {
     buf text;
     mule_route_error err;
     int rc;
 
     buf_init(&text, NULL, SIZE_MAX);
-    rc = muled_read_file(d->cf.routes, (size_t)64 << 20, &text);
+    rc = muled_read_file(path, (size_t)64 << 20, &text);
     if (rc < 0) {
-        fprintf(stderr, "%s: %s\n", d->cf.routes, strerror(-rc));
+        snprintf(msg, msglen, "%s: %s", path, strerror(-rc));
         buf_fini(&text);
         return -1;
     }
     rc = mule_route_table_parse((const char *)text.data, text.len, NULL, NULL, out, &err);
     buf_fini(&text);
     if (rc < 0) {
-        if (d->foreground || d->engine == NULL)
-            fprintf(stderr, "%s:%u: %s\n", d->cf.routes, err.line, err.text);
-        if (d->engine != NULL)
-            muled_log(d, LOG_LVL_ERROR, "%s:%u: %s", d->cf.routes, err.line, err.text);
+        snprintf(msg, msglen, "%s:%u: %s", path, err.line, err.text);
         return -1;
     }
     return 0;
 }
 
+/* What the running daemon derives from the live options. */
 static void
-reload(muled *d)
+apply_live(muled *d)
 {
-    mule_route_table *t;
+    d->lg.min_level = d->cf.log_level;
+    d->cdt.zlib_level = (int)d->cf.compress_level;
+    d->ncfg.default_expiry_s = (int64_t)(d->cf.expiry_ms / 1000);
+    d->use_maildir = strcmp(d->cf.deliver, "maildir") == 0;
+    if (!d->use_maildir)
+        (void)bsmtp_io_target_parse(d->cf.deliver, &d->egress_lmtp, &d->egress);
+}
 
-    if (load_routes(d, &t) < 0) {
-        muled_log(d, LOG_LVL_ERROR, "reload: routing table refused, keeping the old one");
-        return;
+int
+muled_reload(muled *d, char *msg, size_t msglen)
+{
+    mule_conf fresh, old;
+    mule_route_table *t;
+    char kept[512];
+    bool lmtp;
+    bsmtp_io_target tg;
+    int n;
+
+    if (parse_conf(d->conf_path, &fresh, msg, msglen) < 0)
+        goto refused;
+    if (strcmp(fresh.deliver, "maildir") != 0 &&
+        bsmtp_io_target_parse(fresh.deliver, &lmtp, &tg) < 0) {
+        snprintf(msg, msglen, "%s: deliver = %s: not a usable target", d->conf_path,
+                 fresh.deliver);
+        mule_conf_fini(&fresh);
+        goto refused;
     }
+    if (load_routes(fresh.routes, &t, msg, msglen) < 0) {
+        mule_conf_fini(&fresh);
+        goto refused;
+    }
+    n = mule_conf_reload(&d->cf, &fresh, kept, sizeof kept);
+    /* Swap: the hostname and the rest that d->ncfg borrows are kept
+     * options, so they move over unchanged. */
+    old = d->cf;
+    d->cf = fresh;
+    d->ncfg.hostname = d->cf.hostname;
+    mule_conf_fini(&old);
     mule_route_table_free(d->routes);
     d->routes = t;
-    muled_log(d, LOG_LVL_INFO, "reload: routing table %s: %zu routes", d->cf.routes,
-              mule_route_table_route_cnt(t));
+    apply_live(d);
+    snprintf(msg, msglen, "reloaded %s: %zu routes%s%s%s", d->conf_path,
+             mule_route_table_route_cnt(t), n > 0 ? "; needs a restart, kept: " : "",
+             n > 0 ? kept : "", n > 0 ? "" : "");
+    muled_log(d, LOG_LVL_INFO, "%s", msg);
+    muled_kick(d);
+    return 0;
+refused:
+    muled_log(d, LOG_LVL_ERROR, "reload refused, keeping the running configuration: %s", msg);
+    return -1;
 }
 
 static void
@@ -325,8 +411,10 @@ stop(muled *d, const char *why)
     d->stopping = true;
     muled_log(d, LOG_LVL_INFO, "stopping (%s): %zu mail(s) stay in the spool", why,
               mule_spool_count(mule_spool_fs_core(d->spool)));
+    muled_notify("STOPPING=1");
     muled_dlv_cancel_all(d);
     muled_smtpd_stop(d);
+    muled_ctl_stop(d);
     pmul_uv_close(d->pu, on_pu_closed, d);
     uv_close((uv_handle_t *)&d->t_queue, on_closed);
     uv_close((uv_handle_t *)&d->t_pickup, on_closed);
@@ -339,15 +427,15 @@ on_signal(uv_signal_t *s, int signum)
 {
     muled *d = s->data;
 
+    char msg[600];
+
     switch (signum) {
     case SIGUSR1:
-        set_emcon(d, true);
-        break;
     case SIGUSR2:
-        set_emcon(d, false);
+        (void)muled_set_emcon(d, signum == SIGUSR1, msg, sizeof msg);
         break;
     case SIGHUP:
-        reload(d);
+        (void)muled_reload(d, msg, sizeof msg);
         break;
     default:
         stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -375,33 +463,6 @@ usage(FILE *f)
                "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
                "  -f       foreground, log to stderr\n"
                "  -n       check the configuration and routing table, then exit\n");
-}
-
-static int
-load_conf(muled *d)
-{
-    buf text;
-    mule_conf_error err;
-    int rc;
-
-    buf_init(&text, NULL, SIZE_MAX);
-    rc = muled_read_file(d->conf_path, 1u << 20, &text);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s\n", d->conf_path, strerror(-rc));
-        buf_fini(&text);
-        return -1;
-    }
-    mule_conf_default(&d->cf);
-    memset(&err, 0, sizeof(err));
-    rc = mule_conf_parse((const char *)text.data, text.len, &d->cf, &err);
-    if (rc == 0)
-        rc = mule_conf_check(&d->cf, &err);
-    buf_fini(&text);
-    if (rc < 0) {
-        fprintf(stderr, "%s:%u: %s\n", d->conf_path, err.line, err.text);
-        return -1;
-    }
-    return 0;
 }
 
 static int
@@ -538,8 +599,14 @@ main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    if (load_conf(d) < 0 || load_routes(d, &d->routes) < 0)
-        return EX_CONFIG;
+    {
+        char msg[600];
+        if (parse_conf(d->conf_path, &d->cf, msg, sizeof msg) < 0 ||
+            load_routes(d->cf.routes, &d->routes, msg, sizeof msg) < 0) {
+            fprintf(stderr, "%s\n", msg);
+            return EX_CONFIG;
+        }
+    }
     d->use_maildir = strcmp(d->cf.deliver, "maildir") == 0;
     if (!d->use_maildir &&
         bsmtp_io_target_parse(d->cf.deliver, &d->egress_lmtp, &d->egress) < 0) {
@@ -562,6 +629,15 @@ main(int argc, char **argv)
     d->lg.min_level = d->cf.log_level;
     muled_log_open(d);
     signal(SIGPIPE, SIG_IGN);
+    d->started_s = muled_now_s();
+    {
+        char msg[300];
+        if (muled_priv_resolve(d, msg, sizeof msg) < 0) {
+            muled_log(d, LOG_LVL_ERROR, "%s", msg);
+            fprintf(stderr, "muled: %s\n", msg);
+            return EX_CONFIG;
+        }
+    }
 
     mule_cdt_config_init(&d->cdt);
     d->cdt.zlib_level = (int)d->cf.compress_level;
@@ -578,6 +654,12 @@ main(int argc, char **argv)
     }
     if (mkdir_in(d->cf.spool_dir, "pickup") < 0 || mkdir_in(d->cf.spool_dir, "bad") < 0)
         return 1;
+    /* The audit key is read while muled may still be root (it may live
+     * where muled's user cannot read it), and created at the first start. */
+    if (muled_audit_load_key(d) < 0) {
+        fprintf(stderr, "muled: cannot load the audit key %s\n", d->cf.audit_key);
+        return 1;
+    }
     memset(&pol, 0, sizeof(pol));
     pol.backoff_min_s = (uint32_t)(d->cf.backoff_min_ms / 1000);
     pol.backoff_max_s = (uint32_t)(d->cf.backoff_max_ms / 1000);
@@ -601,9 +683,12 @@ main(int argc, char **argv)
     /* EMCON: the persisted state wins over the configuration, so that a
      * node restarted in EMCON stays silent. */
     d->emcon = mule_spool_emcon(mule_spool_fs_core(d->spool), &since);
+    d->emcon_since_s = since;
     if (since == 0) {
         /* Never set at run time: the configuration says. */
         d->emcon = d->cf.emcon;
+        if (d->emcon)
+            d->emcon_since_s = muled_now_s();
         if (d->emcon && (rc = mule_spool_fs_emcon_set(d->spool, true, muled_now_s())) < 0)
             muled_log(d, LOG_LVL_WARN, "EMCON: cannot persist: %s", mule_strerror(rc));
     }
@@ -649,9 +734,20 @@ main(int argc, char **argv)
     if (muled_smtpd_start(d) < 0) {
         d->exit_code = 1;
         stop(d, "a listener could not start");
+    } else if (muled_ctl_start(d) < 0) {
+        d->exit_code = 1;
+        stop(d, "the control socket could not start");
+    } else if (muled_priv_drop(d) < 0) {
+        /* Everything is bound; from here on muled is its own user. */
+        d->exit_code = 1;
+        stop(d, "privileges could not be dropped");
+    } else {
+        (void)muled_audit_open(d);
+        muled_notify("READY=1\nSTATUS=running");
     }
     muled_kick(d);
     uv_run(d->loop, UV_RUN_DEFAULT);
+    muled_audit_close(d);
 
     muled_tx_free_all(d);
     pmul_engine_free(d->engine);

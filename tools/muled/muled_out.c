@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bsmtp/bsmtp_payload.h"
+#include "mule/mule_audit.h"
 #include "mule/mule_err.h"
 #include "pmul/util/arr.h"
 #include "pmul/pmul_err.h"
@@ -166,6 +167,36 @@ kind_name(uint8_t kind)
     return kind == MULE_SPOOL_OUT ? "pmul" : "local";
 }
 
+/* The audit record of a mail taken in (MMHS 7.2: its identification,
+ * submission time, priority, sender, recipients, peer), naming the spool
+ * entries it became.  DSNs we make ourselves are audited as "dsn". */
+static void
+audit_accepted(muled *d, const mule_node_result *res, uint32_t src,
+               const char (*ids)[MULE_SPOOL_ID_SIZE], size_t n, const char *why)
+{
+    static mule_audit_rec r;    /* 14 KiB: not on the stack */
+    char ip[16], st[MULE_AUDIT_SHORT_MAX];
+    size_t o = 0;
+
+    if (d->audit == NULL || n == 0)
+        return;
+    if (!res->has_relay) {
+        for (size_t i = 0; i < n; i++)
+            muled_audit_event(d, "dsn-queued", ids[i], why);
+        return;
+    }
+    mule_audit_init(&r, MULE_AUDIT_IN, MULE_AUDIT_ACCEPTED, muled_now_s());
+    mule_audit_set_message(&r, res->relay.env, NULL, 0, res->relay.content.data,
+                           res->relay.content.len);
+    MULE_AUDIT_SET(&r, peer, src != 0 ? mule_route_ntoa(src, ip) : why);
+    MULE_AUDIT_SET(&r, id, ids[0]);
+    st[0] = '\0';
+    for (size_t i = 0; i < n && o + MULE_SPOOL_ID_SIZE + 1 < sizeof st; i++)
+        o += (size_t)snprintf(st + o, sizeof st - o, "%s%s", i ? "," : "queued=", ids[i]);
+    MULE_AUDIT_SET(&r, status, st);
+    muled_audit_rec(d, &r);
+}
+
 int
 muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
             const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why)
@@ -205,11 +236,12 @@ muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
                                                 (res->relay.local_env != NULL) : 0);
 
         muled_log(d, LOG_LVL_INFO,
-                  "%s: queued %s%s from=<%.*s> rcpts=%zu targets=%zu size=%zu prio=%d (%s)",
-                  ids[i], kind_name(m->kind), is_dsn ? " dsn" : "", (int)m->mail_from.len,
-                  m->mail_from.p, m->rcpt_cnt, m->target_cnt, m->content_len, m->priority,
-                  why);
+                  "%s: from=<%.*s>, size=%zu, nrcpt=%zu (queue active; %s%s, targets=%zu, "
+                  "prio=%d, %s)", ids[i], (int)m->mail_from.len, m->mail_from.p,
+                  m->content_len, m->rcpt_cnt, kind_name(m->kind), is_dsn ? " dsn" : "",
+                  m->target_cnt, m->priority, why);
     }
+    audit_accepted(d, res, src, ids, s.n, why);
     muled_kick(d);
 out:
     for (size_t i = 0; i < s.cap && s.rcpts != NULL; i++)
@@ -244,6 +276,7 @@ pickup_reject(muled *d, const char *name, const char *why)
     snprintf(to, sizeof(to), "%s/bad/%s", d->cf.spool_dir, name);
     if (rename(from, to) < 0)
         unlink(from);
+    d->ctr.pickup_refused++;
     muled_log(d, LOG_LVL_WARN, "pickup/%s: refused (%s), moved to bad/", name, why);
 }
 
@@ -285,6 +318,8 @@ pickup_one(muled *d, const char *name)
         pickup_reject(d, name, mule_strerror(rc));
         return 0;
     }
+    /* The pickup directory is local submission: a trusted client. */
+    (void)mule_node_tunnelled_priority(env, file.data + off, file.len - off, true);
     muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
     rc = mule_node_outbound(&d->ncfg, d->routes, env, file.data + off, file.len - off,
                             "localhost (pickup)", NULL, &clk, NULL, &d->lg, &res);
@@ -299,6 +334,7 @@ pickup_one(muled *d, const char *name)
         snprintf(origin, sizeof(origin), "pickup=%s", name);
         rc = muled_store(d, &res, 0, 0, NULL, 0, origin, why);
         if (rc == 0) {
+            d->ctr.pickup_accepted++;
             for (size_t i = 0; i < res.relay.note_cnt; i++)
                 muled_log(d, LOG_LVL_INFO, "pickup/%s: <%s> %s", name,
                           res.relay.env->rcpts[res.relay.notes[i].rcpt_idx].addr,
@@ -435,6 +471,7 @@ tx_free(muled_tx *t)
     free(t->nodes);
     free(t->msns);
     free(t->tidx);
+    free(t->to);
     free(t);
 }
 
@@ -466,6 +503,25 @@ tx_drop(muled *d, size_t pos)
 {
     tx_free(d->tx[pos]);
     d->tx[pos] = d->tx[--d->tx_cnt];
+}
+
+/* The operator deletes an OUT entry: stop its P_MUL message (the engine
+ * sends Discard_Message_PDU) and forget it, so that no event of it comes
+ * back to an entry that is about to go.  Returns true when one ran. */
+bool
+muled_tx_cancel(muled *d, const char *id)
+{
+    for (size_t i = 0; i < d->tx_cnt; i++) {
+        muled_tx *t = d->tx[i];
+        if (strcmp(t->id, id) != 0)
+            continue;
+        if (t->in_engine)
+            (void)pmul_engine_cancel(d->engine, pmul_uv_now(d->pu), t->msid);
+        tx_drop(d, i);
+        pmul_uv_service(d->pu);
+        return true;
+    }
+    return false;
 }
 
 void
@@ -503,15 +559,29 @@ tx_submit(muled *d, muled_tx *t)
 {
     buf file;
     mule_spool_msg msg;
-    char id[MULE_SPOOL_ID_SIZE];
     uint32_t group = 0;
     pmul_msg pm;
     int rc;
 
+    mule_spool_rcpt *rcpts = NULL;
+
     buf_init(&file, NULL, SIZE_MAX);
     rc = mule_spool_fs_read(d->spool, t->id, &file);
     if (rc == 0)
-        rc = mule_spool_decode_entry(file.data, file.len, &msg, id, NULL, 0, NULL, &group, 1);
+        rc = muled_entry_env(&file, &msg, &rcpts, &group);
+    if (rc == 0 && t->to == NULL) {
+        buf to;
+        buf_init(&to, NULL, SIZE_MAX);
+        for (size_t i = 0; i < msg.rcpt_cnt; i++)
+            if (buf_printf(&to, "%s%.*s", i ? "\n" : "", (int)rcpts[i].addr.len,
+                           rcpts[i].addr.p) != 0)
+                break;
+        size_t tl;
+        if (buf_append(&to, "", 1) == 0)
+            t->to = (char *)buf_steal(&to, &tl);
+        buf_fini(&to);
+    }
+    free(rcpts);
     if (rc < 0) {
         buf_fini(&file);
         muled_log(d, LOG_LVL_WARN, "%s: cannot read for msid=%08" PRIx32 ": %s", t->id,
@@ -570,6 +640,11 @@ tx_submit(muled *d, muled_tx *t)
         }
         muled_log(d, LOG_LVL_INFO, "%s: transmitted msid=%08" PRIx32 " to=%s size=%zu prio=%u",
                   t->id, t->msid, nodes, pm.payload_len, pm.priority);
+        {
+            char st[48];
+            snprintf(st, sizeof st, "msid=%08" PRIx32 " prio=%u", t->msid, pm.priority);
+            muled_audit_note(d, MULE_AUDIT_OUT, MULE_AUDIT_RELAYED, t->id, nodes, NULL, st);
+        }
     }
     return true;
 }
@@ -755,6 +830,43 @@ reason_kind(int reason)
     }
 }
 
+/* One destination's verdict: a Postfix-like line per recipient of the
+ * message, a counter, an audit record. */
+static void
+tx_report(muled *d, const muled_tx *t, const pmul_event *ev, int state)
+{
+    mule_spool_info info;
+    char relay[32], ip[16], text[96];
+    const char *status = state == MULE_SPOOL_T_DONE ? "sent" :
+                         state == MULE_SPOOL_T_FAILED ? "bounced" : "deferred";
+    double delay = 0;
+
+    if (mule_spool_info_get(mule_spool_fs_core(d->spool), t->id, &info) == 0)
+        delay = (double)(muled_now_s() - info.arrival_s);
+    snprintf(relay, sizeof relay, "pmul:%s", mule_route_ntoa(ev->dest_id, ip));
+    if (ev->kind == PMUL_EV_DEST_ACKED) {
+        snprintf(text, sizeof text, "acknowledged, msid=%08" PRIx32 " after %.1fs", ev->msid,
+                 (double)(uv_now(d->loop) - t->start_ms) / 1000.0);
+        d->ctr.tx_acked++;
+    } else {
+        snprintf(text, sizeof text, "%s, msid=%08" PRIx32, pmul_reason_name(ev->reason),
+                 ev->msid);
+        d->ctr.tx_failed++;
+    }
+    for (const char *p = t->to != NULL ? t->to : ""; ; ) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        char rcpt[320];
+        snprintf(rcpt, sizeof rcpt, "%.*s", (int)(n < 319 ? n : 319), p);
+        muled_log_dlv(d, t->id, rcpt, relay, delay, status, text);
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    muled_audit_note(d, MULE_AUDIT_OUT, ev->kind == PMUL_EV_DEST_ACKED ? MULE_AUDIT_ACKED :
+                     MULE_AUDIT_FAILED, t->id, relay, NULL, text);
+}
+
 void
 muled_tx_event(muled *d, const pmul_event *ev)
 {
@@ -783,14 +895,10 @@ muled_tx_event(muled *d, const pmul_event *ev)
                 nt.reason = kind;
             }
             rc = mule_spool_fs_target_set(d->spool, t->id, t->tidx[i], &nt, now);
-            muled_log(d, rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
-                      "%s: %s %s msid=%08" PRIx32 " after=%.1fs%s%s%s%s", t->id,
-                      ev->kind == PMUL_EV_DEST_ACKED ? "acked by" : "failed to",
-                      mule_route_ntoa(ev->dest_id, ip), ev->msid,
-                      (double)(uv_now(d->loop) - t->start_ms) / 1000.0,
-                      ev->kind == PMUL_EV_DEST_FAILED ? " reason=" : "",
-                      ev->kind == PMUL_EV_DEST_FAILED ? pmul_reason_name(ev->reason) : "",
-                      rc == 0 ? "" : " (spool: ", rc == 0 ? "" : mule_strerror(rc));
+            if (rc < 0)
+                muled_log(d, LOG_LVL_ERROR, "%s: msid=%08" PRIx32 " %s: state not recorded: %s",
+                          t->id, ev->msid, mule_route_ntoa(ev->dest_id, ip), mule_strerror(rc));
+            tx_report(d, t, ev, nt.state);
         }
         return;
     }
@@ -879,6 +987,31 @@ muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope
 
 
 
+int
+muled_entry_env(const buf *file, mule_spool_msg *msg, mule_spool_rcpt **rcpts, uint32_t *group)
+{
+    char qid[MULE_SPOOL_ID_SIZE];
+    uint32_t g = 0;
+    int rc;
+
+    *rcpts = NULL;
+    /* Once for the counts, once into an array of the right size. */
+    rc = mule_spool_decode_entry(file->data, file->len, msg, qid, NULL, 0, NULL, &g, 1);
+    if (rc == 0 && msg->rcpt_cnt > 0) {
+        *rcpts = calloc(msg->rcpt_cnt, sizeof(**rcpts));
+        rc = *rcpts == NULL ? MULE_ERR_NOMEM :
+             mule_spool_decode_entry(file->data, file->len, msg, qid, *rcpts, msg->rcpt_cnt,
+                                     NULL, &g, 1);
+    }
+    if (rc < 0) {
+        free(*rcpts);
+        *rcpts = NULL;
+    }
+    if (group != NULL)
+        *group = g;
+    return rc;
+}
+
 /*
  * Targets tidx[0..cnt) of entry id failed for good (kinds: enum
  * mule_dsn_kind; replies: the MTA's text per target, or NULL).  Mark them
@@ -954,6 +1087,8 @@ muled_fail_targets(muled *d, const char *id, const size_t *tidx, const int *kind
 
         snprintf(why, sizeof(why), "DSN for %s", id);
         rc = muled_store(d, &res, 0, 0, NULL, 0, NULL, why);
+        if (rc == 0)
+            d->ctr.dsn_queued++;
     } else if (rc == 0 && nf > 0) {
         muled_log(d, LOG_LVL_INFO, "%s: no DSN: %s", id, mule_strerror(res.dsn_err));
     }

@@ -293,18 +293,24 @@ on_message(conn *c)
     int rc;
 
     snprintf(from, sizeof(from), "%s ([%s])", t->helo, c->peer);
+    if (mule_node_tunnelled_priority(t->env, t->content, t->content_len, c->trusted))
+        muled_log(d, LOG_LVL_INFO, "smtpd: %s: MT-PRIORITY %d from the MT-Priority header field",
+                  c->peer, t->env->mail.mt_priority);
     muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
     rc = mule_node_outbound(&d->ncfg, d->routes, t->env, t->content, t->content_len, from, NULL,
                             &clk, NULL, &d->lg, &res);
     if (rc == 0 && !res.has_relay) {
+        d->ctr.smtpd_refused++;
         muled_log(d, LOG_LVL_WARN, "smtpd: %s: message refused: %s", c->peer,
                   mule_strerror(res.err));
         bsmtp_server_message_verdict(c->s, 554, "5.6.0", "message cannot be carried over MULE");
     } else if (rc == 0) {
         snprintf(origin, sizeof(origin), "smtp=%s", c->peer);
         rc = muled_store(d, &res, 0, 0, NULL, 0, NULL, origin);
-        if (rc == 0)
+        if (rc == 0) {
+            d->ctr.smtpd_accepted++;
             bsmtp_server_message_verdict(c->s, 250, "2.0.0", "queued");
+        }
     }
     if (rc < 0) {
         muled_log(d, LOG_LVL_WARN, "smtpd: %s: message deferred: %s", c->peer,
@@ -586,8 +592,12 @@ listen_one(muled *d, const char *spec, bool lmtp, listener **out)
         uv_pipe_init(d->loop, &l->h.pipe, 0);
         (void)unlink(spec + 5);         /* a stale socket of an earlier run */
         rc = uv_pipe_bind(&l->h.pipe, spec + 5);
-        if (rc == 0)
-            (void)chmod(spec + 5, 0660);
+        /* Bound as root, used as muled's user: owner muled, group
+         * control_group (put the MTA's user in it to let it connect). */
+        if (rc == 0 && (chmod(spec + 5, 0660) != 0 ||
+                        chown(spec + 5, d->run_uid, d->ctl_gid) != 0))
+            muled_log(d, LOG_LVL_WARN, "%s: cannot set owner/mode: %s", spec + 5,
+                      strerror(errno));
     } else {
         struct sockaddr_storage ss;
         char host[64];
