@@ -171,10 +171,12 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
 void
 muled_rx_discarded(muled *d, const pmul_event *ev)
 {
-    char src[16];
+    char src[16], tag[48];
 
-    muled_log(d, LOG_LVL_INFO, "%s-%08" PRIx32 ": %s by the transmitter or expired",
-              mule_route_ntoa(ev->source_id, src), ev->msid, pmul_event_name(ev->kind));
+    snprintf(tag, sizeof tag, "%s-%08" PRIx32, mule_route_ntoa(ev->source_id, src), ev->msid);
+    muled_log(d, LOG_LVL_INFO, "%s: %s by the transmitter or expired", tag,
+              pmul_event_name(ev->kind));
+    muled_audit_event(d, "discarded", tag, "by=transmitter-or-expiry");
 }
 
 /* ------------------------------------------------------------------ */

@@ -738,6 +738,8 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         }
         if (n > 0) {
             muled_log(d, LOG_LVL_INFO, "%s: expired before transmission", info->id);
+            muled_audit_note(d, MULE_AUDIT_OUT, MULE_AUDIT_EXPIRED, info->id, NULL, NULL,
+                             "expired before transmission");
             (void)muled_fail_targets(d, info->id, tidx, kinds, NULL, n);
         }
         free(tidx);
@@ -864,7 +866,8 @@ tx_report(muled *d, const muled_tx *t, const pmul_event *ev, int state)
         p = nl + 1;
     }
     muled_audit_note(d, MULE_AUDIT_OUT, ev->kind == PMUL_EV_DEST_ACKED ? MULE_AUDIT_ACKED :
-                     MULE_AUDIT_FAILED, t->id, relay, NULL, text);
+                     ev->reason == PMUL_REASON_EXPIRED ? MULE_AUDIT_EXPIRED : MULE_AUDIT_FAILED,
+                     t->id, relay, NULL, text);
 }
 
 void
