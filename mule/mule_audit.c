@@ -88,6 +88,7 @@ mule_audit_set_message(mule_audit_rec *r, const bsmtp_envelope *env, const size_
     bool clamped, full = false;
     size_t i, k;
 
+    r->has_message = true;
     r->size = content_len;
     if (content != NULL) {
         /* Message-IDs are ASCII (RFC 5322 3.6.4): anything else becomes '?'. */
@@ -257,22 +258,27 @@ mule_audit_format(const mule_audit_rec *r, char *out, size_t outlen)
     put_kv(&l, "outcome", mule_audit_outcome_name(r->outcome));
     put_num(&l, "time", (long long)r->transfer_s);
     put_kv(&l, "id", r->id);
-    put_kv(&l, "msgid", r->msgid);
-    put_kv(&l, "envid", r->envid);
-    put_kv(&l, "submitted", r->submitted);
-    if (r->has_mt_priority)
-        put_num(&l, "mt_priority", r->mt_priority);
-    else
-        put_kv(&l, "mt_priority", NULL);
-    put_num(&l, "priority", (long long)r->priority);
-    (void)snprintf(path, sizeof(path), "<%s>", r->reverse_path);
-    put_kv(&l, "from", path);
-    put_num(&l, "rcpt_cnt", (long long)r->rcpt_cnt);
-    put_kv(&l, "rcpts", r->rcpts);
+    if (r->has_message) {
+        put_kv(&l, "msgid", r->msgid);
+        put_kv(&l, "envid", r->envid);
+        put_kv(&l, "submitted", r->submitted);
+        if (r->has_mt_priority)
+            put_num(&l, "mt_priority", r->mt_priority);
+        else
+            put_kv(&l, "mt_priority", NULL);
+        put_num(&l, "priority", (long long)r->priority);
+        (void)snprintf(path, sizeof(path), "<%s>", r->reverse_path);
+        put_kv(&l, "from", path);
+    }
+    if (r->has_message || r->rcpt_cnt > 0) {
+        put_num(&l, "rcpt_cnt", (long long)r->rcpt_cnt);
+        put_kv(&l, "rcpts", r->rcpts);
+    }
     put_kv(&l, "peer", r->peer);
     put_kv(&l, "dest", r->dest);
     put_kv(&l, "status", r->status);
-    put_num(&l, "size", (long long)r->size);
+    if (r->has_message)
+        put_num(&l, "size", (long long)r->size);
     if (l.overflow) {
         out[0] = '\0';
         return MULE_ERR_NOSPACE;

@@ -71,6 +71,8 @@ typedef struct mule_audit_rec {
     char id[MULE_AUDIT_SHORT_MAX];          /* our message / queue ID */
     char status[MULE_AUDIT_SHORT_MAX];      /* "5.4.4" or a reason */
     size_t size;                            /* content octets */
+    bool has_message;                       /* set_message() ran: the message
+                                             * facts above are known */
 } mule_audit_rec;
 
 /* Zero *r and set the direction, outcome and transfer time. */
@@ -107,6 +109,9 @@ const char *mule_audit_outcome_name(enum mule_audit_outcome outcome);
  *   mt_priority=4 priority=2 from=<from@example.com> rcpt_cnt=2
  *   rcpts=a@x,b@y peer=198.18.0.1 dest="group=... nodes=..." status=-
  *   size=1234
+ * A record whose message facts were never set (has_message false: an
+ * event about a queue entry whose "accepted" record has them) leaves out
+ * msgid, envid, submitted, mt_priority, priority, from and size.
  * Empty text fields are "-"; values with blanks, quotes, '=' or non-ASCII
  * are quoted, with '"' and '\' escaped and other bytes as \xHH.
  *

@@ -211,6 +211,23 @@ test_mule_audit_from_relay_result(void **state)
     mule_route_table_free(t);
 }
 
+/* An event about a queue entry: no message facts, no made-up defaults. */
+static void
+test_mule_audit_event_without_message(void **state)
+{
+    mule_audit_rec r;
+    char line[MULE_AUDIT_LINE_MAX];
+
+    (void)state;
+    mule_audit_init(&r, MULE_AUDIT_OUT, MULE_AUDIT_ACKED, 1704189600);
+    MULE_AUDIT_SET(&r, id, "1LH81N900000");
+    MULE_AUDIT_SET(&r, dest, "pmul:198.18.0.2");
+    MULE_AUDIT_SET(&r, status, "acknowledged");
+    assert_true(mule_audit_format(&r, line, sizeof line) > 0);
+    assert_string_equal(line, "mule-audit dir=out outcome=acked time=1704189600 "
+                              "id=1LH81N900000 peer=- dest=pmul:198.18.0.2 status=acknowledged");
+}
+
 int
 main(void)
 {
@@ -220,6 +237,7 @@ main(void)
         cmocka_unit_test(test_mule_audit_escaping),
         cmocka_unit_test(test_mule_audit_bounds),
         cmocka_unit_test(test_mule_audit_from_relay_result),
+        cmocka_unit_test(test_mule_audit_event_without_message),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
