@@ -471,6 +471,11 @@ cmd_status(ctl_cmd *c)
     r_close(r);
     r_str(r, "deliver", d->cf.deliver);
     r_str(r, "confinement", d->confinement);
+    r_open(r, "audit");
+    r_str(r, "dir", d->cf.audit_dir);
+    r_bool(r, "open", d->audit != NULL);
+    r_u64(r, "last_seq", mule_auditlog_seq(d->audit));
+    r_close(r);
     r_open(r, "queue");
     r_u64(r, "entries", mule_spool_count(mule_spool_fs_core(d->spool)));
     r_u64(r, "held", q.held);
