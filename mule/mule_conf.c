@@ -74,6 +74,8 @@ static const opt opts[] = {
     {"audit_key", K_PATH, F(audit_key), 0, 0},
     {"audit_retention_days", K_UINT, F(audit_retention_days), 1, 3650},
     {"audit_fsync", K_BOOL, F(audit_fsync), 0, 0},
+    {"check_source_ip", K_BOOL, F(check_source_ip), 0, 0},
+    {"accept_unknown_nodes", K_BOOL, F(accept_unknown_nodes), 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -106,6 +108,7 @@ mule_conf_default(mule_conf *c)
     c->smtpd_txn_timeout_ms = 3600000;
     c->audit_retention_days = 10;
     c->audit_fsync = true;
+    c->check_source_ip = true;
 }
 
 void
@@ -146,7 +149,7 @@ static const char *const live_opts[] = {
     "routes", "deliver", "maildir", "delivery_lifetime", "egress_timeout",
     "egress_concurrency", "log_level", "mynetworks", "smtpd_max_clients",
     "smtpd_max_per_client", "smtpd_timeout", "smtpd_txn_timeout", "expiry",
-    "compress_level",
+    "compress_level", "accept_unknown_nodes",
 };
 
 static bool

@@ -70,6 +70,8 @@ typedef struct mule_conf {
     char *audit_key;                /* its key file (created if missing) */
     unsigned audit_retention_days;
     bool audit_fsync;               /* fsync after each record */
+    bool check_source_ip;           /* P_MUL Source_ID must be the IP source */
+    bool accept_unknown_nodes;      /* P_MUL from nodes no route names */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 
@@ -104,7 +106,8 @@ int mule_conf_check(mule_conf *c, mule_conf_error *err);
  * settings, user, audit: all but routes, deliver, maildir,
  * delivery_lifetime, egress_timeout, egress_concurrency, log_level,
  * mynetworks, smtpd_max_clients, smtpd_max_per_client, smtpd_timeout,
- * smtpd_txn_timeout, expiry, compress_level) that differs is set back to
+ * smtpd_txn_timeout, expiry, compress_level, accept_unknown_nodes) that
+ * differs is set back to
  * live's value in fresh, and its name added to kept (blank separated,
  * cut to keptlen).  The caller then swaps the two and frees the old one.
  * Returns the number of options kept.

@@ -631,6 +631,12 @@ mule_route_table_dest_cnt(const mule_route_table *t)
     return t != NULL ? t->dest_cnt : 0;
 }
 
+const mule_dest *
+mule_route_table_dest(const mule_route_table *t, size_t i)
+{
+    return t != NULL && i < t->dest_cnt ? &t->dests[i] : NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Lookup                                                             */
 /* ------------------------------------------------------------------ */

@@ -87,6 +87,9 @@ void mule_route_table_free(mule_route_table *t);
  * distinct destinations including the default's. */
 size_t mule_route_table_route_cnt(const mule_route_table *t);
 size_t mule_route_table_dest_cnt(const mule_route_table *t);
+/* Destination i (0 .. dest_cnt-1), or NULL: to list every node a table
+ * names (muled's allowlist of P_MUL peers). */
+const mule_dest *mule_route_table_dest(const mule_route_table *t, size_t i);
 
 /*
  * The destination for a domain (the part after '@', or an address literal

@@ -37,6 +37,7 @@
  */
 #include "pmul/pmul_engine_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* 239.1.1.1 (libjpmul's GG) and the next address as the default group. */
@@ -73,6 +74,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->announce_ct = 5;
     cfg->max_group_tries = 3;
     cfg->default_expiry_s = 86400;
+    cfg->check_source_ip = true;
     cfg->addr_repeat = true;
     cfg->max_tx_msgs = 256;
     cfg->max_dests = 1024;
@@ -350,6 +352,7 @@ pmul_engine_free(pmul_engine *e)
     mem_free(e->m, e->dst);
     mem_free(e->m, e->pool_copy);
     mem_free(e->m, e->emcon_copy);
+    mem_free(e->m, e->allowed);
     mem_free(e->m, e->dsc.dests);
     mem_free(e->m, e->dsc.acks);
     mem_free(e->m, e->dsc.missing);
@@ -396,6 +399,40 @@ dispatch(pmul_engine *e, const pmul_pdu *pdu)
     return pmul__drop(e, PMUL_DROP_MALFORMED, PMUL_ERR_TYPE);
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static bool
+source_allowed(const pmul_engine *e, uint32_t id)
+{
+    return id == e->cfg.node_id ||
+           bsearch(&id, e->allowed, e->allowed_cnt, sizeof id, cmp_u32) != NULL;
+}
+
+int
+pmul_engine_set_allowed(pmul_engine *e, const uint32_t *ids, size_t cnt)
+{
+    uint32_t *v = NULL;
+
+    if (e == NULL || (ids == NULL && cnt > 0) || cnt > ((size_t)1 << 24))
+        return PMUL_ERR_INVAL;
+    if (cnt > 0) {
+        if ((v = mem_alloc(e->m, cnt * sizeof *v)) == NULL)
+            return PMUL_ERR_NOMEM;
+        memcpy(v, ids, cnt * sizeof *v);
+        qsort(v, cnt, sizeof *v, cmp_u32);
+    }
+    mem_free(e->m, e->allowed);
+    e->allowed = v;
+    e->allowed_cnt = cnt;
+    return 0;
+}
+
 int
 pmul_engine_recv(pmul_engine *e, pmul_now now, const pmul_addr *from, const uint8_t *pkt,
                  size_t len)
@@ -403,13 +440,26 @@ pmul_engine_recv(pmul_engine *e, pmul_now now, const pmul_addr *from, const uint
     pmul_pdu pdu;
     int err;
 
-    (void)from;     /* node IDs come from the PDUs (decision 7) */
     release_held(e);
     advance(e, now);
     if (pkt == NULL)
         return PMUL_ERR_INVAL;
     if ((err = pmul_pdu_decode(&pdu, &e->dsc, pkt, len)) != 0) {
         err = pmul__drop(e, PMUL_DROP_MALFORMED, err);
+        recompute_deadline(e);
+        return err;
+    }
+    /* Node IDs come from the PDUs (decision 7), but a node's ID is its
+     * address: a PDU naming another source than the one that sent it is
+     * spoofed (or came through NAT: check_source_ip off).  Both checks run
+     * before any state changes.  from->ip 0 means "not known". */
+    if (e->cfg.check_source_ip && from != NULL && from->ip != 0 && pdu.source_id != from->ip) {
+        err = pmul__drop(e, PMUL_DROP_SOURCE_MISMATCH, PMUL_ERR_SPOOFED);
+        recompute_deadline(e);
+        return err;
+    }
+    if (e->allowed != NULL && !source_allowed(e, pdu.source_id)) {
+        err = pmul__drop(e, PMUL_DROP_NOT_ALLOWED, PMUL_ERR_SPOOFED);
         recompute_deadline(e);
         return err;
     }

@@ -220,6 +220,9 @@ typedef struct pmul_config {
                                  * LOST/diagnostic ones are dropped; events
                                  * about messages are never dropped
                                  * (default 4096) */
+    bool check_source_ip;       /* drop a PDU whose Source_ID is not the
+                                 * datagram's IP source (default true; off
+                                 * behind NAT or a relay that re-sends) */
 } pmul_config;
 
 /* Fill *cfg with the defaults listed above (node_id 0: set it). */
@@ -345,6 +348,9 @@ enum pmul_drop {
     PMUL_DROP_NOMEM,            /* allocation failed */
     PMUL_DROP_UNEXPECTED,       /* valid PDU with no use here (Reject we
                                  * did not ask for, ...) */
+    PMUL_DROP_SOURCE_MISMATCH,  /* Source_ID is not the datagram's IP source
+                                 * (check_source_ip) */
+    PMUL_DROP_NOT_ALLOWED,      /* Source_ID not in the allowlist */
     PMUL_DROP_COUNT
 };
 
@@ -452,6 +458,14 @@ uint32_t pmul_engine_next_msid(const pmul_engine *e);
 void pmul_engine_set_next_msid(pmul_engine *e, uint32_t msid);
 uint32_t pmul_engine_next_msn(const pmul_engine *e, uint32_t dest);
 int pmul_engine_set_next_msn(pmul_engine *e, uint32_t dest, uint32_t msn);
+
+/*
+ * Accept PDUs only from these Source_IDs (copied; cnt 0: from anyone, the
+ * default).  Anything else is dropped before it touches any state and
+ * counted (PMUL_DROP_NOT_ALLOWED).  Returns 0, PMUL_ERR_NOMEM (the old
+ * list stays), PMUL_ERR_INVAL.
+ */
+int pmul_engine_set_allowed(pmul_engine *e, const uint32_t *ids, size_t cnt);
 
 /*
  * Give up on one of our messages: send Discard_Message_PDU, report

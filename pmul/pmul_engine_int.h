@@ -200,6 +200,8 @@ typedef struct pmul_evq_ent {
 struct pmul_engine {
     pmul_config cfg;            /* arrays repointed to our copies */
     uint32_t *pool_copy, *emcon_copy;
+    uint32_t *allowed;          /* sorted Source_IDs we accept (NULL: all) */
+    size_t allowed_cnt;
     pmul_env env;
     const mem *m;
     uint64_t now_ms;            /* latest monotonic time seen */

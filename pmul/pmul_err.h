@@ -46,6 +46,7 @@
     X(INCONSISTENT,   -36, "PDU contradicts the state of its message")        \
     X(OWN,            -37, "our own PDU looped back")                         \
     X(UNEXPECTED,     -38, "valid PDU with no use in this state")             \
+    X(SPOOFED,        -39, "Source_ID not the sender's address, or not allowed") \
     /* Codes at or below FATAL: tear the object down. */                      \
     X(FATAL,          -99,  "fatal error")
 

@@ -62,6 +62,8 @@ pmul_drop_name(int drop)
     case PMUL_DROP_EARLY_TIMEOUT: return "early-timeout";
     case PMUL_DROP_NOMEM: return "nomem";
     case PMUL_DROP_UNEXPECTED: return "unexpected";
+    case PMUL_DROP_SOURCE_MISMATCH: return "source-mismatch";
+    case PMUL_DROP_NOT_ALLOWED: return "not-allowed";
     }
     return "unknown";
 }

@@ -100,6 +100,83 @@ test_pmul_rx_deliver_and_ack_complete(void **state)
     h_node_free(n);
 }
 
+/* An Address_PDU for us naming H_TX as its source, sent from another
+ * address (10.0.0.238). */
+static int
+feed_from_elsewhere(h_node *n, uint16_t total, uint32_t expiry)
+{
+    uint8_t buf[PMUL_PDU_MAX_LEN];
+    pmul_dest_entry d = {H_RX, 1, NULL};
+    pmul_pdu p;
+    pmul_addr from = {0x0a0000ee, 2753, false};
+
+    memset(&p, 0, sizeof p);
+    p.type = PMUL_PDU_ADDRESS;
+    p.source_id = H_TX;
+    p.msid = 9;
+    p.u.address.total_pdus = total;
+    p.u.address.expiry_time = expiry;
+    p.u.address.dest_cnt = 1;
+    p.u.address.dests = &d;
+    return pmul_engine_recv(n->e, h_now(0), &from, buf, h_encode(&p, buf, sizeof buf));
+}
+
+/* Issue 13 (hostile peers): a PDU whose Source_ID is not its IP source is
+ * dropped before it touches any state; so is one from a node not on the
+ * allowlist.  The legitimate sender's message still arrives, once. */
+static void
+test_pmul_rx_spoofed_and_unknown_sources_dropped(void **state)
+{
+    h_node *n = rx_node(NULL);
+    pmul_stats st;
+    const uint32_t allow[] = {H_TX};
+    uint16_t s;
+
+    (void)state;
+    /* Total 65535, expiry in 2106: what a table-filling attack sends. */
+    assert_int_equal(feed_from_elsewhere(n, 65535, 0xfffffff0u), PMUL_ERR_SPOOFED);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_SOURCE_MISMATCH], 1);
+    assert_int_equal(st.rx_msgs, 0);
+    assert_true(pmul_engine_is_idle(n->e));
+
+    /* Allowlist: H_TX only.  Another node, even from its own address, is
+     * refused; H_TX is heard. */
+    assert_int_equal(pmul_engine_set_allowed(n->e, allow, 1), 0);
+    assert_int_equal(h_feed_addr1(n, 5, 0x0a0000ee, 3, 1, H_RX, 1), PMUL_ERR_SPOOFED);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_NOT_ALLOWED], 1);
+    assert_int_equal(h_feed_addr1(n, 10, H_TX, 7, 3, H_RX, 1), 0);
+    for (s = 1; s <= 3; s++)
+        assert_int_equal(h_feed_data(n, 10 + s, H_TX, 7, s, 100), 0);
+    assert_int_equal(h_drain(n, 30), 1);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 7, 3, 100);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    assert_string_equal(pmul_drop_name(PMUL_DROP_NOT_ALLOWED), "not-allowed");
+    assert_string_equal(pmul_drop_name(PMUL_DROP_SOURCE_MISMATCH), "source-mismatch");
+    /* An empty list hears everyone again. */
+    assert_int_equal(pmul_engine_set_allowed(n->e, NULL, 0), 0);
+    assert_int_equal(h_feed_addr1(n, 40, 0x0a0000ee, 3, 1, H_RX, 1), 0);
+    h_node_free(n);
+}
+
+/* With check_source_ip off (NAT), the IP source is not compared. */
+static void
+no_source_check(pmul_config *c)
+{
+    c->check_source_ip = false;
+}
+
+static void
+test_pmul_rx_source_check_can_be_off(void **state)
+{
+    h_node *n = rx_node(no_source_check);
+
+    (void)state;
+    assert_int_equal(feed_from_elsewhere(n, 1, H_WALL0 + 3600), 0);
+    h_node_free(n);
+}
+
 /* Complete Ack_PDUs (an entry for msid with no missing number) among the
  * datagrams n emitted. */
 static size_t
@@ -1269,6 +1346,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
+        cmocka_unit_test(test_pmul_rx_spoofed_and_unknown_sources_dropped),
+        cmocka_unit_test(test_pmul_rx_source_check_can_be_off),
         cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
         cmocka_unit_test(test_pmul_rx_accepts_pdus_larger_than_its_own),
         cmocka_unit_test(test_pmul_rx_accept_mode_acks_only_after_accept),

@@ -335,6 +335,43 @@ load_routes(const char *path, mule_route_table **out, char *msg, size_t msglen)
     return 0;
 }
 
+/* P_MUL peers: every node the routing table names (and ourselves), unless
+ * accept_unknown_nodes.  A hostile node elsewhere on the multicast
+ * network then cannot fill the receiver's tables. */
+static void
+apply_allowlist(muled *d)
+{
+    uint32_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    if (!d->cf.accept_unknown_nodes) {
+        for (size_t i = 0; i < mule_route_table_dest_cnt(d->routes); i++) {
+            const mule_dest *dst = mule_route_table_dest(d->routes, i);
+            for (size_t k = 0; dst != NULL && !dst->local && k < dst->node_cnt; k++) {
+                if (n == cap) {
+                    uint32_t *v = realloc(ids, (cap ? cap * 2 : 16) * sizeof *ids);
+                    if (v == NULL)
+                        goto nomem;
+                    ids = v;
+                    cap = cap ? cap * 2 : 16;
+                }
+                ids[n++] = dst->nodes[k];
+            }
+        }
+        if (n == 0 && (ids = malloc(sizeof *ids)) != NULL)
+            ids[n++] = d->cf.node_id;       /* a table naming nobody: only us */
+    }
+    rc = pmul_engine_set_allowed(d->engine, ids, n);
+    free(ids);
+    if (rc < 0)
+        muled_log(d, LOG_LVL_ERROR, "P_MUL allowlist not updated: %s", pmul_strerror(rc));
+    return;
+nomem:
+    free(ids);
+    muled_log(d, LOG_LVL_ERROR, "P_MUL allowlist not updated: out of memory");
+}
+
 /* What the running daemon derives from the live options. */
 static void
 apply_live(muled *d)
@@ -345,6 +382,8 @@ apply_live(muled *d)
     d->use_maildir = strcmp(d->cf.deliver, "maildir") == 0;
     if (!d->use_maildir)
         (void)bsmtp_io_target_parse(d->cf.deliver, &d->egress_lmtp, &d->egress);
+    if (d->engine != NULL)
+        apply_allowlist(d);
 }
 
 int
@@ -548,6 +587,7 @@ start_engine(muled *d)
     cfg.emcon_dests = d->cf.emcon_destinations;
     cfg.emcon_dest_cnt = d->cf.emcon_destination_cnt;
     cfg.deliver_needs_accept = true;
+    cfg.check_source_ip = d->cf.check_source_ip;
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
@@ -713,6 +753,7 @@ main(int argc, char **argv)
               "deliver=%s emcon=%s rate=%" PRIu64 "bit/s",
               d->cf.node_id_text, d->cf.hostname, d->cf.spool_dir, scan.loaded, scan.corrupt,
               scan.torn, d->cf.deliver, d->emcon ? "on" : "off", (uint64_t)d->cf.rate);
+    apply_allowlist(d);
     muled_pickup_recover(d);
     restore_done(d);
     muled_dlv_resume(d);
