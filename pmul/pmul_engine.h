@@ -257,6 +257,9 @@ typedef struct pmul_msg {
                                  * numbers, as first sent (a resumed
                                  * message keeps them); the counters move
                                  * past them */
+    bool resumed;               /* sent before a restart: a receiver may hold
+                                 * it whole already and acknowledge it
+                                 * before its data goes out again */
 } pmul_msg;
 
 enum pmul_event_kind {

@@ -74,6 +74,8 @@ typedef struct pmul_txmsg {
     uint16_t data_next;
     bool round_emcon;           /* this round is an EMCON repetition */
     bool addr_tail;             /* sending the repeated Address_PDU(s) */
+    bool all_sent;              /* every Data_PDU left at least once */
+    bool resumed;               /* pmul_msg.resumed */
     bool probe;                 /* this round is Address_PDU(s) only */
     bool probed;                /* the last round was a probe */
     uint32_t sent_rounds;       /* rounds started, the first included */

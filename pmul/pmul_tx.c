@@ -469,6 +469,7 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     bool never;
 
     m->phase = PMUL_TXP_WAIT;
+    m->all_sent = true;         /* the first round carries every Data_PDU */
     m->round_end_ms = e->now_ms;
     m->probed = m->probe;
     count_pending(m, &normal, &emcon, &never);
@@ -595,6 +596,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     m->tag = in->tag;
     m->expiry_s = expiry;
     m->order = e->tx_order++;
+    m->resumed = in->resumed;
     if (in->msid != 0) {
         m->msid = in->msid;             /* resumed, or chosen by the caller */
     } else {
@@ -742,6 +744,11 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     if (!incomplete(d))
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+    /* "Everything received" before everything was sent cannot be true
+     * (issue 13: a spoofed Ack completed a message that never left),
+     * unless the message was sent before a restart. */
+    if (a->missing_cnt == 0 && !m->all_sent && !m->resumed)
+        return pmul__drop(e, PMUL_DROP_INCONSISTENT, PMUL_ERR_INCONSISTENT);
 
     /* An Ack that left after the round's last Data_PDU tells the whole
      * story of that round for its sender; earlier ones (MM, tail) may

@@ -670,6 +670,56 @@ test_pmul_tx_java_ack_with_own_id(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 item 4: a complete Ack before every Data_PDU left cannot be
+ * true (a spoofed one completed a message that never left): dropped.
+ * After the round, or for a message resumed after a restart, it counts. */
+static void
+test_pmul_tx_complete_ack_before_data_refused(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    pmul_stats st;
+    uint8_t pay[3000];
+    pmul_msg m;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 9600;                 /* paced: the round takes a while */
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 3000, &dest, 1, 6);
+    h_drain(n, 0);                          /* the Address_PDU, maybe a Data_PDU */
+    assert_int_equal(h_feed_ack(n, 5, H_RX, H_TX, msid, NULL, 0), PMUL_ERR_INCONSISTENT);
+    h_events(n, 5);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 0);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.drops[PMUL_DROP_INCONSISTENT], 1);
+    /* Once the round is out, the same Ack is believed. */
+    h_run(n, 5, 10000);
+    assert_int_equal(h_feed_ack(n, 10001, H_RX, H_TX, msid, NULL, 0), 0);
+    h_events(n, 10001);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 1);
+    h_node_free(n);
+
+    /* A resumed message: its receiver may hold it whole already. */
+    n = h_node_new_cfg(&c);
+    memset(pay, 1, sizeof pay);
+    memset(&m, 0, sizeof m);
+    m.payload = pay;
+    m.payload_len = sizeof pay;
+    m.dests = &dest;
+    m.dest_cnt = 1;
+    m.priority = 6;
+    m.msid = 77;
+    m.resumed = true;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), 0);
+    h_drain(n, 0);
+    assert_int_equal(h_feed_ack(n, 5, H_RX, H_TX, 77, NULL, 0), 0);
+    h_events(n, 5);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 1);
+    h_node_free(n);
+}
+
 /* A complete Ack for a finished message (our Ack-Ack was lost) gets
  * another Ack-Ack, at most once per ack_rtx_min_ms. */
 static void
@@ -896,6 +946,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_emcon_dest_acks_switches_to_normal),
         cmocka_unit_test(test_pmul_tx_priority_preemption),
         cmocka_unit_test(test_pmul_tx_java_ack_with_own_id),
+        cmocka_unit_test(test_pmul_tx_complete_ack_before_data_refused),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),

@@ -47,6 +47,7 @@ typedef struct muled_tx {
     char id[MULE_SPOOL_ID_SIZE];
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
+    bool resumed;               /* in flight before a restart */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
     uint32_t *msns;             /* per target: Message_Sequence_Number */

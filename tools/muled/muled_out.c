@@ -598,6 +598,7 @@ tx_submit(muled *d, muled_tx *t)
     pm.expiry_s = msg.expiry_s;
     pm.msid = t->msid;
     pm.dest_msns = t->msns;
+    pm.resumed = t->resumed;
     rc = pmul_engine_submit(d->engine, pmul_uv_now(d->pu), &pm, NULL);
     buf_fini(&file);
     if (rc == PMUL_ERR_BUSY || rc == PMUL_ERR_NOMEM)
@@ -807,6 +808,7 @@ muled_tx_resume(muled *d)
                 muled_log(d, LOG_LVL_ERROR, "%s: cannot resume: out of memory", info.id);
                 continue;
             }
+            t->resumed = true;
             t->nodes[t->cnt] = tg.node;
             t->msns[t->cnt] = tg.msn;
             t->tidx[t->cnt++] = i;
