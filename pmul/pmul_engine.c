@@ -40,6 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Ack_PDUs sent in a row before our own traffic gets a datagram. */
+#define ACK_BURST       4
+
 /* 239.1.1.1 (libjpmul's GG) and the next address as the default group. */
 #define DEFAULT_GG      0xEF010101u
 #define DEFAULT_GROUP   0xEF010102u
@@ -482,13 +485,26 @@ pmul_engine_poll_tx(pmul_engine *e, pmul_now now, uint8_t *out, size_t cap, pmul
     if (out == NULL || to == NULL || cap < e->cfg.pdu_max_len)
         return PMUL_ERR_NOSPACE;
     if (!e->emcon && pmul_rate_ready(&e->rate, e->now_ms)) {
-        n = pmul__rx_poll_ack(e, out, cap, to);
-        if (n == 0)
+        /* Acks go first (a transmitter waits on them), but never more than
+         * ACK_BURST in a row while our own traffic waits: a flood of
+         * messages to acknowledge (issue 13, Ack storm) must not keep this
+         * node's mail off the air. */
+        bool own_first = e->acks_in_row >= ACK_BURST;
+        if (own_first) {
             n = pmul__ctl_poll(e, out, cap, to);
+            if (n == 0)
+                n = pmul__tx_poll(e, out, cap, to);
+        }
         if (n == 0)
+            n = pmul__rx_poll_ack(e, out, cap, to);
+        if (n == 0 && !own_first)
+            n = pmul__ctl_poll(e, out, cap, to);
+        if (n == 0 && !own_first)
             n = pmul__tx_poll(e, out, cap, to);
         if (n > 0) {
             unsigned type = out[3] & 0x1f;
+
+            e->acks_in_row = type == PMUL_PDU_ACK ? e->acks_in_row + 1 : 0;
 
             pmul_rate_sent(&e->rate, e->now_ms, (size_t)n);
             e->st.tx_pdus[type]++;

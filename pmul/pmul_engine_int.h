@@ -152,6 +152,8 @@ typedef struct pmul_rxmsg {
     pmul_seqset reported;          /* numbers already reported missing */
     uint16_t reported_hi;       /* highest number of the last list sent */
     uint16_t ack_hi;            /* highest number held when it was built */
+    uint8_t idle_acks;          /* Acks sent since the transmitter last sent
+                                 * a PDU of this message (bounded re-acks) */
     bool round_acked;           /* an Ack left since the last Address_PDU */
     bool complete_acked;        /* the complete Ack left */
     bool acked_once;            /* an Ack of ours left for it, ever */
@@ -203,6 +205,7 @@ struct pmul_engine {
     pmul_config cfg;            /* arrays repointed to our copies */
     uint32_t *pool_copy, *emcon_copy;
     uint32_t *allowed;          /* sorted Source_IDs we accept (NULL: all) */
+    uint32_t acks_in_row;       /* Ack_PDUs sent since our last other PDU */
     size_t allowed_cnt;
     pmul_env env;
     const mem *m;

@@ -475,6 +475,10 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
     return n;
 }
 
+/* Re-acks of an incomplete message while its transmitter sends nothing
+ * of it (ACK_PDU_TIME apart: a minute at the default). */
+#define RX_IDLE_ACKS_MAX 6
+
 static void
 ack_sent(pmul_engine *e, pmul_rxmsg *m)
 {
@@ -483,8 +487,16 @@ ack_sent(pmul_engine *e, pmul_rxmsg *m)
     m->acked_once = true;
     m->round_acked = true;
     m->last_ack_ms = e->now_ms;
+    if (m->idle_acks < UINT8_MAX)
+        m->idle_acks++;
     if (m->state == PMUL_RXS_COMPLETE) {
         m->complete_acked = true;
+        m->ack_at = UINT64_MAX;
+    } else if (m->idle_acks >= RX_IDLE_ACKS_MAX) {
+        /* The transmitter has sent nothing of it through that many Acks:
+         * gone, in EMCON, or a hostile node that made us track a message
+         * to make us Ack for ever (issue 13, Ack storm).  Stay quiet until
+         * it sends again; its next Address_PDU or Data_PDU re-arms us. */
         m->ack_at = UINT64_MAX;
     } else {
         m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
@@ -821,6 +833,8 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
     m = msg_find(e, pdu->source_id, pdu->msid);
+    if (m != NULL)
+        m->idle_acks = 0;       /* the transmitter is alive for it */
     if (pdu->u.address.dest_cnt == 0) {
         /* Ack-Ack: the transmitter has every Ack it needs. */
         if (m == NULL)
@@ -933,6 +947,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         m->prio = pdu->priority;
         created = true;
     }
+    m->idle_acks = 0;
     switch (m->state) {
     case PMUL_RXS_IGNORED:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);

@@ -177,6 +177,63 @@ test_pmul_rx_source_check_can_be_off(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 (Ack storm): an incomplete message whose transmitter sends
+ * nothing more is re-acked a bounded number of times, not every
+ * ACK_PDU_TIME until its expiry; a PDU of it from the transmitter re-arms
+ * the Acks. */
+static void
+test_pmul_rx_reacks_bounded_while_transmitter_silent(void **state)
+{
+    h_node *n = rx_node(NULL);
+    size_t acks, more;
+
+    (void)state;
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 5, 4, H_RX, 1), 0);
+    assert_int_equal(h_feed_data(n, 10, H_TX, 5, 1, 100), 0);
+    h_run(n, 10, 1200000);                  /* 20 minutes of silence */
+    acks = h_count(n, 0, PMUL_PDU_ACK);
+    assert_true(acks >= 2 && acks <= 8);
+    /* The transmitter is back (its next round's Address_PDU). */
+    assert_int_equal(h_feed_addr1(n, 1200001, H_TX, 5, 4, H_RX, 1), 0);
+    h_run(n, 1200001, 1300000);
+    more = h_count(n, 0, PMUL_PDU_ACK) - acks;
+    assert_true(more >= 1 && more <= 7);
+    h_node_free(n);
+}
+
+/* Issue 13 (Ack storm): with many Acks owed to many sources, this node's
+ * own message still gets on the air: at most four Ack_PDUs in a row while
+ * it waits. */
+static void
+test_pmul_rx_acks_do_not_starve_own_traffic(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t dest = H_TX;
+    size_t run = 0, worst = 0, own = 0;
+
+    (void)state;
+    for (uint32_t k = 1; k <= 16; k++) {
+        assert_int_equal(h_feed_addr1(n, 0, 0x0a010000u + k, 1, 1, H_RX, 1), 0);
+        assert_int_equal(h_feed_data(n, 1, 0x0a010000u + k, 1, 1, 50), 0);
+    }
+    (void)h_submit(n, 2, 3000, &dest, 1, 6);
+    h_run(n, 2, 2000);
+    for (size_t i = 0; i < n->npkt; i++) {
+        if (h_type(n, i) == PMUL_PDU_ACK) {
+            run++;
+            continue;
+        }
+        if (own == 0 && run > worst)
+            worst = run;            /* Acks sent before our first own PDU */
+        own++;
+        run = 0;
+    }
+    assert_true(own > 0);
+    assert_true(worst <= 4);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ACK), 16);
+    h_node_free(n);
+}
+
 /* Complete Ack_PDUs (an entry for msid with no missing number) among the
  * datagrams n emitted. */
 static size_t
@@ -1348,6 +1405,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_spoofed_and_unknown_sources_dropped),
         cmocka_unit_test(test_pmul_rx_source_check_can_be_off),
+        cmocka_unit_test(test_pmul_rx_reacks_bounded_while_transmitter_silent),
+        cmocka_unit_test(test_pmul_rx_acks_do_not_starve_own_traffic),
         cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
         cmocka_unit_test(test_pmul_rx_accepts_pdus_larger_than_its_own),
         cmocka_unit_test(test_pmul_rx_accept_mode_acks_only_after_accept),
