@@ -391,32 +391,45 @@ static int
 retention(mule_auditlog *a, int64_t today, int64_t now_s)
 {
     char **names = NULL, text[MULE_AUDITLOG_TEXT_MAX];
-    size_t cnt = 0, o, removed = 0;
+    size_t cnt = 0, o, listed = 0;
+    bool *gone;
     int rc = list_files(a->dir, &names, &cnt);
 
     if (rc < 0)
         return rc;
+    if ((gone = calloc(cnt + 1, sizeof *gone)) == NULL) {
+        free_names(names, cnt);
+        return MULE_ERR_NOMEM;
+    }
     o = (size_t)snprintf(text, sizeof text, "mule-audit event=retention days=%u removed=",
                          a->retention_days);
     for (size_t i = 0; i < cnt; i++) {
-        char path[4200];
         if (strcmp(names[i], a->name) == 0 ||
             day_of_name(names[i]) >= today - (int64_t)a->retention_days)
             continue;
         if (o + NAME_LEN + 1 >= sizeof text)
             break;                              /* the rest goes next time */
-        snprintf(path, sizeof path, "%s/%s", a->dir, names[i]);
-        if (unlink(path) != 0)
-            continue;
-        o += (size_t)snprintf(text + o, sizeof text - o, "%s%s", removed ? "," : "", names[i]);
-        removed++;
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s%s", listed ? "," : "", names[i]);
+        gone[i] = true;
+        listed++;
     }
+    /* The record first, durable, then the removals: a crash in between
+     * leaves files the record names (harmless, removed next time), never
+     * a file gone that no record explains (a false tampering alarm). */
+    if (listed > 0 && (rc = put_record(a, now_s, text)) == 0) {
+        for (size_t i = 0; i < cnt; i++) {
+            char path[4200];
+            if (!gone[i])
+                continue;
+            snprintf(path, sizeof path, "%s/%s", a->dir, names[i]);
+            (void)unlink(path);
+        }
+        if (a->sync == MULE_AUDITLOG_SYNC_EVERY)
+            rc = fsync_dir(a->dir);
+    }
+    free(gone);
     free_names(names, cnt);
-    if (removed == 0)
-        return 0;
-    if (a->sync == MULE_AUDITLOG_SYNC_EVERY && (rc = fsync_dir(a->dir)) < 0)
-        return rc;
-    return put_record(a, now_s, text);
+    return rc;
 }
 
 /* Start today's file with its chain record. */
