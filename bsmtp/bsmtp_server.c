@@ -12,10 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bsmtp/bsmtp_cmd.h"
 #include "bsmtp/bsmtp_err.h"
 #include "bsmtp/bsmtp_outq.h"
 #include "bsmtp/bsmtp_server.h"
-#include "pmul/util/num.h"
 
 enum mode { M_CMD, M_DATA, M_BDAT, M_WAIT };
 enum bad { BAD_NONE, BAD_LONG, BAD_NUL, BAD_SIZE, BAD_NORCPT };
@@ -164,31 +164,9 @@ ehlo(bsmtp_server *s, const char *verb, const char *arg)
         s->closing = true;
 }
 
-/* "<path>[ params]" after "FROM:" / "TO:": split in place. */
-static bool
-split_path(char *p, char **path, char **params)
-{
-    char *gt;
-
-    while (*p == ' ')
-        p++;
-    if (*p != '<' || (gt = strchr(p, '>')) == NULL)
-        return false;
-    *gt = '\0';
-    *path = p + 1;
-    p = gt + 1;
-    if (*p != '\0' && *p != ' ')
-        return false;
-    while (*p == ' ')
-        p++;
-    *params = *p != '\0' ? p : NULL;
-    return true;
-}
-
 static void
-mail(bsmtp_server *s, char *arg)
+mail(bsmtp_server *s, const bsmtp_cmd *c)
 {
-    char *path, *params;
     int rc;
 
     if (s->helo[0] == '\0') {
@@ -203,11 +181,11 @@ mail(bsmtp_server *s, char *arg)
         error(s, 530, "5.7.0", "must issue a STARTTLS command first");
         return;
     }
-    if (strncasecmp(arg, "FROM:", 5) != 0 || !split_path(arg + 5, &path, &params)) {
+    if (!c->syntax_ok) {
         error(s, 501, "5.5.4", "syntax: MAIL FROM:<address> [parameters]");
         return;
     }
-    rc = bsmtp_envelope_new(path, params, s->m, &s->env);
+    rc = bsmtp_envelope_new(c->path, c->params, s->m, &s->env);
     if (rc == BSMTP_ERR_NOMEM) {
         reply(s, 452, "4.3.1", "insufficient resources");
         return;
@@ -227,16 +205,15 @@ mail(bsmtp_server *s, char *arg)
 }
 
 static int
-rcpt(bsmtp_server *s, char *arg)
+rcpt(bsmtp_server *s, const bsmtp_cmd *c)
 {
-    char *path, *params;
     int rc;
 
     if (s->env == NULL) {
         error(s, 503, "5.5.1", "need MAIL before RCPT");
         return 0;
     }
-    if (strncasecmp(arg, "TO:", 3) != 0 || !split_path(arg + 3, &path, &params)) {
+    if (!c->syntax_ok) {
         error(s, 501, "5.5.4", "syntax: RCPT TO:<address> [parameters]");
         return 0;
     }
@@ -246,7 +223,7 @@ rcpt(bsmtp_server *s, char *arg)
     }
     /* The one codec checks the address and parameters now; a refusal by
      * the application removes it again. */
-    rc = bsmtp_envelope_add_rcpt(s->env, path, params);
+    rc = bsmtp_envelope_add_rcpt(s->env, c->path, c->params);
     if (rc == BSMTP_ERR_NOMEM) {
         reply(s, 452, "4.3.1", "insufficient resources");
         return 0;
@@ -258,9 +235,9 @@ rcpt(bsmtp_server *s, char *arg)
               bsmtp_strerror(rc));
         return 0;
     }
-    snprintf(s->rcpt_addr, sizeof(s->rcpt_addr), "%s", path);
-    s->rcpt_has_params = params != NULL;
-    snprintf(s->rcpt_params, sizeof(s->rcpt_params), "%s", params != NULL ? params : "");
+    snprintf(s->rcpt_addr, sizeof(s->rcpt_addr), "%s", c->path);
+    s->rcpt_has_params = c->params != NULL;
+    snprintf(s->rcpt_params, sizeof(s->rcpt_params), "%s", c->params != NULL ? c->params : "");
     s->mode = M_WAIT;
     s->pending = BSMTP_SRV_RCPT;
     return BSMTP_SRV_RCPT;
@@ -289,25 +266,15 @@ data(bsmtp_server *s)
 }
 
 static void
-bdat(bsmtp_server *s, char *arg)
+bdat(bsmtp_server *s, const bsmtp_cmd *c)
 {
-    char *sp = strchr(arg, ' ');
-    uint64_t n;
-
-    if (sp != NULL) {
-        *sp = '\0';
-        if (strcasecmp(sp + 1, "LAST") != 0) {
-            error(s, 501, "5.5.4", "syntax: BDAT size [LAST]");
-            return;
-        }
-    }
-    if (num_parse_u64(arg, 0, UINT64_MAX / 2, &n) != 0) {
+    if (!c->syntax_ok) {
         error(s, 501, "5.5.4", "syntax: BDAT size [LAST]");
         return;
     }
     /* The chunk is read whatever happens: the stream stays in step. */
-    s->bdat_left = n;
-    s->bdat_last = sp != NULL;
+    s->bdat_left = c->bdat_size;
+    s->bdat_last = c->bdat_last;
     s->binary = true;
     if (s->env == NULL || s->env->rcpt_cnt == 0)
         s->bad = BAD_NORCPT;
@@ -317,36 +284,46 @@ bdat(bsmtp_server *s, char *arg)
 static int
 command(bsmtp_server *s, char *l)
 {
-    char *arg = strchr(l, ' ');
-    const char *verb = l;
+    bsmtp_cmd c;
 
-    if (arg != NULL)
-        *arg++ = '\0';
-    else
-        arg = l + strlen(l);
-    if ((!s->cfg.lmtp && (strcasecmp(verb, "EHLO") == 0 || strcasecmp(verb, "HELO") == 0)) ||
-        (s->cfg.lmtp && strcasecmp(verb, "LHLO") == 0))
-        ehlo(s, verb, arg);
-    else if (strcasecmp(verb, "MAIL") == 0)
-        mail(s, arg);
-    else if (strcasecmp(verb, "RCPT") == 0)
-        return rcpt(s, arg);
-    else if (strcasecmp(verb, "DATA") == 0)
+    bsmtp_cmd_parse(l, &c);
+    switch (c.verb) {
+    case BSMTP_CMD_EHLO:
+    case BSMTP_CMD_HELO:
+    case BSMTP_CMD_LHLO:
+        /* SMTP greets with EHLO/HELO, LMTP with LHLO only. */
+        if (s->cfg.lmtp != (c.verb == BSMTP_CMD_LHLO))
+            break;
+        ehlo(s, bsmtp_cmd_name(c.verb), c.arg);
+        return 0;
+    case BSMTP_CMD_MAIL:
+        mail(s, &c);
+        return 0;
+    case BSMTP_CMD_RCPT:
+        return rcpt(s, &c);
+    case BSMTP_CMD_DATA:
         data(s);
-    else if (strcasecmp(verb, "BDAT") == 0)
-        bdat(s, arg);
-    else if (strcasecmp(verb, "RSET") == 0) {
+        return 0;
+    case BSMTP_CMD_BDAT:
+        bdat(s, &c);
+        return 0;
+    case BSMTP_CMD_RSET:
         txn_reset(s);
         reply(s, 250, "2.0.0", "OK");
-    } else if (strcasecmp(verb, "NOOP") == 0)
+        return 0;
+    case BSMTP_CMD_NOOP:
         reply(s, 250, "2.0.0", "OK");
-    else if (strcasecmp(verb, "VRFY") == 0)
+        return 0;
+    case BSMTP_CMD_VRFY:
         reply(s, 252, "2.1.5", "cannot VRFY, send some mail");
-    else if (strcasecmp(verb, "HELP") == 0)
+        return 0;
+    case BSMTP_CMD_HELP:
         reply(s, 214, "2.0.0", "see RFC 5321");
-    else if (strcasecmp(verb, "QUIT") == 0)
+        return 0;
+    case BSMTP_CMD_QUIT:
         close_with(s, 221, "2.0.0", "closing");
-    else if (strcasecmp(verb, "STARTTLS") == 0) {
+        return 0;
+    case BSMTP_CMD_STARTTLS:
         if (!s->cfg.starttls || s->tls_active) {
             error(s, s->tls_active ? 503 : 502, "5.5.1", "STARTTLS not available");
             return 0;
@@ -355,8 +332,10 @@ command(bsmtp_server *s, char *l)
         s->mode = M_WAIT;
         s->pending = BSMTP_SRV_STARTTLS;
         return BSMTP_SRV_STARTTLS;
-    } else
-        error(s, 500, "5.5.2", "command unrecognized");
+    case BSMTP_CMD_UNKNOWN:
+        break;
+    }
+    error(s, 500, "5.5.2", "command unrecognized");
     return 0;
 }
 
