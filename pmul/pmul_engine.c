@@ -78,6 +78,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->max_group_tries = 3;
     cfg->default_expiry_s = 86400;
     cfg->check_source_ip = true;
+    cfg->rx_idle_ms = 6u * 3600u * 1000u;
     cfg->addr_repeat = true;
     cfg->max_tx_msgs = 256;
     cfg->max_dests = 1024;

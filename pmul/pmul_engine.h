@@ -220,6 +220,12 @@ typedef struct pmul_config {
                                  * LOST/diagnostic ones are dropped; events
                                  * about messages are never dropped
                                  * (default 4096) */
+    uint32_t rx_idle_ms;        /* free an incomplete message nothing of
+                                 * which came for this long (default 6 h;
+                                 * 0: keep it until its Expiry_Time).  It was
+                                 * never delivered, so this cannot duplicate
+                                 * anything; it stops a peer holding table
+                                 * slots until 2106 (issue 13) */
     bool check_source_ip;       /* drop a PDU whose Source_ID is not the
                                  * datagram's IP source (default true; off
                                  * behind NAT or a relay that re-sends) */
@@ -295,6 +301,8 @@ enum pmul_reason {
     PMUL_REASON_CAP,            /* a configured cap forced the drop */
     PMUL_REASON_NOMEM,          /* allocation failure forced the drop */
     PMUL_REASON_NOT_ADDRESSED,  /* Address_PDU does not list us */
+    PMUL_REASON_IDLE,           /* incomplete, and nothing of it came for
+                                 * cfg.rx_idle_ms */
 };
 
 /*

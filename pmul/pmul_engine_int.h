@@ -152,6 +152,7 @@ typedef struct pmul_rxmsg {
     pmul_seqset reported;          /* numbers already reported missing */
     uint16_t reported_hi;       /* highest number of the last list sent */
     uint16_t ack_hi;            /* highest number held when it was built */
+    uint64_t last_pdu_ms;       /* when the last PDU of it came */
     uint8_t idle_acks;          /* Acks sent since the transmitter last sent
                                  * a PDU of this message (bounded re-acks) */
     bool round_acked;           /* an Ack left since the last Address_PDU */

@@ -129,6 +129,10 @@ msg_deadline(const pmul_engine *e, const pmul_rxmsg *m)
         t = m->early_until < t ? m->early_until : t;
     if (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE)
         t = m->ack_at < t ? m->ack_at : t;
+    if (m->state == PMUL_RXS_ACTIVE && e->cfg.rx_idle_ms != 0) {
+        x = pmul__add_ms(m->last_pdu_ms, e->cfg.rx_idle_ms);
+        t = x < t ? x : t;
+    }
     return t;
 }
 
@@ -297,6 +301,7 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     m->src = s->id;
     m->msid = msid;
     m->order = e->rx_order++;
+    m->last_pdu_ms = e->now_ms;
     m->state = state;
     m->ack_at = UINT64_MAX;
     m->early_until = UINT64_MAX;
@@ -833,8 +838,10 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
     m = msg_find(e, pdu->source_id, pdu->msid);
-    if (m != NULL)
+    if (m != NULL) {
         m->idle_acks = 0;       /* the transmitter is alive for it */
+        m->last_pdu_ms = e->now_ms;
+    }
     if (pdu->u.address.dest_cnt == 0) {
         /* Ack-Ack: the transmitter has every Ack it needs. */
         if (m == NULL)
@@ -948,6 +955,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         created = true;
     }
     m->idle_acks = 0;
+    m->last_pdu_ms = e->now_ms;
     switch (m->state) {
     case PMUL_RXS_IGNORED:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
@@ -1080,6 +1088,16 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
             rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_EXPIRED);
             e->st.msgs_rx_discarded++;
         }
+        msg_free(e, m);
+        return true;
+    }
+    if (m->state == PMUL_RXS_ACTIVE && !m->awaiting && e->cfg.rx_idle_ms != 0 &&
+        e->now_ms >= pmul__add_ms(m->last_pdu_ms, e->cfg.rx_idle_ms)) {
+        /* Never delivered: dropping it can lose nothing the transmitter
+         * will not send again, and keeps a silent or hostile peer from
+         * holding the slot until its Expiry_Time. */
+        rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_IDLE);
+        e->st.msgs_rx_discarded++;
         msg_free(e, m);
         return true;
     }

@@ -79,6 +79,7 @@ pmul_reason_name(int reason)
     case PMUL_REASON_CAP: return "cap";
     case PMUL_REASON_NOMEM: return "nomem";
     case PMUL_REASON_NOT_ADDRESSED: return "not-addressed";
+    case PMUL_REASON_IDLE: return "idle";
     }
     return "unknown";
 }

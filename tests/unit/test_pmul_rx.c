@@ -234,6 +234,45 @@ test_pmul_rx_acks_do_not_starve_own_traffic(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 (table lock-out): an incomplete message nothing of which comes
+ * for rx_idle_ms is freed (RX_DISCARDED, reason idle), even though its
+ * Address_PDU claimed an expiry in 2106; a message still progressing is
+ * kept. */
+static void
+short_idle(pmul_config *c)
+{
+    c->rx_idle_ms = 60000;
+}
+
+static void
+test_pmul_rx_idle_incomplete_message_freed(void **state)
+{
+    h_node *n = rx_node(short_idle);
+    const h_ev *ev;
+    uint32_t me = H_RX, msn = 1;
+
+    (void)state;
+    assert_int_equal(h_feed_address(n, 0, H_TX, 5, 5, 65535, 0xfffffff0u, &me, &msn, 1, 0), 0);
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 6, 4, H_RX, 2), 0);
+    assert_int_equal(h_feed_data(n, 10, H_TX, 6, 1, 100), 0);
+    /* msid 6 keeps coming, msid 5 never does. */
+    for (uint64_t t = 30000; t <= 90000; t += 30000)
+        (void)h_feed_data(n, t, H_TX, 6, 2, 100);      /* new, then repeats */
+    h_run(n, 90000, 100000);
+    ev = h_find_ev(n, PMUL_EV_RX_DISCARDED, 0);
+    assert_non_null(ev);
+    assert_int_equal(ev->ev.msid, 5);
+    assert_int_equal(ev->ev.reason, PMUL_REASON_IDLE);
+    assert_string_equal(pmul_reason_name(PMUL_REASON_IDLE), "idle");
+    assert_int_equal(h_count_ev(n, PMUL_EV_RX_DISCARDED), 1);
+    /* msid 6 is still held: its last two PDUs complete it. */
+    assert_int_equal(h_feed_data(n, 100001, H_TX, 6, 3, 100), 0);
+    assert_int_equal(h_feed_data(n, 100002, H_TX, 6, 4, 100), 0);
+    h_drain(n, 100003);
+    check_payload(h_find_ev(n, PMUL_EV_DELIVERED, 0), 6, 4, 100);
+    h_node_free(n);
+}
+
 /* Complete Ack_PDUs (an entry for msid with no missing number) among the
  * datagrams n emitted. */
 static size_t
@@ -1407,6 +1446,7 @@ main(void)
         cmocka_unit_test(test_pmul_rx_source_check_can_be_off),
         cmocka_unit_test(test_pmul_rx_reacks_bounded_while_transmitter_silent),
         cmocka_unit_test(test_pmul_rx_acks_do_not_starve_own_traffic),
+        cmocka_unit_test(test_pmul_rx_idle_incomplete_message_freed),
         cmocka_unit_test(test_pmul_rx_no_complete_ack_without_delivered_event),
         cmocka_unit_test(test_pmul_rx_accepts_pdus_larger_than_its_own),
         cmocka_unit_test(test_pmul_rx_accept_mode_acks_only_after_accept),

@@ -174,9 +174,12 @@ muled_rx_discarded(muled *d, const pmul_event *ev)
     char src[16], tag[48];
 
     snprintf(tag, sizeof tag, "%s-%08" PRIx32, mule_route_ntoa(ev->source_id, src), ev->msid);
-    muled_log(d, LOG_LVL_INFO, "%s: %s by the transmitter or expired", tag,
-              pmul_event_name(ev->kind));
-    muled_audit_event(d, "discarded", tag, "by=transmitter-or-expiry");
+    char why[48];
+
+    muled_log(d, LOG_LVL_INFO, "%s: incomplete reception dropped (%s)", tag,
+              pmul_reason_name(ev->reason));
+    snprintf(why, sizeof why, "reason=%s", pmul_reason_name(ev->reason));
+    muled_audit_event(d, "discarded", tag, why);
 }
 
 /* ------------------------------------------------------------------ */
