@@ -166,10 +166,11 @@ void muled_failed_resume(muled *d);
 void muled_remove_finished(muled *d);
 int muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope **env,
                      const uint8_t **content, size_t *len);
-/* The stored envelope of an entry file (no inflating): *rcpts is
- * allocated (free it), msg points into file.  group may be NULL. */
-int muled_entry_env(const buf *file, mule_spool_msg *msg, mule_spool_rcpt **rcpts,
-                    uint32_t *group);
+/* Read entry id into file and decode its stored envelope (no inflating):
+ * *rcpts is allocated (free it), msg points into file.  group may be
+ * NULL. */
+int muled_entry_env(muled *d, const char *id, buf *file, mule_spool_msg *msg,
+                    mule_spool_rcpt **rcpts, uint32_t *group);
 /* One Postfix-like delivery line ("ID: to=<r>, relay=R, delay=D,
  * status=S (text)"), the form log tools for Postfix read. */
 void muled_log_dlv(muled *d, const char *id, const char *rcpt, const char *relay,

@@ -345,22 +345,11 @@ entry_free(entry_view *v)
 static int
 entry_load(muled *d, const char *id, entry_view *v)
 {
-    char qid[MULE_SPOOL_ID_SIZE];
     int rc;
 
     buf_init(&v->file, NULL, SIZE_MAX);
     v->rcpts = NULL;
-    rc = mule_spool_fs_read(d->spool, id, &v->file);
-    /* Once for the counts, once into an array of the right size. */
-    if (rc == 0)
-        rc = mule_spool_decode_entry(v->file.data, v->file.len, &v->msg, qid, NULL, 0, NULL,
-                                     NULL, 0);
-    if (rc == 0 && v->msg.rcpt_cnt > 0) {
-        v->rcpts = calloc(v->msg.rcpt_cnt, sizeof *v->rcpts);
-        rc = v->rcpts == NULL ? MULE_ERR_NOMEM :
-             mule_spool_decode_entry(v->file.data, v->file.len, &v->msg, qid, v->rcpts,
-                                     v->msg.rcpt_cnt, NULL, NULL, 0);
-    }
+    rc = muled_entry_env(d, id, &v->file, &v->msg, &v->rcpts, NULL);
     if (rc < 0) {
         entry_free(v);
         return rc;

@@ -236,8 +236,7 @@ dlv_apply(muled *d, const char *id, const size_t *tidx, const int *outcome,
     buf_init(&file, NULL, SIZE_MAX);
     if (mule_spool_info_get(mule_spool_fs_core(d->spool), id, &info) != 0)
         info.arrival_s = now;
-    if (mule_spool_fs_read(d->spool, id, &file) != 0 ||
-        muled_entry_env(&file, &msg, &rcpts, NULL) != 0)
+    if (muled_entry_env(d, id, &file, &msg, &rcpts, NULL) != 0)
         msg.rcpt_cnt = 0;
     for (size_t i = 0; i < cnt; i++) {
         mule_spool_target nt;

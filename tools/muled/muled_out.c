@@ -566,9 +566,7 @@ tx_submit(muled *d, muled_tx *t)
     mule_spool_rcpt *rcpts = NULL;
 
     buf_init(&file, NULL, SIZE_MAX);
-    rc = mule_spool_fs_read(d->spool, t->id, &file);
-    if (rc == 0)
-        rc = muled_entry_env(&file, &msg, &rcpts, &group);
+    rc = muled_entry_env(d, t->id, &file, &msg, &rcpts, &group);
     if (rc == 0 && t->to == NULL) {
         buf to;
         buf_init(&to, NULL, SIZE_MAX);
@@ -990,16 +988,17 @@ muled_entry_mail(muled *d, const char *id, buf *file, buf *plain, bsmtp_envelope
     return 0;
 }
 
-
-
 int
-muled_entry_env(const buf *file, mule_spool_msg *msg, mule_spool_rcpt **rcpts, uint32_t *group)
+muled_entry_env(muled *d, const char *id, buf *file, mule_spool_msg *msg,
+                mule_spool_rcpt **rcpts, uint32_t *group)
 {
     char qid[MULE_SPOOL_ID_SIZE];
     uint32_t g = 0;
     int rc;
 
     *rcpts = NULL;
+    if ((rc = mule_spool_fs_read(d->spool, id, file)) < 0)
+        return rc;
     /* Once for the counts, once into an array of the right size. */
     rc = mule_spool_decode_entry(file->data, file->len, msg, qid, NULL, 0, NULL, &g, 1);
     if (rc == 0 && msg->rcpt_cnt > 0) {
