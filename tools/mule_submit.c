@@ -52,6 +52,7 @@
 #include "mule/mule_hdr.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/num.h"
+#include "tools/common/conffile.h"
 #include "tools/common/fileio.h"
 
 #define DEFAULT_CONF "/etc/mule/muled.conf"
@@ -71,27 +72,6 @@ die(int code, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return code;
-}
-
-static int
-read_all(int fd, size_t max, buf *out)
-{
-    uint8_t chunk[65536];
-
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return 0;
-        if (out->len + (size_t)r > max)
-            return -EFBIG;
-        if (buf_append(out, chunk, (size_t)r) != 0)
-            return -ENOMEM;
-    }
 }
 
 /* Recipients of one header field value: <addr> where given, else the bare
@@ -208,23 +188,10 @@ write_pickup(const char *spool, const buf *payload, char *name, size_t namelen)
 static int
 load_conf(const char *path, mule_conf *c)
 {
-    buf text;
-    mule_conf_error err;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+    char msg[600];
 
-    if (fd < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        return -1;
-    }
-    buf_init(&text, NULL, SIZE_MAX);
-    rc = read_all(fd, 1u << 20, &text);
-    close(fd);
-    mule_conf_default(c);
-    if (rc == 0 && (rc = mule_conf_parse((const char *)text.data, text.len, c, &err)) == 0)
-        rc = mule_conf_check(c, &err);
-    buf_fini(&text);
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s:%u: %s\n", prog, path, err.line, err.text);
+    if (conf_file_load(path, c, NULL, msg, sizeof msg) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, msg);
         return -1;
     }
     return 0;
@@ -317,7 +284,7 @@ main(int argc, char **argv)
 
     buf_init(&msg, NULL, SIZE_MAX);
     buf_init(&payload, NULL, SIZE_MAX);
-    rc = read_all(0, max_size, &msg);
+    rc = fio_read_fd(0, max_size, &msg);
     if (rc == -EFBIG) {
         code = die(EX_DATAERR, "message larger than max_message_size (%zu octets)", max_size);
         goto out2;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/common/fileio.h"
@@ -62,5 +63,45 @@ fio_write_file(const char *path, int excl, const void *a, size_t alen, const voi
         rc = -errno;
     if (rc != 0)
         unlink(path);
+    return rc;
+}
+
+int
+fio_read_fd(int fd, size_t max, buf *out)
+{
+    uint8_t chunk[65536];
+
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return 0;
+        if (out->len + (size_t)r > max)
+            return -EFBIG;
+        if (buf_append(out, chunk, (size_t)r) != 0)
+            return -ENOMEM;
+    }
+}
+
+int
+fio_read_file(const char *path, size_t max, buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc;
+
+    buf_reset(out);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    rc = (uint64_t)st.st_size > max ? -EFBIG : fio_read_fd(fd, max, out);
+    close(fd);
     return rc;
 }

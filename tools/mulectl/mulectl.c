@@ -39,6 +39,7 @@
 #include "mule/mule_conf.h"
 #include "mule/mule_ctl.h"
 #include "mule/mule_err.h"
+#include "tools/common/conffile.h"
 
 #define DEFAULT_CONF   "/etc/mule/muled.conf"
 #define DEFAULT_SOCKET "/run/mule/muled.sock"
@@ -102,32 +103,21 @@ static char g_scanned_socket[1100];
 static int
 read_conf(const char *path, mule_conf *c, bool must)
 {
-    FILE *f = fopen(path, "r");
-    char *text;
-    size_t n;
-    mule_conf_error err;
+    char msg[600];
+    buf text;
     int rc;
 
-    mule_conf_default(c);
-    if (f == NULL) {
-        if (must)
-            fprintf(stderr, "mulectl: %s: %s\n", path, strerror(errno));
-        return -2;
+    buf_init(&text, NULL, CONF_FILE_MAX);
+    rc = conf_file_load(path, c, &text, msg, sizeof msg);
+    if (rc == CONF_FILE_BAD) {
+        scan_socket((const char *)text.data, text.len, g_scanned_socket,
+                    sizeof g_scanned_socket);
+        fprintf(stderr, "mulectl: warning: %s\n", msg);
+    } else if (rc == CONF_FILE_UNREADABLE && must) {
+        fprintf(stderr, "mulectl: %s\n", msg);
     }
-    text = malloc(1u << 20);
-    n = text != NULL ? fread(text, 1, (1u << 20) - 1, f) : 0;
-    fclose(f);
-    if (text == NULL)
-        return -1;
-    rc = mule_conf_parse(text, n, c, &err);
-    if (rc == 0)
-        rc = mule_conf_check(c, &err);
-    if (rc < 0) {
-        scan_socket(text, n, g_scanned_socket, sizeof g_scanned_socket);
-        fprintf(stderr, "mulectl: warning: %s:%u: %s\n", path, err.line, err.text);
-    }
-    free(text);
-    return rc < 0 ? -1 : 0;
+    buf_fini(&text);
+    return rc;
 }
 
 static int
@@ -311,7 +301,7 @@ main(int argc, char **argv)
      * still names the socket (muled's "reload" then says what is wrong). */
     rc = read_conf(conf != NULL ? conf : DEFAULT_CONF, &c, conf != NULL);
     have_conf = rc == 0;
-    if (conf != NULL && rc == -2) {
+    if (conf != NULL && rc == CONF_FILE_UNREADABLE) {
         mule_conf_fini(&c);
         return EX_CONFIG;
     }

@@ -145,7 +145,6 @@ void muled_date_fmt(int64_t t, const char *fmt, char *out, size_t len)
 void muled_clock(muled *d, mule_node_clock *clk, char *date, size_t datelen, char *msgid,
                  size_t msgidlen);
 void muled_kick(muled *d);          /* run the queue soon */
-int muled_read_file(const char *path, size_t max, buf *out);
 /* EMCON on/off, durable first.  Returns 0 (msg: what happened) or -1. */
 int muled_set_emcon(muled *d, bool on, char *msg, size_t msglen);
 /* Re-read muled.conf and the routing table; swap both in only when both

@@ -50,6 +50,8 @@
 
 #include "mule/mule_err.h"
 #include "pmul/pmul_err.h"
+#include "tools/common/conffile.h"
+#include "tools/common/fileio.h"
 #include "tools/muled/muled.h"
 
 #define DEFAULT_CONF "/etc/mule/muled.conf"
@@ -99,50 +101,6 @@ muled_clock(muled *d, mule_node_clock *clk, char *date, size_t datelen, char *ms
     clk->now_s = now;
     clk->now_date = date;
     clk->dsn_msgid = msgid;
-}
-
-/* Read a whole file into out (reset first).  -EFBIG past max. */
-int
-muled_read_file(const char *path, size_t max, buf *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    int rc = 0;
-
-    buf_reset(out);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return -EINVAL;
-    }
-    if ((uint64_t)st.st_size > max) {
-        close(fd);
-        return -EFBIG;
-    }
-    for (;;) {
-        uint8_t chunk[65536];
-        ssize_t r = read(fd, chunk, sizeof(chunk));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = -errno;
-            break;
-        }
-        if (r == 0)
-            break;
-        if (out->len + (size_t)r > max) {
-            rc = -EFBIG;
-            break;
-        }
-        if (buf_append(out, chunk, (size_t)r) != 0) {
-            rc = -ENOMEM;
-            break;
-        }
-    }
-    close(fd);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -283,35 +241,6 @@ muled_set_emcon(muled *d, bool on, char *msg, size_t msglen)
     return 0;
 }
 
-/* Read and check a configuration file; on error "file:line: reason". */
-static int
-parse_conf(const char *path, mule_conf *c, char *msg, size_t msglen)
-{
-    buf text;
-    mule_conf_error err;
-    int rc;
-
-    buf_init(&text, NULL, SIZE_MAX);
-    rc = muled_read_file(path, 1u << 20, &text);
-    if (rc < 0) {
-        snprintf(msg, msglen, "%s: %s", path, strerror(-rc));
-        buf_fini(&text);
-        return -1;
-    }
-    mule_conf_default(c);
-    memset(&err, 0, sizeof(err));
-    rc = mule_conf_parse((const char *)text.data, text.len, c, &err);
-    if (rc == 0)
-        rc = mule_conf_check(c, &err);
-    buf_fini(&text);
-    if (rc < 0) {
-        snprintf(msg, msglen, "%s:%u: %s", path, err.line, err.text);
-        mule_conf_fini(c);
-        return -1;
-    }
-    return 0;
-}
-
 static int
 load_routes(const char *path, mule_route_table **out, char *msg, size_t msglen)
 {
@@ -320,7 +249,7 @@ load_routes(const char *path, mule_route_table **out, char *msg, size_t msglen)
     int rc;
 
     buf_init(&text, NULL, SIZE_MAX);
-    rc = muled_read_file(path, (size_t)64 << 20, &text);
+    rc = fio_read_file(path, (size_t)64 << 20, &text);
     if (rc < 0) {
         snprintf(msg, msglen, "%s: %s", path, strerror(-rc));
         buf_fini(&text);
@@ -396,7 +325,7 @@ muled_reload(muled *d, char *msg, size_t msglen)
     bsmtp_io_target tg;
     int n;
 
-    if (parse_conf(d->conf_path, &fresh, msg, msglen) < 0)
+    if (conf_file_load(d->conf_path, &fresh, NULL, msg, msglen) < 0)
         goto refused;
     if (strcmp(fresh.deliver, "maildir") != 0 &&
         bsmtp_io_target_parse(fresh.deliver, &lmtp, &tg) < 0) {
@@ -641,7 +570,7 @@ main(int argc, char **argv)
     }
     {
         char msg[600];
-        if (parse_conf(d->conf_path, &d->cf, msg, sizeof msg) < 0 ||
+        if (conf_file_load(d->conf_path, &d->cf, NULL, msg, sizeof msg) < 0 ||
             load_routes(d->cf.routes, &d->routes, msg, sizeof msg) < 0) {
             fprintf(stderr, "%s\n", msg);
             return EX_CONFIG;

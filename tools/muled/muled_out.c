@@ -295,7 +295,7 @@ pickup_one(muled *d, const char *name)
 
     snprintf(path, sizeof(path), "%s/pickup/%s", d->cf.spool_dir, name);
     buf_init(&file, NULL, SIZE_MAX);
-    rc = muled_read_file(path, d->cf.max_message_size + BSMTP_ENVELOPE_MAX_DEFAULT, &file);
+    rc = fio_read_file(path, d->cf.max_message_size + BSMTP_ENVELOPE_MAX_DEFAULT, &file);
     if (rc == -ENOENT) {
         buf_fini(&file);
         return 0;
