@@ -93,14 +93,13 @@ muled_audit_rec(muled *d, const mule_audit_rec *r)
 void
 muled_audit_event(muled *d, const char *event, const char *id, const char *detail)
 {
-    char line[600];
-    mule_audit_rec r;       /* only for its text cleaning of id */
+    char line[600], clean[MULE_AUDIT_SHORT_MAX];
 
     if (d->audit == NULL)
         return;
-    MULE_AUDIT_SET(&r, id, id);
+    mule_audit_set_text(clean, sizeof clean, id);
     snprintf(line, sizeof line, "mule-audit event=%s node=%s id=%s%s%s", event,
-             d->cf.node_id_text, r.id[0] != '\0' ? r.id : "-", detail != NULL ? " " : "",
+             d->cf.node_id_text, clean[0] != '\0' ? clean : "-", detail != NULL ? " " : "",
              detail != NULL ? detail : "");
     append(d, line);
 }
