@@ -50,6 +50,7 @@
 
 #include "mule/mule_err.h"
 #include "pmul/pmul_err.h"
+#include "pmul/util/arr.h"
 #include "tools/common/conffile.h"
 #include "tools/common/fileio.h"
 #include "tools/muled/muled.h"
@@ -275,21 +276,19 @@ apply_allowlist(muled *d)
     int rc;
 
     if (!d->cf.accept_unknown_nodes) {
+        /* Our own ID first: a table naming nobody means "only us", and
+         * the list is never empty (empty would mean "everyone"). */
+        if (arr_grow(NULL, (void **)&ids, &cap, 1, sizeof *ids, SIZE_MAX) != 0)
+            goto nomem;
+        ids[n++] = d->cf.node_id;
         for (size_t i = 0; i < mule_route_table_dest_cnt(d->routes); i++) {
             const mule_dest *dst = mule_route_table_dest(d->routes, i);
             for (size_t k = 0; dst != NULL && !dst->local && k < dst->node_cnt; k++) {
-                if (n == cap) {
-                    uint32_t *v = realloc(ids, (cap ? cap * 2 : 16) * sizeof *ids);
-                    if (v == NULL)
-                        goto nomem;
-                    ids = v;
-                    cap = cap ? cap * 2 : 16;
-                }
+                if (arr_grow(NULL, (void **)&ids, &cap, n + 1, sizeof *ids, SIZE_MAX) != 0)
+                    goto nomem;
                 ids[n++] = dst->nodes[k];
             }
         }
-        if (n == 0 && (ids = malloc(sizeof *ids)) != NULL)
-            ids[n++] = d->cf.node_id;       /* a table naming nobody: only us */
     }
     rc = pmul_engine_set_allowed(d->engine, ids, n);
     free(ids);

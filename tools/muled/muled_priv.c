@@ -247,7 +247,9 @@ muled_priv_drop(muled *d)
         muled_log(d, LOG_LVL_ERROR, "confinement failed: %s", why);
         return -1;
     }
-    if (abi > 0 && !probe_refused()) {
+    bool refused = abi > 0 && probe_refused();
+
+    if (abi > 0 && !refused) {
         muled_log(d, LOG_LVL_ERROR, "confinement failed: a write to /tmp still works");
         return -1;
     }
@@ -255,7 +257,7 @@ muled_priv_drop(muled *d)
              (unsigned)getuid(), (unsigned)getgid(), getuid() == 0 ? "root" : d->cf.user,
              abi > 0 ? "landlock: writes only under the spool, audit, maildir and control "
                        "directories" : "unconfined: ", abi > 0 ? "" : why,
-             abi > 0 && probe_refused() ? " (probe refused)" : "");
+             refused ? " (probe refused)" : "");
     muled_log(d, abi > 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "running as %s", d->confinement);
     return 0;
 }
