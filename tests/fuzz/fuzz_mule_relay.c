@@ -22,7 +22,7 @@
  *
  *	For each input: mule_hdr on the payload bytes as if they were a
  *	message (section, fields, unfold at several output sizes, counts,
- *	submission date); mule_relay_run(); mule_relay_dsn() and
+ *	submission date, the MT-Priority field with a truncation loop); mule_relay_run(); mule_relay_dsn() and
  *	mule_dsn_payload() when there are notes; mule_gw_to_smtp() for the
  *	local part and every output; mule_audit records in and out.
  *
@@ -178,6 +178,15 @@ fuzz_hdr(const uint8_t *msg, size_t len)
         CHECK(strlen(out) < 9, "get cut");
     if (mule_hdr_submission_date(msg, len, out, sizeof(out)))
         check_printable_line("date", out, strlen(out));
+    {
+        int prio = 99;
+        if (mule_hdr_mt_priority(msg, len, &prio))
+            CHECK(prio >= -9 && prio <= 9, "MT-Priority %d", prio);
+        /* Truncation loop: a prefix never yields a value out of range. */
+        for (k = 0; k < len && k < 256; k++)
+            if (mule_hdr_mt_priority(msg, k, &prio))
+                CHECK(prio >= -9 && prio <= 9, "MT-Priority prefix %d", prio);
+    }
 }
 
 /* The DSN for res: CRLF only, a boundary foreign to the content, and a

@@ -317,6 +317,19 @@ test_mule_hdr_mt_priority(void **state)
         if (ok != cases[i].ok || (ok && p != cases[i].prio))
             fail_msg("case %zu: got %d/%d", i, ok, p);
     }
+    /* Truncation loop: a prefix cut inside the value or the comment has
+     * no MT-Priority; one cut after it still has the same value. */
+    {
+        static const char m[] = "MT-Priority: -7 (urgent)\r\nSubject: x\r\n\r\nbody";
+        for (size_t k = 0; k <= sizeof m - 1; k++) {
+            int p = 99;
+            bool ok = mule_hdr_mt_priority((const uint8_t *)m, k, &p);
+            if (ok && p != -7)
+                fail_msg("prefix %zu: %d", k, p);
+            if (k < 15 && ok)
+                fail_msg("prefix %zu cut in the value, yet %d", k, p);
+        }
+    }
 }
 
 int
