@@ -137,6 +137,8 @@ apply_kv(pmul_config *c, const netsim_kv *kv)
         K("max-dests", max_dests, 8, 1, 65535),
         K("max-rx-msgs", max_rx_msgs, 8, 1, 1u << 20),
         K("max-rx-msgs-per-src", max_rx_msgs_per_src, 8, 1, 1u << 20),
+        K("max-rx-done-per-src", max_rx_done_per_src, 8, 1, 1u << 20),
+        K("max-rx-done-ranges", max_rx_done_ranges, 8, 1, 1u << 20),
         K("link-rate-bps", link_rate_bps, 9, 0, UINT64_MAX),
 #undef K
     };

@@ -86,6 +86,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->max_rx_msgs_per_src = 64;
     cfg->max_rx_bytes_per_src = 8u << 20;
     cfg->max_rx_done_per_src = 1024;
+    cfg->max_rx_done_ranges = 4096;
     cfg->max_rx_msgs = 1024;
     cfg->max_rx_bytes = 64u << 20;
     cfg->max_missing = 4096;
@@ -200,7 +201,7 @@ check_config(const pmul_config *c)
         return PMUL_ERR_INVAL;
     if (c->max_tx_msgs == 0 || c->max_dests == 0 || c->max_dests > 65535 ||
         c->max_sources == 0 || c->max_rx_msgs_per_src == 0 || c->max_rx_msgs == 0 ||
-        c->max_rx_done_per_src == 0 || c->max_ack_entries == 0 || c->max_missing == 0 ||
+        c->max_rx_done_per_src == 0 || c->max_rx_done_ranges == 0 || c->max_ack_entries == 0 || c->max_missing == 0 ||
         c->max_events == 0 || c->max_rx_unaccepted == 0 || c->max_rx_unaccepted_bytes == 0)
         return PMUL_ERR_INVAL;
     if (c->mm == 0 || c->announce_ct == 0)

@@ -189,9 +189,16 @@ typedef struct pmul_config {
     size_t max_rx_bytes_per_src;/* reassembly bytes per source, early Data
                                  * included (default 8 MiB) */
     size_t max_rx_done_per_src; /* completed messages per source kept
-                                 * until Ack-Ack, Discard or expiry, to
-                                 * deliver exactly once (default 1024; the
-                                 * oldest is forgotten beyond it) */
+                                 * whole (to answer with the complete Ack)
+                                 * until Ack-Ack, Discard or expiry
+                                 * (default 1024; the
+                                 * oldest moves to the delivered set below) */
+    size_t max_rx_done_ranges;  /* delivered MSIDs remembered per source
+                                 * until their Expiry_Time, as ranges of
+                                 * consecutive MSIDs (default 4096 ranges,
+                                 * 64 KiB); when full, new messages of that
+                                 * source are refused until one expires,
+                                 * never delivered twice */
     size_t max_rx_msgs;         /* messages being received, all sources
                                  * (default 1024) */
     size_t max_rx_bytes;        /* reassembly bytes, all sources
@@ -383,6 +390,13 @@ typedef struct pmul_stats {
     uint64_t msgs_rx_discarded;
     uint64_t msgs_lost;         /* sum of LOST_MESSAGE range sizes */
     uint64_t events_dropped;
+    uint64_t rx_late_dups;      /* PDUs of messages delivered earlier and
+                                 * no longer held whole, recognised by the
+                                 * delivered set (no second delivery) */
+    uint64_t src_evicted;       /* sources holding only early data or
+                                 * ignored messages, evicted for a new one */
+    uint64_t rx_evicted;        /* incomplete messages evicted at a cap for
+                                 * a progressing one (early, or stalled) */
     /* Current values. */
     size_t tx_msgs;             /* our messages in flight */
     size_t rx_msgs;             /* messages being received (incl. early) */

@@ -12,6 +12,7 @@
 
 #include "pmul/pmul_ackq.h"
 #include "pmul/pmul_engine.h"
+#include "pmul/pmul_doneset.h"
 #include "pmul/pmul_seqset.h"
 #include "pmul/pmul_group.h"
 #include "pmul/pmul_pdu.h"
@@ -124,6 +125,11 @@ typedef struct pmul_rxsrc {
     pmul_budget budget;         /* reassembly bytes of this source */
     size_t msgs;                /* EARLY + ACTIVE */
     size_t done;                /* COMPLETE + IGNORED */
+    size_t early, ignored;      /* of which EARLY, IGNORED: held on a peer's
+                                 * word alone, the first to go when the
+                                 * source table is full */
+    pmul_doneset delivered;     /* MSIDs delivered and no longer held as
+                                 * COMPLETE entries, until expiry */
     bool msn_known;
     uint32_t last_msn;          /* highest Message_Sequence_Number seen */
     pmul_msnrange gap[PMUL_LOST_RANGES]; /* pending gaps, ascending */
@@ -251,6 +257,7 @@ struct pmul_engine {
     size_t rx_unacc_cnt;        /* awaiting messages (accept mode) */
     size_t rx_unacc_bytes;      /* their held payload octets */
     pmul_budget rx_all;
+    int64_t done_pruned_s;      /* when the delivered sets were last pruned */
 
     /* Events, FIFO ring. */
     pmul_evq_ent *ev;
@@ -361,6 +368,10 @@ void pmul__gap_report_all(pmul_engine *e, pmul_rxsrc *s);
 /* A message with Message_Sequence_Number msn arrived from s: fill or open
  * gaps. */
 void pmul__check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn);
+
+/* Free every message of source src (all EARLY or IGNORED: the source
+ * is being evicted). */
+void pmul__rx_forget_source(pmul_engine *e, uint32_t src);
 
 int pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid);
 int pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid);

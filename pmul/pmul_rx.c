@@ -24,9 +24,11 @@
  *		retransmission to every receiver that lost it.
  *	COMPLETE delivered (DELIVERED event, payload handed over).  The
  *		entry stays, without data, to answer duplicates with the
- *		complete Ack and to deliver exactly once, until an Ack-Ack
- *		(or a re-sent Address_PDU that no longer lists us), a
- *		Discard_Message_PDU or the expiry time.
+ *		complete Ack, until an Ack-Ack (or a re-sent Address_PDU
+ *		that no longer lists us), a Discard_Message_PDU or the
+ *		expiry time; then its MSID is kept in the source's delivered
+ *		set (pmul_doneset) until the expiry time, so that a late
+ *		copy is never delivered twice.
  *	IGNORED	an Address_PDU said the message is not for us: its later
  *		PDUs are dropped without holding anything.
  *
@@ -53,8 +55,11 @@
  *	message count; the node has global ones.  A sender that exhausts its
  *	share gets PMUL_ERR_BUSY for its new PDUs and nobody else notices.
  *	Completed and ignored messages are capped per source too (the oldest
- *	is forgotten).  Sources without messages are evicted LRU when the
- *	source table is full.
+ *	is retired to the delivered set, itself capped: past it the source's
+ *	new messages are refused, never a delivered one forgotten).  At a
+ *	message cap a message addressed to us evicts early data or a
+ *	stalled message; when the source table is full, sources holding
+ *	nothing, or only early data and ignored messages, are evicted LRU.
  * DIAGNOSTICS
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
  * SEE ALSO
@@ -64,6 +69,7 @@
  *	MIT, see LICENSE.
  */
 #include "pmul/pmul_engine_int.h"
+#include "pmul/util/arr.h"
 
 #include <assert.h>
 #include <string.h>
@@ -220,8 +226,12 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
         if (is_open(m)) {
             s->msgs--;
             e->rx_active--;
+            if (m->state == PMUL_RXS_EARLY)
+                s->early--;
         } else {
             s->done--;
+            if (m->state == PMUL_RXS_IGNORED)
+                s->ignored--;
         }
     }
     pmul_ackq_remove(&e->ackq, m->src, m->msid);
@@ -242,27 +252,126 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
     mem_free(e->m, m);
 }
 
-/* Keep at most max_rx_done_per_src finished entries for s: forget the
- * oldest (exactly-once then rests on the transmitter's Ack-Ack). */
+/*
+ * Forget m.  A message delivered (and accepted) goes into its source's
+ * delivered set first, so that a late copy of it - a duplicated or
+ * held-back Address_PDU or Data_PDU, an EMCON repetition, a replay - is
+ * recognised until its Expiry_Time and never delivered again (issue 13,
+ * items 1 and 2).  Returns false and keeps m when that set cannot take
+ * it (full, or out of memory): holding an entry costs memory, forgetting
+ * it could cost a second delivery.
+ */
+static bool
+retire(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul_rxsrc *s;
+
+    if (m->state == PMUL_RXS_COMPLETE && !m->awaiting && m->expiry_s > e->wall_s &&
+        (s = pmul__src_find(e, m->src)) != NULL &&
+        pmul_doneset_add(&s->delivered, m->msid, m->expiry_s) != 0) {
+        pmul_doneset_prune(&s->delivered, e->wall_s);
+        if (pmul_doneset_add(&s->delivered, m->msid, m->expiry_s) != 0)
+            return false;
+    }
+    msg_free(e, m);
+    return true;
+}
+
+/* Was (s, msid) delivered and forgotten as an entry since? */
+static bool
+was_delivered(const pmul_engine *e, const pmul_rxsrc *s, uint32_t msid)
+{
+    return pmul_doneset_has(&s->delivered, msid, e->wall_s);
+}
+
+/* Keep at most max_rx_done_per_src finished entries for s: the oldest
+ * are retired to the delivered set (or, if not delivered, forgotten). */
 static void
 make_room_done(pmul_engine *e, pmul_rxsrc *s, const pmul_rxmsg *keep)
 {
-    size_t i;
-    pmul_rxmsg *old = NULL;
+    size_t i = 0;
+    pmul_rxmsg *m;
 
     while (s->done >= e->cfg.max_rx_done_per_src) {
-        old = NULL;
-        for (i = 0; i < e->rx_cnt; i++) {
-            pmul_rxmsg *m = e->rx[i];
-
-            if (m->src == s->id && !is_open(m) && m != keep) {
-                old = m;
+        for (; i < e->rx_cnt; i++) {
+            m = e->rx[i];
+            /* Not one the application has still to accept: its DELIVERED
+             * event points into it. */
+            if (m->src == s->id && !is_open(m) && m != keep && !m->awaiting)
                 break;                  /* rx[] is in creation order */
-            }
         }
-        if (old == NULL)
+        if (i == e->rx_cnt)
             return;
-        msg_free(e, old);
+        if (!retire(e, e->rx[i]))
+            i++;                        /* kept: try the next */
+    }
+}
+
+/* An incomplete message still moving: a PDU of it came within this. */
+#define RX_STALL_ACK_TIMES 4
+
+/*
+ * At a cap on incomplete messages, make room for a new one addressed to
+ * us by evicting (of source src, or of any source when any) an EARLY
+ * entry, or else an ACTIVE one that no PDU reached for
+ * RX_STALL_ACK_TIMES x ACK_PDU_TIME: a transmitter that stopped, or a
+ * hostile node that made us track messages it never sends (issue 13,
+ * message table lock-out).  The oldest by last PDU goes.  An evicted
+ * message was never delivered; its transmitter, if real, sends it again.
+ * Returns true when one was evicted.
+ */
+static bool
+evict_stalled(pmul_engine *e, uint32_t src, bool any)
+{
+    uint64_t stall = (uint64_t)RX_STALL_ACK_TIMES * e->cfg.ack_pdu_time_ms;
+    pmul_rxmsg *m, *victim = NULL;
+    int rank, best = 2;
+    size_t i;
+
+    for (i = 0; i < e->rx_cnt; i++) {
+        m = e->rx[i];
+        if (!is_open(m) || (!any && m->src != src))
+            continue;
+        if (m->state == PMUL_RXS_EARLY)
+            rank = 0;
+        else if (e->now_ms - m->last_pdu_ms >= stall)
+            rank = 1;
+        else
+            continue;
+        if (rank < best || (rank == best && m->last_pdu_ms < victim->last_pdu_ms)) {
+            victim = m;
+            best = rank;
+        }
+    }
+    if (victim == NULL)
+        return false;
+    log_emit(&e->env.log, LOG_LVL_INFO, "pmul-rx evict %s src=%08x msid=%08x idle=%llums",
+             best == 0 ? "early" : "stalled", (unsigned)victim->src, (unsigned)victim->msid,
+             (unsigned long long)(e->now_ms - victim->last_pdu_ms));
+    e->st.rx_evicted++;
+    if (victim->state == PMUL_RXS_ACTIVE) {
+        rx_event(e, victim, PMUL_EV_RX_DISCARDED, PMUL_REASON_IDLE);
+        e->st.msgs_rx_discarded++;
+    } else {
+        e->st.drops[PMUL_DROP_EARLY_TIMEOUT] += victim->rob.idx_cnt;
+    }
+    msg_free(e, victim);
+    return true;
+}
+
+void
+pmul__rx_forget_source(pmul_engine *e, uint32_t src)
+{
+    size_t i = 0;
+
+    while (i < e->rx_cnt) {
+        if (e->rx[i]->src != src) {
+            i++;
+            continue;
+        }
+        if (e->rx[i]->state == PMUL_RXS_EARLY)
+            e->st.drops[PMUL_DROP_EARLY_TIMEOUT] += e->rx[i]->rob.idx_cnt;
+        msg_free(e, e->rx[i]);
     }
 }
 
@@ -274,7 +383,20 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     void *p;
 
     if (state == PMUL_RXS_EARLY || state == PMUL_RXS_ACTIVE) {
-        if (s->msgs >= e->cfg.max_rx_msgs_per_src || e->rx_active >= e->cfg.max_rx_msgs)
+        /* Only a message addressed to us (an Address_PDU listing us)
+         * makes room; early data is refused at the cap as before. */
+        if (s->msgs >= e->cfg.max_rx_msgs_per_src &&
+            (state != PMUL_RXS_ACTIVE || !evict_stalled(e, s->id, false)))
+            return pmul__drop(e, PMUL_DROP_CAP_MSGS, PMUL_ERR_BUSY);
+        if (e->rx_active >= e->cfg.max_rx_msgs &&
+            (state != PMUL_RXS_ACTIVE || !evict_stalled(e, s->id, true)))
+            return pmul__drop(e, PMUL_DROP_CAP_MSGS, PMUL_ERR_BUSY);
+        /* Finished entries that could not be retired (the delivered set
+         * is full until some expire) stop this source's new messages:
+         * refused, they are sent again later; accepted, they could not be
+         * remembered once delivered. */
+        make_room_done(e, s, NULL);
+        if (s->done >= e->cfg.max_rx_done_per_src)
             return pmul__drop(e, PMUL_DROP_CAP_MSGS, PMUL_ERR_BUSY);
     } else {
         make_room_done(e, s, NULL);
@@ -310,8 +432,12 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     if (state == PMUL_RXS_EARLY || state == PMUL_RXS_ACTIVE) {
         s->msgs++;
         e->rx_active++;
+        if (state == PMUL_RXS_EARLY)
+            s->early++;
     } else {
         s->done++;
+        if (state == PMUL_RXS_IGNORED)
+            s->ignored++;
     }
     e->rx[e->rx_cnt++] = m;
     *out = m;
@@ -699,21 +825,13 @@ dests_merge(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
     const pmul_dest_entry *d = pdu->u.address.dests;
     uint16_t i;
-    size_t lo, hi, mid, n;
+    size_t lo, n;
     uint32_t id;
     void *p;
 
     for (i = 0; i < pdu->u.address.dest_cnt; i++) {
         id = d[i].dest_id;
-        lo = 0;
-        hi = m->dest_cnt;
-        while (lo < hi) {
-            mid = lo + (hi - lo) / 2;
-            if (m->dests[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        lo = arr_lower_u32(m->dests, m->dest_cnt, sizeof(*m->dests), 0, id);
         if (lo < m->dest_cnt && m->dests[lo] == id)
             continue;
         if (m->dest_cnt >= e->cfg.max_dests)
@@ -779,8 +897,10 @@ ignore_msg(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, uint32_t msid, uint32_t
         m->dest_cnt = m->dest_cap = 0;
         s->msgs--;
         e->rx_active--;
+        s->early--;
         make_room_done(e, s, m);
         s->done++;
+        s->ignored++;
         m->state = PMUL_RXS_IGNORED;
     } else if (msg_new(e, s, msid, PMUL_RXS_IGNORED, &m) != 0) {
         return;
@@ -797,6 +917,8 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
         return pmul__drop(e, PMUL_DROP_INCONSISTENT, PMUL_ERR_INCONSISTENT);
     if (m == NULL && (err = msg_new(e, s, pdu->msid, PMUL_RXS_ACTIVE, &m)) != 0)
         return err;
+    if (m->state == PMUL_RXS_EARLY)
+        s->early--;
     m->state = PMUL_RXS_ACTIVE;
     m->prio = pdu->priority;
     m->expiry_s = pdu->u.address.expiry_time;
@@ -848,10 +970,28 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
             return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
         if (m->state == PMUL_RXS_ACTIVE || m->awaiting)
             return pmul__drop(e, PMUL_DROP_UNEXPECTED, PMUL_ERR_UNEXPECTED);
-        msg_free(e, m);
+        (void)retire(e, m);
         return 0;
     }
     listed = lists_us(e, pdu, &msn);
+    if (m == NULL && was_delivered(e, s, pdu->msid)) {
+        e->st.rx_late_dups++;
+        if (listed != 1)
+            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+        /* Delivered before and forgotten as an entry: the transmitter
+         * still asks (our complete Ack was lost, or we were in EMCON when
+         * it was retired).  Hold it as COMPLETE again to answer. */
+        if ((err = msg_new(e, s, pdu->msid, PMUL_RXS_COMPLETE, &m)) != 0)
+            return err;
+        m->prio = pdu->priority;
+        m->expiry_s = pdu->u.address.expiry_time;
+        m->total = pdu->u.address.total_pdus;
+        m->msn = msn;
+        m->addr_rx_ms = e->now_ms;
+        m->dup_addr = true;
+        owe_ack(e, m);
+        return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+    }
     if (m == NULL || m->state == PMUL_RXS_EARLY) {
         if ((int64_t)pdu->u.address.expiry_time <= e->wall_s) {
             if (m != NULL)
@@ -927,7 +1067,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         }
         if (listed == 0)
-            msg_free(e, m);     /* absent after our complete Ack: it arrived */
+            (void)retire(e, m); /* absent after our complete Ack: it arrived */
         return 0;
     default:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
@@ -948,6 +1088,10 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
     if ((m = msg_find(e, pdu->source_id, pdu->msid)) == NULL) {
+        if (was_delivered(e, s, pdu->msid)) {
+            e->st.rx_late_dups++;
+            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
+        }
         if ((err = msg_new(e, s, pdu->msid, PMUL_RXS_EARLY, &m)) != 0)
             return err;
         m->early_until = pmul__add_ms(e->now_ms, e->cfg.early_data_ms);
@@ -1032,7 +1176,7 @@ pmul__rx_on_discard(pmul_engine *e, const pmul_pdu *pdu)
         rx_event(e, m, PMUL_EV_RX_DISCARDED, PMUL_REASON_DISCARDED);
         e->st.msgs_rx_discarded++;
     }
-    msg_free(e, m);
+    (void)retire(e, m);
     return 0;
 }
 
@@ -1169,6 +1313,14 @@ pmul__rx_expire(pmul_engine *e)
     for (i = 0; i < e->src_cnt; i++)
         if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= pmul__gap_deadline(e, e->srcs[i]))
             pmul__gap_report_all(e, e->srcs[i]);
+    /* Expired delivered ranges go once a minute: lookups already ignore
+     * them; this gives their memory back, and lets an idle source be
+     * evicted. */
+    if (e->wall_s - e->done_pruned_s >= 60 || e->wall_s < e->done_pruned_s) {
+        e->done_pruned_s = e->wall_s;
+        for (i = 0; i < e->src_cnt; i++)
+            pmul_doneset_prune(&e->srcs[i]->delivered, e->wall_s);
+    }
 }
 
 bool
@@ -1242,8 +1394,10 @@ pmul__rx_free_all(pmul_engine *e)
     e->rx_cnt = e->rx_cap = 0;
     map_fini(&e->rx_by_id);
     heap_fini(&e->rx_dl_heap);
-    for (i = 0; i < e->src_cnt; i++)
+    for (i = 0; i < e->src_cnt; i++) {
+        pmul_doneset_fini(&e->srcs[i]->delivered);
         mem_free(e->m, e->srcs[i]);
+    }
     mem_free(e->m, e->srcs);
     e->srcs = NULL;
     e->src_cnt = e->src_cap = 0;
@@ -1307,15 +1461,14 @@ rx_restore_done_body(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry
     }
     if ((err = pmul__src_get(e, src, &s)) != 0)
         return err;
-    if ((err = msg_new(e, s, msid, PMUL_RXS_COMPLETE, &m)) != 0)
-        return err;
-    m->expiry_s = expiry_s;
-    /* As if its complete Ack had left: a retransmitted Address_PDU that
-     * lists us is answered with it again, a duplicate Data_PDU likewise
-     * (7.3), and nothing is delivered a second time. */
-    m->complete_acked = true;
-    m->last_ack_ms = e->now_ms;
-    return 0;
+    /* Into the delivered set: a retransmitted Address_PDU that lists us
+     * is answered with the complete Ack, a duplicate Data_PDU is dropped,
+     * and nothing is delivered a second time. */
+    if ((err = pmul_doneset_add(&s->delivered, msid, expiry_s)) != 0) {
+        pmul_doneset_prune(&s->delivered, e->wall_s);
+        err = pmul_doneset_add(&s->delivered, msid, expiry_s);
+    }
+    return err;
 }
 
 /* ---- entry points: the body, then the message's place in the heap ------ */

@@ -49,16 +49,39 @@ pmul__src_find(const pmul_engine *e, uint32_t id)
 static void
 src_remove_at(pmul_engine *e, size_t i)
 {
+    pmul_doneset_fini(&e->srcs[i]->delivered);
     mem_free(e->m, e->srcs[i]);
     memmove(&e->srcs[i], &e->srcs[i + 1], (e->src_cnt - i - 1) * sizeof(*e->srcs));
     e->src_cnt--;
+}
+
+/* The least recently active source that holds nothing (unproven false)
+ * or nothing but EARLY and IGNORED entries (unproven true); SIZE_MAX if
+ * none. */
+static size_t
+src_victim(const pmul_engine *e, bool unproven)
+{
+    const pmul_rxsrc *s;
+    size_t i, victim = SIZE_MAX;
+
+    for (i = 0; i < e->src_cnt; i++) {
+        s = e->srcs[i];
+        if (s->delivered.cnt != 0)
+            continue;
+        if (unproven ? s->msgs != s->early || s->done != s->ignored
+                     : s->msgs != 0 || s->done != 0)
+            continue;
+        if (victim == SIZE_MAX || s->last_ms < e->srcs[victim]->last_ms)
+            victim = i;
+    }
+    return victim;
 }
 
 int
 pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
 {
     pmul_rxsrc *s;
-    size_t i, victim = SIZE_MAX, n;
+    size_t victim, n;
     void *p;
 
     if ((s = pmul__src_find(e, id)) != NULL) {
@@ -68,13 +91,18 @@ pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
     }
     if (e->src_cnt >= e->cfg.max_sources) {
         /* Evict the least recently active source that holds nothing; its
-         * Message_Sequence_Number history is the only loss. */
-        for (i = 0; i < e->src_cnt; i++) {
-            s = e->srcs[i];
-            if (s->msgs != 0 || s->done != 0)
-                continue;
-            if (victim == SIZE_MAX || s->last_ms < e->srcs[victim]->last_ms)
-                victim = i;
+         * Message_Sequence_Number history is the only loss.  Failing
+         * that, the least recently active one that holds only what a peer
+         * can claim with a single PDU (early data, messages not for us):
+         * otherwise a burst of one Data_PDU from each of max_sources
+         * spoofed Source_IDs locks every new sender out for early_data_ms
+         * (issue 13, source table lock-out).  A source that is receiving
+         * or delivered a message (whose memory guards exactly-once
+         * delivery) is never evicted. */
+        victim = src_victim(e, false);
+        if (victim == SIZE_MAX && (victim = src_victim(e, true)) != SIZE_MAX) {
+            e->st.src_evicted++;
+            pmul__rx_forget_source(e, e->srcs[victim]->id);
         }
         if (victim == SIZE_MAX)
             return pmul__drop(e, PMUL_DROP_CAP_SOURCES, PMUL_ERR_BUSY);
@@ -91,6 +119,7 @@ pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out)
     if ((s = mem_calloc(e->m, 1, sizeof(*s))) == NULL)
         return pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
     s->id = id;
+    pmul_doneset_init(&s->delivered, e->m, e->cfg.max_rx_done_ranges);
     s->budget.cap = e->cfg.max_rx_bytes_per_src;
     s->last_ms = e->now_ms;
     s->order = e->src_order++;

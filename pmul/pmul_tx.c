@@ -51,7 +51,9 @@
  *	MIT, see LICENSE.
  */
 #include "pmul/pmul_engine_int.h"
+#include "pmul/util/arr.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,16 +67,7 @@ static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static size_t
 dst_pos(const pmul_engine *e, uint32_t id)
 {
-    size_t lo = 0, hi = e->dst_cnt, mid;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        if (e->dst[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return arr_lower_u32(e->dst, e->dst_cnt, sizeof(*e->dst), offsetof(pmul_dststate, id), id);
 }
 
 int

@@ -67,3 +67,21 @@ arr_grow_zero(const mem *m, void **p, size_t *cap, size_t need, size_t elem, siz
         memset((unsigned char *)*p + old * elem, 0, (*cap - old) * elem);
     return 0;
 }
+
+size_t
+arr_lower_u32(const void *base, size_t cnt, size_t stride, size_t off, uint32_t key)
+{
+    const unsigned char *b = base;
+    size_t lo = 0, hi = cnt, mid;
+    uint32_t v;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        memcpy(&v, b + mid * stride + off, sizeof(v));
+        if (v < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

@@ -11,6 +11,7 @@
 #define PMUL_UTIL_ARR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mem.h"
 #include "util_err.h"
@@ -40,5 +41,12 @@ int arr_grow(const mem *m, void **p, size_t *cap, size_t need, size_t elem, size
 __attribute__((warn_unused_result))
 int arr_grow_zero(const mem *m, void **p, size_t *cap, size_t need, size_t elem,
                   size_t max);
+
+/*
+ * Binary search over cnt elements of stride octets at base, sorted by the
+ * uint32_t at offset off of each: the index of the first element whose key
+ * is >= key (cnt when none).  The one lower bound of sorted ID tables.
+ */
+size_t arr_lower_u32(const void *base, size_t cnt, size_t stride, size_t off, uint32_t key);
 
 #endif

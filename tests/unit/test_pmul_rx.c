@@ -1429,11 +1429,164 @@ test_pmul_rx_done_cap(void **state)
     h_drain(n, 10);
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 5);
     assert_int_equal(n->e->rx_cnt, 2);
-    /* The forgotten oldest one: its duplicates start a fresh early entry,
-     * the newest still answer with the complete Ack. */
+    /* The oldest ones went to the delivered set: their duplicates are
+     * recognised there (no early entry, no second delivery); the newest
+     * are still held. */
     assert_int_equal(h_feed_data(n, 20, H_TX, 5, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 21, H_TX, 1, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(n->e->rx_cnt, 2);
     pmul_engine_stats(n->e, &st);
     assert_int_equal(st.msgs_delivered, 5);
+    assert_int_equal(st.rx_late_dups, 1);
+    h_node_free(n);
+}
+
+/* Deliver msid (one 10-octet PDU) from H_TX at t. */
+static void
+deliver_one(h_node *n, uint64_t t, uint32_t msid)
+{
+    assert_int_equal(h_feed_addr1(n, t, H_TX, msid, 1, H_RX, msid), 0);
+    assert_int_equal(h_feed_data(n, t, H_TX, msid, 1, 10), 0);
+}
+
+/* Issue 13 item 1: after Ack-Ack, Discard, or a re-sent Address_PDU
+ * without us, a late copy (held back or duplicated on the way) of the
+ * same message is recognised and never delivered a second time; a late
+ * Address_PDU that lists us is answered with the complete Ack. */
+static void
+test_pmul_rx_late_copy_never_delivered_twice(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t other = H_RX2, msn = 1;
+    pmul_stats st;
+
+    (void)state;
+    deliver_one(n, 0, 1);
+    deliver_one(n, 0, 2);
+    deliver_one(n, 0, 3);
+    h_drain(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 3);
+    /* 1: Ack-Ack; 2: Discard; 3: an Address_PDU naming only another. */
+    assert_int_equal(h_feed_address(n, 100, H_TX, 1, 5, 1, H_WALL0 + 3600, NULL, NULL, 0, 0), 0);
+    {
+        pmul_pdu p;
+
+        memset(&p, 0, sizeof p);
+        p.type = PMUL_PDU_DISCARD;
+        p.source_id = H_TX;
+        p.msid = 2;
+        assert_int_equal(h_feed_pdu(n, 100, &p), 0);
+    }
+    assert_int_equal(h_feed_address(n, 100, H_TX, 3, 5, 1, H_WALL0 + 3600, &other, &msn, 1, 0),
+                     0);
+    assert_true(pmul_engine_is_idle(n->e));
+    h_clear(n);
+    /* Late copies of all three, data first and Address first. */
+    assert_int_equal(h_feed_data(n, 5000, H_TX, 1, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_addr1(n, 5000, H_TX, 2, 1, H_RX, 2), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_data(n, 5001, H_TX, 2, 1, 10), PMUL_ERR_DUPLICATE);
+    assert_int_equal(h_feed_addr1(n, 5002, H_TX, 3, 1, H_RX, 3), PMUL_ERR_DUPLICATE);
+    h_run(n, 5002, 20000);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    assert_int_equal(count_complete_acks(n, 2), 1);
+    assert_int_equal(count_complete_acks(n, 3), 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_late_dups, 3);     /* 2's data met its entry */
+    /* After their Expiry_Time they are forgotten. */
+    h_clear(n);
+    assert_int_equal(h_feed_data(n, 3700000, H_TX, 1, 1, 10), 0);
+    h_node_free(n);
+}
+
+static void
+done_ranges_two(pmul_config *c)
+{
+    c->max_rx_done_per_src = 1;
+    c->max_rx_done_ranges = 2;
+}
+
+/* Issue 13 item 2: when the delivered set of a source is full, its new
+ * messages are refused (no Ack: sent again later) rather than any
+ * delivered one forgotten; room comes back as the ranges expire. */
+static void
+test_pmul_rx_delivered_set_full_refuses_never_forgets(void **state)
+{
+    h_node *n = rx_node(done_ranges_two);
+    uint32_t me = H_RX, msn = 9;
+
+    (void)state;
+    deliver_one(n, 0, 1);
+    deliver_one(n, 0, 3);
+    deliver_one(n, 0, 5);                       /* 1, 3 retired; 5 held */
+    h_drain(n, 0);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 3);
+    /* 5 cannot be retired (no third range): new messages wait. */
+    assert_int_equal(h_feed_addr1(n, 1, H_TX, 7, 1, H_RX, 7), PMUL_ERR_BUSY);
+    assert_int_equal(h_feed_data(n, 1, H_TX, 9, 1, 10), PMUL_ERR_BUSY);
+    /* Nothing delivered was forgotten. */
+    for (uint32_t id = 1; id <= 5; id += 2)
+        assert_int_equal(h_feed_data(n, 10, H_TX, id, 1, 10), PMUL_ERR_DUPLICATE);
+    h_drain(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 3);
+    /* Expiry (one hour) frees the set: msid 9 (a new expiry) is taken. */
+    assert_int_equal(h_feed_address(n, 3601000, H_TX, 9, 5, 1, H_WALL0 + 7200, &me, &msn, 1, 0),
+                     0);
+    h_node_free(n);
+}
+
+static void
+no_check_ip(pmul_config *c)
+{
+    c->check_source_ip = false;
+}
+
+/* Issue 13, source table lock-out: one Data_PDU from each of 300 spoofed
+ * Source_IDs fills the table (256) with sources holding nothing but early
+ * data; a new sender's message must still be taken. */
+static void
+test_pmul_rx_spoofed_sources_do_not_lock_out_new_sender(void **state)
+{
+    h_node *n = rx_node(no_check_ip);
+    pmul_stats st;
+    uint32_t i;
+
+    (void)state;
+    for (i = 0; i < 300; i++)
+        (void)h_feed_data(n, i, IP(10, 9, i / 256, i % 256), 77, 1, 10);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.src_evicted, 300 - 256);
+    deliver_one(n, 400, 5);
+    h_drain(n, 400);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    h_node_free(n);
+}
+
+/* Issue 13, message table lock-out: Address_PDUs listing us with Total
+ * 65535 and an Expiry_Time in 2106, from the legitimate sender's own
+ * Source_ID, fill its share (64).  Once they have stalled (4 x
+ * ACK_PDU_TIME without a PDU), a new message of it is taken, evicting the
+ * oldest stalled one. */
+static void
+test_pmul_rx_stalled_messages_do_not_lock_out_sender(void **state)
+{
+    h_node *n = rx_node(NULL);
+    uint32_t me = H_RX, msn, msid;
+    pmul_stats st;
+
+    (void)state;
+    for (msid = 1000; msid < 1064; msid++) {
+        msn = msid;
+        assert_int_equal(h_feed_address(n, 0, H_TX, msid, 5, 65535, 0xfffffff0u, &me, &msn, 1, 0),
+                         0);
+    }
+    assert_int_equal(h_feed_addr1(n, 1000, H_TX, 5, 1, H_RX, 5), PMUL_ERR_BUSY);
+    h_run(n, 1000, 40000);
+    deliver_one(n, 40001, 6);
+    h_drain(n, 40001);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_evicted, 1);
+    assert_non_null(h_find_ev(n, PMUL_EV_RX_DISCARDED, 0));
     h_node_free(n);
 }
 
@@ -1442,6 +1595,10 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
+        cmocka_unit_test(test_pmul_rx_late_copy_never_delivered_twice),
+        cmocka_unit_test(test_pmul_rx_delivered_set_full_refuses_never_forgets),
+        cmocka_unit_test(test_pmul_rx_spoofed_sources_do_not_lock_out_new_sender),
+        cmocka_unit_test(test_pmul_rx_stalled_messages_do_not_lock_out_sender),
         cmocka_unit_test(test_pmul_rx_spoofed_and_unknown_sources_dropped),
         cmocka_unit_test(test_pmul_rx_source_check_can_be_off),
         cmocka_unit_test(test_pmul_rx_reacks_bounded_while_transmitter_silent),

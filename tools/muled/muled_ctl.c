@@ -989,6 +989,9 @@ cmd_stats(ctl_cmd *c)
         for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
             drops += st.drops[i];
         r_u64(r, "pdus_dropped", drops);
+        r_u64(r, "late_duplicates", st.rx_late_dups);
+        r_u64(r, "sources_evicted", st.src_evicted);
+        r_u64(r, "messages_evicted", st.rx_evicted);
         r_u64(r, "queue_entries", mule_spool_count(mule_spool_fs_core(d->spool)));
         r_close(r);
         return MULE_CTL_OK;
@@ -1012,6 +1015,14 @@ cmd_stats(ctl_cmd *c)
     prom_head(b, "mule_pmul_retransmission_rounds_total", "counter",
               "retransmission rounds (timer and EMCON repetitions)");
     putf(b, "mule_pmul_retransmission_rounds_total %" PRIu64 "\n", st.retx_rounds);
+    prom_head(b, "mule_pmul_late_duplicates_total", "counter",
+              "PDUs of messages delivered before, recognised by the delivered set");
+    putf(b, "mule_pmul_late_duplicates_total %" PRIu64 "\n", st.rx_late_dups);
+    prom_head(b, "mule_pmul_evictions_total", "counter",
+              "sources (holding only early data) and stalled incomplete messages evicted at a cap");
+    putf(b, "mule_pmul_evictions_total{what=\"source\"} %" PRIu64 "\n"
+            "mule_pmul_evictions_total{what=\"message\"} %" PRIu64 "\n",
+         st.src_evicted, st.rx_evicted);
     prom_head(b, "mule_pmul_messages", "gauge", "P_MUL messages in the engine, by direction");
     putf(b, "mule_pmul_messages{dir=\"tx\"} %zu\nmule_pmul_messages{dir=\"rx\"} %zu\n",
                      st.tx_msgs, st.rx_msgs);
