@@ -21,6 +21,12 @@ mule_node_is_temporary(int err)
            err == MULE_ERR_SPOOL_FULL_Q;
 }
 
+bool
+mule_node_is_not_whole(int err)
+{
+    return err == MULE_ERR_BER || err == MULE_ERR_INFLATE;
+}
+
 static void
 result_init(mule_node_result *res, const mule_node_config *cfg, const mem *m)
 {

@@ -168,4 +168,14 @@ void mule_node_result_fini(mule_node_result *res);
  * a property of the message. */
 bool mule_node_is_temporary(int err);
 
+/*
+ * True for inbound results (res.err) that mean the payload is not a whole
+ * message: its CompressedData ends before its BER length says, or its zlib
+ * stream before its end.  P_MUL must not acknowledge it (issue 13 item 3,
+ * defence in depth against a peer's wrong Total_Number_of_PDUs): the
+ * transmitter then sends it again.  Other malformations are properties of
+ * a whole message and are acknowledged and kept for the operator.
+ */
+bool mule_node_is_not_whole(int err);
+
 #endif

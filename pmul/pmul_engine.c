@@ -571,28 +571,34 @@ pmul_engine_cancel(pmul_engine *e, pmul_now now, uint32_t msid)
     return err;
 }
 
-int
-pmul_engine_accept(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
+static int
+verdict(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid, int v)
 {
     int err;
 
     release_held(e);
     advance(e, now);
-    err = pmul__rx_accept(e, source_id, msid);
+    err = pmul__rx_verdict(e, source_id, msid, v);
     recompute_deadline(e);
     return err;
 }
 
 int
+pmul_engine_accept(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
+{
+    return verdict(e, now, source_id, msid, PMUL__VERDICT_ACCEPT);
+}
+
+int
 pmul_engine_defer(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
 {
-    int err;
+    return verdict(e, now, source_id, msid, PMUL__VERDICT_DEFER);
+}
 
-    release_held(e);
-    advance(e, now);
-    err = pmul__rx_defer(e, source_id, msid);
-    recompute_deadline(e);
-    return err;
+int
+pmul_engine_reject(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
+{
+    return verdict(e, now, source_id, msid, PMUL__VERDICT_REJECT);
 }
 
 int

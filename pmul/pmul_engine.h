@@ -342,6 +342,14 @@ typedef struct pmul_event {
     uint32_t seq_last;
     uint32_t acked_cnt;         /* MSG_DONE */
     uint32_t failed_cnt;        /* MSG_DONE */
+    bool total_raised;          /* DELIVERED: a Data_PDU above the Address_PDU's
+                                 * Total_Number_of_PDUs proved that Total
+                                 * wrong (a peer that puts the count of PDUs
+                                 * resent in a round there, after the first
+                                 * Address_PDU was lost); the payload is
+                                 * every PDU up to the highest seen and may
+                                 * lack a tail: check it whole before
+                                 * accepting, pmul_engine_reject() if not */
 } pmul_event;
 
 /* ------------------------------------------------------------------ */
@@ -404,6 +412,9 @@ typedef struct pmul_stats {
     size_t rx_unaccepted;       /* delivered, awaiting accept/defer */
     uint64_t msgs_accepted;     /* pmul_engine_accept() calls that owed an Ack */
     uint64_t msgs_deferred;     /* pmul_engine_defer() calls */
+    uint64_t msgs_rejected;     /* pmul_engine_reject() calls */
+    uint64_t rx_total_raised;   /* messages whose Total a Data_PDU above it
+                                 * proved wrong */
     uint32_t srtt_ms;           /* round-trip estimate the retransmission
                                  * timer uses (0: none yet) */
     uint32_t rto_ms;            /* retransmission timeout last armed */
@@ -545,6 +556,15 @@ int pmul_engine_poll_event(pmul_engine *e, pmul_event *ev);
  */
 int pmul_engine_accept(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
 int pmul_engine_defer(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
+
+/*
+ * pmul_engine_reject(): the payload is not a whole message (it does not
+ * decode: truncated or corrupt).  The engine forgets it without any Ack
+ * and without remembering it as delivered, so the transmitter, having no
+ * complete Ack from us, sends it again and it is received afresh.
+ * Returns 0, PMUL_ERR_NOTFOUND or PMUL_ERR_INVAL as above.
+ */
+int pmul_engine_reject(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
 
 /*
  * After a restart: the application already holds message (source, msid),

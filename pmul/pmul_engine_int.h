@@ -184,6 +184,8 @@ typedef struct pmul_rxmsg {
     uint64_t dl;                /* earliest of its timers (expiry, early,
                                  * ack_at): its key in rx_dl_heap */
     size_t heap_idx;            /* its place in rx_dl_heap */
+    bool total_raised;          /* a Data_PDU above Total proved it wrong:
+                                 * total is now the highest number seen */
     bool awaiting;              /* accept mode: COMPLETE and delivered, the
                                  * application's accept/defer still due; no
                                  * Ack may leave */
@@ -373,8 +375,9 @@ void pmul__check_lost(pmul_engine *e, pmul_rxsrc *s, uint32_t msn);
  * is being evicted). */
 void pmul__rx_forget_source(pmul_engine *e, uint32_t src);
 
-int pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid);
-int pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid);
+enum { PMUL__VERDICT_ACCEPT, PMUL__VERDICT_DEFER, PMUL__VERDICT_REJECT };
+/* pmul_engine_accept/defer/reject. */
+int pmul__rx_verdict(pmul_engine *e, uint32_t src, uint32_t msid, int verdict);
 int pmul__rx_restore_done(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry_s);
 
 #endif

@@ -43,9 +43,11 @@
  *	a more urgent message submitted later is sent first, so a gap is
  *	usually a message that is still coming.
  *
- *	Total_Number_of_PDUs is taken from the first Address_PDU and never
- *	changed: a deployed Java implementation puts the number of PDUs
- *	resent in a round there.
+ *	Total_Number_of_PDUs never shrinks: a deployed Java implementation
+ *	puts the number of PDUs resent in a round there.  A Data_PDU above
+ *	it, or a larger Total, proves the one we had wrong: the largest
+ *	number seen becomes the Total, and DELIVERED says so (total_raised)
+ *	so that the application checks the payload whole.
  *
  *	In EMCON nothing is sent; Acks stay queued and messages keep their
  *	state until expiry.  When EMCON is lifted every owed Ack (complete,
@@ -545,6 +547,30 @@ arm_tail(pmul_engine *e, pmul_rxmsg *m)
 static void deliver(pmul_engine *e, pmul_rxmsg *m);
 
 /*
+ * A Data_PDU numbered above Total_Number_of_PDUs, or an Address_PDU with
+ * a larger Total, proves the Total we had wrong (issue 13 item 3: a peer
+ * puts the count of PDUs resent in a round there, and we missed the
+ * first Address_PDU).  Trusting it delivered 20,160 of 31,330 octets and
+ * acked them as complete.  The Total becomes the largest number seen;
+ * the message is delivered flagged total_raised, so that the application
+ * checks it whole (MULE: the BER length and the zlib end) and rejects it
+ * otherwise.
+ */
+static void
+raise_total(pmul_engine *e, pmul_rxmsg *m, uint16_t total)
+{
+    if (!m->total_raised) {
+        e->st.rx_total_raised++;
+        log_emit(&e->env.log, LOG_LVL_INFO,
+                 "pmul-rx src=%08x msid=%08x: Total_Number_of_PDUs %u is wrong, now %u",
+                 (unsigned)m->src, (unsigned)m->msid, (unsigned)m->total, (unsigned)total);
+    }
+    m->total_raised = true;
+    m->total = total;
+    (void)pmul_rob_set_total(&m->rob, total);
+}
+
+/*
  * Gaps found since the last Ack was built: missing numbers between the
  * highest number held then and the highest held now.  Numbers below were
  * either reported or cut by the MM limit; those are reported again by the
@@ -751,6 +777,7 @@ push_delivered(pmul_engine *e, pmul_rxmsg *m, uint8_t *payload, size_t len, bool
      * addressees of this message are not sent it again). */
     ev.dests = m->dests;
     ev.dest_cnt = m->dest_cnt;
+    ev.total_raised = m->total_raised;
     if (pmul__ev_push2(e, &ev, owned ? payload : NULL, owned ? m->dests : NULL) != 0)
         assert(!"pmul__ev_push2 failed after pmul__ev_reserve");
     if (owned) {
@@ -933,6 +960,8 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     m->pdu_rx_ms = e->now_ms;
     dests_merge(e, m, pdu);
     (void)pmul_rob_set_total(&m->rob, m->total);
+    if (m->rob.have.hi > m->total)
+        raise_total(e, m, m->rob.have.hi);
     pmul__check_lost(e, s, msn);
     /* Early fragments may already complete the message or include its
      * last Data_PDU. */
@@ -1022,8 +1051,11 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         dests_merge(e, m, pdu);         /* the other parts of its list */
         if (listed != 1)
             return 0;
-        /* Total_Number_of_PDUs stays from the first Address_PDU (Java
-         * deviation 2). */
+        /* Total_Number_of_PDUs never shrinks (Java deviation 2: later
+         * rounds carry the count resent); a larger one means the first
+         * we saw was such a count. */
+        if (pdu->u.address.total_pdus > m->total)
+            raise_total(e, m, pdu->u.address.total_pdus);
         m->addr_rx_ms = e->now_ms;
         m->pdu_rx_ms = e->now_ms;
         m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
@@ -1104,6 +1136,16 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
     case PMUL_RXS_IGNORED:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     case PMUL_RXS_COMPLETE:
+        if (seq > m->total && m->total != 0) {
+            /* Delivered with fewer PDUs than it has: only a peer's wrong
+             * Total can do that, and the application's check of the
+             * payload (total_raised, pmul_engine_reject) is what is left. */
+            log_emit(&e->env.log, LOG_LVL_WARN,
+                     "pmul-rx src=%08x msid=%08x: Data_PDU %u above the Total %u it was "
+                     "delivered with", (unsigned)m->src, (unsigned)m->msid, (unsigned)seq,
+                     (unsigned)m->total);
+            return pmul__drop(e, PMUL_DROP_INCONSISTENT, PMUL_ERR_INCONSISTENT);
+        }
         /* Duplicate after completion: our complete Ack may have been
          * lost, unless a re-sent Address_PDU already told us (7.3).  At
          * most once per ACK_PDU_TIME: a whole-message round for another
@@ -1117,6 +1159,8 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         break;
     }
     note_pdu_gap(e, m);
+    if (m->state == PMUL_RXS_ACTIVE && seq > m->total)
+        raise_total(e, m, seq);
     rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
     if (rc == 0) {
         /* A duplicate still shows the round is going on. */
@@ -1405,8 +1449,14 @@ pmul__rx_free_all(pmul_engine *e)
 
 /* ---- accept mode and restart --------------------------------------------- */
 
+/*
+ * The application's verdict on a delivered message (accept mode): accept
+ * (the complete Ack is owed), defer (DELIVERED again defer_retry_ms later,
+ * no Ack), reject (not a whole message: forgotten, no Ack, not remembered
+ * as delivered, so that the transmitter's next copy is received afresh).
+ */
 static int
-rx_accept_body(pmul_engine *e, uint32_t src, uint32_t msid)
+rx_verdict_body(pmul_engine *e, uint32_t src, uint32_t msid, int verdict)
 {
     pmul_rxmsg *m = msg_find(e, src, msid);
 
@@ -1417,31 +1467,30 @@ rx_accept_body(pmul_engine *e, uint32_t src, uint32_t msid)
     if (m->state != PMUL_RXS_COMPLETE)
         return PMUL_ERR_INVAL;
     if (!m->awaiting)
-        return 0;                       /* accepted before */
-    unhold(e, m);
-    e->st.msgs_accepted++;
-    m->ack_at = UINT64_MAX;
-    if (!e->emcon)
-        owe_ack(e, m);
-    /* In EMCON the complete Ack goes out when EMCON is lifted
-     * (pmul__rx_emcon_lifted: complete and not yet acknowledged). */
-    return 0;
-}
-
-static int
-rx_defer_body(pmul_engine *e, uint32_t src, uint32_t msid)
-{
-    pmul_rxmsg *m = msg_find(e, src, msid);
-
-    if (!e->cfg.deliver_needs_accept)
-        return PMUL_ERR_INVAL;
-    if (m == NULL || m->state == PMUL_RXS_IGNORED)
-        return PMUL_ERR_NOTFOUND;
-    if (m->state != PMUL_RXS_COMPLETE || !m->awaiting)
-        return PMUL_ERR_INVAL;
-    m->deferred = true;
-    m->ack_at = pmul__add_ms(e->now_ms, e->cfg.defer_retry_ms);
-    e->st.msgs_deferred++;
+        return verdict == PMUL__VERDICT_ACCEPT ? 0 : PMUL_ERR_INVAL;  /* accepted before */
+    switch (verdict) {
+    case PMUL__VERDICT_ACCEPT:
+        unhold(e, m);
+        e->st.msgs_accepted++;
+        m->ack_at = UINT64_MAX;
+        if (!e->emcon)
+            owe_ack(e, m);
+        /* In EMCON the complete Ack goes out when EMCON is lifted
+         * (pmul__rx_emcon_lifted: complete and not yet acknowledged). */
+        break;
+    case PMUL__VERDICT_DEFER:
+        m->deferred = true;
+        m->ack_at = pmul__add_ms(e->now_ms, e->cfg.defer_retry_ms);
+        e->st.msgs_deferred++;
+        break;
+    default:
+        e->st.msgs_rejected++;
+        log_emit(&e->env.log, LOG_LVL_WARN,
+                 "pmul-rx src=%08x msid=%08x rejected by the application: forgotten, not acked",
+                 (unsigned)src, (unsigned)msid);
+        msg_free(e, m);                 /* not retire(): not delivered */
+        break;
+    }
     return 0;
 }
 
@@ -1492,18 +1541,9 @@ pmul__rx_on_address(pmul_engine *e, const pmul_pdu *pdu)
 }
 
 int
-pmul__rx_accept(pmul_engine *e, uint32_t src, uint32_t msid)
+pmul__rx_verdict(pmul_engine *e, uint32_t src, uint32_t msid, int verdict)
 {
-    int rc = rx_accept_body(e, src, msid);
-
-    retime_id(e, src, msid);
-    return rc;
-}
-
-int
-pmul__rx_defer(pmul_engine *e, uint32_t src, uint32_t msid)
-{
-    int rc = rx_defer_body(e, src, msid);
+    int rc = rx_verdict_body(e, src, msid, verdict);
 
     retime_id(e, src, msid);
     return rc;

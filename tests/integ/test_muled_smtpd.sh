@@ -189,7 +189,8 @@ if command -v swaks >/dev/null; then
     echo "$out" | grep -q "<\*\* *550 5.1.2" || { echo "FAIL: swaks: no 550 5.1.2"; ok=0; }
     head -c $((11 << 20)) /dev/zero | tr '\0' 'x' | fold -w 76 > "$work/big.txt"
     sw --server 127.0.0.1:2525 --to bob@n2.mule.test --body "$work/big.txt"
-    echo "$out" | grep -q "<\*\* *552 5.3.4" || { echo "FAIL: swaks: no 552 5.3.4 over SIZE"; ok=0; }
+    echo "$out" | grep -q "<\*\* *552 5.3.4" ||
+        { echo "FAIL: swaks: no 552 5.3.4 over SIZE"; echo "$out" | tail -8; ok=0; }
     echo "  swaks: EHLO keywords, pipelined, TLS (verified), LMTP, 550 5.1.2, 552 5.3.4 checked"
     sw_ok=3
 fi

@@ -1407,6 +1407,81 @@ test_pmul_rx_caps_hostile_sender(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 item 3: the first Address_PDU (Total 6) was lost; Data_PDUs
+ * 1..5 came early, then a retransmitted Address_PDU whose Total is the
+ * count resent in its round (2: Java deviation 3).  Delivering the two
+ * PDUs that Total names, and acking them complete, lost the mail.  The
+ * fragments above it prove it wrong: nothing is delivered until 1..5
+ * (the largest number seen) are held, and the event says the Total was
+ * raised. */
+static void
+test_pmul_rx_total_proven_wrong_never_delivered_short(void **state)
+{
+    h_node *n = rx_node(NULL);
+    const h_ev *ev;
+    pmul_stats st;
+    uint16_t s;
+
+    (void)state;
+    for (s = 1; s <= 5; s++)
+        if (s != 4)
+            assert_int_equal(h_feed_data(n, s, H_TX, 8, s, 100), 0);
+    assert_int_equal(h_feed_addr1(n, 100, H_TX, 8, 2, H_RX, 1), 0);
+    h_drain(n, 100);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    assert_int_equal(h_feed_data(n, 200, H_TX, 8, 4, 100), 0);
+    h_drain(n, 200);
+    /* 1..5 held: a Data_PDU above Total (none yet) could still say more,
+     * so 5 is the Total now and the message is delivered, flagged. */
+    ev = h_find_ev(n, PMUL_EV_DELIVERED, 0);
+    assert_non_null(ev);
+    assert_true(ev->ev.total_raised);
+    check_payload(ev, 8, 5, 100);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.rx_total_raised, 1);
+    /* A Data_PDU above what it was delivered with is reported. */
+    assert_int_equal(h_feed_data(n, 300, H_TX, 8, 6, 100), PMUL_ERR_INCONSISTENT);
+    h_node_free(n);
+
+    /* Active with the wrong Total: Data_PDU 3 above Total 2 raises it
+     * before the message could look complete. */
+    n = rx_node(NULL);
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 9, 2, H_RX, 1), 0);
+    assert_int_equal(h_feed_data(n, 1, H_TX, 9, 3, 100), 0);
+    assert_int_equal(h_feed_data(n, 2, H_TX, 9, 1, 100), 0);
+    assert_int_equal(h_feed_data(n, 3, H_TX, 9, 2, 100), 0);
+    h_drain(n, 3);
+    ev = h_find_ev(n, PMUL_EV_DELIVERED, 0);
+    assert_non_null(ev);
+    assert_true(ev->ev.total_raised);
+    check_payload(ev, 9, 3, 100);
+    h_node_free(n);
+}
+
+/* A payload the application finds not whole is rejected: no Ack, not
+ * remembered as delivered; the retransmission is received afresh. */
+static void
+test_pmul_rx_reject_forgets_without_ack(void **state)
+{
+    h_node *n = rx_node(accept_mode);
+
+    (void)state;
+    feed_msg(n, 0, 30, 2);
+    h_drain(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    assert_int_equal(pmul_engine_reject(n->e, h_now(20), H_TX, 30), 0);
+    assert_int_equal(pmul_engine_reject(n->e, h_now(20), H_TX, 30), PMUL_ERR_NOTFOUND);
+    h_run(n, 20, 30000);
+    assert_int_equal(count_complete_acks(n, 30), 0);
+    feed_msg(n, 30000, 30, 2);
+    h_drain(n, 30010);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 2);
+    assert_int_equal(pmul_engine_accept(n->e, h_now(30020), H_TX, 30), 0);
+    h_run(n, 30020, 40000);
+    assert_int_equal(count_complete_acks(n, 30), 1);
+    h_node_free(n);
+}
+
 static void
 set_done_cap(pmul_config *c)
 {
@@ -1596,6 +1671,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_late_copy_never_delivered_twice),
+        cmocka_unit_test(test_pmul_rx_total_proven_wrong_never_delivered_short),
+        cmocka_unit_test(test_pmul_rx_reject_forgets_without_ack),
         cmocka_unit_test(test_pmul_rx_delivered_set_full_refuses_never_forgets),
         cmocka_unit_test(test_pmul_rx_spoofed_sources_do_not_lock_out_new_sender),
         cmocka_unit_test(test_pmul_rx_stalled_messages_do_not_lock_out_sender),

@@ -75,6 +75,7 @@ typedef struct muled_counters {
     uint64_t pickup_accepted, pickup_refused;   /* mails */
     uint64_t smtpd_accepted, smtpd_refused;     /* mails */
     uint64_t rx_accepted, rx_again, rx_bad, rx_deferred;  /* P_MUL messages */
+    uint64_t rx_rejected;       /* not whole: not acknowledged */
     uint64_t tx_acked, tx_failed;               /* P_MUL destinations */
     uint64_t egress_ok, egress_temp, egress_perm;   /* recipients handed off */
     uint64_t dsn_queued;

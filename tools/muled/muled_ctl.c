@@ -937,6 +937,7 @@ static const ctr_row ctr_rows[] = {
     {"received_total", "result=\"again\"", C(rx_again), NULL},
     {"received_total", "result=\"unusable\"", C(rx_bad), NULL},
     {"received_total", "result=\"deferred\"", C(rx_deferred), NULL},
+    {"received_total", "result=\"rejected\"", C(rx_rejected), NULL},
     {"destinations_total", "result=\"acked\"", C(tx_acked), "P_MUL destinations of our messages, by outcome"},
     {"destinations_total", "result=\"failed\"", C(tx_failed), NULL},
     {"egress_total", "result=\"sent\"", C(egress_ok), "recipients handed to the local MTA or Maildir, by outcome"},

@@ -123,6 +123,23 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
     if (!res.has_relay && res.err == MULE_ERR_NOT_RESPONSIBLE) {
         muled_log(d, LOG_LVL_INFO, "%s: received from %s size=%zu: no recipient is ours", tag,
                   src, ev->payload_len);
+    } else if (!res.has_relay && mule_node_is_not_whole(res.err)) {
+        /* Not a whole message (truncated CompressedData): no Ack and not
+         * remembered, so that the transmitter sends it again.  A copy is
+         * kept for the operator. */
+        d->ctr.rx_rejected++;
+        (void)keep_bad(d, tag, ev->payload, ev->payload_len);
+        muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_MALFORMED, tag, NULL, NULL,
+                         "not whole, not acknowledged");
+        muled_log(d, LOG_LVL_WARN,
+                  "%s: received from %s size=%zu%s: not a whole message (%s): not acknowledged, "
+                  "the transmitter sends it again", tag, src, ev->payload_len,
+                  ev->total_raised ? " (its Total_Number_of_PDUs was wrong)" : "",
+                  mule_strerror(res.err));
+        mule_node_result_fini(&res);
+        (void)pmul_engine_reject(d->engine, pmul_uv_now(d->pu), ev->source_id, ev->msid);
+        pmul_uv_service(d->pu);
+        return;
     } else if (!res.has_relay) {
         d->ctr.rx_bad++;
         muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_MALFORMED, tag, NULL, NULL,
