@@ -73,6 +73,7 @@ typedef struct pmul_txmsg {
     size_t round_cnt, addr_next;
     pmul_seqset plan;              /* Data_PDUs of the round */
     uint16_t data_next;
+    uint16_t sent_hi;           /* highest Data_PDU number sent so far */
     bool round_emcon;           /* this round is an EMCON repetition */
     bool addr_tail;             /* sending the repeated Address_PDU(s) */
     bool all_sent;              /* every Data_PDU left at least once */

@@ -669,18 +669,38 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
 
 /* ---- Acks -------------------------------------------------------------- */
 
-/* Keep the missing list of one Ack_Info_Entry as ranges within 1..npdus. */
+/*
+ * Keep the missing list of one Ack_Info_Entry as ranges within 1..npdus.
+ *
+ * ACP 142 reads a missing list as "these are missing, the lower unlisted
+ * ones arrived": it says nothing of the PDUs above its highest entry.
+ * When the list may be cut short - it holds MM entries or more (the
+ * receiver's cap), or the Ack left before this round's last Data_PDU -
+ * those PDUs, up to the highest one sent, are kept as missing too.
+ * Taking them as received (issue 13 item 5) left a receiver whose list
+ * was full without its last PDUs and without an Ack trigger, and the
+ * transmitter resent the same stale list until expiry (292 Data_PDUs in
+ * 120 s for one 32-PDU message).  A later, complete list replaces this
+ * one, so at worst a few PDUs go twice.
+ */
 static int
-store_missing(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+store_missing(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a,
+              bool after_round)
 {
     size_t pos = 0;
-    uint16_t lo, hi;
+    uint16_t lo, hi, top = 0, sent = m->all_sent ? m->npdus : m->sent_hi;
     uint32_t n = 0;
+    bool tail;
     void *p;
 
     while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi))
-        if (lo <= m->npdus)
+        if (lo <= m->npdus) {
             n++;
+            top = hi > top ? hi : top;
+        }
+    tail = (a->missing_cnt >= e->cfg.mm || !after_round) && top < sent;
+    if (tail)
+        n++;
     if (n > d->miss_cap) {
         if ((p = mem_realloc(e->m, d->miss, (size_t)n * 2 * sizeof(*d->miss))) == NULL)
             return PMUL_ERR_NOMEM;
@@ -694,6 +714,11 @@ store_missing(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ac
             continue;
         d->miss[2 * d->miss_cnt] = lo;
         d->miss[2 * d->miss_cnt + 1] = hi > m->npdus ? m->npdus : hi;
+        d->miss_cnt++;
+    }
+    if (tail) {
+        d->miss[2 * d->miss_cnt] = (uint16_t)(top + 1);
+        d->miss[2 * d->miss_cnt + 1] = sent;
         d->miss_cnt++;
     }
     return 0;
@@ -723,6 +748,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     uint32_t acker = pdu->source_id;
     pmul_txmsg *m;
     pmul_txdest *d;
+    bool after_round;
 
     /* Java deviation (1): Source_ID may be the acker's own ID; accepted
      * below only if the MSID names a message we sent to the acker. */
@@ -748,7 +774,8 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
      * not.  Only the former count as answers and as RTT samples. */
     if (m->phase == PMUL_TXP_WAIT && !d->answered)
         rtt_sample(e, m, pdu, first);
-    if (m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail))
+    after_round = m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail);
+    if (after_round)
         d->answered = true;
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
@@ -766,7 +793,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
             finish(e, m, PMUL_REASON_NONE);
             return 0;
         }
-    } else if (store_missing(e, m, d, a) == 0) {
+    } else if (store_missing(e, m, d, a, after_round) == 0) {
         d->state = PMUL_TXD_PARTIAL;
     } else {
         /* Without its list we must resend it everything. */
@@ -988,6 +1015,8 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     p.u.data.frag_len = flen;
     if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
         return len;
+    if (seq > m->sent_hi)
+        m->sent_hi = seq;
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
     if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)

@@ -673,6 +673,50 @@ test_pmul_tx_java_ack_with_own_id(void **state)
 /* Issue 13 item 4: a complete Ack before every Data_PDU left cannot be
  * true (a spoofed one completed a message that never left): dropped.
  * After the round, or for a message resumed after a restart, it counts. */
+/* Issue 13 item 5: a missing list of MM (20) entries says nothing of the
+ * PDUs above its highest entry.  Taking them as received left the last
+ * PDUs unsent for ever while the same stale list was resent until
+ * expiry; they must be in the next round. */
+static void
+test_pmul_tx_capped_missing_list_does_not_livelock(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    uint16_t miss[20], npdus = 0, k;
+    size_t i, before;
+    pmul_pdu p;
+    bool resent[64] = {false};
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;                    /* unpaced: a round at once */
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 50000, &dest, 1, 6);
+    h_drain(n, 0);
+    for (i = 0; i < n->npkt; i++)
+        if (h_type(n, i) == PMUL_PDU_DATA)
+            npdus++;
+    assert_true(npdus > 40 && npdus < 64);
+    for (k = 0; k < 20; k++)
+        miss[k] = (uint16_t)(2 * k + 1);     /* 1, 3, ..., 39 */
+    before = n->npkt;
+    assert_int_equal(h_feed_ack(n, 10, H_RX, H_TX, msid, miss, 20), 0);
+    h_drain(n, 10);
+    for (i = before; i < n->npkt; i++) {
+        if (h_type(n, i) != PMUL_PDU_DATA)
+            continue;
+        p = h_pdu(n, i);
+        resent[p.u.data.seq] = true;
+    }
+    for (k = 0; k < 20; k++)
+        assert_true(resent[miss[k]]);
+    for (k = 40; k <= npdus; k++)
+        assert_true(resent[k]);
+    assert_false(resent[2]);                    /* below the top: received */
+    h_node_free(n);
+}
+
 static void
 test_pmul_tx_complete_ack_before_data_refused(void **state)
 {
@@ -947,6 +991,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_priority_preemption),
         cmocka_unit_test(test_pmul_tx_java_ack_with_own_id),
         cmocka_unit_test(test_pmul_tx_complete_ack_before_data_refused),
+        cmocka_unit_test(test_pmul_tx_capped_missing_list_does_not_livelock),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),
