@@ -4,10 +4,11 @@
  * SYNOPSIS
  *	#include "netsim/netsim.h"
  * DESCRIPTION
- *	Five event kinds drive a run: SUBMIT (a message is handed to its
+ *	Six event kinds drive a run: SUBMIT (a message is handed to its
  *	sender's engine), TIMER (an engine deadline), TX_END (a datagram has
  *	been serialised on its sender's uplink), ARRIVE (a copy reaches a
- *	node) and EMCON (a node enters or leaves EMCON).  Events are ordered
+ *	node), EMCON (a node enters or leaves EMCON) and ATTACK (an attacker
+ *	node sends, netsim_attack.c).  Events are ordered
  *	by (virtual time, push order), so equal times keep a fixed order.
  *
  *	After every call into an engine the node is "serviced": its events
