@@ -902,16 +902,16 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
         if (mc->to[i] != (size_t)from)
             mc->to[k++] = mc->to[i];
     mc->to_cnt = k;
-    for (i = 0; i < mc->to_cnt; i++)
-        if (sc->nodes[mc->to[i]].attacker)
-            return perr(p, "attacker '%s' runs no engine: it receives no message",
-                        sc->nodes[mc->to[i]].name);
     /* Reserved above: cannot fail. */
     if (map_add(&sc->msg_names, name_key(name), sc->msg_cnt) != 0)
         return NETSIM_ERR_NOMEM;
     sc->msg_cnt++;              /* from here on, freed with the scenario */
     if (mc->to_cnt == 0)
         return perr(p, "message '%s' has no destination but its sender", name);
+    for (i = 0; i < mc->to_cnt; i++)
+        if (sc->nodes[mc->to[i]].attacker)
+            return perr(p, "attacker '%s' runs no engine: it receives no message",
+                        sc->nodes[mc->to[i]].name);
     memcpy(mc->name, name, strlen(name) + 1);
     mc->from = (size_t)from;
     mc->prio = (uint8_t)prio;
