@@ -121,6 +121,9 @@ typedef struct netsim_engine_ops {
     void (*set_dest_emcon)(void *eng, uint64_t now_us, uint32_t dest, bool on);
     /* Static name of an engine event code, for transcripts. */
     const char *(*event_name)(int engine_kind);
+    /* A named statistic of the engine ("expect stat"): 0 and *out, or -1
+     * for a name it does not know.  May be NULL (no statistics). */
+    int (*stat)(void *eng, const char *name, uint64_t *out);
 } netsim_engine_ops;
 
 /* ------------------------------------------------------------------ */

@@ -138,6 +138,19 @@ in_bounds(uint64_t t, const netsim_expect *e)
     return t >= e->after_us && (e->within_us == NETSIM_FOREVER || t <= e->within_us);
 }
 
+/* got compared with the line's N (expect count, expect stat). */
+static bool
+cmp_ok(const netsim_expect *e, uint64_t got)
+{
+    switch (e->cmp) {
+    case NETSIM_CMP_EQ: return got == e->n;
+    case NETSIM_CMP_GE: return got >= e->n;
+    case NETSIM_CMP_LE: return got <= e->n;
+    case NETSIM_CMP_GT: return got > e->n;
+    default: return got < e->n;
+    }
+}
+
 static void
 check_expect(checker *c, const netsim_expect *e)
 {
@@ -244,18 +257,20 @@ check_expect(checker *c, const netsim_expect *e)
     }
     case NETSIM_X_COUNT: {
         uint64_t got = s->counters[e->counter];
-        bool ok;
 
-        switch (e->cmp) {
-        case NETSIM_CMP_EQ: ok = got == e->n; break;
-        case NETSIM_CMP_GE: ok = got >= e->n; break;
-        case NETSIM_CMP_LE: ok = got <= e->n; break;
-        case NETSIM_CMP_GT: ok = got > e->n; break;
-        default: ok = got < e->n; break;
-        }
-        if (!ok)
+        if (!cmp_ok(e, got))
             fail(c, e->line, "counter %s is %llu", netsim_counter_name(e->counter),
                  (unsigned long long)got);
+        break;
+    }
+    case NETSIM_X_STAT: {
+        const netsim__node *n = &s->nodes[e->nodes[0]];
+        uint64_t got = 0;
+
+        if (s->o.ops->stat == NULL || n->eng == NULL || s->o.ops->stat(n->eng, e->stat, &got) != 0)
+            fail(c, e->line, "engine %s has no statistic '%s'", s->o.ops->name, e->stat);
+        else if (!cmp_ok(e, got))
+            fail(c, e->line, "%s: %s is %llu", n->cfg->name, e->stat, (unsigned long long)got);
         break;
     }
     default:

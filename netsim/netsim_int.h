@@ -87,6 +87,16 @@ typedef struct netsim__node {
     uint64_t emcon_violations;
 } netsim__node;
 
+/* An attack line at run time (netsim_attack.c). */
+typedef struct netsim__attack {
+    const netsim_attack_cfg *cfg;
+    uint64_t sent;              /* floods: datagrams made so far */
+    uint64_t reactions;         /* reactive kinds and replay: scheduled */
+    map seen;                   /* reactive kinds: source << 32 | MSID ->
+                                 * reactions to that message */
+    netsim_rng rng;             /* garbage octets */
+} netsim__attack;
+
 struct netsim {
     const netsim_scenario *sc;
     netsim_opts o;
@@ -113,6 +123,8 @@ struct netsim {
     netsim__local *locals;      /* owned */
     size_t local_cnt, local_cap;
     uint64_t dsn_seq;           /* DSN Message-IDs */
+    /* Attackers (scenario "attack" lines; netsim_attack.c). */
+    netsim__attack *attacks;    /* owned, sc->attack_cnt */
 };
 
 /* Message index for (source address, MSID), or SIZE_MAX. */
@@ -150,5 +162,32 @@ int netsim__mule_inbound(netsim *s, size_t node, size_t msg, const uint8_t *p, s
 bool netsim__mule_check_local(const netsim *s, const netsim_expect *e, char *why, size_t len);
 __attribute__((warn_unused_result))
 int netsim__mule_report(const netsim *s, buf *out, bool json);
+
+/* Event kind of an attacker's datagram (netsim_sim.c runs it): node is
+ * the attack line, ptr the datagram to send or NULL for a flood's next. */
+#define NETSIM__EV_ATTACK 6
+
+/* Services of netsim_sim.c for netsim_attack.c: push an event; a new
+ * datagram of node (refs 1, classified; NULL: no memory); put a datagram
+ * made by attack line a on its attacker's uplink (takes d). */
+netsim__dgram *netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip,
+                                 uint16_t to_port, const uint8_t *p, size_t len);
+__attribute__((warn_unused_result))
+int netsim__push(netsim *s, uint64_t t, uint32_t kind, size_t node, uint64_t gen, void *ptr);
+__attribute__((warn_unused_result))
+int netsim__inject(netsim *s, size_t a, netsim__dgram *d);
+void netsim__dgram_release(netsim *s, netsim__dgram *d);
+
+/* netsim_attack.c: _new schedules every attack line's first event; _event
+ * runs one (ptr: a datagram made earlier, or NULL); _observe sees every
+ * datagram going on the air (the attackers' receiver: reactions and
+ * captures); _free releases what they hold. */
+__attribute__((warn_unused_result))
+int netsim__attack_new(netsim *s);
+__attribute__((warn_unused_result))
+int netsim__attack_event(netsim *s, size_t a, netsim__dgram *d);
+__attribute__((warn_unused_result))
+int netsim__attack_observe(netsim *s, const netsim__dgram *d);
+void netsim__attack_free(netsim *s);
 
 #endif

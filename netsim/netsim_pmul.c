@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "pmul/pmul_engine.h"
+#include "pmul/pmul_pdu.h"
 #include "pmul/util/arr.h"
 
 /* What the application of a node would have persisted about a message it
@@ -72,6 +73,11 @@ typedef struct pnode {
     uint8_t *evbuf;             /* copy of the last accepted payload */
     size_t evbuf_cap;
     uint32_t restarts;
+    /* What "expect stat" asks beyond pmul_stats: the engine's state at
+     * its largest (sampled after every datagram and timer), and the
+     * multicast groups the driver would have joined. */
+    size_t peak_rx_msgs, peak_rx_bytes;
+    uint64_t groups, peak_groups;
 } pnode;
 
 static pmul_now
@@ -498,6 +504,20 @@ p_submit(void *eng, uint64_t now_us, const netsim_submit *sm, uint32_t *msid)
     return rc;
 }
 
+/* Note the largest state the engine has held: memory under its caps is
+ * what an attack scenario asserts. */
+static void
+sample_peaks(pnode *n)
+{
+    pmul_stats st;
+
+    pmul_engine_stats(n->e, &st);
+    if (st.rx_msgs > n->peak_rx_msgs)
+        n->peak_rx_msgs = st.rx_msgs;
+    if (st.rx_held_bytes > n->peak_rx_bytes)
+        n->peak_rx_bytes = st.rx_held_bytes;
+}
+
 static int
 p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
        const uint8_t *pkt, size_t len)
@@ -511,7 +531,9 @@ p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
     from.ip = from_ip;
     from.port = from_port;
     from.is_multicast = false;
-    return pmul_engine_recv(n->e, to_now(n, now_us), &from, pkt, len);
+    rc = pmul_engine_recv(n->e, to_now(n, now_us), &from, pkt, len);
+    sample_peaks(n);
+    return rc;
 }
 
 static ssize_t
@@ -551,7 +573,9 @@ p_expire(void *eng, uint64_t now_us)
 
     if ((rc = tick(n, now_us)) != 0)
         return rc;
-    return pmul_engine_expire(n->e, to_now(n, now_us));
+    rc = pmul_engine_expire(n->e, to_now(n, now_us));
+    sample_peaks(n);
+    return rc;
 }
 
 static int
@@ -593,6 +617,12 @@ p_poll_event(void *eng, netsim_event *ev)
             if (pmul_engine_accept(n->e, now, pe.source_id, pe.msid) != 0)
                 return NETSIM_ERR_ENGINE;
         }
+    } else if (pe.kind == PMUL_EV_JOIN_GROUP) {
+        if (++n->groups > n->peak_groups)
+            n->peak_groups = n->groups;
+    } else if (pe.kind == PMUL_EV_LEAVE_GROUP) {
+        if (n->groups > 0)
+            n->groups--;
     } else if (pe.kind == PMUL_EV_DEST_ACKED || pe.kind == PMUL_EV_DEST_FAILED ||
                pe.kind == PMUL_EV_MSG_DONE) {
         sent_msg *sm = sent_find(n, pe.msid);
@@ -661,6 +691,68 @@ p_set_dest_emcon(void *eng, uint64_t now_us, uint32_t dest, bool on)
     (void)pmul_engine_set_dest_emcon(n->e, to_now(n, now_us), dest, on);
 }
 
+/*
+ * "expect stat NODE NAME": drop.REASON (pmul_drop_name(): drop.cap-sources,
+ * drop.source-mismatch ...), drops (all reasons), rx-msgs, rx-bytes and
+ * their -peak, groups and groups-peak (joined and not left), tx.TYPE and
+ * rx.TYPE (PDUs by type: data, ack, address, discard, announce),
+ * delivered, rx-discarded, retx-data.
+ */
+static int
+p_stat(void *eng, const char *name, uint64_t *out)
+{
+    static const struct { const char *name; unsigned type; } types[] = {
+        { "data", PMUL_PDU_DATA }, { "ack", PMUL_PDU_ACK }, { "address", PMUL_PDU_ADDRESS },
+        { "discard", PMUL_PDU_DISCARD }, { "announce", PMUL_PDU_ANNOUNCE },
+    };
+    pnode *n = eng;
+    pmul_stats st;
+    size_t i;
+
+    pmul_engine_stats(n->e, &st);
+    if (strncmp(name, "drop.", 5) == 0) {
+        for (i = 0; i < PMUL_DROP_COUNT; i++)
+            if (strcmp(name + 5, pmul_drop_name((int)i)) == 0) {
+                *out = st.drops[i];
+                return 0;
+            }
+        return -1;
+    }
+    if (strncmp(name, "tx.", 3) == 0 || strncmp(name, "rx.", 3) == 0) {
+        for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+            if (strcmp(name + 3, types[i].name) == 0) {
+                *out = name[0] == 't' ? st.tx_pdus[types[i].type] : st.rx_pdus[types[i].type];
+                return 0;
+            }
+        return -1;
+    }
+    if (strcmp(name, "drops") == 0) {
+        for (*out = 0, i = 0; i < PMUL_DROP_COUNT; i++)
+            *out += st.drops[i];
+    } else if (strcmp(name, "rx-msgs") == 0) {
+        *out = st.rx_msgs;
+    } else if (strcmp(name, "rx-msgs-peak") == 0) {
+        *out = n->peak_rx_msgs;
+    } else if (strcmp(name, "rx-bytes") == 0) {
+        *out = st.rx_held_bytes;
+    } else if (strcmp(name, "rx-bytes-peak") == 0) {
+        *out = n->peak_rx_bytes;
+    } else if (strcmp(name, "groups") == 0) {
+        *out = n->groups;
+    } else if (strcmp(name, "groups-peak") == 0) {
+        *out = n->peak_groups;
+    } else if (strcmp(name, "delivered") == 0) {
+        *out = st.msgs_delivered;
+    } else if (strcmp(name, "rx-discarded") == 0) {
+        *out = st.msgs_rx_discarded;
+    } else if (strcmp(name, "retx-data") == 0) {
+        *out = st.retx_data_pdus;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 const netsim_engine_ops netsim_pmul_ops = {
     "pmul",
     p_create,
@@ -674,4 +766,5 @@ const netsim_engine_ops netsim_pmul_ops = {
     p_set_emcon,
     p_set_dest_emcon,
     pmul_event_name,
+    p_stat,
 };

@@ -373,6 +373,11 @@ select_names(pctx *p, const char *list, bool is_msg, size_t **out, size_t *cnt)
         for (i = 0; i < total; i++) {
             const char *name = is_msg ? sc->msgs[i].name : sc->nodes[i].name;
 
+            /* A pattern means the nodes that run an engine ("to *" must
+             * not send mail to an attacker); an attacker is selected only
+             * by its name. */
+            if (!is_msg && sc->nodes[i].attacker && plen > 0 && s[plen - 1] == '*')
+                continue;
             if (name_matches(s, plen, name))
                 hit[i] = any = true;
         }
@@ -877,6 +882,8 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
     from = netsim_scen_node(sc, o->from);
     if (from < 0)
         return perr(p, "unknown node '%s'", o->from);
+    if (sc->nodes[from].attacker)
+        return perr(p, "attacker '%s' runs no engine: it sends no message", o->from);
     rc = grow(sc->m, (void **)&sc->msgs, &sc->msg_size, sc->msg_cnt, sizeof(*sc->msgs),
               NETSIM_MSGS_MAX);
     if (rc == NETSIM_ERR_LIMIT)
@@ -901,6 +908,10 @@ add_msg(pctx *p, const char *name, const msg_opts *o, uint64_t size, uint64_t pr
     sc->msg_cnt++;              /* from here on, freed with the scenario */
     if (mc->to_cnt == 0)
         return perr(p, "message '%s' has no destination but its sender", name);
+    for (i = 0; i < mc->to_cnt; i++)
+        if (sc->nodes[mc->to[i]].attacker)
+            return perr(p, "attacker '%s' runs no engine: it receives no message",
+                        sc->nodes[mc->to[i]].name);
     memcpy(mc->name, name, strlen(name) + 1);
     mc->from = (size_t)from;
     mc->prio = (uint8_t)prio;
@@ -975,6 +986,7 @@ static const char *const counter_names[NETSIM_C_COUNT] = {
     "datagrams", "air-bytes", "data", "address", "address-map", "ackack", "ack",
     "discard", "lost", "qdrop", "dup", "reorder", "early-data", "deliveries",
     "lost-message", "mule-local", "mule-relay", "mule-dsn", "mule-unusable",
+    "attack", "unrouted",
 };
 
 const char *
@@ -1058,13 +1070,30 @@ expect_local(pctx *p, netsim_expect *x)
     return 0;
 }
 
+/* "OP N" at tok[first]: the comparison of expect count and expect stat. */
+static int
+expect_cmp(pctx *p, size_t first, netsim_expect *x)
+{
+    static const char *const ops[] = { "==", ">=", "<=", ">", "<" };
+    size_t i;
+
+    x->cmp = -1;
+    for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(p->tok[first], ops[i]) == 0)
+            x->cmp = (int)i;
+    if (x->cmp < 0)
+        return perr(p, "unknown comparison '%s' (== >= <= > <)", p->tok[first]);
+    if (!parse_u64(p->tok[first + 1], &x->n))
+        return perr(p, "bad number '%s'", p->tok[first + 1]);
+    return 0;
+}
+
 static int
 cmd_expect(pctx *p)
 {
     netsim_scenario *sc = p->sc;
     netsim_expect *x;
     const char *k;
-    uint64_t v;
     size_t i;
     int rc;
 
@@ -1132,8 +1161,6 @@ cmd_expect(pctx *p)
         return 0;
     }
     if (strcmp(k, "count") == 0) {
-        static const char *const ops[] = { "==", ">=", "<=", ">", "<" };
-
         x->kind = NETSIM_X_COUNT;
         if (p->ntok != 5)
             return perr(p, "usage: expect count COUNTER OP N");
@@ -1143,16 +1170,28 @@ cmd_expect(pctx *p)
                 x->counter = (int)i;
         if (x->counter < 0)
             return perr(p, "unknown counter '%s'", p->tok[2]);
-        x->cmp = -1;
-        for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-            if (strcmp(p->tok[3], ops[i]) == 0)
-                x->cmp = (int)i;
-        if (x->cmp < 0)
-            return perr(p, "unknown comparison '%s' (== >= <= > <)", p->tok[3]);
-        if (!parse_u64(p->tok[4], &v))
-            return perr(p, "bad number '%s'", p->tok[4]);
-        x->n = v;
-        return 0;
+        return expect_cmp(p, 3, x);
+    }
+    if (strcmp(k, "stat") == 0) {
+        long nd;
+
+        /* The engine names its statistics (ops->stat); an unknown one
+         * fails the check, since the parser knows no engine. */
+        x->kind = NETSIM_X_STAT;
+        if (p->ntok != 6)
+            return perr(p, "usage: expect stat NODE NAME OP N");
+        nd = netsim_scen_node(sc, p->tok[2]);
+        if (nd < 0 || sc->nodes[nd].attacker)
+            return perr(p, "'%s' is no node with an engine", p->tok[2]);
+        if (strlen(p->tok[3]) >= sizeof(x->stat))
+            return perr(p, "statistic name too long");
+        memcpy(x->stat, p->tok[3], strlen(p->tok[3]) + 1);
+        x->nodes = mem_calloc(sc->m, 1, sizeof(*x->nodes));
+        if (x->nodes == NULL)
+            return NETSIM_ERR_NOMEM;
+        x->nodes[0] = (size_t)nd;
+        x->node_cnt = 1;
+        return expect_cmp(p, 4, x);
     }
     if (strcmp(k, "local") == 0)
         return expect_local(p, x);
@@ -1271,6 +1310,156 @@ cmd_route(pctx *p)
     return rc;
 }
 
+static const char *const attack_kinds[] = {
+    "?", "flood-data", "flood-address", "flood-announce", "spoof-ack", "spoof-ackack",
+    "spoof-discard", "replay", "garbage",
+};
+
+/* One option of an attack line (k and its value v). */
+static int
+attack_opt(pctx *p, netsim_attack_cfg *a, const char *k, const char *v)
+{
+    netsim_scenario *sc = p->sc;
+    uint64_t n;
+    long nd;
+
+    if (strcmp(k, "at") == 0 || strcmp(k, "until") == 0 || strcmp(k, "every") == 0
+        || strcmp(k, "delay") == 0) {
+        uint64_t *dst = k[0] == 'a' ? &a->at_us : k[0] == 'u' ? &a->until_us
+                      : k[0] == 'e' ? &a->every_us : &a->delay_us;
+
+        if (!parse_time(v, dst) || *dst > 30ull * 86400 * 1000000)
+            return perr(p, "bad time '%s' (at most 30 days)", v);
+        return 0;
+    }
+    if (strcmp(k, "count") == 0 || strcmp(k, "sources") == 0 || strcmp(k, "total") == 0
+        || strcmp(k, "size") == 0) {
+        if (!parse_u64(v, &n))
+            return perr(p, "bad number '%s'", v);
+        if (strcmp(k, "count") == 0) {
+            if (n > 10000000)
+                return perr(p, "count above 10000000");
+            a->count = n;
+        } else if (strcmp(k, "sources") == 0) {
+            if (n > (1u << 20))
+                return perr(p, "more than %u sources", 1u << 20);
+            a->sources = (uint32_t)n;
+        } else if (strcmp(k, "total") == 0) {
+            if (n == 0 || n > 65535)
+                return perr(p, "total must be 1..65535");
+            a->total = (uint32_t)n;
+        } else {
+            if (n == 0 || n > PMUL_PDU_MAX_LEN - PMUL_DATA_HDR_LEN)
+                return perr(p, "bad size '%s'", v);
+            a->size = (size_t)n;
+        }
+        return 0;
+    }
+    if (strcmp(k, "source-base") == 0) {
+        if (!parse_ip(v, &a->source_base) || a->source_base == 0
+            || (a->source_base >> 28) == 0xE)
+            return perr(p, "bad source-base '%s'", v);
+        return 0;
+    }
+    if (strcmp(k, "as") == 0) {
+        nd = netsim_scen_node(sc, v);
+        if (nd < 0 || sc->nodes[nd].attacker)
+            return perr(p, "'%s' is no node with an engine", v);
+        a->as_node = nd;
+        return 0;
+    }
+    if (strcmp(k, "target") == 0) {
+        size_t i;
+        int rc;
+
+        mem_free(sc->m, a->targets);
+        a->targets = NULL;
+        if ((rc = select_names(p, v, false, &a->targets, &a->target_cnt)) != 0)
+            return rc;
+        for (i = 0; i < a->target_cnt; i++)
+            if (sc->nodes[a->targets[i]].attacker)
+                return perr(p, "target '%s' is an attacker", sc->nodes[a->targets[i]].name);
+        return 0;
+    }
+    if (strcmp(k, "expiry") == 0) {
+        if (strcmp(v, "far") == 0)
+            a->expiry = NETSIM_EXPIRY_FAR;
+        else if (strcmp(v, "near") == 0)
+            a->expiry = NETSIM_EXPIRY_NEAR;
+        else
+            return perr(p, "expiry is far or near");
+        return 0;
+    }
+    if (strcmp(k, "spoof-ip") == 0) {
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+            return perr(p, "spoof-ip is on or off");
+        a->spoof_ip = strcmp(v, "on") == 0;
+        return 0;
+    }
+    return perr(p, "unknown attack option '%s'", k);
+}
+
+/*
+ * attack NODE KIND [option VALUE]...: what attacker node NODE sends
+ * (netsim/README.md "Attackers").  Several lines may name one attacker.
+ */
+static int
+cmd_attack(pctx *p)
+{
+    netsim_scenario *sc = p->sc;
+    netsim_attack_cfg *a;
+    long nd;
+    size_t i;
+    int rc;
+
+    if (p->ntok < 3)
+        return perr(p, "usage: attack NODE KIND [option VALUE]...");
+    nd = netsim_scen_node(sc, p->tok[1]);
+    if (nd < 0 || !sc->nodes[nd].attacker)
+        return perr(p, "'%s' is no attacker (define it with 'attacker')", p->tok[1]);
+    rc = grow(sc->m, (void **)&sc->attacks, &sc->attack_size, sc->attack_cnt,
+              sizeof(*sc->attacks), NETSIM_ATTACKS_MAX);
+    if (rc == NETSIM_ERR_LIMIT)
+        return perr(p, "more than %d attack lines", NETSIM_ATTACKS_MAX);
+    if (rc != 0)
+        return rc;
+    a = &sc->attacks[sc->attack_cnt++];     /* freed with the scenario */
+    memset(a, 0, sizeof(*a));
+    a->node = (size_t)nd;
+    a->line = p->line;
+    a->until_us = NETSIM_FOREVER;
+    a->as_node = -1;
+    a->source_base = 0x0A630001u;           /* 10.99.0.1 */
+    a->total = 65535;
+    a->spoof_ip = true;
+    for (i = 1; i < sizeof(attack_kinds) / sizeof(attack_kinds[0]); i++)
+        if (strcmp(p->tok[2], attack_kinds[i]) == 0)
+            a->kind = (int)i;
+    if (a->kind == 0)
+        return perr(p, "unknown attack '%s'", p->tok[2]);
+    /* Floods send one datagram unless told; reactions and replays go on. */
+    a->count = a->kind <= NETSIM_A_FLOOD_ANNOUNCE || a->kind == NETSIM_A_GARBAGE ? 1 : 0;
+    a->size = a->kind == NETSIM_A_GARBAGE ? 64 : 10;
+    for (i = 3; i < p->ntok; i += 2) {
+        if (i + 1 >= p->ntok)
+            return perr(p, "'%s' needs a value", p->tok[i]);
+        if ((rc = attack_opt(p, a, p->tok[i], p->tok[i + 1])) != 0)
+            return rc;
+    }
+    if ((a->kind == NETSIM_A_FLOOD_ADDRESS || a->kind == NETSIM_A_FLOOD_ANNOUNCE)
+        && a->target_cnt == 0)
+        return perr(p, "%s needs 'target NODES'", attack_kinds[a->kind]);
+    if (a->kind == NETSIM_A_GARBAGE && a->size < PMUL_HDR_LEN)
+        return perr(p, "garbage size below %u", PMUL_HDR_LEN);
+    if ((a->kind <= NETSIM_A_FLOOD_ANNOUNCE || a->kind == NETSIM_A_GARBAGE) && a->count == 0)
+        return perr(p, "a flood needs count >= 1");
+    if (a->sources > 0 && a->as_node >= 0)
+        return perr(p, "'sources' and 'as' exclude each other");
+    if (a->until_us < a->at_us)
+        return perr(p, "'until' before 'at'");
+    return 0;
+}
+
 static int
 dispatch(pctx *p)
 {
@@ -1347,6 +1536,18 @@ dispatch(pctx *p)
     }
     if (strcmp(k, "route") == 0)
         return cmd_route(p);
+    if (strcmp(k, "attacker") == 0) {
+        if (p->ntok < 3)
+            return perr(p, "usage: attacker NAME IPV4 [rate R] [delay T] [queue N]");
+        if (!parse_ip(p->tok[2], &ip))
+            return perr(p, "bad address '%s'", p->tok[2]);
+        if ((rc = add_node(p, p->tok[1], ip, 3)) != 0)
+            return rc;
+        sc->nodes[sc->node_cnt - 1].attacker = true;
+        return 0;
+    }
+    if (strcmp(k, "attack") == 0)
+        return cmd_attack(p);
     return perr(p, "unknown keyword '%s'", k);
 }
 
@@ -1435,9 +1636,12 @@ netsim_scen_free(netsim_scenario *sc)
         for (size_t k = 0; k < x->has_cnt; k++)
             mem_free(sc->m, x->has[k]);
     }
+    for (i = 0; i < sc->attack_cnt; i++)
+        mem_free(sc->m, sc->attacks[i].targets);
     mem_free(sc->m, sc->nodes);
     mem_free(sc->m, sc->msgs);
     mem_free(sc->m, sc->expects);
+    mem_free(sc->m, sc->attacks);
     map_fini(&sc->node_names);
     map_fini(&sc->node_ips);
     map_fini(&sc->msg_names);

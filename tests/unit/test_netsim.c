@@ -17,6 +17,7 @@
 
 #include "netsim/netsim.h"
 #include "netsim/netsim_pmul.h"
+#include "netsim_testlib.h"
 #include "netsim_toy.h"
 #include "pmul/pmul_pdu.h"
 #include "test_common.h"
@@ -455,17 +456,6 @@ test_netsim_mail_exact_size(void **state)
 
 /* ---- the driver with the toy engine --------------------------------- */
 
-static netsim_scenario *
-parse(const char *text)
-{
-    netsim_scenario *sc;
-    char err[200];
-
-    if (netsim_scen_parse(&sc, text, strlen(text), NULL, err, sizeof(err)) != 0)
-        fail_msg("scenario: %s", err);
-    return sc;
-}
-
 typedef struct run_result {
     long fails;
     uint64_t hash;
@@ -517,7 +507,7 @@ static const char lossy_scen[] =
 static void
 test_netsim_run_toy_delivers(void **state)
 {
-    netsim_scenario *sc = parse(lossy_scen);
+    netsim_scenario *sc = netsim_test_parse(lossy_scen);
     run_result r;
 
     (void)state;
@@ -534,7 +524,7 @@ test_netsim_run_toy_delivers(void **state)
 static void
 test_netsim_determinism_same_seed_same_hash(void **state)
 {
-    netsim_scenario *sc = parse(lossy_scen);
+    netsim_scenario *sc = netsim_test_parse(lossy_scen);
     run_result a, b, c;
 
     (void)state;
@@ -563,7 +553,7 @@ test_netsim_pmul_determinism_same_seed_same_hash(void **state)
         "dup R3 0.1\n"
         "reorder R3 0.2 400ms\n"
         "msgs m 4 from A to R* size 1k-5k prio 2-6 every 1s expiry 1h\n";
-    netsim_scenario *sc = parse(text);
+    netsim_scenario *sc = netsim_test_parse(text);
     run_result a, b, c;
 
     (void)state;
@@ -592,7 +582,7 @@ static const char emcon_scen[] =
 static void
 test_netsim_emcon_respected(void **state)
 {
-    netsim_scenario *sc = parse(emcon_scen);
+    netsim_scenario *sc = netsim_test_parse(emcon_scen);
     run_result r;
 
     (void)state;
@@ -611,7 +601,7 @@ test_netsim_emcon_violation_detected(void **state)
         "emcon B 0 20s\n"
         "engine rogue 1\n"
         "msg m1 from A to B size 600\n";
-    netsim_scenario *sc = parse(rogue);
+    netsim_scenario *sc = netsim_test_parse(rogue);
     run_result r;
 
     (void)state;
@@ -633,7 +623,7 @@ test_netsim_expect_mismatch_reported(void **state)
         "time-limit 30s\n"
         "msg m1 from A to B size 600\n"
         "expect count lost == 0\n";
-    netsim_scenario *sc = parse(text);
+    netsim_scenario *sc = netsim_test_parse(text);
     run_result r;
 
     (void)state;
@@ -648,7 +638,7 @@ test_netsim_expect_mismatch_reported(void **state)
 static void
 test_netsim_new_alloc_failure(void **state)
 {
-    netsim_scenario *sc = parse(lossy_scen);
+    netsim_scenario *sc = netsim_test_parse(lossy_scen);
     struct tmem tm;
     mem m = tmem_make(&tm);
     netsim_opts o;
@@ -732,7 +722,7 @@ test_netsim_mule_relay_and_dsn(void **state)
         "msg m2 from n1 to n3 size 1400 mail-from bob@one.example rcpt dan@three.example\n"
         "expect local n3 carol@three.example same m2\n";
     char text[4096];
-    netsim_scenario *sc = parse(mule_scen);
+    netsim_scenario *sc = netsim_test_parse(mule_scen);
     run_result r;
 
     (void)state;
@@ -745,7 +735,7 @@ test_netsim_mule_relay_and_dsn(void **state)
     netsim_scen_free(sc);
 
     snprintf(text, sizeof(text), "%s%s", mule_scen, bad);
-    sc = parse(text);
+    sc = netsim_test_parse(text);
     run_ops(&netsim_pmul_ops, sc, false, 0, NULL, &r);
     assert_int_equal(r.fails, 3);
     assert_non_null(strstr(r.fail_text, "FAIL line 16: n3 delivered 1 mail to carol@three.example, want 2"));
@@ -759,40 +749,10 @@ test_netsim_mule_relay_and_dsn(void **state)
 static void
 test_netsim_mule_alloc_failure(void **state)
 {
-    netsim_scenario *sc = parse(mule_scen);
-    struct tmem tm;
-    mem m = tmem_make(&tm);
-    netsim_opts o;
-    netsim *s;
-    long budget, total, step;
-    int rc;
+    netsim_scenario *sc = netsim_test_parse(mule_scen);
 
     (void)state;
-    memset(&o, 0, sizeof(o));
-    o.ops = &netsim_pmul_ops;
-    o.m = &m;
-    assert_int_equal(netsim_new(&s, sc, &o), 0);
-    assert_int_equal(netsim_run(s), 0);
-    netsim_free(s);
-    total = tm.calls;
-    assert_int_equal(tm.live, 0);
-    /* Every point early on (netsim_new, the first MULE calls), then a
-     * sample: a full run per budget. */
-    for (budget = 0; budget < total; budget += step) {
-        step = budget < 400 ? 1 : total / 200 + 1;
-        tmem_fail_after(&tm, budget);
-        rc = netsim_new(&s, sc, &o);
-        if (rc != 0) {
-            assert_int_equal(rc, NETSIM_ERR_NOMEM);
-            assert_int_equal(tm.live, 0);
-            continue;
-        }
-        rc = netsim_run(s);
-        if (rc != 0 && rc != NETSIM_ERR_NOMEM && rc != NETSIM_ERR_ENGINE)
-            fail_msg("budget %ld of %ld: netsim_run gave %d", budget, total, rc);
-        netsim_free(s);
-        assert_int_equal(tm.live, 0);
-    }
+    netsim_alloc_sweep(sc, &netsim_pmul_ops, 400, 200);
     netsim_scen_free(sc);
 }
 
