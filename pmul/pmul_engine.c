@@ -87,6 +87,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->max_rx_bytes_per_src = 8u << 20;
     cfg->max_rx_done_per_src = 1024;
     cfg->max_rx_done_ranges = 4096;
+    cfg->max_groups_joined = 16;
     cfg->max_rx_msgs = 1024;
     cfg->max_rx_bytes = 64u << 20;
     cfg->max_missing = 4096;
@@ -312,6 +313,7 @@ pmul_engine_new(pmul_engine **out, const pmul_config *cfg, const pmul_env *env)
     if ((err = pmul_groups_init(&e->groups, m, cfg->node_id, cfg->group_pool,
                                 cfg->group_pool_cnt, cfg->max_rx_msgs)) != 0)
         goto fail;
+    e->groups.group_max = cfg->max_groups_joined;
     if ((err = alloc_scratch(e)) != 0)
         goto fail;
     for (i = 0; i < cfg->emcon_dest_cnt; i++) {
@@ -599,6 +601,18 @@ int
 pmul_engine_reject(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid)
 {
     return verdict(e, now, source_id, msid, PMUL__VERDICT_REJECT);
+}
+
+int
+pmul_engine_join_failed(pmul_engine *e, pmul_now now, uint32_t group)
+{
+    release_held(e);
+    advance(e, now);
+    e->st.join_failures++;
+    log_emit(&e->env.log, LOG_LVL_WARN, "pmul group=%08x: join failed, %zu join(s) forgotten",
+             (unsigned)group, pmul_groups_drop_group(&e->groups, group));
+    recompute_deadline(e);
+    return 0;
 }
 
 int

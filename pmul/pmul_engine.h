@@ -193,6 +193,10 @@ typedef struct pmul_config {
                                  * until Ack-Ack, Discard or expiry
                                  * (default 1024; the
                                  * oldest moves to the delivered set below) */
+    size_t max_groups_joined;   /* dynamic multicast groups joined at once
+                                 * on Announce_PDUs (default 16: below the
+                                 * kernel's 20 memberships per socket, with
+                                 * room for the default group and GG) */
     size_t max_rx_done_ranges;  /* delivered MSIDs remembered per source
                                  * until their Expiry_Time, as ranges of
                                  * consecutive MSIDs (default 4096 ranges,
@@ -413,6 +417,7 @@ typedef struct pmul_stats {
     uint64_t msgs_accepted;     /* pmul_engine_accept() calls that owed an Ack */
     uint64_t msgs_deferred;     /* pmul_engine_defer() calls */
     uint64_t msgs_rejected;     /* pmul_engine_reject() calls */
+    uint64_t join_failures;     /* pmul_engine_join_failed() calls */
     uint64_t rx_total_raised;   /* messages whose Total a Data_PDU above it
                                  * proved wrong */
     uint32_t srtt_ms;           /* round-trip estimate the retransmission
@@ -565,6 +570,15 @@ int pmul_engine_defer(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t
  * Returns 0, PMUL_ERR_NOTFOUND or PMUL_ERR_INVAL as above.
  */
 int pmul_engine_reject(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_t msid);
+
+/*
+ * The driver could not join group after a JOIN_GROUP event (the kernel's
+ * membership limit, no such interface): the engine forgets the joins that
+ * use it, so that its count of joined groups stays true and later
+ * Announce_PDUs for it ask again.  Messages sent to the group arrive only
+ * if they also reach a joined one.  Returns 0.
+ */
+int pmul_engine_join_failed(pmul_engine *e, pmul_now now, uint32_t group);
 
 /*
  * After a restart: the application already holds message (source, msid),

@@ -182,6 +182,49 @@ pmul_groups_is_joined(const pmul_groups *g, uint32_t group)
     return false;
 }
 
+/* Groups joined now (entries are few: a linear count). */
+static size_t
+distinct_groups(const pmul_groups *g)
+{
+    size_t i, k, n = 0;
+
+    for (i = 0; i < g->join_cnt; i++) {
+        for (k = 0; k < i; k++)
+            if (g->joins[k].group == g->joins[i].group)
+                break;
+        if (k == i)
+            n++;
+    }
+    return n;
+}
+
+void
+pmul_groups_extend(pmul_groups *g, uint32_t src, uint32_t msid, uint64_t until_ms)
+{
+    size_t i;
+
+    for (i = 0; i < g->join_cnt; i++)
+        if (g->joins[i].src == src && g->joins[i].msid == msid && g->joins[i].until_ms < until_ms)
+            g->joins[i].until_ms = until_ms;
+}
+
+size_t
+pmul_groups_drop_group(pmul_groups *g, uint32_t group)
+{
+    size_t i = 0, n = 0;
+
+    while (i < g->join_cnt) {
+        if (g->joins[i].group != group) {
+            i++;
+            continue;
+        }
+        memmove(&g->joins[i], &g->joins[i + 1], (g->join_cnt - i - 1) * sizeof(*g->joins));
+        g->join_cnt--;
+        n++;
+    }
+    return n;
+}
+
 int
 pmul_groups_join(pmul_groups *g, uint32_t group, uint32_t src, uint32_t msid,
                  uint64_t until_ms, bool *first)
@@ -201,6 +244,9 @@ pmul_groups_join(pmul_groups *g, uint32_t group, uint32_t src, uint32_t msid,
         }
     }
     if (g->join_cnt >= g->join_max)
+        return PMUL_ERR_BUSY;
+    if (g->group_max != 0 && !pmul_groups_is_joined(g, group) &&
+        distinct_groups(g) >= g->group_max)
         return PMUL_ERR_BUSY;
     if (arr_grow(g->m, (void **)&g->joins, &g->join_cap, g->join_cnt + 1,
                  sizeof(*g->joins), g->join_max) != 0)

@@ -53,6 +53,8 @@ typedef struct pmul_groups {
     size_t pool_cnt;
     pmul_grp_join *joins;       /* owned, in join order */
     size_t join_cnt, join_cap, join_max;
+    size_t group_max;           /* distinct groups joined at once (0: no
+                                 * cap besides join_max) */
     uint32_t node_id;
     const mem *m;
 } pmul_groups;
@@ -84,7 +86,8 @@ int pmul_groups_state(const pmul_groups *g, uint32_t group);
 
 /* Receiver: record that (src, msid) uses group.  *first is true when the
  * group was not joined before (emit JOIN_GROUP).  An existing entry only
- * has its until_ms extended.  Returns 0, PMUL_ERR_BUSY or PMUL_ERR_NOMEM. */
+ * has its until_ms extended.  Returns 0, PMUL_ERR_BUSY (join_max entries,
+ * or a new group beyond group_max) or PMUL_ERR_NOMEM. */
 __attribute__((warn_unused_result))
 int pmul_groups_join(pmul_groups *g, uint32_t group, uint32_t src, uint32_t msid,
                      uint64_t until_ms, bool *first);
@@ -98,5 +101,10 @@ bool pmul_groups_expire_one(pmul_groups *g, uint64_t now_ms, uint32_t *group, bo
 /* Earliest join until_ms, or UINT64_MAX. */
 uint64_t pmul_groups_next_deadline(const pmul_groups *g);
 bool pmul_groups_is_joined(const pmul_groups *g, uint32_t group);
+/* Extend the join of (src, msid), if any, to until_ms. */
+void pmul_groups_extend(pmul_groups *g, uint32_t src, uint32_t msid, uint64_t until_ms);
+/* The driver could not join group: forget every entry using it.  Returns
+ * how many there were. */
+size_t pmul_groups_drop_group(pmul_groups *g, uint32_t group);
 
 #endif

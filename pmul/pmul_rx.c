@@ -962,6 +962,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     (void)pmul_rob_set_total(&m->rob, m->total);
     if (m->rob.have.hi > m->total)
         raise_total(e, m, m->rob.have.hi);
+    pmul_groups_extend(&e->groups, m->src, m->msid, pmul__wall_to_mono(e, m->expiry_s));
     pmul__check_lost(e, s, msn);
     /* Early fragments may already complete the message or include its
      * last Data_PDU. */
@@ -1228,6 +1229,10 @@ int
 pmul__rx_on_announce(pmul_engine *e, const pmul_pdu *pdu)
 {
     uint64_t until = pmul__wall_to_mono(e, (int64_t)pdu->u.announce.expiry_time);
+    /* A join lasts early_data_ms unless its message comes (activate()
+     * extends it to the message's expiry): spoofed Announce_PDUs with an
+     * Expiry_Time in 2106 cannot hold the kernel's few memberships. */
+    uint64_t join_until = pmul__add_ms(e->now_ms, e->cfg.early_data_ms);
     uint32_t group = pdu->u.announce.mcast_group;
     uint16_t i;
     bool first = false;
@@ -1242,7 +1247,8 @@ pmul__rx_on_announce(pmul_engine *e, const pmul_pdu *pdu)
         return 0;
     if ((int64_t)pdu->u.announce.expiry_time <= e->wall_s)
         return pmul__drop(e, PMUL_DROP_EXPIRED, PMUL_ERR_EXPIRED);
-    err = pmul_groups_join(&e->groups, group, pdu->source_id, pdu->msid, until, &first);
+    err = pmul_groups_join(&e->groups, group, pdu->source_id, pdu->msid,
+                           join_until < until ? join_until : until, &first);
     if (err != 0)
         return pmul__drop(e, err == PMUL_ERR_BUSY ? PMUL_DROP_CAP_MSGS : PMUL_DROP_NOMEM, err);
     if (first)

@@ -266,10 +266,13 @@ static void join_group(pmul_uv *u, uint32_t group)
             return;
     if (u->group_cnt == PMUL_UV_MAX_GROUPS) {
         log_emit(&u->lg, LOG_LVL_WARN, "pmul_uv event=join-cap groups=%zu", u->group_cnt);
+        (void)pmul_engine_join_failed(u->engine, pmul_uv_now(u), group);
         return;
     }
     if (membership(u, &u->sock[SK_DATA], group, UV_JOIN_GROUP) == 0)
         u->groups[u->group_cnt++] = group;
+    else    /* the engine must not count it joined (issue 13, Announce) */
+        (void)pmul_engine_join_failed(u->engine, pmul_uv_now(u), group);
 }
 
 static void leave_group(pmul_uv *u, uint32_t group)

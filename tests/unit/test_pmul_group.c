@@ -149,6 +149,35 @@ test_pmul_group_joins(void **state)
     pmul_groups_fini(&g);
 }
 
+/* Issue 13, spoofed Announce_PDUs: distinct groups are capped below the
+ * kernel's membership limit (more entries on a joined group still fit);
+ * a join the driver could not make is forgotten; a message that came
+ * extends its join. */
+static void
+test_pmul_group_join_cap_and_failure(void **state)
+{
+    pmul_groups g;
+    bool first = false;
+
+    (void)state;
+    assert_int_equal(pmul_groups_init(&g, NULL, 50, NULL, 0, 100), 0);
+    g.group_max = 2;
+    assert_int_equal(pmul_groups_join(&g, G1, 10, 1, 500, &first), 0);
+    assert_int_equal(pmul_groups_join(&g, G2, 11, 1, 500, &first), 0);
+    assert_int_equal(pmul_groups_join(&g, G3, 12, 1, 500, &first), PMUL_ERR_BUSY);
+    assert_int_equal(pmul_groups_join(&g, G2, 13, 1, 500, &first), 0);
+    assert_false(first);
+    pmul_groups_extend(&g, 13, 1, 9000);
+    pmul_groups_extend(&g, 99, 1, 9000);                /* not joined: nothing */
+    assert_int_equal(pmul_groups_next_deadline(&g), 500);
+    assert_int_equal(pmul_groups_drop_group(&g, G2), 2);
+    assert_false(pmul_groups_is_joined(&g, G2));
+    assert_int_equal(pmul_groups_join(&g, G3, 12, 1, 500, &first), 0);
+    assert_true(first);
+    assert_int_equal(g.join_cnt, 2);
+    pmul_groups_fini(&g);
+}
+
 int
 main(void)
 {
@@ -157,6 +186,7 @@ main(void)
         cmocka_unit_test(test_pmul_group_foreign_claims),
         cmocka_unit_test(test_pmul_group_requests),
         cmocka_unit_test(test_pmul_group_joins),
+        cmocka_unit_test(test_pmul_group_join_cap_and_failure),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
