@@ -185,6 +185,9 @@ typedef struct pmul_rxmsg {
     uint64_t dl;                /* earliest of its timers (expiry, early,
                                  * ack_at): its key in rx_dl_heap */
     size_t heap_idx;            /* its place in rx_dl_heap */
+    bool fec;                   /* announced by a FEC_Address_PDU: numbers
+                                 * above Total are repair symbols, not
+                                 * proof that Total is wrong */
     bool total_raised;          /* a Data_PDU above Total proved it wrong:
                                  * total is now the highest number seen */
     bool awaiting;              /* accept mode: COMPLETE and delivered, the

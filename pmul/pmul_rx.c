@@ -559,6 +559,8 @@ static void deliver(pmul_engine *e, pmul_rxmsg *m);
 static void
 raise_total(pmul_engine *e, pmul_rxmsg *m, uint16_t total)
 {
+    if (m->fec)
+        return;                 /* repair symbols live above Total */
     if (!m->total_raised) {
         e->st.rx_total_raised++;
         log_emit(&e->env.log, LOG_LVL_INFO,
@@ -947,6 +949,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     if (m->state == PMUL_RXS_EARLY)
         s->early--;
     m->state = PMUL_RXS_ACTIVE;
+    m->fec = pdu->type == PMUL_PDU_FEC_ADDRESS || pdu->type == PMUL_PDU_EXTRA_FEC_ADDRESS;
     m->prio = pdu->priority;
     m->expiry_s = pdu->u.address.expiry_time;
     m->total = pdu->u.address.total_pdus;
@@ -960,7 +963,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     m->pdu_rx_ms = e->now_ms;
     dests_merge(e, m, pdu);
     (void)pmul_rob_set_total(&m->rob, m->total);
-    if (m->rob.have.hi > m->total)
+    if (m->rob.have.hi > m->total && !m->fec)
         raise_total(e, m, m->rob.have.hi);
     pmul_groups_extend(&e->groups, m->src, m->msid, pmul__wall_to_mono(e, m->expiry_s));
     pmul__check_lost(e, s, msn);
@@ -1055,7 +1058,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         /* Total_Number_of_PDUs never shrinks (Java deviation 2: later
          * rounds carry the count resent); a larger one means the first
          * we saw was such a count. */
-        if (pdu->u.address.total_pdus > m->total)
+        if (pdu->u.address.total_pdus > m->total && !m->fec)
             raise_total(e, m, pdu->u.address.total_pdus);
         m->addr_rx_ms = e->now_ms;
         m->pdu_rx_ms = e->now_ms;
@@ -1137,7 +1140,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
     case PMUL_RXS_IGNORED:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     case PMUL_RXS_COMPLETE:
-        if (seq > m->total && m->total != 0) {
+        if (seq > m->total && m->total != 0 && !m->fec) {
             /* Delivered with fewer PDUs than it has: only a peer's wrong
              * Total can do that, and the application's check of the
              * payload (total_raised, pmul_engine_reject) is what is left. */
@@ -1160,7 +1163,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         break;
     }
     note_pdu_gap(e, m);
-    if (m->state == PMUL_RXS_ACTIVE && seq > m->total)
+    if (m->state == PMUL_RXS_ACTIVE && seq > m->total && !m->fec)
         raise_total(e, m, seq);
     rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
     if (rc == 0) {
