@@ -70,6 +70,13 @@ struct pmul_fec {
     unsigned long clock;
     uint8_t *scratch;      /* decoder matrices and tables */
     size_t scratch_cap;
+    /* GF(2^8) log and antilog of ISA-L's field (x^8+x^4+x^3+x^2+1,
+     * generator 2), built from its gf_mul() so both always agree.  The
+     * decoder's matrix work is a few k * e^2 products, and ISA-L's
+     * gf_mul() per product was 60 % of a k = 239 decode; exp has 512
+     * entries so that log a + log b needs no reduction. */
+    uint8_t gf_log[256];
+    uint8_t gf_exp[512];
 };
 
 /* ---- layout and parameters --------------------------------------------- */
@@ -259,6 +266,8 @@ int
 pmul_fec_new(pmul_fec **out, const mem *m)
 {
     pmul_fec *f;
+    unsigned i;
+    uint8_t x;
 
     if (out == NULL)
         return PMUL_ERR_INVAL;
@@ -266,6 +275,12 @@ pmul_fec_new(pmul_fec **out, const mem *m)
     if ((f = mem_calloc(m, 1, sizeof(*f))) == NULL)
         return PMUL_ERR_NOMEM;
     f->m = m;
+    for (i = 0, x = 1; i < 255u; i++) {
+        f->gf_exp[i] = x;
+        f->gf_exp[i + 255u] = x;
+        f->gf_log[x] = (uint8_t)i;
+        x = gf_mul(x, 2);
+    }
     *out = f;
     return 0;
 }
@@ -284,11 +299,19 @@ pmul_fec_free(pmul_fec *f)
 }
 
 /* Cauchy coefficient of source t in the row of ESI esi (esi >= k > t):
- * the entry gf_gen_cauchy1_matrix() puts there. */
+ * 1 / (esi ^ t), the entry gf_gen_cauchy1_matrix() puts there (the unit
+ * test compares them). */
 static uint8_t
-cauchy(unsigned esi, unsigned t)
+cauchy(const pmul_fec *f, unsigned esi, unsigned t)
 {
-    return gf_inv((unsigned char)(esi ^ t));
+    return f->gf_exp[255u - f->gf_log[(esi ^ t) & 0xffu]];
+}
+
+/* log of cauchy(esi, t). */
+static uint8_t
+cauchy_log(const pmul_fec *f, unsigned esi, unsigned t)
+{
+    return (uint8_t)((255u - f->gf_log[(esi ^ t) & 0xffu]) % 255u);
 }
 
 /* Tables for blocks of k with at least `rows` repair rows, built or grown
@@ -334,7 +357,7 @@ tab_get(pmul_fec *f, unsigned k, unsigned rows, struct fec_tab **out)
     t->k = k;
     for (r = t->rows; r < want; r++) {
         for (i = 0; i < k; i++)
-            coef[i] = cauchy(k + r, i);
+            coef[i] = cauchy(f, k + r, i);
         ec_init_tables((int)k, 1, coef, t->tbls + row_len * r);
     }
     t->rows = want;
@@ -512,7 +535,7 @@ pmul_fec_recover(pmul_fec *f, const pmul_fec_block *b, const uint8_t *const *sym
 {
     uint8_t miss[PMUL_FEC_N_MAX], rep[PMUL_FEC_N_MAX], col[PMUL_FEC_N_MAX];
     uint8_t *src[PMUL_FEC_N_MAX], *dst[PMUL_FEC_N_MAX];
-    uint8_t *mat, *inv, *dec, *tbls;
+    uint8_t *mat, *inv, *cr, *dec, *tbls;
     unsigned k, e = 0, nrep = 0, ncol = 0, nsrc, i, t, u, x;
     bool short_held;
     int err;
@@ -557,34 +580,45 @@ pmul_fec_recover(pmul_fec *f, const pmul_fec_block *b, const uint8_t *const *sym
     if (short_held)
         col[ncol++] = (uint8_t)(k - 1u);
 
-    /* mat, inv: e x e; dec: e x k; tbls: e x k x TAB_LEN.  At most
-     * 127 * 128 * 35 octets, so no overflow in size_t. */
-    if ((err = scratch_get(f, (size_t)e * e * 2u + (size_t)e * k * (1u + TAB_LEN), &mat)) != 0)
+    /* mat, inv: e x e; cr, dec: e x k; tbls: e x k x TAB_LEN.  e <= 255 - k,
+     * so e * k <= 127 * 128 and the sum stays far below SIZE_MAX. */
+    if ((err = scratch_get(f, (size_t)e * e * 2u + (size_t)e * k * (2u + TAB_LEN), &mat)) != 0)
         return err;
     inv = mat + (size_t)e * e;
-    dec = inv + (size_t)e * e;
+    cr = inv + (size_t)e * e;
+    dec = cr + (size_t)e * k;
     tbls = dec + (size_t)e * k;
-    for (t = 0; t < e; t++)
+    for (t = 0; t < e; t++) {
         for (u = 0; u < e; u++)
-            mat[t * e + u] = cauchy(rep[t], miss[u]);
+            mat[t * e + u] = cauchy(f, rep[t], miss[u]);
+        /* log C[R][held], computed once rather than per output row. */
+        for (u = 0; u < ncol; u++)
+            cr[t * k + u] = cauchy_log(f, rep[t], col[u]);
+    }
     /* A Cauchy matrix is never singular; failing here is a broken
      * invariant (bad ISA-L build), not bad input. */
     if (gf_invert_matrix(mat, inv, (int)e) != 0)
         return PMUL_ERR_FATAL;
     for (t = 0; t < e; t++) {
-        for (u = 0; u < ncol; u++) {
-            unsigned c = col[u];
-            uint8_t acc = 0;
+        const uint8_t *irow = inv + (size_t)t * e;
+        uint8_t *drow = dec + (size_t)t * k;
 
-            if (u >= nsrc && u < nsrc + e) {
-                /* Repair column: weight inv[t][its row]. */
-                acc = inv[t * e + (u - nsrc)];
-            } else {
-                /* Held source, moved to the right-hand side. */
-                for (x = 0; x < e; x++)
-                    acc ^= gf_mul(inv[t * e + x], cauchy(rep[x], c));
-            }
-            dec[t * k + u] = acc;
+        /* Held sources move to the right-hand side: weight
+         * sum_x inv[t][x] * C[R_x][c].  Repair column x: inv[t][x]. */
+        memset(drow, 0, k);
+        for (x = 0; x < e; x++) {
+            const uint8_t *crow = cr + (size_t)x * k;
+            const uint8_t *ew;
+            uint8_t w = irow[x];
+
+            drow[nsrc + x] = w;
+            if (w == 0)
+                continue;
+            ew = f->gf_exp + f->gf_log[w];
+            for (u = 0; u < nsrc; u++)
+                drow[u] ^= ew[crow[u]];
+            if (ncol > nsrc + e)
+                drow[ncol - 1u] ^= ew[crow[ncol - 1u]];
         }
     }
     for (u = 0; u < ncol; u++)
