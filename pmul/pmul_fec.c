@@ -315,7 +315,8 @@ cauchy_log(const pmul_fec *f, unsigned esi, unsigned t)
 }
 
 /* Tables for blocks of k with at least `rows` repair rows, built or grown
- * as needed.  On NOMEM the cache is as it was. */
+ * as needed.  On NOMEM the cache stays consistent: a grown entry keeps its
+ * old rows, and a slot emptied for eviction stays empty. */
 static int
 tab_get(pmul_fec *f, unsigned k, unsigned rows, struct fec_tab **out)
 {

@@ -189,7 +189,9 @@ int pmul_fec_feed(const pmul_fec_blocks *l, pmul_fec_block *blocks, uint16_t seq
  *   PMUL_ERR_INCONSISTENT  fewer than k symbols held (keep waiting);
  *   PMUL_ERR_INVAL         NULL where a pointer is needed, sym and b
  *                          disagree, a length out of range;
- *   PMUL_ERR_NOMEM         scratch could not grow (retry later).
+ *   PMUL_ERR_NOMEM         scratch could not grow (retry later);
+ *   PMUL_ERR_FATAL         ISA-L found a Cauchy submatrix singular, which
+ *                          cannot happen with a sound library: tear down.
  */
 __attribute__((warn_unused_result))
 int pmul_fec_recover(pmul_fec *f, const pmul_fec_block *b, const uint8_t *const *sym, size_t sym_cnt,

@@ -480,6 +480,8 @@ test_pmul_fec_roundtrip_all_k(void **state)
             runs++;
         }
     }
+    /* k = 255 leaves no room for repair: only r = 0, nothing to do. */
+    assert_int_equal(roundtrip(f, PMUL_FEC_N_MAX, 0, 16, 5, &seed), 0);
     /* The patterns must really have erased things. */
     assert_true(erased > runs * 8u);
     pmul_fec_free(f);
