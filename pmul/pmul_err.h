@@ -32,6 +32,8 @@
     X(TOO_LONG,       -14, "datagram longer than the configured PDU maximum") \
     X(CAP,            -15, "count exceeds the configured cap")                \
     X(TIMESTAMP,      -16, "octets after the last ACK_Info_Entry are not an 8-octet timestamp") \
+    X(FEC_ID,         -17, "FEC_ID or FEC parameter version not supported")  \
+    X(FEC_PARAM,      -18, "FEC_Parameters malformed or inconsistent with the message") \
     /* Encoder and API misuse. */                                            \
     X(NOSPACE,        -20, "output buffer too small")                         \
     X(INVAL,          -21, "invalid argument")                                \

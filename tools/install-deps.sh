@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(
     build-essential pkg-config meson ninja-build clang libclang-rt-dev
-    libuv1-dev zlib1g-dev asn1c libcmocka-dev libpcap-dev
+    libuv1-dev zlib1g-dev asn1c libcmocka-dev libpcap-dev libisal-dev
     libssl-dev tshark python3 iproute2 nftables util-linux
     dovecot-core dovecot-lmtpd postfix swaks libnet-ssleay-perl
     systemd man-db groff-base
