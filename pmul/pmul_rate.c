@@ -31,6 +31,9 @@
 
 #include <string.h>
 
+/* PDU airtimes in the retransmission timer's floor. */
+#define RTO_FLOOR_PDUS 4
+
 /* Before any sample: assume two Data_PDU airtimes of network delay plus
  * a fixed 300 ms of processing (radio turn-around, queueing). */
 #define INITIAL_EXTRA_MS 300u
@@ -145,6 +148,26 @@ sat_add(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/*
+ * The timer's floor: a few PDU airtimes plus the round trip, derived from
+ * the link, with the configured ack_rtx_min_ms as its upper clamp (issue
+ * 12 fix 3: a fixed 2 s is 15 PDU airtimes at 64 kbit/s, and every lossy
+ * round waited for it).  Without a configured rate (or in ACP fixed
+ * mode) the configured floor stands.
+ */
+static uint64_t
+rto_floor_ms(const pmul_rate *r, const pmul_rto_in *in)
+{
+    uint64_t f;
+
+    if (r->fixed || r->bps == 0)
+        return r->min_ms;
+    f = (uint64_t)RTO_FLOOR_PDUS * pmul_rate_airtime_ms(r, in->pdu_len);
+    if (r->have_sample || r->raw_cnt > 0)
+        f = sat_add(f, pmul_rate_rtt_ms(r));
+    return f < r->min_ms ? f : r->min_ms;
+}
+
 uint32_t
 pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
 {
@@ -169,8 +192,8 @@ pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
     }
     for (i = 0; i < in->round && base < r->max_ms; i++)
         base = base * r->backoff_pct / 100u;
-    if (base < r->min_ms)
-        base = r->min_ms;
+    if (base < rto_floor_ms(r, in))
+        base = rto_floor_ms(r, in);
     if (base > r->max_ms)
         base = r->max_ms;
     return (uint32_t)base;

@@ -179,6 +179,14 @@ test_pmul_rate_rto_formula(void **state)
     pmul_rate_init(&r, 9600, 3000, 600000, 150, false);
     pmul_rate_sample(&r, 100);
     assert_int_equal(pmul_rate_rto_ms(&r, &in), 3000);  /* min clamp */
+    /* Issue 12 fix 3: at 64 kbit/s the floor is four PDU airtimes plus
+     * the round trip, not the configured 2 s (its upper clamp). */
+    pmul_rate_init(&r, 64000, 2000, 600000, 150, false);
+    pmul_rate_sample(&r, 100);
+    assert_int_equal(pmul_rate_rto_ms(&r, &in), 4 * pmul_rate_airtime_ms(&r, 1024) + 300);
+    pmul_rate_init(&r, 0, 2000, 600000, 150, false);     /* no rate: as configured */
+    pmul_rate_sample(&r, 100);
+    assert_int_equal(pmul_rate_rto_ms(&r, &in), 2000);
 }
 
 /* ACP mode: ACK_RE-TRANSMISSION_TIME x BACK-OFF_FACTOR^n. */
