@@ -17,7 +17,8 @@
  *	        MSID of that source, Sequence 1..65535, 0..511 octets;
  *	  25 %  Address_PDU, Total 65535, Expiry_Time 0xFFFFFFFF (2106),
  *	        1..8 destinations drawn from NODES node IDs, 1 in 64 of them
- *	        with 100..400 destinations;
+ *	        with 100..400 destinations; 1 in 4 also lists a victim, one
+ *	        of the legitimate receivers below;
  *	  10 %  Ack_PDU, 1..4 entries with random missing lists;
  *	   5 %  Discard_Message_PDU; 5 % Announce_PDU (expiry 2106);
  *	   5 %  Request/Reject/Release;
@@ -182,6 +183,8 @@ hostile_one(gen *g)
             g->dests[i].dest_id = node_id(g);
             g->dests[i].msg_seq_no = rnd(g);
         }
+        if (below(g, 4) == 0)
+            g->dests[below(g, n)].dest_id = LEGIT_SRC + 1u + below(g, 3);
         p.u.address.dest_cnt = (uint16_t)n;
         p.u.address.dests = g->dests;
         g->n_pdu[1]++;

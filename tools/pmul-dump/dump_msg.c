@@ -13,8 +13,10 @@
  *	a map kept in first-seen order (pmul/util/map.h), so the report
  *	follows the capture.  What is counted:
  *
- *	  - Data_PDUs: a bitmap of the sequence numbers seen (sized by the
- *	    highest number seen, at most 8 KiB); a number seen again is a
+ *	  - Data_PDUs: the sequence numbers seen, as a sorted list while
+ *	    there are few of them (a flood of random numbers costs 2 octets
+ *	    each, not an 8 KiB bitmap per message), then as a bitmap sized
+ *	    by the highest number seen (at most 8 KiB); a number seen again is a
  *	    retransmission.  The message is "complete" on the air once
  *	    every number 1..Total_Number_of_PDUs was seen; that moment gives
  *	    the time to complete.
@@ -95,8 +97,11 @@ typedef struct dmsg {
     uint32_t ack_pdus;
     bool ackack, discard;
     uint64_t pdu_bytes, air_bytes;
-    uint8_t *seen;              /* bitmap, seen_len octets */
+    uint8_t *seen;              /* bitmap, seen_len octets; NULL: sparse */
     size_t seen_len;
+    uint16_t *sparse;           /* while seen is NULL: seen_cnt numbers,
+                                 * ascending */
+    size_t sparse_cap;
     uint32_t seen_cnt;          /* distinct sequence numbers */
     uint16_t max_seq;
     dest *dests;
@@ -165,9 +170,11 @@ static void
 release(dmsg *d)
 {
     mem_free(NULL, d->seen);
+    mem_free(NULL, d->sparse);
     mem_free(NULL, d->dests);
     mem_free(NULL, d->files);
     d->seen = NULL;
+    d->sparse = NULL;
     d->dests = NULL;
     d->files = NULL;
 }
@@ -359,28 +366,87 @@ get_dest(dump_msgs *m, dmsg *d, uint32_t id)
     return &d->dests[d->dest_cnt++];
 }
 
+/* Sequence numbers kept as a sorted list up to this many, then a bitmap. */
+#define SPARSE_MAX 64u
+
+/* Where seq is, or would go, in the sparse list. */
+static size_t
+sparse_pos(const dmsg *d, uint16_t seq)
+{
+    size_t lo = 0, hi = d->seen_cnt, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (d->sparse[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Grow the bitmap to cover seq; 0 or -1 on no memory. */
+static int
+bitmap_cover(dump_msgs *m, dmsg *d, uint16_t seq)
+{
+    size_t need = (size_t)seq / 8u + 1u, ns;
+    uint8_t *n;
+
+    if (need <= d->seen_len)
+        return 0;
+    /* Grow to the next power of two (at most 8 KiB) to keep the number of
+     * reallocations logarithmic. */
+    ns = d->seen_len ? d->seen_len : 8;
+    while (ns < need)
+        ns *= 2;
+    n = mem_realloc(NULL, d->seen, ns);
+    if (n == NULL)
+        return -1;
+    memset(n + d->seen_len, 0, ns - d->seen_len);
+    charge(m, d, d->seen_len, ns);
+    d->seen = n;
+    d->seen_len = ns;
+    return 0;
+}
+
 /* Mark seq seen; returns 1 if new, 0 if seen before, -1 on no memory. */
 static int
 mark_seen(dump_msgs *m, dmsg *d, uint16_t seq)
 {
-    size_t need = (size_t)seq / 8u + 1u;
+    size_t i;
 
-    if (need > d->seen_len) {
-        /* Grow to the next power of two (at most 8 KiB) to keep the
-         * number of reallocations logarithmic. */
-        size_t ns = d->seen_len ? d->seen_len : 8;
-        uint8_t *n;
+    if (d->seen == NULL) {
+        i = sparse_pos(d, seq);
+        if (i < d->seen_cnt && d->sparse[i] == seq)
+            return 0;
+        if (d->seen_cnt < SPARSE_MAX) {
+            if (d->seen_cnt == d->sparse_cap) {
+                size_t nc = d->sparse_cap ? d->sparse_cap * 2 : 4;
+                uint16_t *ns = mem_realloc(NULL, d->sparse, nc * sizeof(*ns));
 
-        while (ns < need)
-            ns *= 2;
-        n = mem_realloc(NULL, d->seen, ns);
-        if (n == NULL)
+                if (ns == NULL)
+                    return -1;
+                charge(m, d, d->sparse_cap * sizeof(*ns), nc * sizeof(*ns));
+                d->sparse = ns;
+                d->sparse_cap = nc;
+            }
+            memmove(&d->sparse[i + 1], &d->sparse[i], (d->seen_cnt - i) * sizeof(*d->sparse));
+            d->sparse[i] = seq;
+            return 1;
+        }
+        /* Dense enough: the bitmap costs less from now on. */
+        if (bitmap_cover(m, d, seq > d->sparse[d->seen_cnt - 1] ? seq
+                                   : d->sparse[d->seen_cnt - 1]) != 0)
             return -1;
-        memset(n + d->seen_len, 0, ns - d->seen_len);
-        charge(m, d, d->seen_len, ns);
-        d->seen = n;
-        d->seen_len = ns;
+        for (i = 0; i < d->seen_cnt; i++)
+            d->seen[d->sparse[i] / 8u] |= (uint8_t)(1u << (d->sparse[i] % 8u));
+        charge(m, d, d->sparse_cap * sizeof(*d->sparse), 0);
+        mem_free(NULL, d->sparse);
+        d->sparse = NULL;
+        d->sparse_cap = 0;
     }
+    if (bitmap_cover(m, d, seq) != 0)
+        return -1;
     if (d->seen[seq / 8u] & (1u << (seq % 8u)))
         return 0;
     d->seen[seq / 8u] |= (uint8_t)(1u << (seq % 8u));
@@ -390,6 +456,14 @@ mark_seen(dump_msgs *m, dmsg *d, uint16_t seq)
 static bool
 is_seen(const dmsg *d, uint32_t seq)
 {
+    size_t i;
+
+    if (d->seen == NULL) {
+        if (seq > UINT16_MAX)
+            return false;
+        i = sparse_pos(d, (uint16_t)seq);
+        return i < d->seen_cnt && d->sparse[i] == seq;
+    }
     return seq / 8u < d->seen_len && (d->seen[seq / 8u] & (1u << (seq % 8u)));
 }
 
@@ -853,4 +927,20 @@ dump_msgs_listed(const dump_msgs *m, uint32_t src, uint32_t msid, uint32_t *ids,
         if (d->dests[i].listed)
             ids[n++] = d->dests[i].id;
     return n;
+}
+
+uint64_t
+dump_msgs_first_us(const dump_msgs *m, uint32_t src, uint32_t msid)
+{
+    const dmsg *d = find(m, src, msid);
+
+    return d != NULL ? d->first_us : 0;
+}
+
+uint32_t
+dump_msgs_total(const dump_msgs *m, uint32_t src, uint32_t msid)
+{
+    const dmsg *d = find(m, src, msid);
+
+    return d != NULL && d->have_total ? d->total : 0;
 }

@@ -74,6 +74,13 @@ int dump_msgs_report_next(const dump_msgs *m, size_t *it, buf *out, bool json);
 size_t dump_msgs_listed(const dump_msgs *m, uint32_t src, uint32_t msid, uint32_t *ids,
                         size_t cap);
 
+/* Capture time of the first PDU of (src, msid) held; 0 if not held. */
+uint64_t dump_msgs_first_us(const dump_msgs *m, uint32_t src, uint32_t msid);
+
+/* Total_Number_of_PDUs of (src, msid) as its latest Address-family PDU
+ * said; 0 if not known (or not held). */
+uint32_t dump_msgs_total(const dump_msgs *m, uint32_t src, uint32_t msid);
+
 /* Totals for the summary line. */
 typedef struct dump_msgs_totals {
     size_t msgs;                /* records created (held and evicted) */

@@ -39,6 +39,7 @@ typedef struct slot {
     uint32_t id;
     uint32_t prev, next;        /* LRU list, or the free list (next) */
     uint64_t gen;               /* datagram that last touched it */
+    uint64_t born_us;           /* capture time of its creation */
 } slot;
 
 struct dump_nodes {
@@ -51,6 +52,7 @@ struct dump_nodes {
     uint32_t free_head;
     uint64_t gen;
     uint64_t stalls_gone;       /* stall counters of evicted engines */
+    uint64_t drops_gone;        /* cap drops of evicted engines */
     dump_nodes_stats st;
 };
 
@@ -152,6 +154,16 @@ dump_nodes_find(dump_nodes *t, uint32_t id, bool *again)
     return t->slots[v].n;
 }
 
+static uint64_t
+cap_drops(const vnode *n)
+{
+    pmul_stats st;
+
+    vnode_stats(n, &st);
+    return st.drops[PMUL_DROP_CAP_SOURCES] + st.drops[PMUL_DROP_CAP_MSGS] +
+           st.drops[PMUL_DROP_CAP_BYTES];
+}
+
 /* Free the least recently used engine; false when it belongs to the
  * current datagram (or there is none). */
 static bool
@@ -169,6 +181,7 @@ evict_one(dump_nodes *t, uint64_t now_us)
     if (!vnode_is_idle(s->n))
         t->st.evicted_busy++;
     t->stalls_gone += vnode_stalls(s->n);
+    t->drops_gone += cap_drops(s->n);
     unlink_slot(t, i);
     (void)map_del(&t->ids, s->id);
     vnode_free(s->n);
@@ -181,8 +194,7 @@ evict_one(dump_nodes *t, uint64_t now_us)
 }
 
 vnode *
-dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool may_evict, bool *created,
-               bool *again)
+dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool *created, bool *again)
 {
     vnode_opts o;
     vnode *n;
@@ -192,10 +204,6 @@ dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool may_evict, bool
     *created = false;
     if ((n = dump_nodes_find(t, id, again)) != NULL)
         return n;
-    if (t->free_head == NONE && !may_evict) {
-        t->st.deferred++;
-        return NULL;
-    }
     if (t->free_head == NONE && !evict_one(t, now_us)) {
         t->st.refused++;
         return NULL;
@@ -219,6 +227,7 @@ dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool may_evict, bool
     t->free_head = t->slots[i].next;
     t->slots[i].n = n;
     t->slots[i].id = id;
+    t->slots[i].born_us = now_us;
     push_head(t, i);
     /* The engine starts at the current capture time, not at 1970. */
     vnode_advance(n, now_us);
@@ -241,6 +250,14 @@ dump_nodes_advance_all(dump_nodes *t, uint64_t t_us)
 }
 
 uint64_t
+dump_nodes_born_us(const dump_nodes *t, uint32_t id)
+{
+    uint64_t v;
+
+    return map_get(&t->ids, id, &v) ? t->slots[v].born_us : UINT64_MAX;
+}
+
+uint64_t
 dump_nodes_stalls(const dump_nodes *t)
 {
     uint64_t s = t->stalls_gone;
@@ -252,8 +269,20 @@ dump_nodes_stalls(const dump_nodes *t)
     return s;
 }
 
+size_t
+dump_nodes_live(const dump_nodes *t)
+{
+    return t->st.live;
+}
+
 void
 dump_nodes_stats_get(const dump_nodes *t, dump_nodes_stats *out)
 {
+    size_t i;
+
     *out = t->st;
+    out->cap_drops = t->drops_gone;
+    for (i = 0; i < t->max; i++)
+        if (t->slots[i].n != NULL)
+            out->cap_drops += cap_drops(t->slots[i].n);
 }

@@ -30,7 +30,9 @@ typedef struct dump_nodes_stats {
     uint64_t refused;           /* not created: the cap was taken by the
                                  * current datagram, or creation failed */
     uint64_t create_failed;     /* of those, pmul_engine_new failed */
-    uint64_t deferred;          /* not created while full (may_evict off) */
+    uint64_t cap_drops;         /* PDUs the engines dropped on their caps
+                                 * (sources, messages, octets): where the
+                                 * analysis caps may differ from a node's */
 } dump_nodes_stats;
 
 /*
@@ -53,21 +55,25 @@ void dump_nodes_next_datagram(dump_nodes *t);
 vnode *dump_nodes_find(dump_nodes *t, uint32_t id, bool *again);
 
 /*
- * The engine of node id, created if needed (when the table is full and
- * may_evict, the least recently used one is run up to now_us and freed;
- * when it is full and not may_evict, nothing is created and NULL returned,
- * counted as deferred).  *created says whether it is new,
+ * The engine of node id, created if needed (when the table is full, the
+ * least recently used one is run up to now_us and freed).  *created says whether it is new,
  * *again as for dump_nodes_find().
  * Returns NULL when it cannot be had (counted as refused).
  */
-vnode *dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool may_evict,
-                      bool *created, bool *again);
+vnode *dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool *created,
+                      bool *again);
+
+/* Capture time at which node id's engine was created; UINT64_MAX if none. */
+uint64_t dump_nodes_born_us(const dump_nodes *t, uint32_t id);
 
 /* Run every engine's timers up to t_us (end of the capture). */
 void dump_nodes_advance_all(dump_nodes *t, uint64_t t_us);
 
 /* Sum of the engines' stall counters. */
 uint64_t dump_nodes_stalls(const dump_nodes *t);
+
+/* Engines held now. */
+size_t dump_nodes_live(const dump_nodes *t);
 
 void dump_nodes_stats_get(const dump_nodes *t, dump_nodes_stats *out);
 

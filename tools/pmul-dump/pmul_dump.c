@@ -80,7 +80,7 @@
 #define PROG "pmul-dump"
 
 /* Defaults of the caps; docs/tools.md derives the memory bound from them. */
-#define DEFAULT_MAX_NODES   128u
+#define DEFAULT_MAX_NODES   64u
 #define DEFAULT_NODE_MEM    ((size_t)1 << 20)       /* reassembly per engine */
 #define DEFAULT_MSG_MEM     ((size_t)64 << 20)      /* message records */
 #define MSG_MAX_DESTS       4096u                   /* per message record */
@@ -185,7 +185,7 @@ typedef struct ctx {
     size_t ids_cap;
     cap_out out;
     logger log;
-    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, not_fed;
+    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, not_fed, not_kept;
     uint64_t deliveries, extracted, extract_failed, last_ts;
     bool read_error;
 } ctx;
@@ -319,32 +319,32 @@ cmp_u32(const void *a, const void *b)
 }
 
 /*
- * An Address-family PDU: each node it lists that has an engine gets it; a
- * node without one gets an engine while the table has room (it is first
- * given the kept PDUs of the message, as a receiver that got them earlier
- * would hold them).  When the table is full, no engine is evicted for a
- * mere listing: that waits until the message is complete on the air
- * (complete_msg()), so a flood of Address_PDUs naming spoofed nodes
- * churns nothing.  The nodes listed before get the PDU too (a list that
- * no longer names one of them means something to that receiver).
+ * An Address-family PDU: each node it lists that has an engine gets it
+ * (one newly listed for the message is first given the message's kept
+ * PDUs, as a receiver that got them early would hold them), and so do the
+ * nodes listed before (a list that no longer names one of them means
+ * something to that receiver).  A listing alone creates no engine: that
+ * waits until a message is complete on the air (complete_msg()), so a
+ * flood of Address_PDUs naming spoofed nodes creates and churns nothing.
  */
 static void
 route_address(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
 {
-    bool created, again;
+    bool again, sorted = false;
     uint16_t i;
     vnode *n;
 
-    qsort(c->ids, prev, sizeof(*c->ids), cmp_u32);
     for (i = 0; i < p->u.address.dest_cnt; i++) {
         uint32_t id = p->u.address.dests[i].dest_id;
 
-        if (id == 0)
-            continue;
-        n = dump_nodes_get(c->nodes, id, f->ts_us, false, &created, &again);
+        n = dump_nodes_find(c->nodes, id, &again);
         if (n == NULL || again)
             continue;
-        if (created || bsearch(&id, c->ids, prev, sizeof(*c->ids), cmp_u32) == NULL)
+        if (!sorted) {
+            qsort(c->ids, prev, sizeof(*c->ids), cmp_u32);
+            sorted = true;
+        }
+        if (bsearch(&id, c->ids, prev, sizeof(*c->ids), cmp_u32) == NULL)
             replay(c, n, p->source_id, p->msid);
         if (reaches(f, id))
             feed(n, f);
@@ -353,31 +353,43 @@ route_address(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
 }
 
 /*
- * The message (src, msid) is now complete on the air: every node listed
- * for it without an engine gets one now, evicting the least recently used
- * if need be, and is given the kept PDUs of the message (this one
- * included), so what a receiver could deliver is delivered.
+ * The message (src, msid) is now complete on the air, so a receiver could
+ * deliver it: every node listed for it gets an engine now if it has none
+ * (evicting the least recently used if need be).  An engine that did not
+ * exist when the message began is given the kept PDUs of the message
+ * (this one included; one it already had is a harmless duplicate).
  */
 static void
 complete_msg(ctx *c, uint64_t ts_us, uint32_t src, uint32_t msid)
 {
     size_t i, cnt = dump_msgs_listed(c->msgs, src, msid, c->ids, c->ids_cap);
+    uint64_t first = dump_msgs_first_us(c->msgs, src, msid);
     bool created, again;
     vnode *n;
 
     for (i = 0; i < cnt; i++) {
-        n = dump_nodes_get(c->nodes, c->ids[i], ts_us, true, &created, &again);
-        if (n != NULL && created)
+        if (c->ids[i] == 0)
+            continue;
+        n = dump_nodes_get(c->nodes, c->ids[i], ts_us, &created, &again);
+        if (n != NULL && (created || dump_nodes_born_us(c->nodes, c->ids[i]) >= first))
             replay(c, n, src, msid);
     }
 }
 
-/* Keep a Data or Address-family PDU for engines created later. */
+/* Keep a Data or Address-family PDU for engines created later.  Not one of
+ * a message with more PDUs than the buffer holds: it could never be
+ * replayed whole (such a message finds its engines in place only if they
+ * exist already), and keeping it would only push out others (a flood of
+ * Total 65535). */
 static void
 keep(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p)
 {
     dump_early_ent e;
 
+    if (dump_msgs_total(c->msgs, p->source_id, p->msid) > EARLY_MAX_PDUS) {
+        c->not_kept++;
+        return;
+    }
     memset(&e, 0, sizeof(e));
     e.ts_us = f->ts_us;
     e.src = p->source_id;
@@ -478,7 +490,8 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     }
     dump_nodes_next_datagram(c->nodes);
     /* Who was listed before this PDU is accounted. */
-    prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ? 0
+    prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
+           dump_nodes_live(c->nodes) == 0 ? 0
          : dump_msgs_listed(c->msgs, d.pdu.source_id, d.pdu.msid, c->ids, c->ids_cap);
     air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
     rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
@@ -580,17 +593,19 @@ report(ctx *c)
         rc = buf_printf(&c->out.b, c->json
             ? ",\"msgs_evicted\":%zu,\"msgs_unaccounted\":%zu,\"nodes_peak\":%zu"
               ",\"nodes_evicted\":%" PRIu64 ",\"nodes_evicted_busy\":%" PRIu64
-              ",\"nodes_refused\":%" PRIu64 ",\"nodes_deferred\":%" PRIu64
-              ",\"early_kept\":%" PRIu64
-              ",\"early_dropped\":%" PRIu64 ",\"early_replayed\":%" PRIu64
-              ",\"engine_stalls\":%" PRIu64 "}\n"
+              ",\"nodes_refused\":%" PRIu64 ",\"early_kept\":%" PRIu64
+              ",\"early_dropped\":%" PRIu64 ",\"early_not_kept\":%" PRIu64
+              ",\"early_replayed\":%" PRIu64
+              ",\"engine_cap_drops\":%" PRIu64 ",\"engine_stalls\":%" PRIu64 "}\n"
             : " msgs_evicted=%zu msgs_unaccounted=%zu nodes_peak=%zu"
               " nodes_evicted=%" PRIu64 " nodes_evicted_busy=%" PRIu64
-              " nodes_refused=%" PRIu64 " nodes_deferred=%" PRIu64 " early_kept=%" PRIu64
-              " early_dropped=%" PRIu64 " early_replayed=%" PRIu64
-              " engine_stalls=%" PRIu64 "\n",
+              " nodes_refused=%" PRIu64 " early_kept=%" PRIu64
+              " early_dropped=%" PRIu64 " early_not_kept=%" PRIu64
+              " early_replayed=%" PRIu64
+              " engine_cap_drops=%" PRIu64 " engine_stalls=%" PRIu64 "\n",
             t.evicted, t.overflow, ns.peak, ns.evicted, ns.evicted_busy, ns.refused,
-            ns.deferred, es.kept, es.dropped + es.too_big, es.replayed, dump_nodes_stalls(c->nodes));
+            es.kept, es.dropped + es.too_big, c->not_kept, es.replayed, ns.cap_drops,
+            dump_nodes_stalls(c->nodes));
     if (rc != 0)
         cap_out_failed(&c->out);
     cap_out_flush(&c->out);
@@ -620,7 +635,7 @@ engine_caps(ctx *c)
     e->max_sources = 64;
     e->max_rx_msgs = 64;
     e->max_rx_msgs_per_src = 16;
-    e->max_rx_done_per_src = 16;
+    e->max_rx_done_per_src = 8;
     e->max_rx_bytes = c->node_mem;
     e->max_rx_bytes_per_src = c->node_mem;
     e->max_msg_len = c->node_mem;
