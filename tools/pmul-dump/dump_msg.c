@@ -683,6 +683,28 @@ put_rel(buf *b, const dmsg *d, uint64_t t_us, bool json)
     return buf_printf(b, "%" PRIu64 ".%06" PRIu64, dt / 1000000u, dt % 1000000u);
 }
 
+/* The lowest number >= from seen, or total + 1 if none up to total. */
+static uint32_t
+next_seen(const dmsg *d, uint32_t from, uint32_t total)
+{
+    size_t i;
+    uint32_t s;
+
+    if (d->seen == NULL) {
+        i = from <= UINT16_MAX ? sparse_pos(d, (uint16_t)from) : d->seen_cnt;
+        return i < d->seen_cnt && d->sparse[i] <= total ? d->sparse[i] : total + 1u;
+    }
+    for (s = from; s <= total && s / 8u < d->seen_len; s++) {
+        if (s % 8u == 0 && d->seen[s / 8u] == 0) {
+            s += 7u;                    /* a whole empty octet */
+            continue;
+        }
+        if (d->seen[s / 8u] & (1u << (s % 8u)))
+            return s;
+    }
+    return total + 1u;
+}
+
 /* Missing Data_PDUs: ranges of 1..total never seen on the air. */
 static int
 put_missing(buf *b, const dmsg *d, bool json)
@@ -698,8 +720,14 @@ put_missing(buf *b, const dmsg *d, bool json)
     for (s = 1; rc == 0 && s <= (uint32_t)d->total + 1u; s++) {
         bool miss = s <= d->total && !is_seen(d, s);
 
-        if (miss && lo == 0)
+        if (miss && lo == 0) {
+            /* Jump over the gap: the report of a message with Total
+             * 65535 and a handful of PDUs costs its PDUs, not 65535
+             * lookups. */
             lo = s;
+            s = next_seen(d, s, d->total) - 1u;
+            continue;
+        }
         if (!miss && lo != 0) {
             if (json)
                 rc = buf_printf(b, "%s[%" PRIu32 ",%" PRIu32 "]", first ? "" : ",", lo, s - 1);
