@@ -112,6 +112,9 @@ typedef struct dmsg {
     uint64_t payload_fnv;
     char extract[32];
     char *files;                /* owned */
+    uint32_t *route;            /* cache of dump_msgs_route(), owned */
+    size_t route_cnt, route_cap;
+    uint64_t route_epoch;       /* its epoch; 0: stale */
     bool live;                  /* false: a free slot */
     size_t prev, next;          /* use order (or free list: next) */
     size_t bytes;               /* octets charged to max_bytes */
@@ -171,10 +174,12 @@ release(dmsg *d)
 {
     mem_free(NULL, d->seen);
     mem_free(NULL, d->sparse);
+    mem_free(NULL, d->route);
     mem_free(NULL, d->dests);
     mem_free(NULL, d->files);
     d->seen = NULL;
     d->sparse = NULL;
+    d->route = NULL;
     d->dests = NULL;
     d->files = NULL;
 }
@@ -600,6 +605,8 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
             ds = get_dest(m, d, p->u.address.dests[i].dest_id);
             if (ds == NULL)
                 continue;
+            if (!ds->listed)
+                d->route_epoch = 0;     /* the routing cache is stale */
             ds->listed = true;
             ds->msg_seq_no = p->u.address.dests[i].msg_seq_no;
         }
@@ -971,4 +978,40 @@ dump_msgs_total(const dump_msgs *m, uint32_t src, uint32_t msid)
     const dmsg *d = find(m, src, msid);
 
     return d != NULL && d->have_total ? d->total : 0;
+}
+
+size_t
+dump_msgs_route(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t epoch,
+                bool (*has)(void *arg, uint32_t id), void *arg, uint32_t *ids, size_t cap)
+{
+    dmsg *d = find(m, src, msid);
+    size_t i, n = 0;
+
+    if (d == NULL)
+        return 0;
+    if (d->route_epoch != epoch || epoch == 0) {
+        d->route_cnt = 0;
+        for (i = 0; i < d->dest_cnt; i++) {
+            if (!d->dests[i].listed || !has(arg, d->dests[i].id))
+                continue;
+            if (d->route_cnt == d->route_cap) {
+                size_t nc = d->route_cap ? d->route_cap * 2 : 4;
+                uint32_t *nr = mem_realloc(NULL, d->route, nc * sizeof(*nr));
+
+                if (nr == NULL) {
+                    /* Not cached: answer from the list this once. */
+                    d->route_epoch = 0;
+                    return dump_msgs_listed(m, src, msid, ids, cap);
+                }
+                charge(m, d, d->route_cap * sizeof(*nr), nc * sizeof(*nr));
+                d->route = nr;
+                d->route_cap = nc;
+            }
+            d->route[d->route_cnt++] = d->dests[i].id;
+        }
+        d->route_epoch = epoch;
+    }
+    for (i = 0; i < d->route_cnt && n < cap; i++)
+        ids[n++] = d->route[i];
+    return n;
 }

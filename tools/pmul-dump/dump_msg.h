@@ -74,6 +74,19 @@ int dump_msgs_report_next(const dump_msgs *m, size_t *it, buf *out, bool json);
 size_t dump_msgs_listed(const dump_msgs *m, uint32_t src, uint32_t msid, uint32_t *ids,
                         size_t cap);
 
+/*
+ * The destinations listed for (src, msid) for which has(arg, id) is true
+ * (pmul-dump: the nodes with an engine), at most cap into ids.  The answer
+ * is cached in the record until epoch changes (the caller bumps it when
+ * its answers to has() may change; never 0) or the message lists a new
+ * destination, so a Data_PDU of a message listing 4096 nodes costs a copy
+ * of the few with engines, not 4096 lookups.  Returns how many were
+ * stored.
+ */
+size_t dump_msgs_route(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t epoch,
+                       bool (*has)(void *arg, uint32_t id), void *arg, uint32_t *ids,
+                       size_t cap);
+
 /* Capture time of the first PDU of (src, msid) held; 0 if not held. */
 uint64_t dump_msgs_first_us(const dump_msgs *m, uint32_t src, uint32_t msid);
 

@@ -53,6 +53,7 @@ struct dump_nodes {
     uint64_t gen;
     uint64_t stalls_gone;       /* stall counters of evicted engines */
     uint64_t drops_gone;        /* cap drops of evicted engines */
+    uint64_t epoch;             /* bumped on every creation and eviction */
     dump_nodes_stats st;
 };
 
@@ -83,6 +84,7 @@ dump_nodes_new(dump_nodes **out, size_t max_nodes, const vnode_opts *tmpl,
     t->free_head = 0;
     t->head = t->tail = NONE;
     t->gen = 1;
+    t->epoch = 1;
     *out = t;
     return 0;
 }
@@ -190,6 +192,7 @@ evict_one(dump_nodes *t, uint64_t now_us)
     t->free_head = i;
     t->st.live--;
     t->st.evicted++;
+    t->epoch++;
     return true;
 }
 
@@ -235,6 +238,7 @@ dump_nodes_get(dump_nodes *t, uint32_t id, uint64_t now_us, bool *created, bool 
     if (t->st.live > t->st.peak)
         t->st.peak = t->st.live;
     t->st.created++;
+    t->epoch++;
     *created = true;
     return n;
 }
@@ -267,6 +271,18 @@ dump_nodes_stalls(const dump_nodes *t)
         if (t->slots[i].n != NULL)
             s += vnode_stalls(t->slots[i].n);
     return s;
+}
+
+uint64_t
+dump_nodes_epoch(const dump_nodes *t)
+{
+    return t->epoch;
+}
+
+bool
+dump_nodes_has(const dump_nodes *t, uint32_t id)
+{
+    return map_get(&t->ids, id, NULL);
 }
 
 size_t

@@ -72,6 +72,12 @@ void dump_nodes_advance_all(dump_nodes *t, uint64_t t_us);
 /* Sum of the engines' stall counters. */
 uint64_t dump_nodes_stalls(const dump_nodes *t);
 
+/* Changes (never to 0) whenever an engine is created or freed. */
+uint64_t dump_nodes_epoch(const dump_nodes *t);
+
+/* Whether node id has an engine (no change to the use order). */
+bool dump_nodes_has(const dump_nodes *t, uint32_t id);
+
 /* Engines held now. */
 size_t dump_nodes_live(const dump_nodes *t);
 

@@ -456,6 +456,12 @@ route(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
     }
 }
 
+static bool
+has_engine(void *arg, uint32_t id)
+{
+    return dump_nodes_has(arg, id);
+}
+
 static void
 handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
 {
@@ -501,10 +507,12 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
         return;
     }
     dump_nodes_next_datagram(c->nodes);
-    /* Who was listed before this PDU is accounted. */
+    /* Who with an engine was listed before this PDU is accounted. */
     prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
            dump_nodes_live(c->nodes) == 0 ? 0
-         : dump_msgs_listed(c->msgs, d.pdu.source_id, d.pdu.msid, c->ids, c->ids_cap);
+         : dump_msgs_route(c->msgs, d.pdu.source_id, d.pdu.msid,
+                           dump_nodes_epoch(c->nodes), has_engine, c->nodes, c->ids,
+                           c->ids_cap);
     air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
     rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
     if (rc < 0)
