@@ -62,6 +62,24 @@ data(dump_msgs *m, uint64_t ts, uint32_t msid, uint16_t seq)
     return dump_msgs_pdu(m, ts, &p, 20, 48);
 }
 
+/* A complete Ack from node acker for (SRC, msid). */
+static int
+ack(dump_msgs *m, uint64_t ts, uint32_t msid, uint32_t acker)
+{
+    pmul_ack_entry e;
+    pmul_pdu p;
+
+    memset(&p, 0, sizeof(p));
+    memset(&e, 0, sizeof(e));
+    e.source_id = SRC;
+    e.msid = msid;
+    p.type = PMUL_PDU_ACK;
+    p.source_id = acker;
+    p.u.ack.entry_cnt = 1;
+    p.u.ack.entries = &e;
+    return dump_msgs_pdu(m, ts, &p, 24, 52);
+}
+
 /* The msid= values of the message lines in b, in order, into out. */
 static size_t
 msids(const buf *b, uint32_t *out, size_t cap, size_t *evicted)
@@ -250,16 +268,25 @@ test_dump_msg_route_cache(void **state)
     /* Same epoch, same list: from the cache. */
     assert_int_equal(dump_msgs_route(m, SRC, 1, 1, has_even, NULL, out, 8), 2);
     assert_int_equal(has_calls, 4);
-    /* A new destination listed: refreshed. */
+    /* A new destination listed: only it is looked at. */
     assert_int_equal(addr(m, 2, 1, 2, more, 1), 0);
     assert_int_equal(dump_msgs_route(m, SRC, 1, 1, has_even, NULL, out, 8), 3);
-    assert_int_equal(has_calls, 9);
-    /* A new epoch: refreshed; cap respected. */
+    assert_int_equal(out[2], 6);
+    assert_int_equal(has_calls, 5);
+    /* A new epoch: all again; cap respected. */
     assert_int_equal(dump_msgs_route(m, SRC, 1, 2, has_even, NULL, out, 1), 1);
-    assert_int_equal(has_calls, 14);
+    assert_int_equal(has_calls, 10);
+    /* Known from an Ack first, listed later: all again. */
+    assert_int_equal(ack(m, 3, 1, 8), 0);
+    assert_int_equal(dump_msgs_route(m, SRC, 1, 2, has_even, NULL, out, 8), 3);
+    assert_int_equal(has_calls, 10);
+    more[0] = 8;
+    assert_int_equal(addr(m, 4, 1, 2, more, 1), 0);
+    assert_int_equal(dump_msgs_route(m, SRC, 1, 2, has_even, NULL, out, 8), 4);
+    assert_int_equal(has_calls, 16);
     /* Unknown message. */
     assert_int_equal(dump_msgs_route(m, SRC, 99, 2, has_even, NULL, out, 8), 0);
-    assert_int_equal(dump_msgs_listed(m, SRC, 1, out, 8), 5);
+    assert_int_equal(dump_msgs_listed(m, SRC, 1, out, 8), 6);
     dump_msgs_free(m);
 }
 

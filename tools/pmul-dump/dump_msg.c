@@ -114,6 +114,7 @@ typedef struct dmsg {
     char *files;                /* owned */
     uint32_t *route;            /* cache of dump_msgs_route(), owned */
     size_t route_cnt, route_cap;
+    size_t route_upto;          /* dests[] looked at for it */
     uint64_t route_epoch;       /* its epoch; 0: stale */
     bool live;                  /* false: a free slot */
     size_t prev, next;          /* use order (or free list: next) */
@@ -605,8 +606,11 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
             ds = get_dest(m, d, p->u.address.dests[i].dest_id);
             if (ds == NULL)
                 continue;
-            if (!ds->listed)
-                d->route_epoch = 0;     /* the routing cache is stale */
+            /* A destination known from Acks only and listed now is not
+             * where the routing cache looks for news (past route_upto):
+             * the cache is stale then. */
+            if (!ds->listed && (size_t)(ds - d->dests) < d->route_upto)
+                d->route_epoch = 0;
             ds->listed = true;
             ds->msg_seq_no = p->u.address.dests[i].msg_seq_no;
         }
@@ -989,9 +993,13 @@ dump_msgs_route(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t epoch,
 
     if (d == NULL)
         return 0;
-    if (d->route_epoch != epoch || epoch == 0) {
-        d->route_cnt = 0;
-        for (i = 0; i < d->dest_cnt; i++) {
+    if (d->route_epoch != epoch || epoch == 0 || d->route_upto < d->dest_cnt) {
+        /* Same epoch: only destinations added since need a look. */
+        if (d->route_epoch != epoch || epoch == 0) {
+            d->route_cnt = 0;
+            d->route_upto = 0;
+        }
+        for (i = d->route_upto; i < d->dest_cnt; i++) {
             if (!d->dests[i].listed || !has(arg, d->dests[i].id))
                 continue;
             if (d->route_cnt == d->route_cap) {
@@ -1009,6 +1017,7 @@ dump_msgs_route(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t epoch,
             }
             d->route[d->route_cnt++] = d->dests[i].id;
         }
+        d->route_upto = d->dest_cnt;
         d->route_epoch = epoch;
     }
     for (i = 0; i < d->route_cnt && n < cap; i++)
