@@ -3,7 +3,7 @@
  *	pmul-hostile-gen - write a hostile P_MUL capture for pmul-dump
  * SYNOPSIS
  *	pmul-hostile-gen [-s SEED] [-b BYTES] [-S SOURCES] [-N NODES]
- *	    [-l LEGIT_EVERY] -o FILE
+ *	    [-l LEGIT_EVERY] [-c COMPLETE_PCT] -o FILE
  * DESCRIPTION
  *	The capture a hostile node on the multicast network produces (issue
  *	13, "Hostile peers"), to measure how pmul-dump copes with it: time
@@ -29,6 +29,12 @@
  *	Address_PDU and 8 Data_PDUs of 200 octets, interleaved with the
  *	flood over the next 40 datagrams.  Its messages tell whether the
  *	analysis still sees real mail under attack.  -l 0: none.
+ *
+ *	With -c P (default 0), P % of the hostile Address_PDUs instead
+ *	announce a one-PDU message (Total 1) and its Data_PDU follows at
+ *	once: garbage that is complete on the air, so a receiver would
+ *	deliver it, to spoofed nodes (the costliest input for pmul-dump,
+ *	which then runs an engine for each).
  *
  *	Datagrams are 100 us apart from 2026-01-01.  The output depends only
  *	on the options: the same seed gives the same file, byte for byte.
@@ -70,7 +76,7 @@
 
 typedef struct gen {
     uint64_t rng;
-    uint32_t sources, nodes;
+    uint32_t sources, nodes, complete_pct;
     pmul_pcap_writer *w;
     uint64_t ts;
     uint64_t n_pdu[5];                  /* data, address, ack, other, noise */
@@ -188,6 +194,20 @@ hostile_one(gen *g)
         p.u.address.dest_cnt = (uint16_t)n;
         p.u.address.dests = g->dests;
         g->n_pdu[1]++;
+        if (g->complete_pct != 0 && below(g, 100) < g->complete_pct) {
+            /* A fresh MSID, so the message is new and completes. */
+            p.msid = 1000u + rnd(g) % 1000000u;
+            p.u.address.total_pdus = 1;
+            if (send_pdu(g, &p, DPORT, GROUP, DPORT) != 0)
+                return -1;
+            memset(&p.u, 0, sizeof(p.u));
+            p.type = PMUL_PDU_DATA;
+            p.u.data.seq = 1;
+            p.u.data.frag_len = 1u + below(g, 64);
+            fill(g, frag, p.u.data.frag_len);
+            p.u.data.frag = frag;
+            g->n_pdu[0]++;
+        }
         return send_pdu(g, &p, DPORT, GROUP, DPORT);
     }
     if (r < 70) {
@@ -301,19 +321,20 @@ int
 main(int argc, char **argv)
 {
     uint64_t seed = 1, size = 20000000u, sources = 300, nodes = 2000, legit = 2000, v;
+    uint64_t complete = 0;
     const char *out = NULL;
     uint64_t since = 0;
     gen *g;
     int opt, rc = 0;
 
-    while ((opt = getopt(argc, argv, "s:b:S:N:l:o:")) != -1) {
+    while ((opt = getopt(argc, argv, "s:b:S:N:l:c:o:")) != -1) {
         if (opt == 'o') {
             out = optarg;
             continue;
         }
         if (opt == '?' || parse_u64(optarg, &v) != 0) {
             fprintf(stderr, "usage: pmul-hostile-gen [-s SEED] [-b BYTES] [-S SOURCES] "
-                    "[-N NODES] [-l LEGIT_EVERY] -o FILE\n");
+                    "[-N NODES] [-l LEGIT_EVERY] [-c COMPLETE_PCT] -o FILE\n");
             return 2;
         }
         switch (opt) {
@@ -321,13 +342,14 @@ main(int argc, char **argv)
         case 'b': size = v; break;
         case 'S': sources = v; break;
         case 'N': nodes = v; break;
+        case 'c': complete = v; break;
         default: legit = v; break;
         }
     }
     if (out == NULL || optind != argc || sources == 0 || sources > 0x7fffff ||
-        nodes == 0 || nodes > 0x7fffff) {
+        nodes == 0 || nodes > 0x7fffff || complete > 100) {
         fprintf(stderr, "usage: pmul-hostile-gen [-s SEED] [-b BYTES] [-S SOURCES (1..8M)] "
-                "[-N NODES (1..8M)] [-l LEGIT_EVERY] -o FILE\n");
+                "[-N NODES (1..8M)] [-l LEGIT_EVERY] [-c COMPLETE_PCT (0..100)] -o FILE\n");
         return 2;
     }
     g = calloc(1, sizeof(*g));
@@ -338,6 +360,7 @@ main(int argc, char **argv)
     g->rng = seed * UINT64_C(0x9E3779B97F4A7C15) + 1u;
     g->sources = (uint32_t)sources;
     g->nodes = (uint32_t)nodes;
+    g->complete_pct = (uint32_t)complete;
     g->ts = TS_START_US;
     g->legit_next = LEGIT_PDUS + 1u;
     if (pmul_pcap_writer_open(&g->w, out) != 0) {
