@@ -17,15 +17,15 @@
  *	capture reader (pmul_pcap_frag), and the other fragments of a
  *	datagram get FRAGMENT lines.
  *
- *	Messages are reassembled as receivers would: every node named as a
- *	destination in an Address_PDU gets its own engine (dump_vnode.c),
- *	which is fed the datagrams of the messages it is listed for
- *	(multicast, and unicast addressed to it) with capture timestamps as
- *	`now`; Data_PDUs seen before a node was listed are kept for it in a
- *	bounded buffer (dump_early.c).  Engines are created on demand with
- *	caps chosen for analysis, at most --max-nodes at once, the least
- *	recently used evicted (dump_nodes.c); message records are bounded
- *	too, the least recently used reported early (dump_msg.c).  At
+ *	Messages are reassembled as receivers would: a node named as a
+ *	destination gets its own engine (dump_vnode.c) once a message to it
+ *	is complete on the air, and is first given the kept PDUs of that
+ *	message (dump_early.c, bounded); from then on it is fed the
+ *	datagrams of the messages it is listed for (multicast, and unicast
+ *	addressed to it) with capture timestamps as `now`.  Engines have
+ *	caps chosen for analysis, at most --max-nodes live at once, the
+ *	least recently used evicted (dump_nodes.c); message records are
+ *	bounded too, the least recently used reported early (dump_msg.c).  At
  *	the end a report per message says whether it was complete on the
  *	air, which Data_PDUs were missing, retransmissions, the Ack status
  *	of each destination, times and octets (dump_msg.c).  With --extract
