@@ -197,7 +197,7 @@ typedef struct ctx {
     size_t ids_cap;
     cap_out out;
     logger log;
-    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, not_fed, not_kept;
+    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, not_kept;
     uint64_t deliveries, extracted, extract_failed, last_ts;
     bool read_error;
 } ctx;
@@ -447,7 +447,6 @@ route(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
     case PMUL_PDU_RELEASE:
         /* Group ownership between transmitters: nothing a receive-only
          * engine acts on. */
-        c->not_fed++;
         break;
     default:
         route_address(c, f, p, prev);
@@ -500,12 +499,10 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     }
     if (!c->quiet && dump_put_frame_pdu(&c->out.b, f, &d, c->json) != 0)
         cap_out_failed(&c->out);
-    if (d.err != 0) {
-        /* Every engine would drop it with the same verdict: the codec is
-         * the same. */
-        c->not_fed++;
+    /* Every engine would drop a bad one with the same verdict (the codec
+     * is the same); it is counted in bad_pdus. */
+    if (d.err != 0)
         return;
-    }
     dump_nodes_next_datagram(c->nodes);
     /* Who with an engine was listed before this PDU is accounted. */
     prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
