@@ -103,7 +103,10 @@ vnode_new(vnode **out, const vnode_opts *o, const vnode_sink *sink)
     if (n->rng == 0)
         n->rng = 1;
 
-    pmul_config_default(&cfg);
+    if (o->base != NULL)
+        cfg = *o->base;
+    else
+        pmul_config_default(&cfg);
     cfg.node_id = o->node_id;
     cfg.link_rate_bps = o->rate_bps;
     cfg.emcon = o->emcon;

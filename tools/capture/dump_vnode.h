@@ -43,6 +43,10 @@ typedef struct vnode_opts {
     size_t pdu_max_len;         /* largest PDU accepted; 0: 65535 (the
                                  * engine's scratch memory grows with it) */
     const logger *log;          /* engine log sink; NULL: silence */
+    const pmul_config *base;    /* NULL: pmul_config_default(); else the
+                                 * caps and timers to start from (node_id,
+                                 * link_rate_bps, emcon and pdu_max_len are
+                                 * still taken from the fields above) */
 } vnode_opts;
 
 /* Create the vnode; sink is copied.  Returns 0, or a PMUL_ERR_* from

@@ -10,11 +10,13 @@
  *	when, and what it all cost in octets.
  *
  *	Messages are keyed by (Source_ID, MSID) (docs/wire.md 5, item 2) in
- *	an open-addressing hash table over an array kept in first-seen
- *	order, so the report follows the capture.  What is counted:
+ *	a map kept in first-seen order (pmul/util/map.h), so the report
+ *	follows the capture.  What is counted:
  *
- *	  - Data_PDUs: a bitmap of the sequence numbers seen (sized by the
- *	    highest number seen, at most 8 KiB); a number seen again is a
+ *	  - Data_PDUs: the sequence numbers seen, as a sorted list while
+ *	    there are few of them (a flood of random numbers costs 2 octets
+ *	    each, not an 8 KiB bitmap per message), then as a bitmap sized
+ *	    by the highest number seen (at most 8 KiB); a number seen again is a
  *	    retransmission.  The message is "complete" on the air once
  *	    every number 1..Total_Number_of_PDUs was seen; that moment gives
  *	    the time to complete.
@@ -32,14 +34,25 @@
  *
  *	Octets "on the air" are each PDU's UDP payload plus its IP and UDP
  *	headers, as the capture shows them.
+ *
+ *	Bounded memory: the records are on a list in order of last use.
+ *	When a new message would exceed max_msgs records, or the octets all
+ *	records hold exceed max_bytes, the least recently used record is
+ *	evicted: its report is written at once to the eviction sink, marked
+ *	"evicted", and it is freed.  A later PDU of the same message starts a
+ *	new record (its report then covers only what came after).  A hostile
+ *	capture therefore costs at most max_bytes here, whatever it names,
+ *	and a normal capture below the caps reports exactly as before.
  * SECURITY
  *	Works on decoded PDUs only.  Everything a capture can grow is
- *	capped: messages (max_msgs), destinations per message (max_dests),
- *	the bitmap (65536 bits).  Nothing is allocated by a count a PDU
- *	states.
+ *	capped: records (max_msgs) and their octets (max_bytes),
+ *	destinations per message (max_dests), the bitmap (65536 bits).
+ *	Nothing is allocated by a count a PDU states.  The search for an
+ *	Ack entry that names its sender looks at the 256 most recently used
+ *	records only, so a flood of them costs bounded time.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out; the report says how many PDUs were
- *	not accounted because a cap was reached.
+ *	not accounted, and how many records were evicted.
  * SEE ALSO
  *	pmul-dump(1), dump_vnode(3), docs/tools.md.
  * LICENSE
@@ -50,8 +63,13 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "pmul/util/map.h"
 #include "pmul/util/mem.h"
 #include "tools/capture/dump_fmt.h"
+
+#define NONE SIZE_MAX
+/* Records searched for an Ack entry naming its own sender. */
+#define SELF_NAMED_SCAN 256u
 
 enum ack_state { ACK_NONE = 0, ACK_MISSING, ACK_COMPLETE };
 
@@ -79,8 +97,11 @@ typedef struct dmsg {
     uint32_t ack_pdus;
     bool ackack, discard;
     uint64_t pdu_bytes, air_bytes;
-    uint8_t *seen;              /* bitmap, seen_len octets */
+    uint8_t *seen;              /* bitmap, seen_len octets; NULL: sparse */
     size_t seen_len;
+    uint16_t *sparse;           /* while seen is NULL: seen_cnt numbers,
+                                 * ascending */
+    size_t sparse_cap;
     uint32_t seen_cnt;          /* distinct sequence numbers */
     uint16_t max_seq;
     dest *dests;
@@ -91,46 +112,77 @@ typedef struct dmsg {
     uint64_t payload_fnv;
     char extract[32];
     char *files;                /* owned */
+    uint32_t *route;            /* cache of dump_msgs_route(), owned */
+    size_t route_cnt, route_cap;
+    size_t route_upto;          /* dests[] looked at for it */
+    uint64_t route_epoch;       /* its epoch; 0: stale */
+    bool live;                  /* false: a free slot */
+    size_t prev, next;          /* use order (or free list: next) */
+    size_t bytes;               /* octets charged to max_bytes */
 } dmsg;
 
 struct dump_msgs {
-    dmsg *msgs;
-    size_t cnt, size, max;
-    size_t *tab;                /* index + 1; 0 = empty */
-    size_t tab_size;            /* power of two */
+    dmsg *msgs;                 /* slots */
+    size_t cnt, size, max;      /* live records, slots, cap */
+    size_t free_head;
+    size_t head, tail;          /* most / least recently used */
+    map ids;                    /* src << 32 | msid -> slot, first-seen order */
+    size_t bytes, max_bytes;
     size_t max_dests;
     size_t overflow;
+    /* Eviction: where reports of evicted records go. */
+    buf *ev_out;
+    bool ev_json, ev_report;
+    dump_msgs_totals gone;      /* totals of evicted records */
+    size_t created;
 };
 
-static size_t
-hash(uint32_t src, uint32_t msid)
+static uint64_t
+key(uint32_t src, uint32_t msid)
 {
-    uint64_t k = (uint64_t)src << 32 | msid;
-
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdu;
-    k ^= k >> 33;
-    return (size_t)k;
+    return (uint64_t)src << 32 | msid;
 }
 
 int
-dump_msgs_new(dump_msgs **out, size_t max_msgs, size_t max_dests)
+dump_msgs_new(dump_msgs **out, size_t max_msgs, size_t max_dests, size_t max_bytes)
 {
-    dump_msgs *m = mem_calloc(NULL, 1, sizeof(*m));
+    dump_msgs *m;
 
     *out = NULL;
-    if (m == NULL)
+    if (max_msgs == 0 || max_msgs > MAP_MAX_CNT)
+        return -1;
+    if ((m = mem_calloc(NULL, 1, sizeof(*m))) == NULL)
         return -1;
     m->max = max_msgs;
     m->max_dests = max_dests;
-    m->tab_size = 1024;
-    m->tab = mem_calloc(NULL, m->tab_size, sizeof(*m->tab));
-    if (m->tab == NULL) {
-        mem_free(NULL, m);
-        return -1;
-    }
+    m->max_bytes = max_bytes;
+    m->free_head = m->head = m->tail = NONE;
+    map_init(&m->ids, NULL, max_msgs);
     *out = m;
     return 0;
+}
+
+void
+dump_msgs_set_evict_sink(dump_msgs *m, buf *out, bool json, bool report)
+{
+    m->ev_out = out;
+    m->ev_json = json;
+    m->ev_report = report;
+}
+
+static void
+release(dmsg *d)
+{
+    mem_free(NULL, d->seen);
+    mem_free(NULL, d->sparse);
+    mem_free(NULL, d->route);
+    mem_free(NULL, d->dests);
+    mem_free(NULL, d->files);
+    d->seen = NULL;
+    d->sparse = NULL;
+    d->route = NULL;
+    d->dests = NULL;
+    d->files = NULL;
 }
 
 void
@@ -140,88 +192,156 @@ dump_msgs_free(dump_msgs *m)
 
     if (m == NULL)
         return;
-    for (i = 0; i < m->cnt; i++) {
-        mem_free(NULL, m->msgs[i].seen);
-        mem_free(NULL, m->msgs[i].dests);
-        mem_free(NULL, m->msgs[i].files);
-    }
+    for (i = 0; i < m->size; i++)
+        if (m->msgs[i].live)
+            release(&m->msgs[i]);
     mem_free(NULL, m->msgs);
-    mem_free(NULL, m->tab);
+    map_fini(&m->ids);
     mem_free(NULL, m);
 }
 
 static dmsg *
 find(const dump_msgs *m, uint32_t src, uint32_t msid)
 {
-    size_t mask = m->tab_size - 1, i = hash(src, msid) & mask, n;
+    uint64_t v;
 
-    for (n = 0; n < m->tab_size; n++, i = (i + 1) & mask) {
-        size_t v = m->tab[i];
-
-        if (v == 0)
-            return NULL;
-        if (m->msgs[v - 1].src == src && m->msgs[v - 1].msid == msid)
-            return &m->msgs[v - 1];
-    }
-    return NULL;
+    return map_get(&m->ids, key(src, msid), &v) ? &m->msgs[v] : NULL;
 }
 
 static void
-tab_put(size_t *tab, size_t size, uint32_t src, uint32_t msid, size_t idx)
+lru_unlink(dump_msgs *m, dmsg *d)
 {
-    size_t mask = size - 1, i = hash(src, msid) & mask;
-
-    while (tab[i] != 0)
-        i = (i + 1) & mask;
-    tab[i] = idx + 1;
+    if (d->prev != NONE)
+        m->msgs[d->prev].next = d->next;
+    else
+        m->head = d->next;
+    if (d->next != NONE)
+        m->msgs[d->next].prev = d->prev;
+    else
+        m->tail = d->prev;
 }
 
-/* Find or create; NULL when a cap or memory says no. */
+/* Make d the most recently used record. */
+static void
+lru_front(dump_msgs *m, dmsg *d)
+{
+    size_t i = (size_t)(d - m->msgs);
+
+    if (m->head == i)
+        return;
+    if (d->prev != NONE || d->next != NONE || m->tail == i)
+        lru_unlink(m, d);
+    d->prev = NONE;
+    d->next = m->head;
+    if (m->head != NONE)
+        m->msgs[m->head].prev = i;
+    m->head = i;
+    if (m->tail == NONE)
+        m->tail = i;
+}
+
+/* Charge (or, with a negative delta, release) octets of d. */
+static void
+charge(dump_msgs *m, dmsg *d, size_t old_bytes, size_t new_bytes)
+{
+    m->bytes = m->bytes - old_bytes + new_bytes;
+    d->bytes = d->bytes - old_bytes + new_bytes;
+}
+
+static int report_json(buf *b, const dmsg *d, bool evicted);
+static int report_text(buf *b, const dmsg *d, bool evicted);
+
+/* Report and free the least recently used record unless it is keep.
+ * Returns false when there is nothing to evict. */
+static bool
+evict_one(dump_msgs *m, const dmsg *keep)
+{
+    size_t i = m->tail;
+    dmsg *d;
+
+    if (i == NONE || &m->msgs[i] == keep)
+        return false;
+    d = &m->msgs[i];
+    if (m->ev_report && m->ev_out != NULL)
+        (void)(m->ev_json ? report_json(m->ev_out, d, true) : report_text(m->ev_out, d, true));
+    m->gone.evicted++;
+    if (d->complete_us != 0)
+        m->gone.complete++;
+    if (d->delivered)
+        m->gone.delivered++;
+    lru_unlink(m, d);
+    (void)map_del(&m->ids, key(d->src, d->msid));
+    m->bytes -= d->bytes;
+    release(d);
+    d->live = false;
+    d->next = m->free_head;
+    m->free_head = i;
+    m->cnt--;
+    return true;
+}
+
+/* Evict until the octets fit the budget again (never keep itself). */
+static void
+enforce_bytes(dump_msgs *m, const dmsg *keep)
+{
+    while (m->max_bytes != 0 && m->bytes > m->max_bytes && evict_one(m, keep))
+        ;
+}
+
+/* Find or create, as the most recently used; NULL when memory says no. */
 static dmsg *
 get(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t ts_us)
 {
     dmsg *d = find(m, src, msid);
     size_t i;
 
-    if (d != NULL)
+    if (d != NULL) {
+        lru_front(m, d);
         return d;
-    if (m->cnt >= m->max) {
-        m->overflow++;
-        return NULL;
     }
-    /* Keep the table at most half full. */
-    if ((m->cnt + 1) * 2 > m->tab_size) {
-        size_t ns = m->tab_size * 2;
-        size_t *nt = mem_calloc(NULL, ns, sizeof(*nt));
-
-        if (nt == NULL)
-            return NULL;
-        for (i = 0; i < m->cnt; i++)
-            tab_put(nt, ns, m->msgs[i].src, m->msgs[i].msid, i);
-        mem_free(NULL, m->tab);
-        m->tab = nt;
-        m->tab_size = ns;
-    }
-    if (m->cnt == m->size) {
+    if (m->cnt >= m->max)
+        (void)evict_one(m, NULL);
+    if (m->free_head == NONE) {
         size_t ns = m->size ? m->size * 2 : 64;
         dmsg *nm;
 
-        if (ns > SIZE_MAX / sizeof(*nm))
+        if (ns > m->max)
+            ns = m->max;
+        if (ns <= m->size || ns > SIZE_MAX / sizeof(*nm)) {
+            m->overflow++;
             return NULL;
+        }
         nm = mem_realloc(NULL, m->msgs, ns * sizeof(*nm));
-        if (nm == NULL)
+        if (nm == NULL) {
+            m->overflow++;
             return NULL;
+        }
         m->msgs = nm;
+        for (i = m->size; i < ns; i++) {
+            m->msgs[i].live = false;
+            m->msgs[i].next = i + 1 < ns ? i + 1 : NONE;
+        }
+        m->free_head = m->size;
         m->size = ns;
     }
-    d = &m->msgs[m->cnt];
+    i = m->free_head;
+    if (map_put(&m->ids, key(src, msid), i) != 0) {
+        m->overflow++;
+        return NULL;
+    }
+    d = &m->msgs[i];
+    m->free_head = d->next;
     memset(d, 0, sizeof(*d));
+    d->live = true;
+    d->prev = d->next = NONE;
     d->src = src;
     d->msid = msid;
     d->first_us = ts_us;
     d->last_us = ts_us;
-    tab_put(m->tab, m->tab_size, src, msid, m->cnt);
+    lru_front(m, d);
+    charge(m, d, 0, sizeof(*d));
     m->cnt++;
+    m->created++;
     return d;
 }
 
@@ -243,6 +363,7 @@ get_dest(dump_msgs *m, dmsg *d, uint32_t id)
 
         if (nd == NULL)
             return NULL;
+        charge(m, d, d->dest_size * sizeof(*nd), ns * sizeof(*nd));
         d->dests = nd;
         d->dest_size = ns;
     }
@@ -251,27 +372,87 @@ get_dest(dump_msgs *m, dmsg *d, uint32_t id)
     return &d->dests[d->dest_cnt++];
 }
 
+/* Sequence numbers kept as a sorted list up to this many, then a bitmap. */
+#define SPARSE_MAX 64u
+
+/* Where seq is, or would go, in the sparse list. */
+static size_t
+sparse_pos(const dmsg *d, uint16_t seq)
+{
+    size_t lo = 0, hi = d->seen_cnt, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (d->sparse[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Grow the bitmap to cover seq; 0 or -1 on no memory. */
+static int
+bitmap_cover(dump_msgs *m, dmsg *d, uint16_t seq)
+{
+    size_t need = (size_t)seq / 8u + 1u, ns;
+    uint8_t *n;
+
+    if (need <= d->seen_len)
+        return 0;
+    /* Grow to the next power of two (at most 8 KiB) to keep the number of
+     * reallocations logarithmic. */
+    ns = d->seen_len ? d->seen_len : 8;
+    while (ns < need)
+        ns *= 2;
+    n = mem_realloc(NULL, d->seen, ns);
+    if (n == NULL)
+        return -1;
+    memset(n + d->seen_len, 0, ns - d->seen_len);
+    charge(m, d, d->seen_len, ns);
+    d->seen = n;
+    d->seen_len = ns;
+    return 0;
+}
+
 /* Mark seq seen; returns 1 if new, 0 if seen before, -1 on no memory. */
 static int
-mark_seen(dmsg *d, uint16_t seq)
+mark_seen(dump_msgs *m, dmsg *d, uint16_t seq)
 {
-    size_t need = (size_t)seq / 8u + 1u;
+    size_t i;
 
-    if (need > d->seen_len) {
-        /* Grow to the next power of two (at most 8 KiB) to keep the
-         * number of reallocations logarithmic. */
-        size_t ns = d->seen_len ? d->seen_len : 8;
-        uint8_t *n;
+    if (d->seen == NULL) {
+        i = sparse_pos(d, seq);
+        if (i < d->seen_cnt && d->sparse[i] == seq)
+            return 0;
+        if (d->seen_cnt < SPARSE_MAX) {
+            if (d->seen_cnt == d->sparse_cap) {
+                size_t nc = d->sparse_cap ? d->sparse_cap * 2 : 4;
+                uint16_t *ns = mem_realloc(NULL, d->sparse, nc * sizeof(*ns));
 
-        while (ns < need)
-            ns *= 2;
-        n = mem_realloc(NULL, d->seen, ns);
-        if (n == NULL)
+                if (ns == NULL)
+                    return -1;
+                charge(m, d, d->sparse_cap * sizeof(*ns), nc * sizeof(*ns));
+                d->sparse = ns;
+                d->sparse_cap = nc;
+            }
+            memmove(&d->sparse[i + 1], &d->sparse[i], (d->seen_cnt - i) * sizeof(*d->sparse));
+            d->sparse[i] = seq;
+            return 1;
+        }
+        /* Dense enough: the bitmap costs less from now on. */
+        if (bitmap_cover(m, d, seq > d->sparse[d->seen_cnt - 1] ? seq
+                                   : d->sparse[d->seen_cnt - 1]) != 0)
             return -1;
-        memset(n + d->seen_len, 0, ns - d->seen_len);
-        d->seen = n;
-        d->seen_len = ns;
+        for (i = 0; i < d->seen_cnt; i++)
+            d->seen[d->sparse[i] / 8u] |= (uint8_t)(1u << (d->sparse[i] % 8u));
+        charge(m, d, d->sparse_cap * sizeof(*d->sparse), 0);
+        mem_free(NULL, d->sparse);
+        d->sparse = NULL;
+        d->sparse_cap = 0;
     }
+    if (bitmap_cover(m, d, seq) != 0)
+        return -1;
     if (d->seen[seq / 8u] & (1u << (seq % 8u)))
         return 0;
     d->seen[seq / 8u] |= (uint8_t)(1u << (seq % 8u));
@@ -281,10 +462,19 @@ mark_seen(dmsg *d, uint16_t seq)
 static bool
 is_seen(const dmsg *d, uint32_t seq)
 {
+    size_t i;
+
+    if (d->seen == NULL) {
+        if (seq > UINT16_MAX)
+            return false;
+        i = sparse_pos(d, (uint16_t)seq);
+        return i < d->seen_cnt && d->sparse[i] == seq;
+    }
     return seq / 8u < d->seen_len && (d->seen[seq / 8u] & (1u << (seq % 8u)));
 }
 
-static void
+/* Returns true when d became complete just now. */
+static bool
 check_complete(dmsg *d, uint64_t ts_us)
 {
     if (d->complete_us == 0 && d->have_total && d->total > 0 &&
@@ -293,9 +483,11 @@ check_complete(dmsg *d, uint64_t ts_us)
 
         for (s = 1; s <= d->total; s++)
             if (!is_seen(d, s))
-                return;
+                return false;
         d->complete_us = ts_us;
+        return true;
     }
+    return false;
 }
 
 static void
@@ -312,15 +504,17 @@ touch(dmsg *d, uint64_t ts_us, size_t pdu_len, size_t air_len)
  * itself as Source_ID (the deviation of one Java implementation,
  * docs/decisions.md): a message with that MSID that lists the acker as a
  * destination.  NULL when there is none, and the entry is then taken
- * literally.  A linear scan, but only for such entries, over at most the
- * message cap.
+ * literally.  A linear scan, but only for such entries, and only over the
+ * SELF_NAMED_SCAN (256) most recently used records: the message acknowledged is
+ * a recent one, and a flood of such entries must not cost a scan of every
+ * record each.
  */
 static dmsg *
 self_named(dump_msgs *m, uint32_t acker, uint32_t msid)
 {
-    size_t i, k;
+    size_t i, k, n;
 
-    for (i = 0; i < m->cnt; i++) {
+    for (i = m->head, n = 0; i != NONE && n < SELF_NAMED_SCAN; i = m->msgs[i].next, n++) {
         dmsg *d = &m->msgs[i];
 
         if (d->msid != msid || d->src == acker)
@@ -368,6 +562,7 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
                 ds->ack_missing = pmul_missing_count(e->missing, e->missing_cnt);
             }
         }
+        enforce_bytes(m, m->head != NONE ? &m->msgs[m->head] : NULL);
         return 0;
     }
     /* Group management PDUs name a message that uses the group but carry
@@ -378,14 +573,14 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
 
     d = get(m, p->source_id, p->msid, ts_us);
     if (d == NULL)
-        return m->cnt >= m->max ? 0 : -1;
+        return -1;
     touch(d, ts_us, pdu_len, air_len);
     d->prio = p->priority;
 
     switch (p->type) {
     case PMUL_PDU_DATA:
         d->data_pdus++;
-        r = mark_seen(d, p->u.data.seq);
+        r = mark_seen(m, d, p->u.data.seq);
         if (r < 0)
             return -1;
         if (r == 0)
@@ -411,13 +606,19 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
             ds = get_dest(m, d, p->u.address.dests[i].dest_id);
             if (ds == NULL)
                 continue;
+            /* A destination known from Acks only and listed now is not
+             * where the routing cache looks for news (past route_upto):
+             * the cache is stale then. */
+            if (!ds->listed && (size_t)(ds - d->dests) < d->route_upto)
+                d->route_epoch = 0;
             ds->listed = true;
             ds->msg_seq_no = p->u.address.dests[i].msg_seq_no;
         }
         break;
     }
-    check_complete(d, ts_us);
-    return 0;
+    r = check_complete(d, ts_us) ? 1 : 0;
+    enforce_bytes(m, d);
+    return r;
 }
 
 bool
@@ -437,6 +638,7 @@ dump_msgs_delivered(dump_msgs *m, uint32_t node, uint64_t t_us, uint32_t src,
     ds = get_dest(m, d, node);
     if (ds != NULL && ds->delivered_us == 0)
         ds->delivered_us = t_us;
+    enforce_bytes(m, d);
     return first;
 }
 
@@ -467,6 +669,8 @@ dump_msgs_extracted(dump_msgs *m, uint32_t src, uint32_t msid,
         n = sizeof(d->extract) - 1;
     memcpy(d->extract, result, n);
     d->extract[n] = '\0';
+    if (d->files != NULL)
+        charge(m, d, strlen(d->files) + 1, 0);
     mem_free(NULL, d->files);
     d->files = NULL;
     if (files != NULL) {
@@ -474,6 +678,7 @@ dump_msgs_extracted(dump_msgs *m, uint32_t src, uint32_t msid,
         d->files = mem_alloc(NULL, n + 1);
         if (d->files != NULL)
             memcpy(d->files, files, n + 1);
+        charge(m, d, 0, n + 1);
     }
 }
 
@@ -487,6 +692,28 @@ put_rel(buf *b, const dmsg *d, uint64_t t_us, bool json)
         return buf_append_str(b, json ? "null" : "-");
     dt = t_us >= d->first_us ? t_us - d->first_us : 0;
     return buf_printf(b, "%" PRIu64 ".%06" PRIu64, dt / 1000000u, dt % 1000000u);
+}
+
+/* The lowest number >= from seen, or total + 1 if none up to total. */
+static uint32_t
+next_seen(const dmsg *d, uint32_t from, uint32_t total)
+{
+    size_t i;
+    uint32_t s;
+
+    if (d->seen == NULL) {
+        i = from <= UINT16_MAX ? sparse_pos(d, (uint16_t)from) : d->seen_cnt;
+        return i < d->seen_cnt && d->sparse[i] <= total ? d->sparse[i] : total + 1u;
+    }
+    for (s = from; s <= total && s / 8u < d->seen_len; s++) {
+        if (s % 8u == 0 && d->seen[s / 8u] == 0) {
+            s += 7u;                    /* a whole empty octet */
+            continue;
+        }
+        if (d->seen[s / 8u] & (1u << (s % 8u)))
+            return s;
+    }
+    return total + 1u;
 }
 
 /* Missing Data_PDUs: ranges of 1..total never seen on the air. */
@@ -504,8 +731,14 @@ put_missing(buf *b, const dmsg *d, bool json)
     for (s = 1; rc == 0 && s <= (uint32_t)d->total + 1u; s++) {
         bool miss = s <= d->total && !is_seen(d, s);
 
-        if (miss && lo == 0)
+        if (miss && lo == 0) {
+            /* Jump over the gap: the report of a message with Total
+             * 65535 and a handful of PDUs costs its PDUs, not 65535
+             * lookups. */
             lo = s;
+            s = next_seen(d, s, d->total) - 1u;
+            continue;
+        }
         if (!miss && lo != 0) {
             if (json)
                 rc = buf_printf(b, "%s[%" PRIu32 ",%" PRIu32 "]", first ? "" : ",", lo, s - 1);
@@ -551,7 +784,7 @@ all_acked_us(const dmsg *d)
 }
 
 static int
-report_json(buf *b, const dmsg *d)
+report_json(buf *b, const dmsg *d, bool evicted)
 {
     char s[16];
     size_t i;
@@ -596,6 +829,8 @@ report_json(buf *b, const dmsg *d)
         rc = buf_printf(b, ",\"files\":\"%s\"", d->files);
     if (rc == 0 && d->dest_overflow)
         rc = buf_printf(b, ",\"dest_overflow\":%zu", d->dest_overflow);
+    if (rc == 0 && evicted)
+        rc = buf_append_str(b, ",\"evicted\":true");
     if (rc == 0)
         rc = buf_append_str(b, ",\"dests\":[");
     for (i = 0; rc == 0 && i < d->dest_cnt; i++) {
@@ -621,7 +856,7 @@ report_json(buf *b, const dmsg *d)
 }
 
 static int
-report_text(buf *b, const dmsg *d)
+report_text(buf *b, const dmsg *d, bool evicted)
 {
     char s[16];
     size_t i;
@@ -657,6 +892,8 @@ report_text(buf *b, const dmsg *d)
         rc = buf_printf(b, " extract=%s", d->extract);
     if (rc == 0 && d->files != NULL)
         rc = buf_printf(b, " files=%s", d->files);
+    if (rc == 0 && evicted)
+        rc = buf_append_str(b, " evicted");
     if (rc == 0)
         rc = buf_append_str(b, "\n");
     for (i = 0; rc == 0 && i < d->dest_cnt; i++) {
@@ -685,18 +922,16 @@ report_text(buf *b, const dmsg *d)
     return rc;
 }
 
-size_t
-dump_msgs_count(const dump_msgs *m)
-{
-    return m->cnt;
-}
-
 int
-dump_msgs_report_one(const dump_msgs *m, size_t idx, buf *out, bool json)
+dump_msgs_report_next(const dump_msgs *m, size_t *it, buf *out, bool json)
 {
-    if (idx >= m->cnt)
+    uint64_t v;
+
+    if (!map_next(&m->ids, it, NULL, &v))
         return 0;
-    return json ? report_json(out, &m->msgs[idx]) : report_text(out, &m->msgs[idx]);
+    if ((json ? report_json(out, &m->msgs[v], false) : report_text(out, &m->msgs[v], false)) != 0)
+        return -1;
+    return 1;
 }
 
 void
@@ -704,13 +939,88 @@ dump_msgs_totals_get(const dump_msgs *m, dump_msgs_totals *t)
 {
     size_t i;
 
-    memset(t, 0, sizeof(*t));
-    t->msgs = m->cnt;
+    *t = m->gone;
+    t->msgs = m->created;
+    t->live = m->cnt;
+    t->bytes = m->bytes;
     t->overflow = m->overflow;
-    for (i = 0; i < m->cnt; i++) {
+    for (i = 0; i < m->size; i++) {
+        if (!m->msgs[i].live)
+            continue;
         if (m->msgs[i].complete_us != 0)
             t->complete++;
         if (m->msgs[i].delivered)
             t->delivered++;
     }
+}
+
+size_t
+dump_msgs_listed(const dump_msgs *m, uint32_t src, uint32_t msid, uint32_t *ids, size_t cap)
+{
+    const dmsg *d = find(m, src, msid);
+    size_t i, n = 0;
+
+    if (d == NULL)
+        return 0;
+    for (i = 0; i < d->dest_cnt && n < cap; i++)
+        if (d->dests[i].listed)
+            ids[n++] = d->dests[i].id;
+    return n;
+}
+
+uint64_t
+dump_msgs_first_us(const dump_msgs *m, uint32_t src, uint32_t msid)
+{
+    const dmsg *d = find(m, src, msid);
+
+    return d != NULL ? d->first_us : 0;
+}
+
+uint32_t
+dump_msgs_total(const dump_msgs *m, uint32_t src, uint32_t msid)
+{
+    const dmsg *d = find(m, src, msid);
+
+    return d != NULL && d->have_total ? d->total : 0;
+}
+
+size_t
+dump_msgs_route(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t epoch,
+                bool (*has)(void *arg, uint32_t id), void *arg, uint32_t *ids, size_t cap)
+{
+    dmsg *d = find(m, src, msid);
+    size_t i, n = 0;
+
+    if (d == NULL)
+        return 0;
+    if (d->route_epoch != epoch || epoch == 0 || d->route_upto < d->dest_cnt) {
+        /* Same epoch: only destinations added since need a look. */
+        if (d->route_epoch != epoch || epoch == 0) {
+            d->route_cnt = 0;
+            d->route_upto = 0;
+        }
+        for (i = d->route_upto; i < d->dest_cnt; i++) {
+            if (!d->dests[i].listed || !has(arg, d->dests[i].id))
+                continue;
+            if (d->route_cnt == d->route_cap) {
+                size_t nc = d->route_cap ? d->route_cap * 2 : 4;
+                uint32_t *nr = mem_realloc(NULL, d->route, nc * sizeof(*nr));
+
+                if (nr == NULL) {
+                    /* Not cached: answer from the list this once. */
+                    d->route_epoch = 0;
+                    return dump_msgs_listed(m, src, msid, ids, cap);
+                }
+                charge(m, d, d->route_cap * sizeof(*nr), nc * sizeof(*nr));
+                d->route = nr;
+                d->route_cap = nc;
+            }
+            d->route[d->route_cnt++] = d->dests[i].id;
+        }
+        d->route_upto = d->dest_cnt;
+        d->route_epoch = epoch;
+    }
+    for (i = 0; i < d->route_cnt && n < cap; i++)
+        ids[n++] = d->route[i];
+    return n;
 }

@@ -17,10 +17,15 @@
  *	capture reader (pmul_pcap_frag), and the other fragments of a
  *	datagram get FRAGMENT lines.
  *
- *	Messages are reassembled as receivers would: every node named as a
- *	destination in an Address_PDU gets its own engine (dump_vnode.c),
- *	which is fed the datagrams that node would have received (multicast,
- *	and unicast addressed to it) with capture timestamps as `now`.  At
+ *	Messages are reassembled as receivers would: a node named as a
+ *	destination gets its own engine (dump_vnode.c) once a message to it
+ *	is complete on the air, and is first given the kept PDUs of that
+ *	message (dump_early.c, bounded); from then on it is fed the
+ *	datagrams of the messages it is listed for (multicast, and unicast
+ *	addressed to it) with capture timestamps as `now`.  Engines have
+ *	caps chosen for analysis, at most --max-nodes live at once, the
+ *	least recently used evicted (dump_nodes.c); message records are
+ *	bounded too, the least recently used reported early (dump_msg.c).  At
  *	the end a report per message says whether it was complete on the
  *	air, which Data_PDUs were missing, retransmissions, the Ack status
  *	of each destination, times and octets (dump_msg.c).  With --extract
@@ -29,8 +34,11 @@
  * SECURITY
  *	Captures are untrusted input.  Frames and PDUs are parsed only by
  *	the bounds-checked parsers of pmul_pcap_read.c and pmul_pdu.c;
- *	every table the capture can grow is capped (--max-msgs,
- *	--max-nodes).  Live capture needs CAP_NET_RAW; the program drops
+ *	every table the capture can grow is capped (--max-msgs, --msg-mem,
+ *	--max-nodes, --node-mem, the early-data buffer), so memory stays
+ *	under the bound the manual states whatever the capture holds, and
+ *	each datagram costs work in proportion to the nodes it concerns.
+ *	What a cap evicts or refuses is counted in the summary.  Live capture needs CAP_NET_RAW; the program drops
  *	nothing itself, run it with the least privilege that can capture.
  *	Extracted mail is written mode 0600 under names made of numbers.
  * DIAGNOSTICS
@@ -59,14 +67,25 @@
 #include "pmul/util/fnv.h"
 #include "pmul/util/buf.h"
 #include "pmul/util/log.h"
+#include "pmul/util/num.h"
 #include "tools/capture/cap_common.h"
+#include "tools/pmul-dump/dump_early.h"
 #include "tools/pmul-dump/dump_extract.h"
 #include "tools/capture/dump_fmt.h"
 #include "tools/pmul-dump/dump_msg.h"
+#include "tools/pmul-dump/dump_nodes.h"
 #include "tools/capture/dump_vnode.h"
 #include "tools/capture/dump_opt.h"
 
 #define PROG "pmul-dump"
+
+/* Defaults of the caps; docs/tools.md derives the memory bound from them. */
+#define DEFAULT_MAX_NODES   64u
+#define DEFAULT_NODE_MEM    ((size_t)1 << 20)       /* reassembly per engine */
+#define DEFAULT_MSG_MEM     ((size_t)64 << 20)      /* message records */
+#define MSG_MAX_DESTS       4096u                   /* per message record */
+#define EARLY_MAX_PDUS      16384u                  /* kept Data_PDUs */
+#define EARLY_MAX_BYTES     ((size_t)8 << 20)
 
 static const char usage_text[] =
 "NAME\n"
@@ -113,11 +132,17 @@ static const char usage_text[] =
 "    -c, --count N        stop after N frames\n"
 "    -d, --duration S     live: stop after S seconds\n"
 "    -P, --promisc        live: promiscuous mode\n"
-"        --max-msgs N     messages tracked (default 100000)\n"
-"        --max-nodes N    receiver engines (default 256; each takes about\n"
-"                         800 KiB with the default --pdu-max)\n"
-"        --pdu-max N      largest PDU the receiver engines accept (default\n"
-"                         65535; 64..65535; smaller saves memory)\n"
+"        --max-msgs N     message records held at once (default 100000);\n"
+"                         past it the least recently used is reported\n"
+"                         early, marked evicted\n"
+"        --msg-mem SIZE   octets of message records (default 64M)\n"
+"        --max-nodes N    receiver engines at once (default 64; least\n"
+"                         recently used evicted); an engine is created when\n"
+"                         a message to its node is complete on the air\n"
+"        --node-mem SIZE  reassembly octets per engine, also the largest\n"
+"                         message delivered (default 1M)\n"
+"        --pdu-max N      engines' encoder scratch (default 1024; 64..65535);\n"
+"                         they accept any PDU up to 65535 octets\n"
 "    -v, --verbose        also print frames that are not P_MUL, and engine logs\n"
 "    -h, --help           this text\n"
 "\n"
@@ -132,6 +157,12 @@ static const char usage_text[] =
 "                pdu_bytes= air_bytes= [delivered len= fnv=] [extract=]\n"
 "                followed by one \"dest\" line per destination.\n"
 "    Summary:    summary frames= pdus= bad_pdus= bad_frames= other= ...\n"
+"                and what the caps cost: msgs_evicted= nodes_evicted=\n"
+"                nodes_refused= early_dropped= engine_cap_drops= ...\n"
+"\n"
+"MEMORY\n"
+"    Bounded whatever the capture holds: about max-nodes x (node-mem +\n"
+"    3 MiB) + msg-mem + 18 MiB, 340 MiB with the defaults (docs/tools.md).\n"
 "\n"
 "EXIT STATUS\n"
 "    0 the capture was read to its end; 1 reading stopped early (corrupt or\n"
@@ -152,69 +183,26 @@ typedef struct ctx {
     const char *file, *iface, *filter, *extract_dir;
     bool json, quiet, no_messages, verbose, promisc;
     uint64_t count, duration_s;
-    size_t max_msgs, max_nodes, pdu_max;
+    size_t max_msgs, max_nodes, pdu_max, msg_mem, node_mem;
     dump_ports ports;
     /* State. */
     pmul_pcap_reader *rd;
     dump_decoder dec;
+    dump_decoder dec_replay;    /* for kept PDUs, while dec's result is in use */
     dump_msgs *msgs;
-    vnode **nodes;
-    size_t node_cnt;
+    dump_nodes *nodes;
+    dump_early *early;
+    pmul_config engine_cfg;     /* analysis caps of every engine */
+    uint32_t *ids;              /* scratch: node IDs listed for a message */
+    size_t ids_cap;
     cap_out out;
     logger log;
-    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, nodes_refused;
+    uint64_t frames, pdus, bad_pdus, salvaged, bad_frames, other, not_kept;
     uint64_t deliveries, extracted, extract_failed, last_ts;
     bool read_error;
 } ctx;
 
-static vnode *
-find_node(ctx *c, uint32_t id)
-{
-    size_t i;
-
-    for (i = 0; i < c->node_cnt; i++)
-        if (vnode_node_id(c->nodes[i]) == id)
-            return c->nodes[i];
-    return NULL;
-}
-
 static void on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev);
-
-/* Receivers: one engine per destination named in an Address_PDU. */
-static void
-add_nodes(ctx *c, const pmul_pdu *p)
-{
-    vnode_sink sink = { NULL, on_event, c };
-    vnode_opts o;
-    uint16_t i;
-    vnode *n;
-    int rc;
-
-    for (i = 0; i < p->u.address.dest_cnt; i++) {
-        uint32_t id = p->u.address.dests[i].dest_id;
-
-        if (id == 0 || find_node(c, id) != NULL)
-            continue;
-        if (c->node_cnt >= c->max_nodes) {
-            c->nodes_refused++;
-            continue;
-        }
-        memset(&o, 0, sizeof(o));
-        o.node_id = id;
-        /* Receive only: a dump must not pretend the nodes answered. */
-        o.emcon = true;
-        o.pdu_max_len = c->pdu_max;
-        o.log = c->verbose ? &c->log : NULL;
-        rc = vnode_new(&n, &o, &sink);
-        if (rc != 0) {
-            fprintf(stderr, "%s: cannot create the engine for a node: %s\n",
-                    PROG, pmul_strerror(rc));
-            c->nodes_refused++;
-            continue;
-        }
-        c->nodes[c->node_cnt++] = n;
-    }
-}
 
 static void
 on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
@@ -264,28 +252,220 @@ on_event(void *arg, uint32_t node, uint64_t t_us, const pmul_event *ev)
     dump_msgs_extracted(c->msgs, ev->source_id, ev->msid, result, base);
 }
 
-/* Give the datagram to every engine that would have received it. */
-static void
-feed_nodes(ctx *c, const pmul_pcap_frame *f)
+/* Would node id have received this datagram: multicast, or unicast to it. */
+static bool
+reaches(const pmul_pcap_frame *f, uint32_t id)
 {
-    bool mc = cap_frame_is_multicast(f);
-    uint32_t from = f->ip_version == 4 ? f->src_ip4 : 0;
+    return cap_frame_is_multicast(f) || (f->ip_version == 4 && f->dst_ip4 == id);
+}
+
+static void
+feed(vnode *n, const pmul_pcap_frame *f)
+{
+    (void)vnode_recv(n, f->ts_us, f->ip_version == 4 ? f->src_ip4 : 0, f->src_port,
+                     f->payload, f->payload_len);
+}
+
+/* Feed the nodes in ids[0..cnt) that exist, once each per datagram. */
+static void
+feed_listed(ctx *c, const pmul_pcap_frame *f, const uint32_t *ids, size_t cnt)
+{
+    bool again;
     size_t i;
+    vnode *n;
 
-    for (i = 0; i < c->node_cnt; i++) {
-        vnode *n = c->nodes[i];
-
-        if (!mc && !(f->ip_version == 4 && f->dst_ip4 == vnode_node_id(n)))
+    for (i = 0; i < cnt; i++) {
+        if (!reaches(f, ids[i]))
             continue;
-        (void)vnode_recv(n, f->ts_us, from, f->src_port, f->payload, f->payload_len);
+        n = dump_nodes_find(c->nodes, ids[i], &again);
+        if (n != NULL && !again)
+            feed(n, f);
     }
+}
+
+typedef struct replay_arg {
+    ctx *c;
+    vnode *n;
+} replay_arg;
+
+/* Give a kept PDU to a new engine if its node would have received it: an
+ * Address-family PDU only if it lists the node (one that does not would
+ * tell the engine the message is not for it). */
+static void
+replay_one(void *arg, const dump_early_ent *e)
+{
+    replay_arg *ra = arg;
+    uint32_t id = vnode_node_id(ra->n);
+    dump_pdu d;
+    uint16_t i;
+
+    if (!e->multicast && e->dst_ip != id)
+        return;
+    if (e->is_address) {
+        dump_pdu_decode(&ra->c->dec_replay, e->pkt, e->len, &d);
+        if (d.err != 0)
+            return;
+        for (i = 0; i < d.pdu.u.address.dest_cnt; i++)
+            if (d.pdu.u.address.dests[i].dest_id == id)
+                break;
+        if (i == d.pdu.u.address.dest_cnt)
+            return;
+    }
+    (void)vnode_recv(ra->n, e->ts_us, e->from_ip, e->from_port, e->pkt, e->len);
+}
+
+static void
+replay(ctx *c, vnode *n, uint32_t src, uint32_t msid)
+{
+    replay_arg ra = { c, n };
+
+    (void)dump_early_each(c->early, src, msid, replay_one, &ra);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * An Address-family PDU: each node it lists that has an engine gets it
+ * (one newly listed for the message is first given the message's kept
+ * PDUs, as a receiver that got them early would hold them), and so do the
+ * nodes listed before (a list that no longer names one of them means
+ * something to that receiver).  A listing alone creates no engine: that
+ * waits until a message is complete on the air (complete_msg()), so a
+ * flood of Address_PDUs naming spoofed nodes creates and churns nothing.
+ */
+static void
+route_address(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
+{
+    bool again, sorted = false;
+    uint16_t i;
+    vnode *n;
+
+    for (i = 0; i < p->u.address.dest_cnt; i++) {
+        uint32_t id = p->u.address.dests[i].dest_id;
+
+        n = dump_nodes_find(c->nodes, id, &again);
+        if (n == NULL || again)
+            continue;
+        if (!sorted) {
+            qsort(c->ids, prev, sizeof(*c->ids), cmp_u32);
+            sorted = true;
+        }
+        if (bsearch(&id, c->ids, prev, sizeof(*c->ids), cmp_u32) == NULL)
+            replay(c, n, p->source_id, p->msid);
+        if (reaches(f, id))
+            feed(n, f);
+    }
+    feed_listed(c, f, c->ids, prev);
+}
+
+/*
+ * The message (src, msid) is now complete on the air, so a receiver could
+ * deliver it: every node listed for it gets an engine now if it has none
+ * (evicting the least recently used if need be).  An engine that did not
+ * exist when the message began is given the kept PDUs of the message
+ * (this one included; one it already had is a harmless duplicate).
+ */
+static void
+complete_msg(ctx *c, uint64_t ts_us, uint32_t src, uint32_t msid)
+{
+    size_t i, cnt = dump_msgs_listed(c->msgs, src, msid, c->ids, c->ids_cap);
+    uint64_t first = dump_msgs_first_us(c->msgs, src, msid);
+    bool created, again;
+    vnode *n;
+
+    for (i = 0; i < cnt; i++) {
+        if (c->ids[i] == 0)
+            continue;
+        n = dump_nodes_get(c->nodes, c->ids[i], ts_us, &created, &again);
+        if (n != NULL && (created || dump_nodes_born_us(c->nodes, c->ids[i]) >= first))
+            replay(c, n, src, msid);
+    }
+}
+
+/* Keep a Data or Address-family PDU for engines created later.  Not one of
+ * a message with more PDUs than the buffer holds: it could never be
+ * replayed whole (such a message finds its engines in place only if they
+ * exist already), and keeping it would only push out others (a flood of
+ * Total 65535). */
+static void
+keep(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p)
+{
+    dump_early_ent e;
+
+    if (dump_msgs_total(c->msgs, p->source_id, p->msid) > EARLY_MAX_PDUS) {
+        c->not_kept++;
+        return;
+    }
+    memset(&e, 0, sizeof(e));
+    e.ts_us = f->ts_us;
+    e.src = p->source_id;
+    e.msid = p->msid;
+    e.from_ip = f->ip_version == 4 ? f->src_ip4 : 0;
+    e.dst_ip = f->ip_version == 4 ? f->dst_ip4 : 0;
+    e.from_port = f->src_port;
+    e.multicast = cap_frame_is_multicast(f);
+    e.is_address = p->type != PMUL_PDU_DATA;
+    e.pkt = f->payload;
+    e.len = f->payload_len;
+    dump_early_put(c->early, &e);
+}
+
+/* Give the datagram to the engines it concerns, and only to them: the
+ * cost of a datagram follows the nodes listed for its message, not the
+ * number of engines. */
+static void
+route(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p, size_t prev)
+{
+    bool again;
+    vnode *n;
+
+    switch (p->type) {
+    case PMUL_PDU_DATA:
+        feed_listed(c, f, c->ids, prev);
+        keep(c, f, p);
+        break;
+    case PMUL_PDU_DISCARD:
+        feed_listed(c, f, c->ids, prev);
+        break;
+    case PMUL_PDU_ACK:
+        /* An Ack concerns the transmitter it is sent to. */
+        if (f->ip_version == 4 && !cap_frame_is_multicast(f) &&
+            (n = dump_nodes_find(c->nodes, f->dst_ip4, &again)) != NULL && !again)
+            feed(n, f);
+        break;
+    case PMUL_PDU_ANNOUNCE:
+        feed_listed(c, f, p->u.announce.dest_ids, p->u.announce.dest_cnt);
+        break;
+    case PMUL_PDU_REQUEST:
+    case PMUL_PDU_REJECT:
+    case PMUL_PDU_RELEASE:
+        /* Group ownership between transmitters: nothing a receive-only
+         * engine acts on. */
+        break;
+    default:
+        route_address(c, f, p, prev);
+        keep(c, f, p);
+        break;
+    }
+}
+
+static bool
+has_engine(void *arg, uint32_t id)
+{
+    return dump_nodes_has(arg, id);
 }
 
 static void
 handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
 {
     dump_pdu d;
-    size_t air;
+    size_t air, prev;
     int rc;
 
     c->frames++;
@@ -319,17 +499,26 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     }
     if (!c->quiet && dump_put_frame_pdu(&c->out.b, f, &d, c->json) != 0)
         cap_out_failed(&c->out);
-    if (d.err == 0) {
-        air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
-        rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
-        if (rc != 0)
-            fprintf(stderr, "%s: out of memory accounting frame %" PRIu64 "\n",
-                    PROG, f->number);
-        if (pmul_pdu_is_address(d.pdu.type))
-            add_nodes(c, &d.pdu);
-    }
+    /* Every engine would drop a bad one with the same verdict (the codec
+     * is the same); it is counted in bad_pdus. */
+    if (d.err != 0)
+        return;
+    dump_nodes_next_datagram(c->nodes);
+    /* Who with an engine was listed before this PDU is accounted. */
+    prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
+           dump_nodes_live(c->nodes) == 0 ? 0
+         : dump_msgs_route(c->msgs, d.pdu.source_id, d.pdu.msid,
+                           dump_nodes_epoch(c->nodes), has_engine, c->nodes, c->ids,
+                           c->ids_cap);
+    air = f->payload_len + (f->ip_version == 6 ? 48u : 28u);
+    rc = dump_msgs_pdu(c->msgs, f->ts_us, &d.pdu, f->payload_len, air);
+    if (rc < 0)
+        fprintf(stderr, "%s: out of memory accounting frame %" PRIu64 "\n",
+                PROG, f->number);
     /* Engines decode for themselves: they see exactly the datagram. */
-    feed_nodes(c, f);
+    route(c, f, &d.pdu, prev);
+    if (rc == 1)
+        complete_msg(c, f->ts_us, d.pdu.source_id, d.pdu.msid);
 }
 
 static uint64_t
@@ -385,45 +574,94 @@ static void
 report(ctx *c)
 {
     dump_msgs_totals t;
-    size_t i;
+    dump_nodes_stats ns;
+    dump_early_stats es;
+    size_t it = 0;
     int rc = 0;
 
     /* Let every engine run its timers up to the end of the capture. */
-    for (i = 0; i < c->node_cnt; i++)
-        vnode_advance(c->nodes[i], c->last_ts);
+    dump_nodes_advance_all(c->nodes, c->last_ts);
     cap_out_flush(&c->out);
     if (!c->no_messages) {
-        for (i = 0; i < dump_msgs_count(c->msgs); i++) {
-            if (dump_msgs_report_one(c->msgs, i, &c->out.b, c->json) != 0)
+        while ((rc = dump_msgs_report_next(c->msgs, &it, &c->out.b, c->json)) != 0) {
+            if (rc < 0)
                 cap_out_failed(&c->out);
             cap_out_flush(&c->out);
         }
     }
     dump_msgs_totals_get(c->msgs, &t);
+    dump_nodes_stats_get(c->nodes, &ns);
+    dump_early_stats_get(c->early, &es);
     rc = buf_printf(&c->out.b, c->json
         ? "{\"kind\":\"summary\",\"frames\":%" PRIu64 ",\"pdus\":%" PRIu64
           ",\"bad_pdus\":%" PRIu64 ",\"salvaged\":%" PRIu64 ",\"bad_frames\":%" PRIu64
           ",\"other\":%" PRIu64 ",\"messages\":%zu,\"complete\":%zu,\"delivered\":%zu"
-          ",\"deliveries\":%" PRIu64 ",\"nodes\":%zu,\"extracted\":%" PRIu64
-          ",\"read_error\":%s}\n"
+          ",\"deliveries\":%" PRIu64 ",\"nodes\":%" PRIu64 ",\"extracted\":%" PRIu64
+          ",\"read_error\":%s"
         : "summary frames=%" PRIu64 " pdus=%" PRIu64 " bad_pdus=%" PRIu64
           " salvaged=%" PRIu64 " bad_frames=%" PRIu64 " other=%" PRIu64
           " messages=%zu complete=%zu delivered=%zu deliveries=%" PRIu64
-          " nodes=%zu extracted=%" PRIu64 " read_error=%s\n",
+          " nodes=%" PRIu64 " extracted=%" PRIu64 " read_error=%s",
         c->frames, c->pdus, c->bad_pdus, c->salvaged, c->bad_frames, c->other,
-        t.msgs, t.complete, t.delivered, c->deliveries, c->node_cnt, c->extracted,
+        t.msgs, t.complete, t.delivered, c->deliveries, ns.created, c->extracted,
         c->read_error ? (c->json ? "true" : "yes") : (c->json ? "false" : "no"));
+    /* What the caps cost: never silent (issue 13). */
+    if (rc == 0)
+        rc = buf_printf(&c->out.b, c->json
+            ? ",\"msgs_evicted\":%zu,\"msgs_unaccounted\":%zu,\"nodes_peak\":%zu"
+              ",\"nodes_evicted\":%" PRIu64 ",\"nodes_evicted_busy\":%" PRIu64
+              ",\"nodes_refused\":%" PRIu64 ",\"early_kept\":%" PRIu64
+              ",\"early_dropped\":%" PRIu64 ",\"early_not_kept\":%" PRIu64
+              ",\"early_replayed\":%" PRIu64
+              ",\"engine_cap_drops\":%" PRIu64 ",\"engine_stalls\":%" PRIu64 "}\n"
+            : " msgs_evicted=%zu msgs_unaccounted=%zu nodes_peak=%zu"
+              " nodes_evicted=%" PRIu64 " nodes_evicted_busy=%" PRIu64
+              " nodes_refused=%" PRIu64 " early_kept=%" PRIu64
+              " early_dropped=%" PRIu64 " early_not_kept=%" PRIu64
+              " early_replayed=%" PRIu64
+              " engine_cap_drops=%" PRIu64 " engine_stalls=%" PRIu64 "\n",
+            t.evicted, t.overflow, ns.peak, ns.evicted, ns.evicted_busy, ns.refused,
+            es.kept, es.dropped + es.too_big, c->not_kept, es.replayed, ns.cap_drops,
+            dump_nodes_stalls(c->nodes));
     if (rc != 0)
         cap_out_failed(&c->out);
     cap_out_flush(&c->out);
-    if (t.overflow != 0 || c->nodes_refused != 0)
-        fprintf(stderr, "%s: caps reached: %zu PDUs of messages beyond --max-msgs "
-                "not accounted; %" PRIu64 " destination entries named a node beyond "
-                "--max-nodes (%zu), whose deliveries are not shown\n", PROG, t.overflow,
-                c->nodes_refused, c->max_nodes);
+    if (t.evicted != 0 || t.overflow != 0 || ns.evicted != 0 || ns.refused != 0)
+        fprintf(stderr, "%s: caps reached: %zu message records reported early and freed "
+                "(--max-msgs %zu, --msg-mem %zu), %zu PDUs not accounted (no memory); "
+                "%" PRIu64 " receiver engines evicted (%" PRIu64 " holding messages) and "
+                "%" PRIu64 " not created (--max-nodes %zu): their deliveries may be "
+                "missing\n", PROG, t.evicted, c->max_msgs, c->msg_mem, t.overflow,
+                ns.evicted, ns.evicted_busy, ns.refused, c->max_nodes);
 }
 
-enum { OPT_MAX_MSGS = 256, OPT_MAX_NODES, OPT_PDU_MAX };
+/*
+ * The caps of every receiver engine: chosen for analysing a capture on
+ * one machine, not for a daemon.  An engine acts as one node; under a
+ * flood it holds at most max_rx_msgs messages of at most max_dests
+ * destinations, node_mem octets of reassembly and the completed
+ * messages of max_sources sources, which bounds it to about
+ * node_mem + 1 MiB (docs/tools.md).
+ */
+static void
+engine_caps(ctx *c)
+{
+    pmul_config *e = &c->engine_cfg;
+
+    pmul_config_default(e);
+    e->max_sources = 64;
+    e->max_rx_msgs = 64;
+    e->max_rx_msgs_per_src = 16;
+    e->max_rx_done_per_src = 8;
+    e->max_rx_bytes = c->node_mem;
+    e->max_rx_bytes_per_src = c->node_mem;
+    e->max_msg_len = c->node_mem;
+    e->max_events = 256;
+    e->max_ack_entries = 64;
+    e->max_missing = 1024;
+}
+
+enum { OPT_MAX_MSGS = 256, OPT_MAX_NODES, OPT_PDU_MAX, OPT_MSG_MEM, OPT_NODE_MEM };
 
 int
 main(int argc, char **argv)
@@ -443,18 +681,24 @@ main(int argc, char **argv)
         { "max-msgs", required_argument, NULL, OPT_MAX_MSGS },
         { "max-nodes", required_argument, NULL, OPT_MAX_NODES },
         { "pdu-max", required_argument, NULL, OPT_PDU_MAX },
+        { "msg-mem", required_argument, NULL, OPT_MSG_MEM },
+        { "node-mem", required_argument, NULL, OPT_NODE_MEM },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    vnode_sink sink;
+    vnode_opts vo;
     uint64_t v;
     ctx c;
-    size_t i;
     int opt, status = 0;
 
     memset(&c, 0, sizeof(c));
     c.max_msgs = 100000;
-    c.max_nodes = 256;
+    c.pdu_max = 1024;
+    c.max_nodes = DEFAULT_MAX_NODES;
+    c.msg_mem = DEFAULT_MSG_MEM;
+    c.node_mem = DEFAULT_NODE_MEM;
     dump_ports_default(&c.ports);
     while ((opt = getopt_long(argc, argv, "r:i:f:p:jqMx:c:d:Pvh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -494,6 +738,17 @@ main(int argc, char **argv)
             else
                 c.max_nodes = v > 65536 ? 65536 : (size_t)v;
             break;
+        case OPT_MSG_MEM:
+        case OPT_NODE_MEM:
+            if (num_parse_size(optarg, 65536, (uint64_t)1 << 40, &v) != 0) {
+                fprintf(stderr, "%s: bad size (64k..1T, units k M G): %s\n", PROG, optarg);
+                return 2;
+            }
+            if (opt == OPT_MSG_MEM)
+                c.msg_mem = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)v;
+            else
+                c.node_mem = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)v;
+            break;
         case 'P': c.promisc = true; break;
         case 'v': c.verbose = true; break;
         case 'h':
@@ -519,12 +774,27 @@ main(int argc, char **argv)
 
     cap_logger_init(&c.log, PROG);
     cap_out_init(&c.out, PROG);
-    c.nodes = calloc(c.max_nodes, sizeof(*c.nodes));
-    if (c.nodes == NULL || dump_decoder_init(&c.dec) != 0 ||
-        dump_msgs_new(&c.msgs, c.max_msgs, 4096) != 0) {
+    engine_caps(&c);
+    sink.on_tx = NULL;
+    sink.on_event = on_event;
+    sink.arg = &c;
+    memset(&vo, 0, sizeof(vo));
+    /* Receive only: a dump must not pretend the nodes answered. */
+    vo.emcon = true;
+    vo.pdu_max_len = c.pdu_max;
+    vo.log = c.verbose ? &c.log : NULL;
+    vo.base = &c.engine_cfg;
+    c.ids_cap = MSG_MAX_DESTS;
+    c.ids = calloc(c.ids_cap, sizeof(*c.ids));
+    if (c.ids == NULL || dump_decoder_init(&c.dec) != 0 ||
+        dump_decoder_init(&c.dec_replay) != 0 ||
+        dump_msgs_new(&c.msgs, c.max_msgs, MSG_MAX_DESTS, c.msg_mem) != 0 ||
+        dump_nodes_new(&c.nodes, c.max_nodes, &vo, &sink) != 0 ||
+        dump_early_new(&c.early, EARLY_MAX_PDUS, EARLY_MAX_BYTES) != 0) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         return 2;
     }
+    dump_msgs_set_evict_sink(c.msgs, &c.out.b, c.json, !c.no_messages);
 
     if (cap_open(&c.rd, PROG, c.file, c.iface, c.promisc, c.filter) != 0) {
         status = 2;
@@ -546,11 +816,12 @@ main(int argc, char **argv)
 done:
     cap_signals_release();
     pmul_pcap_reader_close(c.rd);
-    for (i = 0; i < c.node_cnt; i++)
-        vnode_free(c.nodes[i]);
-    free(c.nodes);
+    dump_nodes_free(c.nodes);
+    dump_early_free(c.early);
+    free(c.ids);
     dump_msgs_free(c.msgs);
     dump_decoder_fini(&c.dec);
+    dump_decoder_fini(&c.dec_replay);
     if (cap_out_fini(&c.out) && status == 0)
         status = 1;
     return status;
