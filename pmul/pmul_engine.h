@@ -180,7 +180,10 @@ typedef struct pmul_config {
     size_t emcon_dest_cnt;
 
     /* Caps (style.md 3): everything a peer can grow is bounded. */
-    size_t max_tx_msgs;         /* our messages in flight (default 256) */
+    size_t max_tx_msgs;         /* our messages in flight at least as urgent
+                                 * as a new one (default 256): a more
+                                 * urgent message is admitted past less
+                                 * urgent ones, up to twice this in all */
     size_t max_dests;           /* destinations per message, sent or
                                  * accepted (default 1024) */
     size_t max_sources;         /* transmitters tracked at once (def. 256) */
@@ -482,7 +485,8 @@ int pmul_engine_expire(pmul_engine *e, pmul_now now);
  * Returns 0, or PMUL_ERR_INVAL (empty payload or destination list,
  * duplicates, our own ID, too long), PMUL_ERR_RANGE (more than 65535
  * Data_PDUs), PMUL_ERR_EXPIRED (expiry not after now.wall_s),
- * PMUL_ERR_BUSY (max_tx_msgs reached: retry later) or PMUL_ERR_NOMEM
+ * PMUL_ERR_BUSY (max_tx_msgs messages at least as urgent in flight, or
+ * twice that in all: retry later) or PMUL_ERR_NOMEM
  * (retry later).  Nothing is queued on failure.
  */
 __attribute__((warn_unused_result))

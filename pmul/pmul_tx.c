@@ -515,6 +515,26 @@ cmp_dest(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/*
+ * Admission by priority (issue 13, priority under load): a message of
+ * priority prio counts against max_tx_msgs only the messages in flight
+ * that are at least as urgent, so routine mail filling the cap never keeps
+ * a flash message waiting for a slot; it is sent first (tx[] is in
+ * priority order) and pre-empts the routine rounds.  Less urgent messages
+ * may then exceed the cap, up to twice it in all.
+ */
+static bool
+admitted(const pmul_engine *e, uint8_t prio)
+{
+    size_t i, ahead = 0;
+
+    if (e->tx_cnt >= 2 * e->cfg.max_tx_msgs)
+        return false;
+    for (i = 0; i < e->tx_cnt && e->tx[i]->prio <= prio; i++)
+        ahead++;                        /* tx[] is sorted by priority */
+    return ahead < e->cfg.max_tx_msgs;
+}
+
 int
 pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
 {
@@ -539,7 +559,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
         return PMUL_ERR_EXPIRED;
     if (expiry > (int64_t)UINT32_MAX)
         return PMUL_ERR_RANGE;
-    if (e->tx_cnt >= c->max_tx_msgs)
+    if (!admitted(e, in->priority))
         return PMUL_ERR_BUSY;
     if (in->msid != 0 && pmul__tx_find(e, in->msid) != NULL)
         return PMUL_ERR_INVAL;          /* that MSID is in flight */

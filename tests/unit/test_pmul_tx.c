@@ -717,6 +717,48 @@ test_pmul_tx_capped_missing_list_does_not_livelock(void **state)
     h_node_free(n);
 }
 
+/* Issue 13, priority under load: with routine messages filling
+ * max_tx_msgs, a flash message is still admitted (and sent first); more
+ * routine ones wait; twice the cap is the hard limit. */
+static void
+test_pmul_tx_flash_admitted_past_routine_cap(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, flash;
+    uint8_t pay[100];
+    pmul_msg m;
+    pmul_pdu p;
+    size_t i;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.max_tx_msgs = 2;
+    n = h_node_new_cfg(&c);
+    memset(pay, 7, sizeof pay);
+    memset(&m, 0, sizeof m);
+    m.payload = pay;
+    m.payload_len = sizeof pay;
+    m.dests = &dest;
+    m.dest_cnt = 1;
+    m.priority = 6;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), PMUL_ERR_BUSY);
+    m.priority = 0;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, &flash), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), 0);
+    assert_int_equal(pmul_engine_submit(n->e, h_now(0), &m, NULL), PMUL_ERR_BUSY);   /* 2 x cap */
+    h_drain(n, 0);
+    for (i = 0; i < n->npkt && h_type(n, i) != PMUL_PDU_ADDRESS; i++)
+        ;
+    assert_true(i < n->npkt);
+    p = h_pdu(n, i);
+    assert_int_equal(p.priority, 0);            /* the flash message first */
+    assert_int_equal(p.msid, flash);
+    h_node_free(n);
+}
+
 static void
 test_pmul_tx_complete_ack_before_data_refused(void **state)
 {
@@ -992,6 +1034,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_java_ack_with_own_id),
         cmocka_unit_test(test_pmul_tx_complete_ack_before_data_refused),
         cmocka_unit_test(test_pmul_tx_capped_missing_list_does_not_livelock),
+        cmocka_unit_test(test_pmul_tx_flash_admitted_past_routine_cap),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),

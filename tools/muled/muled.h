@@ -48,6 +48,7 @@ typedef struct muled_tx {
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
     bool resumed;               /* in flight before a restart */
+    uint8_t prio;               /* its P_MUL priority (0 most urgent) */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
     uint32_t *msns;             /* per target: Message_Sequence_Number */

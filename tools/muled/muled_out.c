@@ -476,7 +476,7 @@ tx_free(muled_tx *t)
 }
 
 static muled_tx *
-tx_new(muled *d, const char *id, uint32_t msid, size_t cnt)
+tx_new(muled *d, const char *id, uint32_t msid, size_t cnt, int8_t mt_priority)
 {
     muled_tx *t = calloc(1, sizeof(*t));
 
@@ -493,6 +493,7 @@ tx_new(muled *d, const char *id, uint32_t msid, size_t cnt)
     }
     memcpy(t->id, id, MULE_SPOOL_ID_SIZE);
     t->msid = msid;
+    t->prio = pmul_priority_of(mt_priority);
     t->start_ms = uv_now(d->loop);
     d->tx[d->tx_cnt++] = t;
     return t;
@@ -648,21 +649,43 @@ tx_submit(muled *d, muled_tx *t)
     return true;
 }
 
+static int
+cmp_waiting(const void *a, const void *b)
+{
+    const muled_tx *x = *(muled_tx *const *)a, *y = *(muled_tx *const *)b;
+
+    if (x->prio != y->prio)
+        return x->prio < y->prio ? -1 : 1;
+    return x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms;
+}
+
+/*
+ * Hand the messages waiting for room to the engine, most urgent first:
+ * the engine admits a message past less urgent ones in flight (issue 13,
+ * priority under load), so a flash message must not wait behind a
+ * routine one that was refused.  The first refusal ends the pass: every
+ * message after it is at most as urgent.
+ */
 void
 muled_tx_pump(muled *d)
 {
-    for (size_t i = 0; i < d->tx_cnt && !d->stopping; i++) {
-        muled_tx *t = d->tx[i];
+    muled_tx **w;
+    size_t n = 0;
 
-        if (!t->in_engine) {
-            size_t before = d->tx_cnt;
-
-            if (!tx_submit(d, t))
-                break;
-            if (d->tx_cnt < before)
-                i--;            /* t was dropped and replaced */
-        }
-    }
+    if (d->stopping)
+        return;
+    if ((w = malloc((d->tx_cnt + 1) * sizeof(*w))) == NULL)
+        return;                 /* tried again at the next pump */
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        if (!d->tx[i]->in_engine)
+            w[n++] = d->tx[i];
+    qsort(w, n, sizeof(*w), cmp_waiting);
+    /* tx_submit may drop the entry it is given (refused for good), never
+     * another: the pointers after it stay valid. */
+    for (size_t i = 0; i < n && !d->stopping; i++)
+        if (!tx_submit(d, w[i]))
+            break;
+    free(w);
 }
 
 /* Next Message_Sequence_Number for dest, made durable first (so a restart
@@ -745,7 +768,7 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         free(kinds);
         return;
     }
-    if ((rc = msid_take(d, &msid)) < 0 || (t = tx_new(d, info->id, msid, due)) == NULL) {
+    if ((rc = msid_take(d, &msid)) < 0 || (t = tx_new(d, info->id, msid, due, info->priority)) == NULL) {
         muled_log(d, LOG_LVL_WARN, "%s: cannot start: %s", info->id,
                   mule_strerror(rc < 0 ? rc : MULE_ERR_NOMEM));
         d->spool_retry_s = now + 5;
@@ -802,7 +825,7 @@ muled_tx_resume(muled *d)
                 tg.state != MULE_SPOOL_T_INFLIGHT)
                 continue;
             t = tx_find(d, tg.msid, NULL);
-            if (t == NULL && (t = tx_new(d, info.id, tg.msid, info.target_cnt)) == NULL) {
+            if (t == NULL && (t = tx_new(d, info.id, tg.msid, info.target_cnt, info.priority)) == NULL) {
                 muled_log(d, LOG_LVL_ERROR, "%s: cannot resume: out of memory", info.id);
                 continue;
             }
