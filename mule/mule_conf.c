@@ -76,6 +76,8 @@ static const opt opts[] = {
     {"audit_fsync", K_BOOL, F(audit_fsync), 0, 0},
     {"check_source_ip", K_BOOL, F(check_source_ip), 0, 0},
     {"accept_unknown_nodes", K_BOOL, F(accept_unknown_nodes), 0, 0},
+    {"pmul_auth", K_BOOL, F(pmul_auth), 0, 0},
+    {"pmul_auth_key", K_PATH, F(pmul_auth_key), 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -133,6 +135,8 @@ mule_conf_fini(mule_conf *c)
     mem_free(NULL, c->user);
     mem_free(NULL, c->audit_dir);
     mem_free(NULL, c->audit_key);
+    mem_free(NULL, c->pmul_auth_key);
+    c->pmul_auth_key = NULL;
     c->control_socket = c->control_group = c->user = c->audit_dir = c->audit_key = NULL;
     c->smtpd_tls_cert = c->smtpd_tls_key = c->smtpd_tls_ca = NULL;
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
@@ -584,6 +588,8 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
     if (c->user == NULL && set_str(&c->user, "mule") != 0)
         return MULE_ERR_NOMEM;
     if (c->control_socket == NULL && set_str(&c->control_socket, "/run/mule/muled.sock") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->pmul_auth_key == NULL && set_str(&c->pmul_auth_key, "/etc/mule/pmul.key") != 0)
         return MULE_ERR_NOMEM;
     static const struct { size_t off; const char *leaf; } under[] = {
         {F(maildir), "maildir"}, {F(audit_dir), "audit"}, {F(audit_key), "audit.key"},
