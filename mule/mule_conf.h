@@ -74,6 +74,7 @@ typedef struct mule_conf {
     bool accept_unknown_nodes;      /* P_MUL from nodes no route names */
     bool pmul_auth;                 /* authenticated P_MUL (docs/pmul-auth.md) */
     char *pmul_auth_key;            /* its network key file */
+    uint64_t pmul_auth_max_age_ms;  /* refuse older epochs (0: no limit) */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

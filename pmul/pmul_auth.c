@@ -78,6 +78,7 @@ struct pmul_auth {
     uint8_t key[PMUL_AUTH_KEY_MAX];
     size_t key_len;
     uint8_t key_id;
+    uint64_t max_age_ms;
 
     EVP_MAC *mac;
     EVP_MAC_CTX *ctx;                   /* keyed once; re-initialised per use */
@@ -184,7 +185,8 @@ int pmul_auth_new(pmul_auth **out, const pmul_auth_config *cfg, const mem *m)
         return PMUL_ERR_INVAL;
     *out = NULL;
     if (cfg == NULL || cfg->key == NULL || cfg->key_len < PMUL_AUTH_KEY_MIN ||
-        cfg->key_len > PMUL_AUTH_KEY_MAX || cfg->max_sources > MAX_SOURCES_LIMIT)
+        cfg->key_len > PMUL_AUTH_KEY_MAX || cfg->max_sources > MAX_SOURCES_LIMIT ||
+        (cfg->max_age_ms != 0 && cfg->max_age_ms < PMUL_AUTH_MIN_AGE_MS))
         return PMUL_ERR_INVAL;
     cap = cfg->max_sources != 0 ? cfg->max_sources : PMUL_AUTH_MAX_SOURCES;
     a = mem_calloc(m, 1, sizeof(*a));
@@ -194,6 +196,7 @@ int pmul_auth_new(pmul_auth **out, const pmul_auth_config *cfg, const mem *m)
     memcpy(a->key, cfg->key, cfg->key_len);
     a->key_len = cfg->key_len;
     a->key_id = cfg->key_id;
+    a->max_age_ms = cfg->max_age_ms;
     a->lru_head = a->lru_tail = NONE;
     /* Room for twice the cap: an eviction leaves a dead entry in the map
      * until it compacts, which it does without allocating only when half
@@ -418,7 +421,8 @@ static ssize_t drop(pmul_auth *a, int why, int code)
     return code;
 }
 
-ssize_t pmul_auth_open(pmul_auth *a, uint32_t ip_src, const uint8_t *pkt, size_t len)
+ssize_t pmul_auth_open(pmul_auth *a, uint64_t wall_ms, uint32_t ip_src, const uint8_t *pkt,
+                       size_t len)
 {
     uint8_t magic0, magic1, version, key_id, mac[PMUL_AUTH_MAC_LEN], bal[2];
     const uint8_t *hdr, *got_mac, *got_bal;
@@ -454,7 +458,12 @@ ssize_t pmul_auth_open(pmul_auth *a, uint32_t ip_src, const uint8_t *pkt, size_t
         return rc;
     if (CRYPTO_memcmp(mac, got_mac, PMUL_AUTH_MAC_LEN) != 0)
         return drop(a, PMUL_AUTH_DROP_BAD, PMUL_ERR_AUTH_BAD);
-    /* Authentic: only now may the sender's replay state be touched. */
+    /* Authentic.  Too old (by the epoch, which a sender keeps within a
+     * minute of its clock) is refused even from a sender we have no
+     * window for: that is what limits replays after a restart. */
+    if (a->max_age_ms != 0 && (seq >> 16) < wall_ms && wall_ms - (seq >> 16) > a->max_age_ms)
+        return drop(a, PMUL_AUTH_DROP_REPLAY, PMUL_ERR_AUTH_REPLAY);
+    /* Only now may the sender's replay state be touched. */
     if (map_get(&a->by_ip, ip_src, &v)) {
         i = (uint32_t)v;
         if (!is_fresh(&a->src[i], seq))

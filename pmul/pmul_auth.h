@@ -53,6 +53,7 @@
 #define PMUL_AUTH_WINDOW        1024u   /* replay window, sequence numbers */
 #define PMUL_AUTH_MAX_SOURCES   4096u   /* default cap of tracked senders */
 #define PMUL_AUTH_REANCHOR_MS   60000u  /* epoch refreshed at least this often */
+#define PMUL_AUTH_MIN_AGE_MS    120000u /* smallest max_age_ms: two re-anchors */
 
 typedef struct pmul_auth pmul_auth;
 
@@ -61,6 +62,9 @@ typedef struct pmul_auth_config {
     size_t key_len;             /* PMUL_AUTH_KEY_MIN .. PMUL_AUTH_KEY_MAX */
     uint8_t key_id;             /* sent, and required on receive */
     size_t max_sources;         /* senders with replay state; 0: default */
+    uint64_t max_age_ms;        /* refuse a datagram whose epoch is older
+                                 * than this (0: no age limit; else at
+                                 * least PMUL_AUTH_MIN_AGE_MS) */
 } pmul_auth_config;
 
 /* Why pmul_auth_open() refused a datagram (pmul_auth_drop_name()). */
@@ -68,8 +72,8 @@ enum pmul_auth_drop {
     PMUL_AUTH_DROP_MISSING = 0, /* no trailer: a node not in this mode */
     PMUL_AUTH_DROP_BAD,         /* trailer there, but wrong version, key
                                  * ID, balance octets or MAC */
-    PMUL_AUTH_DROP_REPLAY,      /* authentic, but seen already or older
-                                 * than the window */
+    PMUL_AUTH_DROP_REPLAY,      /* authentic, but seen already, older
+                                 * than the window, or than max_age_ms */
     PMUL_AUTH_DROP_COUNT
 };
 
@@ -86,7 +90,8 @@ typedef struct pmul_auth_stats {
  * allocate the replay state for cfg->max_sources senders through m (NULL:
  * libc; borrowed for the context's life).
  * Returns 0 and sets *out, or PMUL_ERR_INVAL (NULL argument, key length
- * out of range, max_sources above 2^20), PMUL_ERR_NOMEM, or PMUL_ERR_FATAL
+ * out of range, max_sources above 2^20, max_age_ms not 0 and under
+ * PMUL_AUTH_MIN_AGE_MS), PMUL_ERR_NOMEM, or PMUL_ERR_FATAL
  * (libcrypto has no HMAC or SHA-256).  *out is NULL on failure.
  */
 __attribute__((warn_unused_result))
@@ -111,15 +116,21 @@ ssize_t pmul_auth_seal(pmul_auth *a, uint64_t wall_ms, uint32_t ip_src, uint8_t 
 
 /*
  * Check one received datagram pkt[0..len) (borrowed, not modified) that
- * came from ip_src (host order): trailer, version, key ID, balance, MAC
- * (constant time), then the replay window of ip_src, which is updated only
- * when everything else passed.  Returns the length of the PDU in pkt[0..)
+ * came from ip_src (host order) at wall_ms (the wall clock, as for
+ * sealing): trailer, version, key ID, balance, MAC (constant time), the
+ * age of its epoch when max_age_ms is set, then the replay window of
+ * ip_src, which is updated only when everything else passed.  A sender's
+ * epoch is at most PMUL_AUTH_REANCHOR_MS older than its send time, so
+ * with synchronised clocks max_age_ms bounds how long a captured datagram
+ * can be replayed to a receiver that lost its window (restart, eviction).
+ * Returns the length of the PDU in pkt[0..)
  * to hand to the engine, or PMUL_ERR_AUTH_MISSING, PMUL_ERR_AUTH_BAD,
  * PMUL_ERR_AUTH_REPLAY (counted: drop the datagram), PMUL_ERR_INVAL (NULL)
  * or PMUL_ERR_FATAL (libcrypto failed: drop it).
  */
 __attribute__((warn_unused_result))
-ssize_t pmul_auth_open(pmul_auth *a, uint32_t ip_src, const uint8_t *pkt, size_t len);
+ssize_t pmul_auth_open(pmul_auth *a, uint64_t wall_ms, uint32_t ip_src, const uint8_t *pkt,
+                       size_t len);
 
 /* Counters so far. */
 void pmul_auth_get_stats(const pmul_auth *a, pmul_auth_stats *st);

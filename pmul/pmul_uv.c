@@ -30,7 +30,8 @@
  *	In the authenticated mode (opts.auth) every datagram sent is sealed
  *	with pmul_auth_seal() and every one received opened with
  *	pmul_auth_open() before the engine sees it; the adapter reads the
- *	wall clock in milliseconds for the sender's sequence numbers.
+ *	wall clock in milliseconds for the sender's sequence numbers and
+ *	the receiver's age check.
  * SECURITY
  *	Datagrams from the network are untrusted; they are handed to
  *	pmul_engine_recv() unparsed (the engine's codec checks them), in the
@@ -202,21 +203,27 @@ static void on_sent(uv_udp_send_t *req, int status)
         maybe_free(u);
 }
 
+/* The wall clock in milliseconds, for the authenticated mode's sequence
+ * numbers and age check (pmul_auth.c, next_seq). */
+static uint64_t wall_ms(void)
+{
+    uv_timeval64_t tv;
+
+    if (uv_gettimeofday(&tv) != 0 || tv.tv_sec < 0)
+        return 0;
+    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
 /*
  * Authenticated mode: append the trailer to the PDU in buf[0..len).  The
- * sequence numbers need the wall clock in milliseconds (pmul_auth.c,
- * next_seq); the datagram leaves from the node address (APORT is bound
- * there), which is what the receivers see and the MAC covers.
+ * datagram leaves from the node address (APORT is bound there), which is
+ * what the receivers see and the MAC covers.
  */
 static ssize_t seal(pmul_uv *u, uint8_t *buf, size_t len, size_t cap)
 {
-    uv_timeval64_t tv;
-    uint64_t wall_ms = 0;
     ssize_t n;
 
-    if (uv_gettimeofday(&tv) == 0 && tv.tv_sec > 0)
-        wall_ms = (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
-    n = pmul_auth_seal(u->opts.auth, wall_ms, u->cfg.node_id, buf, len, cap);
+    n = pmul_auth_seal(u->opts.auth, wall_ms(), u->cfg.node_id, buf, len, cap);
     if (n < 0 && u->tx_errors < PMUL_UV_LOG_ERRORS)
         log_emit(&u->lg, LOG_LVL_WARN, "pmul_uv event=seal-error len=%zu error=%s", len,
                  pmul_strerror((int)n));
@@ -452,7 +459,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     if (u->opts.auth != NULL) {
         /* Checked before the engine sees anything (no state changes for
          * a datagram that fails); the PDU is what precedes the trailer. */
-        ssize_t n = pmul_auth_open(u->opts.auth, from.ip, (const uint8_t *)b->base, len);
+        ssize_t n = pmul_auth_open(u->opts.auth, wall_ms(), from.ip,
+                                   (const uint8_t *)b->base, len);
 
         if (n < 0) {
             if (u->auth_drops_logged++ < PMUL_UV_LOG_ERRORS) {

@@ -13,7 +13,7 @@
  *      flipped must be refused, and the original a second time too.
  *
  * The receiver tracks at most 4 sources, so runs of inputs with 8 IPs
- * exercise the LRU eviction.  Any violated property aborts.
+ * exercise the LRU eviction, and refuses epochs over 10 minutes old.  Any violated property aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +40,7 @@ static int is_drop(ssize_t rc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t buf[65535 + PMUL_AUTH_TRAILER_LEN], flipped[sizeof buf];
-    pmul_auth_config cfg = {(const uint8_t *)FUZZ_KEY, sizeof FUZZ_KEY - 1, 1, 4};
+    pmul_auth_config cfg = {(const uint8_t *)FUZZ_KEY, sizeof FUZZ_KEY - 1, 1, 4, 600000};
     pmul_auth *rx = NULL, *tx = NULL;
     const uint8_t *pkt;
     uint32_t ip;
@@ -57,10 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(pmul_auth_new(&tx, &cfg, NULL) == 0);
 
     /* 1: the datagram as it came. */
-    rc = pmul_auth_open(rx, ip, pkt, len);
+    rc = pmul_auth_open(rx, FUZZ_WALL_MS, ip, pkt, len);
     if (rc >= 0) {
         check((size_t)rc + PMUL_AUTH_TRAILER_LEN == len);
-        check(pmul_auth_open(rx, ip, pkt, len) == PMUL_ERR_AUTH_REPLAY);
+        check(pmul_auth_open(rx, FUZZ_WALL_MS, ip, pkt, len) == PMUL_ERR_AUTH_REPLAY);
     } else {
         check(is_drop(rc));
     }
@@ -73,11 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(flipped, buf, (size_t)rc);
         bit %= (size_t)rc * 8;
         flipped[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        check(is_drop(pmul_auth_open(rx, ip, flipped, (size_t)rc)));
-        check(pmul_auth_open(rx, ip ^ 8u, buf, (size_t)rc) == PMUL_ERR_AUTH_BAD);
-        check(pmul_auth_open(rx, ip, buf, (size_t)rc) == (ssize_t)len);
+        check(is_drop(pmul_auth_open(rx, FUZZ_WALL_MS, ip, flipped, (size_t)rc)));
+        check(pmul_auth_open(rx, FUZZ_WALL_MS, ip ^ 8u, buf, (size_t)rc) == PMUL_ERR_AUTH_BAD);
+        check(pmul_auth_open(rx, FUZZ_WALL_MS, ip, buf, (size_t)rc) == (ssize_t)len);
         check(memcmp(buf, pkt, len) == 0);
-        check(pmul_auth_open(rx, ip, buf, (size_t)rc) == PMUL_ERR_AUTH_REPLAY);
+        check(pmul_auth_open(rx, FUZZ_WALL_MS, ip, buf, (size_t)rc) == PMUL_ERR_AUTH_REPLAY);
     }
     pmul_auth_free(rx);
     pmul_auth_free(tx);

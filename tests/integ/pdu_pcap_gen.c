@@ -601,7 +601,7 @@ main(int argc, char **argv)
 
     if (argc == 4 && strcmp(argv[1], "--auth") == 0) {
         static const char key[] = "pdu_pcap_gen test key, not secret";
-        pmul_auth_config ac = {(const uint8_t *)key, sizeof key - 1, 1, 0};
+        pmul_auth_config ac = {(const uint8_t *)key, sizeof key - 1, 1, 0, 0};
 
         if ((rc = pmul_auth_new(&g.auth, &ac, NULL)) != 0)
             fatal("pmul_auth_new: %s", pmul_strerror(rc));

@@ -75,7 +75,10 @@ bad2=$(stat_of 2 auth_bad)
 echo "auth_bad: n3 ${bad3:-?} (want > 0), n2 ${bad2:-?} (want 0)"
 [ "${bad3:-0}" -gt 0 ] || { echo "FAIL: n3 did not count n1's datagrams as auth-bad"; ok=0; }
 [ "${bad2:-x}" = 0 ] || { echo "FAIL: n2 counted auth-bad datagrams"; ok=0; }
-ml_ctl 3 stats --prometheus | grep -q 'mule_pmul_drops_total{reason="auth-bad"} [1-9]' ||
+# Captured first: with pipefail, grep -q closing the pipe early would
+# fail the pipeline.
+prom=$(ml_ctl 3 stats --prometheus)
+grep -q 'mule_pmul_drops_total{reason="auth-bad"} [1-9]' <<<"$prom" ||
     { echo "FAIL: the Prometheus form does not show the auth-bad drops"; ok=0; }
 [ -n "$(ls -A "$work/n1/spool/q" 2>/dev/null)" ] ||
     { echo "FAIL: n1's mail to n3 left the queue"; ok=0; }

@@ -8,7 +8,8 @@
  * replays inside and outside the window and its exact edge, reordering
  * within the window, a wrong key, key ID or IP source, a plain PDU from a
  * node not in the mode, the sender's epoch across a restart, a counter
- * wrap and a re-anchor, LRU eviction at the source cap, and allocation
+ * wrap and a re-anchor, the age limit against replays to a restarted
+ * receiver, LRU eviction at the source cap, and allocation
  * failure at every step of pmul_auth_new() (and none afterwards).
  */
 #include <setjmp.h>
@@ -40,7 +41,7 @@ static const uint8_t discard[16] = {0x00, 0x10, 0x01, 0x03, 0x00, 0x00, 0x6f, 0x
 
 static pmul_auth *new_ctx(const uint8_t *key, uint8_t key_id, size_t max_sources)
 {
-    pmul_auth_config cfg = {key, 32, key_id, max_sources};
+    pmul_auth_config cfg = {key, 32, key_id, max_sources, 0};
     pmul_auth *a = NULL;
 
     assert_int_equal(pmul_auth_new(&a, &cfg, NULL), 0);
@@ -116,7 +117,7 @@ static void test_pmul_auth_round_trip(void **state)
                          PMUL_ERR_NOSPACE);
         assert_int_equal(pmul_auth_seal(tx, T0_MS, IP_A, buf, sizes[k], sizeof buf),
                          (ssize_t)(sizes[k] + PMUL_AUTH_TRAILER_LEN));
-        assert_int_equal(pmul_auth_open(rx, IP_A, buf, sizes[k] + PMUL_AUTH_TRAILER_LEN),
+        assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, sizes[k] + PMUL_AUTH_TRAILER_LEN),
                          (ssize_t)sizes[k]);
         for (size_t i = 0; i < sizes[k]; i++)
             if (buf[i] != (uint8_t)(i * 7 + k))
@@ -146,13 +147,13 @@ static void test_pmul_auth_every_bit_flip_rejected(void **state)
         ssize_t rc;
 
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        rc = pmul_auth_open(rx, IP_A, buf, n);
+        rc = pmul_auth_open(rx, T0_MS, IP_A, buf, n);
         if (rc >= 0)
             fail_msg("bit %zu flipped: got %zd, want a rejection", bit, rc);
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
     /* Nothing was recorded: the intact datagram still opens. */
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     pmul_auth_get_stats(rx, &st);
     assert_int_equal(st.drops[PMUL_AUTH_DROP_MISSING] + st.drops[PMUL_AUTH_DROP_BAD], n * 8);
     assert_int_equal(st.drops[PMUL_AUTH_DROP_REPLAY], 0);
@@ -169,16 +170,16 @@ static void test_pmul_auth_every_truncation_rejected(void **state)
 
     n = seal_discard(tx, T0_MS, buf, sizeof buf);
     for (size_t len = 0; len < n; len++) {
-        ssize_t rc = pmul_auth_open(rx, IP_A, len > 0 ? buf : NULL, len);
+        ssize_t rc = pmul_auth_open(rx, T0_MS, IP_A, len > 0 ? buf : NULL, len);
 
         if (rc != PMUL_ERR_AUTH_MISSING && rc != PMUL_ERR_AUTH_BAD)
             fail_msg("truncated to %zu: got %zd, want AUTH_MISSING or AUTH_BAD", len, rc);
     }
     /* An extra octet moves the trailer: refused too. */
     buf[n] = 0;
-    assert_true(pmul_auth_open(rx, IP_A, buf, n + 1) < 0);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
-    assert_int_equal(pmul_auth_open(NULL, IP_A, buf, n), PMUL_ERR_INVAL);
+    assert_true(pmul_auth_open(rx, T0_MS, IP_A, buf, n + 1) < 0);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(NULL, T0_MS, IP_A, buf, n), PMUL_ERR_INVAL);
     pmul_auth_free(tx);
     pmul_auth_free(rx);
 }
@@ -197,24 +198,24 @@ static void test_pmul_auth_replay_window(void **state)
     for (size_t i = 0; i < PMUL_AUTH_WINDOW + 2; i++)
         n = seal_discard(tx, T0_MS, keep[i], sizeof keep[i]);
     for (size_t i = PMUL_AUTH_WINDOW + 2; i-- > 2;)
-        if (pmul_auth_open(rx, IP_A, keep[i], n) != (ssize_t)sizeof discard)
+        if (pmul_auth_open(rx, T0_MS, IP_A, keep[i], n) != (ssize_t)sizeof discard)
             fail_msg("datagram %zu within the window refused", i);
     /* keep[1] is WINDOW below the top (keep[WINDOW+1]): outside. */
-    assert_int_equal(pmul_auth_open(rx, IP_A, keep[1], n), PMUL_ERR_AUTH_REPLAY);
-    assert_int_equal(pmul_auth_open(rx, IP_A, keep[0], n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[1], n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[0], n), PMUL_ERR_AUTH_REPLAY);
     /* Every one seen is a replay now. */
-    assert_int_equal(pmul_auth_open(rx, IP_A, keep[2], n), PMUL_ERR_AUTH_REPLAY);
-    assert_int_equal(pmul_auth_open(rx, IP_A, keep[PMUL_AUTH_WINDOW + 1], n),
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[2], n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[PMUL_AUTH_WINDOW + 1], n),
                      PMUL_ERR_AUTH_REPLAY);
     /* A gap: skip 5, then take them late (reordering), once each. */
     for (int i = 0; i < 5; i++)
         n = seal_discard(tx, T0_MS, keep[i], sizeof keep[i]);
     n = seal_discard(tx, T0_MS, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     for (int i = 4; i >= 0; i--)
-        assert_int_equal(pmul_auth_open(rx, IP_A, keep[i], n), (ssize_t)sizeof discard);
+        assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[i], n), (ssize_t)sizeof discard);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(pmul_auth_open(rx, IP_A, keep[i], n), PMUL_ERR_AUTH_REPLAY);
+        assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, keep[i], n), PMUL_ERR_AUTH_REPLAY);
     pmul_auth_get_stats(rx, &st);
     assert_int_equal(st.drops[PMUL_AUTH_DROP_REPLAY], 9);
     assert_string_equal(pmul_auth_drop_name(PMUL_AUTH_DROP_REPLAY), "auth-replay");
@@ -235,8 +236,8 @@ static void test_pmul_auth_window_far_jump(void **state)
      * beyond the window, which is cleared; the old one is then too old. */
     n = seal_discard(tx, T0_MS + PMUL_AUTH_REANCHOR_MS, buf, sizeof buf);
     assert_true(seq_of(buf, n) == (T0_MS + PMUL_AUTH_REANCHOR_MS) << 16);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
-    assert_int_equal(pmul_auth_open(rx, IP_A, old, n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, old, n), PMUL_ERR_AUTH_REPLAY);
     pmul_auth_free(tx);
     pmul_auth_free(rx);
 }
@@ -251,17 +252,17 @@ static void test_pmul_auth_wrong_key_id_source_or_plain(void **state)
     (void)state;
 
     n = seal_discard(other, T0_MS, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), PMUL_ERR_AUTH_BAD);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), PMUL_ERR_AUTH_BAD);
     n = seal_discard(other_id, T0_MS, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), PMUL_ERR_AUTH_BAD);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), PMUL_ERR_AUTH_BAD);
     /* Right key, but replayed from another address. */
     n = seal_discard(tx, T0_MS, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_B, buf, n), PMUL_ERR_AUTH_BAD);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_B, buf, n), PMUL_ERR_AUTH_BAD);
     /* A node not in the mode: a plain PDU. */
-    assert_int_equal(pmul_auth_open(rx, IP_A, discard, sizeof discard), PMUL_ERR_AUTH_MISSING);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, discard, sizeof discard), PMUL_ERR_AUTH_MISSING);
     memcpy(buf, discard, sizeof discard);
     memset(buf + sizeof discard, 0, PMUL_AUTH_TRAILER_LEN);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), PMUL_ERR_AUTH_MISSING);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), PMUL_ERR_AUTH_MISSING);
     pmul_auth_get_stats(rx, &st);
     assert_int_equal(st.drops[PMUL_AUTH_DROP_BAD], 3);
     assert_int_equal(st.drops[PMUL_AUTH_DROP_MISSING], 2);
@@ -282,19 +283,19 @@ static void test_pmul_auth_restart_not_a_replay(void **state)
 
     for (int i = 0; i < 100; i++) {
         n = seal_discard(tx, T0_MS + (uint64_t)i, buf, sizeof buf);
-        assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+        assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     }
     pmul_auth_free(tx);
     /* The node restarts a second later with a fresh counter. */
     tx2 = new_ctx(key1, 1, 0);
     n = seal_discard(tx2, T0_MS + 1000, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     pmul_auth_free(tx2);
     /* With its clock set back an hour, it looks like a replay (the
      * documented hazard). */
     tx2 = new_ctx(key1, 1, 0);
     n = seal_discard(tx2, T0_MS - 3600000, buf, sizeof buf);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), PMUL_ERR_AUTH_REPLAY);
     pmul_auth_free(tx2);
     pmul_auth_free(rx);
 }
@@ -311,10 +312,10 @@ static void test_pmul_auth_counter_wrap(void **state)
     for (uint32_t i = 0; i <= 0xffffu; i++)
         n = seal_discard(tx, T0_MS, buf, sizeof buf);
     assert_true(seq_of(buf, n) == ((T0_MS << 16) | 0xffffu));
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     n = seal_discard(tx, T0_MS, buf, sizeof buf);
     assert_true(seq_of(buf, n) == (T0_MS + 1) << 16);
-    assert_int_equal(pmul_auth_open(rx, IP_A, buf, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
     pmul_auth_free(tx);
     pmul_auth_free(rx);
 }
@@ -338,28 +339,65 @@ static void test_pmul_auth_source_cap_evicts_lru(void **state)
     memcpy(c1, discard, sizeof discard);
     assert_int_equal(pmul_auth_seal(tx, T0_MS, IP_C, c1, sizeof discard, sizeof c1), (ssize_t)n);
 
-    assert_int_equal(pmul_auth_open(rx, IP_A, a1, n), (ssize_t)sizeof discard);
-    assert_int_equal(pmul_auth_open(rx, IP_B, b1, n), (ssize_t)sizeof discard);
-    assert_int_equal(pmul_auth_open(rx, IP_A, a2, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, a1, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_B, b1, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, a2, n), (ssize_t)sizeof discard);
     /* A third sender: B is the least recently heard, and goes. */
-    assert_int_equal(pmul_auth_open(rx, IP_C, c1, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_C, c1, n), (ssize_t)sizeof discard);
     pmul_auth_get_stats(rx, &st);
     assert_int_equal(st.sources, 2);
     assert_int_equal(st.evicted, 1);
     /* A's state survived; B's did not (its replay gets through once:
      * the documented cost of the cap). */
-    assert_int_equal(pmul_auth_open(rx, IP_A, a1, n), PMUL_ERR_AUTH_REPLAY);
-    assert_int_equal(pmul_auth_open(rx, IP_B, b1, n), (ssize_t)sizeof discard);
-    assert_int_equal(pmul_auth_open(rx, IP_B, b1, n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, a1, n), PMUL_ERR_AUTH_REPLAY);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_B, b1, n), (ssize_t)sizeof discard);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_B, b1, n), PMUL_ERR_AUTH_REPLAY);
     pmul_auth_get_stats(rx, &st);
     assert_int_equal(st.evicted, 2);
     pmul_auth_free(tx);
     pmul_auth_free(rx);
 }
 
+/*
+ * With max_age_ms a captured datagram cannot be replayed, once it is old
+ * enough, to a receiver that has no window for its sender (restarted).
+ */
+static void test_pmul_auth_max_age_stops_old_replays(void **state)
+{
+    pmul_auth_config c = {key1, 32, 1, 0, PMUL_AUTH_MIN_AGE_MS};
+    pmul_auth *tx = new_ctx(key1, 1, 0), *rx = NULL;
+    uint8_t old[64], buf[64];
+    size_t n;
+    (void)state;
+
+    assert_int_equal(pmul_auth_new(&rx, &c, NULL), 0);
+    n = seal_discard(tx, T0_MS, old, sizeof old);
+    /* Late but within the limit: accepted; its epoch in the future (a
+     * sender's clock ahead of ours) is fine too. */
+    assert_int_equal(pmul_auth_open(rx, T0_MS + PMUL_AUTH_MIN_AGE_MS, IP_A, old, n),
+                     (ssize_t)sizeof discard);
+    n = seal_discard(tx, T0_MS + 5000, buf, sizeof buf);
+    assert_int_equal(pmul_auth_open(rx, T0_MS, IP_A, buf, n), (ssize_t)sizeof discard);
+    pmul_auth_free(rx);
+    /* The receiver restarts: the old datagram, replayed a minute past
+     * the limit, is refused although there is no window for A. */
+    assert_int_equal(pmul_auth_new(&rx, &c, NULL), 0);
+    assert_int_equal(pmul_auth_open(rx, T0_MS + PMUL_AUTH_MIN_AGE_MS + 60001, IP_A, old, n),
+                     PMUL_ERR_AUTH_REPLAY);
+    /* A's next datagram after an idle spell carries a fresh epoch. */
+    n = seal_discard(tx, T0_MS + 3600000, buf, sizeof buf);
+    assert_int_equal(pmul_auth_open(rx, T0_MS + 3600000 + 2000, IP_A, buf, n),
+                     (ssize_t)sizeof discard);
+    pmul_auth_free(rx);
+    pmul_auth_free(tx);
+    /* Below two re-anchors the limit would refuse good datagrams. */
+    c.max_age_ms = PMUL_AUTH_MIN_AGE_MS - 1;
+    assert_int_equal(pmul_auth_new(&rx, &c, NULL), PMUL_ERR_INVAL);
+}
+
 static void test_pmul_auth_config_refused(void **state)
 {
-    pmul_auth_config cfg = {key1, PMUL_AUTH_KEY_MIN - 1, 0, 0};
+    pmul_auth_config cfg = {key1, PMUL_AUTH_KEY_MIN - 1, 0, 0, 0};
     pmul_auth *a = (pmul_auth *)&cfg;
     (void)state;
 
@@ -381,7 +419,7 @@ static void test_pmul_auth_alloc_failure(void **state)
 {
     struct tmem t;
     mem m = tmem_make(&t);
-    pmul_auth_config cfg = {key1, 32, 1, 3};
+    pmul_auth_config cfg = {key1, 32, 1, 3, 0};
     pmul_auth *a = NULL, *tx = new_ctx(key1, 1, 0);
     uint8_t buf[64];
     size_t n;
@@ -405,7 +443,7 @@ static void test_pmul_auth_alloc_failure(void **state)
         for (uint32_t ip = 1; ip <= 10; ip++) {
             memcpy(buf, discard, sizeof discard);
             n = (size_t)pmul_auth_seal(tx, T0_MS, ip, buf, sizeof discard, sizeof buf);
-            assert_int_equal(pmul_auth_open(a, ip, buf, n), (ssize_t)sizeof discard);
+            assert_int_equal(pmul_auth_open(a, T0_MS, ip, buf, n), (ssize_t)sizeof discard);
         }
     assert_int_equal(t.calls, 0);
     pmul_auth_free(a);
@@ -426,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_pmul_auth_restart_not_a_replay),
         cmocka_unit_test(test_pmul_auth_counter_wrap),
         cmocka_unit_test(test_pmul_auth_source_cap_evicts_lru),
+        cmocka_unit_test(test_pmul_auth_max_age_stops_old_replays),
         cmocka_unit_test(test_pmul_auth_config_refused),
         cmocka_unit_test(test_pmul_auth_alloc_failure),
     };

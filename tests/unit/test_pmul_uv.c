@@ -263,7 +263,7 @@ static void test_pmul_uv_no_ack_until_accepted(void **state)
 
 static pmul_auth *auth_new(const char *key)
 {
-    pmul_auth_config c = {(const uint8_t *)key, strlen(key), 1, 0};
+    pmul_auth_config c = {(const uint8_t *)key, strlen(key), 1, 0, 0};
     pmul_auth *a = NULL;
 
     assert_int_equal(pmul_auth_new(&a, &c, NULL), 0);

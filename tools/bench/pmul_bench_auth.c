@@ -55,7 +55,7 @@ static double now_s(void)
 
 static pmul_auth *ctx(void)
 {
-    pmul_auth_config c = {(const uint8_t *)key, sizeof key - 1, 1, 0};
+    pmul_auth_config c = {(const uint8_t *)key, sizeof key - 1, 1, 0, 0};
     pmul_auth *a = NULL;
     int rc = pmul_auth_new(&a, &c, NULL);
 
@@ -102,7 +102,7 @@ static double bench(const char *op, const uint8_t *pdu, size_t len, long batches
                     memcpy(buf, pdu, len);
                     sink += (uint32_t)pmul_auth_seal(tx, wall, 0xC6120001u, buf, len, SLOT);
                 } else if (strcmp(op, "open") == 0) {
-                    if (pmul_auth_open(rx, 0xC6120001u, sealed[i],
+                    if (pmul_auth_open(rx, wall, 0xC6120001u, sealed[i],
                                        len + PMUL_AUTH_TRAILER_LEN) != (ssize_t)len) {
                         fprintf(stderr, "pmul-bench-auth: open refused its own datagram\n");
                         exit(1);

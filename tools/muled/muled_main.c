@@ -520,6 +520,7 @@ start_auth(muled *d)
     ac.key = key;
     ac.key_len = len;
     ac.key_id = 1;
+    ac.max_age_ms = d->cf.pmul_auth_max_age_ms;
     rc = pmul_auth_new(&d->pauth, &ac, NULL);
     memset(key, 0, sizeof key);
     if (rc < 0) {
