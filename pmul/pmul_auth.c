@@ -256,8 +256,8 @@ void pmul_auth_free(pmul_auth *a)
  * replays, with no state on disk.  The one hazard is a clock set back
  * across a restart: peers then drop the node's datagrams (counted as
  * auth-replay) until the clock passes the old epoch.  Re-anchoring also
- * keeps the epoch within a minute of the send time, which would let a
- * receiver refuse stale datagrams by age.
+ * keeps the epoch within a minute of the send time, which lets a receiver
+ * refuse stale datagrams by age (max_age_ms).
  */
 static uint64_t next_seq(pmul_auth *a, uint64_t wall_ms)
 {
