@@ -76,6 +76,9 @@ static const opt opts[] = {
     {"audit_fsync", K_BOOL, F(audit_fsync), 0, 0},
     {"check_source_ip", K_BOOL, F(check_source_ip), 0, 0},
     {"accept_unknown_nodes", K_BOOL, F(accept_unknown_nodes), 0, 0},
+    {"pmul_auth", K_BOOL, F(pmul_auth), 0, 0},
+    {"pmul_auth_key", K_PATH, F(pmul_auth_key), 0, 0},
+    {"pmul_auth_max_age", K_DUR, F(pmul_auth_max_age_ms), 0, DAY_MS},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -109,6 +112,7 @@ mule_conf_default(mule_conf *c)
     c->audit_retention_days = 10;
     c->audit_fsync = true;
     c->check_source_ip = true;
+    c->pmul_auth_max_age_ms = 600000;
 }
 
 void
@@ -133,6 +137,8 @@ mule_conf_fini(mule_conf *c)
     mem_free(NULL, c->user);
     mem_free(NULL, c->audit_dir);
     mem_free(NULL, c->audit_key);
+    mem_free(NULL, c->pmul_auth_key);
+    c->pmul_auth_key = NULL;
     c->control_socket = c->control_group = c->user = c->audit_dir = c->audit_key = NULL;
     c->smtpd_tls_cert = c->smtpd_tls_key = c->smtpd_tls_ca = NULL;
     c->spool_dir = c->routes = c->hostname = c->deliver = c->maildir = NULL;
@@ -571,6 +577,10 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
         return fail(err, 0, "backoff_min is above backoff_max");
     if (c->ack_rtx_min_ms > c->ack_rtx_max_ms)
         return fail(err, 0, "ack_rtx_min is above ack_rtx_max");
+    /* The sender re-anchors its epoch every minute (pmul_auth.h): a
+     * shorter limit would refuse good datagrams. */
+    if (c->pmul_auth_max_age_ms != 0 && c->pmul_auth_max_age_ms < 120000)
+        return fail(err, 0, "pmul_auth_max_age is 0 (no limit) or at least 2m");
     if (c->smtpd_tls != MULE_CONF_TLS_NONE && (c->smtpd_tls_cert == NULL || c->smtpd_tls_key == NULL))
         return fail(err, 0, "smtpd_tls needs smtpd_tls_cert and smtpd_tls_key");
     if (c->hostname == NULL && set_str(&c->hostname, c->node_id_text) != 0)
@@ -584,6 +594,8 @@ mule_conf_check(mule_conf *c, mule_conf_error *err)
     if (c->user == NULL && set_str(&c->user, "mule") != 0)
         return MULE_ERR_NOMEM;
     if (c->control_socket == NULL && set_str(&c->control_socket, "/run/mule/muled.sock") != 0)
+        return MULE_ERR_NOMEM;
+    if (c->pmul_auth_key == NULL && set_str(&c->pmul_auth_key, "/etc/mule/pmul.key") != 0)
         return MULE_ERR_NOMEM;
     static const struct { size_t off; const char *leaf; } under[] = {
         {F(maildir), "maildir"}, {F(audit_dir), "audit"}, {F(audit_key), "audit.key"},

@@ -72,6 +72,9 @@ typedef struct mule_conf {
     bool audit_fsync;               /* fsync after each record */
     bool check_source_ip;           /* P_MUL Source_ID must be the IP source */
     bool accept_unknown_nodes;      /* P_MUL from nodes no route names */
+    bool pmul_auth;                 /* authenticated P_MUL (docs/pmul-auth.md) */
+    char *pmul_auth_key;            /* its network key file */
+    uint64_t pmul_auth_max_age_ms;  /* refuse older epochs (0: no limit) */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

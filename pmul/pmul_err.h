@@ -49,6 +49,10 @@
     X(OWN,            -37, "our own PDU looped back")                         \
     X(UNEXPECTED,     -38, "valid PDU with no use in this state")             \
     X(SPOOFED,        -39, "Source_ID not the sender's address, or not allowed") \
+    /* Authenticated mode (pmul_auth.h): datagrams dropped before the engine. */ \
+    X(AUTH_MISSING,   -45, "no authentication trailer (node not in authenticated mode)") \
+    X(AUTH_BAD,       -46, "authentication trailer does not verify (key, key ID or MAC)") \
+    X(AUTH_REPLAY,    -47, "authenticated datagram seen already or older than the replay window") \
     /* Codes at or below FATAL: tear the object down. */                      \
     X(FATAL,          -99,  "fatal error")
 

@@ -26,16 +26,25 @@
  *	callback may call the engine and pmul_uv_service() or close; a nested
  *	request only sets a flag and the outer pass loops once more, so the
  *	engine is never re-entered.
+ *
+ *	In the authenticated mode (opts.auth) every datagram sent is sealed
+ *	with pmul_auth_seal() and every one received opened with
+ *	pmul_auth_open() before the engine sees it; the adapter reads the
+ *	wall clock in milliseconds for the sender's sequence numbers and
+ *	the receiver's age check.
  * SECURITY
  *	Datagrams from the network are untrusted; they are handed to
- *	pmul_engine_recv() unparsed (the engine's codec checks them).  The
+ *	pmul_engine_recv() unparsed (the engine's codec checks them), in the
+ *	authenticated mode only once their MAC and sequence number passed.  The
  *	adapter trusts only its configuration.  The receive buffer holds any
  *	UDP payload (64 KiB), whatever PDU size we send.
  * DIAGNOSTICS
  *	pmul_uv_new() returns PMUL_ERR_FATAL when a socket cannot be set
  *	up and logs the libuv reason ("pmul_uv event=socket-error ...").
  *	Send errors are counted and logged at warn, rate limited to the
- *	first few.
+ *	first few.  Datagrams refused by pmul_auth_open() are counted there
+ *	and the first few logged at debug
+ *	("pmul_uv event=drop reason=AUTH_BAD src=...").
  * SEE ALSO
  *	pmul_engine.h, the engine; style.md sections 2 and 3.
  * LICENSE
@@ -105,6 +114,7 @@ struct pmul_uv {
     uint64_t tx_datagrams;
     uint64_t tx_errors;
     uint64_t rx_truncated;
+    uint64_t auth_drops_logged; /* debug lines about refused datagrams */
 
     uint8_t *txbuf;             /* poll_tx scratch, pdu_max_len octets */
     uint8_t *rxbuf;             /* receive buffer, PMUL_UV_RXBUF_LEN */
@@ -193,6 +203,33 @@ static void on_sent(uv_udp_send_t *req, int status)
         maybe_free(u);
 }
 
+/* The wall clock in milliseconds, for the authenticated mode's sequence
+ * numbers and age check (pmul_auth.c, next_seq). */
+static uint64_t wall_ms(void)
+{
+    uv_timeval64_t tv;
+
+    if (uv_gettimeofday(&tv) != 0 || tv.tv_sec < 0)
+        return 0;
+    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
+/*
+ * Authenticated mode: append the trailer to the PDU in buf[0..len).  The
+ * datagram leaves from the node address (APORT is bound there), which is
+ * what the receivers see and the MAC covers.
+ */
+static ssize_t seal(pmul_uv *u, uint8_t *buf, size_t len, size_t cap)
+{
+    ssize_t n;
+
+    n = pmul_auth_seal(u->opts.auth, wall_ms(), u->cfg.node_id, buf, len, cap);
+    if (n < 0 && u->tx_errors < PMUL_UV_LOG_ERRORS)
+        log_emit(&u->lg, LOG_LVL_WARN, "pmul_uv event=seal-error len=%zu error=%s", len,
+                 pmul_strerror((int)n));
+    return n;
+}
+
 /* Hand one datagram to libuv.  The copy lives until on_sent. */
 static void send_datagram(pmul_uv *u, const uint8_t *pkt, size_t len, const pmul_addr *to)
 {
@@ -201,9 +238,9 @@ static void send_datagram(pmul_uv *u, const uint8_t *pkt, size_t len, const pmul
     uv_buf_t b;
     int rc;
 
-    if (len > SIZE_MAX - sizeof(*s))
+    if (len > SIZE_MAX - sizeof(*s) - PMUL_AUTH_TRAILER_LEN)
         return;
-    s = mem_alloc(u->m, sizeof(*s) + len);
+    s = mem_alloc(u->m, sizeof(*s) + len + (u->opts.auth != NULL ? PMUL_AUTH_TRAILER_LEN : 0));
     if (s == NULL) {
         /* The engine retransmits what is not acknowledged: a datagram
          * lost here is like one lost on the air. */
@@ -213,6 +250,17 @@ static void send_datagram(pmul_uv *u, const uint8_t *pkt, size_t len, const pmul
     s->u = u;
     s->len = len;
     memcpy(s->data, pkt, len);
+    if (u->opts.auth != NULL) {
+        ssize_t n = seal(u, s->data, len, len + PMUL_AUTH_TRAILER_LEN);
+
+        if (n < 0) {
+            u->tx_errors++;
+            mem_free(u->m, s);
+            return;
+        }
+        len = (size_t)n;
+        s->len = len;
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons(to->port);
@@ -386,6 +434,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     pmul_uv *u = h->data;
     const struct sockaddr_in *sin;
     pmul_addr from;
+    size_t len;
 
     if (u->closing)
         return;
@@ -409,8 +458,27 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     memset(&from, 0, sizeof(from));
     from.ip = ntohl(sin->sin_addr.s_addr);
     from.port = ntohs(sin->sin_port);
-    (void)pmul_engine_recv(u->engine, now_of(u), &from, (const uint8_t *)b->base,
-                           (size_t)nread);
+    len = (size_t)nread;
+    if (u->opts.auth != NULL) {
+        /* Checked before the engine sees anything (no state changes for
+         * a datagram that fails); the PDU is what precedes the trailer. */
+        ssize_t n = pmul_auth_open(u->opts.auth, wall_ms(), from.ip,
+                                   (const uint8_t *)b->base, len);
+
+        if (n < 0) {
+            if (u->auth_drops_logged++ < PMUL_UV_LOG_ERRORS) {
+                char src[INET_ADDRSTRLEN];
+
+                if (inet_ntop(AF_INET, &sin->sin_addr, src, sizeof(src)) == NULL)
+                    src[0] = '\0';
+                log_emit(&u->lg, LOG_LVL_DEBUG, "pmul_uv event=drop reason=%s src=%s len=%zu",
+                         pmul_errname((int)n), src, len);
+            }
+            return;
+        }
+        len = (size_t)n;
+    }
+    (void)pmul_engine_recv(u->engine, now_of(u), &from, (const uint8_t *)b->base, len);
     service(u);
 }
 

@@ -28,6 +28,14 @@
  *
  * Addresses: a node ID is its IPv4 address (spec README decision 7), so
  * the engine's unicast destinations are used as they are.
+ *
+ * Authenticated mode (pmul_auth.h, docs/pmul-auth.md): with an auth
+ * context in the options, every datagram sent gets the MAC trailer (so it
+ * is PMUL_AUTH_TRAILER_LEN octets longer than the engine's PDU), and every
+ * datagram received must carry a valid one: the trailer is checked and
+ * cut off before the engine sees the PDU, and a datagram that fails is
+ * dropped and counted (pmul_auth_get_stats()).  Such a node talks only to
+ * nodes in the same mode with the same key.
  */
 #ifndef PMUL_UV_H
 #define PMUL_UV_H
@@ -37,6 +45,7 @@
 
 #include <uv.h>
 
+#include "pmul/pmul_auth.h"
 #include "pmul/pmul_engine.h"
 
 typedef struct pmul_uv pmul_uv;
@@ -68,6 +77,9 @@ typedef struct pmul_uv_opts {
                                  * borrowed for u's life */
     logger log;                 /* the adapter's own lines (socket errors,
                                  * drops); fn NULL: silence */
+    pmul_auth *auth;            /* authenticated mode: seal and open every
+                                 * datagram with it (borrowed for u's
+                                 * life); NULL: plain P_MUL (default) */
 } pmul_uv_opts;
 
 /* Fill *o with the defaults listed above. */

@@ -2,7 +2,7 @@
  * NAME
  *	pdu_pcap_gen - write every P_MUL PDU type and one exchange to a pcap
  * SYNOPSIS
- *	pdu_pcap_gen out.pcap out.json
+ *	pdu_pcap_gen [--auth] out.pcap out.json
  * DESCRIPTION
  *	Builds P_MUL PDUs with the codec's encoder only (pmul_pdu_encode())
  *	and writes each as one UDP datagram with pmul_pcap, 100 ms apart, so
@@ -27,6 +27,12 @@
  *	Announce.  Node IDs (and IPs) are in 198.18.0.0/15 (RFC 2544).  The
  *	output is deterministic: no clock, no randomness.
  *
+ *	With --auth every datagram is sealed for the authenticated mode
+ *	(pmul_auth.h) with a fixed test key, key ID 1, the frame's time as
+ *	the wall clock and its IP source: the same PDUs, each followed by
+ *	the 30-octet trailer, to show what Wireshark makes of sealed
+ *	traffic (check_tshark_auth.py).  The JSON is unchanged.
+ *
  *	The JSON file lists, per frame, the network fields and every P_MUL
  *	field as handed to the encoder (plus the length and checksum the
  *	encoder produced), and the complete text of each message whose
@@ -48,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmul/pmul_auth.h"
 #include "pmul/pmul_pcap.h"
 #include "pmul/pmul_pdu.h"
 
@@ -89,7 +96,8 @@ typedef struct gen {
     js j;
     uint64_t ts_us;
     unsigned frame;
-    uint8_t pdu[PMUL_PDU_MAX_LEN];
+    pmul_auth *auth;                    /* --auth: seal every datagram */
+    uint8_t pdu[PMUL_PDU_MAX_LEN + PMUL_AUTH_TRAILER_LEN];
 } gen;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -307,10 +315,17 @@ emit(gen *g, const char *name, const pmul_pdu *p, uint32_t src, uint32_t dst,
     ssize_t n;
     int rc;
 
-    n = pmul_pdu_encode(p, g->pdu, sizeof(g->pdu));
+    ssize_t wire;
+
+    n = pmul_pdu_encode(p, g->pdu, PMUL_PDU_MAX_LEN);
     if (n < 0)
         fatal("encoding %s: %s", name, pmul_strerror((int)n));
-    rc = pmul_pcap_write_udp4(g->pw, g->ts_us, src, port, dst, port, g->pdu, (size_t)n);
+    wire = n;
+    if (g->auth != NULL &&
+        (wire = pmul_auth_seal(g->auth, g->ts_us / 1000, src, g->pdu, (size_t)n,
+                               sizeof(g->pdu))) < 0)
+        fatal("sealing %s: %s", name, pmul_strerror((int)wire));
+    rc = pmul_pcap_write_udp4(g->pw, g->ts_us, src, port, dst, port, g->pdu, (size_t)wire);
     if (rc != 0)
         fatal("writing %s: %s", name, pmul_pcap_strerror(rc));
     g->frame++;
@@ -584,8 +599,17 @@ main(int argc, char **argv)
     FILE *f;
     int rc;
 
+    if (argc == 4 && strcmp(argv[1], "--auth") == 0) {
+        static const char key[] = "pdu_pcap_gen test key, not secret";
+        pmul_auth_config ac = {(const uint8_t *)key, sizeof key - 1, 1, 0, 0};
+
+        if ((rc = pmul_auth_new(&g.auth, &ac, NULL)) != 0)
+            fatal("pmul_auth_new: %s", pmul_strerror(rc));
+        argc--;
+        argv++;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: pdu_pcap_gen out.pcap out.json\n");
+        fprintf(stderr, "usage: pdu_pcap_gen [--auth] out.pcap out.json\n");
         return 2;
     }
     rc = pmul_pcap_writer_open(&g.pw, argv[1]);
@@ -623,5 +647,6 @@ main(int argc, char **argv)
     if (fclose(f) != 0)
         fatal("%s: close failed", argv[2]);
     printf("pdu_pcap_gen: %u frames -> %s, %s\n", g.frame, argv[1], argv[2]);
+    pmul_auth_free(g.auth);
     return 0;
 }

@@ -6,6 +6,8 @@
  * message within a bounded uv_run (a guard timer stops the loop).  When
  * the host cannot do multicast on lo (no join), the program exits 77
  * (skipped).  No timed assertions: the guard only bounds the run.
+ * In the authenticated mode (pmul_auth) two nodes with the same key
+ * exchange the message, and a receiver with another key gets nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +40,7 @@ typedef struct world {
     pmul_uv *a, *b;
     side sa, sb;
     bool guard_fired;
+    pmul_auth *auth_a, *auth_b;     /* authenticated mode, or NULL */
 } world;
 
 static uint16_t port_base(void)
@@ -142,7 +145,9 @@ two_nodes_send(world *w, const pmul_config *ca, const pmul_config *cb, uint8_t *
     o.mcast_loop = true;        /* both nodes share this host */
     w->sa.engine = engine_new(ca);
     w->sb.engine = engine_new(cb);
+    o.auth = w->auth_a;
     assert_int_equal(pmul_uv_new(&w->a, &w->loop, w->sa.engine, &o, on_event, &w->sa), 0);
+    o.auth = w->auth_b;
     assert_int_equal(pmul_uv_new(&w->b, &w->loop, w->sb.engine, &o, on_event, &w->sb), 0);
     for (size_t i = 0; i < len; i++)
         payload[i] = (uint8_t)(i * 7 + 3);
@@ -256,6 +261,70 @@ static void test_pmul_uv_no_ack_until_accepted(void **state)
     free(w);
 }
 
+static pmul_auth *auth_new(const char *key)
+{
+    pmul_auth_config c = {(const uint8_t *)key, strlen(key), 1, 0, 0};
+    pmul_auth *a = NULL;
+
+    assert_int_equal(pmul_auth_new(&a, &c, NULL), 0);
+    return a;
+}
+
+/*
+ * Authenticated mode: A and B share a key and the message goes through
+ * (every datagram sealed and opened); then a B with another key receives
+ * nothing and counts A's datagrams as auth-bad, so A is never acked.
+ */
+static void test_pmul_uv_auth_same_key_delivers_other_key_nothing(void **state)
+{
+    pmul_config ca, cb;
+    uint8_t payload[2000];
+    pmul_auth_stats st;
+    (void)state;
+
+    for (int round = 0; round < 2; round++) {
+        world *w = calloc(1, sizeof(*w));
+
+        assert_non_null(w);
+        assert_int_equal(uv_loop_init(&w->loop), 0);
+        config(&ca, NODE_A);
+        config(&cb, NODE_B);
+        w->auth_a = auth_new("network key: sixteen or more octets");
+        w->auth_b = auth_new(round == 0 ? "network key: sixteen or more octets"
+                                        : "another network key of the kind");
+        (void)two_nodes_send(w, &ca, &cb, payload, sizeof(payload));
+        uv_timer_start(&w->guard, on_guard, round == 0 ? GUARD_MS : 1500, 0);
+        while (w->sa.done == 0 && !w->guard_fired)
+            uv_run(&w->loop, UV_RUN_ONCE);
+        pmul_auth_get_stats(w->auth_b, &st);
+        if (round == 0) {
+            assert_int_equal(w->sb.delivered, 1);
+            assert_memory_equal(w->sb.got, payload, sizeof(payload));
+            assert_int_equal(w->sa.acked, 1);
+            assert_true(st.opened >= 2);    /* Address_PDU and Data_PDUs */
+            assert_int_equal(st.drops[PMUL_AUTH_DROP_BAD], 0);
+            pmul_auth_get_stats(w->auth_a, &st);
+            assert_true(st.sealed >= 3);
+            assert_true(st.opened >= 1);    /* B's Ack */
+        } else {
+            assert_int_equal(w->sb.delivered, 0);
+            assert_int_equal(w->sa.acked, 0);
+            assert_int_equal(st.opened, 0);
+            assert_true(st.drops[PMUL_AUTH_DROP_BAD] >= 2);
+        }
+        pmul_uv_close(w->a, on_closed, &w->sa);
+        pmul_uv_close(w->b, on_closed, &w->sb);
+        uv_close((uv_handle_t *)&w->guard, NULL);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        pmul_engine_free(w->sa.engine);
+        pmul_engine_free(w->sb.engine);
+        pmul_auth_free(w->auth_a);
+        pmul_auth_free(w->auth_b);
+        assert_int_equal(uv_loop_close(&w->loop), 0);
+        free(w);
+    }
+}
+
 static void test_pmul_uv_new_invalid(void **state)
 {
     uv_loop_t loop;
@@ -331,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_pmul_uv_close_at_once_frees),
         cmocka_unit_test(test_pmul_uv_loopback_delivers_and_acks),
         cmocka_unit_test(test_pmul_uv_no_ack_until_accepted),
+        cmocka_unit_test(test_pmul_uv_auth_same_key_delivers_other_key_nothing),
     };
 
     if (!multicast_on_lo()) {

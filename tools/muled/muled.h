@@ -95,6 +95,7 @@ typedef struct muled {
     logger lg;                  /* library log lines go here too */
     pmul_engine *engine;
     pmul_uv *pu;
+    pmul_auth *pauth;           /* pmul_auth = on: seals and opens (or NULL) */
     mule_spool_fs *spool;
     mule_route_table *routes;
     mule_cdt_config cdt;

@@ -954,6 +954,7 @@ cmd_stats(ctl_cmd *c)
 {
     muled *d = c->d;
     pmul_stats st;
+    pmul_auth_stats ast;
     qsum q;
     buf *b = c->b;
     int64_t now = muled_now_s();
@@ -964,6 +965,7 @@ cmd_stats(ctl_cmd *c)
         return MULE_CTL_USAGE;
     }
     pmul_engine_stats(d->engine, &st);
+    pmul_auth_get_stats(d->pauth, &ast);    /* all 0 when pmul_auth is off */
     queue_sum(d, &q);
     if (!prom) {
         rend *r = &c->r;
@@ -989,10 +991,16 @@ cmd_stats(ctl_cmd *c)
         uint64_t drops = 0;
         for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
             drops += st.drops[i];
+        for (unsigned i = 0; i < PMUL_AUTH_DROP_COUNT; i++)
+            drops += ast.drops[i];
         r_u64(r, "pdus_dropped", drops);
         r_u64(r, "late_duplicates", st.rx_late_dups);
         r_u64(r, "sources_evicted", st.src_evicted);
         r_u64(r, "messages_evicted", st.rx_evicted);
+        /* Datagrams the authenticated mode refused before the engine. */
+        r_u64(r, "auth_missing", ast.drops[PMUL_AUTH_DROP_MISSING]);
+        r_u64(r, "auth_bad", ast.drops[PMUL_AUTH_DROP_BAD]);
+        r_u64(r, "auth_replay", ast.drops[PMUL_AUTH_DROP_REPLAY]);
         r_u64(r, "queue_entries", mule_spool_count(mule_spool_fs_core(d->spool)));
         r_close(r);
         return MULE_CTL_OK;
@@ -1009,6 +1017,9 @@ cmd_stats(ctl_cmd *c)
     for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
         putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
                          pmul_drop_name((int)i), st.drops[i]);
+    for (unsigned i = 0; i < PMUL_AUTH_DROP_COUNT; i++)
+        putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+             pmul_auth_drop_name((int)i), ast.drops[i]);
     prom_head(b, "mule_pmul_retransmitted_data_pdus_total", "counter",
               "Data_PDUs sent again after a missing list or a timeout");
     putf(b, "mule_pmul_retransmitted_data_pdus_total %" PRIu64 "\n",

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mule/mule_auditlog_fs.h"
 #include "mule/mule_err.h"
 #include "pmul/pmul_err.h"
 #include "pmul/util/arr.h"
@@ -492,6 +493,45 @@ restore_done(muled *d)
                               info.expiry_s > floor ? info.expiry_s : floor);
 }
 
+/*
+ * pmul_auth = on: read the network key (at start-up, while muled may
+ * still be root) with the audit key's reader, which refuses a file group
+ * or others may read and keys outside 16..64 octets, and never creates
+ * one: every node needs the same key.  The key lives on only inside the
+ * pmul_auth context.
+ */
+static int
+start_auth(muled *d)
+{
+    uint8_t key[PMUL_AUTH_KEY_MAX];
+    size_t len = 0;
+    pmul_auth_config ac;
+    int rc;
+
+    if (!d->cf.pmul_auth)
+        return 0;
+    rc = mule_auditlog_key_load(d->cf.pmul_auth_key, 0, key, sizeof key, &len);
+    if (rc < 0) {
+        fprintf(stderr, "muled: pmul_auth_key %s: missing, not 16..64 octets, or readable "
+                "by group or others\n", d->cf.pmul_auth_key);
+        return -1;
+    }
+    memset(&ac, 0, sizeof ac);
+    ac.key = key;
+    ac.key_len = len;
+    ac.key_id = 1;
+    ac.max_age_ms = d->cf.pmul_auth_max_age_ms;
+    rc = pmul_auth_new(&d->pauth, &ac, NULL);
+    memset(key, 0, sizeof key);
+    if (rc < 0) {
+        fprintf(stderr, "muled: pmul_auth: %s\n", pmul_strerror(rc));
+        return -1;
+    }
+    muled_log(d, LOG_LVL_INFO, "pmul_auth on: key %s, every P_MUL datagram authenticated",
+              d->cf.pmul_auth_key);
+    return 0;
+}
+
 static int
 start_engine(muled *d)
 {
@@ -527,6 +567,9 @@ start_engine(muled *d)
     uo.log = env.log;
     uo.mcast_ttl = (int)d->cf.mcast_ttl;
     uo.mcast_if = d->cf.interface[0] != '\0' ? d->cf.interface : NULL;
+    if (start_auth(d) < 0)
+        return -1;
+    uo.auth = d->pauth;
     rc = pmul_engine_new(&d->engine, &cfg, &env);
     if (rc < 0) {
         fprintf(stderr, "muled: P_MUL configuration refused: %s\n", pmul_strerror(rc));
@@ -673,6 +716,7 @@ main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         if (d->engine != NULL)
             pmul_engine_free(d->engine);
+        pmul_auth_free(d->pauth);
         mule_spool_fs_free(d->spool);
         return 1;
     }
@@ -720,6 +764,7 @@ main(int argc, char **argv)
 
     muled_tx_free_all(d);
     pmul_engine_free(d->engine);
+    pmul_auth_free(d->pauth);
     mule_spool_fs_free(d->spool);
     mule_route_table_free(d->routes);
     uv_loop_close(d->loop);
