@@ -215,43 +215,30 @@ bench_case(const bcase *c, unsigned seeds)
     free(t);
 }
 
+/* The cases of "air" (per-node uplinks) and "shared", in table order. */
+static const bcase cases[] = {
+    { "per-node, text", false, 1, false },
+    { "per-node, text", false, 2, false },
+    { "per-node, text", false, 3, false },
+    { "per-node, text", false, 4, false },
+    { "per-node, MULE", false, 4, true },
+    { "shared, text", true, 1, false },
+    { "shared, text", true, 4, false },
+    { "shared, text", true, 20, false },
+    { "shared, text", true, 100, false },
+};
+
 static void
-bench_table(const bcase *cases, size_t cnt, unsigned seeds)
+bench_table(bool shared, unsigned seeds)
 {
     size_t i;
 
     printf("| medium, payload | receivers | delivered | limit s | mean s (x limit) | median | p95 "
            "| max | slow | air octets per payload octet | Ack_PDUs | qdrop |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (i = 0; i < cnt; i++)
-        bench_case(&cases[i], seeds);
-}
-
-static void
-bench_air(unsigned seeds)
-{
-    static const bcase cases[] = {
-        { "per-node, text", false, 1, false },
-        { "per-node, text", false, 2, false },
-        { "per-node, text", false, 3, false },
-        { "per-node, text", false, 4, false },
-        { "per-node, MULE", false, 4, true },
-    };
-
-    bench_table(cases, sizeof(cases) / sizeof(cases[0]), seeds);
-}
-
-static void
-bench_shared(unsigned seeds)
-{
-    static const bcase cases[] = {
-        { "shared, text", true, 1, false },
-        { "shared, text", true, 4, false },
-        { "shared, text", true, 20, false },
-        { "shared, text", true, 100, false },
-    };
-
-    bench_table(cases, sizeof(cases) / sizeof(cases[0]), seeds);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (cases[i].shared == shared)
+            bench_case(&cases[i], seeds);
 }
 
 static void
@@ -288,11 +275,11 @@ main(int argc, char **argv)
         return 2;
     }
     if (all || strcmp(mode, "air") == 0)
-        bench_air((unsigned)seeds);
+        bench_table(false, (unsigned)seeds);
     if (all)
         printf("\n");
     if (all || strcmp(mode, "shared") == 0)
-        bench_shared((unsigned)seeds);
+        bench_table(true, (unsigned)seeds);
     if (all)
         printf("\n");
     if (all || strcmp(mode, "cpu") == 0)
