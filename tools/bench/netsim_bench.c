@@ -172,9 +172,9 @@ bench_case(const bcase *c, unsigned seeds)
                  "nodes R %u 198.18.0.11\n"
                  "loss * rx bernoulli 10%%\n"
                  "msgs m 100 from A to R* size 2k-8k prio 6 expiry %s text mail%s\n",
-                 c->shared ? "10d" : "24h",
+                 c->shared ? "240h" : "24h",
                  c->shared ? "medium shared 9600 delay 50ms\n" : "", c->rx,
-                 c->shared ? "3d" : "12h",
+                 c->shared ? "72h" : "12h",
                  c->mule ? " mail-from ops@hq.example rcpt watch@r.example" : "");
     if (n < 0 || (size_t)n >= sizeof(text)) {
         fprintf(stderr, "netsim-bench: scenario text too long\n");
