@@ -515,6 +515,18 @@ run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_r
     run_ops(&toy_ops, sc, seed_set, seed, m, r);
 }
 
+/* Parse and run text with the toy engine; every expectation must hold. */
+static void
+run_clean(const char *text, run_result *r)
+{
+    netsim_scenario *sc = parse(text);
+
+    run(sc, false, 0, NULL, r);
+    if (r->fails != 0)
+        fail_msg("%ld failures:\n%s", r->fails, r->fail_text);
+    netsim_scen_free(sc);
+}
+
 static const char lossy_scen[] =
     "node A 198.18.0.1 rate 9600 delay 10ms\n"
     "nodes R 3 198.18.0.11 rate 9600 delay 10ms\n"
@@ -560,18 +572,14 @@ test_netsim_scen_parse_medium_outage(void **state)
 static void
 test_netsim_run_toy_delivers(void **state)
 {
-    netsim_scenario *sc = parse(lossy_scen);
     run_result r;
 
     (void)state;
-    run(sc, false, 0, NULL, &r);
-    if (r.fails != 0)
-        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
+    run_clean(lossy_scen, &r);
     assert_int_equal(r.sum.delivered, 12);
     assert_int_equal(r.sum.total, 12);
     assert_int_equal(r.sum.msgs_done, 4);
     assert_true(r.sum.time_us > 0 && r.sum.ratio > 1.0);
-    netsim_scen_free(sc);
 }
 
 static void
@@ -635,14 +643,10 @@ static const char emcon_scen[] =
 static void
 test_netsim_emcon_respected(void **state)
 {
-    netsim_scenario *sc = parse(emcon_scen);
     run_result r;
 
     (void)state;
-    run(sc, false, 0, NULL, &r);
-    if (r.fails != 0)
-        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
-    netsim_scen_free(sc);
+    run_clean(emcon_scen, &r);
 }
 
 static void
@@ -795,15 +799,11 @@ test_netsim_outage_in_and_out(void **state)
         "expect delivered m1 B after 10s\n"
         "expect delivered m1 C after 4s within 10s\n"
         "expect count outage >= 10\n";
-    netsim_scenario *sc = parse(text);
     run_result r;
 
     (void)state;
-    run(sc, false, 0, NULL, &r);
-    if (r.fails != 0)
-        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
+    run_clean(text, &r);
     assert_int_equal(r.sum.delivered, 2);
-    netsim_scen_free(sc);
 }
 
 static void
