@@ -26,6 +26,13 @@
  *	transmission; if its engine still produces a datagram, that is
  *	recorded as a violation and the datagram is not sent.
  *
+ *	Two media: by default each node has its own uplink; with "medium
+ *	shared" one channel carries one transmission at a time for every
+ *	node, granted in FIFO order of readiness, one datagram per turn, so
+ *	Acks compete with Data_PDUs for the air as on an HF/VHF net.  A node
+ *	in a link outage ("outage") sends into nothing and hears nothing;
+ *	its engine is not told, unlike EMCON.
+ *
  *	The transcript hash covers every datagram (sent, lost, arrived,
  *	dropped at the queue) and every engine event with its virtual time,
  *	as fixed-width binary fields, so formatting never changes it.
