@@ -81,6 +81,7 @@ typedef struct netsim__node {
     netsim_jitter jit;
     netsim_txq q;
     bool tx_busy;
+    bool chan_wait;             /* in the shared channel's waiting line */
     bool emcon;
     uint64_t timer_gen;
     uint64_t timer_at;          /* armed timer, NETSIM_FOREVER: none */
@@ -111,6 +112,12 @@ struct netsim {
     map msg_tab;                /* source << 32 | MSID -> message index */
     uint64_t counters[NETSIM_C_COUNT];
     uint64_t hash;
+    /* The shared channel ("medium shared"): busy while any node
+     * transmits; nodes with something to send wait in a FIFO ring of
+     * node_cnt entries (each node is in it at most once). */
+    bool chan_busy;
+    size_t *chan_q;             /* owned */
+    size_t chan_head, chan_len;
     size_t msgs_left;           /* messages not yet finished */
     uint64_t end_at;            /* stop time once all are finished */
     buf problems;               /* invariant violations, one per line */

@@ -701,15 +701,23 @@ cmd_jitter(pctx *p, bool dup)
     return 0;
 }
 
+/*
+ * emcon NODES FROM TO|end and outage NODES FROM TO|end: the same interval
+ * syntax and the same rules (no overlap with the node's earlier intervals
+ * of that kind, at most 16), into two different lists.  An EMCON interval
+ * and an outage may overlap: they are different things.
+ */
 static int
-cmd_emcon(pctx *p)
+cmd_interval(pctx *p, bool outage)
 {
+    const char *what = outage ? "outage" : "EMCON";
+    size_t max = outage ? NETSIM_OUTAGE_MAX : NETSIM_EMCON_MAX;
     uint64_t from, to;
     size_t *sel, cnt, i;
     int rc;
 
     if (p->ntok != 4)
-        return perr(p, "usage: emcon NODES FROM TO|end");
+        return perr(p, "usage: %s NODES FROM TO|end", outage ? "outage" : "emcon");
     if (!parse_time(p->tok[2], &from))
         return perr(p, "bad time '%s'", p->tok[2]);
     if (strcmp(p->tok[3], "end") == 0)
@@ -721,25 +729,54 @@ cmd_emcon(pctx *p)
         return rc;
     for (i = 0; i < cnt; i++) {
         netsim_node_cfg *n = &p->sc->nodes[sel[i]];
-        size_t k;
+        netsim_interval *v = outage ? n->outage : n->emcon;
+        size_t *vcnt = outage ? &n->outage_cnt : &n->emcon_cnt, k;
 
-        for (k = 0; k < n->emcon_cnt; k++)
-            if (from < n->emcon[k].to_us && n->emcon[k].from_us < to)
+        for (k = 0; k < *vcnt; k++)
+            if (from < v[k].to_us && v[k].from_us < to)
                 break;
-        if (k < n->emcon_cnt) {
-            rc = perr(p, "EMCON interval of '%s' overlaps an earlier one", n->name);
+        if (k < *vcnt) {
+            rc = perr(p, "%s interval of '%s' overlaps an earlier one", what, n->name);
             break;
         }
-        if (n->emcon_cnt == NETSIM_EMCON_MAX) {
-            rc = perr(p, "more than %d EMCON intervals for '%s'", NETSIM_EMCON_MAX, n->name);
+        if (*vcnt == max) {
+            rc = perr(p, "more than %zu %s intervals for '%s'", max, what, n->name);
             break;
         }
-        n->emcon[n->emcon_cnt].from_us = from;
-        n->emcon[n->emcon_cnt].to_us = to;
-        n->emcon_cnt++;
+        v[*vcnt].from_us = from;
+        v[*vcnt].to_us = to;
+        (*vcnt)++;
     }
     mem_free(p->sc->m, sel);
     return rc;
+}
+
+/*
+ * medium per-node | medium shared RATE [delay T].  The shared channel
+ * needs a rate: "unlimited" would make one transmission at a time take no
+ * time at all, which is the per-node medium without its queues.
+ */
+static int
+cmd_medium(pctx *p)
+{
+    netsim_scenario *sc = p->sc;
+    uint64_t rate, delay = 0;
+
+    if (p->ntok == 2 && strcmp(p->tok[1], "per-node") == 0) {
+        sc->shared = false;
+        return 0;
+    }
+    if ((p->ntok != 3 && p->ntok != 5) || strcmp(p->tok[1], "shared") != 0
+        || (p->ntok == 5 && strcmp(p->tok[3], "delay") != 0))
+        return perr(p, "usage: medium per-node | medium shared RATE [delay T]");
+    if (!parse_rate(p->tok[2], &rate) || rate == 0)
+        return perr(p, "bad rate '%s' (a shared channel needs one above 0)", p->tok[2]);
+    if (p->ntok == 5 && (!parse_time(p->tok[4], &delay) || delay > 3600ull * 1000000))
+        return perr(p, "bad delay '%s'", p->tok[4]);
+    sc->shared = true;
+    sc->shared_rate_bps = rate;
+    sc->shared_delay_us = delay;
+    return 0;
 }
 
 /* Options shared by msg and msgs; ranges only for msgs (bulk). */
@@ -986,7 +1023,7 @@ static const char *const counter_names[NETSIM_C_COUNT] = {
     "datagrams", "air-bytes", "data", "address", "address-map", "ackack", "ack",
     "discard", "lost", "qdrop", "dup", "reorder", "early-data", "deliveries",
     "lost-message", "mule-local", "mule-relay", "mule-dsn", "mule-unusable",
-    "attack", "unrouted",
+    "attack", "unrouted", "outage",
 };
 
 const char *
@@ -1519,7 +1556,11 @@ dispatch(pctx *p)
     if (strcmp(k, "reorder") == 0)
         return cmd_jitter(p, false);
     if (strcmp(k, "emcon") == 0)
-        return cmd_emcon(p);
+        return cmd_interval(p, false);
+    if (strcmp(k, "outage") == 0)
+        return cmd_interval(p, true);
+    if (strcmp(k, "medium") == 0)
+        return cmd_medium(p);
     if (strcmp(k, "engine") == 0)
         return cmd_engine(p);
     if (strcmp(k, "msg") == 0)
@@ -1662,13 +1703,25 @@ netsim_scen_msg(const netsim_scenario *sc, const char *name)
                      offsetof(netsim_msg_cfg, name), name);
 }
 
-bool
-netsim_scen_in_emcon(const netsim_node_cfg *n, uint64_t t_us)
+static bool
+in_intervals(const netsim_interval *v, size_t cnt, uint64_t t_us)
 {
     size_t i;
 
-    for (i = 0; i < n->emcon_cnt; i++)
-        if (t_us >= n->emcon[i].from_us && t_us < n->emcon[i].to_us)
+    for (i = 0; i < cnt; i++)
+        if (t_us >= v[i].from_us && t_us < v[i].to_us)
             return true;
     return false;
+}
+
+bool
+netsim_scen_in_emcon(const netsim_node_cfg *n, uint64_t t_us)
+{
+    return in_intervals(n->emcon, n->emcon_cnt, t_us);
+}
+
+bool
+netsim_scen_in_outage(const netsim_node_cfg *n, uint64_t t_us)
+{
+    return in_intervals(n->outage, n->outage_cnt, t_us);
 }

@@ -21,6 +21,7 @@
 
 #define NETSIM_NAME_MAX   32    /* node and message names, NUL included */
 #define NETSIM_EMCON_MAX  16    /* EMCON intervals per node */
+#define NETSIM_OUTAGE_MAX 16    /* link outages per node */
 #define NETSIM_NODES_MAX  4096
 #define NETSIM_MSGS_MAX   20000
 #define NETSIM_KV_MAX     64    /* engine settings */
@@ -44,6 +45,10 @@ typedef struct netsim_node_cfg {
     netsim_jitter_cfg jitter;   /* duplication and reordering on receive */
     netsim_interval emcon[NETSIM_EMCON_MAX];
     size_t emcon_cnt;
+    /* Link outages: nothing leaves or reaches the node, and unlike EMCON
+     * its engine is not told. */
+    netsim_interval outage[NETSIM_OUTAGE_MAX];
+    size_t outage_cnt;
     char *routes;               /* owned MULE routing table text ("route"
                                  * lines), or NULL: no routes */
     size_t routes_len;
@@ -117,6 +122,8 @@ enum netsim_counter {
     NETSIM_C_UNROUTED,          /* unicast datagrams to an address no
                                  * engine listens on (Acks to spoofed
                                  * Source_IDs, to an attacker) */
+    NETSIM_C_OUTAGE,            /* datagrams (sent) or copies (arriving)
+                                 * dropped by a link outage */
     NETSIM_C_COUNT
 };
 
@@ -216,6 +223,13 @@ typedef struct netsim_scenario {
     uint32_t group;             /* multicast group for messages; 0: engine's */
     size_t overhead;            /* octets per datagram on the air (IP/UDP) */
     bool mule;                  /* every node runs MULE on what it gets */
+    /* "medium shared RATE [delay T]": one radio channel for every node
+     * (one transmission at a time, at shared_rate_bps, each path taking
+     * shared_delay_us plus the nodes' own delays) instead of an uplink
+     * per node. */
+    bool shared;
+    uint64_t shared_rate_bps;
+    uint64_t shared_delay_us;
     netsim_node_cfg *nodes;     /* owned */
     size_t node_cnt, node_size;
     netsim_msg_cfg *msgs;       /* owned */
@@ -250,8 +264,9 @@ void netsim_scen_free(netsim_scenario *sc);
 long netsim_scen_node(const netsim_scenario *sc, const char *name);
 long netsim_scen_msg(const netsim_scenario *sc, const char *name);
 
-/* True if node n is in EMCON at virtual time t. */
+/* True if node n is in EMCON (in a link outage) at virtual time t. */
 bool netsim_scen_in_emcon(const netsim_node_cfg *n, uint64_t t_us);
+bool netsim_scen_in_outage(const netsim_node_cfg *n, uint64_t t_us);
 
 /* Static names ("early-data", "ge" ...) for reports. */
 const char *netsim_counter_name(int counter);

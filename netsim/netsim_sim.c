@@ -27,6 +27,13 @@
  *	transmission; if its engine still produces a datagram, that is
  *	recorded as a violation and the datagram is not sent.
  *
+ *	Two media: by default each node has its own uplink; with "medium
+ *	shared" one channel carries one transmission at a time for every
+ *	node, granted in FIFO order of readiness, one datagram per turn, so
+ *	Acks compete with Data_PDUs for the air as on an HF/VHF net.  A node
+ *	in a link outage ("outage") sends into nothing and hears nothing;
+ *	its engine is not told, unlike EMCON.
+ *
  *	The transcript hash covers every datagram (sent, lost, arrived,
  *	dropped at the queue) and every engine event with its virtual time,
  *	as fixed-width binary fields, so formatting never changes it.
@@ -56,11 +63,11 @@ _Static_assert(EV_ATTACK == NETSIM__EV_ATTACK, "netsim_int.h names the attack ev
 
 /* Transcript record codes (hashed). */
 enum { TR_SEND = 1, TR_TX, TR_TXLOST, TR_LOST, TR_QDROP, TR_RX, TR_EV, TR_EMCON,
-       TR_VIOLATION, TR_SUBMIT, TR_BUSY, TR_MULE };
+       TR_VIOLATION, TR_SUBMIT, TR_BUSY, TR_MULE, TR_OUTAGE };
 
 static const char *const tr_names[] = {
     "?", "send", "tx", "txlost", "lost", "qdrop", "rx", "event", "emcon",
-    "EMCON-VIOLATION", "submit", "busy", "mule",
+    "EMCON-VIOLATION", "submit", "busy", "mule", "outage",
 };
 
 #define PROBLEM_LINES_MAX 64
@@ -207,6 +214,13 @@ node_by_ip(const netsim *s, uint32_t ip)
     return map_get(&s->by_ip, ip, &v) ? (size_t)v : SIZE_MAX;
 }
 
+/* The rate node i sends at: its uplink's, or the shared channel's. */
+static uint64_t
+node_rate(const netsim *s, size_t i)
+{
+    return s->sc->shared ? s->sc->shared_rate_bps : s->sc->nodes[i].rate_bps;
+}
+
 double
 netsim__path_loss(const netsim *s, size_t a, size_t b)
 {
@@ -303,20 +317,22 @@ netsim__push(netsim *s, uint64_t t, uint32_t kind, size_t node, uint64_t gen, vo
     return push(s, t, kind, node, gen, ptr);
 }
 
+/* Put the oldest datagram of node i's queue on the air (the caller has
+ * checked that the node and, on a shared medium, the channel are free). */
 static int
-start_tx(netsim *s, size_t i)
+tx_begin(netsim *s, size_t i)
 {
     netsim__node *n = &s->nodes[i];
     netsim__dgram *d;
     uint64_t octets;
     int rc;
 
-    if (n->tx_busy || n->emcon)
-        return 0;
     d = netsim_txq_pop(&n->q);
     if (d == NULL)
         return 0;
     n->tx_busy = true;
+    if (s->sc->shared)
+        s->chan_busy = true;
     octets = (uint64_t)d->len + s->sc->overhead;
     s->counters[NETSIM_C_DATAGRAMS]++;
     s->counters[NETSIM_C_AIR_BYTES] += octets;
@@ -359,11 +375,81 @@ start_tx(netsim *s, size_t i)
         dgram_release(s, d);
         return rc;
     }
-    rc = push(s, s->now_us + netsim_tx_time_us(d->len, s->sc->overhead, n->cfg->rate_bps),
+    rc = push(s, s->now_us + netsim_tx_time_us(d->len, s->sc->overhead, node_rate(s, i)),
               EV_TX_END, i, 0, d);
     if (rc != 0)
         dgram_release(s, d);
     return rc;
+}
+
+/*
+ * A node whose link is out (a dead modem, an antenna down) sends into
+ * nothing: what it queued is dropped when it would go on the air, without
+ * taking air time from anyone.  Its engine is not told, unlike EMCON.
+ */
+static void
+outage_flush(netsim *s, size_t i)
+{
+    netsim__node *n = &s->nodes[i];
+    netsim__dgram *d;
+
+    if (n->cfg->outage_cnt == 0 || !netsim_scen_in_outage(n->cfg, s->now_us))
+        return;
+    while ((d = netsim_txq_pop(&n->q)) != NULL) {
+        s->counters[NETSIM_C_OUTAGE]++;
+        trace_dgram(s, TR_OUTAGE, i, d);
+        dgram_release(s, d);
+    }
+}
+
+/*
+ * The shared channel: when it is free, the node that has waited longest
+ * sends one datagram, then queues again behind the others if it has more
+ * (FIFO by readiness, one datagram per turn).  This is a perfect MAC: no
+ * collisions, no carrier-sense delay, no radio turnaround, so it is the
+ * best a real HF/VHF net could do with the same traffic.  A node that
+ * entered EMCON while waiting leaves the line; leaving EMCON puts it back
+ * (do_emcon calls start_tx).
+ */
+static int
+chan_next(netsim *s)
+{
+    size_t cnt = s->sc->node_cnt, k;
+
+    while (!s->chan_busy && s->chan_len > 0) {
+        k = s->chan_q[s->chan_head];
+        s->chan_head = (s->chan_head + 1) % cnt;
+        s->chan_len--;
+        s->nodes[k].chan_wait = false;
+        if (s->nodes[k].emcon)
+            continue;
+        outage_flush(s, k);
+        if (s->nodes[k].q.len > 0)
+            return tx_begin(s, k);
+    }
+    return 0;
+}
+
+/* Start node i's next transmission if its uplink (or its turn on the
+ * shared channel) allows it. */
+static int
+start_tx(netsim *s, size_t i)
+{
+    netsim__node *n = &s->nodes[i];
+    size_t cnt = s->sc->node_cnt;
+
+    if (!n->tx_busy && !n->emcon) {
+        outage_flush(s, i);
+        if (n->q.len > 0 && !s->sc->shared)
+            return tx_begin(s, i);
+        if (n->q.len > 0 && !n->chan_wait) {
+            /* At most node_cnt entries: a node is in the line once. */
+            s->chan_q[(s->chan_head + s->chan_len) % cnt] = i;
+            s->chan_len++;
+            n->chan_wait = true;
+        }
+    }
+    return s->sc->shared ? chan_next(s) : 0;
 }
 
 netsim__dgram *
@@ -734,7 +820,8 @@ deliver_copy(netsim *s, netsim__dgram *d, size_t j)
         trace_dgram(s, TR_LOST, j, d);
         return 0;
     }
-    base = s->now_us + s->sc->nodes[d->src].delay_us + r->cfg->delay_us;
+    base = s->now_us + s->sc->nodes[d->src].delay_us + r->cfg->delay_us
+         + (s->sc->shared ? s->sc->shared_delay_us : 0);
     dup = netsim_jitter_apply(&r->jit, &extra, &dup_extra);
     if (extra > 0)
         s->counters[NETSIM_C_REORDER]++;
@@ -762,6 +849,7 @@ do_tx_end(netsim *s, size_t i, netsim__dgram *d)
     int rc = 0;
 
     n->tx_busy = false;
+    s->chan_busy = false;
     if (netsim_loss_drop(&n->tx_loss, d->type)) {
         /* Lost for everybody: count one lost copy per intended receiver. */
         s->counters[NETSIM_C_LOST] += (d->dst_ip >> 28) == 0xE ? s->sc->node_cnt - 1 : 1;
@@ -796,6 +884,14 @@ do_arrive(netsim *s, size_t j, netsim__dgram *d)
     netsim__node *r = &s->nodes[j];
     int rc;
 
+    /* Nothing reaches a node whose link is out; the copy had passed the
+     * loss models already, so their random patterns do not shift. */
+    if (r->cfg->outage_cnt != 0 && netsim_scen_in_outage(r->cfg, s->now_us)) {
+        s->counters[NETSIM_C_OUTAGE]++;
+        trace_dgram(s, TR_OUTAGE, j, d);
+        dgram_release(s, d);
+        return 0;
+    }
     observe_arrival(s, j, d);
     trace_dgram(s, TR_RX, j, d);
     /* The engine's verdict (used, or dropped for a reason) is in its
@@ -903,7 +999,7 @@ static double
 msg_limit(const netsim *s, const netsim__msg *mm)
 {
     const netsim_msg_cfg *c = mm->cfg;
-    uint64_t rate = s->sc->nodes[c->from].rate_bps;
+    uint64_t rate = node_rate(s, c->from);
     double loss = 0.0, l;
     size_t k;
 
@@ -1025,6 +1121,8 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
     s->scratch.dest_ids_cap = 16384;
     s->scratch.dest_ids = mem_calloc(s->m, s->scratch.dest_ids_cap, sizeof(uint32_t));
     s->scratch.max_reserved_len = 1024;
+    if (sc->shared && (s->chan_q = mem_calloc(s->m, sc->node_cnt, sizeof(*s->chan_q))) == NULL)
+        goto fail;
     if (s->nodes == NULL || s->msgs == NULL || map_reserve(&s->by_ip, sc->node_cnt) != 0
         || map_reserve(&s->msg_tab, sc->msg_cnt) != 0
         || s->txbuf == NULL || s->scratch.dests == NULL || s->scratch.acks == NULL
@@ -1049,7 +1147,7 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
             continue;           /* no engine: netsim_attack.c sends */
         memset(&ei, 0, sizeof(ei));
         ei.node_id = c->ip;
-        ei.rate_bps = c->rate_bps;
+        ei.rate_bps = node_rate(s, i);
         ei.overhead = sc->overhead;
         ei.seed = s->seed ^ ((uint64_t)i << 8 | 4) * 0x9e3779b97f4a7c15ull;
         ei.wall_start_s = sc->wall_start_s;
@@ -1187,6 +1285,7 @@ netsim_free(netsim *s)
     netsim__attack_free(s);
     mem_free(s->m, s->nodes);
     mem_free(s->m, s->msgs);
+    mem_free(s->m, s->chan_q);
     map_fini(&s->by_ip);
     map_fini(&s->msg_tab);
     mem_free(s->m, s->txbuf);

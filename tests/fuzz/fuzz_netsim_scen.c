@@ -65,6 +65,7 @@ check_scenario(const netsim_scenario *sc)
     CHECK(sc->node_cnt >= 2 && sc->node_cnt <= NETSIM_NODES_MAX, "node_cnt %zu", sc->node_cnt);
     CHECK(sc->msg_cnt >= 1 && sc->msg_cnt <= NETSIM_MSGS_MAX, "msg_cnt %zu", sc->msg_cnt);
     CHECK(sc->kv_cnt <= NETSIM_KV_MAX, "kv_cnt");
+    CHECK(!sc->shared || sc->shared_rate_bps > 0, "shared channel without a rate");
     for (i = 0; i < sc->node_cnt; i++) {
         const netsim_node_cfg *n = &sc->nodes[i];
 
@@ -75,6 +76,11 @@ check_scenario(const netsim_scenario *sc)
             CHECK(n->emcon[k].from_us < n->emcon[k].to_us, "empty EMCON interval");
         (void)netsim_scen_in_emcon(n, 0);
         (void)netsim_scen_in_emcon(n, UINT64_MAX);
+        CHECK(n->outage_cnt <= NETSIM_OUTAGE_MAX, "outage_cnt");
+        for (k = 0; k < n->outage_cnt; k++)
+            CHECK(n->outage[k].from_us < n->outage[k].to_us, "empty outage interval");
+        (void)netsim_scen_in_outage(n, 0);
+        (void)netsim_scen_in_outage(n, UINT64_MAX);
     }
     for (i = 0; i < sc->msg_cnt; i++) {
         const netsim_msg_cfg *m = &sc->msgs[i];

@@ -33,6 +33,8 @@ loss A tx none
 dup R1 0.1 50ms
 reorder R2 0.2 300ms
 emcon R3 0 2m
+medium shared 9.6k delay 50ms
+outage R1 1m 2m
 engine ack_timeout_ms 2000
 msg m1 from A to * size 4000 prio 3 at 1.5s expiry 10m
 msg m2 from A to R1 text "hi\\r\\nthere"  # trailing comment
@@ -46,6 +48,7 @@ expect before m1 b*
 expect prio-before 0 7
 expect max-time 9m
 expect count early-data >= 1
+expect count outage >= 1
 """
 
 

@@ -328,6 +328,15 @@ test_netsim_scen_parse_errors(void **state)
         { "node A 1.2.3.4\nloss A up none\n", "2: loss direction" },
         { "node A 1.2.3.4\nemcon A 5s 1s\n", "2: bad end time" },
         { "node A 1.2.3.4\nemcon A 0 10s\nemcon A 5s 20s\n", "3: EMCON interval of 'A' overlaps" },
+        /* Shared medium and outages. */
+        { "medium shared 0\n", "1: bad rate '0'" },
+        { "medium radio\n", "1: usage: medium per-node | medium shared" },
+        { "medium shared 9600 delay\n", "1: usage: medium" },
+        { "medium shared 9600 lag 1s\n", "1: usage: medium" },
+        { "medium shared 9600 delay 2h\n", "1: bad delay '2h'" },
+        { "node A 1.2.3.4\noutage A 5s 1s\n", "2: bad end time" },
+        { "node A 1.2.3.4\noutage A 5s\n", "2: usage: outage NODES FROM TO|end" },
+        { "node A 1.2.3.4\noutage A 0 10s\noutage A 9s end\n", "3: outage interval of 'A' overlaps" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect count nothing == 1\n", "4: unknown counter" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect delivered x B\n", "4: no message matches 'x'" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect done m within soon\n", "4: 'within' needs a time" },
@@ -496,6 +505,18 @@ run(const netsim_scenario *sc, bool seed_set, uint64_t seed, const mem *m, run_r
     run_ops(&toy_ops, sc, seed_set, seed, m, r);
 }
 
+/* Parse and run text with the toy engine; every expectation must hold. */
+static void
+run_clean(const char *text, run_result *r)
+{
+    netsim_scenario *sc = netsim_test_parse(text);
+
+    run(sc, false, 0, NULL, r);
+    if (r->fails != 0)
+        fail_msg("%ld failures:\n%s", r->fails, r->fail_text);
+    netsim_scen_free(sc);
+}
+
 static const char lossy_scen[] =
     "node A 198.18.0.1 rate 9600 delay 10ms\n"
     "nodes R 3 198.18.0.11 rate 9600 delay 10ms\n"
@@ -504,21 +525,51 @@ static const char lossy_scen[] =
     "dup R3 0.05\n"
     "msgs m 4 from A to R* size 1500-3000 every 2s\n";
 
+/* The shared medium and outages: what the parser fills in.  An outage may
+ * overlap an EMCON interval (they are different things). */
+static void
+test_netsim_scen_parse_medium_outage(void **state)
+{
+    static const char text[] =
+        "medium shared 2.4k delay 300ms\n"
+        "node A 1.2.3.4\n"
+        "node B 1.2.3.5\n"
+        "emcon B 0 20s\n"
+        "outage B 10s 30s\n"
+        "outage A,B 1h end\n"
+        "msg m from A to B\n"
+        "expect count outage >= 1\n";
+    netsim_scenario *sc = netsim_test_parse(text);
+
+    (void)state;
+    assert_true(sc->shared);
+    assert_true(sc->shared_rate_bps == 2400 && sc->shared_delay_us == 300000);
+    assert_int_equal(sc->nodes[0].outage_cnt, 1);
+    assert_int_equal(sc->nodes[1].outage_cnt, 2);
+    assert_false(netsim_scen_in_outage(&sc->nodes[1], 9999999));
+    assert_true(netsim_scen_in_outage(&sc->nodes[1], 10000000));
+    assert_false(netsim_scen_in_outage(&sc->nodes[1], 30000000));
+    assert_true(netsim_scen_in_outage(&sc->nodes[0], UINT64_MAX - 1));
+    assert_int_equal(sc->expects[0].counter, NETSIM_C_OUTAGE);
+    assert_string_equal(netsim_counter_name(NETSIM_C_OUTAGE), "outage");
+    netsim_scen_free(sc);
+    sc = netsim_test_parse("medium shared 9600\nmedium per-node\nnode A 1.2.3.4\nnode B 1.2.3.5\n"
+               "msg m from A to B\n");
+    assert_false(sc->shared);
+    netsim_scen_free(sc);
+}
+
 static void
 test_netsim_run_toy_delivers(void **state)
 {
-    netsim_scenario *sc = netsim_test_parse(lossy_scen);
     run_result r;
 
     (void)state;
-    run(sc, false, 0, NULL, &r);
-    if (r.fails != 0)
-        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
+    run_clean(lossy_scen, &r);
     assert_int_equal(r.sum.delivered, 12);
     assert_int_equal(r.sum.total, 12);
     assert_int_equal(r.sum.msgs_done, 4);
     assert_true(r.sum.time_us > 0 && r.sum.ratio > 1.0);
-    netsim_scen_free(sc);
 }
 
 static void
@@ -582,14 +633,10 @@ static const char emcon_scen[] =
 static void
 test_netsim_emcon_respected(void **state)
 {
-    netsim_scenario *sc = netsim_test_parse(emcon_scen);
     run_result r;
 
     (void)state;
-    run(sc, false, 0, NULL, &r);
-    if (r.fails != 0)
-        fail_msg("%ld failures:\n%s", r.fails, r.fail_text);
-    netsim_scen_free(sc);
+    run_clean(emcon_scen, &r);
 }
 
 static void
@@ -635,10 +682,131 @@ test_netsim_expect_mismatch_reported(void **state)
     netsim_scen_free(sc);
 }
 
-static void
-test_netsim_new_alloc_failure(void **state)
+/* What the tx hook saw: start time, length and sender of each datagram. */
+typedef struct air_log {
+    uint64_t t_us[4096];
+    size_t len[4096];
+    uint32_t src[4096];
+    size_t n;
+} air_log;
+
+static int
+air_log_tx(void *arg, uint64_t t_us, uint32_t src_ip, uint16_t src_port, uint32_t dst_ip,
+           uint16_t dst_port, const uint8_t *p, size_t len)
 {
-    netsim_scenario *sc = netsim_test_parse(lossy_scen);
+    air_log *a = arg;
+
+    (void)src_port, (void)dst_ip, (void)dst_port, (void)p;
+    if (a->n < sizeof(a->t_us) / sizeof(a->t_us[0])) {
+        a->t_us[a->n] = t_us;
+        a->len[a->n] = len;
+        a->src[a->n] = src_ip;
+        a->n++;
+    }
+    return 0;
+}
+
+/* Run text with the toy engine and count the datagrams that started
+ * before the previous one (of any node) ended, and those not from A. */
+static void
+air_overlaps(const char *text, size_t *overlaps, size_t *others)
+{
+    netsim_scenario *sc = netsim_test_parse(text);
+    static air_log a;
+    netsim_opts o;
+    netsim *s;
+    buf out;
+    size_t i;
+    uint64_t end = 0;
+
+    memset(&a, 0, sizeof(a));
+    memset(&o, 0, sizeof(o));
+    o.ops = &toy_ops;
+    o.on_tx = air_log_tx;
+    o.hook_arg = &a;
+    assert_int_equal(netsim_new(&s, sc, &o), 0);
+    assert_int_equal(netsim_run(s), 0);
+    buf_init(&out, NULL, SIZE_MAX);
+    if (netsim_check(s, &out) != 0)
+        fail_msg("failures:\n%.*s", (int)out.len, (const char *)out.data);
+    buf_fini(&out);
+    assert_true(a.n > 20 && a.n < sizeof(a.t_us) / sizeof(a.t_us[0]));
+    *overlaps = *others = 0;
+    for (i = 0; i < a.n; i++) {
+        if (a.t_us[i] < end)
+            (*overlaps)++;
+        if (a.t_us[i] + netsim_tx_time_us(a.len[i], sc->overhead, 9600) > end)
+            end = a.t_us[i] + netsim_tx_time_us(a.len[i], sc->overhead, 9600);
+        if (a.src[i] != 0xC6120001u)
+            (*others)++;
+    }
+    netsim_free(s);
+    netsim_scen_free(sc);
+}
+
+/*
+ * On a shared channel no transmission starts before the previous one (of
+ * any node) has ended, the receivers' Acks among them; the same traffic
+ * on per-node uplinks does overlap (which shows the check can see it).
+ */
+static void
+test_netsim_shared_one_transmission_at_a_time(void **state)
+{
+    static const char traffic[] =
+        "node A 198.18.0.1\n"
+        "nodes R 4 198.18.0.11\n"
+        "loss * rx bernoulli 0.1\n"
+        "msgs m 6 from A to R* size 1000-3000 every 1s\n";
+    char text[sizeof(traffic) + 64];
+    size_t overlaps, others;
+
+    (void)state;
+    air_overlaps(traffic, &overlaps, &others);
+    assert_true(overlaps > 0 && others >= 4);
+    assert_true(snprintf(text, sizeof(text), "medium shared 9600 delay 20ms\n%s", traffic) > 0);
+    air_overlaps(text, &overlaps, &others);
+    if (overlaps != 0)
+        fail_msg("got %zu overlapping transmissions on the shared channel, want 0", overlaps);
+    assert_true(others >= 4);
+}
+
+/*
+ * An outage drops what the node sends and what reaches it, and its engine
+ * is not told.  The toy engine resends every 3 s: A's link is out for the
+ * first 4 s, so nothing of its first pass reaches anyone; B's link is out
+ * from 4 s to 10 s, so B gets m1 only after that, C before.
+ */
+static void
+test_netsim_outage_in_and_out(void **state)
+{
+    static const char text[] =
+        "node A 198.18.0.1\n"
+        "node B 198.18.0.2\n"
+        "node C 198.18.0.3\n"
+        "outage A 0 4s\n"
+        "outage B 4s 10s\n"
+        "msg m1 from A to B,C size 2000\n"
+        "expect delivered m1 B after 10s\n"
+        "expect delivered m1 C after 4s within 10s\n"
+        "expect count outage >= 10\n";
+    run_result r;
+
+    (void)state;
+    run_clean(text, &r);
+    assert_int_equal(r.sum.delivered, 2);
+}
+
+/*
+ * Every failure point of netsim_new and, unless new_only, of netsim_run
+ * must give NOMEM (or succeed) and release everything: ASan's leak check
+ * watches.  new_only stops at the first budget netsim_new survives (the
+ * run's allocations are the same on both media), then runs once with
+ * enough for everything.
+ */
+static void
+new_alloc_failure_loop(const char *text, bool new_only)
+{
+    netsim_scenario *sc = netsim_test_parse(text);
     struct tmem tm;
     mem m = tmem_make(&tm);
     netsim_opts o;
@@ -646,12 +814,9 @@ test_netsim_new_alloc_failure(void **state)
     long budget;
     int rc = -1;
 
-    (void)state;
     memset(&o, 0, sizeof(o));
     o.ops = &toy_ops;
     o.m = &m;
-    /* Every failure point of netsim_new and netsim_run must give NOMEM (or
-     * succeed) and release everything: ASan's leak check watches. */
     for (budget = 0; budget <= 600; budget++) {
         /* The last round has enough for the whole run. */
         tmem_fail_after(&tm, budget);
@@ -667,9 +832,23 @@ test_netsim_new_alloc_failure(void **state)
         assert_true(rc == 0 || rc == NETSIM_ERR_NOMEM);
         netsim_free(s);
         assert_int_equal(tm.live, 0);
+        if (new_only && budget < 600)
+            budget = 599;
     }
     assert_int_equal(rc, 0);
     netsim_scen_free(sc);
+}
+
+static void
+test_netsim_new_alloc_failure(void **state)
+{
+    char shared[sizeof(lossy_scen) + 64];
+
+    (void)state;
+    new_alloc_failure_loop(lossy_scen, false);
+    /* The shared channel's waiting line is one more allocation. */
+    assert_true(snprintf(shared, sizeof(shared), "medium shared 9600\n%s", lossy_scen) > 0);
+    new_alloc_failure_loop(shared, true);
 }
 
 static void
@@ -770,6 +949,7 @@ main(void)
         cmocka_unit_test(test_netsim_tx_time),
         cmocka_unit_test(test_netsim_txq_limit),
         cmocka_unit_test(test_netsim_scen_parse_good),
+        cmocka_unit_test(test_netsim_scen_parse_medium_outage),
         cmocka_unit_test(test_netsim_scen_parse_errors),
         cmocka_unit_test(test_netsim_scen_parse_truncation_loop),
         cmocka_unit_test(test_netsim_mail_exact_size),
@@ -779,6 +959,8 @@ main(void)
         cmocka_unit_test(test_netsim_emcon_respected),
         cmocka_unit_test(test_netsim_emcon_violation_detected),
         cmocka_unit_test(test_netsim_expect_mismatch_reported),
+        cmocka_unit_test(test_netsim_shared_one_transmission_at_a_time),
+        cmocka_unit_test(test_netsim_outage_in_and_out),
         cmocka_unit_test(test_netsim_new_alloc_failure),
         cmocka_unit_test(test_netsim_scen_parse_alloc_failure),
         cmocka_unit_test(test_netsim_mule_relay_and_dsn),
