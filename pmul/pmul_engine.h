@@ -404,6 +404,9 @@ typedef struct pmul_stats {
     uint64_t msgs_delivered;
     uint64_t msgs_rx_discarded;
     uint64_t msgs_lost;         /* sum of LOST_MESSAGE range sizes */
+    uint64_t lost_untracked;    /* Message_Sequence_Numbers in gaps no longer
+                                 * tracked (more gaps than the per-source
+                                 * cap): neither reported nor known */
     uint64_t events_dropped;
     uint64_t rx_late_dups;      /* PDUs of messages delivered earlier and
                                  * no longer held whole, recognised by the

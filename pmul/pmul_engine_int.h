@@ -119,7 +119,7 @@ enum pmul_rx_state {
 typedef struct pmul_msnrange {
     uint32_t lo, hi;
 } pmul_msnrange;
-#define PMUL_LOST_RANGES 8
+#define PMUL_LOST_RANGES 64
 
 typedef struct pmul_rxsrc {
     uint32_t id;
@@ -132,6 +132,8 @@ typedef struct pmul_rxsrc {
     pmul_doneset delivered;     /* MSIDs delivered and no longer held as
                                  * COMPLETE entries, until expiry */
     bool msn_known;
+    bool msn_unreliable;        /* numbers are not counters: no alarms */
+    uint8_t msn_backward;       /* new messages numbered below last_msn */
     uint32_t last_msn;          /* highest Message_Sequence_Number seen */
     pmul_msnrange gap[PMUL_LOST_RANGES]; /* pending gaps, ascending */
     size_t gap_cnt;
