@@ -84,6 +84,9 @@ struct mule_route_table {
     size_t *dest_node_off;  /* per dest: offset into nodes (while building) */
     bool has_default;
     uint32_t default_dest;
+    uint32_t *self_ack;     /* peers wanting self-naming Ack entries,
+                             * ascending, no duplicates */
+    size_t self_ack_cnt;
 };
 
 /* Destination interning during the build only. */
@@ -380,6 +383,86 @@ valid_literal(const char *p, size_t len)
     return true;
 }
 
+/* Parse the comma-separated node list w into nodes[] (ascending, no
+ * duplicates, at most MULE_ROUTE_MAX_NODES), its length in *cnt. */
+static int
+parse_nodes(const word *w, unsigned line, mule_route_error *err, uint32_t *nodes, size_t *cnt)
+{
+    const char *p = w->p;
+    size_t len = w->len, i, start, n = 0;
+
+    for (start = 0, i = 0; i <= len; i++) {
+        if (i < len && p[i] != ',')
+            continue;
+        if (n == MULE_ROUTE_MAX_NODES) {
+            set_err(err, line, "more than %u nodes", (unsigned)MULE_ROUTE_MAX_NODES);
+            return MULE_ERR_CONFIG;
+        }
+        if (!parse_node(p + start, i - start, &nodes[n])) {
+            set_err(err, line, "bad node ID \"%.*s\" (dotted IPv4 or 0..4294967295)",
+                    (int)(i - start > 40 ? 40 : i - start), p + start);
+            return MULE_ERR_CONFIG;
+        }
+        if (nodes[n] == 0) {
+            set_err(err, line, "node ID 0 is reserved");
+            return MULE_ERR_CONFIG;
+        }
+        n++;
+        start = i + 1;
+    }
+    qsort(nodes, n, sizeof(nodes[0]), cmp_u32);
+    for (i = 1; i < n; i++) {
+        if (nodes[i] == nodes[i - 1]) {
+            char q[16];
+
+            set_err(err, line, "duplicate node %s", mule_route_ntoa(nodes[i], q));
+            return MULE_ERR_CONFIG;
+        }
+    }
+    *cnt = n;
+    return 0;
+}
+
+/*
+ * "peer N[,N...] self-naming-acks": these transmitters accept only Ack
+ * entries that name the acker as Source_ID (a deployed Java P_MUL, quirk
+ * D1 of docs/wire.md); our Acks to them carry such an entry besides the
+ * conformant one (issue 13 item 8).
+ */
+static int
+parse_peer(mule_route_table *t, const word *w, size_t n, unsigned line, mule_route_error *err)
+{
+    uint32_t nodes[MULE_ROUTE_MAX_NODES], *v;
+    size_t cnt, i, k, out;
+    int rc;
+
+    if (n != 3 || !word_is(&w[2], "self-naming-acks")) {
+        set_err(err, line, "expected \"peer NODES self-naming-acks\"");
+        return MULE_ERR_CONFIG;
+    }
+    if ((rc = parse_nodes(&w[1], line, err, nodes, &cnt)) != 0)
+        return rc;
+    if (t->self_ack_cnt + cnt > MULE_ROUTE_MAX_NODES) {
+        set_err(err, line, "more than %u peers", (unsigned)MULE_ROUTE_MAX_NODES);
+        return MULE_ERR_CONFIG;
+    }
+    if ((v = mem_realloc(t->m, t->self_ack, (t->self_ack_cnt + cnt) * sizeof(*v))) == NULL)
+        return MULE_ERR_NOMEM;
+    t->self_ack = v;
+    /* Merge, keeping the list ascending and without duplicates. */
+    for (i = 0; i < cnt; i++) {
+        for (k = 0; k < t->self_ack_cnt && v[k] < nodes[i]; k++)
+            ;
+        if (k < t->self_ack_cnt && v[k] == nodes[i])
+            continue;
+        for (out = t->self_ack_cnt; out > k; out--)
+            v[out] = v[out - 1];
+        v[k] = nodes[i];
+        t->self_ack_cnt++;
+    }
+    return 0;
+}
+
 /* Parse "local" or "group G nodes N[,N...]" from w[0..n).  On success the
  * destination is interned and its index stored in *idx. */
 static int
@@ -387,9 +470,8 @@ parse_target(mule_route_table *t, struct intern *in, const word *w,
              size_t n, unsigned line, mule_route_error *err, uint32_t *idx)
 {
     uint32_t group, nodes[MULE_ROUTE_MAX_NODES];
-    size_t cnt = 0, i, start;
-    const char *p;
-    size_t len;
+    size_t cnt = 0;
+    int rc;
 
     if (n == 1 && word_is(&w[0], "local"))
         return intern_dest(t, in, true, 0, NULL, 0, idx);
@@ -419,36 +501,8 @@ parse_target(mule_route_table *t, struct intern *in, const word *w,
                 "(write nodes as one comma-separated list)");
         return MULE_ERR_CONFIG;
     }
-    p = w[3].p;
-    len = w[3].len;
-    for (start = 0, i = 0; i <= len; i++) {
-        if (i < len && p[i] != ',')
-            continue;
-        if (cnt == MULE_ROUTE_MAX_NODES) {
-            set_err(err, line, "more than %u nodes", (unsigned)MULE_ROUTE_MAX_NODES);
-            return MULE_ERR_CONFIG;
-        }
-        if (!parse_node(p + start, i - start, &nodes[cnt])) {
-            set_err(err, line, "bad node ID \"%.*s\" (dotted IPv4 or 0..4294967295)",
-                    (int)(i - start > 40 ? 40 : i - start), p + start);
-            return MULE_ERR_CONFIG;
-        }
-        if (nodes[cnt] == 0) {
-            set_err(err, line, "node ID 0 is reserved");
-            return MULE_ERR_CONFIG;
-        }
-        cnt++;
-        start = i + 1;
-    }
-    qsort(nodes, cnt, sizeof(nodes[0]), cmp_u32);
-    for (i = 1; i < cnt; i++) {
-        if (nodes[i] == nodes[i - 1]) {
-            char q[16];
-
-            set_err(err, line, "duplicate node %s", mule_route_ntoa(nodes[i], q));
-            return MULE_ERR_CONFIG;
-        }
-    }
+    if ((rc = parse_nodes(&w[3], line, err, nodes, &cnt)) != 0)
+        return rc;
     return intern_dest(t, in, false, group, nodes, cnt, idx);
 }
 
@@ -510,8 +564,10 @@ parse_line(mule_route_table *t, struct intern *in, const word *w, size_t n,
         t->default_dest = dest;
         return 0;
     }
+    if (word_is(&w[0], "peer"))
+        return parse_peer(t, w, n, line, err);
     if (!word_is(&w[0], "route")) {
-        set_err(err, line, "unknown keyword \"%.*s\" (want route or default)",
+        set_err(err, line, "unknown keyword \"%.*s\" (want route, default or peer)",
                 (int)(w[0].len > 40 ? 40 : w[0].len), w[0].p);
         return MULE_ERR_CONFIG;
     }
@@ -616,6 +672,7 @@ mule_route_table_free(mule_route_table *t)
     mem_free(t->m, t->dests);
     mem_free(t->m, t->nodes);
     mem_free(t->m, t->dest_node_off);
+    mem_free(t->m, t->self_ack);
     mem_free(t->m, t);
 }
 
@@ -762,4 +819,11 @@ mule_router_swap(mule_router *r, mule_route_table *next)
     /* Release: everything written while building next is visible to a
      * reader that acquires the new pointer. */
     return atomic_exchange_explicit(&r->cur, next, memory_order_acq_rel);
+}
+
+const uint32_t *
+mule_route_table_self_ack(const mule_route_table *t, size_t *cnt)
+{
+    *cnt = t != NULL ? t->self_ack_cnt : 0;
+    return t != NULL ? t->self_ack : NULL;
 }

@@ -86,6 +86,9 @@ void mule_route_table_free(mule_route_table *t);
 /* Number of route entries (the default route not counted), and of
  * distinct destinations including the default's. */
 size_t mule_route_table_route_cnt(const mule_route_table *t);
+/* The peers of "peer NODES self-naming-acks" lines, ascending (*cnt of
+ * them; NULL when none). */
+const uint32_t *mule_route_table_self_ack(const mule_route_table *t, size_t *cnt);
 size_t mule_route_table_dest_cnt(const mule_route_table *t);
 /* Destination i (0 .. dest_cnt-1), or NULL: to list every node a table
  * names (muled's allowlist of P_MUL peers). */

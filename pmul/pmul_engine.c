@@ -360,6 +360,7 @@ pmul_engine_free(pmul_engine *e)
     mem_free(e->m, e->pool_copy);
     mem_free(e->m, e->emcon_copy);
     mem_free(e->m, e->allowed);
+    mem_free(e->m, e->self_ack);
     mem_free(e->m, e->dsc.dests);
     mem_free(e->m, e->dsc.acks);
     mem_free(e->m, e->dsc.missing);
@@ -421,8 +422,9 @@ source_allowed(const pmul_engine *e, uint32_t id)
            bsearch(&id, e->allowed, e->allowed_cnt, sizeof id, cmp_u32) != NULL;
 }
 
-int
-pmul_engine_set_allowed(pmul_engine *e, const uint32_t *ids, size_t cnt)
+/* Replace the sorted ID list *list (*n entries) by a sorted copy of ids. */
+static int
+set_ids(pmul_engine *e, uint32_t **list, size_t *n, const uint32_t *ids, size_t cnt)
 {
     uint32_t *v = NULL;
 
@@ -434,10 +436,29 @@ pmul_engine_set_allowed(pmul_engine *e, const uint32_t *ids, size_t cnt)
         memcpy(v, ids, cnt * sizeof *v);
         qsort(v, cnt, sizeof *v, cmp_u32);
     }
-    mem_free(e->m, e->allowed);
-    e->allowed = v;
-    e->allowed_cnt = cnt;
+    mem_free(e->m, *list);
+    *list = v;
+    *n = cnt;
     return 0;
+}
+
+int
+pmul_engine_set_allowed(pmul_engine *e, const uint32_t *ids, size_t cnt)
+{
+    return e == NULL ? PMUL_ERR_INVAL : set_ids(e, &e->allowed, &e->allowed_cnt, ids, cnt);
+}
+
+int
+pmul_engine_set_self_naming_acks(pmul_engine *e, const uint32_t *ids, size_t cnt)
+{
+    return e == NULL ? PMUL_ERR_INVAL : set_ids(e, &e->self_ack, &e->self_ack_cnt, ids, cnt);
+}
+
+bool
+pmul__wants_self_ack(const pmul_engine *e, uint32_t src)
+{
+    return e->self_ack_cnt > 0 &&
+           bsearch(&src, e->self_ack, e->self_ack_cnt, sizeof src, cmp_u32) != NULL;
 }
 
 int

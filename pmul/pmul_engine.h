@@ -588,6 +588,17 @@ int pmul_engine_reject(pmul_engine *e, pmul_now now, uint32_t source_id, uint32_
 int pmul_engine_join_failed(pmul_engine *e, pmul_now now, uint32_t group);
 
 /*
+ * Compatibility with transmitters that accept only Ack_Info_Entries whose
+ * Source_ID is the acker's own ID (a deployed Java P_MUL, quirk D1 of
+ * docs/wire.md: it never accepts a conformant Ack and retransmits for
+ * ever).  Every Ack_PDU to one of ids carries, after each conformant
+ * entry, a copy naming this node as Source_ID; conformant transmitters
+ * (this engine included) ignore it.  NULL/0 turns it off.  Returns 0,
+ * PMUL_ERR_INVAL or PMUL_ERR_NOMEM (the previous list stays).
+ */
+int pmul_engine_set_self_naming_acks(pmul_engine *e, const uint32_t *ids, size_t cnt);
+
+/*
  * After a restart: the application already holds message (source, msid),
  * which expires at expiry_s (Unix seconds).  The engine remembers it as
  * delivered and acknowledged-once, so a retransmitted Address_PDU that

@@ -220,6 +220,9 @@ struct pmul_engine {
     pmul_config cfg;            /* arrays repointed to our copies */
     uint32_t *pool_copy, *emcon_copy;
     uint32_t *allowed;          /* sorted Source_IDs we accept (NULL: all) */
+    uint32_t *self_ack;         /* sorted transmitters that want a
+                                 * self-naming entry in our Acks */
+    size_t self_ack_cnt;
     uint32_t acks_in_row;       /* Ack_PDUs sent since our last other PDU */
     size_t allowed_cnt;
     pmul_env env;
@@ -317,6 +320,9 @@ ssize_t pmul__ctl_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to);
 /* Count a drop and return err. */
 int pmul__drop(pmul_engine *e, int reason, int err);
 pmul_addr pmul__group_addr(uint32_t group, uint16_t port);
+
+/* Does transmitter src want a self-naming entry in our Acks? */
+bool pmul__wants_self_ack(const pmul_engine *e, uint32_t src);
 
 /* ---- pmul_tx.c --------------------------------------------------------- */
 

@@ -688,6 +688,8 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
     uint8_t prio;
     pmul_pdu p;
     ssize_t len;
+    bool self_ack;
+    size_t msgs;
 
     for (;;) {
         n = pmul_ackq_peek(&e->ackq, e->now_ms, e->cfg.ack_batch_ms, e->enc_batch,
@@ -695,6 +697,8 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
         if (n == 0)
             return 0;
         src = e->enc_batch[0].src;
+        self_ack = pmul__wants_self_ack(e, src);
+        msgs = 0;
         space = e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN -
                 (e->cfg.ack_timestamp ? PMUL_ACK_TIMESTAMP_LEN : 0);
         used = cnt = 0;
@@ -706,11 +710,15 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
                 pmul_ackq_remove(&e->ackq, src, e->enc_batch[k].msid);
                 continue;
             }
-            if (space < PMUL_ACK_ENTRY_HDR_LEN)
+            /* A self-naming copy needs a second entry header and as many
+             * missing words again. */
+            if (space < (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN ||
+                cnt + (self_ack ? 2u : 1u) > e->enc_batch_cap)
                 break;                  /* the rest go in the next Ack_PDU */
-            if (cnt == 1 && e->cfg.ack_timestamp)
+            if (msgs == 1 && e->cfg.ack_timestamp)
                 break;                  /* one message per timestamped Ack */
-            avail = (space - PMUL_ACK_ENTRY_HDR_LEN) / 2;
+            avail = (space - (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN) /
+                    (self_ack ? 4u : 2u);
             if (avail > e->enc_missing_cap - used)
                 avail = e->enc_missing_cap - used;
             e->enc_acks[cnt].source_id = src;
@@ -721,6 +729,14 @@ pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
             used += e->enc_acks[cnt].missing_cnt;
             space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
             cnt++;
+            msgs++;
+            if (self_ack) {
+                /* The same entry naming us (quirk D1), sharing its list. */
+                e->enc_acks[cnt] = e->enc_acks[cnt - 1];
+                e->enc_acks[cnt].source_id = e->cfg.node_id;
+                space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
+                cnt++;
+            }
             if (m->prio < prio)
                 prio = m->prio;
             if (first == NULL) {

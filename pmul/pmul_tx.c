@@ -855,6 +855,27 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
     return 0;
 }
 
+/*
+ * Entry i names the acker itself (quirk D1) and the same Ack_PDU has a
+ * conformant entry (naming us) for the same message: it is the copy that
+ * a compatibility mode adds for transmitters that want it, and carries
+ * nothing more.
+ */
+static bool
+self_naming_copy(const pmul_engine *e, const pmul_pdu *pdu, uint16_t i)
+{
+    const pmul_ack_entry *a = &pdu->u.ack.entries[i];
+    uint16_t k;
+
+    if (a->source_id != pdu->source_id || a->source_id == e->cfg.node_id)
+        return false;
+    for (k = 0; k < pdu->u.ack.entry_cnt; k++)
+        if (pdu->u.ack.entries[k].source_id == e->cfg.node_id &&
+            pdu->u.ack.entries[k].msid == a->msid)
+            return true;
+    return false;
+}
+
 int
 pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
 {
@@ -862,6 +883,8 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
     uint16_t i;
 
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
+        if (self_naming_copy(e, pdu, i))
+            continue;
         r = ack_entry(e, pdu, &pdu->u.ack.entries[i], i == 0);
         if (r != 0 && err == 0)
             err = r;

@@ -475,9 +475,16 @@ gen_exchange(gen *g)
     p = mk_ack(prio, NODE_R2, &e, 1);
     emit(g, "xchg_ack_r2_missing2", &p, NODE_R2, NODE_T, APORT);
 
-    e = (pmul_ack_entry){ NODE_T, msid, NULL, 0 };
-    p = mk_ack(prio, NODE_R1, &e, 1);
-    emit(g, "xchg_ack_r1_complete", &p, NODE_R1, NODE_T, APORT);
+    {
+        /* Issue 13 item 8: the compatibility mode's Ack, a conformant
+         * entry plus one naming the acker itself (quirk D1). */
+        pmul_ack_entry two[2] = {
+            { NODE_T, msid, NULL, 0 }, { NODE_R1, msid, NULL, 0 },
+        };
+
+        p = mk_ack(prio, NODE_R1, two, 2);
+        emit(g, "xchg_ack_r1_complete_self_naming", &p, NODE_R1, NODE_T, APORT);
+    }
 
     /* Retransmission round: only the incomplete destination is listed. */
     p = mk_address(PMUL_PDU_ADDRESS, prio, 0, msid, 3, only_r2, 1, 0);

@@ -555,11 +555,54 @@ test_mule_route_truncation_loop(void **state)
     mule_route_table_free(t);
 }
 
+/* Issue 13 item 8: "peer NODES self-naming-acks" lines collect the
+ * transmitters that want a self-naming Ack entry; bad lines are refused
+ * with their line number. */
+static void
+test_mule_route_peer_self_naming_acks(void **state)
+{
+    static const char *const bad[] = {
+        "peer 198.18.0.5\n",
+        "peer 198.18.0.5 self-naming\n",
+        "peer 198.18.0.5,0 self-naming-acks\n",
+        "peer 198.18.0.5,198.18.0.5 self-naming-acks\n",
+        "peer x self-naming-acks\n",
+        "peer 198.18.0.5 self-naming-acks extra\n",
+    };
+    mule_route_table *t;
+    mule_route_error err;
+    const uint32_t *v;
+    size_t n, i;
+
+    (void)state;
+    t = parse_ok("route .a group 239.1.1.1 nodes 198.18.0.1\n"
+                 "peer 198.18.0.9,198.18.0.5 self-naming-acks\n"
+                 "peer 198.18.0.5,198.18.0.7 self-naming-acks\n");
+    v = mule_route_table_self_ack(t, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0], 0xC6120005u);
+    assert_int_equal(v[1], 0xC6120007u);
+    assert_int_equal(v[2], 0xC6120009u);
+    mule_route_table_free(t);
+    t = parse_ok("default local\n");
+    assert_null(mule_route_table_self_ack(t, &n));
+    assert_int_equal(n, 0);
+    mule_route_table_free(t);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = NULL;
+        assert_int_equal(mule_route_table_parse(bad[i], strlen(bad[i]), NULL, NULL, &t, &err),
+                         MULE_ERR_CONFIG);
+        assert_null(t);
+        assert_int_equal(err.line, 1);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mule_route_overlapping_suffixes),
+        cmocka_unit_test(test_mule_route_peer_self_naming_acks),
         cmocka_unit_test(test_mule_route_bad_lookup_keys),
         cmocka_unit_test(test_mule_route_no_default),
         cmocka_unit_test(test_mule_route_address_literal),

@@ -1501,6 +1501,41 @@ test_pmul_rx_reject_forgets_without_ack(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 item 8: for a transmitter that accepts only self-naming
+ * entries (quirk D1), each Ack entry is followed by a copy naming us,
+ * with the same missing list; other transmitters get conformant Acks. */
+static void
+test_pmul_rx_self_naming_ack_entries_for_quirky_peer(void **state)
+{
+    h_node *n = rx_node(set_mm3);
+    const uint32_t quirky[] = {H_TX};
+    pmul_pdu p;
+    uint16_t s;
+
+    (void)state;
+    assert_int_equal(pmul_engine_set_self_naming_acks(n->e, quirky, 1), 0);
+    assert_int_equal(h_feed_addr1(n, 0, H_TX, 40, 6, H_RX, 1), 0);
+    for (s = 1; s <= 6; s++)
+        if (s != 2 && s != 4)
+            assert_int_equal(h_feed_data(n, s, H_TX, 40, s, 50), 0);
+    assert_int_equal(h_drain(n, 10), 1);
+    p = h_pdu(n, 0);
+    assert_int_equal(p.u.ack.entry_cnt, 2);
+    assert_int_equal(p.u.ack.entries[0].source_id, H_TX);
+    assert_int_equal(p.u.ack.entries[1].source_id, H_RX);
+    assert_int_equal(p.u.ack.entries[1].msid, 40);
+    assert_int_equal(p.u.ack.entries[1].missing_cnt, 2);
+    assert_int_equal(p.u.ack.entries[1].missing[0], 2);
+    assert_int_equal(p.u.ack.entries[1].missing[1], 4);
+    /* Another transmitter: conformant only. */
+    h_clear(n);
+    assert_int_equal(h_feed_addr1(n, 100, H_RX2, 41, 1, H_RX, 1), 0);
+    assert_int_equal(h_feed_data(n, 101, H_RX2, 41, 1, 50), 0);
+    assert_int_equal(h_drain(n, 110), 1);
+    assert_int_equal(h_pdu(n, 0).u.ack.entry_cnt, 1);
+    h_node_free(n);
+}
+
 static void
 set_done_cap(pmul_config *c)
 {
@@ -1690,6 +1725,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pmul_rx_deliver_and_ack_complete),
         cmocka_unit_test(test_pmul_rx_late_copy_never_delivered_twice),
+        cmocka_unit_test(test_pmul_rx_self_naming_ack_entries_for_quirky_peer),
         cmocka_unit_test(test_pmul_rx_total_proven_wrong_never_delivered_short),
         cmocka_unit_test(test_pmul_rx_reject_forgets_without_ack),
         cmocka_unit_test(test_pmul_rx_delivered_set_full_refuses_never_forgets),

@@ -29,6 +29,17 @@
  */
 #include "test_pmul_engine.h"
 
+/* A transmitter without pacing: a whole round leaves at once. */
+static h_node *
+unpaced_tx(void)
+{
+    pmul_config c;
+
+    h_config(&c, H_TX);
+    c.link_rate_bps = 0;
+    return h_node_new_cfg(&c);
+}
+
 /* Every datagram of one round of a message to one destination, with
  * times: Address at 0, then Data paced at 9600 bit/s. */
 /* A restarted transmitter resumes a message in flight: same MSID, same
@@ -176,7 +187,6 @@ test_pmul_tx_fragment_size_follows_pdu_max(void **state)
 static void
 test_pmul_tx_address_map_split_300_sorted(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dests[300], prev = 0, k = 0;
     static const uint8_t want_map[] = { PMUL_MAP_NOT_LAST,
@@ -189,9 +199,7 @@ test_pmul_tx_address_map_split_300_sorted(void **state)
     (void)state;
     for (i = 0; i < 300; i++)
         dests[i] = IP(10, 1, 0, 0) + (uint32_t)(300 - i) * 7u;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     h_submit(n, 0, 10, dests, 300, 6);
     assert_int_equal(h_drain(n, 0), 4);
     for (i = 0; i < 3; i++) {
@@ -225,15 +233,12 @@ msn_of(const pmul_pdu *p, uint32_t dest)
 static void
 test_pmul_tx_msn_per_destination(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t ab[] = { H_RX, H_RX2 }, bc[] = { H_RX2, H_RX3 }, ac[] = { H_RX3, H_RX };
     pmul_pdu p;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     h_submit(n, 0, 10, ab, 2, 6);
     h_submit(n, 0, 10, bc, 2, 6);
     h_submit(n, 0, 10, ac, 2, 6);
@@ -318,16 +323,13 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
 static void
 test_pmul_tx_probe_answered_saves_the_resend(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dest = H_RX, msid;
     pmul_stats st;
     size_t first;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 5 * 1008, &dest, 1, 6);
     h_run(n, 0, 0);
     first = n->npkt;
@@ -378,7 +380,6 @@ test_pmul_tx_fixed_timer_backoff(void **state)
 static void
 test_pmul_tx_selective_resend_after_all_answered(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dests[] = { H_RX, H_RX2 }, msid;
     static const uint16_t miss_a[] = { 2, 4 }, miss_b[] = { 4 };
@@ -386,9 +387,7 @@ test_pmul_tx_selective_resend_after_all_answered(void **state)
     pmul_pdu p;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 5 * 1008, dests, 2, 6);
     assert_int_equal(h_drain(n, 0), 6);
     assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss_a, 2), 0);
@@ -424,7 +423,6 @@ test_pmul_tx_selective_resend_after_all_answered(void **state)
 static void
 test_pmul_tx_updated_address_lists_incomplete(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dests[] = { H_RX3, H_RX, H_RX2 }, msid;
     static const uint16_t miss_b[] = { 1 };
@@ -432,9 +430,7 @@ test_pmul_tx_updated_address_lists_incomplete(void **state)
     pmul_pdu p;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 3 * 1008, dests, 3, 6);
     assert_int_equal(h_drain(n, 0), 4);
     h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
@@ -461,7 +457,6 @@ test_pmul_tx_updated_address_lists_incomplete(void **state)
 static void
 test_pmul_tx_expiry_discard_failed_dests(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dests[] = { H_RX, H_RX2, H_RX3 }, msid = 0;
     static const uint16_t miss_b[] = { 1 };
@@ -471,9 +466,7 @@ test_pmul_tx_expiry_discard_failed_dests(void **state)
     const h_ev *ev;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     memset(&m, 0, sizeof(m));
     m.payload = payload;
     m.payload_len = sizeof(payload);
@@ -514,15 +507,12 @@ test_pmul_tx_expiry_discard_failed_dests(void **state)
 static void
 test_pmul_tx_cancel(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dest = H_RX, msid;
     size_t first;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 10, &dest, 1, 6);
     h_drain(n, 0);
     assert_int_equal(pmul_engine_cancel(n->e, h_now(5), msid + 1), PMUL_ERR_NOTFOUND);
@@ -576,7 +566,6 @@ test_pmul_tx_emcon_repetitions(void **state)
 static void
 test_pmul_tx_emcon_dest_acks_switches_to_normal(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dest = H_RX, msid;
     static const uint16_t miss[] = { 2 };
@@ -584,9 +573,7 @@ test_pmul_tx_emcon_dest_acks_switches_to_normal(void **state)
     const h_ev *ev;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     assert_int_equal(pmul_engine_set_dest_emcon(n->e, h_now(0), H_RX, true), 0);
     msid = h_submit(n, 0, 3 * 1008, &dest, 1, 6);
     assert_int_equal(h_drain(n, 0), 4);
@@ -643,15 +630,12 @@ test_pmul_tx_priority_preemption(void **state)
 static void
 test_pmul_tx_java_ack_with_own_id(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t d1 = H_RX, d2 = H_RX2, m1, m2;
     pmul_stats st;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     m1 = h_submit(n, 0, 10, &d1, 1, 6);
     m2 = h_submit(n, 0, 10, &d2, 1, 6);
     h_drain(n, 0);
@@ -759,6 +743,42 @@ test_pmul_tx_flash_admitted_past_routine_cap(void **state)
     h_node_free(n);
 }
 
+/* Issue 13 item 8: an Ack_PDU with a conformant entry and the copy
+ * naming the acker (a compatibility mode for quirk D1 peers): the copy is
+ * ignored, the destination acked once, nothing counted as a drop. */
+static void
+test_pmul_tx_self_naming_copy_ignored(void **state)
+{
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    pmul_ack_entry two[2];
+    pmul_stats st;
+    pmul_pdu p;
+    unsigned k;
+
+    (void)state;
+    n = unpaced_tx();
+    msid = h_submit(n, 0, 500, &dest, 1, 6);
+    h_drain(n, 0);
+    memset(two, 0, sizeof two);
+    two[0].source_id = H_TX;
+    two[0].msid = msid;
+    two[1].source_id = H_RX;
+    two[1].msid = msid;
+    memset(&p, 0, sizeof p);
+    p.type = PMUL_PDU_ACK;
+    p.source_id = H_RX;
+    p.u.ack.entry_cnt = 2;
+    p.u.ack.entries = two;
+    assert_int_equal(h_feed_pdu(n, 10, &p), 0);
+    h_events(n, 10);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 1);
+    pmul_engine_stats(n->e, &st);
+    for (k = 0; k < PMUL_DROP_COUNT; k++)
+        assert_int_equal(st.drops[k], 0);
+    h_node_free(n);
+}
+
 static void
 test_pmul_tx_complete_ack_before_data_refused(void **state)
 {
@@ -811,15 +831,12 @@ test_pmul_tx_complete_ack_before_data_refused(void **state)
 static void
 test_pmul_tx_late_ack_gets_ackack(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dest = H_RX, msid;
     size_t first;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 10, &dest, 1, 6);
     h_drain(n, 0);
     h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
@@ -839,7 +856,6 @@ test_pmul_tx_late_ack_gets_ackack(void **state)
 static void
 test_pmul_tx_ack_timestamp_feeds_estimator(void **state)
 {
-    pmul_config c;
     h_node *n;
     uint32_t dest = H_RX, msid;
     pmul_ack_entry a;
@@ -847,9 +863,7 @@ test_pmul_tx_ack_timestamp_feeds_estimator(void **state)
     pmul_stats st;
 
     (void)state;
-    h_config(&c, H_TX);
-    c.link_rate_bps = 0;
-    n = h_node_new_cfg(&c);
+    n = unpaced_tx();
     msid = h_submit(n, 0, 10, &dest, 1, 6);
     h_drain(n, 1000);                               /* Address left at 1000 */
     memset(&a, 0, sizeof(a));
@@ -1035,6 +1049,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_complete_ack_before_data_refused),
         cmocka_unit_test(test_pmul_tx_capped_missing_list_does_not_livelock),
         cmocka_unit_test(test_pmul_tx_flash_admitted_past_routine_cap),
+        cmocka_unit_test(test_pmul_tx_self_naming_copy_ignored),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),

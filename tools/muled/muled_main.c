@@ -267,7 +267,7 @@ load_routes(const char *path, mule_route_table **out, char *msg, size_t msglen)
 }
 
 /* P_MUL peers: every node the routing table names (and ourselves), unless
- * accept_unknown_nodes.  A hostile node elsewhere on the multicast
+ * accept_unknown_nodes; and the peers that want self-naming Ack entries.  A hostile node elsewhere on the multicast
  * network then cannot fill the receiver's tables. */
 static void
 apply_allowlist(muled *d)
@@ -290,6 +290,20 @@ apply_allowlist(muled *d)
                 ids[n++] = dst->nodes[k];
             }
         }
+    }
+    {
+        /* "peer ... self-naming-acks" lines name P_MUL peers too. */
+        size_t sn;
+        const uint32_t *sa = mule_route_table_self_ack(d->routes, &sn);
+
+        for (size_t k = 0; !d->cf.accept_unknown_nodes && k < sn; k++) {
+            if (arr_grow(NULL, (void **)&ids, &cap, n + 1, sizeof *ids, SIZE_MAX) != 0)
+                goto nomem;
+            ids[n++] = sa[k];
+        }
+        if ((rc = pmul_engine_set_self_naming_acks(d->engine, sa, sn)) < 0)
+            muled_log(d, LOG_LVL_ERROR, "self-naming Ack peers not updated: %s",
+                      pmul_strerror(rc));
     }
     rc = pmul_engine_set_allowed(d->engine, ids, n);
     free(ids);
