@@ -267,9 +267,9 @@ test_pmul_tx_msn_per_destination(void **state)
  * then times BACK-OFF_FACTOR 1.25 per timer round (integer steps).
  *
  * A receiver that never answered has most likely lost the Address_PDU:
- * the first timer round probes with the Address_PDU alone (its timer has
- * no tail term: 2485 * 1.25 = 3106), and only the next one resends the
- * message.
+ * the first timer round probes with the Address_PDU alone (its timer's
+ * tail term is the receivers' probe wait, 1.5 PDU airtimes: (2485 + 1315)
+ * * 1.25 = 4750), and only the next one resends the message.
  */
 static void
 test_pmul_tx_probe_then_whole_and_backoff(void **state)
@@ -299,11 +299,11 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
     assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 3106);
-    assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + 3106);
+    assert_int_equal(st.rto_ms, 4750);
+    assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + 4750);
 
     /* Still silent: the whole message, then 2924 * 1.25^2. */
-    t += 50 + 3106;
+    t += 50 + 4750;
     first = n->npkt;
     h_run(n, t - 1, t + 1804);
     assert_int_equal(n->npkt - first, 4);
