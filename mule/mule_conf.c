@@ -79,6 +79,14 @@ static const opt opts[] = {
     {"pmul_auth", K_BOOL, F(pmul_auth), 0, 0},
     {"pmul_auth_key", K_PATH, F(pmul_auth_key), 0, 0},
     {"pmul_auth_max_age", K_DUR, F(pmul_auth_max_age_ms), 0, DAY_MS},
+    {"pmul_max_sources", K_UINT, F(pmul_max_sources), 1, 65536},
+    {"pmul_max_rx_messages", K_UINT, F(pmul_max_rx_messages), 1, 1u << 20},
+    {"pmul_max_rx_messages_per_source", K_UINT, F(pmul_max_rx_messages_per_source), 1, 1u << 20},
+    {"pmul_max_rx_bytes", K_SIZE, F(pmul_max_rx_bytes), 1u << 20, (uint64_t)16 << 30},
+    {"pmul_max_rx_bytes_per_source", K_SIZE, F(pmul_max_rx_bytes_per_source), 65536,
+     (uint64_t)16 << 30},
+    {"pmul_rx_idle", K_DUR, F(pmul_rx_idle_ms), 60000, 30 * DAY_MS},
+    {"pmul_max_groups", K_UINT, F(pmul_max_groups), 1, 1000},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -113,6 +121,14 @@ mule_conf_default(mule_conf *c)
     c->audit_fsync = true;
     c->check_source_ip = true;
     c->pmul_auth_max_age_ms = 600000;
+    /* The engine's defaults (pmul_config_default). */
+    c->pmul_max_sources = 256;
+    c->pmul_max_rx_messages = 1024;
+    c->pmul_max_rx_messages_per_source = 64;
+    c->pmul_max_rx_bytes = (size_t)64 << 20;
+    c->pmul_max_rx_bytes_per_source = (size_t)8 << 20;
+    c->pmul_rx_idle_ms = 6 * 3600000ull;
+    c->pmul_max_groups = 16;
 }
 
 void

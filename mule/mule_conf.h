@@ -75,6 +75,14 @@ typedef struct mule_conf {
     bool pmul_auth;                 /* authenticated P_MUL (docs/pmul-auth.md) */
     char *pmul_auth_key;            /* its network key file */
     uint64_t pmul_auth_max_age_ms;  /* refuse older epochs (0: no limit) */
+    /* Receiver caps of the P_MUL engine (docs/engine.md 5). */
+    unsigned pmul_max_sources;      /* transmitters tracked at once */
+    unsigned pmul_max_rx_messages;  /* incomplete messages, all sources */
+    unsigned pmul_max_rx_messages_per_source;
+    size_t pmul_max_rx_bytes;       /* reassembly octets, all sources */
+    size_t pmul_max_rx_bytes_per_source;
+    uint64_t pmul_rx_idle_ms;       /* free an incomplete message idle this long */
+    unsigned pmul_max_groups;       /* dynamic groups joined at once */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

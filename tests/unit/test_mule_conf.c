@@ -60,6 +60,37 @@ test_mule_conf_minimal(void **state)
     assert_string_equal(c.control_socket, "/run/mule/muled.sock");
     assert_int_equal(c.audit_retention_days, 10);
     assert_true(c.audit_fsync);
+    assert_int_equal(c.pmul_max_sources, 256);
+    assert_int_equal(c.pmul_max_groups, 16);
+    mule_conf_fini(&c);
+}
+
+/* The P_MUL receiver caps (issue 13: caps an operator can set). */
+static void
+test_mule_conf_pmul_caps(void **state)
+{
+    mule_conf c;
+    mule_conf_error err;
+
+    (void)state;
+    assert_int_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
+                           "pmul_max_sources = 32\npmul_max_rx_messages = 200\n"
+                           "pmul_max_rx_messages_per_source = 10\npmul_max_rx_bytes = 64M\n"
+                           "pmul_max_rx_bytes_per_source = 2M\npmul_rx_idle = 30m\n"
+                           "pmul_max_groups = 8\n", &c, &err), 0);
+    assert_int_equal(c.pmul_max_sources, 32);
+    assert_int_equal(c.pmul_max_rx_messages, 200);
+    assert_int_equal(c.pmul_max_rx_messages_per_source, 10);
+    assert_int_equal(c.pmul_max_rx_bytes, (size_t)64 << 20);
+    assert_int_equal(c.pmul_max_rx_bytes_per_source, (size_t)2 << 20);
+    assert_int_equal(c.pmul_rx_idle_ms, 1800000);
+    assert_int_equal(c.pmul_max_groups, 8);
+    mule_conf_fini(&c);
+    assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
+                               "pmul_max_groups = 0\n", &c, &err), 0);
+    mule_conf_fini(&c);
+    assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
+                               "pmul_rx_idle = 10s\n", &c, &err), 0);
     mule_conf_fini(&c);
 }
 
@@ -252,6 +283,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mule_conf_minimal),
+        cmocka_unit_test(test_mule_conf_pmul_caps),
         cmocka_unit_test(test_mule_conf_reload),
         cmocka_unit_test(test_mule_conf_every_kind),
         cmocka_unit_test(test_mule_conf_errors),

@@ -570,6 +570,14 @@ start_engine(muled *d)
     cfg.emcon_dest_cnt = d->cf.emcon_destination_cnt;
     cfg.deliver_needs_accept = true;
     cfg.check_source_ip = d->cf.check_source_ip;
+    cfg.max_sources = d->cf.pmul_max_sources;
+    cfg.max_rx_msgs = d->cf.pmul_max_rx_messages;
+    cfg.max_rx_msgs_per_src = d->cf.pmul_max_rx_messages_per_source;
+    cfg.max_rx_bytes = d->cf.pmul_max_rx_bytes;
+    cfg.max_rx_bytes_per_src = d->cf.pmul_max_rx_bytes_per_source;
+    cfg.rx_idle_ms = d->cf.pmul_rx_idle_ms > UINT32_MAX ? UINT32_MAX
+                                                        : (uint32_t)d->cf.pmul_rx_idle_ms;
+    cfg.max_groups_joined = d->cf.pmul_max_groups;
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
