@@ -497,13 +497,41 @@ end_round(pmul_engine *e, pmul_txmsg *m)
  * the repeat it stays silent and the next round must be the whole message
  * again (7.2 step 5a).  One small PDU against a whole retransmission.
  */
+/*
+ * The repeated Address_PDU(s) list only the destinations that have not
+ * acked the whole message by the time each part leaves: the others need
+ * nothing, and each would answer its listing with its complete Ack again.
+ * With 1,000 receivers the list is 8 Address_PDUs (7 s at 9.6 kbit/s) and
+ * most receivers ack while it goes out.  A receiver left out of a sorted
+ * list that spans its ID reads it as "not listed after my complete Ack"
+ * and forgets the message, which is right: it was acked.
+ */
+static void
+drop_acked_from_repeat(pmul_txmsg *m)
+{
+    size_t i, k = m->addr_next;
+
+    for (i = m->addr_next; i < m->round_cnt; i++)
+        if (incomplete(&m->dests[m->round_idx[i]]))
+            m->round_idx[k++] = m->round_idx[i];
+    m->round_cnt = k;
+}
+
 static void
 round_over(pmul_engine *e, pmul_txmsg *m)
 {
+    /* Every Data_PDU has left now (the first round carries them all):
+     * from here a complete Ack can be true.  Setting this only at the end
+     * of the round (after the repeated Address_PDUs) refused the complete
+     * Acks that came meanwhile: with 1,000 receivers, 8 Address_PDUs of
+     * repeat took 7 s and most receivers' only Ack was dropped. */
+    m->all_sent = true;
     if (e->cfg.addr_repeat && !m->addr_tail) {
         m->addr_tail = true;
         m->addr_next = 0;
-        return;
+        drop_acked_from_repeat(m);
+        if (m->round_cnt > 0)
+            return;
     }
     end_round(e, m);
 }
@@ -1001,10 +1029,18 @@ pmul__tx_ready(const pmul_engine *e)
 static ssize_t
 send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 {
-    size_t k0 = m->addr_next, n, j;
+    size_t k0, n, j;
     pmul_pdu p;
     ssize_t len;
 
+    if (m->addr_tail) {
+        drop_acked_from_repeat(m);
+        if (m->addr_next >= m->round_cnt) {
+            end_round(e, m);        /* everyone acked meanwhile */
+            return 0;
+        }
+    }
+    k0 = m->addr_next;
     n = m->round_cnt - k0;
     if (n > e->enc_dests_cap)
         n = e->enc_dests_cap;

@@ -779,6 +779,84 @@ test_pmul_tx_self_naming_copy_ignored(void **state)
     h_node_free(n);
 }
 
+/* A complete Ack that arrives after the last Data_PDU left but while the
+ * repeated Address_PDU(s) are still going out is true and counts (it was
+ * refused as "before the data": with 1,000 receivers, whose 8 Address_PDUs
+ * take 7 s to repeat, most receivers' only Ack was lost that way and two
+ * small mails took 123 s instead of 34 s). */
+static void
+test_pmul_tx_complete_ack_during_address_repeat_counts(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    uint64_t t;
+    size_t i;
+
+    (void)state;
+    h_config(&c, H_TX);                         /* paced at 9600 bit/s */
+    c.addr_repeat = true;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 500, &dest, 1, 6);
+    /* Until the Data_PDU has left, not the repeat. */
+    for (t = 0; t < 5000; t++) {
+        h_run(n, t, t + 1);
+        for (i = 0; i < n->npkt && h_type(n, i) != PMUL_PDU_DATA; i++)
+            ;
+        if (i < n->npkt)
+            break;
+    }
+    assert_true(t < 5000);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ADDRESS), 1);  /* no repeat yet */
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX, H_TX, msid, NULL, 0), 0);
+    h_events(n, t + 1);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DEST_ACKED), 1);
+    h_node_free(n);
+}
+
+/* The repeated Address_PDU lists only the destinations that have not
+ * acked the whole message by then; when all have, it is not sent. */
+static void
+test_pmul_tx_repeat_lists_only_unacked(void **state)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[3] = {H_RX, H_RX2, H_RX3}, msid;
+    pmul_pdu p;
+    uint64_t t;
+    size_t i, first;
+
+    (void)state;
+    h_config(&c, H_TX);
+    c.addr_repeat = true;
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 500, dests, 3, 6);
+    for (t = 0; t < 5000 && h_count(n, 0, PMUL_PDU_DATA) == 0; t++)
+        h_run(n, t, t + 1);
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX2, H_TX, msid, NULL, 0), 0);
+    first = n->npkt;
+    h_run(n, t + 1, t + 3000);
+    for (i = first; i < n->npkt && h_type(n, i) != PMUL_PDU_ADDRESS; i++)
+        ;
+    assert_true(i < n->npkt);
+    p = h_pdu(n, i);
+    assert_int_equal(p.u.address.dest_cnt, 2);
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX);
+    assert_int_equal(p.u.address.dests[1].dest_id, H_RX3);
+    h_node_free(n);
+
+    /* Everyone acked before the repeat: no repeat at all. */
+    n = h_node_new_cfg(&c);
+    msid = h_submit(n, 0, 500, dests, 3, 6);
+    for (t = 0; t < 5000 && h_count(n, 0, PMUL_PDU_DATA) == 0; t++)
+        h_run(n, t, t + 1);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(h_feed_ack(n, t + 1, dests[i], H_TX, msid, NULL, 0), 0);
+    h_run(n, t + 1, t + 3000);
+    assert_int_equal(h_count(n, 0, PMUL_PDU_ADDRESS), 2);   /* first + Ack-Ack */
+    h_node_free(n);
+}
+
 static void
 test_pmul_tx_complete_ack_before_data_refused(void **state)
 {
@@ -1050,6 +1128,8 @@ main(void)
         cmocka_unit_test(test_pmul_tx_capped_missing_list_does_not_livelock),
         cmocka_unit_test(test_pmul_tx_flash_admitted_past_routine_cap),
         cmocka_unit_test(test_pmul_tx_self_naming_copy_ignored),
+        cmocka_unit_test(test_pmul_tx_complete_ack_during_address_repeat_counts),
+        cmocka_unit_test(test_pmul_tx_repeat_lists_only_unacked),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),
