@@ -460,6 +460,13 @@ cmd_status(ctl_cmd *c)
     r_close(r);
     r_str(r, "deliver", d->cf.deliver);
     r_str(r, "confinement", d->confinement);
+    /* Who may talk to us over P_MUL: an operator checks this first when
+     * a peer hears nothing. */
+    r_open(r, "pmul_peers");
+    r_str(r, "authentication", d->pauth != NULL ? "on (pmul_auth)" : "off");
+    r_bool(r, "check_source_ip", d->cf.check_source_ip);
+    r_str(r, "accept", d->cf.accept_unknown_nodes ? "any node" : "nodes the routing table names");
+    r_close(r);
     r_open(r, "audit");
     r_str(r, "dir", d->cf.audit_dir);
     r_bool(r, "open", d->audit != NULL);
