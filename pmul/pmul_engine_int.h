@@ -368,6 +368,24 @@ bool pmul__rx_gaps_pending(const pmul_engine *e);
 /* Set up the receiver's lookup map and timer heap (no allocation). */
 void pmul__rx_init(pmul_engine *e);
 void pmul__rx_free_all(pmul_engine *e);
+/* Message (src, msid), or NULL. */
+pmul_rxmsg *pmul__rx_find(const pmul_engine *e, uint32_t src, uint32_t msid);
+/* After m's timers may have changed: its place in the deadline heap. */
+void pmul__rx_retime(pmul_engine *e, pmul_rxmsg *m);
+
+/* ---- pmul_rxack.c: the receiver's Acks ---------------------------------- */
+
+/* Owe an Ack for m, due after a random spreading delay. */
+void pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m);
+/* The tail wait of m (a probe wait after our Ack). */
+uint32_t pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m);
+/* A Data_PDU of m arrived: sample the interval between its PDUs. */
+void pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m);
+/* Tail mode until an Ack leaves in this round. */
+void pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m);
+/* Missing numbers found since the last Ack was built. */
+uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
+
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 
 pmul_rxsrc *pmul__src_find(const pmul_engine *e, uint32_t id);

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	pmul_rx - the P_MUL receiver: reassembly, Acks, lost-message detection
+ *	pmul_rx - the P_MUL receiver's message state machine and reassembly
  * SYNOPSIS
  *	#include "pmul/pmul_engine_int.h"
  * DESCRIPTION
@@ -21,7 +21,9 @@
  *		last Data_PDU arrived (the "tail" timer, the airtime of the
  *		PDUs still missing plus half of one), the receiver acks its missing
  *		list; without it, a lost last PDU would cost a whole-message
- *		retransmission to every receiver that lost it.
+ *		retransmission to every receiver that lost it.  (The Acks
+ *		themselves - when owed, the tail timer, missing lists,
+ *		Ack_PDUs - are in pmul_rxack.c.)
  *	COMPLETE delivered (DELIVERED event, payload handed over).  The
  *		entry stays, without data, to answer duplicates with the
  *		complete Ack, until an Ack-Ack (or a re-sent Address_PDU
@@ -65,7 +67,8 @@
  * DIAGNOSTICS
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
  * SEE ALSO
- *	pmul_rxsrc.c (sources and lost-message tracking), pmul_engine(3),
+ *	pmul_rxack.c (Acks), pmul_rxsrc.c (sources and lost-message
+ *	tracking), pmul_engine(3),
  *	pmul_rob(3), pmul_ackq(3), pmul_seqset(3)
  * LICENSE
  *	MIT, see LICENSE.
@@ -86,8 +89,8 @@ msg_key(uint32_t src, uint32_t msid)
 
 /* Every PDU looks its message up: a map, so that the cost does not grow
  * with the completed messages held for exactly-once delivery. */
-static pmul_rxmsg *
-msg_find(const pmul_engine *e, uint32_t src, uint32_t msid)
+pmul_rxmsg *
+pmul__rx_find(const pmul_engine *e, uint32_t src, uint32_t msid)
 {
     uint64_t v;
 
@@ -146,8 +149,8 @@ msg_deadline(const pmul_engine *e, const pmul_rxmsg *m)
 
 /* After m's timers may have changed: its place in the heap.  The expiry
  * is converted to monotonic time here, with the wall clock of this call. */
-static void
-retime(pmul_engine *e, pmul_rxmsg *m)
+void
+pmul__rx_retime(pmul_engine *e, pmul_rxmsg *m)
 {
     uint64_t dl = msg_deadline(e, m);
 
@@ -161,10 +164,10 @@ retime(pmul_engine *e, pmul_rxmsg *m)
 static void
 retime_id(pmul_engine *e, uint32_t src, uint32_t msid)
 {
-    pmul_rxmsg *m = msg_find(e, src, msid);
+    pmul_rxmsg *m = pmul__rx_find(e, src, msid);
 
     if (m != NULL)
-        retime(e, m);
+        pmul__rx_retime(e, m);
 }
 
 static bool
@@ -446,104 +449,6 @@ msg_new(pmul_engine *e, pmul_rxsrc *s, uint32_t msid, uint8_t state, pmul_rxmsg 
     return 0;
 }
 
-/* ---- Acks -------------------------------------------------------------- */
-
-/*
- * Owe an Ack, due after a random delay against Ack implosion.  Its bound
- * grows with the number of receivers listed in the Address_PDU (two Ack
- * airtimes each, ack_spread_ms at most): three receivers need not wait a
- * second to avoid colliding, three hundred must.
- */
-static void
-owe_ack(pmul_engine *e, pmul_rxmsg *m)
-{
-    uint32_t bound = pmul_rate_ack_spread_ms(&e->rate, m->ndests, pmul__ack_len(e),
-                                             e->cfg.ack_spread_ms);
-    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
-
-    if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0) {
-        /* Owed all the same: the message timer tries again (for a
-         * complete message nothing else would: the transmitter waits for
-         * this Ack). */
-        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-        m->ack_at = pmul__add_ms(e->now_ms, 1000);
-    }
-}
-
-/* Missing Data_PDUs after the last one seen this round: what the tail
- * timer waits for. */
-static uint32_t
-missing_after_last(const pmul_rxmsg *m)
-{
-    uint32_t have = pmul_seqset_count_upto(&m->rob.have, m->total) -
-                    pmul_seqset_count_upto(&m->rob.have, m->last_seq);
-
-    return (uint32_t)(m->total - m->last_seq) - have;
-}
-
-/*
- * How long a round may stay silent before we call it over: (missing PDUs
- * after the last one seen + 1/2) inter-PDU intervals (the half interval
- * covers the repeated Address_PDU and jitter; it was + 2, which kept the
- * link idle for 1.5 intervals per lossy round: docs/engine.md).  The interval is the
- * larger of the airtime of a full PDU at the configured rate and the
- * interval observed between this message's PDUs (a slower link, a
- * transmitter pacing below our configured rate, or a capture replayed
- * at its own pace: pmul_basic.pcap sends a PDU every 500 ms, and a
- * rate-only wait acked "missing 2" just before Data 2 arrived).  At
- * least tail_floor_ms (the transmitter budgets the same floor), at most
- * ACK_PDU_TIME.
- */
-static uint32_t
-wait_ms(const pmul_engine *e, const pmul_rxmsg *m, uint32_t miss)
-{
-    uint32_t t = pmul_rate_tail_ms(&e->rate, miss, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
-                                   e->cfg.ack_pdu_time_ms);
-    uint64_t obs = ((uint64_t)miss * 2u + 1u) * m->pdu_gap_ms / 2u;
-
-    if (obs > e->cfg.ack_pdu_time_ms)
-        obs = e->cfg.ack_pdu_time_ms;
-    return obs > t ? (uint32_t)obs : t;
-}
-
-static uint32_t
-tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
-{
-    return m->probe_wait ? wait_ms(e, m, 1) : wait_ms(e, m, missing_after_last(m));
-}
-
-/*
- * A Data_PDU of m arrived: sample the interval since its previous PDU
- * (Address or Data) while the round is going on.  Between rounds (after
- * our Ack) the interval is the transmitter's timer, not its pace, so it is
- * not sampled.  The estimate follows increases at once and decays by 1/4
- * of the difference per sample.
- */
-static void
-note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m)
-{
-    uint64_t d;
-
-    if (m->state == PMUL_RXS_ACTIVE && !m->round_acked && m->pdu_rx_ms != 0 &&
-        e->now_ms >= m->pdu_rx_ms) {
-        d = e->now_ms - m->pdu_rx_ms;
-        if (d > e->cfg.ack_pdu_time_ms)
-            d = e->cfg.ack_pdu_time_ms;
-        if (d >= m->pdu_gap_ms)
-            m->pdu_gap_ms = (uint32_t)d;
-        else
-            m->pdu_gap_ms = (uint32_t)((3u * (uint64_t)m->pdu_gap_ms + d) / 4);
-    }
-    m->pdu_rx_ms = e->now_ms;
-}
-
-/* Tail mode until an Ack leaves in this round, ACK_PDU_TIME after. */
-static void
-arm_tail(pmul_engine *e, pmul_rxmsg *m)
-{
-    m->ack_at = pmul__add_ms(e->now_ms, tail_ms(e, m));
-}
-
 static void deliver(pmul_engine *e, pmul_rxmsg *m);
 
 /*
@@ -572,24 +477,6 @@ raise_total(pmul_engine *e, pmul_rxmsg *m, uint16_t total)
     (void)pmul_rob_set_total(&m->rob, total);
 }
 
-/*
- * Gaps found since the last Ack was built: missing numbers between the
- * highest number held then and the highest held now.  Numbers below were
- * either reported or cut by the MM limit; those are reported again by the
- * "highest previously missing" trigger, not by this count (which would
- * otherwise fire on every PDU after an MM-limited Ack).
- */
-static uint32_t
-new_gaps(const pmul_rxmsg *m)
-{
-    uint16_t hi = m->rob.have.hi;
-
-    if (hi <= m->ack_hi)
-        return 0;
-    return (uint32_t)(hi - m->ack_hi) -
-           (pmul_seqset_count_upto(&m->rob.have, hi) - pmul_seqset_count_upto(&m->rob.have, m->ack_hi));
-}
-
 /* The Ack triggers of 7.3 after fragment seq was stored. */
 static void
 check_ack(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
@@ -599,177 +486,8 @@ check_ack(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
         return;
     }
     if (seq == m->total || (m->reported_hi != 0 && seq == m->reported_hi) ||
-        new_gaps(m) >= e->cfg.mm)
-        owe_ack(e, m);
-}
-
-/*
- * Write the missing list of m into out (at most avail words): ascending,
- * every number already reported and at most MM new ones, stopping at the
- * first new number beyond MM so that the list stays a prefix.
- */
-static uint16_t
-build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
-{
-    uint32_t s = 1, fresh = 0;
-    uint16_t n = 0, last = 0, seq;
-
-    while (n < avail && s <= m->total) {
-        seq = pmul_seqset_next_clear(&m->rob.have, (uint16_t)s, m->total);
-        if (seq == 0)
-            break;
-        if (!pmul_seqset_has(&m->reported, seq)) {
-            if (fresh >= e->cfg.mm)
-                break;
-            if (pmul_seqset_set(&m->reported, seq) < 0)
-                break;
-            fresh++;
-        }
-        out[n++] = seq;
-        last = seq;
-        s = (uint32_t)seq + 1;
-    }
-    m->reported_hi = last;
-    m->ack_hi = m->rob.have.hi;
-    return n;
-}
-
-/* Re-acks of an incomplete message while its transmitter sends nothing
- * of it (ACK_PDU_TIME apart: a minute at the default). */
-#define RX_IDLE_ACKS_MAX 6
-
-static void
-ack_sent(pmul_engine *e, pmul_rxmsg *m)
-{
-    m->tail_owed = false;
-    m->probe_wait = false;
-    m->acked_once = true;
-    m->round_acked = true;
-    m->last_ack_ms = e->now_ms;
-    if (m->idle_acks < UINT8_MAX)
-        m->idle_acks++;
-    if (m->state == PMUL_RXS_COMPLETE) {
-        m->complete_acked = true;
-        m->ack_at = UINT64_MAX;
-    } else if (m->idle_acks >= RX_IDLE_ACKS_MAX) {
-        /* The transmitter has sent nothing of it through that many Acks:
-         * gone, in EMCON, or a hostile node that made us track a message
-         * to make us Ack for ever (issue 13, Ack storm).  Stay quiet until
-         * it sends again; its next Address_PDU or Data_PDU re-arms us. */
-        m->ack_at = UINT64_MAX;
-    } else {
-        m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
-    }
-}
-
-/*
- * May an Ack entry for m leave now?  An incomplete message: its missing
- * list.  A complete one: the complete Ack, unless the application has not
- * accepted it yet (accept mode).  Never for a message that holds every
- * fragment but was not delivered (the DELIVERED event or the accept room
- * is still to come): its missing list would be empty, and an empty list
- * says "received" to the transmitter.
- */
-static bool
-ackable(const pmul_rxmsg *m)
-{
-    if (m->state == PMUL_RXS_ACTIVE)
-        return !pmul_rob_is_complete(&m->rob);
-    return m->state == PMUL_RXS_COMPLETE && !m->awaiting;
-}
-
-ssize_t
-pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
-{
-    size_t n, k, space, avail, used, cnt;
-    uint64_t ts_hold = 0;
-    pmul_rxmsg *m, *first;
-    uint32_t src;
-    uint8_t prio;
-    pmul_pdu p;
-    ssize_t len;
-    bool self_ack;
-    size_t msgs;
-
-    for (;;) {
-        n = pmul_ackq_peek(&e->ackq, e->now_ms, e->cfg.ack_batch_ms, e->enc_batch,
-                           e->enc_batch_cap);
-        if (n == 0)
-            return 0;
-        src = e->enc_batch[0].src;
-        self_ack = pmul__wants_self_ack(e, src);
-        msgs = 0;
-        space = e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN -
-                (e->cfg.ack_timestamp ? PMUL_ACK_TIMESTAMP_LEN : 0);
-        used = cnt = 0;
-        prio = 0xff;
-        first = NULL;
-        for (k = 0; k < n; k++) {
-            m = msg_find(e, src, e->enc_batch[k].msid);
-            if (m == NULL || !ackable(m)) {
-                pmul_ackq_remove(&e->ackq, src, e->enc_batch[k].msid);
-                continue;
-            }
-            /* A self-naming copy needs a second entry header and as many
-             * missing words again. */
-            if (space < (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN ||
-                cnt + (self_ack ? 2u : 1u) > e->enc_batch_cap)
-                break;                  /* the rest go in the next Ack_PDU */
-            if (msgs == 1 && e->cfg.ack_timestamp)
-                break;                  /* one message per timestamped Ack */
-            avail = (space - (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN) /
-                    (self_ack ? 4u : 2u);
-            if (avail > e->enc_missing_cap - used)
-                avail = e->enc_missing_cap - used;
-            e->enc_acks[cnt].source_id = src;
-            e->enc_acks[cnt].msid = m->msid;
-            e->enc_acks[cnt].missing_cnt = m->state == PMUL_RXS_COMPLETE ? 0 :
-                                           build_missing(e, m, e->enc_missing + used, avail);
-            e->enc_acks[cnt].missing = e->enc_missing + used;
-            used += e->enc_acks[cnt].missing_cnt;
-            space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
-            cnt++;
-            msgs++;
-            if (self_ack) {
-                /* The same entry naming us (quirk D1), sharing its list. */
-                e->enc_acks[cnt] = e->enc_acks[cnt - 1];
-                e->enc_acks[cnt].source_id = e->cfg.node_id;
-                space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
-                cnt++;
-            }
-            if (m->prio < prio)
-                prio = m->prio;
-            if (first == NULL) {
-                first = m;
-                ts_hold = (e->now_ms - m->addr_rx_ms) / 100;
-            }
-            ack_sent(e, m);
-            retime(e, m);
-            pmul_ackq_remove(&e->ackq, src, m->msid);
-        }
-        if (cnt == 0)
-            continue;
-        memset(&p, 0, sizeof(p));
-        p.type = PMUL_PDU_ACK;
-        p.priority = prio;
-        p.source_id = e->cfg.node_id;
-        p.u.ack.entry_cnt = (uint16_t)cnt;
-        p.u.ack.entries = e->enc_acks;
-        /* Decision 8: the timestamp option only when configured.  It is
-         * the holding time since the Address_PDU, and an Ack_PDU has one
-         * timestamp: with the option on, each Ack_PDU carries the entry
-         * of one message only, so the time is unambiguous for any peer
-         * (a batch would time only its first entry; 22 octets more per
-         * extra message, and the option is off by default). */
-        p.u.ack.has_timestamp = e->cfg.ack_timestamp;
-        p.u.ack.timestamp = ts_hold;
-        if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
-            return len;
-        to->ip = src;
-        to->port = e->cfg.aport;
-        to->is_multicast = false;
-        return len;
-    }
+        pmul__rx_new_gaps(m) >= e->cfg.mm)
+        pmul__rx_owe_ack(e, m);
 }
 
 /* ---- delivery ---------------------------------------------------------- */
@@ -853,7 +571,7 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
     log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-rx delivered src=%08x msid=%08x len=%zu%s",
              (unsigned)m->src, (unsigned)m->msid, len, accept_mode ? " (awaiting accept)" : "");
     if (!accept_mode)
-        owe_ack(e, m);
+        pmul__rx_owe_ack(e, m);
 }
 
 /* ---- Address_PDU ------------------------------------------------------- */
@@ -989,12 +707,12 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
         deliver(e, m);
         return 0;
     }
-    arm_tail(e, m);
+    pmul__rx_arm_tail(e, m);
     /* Data before its Address_PDU: the Address_PDU (or this copy) came
      * late, most often as the repeat after the round or the
      * transmitter's probe.  The round has passed us by: answer now. */
-    if (m->rob.idx_cnt > 0 || new_gaps(m) >= e->cfg.mm)
-        owe_ack(e, m);
+    if (m->rob.idx_cnt > 0 || pmul__rx_new_gaps(m) >= e->cfg.mm)
+        pmul__rx_owe_ack(e, m);
     return 0;
 }
 
@@ -1008,7 +726,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
 
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
-    m = msg_find(e, pdu->source_id, pdu->msid);
+    m = pmul__rx_find(e, pdu->source_id, pdu->msid);
     if (m != NULL) {
         m->idle_acks = 0;       /* the transmitter is alive for it */
         m->last_pdu_ms = e->now_ms;
@@ -1038,7 +756,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->msn = msn;
         m->addr_rx_ms = e->now_ms;
         m->dup_addr = true;
-        owe_ack(e, m);
+        pmul__rx_owe_ack(e, m);
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     }
     if (m == NULL || m->state == PMUL_RXS_EARLY) {
@@ -1088,7 +806,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
              * trigger), not count as the round's answer at the
              * transmitter (issue 12.1, 12.2).  One more small PDU against
              * a timer round or a whole resend. */
-            owe_ack(e, m);
+            pmul__rx_owe_ack(e, m);
             m->data_since_addr = false;
             m->round_acked = false;
             m->last_seq = 0;
@@ -1104,7 +822,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->round_acked = false;
         m->last_seq = 0;
         m->probe_wait = m->acked_once;
-        arm_tail(e, m);
+        pmul__rx_arm_tail(e, m);
         return 0;
     case PMUL_RXS_COMPLETE:
         if (m->awaiting) {
@@ -1115,7 +833,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         if (listed == 1) {
             /* Our complete Ack was lost: send it again. */
             m->dup_addr = true;
-            owe_ack(e, m);
+            pmul__rx_owe_ack(e, m);
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         }
         if (listed == 0)
@@ -1139,7 +857,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
 
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
-    if ((m = msg_find(e, pdu->source_id, pdu->msid)) == NULL) {
+    if ((m = pmul__rx_find(e, pdu->source_id, pdu->msid)) == NULL) {
         if (was_delivered(e, s, pdu->msid)) {
             e->st.rx_late_dups++;
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
@@ -1173,12 +891,12 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         if (!m->awaiting && m->complete_acked && !m->dup_addr &&
             e->now_ms - m->last_ack_ms >= e->cfg.ack_pdu_time_ms &&
             !pmul_ackq_has(&e->ackq, m->src, m->msid))
-            owe_ack(e, m);
+            pmul__rx_owe_ack(e, m);
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     default:
         break;
     }
-    note_pdu_gap(e, m);
+    pmul__rx_note_pdu_gap(e, m);
     if (m->state == PMUL_RXS_ACTIVE && seq > m->total && !m->fec)
         raise_total(e, m, seq);
     rc = pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
@@ -1189,7 +907,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
             m->probe_wait = false;
             if (!m->round_acked) {
                 m->last_seq = seq;
-                arm_tail(e, m);
+                pmul__rx_arm_tail(e, m);
             }
         }
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
@@ -1220,7 +938,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
     if (m->round_acked)
         m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
     else
-        arm_tail(e, m);
+        pmul__rx_arm_tail(e, m);
     check_ack(e, m, seq);
     return 0;
 }
@@ -1230,7 +948,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
 int
 pmul__rx_on_discard(pmul_engine *e, const pmul_pdu *pdu)
 {
-    pmul_rxmsg *m = msg_find(e, pdu->source_id, pdu->msid);
+    pmul_rxmsg *m = pmul__rx_find(e, pdu->source_id, pdu->msid);
 
     if (m == NULL)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
@@ -1334,7 +1052,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
             push_delivered(e, m, m->held, m->held_len, false);
             return false;
         }
-        owe_ack(e, m);                  /* an owed Ack ran out of memory */
+        pmul__rx_owe_ack(e, m);                  /* an owed Ack ran out of memory */
         return false;
     }
     if (m->state != PMUL_RXS_ACTIVE || e->now_ms < m->ack_at)
@@ -1346,7 +1064,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
     if (!m->round_acked && (s = pmul__src_find(e, m->src)) != NULL) {
         /* The source is still sending (another message pre-empted ours):
          * the round has not ended yet. */
-        t = pmul__add_ms(s->last_ms, tail_ms(e, m));
+        t = pmul__add_ms(s->last_ms, pmul__rx_tail_ms(e, m));
         if (t > e->now_ms) {
             m->ack_at = t;
             return false;
@@ -1354,7 +1072,7 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
     }
     m->ack_at = UINT64_MAX;             /* re-armed when the Ack leaves */
     m->tail_owed = !m->round_acked && !pmul_ackq_has(&e->ackq, m->src, m->msid);
-    owe_ack(e, m);
+    pmul__rx_owe_ack(e, m);
     return false;
 }
 
@@ -1371,7 +1089,7 @@ pmul__rx_expire(pmul_engine *e)
            (*top)->dl <= e->now_ms) {
         m = *top;
         if (!rx_timers(e, m)) {
-            retime(e, m);
+            pmul__rx_retime(e, m);
             if (m->dl <= e->now_ms) {
                 /* Not moved: keep it out of this pass. */
                 m->dl = pmul__add_ms(e->now_ms, 1);
@@ -1419,33 +1137,6 @@ pmul__rx_deadline(const pmul_engine *e)
     return t;
 }
 
-static uint64_t
-spread_due(void *arg, uint32_t src)
-{
-    pmul_engine *e = arg;
-
-    (void)src;
-    return pmul__add_ms(e->now_ms, pmul__rand_delay(e, e->cfg.ack_spread_ms));
-}
-
-void
-pmul__rx_emcon_lifted(pmul_engine *e)
-{
-    size_t i;
-    pmul_rxmsg *m;
-
-    /* Every message we hold state for is owed an Ack: the complete ones
-     * not yet acknowledged, and the incomplete ones with their lists. */
-    for (i = 0; i < e->rx_cnt; i++) {
-        m = e->rx[i];
-        if ((m->state == PMUL_RXS_ACTIVE && ackable(m)) ||
-            (m->state == PMUL_RXS_COMPLETE && !m->complete_acked && !m->awaiting))
-            if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, e->now_ms) != 0)
-                (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-    }
-    pmul_ackq_respread(&e->ackq, spread_due, e);
-}
-
 void
 pmul__rx_free_all(pmul_engine *e)
 {
@@ -1483,7 +1174,7 @@ pmul__rx_free_all(pmul_engine *e)
 static int
 rx_verdict_body(pmul_engine *e, uint32_t src, uint32_t msid, int verdict)
 {
-    pmul_rxmsg *m = msg_find(e, src, msid);
+    pmul_rxmsg *m = pmul__rx_find(e, src, msid);
 
     if (!e->cfg.deliver_needs_accept)
         return PMUL_ERR_INVAL;
@@ -1499,7 +1190,7 @@ rx_verdict_body(pmul_engine *e, uint32_t src, uint32_t msid, int verdict)
         e->st.msgs_accepted++;
         m->ack_at = UINT64_MAX;
         if (!e->emcon)
-            owe_ack(e, m);
+            pmul__rx_owe_ack(e, m);
         /* In EMCON the complete Ack goes out when EMCON is lifted
          * (pmul__rx_emcon_lifted: complete and not yet acknowledged). */
         break;
@@ -1528,7 +1219,7 @@ rx_restore_done_body(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry
 
     if (expiry_s <= e->wall_s)
         return PMUL_ERR_EXPIRED;
-    if ((m = msg_find(e, src, msid)) != NULL) {
+    if ((m = pmul__rx_find(e, src, msid)) != NULL) {
         if (m->state == PMUL_RXS_COMPLETE)
             return 0;
         msg_free(e, m);                 /* what we held is older news */

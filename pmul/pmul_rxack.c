@@ -1,0 +1,340 @@
+/*
+ * NAME
+ *	pmul_rxack - the receiver's Acks: when they are owed, the tail timer,
+ *	the missing lists and the Ack_PDUs
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	The Ack half of the receiver (docs/wire.md 7.3), split from the
+ *	message state machine in pmul_rx.c: a message owes an Ack (spread
+ *	over a random delay against implosion, batched per transmitter by
+ *	pmul_ackq); the tail timer calls a round quiet after the airtime of
+ *	the PDUs still missing; missing lists carry at most MM new numbers
+ *	and stay a prefix of the missing set; re-acks of a message whose
+ *	transmitter sends nothing are bounded; after EMCON every owed Ack is
+ *	re-spread.  Transmitters configured for it get a self-naming copy of
+ *	each entry (pmul_engine_set_self_naming_acks).
+ * SECURITY
+ *	Everything here answers peer input; the number of Acks a message
+ *	draws is bounded (RX_IDLE_ACKS_MAX) and Acks never starve our own
+ *	traffic (pmul_engine.c).
+ * SEE ALSO
+ *	pmul_rx.c (the message state machine), pmul_ackq(3)
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* ---- Acks -------------------------------------------------------------- */
+
+/*
+ * Owe an Ack, due after a random delay against Ack implosion.  Its bound
+ * grows with the number of receivers listed in the Address_PDU (two Ack
+ * airtimes each, ack_spread_ms at most): three receivers need not wait a
+ * second to avoid colliding, three hundred must.
+ */
+void
+pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m)
+{
+    uint32_t bound = pmul_rate_ack_spread_ms(&e->rate, m->ndests, pmul__ack_len(e),
+                                             e->cfg.ack_spread_ms);
+    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
+
+    if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0) {
+        /* Owed all the same: the message timer tries again (for a
+         * complete message nothing else would: the transmitter waits for
+         * this Ack). */
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        m->ack_at = pmul__add_ms(e->now_ms, 1000);
+    }
+}
+
+/* Missing Data_PDUs after the last one seen this round: what the tail
+ * timer waits for. */
+static uint32_t
+missing_after_last(const pmul_rxmsg *m)
+{
+    uint32_t have = pmul_seqset_count_upto(&m->rob.have, m->total) -
+                    pmul_seqset_count_upto(&m->rob.have, m->last_seq);
+
+    return (uint32_t)(m->total - m->last_seq) - have;
+}
+
+/*
+ * How long a round may stay silent before we call it over: (missing PDUs
+ * after the last one seen + 1/2) inter-PDU intervals (the half interval
+ * covers the repeated Address_PDU and jitter; it was + 2, which kept the
+ * link idle for 1.5 intervals per lossy round: docs/engine.md).  The interval is the
+ * larger of the airtime of a full PDU at the configured rate and the
+ * interval observed between this message's PDUs (a slower link, a
+ * transmitter pacing below our configured rate, or a capture replayed
+ * at its own pace: pmul_basic.pcap sends a PDU every 500 ms, and a
+ * rate-only wait acked "missing 2" just before Data 2 arrived).  At
+ * least tail_floor_ms (the transmitter budgets the same floor), at most
+ * ACK_PDU_TIME.
+ */
+static uint32_t
+wait_ms(const pmul_engine *e, const pmul_rxmsg *m, uint32_t miss)
+{
+    uint32_t t = pmul_rate_tail_ms(&e->rate, miss, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
+                                   e->cfg.ack_pdu_time_ms);
+    uint64_t obs = ((uint64_t)miss * 2u + 1u) * m->pdu_gap_ms / 2u;
+
+    if (obs > e->cfg.ack_pdu_time_ms)
+        obs = e->cfg.ack_pdu_time_ms;
+    return obs > t ? (uint32_t)obs : t;
+}
+
+uint32_t
+pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m)
+{
+    return m->probe_wait ? wait_ms(e, m, 1) : wait_ms(e, m, missing_after_last(m));
+}
+
+/*
+ * A Data_PDU of m arrived: sample the interval since its previous PDU
+ * (Address or Data) while the round is going on.  Between rounds (after
+ * our Ack) the interval is the transmitter's timer, not its pace, so it is
+ * not sampled.  The estimate follows increases at once and decays by 1/4
+ * of the difference per sample.
+ */
+void
+pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m)
+{
+    uint64_t d;
+
+    if (m->state == PMUL_RXS_ACTIVE && !m->round_acked && m->pdu_rx_ms != 0 &&
+        e->now_ms >= m->pdu_rx_ms) {
+        d = e->now_ms - m->pdu_rx_ms;
+        if (d > e->cfg.ack_pdu_time_ms)
+            d = e->cfg.ack_pdu_time_ms;
+        if (d >= m->pdu_gap_ms)
+            m->pdu_gap_ms = (uint32_t)d;
+        else
+            m->pdu_gap_ms = (uint32_t)((3u * (uint64_t)m->pdu_gap_ms + d) / 4);
+    }
+    m->pdu_rx_ms = e->now_ms;
+}
+
+/* Tail mode until an Ack leaves in this round, ACK_PDU_TIME after. */
+void
+pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m)
+{
+    m->ack_at = pmul__add_ms(e->now_ms, pmul__rx_tail_ms(e, m));
+}
+
+/*
+ * Gaps found since the last Ack was built: missing numbers between the
+ * highest number held then and the highest held now.  Numbers below were
+ * either reported or cut by the MM limit; those are reported again by the
+ * "highest previously missing" trigger, not by this count (which would
+ * otherwise fire on every PDU after an MM-limited Ack).
+ */
+uint32_t
+pmul__rx_new_gaps(const pmul_rxmsg *m)
+{
+    uint16_t hi = m->rob.have.hi;
+
+    if (hi <= m->ack_hi)
+        return 0;
+    return (uint32_t)(hi - m->ack_hi) -
+           (pmul_seqset_count_upto(&m->rob.have, hi) - pmul_seqset_count_upto(&m->rob.have, m->ack_hi));
+}
+
+/*
+ * Write the missing list of m into out (at most avail words): ascending,
+ * every number already reported and at most MM new ones, stopping at the
+ * first new number beyond MM so that the list stays a prefix.
+ */
+static uint16_t
+build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
+{
+    uint32_t s = 1, fresh = 0;
+    uint16_t n = 0, last = 0, seq;
+
+    while (n < avail && s <= m->total) {
+        seq = pmul_seqset_next_clear(&m->rob.have, (uint16_t)s, m->total);
+        if (seq == 0)
+            break;
+        if (!pmul_seqset_has(&m->reported, seq)) {
+            if (fresh >= e->cfg.mm)
+                break;
+            if (pmul_seqset_set(&m->reported, seq) < 0)
+                break;
+            fresh++;
+        }
+        out[n++] = seq;
+        last = seq;
+        s = (uint32_t)seq + 1;
+    }
+    m->reported_hi = last;
+    m->ack_hi = m->rob.have.hi;
+    return n;
+}
+
+/* Re-acks of an incomplete message while its transmitter sends nothing
+ * of it (ACK_PDU_TIME apart: a minute at the default). */
+#define RX_IDLE_ACKS_MAX 6
+
+static void
+ack_sent(pmul_engine *e, pmul_rxmsg *m)
+{
+    m->tail_owed = false;
+    m->probe_wait = false;
+    m->acked_once = true;
+    m->round_acked = true;
+    m->last_ack_ms = e->now_ms;
+    if (m->idle_acks < UINT8_MAX)
+        m->idle_acks++;
+    if (m->state == PMUL_RXS_COMPLETE) {
+        m->complete_acked = true;
+        m->ack_at = UINT64_MAX;
+    } else if (m->idle_acks >= RX_IDLE_ACKS_MAX) {
+        /* The transmitter has sent nothing of it through that many Acks:
+         * gone, in EMCON, or a hostile node that made us track a message
+         * to make us Ack for ever (issue 13, Ack storm).  Stay quiet until
+         * it sends again; its next Address_PDU or Data_PDU re-arms us. */
+        m->ack_at = UINT64_MAX;
+    } else {
+        m->ack_at = pmul__add_ms(e->now_ms, e->cfg.ack_pdu_time_ms);
+    }
+}
+
+/*
+ * May an Ack entry for m leave now?  An incomplete message: its missing
+ * list.  A complete one: the complete Ack, unless the application has not
+ * accepted it yet (accept mode).  Never for a message that holds every
+ * fragment but was not delivered (the DELIVERED event or the accept room
+ * is still to come): its missing list would be empty, and an empty list
+ * says "received" to the transmitter.
+ */
+static bool
+ackable(const pmul_rxmsg *m)
+{
+    if (m->state == PMUL_RXS_ACTIVE)
+        return !pmul_rob_is_complete(&m->rob);
+    return m->state == PMUL_RXS_COMPLETE && !m->awaiting;
+}
+
+ssize_t
+pmul__rx_poll_ack(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
+{
+    size_t n, k, space, avail, used, cnt;
+    uint64_t ts_hold = 0;
+    pmul_rxmsg *m, *first;
+    uint32_t src;
+    uint8_t prio;
+    pmul_pdu p;
+    ssize_t len;
+    bool self_ack;
+    size_t msgs;
+
+    for (;;) {
+        n = pmul_ackq_peek(&e->ackq, e->now_ms, e->cfg.ack_batch_ms, e->enc_batch,
+                           e->enc_batch_cap);
+        if (n == 0)
+            return 0;
+        src = e->enc_batch[0].src;
+        self_ack = pmul__wants_self_ack(e, src);
+        msgs = 0;
+        space = e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN -
+                (e->cfg.ack_timestamp ? PMUL_ACK_TIMESTAMP_LEN : 0);
+        used = cnt = 0;
+        prio = 0xff;
+        first = NULL;
+        for (k = 0; k < n; k++) {
+            m = pmul__rx_find(e, src, e->enc_batch[k].msid);
+            if (m == NULL || !ackable(m)) {
+                pmul_ackq_remove(&e->ackq, src, e->enc_batch[k].msid);
+                continue;
+            }
+            /* A self-naming copy needs a second entry header and as many
+             * missing words again. */
+            if (space < (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN ||
+                cnt + (self_ack ? 2u : 1u) > e->enc_batch_cap)
+                break;                  /* the rest go in the next Ack_PDU */
+            if (msgs == 1 && e->cfg.ack_timestamp)
+                break;                  /* one message per timestamped Ack */
+            avail = (space - (self_ack ? 2u : 1u) * PMUL_ACK_ENTRY_HDR_LEN) /
+                    (self_ack ? 4u : 2u);
+            if (avail > e->enc_missing_cap - used)
+                avail = e->enc_missing_cap - used;
+            e->enc_acks[cnt].source_id = src;
+            e->enc_acks[cnt].msid = m->msid;
+            e->enc_acks[cnt].missing_cnt = m->state == PMUL_RXS_COMPLETE ? 0 :
+                                           build_missing(e, m, e->enc_missing + used, avail);
+            e->enc_acks[cnt].missing = e->enc_missing + used;
+            used += e->enc_acks[cnt].missing_cnt;
+            space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
+            cnt++;
+            msgs++;
+            if (self_ack) {
+                /* The same entry naming us (quirk D1), sharing its list. */
+                e->enc_acks[cnt] = e->enc_acks[cnt - 1];
+                e->enc_acks[cnt].source_id = e->cfg.node_id;
+                space -= PMUL_ACK_ENTRY_HDR_LEN + 2u * e->enc_acks[cnt].missing_cnt;
+                cnt++;
+            }
+            if (m->prio < prio)
+                prio = m->prio;
+            if (first == NULL) {
+                first = m;
+                ts_hold = (e->now_ms - m->addr_rx_ms) / 100;
+            }
+            ack_sent(e, m);
+            pmul__rx_retime(e, m);
+            pmul_ackq_remove(&e->ackq, src, m->msid);
+        }
+        if (cnt == 0)
+            continue;
+        memset(&p, 0, sizeof(p));
+        p.type = PMUL_PDU_ACK;
+        p.priority = prio;
+        p.source_id = e->cfg.node_id;
+        p.u.ack.entry_cnt = (uint16_t)cnt;
+        p.u.ack.entries = e->enc_acks;
+        /* Decision 8: the timestamp option only when configured.  It is
+         * the holding time since the Address_PDU, and an Ack_PDU has one
+         * timestamp: with the option on, each Ack_PDU carries the entry
+         * of one message only, so the time is unambiguous for any peer
+         * (a batch would time only its first entry; 22 octets more per
+         * extra message, and the option is off by default). */
+        p.u.ack.has_timestamp = e->cfg.ack_timestamp;
+        p.u.ack.timestamp = ts_hold;
+        if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
+            return len;
+        to->ip = src;
+        to->port = e->cfg.aport;
+        to->is_multicast = false;
+        return len;
+    }
+}
+
+static uint64_t
+spread_due(void *arg, uint32_t src)
+{
+    pmul_engine *e = arg;
+
+    (void)src;
+    return pmul__add_ms(e->now_ms, pmul__rand_delay(e, e->cfg.ack_spread_ms));
+}
+
+void
+pmul__rx_emcon_lifted(pmul_engine *e)
+{
+    size_t i;
+    pmul_rxmsg *m;
+
+    /* Every message we hold state for is owed an Ack: the complete ones
+     * not yet acknowledged, and the incomplete ones with their lists. */
+    for (i = 0; i < e->rx_cnt; i++) {
+        m = e->rx[i];
+        if ((m->state == PMUL_RXS_ACTIVE && ackable(m)) ||
+            (m->state == PMUL_RXS_COMPLETE && !m->complete_acked && !m->awaiting))
+            if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, e->now_ms) != 0)
+                (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+    }
+    pmul_ackq_respread(&e->ackq, spread_due, e);
+}
