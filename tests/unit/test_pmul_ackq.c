@@ -28,6 +28,7 @@
 
 #include "pmul/pmul_ackq.h"
 #include "pmul/pmul_err.h"
+#include "tests/common/alloc.h"
 
 static void
 test_pmul_ackq_due_and_dedup(void **state)
@@ -162,38 +163,16 @@ test_pmul_ackq_respread(void **state)
     pmul_ackq_fini(&q);
 }
 
-static void *
-fail_realloc(void *arg, void *p, size_t n)
-{
-    (void)arg;
-    (void)p;
-    (void)n;
-    return NULL;
-}
-
-static void *
-fail_alloc(void *arg, size_t n)
-{
-    (void)arg;
-    (void)n;
-    return NULL;
-}
-
-static void
-plain_free(void *arg, void *p)
-{
-    (void)arg;
-    free(p);
-}
-
 static void
 test_pmul_ackq_caps(void **state)
 {
-    static const mem failing = { fail_alloc, fail_realloc, plain_free, NULL };
+    struct tmem t;
+    mem failing = tmem_make(&t);
     pmul_ackq q;
     uint32_t i;
 
     (void)state;
+    tmem_fail_after(&t, 0);
     pmul_ackq_init(&q, NULL, 3);
     for (i = 0; i < 3; i++)
         assert_int_equal(pmul_ackq_schedule(&q, 1, i, 5), 0);

@@ -29,6 +29,7 @@
 
 #include "pmul/pmul_err.h"
 #include "pmul/pmul_rob.h"
+#include "tests/common/alloc.h"
 
 static void
 frag_of(uint8_t *b, uint16_t seq, size_t len)
@@ -214,33 +215,11 @@ test_pmul_rob_max_len(void **state)
     pmul_rob_fini(&r);
 }
 
-static int fail_now;
-
-static void *
-maybe_alloc(void *arg, size_t n)
-{
-    (void)arg;
-    return fail_now ? NULL : malloc(n);
-}
-
-static void *
-maybe_realloc(void *arg, void *p, size_t n)
-{
-    (void)arg;
-    return fail_now ? NULL : realloc(p, n);
-}
-
-static void
-plain_free(void *arg, void *p)
-{
-    (void)arg;
-    free(p);
-}
-
 static void
 test_pmul_rob_nomem(void **state)
 {
-    static const mem m = { maybe_alloc, maybe_realloc, plain_free, NULL };
+    struct tmem t;
+    mem m = tmem_make(&t);
     pmul_budget src = { 0, 100000 };
     pmul_rob r;
     uint8_t b[10] = { 1 }, *out;
@@ -248,21 +227,24 @@ test_pmul_rob_nomem(void **state)
 
     (void)state;
     pmul_rob_init(&r, &m, 1000, &src, NULL);
-    fail_now = 1;
+    t.armed = true;
+    t.left = 0;
     assert_int_equal(pmul_rob_put(&r, 1, b, 10), PMUL_ERR_NOMEM);
     assert_int_equal(src.used, 0);
-    fail_now = 0;
+    t.armed = false;
     assert_int_equal(pmul_rob_put(&r, 2, b, 10), 1);
     assert_int_equal(pmul_rob_put(&r, 1, b, 10), 1);
     assert_int_equal(pmul_rob_set_total(&r, 2), 0);
-    fail_now = 1;                                   /* out of order: copies */
+    t.armed = true;
+    t.left = 0;                                   /* out of order: copies */
     assert_int_equal(pmul_rob_assemble(&r, &out, &len), PMUL_ERR_NOMEM);
     assert_true(pmul_rob_is_complete(&r));
-    fail_now = 0;
+    t.armed = false;
     assert_int_equal(pmul_rob_assemble(&r, &out, &len), 0);
     assert_int_equal(len, 20);
-    free(out);
+    mem_free(&m, out);
     pmul_rob_fini(&r);
+    assert_int_equal(t.live, 0);
 }
 
 int

@@ -27,6 +27,7 @@
 
 #include "pmul/pmul_err.h"
 #include "pmul/pmul_seqset.h"
+#include "tests/common/alloc.h"
 
 static void
 test_pmul_seqset_set_has_count(void **state)
@@ -159,37 +160,15 @@ test_pmul_seqset_count_neither(void **state)
     pmul_seqset_fini(&b);
 }
 
-static void *
-fail_alloc(void *arg, size_t n)
-{
-    (void)arg;
-    (void)n;
-    return NULL;
-}
-
-static void *
-fail_realloc(void *arg, void *p, size_t n)
-{
-    (void)arg;
-    (void)p;
-    (void)n;
-    return NULL;
-}
-
-static void
-plain_free(void *arg, void *p)
-{
-    (void)arg;
-    free(p);
-}
-
 static void
 test_pmul_seqset_nomem(void **state)
 {
-    static const mem failing = { fail_alloc, fail_realloc, plain_free, NULL };
+    struct tmem t;
+    mem failing = tmem_make(&t);
     pmul_seqset g;
 
     (void)state;
+    tmem_fail_after(&t, 0);
     pmul_seqset_init(&g, &failing);
     assert_int_equal(pmul_seqset_set(&g, 1), PMUL_ERR_NOMEM);
     assert_int_equal(pmul_seqset_reserve(&g, 100), PMUL_ERR_NOMEM);
