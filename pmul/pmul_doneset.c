@@ -124,6 +124,17 @@ pmul_doneset_add(pmul_doneset *d, uint32_t msid, int64_t expiry_s)
     return 0;
 }
 
+int
+pmul_doneset_remember(pmul_doneset *d, uint32_t msid, int64_t expiry_s, int64_t now_s)
+{
+    int rc = pmul_doneset_add(d, msid, expiry_s);
+
+    if (rc != PMUL_ERR_BUSY)
+        return rc;
+    pmul_doneset_prune(d, now_s);
+    return pmul_doneset_add(d, msid, expiry_s);
+}
+
 void
 pmul_doneset_prune(pmul_doneset *d, int64_t now_s)
 {

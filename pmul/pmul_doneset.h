@@ -47,6 +47,11 @@ void pmul_doneset_fini(pmul_doneset *d);
 __attribute__((warn_unused_result))
 int pmul_doneset_add(pmul_doneset *d, uint32_t msid, int64_t expiry_s);
 
+/* pmul_doneset_add, and when the set is full, forget the ranges expired
+ * by now_s and try once more (same results). */
+__attribute__((warn_unused_result))
+int pmul_doneset_remember(pmul_doneset *d, uint32_t msid, int64_t expiry_s, int64_t now_s);
+
 /* Was msid delivered, with an expiry after now_s? */
 bool pmul_doneset_has(const pmul_doneset *d, uint32_t msid, int64_t now_s);
 

@@ -273,11 +273,8 @@ retire(pmul_engine *e, pmul_rxmsg *m)
 
     if (m->state == PMUL_RXS_COMPLETE && !m->awaiting && m->expiry_s > e->wall_s &&
         (s = pmul__src_find(e, m->src)) != NULL &&
-        pmul_doneset_add(&s->delivered, m->msid, m->expiry_s) != 0) {
-        pmul_doneset_prune(&s->delivered, e->wall_s);
-        if (pmul_doneset_add(&s->delivered, m->msid, m->expiry_s) != 0)
-            return false;
-    }
+        pmul_doneset_remember(&s->delivered, m->msid, m->expiry_s, e->wall_s) != 0)
+        return false;
     msg_free(e, m);
     return true;
 }
@@ -1229,11 +1226,7 @@ rx_restore_done_body(pmul_engine *e, uint32_t src, uint32_t msid, int64_t expiry
     /* Into the delivered set: a retransmitted Address_PDU that lists us
      * is answered with the complete Ack, a duplicate Data_PDU is dropped,
      * and nothing is delivered a second time. */
-    if ((err = pmul_doneset_add(&s->delivered, msid, expiry_s)) != 0) {
-        pmul_doneset_prune(&s->delivered, e->wall_s);
-        err = pmul_doneset_add(&s->delivered, msid, expiry_s);
-    }
-    return err;
+    return pmul_doneset_remember(&s->delivered, msid, expiry_s, e->wall_s);
 }
 
 /* ---- entry points: the body, then the message's place in the heap ------ */

@@ -84,6 +84,9 @@ test_pmul_doneset_cap_and_prune(void **state)
     assert_int_equal(pmul_doneset_add(&d, 30, 300), PMUL_ERR_BUSY);
     assert_int_equal(pmul_doneset_add(&d, 11, 100), 0);
     assert_int_equal(d.cnt, 2);
+    /* remember: still full, nothing expired yet at 99; at 100, 10-11 go. */
+    assert_int_equal(pmul_doneset_remember(&d, 40, 400, 99), PMUL_ERR_BUSY);
+    assert_int_equal(d.cnt, 2);
     pmul_doneset_prune(&d, 100);               /* 10-11 expired */
     assert_int_equal(d.cnt, 1);
     assert_int_equal(pmul_doneset_add(&d, 30, 300), 0);
