@@ -415,11 +415,17 @@ cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Is id in the sorted list v of n IDs? */
+static bool
+id_in(const uint32_t *v, size_t n, uint32_t id)
+{
+    return n > 0 && bsearch(&id, v, n, sizeof id, cmp_u32) != NULL;
+}
+
 static bool
 source_allowed(const pmul_engine *e, uint32_t id)
 {
-    return id == e->cfg.node_id ||
-           bsearch(&id, e->allowed, e->allowed_cnt, sizeof id, cmp_u32) != NULL;
+    return id == e->cfg.node_id || id_in(e->allowed, e->allowed_cnt, id);
 }
 
 /* Replace the sorted ID list *list (*n entries) by a sorted copy of ids. */
@@ -457,8 +463,7 @@ pmul_engine_set_self_naming_acks(pmul_engine *e, const uint32_t *ids, size_t cnt
 bool
 pmul__wants_self_ack(const pmul_engine *e, uint32_t src)
 {
-    return e->self_ack_cnt > 0 &&
-           bsearch(&src, e->self_ack, e->self_ack_cnt, sizeof src, cmp_u32) != NULL;
+    return id_in(e->self_ack, e->self_ack_cnt, src);
 }
 
 int

@@ -191,13 +191,20 @@ lost_event(pmul_engine *e, pmul_rxsrc *s, uint32_t lo, uint32_t hi)
     (void)pmul__ev_push(e, &ev, NULL);
 }
 
+/* Drop the pending gap at index i, keeping the others in order. */
+static void
+gap_remove_at(pmul_rxsrc *s, size_t i)
+{
+    memmove(&s->gap[i], &s->gap[i + 1], (s->gap_cnt - i - 1) * sizeof(s->gap[0]));
+    s->gap_cnt--;
+}
+
 /* Report the pending gap at index i as lost and drop it. */
 static void
 gap_report_at(pmul_engine *e, pmul_rxsrc *s, size_t i)
 {
     lost_event(e, s, s->gap[i].lo, s->gap[i].hi);
-    memmove(&s->gap[i], &s->gap[i + 1], (s->gap_cnt - i - 1) * sizeof(s->gap[0]));
-    s->gap_cnt--;
+    gap_remove_at(s, i);
 }
 
 /*
@@ -211,8 +218,7 @@ static void
 gap_forget_at(pmul_engine *e, pmul_rxsrc *s, size_t i)
 {
     e->st.lost_untracked += (uint64_t)(s->gap[i].hi - s->gap[i].lo) + 1;
-    memmove(&s->gap[i], &s->gap[i + 1], (s->gap_cnt - i - 1) * sizeof(s->gap[0]));
-    s->gap_cnt--;
+    gap_remove_at(s, i);
 }
 
 /* Report every pending gap of s (grace over, or s is being forgotten). */
@@ -249,8 +255,7 @@ gap_fill(pmul_engine *e, pmul_rxsrc *s, uint32_t msn)
         if (msn < r->lo || msn > r->hi)
             continue;
         if (r->lo == r->hi) {
-            memmove(r, r + 1, (s->gap_cnt - i - 1) * sizeof(*r));
-            s->gap_cnt--;
+            gap_remove_at(s, i);
         } else if (msn == r->lo) {
             r->lo++;
         } else if (msn == r->hi) {
