@@ -464,8 +464,7 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     uint32_t normal, emcon, rto;
     bool never;
 
-    m->phase = PMUL_TXP_WAIT;
-    m->all_sent = true;         /* the first round carries every Data_PDU */
+    m->phase = PMUL_TXP_WAIT;   /* all_sent: set by round_over(), always first */
     m->round_end_ms = e->now_ms;
     m->probed = m->probe;
     count_pending(m, &normal, &emcon, &never);

@@ -674,8 +674,13 @@ muled_tx_pump(muled *d)
 
     if (d->stopping)
         return;
-    if ((w = malloc((d->tx_cnt + 1) * sizeof(*w))) == NULL)
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        n += !d->tx[i]->in_engine;
+    if (n == 0)
+        return;                 /* the usual case: nothing waits for room */
+    if ((w = malloc(n * sizeof(*w))) == NULL)
         return;                 /* tried again at the next pump */
+    n = 0;
     for (size_t i = 0; i < d->tx_cnt; i++)
         if (!d->tx[i]->in_engine)
             w[n++] = d->tx[i];
