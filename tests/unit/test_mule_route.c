@@ -519,6 +519,7 @@ test_mule_route_truncation_loop(void **state)
         "ROUTE [IPv6:2001:db8::1] local\n"
         "\n"
         "route [192.0.2.1]   local\n"
+        "peer 198.18.0.7,198.18.0.5 self-naming-acks\n"
         "default\tgroup 239.9.9.9 nodes 198.18.9.9,198.18.9.8\n";
     struct tmem tm = { false, 0, 0 };
     mem m = tmem_make(&tm);
