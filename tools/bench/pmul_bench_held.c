@@ -335,7 +335,8 @@ main(int argc, char **argv)
         cnt = sizeof(def) / sizeof(def[0]);
     }
 
-    printf("| completed messages held | ns per Data_PDU, wall | ns per Data_PDU, CPU | page faults |\n");
+    printf("| completed messages held | ns per Data_PDU, wall | ns per Data_PDU, CPU "
+           "| page faults |\n");
     printf("|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < cnt; k++) {
         result best = { 0, 0, 0 };
