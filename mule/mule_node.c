@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mule/mule_node.h"
 
@@ -102,17 +103,42 @@ relay_dsn(const mule_node_config *cfg, const mule_route_table *routes, mule_dsn 
         res->dsn_err = err;
         return mule_node_is_temporary(err) ? err : 0;
     }
-    res->has_dsn = true;
     if (res->dsn.failed_cnt > 0)
         log_emit(lg, LOG_LVL_WARN, "DSN to <%s> has no route: dropped", d->env->rcpts[0].addr);
+    /* Its one recipient failed: nothing to send, and a caller that counts
+     * or stores has_dsn must not count or store an empty DSN. */
+    if (res->dsn.out_cnt == 0 && res->dsn.local_env == NULL) {
+        res->dsn_err = MULE_ERR_NO_ROUTE;
+        return 0;
+    }
+    res->has_dsn = true;
     return 0;
+}
+
+/*
+ * Arrival-Date of an inbound message's DSN: when it reached this node
+ * (RFC 3464 2.2.5), not when the DSN is made, which is later when the
+ * caller ran the message again after a deferral.  The caller's now_date
+ * serves when it is the same second (or the arrival is unknown, 0), so
+ * that the caller's time zone is kept; otherwise UTC.
+ */
+static const char *
+arrival_date(const mule_node_in *in, const mule_node_clock *clk, char *out, size_t len)
+{
+    time_t t = (time_t)in->arrival_s;
+    struct tm tm;
+
+    if (in->arrival_s == 0 || in->arrival_s == clk->now_s || (int64_t)t != in->arrival_s ||
+        gmtime_r(&t, &tm) == NULL || strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+        return clk->now_date;
+    return out;
 }
 
 /* The DSN due for res->relay's notes, if any. */
 static int
 dsn_for_notes(const mule_node_config *cfg, const mule_route_table *routes,
-              const mule_node_clock *clk, const mem *m, const logger *lg,
-              mule_node_result *res)
+              const mule_node_clock *clk, const char *arrival, const mem *m,
+              const logger *lg, mule_node_result *res)
 {
     mule_dsn_config dc;
     mule_dsn d;
@@ -128,7 +154,7 @@ dsn_for_notes(const mule_node_config *cfg, const mule_route_table *routes,
     dc.reporting_mta = cfg->hostname;
     dc.date = clk->now_date;
     dc.message_id = clk->dsn_msgid;
-    err = mule_relay_dsn(&res->relay, &dc, clk->now_date, lg, &d);
+    err = mule_relay_dsn(&res->relay, &dc, arrival, lg, &d);
     if (err < 0) {
         res->dsn_err = err;
         return mule_node_is_temporary(err) ? err : 0;
@@ -147,7 +173,7 @@ mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
     mule_relay_input ri;
     bsmtp_envelope *env = NULL;
     size_t off = 0;
-    char src[16];
+    char src[16], arrival[64];
     int err;
 
     if (res == NULL)
@@ -184,7 +210,8 @@ mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
         return mule_node_is_temporary(err) ? err : 0;
     }
     res->has_relay = true;
-    return dsn_for_notes(cfg, routes, clk, m, lg, res);
+    return dsn_for_notes(cfg, routes, clk, arrival_date(in, clk, arrival, sizeof(arrival)), m,
+                         lg, res);
 }
 
 int
@@ -210,7 +237,7 @@ mule_node_outbound(const mule_node_config *cfg, const mule_route_table *routes,
         return mule_node_is_temporary(err) ? err : 0;
     }
     res->has_relay = true;
-    return dsn_for_notes(cfg, routes, clk, m, lg, res);
+    return dsn_for_notes(cfg, routes, clk, clk->now_date, m, lg, res);
 }
 
 int

@@ -339,6 +339,63 @@ test_mule_node_inbound_null_sender(void **state)
     buf_fini(&p);
 }
 
+/* The DSN's Arrival-Date is when the message reached this node, not when
+ * the DSN was made (a message run again after a deferral); an unknown
+ * arrival (0) is now. */
+static void
+test_mule_node_inbound_dsn_arrival_date(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    static const char *const earlier[] = { "Arrival-Date: Tue, 02 Jan 2024 09:00:00 +0000",
+                                           NULL };
+    static const char *const now[] = { "Arrival-Date: " DATE, NULL };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<alice@two.example>\r\n<dave@nowhere.test>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);
+    in.arrival_s = NOW - 3600;
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_dsn);
+    assert_int_equal(r.dsn.out_cnt, 1);
+    expect_dsn_payload(f, &r.dsn.outs[0].payload, "alice@two.example", earlier);
+    mule_node_result_fini(&r);
+
+    in.arrival_s = 0;
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_dsn);
+    assert_int_equal(r.dsn.out_cnt, 1);
+    expect_dsn_payload(f, &r.dsn.outs[0].payload, "alice@two.example", now);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
+/* A DSN whose originator has no route either: dropped with a log line,
+ * and has_dsn stays false (nothing to send or deliver), with the reason
+ * in dsn_err, so that the caller neither stores nor counts an empty DSN. */
+static void
+test_mule_node_inbound_dsn_without_route(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    mule_node_result r;
+    buf p;
+
+    wrap(f, "<zed@nowhere.test>\r\n<dave@nowhere.test>\r\n<bob@here.example>\r\n", &p);
+    mule_node_in in = in_msg(&p, dests, 1);
+    assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r), 0);
+    assert_true(r.has_relay);
+    assert_non_null(r.relay.local_env);         /* bob is still delivered */
+    assert_int_equal(r.relay.failed_cnt, 1);
+    assert_false(r.has_dsn);
+    assert_int_equal(r.dsn_err, MULE_ERR_NO_ROUTE);
+    assert_int_equal(r.dsn.out_cnt, 0);
+    assert_null(r.dsn.local_env);
+    mule_node_result_fini(&r);
+    buf_fini(&p);
+}
+
 /* Unusable payloads: the code in err, return 0 (acknowledge, keep aside). */
 static void
 test_mule_node_inbound_bad(void **state)
@@ -653,6 +710,8 @@ main(void)
         cmocka_unit_test(test_mule_node_inbound_route_back_is_a_loop),
         cmocka_unit_test(test_mule_node_inbound_noroute_dsn),
         cmocka_unit_test(test_mule_node_inbound_null_sender),
+        cmocka_unit_test(test_mule_node_inbound_dsn_arrival_date),
+        cmocka_unit_test(test_mule_node_inbound_dsn_without_route),
         cmocka_unit_test(test_mule_node_inbound_bad),
         cmocka_unit_test(test_mule_node_inbound_not_responsible),
         cmocka_unit_test(test_mule_node_outbound_split),
