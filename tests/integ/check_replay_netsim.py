@@ -79,14 +79,16 @@ def node_ips(scenario):
 
 
 def received_frames(tr, in_order):
-    """Node name -> set of capture frame numbers it received, and the
-    number of frames ("tx" lines).  in_order: every link keeps the order
-    of what it carries (no "dup" or "reorder" in the scenario)."""
+    """Node name -> set of capture frame numbers it received, the number
+    of frames ("tx" lines), and the number of arrivals no frame was left
+    for (0 unless the model of the links is wrong).  in_order: every link
+    keeps the order of what it carries (no "dup" or "reorder")."""
     alike = {}          # text -> frame numbers printing it, in order
+    sender = {}         # text -> the node whose "tx" lines print it
     gone = set()        # (node or None: everybody, frame) lost at the end of tx
     nxt = {}            # (node, text) -> index in alike[text] of the next copy
     got = {}
-    frames = 0
+    frames = strays = 0
     with open(tr, encoding="utf-8") as fh:
         for line in fh:
             m = TRLINE.match(line)
@@ -96,6 +98,7 @@ def received_frames(tr, in_order):
             if kind == "tx":
                 frames += 1
                 alike.setdefault(what, []).append(frames)
+                sender[what] = node
                 continue
             seen = alike.get(what)
             if not seen:
@@ -105,9 +108,9 @@ def received_frames(tr, in_order):
                 # starts its next one: the latest frame that prints alike.
                 gone.add((node if kind == "lost" else None, seen[-1]))
                 continue
-            # An arrival: "rx", or "outage" (a node that hears nothing;
-            # for the sender itself, a datagram dropped unsent, which
-            # moves only a queue that node never reads).
+            if sender[what] == node:
+                continue        # its own "outage" line: dropped unsent
+            # An arrival: "rx", or "outage" (a node that hears nothing).
             if not in_order:
                 frame = seen[-1]
             else:
@@ -115,12 +118,13 @@ def received_frames(tr, in_order):
                 while i < len(seen) and ((node, seen[i]) in gone or (None, seen[i]) in gone):
                     i += 1
                 if i == len(seen):
+                    strays += 1
                     continue
                 nxt[(node, what)] = i + 1
                 frame = seen[i]
             if kind == "rx":
                 got.setdefault(node, set()).add(frame)
-    return got, frames
+    return got, frames, strays
 
 
 def in_order(scenario):
@@ -177,7 +181,10 @@ def check(a, scenario, fails):
 
     ips = node_ips(scenario)
     names = {ip: n for n, ip in ips.items()}
-    heard, frames = received_frames(tr, in_order(scenario))
+    heard, frames, strays = received_frames(tr, in_order(scenario))
+    if strays:
+        fails.append("%s: %d transcript arrivals match no frame sent before"
+                     % (name, strays))
     nframes = [o for o in dump if o["kind"] == "summary"][0]["frames"]
     if frames != nframes:
         fails.append("%s: transcript has %d tx lines, capture %d frames"
