@@ -121,14 +121,9 @@ mule_conf_default(mule_conf *c)
     c->audit_fsync = true;
     c->check_source_ip = true;
     c->pmul_auth_max_age_ms = 600000;
-    /* The engine's defaults (pmul_config_default). */
-    c->pmul_max_sources = 256;
-    c->pmul_max_rx_messages = 1024;
-    c->pmul_max_rx_messages_per_source = 64;
-    c->pmul_max_rx_bytes = (size_t)64 << 20;
-    c->pmul_max_rx_bytes_per_source = (size_t)8 << 20;
-    c->pmul_rx_idle_ms = 6 * 3600000ull;
-    c->pmul_max_groups = 16;
+    /* The pmul_* receiver caps stay 0, "not set": muled then leaves the
+     * engine's own defaults (pmul_config_default), so the numbers live in
+     * one place.  A value given in the file is at least the option's min. */
 }
 
 void

@@ -75,7 +75,8 @@ typedef struct mule_conf {
     bool pmul_auth;                 /* authenticated P_MUL (docs/pmul-auth.md) */
     char *pmul_auth_key;            /* its network key file */
     uint64_t pmul_auth_max_age_ms;  /* refuse older epochs (0: no limit) */
-    /* Receiver caps of the P_MUL engine (docs/engine.md 5). */
+    /* Receiver caps of the P_MUL engine (docs/engine.md 5); 0: not set,
+     * the engine's default applies. */
     unsigned pmul_max_sources;      /* transmitters tracked at once */
     unsigned pmul_max_rx_messages;  /* incomplete messages, all sources */
     unsigned pmul_max_rx_messages_per_source;

@@ -71,16 +71,6 @@ joins_right(const pmul_doneset *d, size_t i, uint32_t msid)
     return i < d->cnt && msid != UINT32_MAX && d->r[i].lo == msid + 1;
 }
 
-bool
-pmul_doneset_full_for(const pmul_doneset *d, uint32_t msid)
-{
-    size_t i = lower(d, msid);
-
-    if (i < d->cnt && d->r[i].lo <= msid)
-        return false;
-    return d->cnt >= d->max && !joins_left(d, i, msid) && !joins_right(d, i, msid);
-}
-
 int
 pmul_doneset_add(pmul_doneset *d, uint32_t msid, int64_t expiry_s)
 {

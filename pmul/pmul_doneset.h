@@ -58,8 +58,6 @@ bool pmul_doneset_has(const pmul_doneset *d, uint32_t msid, int64_t now_s);
 /* Forget the ranges whose expiry is at or before now_s. */
 void pmul_doneset_prune(pmul_doneset *d, int64_t now_s);
 
-/* Would adding msid need a new range while the set is full? */
-bool pmul_doneset_full_for(const pmul_doneset *d, uint32_t msid);
 
 /* Bytes allocated (for memory accounting). */
 size_t pmul_doneset_bytes(const pmul_doneset *d);

@@ -12,10 +12,18 @@ extra, none twice.
 
 A capture holds every datagram as it went on the air, including copies a
 receiver then lost.  What each node really received is in the transcript
-("rx NODE" lines; each is matched to the latest "tx" line of the same
-datagram, and "tx" lines are the capture's frames in order), so the replay
-of a node is told the frames it lost (--drop-frames @FILE), exactly as an
-operator would replay a receiver's losses seen in a field capture.  A
+("tx" lines are the capture's frames in order; "rx NODE" lines are what
+arrived), so the replay of a node is told the frames it lost
+(--drop-frames @FILE), exactly as an operator would replay a receiver's
+losses seen in a field capture.  Transcript lines show a datagram's
+header, not its destinations, so different datagrams can print alike (the
+middle parts of a destination list split over several Address_PDUs).  A
+link delays every copy by the same time, so a node hears the datagrams
+that print alike in the order they went on the air, minus those the
+transcript says it lost ("lost NODE", "txlost") at the end of their
+transmission: each "rx" line is the first such datagram not yet heard or
+lost.  Scenarios with "dup" or "reorder" break that order; there an "rx"
+line is matched to the latest "tx" line that prints alike.  A
 capture is stamped when a datagram left, not when it arrived, and the
 replay sees no duplicated or reordered copies, so a replayed receiver never
 delivers later than the simulated one: each replay delivery must come no
@@ -49,7 +57,7 @@ def run(cmd, ok=(0,)):
     return p.stdout
 
 
-TRLINE = re.compile(r"^\d+\.\d+ (tx|rx)\s+(\S+)\s+(.*)$")
+TRLINE = re.compile(r"^\d+\.\d+ (tx|rx|lost|txlost|outage)\s+(\S+)\s+(.*)$")
 
 
 def node_ips(scenario):
@@ -70,12 +78,17 @@ def node_ips(scenario):
     return ips
 
 
-def received_frames(tr):
-    """Node name -> set of capture frame numbers it received, and the
-    number of frames ("tx" lines)."""
-    last_tx = {}
+def received_frames(tr, in_order):
+    """Node name -> set of capture frame numbers it received, the number
+    of frames ("tx" lines), and the number of arrivals no frame was left
+    for (0 unless the model of the links is wrong).  in_order: every link
+    keeps the order of what it carries (no "dup" or "reorder")."""
+    alike = {}          # text -> frame numbers printing it, in order
+    sender = {}         # text -> the node whose "tx" lines print it
+    gone = set()        # (node or None: everybody, frame) lost at the end of tx
+    nxt = {}            # (node, text) -> index in alike[text] of the next copy
     got = {}
-    frames = 0
+    frames = strays = 0
     with open(tr, encoding="utf-8") as fh:
         for line in fh:
             m = TRLINE.match(line)
@@ -84,10 +97,41 @@ def received_frames(tr):
             kind, node, what = m.groups()
             if kind == "tx":
                 frames += 1
-                last_tx[what] = frames
-            elif what in last_tx:
-                got.setdefault(node, set()).add(last_tx[what])
-    return got, frames
+                alike.setdefault(what, []).append(frames)
+                sender[what] = node
+                continue
+            seen = alike.get(what)
+            if not seen:
+                continue
+            if kind in ("lost", "txlost"):
+                # Written when the transmission ends, before the sender
+                # starts its next one: the latest frame that prints alike.
+                gone.add((node if kind == "lost" else None, seen[-1]))
+                continue
+            if sender[what] == node:
+                continue        # its own "outage" line: dropped unsent
+            # An arrival: "rx", or "outage" (a node that hears nothing).
+            if not in_order:
+                frame = seen[-1]
+            else:
+                i = nxt.get((node, what), 0)
+                while i < len(seen) and ((node, seen[i]) in gone or (None, seen[i]) in gone):
+                    i += 1
+                if i == len(seen):
+                    strays += 1
+                    continue
+                nxt[(node, what)] = i + 1
+                frame = seen[i]
+            if kind == "rx":
+                got.setdefault(node, set()).add(frame)
+    return got, frames, strays
+
+
+def in_order(scenario):
+    """No "dup" or "reorder" line: every link keeps its order."""
+    with open(scenario, encoding="utf-8") as fh:
+        return not any(line.split("#")[0].split()[:1] in (["dup"], ["reorder"])
+                       for line in fh)
 
 
 def wall_start(scenario):
@@ -137,7 +181,10 @@ def check(a, scenario, fails):
 
     ips = node_ips(scenario)
     names = {ip: n for n, ip in ips.items()}
-    heard, frames = received_frames(tr)
+    heard, frames, strays = received_frames(tr, in_order(scenario))
+    if strays:
+        fails.append("%s: %d transcript arrivals match no frame sent before"
+                     % (name, strays))
     nframes = [o for o in dump if o["kind"] == "summary"][0]["frames"]
     if frames != nframes:
         fails.append("%s: transcript has %d tx lines, capture %d frames"
@@ -182,15 +229,6 @@ def check(a, scenario, fails):
     return len(receivers), pairs
 
 
-def replay_skipped(path):
-    """A scenario says '# replay: skip REASON' when this check cannot tell
-    which frame a receiver lost: it matches transcript lines by their text,
-    and the middle parts of a destination list split over more than three
-    Address_PDUs print alike (same MAP bits, count and length)."""
-    with open(path, encoding="utf-8") as f:
-        return any(line.startswith("# replay: skip") for line in f)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--netsim-run", required=True)
@@ -198,16 +236,14 @@ def main():
     ap.add_argument("--dump", required=True)
     ap.add_argument("--outdir", required=True)
     ap.add_argument("--scenario-dir", help="also every *.sim in this directory "
-                    "(but *_pending.sim: attacks the engine does not withstand yet; "
-                    "and scenarios with a '# replay: skip' line)")
+                    "(but *_pending.sim: attacks the engine does not withstand yet)")
     ap.add_argument("scenarios", nargs="*")
     a = ap.parse_args()
     if a.scenario_dir:
         a.scenarios += sorted(os.path.join(a.scenario_dir, n)
                               for n in os.listdir(a.scenario_dir)
                               if n.endswith(".sim")
-                              and not n.endswith("_pending.sim")
-                              and not replay_skipped(os.path.join(a.scenario_dir, n)))
+                              and not n.endswith("_pending.sim"))
     if not a.scenarios:
         ap.error("no scenarios")
     os.makedirs(a.outdir, exist_ok=True)

@@ -1,7 +1,20 @@
 # muled_lib.sh: what the muled end-to-end tests share (source it; bash).
-# Needs: $src (source tree), $bld (build dir), $work (temp dir), $prefix
-# (namespace prefix) set by the caller; netsim/nsnet.sh sourced.
+# A test sets $src (the source tree), sources this file and calls ml_begin,
+# which checks what the test needs, sets $bld (build dir), $work (temp dir)
+# and $prefix (namespace prefix), sources netsim/nsnet.sh and installs the
+# EXIT trap that cleans up.
 #
+#   ml_begin NAME NODES BUILDDIR [NEED...]
+#                              skip (exit 77) unless root with ip netns,
+#                              muled and mule-submit built, and each NEED
+#                              there: a command on PATH, tools/X built in
+#                              BUILDDIR, or user:NAME; work dir /tmp/NAME.*
+#   ml_bg PID                  a background process to kill at exit (before
+#                              muled stops); ml_bg_pids lists them
+#   ml_bg_stop                 kill and reap those now, and forget them
+#   ml_atexit CMD              eval CMD at exit, after muled stopped and the
+#                              namespaces went (umount, MTAs, extra dirs)
+#   ML_KEEP=1                  keep $work even when the test passes
 #   ml_conf I [KEY=VALUE...]   write $work/n$I/muled.conf for node I (routes:
 #                              $work/routes-n$I.conf if it exists, else
 #                              $work/routes.conf written by ml_routes)
@@ -13,6 +26,56 @@
 #   ml_cleanup N               stop every muled, delete the namespaces
 
 declare -A ml_pid
+ml_bg_pids=()
+ml_atexit_cmds=()
+ML_KEEP=0
+
+ml_skip() { echo "SKIP: $*"; exit 77; }
+
+ml_begin() {
+    local name=$1 need
+    ml_nodes=$2
+    bld=$(realpath "${3:?BUILDDIR}")
+    shift 3
+    [ "$(id -u)" = 0 ] || ml_skip "needs root"
+    ip netns list >/dev/null 2>&1 || ml_skip "no ip netns"
+    for need in tools/muled tools/mule-submit "$@"; do
+        case $need in
+        tools/*) [ -x "$bld/$need" ] || ml_skip "$need not built" ;;
+        user:*) getent passwd "${need#user:}" >/dev/null ||
+                ml_skip "no user ${need#user:} (tools/install-deps.sh creates it)" ;;
+        *) command -v "$need" >/dev/null || ml_skip "no $need" ;;
+        esac
+    done
+    source "$src/netsim/nsnet.sh"
+    prefix=$name-$$
+    work=$(mktemp -d "/tmp/$name.XXXXXX")
+    chmod 755 "$work"
+    trap ml_end EXIT
+}
+
+# The EXIT trap: the test's own background processes, every muled, the
+# namespaces, then the test's extra steps; $work stays when the test failed.
+ml_end() {
+    local rc=$? c
+    ml_bg_stop
+    ml_cleanup "$ml_nodes"
+    for c in "${ml_atexit_cmds[@]}"; do eval "$c" || true; done
+    if [ $rc != 0 ] || [ "$ML_KEEP" = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
+    exit $rc
+}
+
+ml_bg() { ml_bg_pids+=("$1"); }
+
+ml_bg_stop() {
+    local p
+    # Only the processes the test started, by PID.
+    for p in "${ml_bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${ml_bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    ml_bg_pids=()
+}
+
+ml_atexit() { ml_atexit_cmds+=("$1"); }
 
 ml_routes() {
     cat > "$work/routes.conf" <<'EOF'

@@ -15,28 +15,11 @@
 # lost=.. duplicated=.." for the benchmark log.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
 mails=${2:-200}
 kills=${3:-20}
 seed=${4:-$$}
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v nft >/dev/null || skip "no nft"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=mc$$
-work=$(mktemp -d /tmp/muled-crash.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    local rc=$?
-    ml_cleanup 3
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_begin muled-crash 3 "${1:-}" nft
 RANDOM=$seed
 
 nsnet_up "$prefix" 3 ""

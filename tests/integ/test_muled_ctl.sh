@@ -13,26 +13,10 @@
 # usage: test_muled_ctl.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-getent passwd mule >/dev/null || skip "no user mule (tools/install-deps.sh creates it)"
-for t in muled mule-submit mulectl; do [ -x "$bld/tools/$t" ] || skip "$t not built"; done
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=mc$$
-work=$(mktemp -d /tmp/muled-ctl.XXXXXX)
+ml_begin muled-ctl 2 "${1:-}" user:mule tools/mulectl
 outside=$(mktemp -d /tmp/muled-outside.XXXXXX)
-cleanup() {
-    local rc=$?
-    ml_cleanup 2
-    rm -rf "$outside"
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_atexit 'rm -rf "$outside"'
 
 ok=1
 fail() { echo "FAIL: $*"; ok=0; }

@@ -11,27 +11,8 @@
 # usage: test_muled_emcon.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-command -v tshark >/dev/null && command -v dumpcap >/dev/null || skip "no tshark/dumpcap"
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=me$$
-work=$(mktemp -d /tmp/muled-emcon.XXXXXX)
-chmod 755 "$work"
-cap_pid=
-cleanup() {
-    local rc=$?
-    [ -n "$cap_pid" ] && { kill "$cap_pid" 2>/dev/null || true; wait "$cap_pid" 2>/dev/null || true; }
-    ml_cleanup 2
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_begin muled-emcon 2 "${1:-}" tshark dumpcap
 
 nsnet_up "$prefix" 2 64kbit
 ml_routes
@@ -39,7 +20,7 @@ ml_conf 1
 ml_conf 2 "emcon=yes"
 touch "$work/air.pcap"
 ip netns exec "$prefix-hub" dumpcap -q -i br0 -f udp -P -w "$work/air.pcap" 2>"$work/dumpcap.log" &
-cap_pid=$!
+ml_bg $!
 for _ in $(seq 1 50); do grep -q Capturing "$work/dumpcap.log" 2>/dev/null && break; sleep 0.1; done
 ml_start 1
 ml_start 2
@@ -61,9 +42,7 @@ kill -USR2 "${ml_pid[2]}"
 drained() { [ -z "$(ls -A "$work/n1/spool/q")" ]; }
 ml_wait 90 drained || { echo "FAIL: n1's spool did not drain after EMCON was lifted"; ok=0; }
 sleep 1
-kill "$cap_pid" 2>/dev/null || true
-wait "$cap_pid" 2>/dev/null || true
-cap_pid=
+ml_bg_stop
 
 tshark -n -r "$work/air.pcap" -d 'udp.port==2751-2754,p_mul' -Y 'ip.src==198.18.0.2' \
     -T fields -e frame.time_epoch -e p_mul.pdu_type 2>/dev/null > "$work/n2.txt" || true

@@ -11,26 +11,10 @@
 # usage: test_muled_enospc.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
 mails=10
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=mf$$
-work=$(mktemp -d /tmp/muled-enospc.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    local rc=$?
-    ml_cleanup 2
-    umount "$work/n2/spool" 2>/dev/null || true
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_begin muled-enospc 2 "${1:-}"
+ml_atexit 'umount "$work/n2/spool" 2>/dev/null'
 
 nsnet_up "$prefix" 2 ""
 ml_routes

@@ -16,33 +16,15 @@
 # Exit 0 pass, 1 fail, 77 skip (not root, no netns/nft, no muled).
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
 mode=${2:-full}
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v nft >/dev/null || skip "no nft"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
+source "$src/tests/integ/muled_lib.sh"
+ml_begin muled-ns 4 "${1:-}" nft
 if [ "$mode" != --maildir-only ]; then
     command -v dovecot >/dev/null && [ -x /usr/lib/dovecot/lmtp ] || mode=--maildir-only
     command -v postfix >/dev/null || mode=--maildir-only
 fi
-
-source "$src/netsim/nsnet.sh"
-source "$src/tests/integ/muled_lib.sh"
 source "$src/tests/integ/mta_lib.sh"
-prefix=mt$$
-work=$(mktemp -d /tmp/muled-ns.XXXXXX)
-chmod 755 "$work"
-keep=0
-cleanup() {
-    local rc=$?
-    ml_cleanup 4
-    mta_cleanup
-    if [ $rc != 0 ] || [ $keep = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_atexit mta_cleanup
 
 nsnet_up "$prefix" 4 64kbit
 for i in 2 3 4; do nsnet_loss "$prefix" "$i" 10; done
@@ -113,6 +95,6 @@ for i in 1 2 3 4; do grep -c . "$work/n$i/log" | sed "s/^/n$i log lines: /"; don
 grep -h "queued\|transmitted\|acked by\|received from\|delivered\|removed" "$work/n1/log" \
     | sed -n 1,20p | sed 's/^/  /'
 [ $ok = 1 ] && { echo "PASS"; exit 0; }
-keep=1
+ML_KEEP=1
 for i in 1 2 3 4; do echo "-- n$i"; tail -15 "$work/n$i/log"; done
 exit 1

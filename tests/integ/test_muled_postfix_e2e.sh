@@ -21,27 +21,10 @@
 # usage: test_muled_postfix_e2e.sh BUILDDIR   Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-command -v postfix >/dev/null || skip "no postfix"
-[ -x "$bld/tools/muled" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
+ml_begin muled-pfe2e 2 "${1:-}" postfix
 source "$src/tests/integ/mta_lib.sh"
-prefix=mp$$
-work=$(mktemp -d /tmp/muled-pfe2e.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    local rc=$?
-    ml_cleanup 2
-    mta_cleanup
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_atexit mta_cleanup
 
 nsnet_up "$prefix" 2 64kbit
 nsnet_loss "$prefix" 2 10

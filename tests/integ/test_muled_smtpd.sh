@@ -21,26 +21,10 @@
 # usage: test_muled_smtpd.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] && [ -x "$bld/tools/mule-submit" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
+ml_begin muled-smtpd 2 "${1:-}"
 source "$src/tests/integ/mta_lib.sh"
-prefix=ms$$
-work=$(mktemp -d /tmp/muled-smtpd.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    local rc=$?
-    ml_cleanup 2
-    mta_cleanup
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_atexit mta_cleanup
 
 nsnet_up "$prefix" 2 ""
 ml_routes

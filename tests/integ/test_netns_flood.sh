@@ -16,32 +16,9 @@
 # Exit 0 pass, 1 fail, 77 skip (not root, no netns, tools not built).
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-for t in tools/muled tools/mule-submit tools/mulectl tools/bench/pmul-flood; do
-    [ -x "$bld/$t" ] || skip "$t not built"
-done
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=fl$$
-work=$(mktemp -d /tmp/netns-flood.XXXXXX)
-chmod 755 "$work"
-keep=0
-flooders=()
+ml_begin netns-flood 3 "${1:-}" tools/mulectl tools/bench/pmul-flood
 RSS_MAX_KB=${RSS_MAX_KB:-65536}
-cleanup() {
-    local rc=$? p
-    # Only the processes this script started, by PID.
-    for p in "${flooders[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${flooders[@]}"; do wait "$p" 2>/dev/null || true; done
-    ml_cleanup 3
-    if [ $rc != 0 ] || [ $keep = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
 
 nsnet_up "$prefix" 3 1mbit
 ml_routes
@@ -55,7 +32,7 @@ flood() {   # flood NAME ARGS...: pmul-flood in n3, 400 datagrams/s for 20 s
     shift
     nsnet_exec "$prefix" 3 "$bld/tools/bench/pmul-flood" --count 8000 --rate 400 "$@" \
         >"$work/flood-$name.log" 2>&1 &
-    flooders+=($!)
+    ml_bg $!
 }
 flood address --kind address --sources 300 --dest 198.18.0.2 --expiry far
 flood data --kind data --sources 300 --source-base 10.98.0.1
@@ -88,11 +65,11 @@ ml_wait 60 got3 || { echo "FAIL: n2 did not get 3 mails within 60 s"; ok=0; }
 t1=$(date +%s)
 echo "mails delivered $((t1 - t0)) s after submission"
 # Let the flood run out (bounded), sampling the RSS, then look for copies.
-for p in "${flooders[@]}"; do
+for p in "${ml_bg_pids[@]}"; do
     for _ in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; rss; sleep 0.2; done
 done
-for p in "${flooders[@]}"; do wait "$p" 2>/dev/null || { echo "FAIL: a flooder failed"; ok=0; }; done
-flooders=()
+for p in "${ml_bg_pids[@]}"; do wait "$p" 2>/dev/null || { echo "FAIL: a flooder failed"; ok=0; }; done
+ml_bg_pids=()
 cat "$work"/flood-*.log | sed 's/^/  /'
 sleep 3
 rss
@@ -122,6 +99,6 @@ done
 grep "mule_pmul_messages{dir=\"rx\"}" "$work/n2-stats.txt" | sed 's/^/  /'
 
 [ $ok = 1 ] && { echo "PASS"; exit 0; }
-keep=1
+ML_KEEP=1
 for i in 1 2; do echo "-- n$i"; tail -15 "$work/n$i/log"; done
 exit 1

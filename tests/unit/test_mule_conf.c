@@ -60,8 +60,14 @@ test_mule_conf_minimal(void **state)
     assert_string_equal(c.control_socket, "/run/mule/muled.sock");
     assert_int_equal(c.audit_retention_days, 10);
     assert_true(c.audit_fsync);
-    assert_int_equal(c.pmul_max_sources, 256);
-    assert_int_equal(c.pmul_max_groups, 16);
+    /* The engine caps are not set: muled leaves the engine's defaults. */
+    assert_int_equal(c.pmul_max_sources, 0);
+    assert_int_equal(c.pmul_max_rx_messages, 0);
+    assert_int_equal(c.pmul_max_rx_messages_per_source, 0);
+    assert_int_equal(c.pmul_max_rx_bytes, 0);
+    assert_int_equal(c.pmul_max_rx_bytes_per_source, 0);
+    assert_int_equal(c.pmul_rx_idle_ms, 0);
+    assert_int_equal(c.pmul_max_groups, 0);
     mule_conf_fini(&c);
 }
 

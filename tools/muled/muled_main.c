@@ -546,6 +546,14 @@ start_auth(muled *d)
     return 0;
 }
 
+/* muled.conf's engine caps are 0 when not set: then the engine's own
+ * default (pmul_config_default) stands, so muled repeats no number of it. */
+static uint64_t
+set_or(uint64_t set, uint64_t engine_default)
+{
+    return set != 0 ? set : engine_default;
+}
+
 static int
 start_engine(muled *d)
 {
@@ -570,14 +578,17 @@ start_engine(muled *d)
     cfg.emcon_dest_cnt = d->cf.emcon_destination_cnt;
     cfg.deliver_needs_accept = true;
     cfg.check_source_ip = d->cf.check_source_ip;
-    cfg.max_sources = d->cf.pmul_max_sources;
-    cfg.max_rx_msgs = d->cf.pmul_max_rx_messages;
-    cfg.max_rx_msgs_per_src = d->cf.pmul_max_rx_messages_per_source;
-    cfg.max_rx_bytes = d->cf.pmul_max_rx_bytes;
-    cfg.max_rx_bytes_per_src = d->cf.pmul_max_rx_bytes_per_source;
-    cfg.rx_idle_ms = d->cf.pmul_rx_idle_ms > UINT32_MAX ? UINT32_MAX
-                                                        : (uint32_t)d->cf.pmul_rx_idle_ms;
-    cfg.max_groups_joined = d->cf.pmul_max_groups;
+    cfg.max_sources = set_or(d->cf.pmul_max_sources, cfg.max_sources);
+    cfg.max_rx_msgs = set_or(d->cf.pmul_max_rx_messages, cfg.max_rx_msgs);
+    cfg.max_rx_msgs_per_src = set_or(d->cf.pmul_max_rx_messages_per_source,
+                                     cfg.max_rx_msgs_per_src);
+    cfg.max_rx_bytes = set_or(d->cf.pmul_max_rx_bytes, cfg.max_rx_bytes);
+    cfg.max_rx_bytes_per_src = set_or(d->cf.pmul_max_rx_bytes_per_source,
+                                      cfg.max_rx_bytes_per_src);
+    cfg.rx_idle_ms = (uint32_t)set_or(d->cf.pmul_rx_idle_ms > UINT32_MAX
+                                          ? UINT32_MAX : d->cf.pmul_rx_idle_ms,
+                                      cfg.rx_idle_ms);
+    cfg.max_groups_joined = set_or(d->cf.pmul_max_groups, cfg.max_groups_joined);
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
