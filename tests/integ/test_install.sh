@@ -140,7 +140,7 @@ else
         [ -z "$err" ] || { printf '%s\n' "$err"; fail "man --warnings $name"; }
         err=$(groff -ww -z -man "$page" 2>&1)
         [ -z "$err" ] || { printf '%s\n' "$err"; fail "groff -ww $name"; }
-        man -l "$page" 2>/dev/null | grep -q '^NAME' || fail "man -l $name shows no NAME section"
+        grep -q '^NAME' <<<"$(man -l "$page" 2>/dev/null)" || fail "man -l $name shows no NAME section"
     done
     # `man muled` finds the installed page by name.
     MANPATH=$dest$MANDIR man -w muled.conf >/dev/null 2>&1 || fail "man cannot find muled.conf(5) by name"

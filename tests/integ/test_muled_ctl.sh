@@ -58,7 +58,7 @@ ml_wait 30 queued || fail "n1 does not show 3 mails in flight"
 ctl 1 status
 echo "$out" | sed -n 1,12p | sed 's/^/  /'
 [ $rc = 0 ] || fail "status exit $rc"
-echo "$out" | grep -q '^node: 198.18.0.1$' || fail "status has no node line"
+grep -q '^node: 198.18.0.1$' <<<"$out" || fail "status has no node line"
 ctl 1 --json status
 python3 - "$out" <<'EOF' || fail "status --json"
 import json, sys
@@ -69,7 +69,7 @@ assert d["queue"]["out"]["inflight"] >= 3, d["queue"]
 assert "landlock" in d["confinement"]
 EOF
 ctl 2 emcon status
-echo "$out" | grep -q '^emcon: yes' || fail "n2 emcon status: $out"
+grep -q '^emcon: yes' <<<"$out" || fail "n2 emcon status: $out"
 
 ctl 1 queue
 echo "$out" | sed 's/^/  /'
@@ -86,8 +86,8 @@ for e in q:
 EOF
 
 ctl 1 show "${ids[0]}"
-echo "$out" | grep -q '^  bob@n2.mule.test$' || fail "show: no recipient line"
-echo "$out" | grep -q 'node=198.18.0.2 state=inflight' || fail "show: no target line"
+grep -q '^  bob@n2.mule.test$' <<<"$out" || fail "show: no recipient line"
+grep -q 'node=198.18.0.2 state=inflight' <<<"$out" || fail "show: no target line"
 ctl 1 show NOSUCHID0000
 [ $rc = 1 ] || fail "show of a missing ID exits $rc"
 
@@ -124,14 +124,14 @@ echo "mcast_ttl = many" >> "$work/n1/muled.conf"
 ctl 1 reload
 echo "  $out"
 [ $rc = 1 ] || fail "reload of a bad file exits $rc"
-echo "$out" | grep -q "refused.*muled.conf:[0-9][0-9]*: mcast_ttl" || fail "reload did not name file:line"
+grep -q "refused.*muled.conf:[0-9][0-9]*: mcast_ttl" <<<"$out" || fail "reload did not name file:line"
 cp "$work/n1/muled.conf.good" "$work/n1/muled.conf"
 echo "log_level = debug" >> "$work/n1/muled.conf"
 echo "pdu_size = 2000" >> "$work/n1/muled.conf"
 ctl 1 reload
 echo "  $out"
 [ $rc = 0 ] || fail "reload of a good file: $out"
-echo "$out" | grep -q "kept: pdu_size" || fail "reload did not say pdu_size needs a restart"
+grep -q "kept: pdu_size" <<<"$out" || fail "reload did not say pdu_size needs a restart"
 kill -0 "${ml_pid[1]}" || fail "n1 died on reload"
 
 echo "-- confinement holds after reload: a Maildir outside the allowed tree"
@@ -167,7 +167,7 @@ echo "  nobody, socket 0660: rc=$rc $out"
 chmod 666 "$work/n1/run/muled.sock"
 ctl_as nogroup
 echo "  nobody, socket opened up: rc=$rc $out"
-[ $rc = 77 ] && echo "$out" | grep -q "not allowed" || fail "muled did not refuse nobody"
+[ $rc = 77 ] && grep -q "not allowed" <<<"$out" || fail "muled did not refuse nobody"
 ctl_as mule
 [ $rc = 0 ] || fail "a member of group mule was refused: $out"
 chmod 660 "$work/n1/run/muled.sock"
@@ -236,7 +236,7 @@ out=$("$bld/tools/mulectl" audit verify -d "$work/audit-copy" -k "$work/n1/spool
 rc=$?
 set -e
 echo "$out" | sed 's/^/  tampered: /'
-[ $rc = 1 ] && echo "$out" | grep -q "bad_line: 3" || fail "offline verify missed the edit"
+[ $rc = 1 ] && grep -q "bad_line: 3" <<<"$out" || fail "offline verify missed the edit"
 
 echo "-- the audit log survives kill -9"
 ml_stop 2 KILL

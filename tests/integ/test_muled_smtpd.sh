@@ -82,28 +82,28 @@ except smtplib.SMTPException as e:
 PY
 out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" smtp 127.0.0.1:2525)
 echo "$out" | sed 's/^/  smtp: /'
-echo "$out" | grep -q "pipelining" && echo "$out" | grep -q "mt-priority" &&
-    echo "$out" | grep -q "chunking" || { echo "FAIL: EHLO extensions"; ok=0; }
-echo "$out" | grep -q "x@nowhere.test': (550, b'5.1.2" || { echo "FAIL: route-less RCPT not 550 5.1.2"; ok=0; }
+grep -q "pipelining" <<<"$out" && grep -q "mt-priority" <<<"$out" &&
+    grep -q "chunking" <<<"$out" || { echo "FAIL: EHLO extensions"; ok=0; }
+grep -q "x@nowhere.test': (550, b'5.1.2" <<<"$out" || { echo "FAIL: route-less RCPT not 550 5.1.2"; ok=0; }
 out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" lmtp "$work/n1/lmtp.sock")
 echo "$out" | sed 's/^/  lmtp: /'
-echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: LMTP refusal"; ok=0; }
+grep -q "x@nowhere.test': (550" <<<"$out" || { echo "FAIL: LMTP refusal"; ok=0; }
 out=$(ip netns exec "$prefix-n1" python3 "$work/client.py" tls 127.0.0.1:2525 "$work/nocert")
 echo "$out" | sed 's/^/  tls: /'
-echo "$out" | grep -q "starttls: 220 TLSv1.[23]" || { echo "FAIL: STARTTLS"; ok=0; }
-echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: RCPT over TLS"; ok=0; }
+grep -q "starttls: 220 TLSv1.[23]" <<<"$out" || { echo "FAIL: STARTTLS"; ok=0; }
+grep -q "x@nowhere.test': (550" <<<"$out" || { echo "FAIL: RCPT over TLS"; ok=0; }
 out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/nocert" 2>&1 || true)
 echo "$out" | sed 's/^/  from n2, no certificate: /'
-echo "$out" | grep -q "554" || { echo "FAIL: a client outside mynetworks was not refused"; ok=0; }
+grep -q "554" <<<"$out" || { echo "FAIL: a client outside mynetworks was not refused"; ok=0; }
 out=$(ip netns exec "$prefix-n2" python3 "$work/client.py" tls 198.18.0.1:2525 "$work/client" 2>&1 || true)
 echo "$out" | sed 's/^/  from n2, certificate: /'
-echo "$out" | grep -q "x@nowhere.test': (550" || { echo "FAIL: a client with a certificate was refused"; ok=0; }
+grep -q "x@nowhere.test': (550" <<<"$out" || { echo "FAIL: a client with a certificate was refused"; ok=0; }
 # OpenSSL's own client: STARTTLS and a chain that verifies against the CA.
 out=$(echo QUIT | ip netns exec "$prefix-n1" timeout 10 openssl s_client -starttls smtp \
       -connect 127.0.0.1:2525 -CAfile "$work/ca.pem" -verify_return_error \
       -servername server.mule.test 2>&1 || true)
 echo "$out" | grep -E "^(Verify return code|New,|Protocol)" | sed 's/^/  s_client: /'
-echo "$out" | grep -q "Verify return code: 0 (ok)" || { echo "FAIL: s_client STARTTLS"; ok=0; }
+grep -q "Verify return code: 0 (ok)" <<<"$out" || { echo "FAIL: s_client STARTTLS"; ok=0; }
 # smtpd_tls = required (n2): plaintext MAIL refused, MAIL after STARTTLS taken.
 out=$(ip netns exec "$prefix-n2" python3 - "$work/ca.pem" <<'PY'
 import smtplib, ssl, sys
@@ -120,8 +120,8 @@ s.quit()
 PY
 )
 echo "$out" | sed 's/^/  required: /'
-echo "$out" | grep -q "plain MAIL: 530 b'5.7.0" || { echo "FAIL: plaintext MAIL under required"; ok=0; }
-echo "$out" | grep -q "tls MAIL: 250" || { echo "FAIL: MAIL after STARTTLS under required"; ok=0; }
+grep -q "plain MAIL: 530 b'5.7.0" <<<"$out" || { echo "FAIL: plaintext MAIL under required"; ok=0; }
+grep -q "tls MAIL: 250" <<<"$out" || { echo "FAIL: MAIL after STARTTLS under required"; ok=0; }
 # Slowloris: one line a second keeps resetting smtpd_timeout (3 s) but not
 # smtpd_txn_timeout (6 s): 421 4.4.2 before the 12 lines are through.
 out=$(ip netns exec "$prefix-n1" python3 - <<'PY'
@@ -148,7 +148,7 @@ print("after %.0fs: %s" % (time.time() - t0, reply()))
 PY
 )
 echo "  slowloris: $out"
-echo "$out" | grep -q "421 4.4.2" || { echo "FAIL: a trickling client was not cut off"; ok=0; }
+grep -q "421 4.4.2" <<<"$out" || { echo "FAIL: a trickling client was not cut off"; ok=0; }
 # swaks, the operator's SMTP test tool: the EHLO keywords, a pipelined
 # mail, STARTTLS with the chain verified, LMTP on the Unix socket, and the
 # refusals an operator meets first (no route, over SIZE).
@@ -159,21 +159,21 @@ if command -v swaks >/dev/null; then
     sw --server 127.0.0.1:2525 --to bob@n2.mule.test --quit-after EHLO
     for kw in PIPELINING "SIZE 10485760" 8BITMIME BINARYMIME CHUNKING SMTPUTF8 DSN \
               "MT-PRIORITY STANAG4406" DELIVERBY ENHANCEDSTATUSCODES STARTTLS; do
-        echo "$out" | grep -q "<-  250[- ]$kw\$" || { echo "FAIL: swaks: EHLO lacks $kw"; ok=0; }
+        grep -q "<-  250[- ]$kw\$" <<<"$out" || { echo "FAIL: swaks: EHLO lacks $kw"; ok=0; }
     done
     sw --server 127.0.0.1:2525 --to bob@n2.mule.test --pipeline --h-Subject "swaks pipelined"
     [ $rc = 0 ] || { echo "FAIL: swaks --pipeline exit $rc"; echo "$out" | tail -5; ok=0; }
     sw --server 127.0.0.1:2525 --to bob@n2.mule.test --tls --tls-verify \
        --tls-ca-path "$work/ca.pem" --tls-sni server.mule.test --h-Subject "swaks tls"
-    [ $rc = 0 ] && echo "$out" | grep -q "TLS started" ||
+    [ $rc = 0 ] && grep -q "TLS started" <<<"$out" ||
         { echo "FAIL: swaks --tls exit $rc"; echo "$out" | tail -5; ok=0; }
     sw --socket "$work/n1/lmtp.sock" --protocol LMTP --to bob@n2.mule.test --h-Subject "swaks lmtp"
     [ $rc = 0 ] || { echo "FAIL: swaks LMTP exit $rc"; echo "$out" | tail -5; ok=0; }
     sw --server 127.0.0.1:2525 --to x@nowhere.test
-    echo "$out" | grep -q "<\*\* *550 5.1.2" || { echo "FAIL: swaks: no 550 5.1.2"; ok=0; }
+    grep -q "<\*\* *550 5.1.2" <<<"$out" || { echo "FAIL: swaks: no 550 5.1.2"; ok=0; }
     head -c $((11 << 20)) /dev/zero | tr '\0' 'x' | fold -w 76 > "$work/big.txt"
     sw --server 127.0.0.1:2525 --to bob@n2.mule.test --body "$work/big.txt"
-    echo "$out" | grep -q "<\*\* *552 5.3.4" ||
+    grep -q "<\*\* *552 5.3.4" <<<"$out" ||
         { echo "FAIL: swaks: no 552 5.3.4 over SIZE"; echo "$out" | tail -8; ok=0; }
     echo "  swaks: EHLO keywords, pipelined, TLS (verified), LMTP, 550 5.1.2, 552 5.3.4 checked"
     sw_ok=3
