@@ -504,6 +504,14 @@ fec_give_up(pmul_engine *e, pmul_rxmsg *m, const char *why)
     m->fec_plain = true;
 }
 
+/* A FEC_Address_PDU (or its extended form): numbers above its Total are
+ * repair symbols. */
+static bool
+is_fec_pdu(const pmul_pdu *pdu)
+{
+    return pdu->type == PMUL_PDU_FEC_ADDRESS || pdu->type == PMUL_PDU_EXTRA_FEC_ADDRESS;
+}
+
 /* Record ESI esi as held.  A duplicate changes nothing, and fec_sym()
  * checked the range: the result carries no news. */
 static void
@@ -677,8 +685,7 @@ fec_attach(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
     uint8_t esi;
     int rc;
 
-    if ((pdu->type != PMUL_PDU_FEC_ADDRESS && pdu->type != PMUL_PDU_EXTRA_FEC_ADDRESS) ||
-        !m->fec || m->fec_plain)
+    if (!is_fec_pdu(pdu) || !m->fec || m->fec_plain)
         return false;
     rc = pmul_fec_params_decode(&p, pdu->u.address.fec_id, pdu->u.address.fec_params,
                                 pdu->u.address.fec_param_len, pdu->u.address.total_pdus);
@@ -989,7 +996,7 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     if (m->state == PMUL_RXS_EARLY)
         s->early--;
     m->state = PMUL_RXS_ACTIVE;
-    m->fec = pdu->type == PMUL_PDU_FEC_ADDRESS || pdu->type == PMUL_PDU_EXTRA_FEC_ADDRESS;
+    m->fec = is_fec_pdu(pdu);
     m->prio = pdu->priority;
     m->expiry_s = pdu->u.address.expiry_time;
     m->total = pdu->u.address.total_pdus;
@@ -1063,6 +1070,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->expiry_s = pdu->u.address.expiry_time;
         m->total = pdu->u.address.total_pdus;
         m->msn = msn;
+        m->fec = is_fec_pdu(pdu);       /* its repairs are no news either */
         m->addr_rx_ms = e->now_ms;
         m->dup_addr = true;
         pmul__rx_owe_ack(e, m);

@@ -282,6 +282,41 @@ test_fec_repairs_before_announcement(void **state)
     f_end(n, &fm, 300, 3);
 }
 
+/* Proactive repair (round 1 sends r repairs per block after the sources):
+ * Data_PDU N is not the round's last, so no Ack leaves before the repairs;
+ * the first repair of the block rebuilds the lost source and the one Ack
+ * is the complete one. */
+static void
+test_fec_proactive_no_ack_before_repairs(void **state)
+{
+    h_node *n = fec_node();
+    uint64_t t = 10;
+    uint16_t s;
+    unsigned j;
+    fmsg fm;
+
+    (void)state;
+    fm_init(&fm);
+    assert_int_equal(f_addr(n, 0, &fm.p), 0);
+    for (s = 1; s <= F_N; s++, t += 10) {
+        if (s != 3)
+            assert_int_equal(f_src(n, t, &fm, s), 0);
+        h_drain(n, t);
+    }
+    assert_int_equal(f_acks(n).acks, 0);
+    for (j = 0; j < 3; j++) {
+        assert_int_equal(f_rep(n, t, &fm, 0, j), 0);
+        h_drain(n, t);
+        t += 10;
+        assert_int_equal(f_rep(n, t, &fm, 1, j), 0);
+        h_drain(n, t);
+        t += 10;
+    }
+    assert_int_equal(f_stats(n).rx_fec_unused, 5);
+    assert_int_equal(f_acks(n).acks, 1);
+    f_end(n, &fm, t, 1);
+}
+
 /* A repair after completion is dropped silently: no complete Ack again
  * (a duplicate source still draws one, as before). */
 static void
@@ -454,6 +489,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fec_repairs_complete_two_blocks),
         cmocka_unit_test(test_fec_repairs_before_announcement),
+        cmocka_unit_test(test_fec_proactive_no_ack_before_repairs),
         cmocka_unit_test(test_fec_repair_after_complete_no_reack),
         cmocka_unit_test(test_fec_missing_list_counts_needs),
         cmocka_unit_test(test_fec_bad_params_plain),
