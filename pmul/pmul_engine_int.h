@@ -155,6 +155,8 @@ typedef struct pmul_rxsrc {
 typedef struct pmul_rxfec {
     pmul_fec_params p;          /* layout of the first usable announcement */
     uint8_t repair_cnt;         /* r of the latest announcement */
+    uint32_t need;              /* symbols still needed, over the blocks
+                                 * that cannot be decoded yet */
     size_t charged;             /* octets charged to the rob's budgets */
     pmul_fec_block blk[];       /* p.blocks.block_cnt */
 } pmul_rxfec;
@@ -412,8 +414,6 @@ uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
  * Ack rule (lowest k_b - held_b missing of each block it cannot decode
  * yet), or 0 when none.  m->fecd is set. */
 uint16_t pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from);
-/* Symbols m still needs over the blocks it cannot decode (0: none). */
-uint32_t pmul__rx_fec_need(const pmul_rxmsg *m);
 
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 

@@ -512,14 +512,15 @@ is_fec_pdu(const pmul_pdu *pdu)
     return pdu->type == PMUL_PDU_FEC_ADDRESS || pdu->type == PMUL_PDU_EXTRA_FEC_ADDRESS;
 }
 
-/* Record ESI esi as held.  A duplicate changes nothing, and fec_sym()
- * checked the range: the result carries no news. */
+/* Record ESI esi of block b as held, and what the message still needs.
+ * A duplicate changes nothing, and fec_sym() checked the range. */
 static void
-fec_hold(pmul_fec_block *blk, unsigned esi)
+fec_hold(pmul_rxfec *fd, uint16_t b, unsigned esi)
 {
-    int rc = pmul_fec_block_add(blk, esi);
+    pmul_fec_block *blk = &fd->blk[b];
 
-    (void)rc;
+    if (pmul_fec_block_add(blk, esi) == 0 && blk->held_cnt <= blk->k)
+        fd->need--;
 }
 
 /* Block and ESI of fragment seq of len octets, when the layout has such a
@@ -602,7 +603,7 @@ fec_recover(pmul_engine *e, pmul_rxmsg *m, uint16_t b, bool *hit)
             (void)pmul__drop(e, rc == PMUL_ERR_BUSY ? PMUL_DROP_CAP_BYTES : PMUL_DROP_NOMEM, rc);
             break;
         }
-        fec_hold(blk, esi);
+        fec_hold(fd, b, esi);
         if (rc == 1) {
             stored++;
             e->st.rx_fec_recovered++;
@@ -639,7 +640,7 @@ fec_feed(pmul_engine *e, pmul_rxmsg *m, uint16_t seq, size_t len, bool *hit)
         fec_give_up(e, m, "fragment length differs from the parameters");
         return;
     }
-    fec_hold(&m->fecd->blk[b], esi);
+    fec_hold(m->fecd, b, esi);
     (void)fec_recover(e, m, b, hit);
 }
 
@@ -718,6 +719,7 @@ fec_attach(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
     fd->p = p;
     fd->repair_cnt = p.repair_cnt;
     fd->charged = size;
+    fd->need = p.blocks.total_pdus;     /* the sum of the k_b */
     for (b = 0; b < p.blocks.block_cnt; b++)
         pmul_fec_block_init(&fd->blk[b], pmul_fec_block_k(&p.blocks, b));
     m->fecd = fd;
@@ -736,30 +738,20 @@ fec_attach(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
             }
             if (pass == 1 && pmul_fec_can_recover(&fd->blk[b]))
                 continue;
-            fec_hold(&fd->blk[b], esi);
+            fec_hold(fd, b, esi);
         }
     }
     return true;
 }
 
-uint32_t
-pmul__rx_fec_need(const pmul_rxmsg *m)
-{
-    const pmul_rxfec *fd = m->fecd;
-    uint32_t need = 0;
-    uint16_t b;
-
-    for (b = 0; b < fd->p.blocks.block_cnt; b++)
-        if (fd->blk[b].held_cnt < fd->blk[b].k)
-            need += fd->blk[b].k - fd->blk[b].held_cnt;
-    return need;
-}
-
 /*
  * The FEC Ack rule (fec-contract 3): of each block that cannot be decoded
  * yet, its lowest need_b = k_b - held_b missing sources, nothing of the
- * others.  Called in ascending order from build_missing, so the missing
- * sources of the block below `from` are the ones already listed.
+ * others.  A block that holds k symbols but whose decoding ran short of
+ * memory lists every missing source: an Ack of an incomplete message must
+ * never come out empty (that says "received").  Called in ascending order
+ * from build_missing, so the missing sources of the block below `from`
+ * are the ones already listed.
  */
 uint16_t
 pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from)
@@ -775,7 +767,8 @@ pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from)
             return 0;
         blk = &fd->blk[b];
         end = from - esi + blk->k - 1u;
-        need = blk->held_cnt < blk->k ? (uint32_t)(blk->k - blk->held_cnt) : 0;
+        need = blk->held_cnt < blk->k ? (uint32_t)(blk->k - blk->held_cnt)
+                                      : (uint32_t)(blk->k - blk->src_cnt);
         listed = esi - (pmul_seqset_count_upto(&m->rob.have, (uint16_t)(from - 1u)) -
                         pmul_seqset_count_upto(&m->rob.have, (uint16_t)(from - esi - 1u)));
         if (listed < need &&

@@ -66,7 +66,7 @@ missing_after_last(const pmul_rxmsg *m)
     if (m->fecd == NULL)
         return miss;
     if (m->last_seq > m->total)
-        return pmul__rx_fec_need(m);
+        return m->fecd->need;
     return miss + (uint32_t)m->fecd->repair_cnt * m->fecd->p.blocks.block_cnt;
 }
 

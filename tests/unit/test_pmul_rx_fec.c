@@ -483,6 +483,38 @@ test_fec_alloc_failure_every_step(void **state)
     fm_fini(&fm);
 }
 
+/* A block holds k symbols but decoding it runs short of memory: the Acks
+ * meanwhile list its missing source (never an empty list, which would say
+ * "received"), and the Ack timer decodes it once memory is back. */
+static void
+test_fec_recovery_short_of_memory_acks_missing(void **state)
+{
+    static const uint16_t lost[] = { 7 };
+    h_node *n = fec_node();
+    f_ackinfo a;
+    fmsg fm;
+
+    (void)state;
+    fm_init(&fm);
+    assert_int_equal(f_addr(n, 0, &fm.p), 0);
+    f_srcs_but(n, 10, &fm, lost, 1);
+    h_run(n, 110, 3000);                /* the round's Ack: [7] */
+    a = f_acks(n);
+    assert_int_equal(a.acks, 1);
+    n->tm.max_len = F_S - 1;            /* the recovered symbols' scratch */
+    assert_int_equal(f_rep(n, 3000, &fm, 1, 0), 0);
+    h_run(n, 3000, 15000);              /* ACK_PDU_TIME after the repair */
+    assert_int_equal(f_stats(n).rx_fec_recovered, 0);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    a = f_acks(n);
+    assert_true(a.acks >= 2);
+    assert_int_equal(a.complete, 0);
+    assert_int_equal(a.miss_cnt, 1);
+    assert_int_equal(a.miss[0], 7);
+    n->tm.max_len = 0;
+    f_end(n, &fm, 15000, 1);
+}
+
 int
 main(void)
 {
@@ -495,6 +527,7 @@ main(void)
         cmocka_unit_test(test_fec_bad_params_plain),
         cmocka_unit_test(test_fec_unknown_id_and_changed_layout),
         cmocka_unit_test(test_fec_alloc_failure_every_step),
+        cmocka_unit_test(test_fec_recovery_short_of_memory_acks_missing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
