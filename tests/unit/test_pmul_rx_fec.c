@@ -233,6 +233,18 @@ f_end(h_node *n, fmsg *fm, uint64_t t, uint64_t recovered)
     h_node_free(n);
 }
 
+/* A receiver that heard the announcement and the sources but lost[]. */
+static h_node *
+f_start(fmsg *fm, const uint16_t *lost, size_t lost_cnt)
+{
+    h_node *n = fec_node();
+
+    fm_init(fm);
+    assert_int_equal(f_addr(n, 0, &fm->p), 0);
+    f_srcs_but(n, 10, fm, lost, lost_cnt);
+    return n;
+}
+
 /* Two sources lost in each block (the short last PDU among them); two
  * repairs per block rebuild them byte for byte, and the complete Ack
  * follows the DELIVERED event. */
@@ -240,13 +252,11 @@ static void
 test_fec_repairs_complete_two_blocks(void **state)
 {
     static const uint16_t lost[] = { 2, 4, 7, 10 };
-    h_node *n = fec_node();
+    h_node *n;
     fmsg fm;
 
     (void)state;
-    fm_init(&fm);
-    assert_int_equal(f_addr(n, 0, &fm.p), 0);
-    f_srcs_but(n, 10, &fm, lost, 4);
+    n = f_start(&fm, lost, 4);
     h_drain(n, 200);
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
     assert_int_equal(f_rep(n, 300, &fm, 0, 0), 0);
@@ -322,13 +332,11 @@ test_fec_proactive_no_ack_before_repairs(void **state)
 static void
 test_fec_repair_after_complete_no_reack(void **state)
 {
-    h_node *n = fec_node();
+    h_node *n;
     fmsg fm;
 
     (void)state;
-    fm_init(&fm);
-    assert_int_equal(f_addr(n, 0, &fm.p), 0);
-    f_srcs_but(n, 10, &fm, NULL, 0);
+    n = f_start(&fm, NULL, 0);
     h_run(n, 200, 5000);
     check_delivered(n, &fm);
     assert_int_equal(f_acks(n).complete, 1);
@@ -352,14 +360,12 @@ test_fec_missing_list_counts_needs(void **state)
 {
     static const uint16_t lost[] = { 1, 2, 3, 6, 7, 8 };
     static const uint16_t want[] = { 1, 2, 6 };
-    h_node *n = fec_node();
+    h_node *n;
     f_ackinfo a;
     fmsg fm;
 
     (void)state;
-    fm_init(&fm);
-    assert_int_equal(f_addr(n, 0, &fm.p), 0);
-    f_srcs_but(n, 10, &fm, lost, 6);
+    n = f_start(&fm, lost, 6);
     /* Block 0 holds 2 sources + 1 repair (needs 2); block 1 holds
      * 2 sources + 2 repairs (needs 1). */
     assert_int_equal(f_rep(n, 200, &fm, 0, 0), 0);
@@ -490,14 +496,12 @@ static void
 test_fec_recovery_short_of_memory_acks_missing(void **state)
 {
     static const uint16_t lost[] = { 7 };
-    h_node *n = fec_node();
+    h_node *n;
     f_ackinfo a;
     fmsg fm;
 
     (void)state;
-    fm_init(&fm);
-    assert_int_equal(f_addr(n, 0, &fm.p), 0);
-    f_srcs_but(n, 10, &fm, lost, 1);
+    n = f_start(&fm, lost, 1);
     h_run(n, 110, 3000);                /* the round's Ack: [7] */
     a = f_acks(n);
     assert_int_equal(a.acks, 1);
