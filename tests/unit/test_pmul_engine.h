@@ -405,15 +405,13 @@ h_byte(uint32_t msid, uint16_t seq, size_t i)
     return (uint8_t)(msid * 31u + seq * 7u + i);
 }
 
+/* Data_PDU seq carrying the given fragment octets. */
 static inline int
-h_feed_data(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint16_t seq, size_t frag_len)
+h_feed_frag(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint16_t seq, const uint8_t *frag,
+            size_t frag_len)
 {
-    uint8_t frag[PMUL_PDU_MAX_LEN];
     pmul_pdu p;
-    size_t i;
 
-    for (i = 0; i < frag_len; i++)
-        frag[i] = h_byte(msid, seq, i);
     memset(&p, 0, sizeof(p));
     p.type = PMUL_PDU_DATA;
     p.priority = 5;
@@ -423,6 +421,17 @@ h_feed_data(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint16_t seq, si
     p.u.data.frag = frag;
     p.u.data.frag_len = frag_len;
     return h_feed_pdu(n, t, &p);
+}
+
+static inline int
+h_feed_data(h_node *n, uint64_t t, uint32_t src, uint32_t msid, uint16_t seq, size_t frag_len)
+{
+    uint8_t frag[PMUL_PDU_MAX_LEN];
+    size_t i;
+
+    for (i = 0; i < frag_len; i++)
+        frag[i] = h_byte(msid, seq, i);
+    return h_feed_frag(n, t, src, msid, seq, frag, frag_len);
 }
 
 /* Ack_PDU from acker with one entry (src_id, msid, missing singles). */

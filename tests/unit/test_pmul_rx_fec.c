@@ -110,17 +110,7 @@ f_addr(h_node *n, uint64_t t, const pmul_fec_params *par)
 static int
 f_data(h_node *n, uint64_t t, uint16_t seq, const uint8_t *frag, size_t len)
 {
-    pmul_pdu p;
-
-    memset(&p, 0, sizeof(p));
-    p.type = PMUL_PDU_DATA;
-    p.priority = 5;
-    p.source_id = H_TX;
-    p.msid = F_MSID;
-    p.u.data.seq = seq;
-    p.u.data.frag = frag;
-    p.u.data.frag_len = len;
-    return h_feed_pdu(n, t, &p);
+    return h_feed_frag(n, t, H_TX, F_MSID, seq, frag, len);
 }
 
 static int
