@@ -63,6 +63,7 @@ static const opt opts[] = {
     {"smtpd_max_per_client", K_UINT, F(smtpd_max_per_client), 1, 10000},
     {"smtpd_timeout", K_DUR, F(smtpd_timeout_ms), 1000, 3600000},
     {"smtpd_txn_timeout", K_DUR, F(smtpd_txn_timeout_ms), 1000, 86400000},
+    {"smtpd_commit_window", K_DUR, F(smtpd_commit_window_ms), 0, 1000},
     {"smtpd_tls", K_TLS, F(smtpd_tls), 0, 0},
     {"smtpd_tls_cert", K_PATH, F(smtpd_tls_cert), 0, 0},
     {"smtpd_tls_key", K_PATH, F(smtpd_tls_key), 0, 0},

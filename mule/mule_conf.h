@@ -59,6 +59,8 @@ typedef struct mule_conf {
     unsigned smtpd_max_per_client;  /* connections at once from one address */
     uint64_t smtpd_timeout_ms;      /* idle limit per command/reply */
     uint64_t smtpd_txn_timeout_ms;  /* MAIL to the end of the message */
+    uint64_t smtpd_commit_window_ms;    /* group commit: how long a mail may
+                                     * wait for others (0: what is ready) */
     int smtpd_tls;                  /* MULE_CONF_TLS_* */
     char *smtpd_tls_cert;           /* PEM certificate chain */
     char *smtpd_tls_key;            /* PEM private key */

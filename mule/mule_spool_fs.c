@@ -209,9 +209,16 @@ px_prefetch(void *arg, int dirfd, const char *name)
     (void)close(fd);
 }
 
+static int
+px_syncfs(void *arg, int fd)
+{
+    (void)arg;
+    return syncfs(fd) != 0 ? -errno : 0;
+}
+
 const mule_spool_fops mule_spool_fops_posix = {
     px_openat, px_write, px_pread, px_fsync, px_fdatasync, px_close, px_renameat,
-    px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL, px_prefetch,
+    px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL, px_prefetch, px_syncfs,
 };
 
 /* ------------------------------------------------------------------ */
@@ -824,6 +831,249 @@ mule_spool_fs_submit(mule_spool_fs *fs, const mule_spool_msg *msg, int64_t now_s
                      char id[MULE_SPOOL_ID_SIZE])
 {
     return mule_spool_fs_submit_batch(fs, msg, 1, now_s, (char (*)[MULE_SPOOL_ID_SIZE])id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Group commit across independent mails */
+
+enum { AT_NONE, AT_TMP, AT_Q };
+
+typedef struct batch_file {
+    char id[MULE_SPOOL_ID_SIZE];
+    buf bytes;                  /* the encoded entry */
+    size_t group;
+    uint8_t at;                 /* where its file is: AT_* */
+} batch_file;
+
+struct mule_spool_fs_batch {
+    mule_spool_fs *fs;
+    batch_file *f;
+    size_t n, cap;
+    int *grc;                   /* per group: 0 or why it failed */
+    size_t groups, gcap;
+    bool written;
+};
+
+int
+mule_spool_fs_batch_new(mule_spool_fs *fs, mule_spool_fs_batch **out)
+{
+    mule_spool_fs_batch *b;
+
+    if (fs == NULL || out == NULL)
+        return MULE_ERR_INVAL;
+    if ((b = mem_calloc(fs->m, 1, sizeof(*b))) == NULL)
+        return MULE_ERR_NOMEM;
+    b->fs = fs;
+    *out = b;
+    return 0;
+}
+
+/* Grow an array of elem-sized items to hold want (amortised doubling). */
+static int
+grow(const mem *m, void **arr, size_t *cap, size_t want, size_t elem)
+{
+    size_t nc = *cap > 0 ? *cap : 8;
+    void *p;
+
+    if (want <= *cap)
+        return 0;
+    while (nc < want) {
+        if (nc > SIZE_MAX / 2)
+            return MULE_ERR_NOMEM;
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elem || (p = mem_realloc(m, *arr, nc * elem)) == NULL)
+        return MULE_ERR_NOMEM;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+int
+mule_spool_fs_batch_stage(mule_spool_fs_batch *b, const mule_spool_msg *msgs, size_t n,
+                          int64_t now_s, char (*ids)[MULE_SPOOL_ID_SIZE])
+{
+    const mem *m;
+    size_t first;
+    int rc;
+
+    if (b == NULL || b->written || msgs == NULL || ids == NULL || n == 0 ||
+        n > SIZE_MAX - b->n || b->groups >= INT32_MAX)
+        return MULE_ERR_INVAL;
+    m = b->fs->m;
+    if ((rc = grow(m, (void **)&b->f, &b->cap, b->n + n, sizeof(*b->f))) != 0 ||
+        (rc = grow(m, (void **)&b->grc, &b->gcap, b->groups + 1, sizeof(*b->grc))) != 0)
+        return rc;
+    first = b->n;
+    for (size_t i = 0; i < n; i++) {
+        batch_file *f = &b->f[b->n];
+
+        memset(f, 0, sizeof(*f));
+        buf_init(&f->bytes, m, SIZE_MAX);
+        f->group = b->groups;
+        b->n++;
+        /* IDs minted for files not yet in the index: the model's counter
+         * keeps them apart; a clash within the batch is minted again. */
+        mule_spool_mint_id(b->fs->sp, now_s, f->id);
+        for (size_t j = 0; j < b->n - 1; j++)
+            if (strcmp(b->f[j].id, f->id) == 0) {
+                mule_spool_mint_id(b->fs->sp, now_s, f->id);
+                j = (size_t)-1;     /* check the new one against all */
+            }
+        if ((rc = mule_spool_encode_entry(&msgs[i], f->id, &f->bytes)) != 0) {
+            while (b->n > first)
+                buf_fini(&b->f[--b->n].bytes);
+            return rc;
+        }
+        memcpy(ids[i], f->id, MULE_SPOOL_ID_SIZE);
+    }
+    b->grc[b->groups] = 0;
+    return (int)b->groups++;
+}
+
+/* Mark group g failed (the first reason is kept). */
+static void
+batch_fail(mule_spool_fs_batch *b, size_t g, int rc)
+{
+    if (b->grc[g] == 0)
+        b->grc[g] = rc;
+}
+
+/* Take back the files of every failed group; fsync q/ if any left it. */
+static void
+batch_undo(mule_spool_fs_batch *b)
+{
+    mule_spool_fs *fs = b->fs;
+    bool q = false;
+
+    for (size_t i = 0; i < b->n; i++) {
+        batch_file *f = &b->f[i];
+
+        if (b->grc[f->group] == 0 || f->at == AT_NONE)
+            continue;
+        (void)OPS(fs, unlinkat, f->at == AT_Q ? fs->qfd : fs->tmpfd, f->id);
+        q |= f->at == AT_Q;
+        f->at = AT_NONE;
+    }
+    if (q)
+        (void)OPS(fs, fsync, fs->qfd);
+}
+
+void
+mule_spool_fs_batch_write(mule_spool_fs_batch *b)
+{
+    mule_spool_fs *fs;
+    bool one_sync;
+    size_t files = 0, renamed = 0;
+    int r;
+
+    if (b == NULL || b->written)
+        return;
+    fs = b->fs;
+    b->written = true;
+    /* One syncfs flushes every file of the batch in one journal commit;
+     * for a single file its own fsync is cheaper (it does not flush what
+     * other programs dirtied on the same filesystem). */
+    one_sync = fs->ops.syncfs != NULL && b->n > 1;
+    for (size_t i = 0; i < b->n; i++) {
+        batch_file *f = &b->f[i];
+        int fd, rc;
+
+        if (b->grc[f->group] != 0)
+            continue;
+        if ((fd = OPS(fs, openat, fs->tmpfd, f->id, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+            batch_fail(b, f->group, map_errno(fd));
+            continue;
+        }
+        f->at = AT_TMP;
+        rc = write_all(fs, fd, f->bytes.data, f->bytes.len);
+        if (rc == 0 && !one_sync && (r = OPS(fs, fsync, fd)) < 0)
+            rc = map_errno(r);
+        if (rc != 0)
+            (void)OPS(fs, close, fd);
+        else
+            rc = close_checked(fs, fd);
+        if (rc != 0)
+            batch_fail(b, f->group, rc);
+        else
+            files++;
+    }
+    if (one_sync && files > 0 && (r = OPS(fs, syncfs, fs->tmpfd)) < 0)
+        for (size_t g = 0; g < b->groups; g++)
+            batch_fail(b, g, map_errno(r));
+    /* Rename only whole groups whose files are all on disk: a mail is
+     * never half in q/ (its other entries would be lost on a failure). */
+    for (size_t i = 0; i < b->n; i++) {
+        batch_file *f = &b->f[i];
+
+        if (b->grc[f->group] != 0)
+            continue;
+        if ((r = OPS(fs, renameat, fs->tmpfd, f->id, fs->qfd, f->id)) < 0) {
+            batch_fail(b, f->group, map_errno(r));
+            continue;
+        }
+        f->at = AT_Q;
+        renamed++;
+    }
+    /* The group commit proper: one directory fsync for every mail of the
+     * batch; only after it may any of them be acknowledged. */
+    if (renamed > 0 && (r = OPS(fs, fsync, fs->qfd)) < 0)
+        for (size_t g = 0; g < b->groups; g++)
+            batch_fail(b, g, map_errno(r));
+    batch_undo(b);
+}
+
+void
+mule_spool_fs_batch_commit(mule_spool_fs_batch *b)
+{
+    if (b == NULL || !b->written)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        batch_file *f = &b->f[i];
+        int rc;
+
+        if (b->grc[f->group] != 0)
+            continue;
+        if ((rc = mule_spool_add(b->fs->sp, f->bytes.data, f->bytes.len)) != 0) {
+            /* The model refused (max_entries, memory): take the whole
+             * group back, also the entries of it added already. */
+            for (size_t j = 0; j < i; j++)
+                if (b->f[j].group == f->group)
+                    mule_spool_drop(b->fs->sp, b->f[j].id);
+            batch_fail(b, f->group, rc);
+        }
+    }
+    batch_undo(b);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->grc[b->f[i].group] == 0)
+            log_emit(b->fs->log, LOG_LVL_INFO, "%s spool event=queued batch=%zu size=%zu",
+                     b->f[i].id, b->n, b->f[i].bytes.len);
+}
+
+int
+mule_spool_fs_batch_result(const mule_spool_fs_batch *b, size_t g)
+{
+    if (b == NULL || g >= b->groups || !b->written)
+        return MULE_ERR_INVAL;
+    return b->grc[g];
+}
+
+size_t
+mule_spool_fs_batch_groups(const mule_spool_fs_batch *b)
+{
+    return b != NULL ? b->groups : 0;
+}
+
+void
+mule_spool_fs_batch_free(mule_spool_fs_batch *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        buf_fini(&b->f[i].bytes);
+    mem_free(b->fs->m, b->f);
+    mem_free(b->fs->m, b->grc);
+    mem_free(b->fs->m, b);
 }
 
 /* ------------------------------------------------------------------ */

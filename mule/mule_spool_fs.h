@@ -76,6 +76,11 @@ typedef struct mule_spool_fops {
      * Failures are ignored.  Last, so tables written before it stay
      * valid. */
     void (*prefetch)(void *arg, int dirfd, const char *name);
+    /* Optional (NULL: fsync each file): flush the whole filesystem that
+     * holds fd (Linux syncfs(2), which reports writeback errors since
+     * 5.8).  A group-commit batch of several files syncs them with one
+     * call (one journal commit) instead of one fsync each. */
+    int (*syncfs)(void *arg, int fd);
 } mule_spool_fops;
 
 /* The POSIX table (openat, write, pread, fsync, fdatasync, ...). */
@@ -135,6 +140,53 @@ int mule_spool_fs_submit_batch(mule_spool_fs *fs, const mule_spool_msg *msgs, si
 __attribute__((warn_unused_result))
 int mule_spool_fs_submit(mule_spool_fs *fs, const mule_spool_msg *msg, int64_t now_s,
                          char id[MULE_SPOOL_ID_SIZE]);
+
+/*
+ * Group commit across independent mails (SMTP sessions, issue 10).  Unlike
+ * mule_spool_fs_submit_batch(), which is all or nothing, a batch holds
+ * groups (one per mail: the entries one mule_node decision became); each
+ * group is accepted or refused on its own, and the expensive part runs in
+ * mule_spool_fs_batch_write(), which touches no model state and may run
+ * on another thread (libuv's pool) while the owner thread keeps using the
+ * spool.  Sequence, for one batch at a time per spool:
+ *
+ *   owner:  mule_spool_fs_batch_new, _stage (per mail: IDs minted, files
+ *           encoded in memory);
+ *   any:    mule_spool_fs_batch_write (tmp/ files written; one syncfs, or
+ *           an fsync per file; renames into q/; ONE fsync of q/);
+ *   owner:  mule_spool_fs_batch_commit (each durable group added to the
+ *           model), mule_spool_fs_batch_result per group, then _free.
+ *
+ * A group is accepted (result 0) only when all its files were synced,
+ * renamed and the q/ fsync after the renames succeeded: then the caller
+ * may say 250.  A group that failed leaves no file (best effort unlink;
+ * a file left by a crash in between is a possible duplicate, never a
+ * loss: it was renamed and synced whole).
+ */
+typedef struct mule_spool_fs_batch mule_spool_fs_batch;
+
+/* Returns 0, MULE_ERR_INVAL, MULE_ERR_NOMEM. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_batch_new(mule_spool_fs *fs, mule_spool_fs_batch **out);
+/* Stage one group of n entries; ids receives their queue IDs.  Returns
+ * the group's index (>= 0), or MULE_ERR_INVAL (a format limit: refuse
+ * permanently), MULE_ERR_NOMEM (temporary); a failed group is not staged
+ * and the others are not affected. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_batch_stage(mule_spool_fs_batch *b, const mule_spool_msg *msgs, size_t n,
+                              int64_t now_s, char (*ids)[MULE_SPOOL_ID_SIZE]);
+/* Write and sync (blocking; any thread; one batch at a time). */
+void mule_spool_fs_batch_write(mule_spool_fs_batch *b);
+/* Add the durable groups to the model (owner thread, after _write). */
+void mule_spool_fs_batch_commit(mule_spool_fs_batch *b);
+/* Group g's result after _commit: 0 (durable, in the model), or
+ * MULE_ERR_SPOOL_FULL / _IO / _FULL_Q / NOMEM (temporary), MULE_ERR_INVAL
+ * (no such group). */
+int mule_spool_fs_batch_result(const mule_spool_fs_batch *b, size_t g);
+/* Groups staged so far. */
+size_t mule_spool_fs_batch_groups(const mule_spool_fs_batch *b);
+/* Free; a batch never written leaves nothing on disk.  NULL: no-op. */
+void mule_spool_fs_batch_free(mule_spool_fs_batch *b);
 
 /* Move target idx of entry id to *t (contract line 3: durable, then
  * applied).  Codes: as mule_spool_prep_target, plus the temporary

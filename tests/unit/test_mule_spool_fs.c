@@ -12,7 +12,9 @@
  * done set across a restart (4); removal refused until every target is
  * final (5); torn journals cut, truncated, wrong-version and garbage
  * files moved to corrupt/ and logged (7).  Plus allocation failure at
- * every allocation of open.
+ * every allocation of open.  Group commit (mule_spool_fs_batch_*): order
+ * with and without syncfs, a failure at every syscall refusing only the
+ * mail it hit, and the model refusing one mail of a batch.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -72,6 +74,29 @@ trace(const char *op, const char *name)
 
     if (F.trace_on)
         snprintf(F.trace + n, sizeof F.trace - n, "%s:%s ", op, name);
+}
+
+/* Where "OP:NAME " is in the trace (NULL: absent). */
+static const char *
+trace_find(const char *op, const char *name)
+{
+    char key[96];
+
+    snprintf(key, sizeof key, "%s:%s ", op, name);
+    return strstr(F.trace, key);
+}
+
+/* The one "OP:NAME " in the trace: fails when absent or repeated. */
+static const char *
+trace_once(const char *op, const char *name)
+{
+    const char *p = trace_find(op, name);
+    char key[96];
+
+    snprintf(key, sizeof key, "%s:%s ", op, name);
+    if (p == NULL || strstr(p + 1, key) != NULL)
+        fail_msg("want exactly one %s in %s", key, F.trace);
+    return p;
 }
 
 static const char *
@@ -189,9 +214,21 @@ f_prefetch(void *a, int d, const char *name)
     mule_spool_fops_posix.prefetch(a, d, name);
 }
 
+static int
+f_syncfs(void *a, int fd)
+{
+    trace("syncfs", fdn(fd));
+    return inject() ? -F.err : mule_spool_fops_posix.syncfs(a, fd);
+}
+
 static const mule_spool_fops FOPS = {
     f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
     f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL, f_prefetch,
+};
+/* The same with syncfs: a group-commit batch syncs its files at once. */
+static const mule_spool_fops FOPS_SYNCFS = {
+    f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
+    f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL, f_prefetch, f_syncfs,
 };
 
 static void
@@ -249,6 +286,17 @@ teardown(void **state)
 {
     (void)state;
     return nftw(DIRP, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static mule_spool_fs *
+sopen_with(const mule_spool_fops *fops, size_t max_entries)
+{
+    mule_spool_fs *fs;
+    mule_spool_policy pol = {10, 80, 4, max_entries};
+    mule_spool_fs_cfg cfg = {DIRP, fops, &pol, NULL, &LG, 3};
+
+    assert_int_equal(mule_spool_fs_open(&fs, &cfg, 1000, NULL), 0);
+    return fs;
 }
 
 static mule_spool_fs *
@@ -371,23 +419,187 @@ test_mule_spool_fs_submit_order(void **state)
     F.trace_on = true;
     assert_int_equal(mule_spool_fs_submit_batch(fs, m, 3, 1000, ids), 0);
     F.trace_on = false;
-    p = strstr(F.trace, "fsync:q");
-    assert_non_null(p);
-    assert_null(strstr(p + 1, "fsync:q"));
+    p = trace_once("fsync", "q");
     for (int i = 0; i < 3; i++) {
-        char r[64], f[64];
-        const char *pr, *pf;
+        const char *pr = trace_find("rename", ids[i]), *pf = trace_find("fsync", ids[i]);
 
-        snprintf(r, sizeof r, "rename:%s ", ids[i]);
-        snprintf(f, sizeof f, "fsync:%s ", ids[i]);
-        assert_non_null(pr = strstr(F.trace, r));
-        assert_non_null(pf = strstr(F.trace, f));
+        assert_non_null(pr);
+        assert_non_null(pf);
         assert_true(pf < pr);
         assert_true(pr < p);
         check_body(fs, ids[i]);
     }
     assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 4);
     assert_int_equal(count_dir("q"), 4);
+    assert_int_equal(count_dir("tmp"), 0);
+    mule_spool_fs_free(fs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Group commit across independent mails (mule_spool_fs_batch_*) */
+
+/* Three mails of 1, 2 and 1 entries in one batch. */
+static mule_spool_fs_batch *
+stage3(mule_spool_fs *fs, char ids[4][MULE_SPOOL_ID_SIZE])
+{
+    mule_spool_msg m[2] = {msg(MULE_SPOOL_OUT), msg(MULE_SPOOL_IN)};
+    mule_spool_fs_batch *b;
+
+    assert_int_equal(mule_spool_fs_batch_new(fs, &b), 0);
+    assert_int_equal(mule_spool_fs_batch_stage(b, m, 1, 1000, &ids[0]), 0);
+    assert_int_equal(mule_spool_fs_batch_stage(b, m, 2, 1000, &ids[1]), 1);
+    assert_int_equal(mule_spool_fs_batch_stage(b, m + 1, 1, 1000, &ids[3]), 2);
+    assert_int_equal(mule_spool_fs_batch_groups(b), 3);
+    return b;
+}
+
+/* Contract line 1 for a batch: every file synced before any rename, one
+ * fsync of q/ after all renames, then the model; with syncfs one call
+ * syncs all files. */
+static void
+test_mule_spool_fs_batch_order(void **state)
+{
+    (void)state;
+    for (int with_syncfs = 0; with_syncfs < 2; with_syncfs++) {
+        mule_spool_fs *fs = sopen_with(with_syncfs ? &FOPS_SYNCFS : &FOPS, 0);
+        char ids[4][MULE_SPOOL_ID_SIZE];
+        mule_spool_fs_batch *b = stage3(fs, ids);
+        const char *q, *sync_end = NULL, *first_rename;
+
+        assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 0);
+        F.trace[0] = '\0';
+        F.trace_on = true;
+        mule_spool_fs_batch_write(b);
+        F.trace_on = false;
+        /* Written, not yet in the model (the owner thread commits). */
+        assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 0);
+        mule_spool_fs_batch_commit(b);
+        for (size_t g = 0; g < 3; g++)
+            assert_int_equal(mule_spool_fs_batch_result(b, g), 0);
+        assert_int_equal(mule_spool_fs_batch_result(b, 3), MULE_ERR_INVAL);
+        q = trace_once("fsync", "q");
+        assert_non_null(first_rename = strstr(F.trace, "rename:"));
+        if (with_syncfs)
+            sync_end = trace_once("syncfs", "tmp");
+        for (int i = 0; i < 4; i++) {
+            const char *pr = trace_find("rename", ids[i]), *pf = trace_find("fsync", ids[i]);
+
+            assert_non_null(pr);
+            if (with_syncfs) {
+                assert_null(pf);            /* no per-file fsync */
+            } else {
+                assert_non_null(pf);
+                assert_true(pf < first_rename);
+            }
+            assert_true(pr < q);
+            check_body(fs, ids[i]);
+        }
+        if (with_syncfs)
+            assert_true(sync_end < first_rename);
+        assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 4);
+        assert_int_equal(count_dir("q"), 4);
+        assert_int_equal(count_dir("tmp"), 0);
+        mule_spool_fs_batch_free(b);
+        mule_spool_fs_free(fs);
+        teardown(NULL);
+        setup(NULL);
+    }
+}
+
+/* ENOSPC, then EIO, at every syscall of a batch: each mail either durable
+ * (in the model, its files in q/, found again after a restart) or refused
+ * with a temporary error and no file left; a failure in one mail's file
+ * leaves the other mails accepted. */
+static void
+test_mule_spool_fs_batch_fail_every_step(void **state)
+{
+    static const size_t gsize[3] = {1, 2, 1};
+    static const int errs[2] = {ENOSPC, EIO};
+    bool others_survived = false;
+
+    (void)state;
+    for (int e = 0; e < 2; e++)
+        for (int with_syncfs = 0; with_syncfs < 2; with_syncfs++)
+            for (long k = 0;; k++) {
+                mule_spool_fs *fs = sopen_with(with_syncfs ? &FOPS_SYNCFS : &FOPS, 0);
+                char ids[4][MULE_SPOOL_ID_SIZE];
+                mule_spool_fs_batch *b = stage3(fs, ids);
+                size_t good = 0, ok_groups = 0, f = 0;
+                bool fired;
+
+                ffs_arm(k, errs[e]);
+                mule_spool_fs_batch_write(b);
+                fired = F.fired;
+                ffs_disarm();
+                mule_spool_fs_batch_commit(b);
+                for (size_t g = 0; g < 3; g++) {
+                    int rc = mule_spool_fs_batch_result(b, g);
+
+                    for (size_t i = 0; i < gsize[g]; i++, f++) {
+                        mule_spool_info info;
+                        int have = mule_spool_info_get(mule_spool_fs_core(fs), ids[f], &info);
+
+                        if (rc == 0)
+                            assert_int_equal(have, 0);
+                        else
+                            assert_int_equal(have, MULE_ERR_SPOOL_NOENT);
+                    }
+                    if (rc == 0) {
+                        good += gsize[g];
+                        ok_groups++;
+                    } else if (!is_temp(rc)) {
+                        fail_msg("k=%ld group %zu: got %d, want a temporary code", k, g, rc);
+                    }
+                }
+                if (fired && ok_groups > 0)
+                    others_survived = true;
+                if (!fired)
+                    assert_int_equal(ok_groups, 3);
+                assert_int_equal(count_dir("q"), good);
+                assert_int_equal(count_dir("tmp"), 0);
+                mule_spool_fs_batch_free(b);
+                mule_spool_fs_free(fs);
+                /* What was acknowledged is there after a restart. */
+                fs = sopen_with(&FOPS, 0);
+                assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), good);
+                mule_spool_fs_free(fs);
+                teardown(NULL);
+                setup(NULL);
+                if (!fired)
+                    break;
+            }
+    assert_true(others_survived);
+}
+
+/* The model refuses a mail (max_entries): that mail's files go, the
+ * others stay accepted; a mail breaking a format limit is not staged. */
+static void
+test_mule_spool_fs_batch_model_refuses(void **state)
+{
+    mule_spool_fs *fs = sopen_with(&FOPS_SYNCFS, 2);
+    char ids[4][MULE_SPOOL_ID_SIZE];
+    mule_spool_fs_batch *b = stage3(fs, ids);
+    mule_spool_msg bad = msg(MULE_SPOOL_OUT);
+    (void)state;
+
+    bad.rcpt_cnt = MULE_SPOOL_MAX_RCPTS + 1;
+    assert_int_equal(mule_spool_fs_batch_stage(b, &bad, 1, 1000, &ids[0] + 3), MULE_ERR_INVAL);
+    assert_int_equal(mule_spool_fs_batch_groups(b), 3);
+    mule_spool_fs_batch_write(b);
+    mule_spool_fs_batch_commit(b);
+    assert_int_equal(mule_spool_fs_batch_result(b, 0), 0);
+    assert_int_equal(mule_spool_fs_batch_result(b, 1), MULE_ERR_SPOOL_FULL_Q);
+    assert_int_equal(mule_spool_fs_batch_result(b, 2), 0);
+    assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 2);
+    assert_int_equal(count_dir("q"), 2);
+    /* Staging after the write is a misuse. */
+    assert_int_equal(mule_spool_fs_batch_stage(b, &bad, 1, 1000, &ids[0]), MULE_ERR_INVAL);
+    mule_spool_fs_batch_free(b);
+    mule_spool_fs_batch_free(NULL);
+    /* A batch never written leaves nothing. */
+    b = stage3(fs, ids);
+    mule_spool_fs_batch_free(b);
+    assert_int_equal(count_dir("q"), 2);
     assert_int_equal(count_dir("tmp"), 0);
     mule_spool_fs_free(fs);
 }
@@ -833,6 +1045,11 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_submit_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_batch_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_batch_fail_every_step, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_batch_model_refuses, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_target_durable_first, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_enospc_every_step, setup, teardown),

@@ -157,6 +157,17 @@ int muled_reload(muled *d, char *msg, size_t msglen);
 /* muled_out.c */
 int muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
                 const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why);
+/* Group commit (muled_smtpd.c): stage what res becomes in batch b (res
+ * must outlive the op); after mule_spool_fs_batch_commit(b),
+ * muled_store_finish() logs and audits it when its group is durable and
+ * returns the group's result (0 or a MULE_ERR_* for the reply).  The op
+ * is made even when staging fails (free it). */
+typedef struct muled_store_op muled_store_op;
+int muled_store_stage(muled *d, const mule_node_result *res, mule_spool_fs_batch *b,
+                      muled_store_op **out);
+int muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
+                       const mule_spool_fs_batch *b, const char *why);
+void muled_store_op_free(muled_store_op *op);
 void muled_pickup_scan(muled *d);
 void muled_pickup_recover(muled *d);
 void muled_tx_start(muled *d, const mule_spool_info *info);

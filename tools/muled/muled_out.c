@@ -197,41 +197,57 @@ audit_accepted(muled *d, const mule_node_result *res, uint32_t src,
     muled_audit_rec(d, &r);
 }
 
-int
-muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
-            const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why)
+/* The spool entries a decision becomes (store_ctx filled, not written). */
+static int
+store_build(store_ctx *s, muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
+            const uint32_t *dests, size_t dest_cnt, const char *origin, int64_t now)
 {
-    store_ctx s;
-    char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
-    int64_t now = muled_now_s();
-    int rc = 0;
+    memset(s, 0, sizeof(*s));
+    s->origin = origin;
+    s->cap = 2 + (res->has_relay ? res->relay.out_cnt : 0) +
+             (res->has_dsn ? res->dsn.out_cnt : 0);
+    s->msgs = calloc(s->cap, sizeof(*s->msgs));
+    s->rcpts = calloc(s->cap, sizeof(*s->rcpts));
+    s->bodies = calloc(s->cap, sizeof(*s->bodies));
+    if (s->msgs == NULL || s->rcpts == NULL || s->bodies == NULL)
+        return MULE_ERR_NOMEM;
+    if (res->has_relay) {
+        int rc;
 
-    memset(&s, 0, sizeof(s));
-    s.origin = origin;
-    s.cap = 2 + (res->has_relay ? res->relay.out_cnt : 0) + (res->has_dsn ? res->dsn.out_cnt : 0);
-    s.msgs = calloc(s.cap, sizeof(*s.msgs));
-    s.rcpts = calloc(s.cap, sizeof(*s.rcpts));
-    s.bodies = calloc(s.cap, sizeof(*s.bodies));
-    ids = calloc(s.cap, sizeof(*ids));
-    if (s.msgs == NULL || s.rcpts == NULL || s.bodies == NULL || ids == NULL) {
-        rc = MULE_ERR_NOMEM;
-        goto out;
+        if ((rc = add_outs(s, &res->relay, src, msid, now)) < 0 ||
+            (rc = add_local(s, d, &res->relay, src, msid, dests, dest_cnt, now)) < 0)
+            return rc;
     }
-    if (res->has_relay &&
-        ((rc = add_outs(&s, &res->relay, src, msid, now)) < 0 ||
-         (rc = add_local(&s, d, &res->relay, src, msid, dests, dest_cnt, now)) < 0))
-        goto out;
-    if (res->has_dsn &&
-        ((rc = add_outs(&s, &res->dsn, 0, 0, now)) < 0 ||
-         (rc = add_local(&s, d, &res->dsn, 0, 0, NULL, 0, now)) < 0))
-        goto out;
-    if (s.n == 0)
-        goto out;
-    rc = mule_spool_fs_submit_batch(d->spool, s.msgs, s.n, now, ids);
-    if (rc < 0)
-        goto out;
-    for (size_t i = 0; i < s.n; i++) {
-        const mule_spool_msg *m = &s.msgs[i];
+    if (res->has_dsn) {
+        int rc;
+
+        if ((rc = add_outs(s, &res->dsn, 0, 0, now)) < 0 ||
+            (rc = add_local(s, d, &res->dsn, 0, 0, NULL, 0, now)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void
+store_fini(store_ctx *s)
+{
+    for (size_t i = 0; i < s->cap && s->rcpts != NULL; i++)
+        free(s->rcpts[i]);
+    for (size_t i = 0; i < s->cap && s->bodies != NULL; i++)
+        buf_fini(&s->bodies[i]);
+    free(s->msgs);
+    free(s->rcpts);
+    free(s->bodies);
+}
+
+/* The entries are durable: one log line each, the audit record, and the
+ * queue runs soon. */
+static void
+store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32_t src,
+               const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const mule_spool_msg *m = &s->msgs[i];
         bool is_dsn = res->has_dsn && i >= (res->has_relay ? res->relay.out_cnt +
                                                 (res->relay.local_env != NULL) : 0);
 
@@ -241,18 +257,89 @@ muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
                   m->content_len, m->rcpt_cnt, kind_name(m->kind), is_dsn ? " dsn" : "",
                   m->target_cnt, m->priority, why);
     }
-    audit_accepted(d, res, src, ids, s.n, why);
+    audit_accepted(d, res, src, ids, s->n, why);
     muled_kick(d);
+}
+
+int
+muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
+            const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why)
+{
+    store_ctx s;
+    char (*ids)[MULE_SPOOL_ID_SIZE] = NULL;
+    int64_t now = muled_now_s();
+    int rc;
+
+    if ((rc = store_build(&s, d, res, src, msid, dests, dest_cnt, origin, now)) < 0 ||
+        s.n == 0)
+        goto out;
+    if ((ids = calloc(s.n, sizeof(*ids))) == NULL) {
+        rc = MULE_ERR_NOMEM;
+        goto out;
+    }
+    rc = mule_spool_fs_submit_batch(d->spool, s.msgs, s.n, now, ids);
+    if (rc == 0)
+        store_accepted(d, res, &s, src, (const char (*)[MULE_SPOOL_ID_SIZE])ids, why);
 out:
-    for (size_t i = 0; i < s.cap && s.rcpts != NULL; i++)
-        free(s.rcpts[i]);
-    for (size_t i = 0; i < s.cap && s.bodies != NULL; i++)
-        buf_fini(&s.bodies[i]);
-    free(s.msgs);
-    free(s.rcpts);
-    free(s.bodies);
+    store_fini(&s);
     free(ids);
     return rc;
+}
+
+/* A decision staged in a group-commit batch (muled_smtpd.c). */
+struct muled_store_op {
+    store_ctx s;
+    char (*ids)[MULE_SPOOL_ID_SIZE];
+    int group;                  /* in the batch; < 0: not staged */
+};
+
+int
+muled_store_stage(muled *d, const mule_node_result *res, mule_spool_fs_batch *b,
+                  muled_store_op **out)
+{
+    muled_store_op *op = calloc(1, sizeof(*op));
+    int rc;
+
+    *out = NULL;
+    if (op == NULL)
+        return MULE_ERR_NOMEM;
+    op->group = -1;
+    rc = store_build(&op->s, d, res, 0, 0, NULL, 0, NULL, muled_now_s());
+    if (rc == 0 && op->s.n == 0)
+        rc = MULE_ERR_INVAL;    /* nothing to store: a bug upstream */
+    if (rc == 0 && (op->ids = calloc(op->s.n, sizeof(*op->ids))) == NULL)
+        rc = MULE_ERR_NOMEM;
+    if (rc == 0 && (rc = mule_spool_fs_batch_stage(b, op->s.msgs, op->s.n, muled_now_s(),
+                                                   op->ids)) >= 0) {
+        op->group = rc;
+        rc = 0;
+    }
+    *out = op;
+    return rc;
+}
+
+int
+muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
+                   const mule_spool_fs_batch *b, const char *why)
+{
+    int rc;
+
+    if (op == NULL || op->group < 0)
+        return MULE_ERR_INVAL;
+    rc = mule_spool_fs_batch_result(b, (size_t)op->group);
+    if (rc == 0)
+        store_accepted(d, res, &op->s, 0, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, why);
+    return rc;
+}
+
+void
+muled_store_op_free(muled_store_op *op)
+{
+    if (op == NULL)
+        return;
+    store_fini(&op->s);
+    free(op->ids);
+    free(op);
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,9 +8,14 @@
  *     554 5.7.1 at connect: muled is never an open relay;
  *   - RCPT: the routing table must know the domain (mule_route_lookup),
  *     else 550 5.1.2;
- *   - the message: mule_node_outbound() and muled_store() (fsync'd: 250
- *     only after that, durability contract line 1); a spool that cannot
- *     take it gives 452 4.3.1, a message MULE cannot carry 554 5.6.0;
+ *   - the message: mule_node_outbound(), then group commit: the session
+ *     waits (reads no more) while its mail joins a batch (mule_commit
+ *     decides which; smtpd_commit_window); the batch's files are written
+ *     and synced on libuv's thread pool (one sync and one fsync of q/ for
+ *     the whole batch, mule_spool_fs_batch_*), so the loop keeps serving
+ *     other sessions; only then does each session get its 250 (durability
+ *     contract line 1), or 452 4.3.1 if its own files failed (the others
+ *     are not affected); a message MULE cannot carry gets 554 5.6.0;
  *   - caps: smtpd_max_clients in total and smtpd_max_per_client per
  *     address (421 4.7.0 beyond), smtpd_timeout per wait (421 4.4.2).
  *
@@ -33,12 +38,25 @@
 #include <openssl/ssl.h>
 
 #include "bsmtp/bsmtp_server.h"
+#include "mule/mule_commit.h"
 #include "mule/mule_err.h"
 #include "tools/muled/muled.h"
 
 #define IN_MAX 65536            /* unparsed client input held at most */
 
-typedef struct conn {
+typedef struct conn conn;
+
+/* A mail waiting for its group commit.  It outlives its session if the
+ * client leaves while the batch is being written (c is then NULL). */
+typedef struct smtpd_mail {
+    conn *c;
+    mule_node_result res;
+    muled_store_op *op;
+    int stage_rc;               /* staging failed: the reply's result */
+    char peer[64];
+} smtpd_mail;
+
+struct conn {
     muled *d;
     union {
         uv_tcp_t tcp;
@@ -56,14 +74,17 @@ typedef struct conn {
     buf obuf;                   /* octets for the socket, not yet written */
     char *wbuf;
     bool writing, closing, reading;
+    bool eof;                   /* the client shut its side while its mail
+                                 * waited: answer, then close */
     bool trusted;               /* in mynetworks, Unix socket or verified cert */
     SSL *ssl;                   /* after STARTTLS */
     BIO *rbio, *wbio;           /* owned by ssl */
     bool handshaking;
     uint64_t txn_start;         /* loop ms when the transaction began; 0: none */
     int closed;
+    smtpd_mail *pending;        /* waiting for durability: no input fed */
     struct conn *next;
-} conn;
+};
 
 typedef struct listener {
     muled *d;
@@ -80,6 +101,20 @@ static listener *g_listen[2];
 static SSL_CTX *g_tls;
 static conn *g_conns;
 static size_t g_conn_cnt;
+
+#define BATCH_MAX 64
+/* Group commit: at most one batch being written at a time. */
+static struct {
+    muled *d;
+    mule_commit *sched;
+    uv_check_t check;           /* after each poll: start a batch? */
+    uv_timer_t timer;           /* the commit window's end */
+    uv_work_t work;             /* the batch being written */
+    mule_spool_fs_batch *batch;
+    smtpd_mail *in[BATCH_MAX];
+    size_t in_cnt;
+    bool up;
+} g_gc;
 
 /* ---- mynetworks ------------------------------------------------------ */
 
@@ -132,6 +167,17 @@ in_net(const struct sockaddr_storage *ss, const char *nets)
 
 static void conn_flush(conn *c);
 static void conn_pump(conn *c);
+static void gc_run(void);
+
+static void
+mail_free(smtpd_mail *m)
+{
+    if (m == NULL)
+        return;
+    mule_node_result_fini(&m->res);
+    muled_store_op_free(m->op);
+    free(m);
+}
 
 static void
 on_conn_closed(uv_handle_t *h)
@@ -159,6 +205,16 @@ conn_close(conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    if (c->pending != NULL) {
+        /* Not in a batch yet: forget it (no 250 was sent, the client
+         * keeps the mail).  In a batch: it is written anyway and freed
+         * when the batch ends. */
+        if (mule_commit_cancel(g_gc.sched, (uint64_t)(uintptr_t)c->pending))
+            mail_free(c->pending);
+        else
+            c->pending->c = NULL;
+        c->pending = NULL;
+    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);
     uv_close(&c->h.handle, on_conn_closed);
@@ -234,7 +290,7 @@ conn_flush(conn *c)
     if (c->writing)
         return;
     if (c->obuf.len == 0) {
-        if (c->s == NULL || bsmtp_server_closing(c->s))
+        if (c->s == NULL || bsmtp_server_closing(c->s) || (c->eof && c->pending == NULL))
             conn_close(c);
         return;
     }
@@ -282,42 +338,66 @@ domain_of(const char *addr)
     return at != NULL && at[1] != '\0' ? at + 1 : NULL;
 }
 
+/* The reply for a mail of the session, and the session goes on. */
+static void
+mail_reply(conn *c, const mule_commit_reply *r)
+{
+    if (r->code == 250)
+        c->d->ctr.smtpd_accepted++;
+    else
+        muled_log(c->d, LOG_LVL_WARN, "smtpd: %s: message deferred: %s", c->peer,
+                  mule_strerror(r->rc));
+    bsmtp_server_message_verdict(c->s, r->code, r->enh, r->text);
+}
+
 static void
 on_message(conn *c)
 {
     muled *d = c->d;
     const bsmtp_server_txn *t = bsmtp_server_txn_get(c->s);
-    char from[400], date[64], msgid[128], origin[128];
+    char from[400], date[64], msgid[128];
     mule_node_clock clk;
-    mule_node_result res;
+    mule_commit_reply r;
+    smtpd_mail *m;
     int rc;
 
+    if ((m = calloc(1, sizeof(*m))) == NULL) {
+        mule_commit_verdict(MULE_ERR_NOMEM, &r);
+        mail_reply(c, &r);
+        return;
+    }
     snprintf(from, sizeof(from), "%s ([%s])", t->helo, c->peer);
+    snprintf(m->peer, sizeof(m->peer), "%s", c->peer);
     if (mule_node_tunnelled_priority(t->env, t->content, t->content_len, c->trusted))
         muled_log(d, LOG_LVL_INFO, "smtpd: %s: MT-PRIORITY %d from the MT-Priority header field",
                   c->peer, t->env->mail.mt_priority);
     muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
     rc = mule_node_outbound(&d->ncfg, d->routes, t->env, t->content, t->content_len, from, NULL,
-                            &clk, NULL, &d->lg, &res);
-    if (rc == 0 && !res.has_relay) {
+                            &clk, NULL, &d->lg, &m->res);
+    if (rc == 0 && !m->res.has_relay) {
         d->ctr.smtpd_refused++;
         muled_log(d, LOG_LVL_WARN, "smtpd: %s: message refused: %s", c->peer,
-                  mule_strerror(res.err));
+                  mule_strerror(m->res.err));
         bsmtp_server_message_verdict(c->s, 554, "5.6.0", "message cannot be carried over MULE");
-    } else if (rc == 0) {
-        snprintf(origin, sizeof(origin), "smtp=%s", c->peer);
-        rc = muled_store(d, &res, 0, 0, NULL, 0, NULL, origin);
-        if (rc == 0) {
-            d->ctr.smtpd_accepted++;
-            bsmtp_server_message_verdict(c->s, 250, "2.0.0", "queued");
-        }
+        mail_free(m);
+        return;
     }
+    /* Durable before 250: the mail joins the next group commit, and the
+     * session waits for it (conn_pump feeds nothing until the reply). */
+    m->c = c;
     if (rc < 0) {
-        muled_log(d, LOG_LVL_WARN, "smtpd: %s: message deferred: %s", c->peer,
-                  mule_strerror(rc));
-        bsmtp_server_message_verdict(c->s, 452, "4.3.1", "insufficient system storage");
+        /* mule_node could not decide (memory): temporary, as before. */
+        mule_commit_verdict(MULE_ERR_NOMEM, &r);
+        r.rc = rc;
+    } else if ((rc = mule_commit_push(g_gc.sched, uv_now(d->loop),
+                                      (uint64_t)(uintptr_t)m)) == 0) {
+        c->pending = m;
+        return;
+    } else {
+        mule_commit_verdict(rc, &r);
     }
-    mule_node_result_fini(&res);
+    mail_reply(c, &r);
+    mail_free(m);
 }
 
 static void
@@ -335,14 +415,15 @@ on_rcpt(conn *c)
         bsmtp_server_rcpt_verdict(c->s, 250, NULL, NULL);
 }
 
-/* Feed what is buffered, answering events at once (the spool write is
- * synchronous), until the session needs more input. */
+/* Feed what is buffered, answering events at once, until the session
+ * needs more input or its mail waits for the group commit. */
 static void
 conn_pump(conn *c)
 {
     size_t off = 0;
 
-    for (int guard = 0; guard < 100000 && !c->closing && !c->handshaking; guard++) {
+    for (int guard = 0; guard < 100000 && !c->closing && !c->handshaking && c->pending == NULL;
+         guard++) {
         size_t used = 0;
         int ev = bsmtp_server_feed(c->s, c->in + off, c->in_len - off, &used);
 
@@ -365,7 +446,10 @@ conn_pump(conn *c)
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
     conn_flush(c);
-    if (!c->closing) {
+    if (c->pending != NULL) {
+        /* Waiting for the disk, not for the client: no client timeout. */
+        uv_timer_stop(&c->timer);
+    } else if (!c->closing) {
         /* Idle limit per wait, and a cap on the whole transaction: a
          * client trickling one octet at a time (slowloris) resets the
          * first, never the second. */
@@ -450,6 +534,14 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     (void)b;
     if (c->closing || nread == 0)
         return;
+    if (nread < 0 && c->pending != NULL) {
+        /* A client may pipeline QUIT after its last data and shut its
+         * side (Exim does): it still gets its reply, then we close. */
+        c->eof = true;
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+        return;
+    }
     if (nread < 0) {
         conn_close(c);
         return;
@@ -466,6 +558,15 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         }
         memcpy(c->in + c->in_len, c->raw, (size_t)nread);
         c->in_len += (size_t)nread;
+    }
+    if (c->pending != NULL) {
+        /* Input pipelined behind a mail waiting for its commit is kept;
+         * with the buffer full, reading pauses until the reply. */
+        if (c->in_len == IN_MAX) {
+            uv_read_stop(&c->h.stream);
+            c->reading = false;
+        }
+        return;
     }
     conn_pump(c);
     if (c->in_len == IN_MAX) {
@@ -571,8 +672,117 @@ on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    c->reading = true;
     conn_flush(c);
     uv_timer_start(&c->timer, on_timeout, d->cf.smtpd_timeout_ms, 0);
+}
+
+/* ---- group commit ------------------------------------------------------ */
+
+/* On libuv's thread pool: the blocking part (write, sync, rename, fsync
+ * q/).  It touches no model state, so the loop goes on meanwhile. */
+static void
+gc_write(uv_work_t *w)
+{
+    (void)w;
+    mule_spool_fs_batch_write(g_gc.batch);
+}
+
+/* Back on the loop: the batch is durable (or not); reply to each session
+ * by its own result. */
+static void
+gc_written(uv_work_t *w, int status)
+{
+    muled *d = g_gc.d;
+    int rc[BATCH_MAX];
+    mule_commit_reply r;
+
+    (void)w;
+    if (status == 0)
+        mule_spool_fs_batch_commit(g_gc.batch);
+    for (size_t i = 0; i < g_gc.in_cnt; i++) {
+        smtpd_mail *m = g_gc.in[i];
+        char why[96];
+
+        snprintf(why, sizeof(why), "smtp=%s", m->peer);
+        if (status != 0)
+            rc[i] = MULE_ERR_SPOOL_IO;      /* the work never ran */
+        else if (m->stage_rc != 0)
+            rc[i] = m->stage_rc;
+        else
+            rc[i] = muled_store_finish(d, &m->res, m->op, g_gc.batch, why);
+    }
+    if (mule_commit_done(g_gc.sched, rc, g_gc.in_cnt) != 0)
+        muled_log(d, LOG_LVL_ERROR, "smtpd: group commit: batch bookkeeping broken");
+    mule_spool_fs_batch_free(g_gc.batch);
+    g_gc.batch = NULL;
+    g_gc.in_cnt = 0;
+    while (mule_commit_poll(g_gc.sched, &r)) {
+        smtpd_mail *m = (smtpd_mail *)(uintptr_t)r.token;
+        conn *c = m->c;
+
+        mail_free(m);
+        if (r.cancelled || c == NULL)
+            continue;
+        c->pending = NULL;
+        mail_reply(c, &r);
+        conn_pump(c);           /* what the client pipelined meanwhile */
+        if (!c->closing && !c->reading && !c->eof &&
+            uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+            c->reading = true;
+    }
+    if (!g_gc.up) {             /* stopped while the batch was written */
+        mule_commit_free(g_gc.sched);
+        g_gc.sched = NULL;
+        return;
+    }
+    gc_run();
+}
+
+static void
+on_gc_timer(uv_timer_t *t)
+{
+    (void)t;
+    gc_run();
+}
+
+/* Start a batch if the scheduler says so, else wait for its deadline. */
+static void
+gc_run(void)
+{
+    muled *d = g_gc.d;
+    uint64_t tok[BATCH_MAX], now, due;
+    size_t n;
+    int rc;
+
+    if (!g_gc.up || mule_commit_busy(g_gc.sched))
+        return;
+    now = uv_now(d->loop);
+    n = mule_commit_take(g_gc.sched, now, tok, BATCH_MAX);
+    if (n == 0) {
+        due = mule_commit_deadline(g_gc.sched);
+        if (due != UINT64_MAX)
+            uv_timer_start(&g_gc.timer, on_gc_timer, due > now ? due - now : 0, 0);
+        return;
+    }
+    uv_timer_stop(&g_gc.timer);
+    rc = mule_spool_fs_batch_new(d->spool, &g_gc.batch);
+    for (size_t i = 0; i < n; i++) {
+        smtpd_mail *m = (smtpd_mail *)(uintptr_t)tok[i];
+
+        g_gc.in[i] = m;
+        m->stage_rc = rc != 0 ? rc : muled_store_stage(d, &m->res, g_gc.batch, &m->op);
+    }
+    g_gc.in_cnt = n;
+    if (uv_queue_work(d->loop, &g_gc.work, gc_write, gc_written) != 0)
+        gc_written(&g_gc.work, UV_ECANCELED);
+}
+
+static void
+on_gc_check(uv_check_t *h)
+{
+    (void)h;
+    gc_run();
 }
 
 /* ---- listeners ------------------------------------------------------- */
@@ -663,6 +873,24 @@ muled_smtpd_start(muled *d)
 
     if ((spec[0] != NULL || spec[1] != NULL) && tls_setup(d) < 0)
         return -1;
+    if (spec[0] != NULL || spec[1] != NULL) {
+        mule_commit_cfg gcfg;
+
+        memset(&gcfg, 0, sizeof(gcfg));
+        gcfg.window_ms = d->cf.smtpd_commit_window_ms;
+        gcfg.max_batch = BATCH_MAX;
+        if (mule_commit_new(&g_gc.sched, &gcfg, NULL) != 0)
+            return -1;
+        g_gc.d = d;
+        uv_check_init(d->loop, &g_gc.check);
+        uv_timer_init(d->loop, &g_gc.timer);
+        /* Neither keeps the loop alive: sessions (and a batch's work
+         * request) do while mails wait. */
+        uv_check_start(&g_gc.check, on_gc_check);
+        uv_unref((uv_handle_t *)&g_gc.check);
+        uv_unref((uv_handle_t *)&g_gc.timer);
+        g_gc.up = true;
+    }
 
     for (int i = 0; i < 2; i++) {
         int rc;
@@ -696,6 +924,15 @@ muled_smtpd_stop(muled *d)
             bsmtp_server_shutdown(c->s, "shutting down");
         conn_flush(c);
         conn_close(c);
+    }
+    if (g_gc.up) {
+        g_gc.up = false;
+        uv_close((uv_handle_t *)&g_gc.check, NULL);
+        uv_close((uv_handle_t *)&g_gc.timer, NULL);
+        if (!mule_commit_busy(g_gc.sched)) {    /* else when the batch ends */
+            mule_commit_free(g_gc.sched);
+            g_gc.sched = NULL;
+        }
     }
     SSL_CTX_free(g_tls);        /* connections hold their own references */
     g_tls = NULL;
