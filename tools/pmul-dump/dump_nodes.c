@@ -53,7 +53,8 @@ struct dump_nodes {
     uint64_t gen;
     uint64_t stalls_gone;       /* stall counters of evicted engines */
     uint64_t drops_gone;        /* cap drops of evicted engines */
-    uint64_t epoch;             /* bumped on every creation and eviction */
+    uint64_t epoch;             /* bumped on every creation (not eviction:
+                                 * see dump_nodes_epoch()) */
     dump_nodes_stats st;
 };
 
@@ -192,7 +193,6 @@ evict_one(dump_nodes *t, uint64_t now_us)
     t->free_head = i;
     t->st.live--;
     t->st.evicted++;
-    t->epoch++;
     return true;
 }
 

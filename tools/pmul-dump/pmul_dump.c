@@ -504,7 +504,9 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     if (d.err != 0)
         return;
     dump_nodes_next_datagram(c->nodes);
-    /* Who with an engine was listed before this PDU is accounted. */
+    /* Who with an engine was listed before this PDU is accounted (the
+     * list may also name nodes whose engines were evicted since: finding
+     * them fails, see dump_nodes_epoch()). */
     prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
            dump_nodes_live(c->nodes) == 0 ? 0
          : dump_msgs_route(c->msgs, d.pdu.source_id, d.pdu.msid,
