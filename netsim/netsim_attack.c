@@ -365,8 +365,8 @@ netsim__attack_observe(netsim *s, const netsim__dgram *d)
 
             if (c->count != 0 && at->reactions >= c->count)
                 continue;
-            copy = netsim__dgram_new(s, c->node, c->spoof_ip ? d->src_ip : own_ip(s, c),
-                                     d->dst_ip, d->dst_port, d->data, d->len);
+            copy = netsim__dgram_copy(s, c->node, c->spoof_ip ? d->src_ip : own_ip(s, c),
+                                      d->dst_ip, d->dst_port, d->data, d->len);
             if (copy == NULL)
                 return NETSIM_ERR_NOMEM;
             at->reactions++;
@@ -382,7 +382,7 @@ netsim__attack_observe(netsim *s, const netsim__dgram *d)
         if (d->type < 0 || !pmul_pdu_is_address((unsigned)d->type) || d->dest_cnt == 0)
             continue;
         if (!decoded) {
-            if (pmul_pdu_decode(&pdu, &s->scratch, d->data, d->len) != 0)
+            if (netsim__decode(s, &pdu, d->data, d->len) != 0)
                 return 0;
             decoded = true;
         }

@@ -8,6 +8,7 @@
 
 #include "mule/mule_route.h"
 #include "netsim/netsim.h"
+#include "pmul/pmul_auth.h"
 #include "pmul/pmul_pdu.h"
 
 /* Per (message, destination) flags. */
@@ -86,6 +87,7 @@ typedef struct netsim__node {
     uint64_t timer_gen;
     uint64_t timer_at;          /* armed timer, NETSIM_FOREVER: none */
     uint64_t emcon_violations;
+    pmul_auth *auth;            /* the authenticated mode, or NULL */
 } netsim__node;
 
 /* An attack line at run time (netsim_attack.c). */
@@ -132,6 +134,7 @@ struct netsim {
     uint64_t dsn_seq;           /* DSN Message-IDs */
     /* Attackers (scenario "attack" lines; netsim_attack.c). */
     netsim__attack *attacks;    /* owned, sc->attack_cnt */
+    bool auth_any;              /* some node has an "auth" key */
 };
 
 /* Message index for (source address, MSID), or SIZE_MAX. */
@@ -179,6 +182,14 @@ int netsim__mule_report(const netsim *s, buf *out, bool json);
  * made by attack line a on its attacker's uplink (takes d). */
 netsim__dgram *netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip,
                                  uint16_t to_port, const uint8_t *p, size_t len);
+/* The same, but p is a whole datagram heard on the air, sent again as it
+ * is (a replay: never sealed, whatever node's "auth" key). */
+netsim__dgram *netsim__dgram_copy(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip,
+                                  uint16_t to_port, const uint8_t *p, size_t len);
+/* Decode a datagram as an observer on the air does: the PDU, or in a run
+ * with "auth" keys the PDU before a trailer (which it does not check). */
+__attribute__((warn_unused_result))
+int netsim__decode(netsim *s, pmul_pdu *pdu, const uint8_t *p, size_t len);
 __attribute__((warn_unused_result))
 int netsim__push(netsim *s, uint64_t t, uint32_t kind, size_t node, uint64_t gen, void *ptr);
 __attribute__((warn_unused_result))

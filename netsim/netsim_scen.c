@@ -1023,7 +1023,7 @@ static const char *const counter_names[NETSIM_C_COUNT] = {
     "datagrams", "air-bytes", "data", "address", "address-map", "ackack", "ack",
     "discard", "lost", "qdrop", "dup", "reorder", "early-data", "deliveries",
     "lost-message", "mule-local", "mule-relay", "mule-dsn", "mule-unusable",
-    "attack", "unrouted", "outage",
+    "attack", "unrouted", "outage", "auth-drop",
 };
 
 const char *
@@ -1437,6 +1437,40 @@ attack_opt(pctx *p, netsim_attack_cfg *a, const char *k, const char *v)
 }
 
 /*
+ * auth NODES key STRING [key-id N]: these nodes run the authenticated mode
+ * with this network key (16..64 octets).  An attacker is named to give it
+ * a key (a wrong one, or a stolen one); without one it sends plain PDUs.
+ */
+static int
+cmd_auth(pctx *p)
+{
+    size_t *sel, cnt, i, len;
+    uint64_t id = 1;
+    int rc;
+
+    if ((p->ntok != 4 && p->ntok != 6) || strcmp(p->tok[2], "key") != 0 ||
+        (p->ntok == 6 && strcmp(p->tok[4], "key-id") != 0))
+        return perr(p, "usage: auth NODES key STRING [key-id N]");
+    len = strlen(p->tok[3]);
+    if (len < NETSIM_AUTH_KEY_MIN || len > NETSIM_AUTH_KEY_MAX)
+        return perr(p, "auth key of %zu octets: give %d..%d", len, NETSIM_AUTH_KEY_MIN,
+                    NETSIM_AUTH_KEY_MAX);
+    if (p->ntok == 6 && (!parse_u64(p->tok[5], &id) || id > 255))
+        return perr(p, "bad key-id '%s' (0..255)", p->tok[5]);
+    if ((rc = select_names(p, p->tok[1], false, &sel, &cnt)) != 0)
+        return rc;
+    for (i = 0; i < cnt; i++) {
+        netsim_node_cfg *n = &p->sc->nodes[sel[i]];
+
+        memcpy(n->auth_key, p->tok[3], len);
+        n->auth_key_len = len;
+        n->auth_key_id = (uint8_t)id;
+    }
+    mem_free(p->sc->m, sel);
+    return 0;
+}
+
+/*
  * attack NODE KIND [option VALUE]...: what attacker node NODE sends
  * (netsim/README.md "Attackers").  Several lines may name one attacker.
  */
@@ -1589,6 +1623,8 @@ dispatch(pctx *p)
     }
     if (strcmp(k, "attack") == 0)
         return cmd_attack(p);
+    if (strcmp(k, "auth") == 0)
+        return cmd_auth(p);
     return perr(p, "unknown keyword '%s'", k);
 }
 

@@ -27,6 +27,8 @@
 #define NETSIM_KV_MAX     64    /* engine settings */
 #define NETSIM_MSG_SIZE_MAX (4u << 20)
 #define NETSIM_FOREVER    UINT64_MAX
+#define NETSIM_AUTH_KEY_MIN 16  /* octets of an "auth" key (PMUL_AUTH_KEY_*) */
+#define NETSIM_AUTH_KEY_MAX 64
 
 /* A half-open interval [from_us, to_us) of virtual time. */
 typedef struct netsim_interval {
@@ -54,6 +56,12 @@ typedef struct netsim_node_cfg {
     size_t routes_len;
     bool attacker;              /* runs no engine: only its "attack" lines
                                  * send (netsim_attack.c) */
+    /* "auth NODES key K": the authenticated mode (pmul_auth.h): every
+     * datagram the node sends is sealed with this network key and every
+     * one it receives opened before its engine sees it.  0: off. */
+    size_t auth_key_len;
+    uint8_t auth_key[NETSIM_AUTH_KEY_MAX];
+    uint8_t auth_key_id;
     int line;
 } netsim_node_cfg;
 
@@ -124,6 +132,8 @@ enum netsim_counter {
                                  * Source_IDs, to an attacker) */
     NETSIM_C_OUTAGE,            /* datagrams (sent) or copies (arriving)
                                  * dropped by a link outage */
+    NETSIM_C_AUTH_DROP,         /* copies a node in the authenticated mode
+                                 * refused (no trailer, bad MAC, replay) */
     NETSIM_C_COUNT
 };
 

@@ -63,11 +63,11 @@ _Static_assert(EV_ATTACK == NETSIM__EV_ATTACK, "netsim_int.h names the attack ev
 
 /* Transcript record codes (hashed). */
 enum { TR_SEND = 1, TR_TX, TR_TXLOST, TR_LOST, TR_QDROP, TR_RX, TR_EV, TR_EMCON,
-       TR_VIOLATION, TR_SUBMIT, TR_BUSY, TR_MULE, TR_OUTAGE };
+       TR_VIOLATION, TR_SUBMIT, TR_BUSY, TR_MULE, TR_OUTAGE, TR_AUTH_DROP };
 
 static const char *const tr_names[] = {
     "?", "send", "tx", "txlost", "lost", "qdrop", "rx", "event", "emcon",
-    "EMCON-VIOLATION", "submit", "busy", "mule", "outage",
+    "EMCON-VIOLATION", "submit", "busy", "mule", "outage", "authdrop",
 };
 
 #define PROBLEM_LINES_MAX 64
@@ -245,6 +245,18 @@ netsim__dgram_release(netsim *s, netsim__dgram *d)
     dgram_release(s, d);
 }
 
+int
+netsim__decode(netsim *s, pmul_pdu *pdu, const uint8_t *p, size_t len)
+{
+    int rc = pmul_pdu_decode(pdu, &s->scratch, p, len);
+
+    /* Only runs with keys look further, so the others classify (and
+     * hash) exactly as before the authenticated mode existed. */
+    if (rc != 0 && s->auth_any && len > PMUL_AUTH_TRAILER_LEN)
+        rc = pmul_pdu_decode(pdu, &s->scratch, p, len - PMUL_AUTH_TRAILER_LEN);
+    return rc;
+}
+
 /* Classify with the one P_MUL decoder: type, MSID and the fields the
  * transcript and the observers need. */
 static void
@@ -258,7 +270,7 @@ classify(netsim *s, netsim__dgram *d)
     d->dest_cnt = 0;
     d->msid = 0;
     d->msg = SIZE_MAX;
-    if (pmul_pdu_decode(&pdu, &s->scratch, d->data, d->len) != 0)
+    if (netsim__decode(s, &pdu, d->data, d->len) != 0)
         return;
     d->type = pdu.type;
     d->map = pdu.map;
@@ -287,7 +299,7 @@ attribute_air(netsim *s, const netsim__dgram *d, uint64_t octets)
         s->msgs[d->msg].air_bytes += octets;
         return;
     }
-    if (d->type != PMUL_PDU_ACK || pmul_pdu_decode(&pdu, &s->scratch, d->data, d->len) != 0)
+    if (d->type != PMUL_PDU_ACK || netsim__decode(s, &pdu, d->data, d->len) != 0)
         return;
     share = octets / pdu.u.ack.entry_cnt;
     for (i = 0; i < pdu.u.ack.entry_cnt; i++) {
@@ -452,12 +464,25 @@ start_tx(netsim *s, size_t i)
     return s->sc->shared ? chan_next(s) : 0;
 }
 
-netsim__dgram *
-netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint16_t to_port,
-                  const uint8_t *p, size_t len)
+/* Virtual wall-clock milliseconds: the authenticated mode's sequence
+ * numbers (pmul_auth_seal) come from them, so runs stay deterministic. */
+static uint64_t
+wall_ms(const netsim *s)
 {
-    netsim__dgram *d = mem_alloc(s->m, sizeof(*d) + len);
+    return (uint64_t)s->sc->wall_start_s * 1000u + s->now_us / 1000u;
+}
 
+static netsim__dgram *
+dgram_make(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint16_t to_port,
+           const uint8_t *p, size_t len, bool seal)
+{
+    pmul_auth *a = seal ? s->nodes[node].auth : NULL;
+    netsim__dgram *d;
+    ssize_t n;
+
+    if (len > PMUL_PDU_MAX_LEN)
+        return NULL;
+    d = mem_alloc(s->m, sizeof(*d) + len + (a != NULL ? PMUL_AUTH_TRAILER_LEN : 0));
     if (d == NULL)
         return NULL;
     d->refs = 1;
@@ -469,8 +494,34 @@ netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint1
     d->dst_port = to_port;
     d->len = len;
     memcpy(d->data, p, len);
+    if (a != NULL) {
+        /* As pmul_uv does: the trailer covers the address the datagram
+         * leaves from (an attacker's spoofed one too). */
+        n = pmul_auth_seal(a, wall_ms(s), src_ip, d->data, len, len + PMUL_AUTH_TRAILER_LEN);
+        if (n < 0) {
+            netsim__problem(s, "%s: pmul_auth_seal failed (%s)", s->sc->nodes[node].name,
+                            pmul_errname((int)n));
+            mem_free(s->m, d);
+            return NULL;
+        }
+        d->len = (size_t)n;
+    }
     classify(s, d);
     return d;
+}
+
+netsim__dgram *
+netsim__dgram_new(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint16_t to_port,
+                  const uint8_t *p, size_t len)
+{
+    return dgram_make(s, node, src_ip, to_ip, to_port, p, len, true);
+}
+
+netsim__dgram *
+netsim__dgram_copy(netsim *s, size_t node, uint32_t src_ip, uint32_t to_ip, uint16_t to_port,
+                   const uint8_t *p, size_t len)
+{
+    return dgram_make(s, node, src_ip, to_ip, to_port, p, len, false);
 }
 
 /* Put d on node i's uplink queue (or drop it at a full queue). */
@@ -882,6 +933,8 @@ static int
 do_arrive(netsim *s, size_t j, netsim__dgram *d)
 {
     netsim__node *r = &s->nodes[j];
+    size_t len;
+    ssize_t n;
     int rc;
 
     /* Nothing reaches a node whose link is out; the copy had passed the
@@ -892,11 +945,23 @@ do_arrive(netsim *s, size_t j, netsim__dgram *d)
         dgram_release(s, d);
         return 0;
     }
+    len = d->len;
+    if (r->auth != NULL) {
+        /* As pmul_uv does: checked before the engine sees anything. */
+        n = pmul_auth_open(r->auth, wall_ms(s), d->src_ip, d->data, d->len);
+        if (n < 0) {
+            s->counters[NETSIM_C_AUTH_DROP]++;
+            trace_dgram(s, TR_AUTH_DROP, j, d);
+            dgram_release(s, d);
+            return 0;
+        }
+        len = (size_t)n;
+    }
     observe_arrival(s, j, d);
     trace_dgram(s, TR_RX, j, d);
     /* The engine's verdict (used, or dropped for a reason) is in its
      * stats; a drop is normal protocol behaviour, not a failure. */
-    (void)s->o.ops->recv(r->eng, s->now_us, d->src_ip, d->src_port, d->data, d->len);
+    (void)s->o.ops->recv(r->eng, s->now_us, d->src_ip, d->src_port, d->data, len);
     dgram_release(s, d);
     rc = service(s, j);
     return rc;
@@ -1143,6 +1208,21 @@ netsim_new(netsim **out, const netsim_scenario *sc, const netsim_opts *o)
         netsim_loss_init(&n->rx_loss, &c->rx_loss, s->seed, (uint64_t)i << 8 | 2);
         netsim_jitter_init(&n->jit, &c->jitter, s->seed, (uint64_t)i << 8 | 3);
         netsim_txq_init(&n->q, s->m, c->queue_limit);
+        if (c->auth_key_len != 0) {
+            pmul_auth_config ac;
+
+            memset(&ac, 0, sizeof(ac));
+            ac.key = c->auth_key;
+            ac.key_len = c->auth_key_len;
+            ac.key_id = c->auth_key_id;
+            /* No age limit: virtual clocks agree, and the replay window
+             * is what a scenario tests. */
+            if ((rc = pmul_auth_new(&n->auth, &ac, s->m)) != 0) {
+                rc = rc == PMUL_ERR_NOMEM ? NETSIM_ERR_NOMEM : NETSIM_ERR_INVAL;
+                goto fail;
+            }
+            s->auth_any = true;
+        }
         if (c->attacker)
             continue;           /* no engine: netsim_attack.c sends */
         memset(&ei, 0, sizeof(ei));
@@ -1277,6 +1357,7 @@ netsim_free(netsim *s)
             netsim_txq_fini(&s->nodes[i].q);
             if (s->nodes[i].eng != NULL)
                 s->o.ops->destroy(s->nodes[i].eng);
+            pmul_auth_free(s->nodes[i].auth);
         }
     }
     for (i = 0; i < s->msg_cnt; i++)

@@ -14,6 +14,12 @@
       wall-start (virtual time 0 + the first transmission).  Exits 77
       (skipped) when tshark is not installed.
 
+  netsim_check.py noauth NETSIM_RUN SCENARIO
+      Runs the scenario without its "auth" lines (and without expectations
+      of the auth-drop counter) and requires it to fail (exit 1): the
+      attack it withstands is then one only the authenticated mode stops.
+      The scenario itself must pass.
+
 Exit status 0 = pass, 1 = fail, 77 = skipped.
 """
 import json
@@ -94,11 +100,36 @@ def pcap(prog, scen):
     print("ok")
 
 
+def noauth(prog, scen):
+    rc, out, err = run([prog, scen])
+    if rc != 0:
+        sys.stdout.write(out.decode(errors="replace"))
+        fail("with auth: netsim-run exited %d: %s" % (rc, err.decode(errors="replace")))
+    with open(scen) as f:
+        lines = f.readlines()
+    kept = [l for l in lines
+            if not l.startswith("auth ") and not re.match(r"expect\s+count\s+auth-drop\b", l)]
+    if len(kept) == len(lines):
+        fail("%s has no auth lines" % scen)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "noauth.sim")
+        with open(plain, "w") as f:
+            f.writelines(kept)
+        rc, out, err = run([prog, plain])
+    text = out.decode(errors="replace")
+    sys.stdout.write(text)
+    if rc != 1 or "FAIL" not in text:
+        fail("without auth: netsim-run exited %d, want 1 (the attack must succeed): %s"
+             % (rc, err.decode(errors="replace")))
+    print("ok: passes with auth, fails without")
+
+
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("determinism", "pcap"):
+    modes = {"determinism": determinism, "pcap": pcap, "noauth": noauth}
+    if len(sys.argv) != 4 or sys.argv[1] not in modes:
         print(__doc__)
         sys.exit(2)
-    {"determinism": determinism, "pcap": pcap}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    modes[sys.argv[1]](sys.argv[2], sys.argv[3])
 
 
 if __name__ == "__main__":

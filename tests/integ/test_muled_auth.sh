@@ -5,7 +5,8 @@
 # the network key, n3 has another one.  n1 sends one mail to n2 and one to n3.
 # n2 must get its mail (every datagram sealed and opened); n3 must get
 # nothing and count n1's datagrams as auth-bad in `mulectl stats`, while
-# n1's mail to n3 stays queued.  Before that, n3 is started once with a key
+# n1's mail to n3 stays queued, and `mulectl status` (pmul_peers) says the
+# authentication is on.  Before that, n3 is started once with a key
 # file that others may read: muled must refuse to start.
 #
 # usage: test_muled_auth.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
@@ -61,6 +62,9 @@ echo "auth_bad: n3 ${bad3:-?} (want > 0), n2 ${bad2:-?} (want 0)"
 [ "${bad2:-x}" = 0 ] || { echo "FAIL: n2 counted auth-bad datagrams"; ok=0; }
 # Captured first: with pipefail, grep -q closing the pipe early would
 # fail the pipeline.
+st=$(ml_ctl 2 status)
+grep -q 'authentication.*on (pmul_auth)' <<<"$st" ||
+    { echo "FAIL: mulectl status (pmul_peers) does not say authentication is on"; ok=0; }
 prom=$(ml_ctl 3 stats --prometheus)
 grep -q 'mule_pmul_drops_total{reason="auth-bad"} [1-9]' <<<"$prom" ||
     { echo "FAIL: the Prometheus form does not show the auth-bad drops"; ok=0; }

@@ -5,8 +5,9 @@
  * Covers the visit of one message's PDUs oldest first (others skipped),
  * the entry cap and the octet cap pushing out the oldest (counted), a
  * datagram larger than the whole cap (counted, not kept), more than 64
- * entries of one message (the large-batch path), and copies that outlive
- * the caller's buffer.
+ * entries of one message (the large-batch path), copies that outlive
+ * the caller's buffer, and the destination IDs kept with an Address-family
+ * PDU (sorted, not charged to the octet cap).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +51,7 @@ put(dump_early *b, uint64_t ts, uint32_t msid, size_t len)
     e.multicast = true;
     e.pkt = pkt;
     e.len = len;
-    dump_early_put(b, &e);
+    dump_early_put(b, &e, NULL, 0);
     memset(pkt, 0xEE, sizeof(pkt));     /* the buffer must have copied */
 }
 
@@ -123,12 +124,59 @@ test_dump_early_many_of_one(void **state)
     assert_int_equal(dump_early_new(&b, 0, 10), -1);
 }
 
+static void
+check_ids(void *arg, const dump_early_ent *e)
+{
+    size_t *visits = arg;
+
+    (*visits)++;
+    assert_true(e->is_address);
+    assert_int_equal(e->id_cnt, 3);
+    assert_int_equal(e->ids[0], 5);
+    assert_int_equal(e->ids[1], 9);
+    assert_int_equal(e->ids[2], 0xC0000201u);
+    assert_int_equal(e->len, 7);
+    assert_int_equal(e->pkt[6], 0xA7);
+}
+
+static void
+test_dump_early_dest_ids(void **state)
+{
+    pmul_dest_entry d[3];
+    uint8_t pkt[7] = { 0, 0, 0, 0, 0, 0, 0xA7 };
+    dump_early_stats st;
+    dump_early_ent e;
+    dump_early *b;
+    size_t visits = 0;
+    (void)state;
+
+    memset(d, 0, sizeof(d));
+    d[0].dest_id = 0xC0000201u;
+    d[1].dest_id = 9;
+    d[2].dest_id = 5;
+    memset(&e, 0, sizeof(e));
+    e.src = 1;
+    e.msid = 2;
+    e.is_address = true;
+    e.pkt = pkt;
+    e.len = sizeof(pkt);
+    assert_int_equal(dump_early_new(&b, 4, 7), 0);
+    dump_early_put(b, &e, d, 3);
+    d[0].dest_id = 0;                   /* the buffer must have copied */
+    assert_int_equal(dump_early_each(b, 1, 2, check_ids, &visits), 1);
+    assert_int_equal(visits, 1);
+    dump_early_stats_get(b, &st);
+    assert_int_equal(st.bytes, 7);
+    dump_early_free(b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_early_order_and_caps),
         cmocka_unit_test(test_dump_early_many_of_one),
+        cmocka_unit_test(test_dump_early_dest_ids),
     };
 
     return cmocka_run_group_tests_name("dump_early", tests, NULL, NULL);

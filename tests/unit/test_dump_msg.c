@@ -7,8 +7,9 @@
  * marked, a message starting a new record after its eviction, the sorted
  * list of sequence numbers turning into a bitmap (missing ranges and
  * completion the same either way, checked against a plain array), the
- * "complete just now" result, and the routing cache (refreshed on a new
- * listing and on a new epoch, not otherwise).  The module allocates from
+ * "complete just now" result, the routing cache (refreshed on a new
+ * listing and on a new epoch, not otherwise), and long destination lists
+ * (indexed) giving the same records as short ones.  The module allocates from
  * libc: ASan's leak check covers it in the sanitizer tree.
  */
 #include <setjmp.h>
@@ -290,6 +291,41 @@ test_dump_msg_route_cache(void **state)
     dump_msgs_free(m);
 }
 
+/* Long destination lists go through the hash index: the same records as
+ * one by one (first-seen order, no duplicates, max_dests respected), over
+ * records that follow one another (the index is per PDU). */
+static void
+test_dump_msg_long_lists(void **state)
+{
+    uint32_t a[12], b[12], out[32];
+    dump_msgs *m;
+    size_t i, n;
+    (void)state;
+
+    for (i = 0; i < 12; i++) {
+        a[i] = 100 + (uint32_t)i;
+        b[i] = 106 + (uint32_t)i;
+    }
+    b[11] = b[0];                       /* listed twice in one PDU */
+    assert_int_equal(dump_msgs_new(&m, 10, 16, 0), 0);
+    assert_int_equal(addr(m, 1, 1, 2, a, 12), 0);
+    assert_int_equal(addr(m, 2, 2, 2, b, 12), 0);
+    assert_int_equal(addr(m, 3, 1, 2, b, 12), 0);
+    n = dump_msgs_listed(m, SRC, 1, out, 32);
+    /* 100..111, then 112..116 of b; 117 is past max_dests (16). */
+    assert_int_equal(n, 16);
+    for (i = 0; i < n; i++)
+        assert_int_equal(out[i], 100 + i);
+    n = dump_msgs_listed(m, SRC, 2, out, 32);
+    assert_int_equal(n, 11);
+    for (i = 0; i < n; i++)
+        assert_int_equal(out[i], 106 + i);
+    /* An Ack from one of them is the same destination. */
+    assert_int_equal(ack(m, 4, 1, 111), 0);
+    assert_int_equal(dump_msgs_listed(m, SRC, 1, out, 32), 16);
+    dump_msgs_free(m);
+}
+
 int
 main(void)
 {
@@ -298,6 +334,7 @@ main(void)
         cmocka_unit_test(test_dump_msg_byte_cap),
         cmocka_unit_test(test_dump_msg_sparse_and_bitmap),
         cmocka_unit_test(test_dump_msg_route_cache),
+        cmocka_unit_test(test_dump_msg_long_lists),
     };
 
     return cmocka_run_group_tests_name("dump_msg", tests, NULL, NULL);

@@ -338,6 +338,12 @@ test_netsim_scen_parse_errors(void **state)
         { "node A 1.2.3.4\noutage A 5s\n", "2: usage: outage NODES FROM TO|end" },
         { "node A 1.2.3.4\noutage A 0 10s\noutage A 9s end\n", "3: outage interval of 'A' overlaps" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect count nothing == 1\n", "4: unknown counter" },
+        /* The authenticated mode. */
+        { "node A 1.2.3.4\nauth A key \"short\"\n", "2: auth key of 5 octets: give 16..64" },
+        { "node A 1.2.3.4\nauth A \"0123456789abcdef\"\n", "2: usage: auth NODES key" },
+        { "node A 1.2.3.4\nauth A key \"0123456789abcdef\" key-id 256\n", "2: bad key-id '256'" },
+        { "node A 1.2.3.4\nauth A key \"0123456789abcdef\" kid 1\n", "2: usage: auth NODES key" },
+        { "node A 1.2.3.4\nauth Z key \"0123456789abcdef\"\n", "2: no node matches 'Z'" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect delivered x B\n", "4: no message matches 'x'" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\nmsg m from A to B\nexpect done m within soon\n", "4: 'within' needs a time" },
         { "node A 1.2.3.4\nnode B 1.2.3.5\n", "2: a scenario needs at least one message" },
@@ -556,6 +562,46 @@ test_netsim_scen_parse_medium_outage(void **state)
     sc = netsim_test_parse("medium shared 9600\nmedium per-node\nnode A 1.2.3.4\nnode B 1.2.3.5\n"
                "msg m from A to B\n");
     assert_false(sc->shared);
+    netsim_scen_free(sc);
+}
+
+/* "auth": keys per node (an attacker only by its name), and a run in the
+ * authenticated mode: the nodes with the key talk, a keyless attacker's
+ * datagrams are refused by every keyed node and counted, the same seed
+ * gives the same transcript. */
+static void
+test_netsim_auth_mode(void **state)
+{
+    static const char text[] =
+        "node A 198.18.0.1\n"
+        "nodes R 2 198.18.0.11\n"
+        "attacker X 198.18.0.66 rate 0\n"
+        "attacker Y 198.18.0.67 rate 0\n"
+        "attack X flood-data count 4 sources 2 at 1s\n"
+        "attack Y flood-data count 3 sources 1 at 1s\n"
+        "auth * key \"netsim network key 0123456789\" key-id 7\n"
+        "auth Y key \"not the network key 0123456789\"\n"
+        "msg m from A to R* size 3000 at 2s\n"
+        "expect delivered m R1,R2\n"
+        "expect count auth-drop == 21\n"
+        "expect stat R1 drop.malformed == 0\n";
+    netsim_scenario *sc = netsim_test_parse(text);
+    run_result a, b;
+
+    (void)state;
+    assert_int_equal(sc->nodes[0].auth_key_len, 29);
+    assert_int_equal(sc->nodes[0].auth_key_id, 7);
+    assert_int_equal(sc->nodes[2].auth_key_len, 29);
+    assert_int_equal(sc->nodes[3].auth_key_len, 0);     /* "*" skips attackers */
+    assert_int_equal(sc->nodes[4].auth_key_len, 30);
+    assert_int_equal(sc->nodes[4].auth_key_id, 1);
+    assert_string_equal(netsim_counter_name(NETSIM_C_AUTH_DROP), "auth-drop");
+    run_ops(&netsim_pmul_ops, sc, true, 3, NULL, &a);
+    run_ops(&netsim_pmul_ops, sc, true, 3, NULL, &b);
+    if (a.fails != 0)
+        fail_msg("%ld failures:\n%s", a.fails, a.fail_text);
+    assert_int_equal(a.sum.delivered, 2);
+    assert_true(a.hash == b.hash);
     netsim_scen_free(sc);
 }
 
@@ -961,6 +1007,7 @@ main(void)
         cmocka_unit_test(test_netsim_expect_mismatch_reported),
         cmocka_unit_test(test_netsim_shared_one_transmission_at_a_time),
         cmocka_unit_test(test_netsim_outage_in_and_out),
+        cmocka_unit_test(test_netsim_auth_mode),
         cmocka_unit_test(test_netsim_new_alloc_failure),
         cmocka_unit_test(test_netsim_scen_parse_alloc_failure),
         cmocka_unit_test(test_netsim_mule_relay_and_dsn),

@@ -135,7 +135,10 @@ dump_pdu_decode(dump_decoder *d, const uint8_t *pkt, size_t len, dump_pdu *out)
         out->have_fields = true;
         out->cksum = out->pdu.cksum_kind == PMUL_CKSUM_INET ? DUMP_CKSUM_INET
                                                             : DUMP_CKSUM_FLETCHER;
-        out->cksum_fletcher = pmul_cksum_fletcher(pkt, len);
+        /* The codec has just compared the field with the Fletcher sum:
+         * equal, it is that sum (no second pass over every datagram). */
+        out->cksum_fletcher = out->cksum == DUMP_CKSUM_FLETCHER
+                            ? out->pdu.checksum : pmul_cksum_fletcher(pkt, len);
         return;
     }
     out->cksum = cksum_verdict(d, pkt, len, &out->cksum_fletcher);

@@ -100,11 +100,22 @@ drop_oldest(dump_early *b)
     b->old_no++;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 void
-dump_early_put(dump_early *b, const dump_early_ent *e)
+dump_early_put(dump_early *b, const dump_early_ent *e, const pmul_dest_entry *dests,
+               size_t dest_cnt)
 {
     slot *s;
     uint8_t *copy;
+    uint32_t *ids = NULL;
+    size_t i, at = (e->len + 3u) & ~(size_t)3u;     /* the IDs go after the datagram */
 
     if (e->len > b->max_bytes) {
         b->st.too_big++;
@@ -113,15 +124,27 @@ dump_early_put(dump_early *b, const dump_early_ent *e)
     while (b->old_no < b->next_no &&
            (b->next_no - b->old_no >= b->max_ents || b->st.bytes + e->len > b->max_bytes))
         drop_oldest(b);
-    copy = mem_alloc(NULL, e->len != 0 ? e->len : 1);
+    /* e->len <= max_bytes and a PDU lists fewer than 65536: no overflow. */
+    if (dest_cnt > UINT16_MAX)
+        dest_cnt = UINT16_MAX;
+    copy = mem_alloc(NULL, dest_cnt != 0 ? at + dest_cnt * sizeof(*ids)
+                                         : (e->len != 0 ? e->len : 1));
     if (copy == NULL) {
         b->st.dropped++;
         return;
     }
     memcpy(copy, e->pkt, e->len);
+    if (dest_cnt != 0) {
+        ids = (uint32_t *)(void *)(copy + at);
+        for (i = 0; i < dest_cnt; i++)
+            ids[i] = dests[i].dest_id;
+        qsort(ids, dest_cnt, sizeof(*ids), cmp_u32);
+    }
     s = &b->ring[b->next_no % b->max_ents];
     s->e = *e;
     s->e.pkt = copy;
+    s->e.ids = ids;
+    s->e.id_cnt = dest_cnt;
     s->copy = copy;
     s->no = b->next_no;
     if (map_add(&b->by_msg, key(e->src, e->msid), s->no) != 0) {

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pmul/pmul_pdu.h"
+
 typedef struct dump_early dump_early;
 
 /* One kept datagram; pkt is owned by the buffer, valid during the visit. */
@@ -31,6 +33,11 @@ typedef struct dump_early_ent {
     bool is_address;            /* an Address-family PDU (else Data) */
     const uint8_t *pkt;
     size_t len;
+    /* Visited: for an Address-family PDU, the destination IDs it lists,
+     * ascending (dump_early_put() was given them), so a new engine's node
+     * is looked for without decoding the PDU again.  Ignored by put. */
+    const uint32_t *ids;
+    size_t id_cnt;
 } dump_early_ent;
 
 typedef struct dump_early_stats {
@@ -47,9 +54,13 @@ typedef struct dump_early_stats {
 int dump_early_new(dump_early **out, size_t max_ents, size_t max_bytes);
 void dump_early_free(dump_early *b);
 
-/* Keep a copy of *e (e->pkt is borrowed).  Never fails: on no memory the
+/* Keep a copy of *e (e->pkt is borrowed) and of the IDs of dests[0..
+ * dest_cnt) (its decoded destination list, for an Address-family PDU; the
+ * IDs are not charged to max_bytes: an entry takes 8 octets of the PDU,
+ * so they add at most half of it).  Never fails: on no memory the
  * datagram is counted as dropped. */
-void dump_early_put(dump_early *b, const dump_early_ent *e);
+void dump_early_put(dump_early *b, const dump_early_ent *e, const pmul_dest_entry *dests,
+                    size_t dest_cnt);
 
 /* Call fn for every kept datagram of (src, msid), oldest first; fn must
  * not call the buffer.  Returns how many were visited. */

@@ -70,6 +70,8 @@
 #define NONE SIZE_MAX
 /* Records searched for an Ack entry naming its own sender. */
 #define SELF_NAMED_SCAN 256u
+/* Largest max_dests given the scratch index of destinations. */
+#define DIX_MAX_DESTS 65536u
 
 enum ack_state { ACK_NONE = 0, ACK_MISSING, ACK_COMPLETE };
 
@@ -135,6 +137,12 @@ struct dump_msgs {
     bool ev_json, ev_report;
     dump_msgs_totals gone;      /* totals of evicted records */
     size_t created;
+    /* Scratch index of one record's destinations (id -> position), for
+     * Address-family PDUs of long lists: open addressing, a slot valid
+     * when its stamp is the current one, so it is never cleared. */
+    struct dix { uint32_t stamp, id, pos; } *dix;
+    size_t dix_size;            /* power of two, twice max_dests; 0: none */
+    uint32_t dix_stamp;
 };
 
 static uint64_t
@@ -158,6 +166,12 @@ dump_msgs_new(dump_msgs **out, size_t max_msgs, size_t max_dests, size_t max_byt
     m->max_bytes = max_bytes;
     m->free_head = m->head = m->tail = NONE;
     map_init(&m->ids, NULL, max_msgs);
+    /* Without it long lists are only slower (get_dest()). */
+    for (m->dix_size = 16; m->dix_size < 2 * max_dests && max_dests <= DIX_MAX_DESTS;)
+        m->dix_size *= 2;
+    if (max_dests > DIX_MAX_DESTS ||
+        (m->dix = mem_calloc(NULL, m->dix_size, sizeof(*m->dix))) == NULL)
+        m->dix_size = 0;
     *out = m;
     return 0;
 }
@@ -197,6 +211,7 @@ dump_msgs_free(dump_msgs *m)
             release(&m->msgs[i]);
     mem_free(NULL, m->msgs);
     map_fini(&m->ids);
+    mem_free(NULL, m->dix);
     mem_free(NULL, m);
 }
 
@@ -345,14 +360,10 @@ get(dump_msgs *m, uint32_t src, uint32_t msid, uint64_t ts_us)
     return d;
 }
 
+/* Append id to d's destinations; NULL past max_dests or out of memory. */
 static dest *
-get_dest(dump_msgs *m, dmsg *d, uint32_t id)
+add_dest(dump_msgs *m, dmsg *d, uint32_t id)
 {
-    size_t i;
-
-    for (i = 0; i < d->dest_cnt; i++)
-        if (d->dests[i].id == id)
-            return &d->dests[i];
     if (d->dest_cnt >= m->max_dests) {
         d->dest_overflow++;
         return NULL;
@@ -370,6 +381,77 @@ get_dest(dump_msgs *m, dmsg *d, uint32_t id)
     memset(&d->dests[d->dest_cnt], 0, sizeof(dest));
     d->dests[d->dest_cnt].id = id;
     return &d->dests[d->dest_cnt++];
+}
+
+static dest *
+get_dest(dump_msgs *m, dmsg *d, uint32_t id)
+{
+    size_t i;
+
+    for (i = 0; i < d->dest_cnt; i++)
+        if (d->dests[i].id == id)
+            return &d->dests[i];
+    return add_dest(m, d, id);
+}
+
+static size_t
+dix_home(const dump_msgs *m, uint32_t id)
+{
+    return (size_t)((id * 0x9E3779B1u) >> 7) & (m->dix_size - 1);
+}
+
+/* The scratch slot of id: its entry, or the free slot where it goes.  The
+ * table holds at most max_dests of its 2 * max_dests slots, so a free
+ * one is always found. */
+static struct dix *
+dix_slot(dump_msgs *m, uint32_t id)
+{
+    size_t i = dix_home(m, id);
+
+    while (m->dix[i].stamp == m->dix_stamp && m->dix[i].id != id)
+        i = (i + 1) & (m->dix_size - 1);
+    return &m->dix[i];
+}
+
+/* Index d's destinations in the scratch table (forgetting the last
+ * record's); false when there is no table. */
+static bool
+dix_build(dump_msgs *m, const dmsg *d)
+{
+    struct dix *x;
+    size_t i;
+
+    if (m->dix_size == 0)
+        return false;
+    if (++m->dix_stamp == 0) {
+        /* Wrapped: stamps of old entries could come back. */
+        memset(m->dix, 0, m->dix_size * sizeof(*m->dix));
+        m->dix_stamp = 1;
+    }
+    for (i = 0; i < d->dest_cnt; i++) {
+        x = dix_slot(m, d->dests[i].id);
+        x->stamp = m->dix_stamp;
+        x->id = d->dests[i].id;
+        x->pos = (uint32_t)i;
+    }
+    return true;
+}
+
+/* get_dest() through the table dix_build() made for d. */
+static dest *
+dix_get_dest(dump_msgs *m, dmsg *d, uint32_t id)
+{
+    struct dix *x = dix_slot(m, id);
+    dest *ds;
+
+    if (x->stamp == m->dix_stamp)
+        return &d->dests[x->pos];
+    if ((ds = add_dest(m, d, id)) != NULL) {
+        x->stamp = m->dix_stamp;
+        x->id = id;
+        x->pos = (uint32_t)(ds - d->dests);
+    }
+    return ds;
 }
 
 /* Sequence numbers kept as a sorted list up to this many, then a bitmap. */
@@ -533,6 +615,7 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
     dmsg *d;
     dest *ds;
     uint16_t i;
+    bool indexed;
     int r;
 
     if (p->type == PMUL_PDU_ACK) {
@@ -602,8 +685,12 @@ dump_msgs_pdu(dump_msgs *m, uint64_t ts_us, const pmul_pdu *p, size_t pdu_len,
         d->expiry = p->u.address.expiry_time;
         if (p->u.address.dest_cnt == 0)
             d->ackack = true;
+        /* A list of hundreds, looked up one by one, cost a scan of the
+         * record's list each: a hash index instead when the PDU's is long. */
+        indexed = p->u.address.dest_cnt > 8 && dix_build(m, d);
         for (i = 0; i < p->u.address.dest_cnt; i++) {
-            ds = get_dest(m, d, p->u.address.dests[i].dest_id);
+            ds = indexed ? dix_get_dest(m, d, p->u.address.dests[i].dest_id)
+                         : get_dest(m, d, p->u.address.dests[i].dest_id);
             if (ds == NULL)
                 continue;
             /* A destination known from Acks only and listed now is not

@@ -78,7 +78,8 @@ size_t dump_msgs_listed(const dump_msgs *m, uint32_t src, uint32_t msid, uint32_
  * The destinations listed for (src, msid) for which has(arg, id) is true
  * (pmul-dump: the nodes with an engine), at most cap into ids.  The answer
  * is cached in the record until epoch changes (the caller bumps it when
- * its answers to has() may change; never 0) or the message lists a new
+ * has() may turn true for an id; never 0; an answer turning false need
+ * not bump it, the caller then gets such ids too) or the message lists a new
  * destination, so a Data_PDU of a message listing 4096 nodes costs a copy
  * of the few with engines, not 4096 lookups.  Returns how many were
  * stored.

@@ -72,7 +72,11 @@ void dump_nodes_advance_all(dump_nodes *t, uint64_t t_us);
 /* Sum of the engines' stall counters. */
 uint64_t dump_nodes_stalls(const dump_nodes *t);
 
-/* Changes (never to 0) whenever an engine is created or freed. */
+/* Changes (never to 0) whenever an engine is created.  Not when one is
+ * freed: a cached list of nodes with engines (dump_msgs_route) then only
+ * names one too many, which dump_nodes_find() answers with NULL, and a
+ * hostile capture churns engines by the thousand, so every eviction
+ * would also make every message's list be built again. */
 uint64_t dump_nodes_epoch(const dump_nodes *t);
 
 /* Whether node id has an engine (no change to the use order). */

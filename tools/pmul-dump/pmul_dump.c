@@ -162,7 +162,7 @@ static const char usage_text[] =
 "\n"
 "MEMORY\n"
 "    Bounded whatever the capture holds: about max-nodes x (node-mem +\n"
-"    3 MiB) + msg-mem + 18 MiB, 340 MiB with the defaults (docs/tools.md).\n"
+"    3 MiB) + msg-mem + 22 MiB, 344 MiB with the defaults (docs/tools.md).\n"
 "\n"
 "EXIT STATUS\n"
 "    0 the capture was read to its end; 1 reading stopped early (corrupt or\n"
@@ -188,7 +188,6 @@ typedef struct ctx {
     /* State. */
     pmul_pcap_reader *rd;
     dump_decoder dec;
-    dump_decoder dec_replay;    /* for kept PDUs, while dec's result is in use */
     dump_msgs *msgs;
     dump_nodes *nodes;
     dump_early *early;
@@ -291,26 +290,21 @@ typedef struct replay_arg {
 /* Give a kept PDU to a new engine if its node would have received it: an
  * Address-family PDU only if it lists the node (one that does not would
  * tell the engine the message is not for it). */
+static int cmp_u32(const void *a, const void *b);
+
 static void
 replay_one(void *arg, const dump_early_ent *e)
 {
     replay_arg *ra = arg;
     uint32_t id = vnode_node_id(ra->n);
-    dump_pdu d;
-    uint16_t i;
 
     if (!e->multicast && e->dst_ip != id)
         return;
-    if (e->is_address) {
-        dump_pdu_decode(&ra->c->dec_replay, e->pkt, e->len, &d);
-        if (d.err != 0)
-            return;
-        for (i = 0; i < d.pdu.u.address.dest_cnt; i++)
-            if (d.pdu.u.address.dests[i].dest_id == id)
-                break;
-        if (i == d.pdu.u.address.dest_cnt)
-            return;
-    }
+    /* Its IDs were kept with it: no decode (and checksum) per kept PDU
+     * and new engine, which a capture churning engines paid often. */
+    if (e->is_address &&
+        (e->id_cnt == 0 || bsearch(&id, e->ids, e->id_cnt, sizeof(id), cmp_u32) == NULL))
+        return;
     (void)vnode_recv(ra->n, e->ts_us, e->from_ip, e->from_port, e->pkt, e->len);
 }
 
@@ -413,7 +407,10 @@ keep(ctx *c, const pmul_pcap_frame *f, const pmul_pdu *p)
     e.is_address = p->type != PMUL_PDU_DATA;
     e.pkt = f->payload;
     e.len = f->payload_len;
-    dump_early_put(c->early, &e);
+    if (e.is_address)
+        dump_early_put(c->early, &e, p->u.address.dests, p->u.address.dest_cnt);
+    else
+        dump_early_put(c->early, &e, NULL, 0);
 }
 
 /* Give the datagram to the engines it concerns, and only to them: the
@@ -504,7 +501,9 @@ handle_frame(ctx *c, const pmul_pcap_frame *f, int verdict)
     if (d.err != 0)
         return;
     dump_nodes_next_datagram(c->nodes);
-    /* Who with an engine was listed before this PDU is accounted. */
+    /* Who with an engine was listed before this PDU is accounted (the
+     * list may also name nodes whose engines were evicted since: finding
+     * them fails, see dump_nodes_epoch()). */
     prev = d.pdu.type == PMUL_PDU_ACK || d.pdu.type == PMUL_PDU_ANNOUNCE ||
            dump_nodes_live(c->nodes) == 0 ? 0
          : dump_msgs_route(c->msgs, d.pdu.source_id, d.pdu.msid,
@@ -787,7 +786,6 @@ main(int argc, char **argv)
     c.ids_cap = MSG_MAX_DESTS;
     c.ids = calloc(c.ids_cap, sizeof(*c.ids));
     if (c.ids == NULL || dump_decoder_init(&c.dec) != 0 ||
-        dump_decoder_init(&c.dec_replay) != 0 ||
         dump_msgs_new(&c.msgs, c.max_msgs, MSG_MAX_DESTS, c.msg_mem) != 0 ||
         dump_nodes_new(&c.nodes, c.max_nodes, &vo, &sink) != 0 ||
         dump_early_new(&c.early, EARLY_MAX_PDUS, EARLY_MAX_BYTES) != 0) {
@@ -821,7 +819,6 @@ done:
     free(c.ids);
     dump_msgs_free(c.msgs);
     dump_decoder_fini(&c.dec);
-    dump_decoder_fini(&c.dec_replay);
     if (cap_out_fini(&c.out) && status == 0)
         status = 1;
     return status;
