@@ -445,6 +445,13 @@ typedef struct pmul_stats {
                                  * timer uses (0: none yet) */
     uint32_t rto_ms;            /* retransmission timeout last armed */
     uint64_t fec_repair_pdus;   /* FEC repair Data_PDUs sent */
+    /* FEC repair on the receiver (docs/wire.md 10.7). */
+    uint64_t rx_fec_recovered;  /* source Data_PDUs rebuilt from repairs */
+    uint64_t rx_fec_rejected;   /* FEC_Address_PDUs whose FEC fields were
+                                 * refused (message received plainly) */
+    uint64_t rx_fec_unused;     /* Data_PDUs above Total not kept: repairs
+                                 * of a block already decodable or of a
+                                 * message received plainly or complete */
 } pmul_stats;
 
 /* ------------------------------------------------------------------ */

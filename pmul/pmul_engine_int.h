@@ -165,6 +165,18 @@ typedef struct pmul_rxsrc {
     uint64_t order;
 } pmul_rxsrc;
 
+/* FEC decoding state of a message announced by a FEC_Address_PDU whose
+ * parameters decoded (docs/wire.md 10.7), allocated once per message and
+ * charged to its reassembly budgets. */
+typedef struct pmul_rxfec {
+    pmul_fec_params p;          /* layout of the first usable announcement */
+    uint8_t repair_cnt;         /* r of the latest announcement */
+    uint32_t need;              /* symbols still needed, over the blocks
+                                 * that cannot be decoded yet */
+    size_t charged;             /* octets charged to the rob's budgets */
+    pmul_fec_block blk[];       /* p.blocks.block_cnt */
+} pmul_rxfec;
+
 typedef struct pmul_rxmsg {
     uint32_t src, msid;
     uint64_t order;
@@ -207,6 +219,10 @@ typedef struct pmul_rxmsg {
     bool fec;                   /* announced by a FEC_Address_PDU: numbers
                                  * above Total are repair symbols, not
                                  * proof that Total is wrong */
+    bool fec_plain;             /* FEC announced but not usable (bad
+                                 * parameters or fragment lengths):
+                                 * received plainly, repairs dropped */
+    pmul_rxfec *fecd;           /* FEC decoder state (owned; NULL: none) */
     bool total_raised;          /* a Data_PDU above Total proved it wrong:
                                  * total is now the highest number seen */
     bool awaiting;              /* accept mode: COMPLETE and delivered, the
@@ -293,6 +309,11 @@ struct pmul_engine {
     size_t rx_unacc_bytes;      /* their held payload octets */
     pmul_budget rx_all;
     int64_t done_pruned_s;      /* when the delivered sets were last pruned */
+    pmul_fec *rx_fec;           /* FEC decoder tables, created at the first
+                                 * recovery (NULL until then) */
+    uint8_t *fec_out;           /* recovered symbols scratch, grown to the
+                                 * largest recovery seen */
+    size_t fec_out_cap;
 
     /* Events, FIFO ring. */
     pmul_evq_ent *ev;
@@ -411,6 +432,13 @@ void pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m);
 void pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m);
 /* Missing numbers found since the last Ack was built. */
 uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
+
+/* ---- pmul_rx.c: FEC repair on the receiver -------------------------------- */
+
+/* Next source number >= from that m's missing list names under the FEC
+ * Ack rule (lowest k_b - held_b missing of each block it cannot decode
+ * yet), or 0 when none.  m->fecd is set. */
+uint16_t pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from);
 
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 

@@ -45,14 +45,21 @@ pmul_rob_init(pmul_rob *r, const mem *m, size_t max_len, pmul_budget *b_src,
     r->in_order = true;
 }
 
+/* Add n octets to what the rob holds and to both budgets (checked). */
+static void
+add_charge(pmul_rob *r, size_t n)
+{
+    r->charged += n;
+    if (r->b_src != NULL)
+        r->b_src->used += n;
+    if (r->b_all != NULL)
+        r->b_all->used += n;
+}
+
 static void
 uncharge(pmul_rob *r)
 {
-    if (r->b_src != NULL)
-        r->b_src->used -= r->charged;
-    if (r->b_all != NULL)
-        r->b_all->used -= r->charged;
-    r->charged = 0;
+    pmul_rob_uncharge(r, r->charged);
 }
 
 void
@@ -103,17 +110,21 @@ pmul_rob_put(pmul_rob *r, uint16_t seq, const uint8_t *frag, size_t len)
 {
     size_t gap_before, gap_after, cost;
     pmul_rob_frag *f;
+    bool extra;
     int err;
 
     if (seq == 0)
         return PMUL_ERR_RANGE;
-    if (r->total != 0 && seq > r->total)
+    /* A repair symbol: its number is above the total; the caller bounds
+     * how many it keeps, the budgets still apply. */
+    extra = r->total != 0 && seq > r->total;
+    if (extra && seq > r->extra_hi)
         return PMUL_ERR_INCONSISTENT;
     if (pmul_seqset_has(&r->have, seq))
         return 0;
     /* Budget checks first, with sizes computed before anything grows:
      * len is bounded by one datagram, so the sums cannot overflow. */
-    if (len > r->max_len - r->data_len)
+    if (!extra && len > r->max_len - r->data_len)
         return PMUL_ERR_BUSY;
     gap_before = pmul_seqset_bytes(&r->have);
     gap_after = gap_before;
@@ -141,23 +152,57 @@ pmul_rob_put(pmul_rob *r, uint16_t seq, const uint8_t *frag, size_t len)
     f->len = (uint32_t)len;
     if (r->in_order && seq != r->idx_cnt)
         r->in_order = false;
+    if (r->idx_cnt > 1 && seq < r->idx[r->idx_cnt - 2].seq)
+        r->unsorted = true;
     r->arena_len += len;
-    r->data_len += len;
-    r->charged += cost;
-    if (r->b_src != NULL)
-        r->b_src->used += cost;
-    if (r->b_all != NULL)
-        r->b_all->used += cost;
+    if (!extra)
+        r->data_len += len;
+    add_charge(r, cost);
     return 1;
 }
 
 int
 pmul_rob_set_total(pmul_rob *r, uint16_t total)
 {
+    size_t i, n = 0;
+
     if (total == 0)
         return PMUL_ERR_RANGE;
     r->total = total;
+    /* Early fragments above it (repair symbols, or a peer's junk) no
+     * longer count toward the message length. */
+    for (i = 0; i < r->idx_cnt; i++)
+        if (r->idx[i].seq <= total)
+            n += r->idx[i].len;
+    r->data_len = n;
     return 0;
+}
+
+void
+pmul_rob_set_extra(pmul_rob *r, uint16_t hi)
+{
+    r->extra_hi = hi;
+}
+
+int
+pmul_rob_charge(pmul_rob *r, size_t n)
+{
+    if (!budget_fits(r->b_src, n) || !budget_fits(r->b_all, n))
+        return PMUL_ERR_BUSY;
+    add_charge(r, n);
+    return 0;
+}
+
+void
+pmul_rob_uncharge(pmul_rob *r, size_t n)
+{
+    if (n > r->charged)
+        n = r->charged;
+    r->charged -= n;
+    if (r->b_src != NULL)
+        r->b_src->used -= n;
+    if (r->b_all != NULL)
+        r->b_all->used -= n;
 }
 
 bool
@@ -195,6 +240,37 @@ sort_idx(pmul_rob_frag *v, size_t n)
     }
 }
 
+static void
+ensure_sorted(pmul_rob *r)
+{
+    if (r->unsorted)
+        sort_idx(r->idx, r->idx_cnt);
+    r->unsorted = false;
+}
+
+bool
+pmul_rob_get(pmul_rob *r, uint16_t seq, const uint8_t **frag, size_t *len)
+{
+    size_t lo = 0, hi, mid;
+
+    if (!pmul_seqset_has(&r->have, seq))
+        return false;
+    ensure_sorted(r);
+    hi = r->idx_cnt;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (r->idx[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == r->idx_cnt || r->idx[lo].seq != seq)
+        return false;
+    *frag = r->arena + r->idx[lo].off;
+    *len = r->idx[lo].len;
+    return true;
+}
+
 int
 pmul_rob_assemble(pmul_rob *r, uint8_t **out, size_t *len)
 {
@@ -218,7 +294,7 @@ pmul_rob_assemble(pmul_rob *r, uint8_t **out, size_t *len)
         pmul_rob_fini(r);
         return 0;
     }
-    sort_idx(r->idx, r->idx_cnt);
+    ensure_sorted(r);
     for (i = 0; i < r->idx_cnt && r->idx[i].seq <= r->total; i++)
         total_len += r->idx[i].len;
     if ((p = mem_alloc(r->m, total_len != 0 ? total_len : 1)) == NULL)

@@ -11,6 +11,11 @@
  * sender's share and the node-wide total (style.md 3).  A fragment that
  * would exceed either is refused with PMUL_ERR_BUSY and nothing changes,
  * so a hostile sender can fill its own share and no more.
+ *
+ * FEC repair (docs/wire.md 10): fragments numbered above the Total up to
+ * extra_hi (repair symbols) are held beside the source ones, charged the
+ * same but not counted in data_len (the caller bounds how many it keeps),
+ * and never assembled.
  */
 #ifndef PMUL_ROB_H
 #define PMUL_ROB_H
@@ -40,11 +45,15 @@ typedef struct pmul_rob {
     size_t arena_len, arena_size;
     pmul_rob_frag *idx;     /* one per fragment held; owned */
     size_t idx_cnt, idx_cap;
-    size_t data_len;        /* sum of fragment lengths */
+    size_t data_len;        /* sum of fragment lengths (1..total once
+                                 * the total is known) */
     size_t max_len;         /* cap on data_len (largest message) */
     size_t charged;         /* bytes charged to the budgets */
     uint16_t total;         /* Total_Number_of_PDUs, 0 = unknown */
+    uint16_t extra_hi;      /* highest number accepted above total (FEC
+                                 * repair symbols; 0: none) */
     bool in_order;          /* fragments arrived as 1, 2, 3, ... */
+    bool unsorted;          /* idx is not in sequence order */
     pmul_budget *b_src;     /* borrowed; may be NULL */
     pmul_budget *b_all;     /* borrowed; may be NULL */
     const mem *m;
@@ -68,8 +77,30 @@ __attribute__((warn_unused_result))
 int pmul_rob_put(pmul_rob *r, uint16_t seq, const uint8_t *frag, size_t len);
 
 /* Set Total_Number_of_PDUs (1..65535).  Fragments above it stay charged but
- * are never assembled.  Returns 0 or PMUL_ERR_RANGE. */
+ * are never assembled (nor counted in data_len).  Returns 0 or
+ * PMUL_ERR_RANGE. */
 int pmul_rob_set_total(pmul_rob *r, uint16_t total);
+
+/* Accept fragments numbered total+1..hi (FEC repair symbols) once the total
+ * is known; 0 refuses them again (the default). */
+void pmul_rob_set_extra(pmul_rob *r, uint16_t hi);
+
+/*
+ * Fragment seq held: *frag points into the rob (valid until the next
+ * put, assemble or fini) and *len is its length.  Returns false when seq
+ * is not held.  May reorder the index (not the data).
+ */
+bool pmul_rob_get(pmul_rob *r, uint16_t seq, const uint8_t **frag, size_t *len);
+
+/*
+ * Charge n more octets of state that lives beside the fragments (FEC
+ * block state) to both budgets, released by pmul_rob_uncharge() or at
+ * fini/assemble.  Returns 0 or PMUL_ERR_BUSY (nothing charged).
+ */
+__attribute__((warn_unused_result))
+int pmul_rob_charge(pmul_rob *r, size_t n);
+/* Give back up to n octets charged (never more than the rob holds). */
+void pmul_rob_uncharge(pmul_rob *r, size_t n);
 
 bool pmul_rob_has(const pmul_rob *r, uint16_t seq);
 /* Fragments held in 1..total (total must be known for is_complete). */

@@ -52,14 +52,22 @@ pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m)
 }
 
 /* Missing Data_PDUs after the last one seen this round: what the tail
- * timer waits for. */
+ * timer waits for.  With FEC, after a source also the round's announced
+ * repairs; after a repair (numbered above Total) the symbols still
+ * needed, since further repairs may follow. */
 static uint32_t
 missing_after_last(const pmul_rxmsg *m)
 {
+    uint16_t last = m->last_seq < m->total ? m->last_seq : m->total;
     uint32_t have = pmul_seqset_count_upto(&m->rob.have, m->total) -
-                    pmul_seqset_count_upto(&m->rob.have, m->last_seq);
+                    pmul_seqset_count_upto(&m->rob.have, last);
+    uint32_t miss = (uint32_t)(m->total - last) - have;
 
-    return (uint32_t)(m->total - m->last_seq) - have;
+    if (m->fecd == NULL)
+        return miss;
+    if (m->last_seq > m->total)
+        return m->fecd->need;
+    return miss + (uint32_t)m->fecd->repair_cnt * m->fecd->p.blocks.block_cnt;
 }
 
 /*
@@ -132,10 +140,17 @@ pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m)
  * "highest previously missing" trigger, not by this count (which would
  * otherwise fire on every PDU after an MM-limited Ack).
  */
+/* Highest source number held (repair symbols live above the Total). */
+static uint16_t
+held_hi(const pmul_rxmsg *m)
+{
+    return m->total != 0 && m->rob.have.hi > m->total ? m->total : m->rob.have.hi;
+}
+
 uint32_t
 pmul__rx_new_gaps(const pmul_rxmsg *m)
 {
-    uint16_t hi = m->rob.have.hi;
+    uint16_t hi = held_hi(m);
 
     if (hi <= m->ack_hi)
         return 0;
@@ -146,7 +161,10 @@ pmul__rx_new_gaps(const pmul_rxmsg *m)
 /*
  * Write the missing list of m into out (at most avail words): ascending,
  * every number already reported and at most MM new ones, stopping at the
- * first new number beyond MM so that the list stays a prefix.
+ * first new number beyond MM so that the list stays a prefix.  A FEC
+ * message lists, of each block it cannot decode yet, exactly as many of
+ * its lowest missing sources as it needs symbols (fec-contract 3), never
+ * a repair number.
  */
 static uint16_t
 build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
@@ -155,7 +173,8 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
     uint16_t n = 0, last = 0, seq;
 
     while (n < avail && s <= m->total) {
-        seq = pmul_seqset_next_clear(&m->rob.have, (uint16_t)s, m->total);
+        seq = m->fecd != NULL ? pmul__rx_fec_next_missing(m, s)
+                              : pmul_seqset_next_clear(&m->rob.have, (uint16_t)s, m->total);
         if (seq == 0)
             break;
         if (!pmul_seqset_has(&m->reported, seq)) {
@@ -170,7 +189,7 @@ build_missing(pmul_engine *e, pmul_rxmsg *m, uint16_t *out, size_t avail)
         s = (uint32_t)seq + 1;
     }
     m->reported_hi = last;
-    m->ack_hi = m->rob.have.hi;
+    m->ack_hi = held_hi(m);
     return n;
 }
 

@@ -11,7 +11,9 @@ checksum; bit 3: lose this step's T<->R traffic; bits 4-7: time step index
 T's own message delivered over a clean and a lossy channel, the pmul_basic
 vectors (sender 192.0.2.1) to R including a MAP-split list, early data and
 Discard, Acks for T's message from its second destination (complete and
-with a missing list), and long steps that reach expiry.  Standard library
+with a missing list), long steps that reach expiry, and a message with FEC
+repair (docs/wire.md 10) whose lost sources the repairs rebuild, the
+repairs once after and once before the FEC_Address_PDU.  Standard library
 only.
 """
 import struct
@@ -39,6 +41,81 @@ def ack(acker, src, msid, missing=()):
     entry += b''.join(struct.pack('>H', m) for m in missing)
     body = struct.pack('>IH', acker, 1) + entry
     return struct.pack('>HBBHH', 8 + len(body), 3, 1, 0, 0) + body
+
+
+# ---- FEC_ID 0x81 (docs/wire.md 10.5): Cauchy rows over GF(2^8), 0x11d ----
+
+def gf_mul(a, b):
+    r = 0
+    while b:
+        if b & 1:
+            r ^= a
+        a <<= 1
+        if a & 0x100:
+            a ^= 0x11d
+        b >>= 1
+    return r
+
+
+def gf_inv(a):
+    # a^254 = a^-1 in GF(2^8)
+    r, e = 1, 254
+    while e:
+        if e & 1:
+            r = gf_mul(r, a)
+        a = gf_mul(a, a)
+        e >>= 1
+    return r
+
+
+FEC_SRC, FEC_MSID, FEC_N, FEC_S, FEC_LAST, FEC_K, FEC_Z = (
+    0xC0000201, 0x00010009, 6, 32, 10, 3, 2)
+FEC_PAYLOAD = bytes((i * 7 + 3) & 0xff for i in range((FEC_N - 1) * FEC_S + FEC_LAST))
+
+
+def fec_source(seq):
+    off = (seq - 1) * FEC_S
+    return FEC_PAYLOAD[off:off + (FEC_LAST if seq == FEC_N else FEC_S)]
+
+
+def fec_repair(b, j):
+    """Repair j of block b (blocks of FEC_K sources) and its number."""
+    out = bytearray(FEC_S)
+    for t in range(FEC_K):
+        sym = fec_source(b * FEC_K + t + 1).ljust(FEC_S, b'\0')
+        c = gf_inv((FEC_K + j) ^ t)
+        for i in range(FEC_S):
+            out[i] ^= gf_mul(c, sym[i])
+    return FEC_N + 1 + j * FEC_Z + b, bytes(out)
+
+
+def fec_data(seq, frag):
+    head = struct.pack('>HBBHHII', 16 + len(frag), 5, 0, seq, 0, FEC_SRC, FEC_MSID)
+    return head + frag
+
+
+def fec_address():
+    """FEC_Address_PDU listing R: 6 sources of 32 octets (the last 10), two
+    blocks, two repairs each (FEC_Parameters 01 02 0002 0020 000a)."""
+    par = struct.pack('>BBHHH', 1, 2, FEC_Z, FEC_S, FEC_LAST)
+    body = struct.pack('>IBB', 1700000000 + 7200, len(par), 0x81) + par
+    body += struct.pack('>HHII', 1, 0, 0xC0000202, 7)
+    head = struct.pack('>HBBHHII', 16 + len(body), 5, 8, FEC_N, 0, FEC_SRC, FEC_MSID)
+    return head + body
+
+
+def fec_seeds():
+    srcs = [rec(TO_R, fec_data(s, fec_source(s)), step=100) for s in range(1, FEC_N + 1)
+            if s not in (2, 6)]
+    reps = [rec(TO_R, fec_data(*fec_repair(b, j)), step=100) for j in (0, 1) for b in (0, 1)]
+    return {
+        # Sources 2 and 6 (the short last one) lost, repairs rebuild them;
+        # the later repairs come after completion.
+        'fec': rec(TO_R, fec_address()) + b''.join(srcs) + b''.join(reps) + idle(4, step=1000),
+        # The repairs first, as early data, then the announcement.
+        'fec_early': b''.join(reps[:2]) + b''.join(srcs) + rec(TO_R, fec_address()) +
+                     idle(4, step=1000),
+    }
 
 
 def idle(n, step=500, lose=False):
@@ -80,6 +157,7 @@ def main(argv):
         'gap': rec(TO_R, v['address_msg2'], fix=False) +
                rec(TO_R, v['address_2dest'], step=60000, fix=False) + idle(3, step=300000),
     }
+    seeds.update(fec_seeds())
     n = seedlib.write_seeds(argv[2], seeds)
     if len(argv) == 4:
         seedlib.write_stamp(argv[3], '%d seeds in %s\n' % (n, argv[2]))
