@@ -286,22 +286,41 @@ test_pmul_txfec_emcon_repetitions_fresh_repairs(void **state)
     h_node_free(n);
 }
 
-/* A receiver that does not decode FEC: this engine's receiver drops the
- * repairs (above Total) and asks for sources; it completes. */
+/* Feed t's packets [from, to) to r; the FEC_Address_PDUs with another
+ * FEC_ID when `plain` (a receiver that does not know the scheme). */
 static void
-test_pmul_txfec_plain_receiver_completes(void **state)
+forward_fec(h_node *t, size_t from, size_t to, h_node *r, uint64_t now, const uint64_t *drop,
+            bool plain)
 {
-    h_node *t = fec_tx(10, 128), *r = h_node_new(H_RX);
-    uint32_t dest = H_RX;
-    uint64_t now = 0, drop = (1u << 3) | (1u << 8) | (1u << 9);  /* Data 3, 8, 9 */
+    uint8_t buf[PMUL_PDU_MAX_LEN];
+    size_t i;
+
+    for (i = from; i < to; i++) {
+        pmul_pdu p = h_pdu(t, i);
+
+        if (drop != NULL && i - from < 64 && ((*drop >> (i - from)) & 1u))
+            continue;
+        if (plain && p.type == PMUL_PDU_FEC_ADDRESS) {
+            p.u.address.fec_id = 0x7f;
+            (void)h_feed_raw(r, now, buf, h_encode(&p, buf, sizeof(buf)));
+        } else {
+            (void)h_feed_raw(r, now, t->pkt[i].buf, t->pkt[i].len);
+        }
+    }
+}
+
+/* Run t and r against each other until t's message is done; round 1's
+ * packets of t whose bit is set in drop are lost. */
+static void
+run_pair(h_node *t, h_node *r, uint64_t drop, bool plain)
+{
+    uint64_t now = 0, a, b;
     size_t tf = 0, rf = 0, guard;
 
-    (void)state;
-    h_submit(t, 0, 20 * FRAG, &dest, 1, 6);
     for (guard = 0; guard < 200 && h_count_ev(t, PMUL_EV_MSG_DONE) == 0; guard++) {
         pmul_engine_expire(t->e, h_now(now));
         h_drain(t, now);
-        h_forward(t, tf, t->npkt, r, now + 10, tf == 0 ? &drop : NULL);
+        forward_fec(t, tf, t->npkt, r, now + 10, tf == 0 ? &drop : NULL, plain);
         tf = t->npkt;
         now += 10;
         pmul_engine_expire(r->e, h_now(now));
@@ -309,19 +328,50 @@ test_pmul_txfec_plain_receiver_completes(void **state)
         h_forward(r, rf, r->npkt, t, now + 10, NULL);
         rf = r->npkt;
         now += 10;
-        {
-            uint64_t a = pmul_engine_next_deadline(t->e), b = pmul_engine_next_deadline(r->e);
-            uint64_t d = a < b ? a : b;
-
-            if (d != UINT64_MAX && d > now)
-                now = d;
-        }
+        a = pmul_engine_next_deadline(t->e);
+        b = pmul_engine_next_deadline(r->e);
+        if ((a < b ? a : b) != UINT64_MAX && (a < b ? a : b) > now)
+            now = a < b ? a : b;
     }
     assert_int_equal(h_count_ev(r, PMUL_EV_DELIVERED), 1);
     assert_int_equal(h_count_ev(t, PMUL_EV_DEST_ACKED), 1);
     assert_int_equal(h_count_ev(t, PMUL_EV_MSG_DONE), 1);
-    h_node_free(t);
-    h_node_free(r);
+}
+
+/* Our receiver completes from round 1's repairs with no retransmission,
+ * or asks for exactly the one symbol more it needs; a receiver that does
+ * not know the FEC_ID drops the repairs and completes by selective
+ * repeat. */
+static void
+test_pmul_txfec_receivers_complete(void **state)
+{
+    static const struct {
+        uint64_t drop;          /* round-1 packets lost (0: FEC_Address) */
+        bool plain;
+        uint64_t retx;          /* Data_PDUs sent again */
+    } cases[] = {
+        { (1u << 3) | (1u << 8), false, 0 },
+        { (1u << 3) | (1u << 8) | (1u << 9), false, 1 },
+        { (1u << 3) | (1u << 8) | (1u << 9), true, 3 },
+    };
+    uint32_t dest = H_RX;
+    pmul_stats st;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        h_node *t = fec_tx(10, 128), *r = h_node_new(H_RX);
+
+        h_submit(t, 0, 20 * FRAG, &dest, 1, 6);
+        run_pair(t, r, cases[i].drop, cases[i].plain);
+        pmul_engine_stats(t->e, &st);
+        assert_int_equal(st.retx_data_pdus, cases[i].retx);
+        assert_int_equal(h_find_ev(r, PMUL_EV_DELIVERED, 0)->ev.payload_len, 20 * FRAG);
+        assert_int_equal(h_find_ev(r, PMUL_EV_DELIVERED, 0)->payload[FRAG * 8 + 5],
+                         (uint8_t)((FRAG * 8 + 5) * 13u + 7u));
+        h_node_free(t);
+        h_node_free(r);
+    }
 }
 
 int
@@ -335,7 +385,7 @@ main(void)
         cmocka_unit_test(test_pmul_txfec_plain_peer_gets_sources),
         cmocka_unit_test(test_pmul_txfec_only_plain_peers_no_fec),
         cmocka_unit_test(test_pmul_txfec_emcon_repetitions_fresh_repairs),
-        cmocka_unit_test(test_pmul_txfec_plain_receiver_completes),
+        cmocka_unit_test(test_pmul_txfec_receivers_complete),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
