@@ -249,7 +249,7 @@ typedef struct pmul_config {
      * that do not know FEC still complete by selective repeat. */
     bool fec;                   /* send with repair (default false) */
     uint32_t fec_ratio_pct;     /* proactive repairs per block in a whole
-                                 * transmission: ceil(pct x k / 100)
+                                 * transmission: floor(pct x k / 100)
                                  * (default 10; 0: none) */
     uint32_t fec_emcon_repairs; /* fresh repairs per block in each EMCON
                                  * transmission (default 8) */

@@ -428,7 +428,7 @@ fec_add_sources(pmul_txmsg *m, uint16_t b)
 
 /*
  * Choose the round's repairs per block.  A whole transmission carries
- * ceil(ratio x k / 100) proactive repairs; an EMCON transmission at least
+ * floor(ratio x k / 100) proactive repairs; an EMCON transmission at least
  * fec_emcon_repairs (its receivers cannot ask).  On Acks (rule 4), a
  * block gets max_i need_i fresh repairs when that is fewer PDUs than the
  * union of the listed sources (or the sources when repairs run out).
@@ -449,7 +449,10 @@ fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
     }
     for (b = 0; b < Z; b++) {
         k = pmul_fec_block_k(&m->lay, b);
-        base = whole ? (k * e->cfg.fec_ratio_pct + 99u) / 100u : 0u;
+        /* Rounded down: a 5-PDU mail at 10 % expects half a loss, and a
+         * whole repair for it cost every text mail ~10 % of airtime
+         * (docs/benchmarks.md, "FEC transmitter"). */
+        base = whole ? k * e->cfg.fec_ratio_pct / 100u : 0u;
         if (emcon_tx && base < e->cfg.fec_emcon_repairs)
             base = e->cfg.fec_emcon_repairs;
         need = m->fec_cnt[b];
@@ -781,7 +784,7 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
             continue;
         /* Round 1's repairs, EMCON's over every repetition, and room
          * for a few retransmission rounds; more grow the cache later. */
-        r = (k * c->fec_ratio_pct + 99u) / 100u + 16u;
+        r = k * c->fec_ratio_pct / 100u + 16u;
         if (emcon)
             r += c->fec_emcon_repairs * (c->emcon_rtc + 1u);
         if (r > PMUL_FEC_N_MAX - k)

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Drives one engine as a transmitter with cfg.fec on (docs/wire.md 10,
  *	fec-contract.md): round 1 is a FEC_Address_PDU, the N sources and
- *	ceil(ratio x k) repairs per block in sequence-number order, with
+ *	floor(ratio x k) repairs per block in sequence-number order, with
  *	repair bytes equal to pmul_fec_encode()'s; on Acks, a block gets
  *	max need fresh repairs when that is fewer PDUs than the union of the
  *	listed sources, sources otherwise; a plain peer (no-fec) gets its
@@ -116,12 +116,12 @@ test_pmul_txfec_round1_sources_then_repairs(void **state)
     h_node_free(n);
 }
 
-/* Three blocks (7, 7, 6) at 25 %: two repairs each, j = 0 of every block
- * (21, 22, 23), then j = 1 (24, 25, 26). */
+/* Three blocks (7, 7, 6) at 34 %: two repairs each (rounded down), j = 0
+ * of every block (21, 22, 23), then j = 1 (24, 25, 26). */
 static void
 test_pmul_txfec_round1_blocks_in_seq_order(void **state)
 {
-    h_node *n = fec_tx(25, 8);
+    h_node *n = fec_tx(34, 8);
     uint32_t dest = H_RX;
     static const uint16_t rep[] = { 21, 22, 23, 24, 25, 26 };
     pmul_fec_params fp;
