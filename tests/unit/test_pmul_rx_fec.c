@@ -519,6 +519,54 @@ test_fec_recovery_short_of_memory_acks_missing(void **state)
     f_end(n, &fm, 15000, 1);
 }
 
+/* The rob's side of it: repairs above the Total held (budgets charged, not
+ * in the message length, never assembled), lookup after out-of-order
+ * arrival, and state charged beside the fragments. */
+static void
+test_fec_rob_extra_fragments(void **state)
+{
+    static const uint8_t a[3] = { 1, 2, 3 }, b[3] = { 4, 5, 6 }, x[3] = { 9, 9, 9 };
+    pmul_budget src = { 0, 4096 }, all = { 0, 4096 };
+    struct tmem tm = { false, 0, 0, 0, 0 };
+    mem m = tmem_make(&tm);
+    const uint8_t *f;
+    uint8_t *out;
+    size_t len;
+    pmul_rob r;
+
+    (void)state;
+    pmul_rob_init(&r, &m, 6, &src, &all);
+    assert_int_equal(pmul_rob_put(&r, 5, x, 3), 1);          /* early: any number */
+    assert_int_equal(pmul_rob_put(&r, 2, b, 3), 1);
+    assert_int_equal(pmul_rob_set_total(&r, 2), 0);
+    assert_int_equal(r.data_len, 3);                            /* 5 is above */
+    assert_int_equal(pmul_rob_put(&r, 4, x, 3), PMUL_ERR_INCONSISTENT);
+    pmul_rob_set_extra(&r, 10);
+    assert_int_equal(pmul_rob_put(&r, 4, x, 3), 1);          /* not against max_len */
+    assert_int_equal(pmul_rob_put(&r, 11, x, 3), PMUL_ERR_INCONSISTENT);
+    assert_int_equal(r.data_len, 3);
+    assert_true(pmul_rob_get(&r, 2, &f, &len));
+    assert_int_equal(len, 3);
+    assert_memory_equal(f, b, 3);
+    assert_false(pmul_rob_get(&r, 1, &f, &len));
+    assert_int_equal(pmul_rob_charge(&r, 5000), PMUL_ERR_BUSY);
+    assert_int_equal(pmul_rob_charge(&r, 100), 0);
+    assert_int_equal(src.used, r.charged);
+    pmul_rob_uncharge(&r, 100);
+    assert_int_equal(src.used, r.charged);
+    assert_int_equal(pmul_rob_put(&r, 1, a, 3), 1);
+    assert_true(pmul_rob_is_complete(&r));
+    assert_int_equal(pmul_rob_assemble(&r, &out, &len), 0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(out, a, 3);
+    assert_memory_equal(out + 3, b, 3);
+    mem_free(&m, out);
+    assert_int_equal(src.used, 0);
+    assert_int_equal(all.used, 0);
+    pmul_rob_fini(&r);
+    assert_int_equal(tm.live, 0);
+}
+
 int
 main(void)
 {
@@ -532,6 +580,7 @@ main(void)
         cmocka_unit_test(test_fec_unknown_id_and_changed_layout),
         cmocka_unit_test(test_fec_alloc_failure_every_step),
         cmocka_unit_test(test_fec_recovery_short_of_memory_acks_missing),
+        cmocka_unit_test(test_fec_rob_extra_fragments),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
