@@ -88,6 +88,9 @@ static const opt opts[] = {
      (uint64_t)16 << 30},
     {"pmul_rx_idle", K_DUR, F(pmul_rx_idle_ms), 60000, 30 * DAY_MS},
     {"pmul_max_groups", K_UINT, F(pmul_max_groups), 1, 1000},
+    {"pmul_fec", K_BOOL, F(pmul_fec), 0, 0},
+    {"pmul_fec_ratio", K_UINT, F(pmul_fec_ratio), 0, 100},
+    {"pmul_fec_emcon_repairs", K_UINT, F(pmul_fec_emcon_repairs), 0, 64},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -125,6 +128,11 @@ mule_conf_default(mule_conf *c)
     /* The pmul_* receiver caps stay 0, "not set": muled then leaves the
      * engine's own defaults (pmul_config_default), so the numbers live in
      * one place.  A value given in the file is at least the option's min. */
+    /* FEC repair (docs/benchmarks.md, "FEC transmitter"): muled's choice,
+     * not the library's (the engine's default is off). */
+    c->pmul_fec = true;
+    c->pmul_fec_ratio = 10;
+    c->pmul_fec_emcon_repairs = 8;
 }
 
 void

@@ -86,6 +86,9 @@ typedef struct mule_conf {
     size_t pmul_max_rx_bytes_per_source;
     uint64_t pmul_rx_idle_ms;       /* free an incomplete message idle this long */
     unsigned pmul_max_groups;       /* dynamic groups joined at once */
+    bool pmul_fec;                  /* send with FEC repair */
+    unsigned pmul_fec_ratio;        /* proactive repairs, % of a block */
+    unsigned pmul_fec_emcon_repairs;/* repairs per block per EMCON transmission */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

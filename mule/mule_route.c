@@ -87,6 +87,9 @@ struct mule_route_table {
     uint32_t *self_ack;     /* peers wanting self-naming Ack entries,
                              * ascending, no duplicates */
     size_t self_ack_cnt;
+    uint32_t *no_fec;       /* peers that do not decode FEC repair,
+                             * ascending ("peer NODES no-fec") */
+    size_t no_fec_cnt;
 };
 
 /* Destination interning during the build only. */
@@ -428,37 +431,45 @@ parse_nodes(const word *w, unsigned line, mule_route_error *err, uint32_t *nodes
  * entries that name the acker as Source_ID (a deployed Java P_MUL, quirk
  * D1 of docs/wire.md); our Acks to them carry such an entry besides the
  * conformant one (issue 13 item 8).
+ * "peer N[,N...] no-fec": these receivers do not decode FEC repair
+ * (docs/wire.md 10): our messages give them the sources they ask for.
  */
 static int
 parse_peer(mule_route_table *t, const word *w, size_t n, unsigned line, mule_route_error *err)
 {
-    uint32_t nodes[MULE_ROUTE_MAX_NODES], *v;
-    size_t cnt, i, k, out;
+    uint32_t nodes[MULE_ROUTE_MAX_NODES], *v, **list;
+    size_t cnt, i, k, out, *have;
     int rc;
 
-    if (n != 3 || !word_is(&w[2], "self-naming-acks")) {
-        set_err(err, line, "expected \"peer NODES self-naming-acks\"");
+    if (n == 3 && word_is(&w[2], "self-naming-acks")) {
+        list = &t->self_ack;
+        have = &t->self_ack_cnt;
+    } else if (n == 3 && word_is(&w[2], "no-fec")) {
+        list = &t->no_fec;
+        have = &t->no_fec_cnt;
+    } else {
+        set_err(err, line, "expected \"peer NODES self-naming-acks\" or \"peer NODES no-fec\"");
         return MULE_ERR_CONFIG;
     }
     if ((rc = parse_nodes(&w[1], line, err, nodes, &cnt)) != 0)
         return rc;
-    if (t->self_ack_cnt + cnt > MULE_ROUTE_MAX_NODES) {
+    if (*have + cnt > MULE_ROUTE_MAX_NODES) {
         set_err(err, line, "more than %u peers", (unsigned)MULE_ROUTE_MAX_NODES);
         return MULE_ERR_CONFIG;
     }
-    if ((v = mem_realloc(t->m, t->self_ack, (t->self_ack_cnt + cnt) * sizeof(*v))) == NULL)
+    if ((v = mem_realloc(t->m, *list, (*have + cnt) * sizeof(*v))) == NULL)
         return MULE_ERR_NOMEM;
-    t->self_ack = v;
+    *list = v;
     /* Merge, keeping the list ascending and without duplicates. */
     for (i = 0; i < cnt; i++) {
-        for (k = 0; k < t->self_ack_cnt && v[k] < nodes[i]; k++)
+        for (k = 0; k < *have && v[k] < nodes[i]; k++)
             ;
-        if (k < t->self_ack_cnt && v[k] == nodes[i])
+        if (k < *have && v[k] == nodes[i])
             continue;
-        for (out = t->self_ack_cnt; out > k; out--)
+        for (out = *have; out > k; out--)
             v[out] = v[out - 1];
         v[k] = nodes[i];
-        t->self_ack_cnt++;
+        (*have)++;
     }
     return 0;
 }
@@ -673,6 +684,7 @@ mule_route_table_free(mule_route_table *t)
     mem_free(t->m, t->nodes);
     mem_free(t->m, t->dest_node_off);
     mem_free(t->m, t->self_ack);
+    mem_free(t->m, t->no_fec);
     mem_free(t->m, t);
 }
 
@@ -826,4 +838,11 @@ mule_route_table_self_ack(const mule_route_table *t, size_t *cnt)
 {
     *cnt = t != NULL ? t->self_ack_cnt : 0;
     return t != NULL ? t->self_ack : NULL;
+}
+
+const uint32_t *
+mule_route_table_no_fec(const mule_route_table *t, size_t *cnt)
+{
+    *cnt = t != NULL ? t->no_fec_cnt : 0;
+    return t != NULL ? t->no_fec : NULL;
 }

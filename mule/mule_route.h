@@ -89,6 +89,9 @@ size_t mule_route_table_route_cnt(const mule_route_table *t);
 /* The peers of "peer NODES self-naming-acks" lines, ascending (*cnt of
  * them; NULL when none). */
 const uint32_t *mule_route_table_self_ack(const mule_route_table *t, size_t *cnt);
+/* The peers of "peer NODES no-fec" lines (receivers that do not decode FEC
+ * repair), ascending (*cnt of them; NULL when none). */
+const uint32_t *mule_route_table_no_fec(const mule_route_table *t, size_t *cnt);
 size_t mule_route_table_dest_cnt(const mule_route_table *t);
 /* Destination i (0 .. dest_cnt-1), or NULL: to list every node a table
  * names (muled's allowlist of P_MUL peers). */

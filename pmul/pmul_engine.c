@@ -97,6 +97,11 @@ pmul_config_default(pmul_config *cfg)
     cfg->max_rx_unaccepted = 64;
     cfg->max_rx_unaccepted_bytes = 16u << 20;
     cfg->defer_retry_ms = 30000;
+    cfg->fec = false;
+    cfg->fec_ratio_pct = 10;
+    cfg->fec_emcon_repairs = 8;
+    cfg->fec_max_block = 128;
+    cfg->fec_emcon_addr = 3;
 }
 
 /* Time only moves forward; wall-clock time may jump and is taken as is. */
@@ -205,6 +210,10 @@ check_config(const pmul_config *c)
         c->max_rx_done_per_src == 0 || c->max_rx_done_ranges == 0 || c->max_ack_entries == 0 || c->max_missing == 0 ||
         c->max_events == 0 || c->max_rx_unaccepted == 0 || c->max_rx_unaccepted_bytes == 0)
         return PMUL_ERR_INVAL;
+    if (c->fec && (c->fec_max_block == 0 || c->fec_max_block > PMUL_FEC_ESI_MAX ||
+                   c->fec_ratio_pct > 2500 || c->fec_emcon_repairs > PMUL_FEC_ESI_MAX ||
+                   c->fec_emcon_addr == 0 || c->fec_emcon_addr > 16))
+        return PMUL_ERR_INVAL;
     if (c->mm == 0 || c->announce_ct == 0)
         return PMUL_ERR_INVAL;
     if (c->group_pool_cnt > 0 && c->group_pool == NULL)
@@ -238,6 +247,8 @@ alloc_scratch(pmul_engine *e)
     size_t ack_fit = (e->cfg.pdu_max_len - PMUL_ACK_HDR_LEN) / PMUL_ACK_ENTRY_HDR_LEN;
     size_t rx_dmax = pmul_pdu_address_max_dests(PMUL_PDU_MAX_LEN, 0);
     size_t rx_amax = (PMUL_PDU_MAX_LEN - PMUL_ANNOUNCE_HDR_LEN) / 4;
+    size_t fdmax;
+    int err;
 
     /*
      * Decoder: any PDU up to 65535 octets, whatever size we send: another
@@ -271,6 +282,19 @@ alloc_scratch(pmul_engine *e)
     if (e->dsc.dests == NULL || e->dsc.acks == NULL || e->dsc.missing == NULL ||
         e->dsc.dest_ids == NULL || e->enc_dests == NULL || e->enc_ids == NULL ||
         e->enc_batch == NULL || e->enc_acks == NULL || e->enc_missing == NULL)
+        return PMUL_ERR_NOMEM;
+    if (!e->cfg.fec)
+        return 0;
+    /* Transmitter FEC: the codec, one repair symbol and one block's
+     * source pointers, so sending a repair PDU allocates nothing.  A
+     * FEC_Address_PDU is 10 octets longer than an Address_PDU. */
+    fdmax = pmul_pdu_address_max_dests(e->cfg.pdu_max_len - 10, 0);
+    e->fec_dests_cap = fdmax > 0 ? fdmax : 1;
+    if ((err = pmul_fec_new(&e->fec_tx, m)) != 0)
+        return err;
+    e->fec_sym = mem_alloc(m, pmul_pdu_data_max_frag(e->cfg.pdu_max_len));
+    e->fec_src = mem_calloc(m, PMUL_FEC_N_MAX, sizeof(*e->fec_src));
+    if (e->fec_sym == NULL || e->fec_src == NULL)
         return PMUL_ERR_NOMEM;
     return 0;
 }
@@ -361,6 +385,10 @@ pmul_engine_free(pmul_engine *e)
     mem_free(e->m, e->emcon_copy);
     mem_free(e->m, e->allowed);
     mem_free(e->m, e->self_ack);
+    mem_free(e->m, e->no_fec);
+    pmul_fec_free(e->fec_tx);
+    mem_free(e->m, e->fec_sym);
+    mem_free(e->m, e->fec_src);
     mem_free(e->m, e->dsc.dests);
     mem_free(e->m, e->dsc.acks);
     mem_free(e->m, e->dsc.missing);
@@ -464,6 +492,18 @@ bool
 pmul__wants_self_ack(const pmul_engine *e, uint32_t src)
 {
     return id_in(e->self_ack, e->self_ack_cnt, src);
+}
+
+int
+pmul_engine_set_no_fec_peers(pmul_engine *e, const uint32_t *ids, size_t cnt)
+{
+    return e == NULL ? PMUL_ERR_INVAL : set_ids(e, &e->no_fec, &e->no_fec_cnt, ids, cnt);
+}
+
+bool
+pmul__no_fec_peer(const pmul_engine *e, uint32_t dest)
+{
+    return id_in(e->no_fec, e->no_fec_cnt, dest);
 }
 
 int

@@ -243,6 +243,21 @@ typedef struct pmul_config {
     bool check_source_ip;       /* drop a PDU whose Source_ID is not the
                                  * datagram's IP source (default true; off
                                  * behind NAT or a relay that re-sends) */
+
+    /* FEC repair (docs/wire.md 10): messages we send are announced by a
+     * FEC_Address_PDU and carry Reed-Solomon repair Data_PDUs.  Receivers
+     * that do not know FEC still complete by selective repeat. */
+    bool fec;                   /* send with repair (default false) */
+    uint32_t fec_ratio_pct;     /* proactive repairs per block in a whole
+                                 * transmission: floor(pct x k / 100)
+                                 * (default 10; 0: none) */
+    uint32_t fec_emcon_repairs; /* fresh repairs per block in each EMCON
+                                 * transmission (default 8) */
+    uint32_t fec_max_block;     /* source PDUs per block, 1..254 (default
+                                 * 128: k + every repair of later rounds
+                                 * must stay <= 255) */
+    uint32_t fec_emcon_addr;    /* FEC_Address_PDU copies per EMCON
+                                 * transmission (default 3) */
 } pmul_config;
 
 /* Fill *cfg with the defaults listed above (node_id 0: set it). */
@@ -429,6 +444,7 @@ typedef struct pmul_stats {
     uint32_t srtt_ms;           /* round-trip estimate the retransmission
                                  * timer uses (0: none yet) */
     uint32_t rto_ms;            /* retransmission timeout last armed */
+    uint64_t fec_repair_pdus;   /* FEC repair Data_PDUs sent */
     /* FEC repair on the receiver (docs/wire.md 10.7). */
     uint64_t rx_fec_recovered;  /* source Data_PDUs rebuilt from repairs */
     uint64_t rx_fec_rejected;   /* FEC_Address_PDUs whose FEC fields were
@@ -604,6 +620,15 @@ int pmul_engine_join_failed(pmul_engine *e, pmul_now now, uint32_t group);
  * PMUL_ERR_INVAL or PMUL_ERR_NOMEM (the previous list stays).
  */
 int pmul_engine_set_self_naming_acks(pmul_engine *e, const uint32_t *ids, size_t cnt);
+
+/*
+ * Destinations that do not decode FEC (routing-table `peer NODES no-fec`):
+ * a message with repair gives them the source PDUs they list, never
+ * counting on repairs; a message to plain peers only is sent without
+ * FEC.  Applies to messages submitted from now on.  NULL/0: none.
+ * Returns 0, PMUL_ERR_INVAL or PMUL_ERR_NOMEM (the previous list stays).
+ */
+int pmul_engine_set_no_fec_peers(pmul_engine *e, const uint32_t *ids, size_t cnt);
 
 /*
  * After a restart: the application already holds message (source, msid),

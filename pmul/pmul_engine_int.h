@@ -36,6 +36,7 @@ typedef struct pmul_txdest {
     uint32_t msn;               /* Message_Sequence_Number for this message */
     uint8_t state;              /* enum pmul_txd_state */
     bool emcon;                 /* in EMCON for this message */
+    bool no_fec;                /* plain peer: gets sources, never repairs */
     bool answered;              /* acked since the end of the last round */
     uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
     uint32_t miss_cnt;          /* pairs */
@@ -87,6 +88,21 @@ typedef struct pmul_txmsg {
     uint64_t rtx_at, emcon_at;  /* UINT64_MAX: not armed */
     uint64_t round_end_ms;
     uint64_t addr_sent_ms;
+    /* FEC repair (docs/wire.md 10): fec is false for a plain message. */
+    bool fec;
+    pmul_fec_blocks lay;        /* source blocks */
+    uint16_t sym_len;           /* S: every fragment but the last */
+    uint8_t *fec_next;          /* per block: next unused repair j */
+    uint8_t *fec_j0;            /* per block: first repair j of the round */
+    uint8_t *fec_cnt;           /* per block: repairs in the round */
+    uint8_t fec_round_r;        /* repair_cnt announced for the round */
+    uint16_t rep_j, rep_b;      /* cursor over the round's repairs, in
+                                 * sequence-number order (j, then b) */
+    uint32_t rep_left;          /* repairs of the round still to send */
+    bool rep_active;            /* sending the round's repairs */
+    pmul_seqset fecset;         /* union of FEC receivers' missing lists */
+    uint32_t addr_copies;       /* copies of the announcement left to send
+                                 * after the current one (EMCON) */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -240,6 +256,13 @@ struct pmul_engine {
     uint32_t *self_ack;         /* sorted transmitters that want a
                                  * self-naming entry in our Acks */
     size_t self_ack_cnt;
+    uint32_t *no_fec;           /* sorted destinations that do not decode
+                                 * FEC (plain peers) */
+    size_t no_fec_cnt;
+    pmul_fec *fec_tx;           /* transmitter codec (cfg.fec) */
+    uint8_t *fec_sym;           /* one repair symbol being sent */
+    const uint8_t **fec_src;    /* a block's source fragments */
+    size_t fec_dests_cap;       /* destinations per FEC_Address_PDU */
     uint32_t acks_in_row;       /* Ack_PDUs sent since our last other PDU */
     size_t allowed_cnt;
     pmul_env env;
@@ -345,6 +368,8 @@ pmul_addr pmul__group_addr(uint32_t group, uint16_t port);
 
 /* Does transmitter src want a self-naming entry in our Acks? */
 bool pmul__wants_self_ack(const pmul_engine *e, uint32_t src);
+/* Is dest a plain peer (does not decode FEC)? */
+bool pmul__no_fec_peer(const pmul_engine *e, uint32_t dest);
 
 /* ---- pmul_tx.c --------------------------------------------------------- */
 

@@ -149,7 +149,9 @@ tx_msg_free(pmul_engine *e, pmul_txmsg *m)
     mem_free(e->m, m->dests);
     mem_free(e->m, m->round_idx);
     mem_free(e->m, m->payload);
+    mem_free(e->m, m->fec_next);
     pmul_seqset_fini(&m->plan);
+    pmul_seqset_fini(&m->fecset);
     mem_free(e->m, m);
 }
 
@@ -346,6 +348,164 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
     }
 }
 
+/* ---- FEC repair (docs/wire.md 10, fec-contract.md) ---------------------- */
+
+/* Fresh repairs block b still has: ESIs up to 254 whose sequence number
+ * N + 1 + j*Z + b fits 16 bits. */
+static unsigned
+fec_avail(const pmul_txmsg *m, uint16_t b)
+{
+    unsigned k = pmul_fec_block_k(&m->lay, b), j = m->fec_next[b], top;
+    uint32_t room = 65535u - m->npdus - 1u;
+
+    if (room < b)
+        return 0;
+    top = PMUL_FEC_ESI_MAX - k;                        /* highest j by ESI */
+    if ((room - b) / m->lay.block_cnt < top)
+        top = (room - b) / m->lay.block_cnt;           /* highest j by seq */
+    return j > top ? 0 : top - j + 1;
+}
+
+static uint8_t
+sat_add8(uint8_t a, uint32_t n)
+{
+    return a + n > 255u ? 255u : (uint8_t)(a + n);
+}
+
+/*
+ * What the FEC receivers that answered still need, per block (rule 3: each
+ * lists exactly as many of a block's sources as it needs symbols).  A
+ * source already planned for a plain peer counts toward that need, so it
+ * is not needed again.  Leaves in fec_cnt[b] the largest remaining need
+ * over the receivers and in fec_j0[b] how many sources the union of their
+ * lists adds to the plan.  fec_j0 is scratch until fec_plan() sets it.
+ */
+static void
+fec_needs(pmul_txmsg *m)
+{
+    uint16_t Z = m->lay.block_cnt, b, seq;
+    uint8_t esi, *cnt = m->fec_j0;
+    size_t i, k;
+
+    memset(m->fec_cnt, 0, Z);
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (d->state != PMUL_TXD_PARTIAL || d->emcon || d->no_fec)
+            continue;
+        memset(cnt, 0, Z);
+        for (k = 0; k < d->miss_cnt; k++)
+            for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
+                if (!pmul_seqset_has(&m->plan, seq) &&
+                    pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
+                    cnt[b] = sat_add8(cnt[b], 1);
+        for (b = 0; b < Z; b++)
+            if (cnt[b] > m->fec_cnt[b])
+                m->fec_cnt[b] = cnt[b];
+    }
+    memset(cnt, 0, Z);
+    for (seq = pmul_seqset_next_set(&m->fecset, 1); seq != 0;
+         seq = seq < m->npdus ? pmul_seqset_next_set(&m->fecset, (uint16_t)(seq + 1)) : 0)
+        if (!pmul_seqset_has(&m->plan, seq) && pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
+            cnt[b] = sat_add8(cnt[b], 1);
+}
+
+/* Add the FEC receivers' listed sources of block b to the plan. */
+static void
+fec_add_sources(pmul_txmsg *m, uint16_t b)
+{
+    uint16_t s0, seq;
+    unsigned k = pmul_fec_block_k(&m->lay, b), t;
+
+    if (pmul_fec_seq_of(&m->lay, b, 0, &s0) != 0)
+        return;
+    for (t = 0; t < k; t++) {
+        seq = (uint16_t)(s0 + t);
+        if (pmul_seqset_has(&m->fecset, seq) && pmul_seqset_set(&m->plan, seq) < 0)
+            return;                     /* cannot happen: reserved */
+    }
+}
+
+/*
+ * Choose the round's repairs per block.  A whole transmission carries
+ * floor(ratio x k / 100) proactive repairs; an EMCON transmission at least
+ * fec_emcon_repairs (its receivers cannot ask).  On Acks (rule 4), a
+ * block gets max_i need_i fresh repairs when that is fewer PDUs than the
+ * union of the listed sources (or the sources when repairs run out).
+ * Every repair is fresh (next unused j), so what receivers gather from
+ * different rounds adds up.
+ */
+static void
+fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
+{
+    uint16_t Z = m->lay.block_cnt, b;
+    unsigned k, base, want, need, uni, avail, r = 0, rmax;
+
+    if (whole) {
+        memset(m->fec_cnt, 0, Z);
+        memset(m->fec_j0, 0, Z);
+    } else {
+        fec_needs(m);
+    }
+    for (b = 0; b < Z; b++) {
+        k = pmul_fec_block_k(&m->lay, b);
+        /* Rounded down: a 5-PDU mail at 10 % expects half a loss, and a
+         * whole repair for it cost every text mail ~10 % of airtime
+         * (docs/benchmarks.md, "FEC transmitter"). */
+        base = whole ? k * e->cfg.fec_ratio_pct / 100u : 0u;
+        if (emcon_tx && base < e->cfg.fec_emcon_repairs)
+            base = e->cfg.fec_emcon_repairs;
+        need = m->fec_cnt[b];
+        uni = m->fec_j0[b];
+        avail = fec_avail(m, b);
+        want = need > base ? need : base;
+        if (uni > 0 && (want - base >= uni || want > avail)) {
+            fec_add_sources(m, b);
+            want = base;
+        }
+        if (want > avail)
+            want = avail;
+        m->fec_j0[b] = m->fec_next[b];
+        m->fec_cnt[b] = (uint8_t)want;
+        m->fec_next[b] = (uint8_t)(m->fec_next[b] + want);
+        m->rep_left += want;
+        r = want > r ? want : r;
+    }
+    /* repair_cnt is informational (wire.md 10.3); keep it in range. */
+    rmax = PMUL_FEC_N_MAX - m->lay.k_large;
+    if ((65535u - m->npdus) / Z < rmax)
+        rmax = (65535u - m->npdus) / Z;
+    m->fec_round_r = (uint8_t)(r < rmax ? r : rmax);
+    m->rep_j = PMUL_FEC_ESI_MAX;
+    for (b = 0; b < Z; b++)
+        if (m->fec_cnt[b] > 0 && m->fec_j0[b] < m->rep_j)
+            m->rep_j = m->fec_j0[b];
+    m->rep_b = 0;
+}
+
+/* The next repair of the round in sequence-number order (j, then b). */
+static bool
+fec_next_repair(pmul_txmsg *m, uint16_t *b, unsigned *j)
+{
+    while (m->rep_left > 0 && m->rep_j <= PMUL_FEC_ESI_MAX) {
+        uint16_t x = m->rep_b;
+        unsigned jj = m->rep_j;
+
+        if (++m->rep_b == m->lay.block_cnt) {
+            m->rep_b = 0;
+            m->rep_j++;
+        }
+        if (jj >= m->fec_j0[x] && jj < (unsigned)m->fec_j0[x] + m->fec_cnt[x]) {
+            *b = x;
+            *j = jj;
+            m->rep_left--;
+            return true;
+        }
+    }
+    m->rep_left = 0;
+    return false;
+}
+
 /*
  * Start a round: list every incomplete destination in the Address_PDU(s)
  * and plan the Data_PDUs, the whole message or the union of the missing
@@ -357,16 +517,29 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
 {
     size_t i, k;
     uint16_t lo, hi;
+    bool emcon_tx = emcon_round;
 
     m->round_cnt = 0;
     for (i = 0; i < m->dest_cnt; i++) {
         /* A probe only asks the silent ones: the others' answers stand. */
         if (!m->probe)
             m->dests[i].answered = false;
-        if (incomplete(&m->dests[i]))
+        if (incomplete(&m->dests[i])) {
             m->round_idx[m->round_cnt++] = i;
+            /* The first transmission to an EMCON destination is its
+             * first EMCON transmission; a plain peer in EMCON can only
+             * complete from sources (fec-contract 5). */
+            if (m->dests[i].emcon && m->sent_rounds == 0)
+                emcon_tx = true;
+            if (m->dests[i].emcon && m->dests[i].no_fec && emcon_round)
+                whole = true;
+        }
     }
     pmul_seqset_clear_all(&m->plan);
+    pmul_seqset_clear_all(&m->fecset);
+    m->rep_left = 0;
+    m->rep_active = false;
+    m->addr_copies = 0;
     if (m->probe) {
         whole = false;
         goto planned;
@@ -374,18 +547,26 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (!whole) {
         for (i = 0; i < m->dest_cnt; i++) {
             const pmul_txdest *d = &m->dests[i];
+            /* FEC receivers' lists go to fecset first: a block may be
+             * cheaper to repair than to resend (fec_plan). */
+            pmul_seqset *to = m->fec && !d->no_fec ? &m->fecset : &m->plan;
 
             if (d->state != PMUL_TXD_PARTIAL || d->emcon)
                 continue;
             for (k = 0; k < d->miss_cnt; k++) {
                 lo = d->miss[2 * k];
                 hi = d->miss[2 * k + 1];
-                if (pmul_seqset_set_range(&m->plan, lo, hi) != 0)
+                if (pmul_seqset_set_range(to, lo, hi) != 0)
                     whole = true;   /* cannot happen: reserved */
             }
         }
     }
-    if (whole || m->plan.cnt == 0)
+    if (m->fec) {
+        fec_plan(e, m, whole, emcon_tx);
+        if (emcon_tx && e->cfg.fec_emcon_addr > 1)
+            m->addr_copies = e->cfg.fec_emcon_addr - 1;
+    }
+    if (whole || (m->plan.cnt == 0 && m->rep_left == 0))
         if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
 planned:
@@ -397,9 +578,9 @@ planned:
     m->round_emcon = emcon_round;
     m->rtx_at = UINT64_MAX;
     log_emit(&e->env.log, LOG_LVL_DEBUG,
-             "pmul-tx round msid=%08x dests=%zu pdus=%u whole=%d emcon=%d probe=%d",
-             (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, whole, emcon_round,
-             m->probe);
+             "pmul-tx round msid=%08x dests=%zu pdus=%u repairs=%u whole=%d emcon=%d probe=%d",
+             (unsigned)m->msid, m->round_cnt, (unsigned)m->plan.cnt, (unsigned)m->rep_left,
+             whole, emcon_round, m->probe);
 }
 
 /*
@@ -422,6 +603,7 @@ queued_before(const pmul_engine *e, const pmul_txmsg *m)
         pdus = o->plan.cnt;
         if (o->data_next > 1)
             pdus -= pmul_seqset_count_upto(&o->plan, (uint16_t)(o->data_next - 1));
+        pdus += o->rep_left;
         if (o->addr_tail)
             pdus = 0;
         bytes += pdus * (e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
@@ -565,6 +747,56 @@ admitted(const pmul_engine *e, uint8_t prio)
     return ahead < e->cfg.max_tx_msgs;
 }
 
+/*
+ * Decide whether m goes with repair and set it up: layout, per-block
+ * repair counters, the FEC receivers' missing-list set, and the coding
+ * tables for the repairs it will likely need, so that sending allocates
+ * nothing.  Plain when FEC is off or every destination is a plain peer.
+ */
+static int
+fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len)
+{
+    const pmul_config *c = &e->cfg;
+    unsigned k, r, i;
+    bool any = false, emcon = false;
+    pmul_dststate *ds;
+    int err;
+
+    for (i = 0; i < m->dest_cnt; i++) {
+        m->dests[i].no_fec = pmul__no_fec_peer(e, m->dests[i].id);
+        any |= !m->dests[i].no_fec;
+        emcon |= m->dests[i].emcon;
+        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0)    /* exists */
+            emcon |= ds->emcon;
+    }
+    if (!c->fec || !any || npdus == 0xffff ||
+        pmul_fec_layout(npdus, c->fec_max_block, &m->lay) != 0)
+        return 0;
+    if ((m->fec_next = mem_calloc(e->m, 3, m->lay.block_cnt)) == NULL)
+        return PMUL_ERR_NOMEM;
+    m->fec_j0 = m->fec_next + m->lay.block_cnt;
+    m->fec_cnt = m->fec_j0 + m->lay.block_cnt;
+    if ((err = pmul_seqset_reserve(&m->fecset, npdus)) != 0)
+        return err;
+    for (i = 0; i < 2; i++) {
+        k = i == 0 ? m->lay.k_large : m->lay.k_small;
+        if (k == 0 || (i == 1 && k == m->lay.k_large))
+            continue;
+        /* Round 1's repairs, EMCON's over every repetition, and room
+         * for a few retransmission rounds; more grow the cache later. */
+        r = k * c->fec_ratio_pct / 100u + 16u;
+        if (emcon)
+            r += c->fec_emcon_repairs * (c->emcon_rtc + 1u);
+        if (r > PMUL_FEC_N_MAX - k)
+            r = PMUL_FEC_N_MAX - k;
+        if ((err = pmul_fec_prepare(e->fec_tx, k, r)) != 0)
+            return err;
+    }
+    m->fec = true;
+    m->sym_len = (uint16_t)(npdus > 1 ? frag : len);
+    return 0;
+}
+
 int
 pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
 {
@@ -597,6 +829,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     if ((m = mem_calloc(e->m, 1, sizeof(*m))) == NULL)
         return PMUL_ERR_NOMEM;
     pmul_seqset_init(&m->plan, e->m);
+    pmul_seqset_init(&m->fecset, e->m);
     m->dests = mem_calloc(e->m, in->dest_cnt, sizeof(*m->dests));
     m->round_idx = mem_calloc(e->m, in->dest_cnt, sizeof(*m->round_idx));
     m->payload = mem_alloc(e->m, in->payload_len);
@@ -620,6 +853,8 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     for (i = 0; i < m->dest_cnt; i++)
         if ((err = pmul__dst_get(e, m->dests[i].id, &ds)) != 0)
             goto fail;
+    if ((err = fec_setup(e, m, (uint16_t)npdus, frag, in->payload_len)) != 0)
+        goto fail;
     if (e->tx_cnt == e->tx_cap) {
         n = e->tx_cap != 0 ? e->tx_cap * 2 : 16;
         if ((p = mem_realloc(e->m, e->tx, n * sizeof(*e->tx))) == NULL) {
@@ -963,7 +1198,9 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          * only if it stays silent.  Not worth it for one or two PDUs.
          */
         m->probe = never && !emcon_fire && !m->probed && m->npdus > PROBE_MIN_PDUS;
-        pmul__tx_start_round(e, m, never || emcon_fire, emcon_fire);
+        /* With FEC an EMCON repetition is fresh repairs, not the
+         * sources again (fec-contract 5). */
+        pmul__tx_start_round(e, m, never || (emcon_fire && !m->fec), emcon_fire);
         break;
     default:
         break;
@@ -1031,6 +1268,7 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     size_t k0, n, j;
     pmul_pdu p;
     ssize_t len;
+    uint8_t fparams[PMUL_FEC_PARAM_LEN];
 
     if (m->addr_tail) {
         drop_acked_from_repeat(m);
@@ -1041,8 +1279,8 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     }
     k0 = m->addr_next;
     n = m->round_cnt - k0;
-    if (n > e->enc_dests_cap)
-        n = e->enc_dests_cap;
+    if (n > (m->fec ? e->fec_dests_cap : e->enc_dests_cap))
+        n = m->fec ? e->fec_dests_cap : e->enc_dests_cap;
     for (j = 0; j < n; j++) {
         const pmul_txdest *d = &m->dests[m->round_idx[k0 + j]];
 
@@ -1063,49 +1301,121 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     p.u.address.expiry_time = (uint32_t)m->expiry_s;
     p.u.address.dest_cnt = (uint16_t)n;
     p.u.address.dests = e->enc_dests;
+    if (m->fec) {
+        /* Every announcement of a message with repair carries the same
+         * layout (fec-contract 1); only repair_cnt follows the round. */
+        pmul_fec_params fp;
+        ssize_t pl;
+
+        memset(&fp, 0, sizeof(fp));
+        fp.blocks = m->lay;
+        fp.symbol_len = m->sym_len;
+        fp.last_len = (uint16_t)(m->len - (size_t)(m->npdus - 1) * m->frag);
+        fp.repair_cnt = m->fec_round_r;
+        if ((pl = pmul_fec_params_encode(&fp, fparams, sizeof(fparams))) < 0)
+            return pl;
+        p.type = PMUL_PDU_FEC_ADDRESS;
+        p.u.address.fec_id = PMUL_FEC_ID_RS8;
+        p.u.address.fec_param_len = (uint8_t)pl;
+        p.u.address.fec_params = fparams;
+    }
     if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
         return len;
     m->addr_next += n;
     if (m->addr_next >= m->round_cnt) {
         m->addr_sent_ms = e->now_ms;
-        if (m->addr_tail)
+        if (m->addr_tail) {
             end_round(e, m);
+        } else if (m->addr_copies > 0) {
+            /* EMCON: receivers cannot ask for a lost announcement. */
+            m->addr_copies--;
+            m->addr_next = 0;
+        }
     }
     return len;
 }
 
 static ssize_t
-send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
+encode_data(const pmul_engine *e, const pmul_txmsg *m, uint16_t seq, const uint8_t *frag,
+            size_t flen, uint8_t *out, size_t cap)
 {
-    uint16_t seq = pmul_seqset_next_set(&m->plan, m->data_next);
-    size_t off, flen;
     pmul_pdu p;
-    ssize_t len;
 
-    if (seq == 0) {
-        round_over(e, m);
-        return 0;
-    }
-    off = (size_t)(seq - 1) * m->frag;
-    flen = m->len - off < m->frag ? m->len - off : m->frag;
     memset(&p, 0, sizeof(p));
     p.type = PMUL_PDU_DATA;
     p.priority = m->prio;
     p.source_id = e->cfg.node_id;
     p.msid = m->msid;
     p.u.data.seq = seq;
-    p.u.data.frag = m->payload + off;
+    p.u.data.frag = frag;
     p.u.data.frag_len = flen;
-    if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
+    return pmul_pdu_encode(&p, out, cap);
+}
+
+/*
+ * The round's next repair PDU, computed from the block's source fragments
+ * into the engine's symbol buffer (tables prepared at submit).  Returns 0
+ * when none is left (the round is over) or the codec failed (that repair
+ * is skipped: the receivers ask again).
+ */
+static ssize_t
+send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
+{
+    uint16_t b, s0, seq;
+    unsigned j, k, t;
+    size_t last;
+    ssize_t len = 0;
+
+    if (fec_next_repair(m, &b, &j)) {
+        k = pmul_fec_block_k(&m->lay, b);
+        if (pmul_fec_seq_of(&m->lay, b, 0, &s0) == 0 &&
+            pmul_fec_seq_of(&m->lay, b, k + j, &seq) == 0) {
+            for (t = 0; t < k; t++)
+                e->fec_src[t] = m->payload + (size_t)(s0 - 1 + t) * m->frag;
+            last = s0 + k - 1u == m->npdus ? m->len - (size_t)(m->npdus - 1) * m->frag
+                                           : m->sym_len;
+            if (pmul_fec_encode(e->fec_tx, e->fec_src, k, m->sym_len, last, j, e->fec_sym) == 0) {
+                if ((len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0)
+                    e->st.fec_repair_pdus++;
+            }
+        }
+    }
+    if (m->rep_left == 0)
+        round_over(e, m);
+    return len;
+}
+
+static ssize_t
+send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
+{
+    uint16_t seq = m->rep_active ? 0 : pmul_seqset_next_set(&m->plan, m->data_next);
+    size_t off, flen;
+    ssize_t len;
+
+    if (seq == 0 && m->rep_left > 0) {
+        m->rep_active = true;
+        return send_repair(e, m, out, cap);
+    }
+    if (seq == 0) {
+        round_over(e, m);
+        return 0;
+    }
+    off = (size_t)(seq - 1) * m->frag;
+    flen = m->len - off < m->frag ? m->len - off : m->frag;
+    if ((len = encode_data(e, m, seq, m->payload + off, flen, out, cap)) < 0)
         return len;
     if (seq > m->sent_hi)
         m->sent_hi = seq;
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
-    if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0)
-        round_over(e, m);
-    else
+    if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0) {
+        if (m->rep_left > 0)
+            m->rep_active = true;       /* the repairs follow */
+        else
+            round_over(e, m);
+    } else {
         m->data_next = (uint16_t)(seq + 1);
+    }
     return len;
 }
 

@@ -7,6 +7,8 @@
  *	mule-node --id IP --routes FILE [--send DIR] [--deliver DIR]
  *		[--lmtp IP:PORT] [--group GROUP] [--rate BPS] [--hostname NAME]
  *		[--emcon-until T] [--expect N] [--timeout T] [--quiet]
+ *		[--fec on|off] [--fec-ratio PCT] [--fec-emcon-repairs N]
+ *		[--pdu-size N] [--rtx-min T]
  * DESCRIPTION
  *	Runs one P_MUL engine on real UDP sockets (pmul_uv) and carries
  *	mail over it with the MULE layer:
@@ -105,6 +107,11 @@ typedef struct node {
     unsigned lmtp_port;
     uint32_t node_id, group;
     uint64_t rate_bps;
+    bool fec;                   /* send with FEC repair */
+    unsigned fec_ratio;         /* proactive repairs, % of a block */
+    unsigned fec_emcon_repairs;
+    size_t pdu_size;
+    uint32_t rtx_min_ms;        /* retransmission timer floor */
     double emcon_until_s, timeout_s;
     long expect;
     bool quiet;
@@ -710,6 +717,11 @@ static void usage(FILE *f)
 "  --expect N         receiver: succeed only if N messages arrive\n"
 "  --timeout T        stop after T: 60 (seconds), 10m, 1h (default 60)\n"
 "  --quiet            no library log lines\n"
+"  --fec on|off       send with FEC repair (default on; docs/wire.md 10)\n"
+"  --fec-ratio PCT    proactive repairs in %% of each block (default 10)\n"
+"  --fec-emcon-repairs N  repairs per block per EMCON transmission (default 8)\n"
+"  --pdu-size N       largest P_MUL datagram, 576..65507 octets (default 1024)\n"
+"  --rtx-min T        retransmission timer floor: 2s, 500ms (default 2s)\n"
 "\n"
 "Exit 0 when every sent message was acknowledged by all destinations and\n"
 "at least N messages were delivered; 1 otherwise; 2 on setup errors.\n");
@@ -753,6 +765,9 @@ int main(int argc, char **argv)
         {"emcon-until", required_argument, NULL, 'e'},
         {"expect", required_argument, NULL, 'x'}, {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {"fec", required_argument, NULL, 'F'}, {"fec-ratio", required_argument, NULL, 'P'},
+        {"fec-emcon-repairs", required_argument, NULL, 'E'},
+        {"pdu-size", required_argument, NULL, 'S'}, {"rtx-min", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     pmul_config cfg;
@@ -767,6 +782,11 @@ int main(int argc, char **argv)
 
     n->group = 0xEF010102u;     /* 239.1.1.2 */
     n->rate_bps = 9600;
+    n->fec = true;              /* muled's defaults (mule_conf) */
+    n->fec_ratio = 10;
+    n->fec_emcon_repairs = 8;
+    n->pdu_size = 1024;
+    n->rtx_min_ms = 2000;
     n->timeout_s = 60;
     n->expect = -1;
     while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -817,6 +837,31 @@ int main(int argc, char **argv)
             n->timeout_s = (double)v / 1000.0;
             break;
         case 'q': n->quiet = true; break;
+        case 'F':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return bad_opt("--fec", optarg, "on or off");
+            n->fec = strcmp(optarg, "on") == 0;
+            break;
+        case 'P':
+            if (num_parse_u64(optarg, 0, 100, &v) != 0)
+                return bad_opt("--fec-ratio", optarg, "a percentage 0..100");
+            n->fec_ratio = (unsigned)v;
+            break;
+        case 'E':
+            if (num_parse_u64(optarg, 0, 64, &v) != 0)
+                return bad_opt("--fec-emcon-repairs", optarg, "a count 0..64");
+            n->fec_emcon_repairs = (unsigned)v;
+            break;
+        case 'S':
+            if (num_parse_u64(optarg, 576, 65507, &v) != 0)
+                return bad_opt("--pdu-size", optarg, "octets 576..65507");
+            n->pdu_size = (size_t)v;
+            break;
+        case 'm':
+            if (num_parse_duration_ms(optarg, 1000, 10, 3600000, &v) != 0)
+                return bad_opt("--rtx-min", optarg, "a duration (2s, 500ms)");
+            n->rtx_min_ms = (uint32_t)v;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -863,6 +908,13 @@ int main(int argc, char **argv)
     cfg.default_group = n->group;
     cfg.link_rate_bps = n->rate_bps;
     cfg.emcon = n->emcon_until_s > 0;
+    cfg.fec = n->fec;
+    cfg.fec_ratio_pct = n->fec_ratio;
+    cfg.fec_emcon_repairs = n->fec_emcon_repairs;
+    cfg.pdu_max_len = n->pdu_size;
+    cfg.ack_rtx_min_ms = n->rtx_min_ms;
+    if (cfg.ack_rtx_max_ms < cfg.ack_rtx_min_ms)
+        cfg.ack_rtx_max_ms = cfg.ack_rtx_min_ms;
     memset(&env, 0, sizeof(env));
     env.log = n->lg;
     env.rand = rand_fn;
@@ -882,9 +934,9 @@ int main(int argc, char **argv)
         return 2;
     }
     n->start_ms = uv_now(n->loop);
-    printf("%s +0.000s up node=%s host=%s rate=%" PRIu64 "bit/s emcon=%s%s\n", n->id_text,
-           n->id_text, n->hostname, n->rate_bps, cfg.emcon ? "on" : "off",
-           n->lmtp_port ? " lmtp=on" : "");
+    printf("%s +0.000s up node=%s host=%s rate=%" PRIu64 "bit/s emcon=%s fec=%s/%u%%%s\n",
+           n->id_text, n->id_text, n->hostname, n->rate_bps, cfg.emcon ? "on" : "off",
+           cfg.fec ? "on" : "off", n->fec_ratio, n->lmtp_port ? " lmtp=on" : "");
     fflush(stdout);
 
     uv_timer_init(n->loop, &n->t_check);

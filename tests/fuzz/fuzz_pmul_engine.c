@@ -5,7 +5,9 @@
  *	fuzz_pmul_engine [libFuzzer options] CORPUS_DIR...
  * DESCRIPTION
  *	Two engines per input: a receiver R (192.0.2.2) and a transmitter T
- *	(192.0.2.9) with one 3000-octet message in flight to R and 192.0.2.3.
+ *	(192.0.2.9) with one 3000-octet message in flight to R and 192.0.2.3,
+ *	sent with FEC repair (FEC_Address_PDU, one repair PDU, repairs on
+ *	Acks).
  *	The input is a sequence of records, each
  *
  *	    ctl(1) length(2, big-endian) datagram(length)
@@ -174,6 +176,10 @@ node_new(fnode *n, uint32_t id)
     n->cfg.max_rx_done_per_src = 64;
     n->cfg.max_events = 256;
     n->cfg.max_tx_msgs = 4;
+    /* T sends with FEC repair (one proactive repair for its 3 PDUs), so
+     * hostile Acks reach the repair planner and R's decoder runs. */
+    n->cfg.fec = id == NODE_T;
+    n->cfg.fec_ratio_pct = 50;
     CHECK(pmul_engine_new(&n->e, &n->cfg, &n->env) == 0, "engine_new id=%08x", id);
 }
 

@@ -68,6 +68,9 @@ test_mule_conf_minimal(void **state)
     assert_int_equal(c.pmul_max_rx_bytes_per_source, 0);
     assert_int_equal(c.pmul_rx_idle_ms, 0);
     assert_int_equal(c.pmul_max_groups, 0);
+    assert_true(c.pmul_fec);
+    assert_int_equal(c.pmul_fec_ratio, 10);
+    assert_int_equal(c.pmul_fec_emcon_repairs, 8);
     mule_conf_fini(&c);
 }
 
@@ -83,7 +86,8 @@ test_mule_conf_pmul_caps(void **state)
                            "pmul_max_sources = 32\npmul_max_rx_messages = 200\n"
                            "pmul_max_rx_messages_per_source = 10\npmul_max_rx_bytes = 64M\n"
                            "pmul_max_rx_bytes_per_source = 2M\npmul_rx_idle = 30m\n"
-                           "pmul_max_groups = 8\n", &c, &err), 0);
+                           "pmul_max_groups = 8\npmul_fec = no\npmul_fec_ratio = 25\n"
+                           "pmul_fec_emcon_repairs = 12\n", &c, &err), 0);
     assert_int_equal(c.pmul_max_sources, 32);
     assert_int_equal(c.pmul_max_rx_messages, 200);
     assert_int_equal(c.pmul_max_rx_messages_per_source, 10);
@@ -91,6 +95,12 @@ test_mule_conf_pmul_caps(void **state)
     assert_int_equal(c.pmul_max_rx_bytes_per_source, (size_t)2 << 20);
     assert_int_equal(c.pmul_rx_idle_ms, 1800000);
     assert_int_equal(c.pmul_max_groups, 8);
+    assert_false(c.pmul_fec);
+    assert_int_equal(c.pmul_fec_ratio, 25);
+    assert_int_equal(c.pmul_fec_emcon_repairs, 12);
+    mule_conf_fini(&c);
+    assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
+                               "pmul_fec_ratio = 101\n", &c, &err), 0);
     mule_conf_fini(&c);
     assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
                                "pmul_max_groups = 0\n", &c, &err), 0);

@@ -520,6 +520,7 @@ test_mule_route_truncation_loop(void **state)
         "\n"
         "route [192.0.2.1]   local\n"
         "peer 198.18.0.7,198.18.0.5 self-naming-acks\n"
+        "peer 198.18.0.8 no-fec\n"
         "default\tgroup 239.9.9.9 nodes 198.18.9.9,198.18.9.8\n";
     struct tmem tm = { false, 0, 0 };
     mem m = tmem_make(&tm);
@@ -569,6 +570,8 @@ test_mule_route_peer_self_naming_acks(void **state)
         "peer 198.18.0.5,198.18.0.5 self-naming-acks\n",
         "peer x self-naming-acks\n",
         "peer 198.18.0.5 self-naming-acks extra\n",
+        "peer 198.18.0.5 no-fec extra\n",
+        "peer 198.18.0.5,198.18.0.5 no-fec\n",
     };
     mule_route_table *t;
     mule_route_error err;
@@ -584,6 +587,17 @@ test_mule_route_peer_self_naming_acks(void **state)
     assert_int_equal(v[0], 0xC6120005u);
     assert_int_equal(v[1], 0xC6120007u);
     assert_int_equal(v[2], 0xC6120009u);
+    assert_null(mule_route_table_no_fec(t, &n));
+    mule_route_table_free(t);
+    /* "peer NODES no-fec": a list of its own, merged the same way. */
+    t = parse_ok("default local\n"
+                 "peer 198.18.0.9 no-fec\n"
+                 "peer 198.18.0.5,198.18.0.9 no-fec\n");
+    v = mule_route_table_no_fec(t, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0], 0xC6120005u);
+    assert_int_equal(v[1], 0xC6120009u);
+    assert_null(mule_route_table_self_ack(t, &n));
     mule_route_table_free(t);
     t = parse_ok("default local\n");
     assert_null(mule_route_table_self_ack(t, &n));

@@ -305,6 +305,15 @@ apply_allowlist(muled *d)
             muled_log(d, LOG_LVL_ERROR, "self-naming Ack peers not updated: %s",
                       pmul_strerror(rc));
     }
+    {
+        /* "peer ... no-fec" lines: receivers that get sources, never
+         * repairs (they need not be P_MUL peers we accept from). */
+        size_t nn;
+        const uint32_t *nf = mule_route_table_no_fec(d->routes, &nn);
+
+        if ((rc = pmul_engine_set_no_fec_peers(d->engine, nf, nn)) < 0)
+            muled_log(d, LOG_LVL_ERROR, "no-fec peers not updated: %s", pmul_strerror(rc));
+    }
     rc = pmul_engine_set_allowed(d->engine, ids, n);
     free(ids);
     if (rc < 0)
@@ -589,6 +598,9 @@ start_engine(muled *d)
                                           ? UINT32_MAX : d->cf.pmul_rx_idle_ms,
                                       cfg.rx_idle_ms);
     cfg.max_groups_joined = set_or(d->cf.pmul_max_groups, cfg.max_groups_joined);
+    cfg.fec = d->cf.pmul_fec;
+    cfg.fec_ratio_pct = d->cf.pmul_fec_ratio;
+    cfg.fec_emcon_repairs = d->cf.pmul_fec_emcon_repairs;
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
