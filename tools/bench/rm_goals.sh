@@ -6,7 +6,8 @@
 #          text96 (100 KB English text mail, 1->3, 9.6 kbit/s, 10 %),
 #          text10k (10 KB text mail, 1->2, 9.6 kbit/s, 10 %),
 #          text64 (100 KB text mail, 1->3, 64 kbit/s, 30 %); default: all four
-#   PROTOS any of mule, norm (tuned: backoff=0,gsize=3, sends the raw payload),
+#   PROTOS any of mule (its defaults: FEC on, ratio 10), mule-fec20 (--fec-ratio 20),
+#          mule-nofec (--fec off), norm (tuned: backoff=0,gsize=3, sends the raw payload),
 #          norm-mail (the same, sending the mail file), uftp (sends the raw payload);
 #          default "mule norm norm-mail uftp"
 #   -x     extra mule-node options (e.g. "--fec off"), passed with rm-bench's -x
@@ -50,7 +51,7 @@ proto_args() {  # case protocol -> rm-bench protocol, rate and tuning
     local fast=0
     [ "$1" = text64 ] && fast=1
     case $2 in
-    mule)      echo "mule -R $([ $fast = 1 ] && echo 61580 || echo 9237)";;
+    mule|mule-fec20|mule-nofec) echo "mule -R $([ $fast = 1 ] && echo 61580 || echo 9237)";;
     norm)      echo "norm -R $([ $fast = 1 ] && echo 60000 || echo 9000) -x backoff=0,gsize=3";;
     norm-mail) echo "norm -E -R $([ $fast = 1 ] && echo 60000 || echo 9000) -x backoff=0,gsize=3";;
     uftp)      echo "uftp -R $([ $fast = 1 ] && echo 60000 || echo 9000)";;
@@ -65,8 +66,10 @@ for i in $(seq 1 "$runs"); do
             f=$out/$c.$p.$i.txt
             [ -s "$f" ] && grep -q ' time=' "$f" && continue     # resume after an interruption
             # shellcheck disable=SC2086
-            if [ "$p" = mule ] && [ -n "$mx" ]; then
-                bash "$bench" $(proto_args "$c" "$p") $ca -x "$mx" > "$f" 2>&1 || true
+            x=$mx
+            case $p in mule-fec20) x="--fec-ratio 20 $mx";; mule-nofec) x="--fec off $mx";; esac
+            if [ "${p%%-*}" = mule ] && [ -n "$x" ]; then
+                bash "$bench" $(proto_args "$c" "$p") $ca -x "$x" > "$f" 2>&1 || true
             else
                 bash "$bench" $(proto_args "$c" "$p") $ca > "$f" 2>&1 || true
             fi
