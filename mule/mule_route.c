@@ -433,26 +433,16 @@ parse_nodes(const word *w, unsigned line, mule_route_error *err, uint32_t *nodes
  * conformant one (issue 13 item 8).
  * "peer N[,N...] no-fec": these receivers do not decode FEC repair
  * (docs/wire.md 10): our messages give them the sources they ask for.
+ * A self-naming peer is another implementation, so it is a no-fec peer
+ * too: FEC_ID 0x81 is ours alone.
  */
 static int
-parse_peer(mule_route_table *t, const word *w, size_t n, unsigned line, mule_route_error *err)
+add_peers(mule_route_table *t, uint32_t **list, size_t *have, const uint32_t *nodes, size_t cnt,
+          unsigned line, mule_route_error *err)
 {
-    uint32_t nodes[MULE_ROUTE_MAX_NODES], *v, **list;
-    size_t cnt, i, k, out, *have;
-    int rc;
+    uint32_t *v;
+    size_t i, k, out;
 
-    if (n == 3 && word_is(&w[2], "self-naming-acks")) {
-        list = &t->self_ack;
-        have = &t->self_ack_cnt;
-    } else if (n == 3 && word_is(&w[2], "no-fec")) {
-        list = &t->no_fec;
-        have = &t->no_fec_cnt;
-    } else {
-        set_err(err, line, "expected \"peer NODES self-naming-acks\" or \"peer NODES no-fec\"");
-        return MULE_ERR_CONFIG;
-    }
-    if ((rc = parse_nodes(&w[1], line, err, nodes, &cnt)) != 0)
-        return rc;
     if (*have + cnt > MULE_ROUTE_MAX_NODES) {
         set_err(err, line, "more than %u peers", (unsigned)MULE_ROUTE_MAX_NODES);
         return MULE_ERR_CONFIG;
@@ -472,6 +462,29 @@ parse_peer(mule_route_table *t, const word *w, size_t n, unsigned line, mule_rou
         (*have)++;
     }
     return 0;
+}
+
+static int
+parse_peer(mule_route_table *t, const word *w, size_t n, unsigned line, mule_route_error *err)
+{
+    uint32_t nodes[MULE_ROUTE_MAX_NODES];
+    size_t cnt;
+    bool self_ack;
+    int rc;
+
+    if (n == 3 && word_is(&w[2], "self-naming-acks")) {
+        self_ack = true;
+    } else if (n == 3 && word_is(&w[2], "no-fec")) {
+        self_ack = false;
+    } else {
+        set_err(err, line, "expected \"peer NODES self-naming-acks\" or \"peer NODES no-fec\"");
+        return MULE_ERR_CONFIG;
+    }
+    if ((rc = parse_nodes(&w[1], line, err, nodes, &cnt)) != 0)
+        return rc;
+    if (self_ack && (rc = add_peers(t, &t->self_ack, &t->self_ack_cnt, nodes, cnt, line, err)) != 0)
+        return rc;
+    return add_peers(t, &t->no_fec, &t->no_fec_cnt, nodes, cnt, line, err);
 }
 
 /* Parse "local" or "group G nodes N[,N...]" from w[0..n).  On success the
