@@ -113,6 +113,9 @@ muled_rx_delivered(muled *d, const pmul_event *ev)
     in.payload = ev->payload;
     in.payload_len = ev->payload_len;
     in.id = tag;
+    /* Arrival-Date of any DSN: the mail reaches this MTA when muled takes
+     * it (a deferred copy had not arrived: it was not acknowledged). */
+    in.arrival_s = muled_now_s();
     muled_clock(d, &clk, date, sizeof(date), msgid, sizeof(msgid));
     rc = mule_node_inbound(&d->ncfg, d->routes, &in, &clk, NULL, &d->lg, &res);
     if (rc < 0) {
