@@ -202,6 +202,24 @@ int muled_audit_load_key(muled *d);
 int muled_audit_open(muled *d);
 void muled_audit_close(muled *d);
 void muled_audit_rec(muled *d, const struct mule_audit_rec *r);
+/*
+ * Group sync of the audit log.  Between _defer(d, true) and _defer(d,
+ * false) records are written without their own fdatasync; they are durable
+ * after the next synced record or once muled_audit_flush() calls back.
+ * _flush runs one fdatasync on libuv's thread pool for everything written
+ * so far (one at a time; waiters that come while it runs get the next
+ * one) and then calls w->cb (w may be NULL: just start it).  The callback
+ * comes from the loop, perhaps before _flush returns when nothing waits
+ * for a sync; a failing sync is logged and still calls back (mail flow
+ * never stops for the audit log).
+ */
+typedef struct muled_audit_waiter muled_audit_waiter;
+struct muled_audit_waiter {
+    void (*cb)(muled *d, muled_audit_waiter *w);
+    muled_audit_waiter *next;
+};
+void muled_audit_defer(muled *d, bool on);
+void muled_audit_flush(muled *d, muled_audit_waiter *w);
 /* A record without message facts beyond the queue ID (they are in its
  * "accepted" record): dir/outcome are enum mule_audit_dir/_outcome. */
 void muled_audit_note(muled *d, int dir, int outcome, const char *id, const char *dest,

@@ -730,7 +730,12 @@ tx_submit(muled *d, muled_tx *t)
         {
             char st[48];
             snprintf(st, sizeof st, "msid=%08" PRIx32 " prio=%u", t->msid, pm.priority);
+            /* Sent already (as before): nothing waits for this record,
+             * so it rides on the next group sync (docs/spool.md). */
+            muled_audit_defer(d, true);
             muled_audit_note(d, MULE_AUDIT_OUT, MULE_AUDIT_RELAYED, t->id, nodes, NULL, st);
+            muled_audit_defer(d, false);
+            muled_audit_flush(d, NULL);
         }
     }
     return true;
