@@ -48,6 +48,8 @@ typedef struct muled_tx {
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
     bool resumed;               /* in flight before a restart */
+    bool staged;                /* its INFLIGHT records wait for the start
+                                 * batch's sync: not for the engine yet */
     uint8_t prio;               /* its P_MUL priority (0 most urgent) */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
@@ -110,6 +112,8 @@ typedef struct muled {
     size_t sig_cnt;
 
     muled_tx **tx;              /* our messages (in engine or waiting) */
+    mule_spool_fs_jbatch *start_jb; /* MSN + INFLIGHT records of the
+                                 * messages a queue run starts: one sync */
     size_t tx_cnt, tx_cap;
     muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
     muled_dlv *dlv_wait_tail;
