@@ -1332,11 +1332,17 @@ mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb)
         if (r->id[0] == '\0') {
             fs->node_len += r->rec.len;
             fs->node_recs++;
-            rc = mule_spool_apply(fs->sp, NULL, r->rec.b, r->rec.len);
-        } else {
-            rc = mule_spool_apply(fs->sp, r->id, r->rec.b, r->rec.len);
+            /* An MSN the model could not take (no memory for a new
+             * destination) is on disk, and the engine numbers on from the
+             * message it gets: the batch stands, the next one retries. */
+            if ((rc = mule_spool_apply(fs->sp, NULL, r->rec.b, r->rec.len)) != 0)
+                log_emit(fs->log, LOG_LVL_WARN, "spool event=msn-not-applied reason=%s",
+                         mule_errname(rc));
+            continue;
         }
-        if (rc != 0 && first_err == 0)
+        /* Validated when staged and busy since: a failure here is a bug. */
+        if ((rc = mule_spool_apply(fs->sp, r->id, r->rec.b, r->rec.len)) != 0 &&
+            first_err == 0)
             first_err = rc;
     }
     if (fs->node_recs > fs->compact_recs && (rc = node_compact(fs, fs->now_s)) != 0)

@@ -201,7 +201,10 @@ void mule_spool_fs_batch_free(mule_spool_fs_batch *b);
  * (contract line 3: durable, then applied).  All or nothing: on any
  * failure every touched file is cut back to its length before the batch,
  * nothing is applied, and the code is returned (MULE_ERR_SPOOL_IO /
- * _FULL, or a model code); the entries are due again either way.
+ * _FULL, or a model code); the entries are due again either way.  Once
+ * durable the batch stands: an MSN record the model cannot take for want
+ * of memory is logged, not returned (the journal has it; the caller's
+ * engine numbers on from what it sent).
  */
 typedef struct mule_spool_fs_jbatch mule_spool_fs_jbatch;
 

@@ -820,34 +820,44 @@ start_commit(muled *d)
     muled_tx_pump(d);
 }
 
-static uv_idle_t g_start_idle;
-static bool g_start_idle_init;
+static void
+on_start_idle_closed(uv_handle_t *h)
+{
+    free(h);
+}
 
 static void
 on_start_idle(uv_idle_t *h)
 {
     uv_idle_stop(h);
+    /* One handle per batch, closed at once: none is left open when the
+     * loop ends (uv_loop_close would refuse). */
+    uv_close((uv_handle_t *)h, on_start_idle_closed);
     start_commit(h->data);
 }
 
 /* The batch the next INFLIGHT records join (made on first use, committed
- * once the current callback, the queue run, has returned). */
+ * from an idle callback once the current one, the queue run, returned).
+ * NULL: none could be made; the caller writes each record on its own. */
 static mule_spool_fs_jbatch *
 start_batch(muled *d)
 {
+    uv_idle_t *h;
+
     if (d->start_jb != NULL)
         return d->start_jb;
-    if (!g_start_idle_init) {
-        if (uv_idle_init(d->loop, &g_start_idle) != 0)
-            return NULL;
-        g_start_idle_init = true;
-    }
-    if (mule_spool_fs_jbatch_new(d->spool, &d->start_jb) != 0)
+    if ((h = malloc(sizeof(*h))) == NULL)
         return NULL;
-    g_start_idle.data = d;
-    if (uv_idle_start(&g_start_idle, on_start_idle) != 0) {
+    if (uv_idle_init(d->loop, h) != 0) {
+        free(h);
+        return NULL;
+    }
+    h->data = d;
+    if (mule_spool_fs_jbatch_new(d->spool, &d->start_jb) != 0 ||
+        uv_idle_start(h, on_start_idle) != 0) {
         mule_spool_fs_jbatch_free(d->start_jb);
         d->start_jb = NULL;
+        uv_close((uv_handle_t *)h, on_start_idle_closed);
     }
     return d->start_jb;
 }
