@@ -39,6 +39,7 @@ struct mule_auditlog {
     uint64_t size;              /* its length: where a failed write is cut back to */
     char last_file[NAME_LEN];   /* file of the last record ("" : none) */
     mule_auditlog_chain ch;
+    bool unsynced;              /* deferred records in fd not yet synced */
 };
 
 /* ---- names ---------------------------------------------------------- */
@@ -361,7 +362,7 @@ fail:
 }
 
 static int
-put_record(mule_auditlog *a, int64_t now_s, const char *text)
+put_record(mule_auditlog *a, int64_t now_s, const char *text, bool defer)
 {
     static char line[MULE_AUDITLOG_LINE_MAX + 8];
     mule_auditlog_chain next = a->ch;
@@ -371,8 +372,14 @@ put_record(mule_auditlog *a, int64_t now_s, const char *text)
     if (n < 0)
         return (int)n;
     rc = write_all(a->fd, line, (size_t)n);
-    if (rc == 0 && a->sync == MULE_AUDITLOG_SYNC_EVERY && fdatasync(a->fd) != 0)
-        rc = MULE_ERR_AUDIT_IO;
+    /* fdatasync covers the whole file: deferred records before this one
+     * become durable with it. */
+    if (rc == 0 && a->sync == MULE_AUDITLOG_SYNC_EVERY && !defer) {
+        if (fdatasync(a->fd) != 0)
+            rc = MULE_ERR_AUDIT_IO;
+        else
+            a->unsynced = false;
+    }
     if (rc < 0) {
         /* Never leave half a record for the next one to follow; if even
          * that fails, the next open cuts the torn line. */
@@ -382,6 +389,8 @@ put_record(mule_auditlog *a, int64_t now_s, const char *text)
     }
     a->size += (uint64_t)n;
     a->ch = next;
+    if (defer && a->sync == MULE_AUDITLOG_SYNC_EVERY)
+        a->unsynced = true;
     memcpy(a->last_file, a->name, NAME_LEN);
     return 0;
 }
@@ -416,7 +425,7 @@ retention(mule_auditlog *a, int64_t today, int64_t now_s)
     /* The record first, durable, then the removals: a crash in between
      * leaves files the record names (harmless, removed next time), never
      * a file gone that no record explains (a false tampering alarm). */
-    if (listed > 0 && (rc = put_record(a, now_s, text)) == 0) {
+    if (listed > 0 && (rc = put_record(a, now_s, text, false)) == 0) {
         for (size_t i = 0; i < cnt; i++) {
             char path[4200];
             if (!gone[i])
@@ -449,19 +458,24 @@ rotate(mule_auditlog *a, int64_t day, int64_t now_s)
     }
     mule_auditlog_link_text(a->last_file[0] != '\0' ? a->last_file : "-", &a->ch, text,
                             sizeof text);
-    if (a->fd >= 0)
+    /* The old file's deferred records must not be left unsynced behind a
+     * file nobody appends to any more (once a day: blocking is fine). */
+    if (a->fd >= 0) {
+        if (a->unsynced && fdatasync(a->fd) == 0)
+            a->unsynced = false;
         close(a->fd);
+    }
     a->fd = fd;
     memcpy(a->name, name, NAME_LEN);
     a->day = day;
     a->size = (uint64_t)lseek(fd, 0, SEEK_END);
-    if ((rc = put_record(a, now_s, text)) < 0)
+    if ((rc = put_record(a, now_s, text, false)) < 0)
         return rc;
     return retention(a, day, now_s);
 }
 
-int
-mule_auditlog_append(mule_auditlog *a, int64_t now_s, const char *text)
+static int
+append(mule_auditlog *a, int64_t now_s, const char *text, bool defer)
 {
     int64_t day = now_s >= 0 ? now_s / 86400 : 0;
     int rc;
@@ -474,7 +488,43 @@ mule_auditlog_append(mule_auditlog *a, int64_t now_s, const char *text)
         if ((rc = rotate(a, day > a->day || a->fd < 0 ? day : a->day, now_s)) < 0)
             return rc;
     }
-    return put_record(a, now_s, text);
+    return put_record(a, now_s, text, defer);
+}
+
+int
+mule_auditlog_append(mule_auditlog *a, int64_t now_s, const char *text)
+{
+    return append(a, now_s, text, false);
+}
+
+int
+mule_auditlog_append_deferred(mule_auditlog *a, int64_t now_s, const char *text)
+{
+    return append(a, now_s, text, true);
+}
+
+int
+mule_auditlog_sync_fd(mule_auditlog *a)
+{
+    int fd;
+
+    if (a == NULL || !a->unsynced || a->fd < 0)
+        return -1;
+    if ((fd = dup(a->fd)) < 0) {
+        /* No second descriptor: sync here rather than not at all. */
+        if (fdatasync(a->fd) != 0)
+            return MULE_ERR_AUDIT_IO;
+        a->unsynced = false;
+        return -1;
+    }
+    a->unsynced = false;
+    return fd;
+}
+
+bool
+mule_auditlog_unsynced(const mule_auditlog *a)
+{
+    return a != NULL && a->unsynced;
 }
 
 uint64_t
@@ -488,8 +538,11 @@ mule_auditlog_close(mule_auditlog *a)
 {
     if (a == NULL)
         return;
-    if (a->fd >= 0)
+    if (a->fd >= 0) {
+        if (a->unsynced)
+            (void)fdatasync(a->fd);     /* a clean stop keeps deferred records */
         close(a->fd);
+    }
     memset(a->key, 0, sizeof a->key);
     free(a->dir);
     free(a);

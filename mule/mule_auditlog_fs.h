@@ -11,6 +11,12 @@
  * file fsync'd before append returns; a new file and a removal also fsync
  * the directory.  After a crash the last line may be torn (no line end):
  * open cuts it off and says so, verify reports it without failing.
+ *
+ * Deferred records (mule_auditlog_append_deferred): written the same way
+ * but not synced; they become durable with the next synced append, with
+ * mule_auditlog_sync_fd() + fdatasync (which the caller may run on another
+ * thread, so one sync covers a whole batch of records without blocking
+ * the thread that writes them), at a rotation and at close.
  */
 #ifndef MULE_AUDITLOG_FS_H
 #define MULE_AUDITLOG_FS_H
@@ -51,6 +57,27 @@ int mule_auditlog_open(mule_auditlog **out, const char *dir, const uint8_t *key,
  * last whole record.
  */
 int mule_auditlog_append(mule_auditlog *a, int64_t now_s, const char *text);
+
+/*
+ * As append, but without the sync (sync EVERY): the record is durable only
+ * once a later synced append, a sync_fd() + fdatasync, a rotation or close
+ * has synced the file.  Same results.
+ */
+int mule_auditlog_append_deferred(mule_auditlog *a, int64_t now_s, const char *text);
+
+/*
+ * The file holds deferred records not yet synced: returns a new descriptor
+ * of it (dup) and marks them as being synced; the caller runs fdatasync()
+ * on it (any thread) and closes it, and the records are durable when that
+ * fdatasync returns 0.  Returns -1 when nothing waits for a sync (or sync
+ * NONE), MULE_ERR_AUDIT_IO when the descriptor cannot be made (then the
+ * file was synced here instead, or the error stands: the records stay
+ * marked unsynced).
+ */
+int mule_auditlog_sync_fd(mule_auditlog *a);
+
+/* Records appended but not synced yet (sync EVERY; always false for NONE). */
+bool mule_auditlog_unsynced(const mule_auditlog *a);
 
 /* The last record's sequence number (0: none yet). */
 uint64_t mule_auditlog_seq(const mule_auditlog *a);

@@ -78,6 +78,7 @@ typedef struct sp_ent {
     uint16_t ntg;
     uint8_t kind, flags;
     uint8_t where;              /* HEAP_TIMER or HEAP_READY */
+    bool busy;                  /* a change is being made durable: not due */
     int8_t prio;
     mule_spool_target tg[];
 } sp_ent;
@@ -697,7 +698,7 @@ ent_due(const sp_ent *e)
 {
     int64_t due = INT64_MAX;
 
-    if (e->flags & (MULE_SPOOL_F_HELD | MULE_SPOOL_F_DELETED))
+    if (e->busy || (e->flags & (MULE_SPOOL_F_HELD | MULE_SPOOL_F_DELETED)))
         return INT64_MAX;
     for (size_t i = 0; i < e->ntg; i++) {
         const mule_spool_target *t = &e->tg[i];
@@ -1555,6 +1556,28 @@ mule_spool_next_due(mule_spool *sp, int64_t now_s, mule_spool_info *info)
         return false;
     ent_info(top->e, info);
     return true;
+}
+
+int
+mule_spool_busy_set(mule_spool *sp, const char *id, bool busy)
+{
+    sp_ent *e;
+
+    if (sp == NULL || id == NULL)
+        return MULE_ERR_INVAL;
+    if ((e = ent_find(sp, id)) == NULL)
+        return MULE_ERR_SPOOL_NOENT;
+    e->busy = busy;
+    ent_resched(sp, e);
+    return 0;
+}
+
+bool
+mule_spool_is_busy(const mule_spool *sp, const char *id)
+{
+    const sp_ent *e = sp != NULL && id != NULL ? ent_find(sp, id) : NULL;
+
+    return e != NULL && e->busy;
 }
 
 int64_t

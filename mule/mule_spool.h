@@ -335,6 +335,12 @@ bool mule_spool_is_removable(const mule_spool *sp, const char *id);
  * change, so the daemon moves each due target on (INFLIGHT, TEMPFAIL, ...).
  */
 bool mule_spool_next_due(mule_spool *sp, int64_t now_s, mule_spool_info *info);
+/* Mark entry id busy (a change to it is staged and being made durable:
+ * next_due skips it) or not busy (due again by its targets).  The model
+ * only; nothing of it is in the journal.  Returns 0, MULE_ERR_INVAL,
+ * MULE_ERR_SPOOL_NOENT. */
+int mule_spool_busy_set(mule_spool *sp, const char *id, bool busy);
+bool mule_spool_is_busy(const mule_spool *sp, const char *id);
 /* Earliest wall-clock second at which something becomes due (for the
  * daemon's timer); INT64_MAX when nothing waits. */
 int64_t mule_spool_next_deadline(mule_spool *sp);

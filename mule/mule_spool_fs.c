@@ -1087,6 +1087,11 @@ entry_append(mule_spool_fs *fs, const char *id, const mule_spool_rec *rec)
 
     if ((rc = mule_spool_info_get(fs->sp, id, &info)) != 0)
         return rc;
+    /* Records of a journal batch wait for this file: one appended now
+     * would come before them on disk but be applied first, and could make
+     * them illegal on replay (a delete before an INFLIGHT). */
+    if (mule_spool_is_busy(fs->sp, id))
+        return MULE_ERR_SPOOL_BUSY;
     if ((fd = OPS(fs, openat, fs->qfd, id, O_WRONLY | O_APPEND, 0)) < 0)
         return map_errno(fd);
     rc = append_durable(fs, fd, info.file_len, rec->b, rec->len);
@@ -1101,6 +1106,260 @@ entry_append(mule_spool_fs *fs, const char *id, const mule_spool_rec *rec)
         log_emit(fs->log, LOG_LVL_WARN, "%s spool event=close-failed errno=%d", id, -rc);
     /* Durable: now the model may change (contract line 3). */
     return mule_spool_apply(fs->sp, id, rec->b, rec->len);
+}
+
+/* ---- journal batch ---------------------------------------------- */
+
+typedef struct jb_rec {
+    char id[MULE_SPOOL_ID_SIZE];    /* "" : the node journal */
+    mule_spool_rec rec;
+    int fd;                     /* the file's descriptor (shared per file) */
+    bool first;                 /* first record of its file in the batch */
+    bool cut;                   /* first: its file may be cut back to good_len */
+    uint64_t good_len;          /* first: the file's length before the batch */
+} jb_rec;
+
+struct mule_spool_fs_jbatch {
+    mule_spool_fs *fs;
+    jb_rec *r;
+    size_t n, cap;
+    bool done;
+};
+
+int
+mule_spool_fs_jbatch_new(mule_spool_fs *fs, mule_spool_fs_jbatch **out)
+{
+    mule_spool_fs_jbatch *jb;
+
+    if (fs == NULL || out == NULL)
+        return MULE_ERR_INVAL;
+    if ((jb = mem_calloc(fs->m, 1, sizeof(*jb))) == NULL)
+        return MULE_ERR_NOMEM;
+    jb->fs = fs;
+    *out = jb;
+    return 0;
+}
+
+static jb_rec *
+jb_add(mule_spool_fs_jbatch *jb, int *rc)
+{
+    jb_rec *r;
+
+    *rc = MULE_ERR_INVAL;
+    if (jb == NULL || jb->done)
+        return NULL;
+    if ((*rc = grow(jb->fs->m, (void **)&jb->r, &jb->cap, jb->n + 1, sizeof(*jb->r))) != 0)
+        return NULL;
+    r = &jb->r[jb->n];
+    memset(r, 0, sizeof(*r));
+    r->fd = -1;
+    return r;
+}
+
+int
+mule_spool_fs_jbatch_target(mule_spool_fs_jbatch *jb, const char *id, size_t idx,
+                            const mule_spool_target *t, int64_t now_s)
+{
+    jb_rec *r;
+    int rc;
+
+    if ((r = jb_add(jb, &rc)) == NULL)
+        return rc;
+    if (id == NULL || strlen(id) >= sizeof(r->id))
+        return MULE_ERR_INVAL;
+    if ((rc = mule_spool_prep_target(jb->fs->sp, id, idx, t, now_s, &r->rec)) != 0)
+        return rc;
+    memcpy(r->id, id, strlen(id) + 1);
+    (void)mule_spool_busy_set(jb->fs->sp, id, true);
+    jb->n++;
+    return 0;
+}
+
+int
+mule_spool_fs_jbatch_msn(mule_spool_fs_jbatch *jb, uint32_t dest, uint32_t msn)
+{
+    jb_rec *r;
+    int rc;
+
+    if ((r = jb_add(jb, &rc)) == NULL)
+        return rc;
+    mule_spool_prep_msn(dest, msn, &r->rec);
+    jb->n++;
+    return 0;
+}
+
+size_t
+mule_spool_fs_jbatch_count(const mule_spool_fs_jbatch *jb)
+{
+    return jb != NULL ? jb->n : 0;
+}
+
+/* The earlier record of the same file, or NULL. */
+static jb_rec *
+jb_file_of(mule_spool_fs_jbatch *jb, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(jb->r[j].id, jb->r[i].id) == 0)
+            return &jb->r[j];
+    return NULL;
+}
+
+/* Open every file once and append the records (no sync yet). */
+static int
+jb_write(mule_spool_fs_jbatch *jb, size_t *files)
+{
+    mule_spool_fs *fs = jb->fs;
+    int rc;
+
+    for (size_t i = 0; i < jb->n; i++) {
+        jb_rec *r = &jb->r[i], *f = jb_file_of(jb, i);
+        uint64_t size;
+
+        if (f != NULL) {
+            r->fd = f->fd;
+        } else if (r->id[0] == '\0') {
+            if (fs->nodefd < 0 && (rc = node_compact(fs, fs->now_s)) != 0)
+                return rc;
+            r->fd = fs->nodefd;
+            r->good_len = fs->node_len;
+            r->first = true;
+        } else {
+            mule_spool_info info;
+
+            if ((rc = mule_spool_info_get(fs->sp, r->id, &info)) != 0)
+                return rc;
+            if ((r->fd = OPS(fs, openat, fs->qfd, r->id, O_WRONLY | O_APPEND, 0)) < 0) {
+                rc = map_errno(r->fd);
+                r->fd = -1;
+                return rc;
+            }
+            r->good_len = info.file_len;
+            r->first = true;
+        }
+        if (r->first) {
+            (*files)++;
+            /* As append_durable: what a failed append left goes first. */
+            if ((rc = OPS(fs, fsize, r->fd, &size)) < 0)
+                return map_errno(rc);
+            if (size < r->good_len)
+                return MULE_ERR_SPOOL_IO;   /* shorter than what we wrote */
+            r->cut = true;
+            if (size > r->good_len && (rc = OPS(fs, ftruncate, r->fd, (off_t)r->good_len)) < 0)
+                return map_errno(rc);
+        }
+        if ((rc = write_all(fs, r->fd, r->rec.b, r->rec.len)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+jb_sync(mule_spool_fs_jbatch *jb, size_t files)
+{
+    mule_spool_fs *fs = jb->fs;
+    int rc;
+
+    if (files > 1 && fs->ops.syncfs != NULL) {
+        if ((rc = OPS(fs, syncfs, fs->dirfd)) < 0)
+            return map_errno(rc);
+        return 0;
+    }
+    for (size_t i = 0; i < jb->n; i++)
+        if (jb->r[i].first && (rc = OPS(fs, fdatasync, jb->r[i].fd)) < 0)
+            return map_errno(rc);
+    return 0;
+}
+
+/* Close the entry files (never the node journal's descriptor). */
+static void
+jb_close(mule_spool_fs_jbatch *jb, bool cut)
+{
+    mule_spool_fs *fs = jb->fs;
+
+    for (size_t i = 0; i < jb->n; i++) {
+        jb_rec *r = &jb->r[i];
+
+        if (!r->first || r->fd < 0)
+            continue;
+        if (cut && r->cut)
+            (void)OPS(fs, ftruncate, r->fd, (off_t)r->good_len);
+        if (r->id[0] != '\0') {
+            int rc = OPS(fs, close, r->fd);
+
+            /* After a good sync the records are durable whatever close
+             * says (as entry_append). */
+            if (rc < 0 && !cut)
+                log_emit(fs->log, LOG_LVL_WARN, "%s spool event=close-failed errno=%d",
+                         r->id, -rc);
+        }
+        r->fd = -1;
+    }
+}
+
+static void
+jb_unbusy(mule_spool_fs_jbatch *jb)
+{
+    for (size_t i = 0; i < jb->n; i++)
+        if (jb->r[i].id[0] != '\0')
+            (void)mule_spool_busy_set(jb->fs->sp, jb->r[i].id, false);
+}
+
+int
+mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb)
+{
+    mule_spool_fs *fs;
+    size_t files = 0;
+    int rc, first_err = 0;
+
+    if (jb == NULL || jb->done)
+        return MULE_ERR_INVAL;
+    fs = jb->fs;
+    jb->done = true;
+    rc = jb_write(jb, &files);
+    if (rc == 0)
+        rc = jb_sync(jb, files);
+    /* Failed: cut every file back, so no record nobody applied stays. */
+    jb_close(jb, rc != 0);
+    if (rc != 0) {
+        jb_unbusy(jb);
+        return rc;
+    }
+    /* Durable: now the model may change (contract line 3). */
+    jb_unbusy(jb);
+    for (size_t i = 0; i < jb->n; i++) {
+        jb_rec *r = &jb->r[i];
+
+        if (r->id[0] == '\0') {
+            fs->node_len += r->rec.len;
+            fs->node_recs++;
+            /* An MSN the model could not take (no memory for a new
+             * destination) is on disk, and the engine numbers on from the
+             * message it gets: the batch stands, the next one retries. */
+            if ((rc = mule_spool_apply(fs->sp, NULL, r->rec.b, r->rec.len)) != 0)
+                log_emit(fs->log, LOG_LVL_WARN, "spool event=msn-not-applied reason=%s",
+                         mule_errname(rc));
+            continue;
+        }
+        /* Validated when staged and busy since: a failure here is a bug. */
+        if ((rc = mule_spool_apply(fs->sp, r->id, r->rec.b, r->rec.len)) != 0 &&
+            first_err == 0)
+            first_err = rc;
+    }
+    if (fs->node_recs > fs->compact_recs && (rc = node_compact(fs, fs->now_s)) != 0)
+        log_emit(fs->log, LOG_LVL_WARN, "spool event=node-compact-failed reason=%s",
+                 mule_errname(rc));
+    return first_err;
+}
+
+void
+mule_spool_fs_jbatch_free(mule_spool_fs_jbatch *jb)
+{
+    if (jb == NULL)
+        return;
+    if (!jb->done)
+        jb_unbusy(jb);
+    mem_free(jb->fs->m, jb->r);
+    mem_free(jb->fs->m, jb);
 }
 
 int

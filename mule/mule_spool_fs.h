@@ -188,9 +188,50 @@ size_t mule_spool_fs_batch_groups(const mule_spool_fs_batch *b);
 /* Free; a batch never written leaves nothing on disk.  NULL: no-op. */
 void mule_spool_fs_batch_free(mule_spool_fs_batch *b);
 
+/*
+ * Journal batch: state records of several entries and node records made
+ * durable by ONE sync (muled's transmission start: the MSN and INFLIGHT
+ * records of every mail a queue run starts).  Owner thread only.
+ *
+ * _target and _msn validate and encode a record (nothing written; the
+ * entry is marked busy in the model so next_due skips it until the
+ * commit).  _commit appends every record (in stage order) to its file,
+ * then syncs once (syncfs when more than one file and the fops have it,
+ * else fdatasync per file), and only then applies them all to the model
+ * (contract line 3: durable, then applied).  All or nothing: on any
+ * failure every touched file is cut back to its length before the batch,
+ * nothing is applied, and the code is returned (MULE_ERR_SPOOL_IO /
+ * _FULL, or a model code); the entries are due again either way.  Once
+ * durable the batch stands: an MSN record the model cannot take for want
+ * of memory is logged, not returned (the journal has it; the caller's
+ * engine numbers on from what it sent).
+ */
+typedef struct mule_spool_fs_jbatch mule_spool_fs_jbatch;
+
+/* Returns 0, MULE_ERR_INVAL, MULE_ERR_NOMEM. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_new(mule_spool_fs *fs, mule_spool_fs_jbatch **out);
+/* Stage target idx of entry id -> *t (codes: mule_spool_prep_target,
+ * MULE_ERR_NOMEM; one target at most once per batch). */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_target(mule_spool_fs_jbatch *jb, const char *id, size_t idx,
+                                const mule_spool_target *t, int64_t now_s);
+/* Stage a node journal MSN record. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_msn(mule_spool_fs_jbatch *jb, uint32_t dest, uint32_t msn);
+/* Records staged. */
+size_t mule_spool_fs_jbatch_count(const mule_spool_fs_jbatch *jb);
+/* Write, one sync, apply (see above).  Once per batch. */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb);
+/* Free (uncommitted records are dropped, their entries not busy any more).
+ * NULL: no-op. */
+void mule_spool_fs_jbatch_free(mule_spool_fs_jbatch *jb);
+
 /* Move target idx of entry id to *t (contract line 3: durable, then
  * applied).  Codes: as mule_spool_prep_target, plus the temporary
- * MULE_ERR_SPOOL_IO / _FULL / NOMEM. */
+ * MULE_ERR_SPOOL_IO / _FULL / NOMEM, and MULE_ERR_SPOOL_BUSY while the
+ * entry has records in an uncommitted journal batch (so for _flag too). */
 __attribute__((warn_unused_result))
 int mule_spool_fs_target_set(mule_spool_fs *fs, const char *id, size_t idx,
                              const mule_spool_target *t, int64_t now_s);

@@ -10,6 +10,8 @@
  * the log untouched, after retention, and with a torn tail (reported).
  * Also: reopening continues the chain, a torn last line is cut off, a
  * wrong key fails, and key files others may read are refused.
+ * Deferred records (group sync): tracked as unsynced until a sync_fd, a
+ * synced record, a rotation or close, and the chain they form verifies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +340,59 @@ test_reopen_torn(void **state)
 }
 
 static void
+test_deferred(void **state)
+{
+    fx *f = *state;
+    mule_auditlog *a;
+    mule_auditlog_report rep;
+    int fd;
+
+    assert_int_equal(mule_auditlog_open(&a, f->dir, key, sizeof key, 30,
+                                        MULE_AUDITLOG_SYNC_EVERY, T0, NULL), 0);
+    assert_false(mule_auditlog_unsynced(a));
+    assert_int_equal(mule_auditlog_sync_fd(a), -1);          /* nothing to sync */
+    /* Three deferred records: one descriptor syncs them all. */
+    for (int i = 0; i < 3; i++) {
+        char text[64];
+
+        snprintf(text, sizeof text, "mule-audit event=test deferred=%d", i);
+        assert_int_equal(mule_auditlog_append_deferred(a, T0 + i, text), 0);
+        assert_true(mule_auditlog_unsynced(a));
+    }
+    fd = mule_auditlog_sync_fd(a);
+    assert_true(fd >= 0);
+    assert_false(mule_auditlog_unsynced(a));
+    assert_int_equal(fdatasync(fd), 0);
+    close(fd);
+    assert_int_equal(mule_auditlog_sync_fd(a), -1);
+    /* A synced record covers the deferred ones before it. */
+    assert_int_equal(mule_auditlog_append_deferred(a, T0 + 10, "mule-audit event=test d"), 0);
+    assert_true(mule_auditlog_unsynced(a));
+    assert_int_equal(mule_auditlog_append(a, T0 + 11, "mule-audit event=test s"), 0);
+    assert_false(mule_auditlog_unsynced(a));
+    /* A new day: the old file is synced before it is left; the new day's
+     * deferred record is what waits. */
+    assert_int_equal(mule_auditlog_append_deferred(a, T0 + 12, "mule-audit event=test d1"), 0);
+    assert_int_equal(mule_auditlog_append_deferred(a, T0 + DAY, "mule-audit event=test d2"), 0);
+    assert_true(mule_auditlog_unsynced(a));
+    mule_auditlog_close(a);                                  /* syncs */
+    assert_int_equal(mule_auditlog_verify_dir(f->dir, key, sizeof key, &rep), 0);
+    assert_true(rep.ok);
+    assert_false(rep.torn_tail);
+    assert_int_equal(rep.files, 2);
+    /* With sync NONE nothing is ever waiting for a sync. */
+    assert_int_equal(mule_auditlog_open(&a, f->dir, key, sizeof key, 30,
+                                        MULE_AUDITLOG_SYNC_NONE, T0 + DAY, NULL), 0);
+    assert_int_equal(mule_auditlog_append_deferred(a, T0 + DAY + 1, "mule-audit event=t n"), 0);
+    assert_false(mule_auditlog_unsynced(a));
+    assert_int_equal(mule_auditlog_sync_fd(a), -1);
+    assert_int_equal(mule_auditlog_sync_fd(NULL), -1);
+    mule_auditlog_close(a);
+    assert_int_equal(mule_auditlog_verify_dir(f->dir, key, sizeof key, &rep), 0);
+    assert_true(rep.ok);
+}
+
+static void
 test_key_file(void **state)
 {
     fx *f = *state;
@@ -426,6 +481,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_torn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,8 @@ typedef struct muled_tx {
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
     bool resumed;               /* in flight before a restart */
+    bool staged;                /* its INFLIGHT records wait for the start
+                                 * batch's sync: not for the engine yet */
     uint8_t prio;               /* its P_MUL priority (0 most urgent) */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
@@ -110,6 +112,8 @@ typedef struct muled {
     size_t sig_cnt;
 
     muled_tx **tx;              /* our messages (in engine or waiting) */
+    mule_spool_fs_jbatch *start_jb; /* MSN + INFLIGHT records of the
+                                 * messages a queue run starts: one sync */
     size_t tx_cnt, tx_cap;
     muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
     muled_dlv *dlv_wait_tail;
@@ -202,6 +206,24 @@ int muled_audit_load_key(muled *d);
 int muled_audit_open(muled *d);
 void muled_audit_close(muled *d);
 void muled_audit_rec(muled *d, const struct mule_audit_rec *r);
+/*
+ * Group sync of the audit log.  Between _defer(d, true) and _defer(d,
+ * false) records are written without their own fdatasync; they are durable
+ * after the next synced record or once muled_audit_flush() calls back.
+ * _flush runs one fdatasync on libuv's thread pool for everything written
+ * so far (one at a time; waiters that come while it runs get the next
+ * one) and then calls w->cb (w may be NULL: just start it).  The callback
+ * comes from the loop, perhaps before _flush returns when nothing waits
+ * for a sync; a failing sync is logged and still calls back (mail flow
+ * never stops for the audit log).
+ */
+typedef struct muled_audit_waiter muled_audit_waiter;
+struct muled_audit_waiter {
+    void (*cb)(muled *d, muled_audit_waiter *w);
+    muled_audit_waiter *next;
+};
+void muled_audit_defer(muled *d, bool on);
+void muled_audit_flush(muled *d, muled_audit_waiter *w);
 /* A record without message facts beyond the queue ID (they are in its
  * "accepted" record): dir/outcome are enum mule_audit_dir/_outcome. */
 void muled_audit_note(muled *d, int dir, int outcome, const char *id, const char *dest,

@@ -15,6 +15,10 @@
  * the engine sees it, so a restart resumes the same MSID with the same
  * Message_Sequence_Numbers (contract line 4); engine events are made
  * durable (DONE / FAILED / TEMPFAIL) before anything acts on them (line 3).
+ * The MSN and INFLIGHT records of every message one queue run starts go
+ * into one journal batch (mule_spool_fs_jbatch): one sync for all of them,
+ * committed from an idle callback right after the queue run, and only then
+ * are the messages handed to the engine.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -730,7 +734,12 @@ tx_submit(muled *d, muled_tx *t)
         {
             char st[48];
             snprintf(st, sizeof st, "msid=%08" PRIx32 " prio=%u", t->msid, pm.priority);
+            /* Sent already (as before): nothing waits for this record,
+             * so it rides on the next group sync (docs/spool.md). */
+            muled_audit_defer(d, true);
             muled_audit_note(d, MULE_AUDIT_OUT, MULE_AUDIT_RELAYED, t->id, nodes, NULL, st);
+            muled_audit_defer(d, false);
+            muled_audit_flush(d, NULL);
         }
     }
     return true;
@@ -762,14 +771,14 @@ muled_tx_pump(muled *d)
     if (d->stopping)
         return;
     for (size_t i = 0; i < d->tx_cnt; i++)
-        n += !d->tx[i]->in_engine;
+        n += !d->tx[i]->in_engine && !d->tx[i]->staged;
     if (n == 0)
         return;                 /* the usual case: nothing waits for room */
     if ((w = malloc(n * sizeof(*w))) == NULL)
         return;                 /* tried again at the next pump */
     n = 0;
     for (size_t i = 0; i < d->tx_cnt; i++)
-        if (!d->tx[i]->in_engine)
+        if (!d->tx[i]->in_engine && !d->tx[i]->staged)
             w[n++] = d->tx[i];
     qsort(w, n, sizeof(*w), cmp_waiting);
     /* tx_submit may drop the entry it is given (refused for good), never
@@ -780,10 +789,83 @@ muled_tx_pump(muled *d)
     free(w);
 }
 
+/* The start batch's records are durable (or not): hand its messages to
+ * the engine, or forget them (their entries are due again: the spool
+ * applied nothing). */
+static void
+start_commit(muled *d)
+{
+    int rc;
+
+    if (d->start_jb == NULL)
+        return;
+    rc = mule_spool_fs_jbatch_count(d->start_jb) > 0 ? mule_spool_fs_jbatch_commit(d->start_jb)
+                                                      : 0;
+    mule_spool_fs_jbatch_free(d->start_jb);
+    d->start_jb = NULL;
+    for (size_t i = d->tx_cnt; i-- > 0;) {
+        muled_tx *t = d->tx[i];
+
+        if (!t->staged)
+            continue;
+        t->staged = false;
+        if (rc != 0) {
+            muled_log(d, LOG_LVL_WARN, "%s: cannot mark in flight: %s", t->id,
+                      mule_strerror(rc));
+            tx_drop(d, i);
+        }
+    }
+    if (rc != 0)
+        d->spool_retry_s = muled_now_s() + 5;
+    muled_tx_pump(d);
+}
+
+static void
+on_start_idle_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void
+on_start_idle(uv_idle_t *h)
+{
+    uv_idle_stop(h);
+    /* One handle per batch, closed at once: none is left open when the
+     * loop ends (uv_loop_close would refuse). */
+    uv_close((uv_handle_t *)h, on_start_idle_closed);
+    start_commit(h->data);
+}
+
+/* The batch the next INFLIGHT records join (made on first use, committed
+ * from an idle callback once the current one, the queue run, returned).
+ * NULL: none could be made; the caller writes each record on its own. */
+static mule_spool_fs_jbatch *
+start_batch(muled *d)
+{
+    uv_idle_t *h;
+
+    if (d->start_jb != NULL)
+        return d->start_jb;
+    if ((h = malloc(sizeof(*h))) == NULL)
+        return NULL;
+    if (uv_idle_init(d->loop, h) != 0) {
+        free(h);
+        return NULL;
+    }
+    h->data = d;
+    if (mule_spool_fs_jbatch_new(d->spool, &d->start_jb) != 0 ||
+        uv_idle_start(h, on_start_idle) != 0) {
+        mule_spool_fs_jbatch_free(d->start_jb);
+        d->start_jb = NULL;
+        uv_close((uv_handle_t *)h, on_start_idle_closed);
+    }
+    return d->start_jb;
+}
+
 /* Next Message_Sequence_Number for dest, made durable first (so a restart
- * never sends a lower one). */
+ * never sends a lower one): staged in jb when given. */
 static int
-msn_take(muled *d, uint32_t dest, uint32_t *msn)
+msn_take(muled *d, mule_spool_fs_jbatch *jb, uint32_t dest, uint32_t *msn)
 {
     uint32_t e = pmul_engine_next_msn(d->engine, dest);
     uint32_t s = mule_spool_msn(mule_spool_fs_core(d->spool), dest) + 1;
@@ -797,7 +879,9 @@ msn_take(muled *d, uint32_t dest, uint32_t *msn)
                 v = d->tx[i]->msns[j] + 1;
     if (v == 0)
         v = 1;
-    if ((rc = mule_spool_fs_msn_set(d->spool, dest, v)) < 0)
+    rc = jb != NULL ? mule_spool_fs_jbatch_msn(jb, dest, v)
+                    : mule_spool_fs_msn_set(d->spool, dest, v);
+    if (rc < 0)
         return rc;
     *msn = v;
     return 0;
@@ -823,6 +907,7 @@ muled_tx_start(muled *d, const mule_spool_info *info)
     int64_t now = muled_now_s();
     size_t due = 0;
     muled_tx *t;
+    mule_spool_fs_jbatch *jb;
     uint32_t msid;
     int rc;
 
@@ -860,6 +945,7 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         free(kinds);
         return;
     }
+    jb = start_batch(d);
     if ((rc = msid_take(d, &msid)) < 0 || (t = tx_new(d, info->id, msid, due, info->priority)) == NULL) {
         muled_log(d, LOG_LVL_WARN, "%s: cannot start: %s", info->id,
                   mule_strerror(rc < 0 ? rc : MULE_ERR_NOMEM));
@@ -876,8 +962,9 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         memset(&nt, 0, sizeof(nt));
         nt.state = MULE_SPOOL_T_INFLIGHT;
         nt.msid = msid;
-        if ((rc = msn_take(d, tg.node, &nt.msn)) < 0 ||
-            (rc = mule_spool_fs_target_set(d->spool, info->id, i, &nt, now)) < 0) {
+        if ((rc = msn_take(d, jb, tg.node, &nt.msn)) < 0 ||
+            (rc = jb != NULL ? mule_spool_fs_jbatch_target(jb, info->id, i, &nt, now)
+                             : mule_spool_fs_target_set(d->spool, info->id, i, &nt, now)) < 0) {
             muled_log(d, LOG_LVL_WARN, "%s: cannot mark in flight: %s", info->id,
                       mule_strerror(rc));
             d->spool_retry_s = now + 5;
@@ -894,7 +981,10 @@ muled_tx_start(muled *d, const mule_spool_info *info)
             tx_drop(d, pos);
         return;
     }
-    muled_tx_pump(d);
+    if (jb != NULL)
+        t->staged = true;       /* the engine gets it after the sync */
+    else
+        muled_tx_pump(d);
 }
 
 /* After a restart: every OUT target found INFLIGHT goes back to the

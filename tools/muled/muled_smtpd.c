@@ -113,6 +113,8 @@ static struct {
     mule_spool_fs_batch *batch;
     smtpd_mail *in[BATCH_MAX];
     size_t in_cnt;
+    int rc[BATCH_MAX];          /* each mail's result, until its records sync */
+    muled_audit_waiter aw;      /* the batch's audit records being synced */
     bool up;
 } g_gc;
 
@@ -168,6 +170,7 @@ in_net(const struct sockaddr_storage *ss, const char *nets)
 static void conn_flush(conn *c);
 static void conn_pump(conn *c);
 static void gc_run(void);
+static void gc_replied(muled *d, muled_audit_waiter *aw);
 
 static void
 mail_free(smtpd_mail *m)
@@ -688,31 +691,45 @@ gc_write(uv_work_t *w)
     mule_spool_fs_batch_write(g_gc.batch);
 }
 
-/* Back on the loop: the batch is durable (or not); reply to each session
- * by its own result. */
+/* Back on the loop: the batch is durable (or not).  Its "accepted" audit
+ * records are written without a sync each; one fdatasync of the audit log
+ * on the thread pool makes them durable, and only then do the sessions get
+ * their replies (gc_replied). */
 static void
 gc_written(uv_work_t *w, int status)
 {
     muled *d = g_gc.d;
-    int rc[BATCH_MAX];
-    mule_commit_reply r;
 
     (void)w;
     if (status == 0)
         mule_spool_fs_batch_commit(g_gc.batch);
+    muled_audit_defer(d, true);
     for (size_t i = 0; i < g_gc.in_cnt; i++) {
         smtpd_mail *m = g_gc.in[i];
         char why[96];
 
         snprintf(why, sizeof(why), "smtp=%s", m->peer);
         if (status != 0)
-            rc[i] = MULE_ERR_SPOOL_IO;      /* the work never ran */
+            g_gc.rc[i] = MULE_ERR_SPOOL_IO;     /* the work never ran */
         else if (m->stage_rc != 0)
-            rc[i] = m->stage_rc;
+            g_gc.rc[i] = m->stage_rc;
         else
-            rc[i] = muled_store_finish(d, &m->res, m->op, g_gc.batch, why);
+            g_gc.rc[i] = muled_store_finish(d, &m->res, m->op, g_gc.batch, why);
     }
-    if (mule_commit_done(g_gc.sched, rc, g_gc.in_cnt) != 0)
+    muled_audit_defer(d, false);
+    g_gc.aw.cb = gc_replied;
+    muled_audit_flush(d, &g_gc.aw);
+}
+
+/* The batch's audit records are durable: reply to each session by its own
+ * result. */
+static void
+gc_replied(muled *d, muled_audit_waiter *aw)
+{
+    mule_commit_reply r;
+
+    (void)aw;
+    if (mule_commit_done(g_gc.sched, g_gc.rc, g_gc.in_cnt) != 0)
         muled_log(d, LOG_LVL_ERROR, "smtpd: group commit: batch bookkeeping broken");
     mule_spool_fs_batch_free(g_gc.batch);
     g_gc.batch = NULL;
