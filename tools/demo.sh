@@ -231,14 +231,16 @@ ts=(tshark -n -r "$pcap" -d 'udp.port==2751-2754,p_mul'
     2>/dev/null >"$work/types.txt" || true
 total=$(grep -c . "$work/types.txt" || true)
 echo "$total P_MUL datagrams captured on the hub bridge; by PDU type:"
-awk -F'\t' 'BEGIN { split("Data Ack Address Discard_Message Announce Request Reject Release", n, " ") }
+awk -F'\t' 'BEGIN { split("Data Ack Address Discard_Message Announce Request Reject Release FEC_Address", n, " ")
+                    n[19] = "Extra_Address"; n[25] = "Extra_FEC_Address" }
     { t = n[$1 + 1]; if (t == "") t = "type-" $1; c[t]++; if ($2 != "") r[t]++ }
     END { for (t in c) printf "  %6d %s_PDU%s\n", c[t], t, r[t] ? " (" r[t] " retransmitted)" : "" }' \
     "$work/types.txt" | sort -rn
 echo "first lines (Data_PDUs show as CDT: tshark inflated the CompressedData):"
 "${ts[@]}" -Y p_mul 2>/dev/null | sed -n 1,6p | cut -c1-120 | sed 's/^/  /'
 "${ts[@]}" -q -z expert 2>/dev/null >"$work/expert.txt" || true
-echo "tshark expert summary:"
+echo "tshark expert summary (its Notes: Ack-Acks, retransmissions, and \"Address PDU missing\""
+echo "  where a FEC_Address_PDU announced the message, docs/wire.md 10.6):"
 grep -E '^(Errors|Warns|Notes|Chats) \(' "$work/expert.txt" | sed 's/^/  /' || echo "  (none)"
 experts=$(grep -cE '^(Errors|Warns) \(' "$work/expert.txt" || true)
 if [ "$experts" != 0 ]; then
