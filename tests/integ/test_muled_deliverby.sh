@@ -18,28 +18,10 @@
 # usage: test_muled_deliverby.sh BUILDDIR   Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
+ml_begin muled-by 2 "${1:-}"
 source "$src/tests/integ/mta_lib.sh"
-prefix=mb$$
-work=$(mktemp -d /tmp/muled-by.XXXXXX)
-chmod 755 "$work"
-sink=
-cleanup() {
-    local rc=$?
-    [ -n "$sink" ] && kill "$sink" 2>/dev/null
-    ml_cleanup 2
-    mta_cleanup
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_atexit mta_cleanup
 
 nsnet_up "$prefix" 2 ""
 ml_routes
@@ -87,7 +69,7 @@ socketserver.TCPServer.allow_reuse_address = True
 socketserver.TCPServer(("127.0.0.1", 2590), H).serve_forever()
 PY
 ip netns exec "$prefix-n2" python3 "$work/sink.py" "$work/sink.log" &
-sink=$!
+ml_bg $!
 ml_start 1
 ml_start 2
 ml_wait 10 ip netns exec "$prefix-n1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/2525' 2>/dev/null ||

@@ -20,26 +20,10 @@
 #   defaults 20 sessions x 5 mails.  Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bld=$(realpath "${1:?BUILDDIR}")
 sessions=${2:-20}
 mails=${3:-5}
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
-[ -x "$bld/tools/muled" ] || skip "muled not built"
-
-source "$src/netsim/nsnet.sh"
 source "$src/tests/integ/muled_lib.sh"
-prefix=mg$$
-work=$(mktemp -d /tmp/muled-gc.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    local rc=$?
-    ml_cleanup 1
-    if [ $rc != 0 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
-    exit $rc
-}
-trap cleanup EXIT
+ml_begin muled-gc 1 "${1:-}"
 
 nsnet_up "$prefix" 1 ""
 ml_routes
