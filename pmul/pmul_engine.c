@@ -102,6 +102,7 @@ pmul_config_default(pmul_config *cfg)
     cfg->fec_emcon_repairs = 8;
     cfg->fec_max_block = 128;
     cfg->fec_emcon_addr = 3;
+    cfg->fec_adaptive = true;
 }
 
 /* Time only moves forward; wall-clock time may jump and is taken as is. */

@@ -258,6 +258,11 @@ typedef struct pmul_config {
                                  * must stay <= 255) */
     uint32_t fec_emcon_addr;    /* FEC_Address_PDU copies per EMCON
                                  * transmission (default 3) */
+    bool fec_adaptive;          /* size repairs from the loss the Acks
+                                 * report: proactive repairs for the
+                                 * expected loss and a margin on requested
+                                 * ones, while the message is alone on the
+                                 * link (default true) */
 } pmul_config;
 
 /* Fill *cfg with the defaults listed above (node_id 0: set it). */

@@ -38,6 +38,7 @@ typedef struct pmul_txdest {
     bool emcon;                 /* in EMCON for this message */
     bool no_fec;                /* plain peer: gets sources, never repairs */
     bool answered;              /* acked since the end of the last round */
+    bool heard;                 /* acked while the current round is sent */
     uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
     uint32_t miss_cnt;          /* pairs */
     uint32_t miss_cap;
@@ -81,8 +82,13 @@ typedef struct pmul_txmsg {
     bool all_sent;              /* every Data_PDU left at least once */
     bool resumed;               /* pmul_msg.resumed */
     bool probe;                 /* this round is Address_PDU(s) only */
-    bool probed;                /* the last round was a probe */
     uint32_t sent_rounds;       /* rounds started, the first included */
+    uint32_t data_rounds;       /* rounds that carried Data_PDUs */
+    uint32_t asks;              /* rounds since the last whole one that
+                                 * listed a destination not heard since */
+    bool fresh_only;            /* plan from answers since the last round */
+    bool collect;               /* rtx_at is the end of the answers' window */
+    uint16_t loss_pm;           /* the round's loss estimate, per mille */
     uint32_t rounds;            /* timer-driven retransmission rounds */
     uint32_t emcon_rounds;      /* EMCON repetitions */
     uint64_t rtx_at, emcon_at;  /* UINT64_MAX: not armed */
@@ -95,6 +101,7 @@ typedef struct pmul_txmsg {
     uint8_t *fec_next;          /* per block: next unused repair j */
     uint8_t *fec_j0;            /* per block: first repair j of the round */
     uint8_t *fec_cnt;           /* per block: repairs in the round */
+    uint8_t *fec_need, *fec_tmp; /* per block: scratch of fec_trim */
     uint8_t fec_round_r;        /* repair_cnt announced for the round */
     uint16_t rep_j, rep_b;      /* cursor over the round's repairs, in
                                  * sequence-number order (j, then b) */
@@ -110,6 +117,10 @@ typedef struct pmul_dststate {
     uint32_t id;
     uint32_t next_msn;
     bool emcon;
+    /* Loss seen by this destination: symbols of first transmissions sent
+     * and received (its first Ack after round 1 tells), halved past a
+     * window so that the estimate follows the link. */
+    uint32_t ls_sent, ls_got;
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */
@@ -284,6 +295,7 @@ struct pmul_engine {
     uint32_t next_msid;
     pmul_dststate *dst;         /* sorted by id */
     size_t dst_cnt, dst_cap;
+    pmul_dststate ls_all;       /* loss samples of every destination */
     pmul_txdone done[PMUL_TXDONE_CNT];
     size_t done_next;
 

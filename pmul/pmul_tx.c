@@ -59,8 +59,25 @@
 
 /* Messages of more Data_PDUs than this probe silent receivers first. */
 #define PROBE_MIN_PDUS 2u
+/* Rounds that ask a silent destination again before it gets the whole
+ * message: an ask is lost with 1-(1-p)^2 (the Address_PDU or the Ack),
+ * 51 % at 30 % loss, and three cost less than one whole message. */
+#define PROBE_MAX 3u
+
+/* Loss estimate per destination (pmul_dststate.ls_*): samples fade by
+ * halving past this many symbols; fewer than LOSS_MIN_SENT say nothing. */
+#define LOSS_WINDOW 2048u
+#define LOSS_MIN_SENT 8u
+#define LOSS_MAX_PM 900u
+/* Repairs on Acks cover a receiver's need with the probability of a
+ * normal deviate z = MARGIN_Z100 / 100 (1.0: about 84 %): one more round
+ * costs a round trip and timer, one more repair a PDU airtime
+ * (docs/benchmarks.md, "Repair sizing"). */
+#define MARGIN_Z100 100u
 
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
+static bool fresh_need(const pmul_txmsg *m);
+static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 
 /* ---- destination table ------------------------------------------------- */
 
@@ -92,6 +109,7 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].id = id;
     e->dst[pos].next_msn = 1;
     e->dst[pos].emcon = false;
+    e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -348,6 +366,141 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
     }
 }
 
+/* ---- loss estimate ----------------------------------------------------- */
+
+static unsigned
+loss_pm(const pmul_dststate *ds)
+{
+    uint64_t pm;
+
+    if (ds->ls_got >= ds->ls_sent)
+        return 0;
+    pm = 1000u - (uint64_t)ds->ls_got * 1000u / ds->ls_sent;
+    return pm > LOSS_MAX_PM ? LOSS_MAX_PM : (unsigned)pm;
+}
+
+/* Per mille of the symbols of first transmissions that dest lost; what
+ * all destinations lost while it has not said enough (a receiver whose
+ * first Ack was lost has no sample: taking 0 for it sent a lone source per
+ * round at 30 % loss), 0 when nobody has. */
+static unsigned
+dst_loss_pm(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    if (pos < e->dst_cnt && e->dst[pos].id == id && e->dst[pos].ls_sent >= LOSS_MIN_SENT)
+        return loss_pm(&e->dst[pos]);
+    return e->ls_all.ls_sent >= LOSS_MIN_SENT ? loss_pm(&e->ls_all) : 0u;
+}
+
+static void
+loss_add(pmul_dststate *ds, uint32_t sent, uint32_t got)
+{
+    ds->ls_sent += sent;
+    ds->ls_got += got;
+    while (ds->ls_sent > LOSS_WINDOW) {
+        ds->ls_sent /= 2u;
+        ds->ls_got /= 2u;
+    }
+}
+
+/*
+ * The largest estimate over the destinations still to serve, or 0 while
+ * another message is being sent.  The estimate buys margins: repairs the
+ * losses will probably need, sent before anyone asks, so that a message
+ * alone on the link completes in fewer rounds.  While others are sent the
+ * link is not idle between rounds, and a repair nobody needed is airtime
+ * taken from them (netsim-bench air, 100 mails to 4 receivers: 1.33x the
+ * limit without margins, 1.43x with).
+ */
+static uint16_t
+round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
+{
+    unsigned p, max = 0;
+    size_t i;
+
+    if (!e->cfg.fec_adaptive)
+        return 0;
+    for (i = 0; i < e->tx_cnt; i++)
+        if (e->tx[i] != m && e->tx[i]->phase == PMUL_TXP_SEND)
+            return 0;
+
+    for (i = 0; i < m->dest_cnt; i++)
+        if (incomplete(&m->dests[i]) && !m->dests[i].emcon &&
+            (p = dst_loss_pm(e, m->dests[i].id)) > max)
+            max = p;
+    return (uint16_t)max;
+}
+
+/*
+ * Symbols to send so that a receiver that needs `need` of them and loses
+ * p per mille gets them with the probability of MARGIN_Z100: the smallest
+ * n with n*q - need*1000 >= z * sqrt(n*p*q), q = 1000 - p (normal
+ * approximation of the binomial, in integers).
+ */
+static unsigned
+with_margin(unsigned need, unsigned p)
+{
+    uint64_t q = 1000u - p, n, d;
+
+    if (need == 0 || p == 0)
+        return need;
+    for (n = need; n < need + 1024u; n++) {
+        if (n * q < (uint64_t)need * 1000u)
+            continue;
+        d = n * q - (uint64_t)need * 1000u;
+        if (d * d * 10000u >= (uint64_t)MARGIN_Z100 * MARGIN_Z100 * n * p * q)
+            break;
+    }
+    return (unsigned)n;
+}
+
+/*
+ * A destination's first answer after the first transmission (and nothing
+ * else) tells what it lost of it: listed sources are missing, and under
+ * rule 3 a FEC receiver lists k_b - held_b of block b.  A block it does
+ * not list holds at least k_b of its k_b + r_b symbols: counted as k_b +
+ * r_b / 2.  A list cut at MM entries says too little.  fec_j0 is scratch
+ * between rounds (as in fec_needs).
+ */
+static void
+loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d, const pmul_ack_entry *a)
+{
+    uint32_t sent = m->npdus, got, listed = 0;
+    uint16_t lo, hi, seq, b;
+    uint8_t esi;
+    size_t pos = 0, p;
+    pmul_dststate *ds;
+    bool fec = m->fec && !d->no_fec;
+
+    if (m->resumed || a->missing_cnt >= e->cfg.mm)
+        return;
+    if ((p = dst_pos(e, d->id)) >= e->dst_cnt || e->dst[p].id != d->id)
+        return;
+    ds = &e->dst[p];
+    if (fec)
+        memset(m->fec_j0, 0, m->lay.block_cnt);
+    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi)) {
+        if (lo > m->npdus)
+            continue;
+        hi = hi > m->npdus ? m->npdus : hi;
+        listed += (uint32_t)(hi - lo) + 1u;
+        for (seq = lo; fec && seq != 0 && seq <= hi; seq++)
+            if (pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
+                m->fec_j0[b] = 1;
+    }
+    if (listed > m->npdus)
+        return;
+    got = m->npdus - listed;
+    for (b = 0; fec && b < m->lay.block_cnt; b++) {
+        sent += m->fec_next[b];
+        if (m->fec_j0[b] == 0)
+            got += m->fec_next[b] / 2u;
+    }
+    loss_add(ds, sent, got);
+    loss_add(&e->ls_all, sent, got);
+}
+
 /* ---- FEC repair (docs/wire.md 10, fec-contract.md) ---------------------- */
 
 /* Fresh repairs block b still has: ESIs up to 254 whose sequence number
@@ -391,7 +544,8 @@ fec_needs(pmul_txmsg *m)
     for (i = 0; i < m->dest_cnt; i++) {
         const pmul_txdest *d = &m->dests[i];
 
-        if (d->state != PMUL_TXD_PARTIAL || d->emcon || d->no_fec)
+        if (d->state != PMUL_TXD_PARTIAL || d->emcon || d->no_fec ||
+            (m->fresh_only && !d->answered))
             continue;
         memset(cnt, 0, Z);
         for (k = 0; k < d->miss_cnt; k++)
@@ -428,18 +582,20 @@ fec_add_sources(pmul_txmsg *m, uint16_t b)
 
 /*
  * Choose the round's repairs per block.  A whole transmission carries
- * floor(ratio x k / 100) proactive repairs; an EMCON transmission at least
- * fec_emcon_repairs (its receivers cannot ask).  On Acks (rule 4), a
- * block gets max_i need_i fresh repairs when that is fewer PDUs than the
- * union of the listed sources (or the sources when repairs run out).
- * Every repair is fresh (next unused j), so what receivers gather from
- * different rounds adds up.
+ * floor(ratio x k / 100) proactive repairs, or the losses the destinations'
+ * estimates expect, floor(k p / (1 - p)), when more; an EMCON transmission
+ * at least fec_emcon_repairs (its receivers cannot ask).  On Acks (rule 4),
+ * a block gets max_i need_i fresh repairs plus a margin for the loss
+ * estimate (with_margin) when that is fewer PDUs than the union of the
+ * listed sources; otherwise the sources plus the margin as repairs (or the
+ * sources alone when repairs run out).  Every repair is fresh (next unused
+ * j), so what receivers gather from different rounds adds up.
  */
 static void
 fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
 {
     uint16_t Z = m->lay.block_cnt, b;
-    unsigned k, base, want, need, uni, avail, r = 0, rmax;
+    unsigned k, base, want, need, infl, uni, avail, r = 0, rmax, p = m->loss_pm;
 
     if (whole) {
         memset(m->fec_cnt, 0, Z);
@@ -453,15 +609,18 @@ fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
          * whole repair for it cost every text mail ~10 % of airtime
          * (docs/benchmarks.md, "FEC transmitter"). */
         base = whole ? k * e->cfg.fec_ratio_pct / 100u : 0u;
+        if (whole && p > 0 && k * p / (1000u - p) > base)
+            base = k * p / (1000u - p);
         if (emcon_tx && base < e->cfg.fec_emcon_repairs)
             base = e->cfg.fec_emcon_repairs;
         need = m->fec_cnt[b];
+        infl = with_margin(need, p);
         uni = m->fec_j0[b];
         avail = fec_avail(m, b);
-        want = need > base ? need : base;
-        if (uni > 0 && (want - base >= uni || want > avail)) {
+        want = infl > base ? infl : base;
+        if (uni > 0 && (uni <= need || want > avail)) {
             fec_add_sources(m, b);
-            want = base;
+            want = infl - need > base ? infl - need : base;
         }
         if (want > avail)
             want = avail;
@@ -481,6 +640,72 @@ fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
         if (m->fec_cnt[b] > 0 && m->fec_j0[b] < m->rep_j)
             m->rep_j = m->fec_j0[b];
     m->rep_b = 0;
+}
+
+/*
+ * Mid-round Acks (a receiver acks once it completes, or when the highest
+ * PDU it listed arrives) can show that the round carries more repairs
+ * than its receivers still lack: the margin was for losses that did not
+ * happen.  Cut each block's unsent repairs to what is still wanted: for a
+ * receiver that acked during the round, its need now with the margin; for
+ * one that did not, the round was sized for its earlier list, and what
+ * that list wanted, less what the round has sent since, is still due.
+ * Not while a destination that never answered or an EMCON one (neither
+ * can tell) is served, and not in the first transmission.
+ */
+/* Repairs of block b of the round the cursor has passed (fec_next_repair
+ * examines j, then b). */
+static unsigned
+rep_sent(const pmul_txmsg *m, uint16_t b)
+{
+    long done = (long)m->rep_j - m->fec_j0[b] + (b < m->rep_b ? 1 : 0);
+
+    return done < 0 ? 0u : done > m->fec_cnt[b] ? m->fec_cnt[b] : (unsigned)done;
+}
+
+static void
+fec_trim(pmul_txmsg *m)
+{
+    uint16_t Z = m->lay.block_cnt, b, seq;
+    uint8_t esi;
+    unsigned sent, w;
+    size_t i, k;
+
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (incomplete(d) && !d->no_fec && (d->emcon || d->state == PMUL_TXD_WAIT))
+            return;
+    }
+    memset(m->fec_need, 0, Z);
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (d->state != PMUL_TXD_PARTIAL || d->no_fec)
+            continue;
+        memset(m->fec_tmp, 0, Z);
+        for (k = 0; k < d->miss_cnt; k++)
+            for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
+                if (pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
+                    m->fec_tmp[b] = sat_add8(m->fec_tmp[b], 1);
+        for (b = 0; b < Z; b++) {
+            if (m->fec_tmp[b] == 0)
+                continue;
+            w = with_margin(m->fec_tmp[b], m->loss_pm);
+            if (!d->heard)
+                w = w > (sent = rep_sent(m, b)) ? w - sent : 0u;
+            m->fec_need[b] = sat_add8(0, w > m->fec_need[b] ? w : m->fec_need[b]);
+        }
+    }
+    m->rep_left = 0;
+    for (b = 0; b < Z; b++) {
+        sent = rep_sent(m, b);
+        if (m->fec_need[b] < m->fec_cnt[b] - sent) {
+            m->fec_cnt[b] = (uint8_t)(sent + m->fec_need[b]);
+            m->fec_next[b] = (uint8_t)(m->fec_j0[b] + m->fec_cnt[b]);
+        }
+        m->rep_left += m->fec_cnt[b] - sent;
+    }
 }
 
 /* The next repair of the round in sequence-number order (j, then b). */
@@ -520,10 +745,9 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     bool emcon_tx = emcon_round;
 
     m->round_cnt = 0;
+    m->loss_pm = round_loss_pm(e, m);
     for (i = 0; i < m->dest_cnt; i++) {
-        /* A probe only asks the silent ones: the others' answers stand. */
-        if (!m->probe)
-            m->dests[i].answered = false;
+        m->dests[i].heard = false;
         if (incomplete(&m->dests[i])) {
             m->round_idx[m->round_cnt++] = i;
             /* The first transmission to an EMCON destination is its
@@ -551,7 +775,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
              * cheaper to repair than to resend (fec_plan). */
             pmul_seqset *to = m->fec && !d->no_fec ? &m->fecset : &m->plan;
 
-            if (d->state != PMUL_TXD_PARTIAL || d->emcon)
+            if (d->state != PMUL_TXD_PARTIAL || d->emcon || (m->fresh_only && !d->answered))
                 continue;
             for (k = 0; k < d->miss_cnt; k++) {
                 lo = d->miss[2 * k];
@@ -569,7 +793,12 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (whole || (m->plan.cnt == 0 && m->rep_left == 0))
         if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
+    /* A probe only asks the silent ones: the others' answers stand. */
+    for (i = 0; i < m->dest_cnt; i++)
+        m->dests[i].answered = false;
+    m->data_rounds++;
 planned:
+    m->fresh_only = false;
     m->addr_next = 0;
     m->addr_tail = false;
     m->data_next = 1;
@@ -648,13 +877,15 @@ end_round(pmul_engine *e, pmul_txmsg *m)
 
     m->phase = PMUL_TXP_WAIT;   /* all_sent: set by round_over(), always first */
     m->round_end_ms = e->now_ms;
-    m->probed = m->probe;
+    m->collect = false;
     count_pending(m, &normal, &emcon, &never);
     m->rtx_at = UINT64_MAX;
     if (normal > 0) {
         rto = rto_for(e, m, normal, m->probe);
         m->rtx_at = pmul__add_ms(e->now_ms, rto);
         e->st.rto_ms = rto;
+        log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-tx wait msid=%08x rto=%u rtt=%u",
+                 (unsigned)m->msid, (unsigned)rto, (unsigned)pmul_rate_rtt_ms(&e->rate));
     }
     if (emcon > 0 && m->emcon_rounds < e->cfg.emcon_rtc) {
         /* EMCON_RTI runs from the end of the first transmission and of
@@ -667,7 +898,7 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     m->probe = false;
     /* Answers may all be in already (they came during the repeated
      * Address_PDU). */
-    if (normal > 0 && !never)
+    if (normal > 0)
         (void)check_fast(e, m);
 }
 
@@ -772,10 +1003,12 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
     if (!c->fec || !any || npdus == 0xffff ||
         pmul_fec_layout(npdus, c->fec_max_block, &m->lay) != 0)
         return 0;
-    if ((m->fec_next = mem_calloc(e->m, 3, m->lay.block_cnt)) == NULL)
+    if ((m->fec_next = mem_calloc(e->m, 5, m->lay.block_cnt)) == NULL)
         return PMUL_ERR_NOMEM;
     m->fec_j0 = m->fec_next + m->lay.block_cnt;
     m->fec_cnt = m->fec_j0 + m->lay.block_cnt;
+    m->fec_need = m->fec_cnt + m->lay.block_cnt;
+    m->fec_tmp = m->fec_need + m->lay.block_cnt;
     if ((err = pmul_seqset_reserve(&m->fecset, npdus)) != 0)
         return err;
     for (i = 0; i < 2; i++) {
@@ -1062,8 +1295,12 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     if (m->phase == PMUL_TXP_WAIT && !d->answered)
         rtt_sample(e, m, pdu, first);
     after_round = m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail);
+    if (after_round && d->state == PMUL_TXD_WAIT && m->data_rounds == 1)
+        loss_sample(e, m, d, a);
     if (after_round)
         d->answered = true;
+    if (m->phase == PMUL_TXP_SEND)
+        d->heard = true;
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
          * message (7.2 step 4). */
@@ -1088,6 +1325,8 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         d->miss_cnt = 0;
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
     }
+    if (m->phase == PMUL_TXP_SEND && m->fec && m->all_sent && m->rep_left > 0)
+        fec_trim(m);
     if (m->phase != PMUL_TXP_WAIT)
         return 0;
     return check_fast(e, m);
@@ -1103,11 +1342,28 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
 {
     uint32_t normal, emcon;
     bool never;
+    uint64_t at;
 
     count_pending(m, &normal, &emcon, &never);
     if (normal == 0) {
         m->rtx_at = UINT64_MAX;
-    } else if (!never) {
+        return 0;
+    }
+    /* Someone answered with a need: once every answer the round can
+     * bring has had time to come, serve it rather than wait out the
+     * timer for the silent ones, which that round asks again (tx_timers).
+     * At 64 kbit/s the timer is 5-8 PDU airtimes and the answers come
+     * in one (netsim, issue 12). */
+    if (m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
+        (e->rate.have_sample || e->rate.raw_cnt > 0) &&
+        fresh_need(m)) {
+        at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
+        if (at < m->rtx_at) {
+            m->rtx_at = at;
+            m->collect = true;
+        }
+    }
+    if (!never) {
         size_t i;
         bool all = true;
 
@@ -1116,6 +1372,7 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
                 all = false;
         if (all) {
             e->st.retx_rounds++;
+            m->asks = 0;
             pmul__tx_start_round(e, m, false, false);
         }
     }
@@ -1161,12 +1418,53 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* Someone still to serve has not answered since the last round. */
+static bool
+unheard(const pmul_txmsg *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->dest_cnt; i++)
+        if (incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
+            return true;
+    return false;
+}
+
+/* Someone who answered since the last round still misses something. */
+static bool
+fresh_need(const pmul_txmsg *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->dest_cnt; i++)
+        if (m->dests[i].state == PMUL_TXD_PARTIAL && !m->dests[i].emcon && m->dests[i].answered)
+            return true;
+    return false;
+}
+
+/* How long after the end of a round its answers arrive: the round trip,
+ * the receivers' spreading and batching delays and the Acks' airtime.
+ * No tail: a receiver that lost the closing Address_PDU is asked again. */
+static uint32_t
+collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+{
+    size_t ack_len = pmul__ack_len(e);
+    uint64_t t = pmul_rate_rtt_ms(&e->rate);
+
+    t += pmul_rate_ack_spread_ms(&e->rate,
+                                 m->round_cnt <= e->enc_dests_cap ? (uint32_t)m->round_cnt : 0,
+                                 ack_len, e->cfg.ack_spread_ms);
+    t += e->cfg.ack_batch_ms;
+    t += ((uint64_t)pending * pmul_rate_airtime_us(&e->rate, ack_len) + 999u) / 1000u;
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
 /* Returns true when m was freed. */
 static bool
 tx_timers(pmul_engine *e, pmul_txmsg *m)
 {
     uint32_t normal, emcon;
-    bool never, rtx_fire, emcon_fire;
+    bool never, rtx_fire, emcon_fire, whole;
 
     if (e->wall_s >= m->expiry_s) {
         finish(e, m, PMUL_REASON_EXPIRED);
@@ -1184,8 +1482,10 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
                      m->emcon_rounds < e->cfg.emcon_rtc;
         if (!rtx_fire && !emcon_fire)
             break;
-        if (rtx_fire)
+        /* Serving answers early is no timeout: no back-off step. */
+        if (rtx_fire && !m->collect)
             m->rounds++;
+        m->collect = false;
         if (emcon_fire)
             m->emcon_rounds++;
         e->st.retx_rounds++;
@@ -1197,10 +1497,28 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          * Address_PDU(s) alone and a short timer, and resend the message
          * only if it stays silent.  Not worth it for one or two PDUs.
          */
-        m->probe = never && !emcon_fire && !m->probed && m->npdus > PROBE_MIN_PDUS;
+        m->probe = false;
+        whole = never || (emcon_fire && !m->fec);
+        if (!emcon_fire && m->npdus > PROBE_MIN_PDUS && m->asks < PROBE_MAX && unheard(m)) {
+            /* Whoever was listed in the last round and is silent since
+             * most often lost our Address_PDU or its Ack went, and holds
+             * that round's data: ask again rather than resend what it
+             * reported earlier, or the whole message (issue 12: one lost
+             * Ack cost 4 s of a 5 s limit at 64 kbit/s).  Those who did
+             * answer are served meanwhile, and their round, which lists
+             * the silent ones too, asks them as well. */
+            m->asks++;
+            whole = false;
+            if (fresh_need(m))
+                m->fresh_only = true;
+            else
+                m->probe = true;
+        } else {
+            m->asks = 0;
+        }
         /* With FEC an EMCON repetition is fresh repairs, not the
          * sources again (fec-contract 5). */
-        pmul__tx_start_round(e, m, never || (emcon_fire && !m->fec), emcon_fire);
+        pmul__tx_start_round(e, m, whole, emcon_fire);
         break;
     default:
         break;

@@ -267,17 +267,19 @@ test_pmul_tx_msn_per_destination(void **state)
  * then times BACK-OFF_FACTOR 1.25 per timer round (integer steps).
  *
  * A receiver that never answered has most likely lost the Address_PDU:
- * the first timer round probes with the Address_PDU alone (its timer's
- * tail term is the receivers' probe wait, 1.5 PDU airtimes: (2485 + 1315)
- * * 1.25 = 4750), and only the next one resends the message.
+ * the timer rounds probe with the Address_PDU alone (its timer's tail
+ * term is the receivers' probe wait, 1.5 PDU airtimes: (2485 + 1315)
+ * * 1.25 = 4750), PROBE_MAX (3) times, each timer longer by the back-off;
+ * only then is the message resent whole.
  */
 static void
 test_pmul_tx_probe_then_whole_and_backoff(void **state)
 {
+    static const uint32_t probe_rto[] = { 4750, 5937, 7421 };
     h_node *n = h_node_new(H_TX);
     uint32_t dest = H_RX;
     pmul_stats st;
-    size_t first;
+    size_t first, i;
     uint64_t t;
 
     (void)state;
@@ -289,21 +291,24 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     assert_int_equal(st.rto_ms, 2924);
     assert_int_equal(st.retx_data_pdus, 0);
 
-    /* The probe: one Address_PDU; the round ends when the pacer lets
+    /* The probes: one Address_PDU each; a round ends when the pacer lets
      * the next PDU go (its 50 ms of airtime later). */
     t = 1804 + 2924;
-    first = n->npkt;
-    h_run(n, 1805, t + 50);
-    assert_int_equal(n->npkt - first, 1);
-    assert_int_equal(n->pkt[first].t, t);
-    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
-    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
-    pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.rto_ms, 4750);
-    assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + 4750);
+    for (i = 0; i < 3; i++) {
+        first = n->npkt;
+        h_run(n, t - 1, t + 50);
+        assert_int_equal(n->npkt - first, 1);
+        assert_int_equal(n->pkt[first].t, t);
+        assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+        assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+        pmul_engine_stats(n->e, &st);
+        assert_int_equal(st.rto_ms, probe_rto[i]);
+        assert_int_equal(st.retx_data_pdus, 0);
+        assert_int_equal(pmul_engine_next_deadline(n->e), t + 50 + probe_rto[i]);
+        t += 50 + probe_rto[i];
+    }
 
-    /* Still silent: the whole message, then 2924 * 1.25^2. */
-    t += 50 + 4750;
+    /* Still silent: the whole message, then 2924 * 1.25^4. */
     first = n->npkt;
     h_run(n, t - 1, t + 1804);
     assert_int_equal(n->npkt - first, 4);
@@ -311,10 +316,10 @@ test_pmul_tx_probe_then_whole_and_backoff(void **state)
     assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
     assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 3);
     pmul_engine_stats(n->e, &st);
-    assert_int_equal(st.retx_rounds, 2);
+    assert_int_equal(st.retx_rounds, 4);
     assert_int_equal(st.retx_data_pdus, 3);
-    assert_int_equal(st.rto_ms, 4568);              /* 2924 * 1.25 = 3655, * 1.25 */
-    assert_int_equal(pmul_engine_next_deadline(n->e), n->pkt[n->npkt - 1].t + 4568);
+    assert_int_equal(st.rto_ms, 7137);              /* 2924 -> 3655 -> 4568 -> 5710 -> 7137 */
+    assert_int_equal(pmul_engine_next_deadline(n->e), n->pkt[n->npkt - 1].t + 7137);
     h_node_free(n);
 }
 
@@ -418,15 +423,17 @@ test_pmul_tx_selective_resend_after_all_answered(void **state)
     h_node_free(n);
 }
 
-/* A complete, B partial, C silent: the timer rounds list B and C only;
- * after the probe, the whole message (C never answered). */
+/* A complete, B partial, C silent: once the round's answers are in, B is
+ * served (its list alone, not C's whole message) by a round that lists B
+ * and C, and so asks C again; C gets the whole message only after
+ * PROBE_MAX asks went unanswered. */
 static void
 test_pmul_tx_updated_address_lists_incomplete(void **state)
 {
     h_node *n;
     uint32_t dests[] = { H_RX3, H_RX, H_RX2 }, msid;
     static const uint16_t miss_b[] = { 1 };
-    size_t first;
+    size_t first, i;
     pmul_pdu p;
 
     (void)state;
@@ -438,18 +445,23 @@ test_pmul_tx_updated_address_lists_incomplete(void **state)
     first = n->npkt;
     h_run(n, 20, 20000);
     p = h_pdu(n, first);
-    assert_int_equal(p.type, PMUL_PDU_ADDRESS);     /* the probe */
-    assert_int_equal(p.u.address.dest_cnt, 2);
-    assert_int_equal(h_type(n, first + 1), PMUL_PDU_ADDRESS);
-    first++;
-    p = h_pdu(n, first);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
     assert_int_equal(p.u.address.dest_cnt, 2);
     assert_int_equal(p.u.address.dests[0].dest_id, H_RX2);
     assert_int_equal(p.u.address.dests[1].dest_id, H_RX3);
     assert_int_equal(p.u.address.dests[0].msg_seq_no, 1);
     assert_int_equal(h_pdu(n, first + 1).u.data.seq, 1);
-    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 2);
-    assert_int_equal(h_pdu(n, first + 3).u.data.seq, 3);
+    /* C stays silent (and B, whose answer to that round is not fed):
+     * two probes listing both, then the whole message. */
+    for (i = 2; i < 4; i++) {
+        p = h_pdu(n, first + i);
+        assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+        assert_int_equal(p.u.address.dest_cnt, 2);
+    }
+    assert_int_equal(h_type(n, first + 4), PMUL_PDU_ADDRESS);
+    assert_int_equal(h_pdu(n, first + 5).u.data.seq, 1);
+    assert_int_equal(h_pdu(n, first + 6).u.data.seq, 2);
+    assert_int_equal(h_pdu(n, first + 7).u.data.seq, 3);
     h_node_free(n);
 }
 

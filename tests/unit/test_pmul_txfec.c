@@ -40,6 +40,9 @@ fec_tx(uint32_t ratio_pct, uint32_t max_block)
     c.fec = true;
     c.fec_ratio_pct = ratio_pct;
     c.fec_max_block = max_block;
+    /* These tests pin the repair rules; the loss estimate's margins have
+     * tests of their own (test_pmul_txfec_adaptive_*). */
+    c.fec_adaptive = false;
     return h_node_new_cfg(&c);
 }
 
@@ -374,6 +377,131 @@ test_pmul_txfec_receivers_complete(void **state)
     }
 }
 
+/* ---- the loss estimate (cfg.fec_adaptive) -------------------------------- */
+
+static h_node *
+fec_tx_adaptive(uint32_t rate_bps)
+{
+    pmul_config c;
+
+    h_config(&c, H_TX);
+    c.link_rate_bps = rate_bps;
+    c.fec = true;
+    return h_node_new_cfg(&c);
+}
+
+/* Data_PDUs of message msid among packets [from, npkt). */
+static size_t
+data_of(const h_node *n, size_t from, uint32_t msid)
+{
+    size_t i, k = 0;
+
+    for (i = from; i < n->npkt; i++)
+        if (h_type(n, i) == PMUL_PDU_DATA && h_pdu(n, i).msid == msid)
+            k++;
+    return k;
+}
+
+/*
+ * The first Ack after round 1 (20 sources + 2 repairs) lists 6 sources:
+ * 14 of 22 arrived, a loss of 364 per mille.  Round 2 sends the 6 sources
+ * and, for the margin, 7 repairs: 13 symbols give the 6 needed with
+ * about 84 % probability at that loss (with_margin).  The next message to
+ * that receiver carries floor(20 x 364 / 636) = 11 proactive repairs
+ * instead of the ratio's 2.
+ */
+static void
+test_pmul_txfec_adaptive_margin_from_first_ack(void **state)
+{
+    h_node *n = fec_tx_adaptive(0);
+    uint32_t dest = H_RX, msid;
+    static const uint16_t miss[] = { 1, 2, 3, 4, 5, 6 };
+    static const uint16_t want[] = { 1, 2, 3, 4, 5, 6, 23, 24, 25, 26, 27, 28, 29 };
+    size_t first;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 0), 1 + 20 + 2);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 6), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), 1 + 13);
+    seqs_are(n, first + 1, want, 13);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, msid, NULL, 0), 0);
+    h_drain(n, 200);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+
+    first = n->npkt;
+    h_submit(n, 300, 20 * FRAG, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 300), 1 + 20 + 11);
+    assert_int_equal(fec_params_of(n, first).repair_cnt, 11);
+    h_node_free(n);
+}
+
+/* While another message is being sent, no margin: the same Ack gets its
+ * 6 sources alone, and the airtime goes to the other message. */
+static void
+test_pmul_txfec_adaptive_none_while_link_busy(void **state)
+{
+    h_node *n = fec_tx_adaptive(0);
+    uint32_t dest = H_RX, msid;
+    static const uint16_t miss[] = { 1, 2, 3, 4, 5, 6 };
+    size_t first;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, &dest, 1, 6);
+    assert_int_equal(h_drain(n, 0), 1 + 20 + 2);
+    h_submit(n, 50, 20 * FRAG, &dest, 1, 6);        /* not drained yet */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 6), 0);
+    first = n->npkt;
+    h_drain(n, 100);
+    assert_int_equal(data_of(n, first, msid), 6);
+    h_node_free(n);
+}
+
+/*
+ * Mid-round Acks trim the margin.  Two receivers lose 6 and 4 sources of
+ * round 1 (9600 bit/s, so the round takes time); round 2 is the 6 sources
+ * and 7 repairs.  Two repairs into it, one receiver acks complete and the
+ * other lists one source: it needs 1, and with the margin at 364 per mille
+ * 3 symbols, so 3 of the 5 repairs left go (11 Data_PDUs, not 13).
+ */
+static void
+test_pmul_txfec_adaptive_trim_mid_round(void **state)
+{
+    h_node *n = fec_tx_adaptive(9600);
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    static const uint16_t m1[] = { 1, 2, 3, 4, 5, 6 }, m2[] = { 1, 2, 3, 4 }, m3[] = { 1 };
+    size_t first, i, k;
+    uint64_t t;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, dests, 2, 6);
+    h_run(n, 0, 21000);
+    assert_int_equal(n->npkt, 1 + 20 + 2);
+    t = n->pkt[n->npkt - 1].t + 100;
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, m1, 6), 0);
+    assert_int_equal(h_feed_ack(n, t + 10, H_RX2, H_TX, msid, m2, 4), 0);
+    first = n->npkt;
+    /* Run until the 6 sources and 2 repairs of round 2 are out. */
+    for (k = 0; data_of(n, first, msid) < 8; k++) {
+        assert_true(k < 1000);
+        t = pmul_engine_next_deadline(n->e);
+        pmul_engine_expire(n->e, h_now(t));
+        h_drain(n, t);
+    }
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX, H_TX, msid, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, t + 2, H_RX2, H_TX, msid, m3, 1), 0);
+    h_run(n, t + 2, t + 30000);
+    k = 0;
+    for (i = first; i < n->npkt && h_count_ev(n, PMUL_EV_MSG_DONE) == 0; i++) {
+        if (i > first && h_type(n, i) != PMUL_PDU_DATA)
+            break;                      /* the next round */
+        k += h_type(n, i) == PMUL_PDU_DATA;
+    }
+    assert_int_equal(k, 6 + 2 + 3);
+    h_node_free(n);
+}
+
 int
 main(void)
 {
@@ -386,6 +514,9 @@ main(void)
         cmocka_unit_test(test_pmul_txfec_only_plain_peers_no_fec),
         cmocka_unit_test(test_pmul_txfec_emcon_repetitions_fresh_repairs),
         cmocka_unit_test(test_pmul_txfec_receivers_complete),
+        cmocka_unit_test(test_pmul_txfec_adaptive_margin_from_first_ack),
+        cmocka_unit_test(test_pmul_txfec_adaptive_none_while_link_busy),
+        cmocka_unit_test(test_pmul_txfec_adaptive_trim_mid_round),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
