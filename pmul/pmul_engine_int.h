@@ -39,6 +39,7 @@ typedef struct pmul_txdest {
     bool no_fec;                /* plain peer: gets sources, never repairs */
     bool answered;              /* acked since the end of the last round */
     bool heard;                 /* acked while the current round is sent */
+    uint32_t sym_mark;          /* the message's sym_tx at its last Ack */
     uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
     uint32_t miss_cnt;          /* pairs */
     uint32_t miss_cap;
@@ -89,6 +90,7 @@ typedef struct pmul_txmsg {
     bool fresh_only;            /* plan from answers since the last round */
     bool collect;               /* rtx_at is the end of the answers' window */
     uint16_t loss_pm;           /* the round's loss estimate, per mille */
+    uint32_t sym_tx;            /* Data_PDUs sent, sources and repairs */
     uint32_t rounds;            /* timer-driven retransmission rounds */
     uint32_t emcon_rounds;      /* EMCON repetitions */
     uint64_t rtx_at, emcon_at;  /* UINT64_MAX: not armed */
