@@ -91,6 +91,7 @@ static const opt opts[] = {
     {"pmul_fec", K_BOOL, F(pmul_fec), 0, 0},
     {"pmul_fec_ratio", K_UINT, F(pmul_fec_ratio), 0, 100},
     {"pmul_fec_emcon_repairs", K_UINT, F(pmul_fec_emcon_repairs), 0, 64},
+    {"pmul_fec_adaptive", K_BOOL, F(pmul_fec_adaptive), 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
@@ -133,6 +134,7 @@ mule_conf_default(mule_conf *c)
     c->pmul_fec = true;
     c->pmul_fec_ratio = 10;
     c->pmul_fec_emcon_repairs = 8;
+    c->pmul_fec_adaptive = true;
 }
 
 void

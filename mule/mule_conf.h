@@ -89,6 +89,7 @@ typedef struct mule_conf {
     bool pmul_fec;                  /* send with FEC repair */
     unsigned pmul_fec_ratio;        /* proactive repairs, % of a block */
     unsigned pmul_fec_emcon_repairs;/* repairs per block per EMCON transmission */
+    bool pmul_fec_adaptive;     /* repairs sized from the loss Acks report */
     uint64_t seen;                  /* private: keys given (duplicate check) */
 } mule_conf;
 

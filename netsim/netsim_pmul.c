@@ -151,6 +151,7 @@ apply_kv(pmul_config *c, const netsim_kv *kv)
         K("fec-emcon-repairs", fec_emcon_repairs, 4, 0, 254),
         K("fec-max-block", fec_max_block, 4, 1, 254),
         K("fec-emcon-addr", fec_emcon_addr, 4, 1, 16),
+        K("fec-adaptive", fec_adaptive, 1, 0, 1),
 #undef K
     };
     size_t i;

@@ -8,6 +8,7 @@
  *		[--lmtp IP:PORT] [--group GROUP] [--rate BPS] [--hostname NAME]
  *		[--emcon-until T] [--expect N] [--timeout T] [--quiet]
  *		[--fec on|off] [--fec-ratio PCT] [--fec-emcon-repairs N]
+ *		[--fec-adaptive on|off]
  *		[--pdu-size N] [--rtx-min T]
  * DESCRIPTION
  *	Runs one P_MUL engine on real UDP sockets (pmul_uv) and carries
@@ -110,6 +111,7 @@ typedef struct node {
     bool fec;                   /* send with FEC repair */
     unsigned fec_ratio;         /* proactive repairs, % of a block */
     unsigned fec_emcon_repairs;
+    bool fec_adaptive;          /* repairs sized from the reported loss */
     size_t pdu_size;
     uint32_t rtx_min_ms;        /* retransmission timer floor */
     double emcon_until_s, timeout_s;
@@ -720,6 +722,7 @@ static void usage(FILE *f)
 "  --fec on|off       send with FEC repair (default on; docs/wire.md 10)\n"
 "  --fec-ratio PCT    proactive repairs in %% of each block (default 10)\n"
 "  --fec-emcon-repairs N  repairs per block per EMCON transmission (default 8)\n"
+"  --fec-adaptive on|off  size repairs from the loss Acks report (default on)\n"
 "  --pdu-size N       largest P_MUL datagram, 576..65507 octets (default 1024)\n"
 "  --rtx-min T        retransmission timer floor: 2s, 500ms (default 2s)\n"
 "\n"
@@ -767,6 +770,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {"fec", required_argument, NULL, 'F'}, {"fec-ratio", required_argument, NULL, 'P'},
         {"fec-emcon-repairs", required_argument, NULL, 'E'},
+        {"fec-adaptive", required_argument, NULL, 'A'},
         {"pdu-size", required_argument, NULL, 'S'}, {"rtx-min", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
@@ -785,6 +789,7 @@ int main(int argc, char **argv)
     n->fec = true;              /* muled's defaults (mule_conf) */
     n->fec_ratio = 10;
     n->fec_emcon_repairs = 8;
+    n->fec_adaptive = true;
     n->pdu_size = 1024;
     n->rtx_min_ms = 2000;
     n->timeout_s = 60;
@@ -852,6 +857,11 @@ int main(int argc, char **argv)
                 return bad_opt("--fec-emcon-repairs", optarg, "a count 0..64");
             n->fec_emcon_repairs = (unsigned)v;
             break;
+        case 'A':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return bad_opt("--fec-adaptive", optarg, "on or off");
+            n->fec_adaptive = strcmp(optarg, "on") == 0;
+            break;
         case 'S':
             if (num_parse_u64(optarg, 576, 65507, &v) != 0)
                 return bad_opt("--pdu-size", optarg, "octets 576..65507");
@@ -911,6 +921,7 @@ int main(int argc, char **argv)
     cfg.fec = n->fec;
     cfg.fec_ratio_pct = n->fec_ratio;
     cfg.fec_emcon_repairs = n->fec_emcon_repairs;
+    cfg.fec_adaptive = n->fec_adaptive;
     cfg.pdu_max_len = n->pdu_size;
     cfg.ack_rtx_min_ms = n->rtx_min_ms;
     if (cfg.ack_rtx_max_ms < cfg.ack_rtx_min_ms)

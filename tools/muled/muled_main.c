@@ -601,6 +601,7 @@ start_engine(muled *d)
     cfg.fec = d->cf.pmul_fec;
     cfg.fec_ratio_pct = d->cf.pmul_fec_ratio;
     cfg.fec_emcon_repairs = d->cf.pmul_fec_emcon_repairs;
+    cfg.fec_adaptive = d->cf.pmul_fec_adaptive;
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
