@@ -826,6 +826,50 @@ test_pmul_tx_complete_ack_during_address_repeat_counts(void **state)
     h_node_free(n);
 }
 
+/* Address_PDUs of message msid among packets [from, npkt). */
+static size_t
+addr_of(const h_node *n, size_t from, uint32_t msid)
+{
+    size_t i, k = 0;
+
+    for (i = from; i < n->npkt; i++)
+        if (h_type(n, i) == PMUL_PDU_ADDRESS && h_pdu(n, i).msid == msid)
+            k++;
+    return k;
+}
+
+/* A retransmission round to destinations that have all answered before
+ * repeats its Address_PDU only while nothing else is being sent: with
+ * another message waiting, the repeat would only hurry an answer the
+ * busy link does not wait for. */
+static void
+test_pmul_tx_repeat_dropped_while_link_busy(void **state)
+{
+    static const uint16_t miss[] = { 1 };
+    pmul_config c;
+    h_node *n;
+    uint32_t dest = H_RX, msid;
+    size_t first;
+    int busy;
+
+    (void)state;
+    for (busy = 0; busy < 2; busy++) {
+        h_config(&c, H_TX);
+        c.link_rate_bps = 0;
+        c.addr_repeat = true;
+        n = h_node_new_cfg(&c);
+        msid = h_submit(n, 0, 3 * 1008, &dest, 1, 6);
+        assert_int_equal(h_drain(n, 0), 1 + 3 + 1);
+        if (busy)
+            h_submit(n, 50, 2000, &dest, 1, 6);     /* not drained yet */
+        assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 1), 0);
+        first = n->npkt;
+        h_drain(n, 100);
+        assert_int_equal(addr_of(n, first, msid), busy ? 1 : 2);
+        h_node_free(n);
+    }
+}
+
 /* The repeated Address_PDU lists only the destinations that have not
  * acked the whole message by then; when all have, it is not sent. */
 static void
@@ -1147,6 +1191,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_submit_validation),
         cmocka_unit_test(test_pmul_tx_msid_allocation),
         cmocka_unit_test(test_pmul_tx_address_repeated_after_round),
+        cmocka_unit_test(test_pmul_tx_repeat_dropped_while_link_busy),
         cmocka_unit_test(test_pmul_tx_timer_counts_urgent_queued_data),
     };
 
