@@ -306,6 +306,18 @@ h_count(const h_node *n, size_t from, uint8_t type)
     return c;
 }
 
+/* The same, of one message only. */
+static inline size_t
+h_count_msg(const h_node *n, size_t from, uint8_t type, uint32_t msid)
+{
+    size_t i, c = 0;
+
+    for (i = from; i < n->npkt; i++)
+        if (h_type(n, i) == type && h_pdu(n, i).msid == msid)
+            c++;
+    return c;
+}
+
 static inline size_t
 h_count_ev(const h_node *n, int kind)
 {

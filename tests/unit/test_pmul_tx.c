@@ -826,18 +826,6 @@ test_pmul_tx_complete_ack_during_address_repeat_counts(void **state)
     h_node_free(n);
 }
 
-/* Address_PDUs of message msid among packets [from, npkt). */
-static size_t
-addr_of(const h_node *n, size_t from, uint32_t msid)
-{
-    size_t i, k = 0;
-
-    for (i = from; i < n->npkt; i++)
-        if (h_type(n, i) == PMUL_PDU_ADDRESS && h_pdu(n, i).msid == msid)
-            k++;
-    return k;
-}
-
 /* A retransmission round to destinations that have all answered before
  * repeats its Address_PDU only while nothing else is being sent: with
  * another message waiting, the repeat would only hurry an answer the
@@ -865,7 +853,7 @@ test_pmul_tx_repeat_dropped_while_link_busy(void **state)
         assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 1), 0);
         first = n->npkt;
         h_drain(n, 100);
-        assert_int_equal(addr_of(n, first, msid), busy ? 1 : 2);
+        assert_int_equal(h_count_msg(n, first, PMUL_PDU_ADDRESS, msid), busy ? 1 : 2);
         h_node_free(n);
     }
 }

@@ -390,18 +390,6 @@ fec_tx_adaptive(uint32_t rate_bps)
     return h_node_new_cfg(&c);
 }
 
-/* Data_PDUs of message msid among packets [from, npkt). */
-static size_t
-data_of(const h_node *n, size_t from, uint32_t msid)
-{
-    size_t i, k = 0;
-
-    for (i = from; i < n->npkt; i++)
-        if (h_type(n, i) == PMUL_PDU_DATA && h_pdu(n, i).msid == msid)
-            k++;
-    return k;
-}
-
 /*
  * The first Ack after round 1 (20 sources + 2 repairs) lists 6 sources:
  * 14 of 22 arrived, a loss of 364 per mille.  Round 2 sends the 6 sources
@@ -454,7 +442,7 @@ test_pmul_txfec_adaptive_none_while_link_busy(void **state)
     assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 6), 0);
     first = n->npkt;
     h_drain(n, 100);
-    assert_int_equal(data_of(n, first, msid), 6);
+    assert_int_equal(h_count_msg(n, first, PMUL_PDU_DATA, msid), 6);
     h_node_free(n);
 }
 
@@ -483,7 +471,7 @@ test_pmul_txfec_adaptive_trim_mid_round(void **state)
     assert_int_equal(h_feed_ack(n, t + 10, H_RX2, H_TX, msid, m2, 4), 0);
     first = n->npkt;
     /* Run until the 6 sources and 2 repairs of round 2 are out. */
-    for (k = 0; data_of(n, first, msid) < 8; k++) {
+    for (k = 0; h_count_msg(n, first, PMUL_PDU_DATA, msid) < 8; k++) {
         assert_true(k < 1000);
         t = pmul_engine_next_deadline(n->e);
         pmul_engine_expire(n->e, h_now(t));
