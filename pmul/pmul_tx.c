@@ -903,13 +903,6 @@ end_round(pmul_engine *e, pmul_txmsg *m)
 }
 
 /*
- * The round's Data_PDUs are out.  With addr_repeat the Address_PDU(s) go
- * once more: a receiver that lost the first copy holds the Data_PDUs as
- * early fragments and can only ack once it learns it is addressed; without
- * the repeat it stays silent and the next round must be the whole message
- * again (7.2 step 5a).  One small PDU against a whole retransmission.
- */
-/*
  * The repeated Address_PDU(s) list only the destinations that have not
  * acked the whole message by the time each part leaves: the others need
  * nothing, and each would answer its listing with its complete Ack again.
@@ -955,6 +948,13 @@ repeat_useful(const pmul_engine *e, const pmul_txmsg *m)
     return true;
 }
 
+/*
+ * The round's Data_PDUs are out.  With addr_repeat the Address_PDU(s) go
+ * once more: a receiver that lost the first copy holds the Data_PDUs as
+ * early fragments and can only ack once it learns it is addressed; without
+ * the repeat it stays silent and the next round must be the whole message
+ * again (7.2 step 5a).  One small PDU against a whole retransmission.
+ */
 static void
 round_over(pmul_engine *e, pmul_txmsg *m)
 {
