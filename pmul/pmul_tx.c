@@ -68,7 +68,10 @@
  * halving past this many symbols; fewer than LOSS_MIN_SENT say nothing. */
 #define LOSS_WINDOW 2048u
 #define LOSS_MIN_SENT 8u
-#define LOSS_MAX_PM 900u
+/* Above half the symbols lost the estimate is not believed: a receiver (or
+ * whoever forges its Acks) could otherwise make every round several times
+ * what it asks for. */
+#define LOSS_MAX_PM 500u
 /* Repairs on Acks cover a receiver's need with the probability of a
  * normal deviate z = MARGIN_Z100 / 100 (1.0: about 84 %): one more round
  * costs a round trip and timer, one more repair a PDU airtime
@@ -595,7 +598,7 @@ static void
 fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
 {
     uint16_t Z = m->lay.block_cnt, b;
-    unsigned k, base, want, need, infl, uni, avail, r = 0, rmax, p = m->loss_pm;
+    unsigned k, base, want, extra, need, infl, uni, avail, r = 0, rmax, p = m->loss_pm;
 
     if (whole) {
         memset(m->fec_cnt, 0, Z);
@@ -617,10 +620,13 @@ fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
         infl = with_margin(need, p);
         uni = m->fec_j0[b];
         avail = fec_avail(m, b);
+        /* Repairs alone, or the listed sources and the rest as repairs:
+         * the fewer PDUs, sources on a tie. */
         want = infl > base ? infl : base;
-        if (uni > 0 && (uni <= need || want > avail)) {
+        extra = infl - need > base ? infl - need : base;
+        if (uni > 0 && (uni + extra <= want || want > avail)) {
             fec_add_sources(m, b);
-            want = infl - need > base ? infl - need : base;
+            want = extra;
         }
         if (want > avail)
             want = avail;
