@@ -465,6 +465,35 @@ test_pmul_tx_updated_address_lists_incomplete(void **state)
     h_node_free(n);
 }
 
+/* Answers are served early (once the round's answers can all be in, not
+ * at the retransmission timer) only while the message is alone on the
+ * link: with another message being sent, the timer stands. */
+static void
+test_pmul_tx_answers_served_early_only_when_alone(void **state)
+{
+    static const uint16_t miss_b[] = { 1 };
+    uint32_t dests[] = { H_RX3, H_RX, H_RX2 }, msid, dest = H_RX;
+    uint64_t dl[2];
+    h_node *n;
+    int busy;
+
+    (void)state;
+    for (busy = 0; busy < 2; busy++) {
+        n = unpaced_tx();
+        msid = h_submit(n, 0, 3 * 1008, dests, 3, 6);
+        assert_int_equal(h_drain(n, 0), 4);
+        if (busy)
+            h_submit(n, 5, 2000, &dest, 1, 6);      /* not drained yet */
+        h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
+        h_feed_ack(n, 20, H_RX2, H_TX, msid, miss_b, 1);
+        h_drain(n, 20);                 /* the other message leaves */
+        dl[busy] = pmul_engine_next_deadline(n->e);
+        h_node_free(n);
+    }
+    assert_true(dl[0] < dl[1]);
+    assert_true(dl[0] < 2000);          /* the answers' window, from the round's end */
+}
+
 /* Expiry: Discard_Message_PDU, DEST_FAILED for exactly B and C. */
 static void
 test_pmul_tx_expiry_discard_failed_dests(void **state)
@@ -1180,6 +1209,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_msid_allocation),
         cmocka_unit_test(test_pmul_tx_address_repeated_after_round),
         cmocka_unit_test(test_pmul_tx_repeat_dropped_while_link_busy),
+        cmocka_unit_test(test_pmul_tx_answers_served_early_only_when_alone),
         cmocka_unit_test(test_pmul_tx_timer_counts_urgent_queued_data),
     };
 
