@@ -8,7 +8,9 @@
  *	(mule_spool(3)) into a durable write first and applies it second:
  *
  *	  accept:  tmp/ID (O_EXCL, 0600), write, fsync, close, rename to
- *	           q/ID, fsync q/ (one fsync for a whole batch: group commit);
+ *	           q/ID, fsync q/ (one fsync for a whole batch: group commit;
+ *	           a group-commit batch may replace it by one syncfs that
+ *	           also makes the caller's audit records durable);
  *	  update:  append one journal record to q/ID (O_APPEND), fdatasync;
  *	  remove:  unlink q/ID, fsync q/;
  *	  node:    append to the node journal, fdatasync; compaction writes a
@@ -216,9 +218,22 @@ px_syncfs(void *arg, int fd)
     return syncfs(fd) != 0 ? -errno : 0;
 }
 
+static int
+px_fdev(void *arg, int fd, uint64_t *dev)
+{
+    struct stat st;
+
+    (void)arg;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    *dev = (uint64_t)st.st_dev;
+    return 0;
+}
+
 const mule_spool_fops mule_spool_fops_posix = {
     px_openat, px_write, px_pread, px_fsync, px_fdatasync, px_close, px_renameat,
     px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL, px_prefetch, px_syncfs,
+    px_fdev,
 };
 
 /* ------------------------------------------------------------------ */
@@ -554,15 +569,33 @@ scan_one(void *arg, const char *name)
     return 0;
 }
 
+/* A name minted by mule_spool_mint_id (12 of [0-9A-Z]). */
+static bool
+looks_like_id(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name[i] != '\0' && i < MULE_SPOOL_ID_LEN; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'A' && name[i] <= 'Z')))
+            return false;
+    return i == MULE_SPOOL_ID_LEN && name[i] == '\0';
+}
+
 static int
 purge_one(void *arg, const char *name)
 {
     scan_ctx *sc = arg;
+    mule_spool_scan *res = sc->res;
     int rc = OPS(sc->fs, unlinkat, sc->fs->tmpfd, name);
 
     if (rc < 0 && rc != -ENOENT)
         return sc->rc = map_errno(rc);
-    sc->res->tmp_purged++;
+    res->tmp_purged++;
+    /* Its mail was never acknowledged; the caller may have audited it as
+     * accepted already (one sync for q/ and the audit log), so it learns
+     * the ID to withdraw that record. */
+    if (looks_like_id(name) && res->tmp_id_cnt < MULE_SPOOL_SCAN_IDS)
+        memcpy(res->tmp_ids[res->tmp_id_cnt++], name, MULE_SPOOL_ID_SIZE);
     return 0;
 }
 
@@ -851,7 +884,8 @@ struct mule_spool_fs_batch {
     size_t n, cap;
     int *grc;                   /* per group: 0 or why it failed */
     size_t groups, gcap;
-    bool written;
+    size_t renamed;             /* files in q/ waiting for _sync */
+    bool written, synced;
 };
 
 int
@@ -1015,12 +1049,50 @@ mule_spool_fs_batch_write(mule_spool_fs_batch *b)
         f->at = AT_Q;
         renamed++;
     }
-    /* The group commit proper: one directory fsync for every mail of the
-     * batch; only after it may any of them be acknowledged. */
-    if (renamed > 0 && (r = OPS(fs, fsync, fs->qfd)) < 0)
+    b->renamed = renamed;
+    batch_undo(b);
+}
+
+bool
+mule_spool_fs_same_fs(mule_spool_fs *fs, int fd)
+{
+    uint64_t a, b;
+
+    return fs != NULL && fd >= 0 && fs->ops.syncfs != NULL && fs->ops.fdev != NULL &&
+           OPS(fs, fdev, fs->qfd, &a) == 0 && OPS(fs, fdev, fd, &b) == 0 && a == b;
+}
+
+int
+mule_spool_fs_batch_sync(mule_spool_fs_batch *b, int also_fd)
+{
+    mule_spool_fs *fs;
+    int r = 0;
+
+    if (b == NULL || !b->written || b->synced)
+        return MULE_ERR_INVAL;
+    fs = b->fs;
+    b->synced = true;
+    /* The group commit proper: one sync for every mail of the batch; only
+     * after it may any of them be acknowledged.  With also_fd it is a
+     * syncfs: the directory entries and the caller's records (the audit
+     * log's "accepted" lines) become durable in the same journal commit,
+     * where fsync(q/) then fdatasync(log) would be two in a row. */
+    if (also_fd >= 0 && mule_spool_fs_same_fs(fs, also_fd))
+        r = OPS(fs, syncfs, fs->qfd);
+    else if (b->renamed > 0)
+        r = OPS(fs, fsync, fs->qfd);
+    if (r < 0)
         for (size_t g = 0; g < b->groups; g++)
             batch_fail(b, g, map_errno(r));
     batch_undo(b);
+    if (r < 0)
+        return map_errno(r);
+    /* Another filesystem: its own sync, after ours.  Its failure is the
+     * caller's (the mails are durable). */
+    if (also_fd >= 0 && !mule_spool_fs_same_fs(fs, also_fd) &&
+        (r = OPS(fs, fdatasync, also_fd)) < 0)
+        return map_errno(r);
+    return 0;
 }
 
 void
@@ -1028,6 +1100,13 @@ mule_spool_fs_batch_commit(mule_spool_fs_batch *b)
 {
     if (b == NULL || !b->written)
         return;
+    if (!b->synced) {
+        /* Renamed but never made durable: nobody may be told "accepted". */
+        for (size_t g = 0; g < b->groups; g++)
+            batch_fail(b, g, MULE_ERR_SPOOL_IO);
+        batch_undo(b);
+        b->synced = true;
+    }
     for (size_t i = 0; i < b->n; i++) {
         batch_file *f = &b->f[i];
         int rc;

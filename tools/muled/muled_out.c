@@ -244,11 +244,10 @@ store_fini(store_ctx *s)
     free(s->bodies);
 }
 
-/* The entries are durable: one log line each, the audit record, and the
- * queue runs soon. */
+/* The entries are durable: one log line each, and the queue runs soon. */
 static void
-store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32_t src,
-               const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
+store_queued(muled *d, const mule_node_result *res, const store_ctx *s,
+             const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
 {
     for (size_t i = 0; i < s->n; i++) {
         const mule_spool_msg *m = &s->msgs[i];
@@ -261,8 +260,15 @@ store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32
                   m->content_len, m->rcpt_cnt, kind_name(m->kind), is_dsn ? " dsn" : "",
                   m->target_cnt, m->priority, why);
     }
-    audit_accepted(d, res, src, ids, s->n, why);
     muled_kick(d);
+}
+
+static void
+store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32_t src,
+               const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
+{
+    store_queued(d, res, s, ids, why);
+    audit_accepted(d, res, src, ids, s->n, why);
 }
 
 int
@@ -322,6 +328,25 @@ muled_store_stage(muled *d, const mule_node_result *res, mule_spool_fs_batch *b,
     return rc;
 }
 
+bool
+muled_store_audit(muled *d, const mule_node_result *res, const muled_store_op *op,
+                  const mule_spool_fs_batch *b, const char *why)
+{
+    if (op == NULL || op->group < 0 || mule_spool_fs_batch_result(b, (size_t)op->group) != 0)
+        return false;
+    audit_accepted(d, res, 0, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, op->s.n, why);
+    return true;
+}
+
+void
+muled_store_withdraw(muled *d, const muled_store_op *op, const char *status)
+{
+    if (op == NULL || op->group < 0)
+        return;
+    /* The ID its "accepted" (or "dsn-queued") record named first. */
+    muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_WITHDRAWN, op->ids[0], NULL, NULL, status);
+}
+
 int
 muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
                    const mule_spool_fs_batch *b, const char *why)
@@ -332,7 +357,7 @@ muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
         return MULE_ERR_INVAL;
     rc = mule_spool_fs_batch_result(b, (size_t)op->group);
     if (rc == 0)
-        store_accepted(d, res, &op->s, 0, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, why);
+        store_queued(d, res, &op->s, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, why);
     return rc;
 }
 
