@@ -266,8 +266,31 @@ size_t mule_spool_fs_jbatch_count(const mule_spool_fs_jbatch *jb);
 /* Write, one sync, apply (see above).  Once per batch. */
 __attribute__((warn_unused_result))
 int mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb);
-/* Free (uncommitted records are dropped, their entries not busy any more).
- * NULL: no-op. */
+/*
+ * The same in three steps, so the sync can run on another thread (muled:
+ * libuv's pool) while the owner keeps using the spool:
+ *   owner: _write   every record appended, nothing synced; a failure cuts
+ *                   every file back and ends the batch (returned);
+ *   any:   _sync    the one sync (touches nothing but the batch's
+ *                   descriptors); its result is also kept for _finish;
+ *   owner: _finish  durable: applied; else every entry file cut back and
+ *                   nothing applied (its code returned).
+ * Between _write and _finish the entries stay busy, and the node journal
+ * is not compacted and takes no MSN record (mule_spool_fs_msn_set,
+ * mule_spool_fs_node_compact: MULE_ERR_SPOOL_BUSY); other node records
+ * are appended after the batch's.  If one was and the sync failed, the
+ * batch's MSN records stay in the node journal and are applied (an MSN
+ * skipped, never one reused); the entries' records are not.  One batch
+ * written at a time per spool (_write: MULE_ERR_INVAL otherwise).
+ */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_write(mule_spool_fs_jbatch *jb);
+int mule_spool_fs_jbatch_sync(mule_spool_fs_jbatch *jb);
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_finish(mule_spool_fs_jbatch *jb);
+/* Free (uncommitted records are dropped, their entries not busy any more;
+ * a batch written but not finished is cut back as a failed one).  NULL:
+ * no-op. */
 void mule_spool_fs_jbatch_free(mule_spool_fs_jbatch *jb);
 
 /* Move target idx of entry id to *t (contract line 3: durable, then

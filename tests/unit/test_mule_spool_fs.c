@@ -876,14 +876,11 @@ test_mule_spool_fs_update_fail_every_step(void **state)
     }
 }
 
-/* A journal batch (muled's transmission start) for two entries: both
- * INFLIGHT records and two MSN records.  Returns the commit's result. */
-static int
-jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
+/* Stage four records (two MSN, two INFLIGHT) in a new batch. */
+static mule_spool_fs_jbatch *
+jb_stage(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE])
 {
     mule_spool_fs_jbatch *jb;
-    mule_spool_info info;
-    int rc;
 
     assert_int_equal(mule_spool_fs_jbatch_new(fs, &jb), 0);
     for (int i = 0; i < 2; i++) {
@@ -893,6 +890,19 @@ jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
         assert_int_equal(mule_spool_fs_jbatch_msn(jb, NODES[i], t.msn), 0);
         assert_int_equal(mule_spool_fs_jbatch_target(jb, id[i], (size_t)i, &t, 1000), 0);
     }
+    return jb;
+}
+
+/* A journal batch (muled's transmission start) for two entries: both
+ * INFLIGHT records and two MSN records.  Returns the commit's result. */
+static int
+jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
+{
+    mule_spool_fs_jbatch *jb;
+    mule_spool_info info;
+    int rc;
+
+    jb = jb_stage(fs, id);
     assert_int_equal(mule_spool_fs_jbatch_count(jb), 4);
     if (check_busy) {
         /* Staged: nothing applied, the entries are not due, and no other
@@ -1022,6 +1032,83 @@ test_mule_spool_fs_jbatch_fail_every_step(void **state)
             jb_check(fs, id, true);
             mule_spool_fs_free(fs);
         }
+    }
+}
+
+/* The journal batch in three steps (muled runs _sync on libuv's pool):
+ * between _write and _finish nothing is applied, the entries stay busy,
+ * the node journal takes no MSN record and is not compacted, other node
+ * records go after the batch's.  A failing sync applies nothing of the
+ * entries; the batch's MSN records stay (and count) only when a node
+ * record was appended after them; a reopen agrees with memory. */
+static void
+test_mule_spool_fs_jbatch_split(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 3; v++) {       /* 0: sync ok; 1: fails; 2: fails, node appended */
+        mule_spool_fs *fs;
+        mule_spool_fs_jbatch *jb, *jb2;
+        mule_spool_msg m = msg(MULE_SPOOL_OUT);
+        char id[2][MULE_SPOOL_ID_SIZE];
+        bool ok = v == 0, kept = v != 1;
+        int rc;
+
+        teardown(NULL);
+        setup(NULL);
+        fs = sopen_with(&FOPS_SYNCFS, 0);
+        assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id[0]), 0);
+        assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id[1]), 0);
+        jb = jb_stage(fs, id);
+        assert_int_equal(mule_spool_fs_jbatch_sync(jb), MULE_ERR_INVAL);    /* not written */
+        assert_int_equal(mule_spool_fs_jbatch_write(jb), 0);
+        assert_int_equal(mule_spool_fs_jbatch_write(jb), MULE_ERR_INVAL);   /* once */
+        jb_check(fs, id, false);
+        assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), MULE_ERR_SPOOL_BUSY);
+        assert_int_equal(mule_spool_fs_msn_set(fs, NODES[0], 9), MULE_ERR_SPOOL_BUSY);
+        assert_int_equal(mule_spool_fs_node_compact(fs, 1000), MULE_ERR_SPOOL_BUSY);
+        /* A second batch may be staged, not written, meanwhile. */
+        assert_int_equal(mule_spool_fs_jbatch_new(fs, &jb2), 0);
+        assert_int_equal(mule_spool_fs_jbatch_msn(jb2, NODES[0], 20), 0);
+        assert_int_equal(mule_spool_fs_jbatch_write(jb2), MULE_ERR_INVAL);
+        mule_spool_fs_jbatch_free(jb2);
+        if (v != 1)
+            assert_int_equal(mule_spool_fs_done_add(fs, 9, 99, 5000), 0);
+        ffs_arm(v == 0 ? -1 : 0, EIO);
+        rc = mule_spool_fs_jbatch_sync(jb);
+        ffs_disarm();
+        assert_int_equal(rc, ok ? 0 : MULE_ERR_SPOOL_IO);
+        rc = mule_spool_fs_jbatch_finish(jb);
+        assert_int_equal(rc, ok ? 0 : MULE_ERR_SPOOL_IO);
+        assert_int_equal(mule_spool_fs_jbatch_finish(jb), MULE_ERR_INVAL);  /* once */
+        mule_spool_fs_jbatch_free(jb);
+        for (int pass = 0; pass < 2; pass++) {
+            const mule_spool *sp = mule_spool_fs_core(fs);
+
+            assert_int_equal(state_of(fs, id[0], 0),
+                             ok ? MULE_SPOOL_T_INFLIGHT : MULE_SPOOL_T_PENDING);
+            assert_int_equal(mule_spool_msn(sp, NODES[1]), kept ? 8 : 0);
+            assert_int_equal(mule_spool_done_has(sp, 9, 99), v != 1);
+            /* Usable again: not busy, MSNs and compaction taken. */
+            if (pass == 0) {
+                assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), 0);
+                assert_int_equal(mule_spool_fs_flag(fs, id[0], 'r'), 0);
+                assert_int_equal(mule_spool_fs_node_compact(fs, 1000), 0);
+            }
+            mule_spool_fs_free(fs);
+            if (pass == 0)
+                fs = sopen_with(&FOPS_SYNCFS, 0);
+        }
+        /* A batch written and freed unfinished is taken back. */
+        fs = sopen_with(&FOPS_SYNCFS, 0);
+        if (!ok) {
+            jb = jb_stage(fs, id);
+            assert_int_equal(mule_spool_fs_jbatch_write(jb), 0);
+            mule_spool_fs_jbatch_free(jb);
+            assert_int_equal(state_of(fs, id[0], 0), MULE_SPOOL_T_PENDING);
+            assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), 0);
+            assert_int_equal(mule_spool_fs_msn_set(fs, NODES[0], 30), 0);
+        }
+        mule_spool_fs_free(fs);
     }
 }
 
@@ -1397,6 +1484,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_fail_every_step, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_alloc_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_restart_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_remove_busy, setup, teardown),

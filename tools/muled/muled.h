@@ -48,8 +48,10 @@ typedef struct muled_tx {
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
     bool resumed;               /* in flight before a restart */
-    bool staged;                /* its INFLIGHT records wait for the start
-                                 * batch's sync: not for the engine yet */
+    uint8_t staged;             /* its INFLIGHT records wait for a start
+                                 * batch's sync (1: the one being staged,
+                                 * 2: the one syncing): not for the engine
+                                 * yet */
     uint8_t prio;               /* its P_MUL priority (0 most urgent) */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
@@ -114,6 +116,10 @@ typedef struct muled {
     muled_tx **tx;              /* our messages (in engine or waiting) */
     mule_spool_fs_jbatch *start_jb; /* MSN + INFLIGHT records of the
                                  * messages a queue run starts: one sync */
+    mule_spool_fs_jbatch *start_out;    /* the one whose sync runs on the
+                                 * thread pool (one at a time) */
+    uv_work_t start_work;
+    bool start_again;           /* start_jb waits for start_out to end */
     size_t tx_cnt, tx_cap;
     muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
     muled_dlv *dlv_wait_tail;

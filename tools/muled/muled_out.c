@@ -17,8 +17,10 @@
  * durable (DONE / FAILED / TEMPFAIL) before anything acts on them (line 3).
  * The MSN and INFLIGHT records of every message one queue run starts go
  * into one journal batch (mule_spool_fs_jbatch): one sync for all of them,
- * committed from an idle callback right after the queue run, and only then
- * are the messages handed to the engine.
+ * written from an idle callback right after the queue run and synced on
+ * libuv's thread pool (the entries stay busy meanwhile, one batch syncs at
+ * a time, the next is staged), and only then are the messages handed to
+ * the engine.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -817,23 +819,19 @@ muled_tx_pump(muled *d)
 /* The start batch's records are durable (or not): hand its messages to
  * the engine, or forget them (their entries are due again: the spool
  * applied nothing). */
-static void
-start_commit(muled *d)
-{
-    int rc;
+static void start_commit(muled *d);
 
-    if (d->start_jb == NULL)
-        return;
-    rc = mule_spool_fs_jbatch_count(d->start_jb) > 0 ? mule_spool_fs_jbatch_commit(d->start_jb)
-                                                      : 0;
-    mule_spool_fs_jbatch_free(d->start_jb);
-    d->start_jb = NULL;
+static void
+start_end(muled *d, int rc)
+{
+    mule_spool_fs_jbatch_free(d->start_out);
+    d->start_out = NULL;
     for (size_t i = d->tx_cnt; i-- > 0;) {
         muled_tx *t = d->tx[i];
 
-        if (!t->staged)
+        if (t->staged != 2)
             continue;
-        t->staged = false;
+        t->staged = 0;
         if (rc != 0) {
             muled_log(d, LOG_LVL_WARN, "%s: cannot mark in flight: %s", t->id,
                       mule_strerror(rc));
@@ -842,7 +840,64 @@ start_commit(muled *d)
     }
     if (rc != 0)
         d->spool_retry_s = muled_now_s() + 5;
+    if (d->start_again) {
+        d->start_again = false;
+        start_commit(d);
+    }
     muled_tx_pump(d);
+}
+
+/* On libuv's thread pool: the batch's one sync (its records are written;
+ * the loop goes on, its entries busy, so nothing acts on them). */
+static void
+start_sync(uv_work_t *w)
+{
+    muled *d = w->data;
+
+    (void)mule_spool_fs_jbatch_sync(d->start_out);
+}
+
+static void
+start_synced(uv_work_t *w, int status)
+{
+    muled *d = w->data;
+
+    (void)status;               /* never ran: _finish takes it back */
+    start_end(d, mule_spool_fs_jbatch_finish(d->start_out));
+}
+
+/* Write the staged batch's records on the loop, sync them on the pool.
+ * One batch syncs at a time; the next one is staged meanwhile and
+ * written when it ends. */
+static void
+start_commit(muled *d)
+{
+    int rc;
+
+    if (d->start_jb == NULL)
+        return;
+    if (d->start_out != NULL) {
+        d->start_again = true;
+        return;
+    }
+    d->start_out = d->start_jb;
+    d->start_jb = NULL;
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        if (d->tx[i]->staged == 1)
+            d->tx[i]->staged = 2;
+    if (mule_spool_fs_jbatch_count(d->start_out) == 0) {
+        start_end(d, 0);
+        return;
+    }
+    if ((rc = mule_spool_fs_jbatch_write(d->start_out)) != 0) {
+        start_end(d, rc);
+        return;
+    }
+    d->start_work.data = d;
+    if (uv_queue_work(d->loop, &d->start_work, start_sync, start_synced) != 0) {
+        start_sync(&d->start_work);     /* no thread pool: sync here */
+        start_synced(&d->start_work, 0);
+    }
 }
 
 static void
@@ -1007,7 +1062,7 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         return;
     }
     if (jb != NULL)
-        t->staged = true;       /* the engine gets it after the sync */
+        t->staged = 1;          /* the engine gets it after the sync */
     else
         muled_tx_pump(d);
 }
