@@ -32,8 +32,10 @@
  *
  * All syscalls go through a mule_spool_fops table (default: POSIX), so
  * tests inject failures at every step and record the order of fsyncs.
- * Calls block (fsync); muled runs them on its loop or on the libuv thread
- * pool, one at a time per spool (the object is not thread-safe).
+ * Calls block (fsync); muled runs them on its loop, one at a time per
+ * spool (the object is not thread-safe), except the steps documented as
+ * "any thread" (mule_spool_fs_batch_write / _sync, mule_spool_fs_jbatch_sync),
+ * which touch no shared state and run on libuv's pool meanwhile.
  */
 #ifndef MULE_SPOOL_FS_H
 #define MULE_SPOOL_FS_H
