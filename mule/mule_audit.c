@@ -145,6 +145,8 @@ mule_audit_outcome_name(enum mule_audit_outcome outcome)
         return "delayed";
     case MULE_AUDIT_EXPIRED:
         return "expired";
+    case MULE_AUDIT_WITHDRAWN:
+        return "withdrawn";
     }
     return "?";
 }

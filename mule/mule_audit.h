@@ -42,6 +42,11 @@ enum mule_audit_outcome {
     MULE_AUDIT_FAILED,          /* out: not delivered, DSN due */
     MULE_AUDIT_DELAYED,         /* out: late (BY;N), still in progress */
     MULE_AUDIT_EXPIRED,         /* out: P_MUL expiry reached */
+    MULE_AUDIT_WITHDRAWN,       /* in: an "accepted" record taken back: the
+                                 * mail was not queued after all (the sync
+                                 * that made the record durable failed, or
+                                 * a crash lost the entry before its 250;
+                                 * docs/spool.md) */
 };
 
 /* Field sizes, including the NUL. */

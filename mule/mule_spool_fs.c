@@ -8,7 +8,9 @@
  *	(mule_spool(3)) into a durable write first and applies it second:
  *
  *	  accept:  tmp/ID (O_EXCL, 0600), write, fsync, close, rename to
- *	           q/ID, fsync q/ (one fsync for a whole batch: group commit);
+ *	           q/ID, fsync q/ (one fsync for a whole batch: group commit;
+ *	           a group-commit batch may replace it by one syncfs that
+ *	           also makes the caller's audit records durable);
  *	  update:  append one journal record to q/ID (O_APPEND), fdatasync;
  *	  remove:  unlink q/ID, fsync q/;
  *	  node:    append to the node journal, fdatasync; compaction writes a
@@ -65,6 +67,10 @@ struct mule_spool_fs {
     int dirfd, tmpfd, qfd, corruptfd, nodefd;
     uint64_t node_len;          /* octets of the node journal that are good */
     size_t node_recs, compact_recs;
+    bool jb_out;                /* a journal batch is written and its sync
+                                 * not finished (maybe on another thread):
+                                 * the node journal is not compacted and
+                                 * takes no MSN record meanwhile */
     uint32_t corrupt_ctr;
     int64_t now_s;              /* the time open() was given (corrupt/ names) */
     buf io;                     /* encode and read scratch */
@@ -216,9 +222,22 @@ px_syncfs(void *arg, int fd)
     return syncfs(fd) != 0 ? -errno : 0;
 }
 
+static int
+px_fdev(void *arg, int fd, uint64_t *dev)
+{
+    struct stat st;
+
+    (void)arg;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    *dev = (uint64_t)st.st_dev;
+    return 0;
+}
+
 const mule_spool_fops mule_spool_fops_posix = {
     px_openat, px_write, px_pread, px_fsync, px_fdatasync, px_close, px_renameat,
     px_unlinkat, px_ftruncate, px_fsize, px_mkdirat, px_listdir, NULL, px_prefetch, px_syncfs,
+    px_fdev,
 };
 
 /* ------------------------------------------------------------------ */
@@ -386,6 +405,8 @@ mule_spool_fs_node_compact(mule_spool_fs *fs, int64_t now_s)
 {
     if (fs == NULL)
         return MULE_ERR_INVAL;
+    if (fs->jb_out)
+        return MULE_ERR_SPOOL_BUSY;     /* its sync holds the descriptor */
     return node_compact(fs, now_s);
 }
 
@@ -401,9 +422,11 @@ node_append(mule_spool_fs *fs, const mule_spool_rec *rec)
     fs->node_len += rec->len;
     if ((rc = mule_spool_apply(fs->sp, NULL, rec->b, rec->len)) != 0)
         return rc;
-    /* The journal only grows; past the threshold it is rewritten.  A
+    /* The journal only grows; past the threshold it is rewritten (not
+     * while a journal batch's sync holds its descriptor: at its end).  A
      * failed compaction loses nothing (the journal stays valid). */
-    if (++fs->node_recs > fs->compact_recs && (rc = node_compact(fs, fs->now_s)) != 0)
+    if (++fs->node_recs > fs->compact_recs && !fs->jb_out &&
+        (rc = node_compact(fs, fs->now_s)) != 0)
         log_emit(fs->log, LOG_LVL_WARN, "spool event=node-compact-failed reason=%s",
                  mule_errname(rc));
     return 0;
@@ -432,6 +455,11 @@ mule_spool_fs_msn_set(mule_spool_fs *fs, uint32_t dest, uint32_t msn)
 
     if (fs == NULL)
         return MULE_ERR_INVAL;
+    /* A journal batch's MSN records are on disk but applied only after
+     * its sync: one appended now would be applied first, then overwritten
+     * by an older one (the model and a replay would disagree). */
+    if (fs->jb_out)
+        return MULE_ERR_SPOOL_BUSY;
     mule_spool_prep_msn(dest, msn, &rec);
     return node_append(fs, &rec);
 }
@@ -554,15 +582,33 @@ scan_one(void *arg, const char *name)
     return 0;
 }
 
+/* A name minted by mule_spool_mint_id (12 of [0-9A-Z]). */
+static bool
+looks_like_id(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name[i] != '\0' && i < MULE_SPOOL_ID_LEN; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'A' && name[i] <= 'Z')))
+            return false;
+    return i == MULE_SPOOL_ID_LEN && name[i] == '\0';
+}
+
 static int
 purge_one(void *arg, const char *name)
 {
     scan_ctx *sc = arg;
+    mule_spool_scan *res = sc->res;
     int rc = OPS(sc->fs, unlinkat, sc->fs->tmpfd, name);
 
     if (rc < 0 && rc != -ENOENT)
         return sc->rc = map_errno(rc);
-    sc->res->tmp_purged++;
+    res->tmp_purged++;
+    /* Its mail was never acknowledged; the caller may have audited it as
+     * accepted already (one sync for q/ and the audit log), so it learns
+     * the ID to withdraw that record. */
+    if (looks_like_id(name) && res->tmp_id_cnt < MULE_SPOOL_SCAN_IDS)
+        memcpy(res->tmp_ids[res->tmp_id_cnt++], name, MULE_SPOOL_ID_SIZE);
     return 0;
 }
 
@@ -851,7 +897,8 @@ struct mule_spool_fs_batch {
     size_t n, cap;
     int *grc;                   /* per group: 0 or why it failed */
     size_t groups, gcap;
-    bool written;
+    size_t renamed;             /* files in q/ waiting for _sync */
+    bool written, synced;
 };
 
 int
@@ -1015,12 +1062,50 @@ mule_spool_fs_batch_write(mule_spool_fs_batch *b)
         f->at = AT_Q;
         renamed++;
     }
-    /* The group commit proper: one directory fsync for every mail of the
-     * batch; only after it may any of them be acknowledged. */
-    if (renamed > 0 && (r = OPS(fs, fsync, fs->qfd)) < 0)
+    b->renamed = renamed;
+    batch_undo(b);
+}
+
+bool
+mule_spool_fs_same_fs(mule_spool_fs *fs, int fd)
+{
+    uint64_t a, b;
+
+    return fs != NULL && fd >= 0 && fs->ops.syncfs != NULL && fs->ops.fdev != NULL &&
+           OPS(fs, fdev, fs->qfd, &a) == 0 && OPS(fs, fdev, fd, &b) == 0 && a == b;
+}
+
+int
+mule_spool_fs_batch_sync(mule_spool_fs_batch *b, int also_fd)
+{
+    mule_spool_fs *fs;
+    int r = 0;
+
+    if (b == NULL || !b->written || b->synced)
+        return MULE_ERR_INVAL;
+    fs = b->fs;
+    b->synced = true;
+    /* The group commit proper: one sync for every mail of the batch; only
+     * after it may any of them be acknowledged.  With also_fd it is a
+     * syncfs: the directory entries and the caller's records (the audit
+     * log's "accepted" lines) become durable in the same journal commit,
+     * where fsync(q/) then fdatasync(log) would be two in a row. */
+    if (also_fd >= 0 && mule_spool_fs_same_fs(fs, also_fd))
+        r = OPS(fs, syncfs, fs->qfd);
+    else if (b->renamed > 0)
+        r = OPS(fs, fsync, fs->qfd);
+    if (r < 0)
         for (size_t g = 0; g < b->groups; g++)
             batch_fail(b, g, map_errno(r));
     batch_undo(b);
+    if (r < 0)
+        return map_errno(r);
+    /* Another filesystem: its own sync, after ours.  Its failure is the
+     * caller's (the mails are durable). */
+    if (also_fd >= 0 && !mule_spool_fs_same_fs(fs, also_fd) &&
+        (r = OPS(fs, fdatasync, also_fd)) < 0)
+        return map_errno(r);
+    return 0;
 }
 
 void
@@ -1028,6 +1113,13 @@ mule_spool_fs_batch_commit(mule_spool_fs_batch *b)
 {
     if (b == NULL || !b->written)
         return;
+    if (!b->synced) {
+        /* Renamed but never made durable: nobody may be told "accepted". */
+        for (size_t g = 0; g < b->groups; g++)
+            batch_fail(b, g, MULE_ERR_SPOOL_IO);
+        batch_undo(b);
+        b->synced = true;
+    }
     for (size_t i = 0; i < b->n; i++) {
         batch_file *f = &b->f[i];
         int rc;
@@ -1119,11 +1211,16 @@ typedef struct jb_rec {
     uint64_t good_len;          /* first: the file's length before the batch */
 } jb_rec;
 
+enum { JB_STAGED, JB_WRITTEN, JB_SYNCED, JB_DONE };
+
 struct mule_spool_fs_jbatch {
     mule_spool_fs *fs;
     jb_rec *r;
     size_t n, cap;
-    bool done;
+    int state;                  /* JB_* */
+    size_t files;               /* written: files touched */
+    int src;                    /* the sync's result */
+    uint64_t node_end;          /* written: node_len after its records */
 };
 
 int
@@ -1146,7 +1243,7 @@ jb_add(mule_spool_fs_jbatch *jb, int *rc)
     jb_rec *r;
 
     *rc = MULE_ERR_INVAL;
-    if (jb == NULL || jb->done)
+    if (jb == NULL || jb->state != JB_STAGED)
         return NULL;
     if ((*rc = grow(jb->fs->m, (void **)&jb->r, &jb->cap, jb->n + 1, sizeof(*jb->r))) != 0)
         return NULL;
@@ -1305,50 +1402,118 @@ jb_unbusy(mule_spool_fs_jbatch *jb)
 }
 
 int
-mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb)
+mule_spool_fs_jbatch_write(mule_spool_fs_jbatch *jb)
 {
     mule_spool_fs *fs;
-    size_t files = 0;
-    int rc, first_err = 0;
+    int rc;
 
-    if (jb == NULL || jb->done)
+    if (jb == NULL || jb->state != JB_STAGED || jb->fs->jb_out)
         return MULE_ERR_INVAL;
     fs = jb->fs;
-    jb->done = true;
-    rc = jb_write(jb, &files);
-    if (rc == 0)
-        rc = jb_sync(jb, files);
-    /* Failed: cut every file back, so no record nobody applied stays. */
-    jb_close(jb, rc != 0);
-    if (rc != 0) {
+    jb->state = JB_WRITTEN;
+    if ((rc = jb_write(jb, &jb->files)) != 0) {
+        /* Failed: cut every file back, so no record nobody applied stays. */
+        jb_close(jb, true);
         jb_unbusy(jb);
+        jb->state = JB_DONE;
         return rc;
     }
-    /* Durable: now the model may change (contract line 3). */
+    /* Node records written meanwhile (MSID block, DONE, EMCON: none
+     * depends on an MSN record) go after the batch's. */
+    for (size_t i = 0; i < jb->n; i++)
+        if (jb->r[i].id[0] == '\0')
+            fs->node_len += jb->r[i].rec.len;
+    jb->node_end = fs->node_len;
+    fs->jb_out = true;
+    return 0;
+}
+
+int
+mule_spool_fs_jbatch_sync(mule_spool_fs_jbatch *jb)
+{
+    if (jb == NULL || jb->state != JB_WRITTEN)
+        return MULE_ERR_INVAL;
+    jb->src = jb_sync(jb, jb->files);
+    jb->state = JB_SYNCED;
+    return jb->src;
+}
+
+static int
+jb_finish(mule_spool_fs_jbatch *jb)
+{
+    mule_spool_fs *fs;
+    bool keep_node = false;
+    int rc, arc, first_err = 0;
+
+    if (jb == NULL || (jb->state != JB_WRITTEN && jb->state != JB_SYNCED))
+        return MULE_ERR_INVAL;
+    fs = jb->fs;
+    if (jb->state == JB_WRITTEN)
+        jb->src = MULE_ERR_SPOOL_IO;    /* never synced: not durable */
+    jb->state = JB_DONE;
+    fs->jb_out = false;
+    if ((rc = jb->src) != 0) {
+        /* Failed: cut every entry file back.  The node journal too, unless
+         * records were appended (and synced) after the batch's: then they
+         * stay and count, as the MSN high-water marks they are (a number
+         * skipped, never one used twice). */
+        for (size_t i = 0; i < jb->n; i++)
+            if (jb->r[i].id[0] == '\0' && jb->r[i].first && fs->node_len != jb->node_end) {
+                jb->r[i].cut = false;
+                keep_node = true;
+            }
+        if (!keep_node)
+            for (size_t i = 0; i < jb->n; i++)
+                if (jb->r[i].id[0] == '\0')
+                    fs->node_len -= jb->r[i].rec.len;
+    }
+    jb_close(jb, rc != 0);
     jb_unbusy(jb);
+    if (rc != 0 && !keep_node)
+        return rc;
+    /* Durable (or node records kept): now the model may change (contract
+     * line 3). */
     for (size_t i = 0; i < jb->n; i++) {
         jb_rec *r = &jb->r[i];
 
         if (r->id[0] == '\0') {
-            fs->node_len += r->rec.len;
             fs->node_recs++;
             /* An MSN the model could not take (no memory for a new
              * destination) is on disk, and the engine numbers on from the
              * message it gets: the batch stands, the next one retries. */
-            if ((rc = mule_spool_apply(fs->sp, NULL, r->rec.b, r->rec.len)) != 0)
+            if ((arc = mule_spool_apply(fs->sp, NULL, r->rec.b, r->rec.len)) != 0)
                 log_emit(fs->log, LOG_LVL_WARN, "spool event=msn-not-applied reason=%s",
-                         mule_errname(rc));
+                         mule_errname(arc));
             continue;
         }
+        if (rc != 0)
+            continue;           /* cut back: not applied */
         /* Validated when staged and busy since: a failure here is a bug. */
-        if ((rc = mule_spool_apply(fs->sp, r->id, r->rec.b, r->rec.len)) != 0 &&
+        if ((arc = mule_spool_apply(fs->sp, r->id, r->rec.b, r->rec.len)) != 0 &&
             first_err == 0)
-            first_err = rc;
+            first_err = arc;
     }
-    if (fs->node_recs > fs->compact_recs && (rc = node_compact(fs, fs->now_s)) != 0)
+    if (fs->node_recs > fs->compact_recs && (arc = node_compact(fs, fs->now_s)) != 0)
         log_emit(fs->log, LOG_LVL_WARN, "spool event=node-compact-failed reason=%s",
-                 mule_errname(rc));
-    return first_err;
+                 mule_errname(arc));
+    return rc != 0 ? rc : first_err;
+}
+
+int
+mule_spool_fs_jbatch_finish(mule_spool_fs_jbatch *jb)
+{
+    return jb_finish(jb);
+}
+
+int
+mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb)
+{
+    int rc = mule_spool_fs_jbatch_write(jb);
+
+    if (rc != 0)
+        return rc;
+    (void)mule_spool_fs_jbatch_sync(jb);
+    return jb_finish(jb);
 }
 
 void
@@ -1356,8 +1521,14 @@ mule_spool_fs_jbatch_free(mule_spool_fs_jbatch *jb)
 {
     if (jb == NULL)
         return;
-    if (!jb->done)
+    if (jb->state == JB_WRITTEN || jb->state == JB_SYNCED) {
+        /* Written, never finished: taken back as a failed batch. */
+        jb->state = JB_SYNCED;
+        jb->src = MULE_ERR_SPOOL_IO;
+        (void)jb_finish(jb);
+    } else if (jb->state == JB_STAGED) {
         jb_unbusy(jb);
+    }
     mem_free(jb->fs->m, jb->r);
     mem_free(jb->fs->m, jb);
 }

@@ -32,8 +32,10 @@
  *
  * All syscalls go through a mule_spool_fops table (default: POSIX), so
  * tests inject failures at every step and record the order of fsyncs.
- * Calls block (fsync); muled runs them on its loop or on the libuv thread
- * pool, one at a time per spool (the object is not thread-safe).
+ * Calls block (fsync); muled runs them on its loop, one at a time per
+ * spool (the object is not thread-safe), except the steps documented as
+ * "any thread" (mule_spool_fs_batch_write / _sync, mule_spool_fs_jbatch_sync),
+ * which touch no shared state and run on libuv's pool meanwhile.
  */
 #ifndef MULE_SPOOL_FS_H
 #define MULE_SPOOL_FS_H
@@ -81,6 +83,10 @@ typedef struct mule_spool_fops {
      * 5.8).  A group-commit batch of several files syncs them with one
      * call (one journal commit) instead of one fsync each. */
     int (*syncfs)(void *arg, int fd);
+    /* Optional (NULL: never the same): the device (fstat st_dev) of the
+     * filesystem holding fd, so a batch can tell whether a caller's file
+     * (muled's audit log) is made durable by the same syncfs. */
+    int (*fdev)(void *arg, int fd, uint64_t *dev);
 } mule_spool_fops;
 
 /* The POSIX table (openat, write, pread, fsync, fdatasync, ...). */
@@ -88,12 +94,21 @@ extern const mule_spool_fops mule_spool_fops_posix;
 
 typedef struct mule_spool_fs mule_spool_fs;
 
+/* Queue IDs of purged tmp/ files the scan lists (the rest are counted). */
+#define MULE_SPOOL_SCAN_IDS 256
+
 /* What the startup scan did (also logged line by line). */
 typedef struct mule_spool_scan {
     size_t loaded;              /* entries now in the model */
     size_t corrupt;             /* files moved to corrupt/ */
     size_t torn;                /* journals truncated after a torn record */
     size_t tmp_purged;          /* leftovers removed from tmp/ */
+    /* The first MULE_SPOOL_SCAN_IDS purged files named like a queue ID
+     * (tmp/ID is an entry written and synced whose rename into q/ did not
+     * survive: its mail was never acknowledged, but an "accepted" audit
+     * record may name it; muled withdraws it, docs/spool.md). */
+    size_t tmp_id_cnt;
+    char tmp_ids[MULE_SPOOL_SCAN_IDS][MULE_SPOOL_ID_SIZE];
 } mule_spool_scan;
 
 typedef struct mule_spool_fs_cfg {
@@ -145,23 +160,28 @@ int mule_spool_fs_submit(mule_spool_fs *fs, const mule_spool_msg *msg, int64_t n
  * Group commit across independent mails (SMTP sessions, issue 10).  Unlike
  * mule_spool_fs_submit_batch(), which is all or nothing, a batch holds
  * groups (one per mail: the entries one mule_node decision became); each
- * group is accepted or refused on its own, and the expensive part runs in
- * mule_spool_fs_batch_write(), which touches no model state and may run
- * on another thread (libuv's pool) while the owner thread keeps using the
- * spool.  Sequence, for one batch at a time per spool:
+ * group is accepted or refused on its own, and the expensive parts run in
+ * mule_spool_fs_batch_write() and _sync(), which touch no model state and
+ * may run on another thread (libuv's pool) while the owner thread keeps
+ * using the spool.  Sequence, for one batch at a time per spool:
  *
  *   owner:  mule_spool_fs_batch_new, _stage (per mail: IDs minted, files
  *           encoded in memory);
  *   any:    mule_spool_fs_batch_write (tmp/ files written; one syncfs, or
- *           an fsync per file; renames into q/; ONE fsync of q/);
+ *           an fsync per file; renames into q/; q/ NOT synced yet);
+ *   owner:  mule_spool_fs_batch_result per group: 0 = renamed, waiting for
+ *           the sync (muled writes its "accepted" audit records now, so
+ *           the same sync makes them durable);
+ *   any:    mule_spool_fs_batch_sync (ONE sync: fsync of q/, or a syncfs
+ *           that also covers the caller's file);
  *   owner:  mule_spool_fs_batch_commit (each durable group added to the
  *           model), mule_spool_fs_batch_result per group, then _free.
  *
- * A group is accepted (result 0) only when all its files were synced,
- * renamed and the q/ fsync after the renames succeeded: then the caller
- * may say 250.  A group that failed leaves no file (best effort unlink;
- * a file left by a crash in between is a possible duplicate, never a
- * loss: it was renamed and synced whole).
+ * A group is accepted (final result 0) only when all its files were
+ * synced, renamed and the sync after the renames succeeded: then the
+ * caller may say 250.  A group that failed leaves no file (best effort
+ * unlink; a file left by a crash in between is a possible duplicate, never
+ * a loss: it was renamed and synced whole).
  */
 typedef struct mule_spool_fs_batch mule_spool_fs_batch;
 
@@ -175,13 +195,37 @@ int mule_spool_fs_batch_new(mule_spool_fs *fs, mule_spool_fs_batch **out);
 __attribute__((warn_unused_result))
 int mule_spool_fs_batch_stage(mule_spool_fs_batch *b, const mule_spool_msg *msgs, size_t n,
                               int64_t now_s, char (*ids)[MULE_SPOOL_ID_SIZE]);
-/* Write and sync (blocking; any thread; one batch at a time). */
+/* Write each file to tmp/, sync them (one syncfs, or an fsync each),
+ * rename whole groups into q/ (blocking; any thread; one batch at a
+ * time).  q/ is not synced: _sync does that. */
 void mule_spool_fs_batch_write(mule_spool_fs_batch *b);
-/* Add the durable groups to the model (owner thread, after _write). */
+/*
+ * Is fd on the spool's filesystem, so that _sync(b, fd) makes it durable
+ * with one syncfs?  false when the fops lack syncfs or fdev, or fstat
+ * fails.  Any thread.
+ */
+bool mule_spool_fs_same_fs(mule_spool_fs *fs, int fd);
+/*
+ * The group commit proper, after _write (blocking; any thread): ONE sync
+ * for every renamed group.  also_fd -1: fsync(q/).  also_fd >= 0: a file
+ * whose written data must become durable too (muled's audit log); on the
+ * spool's filesystem (mule_spool_fs_same_fs) one syncfs makes both
+ * durable, else fsync(q/) and then fdatasync(also_fd) (a caller that
+ * wants the two concurrently passes -1 and syncs its file itself).  A
+ * failing spool sync (fsync or syncfs) fails every renamed group (its
+ * files are unlinked from q/).  Returns 0, or MULE_ERR_SPOOL_IO / _FULL:
+ * the failing sync's (also_fd is not known durable; when it was only
+ * also_fd's own fdatasync, the groups stand).  Once per batch; nothing
+ * renamed and no also_fd: no sync, 0.
+ */
+int mule_spool_fs_batch_sync(mule_spool_fs_batch *b, int also_fd);
+/* Add the durable groups to the model (owner thread, after _sync; a batch
+ * written but never synced fails every group and leaves no file). */
 void mule_spool_fs_batch_commit(mule_spool_fs_batch *b);
-/* Group g's result after _commit: 0 (durable, in the model), or
- * MULE_ERR_SPOOL_FULL / _IO / _FULL_Q / NOMEM (temporary), MULE_ERR_INVAL
- * (no such group). */
+/* Group g's result after _write: 0 (renamed, not yet durable) or why it
+ * failed; after _commit: 0 (durable, in the model), or
+ * MULE_ERR_SPOOL_FULL / _IO / _FULL_Q / NOMEM (temporary).  MULE_ERR_INVAL:
+ * no such group, or not written yet. */
 int mule_spool_fs_batch_result(const mule_spool_fs_batch *b, size_t g);
 /* Groups staged so far. */
 size_t mule_spool_fs_batch_groups(const mule_spool_fs_batch *b);
@@ -224,8 +268,31 @@ size_t mule_spool_fs_jbatch_count(const mule_spool_fs_jbatch *jb);
 /* Write, one sync, apply (see above).  Once per batch. */
 __attribute__((warn_unused_result))
 int mule_spool_fs_jbatch_commit(mule_spool_fs_jbatch *jb);
-/* Free (uncommitted records are dropped, their entries not busy any more).
- * NULL: no-op. */
+/*
+ * The same in three steps, so the sync can run on another thread (muled:
+ * libuv's pool) while the owner keeps using the spool:
+ *   owner: _write   every record appended, nothing synced; a failure cuts
+ *                   every file back and ends the batch (returned);
+ *   any:   _sync    the one sync (touches nothing but the batch's
+ *                   descriptors); its result is also kept for _finish;
+ *   owner: _finish  durable: applied; else every entry file cut back and
+ *                   nothing applied (its code returned).
+ * Between _write and _finish the entries stay busy, and the node journal
+ * is not compacted and takes no MSN record (mule_spool_fs_msn_set,
+ * mule_spool_fs_node_compact: MULE_ERR_SPOOL_BUSY); other node records
+ * are appended after the batch's.  If one was and the sync failed, the
+ * batch's MSN records stay in the node journal and are applied (an MSN
+ * skipped, never one reused); the entries' records are not.  One batch
+ * written at a time per spool (_write: MULE_ERR_INVAL otherwise).
+ */
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_write(mule_spool_fs_jbatch *jb);
+int mule_spool_fs_jbatch_sync(mule_spool_fs_jbatch *jb);
+__attribute__((warn_unused_result))
+int mule_spool_fs_jbatch_finish(mule_spool_fs_jbatch *jb);
+/* Free (uncommitted records are dropped, their entries not busy any more;
+ * a batch written but not finished is cut back as a failed one).  NULL:
+ * no-op. */
 void mule_spool_fs_jbatch_free(mule_spool_fs_jbatch *jb);
 
 /* Move target idx of entry id to *t (contract line 3: durable, then

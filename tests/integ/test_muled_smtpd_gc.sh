@@ -11,10 +11,13 @@
 # muled itself.  Checks: every mail got 250; muled's log shows batches of
 # more than one mail (one sync and one q/ fsync shared); every acknowledged
 # Message-ID has its "accepted" audit record, written before the 250 (the
-# batch's records share one fdatasync; a kill -9 cannot show the sync, the
-# unit tests and docs/spool.md argue it); after a restart every
-# acknowledged Message-ID is in the Maildir exactly once (nothing lost,
-# nothing twice); no spool file is corrupt.
+# batch's records are made durable by the same sync as its q/ entries; a
+# kill -9 cannot show the sync, the unit tests and docs/spool.md argue it);
+# after a restart every acknowledged Message-ID is in the Maildir exactly
+# once (nothing lost, nothing twice); no spool file is corrupt.  An entry
+# planted in tmp/ before the restart (a mail whose rename did not survive)
+# is purged and audited "withdrawn" (rule 2 of the audit contract), and no
+# acknowledged mail is.
 #
 # usage: test_muled_smtpd_gc.sh BUILDDIR [SESSIONS [MAILS]]
 #   defaults 20 sessions x 5 mails.  Exit 0 pass, 1 fail, 77 skip.
@@ -95,6 +98,11 @@ done < "$work/acked"
 echo "  acknowledged without an accepted audit record: $noaudit"
 [ "$noaudit" = 0 ] || { echo "FAIL: a 250 came before its audit record"; ok=0; }
 
+# A mail synced into tmp/ whose rename a crash lost: recovery purges it
+# and withdraws the "accepted" record it may have.
+left=0WITHDRAWN01
+printf 'x' > "$work/n1/spool/tmp/$left"
+
 # Restart: recovery loads what was acknowledged; the Maildir gets it all.
 ml_start 1
 want=$(grep -c . "$work/acked" || true)
@@ -110,6 +118,13 @@ while read -r mid; do
     [ "$c" = 0 ] && lost=$((lost + 1))
     [ "$c" -gt 1 ] && dup=$((dup + 1))
 done < "$work/acked"
+[ -e "$work/n1/spool/tmp/$left" ] && { echo "FAIL: tmp/$left not purged"; ok=0; }
+grep -h "outcome=withdrawn" "$work/n1/spool/audit/"*.log > "$work/withdrawn" 2>/dev/null || true
+grep "id=$left " "$work/withdrawn" | grep -qF 'status="recovery: not in q/ at restart"' ||
+    { echo "FAIL: no withdrawn audit record for tmp/$left"; ok=0; }
+nwd=$(grep -c . "$work/withdrawn" || true)
+echo "  withdrawn audit records: $nwd (want 1: tmp/$left)"
+[ "$nwd" = 1 ] || { echo "FAIL: acknowledged mails withdrawn"; ok=0; }
 echo "smtpd-gc: sessions=$sessions mails=$((sessions * mails)) acked=$want lost=$lost duplicated=$dup max_batch=${maxb:-0}"
 [ "$lost" = 0 ] && [ "$dup" = 0 ] || ok=0
 [ $ok = 1 ] && { echo PASS; exit 0; }

@@ -221,6 +221,20 @@ f_syncfs(void *a, int fd)
     return inject() ? -F.err : mule_spool_fops_posix.syncfs(a, fd);
 }
 
+/* The device of fd; other_dev makes every file but the spool's look like
+ * it lives on another filesystem. */
+static bool other_dev;
+
+static int
+f_fdev(void *a, int fd, uint64_t *dev)
+{
+    int rc = mule_spool_fops_posix.fdev(a, fd, dev);
+
+    if (rc == 0 && other_dev && strcmp(fdn(fd), "q") != 0)
+        (*dev)++;
+    return rc;
+}
+
 static const mule_spool_fops FOPS = {
     f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
     f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL, f_prefetch,
@@ -229,6 +243,7 @@ static const mule_spool_fops FOPS = {
 static const mule_spool_fops FOPS_SYNCFS = {
     f_openat, f_write, f_pread, f_fsync, f_fdatasync, f_close, f_renameat,
     f_unlinkat, f_ftruncate, f_fsize, f_mkdirat, f_listdir, NULL, f_prefetch, f_syncfs,
+    f_fdev,
 };
 
 static void
@@ -453,31 +468,89 @@ stage3(mule_spool_fs *fs, char ids[4][MULE_SPOOL_ID_SIZE])
     return b;
 }
 
-/* Contract line 1 for a batch: every file synced before any rename, one
- * fsync of q/ after all renames, then the model; with syncfs one call
- * syncs all files. */
+/* A file standing for muled's audit log (named "audit" in the trace);
+ * with_data: something written to it, waiting for a sync. */
+static int
+audit_file(void)
+{
+    char p[128];
+    int fd;
+
+    snprintf(p, sizeof p, "%s/audit", DIRP);
+    assert_true((fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0);
+    assert_true(fd < MAX_FD);
+    assert_int_equal(write(fd, "accepted\n", 9), 9);
+    snprintf(F.fdname[fd], sizeof F.fdname[fd], "audit");
+    return fd;
+}
+
+/* The batch sync's variants: spool fops with or without syncfs, a caller
+ * file (the audit log) or none, on the spool's filesystem or another. */
+enum { V_FSYNC, V_FSYNC_FD, V_SYNCFS, V_SYNCFS_SAME, V_SYNCFS_OTHER, V_COUNT };
+
+static mule_spool_fs *
+variant_open(int v, int *afd)
+{
+    mule_spool_fs *fs = sopen_with(v >= V_SYNCFS ? &FOPS_SYNCFS : &FOPS, 0);
+
+    other_dev = v == V_SYNCFS_OTHER;
+    *afd = v == V_FSYNC_FD || v == V_SYNCFS_SAME || v == V_SYNCFS_OTHER ? audit_file() : -1;
+    assert_int_equal(mule_spool_fs_same_fs(fs, *afd), v == V_SYNCFS_SAME);
+    return fs;
+}
+
+/* Contract line 1 for a batch: every file synced before any rename, then
+ * (after the caller's turn: results say which groups reached q/, nothing
+ * durable yet, nothing in the model) ONE sync after all renames: fsync of
+ * q/, or, with a caller's file on the same filesystem, one syncfs for
+ * both; on another filesystem fsync(q/) then its fdatasync.  Then the
+ * model.  With syncfs one call syncs all files of the write. */
 static void
 test_mule_spool_fs_batch_order(void **state)
 {
     (void)state;
-    for (int with_syncfs = 0; with_syncfs < 2; with_syncfs++) {
-        mule_spool_fs *fs = sopen_with(with_syncfs ? &FOPS_SYNCFS : &FOPS, 0);
+    for (int v = 0; v < V_COUNT; v++) {
+        int afd;
+        mule_spool_fs *fs = variant_open(v, &afd);
+        bool with_syncfs = v >= V_SYNCFS;
         char ids[4][MULE_SPOOL_ID_SIZE];
         mule_spool_fs_batch *b = stage3(fs, ids);
-        const char *q, *sync_end = NULL, *first_rename;
+        const char *sync_end = NULL, *first_rename, *tail;
+        size_t wlen;
 
+        assert_int_equal(mule_spool_fs_batch_result(b, 0), MULE_ERR_INVAL);  /* not written */
         assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 0);
         F.trace[0] = '\0';
         F.trace_on = true;
         mule_spool_fs_batch_write(b);
-        F.trace_on = false;
-        /* Written, not yet in the model (the owner thread commits). */
+        wlen = strlen(F.trace);
+        /* Renamed, not yet durable: no directory sync, no model. */
+        assert_null(trace_find("fsync", "q"));
+        assert_null(trace_find("syncfs", "q"));
+        for (size_t g = 0; g < 3; g++)
+            assert_int_equal(mule_spool_fs_batch_result(b, g), 0);
+        assert_int_equal(count_dir("q"), 4);
         assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 0);
+        assert_int_equal(mule_spool_fs_batch_sync(b, afd), 0);
+        assert_int_equal(mule_spool_fs_batch_sync(b, afd), MULE_ERR_INVAL);  /* once */
+        F.trace_on = false;
+        tail = F.trace + wlen;
+        if (v == V_SYNCFS_SAME) {
+            if (strcmp(tail, "syncfs:q ") != 0)
+                fail_msg("one syncfs for q/ and the audit log, got %s", tail);
+        } else {
+            const char *q = trace_once("fsync", "q");
+
+            assert_true(q == tail);
+            if (afd >= 0)
+                assert_true(trace_once("fdatasync", "audit") > q);
+            else
+                assert_null(trace_find("fdatasync", "audit"));
+        }
         mule_spool_fs_batch_commit(b);
         for (size_t g = 0; g < 3; g++)
             assert_int_equal(mule_spool_fs_batch_result(b, g), 0);
         assert_int_equal(mule_spool_fs_batch_result(b, 3), MULE_ERR_INVAL);
-        q = trace_once("fsync", "q");
         assert_non_null(first_rename = strstr(F.trace, "rename:"));
         if (with_syncfs)
             sync_end = trace_once("syncfs", "tmp");
@@ -491,7 +564,7 @@ test_mule_spool_fs_batch_order(void **state)
                 assert_non_null(pf);
                 assert_true(pf < first_rename);
             }
-            assert_true(pr < q);
+            assert_true(pr < tail);
             check_body(fs, ids[i]);
         }
         if (with_syncfs)
@@ -501,34 +574,46 @@ test_mule_spool_fs_batch_order(void **state)
         assert_int_equal(count_dir("tmp"), 0);
         mule_spool_fs_batch_free(b);
         mule_spool_fs_free(fs);
+        if (afd >= 0)
+            close(afd);
+        other_dev = false;
         teardown(NULL);
         setup(NULL);
     }
 }
 
-/* ENOSPC, then EIO, at every syscall of a batch: each mail either durable
- * (in the model, its files in q/, found again after a restart) or refused
- * with a temporary error and no file left; a failure in one mail's file
- * leaves the other mails accepted. */
+/* ENOSPC, then EIO, at every syscall of a batch (write and sync, in each
+ * variant of the sync): each mail either durable (in the model, its files
+ * in q/, found again after a restart) or refused with a temporary error
+ * and no file left; a failure in one mail's file leaves the other mails
+ * accepted.  A mail that reached q/ after the write (muled audits it as
+ * accepted then) and failed after all is the audit contract's rule 1
+ * ("withdrawn"): that happens exactly when the final sync fails, and
+ * then for every such mail; an acknowledged mail always had its turn. */
 static void
 test_mule_spool_fs_batch_fail_every_step(void **state)
 {
     static const size_t gsize[3] = {1, 2, 1};
     static const int errs[2] = {ENOSPC, EIO};
-    bool others_survived = false;
+    bool others_survived = false, withdrew = false, log_failed = false;
 
     (void)state;
     for (int e = 0; e < 2; e++)
-        for (int with_syncfs = 0; with_syncfs < 2; with_syncfs++)
+        for (int v = 0; v < V_COUNT; v++)
             for (long k = 0;; k++) {
-                mule_spool_fs *fs = sopen_with(with_syncfs ? &FOPS_SYNCFS : &FOPS, 0);
+                int afd;
+                mule_spool_fs *fs = variant_open(v, &afd);
                 char ids[4][MULE_SPOOL_ID_SIZE];
                 mule_spool_fs_batch *b = stage3(fs, ids);
-                size_t good = 0, ok_groups = 0, f = 0;
-                bool fired;
+                size_t good = 0, ok_groups = 0, f = 0, renamed_groups = 0, withdrawn = 0;
+                bool fired, renamed[3];
+                int src;
 
                 ffs_arm(k, errs[e]);
                 mule_spool_fs_batch_write(b);
+                for (size_t g = 0; g < 3; g++)
+                    renamed_groups += renamed[g] = mule_spool_fs_batch_result(b, g) == 0;
+                src = mule_spool_fs_batch_sync(b, afd);
                 fired = F.fired;
                 ffs_disarm();
                 mule_spool_fs_batch_commit(b);
@@ -545,11 +630,28 @@ test_mule_spool_fs_batch_fail_every_step(void **state)
                             assert_int_equal(have, MULE_ERR_SPOOL_NOENT);
                     }
                     if (rc == 0) {
+                        assert_true(renamed[g]);    /* audited before its sync */
                         good += gsize[g];
                         ok_groups++;
                     } else if (!is_temp(rc)) {
                         fail_msg("k=%ld group %zu: got %d, want a temporary code", k, g, rc);
+                    } else if (renamed[g]) {
+                        withdrawn++;
                     }
+                }
+                if (withdrawn > 0) {
+                    /* Only a failing final sync takes back renamed mails,
+                     * and then all of them. */
+                    assert_true(is_temp(src));
+                    assert_int_equal(withdrawn, renamed_groups);
+                    withdrew = true;
+                }
+                if (src != 0 && ok_groups > 0) {
+                    /* The caller's own fdatasync (another filesystem)
+                     * failed after the mails were durable. */
+                    assert_true(v == V_SYNCFS_OTHER || v == V_FSYNC_FD);
+                    assert_int_equal(ok_groups, renamed_groups);
+                    log_failed = true;
                 }
                 if (fired && ok_groups > 0)
                     others_survived = true;
@@ -559,6 +661,9 @@ test_mule_spool_fs_batch_fail_every_step(void **state)
                 assert_int_equal(count_dir("tmp"), 0);
                 mule_spool_fs_batch_free(b);
                 mule_spool_fs_free(fs);
+                if (afd >= 0)
+                    close(afd);
+                other_dev = false;
                 /* What was acknowledged is there after a restart. */
                 fs = sopen_with(&FOPS, 0);
                 assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), good);
@@ -569,6 +674,8 @@ test_mule_spool_fs_batch_fail_every_step(void **state)
                     break;
             }
     assert_true(others_survived);
+    assert_true(withdrew);
+    assert_true(log_failed);
 }
 
 /* The model refuses a mail (max_entries): that mail's files go, the
@@ -586,6 +693,7 @@ test_mule_spool_fs_batch_model_refuses(void **state)
     assert_int_equal(mule_spool_fs_batch_stage(b, &bad, 1, 1000, &ids[0] + 3), MULE_ERR_INVAL);
     assert_int_equal(mule_spool_fs_batch_groups(b), 3);
     mule_spool_fs_batch_write(b);
+    assert_int_equal(mule_spool_fs_batch_sync(b, -1), 0);
     mule_spool_fs_batch_commit(b);
     assert_int_equal(mule_spool_fs_batch_result(b, 0), 0);
     assert_int_equal(mule_spool_fs_batch_result(b, 1), MULE_ERR_SPOOL_FULL_Q);
@@ -598,7 +706,19 @@ test_mule_spool_fs_batch_model_refuses(void **state)
     mule_spool_fs_batch_free(NULL);
     /* A batch never written leaves nothing. */
     b = stage3(fs, ids);
+    assert_int_equal(mule_spool_fs_batch_sync(b, -1), MULE_ERR_INVAL);
     mule_spool_fs_batch_free(b);
+    assert_int_equal(count_dir("q"), 2);
+    assert_int_equal(count_dir("tmp"), 0);
+    /* Nor one written but never synced: nobody may be told "accepted". */
+    b = stage3(fs, ids);
+    mule_spool_fs_batch_write(b);
+    assert_int_equal(count_dir("q"), 6);
+    mule_spool_fs_batch_commit(b);
+    for (size_t g = 0; g < 3; g++)
+        assert_true(is_temp(mule_spool_fs_batch_result(b, g)));
+    mule_spool_fs_batch_free(b);
+    assert_int_equal(mule_spool_count(mule_spool_fs_core(fs)), 2);
     assert_int_equal(count_dir("q"), 2);
     assert_int_equal(count_dir("tmp"), 0);
     mule_spool_fs_free(fs);
@@ -756,14 +876,11 @@ test_mule_spool_fs_update_fail_every_step(void **state)
     }
 }
 
-/* A journal batch (muled's transmission start) for two entries: both
- * INFLIGHT records and two MSN records.  Returns the commit's result. */
-static int
-jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
+/* Stage four records (two MSN, two INFLIGHT) in a new batch. */
+static mule_spool_fs_jbatch *
+jb_stage(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE])
 {
     mule_spool_fs_jbatch *jb;
-    mule_spool_info info;
-    int rc;
 
     assert_int_equal(mule_spool_fs_jbatch_new(fs, &jb), 0);
     for (int i = 0; i < 2; i++) {
@@ -773,6 +890,19 @@ jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
         assert_int_equal(mule_spool_fs_jbatch_msn(jb, NODES[i], t.msn), 0);
         assert_int_equal(mule_spool_fs_jbatch_target(jb, id[i], (size_t)i, &t, 1000), 0);
     }
+    return jb;
+}
+
+/* A journal batch (muled's transmission start) for two entries: both
+ * INFLIGHT records and two MSN records.  Returns the commit's result. */
+static int
+jb_run(mule_spool_fs *fs, char (*id)[MULE_SPOOL_ID_SIZE], bool check_busy)
+{
+    mule_spool_fs_jbatch *jb;
+    mule_spool_info info;
+    int rc;
+
+    jb = jb_stage(fs, id);
     assert_int_equal(mule_spool_fs_jbatch_count(jb), 4);
     if (check_busy) {
         /* Staged: nothing applied, the entries are not due, and no other
@@ -902,6 +1032,83 @@ test_mule_spool_fs_jbatch_fail_every_step(void **state)
             jb_check(fs, id, true);
             mule_spool_fs_free(fs);
         }
+    }
+}
+
+/* The journal batch in three steps (muled runs _sync on libuv's pool):
+ * between _write and _finish nothing is applied, the entries stay busy,
+ * the node journal takes no MSN record and is not compacted, other node
+ * records go after the batch's.  A failing sync applies nothing of the
+ * entries; the batch's MSN records stay (and count) only when a node
+ * record was appended after them; a reopen agrees with memory. */
+static void
+test_mule_spool_fs_jbatch_split(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 3; v++) {       /* 0: sync ok; 1: fails; 2: fails, node appended */
+        mule_spool_fs *fs;
+        mule_spool_fs_jbatch *jb, *jb2;
+        mule_spool_msg m = msg(MULE_SPOOL_OUT);
+        char id[2][MULE_SPOOL_ID_SIZE];
+        bool ok = v == 0, kept = v != 1;
+        int rc;
+
+        teardown(NULL);
+        setup(NULL);
+        fs = sopen_with(&FOPS_SYNCFS, 0);
+        assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id[0]), 0);
+        assert_int_equal(mule_spool_fs_submit(fs, &m, 1000, id[1]), 0);
+        jb = jb_stage(fs, id);
+        assert_int_equal(mule_spool_fs_jbatch_sync(jb), MULE_ERR_INVAL);    /* not written */
+        assert_int_equal(mule_spool_fs_jbatch_write(jb), 0);
+        assert_int_equal(mule_spool_fs_jbatch_write(jb), MULE_ERR_INVAL);   /* once */
+        jb_check(fs, id, false);
+        assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), MULE_ERR_SPOOL_BUSY);
+        assert_int_equal(mule_spool_fs_msn_set(fs, NODES[0], 9), MULE_ERR_SPOOL_BUSY);
+        assert_int_equal(mule_spool_fs_node_compact(fs, 1000), MULE_ERR_SPOOL_BUSY);
+        /* A second batch may be staged, not written, meanwhile. */
+        assert_int_equal(mule_spool_fs_jbatch_new(fs, &jb2), 0);
+        assert_int_equal(mule_spool_fs_jbatch_msn(jb2, NODES[0], 20), 0);
+        assert_int_equal(mule_spool_fs_jbatch_write(jb2), MULE_ERR_INVAL);
+        mule_spool_fs_jbatch_free(jb2);
+        if (v != 1)
+            assert_int_equal(mule_spool_fs_done_add(fs, 9, 99, 5000), 0);
+        ffs_arm(v == 0 ? -1 : 0, EIO);
+        rc = mule_spool_fs_jbatch_sync(jb);
+        ffs_disarm();
+        assert_int_equal(rc, ok ? 0 : MULE_ERR_SPOOL_IO);
+        rc = mule_spool_fs_jbatch_finish(jb);
+        assert_int_equal(rc, ok ? 0 : MULE_ERR_SPOOL_IO);
+        assert_int_equal(mule_spool_fs_jbatch_finish(jb), MULE_ERR_INVAL);  /* once */
+        mule_spool_fs_jbatch_free(jb);
+        for (int pass = 0; pass < 2; pass++) {
+            const mule_spool *sp = mule_spool_fs_core(fs);
+
+            assert_int_equal(state_of(fs, id[0], 0),
+                             ok ? MULE_SPOOL_T_INFLIGHT : MULE_SPOOL_T_PENDING);
+            assert_int_equal(mule_spool_msn(sp, NODES[1]), kept ? 8 : 0);
+            assert_int_equal(mule_spool_done_has(sp, 9, 99), v != 1);
+            /* Usable again: not busy, MSNs and compaction taken. */
+            if (pass == 0) {
+                assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), 0);
+                assert_int_equal(mule_spool_fs_flag(fs, id[0], 'r'), 0);
+                assert_int_equal(mule_spool_fs_node_compact(fs, 1000), 0);
+            }
+            mule_spool_fs_free(fs);
+            if (pass == 0)
+                fs = sopen_with(&FOPS_SYNCFS, 0);
+        }
+        /* A batch written and freed unfinished is taken back. */
+        fs = sopen_with(&FOPS_SYNCFS, 0);
+        if (!ok) {
+            jb = jb_stage(fs, id);
+            assert_int_equal(mule_spool_fs_jbatch_write(jb), 0);
+            mule_spool_fs_jbatch_free(jb);
+            assert_int_equal(state_of(fs, id[0], 0), MULE_SPOOL_T_PENDING);
+            assert_int_equal(mule_spool_fs_flag(fs, id[0], 'h'), 0);
+            assert_int_equal(mule_spool_fs_msn_set(fs, NODES[0], 30), 0);
+        }
+        mule_spool_fs_free(fs);
     }
 }
 
@@ -1113,6 +1320,8 @@ test_mule_spool_fs_recovery(void **state)
     /* A stray name, and a leftover in tmp/. */
     write_raw("q", "garbage", "xyz", 3, 0);
     write_raw("tmp", "LEFTOVER", "xyz", 3, 0);
+    /* A mail whose rename did not survive: the scan names its ID. */
+    write_raw("tmp", "0123456789AZ", "xyz", 3, 0);
     buf_fini(&b);
 
     prefetches = 0;
@@ -1121,7 +1330,9 @@ test_mule_spool_fs_recovery(void **state)
     assert_int_equal(scan.loaded, 2);
     assert_int_equal(scan.torn, 1);
     assert_int_equal(scan.corrupt, 3);
-    assert_int_equal(scan.tmp_purged, 1);
+    assert_int_equal(scan.tmp_purged, 2);
+    assert_int_equal(scan.tmp_id_cnt, 1);       /* LEFTOVER is no queue ID */
+    assert_string_equal(scan.tmp_ids[0], "0123456789AZ");
     assert_int_equal(count_dir("corrupt"), 3);
     assert_int_equal(count_dir("q"), 2);
     assert_int_equal(count_dir("tmp"), 0);
@@ -1273,6 +1484,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_fail_every_step, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_jbatch_alloc_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_restart_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mule_spool_fs_remove_busy, setup, teardown),

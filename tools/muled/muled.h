@@ -48,8 +48,10 @@ typedef struct muled_tx {
     uint32_t msid;
     bool in_engine;             /* submitted (else waiting for room) */
     bool resumed;               /* in flight before a restart */
-    bool staged;                /* its INFLIGHT records wait for the start
-                                 * batch's sync: not for the engine yet */
+    uint8_t staged;             /* its INFLIGHT records wait for a start
+                                 * batch's sync (1: the one being staged,
+                                 * 2: the one syncing): not for the engine
+                                 * yet */
     uint8_t prio;               /* its P_MUL priority (0 most urgent) */
     size_t cnt;                 /* targets in this message */
     uint32_t *nodes;            /* per target: destination node */
@@ -114,6 +116,10 @@ typedef struct muled {
     muled_tx **tx;              /* our messages (in engine or waiting) */
     mule_spool_fs_jbatch *start_jb; /* MSN + INFLIGHT records of the
                                  * messages a queue run starts: one sync */
+    mule_spool_fs_jbatch *start_out;    /* the one whose sync runs on the
+                                 * thread pool (one at a time) */
+    uv_work_t start_work;
+    bool start_again;           /* start_jb waits for start_out to end */
     size_t tx_cnt, tx_cap;
     muled_dlv *dlv_wait;        /* hand-offs waiting for a session slot */
     muled_dlv *dlv_wait_tail;
@@ -162,13 +168,20 @@ int muled_reload(muled *d, char *msg, size_t msglen);
 int muled_store(muled *d, const mule_node_result *res, uint32_t src, uint32_t msid,
                 const uint32_t *dests, size_t dest_cnt, const char *origin, const char *why);
 /* Group commit (muled_smtpd.c): stage what res becomes in batch b (res
- * must outlive the op); after mule_spool_fs_batch_commit(b),
- * muled_store_finish() logs and audits it when its group is durable and
- * returns the group's result (0 or a MULE_ERR_* for the reply).  The op
- * is made even when staging fails (free it). */
+ * must outlive the op); after mule_spool_fs_batch_write(b),
+ * muled_store_audit() writes its "accepted" audit record when its group
+ * reached q/ (true: written; the batch's sync makes it durable); after
+ * mule_spool_fs_batch_commit(b), muled_store_finish() logs it when its
+ * group is durable and returns the group's result (0 or a MULE_ERR_* for
+ * the reply); a mail audited but not durable gets muled_store_withdraw()
+ * (status: why) before its reply.  The op is made even when staging fails
+ * (free it). */
 typedef struct muled_store_op muled_store_op;
 int muled_store_stage(muled *d, const mule_node_result *res, mule_spool_fs_batch *b,
                       muled_store_op **out);
+bool muled_store_audit(muled *d, const mule_node_result *res, const muled_store_op *op,
+                       const mule_spool_fs_batch *b, const char *why);
+void muled_store_withdraw(muled *d, const muled_store_op *op, const char *status);
 int muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
                        const mule_spool_fs_batch *b, const char *why);
 void muled_store_op_free(muled_store_op *op);
@@ -224,6 +237,17 @@ struct muled_audit_waiter {
 };
 void muled_audit_defer(muled *d, bool on);
 void muled_audit_flush(muled *d, muled_audit_waiter *w);
+/*
+ * The records written so far become durable in a sync the caller runs
+ * (the SMTP group commit's one syncfs for q/ and the log, or an
+ * fdatasync of the returned descriptor): _take returns a descriptor of
+ * the log file, or -1 when nothing waits for a sync (or one taken is
+ * still out); waiters of _flush that need those records ride on it.
+ * _give(fd, ok) once that sync ended: closes fd, logs a failure, calls
+ * the waiters back.  One at a time.
+ */
+int muled_audit_sync_take(muled *d);
+void muled_audit_sync_give(muled *d, int fd, bool ok);
 /* A record without message facts beyond the queue ID (they are in its
  * "accepted" record): dir/outcome are enum mule_audit_dir/_outcome. */
 void muled_audit_note(muled *d, int dir, int outcome, const char *id, const char *dest,

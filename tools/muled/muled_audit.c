@@ -13,6 +13,9 @@
  * Group sync (docs/spool.md, "Syncs per mail"): records of a batch are
  * written deferred and synced by one fdatasync on the thread pool, so a
  * batch of 20 accepted mails costs one sync, off the loop, not 20 on it.
+ * The SMTP group commit goes one step further: it takes the unsynced
+ * records (muled_audit_sync_take) into the spool's own final sync (one
+ * syncfs for q/ and the log when both are on one filesystem).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -79,6 +82,9 @@ static struct {
     int rc;                     /* its fdatasync's result */
     muled_audit_waiter *run;    /* satisfied when the running sync ends */
     muled_audit_waiter *wait;   /* need the next one */
+    bool ext;                   /* records handed to a sync run elsewhere */
+    bool ext_last;              /* ...and handed over after run's started */
+    muled_audit_waiter *ext_wait;   /* satisfied when that one ends */
 } g_fl;
 
 static void
@@ -157,6 +163,7 @@ fl_start(muled *d)
     g_fl.fd = fd;
     g_fl.run = wait;
     g_fl.running = true;
+    g_fl.ext_last = false;
     g_fl.work.data = d;
     if (uv_queue_work(d->loop, &g_fl.work, fl_sync, fl_done) != 0) {
         fl_sync(&g_fl.work);    /* no thread pool: sync here */
@@ -173,6 +180,10 @@ muled_audit_flush(muled *d, muled_audit_waiter *w)
         if (d->audit != NULL && mule_auditlog_unsynced(d->audit)) {
             w->next = g_fl.wait;
             g_fl.wait = w;
+        } else if (g_fl.ext && (g_fl.ext_last || !g_fl.running)) {
+            /* The sync handed over last covers every record before it. */
+            w->next = g_fl.ext_wait;
+            g_fl.ext_wait = w;
         } else if (g_fl.running) {
             w->next = g_fl.run;
             g_fl.run = w;
@@ -182,6 +193,44 @@ muled_audit_flush(muled *d, muled_audit_waiter *w)
             return;
         }
     }
+    if (!g_fl.running && (g_fl.wait != NULL || mule_auditlog_unsynced(d->audit)))
+        fl_start(d);
+}
+
+int
+muled_audit_sync_take(muled *d)
+{
+    int fd;
+
+    if (d->audit == NULL || g_fl.ext)
+        return -1;
+    if ((fd = mule_auditlog_sync_fd(d->audit)) < 0) {
+        if (fd != -1)
+            muled_log(d, LOG_LVL_ERROR, "audit log: records not synced: %s",
+                      mule_strerror(fd));
+        return -1;
+    }
+    /* Waiters for the next sync wanted exactly these records. */
+    g_fl.ext = true;
+    g_fl.ext_last = true;
+    g_fl.ext_wait = g_fl.wait;
+    g_fl.wait = NULL;
+    return fd;
+}
+
+void
+muled_audit_sync_give(muled *d, int fd, bool ok)
+{
+    muled_audit_waiter *w = g_fl.ext_wait;
+
+    if (fd < 0 || !g_fl.ext)
+        return;
+    close(fd);
+    if (!ok)
+        muled_log(d, LOG_LVL_ERROR, "audit log: records not synced: the spool's sync failed");
+    g_fl.ext = false;
+    g_fl.ext_wait = NULL;
+    call_all(d, w);
     if (!g_fl.running && (g_fl.wait != NULL || mule_auditlog_unsynced(d->audit)))
         fl_start(d);
 }

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mule/mule_audit.h"
 #include "mule/mule_auditlog_fs.h"
 #include "mule/mule_err.h"
 #include "pmul/pmul_err.h"
@@ -630,6 +631,29 @@ start_engine(muled *d)
     return 0;
 }
 
+/* Rule 2 of the audit contract (docs/spool.md): an entry recovery found
+ * in tmp/ was synced there but its rename into q/ did not survive, so it
+ * was never acknowledged; its "accepted" record, if the crash let one
+ * become durable with the rename's sync, is withdrawn.  Once the audit
+ * log is open; synced by the flusher (nothing waits for them). */
+static void
+withdraw_purged(muled *d, const mule_spool_scan *scan)
+{
+    char detail[96];
+
+    muled_audit_defer(d, true);
+    for (size_t i = 0; i < scan->tmp_id_cnt && i < MULE_SPOOL_SCAN_IDS; i++)
+        muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_WITHDRAWN, scan->tmp_ids[i], NULL, NULL,
+                         "recovery: not in q/ at restart");
+    if (scan->tmp_id_cnt == MULE_SPOOL_SCAN_IDS && scan->tmp_purged > scan->tmp_id_cnt) {
+        snprintf(detail, sizeof detail, "purged=%zu listed=%zu", scan->tmp_purged,
+                 scan->tmp_id_cnt);
+        muled_audit_event(d, "withdrawn-unlisted", NULL, detail);
+    }
+    muled_audit_defer(d, false);
+    muled_audit_flush(d, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -802,6 +826,7 @@ main(int argc, char **argv)
         stop(d, "privileges could not be dropped");
     } else {
         (void)muled_audit_open(d);
+        withdraw_purged(d, &scan);
         muled_notify("READY=1\nSTATUS=running");
     }
     muled_kick(d);

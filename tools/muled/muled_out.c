@@ -17,8 +17,10 @@
  * durable (DONE / FAILED / TEMPFAIL) before anything acts on them (line 3).
  * The MSN and INFLIGHT records of every message one queue run starts go
  * into one journal batch (mule_spool_fs_jbatch): one sync for all of them,
- * committed from an idle callback right after the queue run, and only then
- * are the messages handed to the engine.
+ * written from an idle callback right after the queue run and synced on
+ * libuv's thread pool (the entries stay busy meanwhile, one batch syncs at
+ * a time, the next is staged), and only then are the messages handed to
+ * the engine.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -244,11 +246,10 @@ store_fini(store_ctx *s)
     free(s->bodies);
 }
 
-/* The entries are durable: one log line each, the audit record, and the
- * queue runs soon. */
+/* The entries are durable: one log line each, and the queue runs soon. */
 static void
-store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32_t src,
-               const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
+store_queued(muled *d, const mule_node_result *res, const store_ctx *s,
+             const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
 {
     for (size_t i = 0; i < s->n; i++) {
         const mule_spool_msg *m = &s->msgs[i];
@@ -261,8 +262,15 @@ store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32
                   m->content_len, m->rcpt_cnt, kind_name(m->kind), is_dsn ? " dsn" : "",
                   m->target_cnt, m->priority, why);
     }
-    audit_accepted(d, res, src, ids, s->n, why);
     muled_kick(d);
+}
+
+static void
+store_accepted(muled *d, const mule_node_result *res, const store_ctx *s, uint32_t src,
+               const char (*ids)[MULE_SPOOL_ID_SIZE], const char *why)
+{
+    store_queued(d, res, s, ids, why);
+    audit_accepted(d, res, src, ids, s->n, why);
 }
 
 int
@@ -322,6 +330,25 @@ muled_store_stage(muled *d, const mule_node_result *res, mule_spool_fs_batch *b,
     return rc;
 }
 
+bool
+muled_store_audit(muled *d, const mule_node_result *res, const muled_store_op *op,
+                  const mule_spool_fs_batch *b, const char *why)
+{
+    if (op == NULL || op->group < 0 || mule_spool_fs_batch_result(b, (size_t)op->group) != 0)
+        return false;
+    audit_accepted(d, res, 0, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, op->s.n, why);
+    return true;
+}
+
+void
+muled_store_withdraw(muled *d, const muled_store_op *op, const char *status)
+{
+    if (op == NULL || op->group < 0)
+        return;
+    /* The ID its "accepted" (or "dsn-queued") record named first. */
+    muled_audit_note(d, MULE_AUDIT_IN, MULE_AUDIT_WITHDRAWN, op->ids[0], NULL, NULL, status);
+}
+
 int
 muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
                    const mule_spool_fs_batch *b, const char *why)
@@ -332,7 +359,7 @@ muled_store_finish(muled *d, const mule_node_result *res, muled_store_op *op,
         return MULE_ERR_INVAL;
     rc = mule_spool_fs_batch_result(b, (size_t)op->group);
     if (rc == 0)
-        store_accepted(d, res, &op->s, 0, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, why);
+        store_queued(d, res, &op->s, (const char (*)[MULE_SPOOL_ID_SIZE])op->ids, why);
     return rc;
 }
 
@@ -792,23 +819,19 @@ muled_tx_pump(muled *d)
 /* The start batch's records are durable (or not): hand its messages to
  * the engine, or forget them (their entries are due again: the spool
  * applied nothing). */
-static void
-start_commit(muled *d)
-{
-    int rc;
+static void start_commit(muled *d);
 
-    if (d->start_jb == NULL)
-        return;
-    rc = mule_spool_fs_jbatch_count(d->start_jb) > 0 ? mule_spool_fs_jbatch_commit(d->start_jb)
-                                                      : 0;
-    mule_spool_fs_jbatch_free(d->start_jb);
-    d->start_jb = NULL;
+static void
+start_end(muled *d, int rc)
+{
+    mule_spool_fs_jbatch_free(d->start_out);
+    d->start_out = NULL;
     for (size_t i = d->tx_cnt; i-- > 0;) {
         muled_tx *t = d->tx[i];
 
-        if (!t->staged)
+        if (t->staged != 2)
             continue;
-        t->staged = false;
+        t->staged = 0;
         if (rc != 0) {
             muled_log(d, LOG_LVL_WARN, "%s: cannot mark in flight: %s", t->id,
                       mule_strerror(rc));
@@ -817,7 +840,64 @@ start_commit(muled *d)
     }
     if (rc != 0)
         d->spool_retry_s = muled_now_s() + 5;
+    if (d->start_again) {
+        d->start_again = false;
+        start_commit(d);
+    }
     muled_tx_pump(d);
+}
+
+/* On libuv's thread pool: the batch's one sync (its records are written;
+ * the loop goes on, its entries busy, so nothing acts on them). */
+static void
+start_sync(uv_work_t *w)
+{
+    muled *d = w->data;
+
+    (void)mule_spool_fs_jbatch_sync(d->start_out);
+}
+
+static void
+start_synced(uv_work_t *w, int status)
+{
+    muled *d = w->data;
+
+    (void)status;               /* never ran: _finish takes it back */
+    start_end(d, mule_spool_fs_jbatch_finish(d->start_out));
+}
+
+/* Write the staged batch's records on the loop, sync them on the pool.
+ * One batch syncs at a time; the next one is staged meanwhile and
+ * written when it ends. */
+static void
+start_commit(muled *d)
+{
+    int rc;
+
+    if (d->start_jb == NULL)
+        return;
+    if (d->start_out != NULL) {
+        d->start_again = true;
+        return;
+    }
+    d->start_out = d->start_jb;
+    d->start_jb = NULL;
+    for (size_t i = 0; i < d->tx_cnt; i++)
+        if (d->tx[i]->staged == 1)
+            d->tx[i]->staged = 2;
+    if (mule_spool_fs_jbatch_count(d->start_out) == 0) {
+        start_end(d, 0);
+        return;
+    }
+    if ((rc = mule_spool_fs_jbatch_write(d->start_out)) != 0) {
+        start_end(d, rc);
+        return;
+    }
+    d->start_work.data = d;
+    if (uv_queue_work(d->loop, &d->start_work, start_sync, start_synced) != 0) {
+        start_sync(&d->start_work);     /* no thread pool: sync here */
+        start_synced(&d->start_work, 0);
+    }
 }
 
 static void
@@ -982,7 +1062,7 @@ muled_tx_start(muled *d, const mule_spool_info *info)
         return;
     }
     if (jb != NULL)
-        t->staged = true;       /* the engine gets it after the sync */
+        t->staged = 1;          /* the engine gets it after the sync */
     else
         muled_tx_pump(d);
 }

@@ -10,12 +10,17 @@
  *     else 550 5.1.2;
  *   - the message: mule_node_outbound(), then group commit: the session
  *     waits (reads no more) while its mail joins a batch (mule_commit
- *     decides which; smtpd_commit_window); the batch's files are written
- *     and synced on libuv's thread pool (one sync and one fsync of q/ for
- *     the whole batch, mule_spool_fs_batch_*), so the loop keeps serving
- *     other sessions; only then does each session get its 250 (durability
- *     contract line 1), or 452 4.3.1 if its own files failed (the others
- *     are not affected); a message MULE cannot carry gets 554 5.6.0;
+ *     decides which; smtpd_commit_window); the batch's files are written,
+ *     synced and renamed into q/ on libuv's thread pool, its "accepted"
+ *     audit records appended on the loop, and ONE more sync on the pool
+ *     makes q/ and those records durable together (a syncfs when the
+ *     audit log is on the spool's filesystem, else fsync(q/) and the log's
+ *     fdatasync side by side; mule_spool_fs_batch_*), so the loop keeps
+ *     serving other sessions; only then does each session get its 250
+ *     (durability contract line 1), or 452 4.3.1 if its own files failed
+ *     (the others are not affected; a mail audited as accepted whose sync
+ *     failed is audited "withdrawn" first: docs/spool.md, the audit
+ *     contract); a message MULE cannot carry gets 554 5.6.0;
  *   - caps: smtpd_max_clients in total and smtpd_max_per_client per
  *     address (421 4.7.0 beyond), smtpd_timeout per wait (421 4.4.2).
  *
@@ -38,6 +43,7 @@
 #include <openssl/ssl.h>
 
 #include "bsmtp/bsmtp_server.h"
+#include "mule/mule_audit.h"
 #include "mule/mule_commit.h"
 #include "mule/mule_err.h"
 #include "tools/muled/muled.h"
@@ -109,14 +115,21 @@ static struct {
     mule_commit *sched;
     uv_check_t check;           /* after each poll: start a batch? */
     uv_timer_t timer;           /* the commit window's end */
-    uv_work_t work;             /* the batch being written */
+    uv_work_t work;             /* the batch being written, then synced */
+    uv_work_t awork;            /* the audit log's fdatasync (another fs) */
     mule_spool_fs_batch *batch;
     smtpd_mail *in[BATCH_MAX];
     size_t in_cnt;
     int rc[BATCH_MAX];          /* each mail's result, until its records sync */
-    muled_audit_waiter aw;      /* the batch's audit records being synced */
+    bool audited[BATCH_MAX];    /* its "accepted" record is written */
+    int wstatus;                /* the write job's libuv status */
+    int afd;                    /* audit records in this batch's sync (-1) */
+    bool one_sync;              /* ...made durable by the spool's syncfs */
+    int src, arc;               /* the spool's sync, the log's fdatasync */
+    int jobs;                   /* sync jobs still out */
+    muled_audit_waiter aw;      /* the withdrawn records being synced */
     bool up;
-} g_gc;
+} g_gc = {.afd = -1};
 
 /* ---- mynetworks ------------------------------------------------------ */
 
@@ -682,8 +695,8 @@ on_connection(uv_stream_t *server, int status)
 
 /* ---- group commit ------------------------------------------------------ */
 
-/* On libuv's thread pool: the blocking part (write, sync, rename, fsync
- * q/).  It touches no model state, so the loop goes on meanwhile. */
+/* On libuv's thread pool: the blocking part (write, sync, rename).  It
+ * touches no model state, so the loop goes on meanwhile. */
 static void
 gc_write(uv_work_t *w)
 {
@@ -691,17 +704,89 @@ gc_write(uv_work_t *w)
     mule_spool_fs_batch_write(g_gc.batch);
 }
 
-/* Back on the loop: the batch is durable (or not).  Its "accepted" audit
- * records are written without a sync each; one fdatasync of the audit log
- * on the thread pool makes them durable, and only then do the sessions get
- * their replies (gc_replied). */
+/* On the pool: the one sync after the renames (and the audit log's own
+ * fdatasync when it lives on another filesystem, as a second job). */
+static void
+gc_sync(uv_work_t *w)
+{
+    (void)w;
+    g_gc.src = mule_spool_fs_batch_sync(g_gc.batch, g_gc.one_sync ? g_gc.afd : -1);
+}
+
+static void
+gc_async(uv_work_t *w)
+{
+    (void)w;
+    g_gc.arc = fdatasync(g_gc.afd) == 0 ? 0 : -errno;
+}
+
+static void gc_synced(uv_work_t *w, int status);
+
+static void
+gc_queue(uv_work_t *w, uv_work_cb fn)
+{
+    g_gc.jobs++;
+    if (uv_queue_work(g_gc.d->loop, w, fn, gc_synced) != 0) {
+        fn(w);                  /* no thread pool: block here */
+        gc_synced(w, 0);
+    }
+}
+
+/* Back on the loop: the batch's files are in q/ (or failed), not yet
+ * durable.  The "accepted" records of the mails that got there are
+ * written now, unsynced, and ride on the batch's last sync: one syncfs
+ * (or fsync(q/) and the log's fdatasync at the same time) makes the
+ * directory entries and the records durable together.  Should that sync
+ * fail, gc_synced withdraws them. */
 static void
 gc_written(uv_work_t *w, int status)
 {
     muled *d = g_gc.d;
 
     (void)w;
+    g_gc.wstatus = status;
+    muled_audit_defer(d, true);
+    for (size_t i = 0; i < g_gc.in_cnt; i++) {
+        smtpd_mail *m = g_gc.in[i];
+        char why[96];
+
+        snprintf(why, sizeof(why), "smtp=%s", m->peer);
+        g_gc.audited[i] = status == 0 && m->stage_rc == 0 &&
+                          muled_store_audit(d, &m->res, m->op, g_gc.batch, why);
+    }
+    muled_audit_defer(d, false);
+    g_gc.afd = muled_audit_sync_take(d);
+    /* Without a spool sync (the write never ran) the log syncs alone. */
+    g_gc.one_sync = status == 0 && g_gc.afd >= 0 && mule_spool_fs_same_fs(d->spool, g_gc.afd);
+    g_gc.src = g_gc.arc = 0;
+    g_gc.jobs = 1;              /* held until both are queued */
     if (status == 0)
+        gc_queue(&g_gc.work, gc_sync);
+    if (g_gc.afd >= 0 && !g_gc.one_sync)
+        gc_queue(&g_gc.awork, gc_async);
+    gc_synced(NULL, 0);
+}
+
+/* Each sync job ends here; after the last: the model learns of the
+ * durable entries, mails audited but not durable are withdrawn (rule 1
+ * of the audit contract, before their 4xx), then the replies. */
+static void
+gc_synced(uv_work_t *w, int status)
+{
+    muled *d = g_gc.d;
+    bool withdrew = false;
+
+    if (w == &g_gc.work && status != 0)
+        g_gc.src = MULE_ERR_SPOOL_IO;   /* never ran: commit fails them */
+    if (w == &g_gc.awork && status != 0)
+        g_gc.arc = -EIO;
+    if (--g_gc.jobs > 0)
+        return;
+    if (g_gc.afd >= 0) {
+        muled_audit_sync_give(d, g_gc.afd, g_gc.one_sync ? g_gc.src == 0 : g_gc.arc == 0);
+        g_gc.afd = -1;
+    }
+    if (g_gc.wstatus == 0)
         mule_spool_fs_batch_commit(g_gc.batch);
     muled_audit_defer(d, true);
     for (size_t i = 0; i < g_gc.in_cnt; i++) {
@@ -709,20 +794,31 @@ gc_written(uv_work_t *w, int status)
         char why[96];
 
         snprintf(why, sizeof(why), "smtp=%s", m->peer);
-        if (status != 0)
+        if (g_gc.wstatus != 0)
             g_gc.rc[i] = MULE_ERR_SPOOL_IO;     /* the work never ran */
         else if (m->stage_rc != 0)
             g_gc.rc[i] = m->stage_rc;
         else
             g_gc.rc[i] = muled_store_finish(d, &m->res, m->op, g_gc.batch, why);
+        if (g_gc.rc[i] != 0 && g_gc.audited[i]) {
+            char st[MULE_AUDIT_SHORT_MAX];
+
+            snprintf(st, sizeof(st), "not queued: %s", mule_strerror(g_gc.rc[i]));
+            muled_store_withdraw(d, m->op, st);
+            withdrew = true;
+        }
     }
     muled_audit_defer(d, false);
+    if (!withdrew) {
+        gc_replied(d, NULL);
+        return;
+    }
     g_gc.aw.cb = gc_replied;
     muled_audit_flush(d, &g_gc.aw);
 }
 
-/* The batch's audit records are durable: reply to each session by its own
- * result. */
+/* The batch's audit records are durable (withdrawn ones synced too):
+ * reply to each session by its own result. */
 static void
 gc_replied(muled *d, muled_audit_waiter *aw)
 {
