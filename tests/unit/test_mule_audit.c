@@ -102,6 +102,10 @@ test_mule_audit_subset_and_no_envelope(void **state)
     assert_true(mule_audit_format(&r, line, sizeof(line)) > 0);
     assert_non_null(strstr(line, " outcome=malformed "));
     assert_non_null(strstr(line, " mt_priority=- priority=6 from=<> rcpt_cnt=0 rcpts=- "));
+    /* The record that takes an "accepted" one back (docs/operations.md). */
+    mule_audit_init(&r, MULE_AUDIT_IN, MULE_AUDIT_WITHDRAWN, 5);
+    assert_true(mule_audit_format(&r, line, sizeof(line)) > 0);
+    assert_non_null(strstr(line, "mule-audit dir=in outcome=withdrawn "));
     bsmtp_envelope_free(env);
 }
 
