@@ -168,10 +168,30 @@ rto_floor_ms(const pmul_rate *r, const pmul_rto_in *in)
     return f < r->min_ms ? f : r->min_ms;
 }
 
+/* What every wait for answers covers once the round's data has left: the
+ * receivers' spreading and batching delays and the Acks' airtime. */
+static uint64_t
+answer_terms(const pmul_rate *r, const pmul_rto_in *in)
+{
+    uint64_t t = in->ack_spread_ms;
+
+    t = sat_add(t, in->ack_batch_ms);
+    return sat_add(t, ((uint64_t)in->pending_dests * pmul_rate_airtime_us(r, in->ack_len) + 999) /
+                          1000);
+}
+
+uint32_t
+pmul_rate_answers_ms(const pmul_rate *r, const pmul_rto_in *in)
+{
+    uint64_t t = sat_add(pmul_rate_rtt_ms(r), answer_terms(r, in));
+
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
 uint32_t
 pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
 {
-    uint64_t base, ack_air;
+    uint64_t base;
     uint32_t i;
 
     if (r->fixed) {
@@ -184,10 +204,7 @@ pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in)
         if (r->bps != 0 && in->queued_len > 0)
             base = sat_add(base, in->queued_len > UINT64_MAX / 8000000u ? UINT64_MAX / 1000u
                                  : (in->queued_len * 8000u + r->bps - 1) / r->bps);
-        ack_air = pmul_rate_airtime_us(r, in->ack_len);
-        base = sat_add(base, in->ack_spread_ms);
-        base = sat_add(base, in->ack_batch_ms);
-        base = sat_add(base, ((uint64_t)in->pending_dests * ack_air + 999) / 1000);
+        base = sat_add(base, answer_terms(r, in));
         base = sat_add(base, in->tail_ms);
     }
     for (i = 0; i < in->round && base < r->max_ms; i++)

@@ -88,6 +88,10 @@ uint32_t pmul_rate_rtt_ms(const pmul_rate *r);
 
 /* The timeout for the given situation, formula above. */
 uint32_t pmul_rate_rto_ms(const pmul_rate *r, const pmul_rto_in *in);
+/* How long after the end of a round its answers arrive: the round-trip
+ * estimate, the spreading and batching delays and the Acks' airtime
+ * (in's tail, queue and round are not used: no back-off, no floor). */
+uint32_t pmul_rate_answers_ms(const pmul_rate *r, const pmul_rto_in *in);
 
 /*
  * The random Ack delay bound receivers use and transmitters expect: two

@@ -441,7 +441,7 @@ round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
     unsigned p, max = 0;
     size_t i;
 
-    if (!e->cfg.fec_adaptive || others_sending(e, m))
+    if (!m->fec || !e->cfg.fec_adaptive || others_sending(e, m))
         return 0;
 
     for (i = 0; i < m->dest_cnt; i++)
@@ -545,6 +545,26 @@ sat_add8(uint8_t a, uint32_t n)
 }
 
 /*
+ * cnt[b] = how many sources of block b d lists (rule 3: how many symbols
+ * it still needs there), not counting those already in the round's plan
+ * when skip_planned.
+ */
+static void
+dest_block_needs(const pmul_txmsg *m, const pmul_txdest *d, bool skip_planned, uint8_t *cnt)
+{
+    uint16_t seq, b;
+    uint8_t esi;
+    size_t k;
+
+    memset(cnt, 0, m->lay.block_cnt);
+    for (k = 0; k < d->miss_cnt; k++)
+        for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
+            if (!(skip_planned && pmul_seqset_has(&m->plan, seq)) &&
+                pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
+                cnt[b] = sat_add8(cnt[b], 1);
+}
+
+/*
  * What the FEC receivers that answered still need, per block (rule 3: each
  * lists exactly as many of a block's sources as it needs symbols).  A
  * source already planned for a plain peer counts toward that need, so it
@@ -557,7 +577,7 @@ fec_needs(pmul_txmsg *m)
 {
     uint16_t Z = m->lay.block_cnt, b, seq;
     uint8_t esi, *cnt = m->fec_j0;
-    size_t i, k;
+    size_t i;
 
     memset(m->fec_cnt, 0, Z);
     for (i = 0; i < m->dest_cnt; i++) {
@@ -566,12 +586,7 @@ fec_needs(pmul_txmsg *m)
         if (d->state != PMUL_TXD_PARTIAL || d->emcon || d->no_fec ||
             (m->fresh_only && !d->answered))
             continue;
-        memset(cnt, 0, Z);
-        for (k = 0; k < d->miss_cnt; k++)
-            for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
-                if (!pmul_seqset_has(&m->plan, seq) &&
-                    pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
-                    cnt[b] = sat_add8(cnt[b], 1);
+        dest_block_needs(m, d, true, cnt);
         for (b = 0; b < Z; b++)
             if (cnt[b] > m->fec_cnt[b])
                 m->fec_cnt[b] = cnt[b];
@@ -688,10 +703,9 @@ rep_sent(const pmul_txmsg *m, uint16_t b)
 static void
 fec_trim(pmul_txmsg *m)
 {
-    uint16_t Z = m->lay.block_cnt, b, seq;
-    uint8_t esi;
+    uint16_t Z = m->lay.block_cnt, b;
     unsigned sent, w;
-    size_t i, k;
+    size_t i;
 
     for (i = 0; i < m->dest_cnt; i++) {
         const pmul_txdest *d = &m->dests[i];
@@ -705,11 +719,7 @@ fec_trim(pmul_txmsg *m)
 
         if (d->state != PMUL_TXD_PARTIAL || d->no_fec)
             continue;
-        memset(m->fec_tmp, 0, Z);
-        for (k = 0; k < d->miss_cnt; k++)
-            for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
-                if (pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
-                    m->fec_tmp[b] = sat_add8(m->fec_tmp[b], 1);
+        dest_block_needs(m, d, false, m->fec_tmp);
         for (b = 0; b < Z; b++) {
             if (m->fec_tmp[b] == 0)
                 continue;
@@ -862,22 +872,29 @@ queued_before(const pmul_engine *e, const pmul_txmsg *m)
     return bytes;
 }
 
+/* What the waits for m's answers depend on, tail, queue and round aside. */
+static void
+rto_in(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, pmul_rto_in *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->pending_dests = pending;
+    in->ack_len = pmul__ack_len(e);
+    in->pdu_len = e->cfg.pdu_max_len;
+    /* The receivers scale their spreading delay by the destination count
+     * of the Address_PDU when it fits one PDU (pmul_rx.c). */
+    in->ack_spread_ms = pmul_rate_ack_spread_ms(&e->rate,
+                                                m->round_cnt <= e->enc_dests_cap ?
+                                                (uint32_t)m->round_cnt : 0,
+                                                in->ack_len, e->cfg.ack_spread_ms);
+    in->ack_batch_ms = e->cfg.ack_batch_ms;
+}
+
 static uint32_t
 rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe)
 {
     pmul_rto_in in;
 
-    memset(&in, 0, sizeof(in));
-    in.pending_dests = pending;
-    in.ack_len = pmul__ack_len(e);
-    in.pdu_len = e->cfg.pdu_max_len;
-    /* The receivers scale their spreading delay by the destination count
-     * of the Address_PDU when it fits one PDU (pmul_rx.c). */
-    in.ack_spread_ms = pmul_rate_ack_spread_ms(&e->rate,
-                                               m->round_cnt <= e->enc_dests_cap ?
-                                               (uint32_t)m->round_cnt : 0,
-                                               in.ack_len, e->cfg.ack_spread_ms);
-    in.ack_batch_ms = e->cfg.ack_batch_ms;
+    rto_in(e, m, pending, &in);
     /* After a probe, receivers answer the Address_PDU once about one PDU
      * interval has passed without data (pmul_rx.c probe_wait: 1.5
      * intervals).  Budgeting nothing for that wait made the timer fire
@@ -1529,15 +1546,10 @@ fresh_need(const pmul_txmsg *m)
 static uint32_t
 collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
-    size_t ack_len = pmul__ack_len(e);
-    uint64_t t = pmul_rate_rtt_ms(&e->rate);
+    pmul_rto_in in;
 
-    t += pmul_rate_ack_spread_ms(&e->rate,
-                                 m->round_cnt <= e->enc_dests_cap ? (uint32_t)m->round_cnt : 0,
-                                 ack_len, e->cfg.ack_spread_ms);
-    t += e->cfg.ack_batch_ms;
-    t += ((uint64_t)pending * pmul_rate_airtime_us(&e->rate, ack_len) + 999u) / 1000u;
-    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+    rto_in(e, m, pending, &in);
+    return pmul_rate_answers_ms(&e->rate, &in);
 }
 
 /* Returns true when m was freed. */
