@@ -15,8 +15,11 @@
 # lands in alice's Maildir on n1 as a multipart/report with
 # Original-Envelope-Id E2E-1, Original-Recipient and Status 5.1.1
 # (Python's email package).
-# (Stock Postfix has no MT-PRIORITY or DELIVERBY, so those parameters
-# cannot enter through it: test_muled_smtpd and the unit tests cover them.)
+# MT-PRIORITY: stock Postfix has no MT-PRIORITY extension, so the mail's
+# own "MT-Priority: 4" header field tunnels it (RFC 6758); muled on n1
+# trusts its loopback Postfix and takes it: P_MUL priority 2 on the air
+# (6 - 4), MT-PRIORITY 4 in n2's spool.  DELIVERBY cannot pass stock
+# Postfix at all (test_muled_deliverby, docs/operations.md).
 #
 # usage: test_muled_postfix_e2e.sh BUILDDIR   Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -44,7 +47,8 @@ ml_wait 10 ip netns exec "$prefix-n1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/2525' 
 ip netns exec "$prefix-n1" python3 - <<'PY'
 import smtplib
 msg = (b"From: alice@hq.mule.test\r\nTo: bob@n2.mule.test, reject@n2.mule.test\r\n"
-       b"Subject: through Postfix and MULE\r\nMessage-ID: <pfe2e@hq.mule.test>\r\n\r\n"
+       b"Subject: through Postfix and MULE\r\nMessage-ID: <pfe2e@hq.mule.test>\r\n"
+       b"MT-Priority: 4\r\n\r\n"
        b"end to end\r\n")
 s = smtplib.SMTP("127.0.0.1", 2626, timeout=20)
 s.ehlo()
@@ -70,6 +74,13 @@ f=$(find "$work/n2/postfix/Maildir" -type f -path '*/new/*' | sed -n 1p)
 [ -n "$f" ] && tr -d '\r' < "$f" | grep -E '^Received|^[[:space:]]+by' | sed -n 1,8p | sed 's/^/  /'
 [ -n "$f" ] && { [ "$(grep -c 'with MULE' "$f")" -ge 2 ] ||
     { echo "FAIL: MULE Received fields missing"; ok=0; }; }
+# The tunnelled priority: on the air from n1, and in n2's inbound queue entry.
+grep -q 'transmitted msid=.* prio=2$' "$work/n1/log" ||
+    { echo "FAIL: n1 did not transmit at P_MUL priority 2 (MT-Priority: 4)"; ok=0; }
+grep -q 'from=<alice@hq.mule.test>.*prio=4,' "$work/n2/log" ||
+    { echo "FAIL: n2 did not queue the mail with MT-PRIORITY 4"; ok=0; }
+grep -hE 'transmitted msid=.* prio=|from=<alice@hq.mule.test>.*prio=' "$work"/n[12]/log |
+    sed -n 1,3p | sed 's/^/  /'
 python3 - "$work/n1/postfix/Maildir" <<'PY' || ok=0
 import email, email.policy, os, sys
 found = False
