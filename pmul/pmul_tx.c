@@ -80,6 +80,7 @@
 
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
+static bool can_ask(const pmul_engine *e, const pmul_txmsg *m);
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 
 /* ---- destination table ------------------------------------------------- */
@@ -831,6 +832,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     m->data_rounds++;
 planned:
     m->fresh_only = false;
+    m->answer_seen = false;
     m->addr_next = 0;
     m->addr_tail = false;
     m->data_next = 1;
@@ -1359,8 +1361,10 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     after_round = m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail);
     if (after_round && d->state == PMUL_TXD_WAIT && m->data_rounds == 1)
         loss_sample(e, m, d, a);
-    if (after_round)
+    if (after_round) {
         d->answered = true;
+        m->answer_seen = true;
+    }
     if (m->phase == PMUL_TXP_SEND)
         d->heard = true;
     d->sym_mark = m->sym_tx;
@@ -1416,11 +1420,15 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
      * bring has had time to come, serve it rather than wait out the
      * timer for the silent ones, which that round asks again (tx_timers).
      * At 64 kbit/s the timer is 5-8 PDU airtimes and the answers come
-     * in one (netsim, issue 12).  Only while m is alone on the link
-     * (others_sending). */
+     * in one (netsim, issue 12).  The same when the answers that came
+     * need nothing and only silent ones remain: their answer was lost,
+     * and asking them once the window has passed costs an Address_PDU
+     * where the timer cost 3 s at 9.6 kbit/s (netsim, 10 KB to 2
+     * receivers at 10 %: a lost round-1 Ack took the mail past 2x its
+     * limit).  Only while m is alone on the link (others_sending). */
     if (m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
-        (e->rate.have_sample || e->rate.raw_cnt > 0) && fresh_need(m) &&
-        !others_sending(e, m)) {
+        (e->rate.have_sample || e->rate.raw_cnt > 0) &&
+        (fresh_need(m) || (m->answer_seen && can_ask(e, m))) && !others_sending(e, m)) {
         at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
         if (at < m->rtx_at) {
             m->rtx_at = at;
@@ -1528,6 +1536,15 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
     return true;
 }
 
+/* The silent ones may be asked again rather than sent their lists or the
+ * whole message (tx_timers). */
+static bool
+can_ask(const pmul_engine *e, const pmul_txmsg *m)
+{
+    return m->npdus > PROBE_MIN_PDUS && unheard(m) &&
+           (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && unheard_covered(e, m)));
+}
+
 /* Someone who answered since the last round still misses something. */
 static bool
 fresh_need(const pmul_txmsg *m)
@@ -1592,8 +1609,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          */
         m->probe = false;
         whole = never || (emcon_fire && !m->fec);
-        if (!emcon_fire && m->npdus > PROBE_MIN_PDUS && unheard(m) &&
-            (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && unheard_covered(e, m)))) {
+        if (!emcon_fire && can_ask(e, m)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
              * that round's data: ask again rather than resend what it

@@ -494,6 +494,45 @@ test_pmul_tx_answers_served_early_only_when_alone(void **state)
     assert_true(dl[0] < 2000);          /* the answers' window, from the round's end */
 }
 
+/* A answered complete and C is silent: its answer was most likely lost.
+ * Once the round's answers can all be in, C is asked (an Address_PDU
+ * listing C alone, no Data_PDU), not at the retransmission timer; with
+ * another message on the link, the timer stands. */
+static void
+test_pmul_tx_silent_asked_once_answers_are_in(void **state)
+{
+    uint32_t dests[] = { H_RX3, H_RX }, msid, dest = H_RX;
+    uint64_t dl[2];
+    size_t first;
+    h_node *n;
+    int busy;
+
+    (void)state;
+    for (busy = 0; busy < 2; busy++) {
+        n = unpaced_tx();
+        msid = h_submit(n, 0, 3 * 1008, dests, 2, 6);
+        assert_int_equal(h_drain(n, 0), 4);
+        if (busy)
+            h_submit(n, 5, 2000, &dest, 1, 6);      /* not drained yet */
+        h_feed_ack(n, 10, H_RX, H_TX, msid, NULL, 0);
+        h_drain(n, 10);                 /* the other message leaves */
+        dl[busy] = pmul_engine_next_deadline(n->e);
+        if (!busy) {
+            first = n->npkt;
+            h_run(n, dl[0], dl[0]);
+            assert_true(n->npkt > first);
+            for (; first < n->npkt; first++) {
+                assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+                assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+                assert_int_equal(h_pdu(n, first).u.address.dests[0].dest_id, H_RX3);
+            }
+        }
+        h_node_free(n);
+    }
+    assert_true(dl[0] < dl[1]);
+    assert_true(dl[0] < 2000);          /* the answers' window, from the round's end */
+}
+
 /* Expiry: Discard_Message_PDU, DEST_FAILED for exactly B and C. */
 static void
 test_pmul_tx_expiry_discard_failed_dests(void **state)
@@ -1210,6 +1249,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_address_repeated_after_round),
         cmocka_unit_test(test_pmul_tx_repeat_dropped_while_link_busy),
         cmocka_unit_test(test_pmul_tx_answers_served_early_only_when_alone),
+        cmocka_unit_test(test_pmul_tx_silent_asked_once_answers_are_in),
         cmocka_unit_test(test_pmul_tx_timer_counts_urgent_queued_data),
     };
 
