@@ -172,7 +172,30 @@ params_text(const bsmtp_param *p, size_t cnt, const char *by_value, buf *out)
 }
 
 /*
- * A new envelope with the recipients idx[0..cnt) of src.  Without a BY
+ * The BY= value with the time left at now_s of a deadline counted from
+ * arrival_s, into out.  Returns 1 when written, 0 when there is nothing to
+ * rewrite (no BY=, or no time has passed), MULE_ERR_INVAL when out is too
+ * small.
+ */
+static int
+by_left_text(const bsmtp_mail_info *mail, int64_t arrival_s, int64_t now_s, char *out,
+             size_t cap)
+{
+    int64_t left;
+    int n;
+
+    if (mail->by_mode == BSMTP_BY_NONE || now_s <= arrival_s)
+        return 0;
+    left = arrival_s + (int64_t)mail->by_time_s - now_s;
+    if (left < -BSMTP_BY_TIME_MAX)
+        left = -BSMTP_BY_TIME_MAX;
+    n = snprintf(out, cap, "%lld;%c%s", (long long)left,
+                 mail->by_mode == BSMTP_BY_RETURN ? 'R' : 'N', mail->by_trace ? "T" : "");
+    return n > 0 && (size_t)n < cap ? 1 : MULE_ERR_INVAL;
+}
+
+/*
+ * A new envelope with the recipients idx[0..cnt) of src (idx NULL: all).  Without a BY
  * rewrite this is a plain subset copy; with one, the envelope is rebuilt
  * line by line so that bsmtp re-validates the new BY value.
  */
@@ -193,7 +216,7 @@ subset_env(const bsmtp_envelope *src, const size_t *idx, size_t cnt, const char 
     if (rc == 0)
         rc = bsmtp_envelope_new(src->reverse_path, (const char *)t.data, m, &e);
     for (i = 0; rc == 0 && i < cnt; i++) {
-        const bsmtp_rcpt *r = &src->rcpts[idx[i]];
+        const bsmtp_rcpt *r = &src->rcpts[idx != NULL ? idx[i] : i];
 
         rc = params_text(r->params, r->param_cnt, NULL, &t);
         if (rc == 0)
@@ -429,7 +452,7 @@ mule_relay_run(const mule_relay_config *cfg, const mule_route_table *routes,
     size_t content_len = 0, i, n, out_cap = 0, responsible = 0;
     struct plan *plans = NULL;
     uint32_t *scratch = NULL;
-    int64_t now, arrival, deadline, left;
+    int64_t now, arrival;
     char by_buf[40];
     const char *by_value = NULL;
     bool passed, loop;
@@ -540,19 +563,10 @@ mule_relay_run(const mule_relay_config *cfg, const mule_route_table *routes,
         goto fail;
 
     /* RFC 2852 4: pass on the time that is left. */
-    if (res->env->mail.by_mode != BSMTP_BY_NONE && now > arrival) {
-        deadline = arrival + (int64_t)res->env->mail.by_time_s;
-        left = deadline - now;
-        if (left < -BSMTP_BY_TIME_MAX)
-            left = -BSMTP_BY_TIME_MAX;
-        if (snprintf(by_buf, sizeof(by_buf), "%lld;%c%s", (long long)left,
-                     res->env->mail.by_mode == BSMTP_BY_RETURN ? 'R' : 'N',
-                     res->env->mail.by_trace ? "T" : "") >= (int)sizeof(by_buf)) {
-            rc = MULE_ERR_INVAL;
-            goto fail;
-        }
+    if ((rc = by_left_text(&res->env->mail, arrival, now, by_buf, sizeof(by_buf))) < 0)
+        goto fail;
+    if (rc > 0)
         by_value = by_buf;
-    }
     /* Step 6: one payload per destination, and the local part. */
     for (i = 0; i < res->out_cnt; i++) {
         res->outs[i].priority = res->priority;
@@ -583,6 +597,24 @@ fail:
     mem_free(m, scratch);
     mule_relay_result_fini(res);
     return rc;
+}
+
+int
+mule_relay_by_left(const bsmtp_envelope *env, int64_t arrival_s, int64_t now_s, const mem *m,
+                   bsmtp_envelope **out)
+{
+    char by_buf[40];
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (env == NULL || out == NULL)
+        return MULE_ERR_INVAL;
+    /* The mail may have waited here for an MTA that was down: that time
+     * is gone from the deadline too, not only the time before we spooled. */
+    if ((rc = by_left_text(&env->mail, arrival_s, now_s, by_buf, sizeof(by_buf))) <= 0)
+        return rc;
+    return subset_env(env, NULL, env->rcpt_cnt, by_buf, m, out);
 }
 
 void

@@ -201,4 +201,22 @@ uint8_t mule_relay_priority(const bsmtp_mail_info *mail, bool *clamped);
 int64_t mule_relay_expiry(const bsmtp_mail_info *mail, int64_t arrival_s, int64_t now_s,
                           int64_t default_expiry_s, bool *passed);
 
+/*
+ * RFC 2852 4 at a hand-off: env's BY= counts from arrival_s (when this
+ * node took the mail in; mule_relay() wrote it then); the MTA that gets the
+ * mail at now_s must see the time left instead.  *out becomes a copy of
+ * env, every recipient in order, with BY= the seconds left at now_s; or
+ * NULL when env has no BY= or no second has passed (env is right as it is).
+ * env is borrowed; free *out with bsmtp_envelope_free().
+ *
+ * Returns 0, or one of:
+ *   MULE_ERR_NOMEM (or util's) allocation failed: temp-fail, retry later.
+ *   MULE_ERR_INVAL  NULL env or out.
+ *   BSMTP_ERR_*     the copy did not validate (env came from bsmtp, so
+ *                   only a bug): temp-fail and log it.
+ */
+__attribute__((warn_unused_result))
+int mule_relay_by_left(const bsmtp_envelope *env, int64_t arrival_s, int64_t now_s,
+                       const mem *m, bsmtp_envelope **out);
+
 #endif

@@ -14,6 +14,7 @@ pkgs=(
     dovecot-core dovecot-lmtpd postfix swaks libnet-ssleay-perl
     systemd man-db groff-base
     libidn12 libgnutls-dane0 libdb5.3 libnsl2 libpcre2-8-0
+    m4 libldap-2.5-0 libsasl2-2 libwrap0 libssl3
 )
 
 missing=()
@@ -33,23 +34,43 @@ if ! getent passwd mule >/dev/null; then
         --shell /usr/sbin/nologin mule
 fi
 
-# Exim (the upstream that sends BDAT) cannot be installed beside Postfix:
-# both are Debian's mail-transport-agent.  Its binary is unpacked from the
-# package instead, into /opt/mule-exim, and run with its own config (-C).
-exim_unpack() {
-    local t
-    [ -x /opt/mule-exim/usr/sbin/exim4 ] && return 0
-    t=$(mktemp -d)
-    chmod 755 "$t"
-    (cd "$t" && apt-get download exim4-daemon-light >/dev/null 2>&1) || { rm -rf "$t"; return 0; }
-    $SUDO dpkg -x "$t"/exim4-daemon-light_*.deb /opt/mule-exim
-    rm -rf "$t"
+# Exim (the upstream that sends BDAT) and sendmail (the one MTA in Debian
+# that carries DELIVERBY, RFC 2852) cannot be installed beside Postfix: all
+# are Debian's mail-transport-agent.  Their packages are fetched from the
+# archive into /var/cache/mule-testbed (kept, outside the source tree) and
+# unpacked into a private root each, /opt/mule-exim and /opt/mule-sendmail;
+# the tests run them with their own config (-C).  The libraries they link
+# come from the list above (m4 builds sendmail.cf from sendmail-cf).
+deb_cache=/var/cache/mule-testbed
+deb_unpack() {  # ROOT BINARY PKG...: unpack PKGs into ROOT unless BINARY is there
+    local root=$1 bin=$2 p debs=()
+    shift 2
+    [ -x "$root/$bin" ] && return 0
+    $SUDO mkdir -p "$deb_cache"
+    # All fetched before any is unpacked: a half-unpacked root would pass
+    # the check above on the next run.
+    for p in "$@"; do
+        ls "$deb_cache/$p"_*.deb >/dev/null 2>&1 ||
+            (cd "$deb_cache" && $SUDO apt-get download "$p" >/dev/null 2>&1) ||
+            { echo "install-deps: cannot fetch $p; its tests will skip" >&2; return 0; }
+        debs+=("$(ls "$deb_cache/$p"_*.deb | sort -V | tail -1)")
+    done
+    for p in "${debs[@]}"; do $SUDO dpkg -x "$p" "$root"; done
+    # A library the list above lacks shows here rather than as a test
+    # that cannot start its MTA.
+    if ldd "$root/$bin" | grep 'not found' >&2; then
+        echo "install-deps: $root/$bin misses the libraries above" >&2
+    fi
+}
+mta_unpack() {
+    deb_unpack /opt/mule-exim usr/sbin/exim4 exim4-daemon-light
+    deb_unpack /opt/mule-sendmail usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
 }
 getent passwd Debian-exim >/dev/null ||
     $SUDO useradd --system --user-group --no-create-home --shell /usr/sbin/nologin Debian-exim
 
 if [ ${#missing[@]} -eq 0 ]; then
-    exim_unpack
+    mta_unpack
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -67,4 +88,4 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-exim_unpack
+mta_unpack

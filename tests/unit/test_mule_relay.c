@@ -492,6 +492,85 @@ test_mule_relay_deliverby_notify_late(void **state)
     mule_route_table_free(t);
 }
 
+/*
+ * A mail that waited at this node (its MTA was down) is handed on with
+ * BY= as the time left at the hand-off, not as it was when spooled (found
+ * with sendmail behind muled, test_muled_deliverby).  Table: spooled BY=,
+ * seconds since, want BY= (NULL: no copy, the envelope is right as it is).
+ */
+static void
+test_mule_relay_by_left_after_waiting_in_queue(void **state)
+{
+    static const struct {
+        const char *params;
+        int64_t waited_s;
+        const char *want;
+        long want_s;
+    } cases[] = {
+        { "SIZE=10 BY=3597;R", 6, "3591;R", 3591 },
+        { "BY=3597;RT SIZE=10", 1, "3596;RT", 3596 },
+        { "BY=5;N", 10, "-5;N", -5 },
+        { "BY=-999999990;N", 20, "-999999999;N", -999999999 },
+        { "BY=600;R", 0, NULL, 0 },
+        { "SIZE=10", 60, NULL, 0 },
+    };
+    struct tmem tm = { false, 0, 0 };
+    mem m = tmem_make(&tm);
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bsmtp_envelope *env = NULL, *out = NULL;
+        const char *by = NULL;
+
+        assert_int_equal(bsmtp_envelope_new("from@example.com", cases[i].params, NULL, &env), 0);
+        assert_int_equal(bsmtp_envelope_add_rcpt(env, "u1@a.example", "NOTIFY=DELAY"), 0);
+        assert_int_equal(bsmtp_envelope_add_rcpt(env, "u2@b.example", NULL), 0);
+        assert_int_equal(mule_relay_by_left(env, NOW - cases[i].waited_s, NOW, &m, &out), 0);
+        if (cases[i].want == NULL) {
+            if (out != NULL)
+                fail_msg("%s after %lld s: got a copy, want none", cases[i].params,
+                         (long long)cases[i].waited_s);
+            bsmtp_envelope_free(env);
+            continue;
+        }
+        assert_non_null(out);
+        for (k = 0; k < out->param_cnt; k++)
+            if (strcmp(out->params[k].keyword, "BY") == 0)
+                by = out->params[k].value;
+        if (by == NULL || strcmp(by, cases[i].want) != 0)
+            fail_msg("%s after %lld s: got BY=%s, want BY=%s", cases[i].params,
+                     (long long)cases[i].waited_s, by != NULL ? by : "(none)", cases[i].want);
+        assert_int_equal(out->mail.by_time_s, cases[i].want_s);
+        /* Everything else as it was: the other parameters, every recipient. */
+        assert_int_equal(out->param_cnt, env->param_cnt);
+        assert_string_equal(out->reverse_path, env->reverse_path);
+        assert_int_equal(out->rcpt_cnt, 2);
+        assert_string_equal(out->rcpts[0].addr, "u1@a.example");
+        assert_int_equal(out->rcpts[0].info.notify, BSMTP_NOTIFY_DELAY);
+        assert_string_equal(out->rcpts[1].addr, "u2@b.example");
+        /* Every allocation failure is reported, and nothing leaks. */
+        tm.calls = 0;
+        bsmtp_envelope_free(out);
+        out = NULL;
+        assert_int_equal(mule_relay_by_left(env, NOW - cases[i].waited_s, NOW, &m, &out), 0);
+        bsmtp_envelope_free(out);
+        for (long total = tm.calls, n = 0; n < total; n++) {
+            int rc;
+
+            tm.armed = true;
+            tm.left = n;
+            rc = mule_relay_by_left(env, NOW - cases[i].waited_s, NOW, &m, &out);
+            tm.armed = false;
+            if (rc != MULE_ERR_NOMEM || out != NULL)
+                fail_msg("fail at alloc %ld of %ld: got %s, want NOMEM and no copy", n, total,
+                         mule_errname(rc));
+        }
+        bsmtp_envelope_free(env);
+    }
+    assert_int_equal(mule_relay_by_left(NULL, 0, NOW, NULL, NULL), MULE_ERR_INVAL);
+}
+
 /* Too many Received fields: a loop, every recipient fails with 5.4.6. */
 static void
 test_mule_relay_loop_detected(void **state)
@@ -716,6 +795,7 @@ main(void)
         cmocka_unit_test(test_mule_relay_deliverby_expiry),
         cmocka_unit_test(test_mule_relay_deliverby_return_expired),
         cmocka_unit_test(test_mule_relay_deliverby_notify_late),
+        cmocka_unit_test(test_mule_relay_by_left_after_waiting_in_queue),
         cmocka_unit_test(test_mule_relay_loop_detected),
         cmocka_unit_test(test_mule_relay_compressed_output),
         cmocka_unit_test(test_mule_relay_bad_input),

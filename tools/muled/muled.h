@@ -64,6 +64,7 @@ typedef struct muled_tx {
 /* One local hand-off (a spool IN entry's targets). */
 typedef struct muled_dlv {
     char id[MULE_SPOOL_ID_SIZE];
+    int64_t arrival_s;          /* when the entry was spooled (BY= counts from it) */
     size_t cnt;
     size_t *tidx;
     bool running;

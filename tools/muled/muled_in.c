@@ -28,6 +28,7 @@
 #include "mule/mule_audit.h"
 #include "mule/mule_err.h"
 #include "mule/mule_gw.h"
+#include "mule/mule_relay.h"
 #include "pmul/pmul_err.h"
 #include "tools/common/fileio.h"
 #include "tools/muled/muled.h"
@@ -394,7 +395,7 @@ on_io_done(bsmtp_io *io, const bsmtp_client *c, void *arg)
 static bool
 dlv_session(muled *d, muled_dlv *v)
 {
-    bsmtp_envelope *env = NULL;
+    bsmtp_envelope *env = NULL, *left = NULL;
     const uint8_t *content;
     size_t len;
     mule_smtp_txn txn;
@@ -403,8 +404,14 @@ dlv_session(muled *d, muled_dlv *v)
     int rc;
 
     rc = muled_entry_mail(d, v->id, &v->file, NULL, &env, &content, &len);
+    /* BY= as the time left now, not when the mail was spooled (RFC 2852 4):
+     * earlier tries may have found the MTA down. */
     if (rc == 0)
-        rc = mule_gw_to_smtp(env, v->tidx, v->cnt, content, len, NULL, &txn);
+        rc = mule_relay_by_left(env, v->arrival_s, muled_now_s(), NULL, &left);
+    if (rc == 0)
+        rc = mule_gw_to_smtp(left != NULL ? left : env, v->tidx, v->cnt, content, len, NULL,
+                             &txn);
+    bsmtp_envelope_free(left);
     bsmtp_envelope_free(env);
     if (rc < 0) {
         muled_log(d, LOG_LVL_WARN, "%s: cannot prepare hand-off: %s", v->id, mule_strerror(rc));
@@ -471,6 +478,7 @@ muled_dlv_start(muled *d, const mule_spool_info *info)
         return;
     }
     memcpy(v->id, info->id, sizeof(v->id));
+    v->arrival_s = info->arrival_s;
     buf_init(&v->file, NULL, SIZE_MAX);
     for (size_t i = 0; i < info->target_cnt; i++) {
         mule_spool_target tg;
