@@ -28,7 +28,7 @@
 declare -A ml_pid
 ml_bg_pids=()
 ml_atexit_cmds=()
-ML_KEEP=0
+ML_KEEP=${ML_KEEP:-0}
 
 ml_skip() { echo "SKIP: $*"; exit 77; }
 
