@@ -344,6 +344,194 @@ mule_hdr_submission_date(const uint8_t *msg, size_t len, char *out, size_t outle
     return out[0] != '\0';
 }
 
+/* ---- date-time (RFC 5322 3.3 and 4.3) ----------------------------------- */
+
+/* Past white space and (nested, quoted-pair aware) comments. */
+static const char *
+skip_cfws(const char *p)
+{
+    int depth;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p != '(')
+            return p;
+        for (depth = 0; *p != '\0'; p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            else if (*p == '(')
+                depth++;
+            else if (*p == ')' && --depth == 0) {
+                p++;
+                break;
+            }
+        }
+        if (depth != 0)
+            return p;               /* unclosed: at the NUL */
+    }
+}
+
+/* 1..maxd digits into *v; the pointer after them, or NULL. */
+static const char *
+digits(const char *p, int mind, int maxd, int *v)
+{
+    int n = 0;
+
+    *v = 0;
+    while (n < maxd && *p >= '0' && *p <= '9') {
+        *v = *v * 10 + (*p++ - '0');
+        n++;
+    }
+    return n >= mind && !(*p >= '0' && *p <= '9') ? p : NULL;
+}
+
+/* A run of letters, case-insensitively one of names[0..n); its index. */
+static const char *
+word(const char *p, const char *const *names, int n, int *idx)
+{
+    size_t len = 0, i;
+    int k;
+
+    while ((p[len] >= 'A' && p[len] <= 'Z') || (p[len] >= 'a' && p[len] <= 'z'))
+        len++;
+    for (k = 0; k < n; k++) {
+        if (strlen(names[k]) != len)
+            continue;
+        for (i = 0; i < len; i++)
+            if ((p[i] | 0x20) != (names[k][i] | 0x20))
+                break;
+        if (i == len) {
+            *idx = k;
+            return p + len;
+        }
+    }
+    return NULL;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool
+mule_hdr_parse_date(const char *s, int64_t *t)
+{
+    static const char *const dows[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    /* RFC 5322 4.3: the obsolete zone names and their offsets in hours. */
+    static const char *const zones[] = { "UT", "GMT", "EST", "EDT", "CST", "CDT",
+                                         "MST", "MDT", "PST", "PDT" };
+    static const int zone_h[] = { 0, 0, -5, -4, -6, -5, -7, -6, -8, -7 };
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    const char *p, *q;
+    int k, day, mon, year, hh, mm, ss = 0, zh, zm, off = 0, sign;
+
+    if (s == NULL || t == NULL)
+        return false;
+    /* Comments must close: skip_cfws() stops at the end of an open one. */
+    for (p = s, k = 0; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0')
+            p++;
+        else if (*p == '(')
+            k++;
+        else if (*p == ')' && --k < 0)
+            return false;
+    }
+    if (k != 0)
+        return false;
+    p = skip_cfws(s);
+    if ((q = word(p, dows, 7, &k)) != NULL) {
+        p = skip_cfws(q);
+        if (*p++ != ',')
+            return false;
+        p = skip_cfws(p);
+    }
+    if ((p = digits(p, 1, 2, &day)) == NULL)
+        return false;
+    if ((p = word(skip_cfws(p), months, 12, &mon)) == NULL)
+        return false;
+    q = skip_cfws(p);
+    if ((p = digits(q, 2, 4, &year)) == NULL)
+        return false;
+    if (p - q == 2)
+        year += year < 50 ? 2000 : 1900;
+    else if (p - q == 3)
+        year += 1900;
+    if ((p = digits(skip_cfws(p), 2, 2, &hh)) == NULL)
+        return false;
+    p = skip_cfws(p);
+    if (*p++ != ':' || (p = digits(skip_cfws(p), 2, 2, &mm)) == NULL)
+        return false;
+    q = skip_cfws(p);
+    if (*q == ':' && (p = digits(skip_cfws(q + 1), 2, 2, &ss)) == NULL)
+        return false;
+    p = skip_cfws(p);
+    if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        if ((q = digits(p + 1, 4, 4, &zh)) == NULL || q - p != 5)
+            return false;
+        zm = zh % 100;
+        zh /= 100;
+        if (zm > 59)
+            return false;
+        off = sign * (zh * 3600 + zm * 60);
+        p = q;
+    } else if ((q = word(p, zones, 10, &k)) != NULL) {
+        off = zone_h[k] * 3600;
+        p = q;
+    } else if (((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) &&
+               !((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z'))) {
+        p++;                        /* military zone: -0000 (4.3) */
+    } else {
+        return false;
+    }
+    if (*skip_cfws(p) != '\0')
+        return false;
+    /* 60: a leap second (RFC 5322 3.3). */
+    if (year < 1900 || year > 9999 || day < 1 || day > mdays[mon] ||
+        (mon == 1 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) ||
+        hh > 23 || mm > 59 || ss > 60)
+        return false;
+    *t = days_from_civil(year, mon + 1, day) * 86400 + hh * 3600 + mm * 60 + ss - off;
+    return true;
+}
+
+bool
+mule_hdr_mule_trace_time(const uint8_t *msg, size_t len, int64_t *t)
+{
+    char v[MULE_TRACE_MAX + 1];
+    char *semi, *w;
+    const char *x;
+
+    if (!mule_hdr_get(msg, len, "Received", 0, false, v, sizeof(v)) ||
+        (semi = strrchr(v, ';')) == NULL)
+        return false;
+    *semi = '\0';
+    /* The protocol clause, "with MULE" (RFC 8494 6.2), before the date. */
+    for (w = v; (w = strchr(w, ' ')) != NULL; w++) {
+        if ((w[1] | 0x20) == 'w' && (w[2] | 0x20) == 'i' && (w[3] | 0x20) == 't' &&
+            (w[4] | 0x20) == 'h' && (w[5] == ' ' || w[5] == '\t')) {
+            x = skip_cfws(w + 5);
+            if ((x[0] | 0x20) == 'm' && (x[1] | 0x20) == 'u' && (x[2] | 0x20) == 'l' &&
+                (x[3] | 0x20) == 'e' && (x[4] == '\0' || x[4] == ' ' || x[4] == '\t' ||
+                                         x[4] == '('))
+                return mule_hdr_parse_date(semi + 1, t);
+        }
+    }
+    return false;
+}
+
 /* Printable ASCII including space, at most MULE_TRACE_MAX octets. */
 static bool
 trace_ok(const char *s)

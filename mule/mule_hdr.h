@@ -93,6 +93,22 @@ size_t mule_hdr_count(const uint8_t *msg, size_t len, const char *name);
 bool mule_hdr_submission_date(const uint8_t *msg, size_t len, char *out,
                               size_t outlen);
 
+/*
+ * RFC 5322 3.3 date-time, with the obsolete forms of 4.3 (two- and
+ * three-digit years, zone names; military zones count as -0000), CFWS
+ * between the tokens: Unix seconds into *t.  Returns false on anything
+ * else, out-of-range fields included.
+ */
+bool mule_hdr_parse_date(const char *s, int64_t *t);
+
+/*
+ * When the first (top-most, newest) Received field is a MULE relay's
+ * (protocol "with MULE", RFC 8494 6.2): its date-time as Unix seconds into
+ * *t, that is when the previous MULE node took the message in.  Returns
+ * false when the top field is another kind or its date does not parse.
+ */
+bool mule_hdr_mule_trace_time(const uint8_t *msg, size_t len, int64_t *t);
+
 /* Parameters of the Received field a MULE relay adds. */
 typedef struct mule_trace {
     const char *from;       /* previous hop: P_MUL source ("198.18.0.1") or

@@ -174,6 +174,7 @@ mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
     bsmtp_envelope *env = NULL;
     size_t off = 0;
     char src[16], arrival[64];
+    int64_t t;
     int err;
 
     if (res == NULL)
@@ -193,6 +194,17 @@ mule_node_inbound(const mule_node_config *cfg, const mule_route_table *routes,
     relay_input(&ri, env, res->inflated.data + off, res->inflated.len - off,
                 mule_route_ntoa(in->src, src), in->id, clk);
     ri.arrival_s = in->arrival_s;
+    /* RFC 2852 4: the payload's BY= is the time that was left when the
+     * previous MULE node took the mail in (mule_relay wrote it and that
+     * node's Received field at the same second), so count it from that
+     * field's date, not from our arrival: the time the mail waited in that
+     * node's queue (EMCON, a busy link) and on the air comes off too.
+     * Like Expiry_Time this trusts the nodes' clocks; a date in our future
+     * changes nothing. */
+    if (env->mail.by_mode != BSMTP_BY_NONE &&
+        mule_hdr_mule_trace_time(res->inflated.data + off, res->inflated.len - off, &t) &&
+        t > 0 && t < (in->arrival_s != 0 ? in->arrival_s : clk->now_s))
+        ri.arrival_s = t;
     /* The addressees got the message directly and are never sent it
      * again; a list without us (not expected) counts as us alone. */
     if (in->dests != NULL && in->dest_cnt > 0) {

@@ -176,8 +176,29 @@ fuzz_hdr(const uint8_t *msg, size_t len)
         check_printable_line("get", out, strlen(out));
     if (mule_hdr_get(msg, len, "Subject", 1, false, out, 9))
         CHECK(strlen(out) < 9, "get cut");
-    if (mule_hdr_submission_date(msg, len, out, sizeof(out)))
+    if (mule_hdr_submission_date(msg, len, out, sizeof(out))) {
+        int64_t t;
+
         check_printable_line("date", out, strlen(out));
+        /* Any accepted date-time lies in years 1900..9999 (+-1 day of zone). */
+        if (mule_hdr_parse_date(out, &t))
+            CHECK(t >= -2209075200LL - 86400 && t <= 253402300800LL + 86400, "date %lld",
+                  (long long)t);
+    }
+    {
+        int64_t t;
+
+        /* The date parser on the raw bytes too, as one string. */
+        n = len < sizeof(out) - 1 ? len : sizeof(out) - 1;
+        memcpy(out, msg, n);
+        out[n] = '\0';
+        if (mule_hdr_parse_date(out, &t))
+            CHECK(t >= -2209075200LL - 86400 && t <= 253402300800LL + 86400, "raw date %lld",
+                  (long long)t);
+        if (mule_hdr_mule_trace_time(msg, len, &t))
+            CHECK(t >= -2209075200LL - 86400 && t <= 253402300800LL + 86400,
+                  "trace date %lld", (long long)t);
+    }
     {
         int prio = 99;
         if (mule_hdr_mt_priority(msg, len, &prio))

@@ -129,6 +129,71 @@ test_mule_hdr_get_nth_and_count(void **state)
     assert_false(mule_hdr_submission_date(U("Received: no date\r\n\r\n"), 21, out, sizeof(out)));
 }
 
+/* RFC 5322 3.3 date-times with the obsolete forms of 4.3, and what is
+ * refused. */
+static void
+test_mule_hdr_parse_date(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t t;
+    } good[] = {
+        { "Tue, 2 Jan 2024 10:00:00 +0000", 1704189600 },
+        { "  Tue ,  02 Jan 2024 10:00 +0000 (UTC)", 1704189600 },
+        { "2 jan 2024 11:30:00 +0130", 1704189600 },
+        { "Thu, 29 Feb 2024 23:59:60 -0000", 1709251200 },      /* leap second */
+        { "31 Dec 99 23:59 EST", 946702740 },                    /* 4.3: 1999 */
+        { "1 Jan 49 00:00:00 GMT", 2493072000 },                 /* 4.3: 2049 */
+        { "1 Jan 050 00:00:00 Z", -631152000 },                  /* 1950, military */
+        { "Sun, 06 Dec 2026 03:14:27 +0530", 1796507067 },
+        { "Tue, 2 Jan 2024 10:00:00 (a (nested) comment) +0000", 1704189600 },
+    };
+    static const char *const bad[] = {
+        "", "Tue, 2 Jan 2024", "Tue 2 Jan 2024 10:00:00 +0000", "32 Jan 2024 10:00 +0000",
+        "29 Feb 2023 10:00 +0000", "2 Jnu 2024 10:00 +0000", "2 Jan 2024 24:00 +0000",
+        "2 Jan 2024 10:60 +0000", "2 Jan 2024 10:00:61 +0000", "2 Jan 2024 10:00 +000",
+        "2 Jan 2024 10:00 +0060", "2 Jan 2024 10:00 XYZ", "2 Jan 2024 10:00 +0000 x",
+        "2 Jan 12024 10:00 +0000", "2 Jan 2024 10:00 +0000 (open", "123 Jan 2024 10:00 +0000",
+    };
+    int64_t t;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        t = 0;
+        assert_true(mule_hdr_parse_date(good[i].s, &t));
+        assert_int_equal(t, good[i].t);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(mule_hdr_parse_date(bad[i], &t));
+    assert_false(mule_hdr_parse_date(NULL, &t));
+}
+
+/* The previous MULE node's intake time: the date of the top Received field
+ * when it says "with MULE", as mule_hdr_trace() writes it. */
+static void
+test_mule_hdr_mule_trace_time(void **state)
+{
+    mule_trace tr = { "198.18.0.1", "n2.example.test", "198.18.0.1-00000001", NULL,
+                      "Tue, 2 Jan 2024 10:00:00 +0000" };
+    static const char older[] = "Received: from a by b with ESMTP; 1 Jan 2024 00:00 +0000\r\n"
+                                "Subject: x\r\n\r\nbody\r\n";
+    buf b;
+    int64_t t = 0;
+
+    (void)state;
+    buf_init(&b, NULL, SIZE_MAX);
+    assert_int_equal(mule_hdr_trace(&tr, &b), 0);
+    assert_int_equal(buf_append(&b, older, sizeof(older) - 1), 0);
+    assert_true(mule_hdr_mule_trace_time(b.data, b.len, &t));
+    assert_int_equal(t, 1704189600);
+    /* The top field is another protocol's: no MULE intake time. */
+    assert_false(mule_hdr_mule_trace_time(U(older), sizeof(older) - 1, &t));
+    assert_false(mule_hdr_mule_trace_time(U("Received: by x with MULE\r\n\r\n"), 28, &t));
+    assert_false(mule_hdr_mule_trace_time(
+        U("Received: by x with MULEX; 2 Jan 2024 10:00 +0000\r\n\r\n"), 52, &t));
+    buf_fini(&b);
+}
+
 /* Regression (fuzz_mule_relay): cutting a value at a UTF-8 sequence that
  * followed a space left that space at the end of the output, though
  * trailing whitespace is documented as dropped. */
@@ -344,6 +409,8 @@ main(void)
         cmocka_unit_test(test_mule_hdr_unfold_no_trailing_space_after_utf8_cut),
         cmocka_unit_test(test_mule_hdr_truncation_loop),
         cmocka_unit_test(test_mule_hdr_trace_exact),
+        cmocka_unit_test(test_mule_hdr_parse_date),
+        cmocka_unit_test(test_mule_hdr_mule_trace_time),
         cmocka_unit_test(test_mule_hdr_trace_refuses_bad_values),
     };
 

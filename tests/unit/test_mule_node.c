@@ -91,14 +91,20 @@ teardown(void **state)
 
 /* A CompressedData payload of "env_lines CRLF content", owned by *out. */
 static void
-wrap(const struct fixture *f, const char *env_lines, buf *out)
+wrap_with(const struct fixture *f, const char *env_lines, const char *body, buf *out)
 {
     char p[4096];
-    int n = snprintf(p, sizeof(p), "%s\r\n%s", env_lines, content);
+    int n = snprintf(p, sizeof(p), "%s\r\n%s", env_lines, body);
 
     assert_true(n > 0 && (size_t)n < sizeof(p));
     buf_init(out, NULL, SIZE_MAX);
     assert_int_equal(mule_cdt_encode(&f->cdt, NULL, (const uint8_t *)p, (size_t)n, out), 0);
+}
+
+static void
+wrap(const struct fixture *f, const char *env_lines, buf *out)
+{
+    wrap_with(f, env_lines, content, out);
 }
 
 static mule_node_in
@@ -369,6 +375,47 @@ test_mule_node_inbound_dsn_arrival_date(void **state)
     expect_dsn_payload(f, &r.dsn.outs[0].payload, "alice@two.example", now);
     mule_node_result_fini(&r);
     buf_fini(&p);
+}
+
+/* RFC 2852 4 over P_MUL: the payload's BY= counts from the previous MULE
+ * node's intake (the date of its Received field on top), so the 100 s the
+ * mail spent there and on the air come off the deadline handed on.  Not
+ * for a top field of another protocol, nor a date in our future. */
+static void
+test_mule_node_inbound_by_counts_from_previous_mule_node(void **state)
+{
+    static const struct {
+        const char *trace;
+        long by;
+    } cases[] = {
+        { "Received: from 198.18.0.3\r\n\tby n2.example with MULE id 198.18.0.3-1;\r\n"
+          "\tTue, 2 Jan 2024 09:58:20 +0000\r\n", 3500 },
+        { "Received: from 198.18.0.3 by n2.example with mule; "
+          "2 Jan 2024 10:58:20 +0100 (CET)\r\n", 3500 },
+        { "Received: from a.example by n2.example with ESMTP id 1; "
+          "Tue, 2 Jan 2024 09:58:20 +0000\r\n", 3600 },
+        { "Received: from 198.18.0.3 by n2.example with MULE; "
+          "Tue, 2 Jan 2024 10:01:00 +0000\r\n", 3600 },
+        { "", 3600 },
+    };
+    struct fixture *f = *state;
+    uint32_t dests[] = { SELF };
+    char body[1024];
+    mule_node_result r;
+    buf p;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(body, sizeof(body), "%s%s", cases[i].trace, content);
+        wrap_with(f, "<alice@two.example> BY=3600;R\r\n<bob@here.example>\r\n", body, &p);
+        mule_node_in in = in_msg(&p, dests, 1);
+        assert_int_equal(mule_node_inbound(&f->cfg, f->routes, &in, &f->clk, NULL, NULL, &r),
+                         0);
+        assert_non_null(r.relay.local_env);
+        assert_int_equal(r.relay.local_env->mail.by_mode, BSMTP_BY_RETURN);
+        assert_int_equal(r.relay.local_env->mail.by_time_s, cases[i].by);
+        mule_node_result_fini(&r);
+        buf_fini(&p);
+    }
 }
 
 /* A DSN whose originator has no route either: dropped with a log line,
@@ -711,6 +758,7 @@ main(void)
         cmocka_unit_test(test_mule_node_inbound_noroute_dsn),
         cmocka_unit_test(test_mule_node_inbound_null_sender),
         cmocka_unit_test(test_mule_node_inbound_dsn_arrival_date),
+        cmocka_unit_test(test_mule_node_inbound_by_counts_from_previous_mule_node),
         cmocka_unit_test(test_mule_node_inbound_dsn_without_route),
         cmocka_unit_test(test_mule_node_inbound_bad),
         cmocka_unit_test(test_mule_node_inbound_not_responsible),
