@@ -919,6 +919,8 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     m->collect = false;
     count_pending(m, &normal, &emcon, &never);
     m->rtx_at = UINT64_MAX;
+    m->rtt_guess = !e->rate.have_sample && e->rate.raw_cnt == 0;
+    m->round_probe = m->probe;
     if (normal > 0) {
         rto = rto_for(e, m, normal, m->probe);
         m->rtx_at = pmul__add_ms(e->now_ms, rto);
@@ -1411,6 +1413,18 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
     if (normal == 0) {
         m->rtx_at = UINT64_MAX;
         return 0;
+    }
+    /* The timer was armed on the guessed round trip (2 PDU airtimes +
+     * 300 ms: 2 s at 9.6 kbit/s) and this Ack brought the first sample:
+     * arm it from the sample.  A receiver whose Ack was lost after the
+     * first round otherwise cost the whole guess (netsim, rm-bench's 10 kB
+     * mail to 2 receivers: the timer 3.15 s, the answers in 0.1 s). */
+    if (m->rtt_guess && m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
+        (e->rate.have_sample || e->rate.raw_cnt > 0)) {
+        m->rtt_guess = false;
+        at = pmul__add_ms(m->round_end_ms, rto_for(e, m, normal, m->round_probe));
+        if (at < m->rtx_at)
+            m->rtx_at = at;
     }
     /* Someone answered with a need: once every answer the round can
      * bring has had time to come, serve it rather than wait out the

@@ -388,6 +388,42 @@ test_pmul_tx_probe_dearer_than_resend_many_dests(void **state)
     }
 }
 
+/*
+ * The first round's timer is armed on the guessed round trip (no sample
+ * yet).  The first Ack brings a sample: the timer of the receivers still
+ * silent is armed again from it, and the probe leaves then (netsim,
+ * rm-bench's 10 kB mail to 2 receivers: a lost round-1 Ack waited the
+ * guessed 3.15 s while the other answer had come 0.1 s after the round).
+ */
+static void
+test_pmul_tx_first_rtt_sample_rearms_guessed_timer(void **state)
+{
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    uint64_t guessed, end, rearmed;
+    h_node *n = h_node_new(H_TX);
+    size_t first;
+
+    (void)state;
+    msid = h_submit(n, 0, 2500, dests, 2, 6);
+    h_run(n, 0, 2000);                  /* Address, 3 Data, the repeat */
+    end = n->pkt[n->npkt - 1].t;
+    guessed = pmul_engine_next_deadline(n->e);
+    h_feed_ack(n, end + 100, H_RX, H_TX, msid, NULL, 0);
+    h_drain(n, end + 100);
+    rearmed = pmul_engine_next_deadline(n->e);
+    if (rearmed >= guessed)
+        fail_msg("timer after the first sample: got %llu, want before the guess %llu",
+                 (unsigned long long)rearmed, (unsigned long long)guessed);
+    assert_true(rearmed > end + 100);
+    first = n->npkt;
+    h_run(n, end + 101, rearmed);
+    assert_int_equal(n->npkt - first, 1);   /* the probe for H_RX2 */
+    assert_int_equal(n->pkt[first].t, rearmed);
+    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    h_node_free(n);
+}
+
 /* ACP mode: the configured timer, multiplied by BACK-OFF_FACTOR. */
 static void
 test_pmul_tx_fixed_timer_backoff(void **state)
@@ -1229,6 +1265,7 @@ main(void)
         cmocka_unit_test(test_pmul_tx_probe_then_whole_and_backoff),
         cmocka_unit_test(test_pmul_tx_probe_answered_saves_the_resend),
         cmocka_unit_test(test_pmul_tx_probe_dearer_than_resend_many_dests),
+        cmocka_unit_test(test_pmul_tx_first_rtt_sample_rearms_guessed_timer),
         cmocka_unit_test(test_pmul_tx_fixed_timer_backoff),
         cmocka_unit_test(test_pmul_tx_selective_resend_after_all_answered),
         cmocka_unit_test(test_pmul_tx_updated_address_lists_incomplete),
