@@ -90,6 +90,8 @@ typedef struct pmul_txmsg {
     bool fresh_only;            /* plan from answers since the last round */
     bool collect;               /* rtx_at is the end of the answers' window */
     bool answer_seen;           /* an answer came since this round started */
+    bool rtt_guess;             /* rtx_at was armed before any rtt sample */
+    bool round_probe;           /* the round waited for was a probe */
     uint16_t loss_pm;           /* the round's loss estimate, per mille */
     uint32_t sym_tx;            /* Data_PDUs sent, sources and repairs */
     uint32_t rounds;            /* timer-driven retransmission rounds */

@@ -80,7 +80,8 @@
 
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
-static bool can_ask(const pmul_engine *e, const pmul_txmsg *m);
+static bool can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
+static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 
 /* ---- destination table ------------------------------------------------- */
@@ -921,6 +922,8 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     m->collect = false;
     count_pending(m, &normal, &emcon, &never);
     m->rtx_at = UINT64_MAX;
+    m->rtt_guess = !e->rate.have_sample && e->rate.raw_cnt == 0;
+    m->round_probe = m->probe;
     if (normal > 0) {
         rto = rto_for(e, m, normal, m->probe);
         m->rtx_at = pmul__add_ms(e->now_ms, rto);
@@ -1416,6 +1419,18 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         m->rtx_at = UINT64_MAX;
         return 0;
     }
+    /* The timer was armed on the guessed round trip (2 PDU airtimes +
+     * 300 ms: 2 s at 9.6 kbit/s) and this Ack brought the first sample:
+     * arm it from the sample.  A receiver whose Ack was lost after the
+     * first round otherwise cost the whole guess (netsim, rm-bench's 10 kB
+     * mail to 2 receivers: the timer 3.15 s, the answers in 0.1 s). */
+    if (m->rtt_guess && m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
+        (e->rate.have_sample || e->rate.raw_cnt > 0)) {
+        m->rtt_guess = false;
+        at = pmul__add_ms(m->round_end_ms, rto_for(e, m, normal, m->round_probe));
+        if (at < m->rtx_at)
+            m->rtx_at = at;
+    }
     /* Someone answered with a need: once every answer the round can
      * bring has had time to come, serve it rather than wait out the
      * timer for the silent ones, which that round asks again (tx_timers).
@@ -1428,7 +1443,7 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
      * limit).  Only while m is alone on the link (others_sending). */
     if (m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
         (e->rate.have_sample || e->rate.raw_cnt > 0) &&
-        (fresh_need(m) || (m->answer_seen && can_ask(e, m))) && !others_sending(e, m)) {
+        (fresh_need(m) || (m->answer_seen && can_ask(e, m, normal))) && !others_sending(e, m)) {
         at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
         if (at < m->rtx_at) {
             m->rtx_at = at;
@@ -1537,11 +1552,13 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
 }
 
 /* The silent ones may be asked again rather than sent their lists or the
- * whole message (tx_timers). */
+ * whole message (tx_timers): by the round that serves fresh answers, or
+ * by a probe where it pays (probe_pays). */
 static bool
-can_ask(const pmul_engine *e, const pmul_txmsg *m)
+can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
     return m->npdus > PROBE_MIN_PDUS && unheard(m) &&
+           (fresh_need(m) || probe_pays(e, m, pending)) &&
            (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && unheard_covered(e, m)));
 }
 
@@ -1555,6 +1572,39 @@ fresh_need(const pmul_txmsg *m)
         if (m->dests[i].state == PMUL_TXD_PARTIAL && !m->dests[i].emcon && m->dests[i].answered)
             return true;
     return false;
+}
+
+/*
+ * A probe (Address_PDU(s) alone) draws an Ack from every destination it
+ * lists, the answered ones included, and brings no data.  It pays only
+ * when those Acks take less air than what it may save: the largest need a
+ * silent destination stands for (its last list, or the whole message if
+ * it never answered), which the round a probe replaces would resend.
+ * With 100 receivers on one shared 9.6 kbit/s channel a probe drew about
+ * 100 Acks (6 kB, five Data_PDUs of air) to save a Data_PDU or two, and
+ * took 100 mails from 53x to 56x the limit (netsim-bench shared); a few
+ * receivers' Acks are always cheaper than one Data_PDU.  Octets, not
+ * airtime: the comparison holds without a link rate.
+ */
+static bool
+probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+{
+    uint64_t need, max = 0;
+    size_t i, k;
+
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (!incomplete(d) || d->emcon || d->answered)
+            continue;
+        need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u;
+        for (k = 0; k < d->miss_cnt; k++)
+            need += (uint64_t)(d->miss[2 * k + 1] - d->miss[2 * k]) + 1u;
+        if (need > max)
+            max = need;
+    }
+    return (uint64_t)pending * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) <
+           max * ((uint64_t)e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
 }
 
 /* How long after the end of a round its answers arrive: the round trip,
@@ -1609,7 +1659,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          */
         m->probe = false;
         whole = never || (emcon_fire && !m->fec);
-        if (!emcon_fire && can_ask(e, m)) {
+        if (!emcon_fire && can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
              * that round's data: ask again rather than resend what it

@@ -348,6 +348,82 @@ test_pmul_tx_probe_answered_saves_the_resend(void **state)
     h_node_free(n);
 }
 
+/*
+ * A probe draws an Ack from every destination it lists: it is sent only
+ * when those Acks (92 octets each on the air, an Ack of MM = 20 missing
+ * numbers plus IP/UDP) take less air than the resend it may save.  A
+ * 3-PDU message nobody answered: 30 destinations' Acks (2760 octets) are
+ * cheaper than the 3 Data_PDUs (3156), so the timer round probes; 40
+ * (3680) are dearer, so it resends the whole message, as a probe answered
+ * by 100 receivers on one shared 9.6 kbit/s channel took 100 mails from
+ * 53x to 56x the limit (netsim-bench shared).
+ */
+static void
+test_pmul_tx_probe_dearer_than_resend_many_dests(void **state)
+{
+    static const struct {
+        uint32_t dests;
+        size_t want_data;               /* Data_PDUs of the timer round */
+    } cases[] = { { 1, 0 }, { 30, 0 }, { 40, 3 } };
+    uint32_t dests[40];
+    size_t c, i, first;
+    h_node *n;
+
+    (void)state;
+    for (i = 0; i < 40; i++)
+        dests[i] = IP(10, 0, 1, (unsigned)i + 1);
+    for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        n = unpaced_tx();
+        h_submit(n, 0, 3 * 1008, dests, cases[c].dests, 6);
+        h_drain(n, 0);
+        first = n->npkt;
+        h_run(n, 1, pmul_engine_next_deadline(n->e));
+        if (h_type(n, first) != PMUL_PDU_ADDRESS ||
+            h_count(n, first, PMUL_PDU_DATA) != cases[c].want_data)
+            fail_msg("%u dests: got %s then %zu Data_PDUs, want the Address_PDU then %zu",
+                     (unsigned)cases[c].dests,
+                     h_type(n, first) == PMUL_PDU_ADDRESS ? "Address_PDU" : "other",
+                     h_count(n, first, PMUL_PDU_DATA), cases[c].want_data);
+        h_node_free(n);
+    }
+}
+
+/*
+ * The first round's timer is armed on the guessed round trip (no sample
+ * yet).  The first Ack brings a sample: the timer of the receivers still
+ * silent is armed again from it, and the probe leaves then (netsim,
+ * rm-bench's 10 kB mail to 2 receivers: a lost round-1 Ack waited the
+ * guessed 3.15 s while the other answer had come 0.1 s after the round).
+ */
+static void
+test_pmul_tx_first_rtt_sample_rearms_guessed_timer(void **state)
+{
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    uint64_t guessed, end, rearmed;
+    h_node *n = h_node_new(H_TX);
+    size_t first;
+
+    (void)state;
+    msid = h_submit(n, 0, 2500, dests, 2, 6);
+    h_run(n, 0, 2000);                  /* Address, 3 Data, the repeat */
+    end = n->pkt[n->npkt - 1].t;
+    guessed = pmul_engine_next_deadline(n->e);
+    h_feed_ack(n, end + 100, H_RX, H_TX, msid, NULL, 0);
+    h_drain(n, end + 100);
+    rearmed = pmul_engine_next_deadline(n->e);
+    if (rearmed >= guessed)
+        fail_msg("timer after the first sample: got %llu, want before the guess %llu",
+                 (unsigned long long)rearmed, (unsigned long long)guessed);
+    assert_true(rearmed > end + 100);
+    first = n->npkt;
+    h_run(n, end + 101, rearmed);
+    assert_int_equal(n->npkt - first, 1);   /* the probe for H_RX2 */
+    assert_int_equal(n->pkt[first].t, rearmed);
+    assert_int_equal(h_type(n, first), PMUL_PDU_ADDRESS);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    h_node_free(n);
+}
+
 /* ACP mode: the configured timer, multiplied by BACK-OFF_FACTOR. */
 static void
 test_pmul_tx_fixed_timer_backoff(void **state)
@@ -1227,6 +1303,8 @@ main(void)
         cmocka_unit_test(test_pmul_tx_msn_per_destination),
         cmocka_unit_test(test_pmul_tx_probe_then_whole_and_backoff),
         cmocka_unit_test(test_pmul_tx_probe_answered_saves_the_resend),
+        cmocka_unit_test(test_pmul_tx_probe_dearer_than_resend_many_dests),
+        cmocka_unit_test(test_pmul_tx_first_rtt_sample_rearms_guessed_timer),
         cmocka_unit_test(test_pmul_tx_fixed_timer_backoff),
         cmocka_unit_test(test_pmul_tx_selective_resend_after_all_answered),
         cmocka_unit_test(test_pmul_tx_updated_address_lists_incomplete),
