@@ -41,6 +41,7 @@ static const opt opts[] = {
     {"interface", K_IFACE, F(interface), 0, 0},
     {"mcast_ttl", K_UINT, F(mcast_ttl), 1, 255},
     {"rate", K_RATE, F(rate), 0, 10000000000ull},
+    {"shared_medium", K_BOOL, F(shared_medium), 0, 0},
     {"pdu_size", K_SIZE, F(pdu_size), 576, 65507},
     {"max_message_size", K_SIZE, F(max_message_size), 1024, (uint64_t)256 << 20},
     {"expiry", K_DUR, F(expiry_ms), 60000, 30 * DAY_MS},

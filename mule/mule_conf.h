@@ -38,6 +38,7 @@ typedef struct mule_conf {
     char interface[16];             /* "" : node_id */
     unsigned mcast_ttl;
     uint64_t rate;                  /* bit/s, 0: unpaced */
+    bool shared_medium;             /* one radio net: received air delays ours */
     size_t pdu_size;
     size_t max_message_size;
     uint64_t expiry_ms;

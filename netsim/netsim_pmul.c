@@ -146,6 +146,7 @@ apply_kv(pmul_config *c, const netsim_kv *kv)
         K("max-rx-done-per-src", max_rx_done_per_src, 8, 1, 1u << 20),
         K("max-rx-done-ranges", max_rx_done_ranges, 8, 1, 1u << 20),
         K("link-rate-bps", link_rate_bps, 9, 0, UINT64_MAX),
+        K("shared-medium", shared_medium, 1, 0, 1),
         K("fec", fec, 1, 0, 1),
         K("fec-ratio", fec_ratio_pct, 4, 0, 2500),
         K("fec-emcon-repairs", fec_emcon_repairs, 4, 0, 254),

@@ -518,6 +518,9 @@ pmul_engine_recv(pmul_engine *e, pmul_now now, const pmul_addr *from, const uint
     advance(e, now);
     if (pkt == NULL)
         return PMUL_ERR_INVAL;
+    /* Any datagram, well formed or not, took the shared channel. */
+    if (e->cfg.shared_medium)
+        pmul_rate_heard(&e->rate, e->now_ms, len);
     if ((err = pmul_pdu_decode(&pdu, &e->dsc, pkt, len)) != 0) {
         err = pmul__drop(e, PMUL_DROP_MALFORMED, err);
         recompute_deadline(e);

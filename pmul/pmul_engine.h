@@ -132,6 +132,11 @@ typedef struct pmul_config {
     uint64_t link_rate_bps;     /* pacing ceiling in bit/s, counting 28
                                  * octets of IP/UDP per datagram; 0 = no
                                  * pacing (default 9600) */
+    bool shared_medium;         /* the link is one channel that every node
+                                 * sends on (a radio net): what we receive
+                                 * took air our queued datagrams then
+                                 * waited for (default false: a link of
+                                 * our own, as on per-node uplinks) */
     size_t max_msg_len;         /* largest message we send or accept
                                  * (default 4 MiB, at most 65535 PDUs) */
 

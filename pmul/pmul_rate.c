@@ -125,6 +125,17 @@ pmul_rate_sample_raw(pmul_rate *r, uint32_t delay_ms)
         r->raw_cnt++;
 }
 
+void
+pmul_rate_heard(pmul_rate *r, uint64_t now_ms, size_t len)
+{
+    /* With nothing of ours queued the channel is free again now: the
+     * datagram has been received.  Otherwise the radio sent it while ours
+     * waited, and the queue drains that much later. */
+    if (r->bps == 0 || r->free_us <= now_ms * 1000u)
+        return;
+    r->free_us += pmul_rate_airtime_us(r, len);
+}
+
 uint32_t
 pmul_rate_rtt_ms(const pmul_rate *r)
 {

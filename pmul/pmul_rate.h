@@ -77,6 +77,9 @@ bool pmul_rate_ready(const pmul_rate *r, uint64_t now_ms);
 uint64_t pmul_rate_next_ms(const pmul_rate *r);
 /* Account for a datagram of len octets leaving at now_ms. */
 void pmul_rate_sent(pmul_rate *r, uint64_t now_ms, size_t len);
+/* On a shared channel, a datagram of len octets from another node has
+ * just been received: ours still queued then left that much later. */
+void pmul_rate_heard(pmul_rate *r, uint64_t now_ms, size_t len);
 
 /* Feed one network round-trip sample (from a timestamped Ack):
  * Jacobson/Karels smoothing, RFC 6298. */

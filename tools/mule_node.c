@@ -8,7 +8,7 @@
  *		[--lmtp IP:PORT] [--group GROUP] [--rate BPS] [--hostname NAME]
  *		[--emcon-until T] [--expect N] [--timeout T] [--quiet]
  *		[--fec on|off] [--fec-ratio PCT] [--fec-emcon-repairs N]
- *		[--fec-adaptive on|off]
+ *		[--fec-adaptive on|off] [--shared-medium on|off]
  *		[--pdu-size N] [--rtx-min T]
  * DESCRIPTION
  *	Runs one P_MUL engine on real UDP sockets (pmul_uv) and carries
@@ -112,6 +112,7 @@ typedef struct node {
     unsigned fec_ratio;         /* proactive repairs, % of a block */
     unsigned fec_emcon_repairs;
     bool fec_adaptive;          /* repairs sized from the reported loss */
+    bool shared_medium;         /* one channel for every node (a radio net) */
     size_t pdu_size;
     uint32_t rtx_min_ms;        /* retransmission timer floor */
     double emcon_until_s, timeout_s;
@@ -723,6 +724,8 @@ static void usage(FILE *f)
 "  --fec-ratio PCT    proactive repairs in %% of each block (default 10)\n"
 "  --fec-emcon-repairs N  repairs per block per EMCON transmission (default 8)\n"
 "  --fec-adaptive on|off  size repairs from the loss Acks report (default on)\n"
+"  --shared-medium on|off  one channel for every node: count received air in\n"
+"                     the pacing (default off)\n"
 "  --pdu-size N       largest P_MUL datagram, 576..65507 octets (default 1024)\n"
 "  --rtx-min T        retransmission timer floor: 2s, 500ms (default 2s)\n"
 "\n"
@@ -771,6 +774,7 @@ int main(int argc, char **argv)
         {"fec", required_argument, NULL, 'F'}, {"fec-ratio", required_argument, NULL, 'P'},
         {"fec-emcon-repairs", required_argument, NULL, 'E'},
         {"fec-adaptive", required_argument, NULL, 'A'},
+        {"shared-medium", required_argument, NULL, 'M'},
         {"pdu-size", required_argument, NULL, 'S'}, {"rtx-min", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
@@ -862,6 +866,11 @@ int main(int argc, char **argv)
                 return bad_opt("--fec-adaptive", optarg, "on or off");
             n->fec_adaptive = strcmp(optarg, "on") == 0;
             break;
+        case 'M':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return bad_opt("--shared-medium", optarg, "on or off");
+            n->shared_medium = strcmp(optarg, "on") == 0;
+            break;
         case 'S':
             if (num_parse_u64(optarg, 576, 65507, &v) != 0)
                 return bad_opt("--pdu-size", optarg, "octets 576..65507");
@@ -922,6 +931,7 @@ int main(int argc, char **argv)
     cfg.fec_ratio_pct = n->fec_ratio;
     cfg.fec_emcon_repairs = n->fec_emcon_repairs;
     cfg.fec_adaptive = n->fec_adaptive;
+    cfg.shared_medium = n->shared_medium;
     cfg.pdu_max_len = n->pdu_size;
     cfg.ack_rtx_min_ms = n->rtx_min_ms;
     if (cfg.ack_rtx_max_ms < cfg.ack_rtx_min_ms)

@@ -79,6 +79,28 @@ test_pmul_rate_idle_link_restarts(void **state)
     assert_int_equal(pmul_rate_next_ms(&r), 5050);
 }
 
+/* A shared channel: what we hear while ours waits delays ours by its
+ * airtime; heard while nothing of ours waits, it changes nothing. */
+static void
+test_pmul_rate_heard_on_shared_channel(void **state)
+{
+    pmul_rate r;
+
+    (void)state;
+    pmul_rate_init(&r, 9600, 1000, 60000, 100, false);
+    pmul_rate_heard(&r, 0, 32);                     /* idle: free now */
+    assert_true(pmul_rate_ready(&r, 0));
+    pmul_rate_sent(&r, 0, 1024);                    /* ours until 876.667 ms */
+    pmul_rate_heard(&r, 100, 32);                   /* an Ack: 50 ms of air */
+    assert_int_equal(pmul_rate_next_ms(&r), 927);
+    assert_false(pmul_rate_ready(&r, 926));
+    pmul_rate_heard(&r, 927, 32);                   /* ours has left */
+    assert_int_equal(pmul_rate_next_ms(&r), 927);
+    pmul_rate_init(&r, 0, 1000, 60000, 100, false); /* unpaced */
+    pmul_rate_heard(&r, 0, 1024);
+    assert_true(pmul_rate_ready(&r, 0));
+}
+
 static void
 test_pmul_rate_estimator(void **state)
 {
@@ -229,6 +251,7 @@ main(void)
         cmocka_unit_test(test_pmul_rate_airtime),
         cmocka_unit_test(test_pmul_rate_pacing_no_drift),
         cmocka_unit_test(test_pmul_rate_idle_link_restarts),
+        cmocka_unit_test(test_pmul_rate_heard_on_shared_channel),
         cmocka_unit_test(test_pmul_rate_estimator),
         cmocka_unit_test(test_pmul_rate_raw_min_window),
         cmocka_unit_test(test_pmul_rate_rto_queued),

@@ -19,7 +19,9 @@
  *
  *	shared: the 100 text mails and loss on one shared 9.6 kbit/s channel
  *	("medium shared": one transmission at a time for all nodes, so every
- *	Ack takes air from the transmitter) with 1, 4, 20 and 100 receivers.
+ *	Ack takes air from the transmitter) with 1, 4, 20 and 100 receivers,
+ *	every engine configured for it (shared-medium: received air counts in
+ *	its pacing, as muled's shared_medium = yes on a radio net).
  *
  *	Each case runs seeds 1..SEEDS (default 100) and prints the
  *	distribution of the completion time (first submit to last MSG_DONE):
@@ -200,7 +202,8 @@ bench_case(const bcase *c, unsigned seeds)
                  "loss * rx bernoulli %u%%\n"
                  "%s expiry %s\n",
                  c->shared ? "240h" : "24h", engine_extra,
-                 c->shared ? "medium shared 9600 delay 50ms\n" : "", c->rate ? c->rate : 9600,
+                 c->shared ? "medium shared 9600 delay 50ms\nengine shared-medium 1\n" : "",
+                 c->rate ? c->rate : 9600,
                  c->rx, c->loss_pct ? c->loss_pct : 10, c->traffic,
                  c->shared ? "72h" : "12h");
     if (n < 0 || (size_t)n >= sizeof(text)) {

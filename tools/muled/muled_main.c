@@ -576,6 +576,7 @@ start_engine(muled *d)
     cfg.node_id = d->cf.node_id;
     cfg.default_group = d->cf.group;
     cfg.link_rate_bps = d->cf.rate;
+    cfg.shared_medium = d->cf.shared_medium;
     cfg.pdu_max_len = d->cf.pdu_size;
     cfg.max_msg_len = d->cf.max_message_size;
     cfg.ack_rtx_min_ms = (uint32_t)d->cf.ack_rtx_min_ms;
