@@ -128,12 +128,26 @@ pmul_rate_sample_raw(pmul_rate *r, uint32_t delay_ms)
 void
 pmul_rate_heard(pmul_rate *r, uint64_t now_ms, size_t len)
 {
+    uint64_t now_us = now_ms * 1000u, air, from;
+
+    if (r->bps == 0)
+        return;
+    /* It was on the air up to now; one transmission at a time, so what
+     * overlaps air already counted is not counted twice (a flood of
+     * datagrams, or a peer faster than our configured rate, cannot push
+     * ours back faster than time passes). */
+    air = pmul_rate_airtime_us(r, len);
+    from = now_us > air ? now_us - air : 0;
+    if (from < r->heard_us)
+        from = r->heard_us;
+    air = now_us > from ? now_us - from : 0;
+    if (now_us > r->heard_us)
+        r->heard_us = now_us;
     /* With nothing of ours queued the channel is free again now: the
      * datagram has been received.  Otherwise the radio sent it while ours
      * waited, and the queue drains that much later. */
-    if (r->bps == 0 || r->free_us <= now_ms * 1000u)
-        return;
-    r->free_us += pmul_rate_airtime_us(r, len);
+    if (r->free_us > now_us)
+        r->free_us += air;
 }
 
 uint32_t

@@ -41,6 +41,8 @@
 typedef struct pmul_rate {
     uint64_t bps;           /* 0: no pacing */
     uint64_t free_us;       /* link busy until this time */
+    uint64_t heard_us;      /* shared channel: received air counted up
+                             * to this time (pmul_rate_heard) */
     uint32_t srtt_ms;       /* smoothed network RTT (timestamped Acks) */
     uint32_t rttvar_ms;
     bool have_sample;

@@ -96,6 +96,13 @@ test_pmul_rate_heard_on_shared_channel(void **state)
     assert_false(pmul_rate_ready(&r, 926));
     pmul_rate_heard(&r, 927, 32);                   /* ours has left */
     assert_int_equal(pmul_rate_next_ms(&r), 927);
+    /* Ten full datagrams heard at 1100 ms: one transmission at a time, so
+     * together they were on the air since the last one heard (927 ms), not
+     * for ten airtimes: 173 ms count. */
+    pmul_rate_sent(&r, 1000, 1024);                 /* ours until 1876.667 */
+    for (int i = 0; i < 10; i++)
+        pmul_rate_heard(&r, 1100, 1024);
+    assert_int_equal(pmul_rate_next_ms(&r), 2050);  /* 1876.667 + 173 */
     pmul_rate_init(&r, 0, 1000, 60000, 100, false); /* unpaced */
     pmul_rate_heard(&r, 0, 1024);
     assert_true(pmul_rate_ready(&r, 0));
