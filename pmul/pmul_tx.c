@@ -1428,6 +1428,8 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         (e->rate.have_sample || e->rate.raw_cnt > 0)) {
         m->rtt_guess = false;
         at = pmul__add_ms(m->round_end_ms, rto_for(e, m, normal, m->round_probe));
+        if (at < e->now_ms)
+            at = e->now_ms;     /* a late sample: due now, never in the past */
         if (at < m->rtx_at)
             m->rtx_at = at;
     }
@@ -1445,6 +1447,8 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         (e->rate.have_sample || e->rate.raw_cnt > 0) &&
         (fresh_need(m) || (m->answer_seen && can_ask(e, m, normal))) && !others_sending(e, m)) {
         at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
+        if (at < e->now_ms)
+            at = e->now_ms;     /* the window is over: due now */
         if (at < m->rtx_at) {
             m->rtx_at = at;
             m->collect = true;
