@@ -33,6 +33,7 @@
 #include "mule/mule_hdr.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "mule/mule_err.h"
 
@@ -390,18 +391,13 @@ digits(const char *p, int mind, int maxd, int *v)
 static const char *
 word(const char *p, const char *const *names, int n, int *idx)
 {
-    size_t len = 0, i;
+    size_t len = 0;
     int k;
 
     while ((p[len] >= 'A' && p[len] <= 'Z') || (p[len] >= 'a' && p[len] <= 'z'))
         len++;
     for (k = 0; k < n; k++) {
-        if (strlen(names[k]) != len)
-            continue;
-        for (i = 0; i < len; i++)
-            if ((p[i] | 0x20) != (names[k][i] | 0x20))
-                break;
-        if (i == len) {
+        if (strlen(names[k]) == len && strncasecmp(p, names[k], len) == 0) {
             *idx = k;
             return p + len;
         }
@@ -520,12 +516,10 @@ mule_hdr_mule_trace_time(const uint8_t *msg, size_t len, int64_t *t)
     *semi = '\0';
     /* The protocol clause, "with MULE" (RFC 8494 6.2), before the date. */
     for (w = v; (w = strchr(w, ' ')) != NULL; w++) {
-        if ((w[1] | 0x20) == 'w' && (w[2] | 0x20) == 'i' && (w[3] | 0x20) == 't' &&
-            (w[4] | 0x20) == 'h' && (w[5] == ' ' || w[5] == '\t')) {
+        if (strncasecmp(w + 1, "with", 4) == 0 && (w[5] == ' ' || w[5] == '\t')) {
             x = skip_cfws(w + 5);
-            if ((x[0] | 0x20) == 'm' && (x[1] | 0x20) == 'u' && (x[2] | 0x20) == 'l' &&
-                (x[3] | 0x20) == 'e' && (x[4] == '\0' || x[4] == ' ' || x[4] == '\t' ||
-                                         x[4] == '('))
+            /* strchr finds the NUL too: "with MULE" may end the text. */
+            if (strncasecmp(x, "mule", 4) == 0 && strchr(" \t(", x[4]) != NULL)
                 return mule_hdr_parse_date(semi + 1, t);
         }
     }

@@ -1521,6 +1521,18 @@ unheard(const pmul_txmsg *m)
     return false;
 }
 
+/* The PDUs d's last list names; the whole message if it never answered. */
+static uint32_t
+listed_need(const pmul_txmsg *m, const pmul_txdest *d)
+{
+    uint32_t need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u;
+    size_t k;
+
+    for (k = 0; k < d->miss_cnt; k++)
+        need += (uint32_t)(d->miss[2 * k + 1] - d->miss[2 * k]) + 1u;
+    return need;
+}
+
 /*
  * Every destination not heard since the last round is one whose last list
  * (the whole message if it never answered)
@@ -1534,8 +1546,7 @@ unheard(const pmul_txmsg *m)
 static bool
 unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
 {
-    size_t i, k;
-    unsigned need;
+    size_t i;
 
     if (!m->fec || !e->cfg.fec_adaptive)
         return false;
@@ -1546,10 +1557,7 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
             continue;
         if (d->no_fec)
             return false;
-        /* One never heard from needs the whole message. */
-        for (need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u, k = 0; k < d->miss_cnt; k++)
-            need += (unsigned)(d->miss[2 * k + 1] - d->miss[2 * k]) + 1u;
-        if (m->sym_tx - d->sym_mark < with_margin(need, dst_loss_pm(e, d->id)))
+        if (m->sym_tx - d->sym_mark < with_margin(listed_need(m, d), dst_loss_pm(e, d->id)))
             return false;
     }
     return true;
@@ -1593,18 +1601,15 @@ fresh_need(const pmul_txmsg *m)
 static bool
 probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
-    uint64_t need, max = 0;
-    size_t i, k;
+    uint32_t need, max = 0;
+    size_t i;
 
     for (i = 0; i < m->dest_cnt; i++) {
         const pmul_txdest *d = &m->dests[i];
 
         if (!incomplete(d) || d->emcon || d->answered)
             continue;
-        need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u;
-        for (k = 0; k < d->miss_cnt; k++)
-            need += (uint64_t)(d->miss[2 * k + 1] - d->miss[2 * k]) + 1u;
-        if (need > max)
+        if ((need = listed_need(m, d)) > max)
             max = need;
     }
     return (uint64_t)pending * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) <
