@@ -166,6 +166,31 @@ test_mule_hdr_parse_date(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(mule_hdr_parse_date(bad[i], &t));
     assert_false(mule_hdr_parse_date(NULL, &t));
+    /* Truncation loop: every prefix of every good form is read within its
+     * bounds (ASan).  Some are dates themselves: "EST" cut to "E" is a
+     * military zone (RFC 5322 4.3: -0000), a cut after the zone drops a
+     * comment.  Those with a numeric zone and no comment have none. */
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char cut[64];
+        size_t n = strlen(good[i].s);
+
+        assert_true(n < sizeof(cut));
+        for (size_t k = 0; k < n; k++) {
+            memcpy(cut, good[i].s, k);
+            cut[k] = '\0';
+            (void)mule_hdr_parse_date(cut, &t);
+        }
+    }
+    {
+        static const char full[] = "Tue, 2 Jan 2024 10:00:00 +0000";
+        char cut[sizeof(full)];
+
+        for (size_t k = 0; k + 1 < sizeof(full); k++) {
+            memcpy(cut, full, k);
+            cut[k] = '\0';
+            assert_false(mule_hdr_parse_date(cut, &t));
+        }
+    }
 }
 
 /* The previous MULE node's intake time: the date of the top Received field
@@ -186,6 +211,12 @@ test_mule_hdr_mule_trace_time(void **state)
     assert_int_equal(buf_append(&b, older, sizeof(older) - 1), 0);
     assert_true(mule_hdr_mule_trace_time(b.data, b.len, &t));
     assert_int_equal(t, 1704189600);
+    /* Truncation loop: a cut message yields the same time or none. */
+    for (size_t k = 0; k < b.len; k++) {
+        t = 0;
+        if (mule_hdr_mule_trace_time(b.data, k, &t))
+            assert_int_equal(t, 1704189600);
+    }
     /* The top field is another protocol's: no MULE intake time. */
     assert_false(mule_hdr_mule_trace_time(U(older), sizeof(older) - 1, &t));
     assert_false(mule_hdr_mule_trace_time(U("Received: by x with MULE\r\n\r\n"), 28, &t));
