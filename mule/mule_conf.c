@@ -104,6 +104,8 @@ mule_conf_default(mule_conf *c)
     c->group = 0xEF010102u;                     /* 239.1.1.2 */
     c->mcast_ttl = 8;
     c->rate = 9600;
+    /* HF/VHF radio nets, mule's home, are one half-duplex channel (issue 12). */
+    c->shared_medium = true;
     c->pdu_size = 1024;
     c->max_message_size = 10u << 20;
     c->expiry_ms = DAY_MS;

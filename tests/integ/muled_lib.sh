@@ -102,6 +102,7 @@ ml_conf() {
         echo "routes = $r"
         echo "hostname = n$i.mule.test"
         echo "rate = ${ML_RATE:-56000}"
+        echo "shared_medium = no"     # nsnet: a tbf uplink per node
         echo "backoff_min = 2s"
         echo "backoff_max = 10s"
         echo "pickup_interval = 200ms"

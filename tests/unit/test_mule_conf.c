@@ -72,7 +72,7 @@ test_mule_conf_minimal(void **state)
     assert_int_equal(c.pmul_fec_ratio, 10);
     assert_int_equal(c.pmul_fec_emcon_repairs, 8);
     assert_true(c.pmul_fec_adaptive);
-    assert_false(c.shared_medium);
+    assert_true(c.shared_medium);
     mule_conf_fini(&c);
 }
 
@@ -90,7 +90,7 @@ test_mule_conf_pmul_caps(void **state)
                            "pmul_max_rx_bytes_per_source = 2M\npmul_rx_idle = 30m\n"
                            "pmul_max_groups = 8\npmul_fec = no\npmul_fec_ratio = 25\n"
                            "pmul_fec_emcon_repairs = 12\npmul_fec_adaptive = no\n"
-                           "shared_medium = yes\n", &c, &err), 0);
+                           "shared_medium = no\n", &c, &err), 0);
     assert_int_equal(c.pmul_max_sources, 32);
     assert_int_equal(c.pmul_max_rx_messages, 200);
     assert_int_equal(c.pmul_max_rx_messages_per_source, 10);
@@ -102,7 +102,7 @@ test_mule_conf_pmul_caps(void **state)
     assert_int_equal(c.pmul_fec_ratio, 25);
     assert_int_equal(c.pmul_fec_emcon_repairs, 12);
     assert_false(c.pmul_fec_adaptive);
-    assert_true(c.shared_medium);
+    assert_false(c.shared_medium);
     mule_conf_fini(&c);
     assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
                                "pmul_fec_ratio = 101\n", &c, &err), 0);
