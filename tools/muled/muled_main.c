@@ -793,9 +793,10 @@ main(int argc, char **argv)
     }
     muled_log(d, LOG_LVL_INFO,
               "started node=%s host=%s spool=%s (%zu entries, %zu corrupt, %zu torn) "
-              "deliver=%s emcon=%s rate=%" PRIu64 "bit/s",
+              "deliver=%s emcon=%s rate=%" PRIu64 "bit/s medium=%s",
               d->cf.node_id_text, d->cf.hostname, d->cf.spool_dir, scan.loaded, scan.corrupt,
-              scan.torn, d->cf.deliver, d->emcon ? "on" : "off", (uint64_t)d->cf.rate);
+              scan.torn, d->cf.deliver, d->emcon ? "on" : "off", (uint64_t)d->cf.rate,
+              d->cf.shared_medium ? "shared" : "own");
     apply_allowlist(d);
     muled_pickup_recover(d);
     restore_done(d);
