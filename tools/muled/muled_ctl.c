@@ -502,6 +502,8 @@ cmd_status(ctl_cmd *c)
     r_u64(r, "retransmitted_data_pdus", st.retx_data_pdus);
     r_u64(r, "srtt_ms", st.srtt_ms);
     r_u64(r, "rto_ms", st.rto_ms);
+    r_u64(r, "fec_repair_pdus_sent", st.fec_repair_pdus);
+    r_u64(r, "fec_recovered_pdus", st.rx_fec_recovered);
     r_close(r);
     r_close(r);
     return MULE_CTL_OK;
@@ -995,6 +997,10 @@ cmd_stats(ctl_cmd *c)
         r_u64(r, "pdus_received", rcvd);
         r_u64(r, "retransmitted_data_pdus", st.retx_data_pdus);
         r_u64(r, "retransmission_rounds", st.retx_rounds);
+        r_u64(r, "fec_repair_pdus_sent", st.fec_repair_pdus);
+        r_u64(r, "fec_recovered_pdus", st.rx_fec_recovered);
+        r_u64(r, "fec_unused_pdus", st.rx_fec_unused);
+        r_u64(r, "fec_rejected", st.rx_fec_rejected);
         uint64_t drops = 0;
         for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
             drops += st.drops[i];
@@ -1034,6 +1040,18 @@ cmd_stats(ctl_cmd *c)
     prom_head(b, "mule_pmul_retransmission_rounds_total", "counter",
               "retransmission rounds (timer and EMCON repetitions)");
     putf(b, "mule_pmul_retransmission_rounds_total %" PRIu64 "\n", st.retx_rounds);
+    prom_head(b, "mule_pmul_fec_repair_pdus_sent_total", "counter",
+              "FEC repair Data_PDUs sent (proactive, EMCON and in answer to missing lists)");
+    putf(b, "mule_pmul_fec_repair_pdus_sent_total %" PRIu64 "\n", st.fec_repair_pdus);
+    prom_head(b, "mule_pmul_fec_recovered_pdus_total", "counter",
+              "received source Data_PDUs rebuilt from FEC repairs instead of waiting for them");
+    putf(b, "mule_pmul_fec_recovered_pdus_total %" PRIu64 "\n", st.rx_fec_recovered);
+    prom_head(b, "mule_pmul_fec_unused_pdus_total", "counter",
+              "received repair Data_PDUs not kept (block already decodable, message plain or complete)");
+    putf(b, "mule_pmul_fec_unused_pdus_total %" PRIu64 "\n", st.rx_fec_unused);
+    prom_head(b, "mule_pmul_fec_rejected_total", "counter",
+              "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)");
+    putf(b, "mule_pmul_fec_rejected_total %" PRIu64 "\n", st.rx_fec_rejected);
     prom_head(b, "mule_pmul_late_duplicates_total", "counter",
               "PDUs of messages delivered before, recognised by the delivered set");
     putf(b, "mule_pmul_late_duplicates_total %" PRIu64 "\n", st.rx_late_dups);
