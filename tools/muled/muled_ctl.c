@@ -1033,28 +1033,30 @@ cmd_stats(ctl_cmd *c)
     for (unsigned i = 0; i < PMUL_AUTH_DROP_COUNT; i++)
         putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
              pmul_auth_drop_name((int)i), ast.drops[i]);
-    prom_head(b, "mule_pmul_retransmitted_data_pdus_total", "counter",
-              "Data_PDUs sent again after a missing list or a timeout");
-    putf(b, "mule_pmul_retransmitted_data_pdus_total %" PRIu64 "\n",
-                     st.retx_data_pdus);
-    prom_head(b, "mule_pmul_retransmission_rounds_total", "counter",
-              "retransmission rounds (timer and EMCON repetitions)");
-    putf(b, "mule_pmul_retransmission_rounds_total %" PRIu64 "\n", st.retx_rounds);
-    prom_head(b, "mule_pmul_fec_repair_pdus_sent_total", "counter",
-              "FEC repair Data_PDUs sent (proactive, EMCON and in answer to missing lists)");
-    putf(b, "mule_pmul_fec_repair_pdus_sent_total %" PRIu64 "\n", st.fec_repair_pdus);
-    prom_head(b, "mule_pmul_fec_recovered_pdus_total", "counter",
-              "received source Data_PDUs rebuilt from FEC repairs instead of waiting for them");
-    putf(b, "mule_pmul_fec_recovered_pdus_total %" PRIu64 "\n", st.rx_fec_recovered);
-    prom_head(b, "mule_pmul_fec_unused_pdus_total", "counter",
-              "received repair Data_PDUs not kept (block already decodable, message plain or complete)");
-    putf(b, "mule_pmul_fec_unused_pdus_total %" PRIu64 "\n", st.rx_fec_unused);
-    prom_head(b, "mule_pmul_fec_rejected_total", "counter",
-              "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)");
-    putf(b, "mule_pmul_fec_rejected_total %" PRIu64 "\n", st.rx_fec_rejected);
-    prom_head(b, "mule_pmul_late_duplicates_total", "counter",
-              "PDUs of messages delivered before, recognised by the delivered set");
-    putf(b, "mule_pmul_late_duplicates_total %" PRIu64 "\n", st.rx_late_dups);
+    const struct { const char *name, *help; uint64_t v; } ctrs[] = {
+        { "mule_pmul_retransmitted_data_pdus_total",
+          "Data_PDUs sent again after a missing list or a timeout", st.retx_data_pdus },
+        { "mule_pmul_retransmission_rounds_total",
+          "retransmission rounds (timer and EMCON repetitions)", st.retx_rounds },
+        { "mule_pmul_fec_repair_pdus_sent_total",
+          "FEC repair Data_PDUs sent (proactive, EMCON and in answer to missing lists)",
+          st.fec_repair_pdus },
+        { "mule_pmul_fec_recovered_pdus_total",
+          "received source Data_PDUs rebuilt from FEC repairs instead of waiting for them",
+          st.rx_fec_recovered },
+        { "mule_pmul_fec_unused_pdus_total",
+          "received repair Data_PDUs not kept (block already decodable, message plain or complete)",
+          st.rx_fec_unused },
+        { "mule_pmul_fec_rejected_total",
+          "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)",
+          st.rx_fec_rejected },
+        { "mule_pmul_late_duplicates_total",
+          "PDUs of messages delivered before, recognised by the delivered set", st.rx_late_dups },
+    };
+    for (size_t i = 0; i < sizeof ctrs / sizeof ctrs[0]; i++) {
+        prom_head(b, ctrs[i].name, "counter", ctrs[i].help);
+        putf(b, "%s %" PRIu64 "\n", ctrs[i].name, ctrs[i].v);
+    }
     prom_head(b, "mule_pmul_evictions_total", "counter",
               "sources (holding only early data) and stalled incomplete messages evicted at a cap");
     putf(b, "mule_pmul_evictions_total{what=\"source\"} %" PRIu64 "\n"
