@@ -447,6 +447,8 @@ uint32_t pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m);
 void pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m);
 /* Tail mode until an Ack leaves in this round. */
 void pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m);
+/* Until when the source's last PDU holds back m's owed Ack (0: not). */
+uint64_t pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pmul_rxsrc *s);
 /* Missing numbers found since the last Ack was built. */
 uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
 

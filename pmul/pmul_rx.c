@@ -1411,17 +1411,11 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
         deliver(e, m);                  /* an earlier attempt ran out of memory */
         return false;
     }
-    if (!m->round_acked && (s = pmul__src_find(e, m->src)) != NULL &&
-        !(m->probe_wait && s->last_ms == m->addr_rx_ms)) {
-        /* The source is still sending (another message pre-empted ours):
-         * the round has not ended yet.  Not when its last PDU was our
-         * own Address_PDU in a probe wait: a copy of the probe, which
-         * must not postpone the answer (rx_on_address_body). */
-        t = pmul__add_ms(s->last_ms, pmul__rx_tail_ms(e, m));
-        if (t > e->now_ms) {
-            m->ack_at = t;
-            return false;
-        }
+    if ((s = pmul__src_find(e, m->src)) != NULL && (t = pmul__rx_held_until(e, m, s)) > e->now_ms) {
+        /* The source is still sending: the round has not ended, or our
+         * re-ack would take the air it sends on (pmul_rxack.c). */
+        m->ack_at = t;
+        return false;
     }
     m->ack_at = UINT64_MAX;             /* re-armed when the Ack leaves */
     m->tail_owed = !m->round_acked && !pmul_ackq_has(&e->ackq, m->src, m->msid);

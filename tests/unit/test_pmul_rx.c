@@ -732,6 +732,73 @@ test_pmul_rx_ack_pdu_time_reack(void **state)
     h_node_free(n);
 }
 
+/*
+ * The re-ack on a shared channel (issue 12): an Ack with missing numbers
+ * left at 3 ms; the source then sends another message (its Address_PDU
+ * and a Data_PDU every 2 s, for others) until 30 s and goes quiet.
+ * Returns when the first re-ack left.  ndests receivers are listed, H_RX
+ * among them.
+ */
+static uint64_t
+first_reack_while_source_busy(bool shared, uint16_t ndests)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t dests[32], other = IP(10, 0, 1, 1);
+    uint64_t t, at;
+    uint16_t i;
+
+    assert_true(ndests >= 1 && ndests <= 32);
+    h_config(&c, H_RX);
+    c.link_rate_bps = 0;
+    c.shared_medium = shared;
+    n = h_node_new_cfg(&c);
+    dests[0] = H_RX;
+    for (i = 1; i < ndests; i++)
+        dests[i] = IP(10, 0, 2, i);
+    h_feed_address(n, 0, H_TX, 5, 5, 5, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    h_feed_data(n, 1, H_TX, 5, 1, 10);
+    h_feed_data(n, 2, H_TX, 5, 3, 10);
+    h_feed_data(n, 3, H_TX, 5, 5, 10);
+    assert_int_equal(h_drain(n, 3), 1);             /* missing 2, 4 */
+    h_feed_address(n, 1000, H_TX, 6, 5, 20, H_WALL0 + 3600, &other, NULL, 1, 0);
+    for (t = 2000; t <= 30000 && n->npkt == 1; t += 2000) {
+        h_run(n, t - 1999, t - 1);
+        if (n->npkt == 1)
+            h_feed_data(n, t, H_TX, 6, (uint16_t)(t / 2000), 10);
+    }
+    if (n->npkt == 1)
+        h_run(n, 30000, 60000);
+    assert_true(n->npkt >= 2);
+    assert_int_equal(h_pdu(n, 1).type, PMUL_PDU_ACK);
+    at = n->pkt[1].t;
+    h_node_free(n);
+    return at;
+}
+
+/* Twenty receivers on one channel: their re-acks would take more air
+ * than a Data_PDU of the busy source, so ACK_PDU_TIME counts from the
+ * source's last PDU (30 s).  Every ACK_PDU_TIME regardless, 100 mails to
+ * 100 receivers drew 39,903 re-acks beside 106,035 Ack_PDUs in all. */
+static void
+test_pmul_rx_shared_reack_waits_for_busy_source(void **state)
+{
+    (void)state;
+    assert_int_equal(first_reack_while_source_busy(true, 20), 30000 + 10000);
+}
+
+/* Four receivers' re-acks cost less than one Data_PDU, and on links of
+ * their own none takes the source's air: ACK_PDU_TIME after our Ack, as
+ * ACP 142 counts it (the busy transmitter's timer counts its queue and
+ * would leave a lost round waiting much longer). */
+static void
+test_pmul_rx_reack_kept_for_few_receivers_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(first_reack_while_source_busy(true, 4), 3 + 10000);
+    assert_int_equal(first_reack_while_source_busy(false, 20), 3 + 10000);
+}
+
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
  * wait (missing-after-last + 1/2 PDU airtimes, 200 ms at least) the
  * receiver acks its missing list instead of staying silent. */
@@ -1777,6 +1844,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_mm_limit_and_highest_missing_trigger),
         cmocka_unit_test(test_pmul_rx_mm_missing_triggers_ack),
         cmocka_unit_test(test_pmul_rx_ack_pdu_time_reack),
+        cmocka_unit_test(test_pmul_rx_shared_reack_waits_for_busy_source),
+        cmocka_unit_test(test_pmul_rx_reack_kept_for_few_receivers_or_own_links),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
         cmocka_unit_test(test_pmul_rx_tail_waits_for_observed_pace),
         cmocka_unit_test(test_pmul_rx_tail_observed_pace_then_quiet),
