@@ -179,6 +179,9 @@ typedef struct pmul_rxsrc {
                                  * from 2) */
     uint64_t last_ms;           /* last activity */
     uint64_t order;
+    bool sent_known;            /* sent_prio, sent_msid valid */
+    uint8_t sent_prio;          /* the message of its last Data_PDU or */
+    uint32_t sent_msid;         /* listing Address_PDU (its send order) */
 } pmul_rxsrc;
 
 /* FEC decoding state of a message announced by a FEC_Address_PDU whose
@@ -466,6 +469,12 @@ pmul_rxsrc *pmul__src_find(const pmul_engine *e, uint32_t id);
  * its last activity is now.  Returns 0, PMUL_ERR_BUSY or PMUL_ERR_NOMEM
  * (counted as drops). */
 int pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out);
+/* A Data_PDU, or an Address_PDU with destinations, of s arrived: its
+ * message is the one s is sending now. */
+void pmul__src_note_sent(pmul_rxsrc *s, const pmul_pdu *pdu);
+/* Did s's last such PDU belong to a message it sends after m (so m's
+ * round is over)? */
+bool pmul__src_moved_past(const pmul_rxsrc *s, const pmul_rxmsg *m);
 /* When s's oldest held gap is due to be reported (UINT64_MAX: none). */
 uint64_t pmul__gap_deadline(const pmul_engine *e, const pmul_rxsrc *s);
 /* Report every gap s holds as LOST_MESSAGE now. */

@@ -1035,6 +1035,9 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
 
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
+    /* An Ack-Ack is sent out of the rounds' order. */
+    if (pdu->u.address.dest_cnt != 0)
+        pmul__src_note_sent(s, pdu);
     m = pmul__rx_find(e, pdu->source_id, pdu->msid);
     if (m != NULL) {
         m->idle_acks = 0;       /* the transmitter is alive for it */
@@ -1186,6 +1189,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
 
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
         return err;
+    pmul__src_note_sent(s, pdu);
     if ((m = pmul__rx_find(e, pdu->source_id, pdu->msid)) == NULL) {
         if (was_delivered(e, s, pdu->msid)) {
             e->st.rx_late_dups++;

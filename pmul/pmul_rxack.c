@@ -180,7 +180,7 @@ uint64_t
 pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pmul_rxsrc *s)
 {
     if (!m->round_acked)
-        return m->probe_wait && s->last_ms == m->addr_rx_ms
+        return (m->probe_wait && s->last_ms == m->addr_rx_ms) || pmul__src_moved_past(s, m)
                ? 0 : pmul__add_ms(s->last_ms, pmul__rx_tail_ms(e, m));
     return reacks_take_air(e, m) ? pmul__add_ms(s->last_ms, e->cfg.ack_pdu_time_ms) : 0;
 }

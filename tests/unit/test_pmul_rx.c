@@ -826,6 +826,63 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
     h_node_free(n);
 }
 
+/*
+ * The tail wait when the source goes on with another message (issue 12):
+ * message 30 (priority 5) loses its last two Data_PDUs and the closing
+ * Address_PDU; from 3.6 s the source sends Address_PDUs of message
+ * other_msid (priority other_prio, for someone else) every 900 ms until
+ * 9 s.  Returns when our Ack left.
+ */
+static uint64_t
+tail_ack_with_other_message(uint32_t other_msid, uint8_t other_prio)
+{
+    pmul_config c;
+    h_node *n;
+    uint32_t other = IP(10, 0, 2, 1);
+    uint64_t t, at;
+
+    h_config(&c, H_RX);                             /* 9600 bit/s */
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 30, 5, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 30, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 30, 2, 1008);
+    h_feed_data(n, 2700, H_TX, 30, 3, 1008);
+    for (t = 3600; t <= 9000 && n->npkt == 0; t += 900) {
+        h_run(n, t - 899, t - 1);
+        if (n->npkt == 0)
+            h_feed_address(n, t, H_TX, other_msid, other_prio, 4, H_WALL0 + 3600, &other,
+                           NULL, 1, 0);
+    }
+    h_run(n, 9000, 30000);
+    assert_true(n->npkt >= 1);
+    assert_int_equal(h_pdu(n, 0).type, PMUL_PDU_ACK);
+    at = n->pkt[0].t;
+    h_node_free(n);
+    return at;
+}
+
+/* A message after ours in the transmitter's order (as urgent and newer,
+ * or less urgent) shows that our round is over: the list leaves when the
+ * tail wait (2.5 x 900 ms after Data 3) ends, not when the source pauses
+ * (engine.md section 8 had this as not done). */
+static void
+test_pmul_rx_tail_not_held_once_source_moved_on(void **state)
+{
+    (void)state;
+    assert_int_equal(tail_ack_with_other_message(31, 5), 2700 + 2250);
+    assert_int_equal(tail_ack_with_other_message(29, 7), 2700 + 2250);
+}
+
+/* A message before ours (older, or more urgent) may pre-empt our round,
+ * which then resumes: the wait restarts with its PDUs, as before. */
+static void
+test_pmul_rx_tail_held_while_preempted(void **state)
+{
+    (void)state;
+    assert_int_equal(tail_ack_with_other_message(29, 5), 9000 + 2250);
+    assert_int_equal(tail_ack_with_other_message(31, 2), 9000 + 2250);
+}
+
 /* Regression (pmul-replay of pmul_basic.pcap as 192.0.2.2): a transmitter
  * pacing one PDU every 500 ms, link rate unknown (0).  The receiver acked
  * "missing 2" 0.47 s after Data 1 although Data 2 came 0.5 s after it.
@@ -1847,6 +1904,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_shared_reack_waits_for_busy_source),
         cmocka_unit_test(test_pmul_rx_reack_kept_for_few_receivers_or_own_links),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
+        cmocka_unit_test(test_pmul_rx_tail_not_held_once_source_moved_on),
+        cmocka_unit_test(test_pmul_rx_tail_held_while_preempted),
         cmocka_unit_test(test_pmul_rx_tail_waits_for_observed_pace),
         cmocka_unit_test(test_pmul_rx_tail_observed_pace_then_quiet),
         cmocka_unit_test(test_pmul_rx_lost_ack_probe_answered_within_one_interval),
