@@ -733,9 +733,35 @@ test_pmul_rx_ack_pdu_time_reack(void **state)
 }
 
 /*
+ * The source goes on with another message (msid, priority prio, for
+ * someone else): its Address_PDU every step ms from `from` to `until`,
+ * while fewer than `want` datagrams came out of n; then silence.  Frees
+ * n and returns when datagram `want` (an Ack) left.
+ */
+static uint64_t
+ack_amid_other_message(h_node *n, size_t want, uint32_t msid, uint8_t prio, uint64_t from,
+                       uint64_t step, uint64_t until)
+{
+    uint32_t other = IP(10, 0, 2, 1);
+    uint64_t t, at;
+
+    for (t = from; t <= until && n->npkt < want; t += step) {
+        h_run(n, t - step + 1, t - 1);
+        if (n->npkt < want)
+            h_feed_address(n, t, H_TX, msid, prio, 4, H_WALL0 + 3600, &other, NULL, 1, 0);
+    }
+    h_run(n, until, until + 30000);
+    assert_true(n->npkt >= want);
+    assert_int_equal(h_pdu(n, want - 1).type, PMUL_PDU_ACK);
+    at = n->pkt[want - 1].t;
+    h_node_free(n);
+    return at;
+}
+
+/*
  * The re-ack on a shared channel (issue 12): an Ack with missing numbers
  * left at 3 ms; the source then sends another message (its Address_PDU
- * and a Data_PDU every 2 s, for others) until 30 s and goes quiet.
+ * every 2 s, for others) until 30 s and goes quiet.
  * Returns when the first re-ack left.  ndests receivers are listed, H_RX
  * among them.
  */
@@ -744,8 +770,7 @@ first_reack_while_source_busy(bool shared, uint16_t ndests)
 {
     pmul_config c;
     h_node *n;
-    uint32_t dests[32], other = IP(10, 0, 1, 1);
-    uint64_t t, at;
+    uint32_t dests[32];
     uint16_t i;
 
     assert_true(ndests >= 1 && ndests <= 32);
@@ -761,19 +786,7 @@ first_reack_while_source_busy(bool shared, uint16_t ndests)
     h_feed_data(n, 2, H_TX, 5, 3, 10);
     h_feed_data(n, 3, H_TX, 5, 5, 10);
     assert_int_equal(h_drain(n, 3), 1);             /* missing 2, 4 */
-    h_feed_address(n, 1000, H_TX, 6, 5, 20, H_WALL0 + 3600, &other, NULL, 1, 0);
-    for (t = 2000; t <= 30000 && n->npkt == 1; t += 2000) {
-        h_run(n, t - 1999, t - 1);
-        if (n->npkt == 1)
-            h_feed_data(n, t, H_TX, 6, (uint16_t)(t / 2000), 10);
-    }
-    if (n->npkt == 1)
-        h_run(n, 30000, 60000);
-    assert_true(n->npkt >= 2);
-    assert_int_equal(h_pdu(n, 1).type, PMUL_PDU_ACK);
-    at = n->pkt[1].t;
-    h_node_free(n);
-    return at;
+    return ack_amid_other_message(n, 2, 6, 5, 2000, 2000, 30000);
 }
 
 /* Twenty receivers on one channel: their re-acks would take more air
@@ -838,8 +851,6 @@ tail_ack_with_other_message(uint32_t other_msid, uint8_t other_prio)
 {
     pmul_config c;
     h_node *n;
-    uint32_t other = IP(10, 0, 2, 1);
-    uint64_t t, at;
 
     h_config(&c, H_RX);                             /* 9600 bit/s */
     n = h_node_new_cfg(&c);
@@ -847,18 +858,7 @@ tail_ack_with_other_message(uint32_t other_msid, uint8_t other_prio)
     h_feed_data(n, 900, H_TX, 30, 1, 1008);
     h_feed_data(n, 1800, H_TX, 30, 2, 1008);
     h_feed_data(n, 2700, H_TX, 30, 3, 1008);
-    for (t = 3600; t <= 9000 && n->npkt == 0; t += 900) {
-        h_run(n, t - 899, t - 1);
-        if (n->npkt == 0)
-            h_feed_address(n, t, H_TX, other_msid, other_prio, 4, H_WALL0 + 3600, &other,
-                           NULL, 1, 0);
-    }
-    h_run(n, 9000, 30000);
-    assert_true(n->npkt >= 1);
-    assert_int_equal(h_pdu(n, 0).type, PMUL_PDU_ACK);
-    at = n->pkt[0].t;
-    h_node_free(n);
-    return at;
+    return ack_amid_other_message(n, 1, other_msid, other_prio, 3600, 900, 9000);
 }
 
 /* A message after ours in the transmitter's order (as urgent and newer,
