@@ -252,6 +252,7 @@ typedef struct pmul_rxmsg {
                                  * accepted (events point into it) */
     size_t held_len;
     size_t dest_cnt, dest_cap;  /* dest_cnt <= cfg.max_dests */
+    uint64_t data_rx_ms;        /* last Data_PDU of it arrived */
 } pmul_rxmsg;
 
 /* ---- engine ------------------------------------------------------------ */
@@ -450,6 +451,8 @@ uint32_t pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m);
 void pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m);
 /* Tail mode until an Ack leaves in this round. */
 void pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m);
+/* Do m's receivers' Acks take more of its source's air than a Data_PDU? */
+bool pmul__rx_acks_take_air(const pmul_engine *e, const pmul_rxmsg *m);
 /* Until when the source's last PDU holds back m's owed Ack (0: not). */
 uint64_t pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pmul_rxsrc *s);
 /* Missing numbers found since the last Ack was built. */

@@ -128,17 +128,18 @@ pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m)
 }
 
 /*
- * Do the re-acks of m take the air its source sends on?  On a shared
- * channel (cfg.shared_medium) every receiver's Ack does, and each listed
- * receiver re-acks on its own timer: the re-acks cost the source more
- * than one full Data_PDU once the destinations' Acks (at the size the
- * transmitter budgets, pmul__ack_len) exceed it, from 12 receivers on.
- * The same comparison as the transmitter's probe_pays(): a few receivers'
- * Acks are always cheaper than one Data_PDU.  A list split over several
- * Address_PDUs (ndests 0) is longer than one PDU holds.
+ * Do the Acks of m's receivers take the air its source sends on, more of
+ * it than one full Data_PDU?  On a shared channel (cfg.shared_medium)
+ * every receiver's Ack does, and each listed receiver answers on its own
+ * rules: once the destinations' Acks (at the size the transmitter
+ * budgets, pmul__ack_len) exceed a Data_PDU, from 12 receivers on, an
+ * Ack that most likely carries nothing new costs the source more than it
+ * may save.  The same comparison as the transmitter's probe_pays(): a few
+ * receivers' Acks are always cheaper than one Data_PDU.  A list split
+ * over several Address_PDUs (ndests 0) is longer than one PDU holds.
  */
-static bool
-reacks_take_air(const pmul_engine *e, const pmul_rxmsg *m)
+bool
+pmul__rx_acks_take_air(const pmul_engine *e, const pmul_rxmsg *m)
 {
     if (!e->cfg.shared_medium)
         return false;
@@ -159,7 +160,7 @@ reacks_take_air(const pmul_engine *e, const pmul_rxmsg *m)
  *
  * The re-ack (ACK_PDU_TIME after an Ack with missing numbers, when
  * "neither the missing Data_PDUs nor a new Address_PDU arrive", ACP 142
- * 7.3): where re-acks take the source's air (reacks_take_air), the timer
+ * 7.3): where the Acks take the source's air (pmul__rx_acks_take_air), the timer
  * restarts with any PDU of the source, so that ACK_PDU_TIME is counted
  * from the source's last transmission.  A transmitter that keeps sending
  * is alive and working through its queue; the Ack it lacks (ours lost)
@@ -182,7 +183,7 @@ pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pmul_rxsrc 
     if (!m->round_acked)
         return (m->probe_wait && s->last_ms == m->addr_rx_ms) || pmul__src_moved_past(s, m)
                ? 0 : pmul__add_ms(s->last_ms, pmul__rx_tail_ms(e, m));
-    return reacks_take_air(e, m) ? pmul__add_ms(s->last_ms, e->cfg.ack_pdu_time_ms) : 0;
+    return pmul__rx_acks_take_air(e, m) ? pmul__add_ms(s->last_ms, e->cfg.ack_pdu_time_ms) : 0;
 }
 
 /* Tail mode until an Ack leaves in this round, ACK_PDU_TIME after. */

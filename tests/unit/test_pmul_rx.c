@@ -732,6 +732,25 @@ test_pmul_rx_ack_pdu_time_reack(void **state)
     h_node_free(n);
 }
 
+/* A receiver, on a shared channel or a link of its own, whose
+ * transmitter's messages list ndests destinations (H_RX first): they are
+ * written to dests[]. */
+static h_node *
+listed_rx_node(bool shared, uint16_t ndests, uint32_t *dests)
+{
+    pmul_config c;
+    uint16_t i;
+
+    assert_true(ndests >= 1 && ndests <= 32);
+    h_config(&c, H_RX);
+    c.link_rate_bps = 0;
+    c.shared_medium = shared;
+    dests[0] = H_RX;
+    for (i = 1; i < ndests; i++)
+        dests[i] = IP(10, 0, 2, i);
+    return h_node_new_cfg(&c);
+}
+
 /*
  * The source goes on with another message (msid, priority prio, for
  * someone else): its Address_PDU every step ms from `from` to `until`,
@@ -768,19 +787,9 @@ ack_amid_other_message(h_node *n, size_t want, uint32_t msid, uint8_t prio, uint
 static uint64_t
 first_reack_while_source_busy(bool shared, uint16_t ndests)
 {
-    pmul_config c;
-    h_node *n;
     uint32_t dests[32];
-    uint16_t i;
+    h_node *n = listed_rx_node(shared, ndests, dests);
 
-    assert_true(ndests >= 1 && ndests <= 32);
-    h_config(&c, H_RX);
-    c.link_rate_bps = 0;
-    c.shared_medium = shared;
-    n = h_node_new_cfg(&c);
-    dests[0] = H_RX;
-    for (i = 1; i < ndests; i++)
-        dests[i] = IP(10, 0, 2, i);
     h_feed_address(n, 0, H_TX, 5, 5, 5, H_WALL0 + 3600, dests, NULL, ndests, 0);
     h_feed_data(n, 1, H_TX, 5, 1, 10);
     h_feed_data(n, 2, H_TX, 5, 3, 10);
@@ -810,6 +819,60 @@ test_pmul_rx_reack_kept_for_few_receivers_or_own_links(void **state)
     (void)state;
     assert_int_equal(first_reack_while_source_busy(true, 4), 3 + 10000);
     assert_int_equal(first_reack_while_source_busy(false, 20), 3 + 10000);
+}
+
+/*
+ * The closing Address_PDU of the round a receiver completed in (issue
+ * 12): listed with ndests - 1 others, it misses Data_PDU 2 in round 1,
+ * gets it in round 2 (complete Ack at 1001 ms), the round goes on with
+ * Data_PDU 3 for others and closes with the repeated Address_PDU, whose
+ * list was built before our Ack.  At 5 s the transmitter probes (our Ack
+ * was lost).  Returns the Acks sent after the repeat and after the
+ * probe, as repeat * 10 + probe.
+ */
+static unsigned
+answers_after_completing_mid_round(bool shared, uint16_t ndests)
+{
+    uint32_t dests[32];
+    h_node *n = listed_rx_node(shared, ndests, dests);
+    unsigned got;
+
+    h_feed_address(n, 0, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    h_feed_data(n, 1, H_TX, 9, 1, 10);
+    h_feed_data(n, 2, H_TX, 9, 3, 10);
+    assert_int_equal(h_drain(n, 2), 1);             /* missing 2 */
+    h_feed_address(n, 1000, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    h_feed_data(n, 1001, H_TX, 9, 2, 10);
+    assert_int_equal(h_drain(n, 1001), 1);          /* complete */
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    h_feed_data(n, 1002, H_TX, 9, 3, 10);           /* for the others */
+    h_feed_address(n, 1003, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got = 10 * (unsigned)h_run(n, 1003, 4999);
+    h_feed_address(n, 5000, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got += (unsigned)h_run(n, 5000, 9000);
+    h_node_free(n);
+    return got;
+}
+
+/* Twenty receivers on one channel: the repeat is not answered (it asks
+ * nothing of a receiver whose complete Ack left after the round's first
+ * copy); the probe after it is. */
+static void
+test_pmul_rx_shared_closing_copy_after_complete_ack_not_answered(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_completing_mid_round(true, 20), 0 * 10 + 1);
+}
+
+/* Few receivers, or links of their own: every copy is answered, as
+ * before (the answer costs the source nothing, and saves a probe round
+ * when our complete Ack was lost). */
+static void
+test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_completing_mid_round(true, 4), 1 * 10 + 1);
+    assert_int_equal(answers_after_completing_mid_round(false, 20), 1 * 10 + 1);
 }
 
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
@@ -1903,6 +1966,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_ack_pdu_time_reack),
         cmocka_unit_test(test_pmul_rx_shared_reack_waits_for_busy_source),
         cmocka_unit_test(test_pmul_rx_reack_kept_for_few_receivers_or_own_links),
+        cmocka_unit_test(test_pmul_rx_shared_closing_copy_after_complete_ack_not_answered),
+        cmocka_unit_test(test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
         cmocka_unit_test(test_pmul_rx_tail_not_held_once_source_moved_on),
         cmocka_unit_test(test_pmul_rx_tail_held_while_preempted),
