@@ -1166,17 +1166,19 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
             /* Our complete Ack was lost: send it again.  Where Acks
              * take the source's air (pmul__rx_acks_take_air), not when
              * this is the closing copy of the round we completed in: no
-             * Address_PDU since our complete Ack, and the round's data
-             * went on after it.  Its list was built at the round's start,
-             * before our Ack.  With 100 receivers on one channel these
-             * answers were half of the Acks owed (netsim-bench shared,
-             * seed 1: 22,024 of 45,465).  Should our Ack have been lost
-             * after all, the transmitter's next round or probe comes
-             * after this copy and is answered.  With few receivers, or
-             * links of their own, the answer costs the source nothing
-             * and saves that round when our Ack was lost. */
+             * Address_PDU since our complete Ack left, and Data_PDUs
+             * since the previous one (a round with data, which this copy
+             * closes).  Its list was built at the round's start, before
+             * our Ack.  With 100 receivers on one channel these answers
+             * were half of the Acks owed (netsim-bench shared, seed 1:
+             * 22,024 of 45,465).  Should our Ack have been lost after
+             * all, the transmitter's next round or probe comes after
+             * this copy, with no data between, and is answered.  With
+             * few receivers, or links of their own, the answer costs the
+             * source nothing and saves that round when our Ack was
+             * lost. */
             stale = m->complete_acked && m->addr_rx_ms <= m->last_ack_ms &&
-                    m->data_rx_ms > m->last_ack_ms && pmul__rx_acks_take_air(e, m);
+                    m->data_rx_ms > m->addr_rx_ms && pmul__rx_acks_take_air(e, m);
             m->addr_rx_ms = e->now_ms;
             m->dup_addr = true;
             if (!stale)
