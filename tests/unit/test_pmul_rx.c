@@ -751,6 +751,21 @@ listed_rx_node(bool shared, uint16_t ndests, uint32_t *dests)
     return h_node_new_cfg(&c);
 }
 
+/* Round 1 of msid (total PDUs, listing dests) at 0 ms with Data_PDUs
+ * seq[0..2] at 1-3 ms, the last of them the last PDU: one Ack with the
+ * missing numbers leaves. */
+static void
+round_with_gaps(h_node *n, uint32_t msid, uint16_t total, const uint16_t *seq,
+                const uint32_t *dests, uint16_t ndests)
+{
+    uint16_t i;
+
+    h_feed_address(n, 0, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    for (i = 0; i < 3; i++)
+        h_feed_data(n, 1u + i, H_TX, msid, seq[i], 10);
+    assert_int_equal(h_drain(n, 3), 1);
+}
+
 /*
  * The source goes on with another message (msid, priority prio, for
  * someone else): its Address_PDU every step ms from `from` to `until`,
@@ -790,11 +805,9 @@ first_reack_while_source_busy(bool shared, uint16_t ndests)
     uint32_t dests[32];
     h_node *n = listed_rx_node(shared, ndests, dests);
 
-    h_feed_address(n, 0, H_TX, 5, 5, 5, H_WALL0 + 3600, dests, NULL, ndests, 0);
-    h_feed_data(n, 1, H_TX, 5, 1, 10);
-    h_feed_data(n, 2, H_TX, 5, 3, 10);
-    h_feed_data(n, 3, H_TX, 5, 5, 10);
-    assert_int_equal(h_drain(n, 3), 1);             /* missing 2, 4 */
+    static const uint16_t seq[] = { 1, 3, 5 };      /* missing 2, 4 */
+
+    round_with_gaps(n, 5, 5, seq, dests, ndests);
     return ack_amid_other_message(n, 2, 6, 5, 2000, 2000, 30000);
 }
 
@@ -821,6 +834,24 @@ test_pmul_rx_reack_kept_for_few_receivers_or_own_links(void **state)
     assert_int_equal(first_reack_while_source_busy(false, 20), 3 + 10000);
 }
 
+/* The round's repeated Address_PDU of msid (total PDUs, listing dests)
+ * at t, then the transmitter's probe at 5 s.  Frees n and returns the
+ * Acks sent after the repeat and after the probe, as repeat * 10 +
+ * probe. */
+static unsigned
+repeat_then_probe(h_node *n, uint64_t t, uint32_t msid, uint16_t total, const uint32_t *dests,
+                  uint16_t ndests)
+{
+    unsigned got;
+
+    h_feed_address(n, t, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got = 10 * (unsigned)h_run(n, t, 4999);
+    h_feed_address(n, 5000, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got += (unsigned)h_run(n, 5000, 9000);
+    h_node_free(n);
+    return got;
+}
+
 /*
  * The closing Address_PDU of the round a receiver completed in (issue
  * 12): listed with ndests - 1 others, it misses Data_PDU 2 in round 1,
@@ -835,7 +866,6 @@ answers_after_completing(bool shared, uint16_t ndests, bool mid_round)
 {
     uint32_t dests[32];
     h_node *n = listed_rx_node(shared, ndests, dests);
-    unsigned got;
 
     h_feed_address(n, 0, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
     h_feed_data(n, 1, H_TX, 9, 1, 10);
@@ -847,12 +877,7 @@ answers_after_completing(bool shared, uint16_t ndests, bool mid_round)
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
     if (mid_round)
         h_feed_data(n, 1002, H_TX, 9, 3, 10);       /* for the others */
-    h_feed_address(n, 1003, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
-    got = 10 * (unsigned)h_run(n, 1003, 4999);
-    h_feed_address(n, 5000, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
-    got += (unsigned)h_run(n, 5000, 9000);
-    h_node_free(n);
-    return got;
+    return repeat_then_probe(n, 1003, 9, 3, dests, ndests);
 }
 
 /* Twenty receivers on one channel: the repeat is not answered (it asks
@@ -876,6 +901,44 @@ test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links(void **state)
     assert_int_equal(answers_after_completing(true, 4, true), 1 * 10 + 1);
     assert_int_equal(answers_after_completing(true, 4, false), 1 * 10 + 1);
     assert_int_equal(answers_after_completing(false, 20, false), 1 * 10 + 1);
+}
+
+/*
+ * The closing Address_PDU of a round an incomplete receiver answered
+ * after the last Data_PDU it saw (issue 12): listed with ndests - 1
+ * others, it loses Data_PDU 3 of 4 and acks "missing 3" on Data_PDU 4;
+ * the round's repeated Address_PDU follows, then at 5 s a probe (our Ack
+ * was lost).  Returns the Acks sent after the repeat and after the
+ * probe, as repeat * 10 + probe.
+ */
+static unsigned
+answers_after_answered_round(bool shared, uint16_t ndests)
+{
+    uint32_t dests[32];
+    h_node *n = listed_rx_node(shared, ndests, dests);
+
+    static const uint16_t seq[] = { 1, 2, 4 };      /* missing 3 */
+
+    round_with_gaps(n, 11, 4, seq, dests, ndests);
+    return repeat_then_probe(n, 4, 11, 4, dests, ndests);
+}
+
+/* Twenty receivers on one channel: our Ack left after the round's data,
+ * the closing copy asks nothing new; the probe after it is answered. */
+static void
+test_pmul_rx_shared_closing_copy_after_round_answered_not_answered(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_answered_round(true, 20), 0 * 10 + 1);
+}
+
+/* Few receivers, or links of their own: answered at once, as before. */
+static void
+test_pmul_rx_closing_copy_after_round_answered_for_few_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_answered_round(true, 4), 1 * 10 + 1);
+    assert_int_equal(answers_after_answered_round(false, 20), 1 * 10 + 1);
 }
 
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
@@ -1971,6 +2034,8 @@ main(void)
         cmocka_unit_test(test_pmul_rx_reack_kept_for_few_receivers_or_own_links),
         cmocka_unit_test(test_pmul_rx_shared_closing_copy_after_complete_ack_not_answered),
         cmocka_unit_test(test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links),
+        cmocka_unit_test(test_pmul_rx_shared_closing_copy_after_round_answered_not_answered),
+        cmocka_unit_test(test_pmul_rx_closing_copy_after_round_answered_for_few_or_own_links),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
         cmocka_unit_test(test_pmul_rx_tail_not_held_once_source_moved_on),
         cmocka_unit_test(test_pmul_rx_tail_held_while_preempted),
