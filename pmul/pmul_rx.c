@@ -1126,9 +1126,9 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
              * and counts as the round's answer there.  Where Acks take
              * the source's air, the copy is not answered again; should
              * our Ack have been lost (or not counted), the transmitter
-             * asks (a probe or its next round, with no data before it).  With
-             * 100 receivers on one channel, 2,722 of 25,352 Acks owed
-             * answered a copy closing a round already answered
+             * asks (a probe or its next round, with no data before it).
+             * With 100 receivers on one channel, 2,722 of 25,352 Acks
+             * owed answered a copy closing a round already answered
              * (netsim-bench shared, seed 1). */
             m->data_since_addr = false;
             m->last_seq = 0;
