@@ -135,8 +135,12 @@ typedef struct pmul_config {
     bool shared_medium;         /* the link is one channel that every node
                                  * sends on (a radio net): what we receive
                                  * took air our queued datagrams then
-                                 * waited for (default false: a link of
-                                 * our own, as on per-node uplinks) */
+                                 * waited for, and with 12 or more
+                                 * receivers their Acks take the source's
+                                 * air: re-acks and answers that carry
+                                 * nothing new wait or are left out
+                                 * (pmul_rxack.c) (default false: a link
+                                 * of our own, as on per-node uplinks) */
     size_t max_msg_len;         /* largest message we send or accept
                                  * (default 4 MiB, at most 65535 PDUs) */
 

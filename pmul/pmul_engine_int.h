@@ -179,6 +179,9 @@ typedef struct pmul_rxsrc {
                                  * from 2) */
     uint64_t last_ms;           /* last activity */
     uint64_t order;
+    bool sent_known;            /* sent_prio, sent_msid valid */
+    uint8_t sent_prio;          /* the message of its last Data_PDU or */
+    uint32_t sent_msid;         /* listing Address_PDU (its send order) */
 } pmul_rxsrc;
 
 /* FEC decoding state of a message announced by a FEC_Address_PDU whose
@@ -249,6 +252,7 @@ typedef struct pmul_rxmsg {
                                  * accepted (events point into it) */
     size_t held_len;
     size_t dest_cnt, dest_cap;  /* dest_cnt <= cfg.max_dests */
+    uint64_t data_rx_ms;        /* last Data_PDU of it arrived */
 } pmul_rxmsg;
 
 /* ---- engine ------------------------------------------------------------ */
@@ -447,6 +451,10 @@ uint32_t pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m);
 void pmul__rx_note_pdu_gap(const pmul_engine *e, pmul_rxmsg *m);
 /* Tail mode until an Ack leaves in this round. */
 void pmul__rx_arm_tail(pmul_engine *e, pmul_rxmsg *m);
+/* Do m's receivers' Acks take more of its source's air than a Data_PDU? */
+bool pmul__rx_acks_take_air(const pmul_engine *e, const pmul_rxmsg *m);
+/* Until when the source's last PDU holds back m's owed Ack (0: not). */
+uint64_t pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pmul_rxsrc *s);
 /* Missing numbers found since the last Ack was built. */
 uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
 
@@ -464,6 +472,12 @@ pmul_rxsrc *pmul__src_find(const pmul_engine *e, uint32_t id);
  * its last activity is now.  Returns 0, PMUL_ERR_BUSY or PMUL_ERR_NOMEM
  * (counted as drops). */
 int pmul__src_get(pmul_engine *e, uint32_t id, pmul_rxsrc **out);
+/* A Data_PDU, or an Address_PDU with destinations, of s arrived: its
+ * message is the one s is sending now. */
+void pmul__src_note_sent(pmul_rxsrc *s, const pmul_pdu *pdu);
+/* Did s's last such PDU belong to a message it sends after m (so m's
+ * round is over)? */
+bool pmul__src_moved_past(const pmul_rxsrc *s, const pmul_rxmsg *m);
 /* When s's oldest held gap is due to be reported (UINT64_MAX: none). */
 uint64_t pmul__gap_deadline(const pmul_engine *e, const pmul_rxsrc *s);
 /* Report every gap s holds as LOST_MESSAGE now. */

@@ -47,6 +47,38 @@ pmul__src_find(const pmul_engine *e, uint32_t id)
     return NULL;
 }
 
+void
+pmul__src_note_sent(pmul_rxsrc *s, const pmul_pdu *pdu)
+{
+    s->sent_known = true;
+    s->sent_prio = pdu->priority;
+    s->sent_msid = pdu->msid;
+}
+
+/*
+ * A transmitter sends its rounds in (priority, submission) order: the
+ * most urgent message with something to send goes first, and of equal
+ * priority the oldest (pmul_tx.c; ACP 142 leaves the order to the
+ * implementation).  So a PDU of a message after m in that order - less
+ * urgent (a larger Priority octet), or as urgent and numbered after it
+ * (MSIDs are consecutive, compared modulo 2^32) - means m has nothing
+ * left to send in this round: the transmitter moved on.  A PDU of a
+ * message before m proves nothing: it may pre-empt m's round, or follow
+ * its end.  A peer whose MSIDs do not follow its submissions makes this
+ * guess wrong in both directions; the cost is an Ack that leaves early
+ * (after the tail wait, not after the source's pause) or, as before,
+ * late.
+ */
+bool
+pmul__src_moved_past(const pmul_rxsrc *s, const pmul_rxmsg *m)
+{
+    if (!s->sent_known || s->sent_msid == m->msid)
+        return false;
+    if (s->sent_prio != m->prio)
+        return s->sent_prio > m->prio;
+    return (int32_t)(s->sent_msid - m->msid) > 0;
+}
+
 static void
 src_remove_at(pmul_engine *e, size_t i)
 {

@@ -732,6 +732,215 @@ test_pmul_rx_ack_pdu_time_reack(void **state)
     h_node_free(n);
 }
 
+/* A receiver, on a shared channel or a link of its own, whose
+ * transmitter's messages list ndests destinations (H_RX first): they are
+ * written to dests[]. */
+static h_node *
+listed_rx_node(bool shared, uint16_t ndests, uint32_t *dests)
+{
+    pmul_config c;
+    uint16_t i;
+
+    assert_true(ndests >= 1 && ndests <= 32);
+    h_config(&c, H_RX);
+    c.link_rate_bps = 0;
+    c.shared_medium = shared;
+    dests[0] = H_RX;
+    for (i = 1; i < ndests; i++)
+        dests[i] = IP(10, 0, 2, i);
+    return h_node_new_cfg(&c);
+}
+
+/* Round 1 of msid (total PDUs, listing dests) at 0 ms with Data_PDUs
+ * seq[0..2] at 1-3 ms, the last of them the last PDU: one Ack with the
+ * missing numbers leaves. */
+static void
+round_with_gaps(h_node *n, uint32_t msid, uint16_t total, const uint16_t *seq,
+                const uint32_t *dests, uint16_t ndests)
+{
+    uint16_t i;
+
+    h_feed_address(n, 0, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    for (i = 0; i < 3; i++)
+        h_feed_data(n, 1u + i, H_TX, msid, seq[i], 10);
+    assert_int_equal(h_drain(n, 3), 1);
+}
+
+/*
+ * The source goes on with another message (msid, priority prio, for
+ * someone else): its Address_PDU every step ms from `from` to `until`,
+ * while fewer than `want` datagrams came out of n; then silence.  Frees
+ * n and returns when datagram `want` (an Ack) left.
+ */
+static uint64_t
+ack_amid_other_message(h_node *n, size_t want, uint32_t msid, uint8_t prio, uint64_t from,
+                       uint64_t step, uint64_t until)
+{
+    uint32_t other = IP(10, 0, 2, 1);
+    uint64_t t, at;
+
+    for (t = from; t <= until && n->npkt < want; t += step) {
+        h_run(n, t - step + 1, t - 1);
+        if (n->npkt < want)
+            h_feed_address(n, t, H_TX, msid, prio, 4, H_WALL0 + 3600, &other, NULL, 1, 0);
+    }
+    h_run(n, until, until + 30000);
+    assert_true(n->npkt >= want);
+    assert_int_equal(h_pdu(n, want - 1).type, PMUL_PDU_ACK);
+    at = n->pkt[want - 1].t;
+    h_node_free(n);
+    return at;
+}
+
+/*
+ * The re-ack on a shared channel (issue 12): an Ack with missing numbers
+ * left at 3 ms; the source then sends another message (its Address_PDU
+ * every 2 s, for others) until 30 s and goes quiet.
+ * Returns when the first re-ack left.  ndests receivers are listed, H_RX
+ * among them.
+ */
+static uint64_t
+first_reack_while_source_busy(bool shared, uint16_t ndests)
+{
+    uint32_t dests[32];
+    h_node *n = listed_rx_node(shared, ndests, dests);
+
+    static const uint16_t seq[] = { 1, 3, 5 };      /* missing 2, 4 */
+
+    round_with_gaps(n, 5, 5, seq, dests, ndests);
+    return ack_amid_other_message(n, 2, 6, 5, 2000, 2000, 30000);
+}
+
+/* Twenty receivers on one channel: their re-acks would take more air
+ * than a Data_PDU of the busy source, so ACK_PDU_TIME counts from the
+ * source's last PDU (30 s).  Every ACK_PDU_TIME regardless, 100 mails to
+ * 100 receivers drew 39,903 re-acks beside 106,035 Ack_PDUs in all. */
+static void
+test_pmul_rx_shared_reack_waits_for_busy_source(void **state)
+{
+    (void)state;
+    assert_int_equal(first_reack_while_source_busy(true, 20), 30000 + 10000);
+}
+
+/* Four receivers' re-acks cost less than one Data_PDU, and on links of
+ * their own none takes the source's air: ACK_PDU_TIME after our Ack, as
+ * ACP 142 counts it (the busy transmitter's timer counts its queue and
+ * would leave a lost round waiting much longer). */
+static void
+test_pmul_rx_reack_kept_for_few_receivers_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(first_reack_while_source_busy(true, 4), 3 + 10000);
+    assert_int_equal(first_reack_while_source_busy(false, 20), 3 + 10000);
+}
+
+/* The round's repeated Address_PDU of msid (total PDUs, listing dests)
+ * at t, then the transmitter's probe at 5 s.  Frees n and returns the
+ * Acks sent after the repeat and after the probe, as repeat * 10 +
+ * probe. */
+static unsigned
+repeat_then_probe(h_node *n, uint64_t t, uint32_t msid, uint16_t total, const uint32_t *dests,
+                  uint16_t ndests)
+{
+    unsigned got;
+
+    h_feed_address(n, t, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got = 10 * (unsigned)h_run(n, t, 4999);
+    h_feed_address(n, 5000, H_TX, msid, 5, total, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    got += (unsigned)h_run(n, 5000, 9000);
+    h_node_free(n);
+    return got;
+}
+
+/*
+ * The closing Address_PDU of the round a receiver completed in (issue
+ * 12): listed with ndests - 1 others, it misses Data_PDU 2 in round 1,
+ * gets it in round 2 (complete Ack at 1001 ms), the round goes on with
+ * Data_PDU 3 for others (mid_round) or ends there, and closes with the
+ * repeated Address_PDU, whose list was built before our Ack.  At 5 s the
+ * transmitter probes (our Ack was lost).  Returns the Acks sent after
+ * the repeat and after the probe, as repeat * 10 + probe.
+ */
+static unsigned
+answers_after_completing(bool shared, uint16_t ndests, bool mid_round)
+{
+    uint32_t dests[32];
+    h_node *n = listed_rx_node(shared, ndests, dests);
+
+    h_feed_address(n, 0, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    h_feed_data(n, 1, H_TX, 9, 1, 10);
+    h_feed_data(n, 2, H_TX, 9, 3, 10);
+    assert_int_equal(h_drain(n, 2), 1);             /* missing 2 */
+    h_feed_address(n, 1000, H_TX, 9, 5, 3, H_WALL0 + 3600, dests, NULL, ndests, 0);
+    h_feed_data(n, 1001, H_TX, 9, 2, 10);
+    assert_int_equal(h_drain(n, 1001), 1);          /* complete */
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 1);
+    if (mid_round)
+        h_feed_data(n, 1002, H_TX, 9, 3, 10);       /* for the others */
+    return repeat_then_probe(n, 1003, 9, 3, dests, ndests);
+}
+
+/* Twenty receivers on one channel: the repeat is not answered (it asks
+ * nothing of a receiver whose complete Ack left after the round's first
+ * copy); the probe after it is. */
+static void
+test_pmul_rx_shared_closing_copy_after_complete_ack_not_answered(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_completing(true, 20, true), 0 * 10 + 1);
+    assert_int_equal(answers_after_completing(true, 20, false), 0 * 10 + 1);
+}
+
+/* Few receivers, or links of their own: every copy is answered, as
+ * before (the answer costs the source nothing, and saves a probe round
+ * when our complete Ack was lost). */
+static void
+test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_completing(true, 4, true), 1 * 10 + 1);
+    assert_int_equal(answers_after_completing(true, 4, false), 1 * 10 + 1);
+    assert_int_equal(answers_after_completing(false, 20, false), 1 * 10 + 1);
+}
+
+/*
+ * The closing Address_PDU of a round an incomplete receiver answered
+ * after the last Data_PDU it saw (issue 12): listed with ndests - 1
+ * others, it loses Data_PDU 3 of 4 and acks "missing 3" on Data_PDU 4;
+ * the round's repeated Address_PDU follows, then at 5 s a probe (our Ack
+ * was lost).  Returns the Acks sent after the repeat and after the
+ * probe, as repeat * 10 + probe.
+ */
+static unsigned
+answers_after_answered_round(bool shared, uint16_t ndests)
+{
+    uint32_t dests[32];
+    h_node *n = listed_rx_node(shared, ndests, dests);
+
+    static const uint16_t seq[] = { 1, 2, 4 };      /* missing 3 */
+
+    round_with_gaps(n, 11, 4, seq, dests, ndests);
+    return repeat_then_probe(n, 4, 11, 4, dests, ndests);
+}
+
+/* Twenty receivers on one channel: our Ack left after the round's data,
+ * the closing copy asks nothing new; the probe after it is answered. */
+static void
+test_pmul_rx_shared_closing_copy_after_round_answered_not_answered(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_answered_round(true, 20), 0 * 10 + 1);
+}
+
+/* Few receivers, or links of their own: answered at once, as before. */
+static void
+test_pmul_rx_closing_copy_after_round_answered_for_few_or_own_links(void **state)
+{
+    (void)state;
+    assert_int_equal(answers_after_answered_round(true, 4), 1 * 10 + 1);
+    assert_int_equal(answers_after_answered_round(false, 20), 1 * 10 + 1);
+}
+
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
  * wait (missing-after-last + 1/2 PDU airtimes, 200 ms at least) the
  * receiver acks its missing list instead of staying silent. */
@@ -757,6 +966,50 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
     assert_int_equal(h_run(n, 2700 + 2250, 2700 + 2250), 1);
     check_ack(n, 0, 6, miss, 2);
     h_node_free(n);
+}
+
+/*
+ * The tail wait when the source goes on with another message (issue 12):
+ * message 30 (priority 5) loses its last two Data_PDUs and the closing
+ * Address_PDU; from 3.6 s the source sends Address_PDUs of message
+ * other_msid (priority other_prio, for someone else) every 900 ms until
+ * 9 s.  Returns when our Ack left.
+ */
+static uint64_t
+tail_ack_with_other_message(uint32_t other_msid, uint8_t other_prio)
+{
+    pmul_config c;
+    h_node *n;
+
+    h_config(&c, H_RX);                             /* 9600 bit/s */
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, 30, 5, H_RX, 1);
+    h_feed_data(n, 900, H_TX, 30, 1, 1008);
+    h_feed_data(n, 1800, H_TX, 30, 2, 1008);
+    h_feed_data(n, 2700, H_TX, 30, 3, 1008);
+    return ack_amid_other_message(n, 1, other_msid, other_prio, 3600, 900, 9000);
+}
+
+/* A message after ours in the transmitter's order (as urgent and newer,
+ * or less urgent) shows that our round is over: the list leaves when the
+ * tail wait (2.5 x 900 ms after Data 3) ends, not when the source pauses
+ * (engine.md section 8 had this as not done). */
+static void
+test_pmul_rx_tail_not_held_once_source_moved_on(void **state)
+{
+    (void)state;
+    assert_int_equal(tail_ack_with_other_message(31, 5), 2700 + 2250);
+    assert_int_equal(tail_ack_with_other_message(29, 7), 2700 + 2250);
+}
+
+/* A message before ours (older, or more urgent) may pre-empt our round,
+ * which then resumes: the wait restarts with its PDUs, as before. */
+static void
+test_pmul_rx_tail_held_while_preempted(void **state)
+{
+    (void)state;
+    assert_int_equal(tail_ack_with_other_message(29, 5), 9000 + 2250);
+    assert_int_equal(tail_ack_with_other_message(31, 2), 9000 + 2250);
 }
 
 /* Regression (pmul-replay of pmul_basic.pcap as 192.0.2.2): a transmitter
@@ -1777,7 +2030,15 @@ main(void)
         cmocka_unit_test(test_pmul_rx_mm_limit_and_highest_missing_trigger),
         cmocka_unit_test(test_pmul_rx_mm_missing_triggers_ack),
         cmocka_unit_test(test_pmul_rx_ack_pdu_time_reack),
+        cmocka_unit_test(test_pmul_rx_shared_reack_waits_for_busy_source),
+        cmocka_unit_test(test_pmul_rx_reack_kept_for_few_receivers_or_own_links),
+        cmocka_unit_test(test_pmul_rx_shared_closing_copy_after_complete_ack_not_answered),
+        cmocka_unit_test(test_pmul_rx_closing_copy_answered_for_few_receivers_or_own_links),
+        cmocka_unit_test(test_pmul_rx_shared_closing_copy_after_round_answered_not_answered),
+        cmocka_unit_test(test_pmul_rx_closing_copy_after_round_answered_for_few_or_own_links),
         cmocka_unit_test(test_pmul_rx_tail_ack_when_last_pdus_lost),
+        cmocka_unit_test(test_pmul_rx_tail_not_held_once_source_moved_on),
+        cmocka_unit_test(test_pmul_rx_tail_held_while_preempted),
         cmocka_unit_test(test_pmul_rx_tail_waits_for_observed_pace),
         cmocka_unit_test(test_pmul_rx_tail_observed_pace_then_quiet),
         cmocka_unit_test(test_pmul_rx_lost_ack_probe_answered_within_one_interval),
