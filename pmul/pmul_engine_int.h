@@ -43,6 +43,8 @@ typedef struct pmul_txdest {
     uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
     uint32_t miss_cnt;          /* pairs */
     uint32_t miss_cap;
+    uint16_t fec_silent;        /* FEC-announced rounds that listed it
+                                 * while it had never answered */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -115,6 +117,12 @@ typedef struct pmul_txmsg {
     pmul_seqset fecset;         /* union of FEC receivers' missing lists */
     uint32_t addr_copies;       /* copies of the announcement left to send
                                  * after the current one (EMCON) */
+    bool plain_fb;              /* announced plainly (Address_PDU, no
+                                 * repairs) since the asks of a silent
+                                 * destination failed: fec is false */
+    uint32_t copy_gap;          /* EMCON: Data_PDUs between the copies of
+                                 * the announcement (0: back to back) */
+    uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -126,6 +134,13 @@ typedef struct pmul_dststate {
      * and received (its first Ack after round 1 tells), halved past a
      * window so that the estimate follows the link. */
     uint32_t ls_sent, ls_got;
+    /* Whether it reads FEC_Address_PDUs (docs/engine.md 2, "Receivers
+     * that do not know PDU type 8"): fec_ok once it answered a message
+     * announced by them; plain_left messages to it still go plain after
+     * it answered only a plain announcement, and plain_span is that
+     * count, doubled each time the evidence comes again. */
+    bool fec_ok;
+    uint16_t plain_left, plain_span;
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */

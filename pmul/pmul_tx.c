@@ -78,11 +78,27 @@
  * (docs/benchmarks.md, "Repair sizing"). */
 #define MARGIN_Z100 100u
 
+/*
+ * Receivers that do not know PDU type 8 (docs/engine.md 2).  A destination
+ * that stayed silent through this many FEC-announced rounds of a message
+ * and then answered its plain announcement is taken for one: a FEC
+ * receiver fails that way with (1 - (1 - p^2)(1 - p))^4 per message, 1.7 %
+ * at 30 % loss, and only before it first answers a FEC_Address_PDU (which
+ * it is never again taken for).  Its next PLAIN_SPAN_MIN messages go plain;
+ * then one goes with FEC again (a trial), and each new finding doubles the
+ * span up to PLAIN_SPAN_MAX.
+ */
+#define BLIND_MIN_ROUNDS (1u + PROBE_MAX)
+#define PLAIN_SPAN_MIN 4u
+#define PLAIN_SPAN_MAX 64u
+
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
 static bool can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
+static bool reads_fec(const pmul_engine *e, uint32_t id);
+static void learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d);
 
 /* ---- destination table ------------------------------------------------- */
 
@@ -115,6 +131,8 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].next_msn = 1;
     e->dst[pos].emcon = false;
     e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
+    e->dst[pos].fec_ok = false;
+    e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -784,6 +802,9 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
         m->dests[i].heard = false;
         if (incomplete(&m->dests[i])) {
             m->round_idx[m->round_cnt++] = i;
+            if (m->fec && m->dests[i].state == PMUL_TXD_WAIT && !m->dests[i].emcon &&
+                m->dests[i].fec_silent < UINT16_MAX)
+                m->dests[i].fec_silent++;
             /* The first transmission to an EMCON destination is its
              * first EMCON transmission; a plain peer in EMCON can only
              * complete from sources (fec-contract 5). */
@@ -827,6 +848,11 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (whole || (m->plan.cnt == 0 && m->rep_left == 0))
         if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
+    /* EMCON: spread the copies of the announcement over the round (one
+     * loss burst took all of them back to back); too short a round for
+     * that sends them back to back. */
+    m->copy_pdus = 0;
+    m->copy_gap = m->addr_copies > 0 ? (m->plan.cnt + m->rep_left) / (m->addr_copies + 1u) : 0u;
     /* A probe only asks the silent ones: the others' answers stand. */
     for (i = 0; i < m->dest_cnt; i++)
         m->dests[i].answered = false;
@@ -1056,7 +1082,7 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
 {
     const pmul_config *c = &e->cfg;
     unsigned k, r, i;
-    bool any = false, emcon = false;
+    bool any = false, emcon = false, blind = false;
     pmul_dststate *ds;
     int err;
 
@@ -1064,10 +1090,14 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
         m->dests[i].no_fec = pmul__no_fec_peer(e, m->dests[i].id);
         any |= !m->dests[i].no_fec;
         emcon |= m->dests[i].emcon;
-        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0)    /* exists */
+        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0) {  /* exists */
             emcon |= ds->emcon;
+            blind |= ds->plain_left > 0;
+        }
     }
-    if (!c->fec || !any || npdus == 0xffff ||
+    /* A destination that reads no FEC_Address_PDU must see a plain
+     * ACP 142 exchange: Address_PDUs and no Data_PDU above Total. */
+    if (!c->fec || !any || blind || npdus == 0xffff ||
         pmul_fec_layout(npdus, c->fec_max_block, &m->lay) != 0)
         return 0;
     if ((m->fec_next = mem_calloc(e->m, 5, m->lay.block_cnt)) == NULL)
@@ -1194,6 +1224,8 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
         }
         if (ds->emcon)
             m->dests[i].emcon = true;
+        if (!m->fec && c->fec && ds->plain_left > 0)
+            ds->plain_left--;           /* one message of its plain span */
     }
     m->rtx_at = m->emcon_at = UINT64_MAX;
     m->group = in->group == 0 ? c->default_group : in->group;
@@ -1371,6 +1403,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     if (m->phase == PMUL_TXP_SEND)
         d->heard = true;
     d->sym_mark = m->sym_tx;
+    learn_fec(e, m, d);
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
          * message (7.2 step 4). */
@@ -1555,7 +1588,9 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
 
         if (!incomplete(d) || d->emcon || d->answered)
             continue;
-        if (d->no_fec)
+        /* A node never heard on a FEC_Address_PDU may not read them: its
+         * silence is no lost Ack (go_plain). */
+        if (d->no_fec || (d->state == PMUL_TXD_WAIT && !reads_fec(e, d->id)))
             return false;
         if (m->sym_tx - d->sym_mark < with_margin(listed_need(m, d), dst_loss_pm(e, d->id)))
             return false;
@@ -1628,6 +1663,97 @@ collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
     return pmul_rate_answers_ms(&e->rate, &in);
 }
 
+/* Has dest answered a message announced by FEC_Address_PDUs before? */
+static bool
+reads_fec(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id && e->dst[pos].fec_ok;
+}
+
+/* A destination to serve never answered this message and never answered
+ * a FEC_Address_PDU at all: it may not know PDU type 8.  With `known`,
+ * only one already found not to (another message learnt it meanwhile:
+ * asking it again is pointless). */
+static bool
+blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known)
+{
+    size_t i, pos;
+
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (d->state != PMUL_TXD_WAIT || d->emcon || reads_fec(e, d->id))
+            continue;
+        pos = dst_pos(e, d->id);
+        if (!known || (pos < e->dst_cnt && e->dst[pos].id == d->id && e->dst[pos].plain_left > 0))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The asks of a destination that never answered have failed and the
+ * whole message goes again (7.2 step 5a).  A receiver of the original
+ * ACP 142 drops a FEC_Address_PDU as an unknown type and never learns it
+ * is addressed: from now on the message is announced by Address_PDUs
+ * (same MSID, Total, Expiry_Time and destination list) and sent without
+ * repairs, so that such a receiver sees a plain ACP 142 exchange and
+ * completes by selective repeat.  A FEC receiver loses nothing it holds:
+ * its missing lists name the sources it still needs (rule 3), and a
+ * plain Address_PDU after a FEC_Address_PDU leaves its decoder be.
+ */
+static void
+go_plain(pmul_engine *e, pmul_txmsg *m)
+{
+    m->fec = false;
+    m->plain_fb = true;
+    e->st.fec_plain_fallbacks++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx msid=%08x event=fec-plain-fallback reason=silent-after-asks",
+             (unsigned)m->msid);
+}
+
+/*
+ * What d's Ack tells of whether it reads FEC_Address_PDUs.  Any answer to
+ * a message announced only by them does.  An answer to the plain
+ * announcement after BLIND_MIN_ROUNDS silent FEC rounds, from a node
+ * never heard on a FEC_Address_PDU, most likely comes from a receiver
+ * that drops type 8: its next messages go plain (fec_setup) for a span
+ * that doubles with each new finding; a later answer to a FEC_Address_PDU
+ * (a trial message after the span) clears it.
+ */
+static void
+learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
+{
+    size_t pos = dst_pos(e, d->id);
+    pmul_dststate *ds;
+
+    if (pos >= e->dst_cnt || e->dst[pos].id != d->id)
+        return;
+    ds = &e->dst[pos];
+    if (m->fec) {
+        ds->fec_ok = true;
+        ds->plain_left = ds->plain_span = 0;
+        return;
+    }
+    /* Found already (by a message sent at the same time): no new
+     * evidence. */
+    if (!m->plain_fb || ds->fec_ok || ds->plain_left > 0 || d->state != PMUL_TXD_WAIT ||
+        d->fec_silent < BLIND_MIN_ROUNDS)
+        return;
+    ds->plain_span = ds->plain_span == 0 ? PLAIN_SPAN_MIN
+                     : ds->plain_span >= PLAIN_SPAN_MAX / 2 ? PLAIN_SPAN_MAX
+                                                            : (uint16_t)(ds->plain_span * 2u);
+    ds->plain_left = ds->plain_span;
+    e->st.fec_blind_learned++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx dest=%08x event=fec-blind msid=%08x silent_rounds=%u plain_msgs=%u",
+             (unsigned)d->id, (unsigned)m->msid, (unsigned)d->fec_silent,
+             (unsigned)ds->plain_span);
+}
+
 /* Returns true when m was freed. */
 static bool
 tx_timers(pmul_engine *e, pmul_txmsg *m)
@@ -1668,7 +1794,10 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          */
         m->probe = false;
         whole = never || (emcon_fire && !m->fec);
-        if (!emcon_fire && can_ask(e, m, normal)) {
+        if (!emcon_fire && never && m->fec && blind_suspect(e, m, true)) {
+            m->asks = 0;
+            go_plain(e, m);
+        } else if (!emcon_fire && can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
              * that round's data: ask again rather than resend what it
@@ -1685,6 +1814,8 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
         } else {
             m->asks = 0;
         }
+        if (whole && never && !emcon_fire && m->fec && blind_suspect(e, m, false))
+            go_plain(e, m);
         /* With FEC an EMCON repetition is fresh repairs, not the
          * sources again (fec-contract 5). */
         pmul__tx_start_round(e, m, whole, emcon_fire);
@@ -1813,7 +1944,7 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
         m->addr_sent_ms = e->now_ms;
         if (m->addr_tail) {
             end_round(e, m);
-        } else if (m->addr_copies > 0) {
+        } else if (m->addr_copies > 0 && m->copy_gap == 0) {
             /* EMCON: receivers cannot ask for a lost announcement. */
             m->addr_copies--;
             m->addr_next = 0;
@@ -1837,6 +1968,26 @@ encode_data(const pmul_engine *e, const pmul_txmsg *m, uint16_t seq, const uint8
     p.u.data.frag = frag;
     p.u.data.frag_len = flen;
     return pmul_pdu_encode(&p, out, cap);
+}
+
+/*
+ * EMCON: receivers cannot ask for a lost announcement, so it goes
+ * fec_emcon_addr times; the next copy follows copy_gap Data_PDUs after
+ * the last one, while the round goes on (the repeat after the round
+ * closes it).  Back to back, one loss burst could take every copy: at a
+ * 20 % burst loss with bursts of 5 PDUs, three FEC_Address_PDUs of about
+ * 50 octets in a row fall into one burst together.
+ */
+static void
+copy_due(pmul_txmsg *m)
+{
+    if (m->addr_copies == 0 || m->copy_gap == 0 || m->phase != PMUL_TXP_SEND || m->addr_tail)
+        return;
+    if (++m->copy_pdus < m->copy_gap)
+        return;
+    m->copy_pdus = 0;
+    m->addr_copies--;
+    m->addr_next = 0;
 }
 
 /*
@@ -1871,6 +2022,8 @@ send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     }
     if (m->rep_left == 0)
         round_over(e, m);
+    else
+        copy_due(m);
     return len;
 }
 
@@ -1904,12 +2057,15 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
     if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0) {
-        if (m->rep_left > 0)
+        if (m->rep_left > 0) {
             m->rep_active = true;       /* the repairs follow */
-        else
+            copy_due(m);
+        } else {
             round_over(e, m);
+        }
     } else {
         m->data_next = (uint16_t)(seq + 1);
+        copy_due(m);
     }
     return len;
 }
