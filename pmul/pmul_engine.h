@@ -467,6 +467,8 @@ typedef struct pmul_stats {
                                    * repairs, after the asks failed */
     uint64_t fec_blind_learned; /* destinations found to answer only plain
                                  * announcements (sent plain for a while) */
+    uint64_t fec_nodec_learned; /* destinations found not to use repairs
+                                 * (plain peers for a while) */
 } pmul_stats;
 
 /* ------------------------------------------------------------------ */

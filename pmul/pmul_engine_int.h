@@ -45,6 +45,9 @@ typedef struct pmul_txdest {
     uint32_t miss_cap;
     uint16_t fec_silent;        /* FEC-announced rounds that listed it
                                  * while it had never answered */
+    uint16_t stall;             /* repairs sent while its missing list
+                                 * did not shrink (learn_dec) */
+    uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -123,6 +126,7 @@ typedef struct pmul_txmsg {
     uint32_t copy_gap;          /* EMCON: Data_PDUs between the copies of
                                  * the announcement (0: back to back) */
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
+    uint32_t rep_tx;            /* repair Data_PDUs sent */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -141,6 +145,11 @@ typedef struct pmul_dststate {
      * count, doubled each time the evidence comes again. */
     bool fec_ok;
     uint16_t plain_left, plain_span;
+    /* Whether it decodes repairs: dec_ok once its list shrank after
+     * repairs alone; nodec_left messages still treat it as a plain peer
+     * after repairs went unused, nodec_span as plain_span. */
+    bool dec_ok;
+    uint16_t nodec_left, nodec_span;
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */

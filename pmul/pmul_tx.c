@@ -91,6 +91,10 @@
 #define BLIND_MIN_ROUNDS (1u + PROBE_MAX)
 #define PLAIN_SPAN_MIN 4u
 #define PLAIN_SPAN_MAX 64u
+/* Receivers that read FEC_Address_PDUs but do not decode (learn_dec): a
+ * FEC receiver whose list does not shrink after this many repairs of its
+ * one block lost them all, p^16 (4e-9 at 30 % loss). */
+#define STALL_MIN 16u
 
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
@@ -99,6 +103,8 @@ static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pendi
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static bool reads_fec(const pmul_engine *e, uint32_t id);
 static void learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d);
+static void learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
+                      const pmul_ack_entry *a);
 
 /* ---- destination table ------------------------------------------------- */
 
@@ -131,8 +137,9 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].next_msn = 1;
     e->dst[pos].emcon = false;
     e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
-    e->dst[pos].fec_ok = false;
+    e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
     e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
+    e->dst[pos].nodec_left = e->dst[pos].nodec_span = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -1088,12 +1095,13 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
 
     for (i = 0; i < m->dest_cnt; i++) {
         m->dests[i].no_fec = pmul__no_fec_peer(e, m->dests[i].id);
-        any |= !m->dests[i].no_fec;
         emcon |= m->dests[i].emcon;
         if (pmul__dst_get(e, m->dests[i].id, &ds) == 0) {  /* exists */
             emcon |= ds->emcon;
             blind |= ds->plain_left > 0;
+            m->dests[i].no_fec |= ds->nodec_left > 0;       /* learnt */
         }
+        any |= !m->dests[i].no_fec;
     }
     /* A destination that reads no FEC_Address_PDU must see a plain
      * ACP 142 exchange: Address_PDUs and no Data_PDU above Total. */
@@ -1226,6 +1234,8 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
             m->dests[i].emcon = true;
         if (!m->fec && c->fec && ds->plain_left > 0)
             ds->plain_left--;           /* one message of its plain span */
+        if (m->fec && ds->nodec_left > 0)
+            ds->nodec_left--;           /* one message as a plain peer */
     }
     m->rtx_at = m->emcon_at = UINT64_MAX;
     m->group = in->group == 0 ? c->default_group : in->group;
@@ -1402,7 +1412,9 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     }
     if (m->phase == PMUL_TXP_SEND)
         d->heard = true;
+    learn_dec(e, m, d, a);
     d->sym_mark = m->sym_tx;
+    d->rep_mark = m->rep_tx;
     learn_fec(e, m, d);
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
@@ -1715,6 +1727,16 @@ go_plain(pmul_engine *e, pmul_txmsg *m)
              (unsigned)m->msid);
 }
 
+/* A new finding: the span (plain_span, nodec_span) starts at
+ * PLAIN_SPAN_MIN or doubles, up to PLAIN_SPAN_MAX, and runs anew. */
+static void
+span_start(uint16_t *span, uint16_t *left)
+{
+    *span = *span == 0 ? PLAIN_SPAN_MIN
+            : *span >= PLAIN_SPAN_MAX / 2 ? PLAIN_SPAN_MAX : (uint16_t)(*span * 2u);
+    *left = *span;
+}
+
 /*
  * What d's Ack tells of whether it reads FEC_Address_PDUs.  Any answer to
  * a message announced only by them does.  An answer to the plain
@@ -1743,15 +1765,65 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
     if (!m->plain_fb || ds->fec_ok || ds->plain_left > 0 || d->state != PMUL_TXD_WAIT ||
         d->fec_silent < BLIND_MIN_ROUNDS)
         return;
-    ds->plain_span = ds->plain_span == 0 ? PLAIN_SPAN_MIN
-                     : ds->plain_span >= PLAIN_SPAN_MAX / 2 ? PLAIN_SPAN_MAX
-                                                            : (uint16_t)(ds->plain_span * 2u);
-    ds->plain_left = ds->plain_span;
+    span_start(&ds->plain_span, &ds->plain_left);
     e->st.fec_blind_learned++;
     log_emit(&e->env.log, LOG_LVL_INFO,
              "pmul-tx dest=%08x event=fec-blind msid=%08x silent_rounds=%u plain_msgs=%u",
              (unsigned)d->id, (unsigned)m->msid, (unsigned)d->fec_silent,
              (unsigned)ds->plain_span);
+}
+
+/*
+ * What d's Ack tells of whether it decodes repairs.  A FEC receiver lists
+ * k_b - held_b sources of a block (rule 3), so every repair of the block
+ * it gets shortens its list; one that reads FEC_Address_PDUs as
+ * Address_PDUs but ignores the FEC fields drops repairs and lists every
+ * source it lacks.  A list that shrank when only repairs were sent since
+ * the last one proves decoding (dec_ok).  A list that did not shrink
+ * while STALL_MIN repairs went makes d a plain peer for the rest of the
+ * message (sources for its list, not repairs it cannot use) and, unless
+ * it proved decoding before, for its next nodec_span messages (then one
+ * trial with FEC, as for plain_span).  One-block messages only (up to
+ * fec_max_block PDUs): the repairs of other blocks say nothing of d's;
+ * and lists of MM entries, which may be cut short, are no evidence.
+ */
+static void
+learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+{
+    uint32_t reps = m->rep_tx - d->rep_mark, old, now = 0;
+    size_t pos = dst_pos(e, d->id), k = 0;
+    uint16_t lo, hi;
+    pmul_dststate *ds;
+
+    if (!m->fec || d->no_fec || d->emcon || d->state != PMUL_TXD_PARTIAL ||
+        m->lay.block_cnt != 1 || reps == 0 || a->missing_cnt >= e->cfg.mm ||
+        pos >= e->dst_cnt || e->dst[pos].id != d->id)
+        return;
+    ds = &e->dst[pos];
+    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
+        if (lo <= m->npdus)
+            now += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
+    old = listed_need(m, d);
+    if (now < old) {
+        d->stall = 0;
+        if (m->sym_tx - d->sym_mark == reps) {
+            ds->dec_ok = true;
+            ds->nodec_left = ds->nodec_span = 0;
+        }
+        return;
+    }
+    if (d->stall + reps < STALL_MIN) {
+        d->stall = (uint16_t)(d->stall + reps);
+        return;
+    }
+    d->no_fec = true;
+    if (ds->dec_ok || ds->nodec_left > 0)
+        return;
+    span_start(&ds->nodec_span, &ds->nodec_left);
+    e->st.fec_nodec_learned++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx dest=%08x event=fec-repairs-unused msid=%08x plain_peer_msgs=%u",
+             (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nodec_span);
 }
 
 /* Returns true when m was freed. */
@@ -2016,6 +2088,7 @@ send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
                 if ((len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
                     e->st.fec_repair_pdus++;
                     m->sym_tx++;
+                    m->rep_tx++;
                 }
             }
         }

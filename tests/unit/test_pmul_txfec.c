@@ -539,6 +539,61 @@ test_pmul_txfec_fec_receiver_then_plain_address(void **state)
     h_node_free(r);
 }
 
+/*
+ * A receiver that reads FEC_Address_PDUs but does not decode lists the
+ * same sources after every round of repairs.  H_RX decodes: its list
+ * shrinks by one per round (4, 3, 2, 1 of them), so every round is 4 fresh
+ * repairs (the union of both lists is larger).  H_RX3's list of 4 stays:
+ * after 16 repairs it is a plain peer and gets its 4 sources.  In the next
+ * message it is still one: its source 3 is planned as a source, and
+ * H_RX's 4 then goes as a source too (a tie), where two FEC receivers
+ * missing 3 and 4 got one repair.
+ */
+static void
+test_pmul_txfec_repairs_unused_plain_peer(void **state)
+{
+    h_node *n = fec_tx(10, 128);
+    uint32_t dests[] = { H_RX, H_RX3 }, msid;
+    static const uint16_t rx[] = { 2, 5, 6, 8 }, rx3[] = { 3, 9, 11, 13 };
+    static const uint16_t want[] = { 2, 3, 9, 11, 13 };
+    static const uint16_t a3[] = { 3 }, a4[] = { 4 }, want2[] = { 3, 4 };
+    pmul_stats st;
+    uint64_t t = 100;
+    size_t first;
+    unsigned k;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, dests, 2, 6);
+    h_drain(n, 0);
+    for (k = 0; k < 5; k++, t += 100) {
+        assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, rx, (uint16_t)(4 - (k > 0 ? k - 1 : 0))), 0);
+        assert_int_equal(h_feed_ack(n, t + 1, H_RX3, H_TX, msid, rx3, 4), 0);
+        first = n->npkt;
+        h_drain(n, t + 1);
+        if (k < 4)
+            assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 4);  /* repairs */
+    }
+    /* After 4 rounds of 4 repairs: H_RX3 gets its sources, and H_RX's
+     * one missing goes as a source too (a tie). */
+    seqs_are(n, first + 1, want, 5);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.fec_nodec_learned, 1);
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX3, H_TX, msid, NULL, 0), 0);
+    h_drain(n, t + 1);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+
+    t += 1000;
+    msid = h_submit(n, t, 20 * FRAG, dests, 2, 6);
+    assert_int_equal(h_drain(n, t), 1 + 20 + 2);
+    assert_int_equal(h_feed_ack(n, t + 100, H_RX, H_TX, msid, a4, 1), 0);
+    assert_int_equal(h_feed_ack(n, t + 101, H_RX3, H_TX, msid, a3, 1), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, t + 101), 1 + 2);
+    seqs_are(n, first + 1, want2, 2);
+    h_node_free(n);
+}
+
 /* ---- the loss estimate (cfg.fec_adaptive) -------------------------------- */
 
 static h_node *
@@ -667,6 +722,7 @@ main(void)
         cmocka_unit_test(test_pmul_txfec_silent_dest_gets_plain_address_after_asks),
         cmocka_unit_test(test_pmul_txfec_silent_fec_reader_keeps_fec),
         cmocka_unit_test(test_pmul_txfec_fec_receiver_then_plain_address),
+        cmocka_unit_test(test_pmul_txfec_repairs_unused_plain_peer),
         cmocka_unit_test(test_pmul_txfec_adaptive_margin_from_first_ack),
         cmocka_unit_test(test_pmul_txfec_adaptive_none_while_link_busy),
         cmocka_unit_test(test_pmul_txfec_adaptive_trim_mid_round),
