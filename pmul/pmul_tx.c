@@ -1706,13 +1706,12 @@ blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known)
 }
 
 /*
- * The asks of a destination that never answered have failed and the
- * whole message goes again (7.2 step 5a).  A receiver of the original
- * ACP 142 drops a FEC_Address_PDU as an unknown type and never learns it
- * is addressed: from now on the message is announced by Address_PDUs
- * (same MSID, Total, Expiry_Time and destination list) and sent without
- * repairs, so that such a receiver sees a plain ACP 142 exchange and
- * completes by selective repeat.  A FEC receiver loses nothing it holds:
+ * The asks of a destination that never answered have failed.  A receiver
+ * of the original ACP 142 drops a FEC_Address_PDU as an unknown type and
+ * never learns it is addressed: from now on the message is announced by
+ * Address_PDUs (same MSID, Total, Expiry_Time and destination list) and
+ * sent without repairs, so that such a receiver sees a plain ACP 142
+ * exchange and completes by selective repeat (asked again first).  A FEC receiver loses nothing it holds:
  * its missing lists name the sources it still needs (rule 3), and a
  * plain Address_PDU after a FEC_Address_PDU leaves its decoder be.
  */
@@ -1749,7 +1748,7 @@ span_start(uint16_t *span, uint16_t *left)
 static void
 learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
 {
-    size_t pos = dst_pos(e, d->id);
+    size_t pos = dst_pos(e, d->id), i;
     pmul_dststate *ds;
 
     if (pos >= e->dst_cnt || e->dst[pos].id != d->id)
@@ -1767,6 +1766,16 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
         return;
     span_start(&ds->plain_span, &ds->plain_left);
     e->st.fec_blind_learned++;
+    /* The other FEC messages waiting for it will not hear it either: their
+     * timer round falls back now (tx_timers) rather than after its asks. */
+    for (i = 0; i < e->tx_cnt; i++) {
+        pmul_txmsg *o = e->tx[i];
+        const pmul_txdest *od = dest_find(o, d->id);
+
+        if (o != m && o->fec && o->phase == PMUL_TXP_WAIT && od != NULL &&
+            od->state == PMUL_TXD_WAIT && !od->emcon && o->rtx_at != UINT64_MAX)
+            o->rtx_at = e->now_ms;
+    }
     log_emit(&e->env.log, LOG_LVL_INFO,
              "pmul-tx dest=%08x event=fec-blind msid=%08x silent_rounds=%u plain_msgs=%u",
              (unsigned)d->id, (unsigned)m->msid, (unsigned)d->fec_silent,
@@ -1866,10 +1875,17 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          */
         m->probe = false;
         whole = never || (emcon_fire && !m->fec);
-        if (!emcon_fire && never && m->fec && blind_suspect(e, m, true)) {
+        /* A silent destination that may not know PDU type 8, once the
+         * asks by FEC_Address_PDU are over (or at once, when another
+         * message found it so): ask again plainly.  Such a receiver holds
+         * the Data_PDUs as unidentified (7.3) and answers an Address_PDU
+         * with what it lacks, so that the whole message need not go. */
+        if (!emcon_fire && never && m->fec &&
+            (blind_suspect(e, m, true) || (blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
             m->asks = 0;
             go_plain(e, m);
-        } else if (!emcon_fire && can_ask(e, m, normal)) {
+        }
+        if (!emcon_fire && can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
              * that round's data: ask again rather than resend what it
@@ -1886,8 +1902,6 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
         } else {
             m->asks = 0;
         }
-        if (whole && never && !emcon_fire && m->fec && blind_suspect(e, m, false))
-            go_plain(e, m);
         /* With FEC an EMCON repetition is fresh repairs, not the
          * sources again (fec-contract 5). */
         pmul__tx_start_round(e, m, whole, emcon_fire);
