@@ -86,6 +86,9 @@ typedef struct pnode {
     struct { uint32_t src, msid; uint16_t total; } fec_seen[BLIND_MSGS];
     size_t fec_seen_next;
     uint64_t fec_dropped;
+    /* plain-fec-node: reads FEC_Address_PDUs, knows no scheme
+     * (fec_hide()); the copy it hands its engine. */
+    uint8_t *fec_copy;
 } pnode;
 
 static pmul_now
@@ -222,7 +225,8 @@ kv_ip(const char *v, uint32_t *out)
  * defer-node IP + defer-until-ms T (that node defers every DELIVERED
  * before T: a full disk), restart-node IP + restart-at-ms T (that node
  * crashes at T and comes back from what it persisted), drop-fec-node IP
- * (that node knows no FEC: blind_drop(); may be given for several nodes).
+ * (that node knows no FEC: blind_drop(); may be given for several nodes),
+ * plain-fec-node IP (that node knows no FEC scheme: fec_hide()).
  * Returns 1 when
  * kv was one of them, 0 when not, -1 when its value is bad.
  */
@@ -252,6 +256,14 @@ apply_app_kv(pnode *n, uint32_t node_id, const netsim_kv *kv, uint32_t *defer_no
         if (!kv_ip(kv->val, &ip))
             return -1;
         n->drop_fec |= ip == node_id;
+        return 1;
+    }
+    if (strcmp(kv->key, "plain-fec-node") == 0) {
+        if (!kv_ip(kv->val, &ip))
+            return -1;
+        if (ip == node_id && n->fec_copy == NULL &&
+            (n->fec_copy = mem_alloc(n->m, PMUL_PDU_MAX_LEN)) == NULL)
+            return -1;
         return 1;
     }
     if (strcmp(kv->key, "defer-retry-ms") == 0) {
@@ -346,6 +358,7 @@ p_destroy(void *eng)
     mem_free(n->m, n->sent);
     mem_free(n->m, n->done);
     mem_free(n->m, n->evbuf);
+    mem_free(n->m, n->fec_copy);
     mem_free(n->m, n);
 }
 
@@ -596,6 +609,33 @@ blind_drop(pnode *n, const uint8_t *pkt, size_t len)
     return true;
 }
 
+/*
+ * A plain-fec-node reads a FEC_Address_PDU as an Address_PDU but knows no
+ * FEC scheme (docs/wire.md 10.1 item 5): it lists every source it lacks
+ * and drops the repairs.  Modelled by handing its engine a copy whose FEC
+ * parameters carry version 0, which the engine does not know, so it
+ * receives the message plainly (rx_fec_rejected).  Returns the datagram
+ * to give the engine.
+ */
+static const uint8_t *
+fec_hide(pnode *n, const uint8_t *pkt, size_t len)
+{
+    unsigned type;
+    uint16_t ck;
+
+    if (n->fec_copy == NULL || len < 24 || len > PMUL_PDU_MAX_LEN)
+        return pkt;
+    type = pkt[3] & 0x3fu;
+    if ((type != PMUL_PDU_FEC_ADDRESS && type != PMUL_PDU_EXTRA_FEC_ADDRESS) || pkt[20] == 0)
+        return pkt;
+    memcpy(n->fec_copy, pkt, len);
+    n->fec_copy[22] = 0;                /* the parameters' version */
+    ck = pmul_cksum_fletcher(n->fec_copy, len);
+    n->fec_copy[6] = (uint8_t)(ck >> 8);
+    n->fec_copy[7] = (uint8_t)ck;
+    return n->fec_copy;
+}
+
 static int
 p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
        const uint8_t *pkt, size_t len)
@@ -608,6 +648,7 @@ p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
         return rc;
     if (blind_drop(n, pkt, len))
         return 0;
+    pkt = fec_hide(n, pkt, len);
     from.ip = from_ip;
     from.port = from_port;
     from.is_multicast = false;
@@ -776,9 +817,10 @@ p_set_dest_emcon(void *eng, uint64_t now_us, uint32_t dest, bool on)
  * drop.source-mismatch ...), drops (all reasons), rx-msgs, rx-bytes and
  * their -peak, groups and groups-peak (joined and not left), tx.TYPE and
  * rx.TYPE (PDUs by type: data, ack, address, discard, announce),
- * delivered, rx-discarded, retx-data, fec-plain and fec-blind (plain
- * fallbacks and destinations found not to know PDU type 8), fec-dropped
- * (PDUs a drop-fec node dropped before its engine).
+ * delivered, rx-discarded, retx-data, fec-plain, fec-blind and fec-nodec
+ * (plain fallbacks, destinations found not to know PDU type 8 or not to
+ * use repairs), fec-dropped (PDUs a drop-fec node dropped before its
+ * engine), fec-rejected (FEC_Address_PDUs received plainly).
  */
 static int
 p_stat(void *eng, const char *name, uint64_t *out)
@@ -833,6 +875,10 @@ p_stat(void *eng, const char *name, uint64_t *out)
         *out = st.fec_plain_fallbacks;
     } else if (strcmp(name, "fec-blind") == 0) {
         *out = st.fec_blind_learned;
+    } else if (strcmp(name, "fec-nodec") == 0) {
+        *out = st.fec_nodec_learned;
+    } else if (strcmp(name, "fec-rejected") == 0) {
+        *out = st.rx_fec_rejected;
     } else if (strcmp(name, "fec-dropped") == 0) {
         *out = n->fec_dropped;
     } else {

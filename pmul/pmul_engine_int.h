@@ -45,8 +45,6 @@ typedef struct pmul_txdest {
     uint32_t miss_cap;
     uint16_t fec_silent;        /* FEC-announced rounds that listed it
                                  * while it had never answered */
-    uint16_t stall;             /* repairs sent while its missing list
-                                 * did not shrink (learn_dec) */
     uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
 } pmul_txdest;
 
@@ -147,9 +145,11 @@ typedef struct pmul_dststate {
     uint16_t plain_left, plain_span;
     /* Whether it decodes repairs: dec_ok once its list shrank after
      * repairs alone; nodec_left messages still treat it as a plain peer
-     * after repairs went unused, nodec_span as plain_span. */
+     * after stall reached STALL_MIN, nodec_span as plain_span. */
     bool dec_ok;
     uint16_t nodec_left, nodec_span;
+    uint16_t stall;             /* repairs sent while its missing lists did
+                                 * not shrink, over messages (learn_dec) */
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */

@@ -139,7 +139,7 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
     e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
     e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
-    e->dst[pos].nodec_left = e->dst[pos].nodec_span = 0;
+    e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -1788,11 +1788,14 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
  * it gets shortens its list; one that reads FEC_Address_PDUs as
  * Address_PDUs but ignores the FEC fields drops repairs and lists every
  * source it lacks.  A list that shrank when only repairs were sent since
- * the last one proves decoding (dec_ok).  A list that did not shrink
- * while STALL_MIN repairs went makes d a plain peer for the rest of the
- * message (sources for its list, not repairs it cannot use) and, unless
- * it proved decoding before, for its next nodec_span messages (then one
- * trial with FEC, as for plain_span).  One-block messages only (up to
+ * the last one proves decoding (dec_ok).  Lists that did not shrink while
+ * STALL_MIN repairs went (over messages, until such a proof: a message
+ * rarely has that many rounds, and the sources that end it shrink a
+ * non-decoder's list too)
+ * make d a plain peer for the rest of the message (sources for its list,
+ * not repairs it cannot use) and, unless it proved decoding before, for
+ * its next nodec_span messages (then one trial with FEC, as for
+ * plain_span).  One-block messages only (up to
  * fec_max_block PDUs): the repairs of other blocks say nothing of d's;
  * and lists of MM entries, which may be cut short, are no evidence.
  */
@@ -1814,17 +1817,19 @@ learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_en
             now += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
     old = listed_need(m, d);
     if (now < old) {
-        d->stall = 0;
+        /* Shrunk: by repairs when nothing else was sent (a proof), or
+         * by sources it got, which says nothing either way. */
         if (m->sym_tx - d->sym_mark == reps) {
             ds->dec_ok = true;
-            ds->nodec_left = ds->nodec_span = 0;
+            ds->stall = ds->nodec_left = ds->nodec_span = 0;
         }
         return;
     }
-    if (d->stall + reps < STALL_MIN) {
-        d->stall = (uint16_t)(d->stall + reps);
+    if (ds->stall + reps < STALL_MIN) {
+        ds->stall = (uint16_t)(ds->stall + reps);
         return;
     }
+    ds->stall = 0;
     d->no_fec = true;
     if (ds->dec_ok || ds->nodec_left > 0)
         return;
