@@ -1,7 +1,8 @@
 /*
  * pmul_engine_int.h: state shared by the .c files of the engine module
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
- * pmul_txgroup.c: its dynamic groups; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
+ * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
+ * destinations; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
  * (creation order or sorted by a protocol value) and scanned in that
@@ -439,6 +440,28 @@ void pmul__txg_request(pmul_engine *e, pmul_txmsg *m);
 void pmul__txg_release(pmul_engine *e, uint32_t msid, uint32_t group);
 /* Run m's REQUEST / ANNOUNCE phase timers. */
 void pmul__txg_timers(pmul_engine *e, pmul_txmsg *m);
+
+/* ---- pmul_txpeer.c: what the transmitter learns of each destination ---- */
+
+/* Asks of a silent destination before it gets the whole message
+ * (pmul_tx.c can_ask()). */
+#define PMUL__PROBE_MAX 3u
+/* Destination id's state, or NULL. */
+pmul_dststate *pmul__dst_find(const pmul_engine *e, uint32_t id);
+/* Destination id of m, or NULL. */
+pmul_txdest *pmul__txdest_find(const pmul_txmsg *m, uint32_t id);
+/* The PDUs d's last list names; the whole message if it never answered. */
+uint32_t pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d);
+/* Has id answered a message announced by FEC_Address_PDUs? */
+bool pmul__txp_reads_fec(const pmul_engine *e, uint32_t id);
+/* A destination of m never answered it nor ever a FEC_Address_PDU (with
+ * known: and another message found it does not know type 8). */
+bool pmul__txp_blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known);
+/* m is announced plainly and sent without repairs from now on. */
+void pmul__txp_go_plain(pmul_engine *e, pmul_txmsg *m);
+/* d (still in its state before a) acked m with entry a: learn from it. */
+void pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
+                      const pmul_ack_entry *a);
 
 /* ---- pmul_rx.c --------------------------------------------------------- */
 

@@ -62,7 +62,7 @@
 /* Rounds that ask a silent destination again before it gets the whole
  * message: an ask is lost with 1-(1-p)^2 (the Address_PDU or the Ack),
  * 51 % at 30 % loss, and three cost less than one whole message. */
-#define PROBE_MAX 3u
+#define PROBE_MAX PMUL__PROBE_MAX
 
 /* Loss estimate per destination (pmul_dststate.ls_*): samples fade by
  * halving past this many symbols; fewer than LOSS_MIN_SENT say nothing. */
@@ -78,33 +78,11 @@
  * (docs/benchmarks.md, "Repair sizing"). */
 #define MARGIN_Z100 100u
 
-/*
- * Receivers that do not know PDU type 8 (docs/engine.md 2).  A destination
- * that stayed silent through this many FEC-announced rounds of a message
- * and then answered its plain announcement is taken for one: a FEC
- * receiver fails that way with (1 - (1 - p^2)(1 - p))^4 per message, 1.7 %
- * at 30 % loss, and only before it first answers a FEC_Address_PDU (which
- * it is never again taken for).  Its next PLAIN_SPAN_MIN messages go plain;
- * then one goes with FEC again (a trial), and each new finding doubles the
- * span up to PLAIN_SPAN_MAX.
- */
-#define BLIND_MIN_ROUNDS (1u + PROBE_MAX)
-#define PLAIN_SPAN_MIN 4u
-#define PLAIN_SPAN_MAX 64u
-/* Receivers that read FEC_Address_PDUs but do not decode (learn_dec): a
- * FEC receiver whose list does not shrink after this many repairs of its
- * one block lost them all, p^16 (4e-9 at 30 % loss). */
-#define STALL_MIN 16u
-
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
 static bool can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
-static bool reads_fec(const pmul_engine *e, uint32_t id);
-static void learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d);
-static void learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
-                      const pmul_ack_entry *a);
 
 /* ---- destination table ------------------------------------------------- */
 
@@ -144,6 +122,14 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     return 0;
 }
 
+pmul_dststate *
+pmul__dst_find(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id ? &e->dst[pos] : NULL;
+}
+
 /* The next Message_Sequence_Number for dest (1 for a destination never
  * sent to). */
 uint32_t
@@ -167,8 +153,8 @@ pmul__tx_find(const pmul_engine *e, uint32_t msid)
     return NULL;
 }
 
-static pmul_txdest *
-dest_find(const pmul_txmsg *m, uint32_t id)
+pmul_txdest *
+pmul__txdest_find(const pmul_txmsg *m, uint32_t id)
 {
     size_t lo = 0, hi = m->dest_cnt, mid;
 
@@ -1279,7 +1265,7 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        if ((d = dest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
+        if ((d = pmul__txdest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
             continue;
         d->emcon = on;
         if (m->phase != PMUL_TXP_WAIT)
@@ -1388,7 +1374,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
     }
-    if ((d = dest_find(m, acker)) == NULL)
+    if ((d = pmul__txdest_find(m, acker)) == NULL)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     if (!incomplete(d))
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
@@ -1412,10 +1398,9 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     }
     if (m->phase == PMUL_TXP_SEND)
         d->heard = true;
-    learn_dec(e, m, d, a);
+    pmul__txp_on_ack(e, m, d, a);
     d->sym_mark = m->sym_tx;
     d->rep_mark = m->rep_tx;
-    learn_fec(e, m, d);
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
          * message (7.2 step 4). */
@@ -1567,8 +1552,8 @@ unheard(const pmul_txmsg *m)
 }
 
 /* The PDUs d's last list names; the whole message if it never answered. */
-static uint32_t
-listed_need(const pmul_txmsg *m, const pmul_txdest *d)
+uint32_t
+pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d)
 {
     uint32_t need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u;
     size_t k;
@@ -1602,9 +1587,9 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
             continue;
         /* A node never heard on a FEC_Address_PDU may not read them: its
          * silence is no lost Ack (go_plain). */
-        if (d->no_fec || (d->state == PMUL_TXD_WAIT && !reads_fec(e, d->id)))
+        if (d->no_fec || (d->state == PMUL_TXD_WAIT && !pmul__txp_reads_fec(e, d->id)))
             return false;
-        if (m->sym_tx - d->sym_mark < with_margin(listed_need(m, d), dst_loss_pm(e, d->id)))
+        if (m->sym_tx - d->sym_mark < with_margin(pmul__tx_listed_need(m, d), dst_loss_pm(e, d->id)))
             return false;
     }
     return true;
@@ -1656,7 +1641,7 @@ probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 
         if (!incomplete(d) || d->emcon || d->answered)
             continue;
-        if ((need = listed_need(m, d)) > max)
+        if ((need = pmul__tx_listed_need(m, d)) > max)
             max = need;
     }
     return (uint64_t)pending * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) <
@@ -1673,171 +1658,6 @@ collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 
     rto_in(e, m, pending, &in);
     return pmul_rate_answers_ms(&e->rate, &in);
-}
-
-/* Has dest answered a message announced by FEC_Address_PDUs before? */
-static bool
-reads_fec(const pmul_engine *e, uint32_t id)
-{
-    size_t pos = dst_pos(e, id);
-
-    return pos < e->dst_cnt && e->dst[pos].id == id && e->dst[pos].fec_ok;
-}
-
-/* A destination to serve never answered this message and never answered
- * a FEC_Address_PDU at all: it may not know PDU type 8.  With `known`,
- * only one already found not to (another message learnt it meanwhile:
- * asking it again is pointless). */
-static bool
-blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known)
-{
-    size_t i, pos;
-
-    for (i = 0; i < m->dest_cnt; i++) {
-        const pmul_txdest *d = &m->dests[i];
-
-        if (d->state != PMUL_TXD_WAIT || d->emcon || reads_fec(e, d->id))
-            continue;
-        pos = dst_pos(e, d->id);
-        if (!known || (pos < e->dst_cnt && e->dst[pos].id == d->id && e->dst[pos].plain_left > 0))
-            return true;
-    }
-    return false;
-}
-
-/*
- * The asks of a destination that never answered have failed.  A receiver
- * of the original ACP 142 drops a FEC_Address_PDU as an unknown type and
- * never learns it is addressed: from now on the message is announced by
- * Address_PDUs (same MSID, Total, Expiry_Time and destination list) and
- * sent without repairs, so that such a receiver sees a plain ACP 142
- * exchange and completes by selective repeat (asked again first).  A FEC receiver loses nothing it holds:
- * its missing lists name the sources it still needs (rule 3), and a
- * plain Address_PDU after a FEC_Address_PDU leaves its decoder be.
- */
-static void
-go_plain(pmul_engine *e, pmul_txmsg *m)
-{
-    m->fec = false;
-    m->plain_fb = true;
-    e->st.fec_plain_fallbacks++;
-    log_emit(&e->env.log, LOG_LVL_INFO,
-             "pmul-tx msid=%08x event=fec-plain-fallback reason=silent-after-asks",
-             (unsigned)m->msid);
-}
-
-/* A new finding: the span (plain_span, nodec_span) starts at
- * PLAIN_SPAN_MIN or doubles, up to PLAIN_SPAN_MAX, and runs anew. */
-static void
-span_start(uint16_t *span, uint16_t *left)
-{
-    *span = *span == 0 ? PLAIN_SPAN_MIN
-            : *span >= PLAIN_SPAN_MAX / 2 ? PLAIN_SPAN_MAX : (uint16_t)(*span * 2u);
-    *left = *span;
-}
-
-/*
- * What d's Ack tells of whether it reads FEC_Address_PDUs.  Any answer to
- * a message announced only by them does.  An answer to the plain
- * announcement after BLIND_MIN_ROUNDS silent FEC rounds, from a node
- * never heard on a FEC_Address_PDU, most likely comes from a receiver
- * that drops type 8: its next messages go plain (fec_setup) for a span
- * that doubles with each new finding; a later answer to a FEC_Address_PDU
- * (a trial message after the span) clears it.
- */
-static void
-learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
-{
-    size_t pos = dst_pos(e, d->id), i;
-    pmul_dststate *ds;
-
-    if (pos >= e->dst_cnt || e->dst[pos].id != d->id)
-        return;
-    ds = &e->dst[pos];
-    if (m->fec) {
-        ds->fec_ok = true;
-        ds->plain_left = ds->plain_span = 0;
-        return;
-    }
-    /* Found already (by a message sent at the same time): no new
-     * evidence. */
-    if (!m->plain_fb || ds->fec_ok || ds->plain_left > 0 || d->state != PMUL_TXD_WAIT ||
-        d->fec_silent < BLIND_MIN_ROUNDS)
-        return;
-    span_start(&ds->plain_span, &ds->plain_left);
-    e->st.fec_blind_learned++;
-    /* The other FEC messages waiting for it will not hear it either: their
-     * timer round falls back now (tx_timers) rather than after its asks. */
-    for (i = 0; i < e->tx_cnt; i++) {
-        pmul_txmsg *o = e->tx[i];
-        const pmul_txdest *od = dest_find(o, d->id);
-
-        if (o != m && o->fec && o->phase == PMUL_TXP_WAIT && od != NULL &&
-            od->state == PMUL_TXD_WAIT && !od->emcon && o->rtx_at != UINT64_MAX)
-            o->rtx_at = e->now_ms;
-    }
-    log_emit(&e->env.log, LOG_LVL_INFO,
-             "pmul-tx dest=%08x event=fec-blind msid=%08x silent_rounds=%u plain_msgs=%u",
-             (unsigned)d->id, (unsigned)m->msid, (unsigned)d->fec_silent,
-             (unsigned)ds->plain_span);
-}
-
-/*
- * What d's Ack tells of whether it decodes repairs.  A FEC receiver lists
- * k_b - held_b sources of a block (rule 3), so every repair of the block
- * it gets shortens its list; one that reads FEC_Address_PDUs as
- * Address_PDUs but ignores the FEC fields drops repairs and lists every
- * source it lacks.  A list that shrank when only repairs were sent since
- * the last one proves decoding (dec_ok).  Lists that did not shrink while
- * STALL_MIN repairs went (over messages, until such a proof: a message
- * rarely has that many rounds, and the sources that end it shrink a
- * non-decoder's list too)
- * make d a plain peer for the rest of the message (sources for its list,
- * not repairs it cannot use) and, unless it proved decoding before, for
- * its next nodec_span messages (then one trial with FEC, as for
- * plain_span).  One-block messages only (up to
- * fec_max_block PDUs): the repairs of other blocks say nothing of d's;
- * and lists of MM entries, which may be cut short, are no evidence.
- */
-static void
-learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
-{
-    uint32_t reps = m->rep_tx - d->rep_mark, old, now = 0;
-    size_t pos = dst_pos(e, d->id), k = 0;
-    uint16_t lo, hi;
-    pmul_dststate *ds;
-
-    if (!m->fec || d->no_fec || d->emcon || d->state != PMUL_TXD_PARTIAL ||
-        m->lay.block_cnt != 1 || reps == 0 || a->missing_cnt >= e->cfg.mm ||
-        pos >= e->dst_cnt || e->dst[pos].id != d->id)
-        return;
-    ds = &e->dst[pos];
-    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
-        if (lo <= m->npdus)
-            now += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
-    old = listed_need(m, d);
-    if (now < old) {
-        /* Shrunk: by repairs when nothing else was sent (a proof), or
-         * by sources it got, which says nothing either way. */
-        if (m->sym_tx - d->sym_mark == reps) {
-            ds->dec_ok = true;
-            ds->stall = ds->nodec_left = ds->nodec_span = 0;
-        }
-        return;
-    }
-    if (ds->stall + reps < STALL_MIN) {
-        ds->stall = (uint16_t)(ds->stall + reps);
-        return;
-    }
-    ds->stall = 0;
-    d->no_fec = true;
-    if (ds->dec_ok || ds->nodec_left > 0)
-        return;
-    span_start(&ds->nodec_span, &ds->nodec_left);
-    e->st.fec_nodec_learned++;
-    log_emit(&e->env.log, LOG_LVL_INFO,
-             "pmul-tx dest=%08x event=fec-repairs-unused msid=%08x plain_peer_msgs=%u",
-             (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nodec_span);
 }
 
 /* Returns true when m was freed. */
@@ -1886,9 +1706,9 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          * the Data_PDUs as unidentified (7.3) and answers an Address_PDU
          * with what it lacks, so that the whole message need not go. */
         if (!emcon_fire && never && m->fec &&
-            (blind_suspect(e, m, true) || (blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
+            (pmul__txp_blind_suspect(e, m, true) || (pmul__txp_blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
             m->asks = 0;
-            go_plain(e, m);
+            pmul__txp_go_plain(e, m);
         }
         if (!emcon_fire && can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
