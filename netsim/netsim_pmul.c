@@ -31,6 +31,9 @@
 #include "pmul/pmul_pdu.h"
 #include "pmul/util/arr.h"
 
+/* Messages whose Total a drop-fec node remembers (the latest ones). */
+#define BLIND_MSGS 64
+
 /* What the application of a node would have persisted about a message it
  * sent: enough to resume it after a restart. */
 typedef struct sent_msg {
@@ -78,6 +81,14 @@ typedef struct pnode {
      * multicast groups the driver would have joined. */
     size_t peak_rx_msgs, peak_rx_bytes;
     uint64_t groups, peak_groups;
+    /* drop-fec-node: a receiver of the original ACP 142 (blind_drop()). */
+    bool drop_fec;
+    struct { uint32_t src, msid; uint16_t total; } fec_seen[BLIND_MSGS];
+    size_t fec_seen_next;
+    uint64_t fec_dropped;
+    /* plain-fec-node: reads FEC_Address_PDUs, knows no scheme
+     * (fec_hide()); the copy it hands its engine. */
+    uint8_t *fec_copy;
 } pnode;
 
 static pmul_now
@@ -213,7 +224,10 @@ kv_ip(const char *v, uint32_t *out)
  * one): accept-mode 1 (accept every DELIVERED once "stored"),
  * defer-node IP + defer-until-ms T (that node defers every DELIVERED
  * before T: a full disk), restart-node IP + restart-at-ms T (that node
- * crashes at T and comes back from what it persisted).  Returns 1 when
+ * crashes at T and comes back from what it persisted), drop-fec-node IP
+ * (that node knows no FEC: blind_drop(); may be given for several nodes),
+ * plain-fec-node IP (that node knows no FEC scheme: fec_hide()).
+ * Returns 1 when
  * kv was one of them, 0 when not, -1 when its value is bad.
  */
 static int
@@ -221,6 +235,7 @@ apply_app_kv(pnode *n, uint32_t node_id, const netsim_kv *kv, uint32_t *defer_no
              uint32_t *restart_node, uint64_t *defer_until, uint64_t *restart_at)
 {
     uint64_t v;
+    uint32_t ip;
 
     if (strcmp(kv->key, "accept-mode") == 0) {
         if (!kv_u64(kv->val, &v) || v > 1)
@@ -237,13 +252,26 @@ apply_app_kv(pnode *n, uint32_t node_id, const netsim_kv *kv, uint32_t *defer_no
         return kv_u64(kv->val, defer_until) ? 1 : -1;
     if (strcmp(kv->key, "restart-at-ms") == 0)
         return kv_u64(kv->val, restart_at) ? 1 : -1;
+    if (strcmp(kv->key, "drop-fec-node") == 0) {
+        if (!kv_ip(kv->val, &ip))
+            return -1;
+        n->drop_fec |= ip == node_id;
+        return 1;
+    }
+    if (strcmp(kv->key, "plain-fec-node") == 0) {
+        if (!kv_ip(kv->val, &ip))
+            return -1;
+        if (ip == node_id && n->fec_copy == NULL &&
+            (n->fec_copy = mem_alloc(n->m, PMUL_PDU_MAX_LEN)) == NULL)
+            return -1;
+        return 1;
+    }
     if (strcmp(kv->key, "defer-retry-ms") == 0) {
         if (!kv_u64(kv->val, &v) || v == 0 || v > 86400000)
             return -1;
         n->cfg.defer_retry_ms = (uint32_t)v;
         return 1;
     }
-    (void)node_id;
     return 0;
 }
 
@@ -330,6 +358,7 @@ p_destroy(void *eng)
     mem_free(n->m, n->sent);
     mem_free(n->m, n->done);
     mem_free(n->m, n->evbuf);
+    mem_free(n->m, n->fec_copy);
     mem_free(n->m, n);
 }
 
@@ -525,6 +554,88 @@ sample_peaks(pnode *n)
         n->peak_rx_bytes = st.rx_held_bytes;
 }
 
+static uint32_t
+be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * A drop-fec node models a receiver of the original ACP 142 that does not
+ * know PDU types 8 and 0x18 (docs/engine.md 2): it drops them as unknown,
+ * before its engine, and drops a Data_PDU numbered above its message's
+ * Total as out of range (mule's own receiver would take it as proof of a
+ * wrong Total, its tolerance of a Java quirk, and wait for the numbers
+ * between).  The model reads that Total from the header of any
+ * announcement of the message, the same octets in every layout, and keeps
+ * no Data_PDU of a message before it has seen one: a real receiver would
+ * hold such fragments and discard those above Total once the
+ * Address_PDU tells it the Total.  Header fields only; the engine checks
+ * everything else.
+ */
+static bool
+blind_drop(pnode *n, const uint8_t *pkt, size_t len)
+{
+    unsigned type;
+    uint32_t src, msid;
+    uint16_t num;
+    size_t i;
+    bool fec;
+
+    if (!n->drop_fec || len < 16)
+        return false;
+    type = pkt[3] & 0x3fu;
+    num = (uint16_t)(pkt[4] << 8 | pkt[5]);
+    src = be32(pkt + 8);
+    msid = be32(pkt + 12);
+    for (i = 0; i < BLIND_MSGS; i++)
+        if (n->fec_seen[i].src == src && n->fec_seen[i].msid == msid)
+            break;
+    fec = type == PMUL_PDU_FEC_ADDRESS || type == PMUL_PDU_EXTRA_FEC_ADDRESS;
+    if (fec || type == PMUL_PDU_ADDRESS || type == PMUL_PDU_EXTRA_ADDRESS) {
+        if (i == BLIND_MSGS && num != 0) {
+            i = n->fec_seen_next;
+            n->fec_seen_next = (n->fec_seen_next + 1) % BLIND_MSGS;
+            n->fec_seen[i].src = src;
+            n->fec_seen[i].msid = msid;
+            n->fec_seen[i].total = num;
+        }
+        n->fec_dropped += fec;
+        return fec;
+    }
+    if (type != PMUL_PDU_DATA || (i < BLIND_MSGS && num <= n->fec_seen[i].total))
+        return false;
+    n->fec_dropped++;
+    return true;
+}
+
+/*
+ * A plain-fec-node reads a FEC_Address_PDU as an Address_PDU but knows no
+ * FEC scheme (docs/wire.md 10.1 item 5): it lists every source it lacks
+ * and drops the repairs.  Modelled by handing its engine a copy whose FEC
+ * parameters carry version 0, which the engine does not know, so it
+ * receives the message plainly (rx_fec_rejected).  Returns the datagram
+ * to give the engine.
+ */
+static const uint8_t *
+fec_hide(pnode *n, const uint8_t *pkt, size_t len)
+{
+    unsigned type;
+    uint16_t ck;
+
+    if (n->fec_copy == NULL || len < 24 || len > PMUL_PDU_MAX_LEN)
+        return pkt;
+    type = pkt[3] & 0x3fu;
+    if ((type != PMUL_PDU_FEC_ADDRESS && type != PMUL_PDU_EXTRA_FEC_ADDRESS) || pkt[20] == 0)
+        return pkt;
+    memcpy(n->fec_copy, pkt, len);
+    n->fec_copy[22] = 0;                /* the parameters' version */
+    ck = pmul_cksum_fletcher(n->fec_copy, len);
+    n->fec_copy[6] = (uint8_t)(ck >> 8);
+    n->fec_copy[7] = (uint8_t)ck;
+    return n->fec_copy;
+}
+
 static int
 p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
        const uint8_t *pkt, size_t len)
@@ -535,6 +646,9 @@ p_recv(void *eng, uint64_t now_us, uint32_t from_ip, uint16_t from_port,
 
     if ((rc = tick(n, now_us)) != 0)
         return rc;
+    if (blind_drop(n, pkt, len))
+        return 0;
+    pkt = fec_hide(n, pkt, len);
     from.ip = from_ip;
     from.port = from_port;
     from.is_multicast = false;
@@ -703,7 +817,10 @@ p_set_dest_emcon(void *eng, uint64_t now_us, uint32_t dest, bool on)
  * drop.source-mismatch ...), drops (all reasons), rx-msgs, rx-bytes and
  * their -peak, groups and groups-peak (joined and not left), tx.TYPE and
  * rx.TYPE (PDUs by type: data, ack, address, discard, announce),
- * delivered, rx-discarded, retx-data.
+ * delivered, rx-discarded, retx-data, fec-plain, fec-blind and fec-nodec
+ * (plain fallbacks, destinations found not to know PDU type 8 or not to
+ * use repairs), fec-dropped (PDUs a drop-fec node dropped before its
+ * engine), fec-rejected (FEC_Address_PDUs received plainly).
  */
 static int
 p_stat(void *eng, const char *name, uint64_t *out)
@@ -754,6 +871,16 @@ p_stat(void *eng, const char *name, uint64_t *out)
         *out = st.msgs_rx_discarded;
     } else if (strcmp(name, "retx-data") == 0) {
         *out = st.retx_data_pdus;
+    } else if (strcmp(name, "fec-plain") == 0) {
+        *out = st.fec_plain_fallbacks;
+    } else if (strcmp(name, "fec-blind") == 0) {
+        *out = st.fec_blind_learned;
+    } else if (strcmp(name, "fec-nodec") == 0) {
+        *out = st.fec_nodec_learned;
+    } else if (strcmp(name, "fec-rejected") == 0) {
+        *out = st.rx_fec_rejected;
+    } else if (strcmp(name, "fec-dropped") == 0) {
+        *out = n->fec_dropped;
     } else {
         return -1;
     }

@@ -466,6 +466,13 @@ typedef struct pmul_stats {
     uint64_t rx_fec_unused;     /* Data_PDUs above Total not kept: repairs
                                  * of a block already decodable or of a
                                  * message received plainly or complete */
+    /* Receivers that do not know PDU type 8 (docs/engine.md 2). */
+    uint64_t fec_plain_fallbacks; /* FEC messages announced plainly, without
+                                   * repairs, after the asks failed */
+    uint64_t fec_blind_learned; /* destinations found to answer only plain
+                                 * announcements (sent plain for a while) */
+    uint64_t fec_nodec_learned; /* destinations found not to use repairs
+                                 * (plain peers for a while) */
 } pmul_stats;
 
 /* ------------------------------------------------------------------ */

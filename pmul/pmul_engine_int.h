@@ -1,7 +1,8 @@
 /*
  * pmul_engine_int.h: state shared by the .c files of the engine module
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
- * pmul_txgroup.c: its dynamic groups; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
+ * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
+ * destinations; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
  * (creation order or sorted by a protocol value) and scanned in that
@@ -43,6 +44,9 @@ typedef struct pmul_txdest {
     uint16_t *miss;             /* missing ranges as lo,hi pairs (owned) */
     uint32_t miss_cnt;          /* pairs */
     uint32_t miss_cap;
+    uint16_t fec_silent;        /* FEC-announced rounds that listed it
+                                 * while it had never answered */
+    uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -115,6 +119,13 @@ typedef struct pmul_txmsg {
     pmul_seqset fecset;         /* union of FEC receivers' missing lists */
     uint32_t addr_copies;       /* copies of the announcement left to send
                                  * after the current one (EMCON) */
+    bool plain_fb;              /* announced plainly (Address_PDU, no
+                                 * repairs) since the asks of a silent
+                                 * destination failed: fec is false */
+    uint32_t copy_gap;          /* EMCON: Data_PDUs between the copies of
+                                 * the announcement (0: back to back) */
+    uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
+    uint32_t rep_tx;            /* repair Data_PDUs sent */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -126,6 +137,20 @@ typedef struct pmul_dststate {
      * and received (its first Ack after round 1 tells), halved past a
      * window so that the estimate follows the link. */
     uint32_t ls_sent, ls_got;
+    /* Whether it reads FEC_Address_PDUs (docs/engine.md 2, "Receivers
+     * that do not know PDU type 8"): fec_ok once it answered a message
+     * announced by them; plain_left messages to it still go plain after
+     * it answered only a plain announcement, and plain_span is that
+     * count, doubled each time the evidence comes again. */
+    bool fec_ok;
+    uint16_t plain_left, plain_span;
+    /* Whether it decodes repairs: dec_ok once its list shrank after
+     * repairs alone; nodec_left messages still treat it as a plain peer
+     * after stall reached STALL_MIN, nodec_span as plain_span. */
+    bool dec_ok;
+    uint16_t nodec_left, nodec_span;
+    uint16_t stall;             /* repairs sent while its missing lists did
+                                 * not shrink, over messages (learn_dec) */
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */
@@ -419,6 +444,28 @@ void pmul__txg_request(pmul_engine *e, pmul_txmsg *m);
 void pmul__txg_release(pmul_engine *e, uint32_t msid, uint32_t group);
 /* Run m's REQUEST / ANNOUNCE phase timers. */
 void pmul__txg_timers(pmul_engine *e, pmul_txmsg *m);
+
+/* ---- pmul_txpeer.c: what the transmitter learns of each destination ---- */
+
+/* Asks of a silent destination before it gets the whole message
+ * (pmul_tx.c can_ask()). */
+#define PMUL__PROBE_MAX 3u
+/* Destination id's state, or NULL. */
+pmul_dststate *pmul__dst_find(const pmul_engine *e, uint32_t id);
+/* Destination id of m, or NULL. */
+pmul_txdest *pmul__txdest_find(const pmul_txmsg *m, uint32_t id);
+/* The PDUs d's last list names; the whole message if it never answered. */
+uint32_t pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d);
+/* Has id answered a message announced by FEC_Address_PDUs? */
+bool pmul__txp_reads_fec(const pmul_engine *e, uint32_t id);
+/* A destination of m never answered it nor ever a FEC_Address_PDU (with
+ * known: and another message found it does not know type 8). */
+bool pmul__txp_blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known);
+/* m is announced plainly and sent without repairs from now on. */
+void pmul__txp_go_plain(pmul_engine *e, pmul_txmsg *m);
+/* d (still in its state before a) acked m with entry a: learn from it. */
+void pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
+                      const pmul_ack_entry *a);
 
 /* ---- pmul_rx.c --------------------------------------------------------- */
 

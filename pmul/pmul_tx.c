@@ -62,7 +62,7 @@
 /* Rounds that ask a silent destination again before it gets the whole
  * message: an ask is lost with 1-(1-p)^2 (the Address_PDU or the Ack),
  * 51 % at 30 % loss, and three cost less than one whole message. */
-#define PROBE_MAX 3u
+#define PROBE_MAX PMUL__PROBE_MAX
 
 /* Loss estimate per destination (pmul_dststate.ls_*): samples fade by
  * halving past this many symbols; fewer than LOSS_MIN_SENT say nothing. */
@@ -115,8 +115,19 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].next_msn = 1;
     e->dst[pos].emcon = false;
     e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
+    e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
+    e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
+    e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
     *out = &e->dst[pos];
     return 0;
+}
+
+pmul_dststate *
+pmul__dst_find(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id ? &e->dst[pos] : NULL;
 }
 
 /* The next Message_Sequence_Number for dest (1 for a destination never
@@ -142,8 +153,8 @@ pmul__tx_find(const pmul_engine *e, uint32_t msid)
     return NULL;
 }
 
-static pmul_txdest *
-dest_find(const pmul_txmsg *m, uint32_t id)
+pmul_txdest *
+pmul__txdest_find(const pmul_txmsg *m, uint32_t id)
 {
     size_t lo = 0, hi = m->dest_cnt, mid;
 
@@ -784,6 +795,9 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
         m->dests[i].heard = false;
         if (incomplete(&m->dests[i])) {
             m->round_idx[m->round_cnt++] = i;
+            if (m->fec && m->dests[i].state == PMUL_TXD_WAIT && !m->dests[i].emcon &&
+                m->dests[i].fec_silent < UINT16_MAX)
+                m->dests[i].fec_silent++;
             /* The first transmission to an EMCON destination is its
              * first EMCON transmission; a plain peer in EMCON can only
              * complete from sources (fec-contract 5). */
@@ -827,6 +841,11 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (whole || (m->plan.cnt == 0 && m->rep_left == 0))
         if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
+    /* EMCON: spread the copies of the announcement over the round (one
+     * loss burst took all of them back to back); too short a round for
+     * that sends them back to back. */
+    m->copy_pdus = 0;
+    m->copy_gap = m->addr_copies > 0 ? (m->plan.cnt + m->rep_left) / (m->addr_copies + 1u) : 0u;
     /* A probe only asks the silent ones: the others' answers stand. */
     for (i = 0; i < m->dest_cnt; i++)
         m->dests[i].answered = false;
@@ -1056,18 +1075,23 @@ fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len
 {
     const pmul_config *c = &e->cfg;
     unsigned k, r, i;
-    bool any = false, emcon = false;
+    bool any = false, emcon = false, blind = false;
     pmul_dststate *ds;
     int err;
 
     for (i = 0; i < m->dest_cnt; i++) {
         m->dests[i].no_fec = pmul__no_fec_peer(e, m->dests[i].id);
-        any |= !m->dests[i].no_fec;
         emcon |= m->dests[i].emcon;
-        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0)    /* exists */
+        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0) {  /* exists */
             emcon |= ds->emcon;
+            blind |= ds->plain_left > 0;
+            m->dests[i].no_fec |= ds->nodec_left > 0;       /* learnt */
+        }
+        any |= !m->dests[i].no_fec;
     }
-    if (!c->fec || !any || npdus == 0xffff ||
+    /* A destination that reads no FEC_Address_PDU must see a plain
+     * ACP 142 exchange: Address_PDUs and no Data_PDU above Total. */
+    if (!c->fec || !any || blind || npdus == 0xffff ||
         pmul_fec_layout(npdus, c->fec_max_block, &m->lay) != 0)
         return 0;
     if ((m->fec_next = mem_calloc(e->m, 5, m->lay.block_cnt)) == NULL)
@@ -1194,6 +1218,10 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
         }
         if (ds->emcon)
             m->dests[i].emcon = true;
+        if (!m->fec && c->fec && ds->plain_left > 0)
+            ds->plain_left--;           /* one message of its plain span */
+        if (m->fec && ds->nodec_left > 0)
+            ds->nodec_left--;           /* one message as a plain peer */
     }
     m->rtx_at = m->emcon_at = UINT64_MAX;
     m->group = in->group == 0 ? c->default_group : in->group;
@@ -1237,7 +1265,7 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        if ((d = dest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
+        if ((d = pmul__txdest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
             continue;
         d->emcon = on;
         if (m->phase != PMUL_TXP_WAIT)
@@ -1346,7 +1374,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
     }
-    if ((d = dest_find(m, acker)) == NULL)
+    if ((d = pmul__txdest_find(m, acker)) == NULL)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
     if (!incomplete(d))
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
@@ -1370,7 +1398,9 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     }
     if (m->phase == PMUL_TXP_SEND)
         d->heard = true;
+    pmul__txp_on_ack(e, m, d, a);
     d->sym_mark = m->sym_tx;
+    d->rep_mark = m->rep_tx;
     if (d->emcon) {
         /* A receiver that acknowledges is no longer in EMCON for this
          * message (7.2 step 4). */
@@ -1522,8 +1552,8 @@ unheard(const pmul_txmsg *m)
 }
 
 /* The PDUs d's last list names; the whole message if it never answered. */
-static uint32_t
-listed_need(const pmul_txmsg *m, const pmul_txdest *d)
+uint32_t
+pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d)
 {
     uint32_t need = d->state == PMUL_TXD_WAIT ? m->npdus : 0u;
     size_t k;
@@ -1555,9 +1585,11 @@ unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
 
         if (!incomplete(d) || d->emcon || d->answered)
             continue;
-        if (d->no_fec)
+        /* A node never heard on a FEC_Address_PDU may not read them: its
+         * silence is no lost Ack (go_plain). */
+        if (d->no_fec || (d->state == PMUL_TXD_WAIT && !pmul__txp_reads_fec(e, d->id)))
             return false;
-        if (m->sym_tx - d->sym_mark < with_margin(listed_need(m, d), dst_loss_pm(e, d->id)))
+        if (m->sym_tx - d->sym_mark < with_margin(pmul__tx_listed_need(m, d), dst_loss_pm(e, d->id)))
             return false;
     }
     return true;
@@ -1609,7 +1641,7 @@ probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 
         if (!incomplete(d) || d->emcon || d->answered)
             continue;
-        if ((need = listed_need(m, d)) > max)
+        if ((need = pmul__tx_listed_need(m, d)) > max)
             max = need;
     }
     return (uint64_t)pending * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) <
@@ -1668,6 +1700,16 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          */
         m->probe = false;
         whole = never || (emcon_fire && !m->fec);
+        /* A silent destination that may not know PDU type 8, once the
+         * asks by FEC_Address_PDU are over (or at once, when another
+         * message found it so): ask again plainly.  Such a receiver holds
+         * the Data_PDUs as unidentified (7.3) and answers an Address_PDU
+         * with what it lacks, so that the whole message need not go. */
+        if (!emcon_fire && never && m->fec &&
+            (pmul__txp_blind_suspect(e, m, true) || (pmul__txp_blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
+            m->asks = 0;
+            pmul__txp_go_plain(e, m);
+        }
         if (!emcon_fire && can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
@@ -1813,7 +1855,7 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
         m->addr_sent_ms = e->now_ms;
         if (m->addr_tail) {
             end_round(e, m);
-        } else if (m->addr_copies > 0) {
+        } else if (m->addr_copies > 0 && m->copy_gap == 0) {
             /* EMCON: receivers cannot ask for a lost announcement. */
             m->addr_copies--;
             m->addr_next = 0;
@@ -1837,6 +1879,26 @@ encode_data(const pmul_engine *e, const pmul_txmsg *m, uint16_t seq, const uint8
     p.u.data.frag = frag;
     p.u.data.frag_len = flen;
     return pmul_pdu_encode(&p, out, cap);
+}
+
+/*
+ * EMCON: receivers cannot ask for a lost announcement, so it goes
+ * fec_emcon_addr times; the next copy follows copy_gap Data_PDUs after
+ * the last one, while the round goes on (the repeat after the round
+ * closes it).  Back to back, one loss burst could take every copy: at a
+ * 20 % burst loss with bursts of 5 PDUs, three FEC_Address_PDUs of about
+ * 50 octets in a row fall into one burst together.
+ */
+static void
+copy_due(pmul_txmsg *m)
+{
+    if (m->addr_copies == 0 || m->copy_gap == 0 || m->phase != PMUL_TXP_SEND || m->addr_tail)
+        return;
+    if (++m->copy_pdus < m->copy_gap)
+        return;
+    m->copy_pdus = 0;
+    m->addr_copies--;
+    m->addr_next = 0;
 }
 
 /*
@@ -1865,12 +1927,15 @@ send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
                 if ((len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
                     e->st.fec_repair_pdus++;
                     m->sym_tx++;
+                    m->rep_tx++;
                 }
             }
         }
     }
     if (m->rep_left == 0)
         round_over(e, m);
+    else
+        copy_due(m);
     return len;
 }
 
@@ -1904,12 +1969,15 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     /* Close the round with its last PDU, so the timer starts when the
      * data has really left (pacing may have held it for minutes). */
     if (seq == 0xffff || pmul_seqset_next_set(&m->plan, (uint16_t)(seq + 1)) == 0) {
-        if (m->rep_left > 0)
+        if (m->rep_left > 0) {
             m->rep_active = true;       /* the repairs follow */
-        else
+            copy_due(m);
+        } else {
             round_over(e, m);
+        }
     } else {
         m->data_next = (uint16_t)(seq + 1);
+        copy_due(m);
     }
     return len;
 }

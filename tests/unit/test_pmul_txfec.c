@@ -245,7 +245,10 @@ test_pmul_txfec_only_plain_peers_no_fec(void **state)
 }
 
 /* EMCON: the first transmission is 3 FEC_Address_PDUs, the sources and 8
- * repairs; each repetition 3 FEC_Address_PDUs and 8 fresh repairs. */
+ * repairs; each repetition 3 FEC_Address_PDUs and 8 fresh repairs.  The
+ * copies of the announcement are spread over the round, a third of its
+ * Data_PDUs apart (after 9 and 18 of the first round's 28; 2 and 4 of a
+ * repetition's 8), so that one loss burst cannot take them all. */
 static void
 test_pmul_txfec_emcon_repetitions_fresh_repairs(void **state)
 {
@@ -264,8 +267,8 @@ test_pmul_txfec_emcon_repetitions_fresh_repairs(void **state)
     n = h_node_new_cfg(&c);
     h_submit(n, 0, 20 * FRAG, &dest, 1, 6);
     assert_int_equal(h_drain(n, 0), 3 + 20 + 8);
-    for (i = 0; i < 3; i++)
-        assert_int_equal(h_type(n, i), PMUL_PDU_FEC_ADDRESS);
+    for (i = 0; i < n->npkt; i++)
+        assert_int_equal(h_type(n, i) == PMUL_PDU_FEC_ADDRESS, i == 0 || i == 10 || i == 20);
     assert_int_equal(fec_params_of(n, 0).repair_cnt, 8);
     h_run(n, 0, 3000000);
     for (i = 0; i < n->npkt; i++) {
@@ -286,6 +289,8 @@ test_pmul_txfec_emcon_repetitions_fresh_repairs(void **state)
     assert_int_equal(nrep, 8 * 5);
     assert_int_equal(h_type(n, 31), PMUL_PDU_FEC_ADDRESS);
     assert_int_equal(n->pkt[31].t, n->pkt[30].t + 30000);
+    for (i = 31; i < 31 + 11; i++)                  /* A r r A r r A r r r r */
+        assert_int_equal(h_type(n, i) == PMUL_PDU_FEC_ADDRESS, i == 31 || i == 34 || i == 37);
     h_node_free(n);
 }
 
@@ -313,22 +318,25 @@ forward_fec(h_node *t, size_t from, size_t to, h_node *r, uint64_t now, const ui
 }
 
 /* Run t and r against each other until t's message is done; round 1's
- * packets of t whose bit is set in drop are lost. */
+ * packets of t whose bit is set in drop are lost, and with hold_acks so
+ * is every Ack of r until t sent a plain Address_PDU. */
 static void
-run_pair(h_node *t, h_node *r, uint64_t drop, bool plain)
+run_pair(h_node *t, h_node *r, uint64_t drop, bool plain, bool hold_acks)
 {
     uint64_t now = 0, a, b;
     size_t tf = 0, rf = 0, guard;
 
-    for (guard = 0; guard < 200 && h_count_ev(t, PMUL_EV_MSG_DONE) == 0; guard++) {
+    for (guard = 0; guard < 300 && h_count_ev(t, PMUL_EV_MSG_DONE) == 0; guard++) {
         pmul_engine_expire(t->e, h_now(now));
         h_drain(t, now);
         forward_fec(t, tf, t->npkt, r, now + 10, tf == 0 ? &drop : NULL, plain);
+        hold_acks &= h_count(t, tf, PMUL_PDU_ADDRESS) == 0;
         tf = t->npkt;
         now += 10;
         pmul_engine_expire(r->e, h_now(now));
         h_drain(r, now);
-        h_forward(r, rf, r->npkt, t, now + 10, NULL);
+        if (!hold_acks)
+            h_forward(r, rf, r->npkt, t, now + 10, NULL);
         rf = r->npkt;
         now += 10;
         a = pmul_engine_next_deadline(t->e);
@@ -366,7 +374,7 @@ test_pmul_txfec_receivers_complete(void **state)
         h_node *t = fec_tx(10, 128), *r = h_node_new(H_RX);
 
         h_submit(t, 0, 20 * FRAG, &dest, 1, 6);
-        run_pair(t, r, cases[i].drop, cases[i].plain);
+        run_pair(t, r, cases[i].drop, cases[i].plain, false);
         pmul_engine_stats(t->e, &st);
         assert_int_equal(st.retx_data_pdus, cases[i].retx);
         assert_int_equal(h_find_ev(r, PMUL_EV_DELIVERED, 0)->ev.payload_len, 20 * FRAG);
@@ -375,6 +383,221 @@ test_pmul_txfec_receivers_complete(void **state)
         h_node_free(t);
         h_node_free(r);
     }
+}
+
+/* ---- receivers that do not know PDU type 8 ------------------------------- */
+
+/* Step t to its next deadlines until a plain Address_PDU leaves. */
+static size_t
+run_to_plain(h_node *n, uint64_t *t, size_t from)
+{
+    size_t guard, i;
+
+    for (guard = 0; guard < 100; guard++) {
+        *t = pmul_engine_next_deadline(n->e);
+        assert_true(*t != UINT64_MAX);
+        pmul_engine_expire(n->e, h_now(*t));
+        h_drain(n, *t);
+        for (i = from; i < n->npkt; i++)
+            if (h_type(n, i) == PMUL_PDU_ADDRESS)
+                return i;
+    }
+    fail();
+    return 0;
+}
+
+/* Complete message msid at both destinations. */
+static void
+ack_both(h_node *n, uint64_t t, uint32_t msid)
+{
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX2, H_TX, msid, NULL, 0), 0);
+    h_drain(n, t + 1);
+}
+
+/*
+ * A receiver of the original ACP 142 drops FEC_Address_PDUs as an unknown
+ * type and never learns it is addressed.  H_RX2 stays silent: three asks
+ * (a FEC_Address_PDU alone each), then three by a plain Address_PDU, then
+ * the whole message under a plain Address_PDU and without repairs.  Its answer to that, after four silent
+ * FEC rounds, makes it a node that does not know type 8: the next four
+ * messages to it go plain (Address_PDU, sources only), the fifth with FEC
+ * again (a trial), and its answer to that clears it.
+ */
+static void
+test_pmul_txfec_silent_dest_gets_plain_address_after_asks(void **state)
+{
+    h_node *n = fec_tx(10, 128);
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    pmul_stats st;
+    size_t first, plain, i, k;
+    uint64_t t;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, dests, 2, 6);
+    assert_int_equal(h_drain(n, 0), 1 + 20 + 2);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, NULL, 0), 0);
+    first = n->npkt;
+    t = 100;
+    plain = run_to_plain(n, &t, first);
+    assert_int_equal(plain - first, 3);                 /* the asks */
+    for (i = first; i < plain; i++)
+        assert_int_equal(h_type(n, i), PMUL_PDU_FEC_ADDRESS);
+    assert_int_equal(h_pdu(n, plain).u.address.total_pdus, 20);
+    assert_int_equal(h_pdu(n, plain).u.address.dest_cnt, 1);
+    assert_int_equal(h_pdu(n, plain).u.address.dests[0].dest_id, H_RX2);
+    /* It is asked again plainly (it may hold the data as unidentified
+     * Data_PDUs), three times; then the whole message, without repair. */
+    for (k = 0; k < 3; k++) {
+        assert_int_equal(n->npkt, plain + 1);
+        plain = run_to_plain(n, &t, plain + 1);
+    }
+    assert_int_equal(n->npkt, plain + 1 + 20);
+    for (i = 0; i < 20; i++)
+        assert_int_equal(h_pdu(n, plain + 1 + i).u.data.seq, i + 1);
+    assert_int_equal(h_feed_ack(n, t + 100, H_RX2, H_TX, msid, NULL, 0), 0);
+    h_drain(n, t + 100);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.fec_plain_fallbacks, 1);
+    assert_int_equal(st.fec_blind_learned, 1);
+
+    for (k = 0; k < 5; k++) {
+        t += 1000;
+        first = n->npkt;
+        msid = h_submit(n, t, 20 * FRAG, dests, 2, 6);
+        /* Plain: Address_PDU and the 20 sources; the trial: FEC. */
+        assert_int_equal(h_drain(n, t), k < 4 ? 1 + 20 : 1 + 20 + 2);
+        assert_int_equal(h_type(n, first), k < 4 ? PMUL_PDU_ADDRESS : PMUL_PDU_FEC_ADDRESS);
+        ack_both(n, t + 100, msid);
+    }
+    /* The answer to the trial cleared it: FEC from now on. */
+    first = n->npkt;
+    h_submit(n, t + 1000, 20 * FRAG, dests, 2, 6);
+    h_drain(n, t + 1000);
+    assert_int_equal(h_type(n, first), PMUL_PDU_FEC_ADDRESS);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.fec_blind_learned, 1);
+    h_node_free(n);
+}
+
+/*
+ * A node that once answered a FEC_Address_PDU reads them: its silence is
+ * a lost Ack or an outage, and its message keeps FEC (the asks, then the
+ * whole message under a FEC_Address_PDU with its repairs).
+ */
+static void
+test_pmul_txfec_silent_fec_reader_keeps_fec(void **state)
+{
+    h_node *n = fec_tx(10, 128);
+    uint32_t dests[] = { H_RX, H_RX2 }, msid;
+    pmul_stats st;
+    size_t first, i;
+    uint64_t t;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, dests, 2, 6);
+    h_drain(n, 0);
+    ack_both(n, 100, msid);
+    msid = h_submit(n, 1000, 20 * FRAG, dests, 2, 6);
+    h_drain(n, 1000);
+    assert_int_equal(h_feed_ack(n, 1100, H_RX, H_TX, msid, NULL, 0), 0);
+    first = n->npkt;
+    h_run(n, 1100, 60000);
+    assert_true(n->npkt > first + 3 + 20);
+    for (i = first; i < n->npkt; i++)
+        assert_int_not_equal(h_type(n, i), PMUL_PDU_ADDRESS);
+    assert_true(h_count(n, first, PMUL_PDU_FEC_ADDRESS) > 3);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.fec_plain_fallbacks, 0);
+    (void)t;
+    h_node_free(n);
+}
+
+/*
+ * Our receiver, announced by FEC_Address_PDUs, then plainly: it lost 3
+ * sources of round 1 and kept its 2 repairs, and every Ack of it is lost
+ * until the transmitter has fallen back to a plain Address_PDU (a node
+ * never heard on a FEC_Address_PDU).  The plain announcement leaves its
+ * decoder be: the first source of the whole resend it lacks completes
+ * the block from the repairs it holds, and it delivers the message
+ * exactly, once, without a Total raised.
+ */
+static void
+test_pmul_txfec_fec_receiver_then_plain_address(void **state)
+{
+    h_node *t = fec_tx(10, 128), *r = h_node_new(H_RX);
+    uint32_t dest = H_RX;
+    pmul_stats st;
+
+    (void)state;
+    h_submit(t, 0, 20 * FRAG, &dest, 1, 6);
+    run_pair(t, r, (1u << 4) | (1u << 5) | (1u << 6), false, true);   /* sources 4-6 */
+    pmul_engine_stats(t->e, &st);
+    assert_int_equal(st.fec_plain_fallbacks, 1);
+    assert_int_equal(h_find_ev(r, PMUL_EV_DELIVERED, 0)->ev.payload_len, 20 * FRAG);
+    assert_int_equal(h_find_ev(r, PMUL_EV_DELIVERED, 0)->payload[FRAG * 4 + 5],
+                     (uint8_t)((FRAG * 4 + 5) * 13u + 7u));
+    pmul_engine_stats(r->e, &st);
+    assert_int_equal(st.rx_total_raised, 0);
+    assert_true(st.rx_fec_recovered > 0);
+    h_node_free(t);
+    h_node_free(r);
+}
+
+/*
+ * A receiver that reads FEC_Address_PDUs but does not decode lists the
+ * same sources after every round of repairs.  H_RX decodes: its list
+ * shrinks by one per round (4, 3, 2, 1 of them), so every round is 4 fresh
+ * repairs (the union of both lists is larger).  H_RX3's list of 4 stays:
+ * after 16 repairs it is a plain peer and gets its 4 sources.  In the next
+ * message it is still one: its source 3 is planned as a source, and
+ * H_RX's 4 then goes as a source too (a tie), where two FEC receivers
+ * missing 3 and 4 got one repair.
+ */
+static void
+test_pmul_txfec_repairs_unused_plain_peer(void **state)
+{
+    h_node *n = fec_tx(10, 128);
+    uint32_t dests[] = { H_RX, H_RX3 }, msid;
+    static const uint16_t rx[] = { 2, 5, 6, 8 }, rx3[] = { 3, 9, 11, 13 };
+    static const uint16_t want[] = { 2, 3, 9, 11, 13 };
+    static const uint16_t a3[] = { 3 }, a4[] = { 4 }, want2[] = { 3, 4 };
+    pmul_stats st;
+    uint64_t t = 100;
+    size_t first;
+    unsigned k;
+
+    (void)state;
+    msid = h_submit(n, 0, 20 * FRAG, dests, 2, 6);
+    h_drain(n, 0);
+    for (k = 0; k < 5; k++, t += 100) {
+        assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, rx, (uint16_t)(4 - (k > 0 ? k - 1 : 0))), 0);
+        assert_int_equal(h_feed_ack(n, t + 1, H_RX3, H_TX, msid, rx3, 4), 0);
+        first = n->npkt;
+        h_drain(n, t + 1);
+        if (k < 4)
+            assert_int_equal(h_count(n, first, PMUL_PDU_DATA), 4);  /* repairs */
+    }
+    /* After 4 rounds of 4 repairs: H_RX3 gets its sources, and H_RX's
+     * one missing goes as a source too (a tie). */
+    seqs_are(n, first + 1, want, 5);
+    pmul_engine_stats(n->e, &st);
+    assert_int_equal(st.fec_nodec_learned, 1);
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, msid, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, t + 1, H_RX3, H_TX, msid, NULL, 0), 0);
+    h_drain(n, t + 1);
+    assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
+
+    t += 1000;
+    msid = h_submit(n, t, 20 * FRAG, dests, 2, 6);
+    assert_int_equal(h_drain(n, t), 1 + 20 + 2);
+    assert_int_equal(h_feed_ack(n, t + 100, H_RX, H_TX, msid, a4, 1), 0);
+    assert_int_equal(h_feed_ack(n, t + 101, H_RX3, H_TX, msid, a3, 1), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, t + 101), 1 + 2);
+    seqs_are(n, first + 1, want2, 2);
+    h_node_free(n);
 }
 
 /* ---- the loss estimate (cfg.fec_adaptive) -------------------------------- */
@@ -502,6 +725,10 @@ main(void)
         cmocka_unit_test(test_pmul_txfec_only_plain_peers_no_fec),
         cmocka_unit_test(test_pmul_txfec_emcon_repetitions_fresh_repairs),
         cmocka_unit_test(test_pmul_txfec_receivers_complete),
+        cmocka_unit_test(test_pmul_txfec_silent_dest_gets_plain_address_after_asks),
+        cmocka_unit_test(test_pmul_txfec_silent_fec_reader_keeps_fec),
+        cmocka_unit_test(test_pmul_txfec_fec_receiver_then_plain_address),
+        cmocka_unit_test(test_pmul_txfec_repairs_unused_plain_peer),
         cmocka_unit_test(test_pmul_txfec_adaptive_margin_from_first_ack),
         cmocka_unit_test(test_pmul_txfec_adaptive_none_while_link_busy),
         cmocka_unit_test(test_pmul_txfec_adaptive_trim_mid_round),

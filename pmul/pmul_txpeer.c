@@ -1,0 +1,228 @@
+/*
+ * NAME
+ *	pmul_txpeer - what the transmitter learns of each destination's FEC
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	Issue 12: FEC is an option a receiver that does not know it must not
+ *	notice (docs/wire.md 10).  Two kinds of receiver need another
+ *	treatment than a FEC receiver, and nothing on the wire says which
+ *	one a destination is, so the transmitter learns it from the Acks, per
+ *	destination, for the engine's lifetime (pmul_dststate):
+ *
+ *	blind	a receiver of the original ACP 142 drops FEC_Address_PDUs as
+ *		an unknown PDU type and never learns it is addressed.  When
+ *		such a suspect stays silent through the asks, the message
+ *		falls back to plain ACP 142 (pmul__txp_go_plain()); an answer
+ *		to that after BLIND_MIN_ROUNDS silent FEC rounds makes its
+ *		next messages plain for a span, with a trial after it.
+ *	nodec	a receiver that reads FEC_Address_PDUs as Address_PDUs but
+ *		knows no FEC scheme lists every source it lacks and drops the
+ *		repairs: its lists do not shrink while repairs go.  It becomes
+ *		a plain peer (sources, never repairs), as `peer ... no-fec`
+ *		would make it, for a span.
+ *
+ *	docs/engine.md section 6, "Receivers that do not know PDU type 8",
+ *	states the rules and what a misreading costs.
+ * SECURITY
+ *	Acts on Acks that pmul_tx.c accepted (the acking node is a
+ *	destination of the message).  A node can only make the transmitter
+ *	send itself (and its group) plainly, which it could ask for by never
+ *	acking a FEC message anyway.
+ * DIAGNOSTICS
+ *	Stats fec_plain_fallbacks, fec_blind_learned, fec_nodec_learned; one
+ *	info line per finding.
+ * SEE ALSO
+ *	pmul_tx.c, docs/engine.md
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+/*
+ * Receivers that do not know PDU type 8 (docs/engine.md 6).  A destination
+ * that stayed silent through this many FEC-announced rounds of a message
+ * and then answered its plain announcement is taken for one: a FEC
+ * receiver fails that way with (1 - (1 - p^2)(1 - p))^4 per message, 1.7 %
+ * at 30 % loss, and only before it first answers a FEC_Address_PDU (which
+ * it is never again taken for).  Its next PLAIN_SPAN_MIN messages go plain;
+ * then one goes with FEC again (a trial), and each new finding doubles the
+ * span up to PLAIN_SPAN_MAX.
+ */
+#define BLIND_MIN_ROUNDS (1u + PMUL__PROBE_MAX)
+#define PLAIN_SPAN_MIN 4u
+#define PLAIN_SPAN_MAX 64u
+/* Receivers that read FEC_Address_PDUs but do not decode (learn_dec): a
+ * FEC receiver whose list does not shrink after this many repairs of its
+ * one block lost them all, p^16 (4e-9 at 30 % loss). */
+#define STALL_MIN 16u
+
+/* Has dest answered a message announced by FEC_Address_PDUs before? */
+bool
+pmul__txp_reads_fec(const pmul_engine *e, uint32_t id)
+{
+    const pmul_dststate *ds = pmul__dst_find(e, id);
+
+    return ds != NULL && ds->fec_ok;
+}
+
+/* A destination to serve never answered this message and never answered
+ * a FEC_Address_PDU at all: it may not know PDU type 8.  With `known`,
+ * only one already found not to (another message learnt it meanwhile:
+ * asking it again is pointless). */
+bool
+pmul__txp_blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known)
+{
+    const pmul_dststate *ds;
+    size_t i;
+
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (d->state != PMUL_TXD_WAIT || d->emcon || pmul__txp_reads_fec(e, d->id))
+            continue;
+        ds = pmul__dst_find(e, d->id);
+        if (!known || (ds != NULL && ds->plain_left > 0))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The asks of a destination that never answered have failed.  A receiver
+ * of the original ACP 142 drops a FEC_Address_PDU as an unknown type and
+ * never learns it is addressed: from now on the message is announced by
+ * Address_PDUs (same MSID, Total, Expiry_Time and destination list) and
+ * sent without repairs, so that such a receiver sees a plain ACP 142
+ * exchange and completes by selective repeat (asked again first).  A FEC
+ * receiver loses nothing it holds: its missing lists name the sources it
+ * still needs (rule 3), and a plain Address_PDU after a FEC_Address_PDU
+ * leaves its decoder be.
+ */
+void
+pmul__txp_go_plain(pmul_engine *e, pmul_txmsg *m)
+{
+    m->fec = false;
+    m->plain_fb = true;
+    e->st.fec_plain_fallbacks++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx msid=%08x event=fec-plain-fallback reason=silent-after-asks",
+             (unsigned)m->msid);
+}
+
+/* A new finding: the span (plain_span, nodec_span) starts at
+ * PLAIN_SPAN_MIN or doubles, up to PLAIN_SPAN_MAX, and runs anew. */
+static void
+span_start(uint16_t *span, uint16_t *left)
+{
+    *span = *span == 0 ? PLAIN_SPAN_MIN
+            : *span >= PLAIN_SPAN_MAX / 2 ? PLAIN_SPAN_MAX : (uint16_t)(*span * 2u);
+    *left = *span;
+}
+
+/*
+ * What d's Ack tells of whether it reads FEC_Address_PDUs.  Any answer to
+ * a message announced only by them does.  An answer to the plain
+ * announcement after BLIND_MIN_ROUNDS silent FEC rounds, from a node
+ * never heard on a FEC_Address_PDU, most likely comes from a receiver
+ * that drops type 8: its next messages go plain (fec_setup) for a span
+ * that doubles with each new finding; a later answer to a FEC_Address_PDU
+ * (a trial message after the span) clears it.
+ */
+static void
+learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
+{
+    pmul_dststate *ds = pmul__dst_find(e, d->id);
+    size_t i;
+
+    if (ds == NULL)
+        return;
+    if (m->fec) {
+        ds->fec_ok = true;
+        ds->plain_left = ds->plain_span = 0;
+        return;
+    }
+    /* Found already (by a message sent at the same time): no new
+     * evidence. */
+    if (!m->plain_fb || ds->fec_ok || ds->plain_left > 0 || d->state != PMUL_TXD_WAIT ||
+        d->fec_silent < BLIND_MIN_ROUNDS)
+        return;
+    span_start(&ds->plain_span, &ds->plain_left);
+    e->st.fec_blind_learned++;
+    /* The other FEC messages waiting for it will not hear it either: their
+     * timer round falls back now (tx_timers) rather than after its asks. */
+    for (i = 0; i < e->tx_cnt; i++) {
+        pmul_txmsg *o = e->tx[i];
+        const pmul_txdest *od = pmul__txdest_find(o, d->id);
+
+        if (o != m && o->fec && o->phase == PMUL_TXP_WAIT && od != NULL &&
+            od->state == PMUL_TXD_WAIT && !od->emcon && o->rtx_at != UINT64_MAX)
+            o->rtx_at = e->now_ms;
+    }
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx dest=%08x event=fec-blind msid=%08x silent_rounds=%u plain_msgs=%u",
+             (unsigned)d->id, (unsigned)m->msid, (unsigned)d->fec_silent,
+             (unsigned)ds->plain_span);
+}
+
+/*
+ * What d's Ack tells of whether it decodes repairs.  A FEC receiver lists
+ * k_b - held_b sources of a block (rule 3), so every repair of the block
+ * it gets shortens its list; one that reads FEC_Address_PDUs as
+ * Address_PDUs but ignores the FEC fields drops repairs and lists every
+ * source it lacks.  A list that shrank when only repairs were sent since
+ * the last one proves decoding (dec_ok).  Lists that did not shrink while
+ * STALL_MIN repairs went (over messages, until such a proof: a message
+ * rarely has that many rounds, and the sources that end it shrink a
+ * non-decoder's list too) make d a plain peer for the rest of the message
+ * (sources for its list, not repairs it cannot use) and, unless it proved
+ * decoding before, for its next nodec_span messages (then one trial with
+ * FEC, as for plain_span).  One-block messages only (up to fec_max_block
+ * PDUs): the repairs of other blocks say nothing of d's; and lists of MM
+ * entries, which may be cut short, are no evidence.
+ */
+static void
+learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+{
+    uint32_t reps = m->rep_tx - d->rep_mark, old, now = 0;
+    pmul_dststate *ds = pmul__dst_find(e, d->id);
+    size_t k = 0;
+    uint16_t lo, hi;
+
+    if (!m->fec || d->no_fec || d->emcon || d->state != PMUL_TXD_PARTIAL ||
+        m->lay.block_cnt != 1 || reps == 0 || a->missing_cnt >= e->cfg.mm || ds == NULL)
+        return;
+    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
+        if (lo <= m->npdus)
+            now += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
+    old = pmul__tx_listed_need(m, d);
+    if (now < old) {
+        /* Shrunk: by repairs when nothing else was sent (a proof), or
+         * by sources it got, which says nothing either way. */
+        if (m->sym_tx - d->sym_mark == reps) {
+            ds->dec_ok = true;
+            ds->stall = ds->nodec_left = ds->nodec_span = 0;
+        }
+        return;
+    }
+    if (ds->stall + reps < STALL_MIN) {
+        ds->stall = (uint16_t)(ds->stall + reps);
+        return;
+    }
+    ds->stall = 0;
+    d->no_fec = true;
+    if (ds->dec_ok || ds->nodec_left > 0)
+        return;
+    span_start(&ds->nodec_span, &ds->nodec_left);
+    e->st.fec_nodec_learned++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx dest=%08x event=fec-repairs-unused msid=%08x plain_peer_msgs=%u",
+             (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nodec_span);
+}
+
+void
+pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+{
+    learn_dec(e, m, d, a);
+    learn_fec(e, m, d);
+}
