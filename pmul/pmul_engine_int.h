@@ -207,6 +207,9 @@ typedef struct pmul_rxsrc {
     bool sent_known;            /* sent_prio, sent_msid valid */
     uint8_t sent_prio;          /* the message of its last Data_PDU or */
     uint32_t sent_msid;         /* listing Address_PDU (its send order) */
+    bool fec_seen;              /* it announced with a FEC_Address_PDU:
+                                 * no Java node, so its Totals are right
+                                 * and numbers above them are repairs */
 } pmul_rxsrc;
 
 /* FEC decoding state of a message announced by a FEC_Address_PDU whose
@@ -260,9 +263,10 @@ typedef struct pmul_rxmsg {
     uint64_t dl;                /* earliest of its timers (expiry, early,
                                  * ack_at): its key in rx_dl_heap */
     size_t heap_idx;            /* its place in rx_dl_heap */
-    bool fec;                   /* announced by a FEC_Address_PDU: numbers
-                                 * above Total are repair symbols, not
-                                 * proof that Total is wrong */
+    bool fec;                   /* announced by a FEC_Address_PDU, or by
+                                 * a source that uses them: numbers above
+                                 * Total are repair symbols, not proof
+                                 * that Total is wrong */
     bool fec_plain;             /* FEC announced but not usable (bad
                                  * parameters or fragment lengths):
                                  * received plainly, repairs dropped */

@@ -49,7 +49,9 @@
  *	puts the number of PDUs resent in a round there.  A Data_PDU above
  *	it, or a larger Total, proves the one we had wrong: the largest
  *	number seen becomes the Total, and DELIVERED says so (total_raised)
- *	so that the application checks the payload whole.
+ *	so that the application checks the payload whole.  Not for a source
+ *	that has announced with FEC_Address_PDUs: no Java node, its numbers
+ *	above Total are repairs, also in a plainly announced message.
  *
  *	In EMCON nothing is sent; Acks stay queued and messages keep their
  *	state until expiry.  When EMCON is lifted every owed Ack (complete,
@@ -989,7 +991,13 @@ activate(pmul_engine *e, pmul_rxsrc *s, pmul_rxmsg *m, const pmul_pdu *pdu, uint
     if (m->state == PMUL_RXS_EARLY)
         s->early--;
     m->state = PMUL_RXS_ACTIVE;
-    m->fec = is_fec_pdu(pdu);
+    /* A FEC transmitter falls back to plain Address_PDUs for a receiver
+     * that never answered its FEC_Address_PDUs (pmul_txpeer.c): if we
+     * were that receiver only by loss, repairs we hold as early data or
+     * still get must not raise the Total (the message would be delivered
+     * long and refused); a FEC_Address_PDU of it can still come and
+     * attach the decoder (fec_attach maps what is held). */
+    m->fec = is_fec_pdu(pdu) || s->fec_seen;
     m->prio = pdu->priority;
     m->expiry_s = pdu->u.address.expiry_time;
     m->total = pdu->u.address.total_pdus;
@@ -1038,6 +1046,8 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
     /* An Ack-Ack is sent out of the rounds' order. */
     if (pdu->u.address.dest_cnt != 0)
         pmul__src_note_sent(s, pdu);
+    if (is_fec_pdu(pdu))
+        s->fec_seen = true;
     m = pmul__rx_find(e, pdu->source_id, pdu->msid);
     if (m != NULL) {
         m->idle_acks = 0;       /* the transmitter is alive for it */
@@ -1066,7 +1076,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->expiry_s = pdu->u.address.expiry_time;
         m->total = pdu->u.address.total_pdus;
         m->msn = msn;
-        m->fec = is_fec_pdu(pdu);       /* its repairs are no news either */
+        m->fec = is_fec_pdu(pdu) || s->fec_seen;    /* its repairs are no news either */
         m->addr_rx_ms = e->now_ms;
         m->dup_addr = true;
         pmul__rx_owe_ack(e, m);

@@ -180,8 +180,10 @@ node_new(fnode *n, uint32_t id)
      * hostile Acks reach the repair planner and R's decoder runs. */
     n->cfg.fec = id == NODE_T;
     n->cfg.fec_ratio_pct = 50;
-    /* T is on a shared channel: every hostile datagram moves its pacer. */
-    n->cfg.shared_medium = id == NODE_T;
+    /* Both on a shared channel: every hostile datagram moves T's pacer,
+     * and R's Acks for long (or MAP-split) lists follow the shared-channel
+     * rules (re-ack from the source's last PDU, closing copies). */
+    n->cfg.shared_medium = true;
     CHECK(pmul_engine_new(&n->e, &n->cfg, &n->env) == 0, "engine_new id=%08x", id);
 }
 

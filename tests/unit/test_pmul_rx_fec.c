@@ -557,6 +557,102 @@ test_fec_rob_extra_fragments(void **state)
     assert_int_equal(tm.live, 0);
 }
 
+/* Address_PDU of type `type` for msid, listing dest, Total F_N; FEC
+ * parameters par (FEC types only). */
+static int
+f_addr_as(h_node *n, uint64_t t, uint8_t type, uint32_t msid, uint32_t dest,
+          const pmul_fec_params *par)
+{
+    uint8_t b[PMUL_FEC_PARAM_LEN];
+    pmul_dest_entry d;
+    pmul_pdu p;
+
+    d.dest_id = dest;
+    d.msg_seq_no = msid;
+    d.reserved = NULL;
+    memset(&p, 0, sizeof(p));
+    p.type = type;
+    p.priority = 5;
+    p.source_id = H_TX;
+    p.msid = msid;
+    p.u.address.total_pdus = F_N;
+    p.u.address.expiry_time = H_WALL0 + 3600;
+    if (type == PMUL_PDU_FEC_ADDRESS) {
+        assert_int_equal(pmul_fec_params_encode(par, b, sizeof(b)), PMUL_FEC_PARAM_LEN);
+        p.u.address.fec_id = PMUL_FEC_ID_RS8;
+        p.u.address.fec_param_len = sizeof(b);
+        p.u.address.fec_params = b;
+    }
+    p.u.address.dest_cnt = 1;
+    p.u.address.dests = &d;
+    return h_feed_pdu(n, t, &p);
+}
+
+/* The source announced with FEC_Address_PDUs before (here another node's
+ * message); every FEC_Address_PDU of ours was lost, sources 2 and 7 too,
+ * and one repair per block came as early data.  Then the transmitter's
+ * plain fallback announces it (pmul_txpeer.c).  The repairs must not
+ * raise the Total (the Java tolerance is for sources that never use FEC):
+ * the message completes at its true length from the resent sources. */
+static h_node *
+f_plain_after_fec_source(fmsg *fm)
+{
+    static const uint16_t lost[] = { 2, 7 };
+    h_node *n = fec_node();
+
+    fm_init(fm);
+    assert_int_equal(f_addr_as(n, 0, PMUL_PDU_FEC_ADDRESS, F_MSID + 1, H_RX + 1, &fm->p),
+                     PMUL_ERR_NOT_FOR_US);
+    f_srcs_but(n, 10, fm, lost, 2);
+    assert_int_equal(f_rep(n, 200, fm, 0, 0), 0);
+    assert_int_equal(f_rep(n, 210, fm, 1, 0), 0);
+    assert_int_equal(f_addr_as(n, 300, PMUL_PDU_ADDRESS, F_MSID, H_RX, NULL), 0);
+    assert_int_equal(f_stats(n).rx_total_raised, 0);
+    assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
+    return n;
+}
+
+static void
+test_fec_plain_fallback_keeps_total(void **state)
+{
+    const h_ev *ev;
+    h_node *n;
+    f_ackinfo a;
+    fmsg fm;
+
+    (void)state;
+    n = f_plain_after_fec_source(&fm);
+    h_run(n, 300, 9000);
+    a = f_acks(n);
+    assert_int_equal(a.miss_cnt, 2);
+    assert_int_equal(a.miss[0], 2);
+    assert_int_equal(a.miss[1], 7);
+    /* A later repair is dropped as unusable, not taken as a Total. */
+    assert_int_equal(f_rep(n, 9100, &fm, 0, 1), 0);
+    assert_int_equal(f_stats(n).rx_total_raised, 0);
+    assert_int_equal(f_src(n, 10000, &fm, 2), 0);
+    assert_int_equal(f_src(n, 10010, &fm, 7), 0);
+    h_drain(n, 10010);
+    ev = h_find_ev(n, PMUL_EV_DELIVERED, 0);
+    assert_non_null(ev);
+    assert_false(ev->ev.total_raised);
+    f_end(n, &fm, 10010, 0);
+}
+
+/* The same, then a FEC_Address_PDU of the message gets through: the
+ * decoder attaches and the early repairs rebuild sources 2 and 7. */
+static void
+test_fec_plain_then_fec_address_decodes(void **state)
+{
+    h_node *n;
+    fmsg fm;
+
+    (void)state;
+    n = f_plain_after_fec_source(&fm);
+    assert_int_equal(f_addr(n, 400, &fm.p), 0);
+    f_end(n, &fm, 400, 2);
+}
+
 int
 main(void)
 {
@@ -571,6 +667,8 @@ main(void)
         cmocka_unit_test(test_fec_alloc_failure_every_step),
         cmocka_unit_test(test_fec_recovery_short_of_memory_acks_missing),
         cmocka_unit_test(test_fec_rob_extra_fragments),
+        cmocka_unit_test(test_fec_plain_fallback_keeps_total),
+        cmocka_unit_test(test_fec_plain_then_fec_address_decodes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
