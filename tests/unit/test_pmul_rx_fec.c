@@ -73,21 +73,23 @@ fec_node(void)
     return h_node_new_cfg(&c);
 }
 
-/* FEC_Address_PDU listing H_RX, with the given FEC_ID and parameters. */
+/* FEC_Address_PDU of msid listing dest, with the given FEC_ID and
+ * parameters. */
 static int
-f_addr_raw(h_node *n, uint64_t t, uint8_t fec_id, const uint8_t *par, uint8_t par_len)
+f_addr_for(h_node *n, uint64_t t, uint32_t msid, uint32_t dest, uint8_t fec_id,
+           const uint8_t *par, uint8_t par_len)
 {
     pmul_dest_entry d;
     pmul_pdu p;
 
-    d.dest_id = H_RX;
+    d.dest_id = dest;
     d.msg_seq_no = 1;
     d.reserved = NULL;
     memset(&p, 0, sizeof(p));
     p.type = PMUL_PDU_FEC_ADDRESS;
     p.priority = 5;
     p.source_id = H_TX;
-    p.msid = F_MSID;
+    p.msid = msid;
     p.u.address.total_pdus = F_N;
     p.u.address.expiry_time = H_WALL0 + 3600;
     p.u.address.fec_id = fec_id;
@@ -98,13 +100,27 @@ f_addr_raw(h_node *n, uint64_t t, uint8_t fec_id, const uint8_t *par, uint8_t pa
     return h_feed_pdu(n, t, &p);
 }
 
+/* The same listing H_RX for our message. */
 static int
-f_addr(h_node *n, uint64_t t, const pmul_fec_params *par)
+f_addr_raw(h_node *n, uint64_t t, uint8_t fec_id, const uint8_t *par, uint8_t par_len)
+{
+    return f_addr_for(n, t, F_MSID, H_RX, fec_id, par, par_len);
+}
+
+/* FEC_Address_PDU of msid listing dest with the parameters par. */
+static int
+f_addr_msg(h_node *n, uint64_t t, uint32_t msid, uint32_t dest, const pmul_fec_params *par)
 {
     uint8_t b[PMUL_FEC_PARAM_LEN];
 
     assert_int_equal(pmul_fec_params_encode(par, b, sizeof(b)), PMUL_FEC_PARAM_LEN);
-    return f_addr_raw(n, t, PMUL_FEC_ID_RS8, b, sizeof(b));
+    return f_addr_for(n, t, msid, dest, PMUL_FEC_ID_RS8, b, sizeof(b));
+}
+
+static int
+f_addr(h_node *n, uint64_t t, const pmul_fec_params *par)
+{
+    return f_addr_msg(n, t, F_MSID, H_RX, par);
 }
 
 static int
@@ -557,37 +573,6 @@ test_fec_rob_extra_fragments(void **state)
     assert_int_equal(tm.live, 0);
 }
 
-/* Address_PDU of type `type` for msid, listing dest, Total F_N; FEC
- * parameters par (FEC types only). */
-static int
-f_addr_as(h_node *n, uint64_t t, uint8_t type, uint32_t msid, uint32_t dest,
-          const pmul_fec_params *par)
-{
-    uint8_t b[PMUL_FEC_PARAM_LEN];
-    pmul_dest_entry d;
-    pmul_pdu p;
-
-    d.dest_id = dest;
-    d.msg_seq_no = msid;
-    d.reserved = NULL;
-    memset(&p, 0, sizeof(p));
-    p.type = type;
-    p.priority = 5;
-    p.source_id = H_TX;
-    p.msid = msid;
-    p.u.address.total_pdus = F_N;
-    p.u.address.expiry_time = H_WALL0 + 3600;
-    if (type == PMUL_PDU_FEC_ADDRESS) {
-        assert_int_equal(pmul_fec_params_encode(par, b, sizeof(b)), PMUL_FEC_PARAM_LEN);
-        p.u.address.fec_id = PMUL_FEC_ID_RS8;
-        p.u.address.fec_param_len = sizeof(b);
-        p.u.address.fec_params = b;
-    }
-    p.u.address.dest_cnt = 1;
-    p.u.address.dests = &d;
-    return h_feed_pdu(n, t, &p);
-}
-
 /* The source announced with FEC_Address_PDUs before (here another node's
  * message); every FEC_Address_PDU of ours was lost, sources 2 and 7 too,
  * and one repair per block came as early data.  Then the transmitter's
@@ -601,12 +586,11 @@ f_plain_after_fec_source(fmsg *fm)
     h_node *n = fec_node();
 
     fm_init(fm);
-    assert_int_equal(f_addr_as(n, 0, PMUL_PDU_FEC_ADDRESS, F_MSID + 1, H_RX + 1, &fm->p),
-                     PMUL_ERR_NOT_FOR_US);
+    assert_int_equal(f_addr_msg(n, 0, F_MSID + 1, H_RX + 1, &fm->p), PMUL_ERR_NOT_FOR_US);
     f_srcs_but(n, 10, fm, lost, 2);
     assert_int_equal(f_rep(n, 200, fm, 0, 0), 0);
     assert_int_equal(f_rep(n, 210, fm, 1, 0), 0);
-    assert_int_equal(f_addr_as(n, 300, PMUL_PDU_ADDRESS, F_MSID, H_RX, NULL), 0);
+    assert_int_equal(h_feed_addr1(n, 300, H_TX, F_MSID, F_N, H_RX, 1), 0);
     assert_int_equal(f_stats(n).rx_total_raised, 0);
     assert_int_equal(h_count_ev(n, PMUL_EV_DELIVERED), 0);
     return n;
