@@ -218,8 +218,10 @@ assert seen['mule_pmul_pdus_sent_total{type="Data_PDU"}'] >= 3, seen
 assert seen['mule_submitted_total{source="pickup"}'] == 4, seen
 assert seen['mule_dsn_queued_total'] == 1, seen
 assert seen['mule_control_denied_total'] >= 1, seen
-for m in ('repair_pdus_sent', 'recovered_pdus', 'unused_pdus', 'rejected'):
-    assert 'mule_pmul_fec_%s_total' % m in seen, m
+for m in ('repair_pdus_sent', 'recovered_pdus', 'unused_pdus', 'rejected', 'plain_fallbacks',
+          'peers_learned'):
+    assert 'mule_pmul_fec_%s_total' % m in typed, m
+assert seen['mule_pmul_fec_peers_learned_total{kind="nodec"}'] == 0, seen
 print("  %d samples, %d metrics" % (len(seen), len(typed)))
 EOF
 

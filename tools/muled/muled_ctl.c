@@ -1001,6 +1001,9 @@ cmd_stats(ctl_cmd *c)
         r_u64(r, "fec_recovered_pdus", st.rx_fec_recovered);
         r_u64(r, "fec_unused_pdus", st.rx_fec_unused);
         r_u64(r, "fec_rejected", st.rx_fec_rejected);
+        r_u64(r, "fec_plain_fallbacks", st.fec_plain_fallbacks);
+        r_u64(r, "fec_blind_learned", st.fec_blind_learned);
+        r_u64(r, "fec_nodec_learned", st.fec_nodec_learned);
         uint64_t drops = 0;
         for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
             drops += st.drops[i];
@@ -1050,11 +1053,23 @@ cmd_stats(ctl_cmd *c)
         { "mule_pmul_fec_rejected_total",
           "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)",
           st.rx_fec_rejected },
+        { "mule_pmul_fec_plain_fallbacks_total",
+          "FEC messages announced plainly from some round on for a silent destination",
+          st.fec_plain_fallbacks },
+        { "mule_pmul_fec_peers_learned_total{kind=\"blind\"}",
+          "destinations found not to know FEC_Address_PDUs (kind=blind) or not to use repairs "
+          "(kind=nodec): served plainly for a span", st.fec_blind_learned },
+        { "mule_pmul_fec_peers_learned_total{kind=\"nodec\"}", NULL, st.fec_nodec_learned },
         { "mule_pmul_late_duplicates_total",
           "PDUs of messages delivered before, recognised by the delivered set", st.rx_late_dups },
     };
     for (size_t i = 0; i < sizeof ctrs / sizeof ctrs[0]; i++) {
-        prom_head(b, ctrs[i].name, "counter", ctrs[i].help);
+        if (ctrs[i].help != NULL) {     /* NULL: another label of the row before */
+            char base[64];
+
+            snprintf(base, sizeof base, "%.*s", (int)strcspn(ctrs[i].name, "{"), ctrs[i].name);
+            prom_head(b, base, "counter", ctrs[i].help);
+        }
         putf(b, "%s %" PRIu64 "\n", ctrs[i].name, ctrs[i].v);
     }
     prom_head(b, "mule_pmul_evictions_total", "counter",
