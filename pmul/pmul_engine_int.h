@@ -509,12 +509,28 @@ uint64_t pmul__rx_held_until(const pmul_engine *e, const pmul_rxmsg *m, const pm
 /* Missing numbers found since the last Ack was built. */
 uint32_t pmul__rx_new_gaps(const pmul_rxmsg *m);
 
-/* ---- pmul_rx.c: FEC repair on the receiver -------------------------------- */
+/* ---- pmul_rxfec.c: FEC repair on the receiver ----------------------------- */
 
+/* Is pdu a FEC_Address_PDU (or its extended form)? */
+bool pmul__rx_is_fec_pdu(const pmul_pdu *pdu);
+/* A FEC_Address_PDU listing us for the ACTIVE message m: set up its
+ * decoder (true) from the first usable layout, map what is held. */
+bool pmul__rx_fec_attach(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu);
+/* Decode every block of m that can be and is not yet; *hit: a recovered
+ * source is the highest of our last missing list. */
+void pmul__rx_fec_recover_all(pmul_engine *e, pmul_rxmsg *m, bool *hit);
+/* Fragment seq (len octets) of m was stored: record it, decode its block. */
+void pmul__rx_fec_feed(pmul_engine *e, pmul_rxmsg *m, uint16_t seq, size_t len, bool *hit);
+/* Is Data_PDU seq above m's Total a repair m can still use? */
+bool pmul__rx_fec_repair_wanted(const pmul_rxmsg *m, uint16_t seq, size_t len);
+/* Give m's decoder back (memory, budget); m->fec stays. */
+void pmul__rx_fec_drop(pmul_engine *e, pmul_rxmsg *m);
 /* Next source number >= from that m's missing list names under the FEC
  * Ack rule (lowest k_b - held_b missing of each block it cannot decode
  * yet), or 0 when none.  m->fecd is set. */
 uint16_t pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from);
+/* Free the engine's codec context and recovery scratch. */
+void pmul__rx_fec_fini(pmul_engine *e);
 
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 
