@@ -782,3 +782,56 @@ pmul_engine_is_idle(const pmul_engine *e)
     return e->tx_cnt == 0 && e->rx_cnt == 0 && e->ctl_cnt == 0 && e->ev_cnt == 0 &&
            e->ackq.cnt == 0 && e->groups.join_cnt == 0 && !pmul__rx_gaps_pending(e);
 }
+
+size_t
+pmul_engine_dest_count(const pmul_engine *e)
+{
+    return e->dst_cnt;
+}
+
+/* The transmitter's findings as one verdict.  Blind wins: such a node
+ * makes its messages wholly plain, whatever else is known. */
+static int
+dest_fec(const pmul_dststate *ds)
+{
+    if (ds->plain_left > 0)
+        return PMUL_DEST_FEC_BLIND;
+    if (ds->nodec_left > 0)
+        return PMUL_DEST_FEC_NODEC;
+    return ds->fec_ok ? PMUL_DEST_FEC_READS : PMUL_DEST_FEC_UNKNOWN;
+}
+
+int
+pmul_engine_dest_info(const pmul_engine *e, size_t i, pmul_dest_info *out)
+{
+    const pmul_dststate *ds;
+
+    if (i >= e->dst_cnt)
+        return PMUL_ERR_NOTFOUND;
+    ds = &e->dst[i];
+    memset(out, 0, sizeof(*out));
+    out->id = ds->id;
+    out->next_msn = ds->next_msn;
+    out->emcon = ds->emcon;
+    out->no_fec = pmul__no_fec_peer(e, ds->id);
+    out->loss_sent = ds->ls_sent;
+    out->loss_got = ds->ls_got;
+    out->fec = dest_fec(ds);
+    if (out->fec == PMUL_DEST_FEC_BLIND) {
+        out->fec_left = ds->plain_left;
+        out->fec_span = ds->plain_span;
+    } else if (out->fec == PMUL_DEST_FEC_NODEC) {
+        out->fec_left = ds->nodec_left;
+        out->fec_span = ds->nodec_span;
+    }
+    out->fec_decodes = ds->dec_ok;
+    return 0;
+}
+
+const char *
+pmul_dest_fec_name(int fec)
+{
+    static const char *const n[] = {"unknown", "reads", "blind", "nodec"};
+
+    return fec >= 0 && (size_t)fec < sizeof(n) / sizeof(n[0]) ? n[fec] : "?";
+}

@@ -475,6 +475,40 @@ typedef struct pmul_stats {
                                  * (plain peers for a while) */
 } pmul_stats;
 
+/* What the transmitter has learnt of a destination's FEC (docs/engine.md 6,
+ * "Receivers that do not know PDU type 8"). */
+enum pmul_dest_fec {
+    PMUL_DEST_FEC_UNKNOWN = 0,  /* never answered a FEC_Address_PDU, nothing
+                                 * found against it */
+    PMUL_DEST_FEC_READS,        /* answered a message announced by
+                                 * FEC_Address_PDUs */
+    PMUL_DEST_FEC_BLIND,        /* answered only plain announcements: its
+                                 * next fec_left messages go plain */
+    PMUL_DEST_FEC_NODEC,        /* its missing lists ignore repairs: a plain
+                                 * peer for its next fec_left messages */
+};
+
+/* One destination as the engine knows it (pmul_engine_dest_info()). */
+typedef struct pmul_dest_info {
+    uint32_t id;
+    uint32_t next_msn;          /* Message_Sequence_Number of the next
+                                 * message to it */
+    bool emcon;                 /* configured in EMCON (cfg.emcon_dests,
+                                 * pmul_engine_set_dest_emcon()) */
+    bool no_fec;                /* a configured plain peer
+                                 * (pmul_engine_set_no_fec_peers()) */
+    /* Loss estimate: symbols of first transmissions sent to it, and of
+     * those received, as its Acks told; both halved past a window, so
+     * that they follow the link.  The transmitter uses it from 8 sent. */
+    uint32_t loss_sent, loss_got;
+    int fec;                    /* enum pmul_dest_fec */
+    uint16_t fec_left;          /* BLIND, NODEC: messages still served plainly */
+    uint16_t fec_span;          /* BLIND, NODEC: the span they started from
+                                 * (doubles with each new finding) */
+    bool fec_decodes;           /* its lists shrank on repairs alone: it
+                                 * decodes (never taken for NODEC again) */
+} pmul_dest_info;
+
 /* ------------------------------------------------------------------ */
 /* Engine                                                             */
 /* ------------------------------------------------------------------ */
@@ -680,5 +714,20 @@ bool pmul_engine_is_idle(const pmul_engine *e);
 const char *pmul_event_name(int kind);
 const char *pmul_drop_name(int drop);
 const char *pmul_reason_name(int reason);
+
+/*
+ * The destinations the engine keeps state for: every node a message was
+ * submitted to, and those given a Message_Sequence_Number or an EMCON
+ * state, in ascending id order, for the engine's lifetime.  For an
+ * operator's view (mulectl peers); read-only.  pmul_engine_dest_info()
+ * fills *out with destination i (0 .. count - 1) and returns 0, or
+ * PMUL_ERR_NOTFOUND when i is out of range.  The index is valid until the
+ * next call that submits or sets a destination's state.
+ */
+size_t pmul_engine_dest_count(const pmul_engine *e);
+int pmul_engine_dest_info(const pmul_engine *e, size_t i, pmul_dest_info *out);
+/* Static name of an enum pmul_dest_fec value: "unknown", "reads",
+ * "blind", "nodec" ("?" for another value). */
+const char *pmul_dest_fec_name(int fec);
 
 #endif

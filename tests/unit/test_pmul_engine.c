@@ -23,7 +23,8 @@
  *	Ack-Ack and Release at the end, LEAVE_GROUP), an owner rejecting (and
  *	not in EMCON), the fallback to the default group; malformed and
  *	looped-back datagrams; configuration validation; the poll_tx buffer
- *	check; the name tables.
+ *	check; the destination view (pmul_engine_dest_info: what the
+ *	transmitter knows of each node, mulectl peers); the name tables.
  * SECURITY
  *	Test code.
  * DIAGNOSTICS
@@ -785,6 +786,95 @@ test_pmul_engine_own_emcon_transmitter(void **state)
     h_node_free(n);
 }
 
+/* mulectl peers: after the loopback message every destination is listed
+ * in id order with its next MSN and a loss sample; configured EMCON and
+ * no-fec show; an index past the end is refused. */
+static void
+test_pmul_engine_dest_info_after_message(void **state)
+{
+    static const uint32_t ids[] = { H_RX, H_RX2, H_RX3 };
+    sim *s = malloc(sizeof(*s));
+    uint32_t nofec = H_RX2;
+    pmul_dest_info di;
+    pmul_engine *e;
+    uint64_t done;
+    size_t i;
+
+    (void)state;
+    assert_non_null(s);
+    loopback_scenario(s, 20000, &done, 1);
+    e = s->node[0]->e;
+    assert_int_equal(pmul_engine_set_no_fec_peers(e, &nofec, 1), 0);
+    assert_int_equal(pmul_engine_set_dest_emcon(e, h_now(done), H_RX3, true), 0);
+    assert_int_equal(pmul_engine_dest_count(e), 3);
+    for (i = 0; i < 3; i++) {
+        memset(&di, 0xa5, sizeof(di));
+        assert_int_equal(pmul_engine_dest_info(e, i, &di), 0);
+        assert_int_equal(di.id, ids[i]);
+        assert_int_equal(di.next_msn, 2);
+        assert_int_equal(di.emcon, ids[i] == H_RX3);
+        assert_int_equal(di.no_fec, ids[i] == H_RX2);
+        assert_true(di.loss_got <= di.loss_sent);
+        assert_int_equal(di.fec, PMUL_DEST_FEC_UNKNOWN);    /* cfg.fec is off */
+        assert_int_equal(di.fec_left, 0);
+        assert_false(di.fec_decodes);
+    }
+    /* RX2 lost two Data_PDUs of the first round, and its Ack said so. */
+    assert_int_equal(pmul_engine_dest_info(e, 1, &di), 0);
+    assert_true(di.loss_sent >= 8);
+    assert_true(di.loss_got + 2 <= di.loss_sent);
+    assert_int_equal(pmul_engine_dest_info(e, 3, &di), PMUL_ERR_NOTFOUND);
+    sim_free(s);
+    free(s);
+}
+
+/* The transmitter's findings of docs/engine.md 6 as one verdict: a blind
+ * node (its messages go wholly plain) wins over the others. */
+static void
+test_pmul_engine_dest_info_fec_findings(void **state)
+{
+    static const struct {
+        bool fec_ok, dec_ok;
+        uint16_t plain_left, plain_span, nodec_left, nodec_span;
+        int want;
+        uint16_t left, span;
+    } cases[] = {
+        { false, false, 0, 0, 0, 0, PMUL_DEST_FEC_UNKNOWN, 0, 0 },
+        { false, false, 0, 4, 0, 0, PMUL_DEST_FEC_UNKNOWN, 0, 0 },  /* trial due */
+        { true, false, 0, 0, 0, 0, PMUL_DEST_FEC_READS, 0, 0 },
+        { true, true, 0, 0, 0, 0, PMUL_DEST_FEC_READS, 0, 0 },
+        { false, false, 3, 4, 0, 0, PMUL_DEST_FEC_BLIND, 3, 4 },
+        { true, false, 0, 0, 7, 8, PMUL_DEST_FEC_NODEC, 7, 8 },
+        { false, false, 2, 16, 5, 8, PMUL_DEST_FEC_BLIND, 2, 16 },
+    };
+    h_node *n = h_node_new(H_TX);
+    pmul_dststate *ds;
+    pmul_dest_info di;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(pmul_engine_dest_count(n->e), 0);
+    assert_int_equal(pmul_engine_dest_info(n->e, 0, &di), PMUL_ERR_NOTFOUND);
+    assert_int_equal(pmul__dst_get(n->e, H_RX, &ds), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ds->fec_ok = cases[i].fec_ok;
+        ds->dec_ok = cases[i].dec_ok;
+        ds->plain_left = cases[i].plain_left;
+        ds->plain_span = cases[i].plain_span;
+        ds->nodec_left = cases[i].nodec_left;
+        ds->nodec_span = cases[i].nodec_span;
+        assert_int_equal(pmul_engine_dest_info(n->e, 0, &di), 0);
+        if (di.fec != cases[i].want || di.fec_left != cases[i].left ||
+            di.fec_span != cases[i].span || di.fec_decodes != cases[i].dec_ok)
+            fail_msg("case %zu: got %s left=%u span=%u decodes=%d, want %s left=%u span=%u",
+                     i, pmul_dest_fec_name(di.fec), di.fec_left, di.fec_span, di.fec_decodes,
+                     pmul_dest_fec_name(cases[i].want), cases[i].left, cases[i].span);
+    }
+    assert_string_equal(pmul_dest_fec_name(PMUL_DEST_FEC_NODEC), "nodec");
+    assert_string_equal(pmul_dest_fec_name(-1), "?");
+    h_node_free(n);
+}
+
 static void
 test_pmul_engine_names(void **state)
 {
@@ -815,6 +905,8 @@ main(void)
         cmocka_unit_test(test_pmul_engine_config_validation),
         cmocka_unit_test(test_pmul_engine_poll_tx_buffer_check),
         cmocka_unit_test(test_pmul_engine_own_emcon_transmitter),
+        cmocka_unit_test(test_pmul_engine_dest_info_after_message),
+        cmocka_unit_test(test_pmul_engine_dest_info_fec_findings),
         cmocka_unit_test(test_pmul_engine_names),
     };
 
