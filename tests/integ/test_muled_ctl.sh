@@ -7,8 +7,9 @@
 # n2 starts in EMCON, so n1's mails to it stay in n1's queue while mulectl
 # looks at them: status, queue, show, hold/release, flush, delete (with a
 # DSN back to the sender) and delete -n (without), then "emcon off" on n2
-# lets the rest through.  reload with a broken file must keep the running
-# configuration and name file:line; a user outside group mule is refused.
+# lets the rest through; "peers" on n1 then lists n2 with its next MSN.
+# reload with a broken file must keep the running configuration and name
+# file:line; a user outside group mule is refused.
 #
 # usage: test_muled_ctl.sh BUILDDIR      Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -189,6 +190,25 @@ ml_wait 60 drained || fail "n1's queue did not drain"
 # at the sender cannot recall them, and each arrives exactly once.
 n=$(ml_count "$work/n2/spool/maildir")
 [ "$n" = 3 ] || fail "n2 holds $n mails, want 3"
+
+echo "-- peers: what n1's engine knows of n2"
+ctl 1 peers
+echo "$out" | sed 's/^/  /'
+[ $rc = 0 ] || fail "peers exit $rc"
+line=$(grep ' node=198.18.0.2 ' <<<"$out" || true)
+msn=$(sed -n 's/.* next_msn=\([0-9]*\) .*/\1/p' <<<"$line")
+[ -n "$msn" ] && [ "$msn" -gt 1 ] || fail "peers: n2 not listed with next_msn > 1"
+grep -Eq '^  - node=198\.18\.0\.2 next_msn=[0-9]+ emcon=no no_fec=no loss_pct=[0-9]+\.[0-9] loss_samples=[0-9]+ fec=(unknown|reads|blind|nodec) plain_for=[0-9]+ decodes=(yes|no)$' \
+    <<<"$line" || fail "peers line not as documented: $line"
+ctl 1 --json peers
+python3 - "$out" <<'EOF' || fail "peers --json"
+import json, sys
+p = json.loads(sys.argv[1])["peers"]
+n2 = [x for x in p if x["node"] == "198.18.0.2"]
+assert len(n2) == 1 and n2[0]["next_msn"] > 1, p
+assert n2[0]["emcon"] is False and n2[0]["no_fec"] is False, n2
+assert isinstance(n2[0]["loss_pct"], (int, float)) and n2[0]["fec"] in ("unknown", "reads", "blind", "nodec"), n2
+EOF
 
 echo "-- Postfix-like log lines"
 grep -E ': to=<bob@n2.mule.test>, relay=pmul:198.18.0.2, delay=[0-9.]+, status=sent \(acknowledged' \

@@ -11,7 +11,7 @@
  *	protocol) and prints muled's answer: human-readable, or JSON with
  *	--json.  Commands: status, queue, show ID, hold ID, release ID,
  *	delete [-n] ID, flush [ID], emcon on|off|status, reload,
- *	audit verify, stats [--prometheus].
+ *	audit verify, stats [--prometheus], peers.
  *
  *	"audit verify -d DIR -k KEYFILE" checks a copy of an audit log
  *	offline, without muled (the key file must be readable).
@@ -60,7 +60,8 @@ usage(FILE *f)
             "  emcon on|off|status         emission control (persistent)\n"
             "  reload                      re-read muled.conf and the routing table\n"
             "  audit verify [-d DIR -k KEY]  check the audit log's HMAC chain\n"
-            "  stats [--prometheus]        counters (Prometheus text format)\n");
+            "  stats [--prometheus]        counters (Prometheus text format)\n"
+            "  peers                       per P_MUL destination: next MSN, EMCON, loss, FEC\n");
 }
 
 /* The control_socket line of a muled.conf that does not parse: the

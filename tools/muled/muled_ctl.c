@@ -857,6 +857,49 @@ cmd_emcon(ctl_cmd *c)
     return MULE_CTL_OK;
 }
 
+/*
+ * What the engine knows of each P_MUL destination (issue 12): one line per
+ * node, in node order.  The loss is the transmitter's sample (first
+ * transmissions only, halved past a window), so loss_samples says how much
+ * it is worth; fec is its finding of docs/engine.md 6, plain_for the
+ * messages a blind or non-decoding node is still served plainly.
+ */
+static int
+cmd_peers(ctl_cmd *c)
+{
+    pmul_engine *e = c->d->engine;
+    size_t n = pmul_engine_dest_count(e);
+    rend *r = &c->r;
+
+    r_open(r, NULL);
+    r_arr(r, "peers");
+    for (size_t i = 0; i < n; i++) {
+        pmul_dest_info di;
+        char who[16], loss[16];
+        unsigned pm = 0;
+
+        if (pmul_engine_dest_info(e, i, &di) != 0)
+            break;
+        if (di.loss_sent > 0 && di.loss_got < di.loss_sent)
+            pm = (unsigned)(1000u - (uint64_t)di.loss_got * 1000u / di.loss_sent);
+        snprintf(loss, sizeof loss, "%u.%u", pm / 10u, pm % 10u);
+        r_open(r, NULL);
+        r_str(r, "node", mule_route_ntoa(di.id, who));
+        r_u64(r, "next_msn", di.next_msn);
+        r_bool(r, "emcon", di.emcon);
+        r_bool(r, "no_fec", di.no_fec);
+        r_raw(r, "loss_pct", loss);
+        r_u64(r, "loss_samples", di.loss_sent);
+        r_str(r, "fec", pmul_dest_fec_name(di.fec));
+        r_u64(r, "plain_for", di.fec_left);
+        r_bool(r, "decodes", di.fec_decodes);
+        r_close(r);
+    }
+    r_close(r);
+    r_close(r);
+    return MULE_CTL_OK;
+}
+
 static int
 cmd_reload(ctl_cmd *c)
 {
@@ -1144,10 +1187,12 @@ dispatch(ctl_cmd *c)
         return cmd_audit(c);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(c);
+    if (strcmp(cmd, "peers") == 0 && argc == 1)
+        return cmd_peers(c);
     puts_(c->b, "unknown command or wrong arguments: ");
     r_human_str(c->b, cmd);
     puts_(c->b, " (status, queue, show, hold, release, delete, flush, emcon, "
-                               "reload, audit verify, stats)\n");
+                               "reload, audit verify, stats, peers)\n");
     return MULE_CTL_USAGE;
 }
 
