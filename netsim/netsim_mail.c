@@ -271,10 +271,15 @@ headers(buf *h, netsim_rng *rng, const netsim_mail_params *p)
     }
     if (rc == 0 && p->to_cnt > shown)
         rc = buf_printf(h, ",\r\n    undisclosed-recipients (%zu more):;", p->to_cnt - shown);
-    if (rc == 0)
-        rc = buf_printf(h, "\r\nSubject: %s%s %s %s\r\nDate: ",
-                        netsim_rng_below(rng, 3) == 0 ? "Re: " : "",
-                        WORD(rng), WORD(rng), WORD(rng));
+    if (rc == 0) {
+        /* One draw per statement: C leaves the order of a call's
+         * arguments open, and gcc and clang drew these differently, so
+         * the same seed made other mails.  This order is gcc's. */
+        const char *w3 = WORD(rng), *w2 = WORD(rng), *w1 = WORD(rng);
+        const char *re = netsim_rng_below(rng, 3) == 0 ? "Re: " : "";
+
+        rc = buf_printf(h, "\r\nSubject: %s%s %s %s\r\nDate: ", re, w1, w2, w3);
+    }
     if (rc == 0)
         rc = netsim_mail_date(h, p->date_s);
     if (rc == 0)
