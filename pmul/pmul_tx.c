@@ -516,16 +516,20 @@ end_round(pmul_engine *e, pmul_txmsg *m)
 }
 
 /*
- * The repeated Address_PDU(s) list only the destinations that have not
- * acked the whole message by the time each part leaves: the others need
- * nothing, and each would answer its listing with its complete Ack again.
- * With 1,000 receivers the list is 8 Address_PDUs (7 s at 9.6 kbit/s) and
- * most receivers ack while it goes out.  A receiver left out of a sorted
- * list that spans its ID reads it as "not listed after my complete Ack"
- * and forgets the message, which is right: it was acked.
+ * Every Address_PDU lists only the destinations that have not acked the
+ * whole message by the time it leaves (7.2 step 5: "an updated
+ * Address_PDU that lists only the not-yet-complete destinations"): the
+ * others need nothing, and each would answer its listing with its
+ * complete Ack again.  With 1,000 receivers the list is 8 Address_PDUs
+ * (7 s at 9.6 kbit/s) and most receivers ack while the repeat goes out;
+ * and a round's first copy can wait long after the round was planned,
+ * behind the pacer or more urgent messages, while late Acks of the last
+ * round come in.  A receiver left out of a sorted list that spans its ID
+ * reads it as "not listed after my complete Ack" and forgets the message,
+ * which is right: it was acked.  The parts already sent stay as they were.
  */
 static void
-drop_acked_from_repeat(pmul_txmsg *m)
+drop_acked(pmul_txmsg *m)
 {
     size_t i, k = m->addr_next;
 
@@ -577,7 +581,7 @@ round_over(pmul_engine *e, pmul_txmsg *m)
     if (e->cfg.addr_repeat && !m->addr_tail && repeat_useful(e, m)) {
         m->addr_tail = true;
         m->addr_next = 0;
-        drop_acked_from_repeat(m);
+        drop_acked(m);
         if (m->round_cnt > 0)
             return;
     }
@@ -1253,6 +1257,23 @@ pmul__tx_ready(const pmul_engine *e)
     return false;
 }
 
+/*
+ * The last part of a copy of the round's Address_PDU(s) has left, or the
+ * parts still to go listed only destinations that acked meanwhile (the
+ * copy ended with the part sent before).
+ */
+static void
+addr_done(pmul_engine *e, pmul_txmsg *m)
+{
+    if (m->addr_tail) {
+        end_round(e, m);
+    } else if (m->addr_copies > 0 && m->copy_gap == 0) {
+        /* EMCON: receivers cannot ask for a lost announcement. */
+        m->addr_copies--;
+        m->addr_next = 0;
+    }
+}
+
 static ssize_t
 send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 {
@@ -1261,12 +1282,10 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     ssize_t len;
     uint8_t fparams[PMUL_FEC_PARAM_LEN];
 
-    if (m->addr_tail) {
-        drop_acked_from_repeat(m);
-        if (m->addr_next >= m->round_cnt) {
-            end_round(e, m);        /* everyone acked meanwhile */
-            return 0;
-        }
+    drop_acked(m);
+    if (m->addr_next >= m->round_cnt) {
+        addr_done(e, m);            /* the rest acked meanwhile */
+        return 0;
     }
     k0 = m->addr_next;
     n = m->round_cnt - k0;
@@ -1313,16 +1332,10 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
         return len;
     m->addr_next += n;
-    if (m->addr_next >= m->round_cnt) {
-        m->addr_sent_ms = e->now_ms;
-        if (m->addr_tail) {
-            end_round(e, m);
-        } else if (m->addr_copies > 0 && m->copy_gap == 0) {
-            /* EMCON: receivers cannot ask for a lost announcement. */
-            m->addr_copies--;
-            m->addr_next = 0;
-        }
-    }
+    /* An Ack's hold time counts from the last part sent (rtt_sample). */
+    m->addr_sent_ms = e->now_ms;
+    if (m->addr_next >= m->round_cnt)
+        addr_done(e, m);
     return len;
 }
 
@@ -1433,21 +1446,19 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 ssize_t
 pmul__tx_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
 {
-    size_t i;
+    size_t i, k;
     pmul_txmsg *m;
     ssize_t n;
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        /* At most twice: an empty remainder of the plan turns into the
-         * repeated Address_PDU without a PDU in between. */
-        for (n = 0; n == 0 && m->phase == PMUL_TXP_SEND;) {
-            bool addr = m->addr_next < m->round_cnt;
-
-            n = addr ? send_address(e, m, out, cap) : send_data(e, m, out, cap);
-            if (n == 0 && addr)
-                break;
-        }
+        /* At most four times: Address_PDU parts that all acked meanwhile
+         * give way to the data; an empty remainder of the plan turns into
+         * the repeated Address_PDU, whose parts may all have acked too,
+         * which ends the round. */
+        for (k = 0, n = 0; n == 0 && m->phase == PMUL_TXP_SEND && k < 4; k++)
+            n = m->addr_next < m->round_cnt ? send_address(e, m, out, cap)
+                                            : send_data(e, m, out, cap);
         if (n == 0)
             continue;
         if (n > 0) {
