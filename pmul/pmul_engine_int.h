@@ -110,7 +110,7 @@ typedef struct pmul_txmsg {
     uint8_t *fec_next;          /* per block: next unused repair j */
     uint8_t *fec_j0;            /* per block: first repair j of the round */
     uint8_t *fec_cnt;           /* per block: repairs in the round */
-    uint8_t *fec_need, *fec_tmp; /* per block: scratch of fec_trim */
+    uint8_t *fec_need, *fec_tmp; /* per block: scratch of pmul__txf_trim */
     uint8_t fec_round_r;        /* repair_cnt announced for the round */
     uint16_t rep_j, rep_b;      /* cursor over the round's repairs, in
                                  * sequence-number order (j, then b) */
@@ -434,11 +434,38 @@ uint64_t pmul__tx_deadline(const pmul_engine *e);
 int pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason);
 void pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on);
 void pmul__tx_free_all(pmul_engine *e);
-int pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out);
-uint32_t pmul__dst_next_msn(const pmul_engine *e, uint32_t id);
 pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
 /* Start a round of m: whole message or the union of the missing lists. */
 void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);
+/* Is a message other than m sending a round (the link is busy anyway)? */
+bool pmul__tx_others_sending(const pmul_engine *e, const pmul_txmsg *m);
+
+/* Does d still need m (no complete Ack, not failed)? */
+static inline bool
+pmul__txd_incomplete(const pmul_txdest *d)
+{
+    return d->state == PMUL_TXD_WAIT || d->state == PMUL_TXD_PARTIAL;
+}
+
+/* ---- pmul_txfec.c: repair planning and the loss estimate --------------- */
+
+/* Set m up for repair, or leave it plain (m->fec false); at submit. */
+int pmul__txf_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len);
+/* The loss estimate the round of m sizes its margins by, per mille. */
+uint16_t pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m);
+/* d's first answer a (after the first transmission) as a loss sample. */
+void pmul__txf_loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d,
+                           const pmul_ack_entry *a);
+/* Plan the round's repairs (and the sources that beat them) per block. */
+void pmul__txf_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx);
+/* Cut the round's unsent repairs to what mid-round Acks still want. */
+void pmul__txf_trim(pmul_txmsg *m);
+/* The round's next repair symbol into e->fec_sym and its number in *seq;
+ * false when none is left or the codec failed. */
+bool pmul__txf_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
+/* Every silent destination's last list is most likely covered by what
+ * went since (FEC only): its Ack was lost, asking again is cheaper. */
+bool pmul__txf_unheard_covered(const pmul_engine *e, const pmul_txmsg *m);
 
 /* ---- pmul_txgroup.c ---------------------------------------------------- */
 
@@ -454,8 +481,12 @@ void pmul__txg_timers(pmul_engine *e, pmul_txmsg *m);
 /* Asks of a silent destination before it gets the whole message
  * (pmul_tx.c can_ask()). */
 #define PMUL__PROBE_MAX 3u
+/* Destination id's state, created when new (PMUL_ERR_NOMEM). */
+int pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out);
 /* Destination id's state, or NULL. */
 pmul_dststate *pmul__dst_find(const pmul_engine *e, uint32_t id);
+/* The next Message_Sequence_Number for id (1 for one never sent to). */
+uint32_t pmul__dst_next_msn(const pmul_engine *e, uint32_t id);
 /* Destination id of m, or NULL. */
 pmul_txdest *pmul__txdest_find(const pmul_txmsg *m, uint32_t id);
 /* The PDUs d's last list names; the whole message if it never answered. */

@@ -17,6 +17,7 @@
  *		any round for a destination that never answered (or an EMCON
  *		repetition) send the whole message; otherwise only the union
  *		of the missing lists of the destinations that answered.
+ *		With FEC, pmul_txfec.c plans the round's repairs.
  *	wait	after the last PDU of a round: the retransmission timer
  *		(pmul_rate: derived from the link rate, the receivers still
  *		to answer and the measured Ack delays, times BACK-OFF_FACTOR
@@ -46,12 +47,12 @@
  *	PMUL_ERR_INVAL, _RANGE, _EXPIRED, _BUSY, _NOMEM from submit; drops of
  *	Acks are counted by reason.
  * SEE ALSO
- *	pmul_engine(3), pmul_rate(3), pmul_group(3), docs/engine.md
+ *	pmul_txfec.c, pmul_txpeer.c, pmul_txgroup.c, pmul_engine(3), pmul_rate(3),
+ *	pmul_group(3), docs/engine.md
  * LICENSE
  *	MIT, see LICENSE.
  */
 #include "pmul/pmul_engine_int.h"
-#include "pmul/util/arr.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -64,81 +65,11 @@
  * 51 % at 30 % loss, and three cost less than one whole message. */
 #define PROBE_MAX PMUL__PROBE_MAX
 
-/* Loss estimate per destination (pmul_dststate.ls_*): samples fade by
- * halving past this many symbols; fewer than LOSS_MIN_SENT say nothing. */
-#define LOSS_WINDOW 2048u
-#define LOSS_MIN_SENT 8u
-/* Above half the symbols lost the estimate is not believed: a receiver (or
- * whoever forges its Acks) could otherwise make every round several times
- * what it asks for. */
-#define LOSS_MAX_PM 500u
-/* Repairs on Acks cover a receiver's need with the probability of a
- * normal deviate z = MARGIN_Z100 / 100 (1.0: about 84 %): one more round
- * costs a round trip and timer, one more repair a PDU airtime
- * (docs/benchmarks.md, "Repair sizing"). */
-#define MARGIN_Z100 100u
-
 static int check_fast(pmul_engine *e, pmul_txmsg *m);
 static bool fresh_need(const pmul_txmsg *m);
 static bool can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
-
-/* ---- destination table ------------------------------------------------- */
-
-static size_t
-dst_pos(const pmul_engine *e, uint32_t id)
-{
-    return arr_lower_u32(e->dst, e->dst_cnt, sizeof(*e->dst), offsetof(pmul_dststate, id), id);
-}
-
-int
-pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
-{
-    size_t pos = dst_pos(e, id), n;
-    pmul_dststate *v;
-
-    if (pos < e->dst_cnt && e->dst[pos].id == id) {
-        *out = &e->dst[pos];
-        return 0;
-    }
-    if (e->dst_cnt == e->dst_cap) {
-        n = e->dst_cap != 0 ? e->dst_cap * 2 : 16;
-        if ((v = mem_realloc(e->m, e->dst, n * sizeof(*v))) == NULL)
-            return PMUL_ERR_NOMEM;
-        e->dst = v;
-        e->dst_cap = n;
-    }
-    memmove(&e->dst[pos + 1], &e->dst[pos], (e->dst_cnt - pos) * sizeof(*e->dst));
-    e->dst_cnt++;
-    e->dst[pos].id = id;
-    e->dst[pos].next_msn = 1;
-    e->dst[pos].emcon = false;
-    e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
-    e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
-    e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
-    e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
-    *out = &e->dst[pos];
-    return 0;
-}
-
-pmul_dststate *
-pmul__dst_find(const pmul_engine *e, uint32_t id)
-{
-    size_t pos = dst_pos(e, id);
-
-    return pos < e->dst_cnt && e->dst[pos].id == id ? &e->dst[pos] : NULL;
-}
-
-/* The next Message_Sequence_Number for dest (1 for a destination never
- * sent to). */
-uint32_t
-pmul__dst_next_msn(const pmul_engine *e, uint32_t id)
-{
-    size_t pos = dst_pos(e, id);
-
-    return pos < e->dst_cnt && e->dst[pos].id == id ? e->dst[pos].next_msn : 1;
-}
 
 /* ---- message table ----------------------------------------------------- */
 
@@ -354,12 +285,6 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
 
 /* ---- rounds ------------------------------------------------------------ */
 
-static bool
-incomplete(const pmul_txdest *d)
-{
-    return d->state == PMUL_TXD_WAIT || d->state == PMUL_TXD_PARTIAL;
-}
-
 static void
 count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *never)
 {
@@ -370,7 +295,7 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
     for (i = 0; i < m->dest_cnt; i++) {
         const pmul_txdest *d = &m->dests[i];
 
-        if (!incomplete(d))
+        if (!pmul__txd_incomplete(d))
             continue;
         if (d->emcon) {
             (*emcon)++;
@@ -382,8 +307,6 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
     }
 }
 
-/* ---- loss estimate ----------------------------------------------------- */
-
 /*
  * Another message is being sent: the link is busy whatever m does.  What
  * only shortens m's own completion (margins, serving answers early, the
@@ -392,387 +315,14 @@ count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *neve
  * 20 receivers, serving answers early took 100 mails from 4.4x to 8.9x
  * the limit (netsim-bench shared).
  */
-static bool
-others_sending(const pmul_engine *e, const pmul_txmsg *m)
+bool
+pmul__tx_others_sending(const pmul_engine *e, const pmul_txmsg *m)
 {
     size_t i;
 
     for (i = 0; i < e->tx_cnt; i++)
         if (e->tx[i] != m && e->tx[i]->phase == PMUL_TXP_SEND)
             return true;
-    return false;
-}
-
-static unsigned
-loss_pm(const pmul_dststate *ds)
-{
-    uint64_t pm;
-
-    if (ds->ls_got >= ds->ls_sent)
-        return 0;
-    pm = 1000u - (uint64_t)ds->ls_got * 1000u / ds->ls_sent;
-    return pm > LOSS_MAX_PM ? LOSS_MAX_PM : (unsigned)pm;
-}
-
-/* Per mille of the symbols of first transmissions that dest lost; what
- * all destinations lost while it has not said enough (a receiver whose
- * first Ack was lost has no sample: taking 0 for it sent a lone source per
- * round at 30 % loss), 0 when nobody has. */
-static unsigned
-dst_loss_pm(const pmul_engine *e, uint32_t id)
-{
-    size_t pos = dst_pos(e, id);
-
-    if (pos < e->dst_cnt && e->dst[pos].id == id && e->dst[pos].ls_sent >= LOSS_MIN_SENT)
-        return loss_pm(&e->dst[pos]);
-    return e->ls_all.ls_sent >= LOSS_MIN_SENT ? loss_pm(&e->ls_all) : 0u;
-}
-
-static void
-loss_add(pmul_dststate *ds, uint32_t sent, uint32_t got)
-{
-    ds->ls_sent += sent;
-    ds->ls_got += got;
-    while (ds->ls_sent > LOSS_WINDOW) {
-        ds->ls_sent /= 2u;
-        ds->ls_got /= 2u;
-    }
-}
-
-/*
- * The largest estimate over the destinations still to serve, or 0 while
- * another message is being sent.  The estimate buys margins: repairs the
- * losses will probably need, sent before anyone asks, so that a message
- * alone on the link completes in fewer rounds.  While others are sent the
- * link is not idle between rounds, and a repair nobody needed is airtime
- * taken from them (netsim-bench air, 100 mails to 4 receivers: 1.33x the
- * limit without margins, 1.43x with).
- */
-static uint16_t
-round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
-{
-    unsigned p, max = 0;
-    size_t i;
-
-    if (!m->fec || !e->cfg.fec_adaptive || others_sending(e, m))
-        return 0;
-
-    for (i = 0; i < m->dest_cnt; i++)
-        if (incomplete(&m->dests[i]) && !m->dests[i].emcon &&
-            (p = dst_loss_pm(e, m->dests[i].id)) > max)
-            max = p;
-    return (uint16_t)max;
-}
-
-/*
- * Symbols to send so that a receiver that needs `need` of them and loses
- * p per mille gets them with the probability of MARGIN_Z100: the smallest
- * n with n*q - need*1000 >= z * sqrt(n*p*q), q = 1000 - p (normal
- * approximation of the binomial, in integers).
- */
-static unsigned
-with_margin(unsigned need, unsigned p)
-{
-    uint64_t q = 1000u - p, n, d;
-
-    if (need == 0 || p == 0)
-        return need;
-    for (n = need; n < need + 1024u; n++) {
-        if (n * q < (uint64_t)need * 1000u)
-            continue;
-        d = n * q - (uint64_t)need * 1000u;
-        if (d * d * 10000u >= (uint64_t)MARGIN_Z100 * MARGIN_Z100 * n * p * q)
-            break;
-    }
-    return (unsigned)n;
-}
-
-/*
- * A destination's first answer after the first transmission (and nothing
- * else) tells what it lost of it: listed sources are missing, and under
- * rule 3 a FEC receiver lists k_b - held_b of block b.  A block it does
- * not list holds at least k_b of its k_b + r_b symbols: counted as k_b +
- * r_b / 2.  A list cut at MM entries says too little.  fec_j0 is scratch
- * between rounds (as in fec_needs).
- */
-static void
-loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d, const pmul_ack_entry *a)
-{
-    uint32_t sent = m->npdus, got, listed = 0;
-    uint16_t lo, hi, seq, b;
-    uint8_t esi;
-    size_t pos = 0, p;
-    pmul_dststate *ds;
-    bool fec = m->fec && !d->no_fec;
-
-    if (m->resumed || a->missing_cnt >= e->cfg.mm)
-        return;
-    if ((p = dst_pos(e, d->id)) >= e->dst_cnt || e->dst[p].id != d->id)
-        return;
-    ds = &e->dst[p];
-    if (fec)
-        memset(m->fec_j0, 0, m->lay.block_cnt);
-    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi)) {
-        if (lo > m->npdus)
-            continue;
-        hi = hi > m->npdus ? m->npdus : hi;
-        listed += (uint32_t)(hi - lo) + 1u;
-        for (seq = lo; fec && seq != 0 && seq <= hi; seq++)
-            if (pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
-                m->fec_j0[b] = 1;
-    }
-    if (listed > m->npdus)
-        return;
-    got = m->npdus - listed;
-    for (b = 0; fec && b < m->lay.block_cnt; b++) {
-        sent += m->fec_next[b];
-        if (m->fec_j0[b] == 0)
-            got += m->fec_next[b] / 2u;
-    }
-    loss_add(ds, sent, got);
-    loss_add(&e->ls_all, sent, got);
-}
-
-/* ---- FEC repair (docs/wire.md 10, fec-contract.md) ---------------------- */
-
-/* Fresh repairs block b still has: ESIs up to 254 whose sequence number
- * N + 1 + j*Z + b fits 16 bits. */
-static unsigned
-fec_avail(const pmul_txmsg *m, uint16_t b)
-{
-    unsigned k = pmul_fec_block_k(&m->lay, b), j = m->fec_next[b], top;
-    uint32_t room = 65535u - m->npdus - 1u;
-
-    if (room < b)
-        return 0;
-    top = PMUL_FEC_ESI_MAX - k;                        /* highest j by ESI */
-    if ((room - b) / m->lay.block_cnt < top)
-        top = (room - b) / m->lay.block_cnt;           /* highest j by seq */
-    return j > top ? 0 : top - j + 1;
-}
-
-static uint8_t
-sat_add8(uint8_t a, uint32_t n)
-{
-    return a + n > 255u ? 255u : (uint8_t)(a + n);
-}
-
-/*
- * cnt[b] = how many sources of block b d lists (rule 3: how many symbols
- * it still needs there), not counting those already in the round's plan
- * when skip_planned.
- */
-static void
-dest_block_needs(const pmul_txmsg *m, const pmul_txdest *d, bool skip_planned, uint8_t *cnt)
-{
-    uint16_t seq, b;
-    uint8_t esi;
-    size_t k;
-
-    memset(cnt, 0, m->lay.block_cnt);
-    for (k = 0; k < d->miss_cnt; k++)
-        for (seq = d->miss[2 * k]; seq != 0 && seq <= d->miss[2 * k + 1]; seq++)
-            if (!(skip_planned && pmul_seqset_has(&m->plan, seq)) &&
-                pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
-                cnt[b] = sat_add8(cnt[b], 1);
-}
-
-/*
- * What the FEC receivers that answered still need, per block (rule 3: each
- * lists exactly as many of a block's sources as it needs symbols).  A
- * source already planned for a plain peer counts toward that need, so it
- * is not needed again.  Leaves in fec_cnt[b] the largest remaining need
- * over the receivers and in fec_j0[b] how many sources the union of their
- * lists adds to the plan.  fec_j0 is scratch until fec_plan() sets it.
- */
-static void
-fec_needs(pmul_txmsg *m)
-{
-    uint16_t Z = m->lay.block_cnt, b, seq;
-    uint8_t esi, *cnt = m->fec_j0;
-    size_t i;
-
-    memset(m->fec_cnt, 0, Z);
-    for (i = 0; i < m->dest_cnt; i++) {
-        const pmul_txdest *d = &m->dests[i];
-
-        if (d->state != PMUL_TXD_PARTIAL || d->emcon || d->no_fec ||
-            (m->fresh_only && !d->answered))
-            continue;
-        dest_block_needs(m, d, true, cnt);
-        for (b = 0; b < Z; b++)
-            if (cnt[b] > m->fec_cnt[b])
-                m->fec_cnt[b] = cnt[b];
-    }
-    memset(cnt, 0, Z);
-    for (seq = pmul_seqset_next_set(&m->fecset, 1); seq != 0;
-         seq = seq < m->npdus ? pmul_seqset_next_set(&m->fecset, (uint16_t)(seq + 1)) : 0)
-        if (!pmul_seqset_has(&m->plan, seq) && pmul_fec_seq_map(&m->lay, seq, &b, &esi) == 0)
-            cnt[b] = sat_add8(cnt[b], 1);
-}
-
-/* Add the FEC receivers' listed sources of block b to the plan. */
-static void
-fec_add_sources(pmul_txmsg *m, uint16_t b)
-{
-    uint16_t s0, seq;
-    unsigned k = pmul_fec_block_k(&m->lay, b), t;
-
-    if (pmul_fec_seq_of(&m->lay, b, 0, &s0) != 0)
-        return;
-    for (t = 0; t < k; t++) {
-        seq = (uint16_t)(s0 + t);
-        if (pmul_seqset_has(&m->fecset, seq) && pmul_seqset_set(&m->plan, seq) < 0)
-            return;                     /* cannot happen: reserved */
-    }
-}
-
-/*
- * Choose the round's repairs per block.  A whole transmission carries
- * floor(ratio x k / 100) proactive repairs, or the losses the destinations'
- * estimates expect, floor(k p / (1 - p)), when more; an EMCON transmission
- * at least fec_emcon_repairs (its receivers cannot ask).  On Acks (rule 4),
- * a block gets max_i need_i fresh repairs plus a margin for the loss
- * estimate (with_margin) when that is fewer PDUs than the union of the
- * listed sources; otherwise the sources plus the margin as repairs (or the
- * sources alone when repairs run out).  Every repair is fresh (next unused
- * j), so what receivers gather from different rounds adds up.
- */
-static void
-fec_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
-{
-    uint16_t Z = m->lay.block_cnt, b;
-    unsigned k, base, want, extra, need, infl, uni, avail, r = 0, rmax, p = m->loss_pm;
-
-    if (whole) {
-        memset(m->fec_cnt, 0, Z);
-        memset(m->fec_j0, 0, Z);
-    } else {
-        fec_needs(m);
-    }
-    for (b = 0; b < Z; b++) {
-        k = pmul_fec_block_k(&m->lay, b);
-        /* Rounded down: a 5-PDU mail at 10 % expects half a loss, and a
-         * whole repair for it cost every text mail ~10 % of airtime
-         * (docs/benchmarks.md, "FEC transmitter"). */
-        base = whole ? k * e->cfg.fec_ratio_pct / 100u : 0u;
-        if (whole && p > 0 && k * p / (1000u - p) > base)
-            base = k * p / (1000u - p);
-        if (emcon_tx && base < e->cfg.fec_emcon_repairs)
-            base = e->cfg.fec_emcon_repairs;
-        need = m->fec_cnt[b];
-        infl = with_margin(need, p);
-        uni = m->fec_j0[b];
-        avail = fec_avail(m, b);
-        /* Repairs alone, or the listed sources and the rest as repairs:
-         * the fewer PDUs, sources on a tie. */
-        want = infl > base ? infl : base;
-        extra = infl - need > base ? infl - need : base;
-        if (uni > 0 && (uni + extra <= want || want > avail)) {
-            fec_add_sources(m, b);
-            want = extra;
-        }
-        if (want > avail)
-            want = avail;
-        m->fec_j0[b] = m->fec_next[b];
-        m->fec_cnt[b] = (uint8_t)want;
-        m->fec_next[b] = (uint8_t)(m->fec_next[b] + want);
-        m->rep_left += want;
-        r = want > r ? want : r;
-    }
-    /* repair_cnt is informational (wire.md 10.3); keep it in range. */
-    rmax = PMUL_FEC_N_MAX - m->lay.k_large;
-    if ((65535u - m->npdus) / Z < rmax)
-        rmax = (65535u - m->npdus) / Z;
-    m->fec_round_r = (uint8_t)(r < rmax ? r : rmax);
-    m->rep_j = PMUL_FEC_ESI_MAX;
-    for (b = 0; b < Z; b++)
-        if (m->fec_cnt[b] > 0 && m->fec_j0[b] < m->rep_j)
-            m->rep_j = m->fec_j0[b];
-    m->rep_b = 0;
-}
-
-/*
- * Mid-round Acks (a receiver acks once it completes, or when the highest
- * PDU it listed arrives) can show that the round carries more repairs
- * than its receivers still lack: the margin was for losses that did not
- * happen.  Cut each block's unsent repairs to what is still wanted: for a
- * receiver that acked during the round, its need now with the margin; for
- * one that did not, the round was sized for its earlier list, and what
- * that list wanted, less what the round has sent since, is still due.
- * Not while a destination that never answered or an EMCON one (neither
- * can tell) is served, and not in the first transmission.
- */
-/* Repairs of block b of the round the cursor has passed (fec_next_repair
- * examines j, then b). */
-static unsigned
-rep_sent(const pmul_txmsg *m, uint16_t b)
-{
-    long done = (long)m->rep_j - m->fec_j0[b] + (b < m->rep_b ? 1 : 0);
-
-    return done < 0 ? 0u : done > m->fec_cnt[b] ? m->fec_cnt[b] : (unsigned)done;
-}
-
-static void
-fec_trim(pmul_txmsg *m)
-{
-    uint16_t Z = m->lay.block_cnt, b;
-    unsigned sent, w;
-    size_t i;
-
-    for (i = 0; i < m->dest_cnt; i++) {
-        const pmul_txdest *d = &m->dests[i];
-
-        if (incomplete(d) && !d->no_fec && (d->emcon || d->state == PMUL_TXD_WAIT))
-            return;
-    }
-    memset(m->fec_need, 0, Z);
-    for (i = 0; i < m->dest_cnt; i++) {
-        const pmul_txdest *d = &m->dests[i];
-
-        if (d->state != PMUL_TXD_PARTIAL || d->no_fec)
-            continue;
-        dest_block_needs(m, d, false, m->fec_tmp);
-        for (b = 0; b < Z; b++) {
-            if (m->fec_tmp[b] == 0)
-                continue;
-            w = with_margin(m->fec_tmp[b], m->loss_pm);
-            if (!d->heard)
-                w = w > (sent = rep_sent(m, b)) ? w - sent : 0u;
-            m->fec_need[b] = sat_add8(0, w > m->fec_need[b] ? w : m->fec_need[b]);
-        }
-    }
-    m->rep_left = 0;
-    for (b = 0; b < Z; b++) {
-        sent = rep_sent(m, b);
-        if (m->fec_need[b] < m->fec_cnt[b] - sent) {
-            m->fec_cnt[b] = (uint8_t)(sent + m->fec_need[b]);
-            m->fec_next[b] = (uint8_t)(m->fec_j0[b] + m->fec_cnt[b]);
-        }
-        m->rep_left += m->fec_cnt[b] - sent;
-    }
-}
-
-/* The next repair of the round in sequence-number order (j, then b). */
-static bool
-fec_next_repair(pmul_txmsg *m, uint16_t *b, unsigned *j)
-{
-    while (m->rep_left > 0 && m->rep_j <= PMUL_FEC_ESI_MAX) {
-        uint16_t x = m->rep_b;
-        unsigned jj = m->rep_j;
-
-        if (++m->rep_b == m->lay.block_cnt) {
-            m->rep_b = 0;
-            m->rep_j++;
-        }
-        if (jj >= m->fec_j0[x] && jj < (unsigned)m->fec_j0[x] + m->fec_cnt[x]) {
-            *b = x;
-            *j = jj;
-            m->rep_left--;
-            return true;
-        }
-    }
-    m->rep_left = 0;
     return false;
 }
 
@@ -790,10 +340,10 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     bool emcon_tx = emcon_round;
 
     m->round_cnt = 0;
-    m->loss_pm = round_loss_pm(e, m);
+    m->loss_pm = pmul__txf_round_loss_pm(e, m);
     for (i = 0; i < m->dest_cnt; i++) {
         m->dests[i].heard = false;
-        if (incomplete(&m->dests[i])) {
+        if (pmul__txd_incomplete(&m->dests[i])) {
             m->round_idx[m->round_cnt++] = i;
             if (m->fec && m->dests[i].state == PMUL_TXD_WAIT && !m->dests[i].emcon &&
                 m->dests[i].fec_silent < UINT16_MAX)
@@ -820,7 +370,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
         for (i = 0; i < m->dest_cnt; i++) {
             const pmul_txdest *d = &m->dests[i];
             /* FEC receivers' lists go to fecset first: a block may be
-             * cheaper to repair than to resend (fec_plan). */
+             * cheaper to repair than to resend (pmul__txf_plan). */
             pmul_seqset *to = m->fec && !d->no_fec ? &m->fecset : &m->plan;
 
             if (d->state != PMUL_TXD_PARTIAL || d->emcon || (m->fresh_only && !d->answered))
@@ -834,7 +384,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
         }
     }
     if (m->fec) {
-        fec_plan(e, m, whole, emcon_tx);
+        pmul__txf_plan(e, m, whole, emcon_tx);
         if (emcon_tx && e->cfg.fec_emcon_addr > 1)
             m->addr_copies = e->cfg.fec_emcon_addr - 1;
     }
@@ -966,21 +516,25 @@ end_round(pmul_engine *e, pmul_txmsg *m)
 }
 
 /*
- * The repeated Address_PDU(s) list only the destinations that have not
- * acked the whole message by the time each part leaves: the others need
- * nothing, and each would answer its listing with its complete Ack again.
- * With 1,000 receivers the list is 8 Address_PDUs (7 s at 9.6 kbit/s) and
- * most receivers ack while it goes out.  A receiver left out of a sorted
- * list that spans its ID reads it as "not listed after my complete Ack"
- * and forgets the message, which is right: it was acked.
+ * Every Address_PDU lists only the destinations that have not acked the
+ * whole message by the time it leaves (7.2 step 5: "an updated
+ * Address_PDU that lists only the not-yet-complete destinations"): the
+ * others need nothing, and each would answer its listing with its
+ * complete Ack again.  With 1,000 receivers the list is 8 Address_PDUs
+ * (7 s at 9.6 kbit/s) and most receivers ack while the repeat goes out;
+ * and a round's first copy can wait long after the round was planned,
+ * behind the pacer or more urgent messages, while late Acks of the last
+ * round come in.  A receiver left out of a sorted list that spans its ID
+ * reads it as "not listed after my complete Ack" and forgets the message,
+ * which is right: it was acked.  The parts already sent stay as they were.
  */
 static void
-drop_acked_from_repeat(pmul_txmsg *m)
+drop_acked(pmul_txmsg *m)
 {
     size_t i, k = m->addr_next;
 
     for (i = m->addr_next; i < m->round_cnt; i++)
-        if (incomplete(&m->dests[m->round_idx[i]]))
+        if (pmul__txd_incomplete(&m->dests[m->round_idx[i]]))
             m->round_idx[k++] = m->round_idx[i];
     m->round_cnt = k;
 }
@@ -1005,7 +559,7 @@ repeat_useful(const pmul_engine *e, const pmul_txmsg *m)
     for (i = 0; i < m->round_cnt; i++)
         if (m->dests[m->round_idx[i]].state == PMUL_TXD_WAIT)
             return true;
-    return !others_sending(e, m);
+    return !pmul__tx_others_sending(e, m);
 }
 
 /*
@@ -1027,7 +581,7 @@ round_over(pmul_engine *e, pmul_txmsg *m)
     if (e->cfg.addr_repeat && !m->addr_tail && repeat_useful(e, m)) {
         m->addr_tail = true;
         m->addr_next = 0;
-        drop_acked_from_repeat(m);
+        drop_acked(m);
         if (m->round_cnt > 0)
             return;
     }
@@ -1062,63 +616,6 @@ admitted(const pmul_engine *e, uint8_t prio)
     for (i = 0; i < e->tx_cnt && e->tx[i]->prio <= prio; i++)
         ahead++;                        /* tx[] is sorted by priority */
     return ahead < e->cfg.max_tx_msgs;
-}
-
-/*
- * Decide whether m goes with repair and set it up: layout, per-block
- * repair counters, the FEC receivers' missing-list set, and the coding
- * tables for the repairs it will likely need, so that sending allocates
- * nothing.  Plain when FEC is off or every destination is a plain peer.
- */
-static int
-fec_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len)
-{
-    const pmul_config *c = &e->cfg;
-    unsigned k, r, i;
-    bool any = false, emcon = false, blind = false;
-    pmul_dststate *ds;
-    int err;
-
-    for (i = 0; i < m->dest_cnt; i++) {
-        m->dests[i].no_fec = pmul__no_fec_peer(e, m->dests[i].id);
-        emcon |= m->dests[i].emcon;
-        if (pmul__dst_get(e, m->dests[i].id, &ds) == 0) {  /* exists */
-            emcon |= ds->emcon;
-            blind |= ds->plain_left > 0;
-            m->dests[i].no_fec |= ds->nodec_left > 0;       /* learnt */
-        }
-        any |= !m->dests[i].no_fec;
-    }
-    /* A destination that reads no FEC_Address_PDU must see a plain
-     * ACP 142 exchange: Address_PDUs and no Data_PDU above Total. */
-    if (!c->fec || !any || blind || npdus == 0xffff ||
-        pmul_fec_layout(npdus, c->fec_max_block, &m->lay) != 0)
-        return 0;
-    if ((m->fec_next = mem_calloc(e->m, 5, m->lay.block_cnt)) == NULL)
-        return PMUL_ERR_NOMEM;
-    m->fec_j0 = m->fec_next + m->lay.block_cnt;
-    m->fec_cnt = m->fec_j0 + m->lay.block_cnt;
-    m->fec_need = m->fec_cnt + m->lay.block_cnt;
-    m->fec_tmp = m->fec_need + m->lay.block_cnt;
-    if ((err = pmul_seqset_reserve(&m->fecset, npdus)) != 0)
-        return err;
-    for (i = 0; i < 2; i++) {
-        k = i == 0 ? m->lay.k_large : m->lay.k_small;
-        if (k == 0 || (i == 1 && k == m->lay.k_large))
-            continue;
-        /* Round 1's repairs, EMCON's over every repetition, and room
-         * for a few retransmission rounds; more grow the cache later. */
-        r = k * c->fec_ratio_pct / 100u + 16u;
-        if (emcon)
-            r += c->fec_emcon_repairs * (c->emcon_rtc + 1u);
-        if (r > PMUL_FEC_N_MAX - k)
-            r = PMUL_FEC_N_MAX - k;
-        if ((err = pmul_fec_prepare(e->fec_tx, k, r)) != 0)
-            return err;
-    }
-    m->fec = true;
-    m->sym_len = (uint16_t)(npdus > 1 ? frag : len);
-    return 0;
 }
 
 int
@@ -1177,7 +674,7 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
     for (i = 0; i < m->dest_cnt; i++)
         if ((err = pmul__dst_get(e, m->dests[i].id, &ds)) != 0)
             goto fail;
-    if ((err = fec_setup(e, m, (uint16_t)npdus, frag, in->payload_len)) != 0)
+    if ((err = pmul__txf_setup(e, m, (uint16_t)npdus, frag, in->payload_len)) != 0)
         goto fail;
     if (e->tx_cnt == e->tx_cap) {
         n = e->tx_cap != 0 ? e->tx_cap * 2 : 16;
@@ -1265,7 +762,7 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        if ((d = pmul__txdest_find(m, dest)) == NULL || !incomplete(d) || d->emcon == on)
+        if ((d = pmul__txdest_find(m, dest)) == NULL || !pmul__txd_incomplete(d) || d->emcon == on)
             continue;
         d->emcon = on;
         if (m->phase != PMUL_TXP_WAIT)
@@ -1376,7 +873,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
     }
     if ((d = pmul__txdest_find(m, acker)) == NULL)
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
-    if (!incomplete(d))
+    if (!pmul__txd_incomplete(d))
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     /* "Everything received" before everything was sent cannot be true
      * (issue 13: a spoofed Ack completed a message that never left),
@@ -1391,7 +888,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         rtt_sample(e, m, pdu, first);
     after_round = m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail);
     if (after_round && d->state == PMUL_TXD_WAIT && m->data_rounds == 1)
-        loss_sample(e, m, d, a);
+        pmul__txf_loss_sample(e, m, d, a);
     if (after_round) {
         d->answered = true;
         m->answer_seen = true;
@@ -1426,7 +923,7 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
     }
     if (m->phase == PMUL_TXP_SEND && m->fec && m->all_sent && m->rep_left > 0)
-        fec_trim(m);
+        pmul__txf_trim(m);
     if (m->phase != PMUL_TXP_WAIT)
         return 0;
     return check_fast(e, m);
@@ -1472,10 +969,11 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
      * and asking them once the window has passed costs an Address_PDU
      * where the timer cost 3 s at 9.6 kbit/s (netsim, 10 KB to 2
      * receivers at 10 %: a lost round-1 Ack took the mail past 2x its
-     * limit).  Only while m is alone on the link (others_sending). */
+     * limit).  Only while m is alone on the link (pmul__tx_others_sending). */
     if (m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
         (e->rate.have_sample || e->rate.raw_cnt > 0) &&
-        (fresh_need(m) || (m->answer_seen && can_ask(e, m, normal))) && !others_sending(e, m)) {
+        (fresh_need(m) || (m->answer_seen && can_ask(e, m, normal))) &&
+        !pmul__tx_others_sending(e, m)) {
         at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
         if (at < e->now_ms)
             at = e->now_ms;     /* the window is over: due now */
@@ -1489,7 +987,7 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         bool all = true;
 
         for (i = 0; i < m->dest_cnt; i++)
-            if (incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
+            if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
                 all = false;
         if (all) {
             e->st.retx_rounds++;
@@ -1546,7 +1044,7 @@ unheard(const pmul_txmsg *m)
     size_t i;
 
     for (i = 0; i < m->dest_cnt; i++)
-        if (incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
+        if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
             return true;
     return false;
 }
@@ -1563,38 +1061,6 @@ pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d)
     return need;
 }
 
-/*
- * Every destination not heard since the last round is one whose last list
- * (the whole message if it never answered)
- * the Data_PDUs sent since have most likely covered: at its loss, they
- * bring what with_margin() asks for its whole listed need.  Its complete
- * Ack was then lost, not its data, and asking again is cheaper than
- * resending its list (netsim, 64 kbit/s at 30 %: one receiver's complete
- * Ack lost four times in a row cost 10 Data_PDUs).  FEC only: a plain
- * receiver needs exactly its listed sources.
- */
-static bool
-unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
-{
-    size_t i;
-
-    if (!m->fec || !e->cfg.fec_adaptive)
-        return false;
-    for (i = 0; i < m->dest_cnt; i++) {
-        const pmul_txdest *d = &m->dests[i];
-
-        if (!incomplete(d) || d->emcon || d->answered)
-            continue;
-        /* A node never heard on a FEC_Address_PDU may not read them: its
-         * silence is no lost Ack (go_plain). */
-        if (d->no_fec || (d->state == PMUL_TXD_WAIT && !pmul__txp_reads_fec(e, d->id)))
-            return false;
-        if (m->sym_tx - d->sym_mark < with_margin(pmul__tx_listed_need(m, d), dst_loss_pm(e, d->id)))
-            return false;
-    }
-    return true;
-}
-
 /* The silent ones may be asked again rather than sent their lists or the
  * whole message (tx_timers): by the round that serves fresh answers, or
  * by a probe where it pays (probe_pays). */
@@ -1603,7 +1069,7 @@ can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
     return m->npdus > PROBE_MIN_PDUS && unheard(m) &&
            (fresh_need(m) || probe_pays(e, m, pending)) &&
-           (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && unheard_covered(e, m)));
+           (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && pmul__txf_unheard_covered(e, m)));
 }
 
 /* Someone who answered since the last round still misses something. */
@@ -1639,7 +1105,7 @@ probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
     for (i = 0; i < m->dest_cnt; i++) {
         const pmul_txdest *d = &m->dests[i];
 
-        if (!incomplete(d) || d->emcon || d->answered)
+        if (!pmul__txd_incomplete(d) || d->emcon || d->answered)
             continue;
         if ((need = pmul__tx_listed_need(m, d)) > max)
             max = need;
@@ -1791,6 +1257,23 @@ pmul__tx_ready(const pmul_engine *e)
     return false;
 }
 
+/*
+ * The last part of a copy of the round's Address_PDU(s) has left, or the
+ * parts still to go listed only destinations that acked meanwhile (the
+ * copy ended with the part sent before).
+ */
+static void
+addr_done(pmul_engine *e, pmul_txmsg *m)
+{
+    if (m->addr_tail) {
+        end_round(e, m);
+    } else if (m->addr_copies > 0 && m->copy_gap == 0) {
+        /* EMCON: receivers cannot ask for a lost announcement. */
+        m->addr_copies--;
+        m->addr_next = 0;
+    }
+}
+
 static ssize_t
 send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 {
@@ -1799,12 +1282,10 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     ssize_t len;
     uint8_t fparams[PMUL_FEC_PARAM_LEN];
 
-    if (m->addr_tail) {
-        drop_acked_from_repeat(m);
-        if (m->addr_next >= m->round_cnt) {
-            end_round(e, m);        /* everyone acked meanwhile */
-            return 0;
-        }
+    drop_acked(m);
+    if (m->addr_next >= m->round_cnt) {
+        addr_done(e, m);            /* the rest acked meanwhile */
+        return 0;
     }
     k0 = m->addr_next;
     n = m->round_cnt - k0;
@@ -1851,16 +1332,10 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     if ((len = pmul_pdu_encode(&p, out, cap)) < 0)
         return len;
     m->addr_next += n;
-    if (m->addr_next >= m->round_cnt) {
-        m->addr_sent_ms = e->now_ms;
-        if (m->addr_tail) {
-            end_round(e, m);
-        } else if (m->addr_copies > 0 && m->copy_gap == 0) {
-            /* EMCON: receivers cannot ask for a lost announcement. */
-            m->addr_copies--;
-            m->addr_next = 0;
-        }
-    }
+    /* An Ack's hold time counts from the last part sent (rtt_sample). */
+    m->addr_sent_ms = e->now_ms;
+    if (m->addr_next >= m->round_cnt)
+        addr_done(e, m);
     return len;
 }
 
@@ -1902,35 +1377,21 @@ copy_due(pmul_txmsg *m)
 }
 
 /*
- * The round's next repair PDU, computed from the block's source fragments
- * into the engine's symbol buffer (tables prepared at submit).  Returns 0
- * when none is left (the round is over) or the codec failed (that repair
- * is skipped: the receivers ask again).
+ * The round's next repair PDU (pmul__txf_repair()).  Returns 0 when none
+ * is left (the round is over) or the codec failed (that repair is
+ * skipped: the receivers ask again).
  */
 static ssize_t
 send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 {
-    uint16_t b, s0, seq;
-    unsigned j, k, t;
-    size_t last;
+    uint16_t seq;
     ssize_t len = 0;
 
-    if (fec_next_repair(m, &b, &j)) {
-        k = pmul_fec_block_k(&m->lay, b);
-        if (pmul_fec_seq_of(&m->lay, b, 0, &s0) == 0 &&
-            pmul_fec_seq_of(&m->lay, b, k + j, &seq) == 0) {
-            for (t = 0; t < k; t++)
-                e->fec_src[t] = m->payload + (size_t)(s0 - 1 + t) * m->frag;
-            last = s0 + k - 1u == m->npdus ? m->len - (size_t)(m->npdus - 1) * m->frag
-                                           : m->sym_len;
-            if (pmul_fec_encode(e->fec_tx, e->fec_src, k, m->sym_len, last, j, e->fec_sym) == 0) {
-                if ((len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
-                    e->st.fec_repair_pdus++;
-                    m->sym_tx++;
-                    m->rep_tx++;
-                }
-            }
-        }
+    if (pmul__txf_repair(e, m, &seq) &&
+        (len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
+        e->st.fec_repair_pdus++;
+        m->sym_tx++;
+        m->rep_tx++;
     }
     if (m->rep_left == 0)
         round_over(e, m);
@@ -1985,21 +1446,19 @@ send_data(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
 ssize_t
 pmul__tx_poll(pmul_engine *e, uint8_t *out, size_t cap, pmul_addr *to)
 {
-    size_t i;
+    size_t i, k;
     pmul_txmsg *m;
     ssize_t n;
 
     for (i = 0; i < e->tx_cnt; i++) {
         m = e->tx[i];
-        /* At most twice: an empty remainder of the plan turns into the
-         * repeated Address_PDU without a PDU in between. */
-        for (n = 0; n == 0 && m->phase == PMUL_TXP_SEND;) {
-            bool addr = m->addr_next < m->round_cnt;
-
-            n = addr ? send_address(e, m, out, cap) : send_data(e, m, out, cap);
-            if (n == 0 && addr)
-                break;
-        }
+        /* At most four times: Address_PDU parts that all acked meanwhile
+         * give way to the data; an empty remainder of the plan turns into
+         * the repeated Address_PDU, whose parts may all have acked too,
+         * which ends the round. */
+        for (k = 0, n = 0; n == 0 && m->phase == PMUL_TXP_SEND && k < 4; k++)
+            n = m->addr_next < m->round_cnt ? send_address(e, m, out, cap)
+                                            : send_data(e, m, out, cap);
         if (n == 0)
             continue;
         if (n > 0) {

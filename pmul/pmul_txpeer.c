@@ -1,9 +1,14 @@
 /*
  * NAME
- *	pmul_txpeer - what the transmitter learns of each destination's FEC
+ *	pmul_txpeer - the transmitter's destination table; what it learns of
+ *	each destination's FEC
  * SYNOPSIS
  *	#include "pmul/pmul_engine_int.h"
  * DESCRIPTION
+ *	The destination table (pmul_dststate, sorted by node ID) holds what
+ *	outlives a message: the next Message_Sequence_Number, EMCON, the
+ *	loss samples (pmul_txfec.c) and the findings below.
+ *
  *	Issue 12: FEC is an option a receiver that does not know it must not
  *	notice (docs/wire.md 10).  Two kinds of receiver need another
  *	treatment than a FEC receiver, and nothing on the wire says which
@@ -38,6 +43,10 @@
  *	MIT, see LICENSE.
  */
 #include "pmul/pmul_engine_int.h"
+#include "pmul/util/arr.h"
+
+#include <stddef.h>
+#include <string.h>
 
 /*
  * Receivers that do not know PDU type 8 (docs/engine.md 6).  A destination
@@ -56,6 +65,64 @@
  * FEC receiver whose list does not shrink after this many repairs of its
  * one block lost them all, p^16 (4e-9 at 30 % loss). */
 #define STALL_MIN 16u
+
+/* ---- destination table ------------------------------------------------- */
+
+static size_t
+dst_pos(const pmul_engine *e, uint32_t id)
+{
+    return arr_lower_u32(e->dst, e->dst_cnt, sizeof(*e->dst), offsetof(pmul_dststate, id), id);
+}
+
+int
+pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
+{
+    size_t pos = dst_pos(e, id), n;
+    pmul_dststate *v;
+
+    if (pos < e->dst_cnt && e->dst[pos].id == id) {
+        *out = &e->dst[pos];
+        return 0;
+    }
+    if (e->dst_cnt == e->dst_cap) {
+        n = e->dst_cap != 0 ? e->dst_cap * 2 : 16;
+        if ((v = mem_realloc(e->m, e->dst, n * sizeof(*v))) == NULL)
+            return PMUL_ERR_NOMEM;
+        e->dst = v;
+        e->dst_cap = n;
+    }
+    memmove(&e->dst[pos + 1], &e->dst[pos], (e->dst_cnt - pos) * sizeof(*e->dst));
+    e->dst_cnt++;
+    e->dst[pos].id = id;
+    e->dst[pos].next_msn = 1;
+    e->dst[pos].emcon = false;
+    e->dst[pos].ls_sent = e->dst[pos].ls_got = 0;
+    e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
+    e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
+    e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
+    *out = &e->dst[pos];
+    return 0;
+}
+
+pmul_dststate *
+pmul__dst_find(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id ? &e->dst[pos] : NULL;
+}
+
+/* The next Message_Sequence_Number for dest (1 for a destination never
+ * sent to). */
+uint32_t
+pmul__dst_next_msn(const pmul_engine *e, uint32_t id)
+{
+    size_t pos = dst_pos(e, id);
+
+    return pos < e->dst_cnt && e->dst[pos].id == id ? e->dst[pos].next_msn : 1;
+}
+
+/* ---- what it learns of FEC -------------------------------------------- */
 
 /* Has dest answered a message announced by FEC_Address_PDUs before? */
 bool
@@ -125,7 +192,7 @@ span_start(uint16_t *span, uint16_t *left)
  * a message announced only by them does.  An answer to the plain
  * announcement after BLIND_MIN_ROUNDS silent FEC rounds, from a node
  * never heard on a FEC_Address_PDU, most likely comes from a receiver
- * that drops type 8: its next messages go plain (fec_setup) for a span
+ * that drops type 8: its next messages go plain (pmul__txf_setup) for a span
  * that doubles with each new finding; a later answer to a FEC_Address_PDU
  * (a trial message after the span) clears it.
  */

@@ -499,6 +499,95 @@ test_pmul_tx_selective_resend_after_all_answered(void **state)
     h_node_free(n);
 }
 
+/*
+ * A round is planned when its answers are in, but its Address_PDU leaves
+ * only when the link (pacer, more urgent messages) lets it: a destination
+ * whose complete Ack arrives meanwhile is no longer listed (7.2 step 5:
+ * only the not-yet-complete destinations), or it would answer the listing
+ * with its complete Ack again (each an Ack of air on a shared channel).
+ */
+static void
+test_pmul_tx_round_address_drops_acked_before_it_leaves(void **state)
+{
+    h_node *n;
+    uint32_t dests[] = { H_RX, H_RX2, H_RX3 }, msid;
+    static const uint16_t miss[] = { 2 };
+    size_t first;
+    pmul_pdu p;
+
+    (void)state;
+    n = unpaced_tx();
+    msid = h_submit(n, 0, 3 * 1008, dests, 3, 6);
+    assert_int_equal(h_drain(n, 0), 4);
+    assert_int_equal(h_feed_ack(n, 10, H_RX, H_TX, msid, miss, 1), 0);
+    assert_int_equal(h_feed_ack(n, 20, H_RX2, H_TX, msid, miss, 1), 0);
+    /* All answered: the next round is planned now, nothing sent yet. */
+    assert_int_equal(h_feed_ack(n, 30, H_RX3, H_TX, msid, miss, 1), 0);
+    assert_int_equal(h_feed_ack(n, 30, H_RX2, H_TX, msid, NULL, 0), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 30), 2);
+    p = h_pdu(n, first);
+    assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+    assert_int_equal(p.map, 0);
+    assert_int_equal(p.u.address.dest_cnt, 2);
+    assert_int_equal(p.u.address.dests[0].dest_id, H_RX);
+    assert_int_equal(p.u.address.dests[1].dest_id, H_RX3);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 2);
+    h_node_free(n);
+}
+
+/*
+ * The same for a MAP-split list: each part lists the destinations still
+ * incomplete when it leaves, and when every one of the parts still to go
+ * has acked, the copy ends with the part before it (its NOT_LAST flag
+ * only keeps receivers beyond it from concluding anything) and the data
+ * follows; no empty part goes.
+ */
+static void
+test_pmul_tx_map_split_address_drops_acked_parts(void **state)
+{
+    h_node *n;
+    uint32_t dests[130], msid;
+    static const uint16_t miss[] = { 1 };
+    uint8_t buf[PMUL_PDU_MAX_LEN];
+    pmul_addr to;
+    ssize_t len;
+    size_t i, first;
+    pmul_pdu p;
+    int all;
+
+    (void)state;
+    for (i = 0; i < 130; i++)
+        dests[i] = IP(10, 1, 0, 0) + (uint32_t)i;
+    for (all = 0; all < 2; all++) {
+        n = unpaced_tx();
+        msid = h_submit(n, 0, 10, dests, 130, 6);
+        assert_int_equal(h_drain(n, 0), 3);     /* 125 + 5 listed, Data */
+        for (i = 0; i < 130; i++)
+            assert_int_equal(h_feed_ack(n, 10, dests[i], H_TX, msid, miss, 1), 0);
+        /* The second round is planned; its first part goes, then the
+         * last part's destinations (all of them, or two) ack complete. */
+        first = n->npkt;
+        len = pmul_engine_poll_tx(n->e, h_now(20), buf, sizeof(buf), &to);
+        assert_true(len > 0);
+        p = h_decode_bytes(buf, (size_t)len);
+        assert_int_equal(p.u.address.dest_cnt, 125);
+        assert_int_equal(p.map, PMUL_MAP_NOT_LAST);
+        for (i = all ? 125 : 128; i < 130; i++)
+            assert_int_equal(h_feed_ack(n, 30, dests[i], H_TX, msid, NULL, 0), 0);
+        assert_int_equal(h_drain(n, 30), all ? 1u : 2u);
+        if (!all) {
+            p = h_pdu(n, first);
+            assert_int_equal(p.type, PMUL_PDU_ADDRESS);
+            assert_int_equal(p.map, PMUL_MAP_NOT_FIRST);
+            assert_int_equal(p.u.address.dest_cnt, 3);
+            assert_int_equal(p.u.address.dests[2].dest_id, dests[127]);
+        }
+        assert_int_equal(h_type(n, n->npkt - 1), PMUL_PDU_DATA);
+        h_node_free(n);
+    }
+}
+
 /* A complete, B partial, C silent: once the round's answers are in, B is
  * served (its list alone, not C's whole message) by a round that lists B
  * and C, and so asks C again; C gets the whole message only after
@@ -1320,6 +1409,8 @@ main(void)
         cmocka_unit_test(test_pmul_tx_self_naming_copy_ignored),
         cmocka_unit_test(test_pmul_tx_complete_ack_during_address_repeat_counts),
         cmocka_unit_test(test_pmul_tx_repeat_lists_only_unacked),
+        cmocka_unit_test(test_pmul_tx_round_address_drops_acked_before_it_leaves),
+        cmocka_unit_test(test_pmul_tx_map_split_address_drops_acked_parts),
         cmocka_unit_test(test_pmul_tx_late_ack_gets_ackack),
         cmocka_unit_test(test_pmul_tx_ack_timestamp_feeds_estimator),
         cmocka_unit_test(test_pmul_tx_submit_validation),

@@ -20,7 +20,7 @@
  * DIAGNOSTICS
  *	cmocka.
  * SEE ALSO
- *	test_pmul_engine.h, test_pmul_tx.c, pmul/pmul_tx.c
+ *	test_pmul_engine.h, test_pmul_tx.c, pmul/pmul_txfec.c, pmul/pmul_tx.c
  * LICENSE
  *	MIT, see LICENSE.
  */
