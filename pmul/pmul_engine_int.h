@@ -2,7 +2,8 @@
  * pmul_engine_int.h: state shared by the .c files of the engine module
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
  * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
- * destinations; pmul_rx.c: receiver).  Not a public header: only those files and tests include it.
+ * destinations; pmul_txfec.c: its repair planning and loss estimate;
+ * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c).  Not a public header: only those files and tests include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
  * (creation order or sorted by a protocol value) and scanned in that

@@ -890,8 +890,9 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
              * this is the closing copy of the round we completed in: no
              * Address_PDU since our complete Ack left, and Data_PDUs
              * since the previous one (a round with data, which this copy
-             * closes).  Its list was built at the round's start, before
-             * our Ack.  With 100 receivers on one channel these answers
+             * closes).  It left before our Ack reached the transmitter,
+             * which drops acked destinations from each copy as it leaves
+             * (pmul_tx.c drop_acked).  With 100 receivers on one channel these answers
              * were half of the Acks owed (netsim-bench shared, seed 1:
              * 22,024 of 45,465).  Should our Ack have been lost after
              * all, the transmitter's next round or probe comes after
