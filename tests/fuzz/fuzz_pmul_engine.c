@@ -148,7 +148,7 @@ typedef struct fnode {
 static uint8_t payload[MSG_LEN];
 
 static void
-node_new(fnode *n, uint32_t id)
+node_new(fnode *n, uint32_t id, bool shared)
 {
     memset(n, 0, sizeof(*n));
     n->m.alloc = c_alloc;
@@ -180,10 +180,12 @@ node_new(fnode *n, uint32_t id)
      * hostile Acks reach the repair planner and R's decoder runs. */
     n->cfg.fec = id == NODE_T;
     n->cfg.fec_ratio_pct = 50;
-    /* Both on a shared channel: every hostile datagram moves T's pacer,
-     * and R's Acks for long (or MAP-split) lists follow the shared-channel
-     * rules (re-ack from the source's last PDU, closing copies). */
-    n->cfg.shared_medium = true;
+    /* T on a shared channel: every hostile datagram moves its pacer.  R
+     * on one for inputs of odd length: its Acks for long (or MAP-split)
+     * lists follow the shared-channel rules (re-ack from the source's
+     * last PDU, closing copies); on a link of its own it sends the
+     * complete Ack twice after a loss. */
+    n->cfg.shared_medium = id == NODE_T || shared;
     CHECK(pmul_engine_new(&n->e, &n->cfg, &n->env) == 0, "engine_new id=%08x", id);
 }
 
@@ -325,8 +327,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (i = 0; i < MSG_LEN; i++)
         payload[i] = (uint8_t)(i * 7 + (i >> 8));
-    node_new(&r, NODE_R);
-    node_new(&t, NODE_T);
+    node_new(&r, NODE_R, (size & 1) != 0);
+    node_new(&t, NODE_T, true);
     memset(&msg, 0, sizeof(msg));
     msg.payload = payload;
     msg.payload_len = MSG_LEN;
