@@ -1145,7 +1145,9 @@ rx_timers(pmul_engine *e, pmul_rxmsg *m)
             push_delivered(e, m, m->held, m->held_len, false);
             return false;
         }
-        pmul__rx_owe_ack(e, m);                  /* an owed Ack ran out of memory */
+        /* The complete Ack's copy (pmul_rxack.c complete_copy_pays), or
+         * an owed Ack that ran out of memory. */
+        pmul__rx_owe_ack(e, m);
         return false;
     }
     if (m->state != PMUL_RXS_ACTIVE || e->now_ms < m->ack_at)
