@@ -1001,6 +1001,53 @@ static const ctr_row ctr_rows[] = {
 };
 #undef C
 
+/* The engine's single counters, from pmul_stats (stats --prometheus only). */
+#define P(f) offsetof(pmul_stats, f)
+static const ctr_row pmul_rows[] = {
+    {"pmul_retransmitted_data_pdus_total", NULL, P(retx_data_pdus),
+     "Data_PDUs sent again after a missing list or a timeout"},
+    {"pmul_retransmission_rounds_total", NULL, P(retx_rounds),
+     "retransmission rounds (timer and EMCON repetitions)"},
+    {"pmul_fec_repair_pdus_sent_total", NULL, P(fec_repair_pdus),
+     "FEC repair Data_PDUs sent (proactive, EMCON and in answer to missing lists)"},
+    {"pmul_fec_recovered_pdus_total", NULL, P(rx_fec_recovered),
+     "received source Data_PDUs rebuilt from FEC repairs instead of waiting for them"},
+    {"pmul_fec_unused_pdus_total", NULL, P(rx_fec_unused),
+     "received repair Data_PDUs not kept (block already decodable, message plain or complete)"},
+    {"pmul_fec_rejected_total", NULL, P(rx_fec_rejected),
+     "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)"},
+    {"pmul_fec_plain_fallbacks_total", NULL, P(fec_plain_fallbacks),
+     "FEC messages announced plainly from some round on for a silent destination"},
+    {"pmul_fec_peers_learned_total", "kind=\"blind\"", P(fec_blind_learned),
+     "destinations found not to know FEC_Address_PDUs (kind=blind) or not to use repairs "
+     "(kind=nodec): served plainly for a span"},
+    {"pmul_fec_peers_learned_total", "kind=\"nodec\"", P(fec_nodec_learned), NULL},
+    {"pmul_late_duplicates_total", NULL, P(rx_late_dups),
+     "PDUs of messages delivered before, recognised by the delivered set"},
+};
+#undef P
+
+/* Counter rows as Prometheus text: one HELP/TYPE head per name, then a
+ * sample per row, its value the uint64_t at row->off in base. */
+static void
+prom_ctr_rows(buf *b, const ctr_row *rows, size_t n, const void *base)
+{
+    const char *last = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const ctr_row *row = &rows[i];
+        char name[96];
+
+        snprintf(name, sizeof name, "mule_%s", row->name);
+        if (last == NULL || strcmp(last, row->name) != 0)
+            prom_head(b, name, "counter", row->help);
+        last = row->name;
+        putf(b, "%s%s%s%s %" PRIu64 "\n", name, row->label ? "{" : "",
+             row->label ? row->label : "", row->label ? "}" : "",
+             *(const uint64_t *)((const char *)base + row->off));
+    }
+}
+
 static int
 cmd_stats(ctl_cmd *c)
 {
@@ -1079,42 +1126,7 @@ cmd_stats(ctl_cmd *c)
     for (unsigned i = 0; i < PMUL_AUTH_DROP_COUNT; i++)
         putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
              pmul_auth_drop_name((int)i), ast.drops[i]);
-    const struct { const char *name, *help; uint64_t v; } ctrs[] = {
-        { "mule_pmul_retransmitted_data_pdus_total",
-          "Data_PDUs sent again after a missing list or a timeout", st.retx_data_pdus },
-        { "mule_pmul_retransmission_rounds_total",
-          "retransmission rounds (timer and EMCON repetitions)", st.retx_rounds },
-        { "mule_pmul_fec_repair_pdus_sent_total",
-          "FEC repair Data_PDUs sent (proactive, EMCON and in answer to missing lists)",
-          st.fec_repair_pdus },
-        { "mule_pmul_fec_recovered_pdus_total",
-          "received source Data_PDUs rebuilt from FEC repairs instead of waiting for them",
-          st.rx_fec_recovered },
-        { "mule_pmul_fec_unused_pdus_total",
-          "received repair Data_PDUs not kept (block already decodable, message plain or complete)",
-          st.rx_fec_unused },
-        { "mule_pmul_fec_rejected_total",
-          "FEC_Address_PDUs whose FEC fields were refused (the message is received plainly)",
-          st.rx_fec_rejected },
-        { "mule_pmul_fec_plain_fallbacks_total",
-          "FEC messages announced plainly from some round on for a silent destination",
-          st.fec_plain_fallbacks },
-        { "mule_pmul_fec_peers_learned_total{kind=\"blind\"}",
-          "destinations found not to know FEC_Address_PDUs (kind=blind) or not to use repairs "
-          "(kind=nodec): served plainly for a span", st.fec_blind_learned },
-        { "mule_pmul_fec_peers_learned_total{kind=\"nodec\"}", NULL, st.fec_nodec_learned },
-        { "mule_pmul_late_duplicates_total",
-          "PDUs of messages delivered before, recognised by the delivered set", st.rx_late_dups },
-    };
-    for (size_t i = 0; i < sizeof ctrs / sizeof ctrs[0]; i++) {
-        if (ctrs[i].help != NULL) {     /* NULL: another label of the row before */
-            char base[64];
-
-            snprintf(base, sizeof base, "%.*s", (int)strcspn(ctrs[i].name, "{"), ctrs[i].name);
-            prom_head(b, base, "counter", ctrs[i].help);
-        }
-        putf(b, "%s %" PRIu64 "\n", ctrs[i].name, ctrs[i].v);
-    }
+    prom_ctr_rows(b, pmul_rows, sizeof pmul_rows / sizeof pmul_rows[0], &st);
     prom_head(b, "mule_pmul_evictions_total", "counter",
               "sources (holding only early data) and stalled incomplete messages evicted at a cap");
     putf(b, "mule_pmul_evictions_total{what=\"source\"} %" PRIu64 "\n"
@@ -1126,18 +1138,7 @@ cmd_stats(ctl_cmd *c)
     prom_head(b, "mule_pmul_srtt_seconds", "gauge", "round-trip estimate of the retransmission timer");
     putf(b, "mule_pmul_srtt_seconds %.3f\n", st.srtt_ms / 1000.0);
 
-    const char *last = NULL;
-    for (size_t i = 0; i < sizeof ctr_rows / sizeof ctr_rows[0]; i++) {
-        const ctr_row *row = &ctr_rows[i];
-        char name[96];
-        snprintf(name, sizeof name, "mule_%s", row->name);
-        if (last == NULL || strcmp(last, row->name) != 0)
-            prom_head(b, name, "counter", row->help);
-        last = row->name;
-        putf(b, "%s%s%s%s %" PRIu64 "\n", name, row->label ? "{" : "",
-                         row->label ? row->label : "", row->label ? "}" : "",
-                         *(const uint64_t *)((const char *)&d->ctr + row->off));
-    }
+    prom_ctr_rows(b, ctr_rows, sizeof ctr_rows / sizeof ctr_rows[0], &d->ctr);
     prom_head(b, "mule_queue_targets", "gauge",
               "spool targets (OUT: destination nodes, IN: local recipients) by state");
     for (unsigned k = 1; k <= 2; k++)
