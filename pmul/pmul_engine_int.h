@@ -395,6 +395,8 @@ uint32_t pmul__rand(pmul_engine *e);
 uint64_t pmul__rand_delay(pmul_engine *e, uint32_t bound);
 /* Typical Ack_PDU length (one entry with MM missing numbers). */
 size_t pmul__ack_len(const pmul_engine *e);
+uint64_t pmul__acks_air(const pmul_engine *e, uint64_t n);
+uint64_t pmul__pdus_air(const pmul_engine *e, uint64_t n);
 /* Monotonic time at which wall-clock second wall_s arrives (saturating;
  * `now` for the past). */
 uint64_t pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s);

@@ -145,8 +145,7 @@ pmul__rx_acks_take_air(const pmul_engine *e, const pmul_rxmsg *m)
         return false;
     if (m->ndests == 0)
         return true;
-    return (uint64_t)m->ndests * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) >
-           (uint64_t)e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD;
+    return pmul__acks_air(e, m->ndests) > pmul__pdus_air(e, 1);
 }
 
 /*

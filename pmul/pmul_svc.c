@@ -122,6 +122,21 @@ pmul__ack_len(const pmul_engine *e)
     return PMUL_ACK_HDR_LEN + PMUL_ACK_ENTRY_HDR_LEN + 2u * (size_t)e->cfg.mm;
 }
 
+/* Octets on the air, IP/UDP included, of n Acks at the budgeted size and
+ * of n full Data_PDUs: what the transmitter's probe rule and the
+ * receivers' shared-channel rules weigh against each other. */
+uint64_t
+pmul__acks_air(const pmul_engine *e, uint64_t n)
+{
+    return n * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD);
+}
+
+uint64_t
+pmul__pdus_air(const pmul_engine *e, uint64_t n)
+{
+    return n * ((uint64_t)e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
+}
+
 uint64_t
 pmul__wall_to_mono(const pmul_engine *e, int64_t wall_s)
 {

@@ -439,7 +439,7 @@ queued_before(const pmul_engine *e, const pmul_txmsg *m)
         pdus += o->rep_left;
         if (o->addr_tail)
             pdus = 0;
-        bytes += pdus * (e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
+        bytes += pmul__pdus_air(e, pdus);
     }
     return bytes;
 }
@@ -1110,8 +1110,7 @@ probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
         if ((need = pmul__tx_listed_need(m, d)) > max)
             max = need;
     }
-    return (uint64_t)pending * (pmul__ack_len(e) + PMUL_IPUDP_OVERHEAD) <
-           max * ((uint64_t)e->cfg.pdu_max_len + PMUL_IPUDP_OVERHEAD);
+    return pmul__acks_air(e, pending) < pmul__pdus_air(e, max);
 }
 
 /* How long after the end of a round its answers arrive: the round trip,
