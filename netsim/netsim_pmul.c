@@ -89,6 +89,8 @@ typedef struct pnode {
     /* plain-fec-node: reads FEC_Address_PDUs, knows no scheme
      * (fec_hide()); the copy it hands its engine. */
     uint8_t *fec_copy;
+    /* Both read datagrams with the one P_MUL decoder (peek()). */
+    pmul_pdu_scratch dsc;
 } pnode;
 
 static pmul_now
@@ -359,6 +361,7 @@ p_destroy(void *eng)
     mem_free(n->m, n->done);
     mem_free(n->m, n->evbuf);
     mem_free(n->m, n->fec_copy);
+    mem_free(n->m, n->dsc.dests);
     mem_free(n->m, n);
 }
 
@@ -554,10 +557,28 @@ sample_peaks(pnode *n)
         n->peak_rx_bytes = st.rx_held_bytes;
 }
 
-static uint32_t
-be32(const uint8_t *p)
+/*
+ * Decode a datagram for a drop-fec or plain-fec node with pmul_pdu_decode(),
+ * the one P_MUL parser, its lists bounded as its engine's (max_dests).
+ * Returns false when it does not decode: the engine then sees it as it is.
+ */
+static bool
+peek(pnode *n, const uint8_t *pkt, size_t len, pmul_pdu *pdu)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    if (n->dsc.dests == NULL) {
+        n->dsc.dests = mem_calloc(n->m, n->cfg.max_dests, sizeof(*n->dsc.dests));
+        if (n->dsc.dests == NULL)
+            return false;
+        n->dsc.dests_cap = n->cfg.max_dests;
+        n->dsc.max_pdu_len = PMUL_PDU_MAX_LEN;
+    }
+    return pmul_pdu_decode(pdu, &n->dsc, pkt, len) == 0;
+}
+
+static bool
+is_fec_type(unsigned type)
+{
+    return type == PMUL_PDU_FEC_ADDRESS || type == PMUL_PDU_EXTRA_FEC_ADDRESS;
 }
 
 /*
@@ -566,44 +587,37 @@ be32(const uint8_t *p)
  * before its engine, and drops a Data_PDU numbered above its message's
  * Total as out of range (mule's own receiver would take it as proof of a
  * wrong Total, its tolerance of a Java quirk, and wait for the numbers
- * between).  The model reads that Total from the header of any
- * announcement of the message, the same octets in every layout, and keeps
- * no Data_PDU of a message before it has seen one: a real receiver would
- * hold such fragments and discard those above Total once the
- * Address_PDU tells it the Total.  Header fields only; the engine checks
- * everything else.
+ * between).  The model takes that Total from any announcement of the
+ * message, and keeps no Data_PDU of a message before it has seen one: a
+ * real receiver would hold such fragments and discard those above Total
+ * once the Address_PDU tells it the Total.
  */
 static bool
 blind_drop(pnode *n, const uint8_t *pkt, size_t len)
 {
-    unsigned type;
-    uint32_t src, msid;
-    uint16_t num;
+    pmul_pdu pdu;
     size_t i;
     bool fec;
 
-    if (!n->drop_fec || len < 16)
+    if (!n->drop_fec || !peek(n, pkt, len, &pdu))
         return false;
-    type = pkt[3] & 0x3fu;
-    num = (uint16_t)(pkt[4] << 8 | pkt[5]);
-    src = be32(pkt + 8);
-    msid = be32(pkt + 12);
     for (i = 0; i < BLIND_MSGS; i++)
-        if (n->fec_seen[i].src == src && n->fec_seen[i].msid == msid)
+        if (n->fec_seen[i].src == pdu.source_id && n->fec_seen[i].msid == pdu.msid)
             break;
-    fec = type == PMUL_PDU_FEC_ADDRESS || type == PMUL_PDU_EXTRA_FEC_ADDRESS;
-    if (fec || type == PMUL_PDU_ADDRESS || type == PMUL_PDU_EXTRA_ADDRESS) {
-        if (i == BLIND_MSGS && num != 0) {
+    fec = is_fec_type(pdu.type);
+    if (fec || pdu.type == PMUL_PDU_ADDRESS || pdu.type == PMUL_PDU_EXTRA_ADDRESS) {
+        if (i == BLIND_MSGS && pdu.u.address.total_pdus != 0) {
             i = n->fec_seen_next;
             n->fec_seen_next = (n->fec_seen_next + 1) % BLIND_MSGS;
-            n->fec_seen[i].src = src;
-            n->fec_seen[i].msid = msid;
-            n->fec_seen[i].total = num;
+            n->fec_seen[i].src = pdu.source_id;
+            n->fec_seen[i].msid = pdu.msid;
+            n->fec_seen[i].total = pdu.u.address.total_pdus;
         }
         n->fec_dropped += fec;
         return fec;
     }
-    if (type != PMUL_PDU_DATA || (i < BLIND_MSGS && num <= n->fec_seen[i].total))
+    if (pdu.type != PMUL_PDU_DATA ||
+        (i < BLIND_MSGS && pdu.u.data.seq <= n->fec_seen[i].total))
         return false;
     n->fec_dropped++;
     return true;
@@ -620,20 +634,17 @@ blind_drop(pnode *n, const uint8_t *pkt, size_t len)
 static const uint8_t *
 fec_hide(pnode *n, const uint8_t *pkt, size_t len)
 {
-    unsigned type;
-    uint16_t ck;
+    uint8_t par[255];
+    pmul_pdu pdu;
 
-    if (n->fec_copy == NULL || len < 24 || len > PMUL_PDU_MAX_LEN)
+    if (n->fec_copy == NULL || !peek(n, pkt, len, &pdu) || !is_fec_type(pdu.type) ||
+        pdu.u.address.fec_param_len == 0)
         return pkt;
-    type = pkt[3] & 0x3fu;
-    if ((type != PMUL_PDU_FEC_ADDRESS && type != PMUL_PDU_EXTRA_FEC_ADDRESS) || pkt[20] == 0)
-        return pkt;
-    memcpy(n->fec_copy, pkt, len);
-    n->fec_copy[22] = 0;                /* the parameters' version */
-    ck = pmul_cksum_fletcher(n->fec_copy, len);
-    n->fec_copy[6] = (uint8_t)(ck >> 8);
-    n->fec_copy[7] = (uint8_t)ck;
-    return n->fec_copy;
+    memcpy(par, pdu.u.address.fec_params, pdu.u.address.fec_param_len);
+    par[0] = 0;                         /* the parameters' version */
+    pdu.u.address.fec_params = par;
+    return pmul_pdu_encode(&pdu, n->fec_copy, PMUL_PDU_MAX_LEN) == (ssize_t)len ? n->fec_copy
+                                                                              : pkt;
 }
 
 static int
