@@ -941,23 +941,34 @@ test_pmul_rx_closing_copy_after_round_answered_for_few_or_own_links(void **state
     assert_int_equal(answers_after_answered_round(false, 20), 1 * 10 + 1);
 }
 
+/* A receiver at 9600 bit/s that got the Address_PDU of message msid (5
+ * PDUs) and its Data_PDUs 1-3, 900 ms apart: the last two are lost. */
+static h_node *
+rx_last_two_lost(uint32_t msid)
+{
+    pmul_config c;
+    h_node *n;
+
+    h_config(&c, H_RX);
+    n = h_node_new_cfg(&c);
+    h_feed_addr1(n, 0, H_TX, msid, 5, H_RX, 1);
+    h_feed_data(n, 900, H_TX, msid, 1, 1008);
+    h_feed_data(n, 1800, H_TX, msid, 2, 1008);
+    h_feed_data(n, 2700, H_TX, msid, 3, 1008);
+    return n;
+}
+
 /* The last Data_PDUs are lost and the round goes quiet: after the tail
  * wait (missing-after-last + 1/2 PDU airtimes, 200 ms at least) the
  * receiver acks its missing list instead of staying silent. */
 static void
 test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
 {
-    pmul_config c;
     h_node *n;
     static const uint16_t miss[] = { 4, 5 };
 
     (void)state;
-    h_config(&c, H_RX);                             /* 9600 bit/s */
-    n = h_node_new_cfg(&c);
-    h_feed_addr1(n, 0, H_TX, 6, 5, H_RX, 1);
-    h_feed_data(n, 900, H_TX, 6, 1, 1008);
-    h_feed_data(n, 1800, H_TX, 6, 2, 1008);
-    h_feed_data(n, 2700, H_TX, 6, 3, 1008);
+    n = rx_last_two_lost(6);
     /* 2.5 intervals: the PDUs came every 900 ms, a little slower than the
      * airtime of 1024 octets at 9600 bit/s (876.7 ms): 2250 ms (it was
      * 4 intervals, 3600 ms, before the tail was shortened). */
@@ -978,16 +989,8 @@ test_pmul_rx_tail_ack_when_last_pdus_lost(void **state)
 static uint64_t
 tail_ack_with_other_message(uint32_t other_msid, uint8_t other_prio)
 {
-    pmul_config c;
-    h_node *n;
-
-    h_config(&c, H_RX);                             /* 9600 bit/s */
-    n = h_node_new_cfg(&c);
-    h_feed_addr1(n, 0, H_TX, 30, 5, H_RX, 1);
-    h_feed_data(n, 900, H_TX, 30, 1, 1008);
-    h_feed_data(n, 1800, H_TX, 30, 2, 1008);
-    h_feed_data(n, 2700, H_TX, 30, 3, 1008);
-    return ack_amid_other_message(n, 1, other_msid, other_prio, 3600, 900, 9000);
+    return ack_amid_other_message(rx_last_two_lost(30), 1, other_msid, other_prio, 3600, 900,
+                                  9000);
 }
 
 /* A message after ours in the transmitter's order (as urgent and newer,
