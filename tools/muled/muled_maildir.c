@@ -101,6 +101,9 @@ muled_maildir_deliver(const char *root, const char *hostname, const char *rcpt,
     snprintf(dst, sizeof(dst), "%s/new/%s", path, name);
     snprintf(tmp, sizeof(tmp), "%s/cur/%s:2,", path, name);
     if (access(dst, F_OK) == 0 || access(tmp, F_OK) == 0) {
+        /* A crash between link() and unlink() left our tmp/ copy too. */
+        snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name);
+        unlink(tmp);
         snprintf(why, whylen, "250 2.0.0 %s/new/%s (delivered before)", box, name);
         return MULED_OK;
     }
