@@ -103,6 +103,10 @@ pmul_config_default(pmul_config *cfg)
     cfg->fec_max_block = 128;
     cfg->fec_emcon_addr = 3;
     cfg->fec_adaptive = true;
+    cfg->fec_joint = true;
+    cfg->fec_joint_max = 8;
+    cfg->fec_joint_wait_ms = 60000;
+    cfg->fec_keep_bytes = 1u << 20;
 }
 
 /* Time only moves forward; wall-clock time may jump and is taken as is. */
@@ -214,6 +218,9 @@ check_config(const pmul_config *c)
     if (c->fec && (c->fec_max_block == 0 || c->fec_max_block > PMUL_FEC_ESI_MAX ||
                    c->fec_ratio_pct > 2500 || c->fec_emcon_repairs > PMUL_FEC_ESI_MAX ||
                    c->fec_emcon_addr == 0 || c->fec_emcon_addr > 16))
+        return PMUL_ERR_INVAL;
+    if (c->fec && c->fec_joint &&
+        (c->fec_joint_max < 2 || c->fec_joint_max > PMUL_FEC_JOINT_MAX))
         return PMUL_ERR_INVAL;
     if (c->mm == 0 || c->announce_ct == 0)
         return PMUL_ERR_INVAL;

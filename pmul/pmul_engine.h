@@ -272,6 +272,19 @@ typedef struct pmul_config {
                                  * expected loss and a margin on requested
                                  * ones, while the message is alone on the
                                  * link (default true) */
+    /* Joint repair (docs/wire.md 10.8): repairs that answer the Acks of
+     * several messages to the same destinations, coded over all of them,
+     * so that each receiver's losses add up before the neediest is
+     * served.  Receivers keep what they delivered for a while to use it. */
+    bool fec_joint;             /* send joint rounds (default true; only
+                                 * with fec) */
+    uint32_t fec_joint_max;     /* messages per joint round, 2..30
+                                 * (default 8) */
+    uint32_t fec_joint_wait_ms; /* longest a message's repair round waits
+                                 * for others to join it (default 60000) */
+    uint32_t fec_keep_bytes;    /* receiver: payload octets of delivered FEC
+                                 * messages kept for joint repair, over all
+                                 * sources (default 1 MiB; 0: none) */
 } pmul_config;
 
 /* Fill *cfg with the defaults listed above (node_id 0: set it). */
@@ -473,6 +486,19 @@ typedef struct pmul_stats {
                                  * announcements (sent plain for a while) */
     uint64_t fec_nodec_learned; /* destinations found not to use repairs
                                  * (plain peers for a while) */
+    /* Joint repair (docs/wire.md 10.8). */
+    uint64_t fec_joint_rounds;  /* joint rounds sent */
+    uint64_t fec_joint_members; /* messages served by them, summed */
+    uint64_t fec_joint_repairs; /* joint repair Data_PDUs sent (also in
+                                 * fec_repair_pdus) */
+    uint64_t fec_nojoint_learned; /* destinations found not to use joint
+                                   * repairs (none sent to them a while) */
+    uint64_t rx_joint_recovered; /* source Data_PDUs rebuilt by joint
+                                  * repairs */
+    uint64_t rx_joint_unusable; /* joint rounds listing us that named a
+                                 * member we neither hold nor kept */
+    uint64_t rx_keep_evicted;   /* kept payloads dropped for room before
+                                 * their time */
 } pmul_stats;
 
 /* What the transmitter has learnt of a destination's FEC (docs/engine.md 6,

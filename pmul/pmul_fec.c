@@ -224,13 +224,177 @@ pmul_fec_params_encode(const pmul_fec_params *p, uint8_t *out, size_t cap)
     return (ssize_t)w.len;
 }
 
+/* The first 8 octets of either version (after the version octet). */
+static int
+params_body(cur *c, uint16_t total_pdus, pmul_fec_params *v)
+{
+    uint16_t block_cnt;
+
+    memset(v, 0, sizeof(*v));
+    if (!cur_u8(c, &v->repair_cnt) || !cur_u16be(c, &block_cnt) ||
+        !cur_u16be(c, &v->symbol_len) || !cur_u16be(c, &v->last_len))
+        return PMUL_ERR_FEC_PARAM;
+    if (blocks_make(total_pdus, block_cnt, &v->blocks) != 0)
+        return PMUL_ERR_FEC_PARAM;
+    if (params_check(v) != 0)
+        return PMUL_ERR_FEC_PARAM;
+    return 0;
+}
+
+static int params_decode(pmul_fec_params *p, pmul_fec_joint *g, bool joint, uint8_t fec_id,
+                         const uint8_t *buf, size_t len, uint16_t total_pdus, uint32_t msid);
+
 int
 pmul_fec_params_decode(pmul_fec_params *p, uint8_t fec_id, const uint8_t *buf, size_t len,
                        uint16_t total_pdus)
 {
+    return params_decode(p, NULL, false, fec_id, buf, len, total_pdus, 0);
+}
+
+/* ---- joint repair of several messages (version 2) ----------------------------------------- */
+
+unsigned
+pmul_fec_joint_base(const pmul_fec_blocks *l)
+{
+    if (l == NULL)
+        return 0;
+    return (unsigned)l->total_pdus + 255u * (unsigned)l->block_cnt + 1u;
+}
+
+unsigned
+pmul_fec_joint_offset(const pmul_fec_joint *g, unsigned i)
+{
+    unsigned off = 0, n;
+
+    if (g == NULL)
+        return 0;
+    n = i < g->cnt ? i : g->cnt;
+    for (unsigned t = 0; t < n; t++)
+        off += g->mem[t].total_pdus;
+    return off;
+}
+
+int
+pmul_fec_joint_find(const pmul_fec_joint *g, uint32_t msid)
+{
+    if (g == NULL)
+        return -1;
+    for (unsigned i = 0; i < g->cnt; i++)
+        if (g->mem[i].msid == msid)
+            return (int)i;
+    return -1;
+}
+
+/* The rules of a joint set for carrier msid with parameters p (version 1 part
+ * already checked): reject unless each holds. */
+static int
+joint_check(const pmul_fec_params *p, const pmul_fec_joint *g, uint32_t msid)
+{
+    unsigned k = 0;
+    int me;
+
+    if (g->cnt < 2 || g->cnt > PMUL_FEC_JOINT_MAX)
+        return PMUL_ERR_FEC_PARAM;
+    for (unsigned i = 0; i < g->cnt; i++) {
+        const pmul_fec_member *m = &g->mem[i];
+
+        if (m->total_pdus == 0 || m->total_pdus > PMUL_FEC_N_MAX)
+            return PMUL_ERR_FEC_PARAM;
+        if (m->last_len == 0 || m->last_len > p->symbol_len)
+            return PMUL_ERR_FEC_PARAM;
+        for (unsigned t = 0; t < i; t++)
+            if (g->mem[t].msid == m->msid)
+                return PMUL_ERR_FEC_PARAM;
+        k += m->total_pdus;
+    }
+    if (k != g->k || k > PMUL_FEC_ESI_MAX)
+        return PMUL_ERR_FEC_PARAM;
+    if (k + (unsigned)g->repair_cnt > PMUL_FEC_N_MAX)
+        return PMUL_ERR_FEC_PARAM;
+    me = pmul_fec_joint_find(g, msid);
+    if (me < 0 || g->mem[me].total_pdus != p->blocks.total_pdus ||
+        g->mem[me].last_len != p->last_len)
+        return PMUL_ERR_FEC_PARAM;
+    /* Every ESI the joint set can have (K .. 254) needs a number. */
+    if (pmul_fec_joint_base(&p->blocks) + (PMUL_FEC_ESI_MAX - k) > UINT16_MAX)
+        return PMUL_ERR_FEC_PARAM;
+    return 0;
+}
+
+int
+pmul_fec_joint_seq_of(const pmul_fec_blocks *l, const pmul_fec_joint *g, unsigned j,
+                      uint16_t *seq)
+{
+    unsigned v;
+
+    if (l == NULL || g == NULL || seq == NULL || g->cnt == 0)
+        return PMUL_ERR_RANGE;
+    if (j > PMUL_FEC_ESI_MAX || (unsigned)g->k + j > PMUL_FEC_ESI_MAX)
+        return PMUL_ERR_RANGE;
+    v = pmul_fec_joint_base(l) + j;
+    if (v > UINT16_MAX)
+        return PMUL_ERR_RANGE;
+    *seq = (uint16_t)v;
+    return 0;
+}
+
+int
+pmul_fec_joint_seq_map(const pmul_fec_blocks *l, const pmul_fec_joint *g, uint16_t seq,
+                       uint8_t *esi)
+{
+    unsigned base, e;
+
+    if (l == NULL || g == NULL || esi == NULL || g->cnt == 0)
+        return PMUL_ERR_RANGE;
+    base = pmul_fec_joint_base(l);
+    if (seq < base)
+        return PMUL_ERR_RANGE;
+    e = (unsigned)g->k + ((unsigned)seq - base);
+    if (e > PMUL_FEC_ESI_MAX)
+        return PMUL_ERR_RANGE;
+    *esi = (uint8_t)e;
+    return 0;
+}
+
+ssize_t
+pmul_fec_params_encode2(const pmul_fec_params *p, const pmul_fec_joint *g, uint32_t msid,
+                        uint8_t *out, size_t cap)
+{
+    ssize_t n;
+    wcur w;
+
+    if (g == NULL || g->cnt == 0)
+        return pmul_fec_params_encode(p, out, cap);
+    if (p == NULL || params_check(p) != 0 || joint_check(p, g, msid) != 0)
+        return PMUL_ERR_FEC_PARAM;
+    if (out == NULL || cap < PMUL_FEC_JOINT_PARAM_LEN(g->cnt))
+        return PMUL_ERR_NOSPACE;
+    n = pmul_fec_params_encode(p, out, cap);
+    if (n < 0)
+        return n;
+    out[0] = PMUL_FEC_VERSION_JOINT;
+    wcur_init(&w, out + n, cap - (size_t)n);
+    wcur_u8(&w, g->cnt);
+    wcur_u8(&w, g->repair_cnt);
+    for (unsigned i = 0; i < g->cnt; i++) {
+        wcur_u32be(&w, g->mem[i].msid);
+        wcur_u16be(&w, g->mem[i].total_pdus);
+        wcur_u16be(&w, g->mem[i].last_len);
+    }
+    if (w.overflow)
+        return PMUL_ERR_NOSPACE;
+    return n + (ssize_t)w.len;
+}
+
+/* Both versions; a joint set only when joint (else version 2 is a version
+ * this caller does not know: PMUL_ERR_FEC_ID, plain reception). */
+static int
+params_decode(pmul_fec_params *p, pmul_fec_joint *g, bool joint, uint8_t fec_id,
+              const uint8_t *buf, size_t len, uint16_t total_pdus, uint32_t msid)
+{
     pmul_fec_params v;
+    pmul_fec_joint gv;
     uint8_t version;
-    uint16_t block_cnt;
     cur c;
 
     if (p == NULL)
@@ -244,20 +408,42 @@ pmul_fec_params_decode(pmul_fec_params *p, uint8_t fec_id, const uint8_t *buf, s
         return PMUL_ERR_FEC_PARAM;
     /* A later version may change the layout: a receiver that does not
      * know it falls back to plain selective repeat rather than guess. */
-    if (version != PMUL_FEC_VERSION)
+    if (version != PMUL_FEC_VERSION && !(joint && version == PMUL_FEC_VERSION_JOINT))
         return PMUL_ERR_FEC_ID;
-    memset(&v, 0, sizeof(v));
-    if (!cur_u8(&c, &v.repair_cnt) || !cur_u16be(&c, &block_cnt) ||
-        !cur_u16be(&c, &v.symbol_len) || !cur_u16be(&c, &v.last_len))
+    if (params_body(&c, total_pdus, &v) != 0)
         return PMUL_ERR_FEC_PARAM;
+    memset(&gv, 0, sizeof(gv));
+    if (version == PMUL_FEC_VERSION_JOINT) {
+        /* The count bounds the loop, and the length must be exactly what
+         * it says, before any member is read. */
+        if (!cur_u8(&c, &gv.cnt) || !cur_u8(&c, &gv.repair_cnt))
+            return PMUL_ERR_FEC_PARAM;
+        if (gv.cnt < 2 || gv.cnt > PMUL_FEC_JOINT_MAX || len != PMUL_FEC_JOINT_PARAM_LEN(gv.cnt))
+            return PMUL_ERR_FEC_PARAM;
+        for (unsigned i = 0; i < gv.cnt; i++) {
+            pmul_fec_member *m = &gv.mem[i];
+
+            if (!cur_u32be(&c, &m->msid) || !cur_u16be(&c, &m->total_pdus) ||
+                !cur_u16be(&c, &m->last_len) || m->total_pdus > PMUL_FEC_N_MAX)
+                return PMUL_ERR_FEC_PARAM;
+            gv.k = (uint16_t)(gv.k + m->total_pdus);
+        }
+        if (joint_check(&v, &gv, msid) != 0)
+            return PMUL_ERR_FEC_PARAM;
+    }
     if (c.left != 0)
         return PMUL_ERR_FEC_PARAM;
-    if (blocks_make(total_pdus, block_cnt, &v.blocks) != 0)
-        return PMUL_ERR_FEC_PARAM;
-    if (params_check(&v) != 0)
-        return PMUL_ERR_FEC_PARAM;
     *p = v;
+    if (g != NULL)
+        *g = gv;
     return 0;
+}
+
+int
+pmul_fec_params_decode2(pmul_fec_params *p, pmul_fec_joint *g, uint8_t fec_id,
+                        const uint8_t *buf, size_t len, uint16_t total_pdus, uint32_t msid)
+{
+    return params_decode(p, g, true, fec_id, buf, len, total_pdus, msid);
 }
 
 /* ---- context and table cache ------------------------------------------- */

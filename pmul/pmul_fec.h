@@ -107,6 +107,84 @@ __attribute__((warn_unused_result))
 int pmul_fec_params_decode(pmul_fec_params *p, uint8_t fec_id, const uint8_t *buf, size_t len,
                            uint16_t total_pdus);
 
+/* ---- joint repair of several messages (version 2) ----------------------------------------- */
+
+/*
+ * A joint round (docs/wire.md 10.8) codes the source symbols of several
+ * single-block messages of one source together: the joint block is the
+ * members' Data_PDUs 1..N_i, member after member in the listed order,
+ * each member's last one zero-padded to symbol_len; its repairs (ESI
+ * K + j, K the sum of the N_i) ride as Data_PDUs of the carrier (the
+ * message whose FEC_Address_PDU lists the joint set) numbered from
+ * pmul_fec_joint_base().  Version 2 FEC_Parameters are the 8 octets of
+ * version 1 (the carrier's own layout) and then the joint set.
+ */
+#define PMUL_FEC_VERSION_JOINT 2u   /* octet 0 of a joint set's parameters */
+#define PMUL_FEC_JOINT_MAX     30u  /* members: 10 + 8 x 30 <= 255 octets */
+#define PMUL_FEC_JOINT_PARAM_LEN(cnt) (10u + 8u * (unsigned)(cnt))
+
+typedef struct pmul_fec_member {
+    uint32_t msid;         /* Message_ID of a message of the same source */
+    uint16_t total_pdus;   /* its N: source Data_PDUs */
+    uint16_t last_len;     /* its Data_PDU N's fragment octets */
+} pmul_fec_member;
+
+typedef struct pmul_fec_joint {
+    uint8_t cnt;           /* members, 2..PMUL_FEC_JOINT_MAX; 0: no joint set */
+    uint8_t repair_cnt;    /* joint repairs in this round (informational) */
+    uint16_t k;            /* K: the members' N summed, 2..254 */
+    pmul_fec_member mem[PMUL_FEC_JOINT_MAX];
+} pmul_fec_joint;
+
+/*
+ * pmul_fec_params_encode() with a joint set: g NULL or g->cnt 0 writes
+ * version 1; else version 2, PMUL_FEC_JOINT_PARAM_LEN(g->cnt) octets, for
+ * the carrier msid (a member whose N and last_len are p's).  Returns the
+ * length, PMUL_ERR_NOSPACE, or PMUL_ERR_FEC_PARAM (a rule of
+ * pmul_fec_params_decode2() broken).
+ */
+__attribute__((warn_unused_result))
+ssize_t pmul_fec_params_encode2(const pmul_fec_params *p, const pmul_fec_joint *g, uint32_t msid,
+                                uint8_t *out, size_t cap);
+
+/*
+ * pmul_fec_params_decode() that also takes version 2: *g gets the joint set
+ * (cnt 0 for version 1).  The carrier msid must be a member, with N =
+ * total_pdus and the carrier's last_len; members are distinct, each N
+ * 1..255 and last_len 1..symbol_len; K <= 254; K + repair_cnt <= 255;
+ * every joint repair number fits in 16 bits.  g may be NULL: version 2
+ * then decodes (checked the same) and the joint set is not returned.
+ */
+__attribute__((warn_unused_result))
+int pmul_fec_params_decode2(pmul_fec_params *p, pmul_fec_joint *g, uint8_t fec_id,
+                            const uint8_t *buf, size_t len, uint16_t total_pdus, uint32_t msid);
+
+/* First joint repair number of a carrier with layout l: above every
+ * number its own blocks' repairs can take (N + 255 x Z + 1). */
+unsigned pmul_fec_joint_base(const pmul_fec_blocks *l);
+
+/*
+ * Joint repair j (ESI g->k + j) of carrier layout l as a sequence number.
+ * Returns 0, or PMUL_ERR_RANGE (ESI past 254, number past 65535).
+ */
+__attribute__((warn_unused_result))
+int pmul_fec_joint_seq_of(const pmul_fec_blocks *l, const pmul_fec_joint *g, unsigned j,
+                          uint16_t *seq);
+
+/*
+ * Map a carrier Data_PDU number to its joint ESI (K + j).  Returns 0, or
+ * PMUL_ERR_RANGE for a number that is not a joint repair of g.
+ */
+__attribute__((warn_unused_result))
+int pmul_fec_joint_seq_map(const pmul_fec_blocks *l, const pmul_fec_joint *g, uint16_t seq,
+                           uint8_t *esi);
+
+/* ESI of member i's Data_PDU 1 in the joint block (K when i >= cnt). */
+unsigned pmul_fec_joint_offset(const pmul_fec_joint *g, unsigned i);
+
+/* Index of member msid in g, or -1. */
+int pmul_fec_joint_find(const pmul_fec_joint *g, uint32_t msid);
+
 /* ---- encoder ------------------------------------------------------------ */
 
 typedef struct pmul_fec pmul_fec;

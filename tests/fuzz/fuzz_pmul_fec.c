@@ -88,6 +88,48 @@ recover_block(pmul_fec *f, const pmul_fec_params *p, uint16_t b, size_t sym_len,
             CHECK(memcmp(out_buf[i], src_buf[i], sym_len) == 0, "block %u ESI %u wrong", b, i);
 }
 
+/* Version 2 (a joint set) through pmul_fec_params_decode2(): what it accepts
+ * keeps the joint set's rules, maps every joint repair number both ways, and
+ * encodes back to the same octets. */
+static void
+joint_check_one(uint8_t fec_id, const uint8_t *buf, size_t len, uint16_t total, uint32_t msid)
+{
+    pmul_fec_params p;
+    pmul_fec_joint g;
+    uint8_t enc[255], esi;
+    unsigned k = 0;
+    uint16_t seq;
+    ssize_t n;
+    int rc, me;
+
+    rc = pmul_fec_params_decode2(&p, &g, fec_id, buf, len, total, msid);
+    if (rc != 0) {
+        CHECK(rc == PMUL_ERR_FEC_ID || rc == PMUL_ERR_FEC_PARAM, "decode2: %d", rc);
+        return;
+    }
+    if (g.cnt == 0) {
+        CHECK(len == PMUL_FEC_PARAM_LEN && buf[0] == PMUL_FEC_VERSION, "v1 via decode2");
+        return;
+    }
+    CHECK(buf[0] == PMUL_FEC_VERSION_JOINT && len == PMUL_FEC_JOINT_PARAM_LEN(g.cnt), "v2 len");
+    CHECK(g.cnt >= 2 && g.cnt <= PMUL_FEC_JOINT_MAX, "cnt %u", g.cnt);
+    for (unsigned i = 0; i < g.cnt; i++) {
+        CHECK(g.mem[i].total_pdus >= 1 && g.mem[i].last_len >= 1 &&
+              g.mem[i].last_len <= p.symbol_len, "member %u", i);
+        k += g.mem[i].total_pdus;
+    }
+    CHECK(k == g.k && k <= PMUL_FEC_ESI_MAX && k + g.repair_cnt <= PMUL_FEC_N_MAX, "k %u", k);
+    me = pmul_fec_joint_find(&g, msid);
+    CHECK(me >= 0 && g.mem[me].total_pdus == total, "carrier");
+    for (unsigned j = 0; (unsigned)g.k + j <= PMUL_FEC_ESI_MAX; j++) {
+        CHECK(pmul_fec_joint_seq_of(&p.blocks, &g, j, &seq) == 0, "seq_of %u", j);
+        CHECK(pmul_fec_joint_seq_map(&p.blocks, &g, seq, &esi) == 0 && esi == g.k + j, "map");
+        CHECK(seq > total, "joint repair above Total");
+    }
+    n = pmul_fec_params_encode2(&p, &g, msid, enc, sizeof(enc));
+    CHECK(n == (ssize_t)len && memcmp(enc, buf, len) == 0, "re-encode2");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -109,6 +151,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     off = 5;
     if (plen > size - off)
         plen = (uint8_t)(size - off);
+    joint_check_one(data[0], data + off, plen, total,
+                    size > off + plen + 4 ? (uint32_t)data[off + plen] << 24 |
+                    (uint32_t)data[off + plen + 1] << 16 | (uint32_t)data[off + plen + 2] << 8 |
+                    data[off + plen + 3] : 0);
     rc = pmul_fec_params_decode(&p, data[0], data + off, plen, total);
     if (rc != 0) {
         CHECK(rc == PMUL_ERR_FEC_ID || rc == PMUL_ERR_FEC_PARAM, "decode: %d", rc);

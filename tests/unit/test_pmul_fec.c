@@ -699,6 +699,96 @@ test_pmul_fec_alloc_failure(void **state)
     assert_true(n > 2);
 }
 
+/* Version 2: a carrier (MSID 7, 3 PDUs of 1000, the last 100) listing
+ * itself and MSID 9 (2 PDUs, last 40): the octets, the way back, and each
+ * rule of a joint set broken once. */
+static void
+test_pmul_fec_joint_params(void **state)
+{
+    static const uint8_t vec[] = {
+        0x02, 0x00, 0x00, 0x01, 0x03, 0xe8, 0x00, 0x64, /* v2, r 0, Z 1, S 1000, last 100 */
+        0x02, 0x03,                                     /* 2 members, 3 joint repairs */
+        0x00, 0x00, 0x00, 0x09, 0x00, 0x02, 0x00, 0x28, /* MSID 9: N 2, last 40 */
+        0x00, 0x00, 0x00, 0x07, 0x00, 0x03, 0x00, 0x64, /* MSID 7: N 3, last 100 */
+    };
+    pmul_fec_params p;
+    pmul_fec_joint g;
+    uint8_t out[255], bad[sizeof(vec)], esi;
+    uint16_t seq;
+
+    (void)state;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec), 3, 7), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.k, 5);
+    assert_int_equal(g.repair_cnt, 3);
+    assert_int_equal(pmul_fec_joint_find(&g, 7), 1);
+    assert_int_equal(pmul_fec_joint_offset(&g, 1), 2);
+    assert_int_equal(pmul_fec_joint_offset(&g, 2), 5);
+    assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(out)), (ssize_t)sizeof(vec));
+    assert_memory_equal(out, vec, sizeof(vec));
+    assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(vec) - 1), PMUL_ERR_NOSPACE);
+    /* Joint repairs number from N + 255 Z + 1: above any repair of the
+     * carrier's own block, which pmul_fec_seq_map() refuses there. */
+    assert_int_equal(pmul_fec_joint_base(&p.blocks), 3 + 255 + 1);
+    assert_int_equal(pmul_fec_joint_seq_of(&p.blocks, &g, 0, &seq), 0);
+    assert_int_equal(seq, 259);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259, &esi), 0);
+    assert_int_equal(esi, 5);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259 + 249, &esi), 0);
+    assert_int_equal(esi, 254);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259 + 250, &esi), PMUL_ERR_RANGE);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 258, &esi), PMUL_ERR_RANGE);
+    assert_int_equal(pmul_fec_joint_seq_of(&p.blocks, &g, 250, &seq), PMUL_ERR_RANGE);
+    {
+        uint16_t b;
+        uint8_t e;
+
+        assert_int_equal(pmul_fec_seq_map(&p.blocks, 259, &b, &e), PMUL_ERR_RANGE);
+    }
+    /* Version 1's decoder does not know version 2: plain reception. */
+    assert_int_equal(pmul_fec_params_decode(&p, PMUL_FEC_ID_RS8, vec, sizeof(vec), 3),
+                     PMUL_ERR_FEC_ID);
+    /* Version 1 through decode2: no joint set. */
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, params_vec,
+                                             sizeof(params_vec), 21, 1), 0);
+    assert_int_equal(g.cnt, 0);
+    /* The carrier must be a member with its own N and last_len. */
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec), 3, 8),
+                     PMUL_ERR_FEC_PARAM);
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec), 4, 7),
+                     PMUL_ERR_FEC_PARAM);
+    /* Length other than 10 + 8 x cnt, one member, duplicate members,
+     * a member's last_len above S, K + repairs past 255. */
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec) - 1, 3, 7),
+                     PMUL_ERR_FEC_PARAM);
+    memcpy(bad, vec, sizeof(vec));
+    bad[8] = 1;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, 18, 3, 7),
+                     PMUL_ERR_FEC_PARAM);
+    memcpy(bad, vec, sizeof(vec));
+    bad[13] = 0x07;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
+                     PMUL_ERR_FEC_PARAM);
+    memcpy(bad, vec, sizeof(vec));
+    bad[16] = 0x03;
+    bad[17] = 0xe9;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
+                     PMUL_ERR_FEC_PARAM);
+    memcpy(bad, vec, sizeof(vec));
+    bad[9] = 251;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
+                     PMUL_ERR_FEC_PARAM);
+    bad[9] = 250;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7), 0);
+    /* Unknown versions stay PMUL_ERR_FEC_ID; a joint set of one is refused. */
+    memcpy(bad, vec, sizeof(vec));
+    bad[0] = 3;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
+                     PMUL_ERR_FEC_ID);
+    g.cnt = 1;
+    assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(out)), PMUL_ERR_FEC_PARAM);
+}
+
 int
 main(void)
 {
@@ -717,6 +807,7 @@ main(void)
         cmocka_unit_test(test_pmul_fec_recover_refusals),
         cmocka_unit_test(test_pmul_fec_cache_no_alloc_when_prepared),
         cmocka_unit_test(test_pmul_fec_alloc_failure),
+        cmocka_unit_test(test_pmul_fec_joint_params),
     };
 
     return cmocka_run_group_tests_name("pmul_fec", tests, NULL, NULL);
