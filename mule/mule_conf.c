@@ -93,9 +93,13 @@ static const opt opts[] = {
     {"pmul_fec_ratio", K_UINT, F(pmul_fec_ratio), 0, 100},
     {"pmul_fec_emcon_repairs", K_UINT, F(pmul_fec_emcon_repairs), 0, 64},
     {"pmul_fec_adaptive", K_BOOL, F(pmul_fec_adaptive), 0, 0},
+    {"pmul_fec_joint", K_BOOL, F(pmul_fec_joint), 0, 0},
+    {"pmul_fec_joint_max", K_UINT, F(pmul_fec_joint_max), 2, 30},
+    {"pmul_fec_joint_wait", K_DUR, F(pmul_fec_joint_wait_ms), 0, 3600000},
+    {"pmul_fec_keep", K_SIZE, F(pmul_fec_keep), 0, (uint64_t)1 << 30},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
-_Static_assert(NOPTS <= 64, "mule_conf.seen has one bit per option");
+_Static_assert(NOPTS <= 64 * MULE_CONF_SEEN_WORDS, "mule_conf.seen has one bit per option");
 
 void
 mule_conf_default(mule_conf *c)
@@ -138,6 +142,10 @@ mule_conf_default(mule_conf *c)
     c->pmul_fec_ratio = 10;
     c->pmul_fec_emcon_repairs = 8;
     c->pmul_fec_adaptive = true;
+    c->pmul_fec_joint = true;
+    c->pmul_fec_joint_max = 8;
+    c->pmul_fec_joint_wait_ms = 60000;
+    c->pmul_fec_keep = 1u << 20;
 }
 
 void
@@ -574,13 +582,13 @@ mule_conf_parse(const char *text, size_t len, mule_conf *c, mule_conf_error *err
                 break;
         if (i == NOPTS)
             return fail(err, no, "unknown option '%.60s'", k);
-        if (c->seen & (UINT64_C(1) << i))
+        if (c->seen[i / 64] & (UINT64_C(1) << (i % 64)))
             return fail(err, no, "'%s' given twice", k);
         if (*v == '\0')
             return fail(err, no, "%s: empty value", k);
         if ((rc = set_value(c, &opts[i], v, no, err)) != 0)
             return rc;
-        c->seen |= UINT64_C(1) << i;
+        c->seen[i / 64] |= UINT64_C(1) << (i % 64);
     }
     return 0;
 }

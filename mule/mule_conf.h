@@ -23,6 +23,8 @@
 
 enum { MULE_CONF_TLS_NONE = 0, MULE_CONF_TLS_MAY, MULE_CONF_TLS_REQUIRED };
 
+#define MULE_CONF_SEEN_WORDS 2
+
 typedef struct mule_conf {
     uint32_t node_id;               /* required */
     char node_id_text[16];
@@ -91,7 +93,11 @@ typedef struct mule_conf {
     unsigned pmul_fec_ratio;        /* proactive repairs, % of a block */
     unsigned pmul_fec_emcon_repairs;/* repairs per block per EMCON transmission */
     bool pmul_fec_adaptive;     /* repairs sized from the loss Acks report */
-    uint64_t seen;                  /* private: keys given (duplicate check) */
+    bool pmul_fec_joint;            /* joint repair rounds (docs/wire.md 10.8) */
+    unsigned pmul_fec_joint_max;    /* messages per joint round */
+    uint64_t pmul_fec_joint_wait_ms;/* longest a repair round waits to join */
+    size_t pmul_fec_keep;           /* delivered payload octets kept for them */
+    uint64_t seen[MULE_CONF_SEEN_WORDS]; /* private: keys given (duplicate check) */
 } mule_conf;
 
 typedef struct mule_conf_error {

@@ -166,6 +166,10 @@ apply_kv(pmul_config *c, const netsim_kv *kv)
         K("fec-max-block", fec_max_block, 4, 1, 254),
         K("fec-emcon-addr", fec_emcon_addr, 4, 1, 16),
         K("fec-adaptive", fec_adaptive, 1, 0, 1),
+        K("fec-joint", fec_joint, 1, 0, 1),
+        K("fec-joint-max", fec_joint_max, 4, 2, 30),
+        K("fec-joint-wait-ms", fec_joint_wait_ms, 4, 0, 86400000),
+        K("fec-keep-bytes", fec_keep_bytes, 4, 0, 1u << 30),
 #undef K
     };
     size_t i;

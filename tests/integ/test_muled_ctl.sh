@@ -239,9 +239,11 @@ assert seen['mule_submitted_total{source="pickup"}'] == 4, seen
 assert seen['mule_dsn_queued_total'] == 1, seen
 assert seen['mule_control_denied_total'] >= 1, seen
 for m in ('repair_pdus_sent', 'recovered_pdus', 'unused_pdus', 'rejected', 'plain_fallbacks',
-          'peers_learned'):
+          'peers_learned', 'joint_rounds', 'joint_members', 'joint_repair_pdus',
+          'joint_recovered_pdus', 'joint_unusable', 'keep_evicted'):
     assert 'mule_pmul_fec_%s_total' % m in typed, m
 assert seen['mule_pmul_fec_peers_learned_total{kind="nodec"}'] == 0, seen
+assert seen['mule_pmul_fec_peers_learned_total{kind="nojoint"}'] == 0, seen
 print("  %d samples, %d metrics" % (len(seen), len(typed)))
 EOF
 

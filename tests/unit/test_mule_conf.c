@@ -72,6 +72,9 @@ test_mule_conf_minimal(void **state)
     assert_int_equal(c.pmul_fec_ratio, 10);
     assert_int_equal(c.pmul_fec_emcon_repairs, 8);
     assert_true(c.pmul_fec_adaptive);
+    assert_true(c.pmul_fec_joint);
+    assert_int_equal(c.pmul_fec_joint_max, 8);
+    assert_int_equal(c.pmul_fec_keep, (size_t)1 << 20);
     assert_true(c.shared_medium);
     mule_conf_fini(&c);
 }
@@ -90,6 +93,8 @@ test_mule_conf_pmul_caps(void **state)
                            "pmul_max_rx_bytes_per_source = 2M\npmul_rx_idle = 30m\n"
                            "pmul_max_groups = 8\npmul_fec = no\npmul_fec_ratio = 25\n"
                            "pmul_fec_emcon_repairs = 12\npmul_fec_adaptive = no\n"
+                           "pmul_fec_joint = no\npmul_fec_joint_max = 12\n"
+                           "pmul_fec_joint_wait = 2m\npmul_fec_keep = 4M\n"
                            "shared_medium = no\n", &c, &err), 0);
     assert_int_equal(c.pmul_max_sources, 32);
     assert_int_equal(c.pmul_max_rx_messages, 200);
@@ -102,6 +107,10 @@ test_mule_conf_pmul_caps(void **state)
     assert_int_equal(c.pmul_fec_ratio, 25);
     assert_int_equal(c.pmul_fec_emcon_repairs, 12);
     assert_false(c.pmul_fec_adaptive);
+    assert_false(c.pmul_fec_joint);
+    assert_int_equal(c.pmul_fec_joint_max, 12);
+    assert_int_equal(c.pmul_fec_joint_wait_ms, 120000);
+    assert_int_equal(c.pmul_fec_keep, (size_t)4 << 20);
     assert_false(c.shared_medium);
     mule_conf_fini(&c);
     assert_int_not_equal(parse("node_id = 198.18.0.1\nspool_dir=/s\nroutes = /r\n"
@@ -239,6 +248,9 @@ test_mule_conf_errors(void **state)
     (void)state;
     expect_error("node_id = 198.18.0.1\nbogus = 1\n", 2, "unknown option 'bogus'");
     expect_error("rate = 9600\nrate = 64k\n", 2, "given twice");
+    /* Options past the 64th keep their own bit (mule_conf.seen is two words). */
+    expect_error("pmul_fec_keep = 1M\npmul_fec_keep = 2M\n", 2, "given twice");
+    expect_error("pmul_fec_joint_wait = 60s\npmul_fec_joint_wait = 1m\n", 2, "given twice");
     expect_error("rate = fast\n", 1, "rate");
     expect_error("expiry = 2 hours\n", 1, "duration");
     expect_error("pdu_size = 100\n", 1, "pdu_size");

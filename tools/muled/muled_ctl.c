@@ -1022,6 +1022,19 @@ static const ctr_row pmul_rows[] = {
      "destinations found not to know FEC_Address_PDUs (kind=blind) or not to use repairs "
      "(kind=nodec): served plainly for a span"},
     {"pmul_fec_peers_learned_total", "kind=\"nodec\"", P(fec_nodec_learned), NULL},
+    {"pmul_fec_peers_learned_total", "kind=\"nojoint\"", P(fec_nojoint_learned), NULL},
+    {"pmul_fec_joint_rounds_total", NULL, P(fec_joint_rounds),
+     "joint repair rounds sent: one round of repairs for several messages (docs/wire.md 10.8)"},
+    {"pmul_fec_joint_members_total", NULL, P(fec_joint_members),
+     "messages served by joint repair rounds, summed over the rounds"},
+    {"pmul_fec_joint_repair_pdus_total", NULL, P(fec_joint_repairs),
+     "joint repair Data_PDUs sent (also counted in pmul_fec_repair_pdus_sent_total)"},
+    {"pmul_fec_joint_recovered_pdus_total", NULL, P(rx_joint_recovered),
+     "received source Data_PDUs rebuilt from joint repairs"},
+    {"pmul_fec_joint_unusable_total", NULL, P(rx_joint_unusable),
+     "joint rounds listing this node that named a message it neither holds nor kept"},
+    {"pmul_fec_keep_evicted_total", NULL, P(rx_keep_evicted),
+     "kept payloads of delivered messages dropped for room before their expiry (pmul_fec_keep)"},
     {"pmul_late_duplicates_total", NULL, P(rx_late_dups),
      "PDUs of messages delivered before, recognised by the delivered set"},
 };
@@ -1094,6 +1107,13 @@ cmd_stats(ctl_cmd *c)
         r_u64(r, "fec_plain_fallbacks", st.fec_plain_fallbacks);
         r_u64(r, "fec_blind_learned", st.fec_blind_learned);
         r_u64(r, "fec_nodec_learned", st.fec_nodec_learned);
+        r_u64(r, "fec_nojoint_learned", st.fec_nojoint_learned);
+        r_u64(r, "fec_joint_rounds", st.fec_joint_rounds);
+        r_u64(r, "fec_joint_members", st.fec_joint_members);
+        r_u64(r, "fec_joint_repair_pdus", st.fec_joint_repairs);
+        r_u64(r, "fec_joint_recovered_pdus", st.rx_joint_recovered);
+        r_u64(r, "fec_joint_unusable", st.rx_joint_unusable);
+        r_u64(r, "fec_keep_evicted", st.rx_keep_evicted);
         uint64_t drops = 0;
         for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
             drops += st.drops[i];

@@ -604,6 +604,10 @@ start_engine(muled *d)
     cfg.fec_ratio_pct = d->cf.pmul_fec_ratio;
     cfg.fec_emcon_repairs = d->cf.pmul_fec_emcon_repairs;
     cfg.fec_adaptive = d->cf.pmul_fec_adaptive;
+    cfg.fec_joint = d->cf.pmul_fec_joint;
+    cfg.fec_joint_max = d->cf.pmul_fec_joint_max;
+    cfg.fec_joint_wait_ms = (uint32_t)d->cf.pmul_fec_joint_wait_ms;
+    cfg.fec_keep_bytes = (uint32_t)d->cf.pmul_fec_keep;
     cfg.max_tx_msgs = 1024;
     /* muled always passes the MSID it made durable (mule_spool). */
     cfg.first_msid = 1;
