@@ -8,7 +8,7 @@
  *		[--lmtp IP:PORT] [--group GROUP] [--rate BPS] [--hostname NAME]
  *		[--emcon-until T] [--expect N] [--timeout T] [--quiet]
  *		[--fec on|off] [--fec-ratio PCT] [--fec-emcon-repairs N]
- *		[--fec-adaptive on|off] [--shared-medium on|off]
+ *		[--fec-adaptive on|off] [--fec-joint on|off] [--shared-medium on|off]
  *		[--pdu-size N] [--rtx-min T]
  * DESCRIPTION
  *	Runs one P_MUL engine on real UDP sockets (pmul_uv) and carries
@@ -112,6 +112,7 @@ typedef struct node {
     unsigned fec_ratio;         /* proactive repairs, % of a block */
     unsigned fec_emcon_repairs;
     bool fec_adaptive;          /* repairs sized from the reported loss */
+    bool fec_joint;             /* joint repair rounds (docs/wire.md 10.8) */
     bool shared_medium;         /* one channel for every node (a radio net) */
     size_t pdu_size;
     uint32_t rtx_min_ms;        /* retransmission timer floor */
@@ -699,6 +700,19 @@ static int bad_opt(const char *opt, const char *val, const char *want)
     return 2;
 }
 
+/* "on" or "off" into *out; false for anything else. */
+static bool
+on_off(const char *s, bool *out)
+{
+    if (strcmp(s, "on") == 0)
+        *out = true;
+    else if (strcmp(s, "off") == 0)
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -724,6 +738,7 @@ static void usage(FILE *f)
 "  --fec-ratio PCT    proactive repairs in %% of each block (default 10)\n"
 "  --fec-emcon-repairs N  repairs per block per EMCON transmission (default 8)\n"
 "  --fec-adaptive on|off  size repairs from the loss Acks report (default on)\n"
+"  --fec-joint on|off  one repair round for several messages (default on; docs/wire.md 10.8)\n"
 "  --shared-medium on|off  one channel for every node: count received air in\n"
 "                     the pacing (default off)\n"
 "  --pdu-size N       largest P_MUL datagram, 576..65507 octets (default 1024)\n"
@@ -774,6 +789,7 @@ int main(int argc, char **argv)
         {"fec", required_argument, NULL, 'F'}, {"fec-ratio", required_argument, NULL, 'P'},
         {"fec-emcon-repairs", required_argument, NULL, 'E'},
         {"fec-adaptive", required_argument, NULL, 'A'},
+        {"fec-joint", required_argument, NULL, 'J'},
         {"shared-medium", required_argument, NULL, 'M'},
         {"pdu-size", required_argument, NULL, 'S'}, {"rtx-min", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
@@ -794,6 +810,7 @@ int main(int argc, char **argv)
     n->fec_ratio = 10;
     n->fec_emcon_repairs = 8;
     n->fec_adaptive = true;
+    n->fec_joint = true;
     n->pdu_size = 1024;
     n->rtx_min_ms = 2000;
     n->timeout_s = 60;
@@ -847,9 +864,8 @@ int main(int argc, char **argv)
             break;
         case 'q': n->quiet = true; break;
         case 'F':
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+            if (!on_off(optarg, &n->fec))
                 return bad_opt("--fec", optarg, "on or off");
-            n->fec = strcmp(optarg, "on") == 0;
             break;
         case 'P':
             if (num_parse_u64(optarg, 0, 100, &v) != 0)
@@ -861,15 +877,17 @@ int main(int argc, char **argv)
                 return bad_opt("--fec-emcon-repairs", optarg, "a count 0..64");
             n->fec_emcon_repairs = (unsigned)v;
             break;
+        case 'J':
+            if (!on_off(optarg, &n->fec_joint))
+                return bad_opt("--fec-joint", optarg, "on or off");
+            break;
         case 'A':
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+            if (!on_off(optarg, &n->fec_adaptive))
                 return bad_opt("--fec-adaptive", optarg, "on or off");
-            n->fec_adaptive = strcmp(optarg, "on") == 0;
             break;
         case 'M':
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+            if (!on_off(optarg, &n->shared_medium))
                 return bad_opt("--shared-medium", optarg, "on or off");
-            n->shared_medium = strcmp(optarg, "on") == 0;
             break;
         case 'S':
             if (num_parse_u64(optarg, 576, 65507, &v) != 0)
@@ -931,6 +949,7 @@ int main(int argc, char **argv)
     cfg.fec_ratio_pct = n->fec_ratio;
     cfg.fec_emcon_repairs = n->fec_emcon_repairs;
     cfg.fec_adaptive = n->fec_adaptive;
+    cfg.fec_joint = n->fec_joint;
     cfg.shared_medium = n->shared_medium;
     cfg.pdu_max_len = n->pdu_size;
     cfg.ack_rtx_min_ms = n->rtx_min_ms;
