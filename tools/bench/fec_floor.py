@@ -14,10 +14,16 @@ Ack-Ack (24 + 28).  netsim-bench divides the time by the limit, payload bits /
 rate / (1 - p), which no per-message code reaches once there is more than one
 receiver: the neediest of R receivers needs more than the mean.
 
+With --joint W, the same for joint repair (docs/wire.md 10.8): each message's
+first transmission is its k sources, and the repairs of W consecutive messages
+are coded together, so each receiver's losses add up over the W messages before
+the neediest is served; every repair round costs one more Address_PDU pair (the
+announcement and its closing copy, listing the W members).
+
 usage: fec_floor.py [-r RECEIVERS] [-p LOSS] [--lo 2048] [--hi 8192] [-n MAILS]
-                    [-t TRIALS] [--seed S]
+                    [-t TRIALS] [--seed S] [--joint W]
 Prints one Markdown row per receiver count: the floor ratio, and the part of it
-that the per-message code alone costs (symbols sent / (k / (1 - p))).
+that the code alone costs (symbols sent / (k / (1 - p))).
 """
 import argparse
 import random
@@ -37,6 +43,39 @@ def symbols_sent(k, receivers, p, rng):
             got = sum(1 for _ in range(n) if rng.random() >= p)
             need[i] = max(0, need[i] - got)
     return sent
+
+
+def lost(n, p, rng):
+    return sum(1 for _ in range(n) if rng.random() < p)
+
+
+def joint_floor(receivers, p, lo, hi, mails, trials, seed, w):
+    rng = random.Random(seed)
+    ratio = code = 0.0
+    addr = 24 + 8 * receivers + IPUDP
+    for _ in range(trials):
+        air = payload = syms = ideal = 0
+        sizes = [rng.randint(lo, hi) for _ in range(mails)]
+        for g in range(0, mails, w):
+            need = [0] * receivers
+            for size in sizes[g:g + w]:
+                k = -(-size // PDU_DATA)
+                last = size - (k - 1) * PDU_DATA
+                air += (k - 1) * (PDU_DATA + HDR) + last + HDR + 2 * addr + 24 + IPUDP
+                payload += size
+                syms += k
+                ideal += k / (1 - p)
+                for i in range(receivers):
+                    need[i] += lost(k, p, rng)
+            members = len(sizes[g:g + w])
+            while max(need) > 0:
+                n = max(need)
+                air += n * (PDU_DATA + HDR) + 2 * (addr + 2 + 8 * members)
+                syms += n
+                need = [max(0, x - (n - lost(n, p, rng))) for x in need]
+        ratio += air / (payload / (1 - p))
+        code += syms / ideal
+    return ratio / trials, code / trials
 
 
 def floor(receivers, p, lo, hi, mails, trials, seed):
@@ -69,11 +108,15 @@ def main():
     ap.add_argument("-n", "--mails", type=int, default=100)
     ap.add_argument("-t", "--trials", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--joint", type=int, default=0)
     a = ap.parse_args()
     print("| receivers | floor (x limit) | of which the per-message code |")
     print("|---:|---:|---:|")
     for r in a.receivers:
-        f, c = floor(r, a.loss, a.lo, a.hi, a.mails, a.trials, a.seed)
+        if a.joint > 1:
+            f, c = joint_floor(r, a.loss, a.lo, a.hi, a.mails, a.trials, a.seed, a.joint)
+        else:
+            f, c = floor(r, a.loss, a.lo, a.hi, a.mails, a.trials, a.seed)
         print(f"| {r} | {f:.3f} | {c:.3f} |")
 
 
