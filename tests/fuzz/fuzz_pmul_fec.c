@@ -9,6 +9,10 @@
  * Data_PDUs.
  *
  * Properties checked:
+ *   - pmul_fec_params_decode2() with the 4 octets after the parameters
+ *     as the carrier's Message_ID accepts a version 2 set (joint repair)
+ *     only within its rules, maps every joint repair number both ways,
+ *     and re-encodes it to the same octets;
  *   - pmul_fec_params_decode() accepts only sets within the rules
  *     (k <= 255, k + r <= 255, blocks <= N, 1 <= last_len <= symbol_len,
  *     repair numbers within 16 bits), and an accepted 8-octet set

@@ -8,7 +8,8 @@ allocation-failure count, FEC_Parameter_Length, FEC_Parameters, then
 16-bit sequence numbers.  Seeds: the 20-PDU EMCON message with 4 repairs
 and various losses, two and many blocks, the 16-bit limits, a failing
 allocator, and the refusals (other FEC_ID, version 2, truncated and long
-parameters, blocks of 256, k + r over 255).  Standard library only; the
+parameters, blocks of 256, k + r over 255), and version 2 sets (joint
+repair) with 2 and 30 members.  Standard library only; the
 output is deterministic.
 """
 import struct
@@ -30,6 +31,12 @@ def seed(total, prm, seqs, fec_id=FEC_ID, fail=0, plen=None):
             b"".join(struct.pack(">H", q) for q in seqs))
 
 
+def joint(r, s, last, members, jr=0, z=1):
+    """Version 2: the carrier's own part, then the members (msid, N, last)."""
+    return (params(r, z, s, last, version=2) + struct.pack(">BB", len(members), jr) +
+            b"".join(struct.pack(">IHH", *m) for m in members))
+
+
 def without(seqs, lost):
     return [q for q in seqs if q not in lost]
 
@@ -49,6 +56,13 @@ SEEDS = {
     "seq_space": seed(65000, params(1, 300, 8, 8), [65000, 65300, 65301, 65535]),
     "fail_alloc": seed(20, params(4, 1, 1024, 300), without(range(1, 25), {3, 17}), fail=1),
     "fail_alloc2": seed(20, params(4, 1, 1024, 300), without(range(1, 25), {3, 17}), fail=2),
+    # Version 2 (joint repair, docs/wire.md 10.8): the carrier's Message_ID
+    # follows the parameters (fuzz_pmul_fec.c reads it there), then numbers.
+    "joint2": seed(3, joint(0, 1000, 100, [(9, 2, 40), (7, 3, 100)], jr=3),
+                   [0, 0, 0, 7, 1, 2, 259, 260]),
+    "joint30": seed(8, joint(0, 64, 64, [(i, 8, 64) for i in range(1, 31)], jr=14),
+                    [0, 0, 0, 30, 264, 277]),
+    "joint_k254": seed(254, joint(0, 16, 16, [(5, 254, 16), (6, 1, 16)]), [0, 0, 0, 5]),
     # Refusals.
     "other_id": seed(20, params(4, 1, 1024, 300), [1], fec_id=0x80),
     "version2": seed(20, params(4, 1, 1024, 300, version=2), [1]),
