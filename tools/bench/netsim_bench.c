@@ -3,6 +3,7 @@
  *	netsim-bench - throughput and engine cost of P_MUL on netsim
  * SYNOPSIS
  *	netsim-bench [air|shared|cpu|emcon|all] [SEEDS] [off|on|on:PCT]
+ *		[KEY=VALUE ...]
  * DESCRIPTION
  *	air: 100 generated mails of 2-8 kB (RFC 5322 text from netsim_mail,
  *	not random bytes) from one transmitter to 1, 2, 3 and 4 receivers,
@@ -44,7 +45,9 @@
  *
  *	The third argument sets FEC for every engine: off, on (the engine's
  *	default ratio) or on:PCT (proactive repairs in % of a block); without
- *	it the engine's default (pmul_config_default) applies.
+ *	it the engine's default (pmul_config_default) applies.  Each
+ *	KEY=VALUE after it is one more "engine KEY VALUE" line for every
+ *	engine (netsim(7)'s keys: fec-joint=0, fec-joint-max=16, ...).
  *
  *	Output is Markdown tables for docs/benchmarks.md.  Exit status 1 if
  *	any run broke an invariant (a message not delivered exactly once and
@@ -89,8 +92,9 @@ typedef struct result {
 /* Runs that broke an invariant, over the whole program (exit status). */
 static long total_fails;
 
-/* "engine" lines added to every scenario (the FEC argument). */
-static char engine_extra[128];
+/* "engine" lines added to every scenario (the FEC argument, then any
+ * KEY=VALUE arguments). */
+static char engine_extra[1024];
 static const char *fec_label = "engine default";
 
 /* strict false: failures are expected (a receiver that never acks) and
@@ -183,7 +187,7 @@ percentile(const double *v, size_t n, double q)
 static void
 bench_case(const bcase *c, unsigned seeds)
 {
-    char text[1024];
+    char text[2048];
     double *t, sum = 0, lim = 0, per = 0, acks = 0, qdrop = 0, med;
     size_t deliv = 0, total = 0, slow = 0;
     unsigned k;
@@ -281,7 +285,7 @@ bench_table(bool shared, unsigned seeds)
 static void
 bench_emcon(unsigned seeds)
 {
-    char text[512];
+    char text[2048];
     size_t got = 0;
     unsigned k;
     result r;
@@ -305,7 +309,7 @@ bench_emcon(unsigned seeds)
 static void
 bench_cpu(void)
 {
-    char text[512];
+    char text[2048];
     result r;
 
     snprintf(text, sizeof(text),
@@ -346,10 +350,29 @@ main(int argc, char **argv)
         mode = "?";
     if (argc > 3)
         fec_label = argv[3];
+    /* Further engine keys, "fec-joint=0": one "engine KEY VALUE" line each
+     * (netsim checks the key and range at start-up). */
+    for (int i = 4; i < argc && strcmp(mode, "?") != 0; i++) {
+        const char *eq = strchr(argv[i], '=');
+        size_t used = strlen(engine_extra);
+        int n;
+
+        if (eq == NULL || eq == argv[i]) {
+            mode = "?";
+            break;
+        }
+        n = snprintf(engine_extra + used, sizeof(engine_extra) - used, "engine %.*s %s\n",
+                     (int)(eq - argv[i]), argv[i], eq + 1);
+        if (n < 0 || (size_t)n >= sizeof(engine_extra) - used) {
+            mode = "?";
+            break;
+        }
+    }
     if ((argc > 2 && num_parse_u64(argv[2], 1, 10000, &seeds) != 0) ||
         (strcmp(mode, "air") != 0 && strcmp(mode, "shared") != 0 &&
          strcmp(mode, "cpu") != 0 && strcmp(mode, "emcon") != 0 && !all)) {
-        fprintf(stderr, "usage: netsim-bench [air|shared|cpu|emcon|all] [SEEDS] [off|on|on:PCT]\n");
+        fprintf(stderr, "usage: netsim-bench [air|shared|cpu|emcon|all] [SEEDS] [off|on|on:PCT] "
+                        "[KEY=VALUE ...]\n");
         return 2;
     }
     if (strcmp(mode, "emcon") == 0) {
