@@ -5,9 +5,9 @@
  * (SO_PEERCRED: root, muled's own user or a member of control_group),
  * run the command on the loop, write the answer, close.
  *
- * Answers are rendered here, as human lines or JSON (--json), from one
- * description of each answer (the r_* calls), so both forms always carry
- * the same facts.  "stats --prometheus" is the Prometheus text format;
+ * Answers are rendered as human lines or JSON (--json) from one
+ * description of each answer (the r_* calls of muled_render.c), so both
+ * forms always carry the same facts.  "stats --prometheus" is the Prometheus text format;
  * docs/operations.md lists every metric.
  */
 #define _GNU_SOURCE     /* struct ucred */
@@ -31,10 +31,10 @@
 #include "mule/mule_err.h"
 #include "pmul/pmul_pdu.h"
 #include "tools/muled/muled.h"
+#include "tools/muled/muled_render.h"
 
 #define CTL_TIMEOUT_MS 10000
 #define CTL_MAX_CONNS  16
-#define R_DEPTH        8
 
 struct muled_ctl {
     uv_pipe_t lis;
@@ -54,237 +54,6 @@ typedef struct ctl_conn {
     int open_handles;
     bool done;          /* request answered (or refused) */
 } ctl_conn;
-
-/* ------------------------------------------------------------------ */
-/* Rendering: one call sequence, two forms                             */
-
-/* Appends that fail only for want of memory: remembered, and the answer
- * becomes "out of memory" instead of a cut one. */
-static bool g_oom;
-
-static void
-put(buf *b, const void *p, size_t n)
-{
-    if (buf_append(b, p, n) != 0)
-        g_oom = true;
-}
-
-static void
-puts_(buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3)))
-static void
-putf(buf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-typedef struct rend {
-    buf *b;
-    bool json;
-    int depth;
-    bool in_arr[R_DEPTH];       /* container at this depth is an array */
-    bool item_line[R_DEPTH];    /* human: object rendered on one line */
-    size_t count[R_DEPTH];      /* members so far (JSON commas) */
-} rend;
-
-static void
-r_json_str(buf *b, const char *s)
-{
-    put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            putf(b, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            putf(b, "\\u%04x", *p);   /* octets as code points */
-        else
-            put(b, p, 1);
-    }
-    put(b, "\"", 1);
-}
-
-/* Human values: printable as they are, else escaped like the log. */
-static void
-r_human_str(buf *b, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            putf(b, "\\x%02x", *p);
-        else
-            put(b, p, 1);
-    }
-}
-
-static void
-r_indent(rend *r)
-{
-    for (int i = 1; i < r->depth; i++)
-        put(r->b, "  ", 2);
-}
-
-/* Start a member: JSON comma and key; human: indentation or separator. */
-static void
-r_key(rend *r, const char *key)
-{
-    int dp = r->depth;
-
-    if (r->json) {
-        if (r->count[dp]++ > 0)
-            put(r->b, ",", 1);
-        if (key != NULL && !r->in_arr[dp]) {
-            r_json_str(r->b, key);
-            put(r->b, ":", 1);
-        }
-        return;
-    }
-    if (r->item_line[dp]) {
-        if (r->count[dp]++ > 0)
-            put(r->b, " ", 1);
-        if (key != NULL)
-            putf(r->b, "%s=", key);
-        return;
-    }
-    r->count[dp]++;
-    r_indent(r);
-    if (key != NULL)
-        putf(r->b, "%s:", key);
-}
-
-/* Human: "key: value" (objects and arrays are "key:" and a new line). */
-static void
-r_sep(rend *r, const char *key)
-{
-    if (!r->json && !r->item_line[r->depth] && key != NULL)
-        put(r->b, " ", 1);
-}
-
-static void
-r_end_scalar(rend *r)
-{
-    if (!r->json && !r->item_line[r->depth])
-        put(r->b, "\n", 1);
-}
-
-static void
-r_push(rend *r, bool arr, bool line)
-{
-    if (r->depth + 1 >= R_DEPTH)
-        return;
-    r->depth++;
-    r->in_arr[r->depth] = arr;
-    r->item_line[r->depth] = line;
-    r->count[r->depth] = 0;
-}
-
-/* An object: key NULL at the top or inside an array.  In human form an
- * object inside an array is one line of key=value pairs. */
-static void
-r_open(rend *r, const char *key)
-{
-    bool line = !r->json && r->depth > 0 && r->in_arr[r->depth];
-
-    if (r->depth > 0) {
-        r_key(r, key);
-        if (!r->json && line)
-            put(r->b, "- ", 2);
-        else if (!r->json)
-            put(r->b, "\n", 1);
-    }
-    if (r->json)
-        put(r->b, "{", 1);
-    r_push(r, false, line);
-}
-
-static void
-r_arr(rend *r, const char *key)
-{
-    r_key(r, key);
-    if (r->json)
-        put(r->b, "[", 1);
-    else
-        put(r->b, "\n", 1);
-    r_push(r, true, false);
-}
-
-static void
-r_close(rend *r)
-{
-    bool arr = r->in_arr[r->depth], line = r->item_line[r->depth];
-
-    if (r->depth > 0)
-        r->depth--;
-    if (r->json)
-        put(r->b, arr ? "]" : "}", 1);
-    else if (line)
-        put(r->b, "\n", 1);
-    if (r->json && r->depth == 0)
-        put(r->b, "\n", 1);
-}
-
-static void
-r_str(rend *r, const char *key, const char *v)
-{
-    if (v == NULL || v[0] == '\0')
-        v = r->json ? "" : "-";
-    r_key(r, key);
-    r_sep(r, key);
-    if (r->json) {
-        r_json_str(r->b, v);
-    } else if (r->item_line[r->depth] && strpbrk(v, " =\"") != NULL) {
-        put(r->b, "\"", 1);
-        r_human_str(r->b, v);
-        put(r->b, "\"", 1);
-    } else {
-        r_human_str(r->b, v);
-    }
-    r_end_scalar(r);
-}
-
-/* A scalar already rendered (number, or true/false and yes/no). */
-static void
-r_raw(rend *r, const char *key, const char *text)
-{
-    r_key(r, key);
-    r_sep(r, key);
-    puts_(r->b, text);
-    r_end_scalar(r);
-}
-
-static void
-r_u64(rend *r, const char *key, uint64_t v)
-{
-    char t[24];
-
-    snprintf(t, sizeof t, "%" PRIu64, v);
-    r_raw(r, key, t);
-}
-
-static void
-r_i64(rend *r, const char *key, int64_t v)
-{
-    char t[24];
-
-    snprintf(t, sizeof t, "%" PRId64, v);
-    r_raw(r, key, t);
-}
-
-static void
-r_bool(rend *r, const char *key, bool v)
-{
-    r_raw(r, key, r->json ? (v ? "true" : "false") : (v ? "yes" : "no"));
-}
 
 /* ------------------------------------------------------------------ */
 /* Facts shared by several commands                                    */
@@ -580,7 +349,7 @@ cmd_queue(ctl_cmd *c)
     rend *r = &c->r;
 
     if (v == NULL) {
-        puts_(c->b, "out of memory\n");
+        rd_puts(c->b, "out of memory\n");
         return MULE_CTL_FAILED;
     }
     while (k < n && mule_spool_iter(sp, &pos, &v[k].info))
@@ -588,7 +357,7 @@ cmd_queue(ctl_cmd *c)
     qsort(v, k, sizeof *v, qent_cmp);
     if (!r->json) {
         /* mailq-like: a header, then one line per mail. */
-        putf(c->b, "%-12s %-3s %6s %9s %4s %-5s %s\n", "QUEUE-ID", "DIR", "AGE",
+        rd_putf(c->b, "%-12s %-3s %6s %9s %4s %-5s %s\n", "QUEUE-ID", "DIR", "AGE",
                          "SIZE", "PRIO", "FLAGS", "SENDER -> DESTINATIONS (STATE)");
     }
     if (r->json) {
@@ -603,7 +372,7 @@ cmd_queue(ctl_cmd *c)
 
         fmt_age(now - in->arrival_s, age, sizeof age);
         if (!r->json) {
-            putf(c->b, "%-12s %-3s %6s %9zu %4d %-5s %s ->", in->id,
+            rd_putf(c->b, "%-12s %-3s %6s %9zu %4d %-5s %s ->", in->id,
                              kind_name(in->kind), age, have ? ev.msg.content_len : 0,
                              in->priority, (in->flags & MULE_SPOOL_F_HELD) ? "held" :
                              (in->flags & MULE_SPOOL_F_DELETED) ? "del" : "-",
@@ -618,11 +387,11 @@ cmd_queue(ctl_cmd *c)
                     rcpt_text(&ev.msg, j, who, sizeof who);
                 else
                     snprintf(who, sizeof who, "#%zu", j);
-                puts_(c->b, " ");
+                rd_puts(c->b, " ");
                 r_human_str(c->b, who);
-                putf(c->b, " (%s)", tstate_name(tg.state));
+                rd_putf(c->b, " (%s)", tstate_name(tg.state));
             }
-            puts_(c->b, "\n");
+            rd_puts(c->b, "\n");
         } else {
             r_open(r, NULL);
             r_str(r, "id", in->id);
@@ -643,7 +412,7 @@ cmd_queue(ctl_cmd *c)
         r_close(r);
         r_close(r);
     } else {
-        putf(c->b, "-- %zu mail(s)\n", k);
+        rd_putf(c->b, "-- %zu mail(s)\n", k);
     }
     free(v);
     return MULE_CTL_OK;
@@ -655,15 +424,15 @@ need_id(ctl_cmd *c, size_t argi, mule_spool_info *info)
     const char *id;
 
     if (c->req->argc != argi + 1) {
-        putf(c->b, "usage: %s ID\n", c->req->argv[0]);
+        rd_putf(c->b, "usage: %s ID\n", c->req->argv[0]);
         return MULE_CTL_USAGE;
     }
     id = c->req->argv[argi];
     if (strlen(id) != MULE_SPOOL_ID_LEN ||
         mule_spool_info_get(mule_spool_fs_core(c->d->spool), id, info) != 0) {
-        puts_(c->b, "no such queue ID: ");
+        rd_puts(c->b, "no such queue ID: ");
         r_human_str(c->b, id);
-        puts_(c->b, "\n");
+        rd_puts(c->b, "\n");
         return MULE_CTL_FAILED;
     }
     return MULE_CTL_OK;
@@ -681,7 +450,7 @@ cmd_show(ctl_cmd *c)
     if (rc != MULE_CTL_OK)
         return rc;
     if ((rc = entry_load(c->d, info.id, &ev)) < 0) {
-        putf(c->b, "%s: cannot read: %s\n", info.id, mule_strerror(rc));
+        rd_putf(c->b, "%s: cannot read: %s\n", info.id, mule_strerror(rc));
         return MULE_CTL_FAILED;
     }
     r_open(r, NULL);
@@ -732,7 +501,7 @@ cmd_flag(ctl_cmd *c, int op)
         return rc;
     rc = mule_spool_fs_flag(c->d->spool, info.id, op);
     if (rc < 0) {
-        putf(c->b, "%s: %s\n", info.id, rc == MULE_ERR_SPOOL_STATE ?
+        rd_putf(c->b, "%s: %s\n", info.id, rc == MULE_ERR_SPOOL_STATE ?
                          (op == 'h' ? "held already" : "not held") : mule_strerror(rc));
         return MULE_CTL_FAILED;
     }
@@ -741,7 +510,7 @@ cmd_flag(ctl_cmd *c, int op)
     muled_audit_event(c->d, op == 'h' ? "held" : "released", info.id, "by=mulectl");
     if (op == 'r')
         muled_kick(c->d);
-    putf(c->b, "%s: %s%s\n", info.id, op == 'h' ? "held" : "released",
+    rd_putf(c->b, "%s: %s%s\n", info.id, op == 'h' ? "held" : "released",
                      op == 'h' && info.kind == MULE_SPOOL_OUT ?
                      " (a transmission already running goes on)" : "");
     return MULE_CTL_OK;
@@ -759,11 +528,11 @@ cmd_delete(ctl_cmd *c)
     if (rc != MULE_CTL_OK)
         return rc;
     if (info.flags & MULE_SPOOL_F_DELETED) {
-        putf(c->b, "%s: being deleted already\n", info.id);
+        rd_putf(c->b, "%s: being deleted already\n", info.id);
         return MULE_CTL_FAILED;
     }
     if (muled_dlv_busy(d, info.id)) {
-        putf(c->b, "%s: being handed to the MTA right now; try again in a moment\n",
+        rd_putf(c->b, "%s: being handed to the MTA right now; try again in a moment\n",
                          info.id);
         return MULE_CTL_FAILED;
     }
@@ -776,7 +545,7 @@ cmd_delete(ctl_cmd *c)
     if (tidx == NULL || kinds == NULL) {
         free(tidx);
         free(kinds);
-        puts_(c->b, "out of memory\n");
+        rd_puts(c->b, "out of memory\n");
         return MULE_CTL_FAILED;
     }
     for (size_t i = 0; i < info.target_cnt && !no_dsn; i++) {
@@ -798,14 +567,14 @@ cmd_delete(ctl_cmd *c)
         if (rc == 0)
             rc = mule_spool_fs_remove(d->spool, info.id);
         if (rc < 0) {
-            putf(c->b, "%s: %s\n", info.id, mule_strerror(rc));
+            rd_putf(c->b, "%s: %s\n", info.id, mule_strerror(rc));
             return MULE_CTL_FAILED;
         }
     }
     muled_log(d, LOG_LVL_INFO, "%s: deleted by the operator%s", info.id,
               nf > 0 ? ", DSN queued" : no_dsn ? ", no DSN (-n)" : "");
     muled_audit_event(d, "deleted", info.id, no_dsn ? "by=mulectl dsn=no" : "by=mulectl");
-    putf(c->b, "%s: deleted%s\n", info.id,
+    rd_putf(c->b, "%s: deleted%s\n", info.id,
                      nf > 0 ? "; DSN to the sender queued" : no_dsn ? " without DSN" : "");
     muled_kick(d);
     return MULE_CTL_OK;
@@ -824,13 +593,13 @@ cmd_flush(ctl_cmd *c)
             return rc;
         id = info.id;
     } else if (c->req->argc != 1) {
-        puts_(c->b, "usage: flush [ID]\n");
+        rd_puts(c->b, "usage: flush [ID]\n");
         return MULE_CTL_USAGE;
     }
     n = mule_spool_flush(mule_spool_fs_core(c->d->spool), id, muled_now_s());
     muled_log(c->d, LOG_LVL_INFO, "flush: %zu waiting target(s) due now", n);
     muled_kick(c->d);
-    putf(c->b, "%zu waiting delivery target(s) retried now\n", n);
+    rd_putf(c->b, "%zu waiting delivery target(s) retried now\n", n);
     return MULE_CTL_OK;
 }
 
@@ -842,11 +611,11 @@ cmd_emcon(ctl_cmd *c)
 
     if (strcmp(a, "on") == 0 || strcmp(a, "off") == 0) {
         int rc = muled_set_emcon(c->d, a[1] == 'n', msg, sizeof msg);
-        putf(c->b, "%s\n", msg);
+        rd_putf(c->b, "%s\n", msg);
         return rc == 0 ? MULE_CTL_OK : MULE_CTL_FAILED;
     }
     if (strcmp(a, "status") != 0) {
-        puts_(c->b, "usage: emcon on|off|status\n");
+        rd_puts(c->b, "usage: emcon on|off|status\n");
         return MULE_CTL_USAGE;
     }
     r_open(&c->r, NULL);
@@ -906,7 +675,7 @@ cmd_reload(ctl_cmd *c)
     char msg[700];
     int rc = muled_reload(c->d, msg, sizeof msg);
 
-    putf(c->b, "%s%s\n", rc == 0 ? "" : "refused, the running configuration stays: ",
+    rd_putf(c->b, "%s%s\n", rc == 0 ? "" : "refused, the running configuration stays: ",
                      msg);
     return rc == 0 ? MULE_CTL_OK : MULE_CTL_FAILED;
 }
@@ -918,13 +687,13 @@ cmd_audit(ctl_cmd *c)
     int rc;
 
     if (c->req->argc != 2 || strcmp(c->req->argv[1], "verify") != 0) {
-        puts_(c->b, "usage: audit verify\n");
+        rd_puts(c->b, "usage: audit verify\n");
         return MULE_CTL_USAGE;
     }
     rc = mule_auditlog_verify_dir(c->d->cf.audit_dir, c->d->audit_key, c->d->audit_key_len,
                                   &rep);
     if (rc < 0) {
-        putf(c->b, "%s: %s\n", c->d->cf.audit_dir, mule_strerror(rc));
+        rd_putf(c->b, "%s: %s\n", c->d->cf.audit_dir, mule_strerror(rc));
         return MULE_CTL_FAILED;
     }
     /* Records cut off the end leave a good but shorter chain: muled knows
@@ -958,7 +727,7 @@ cmd_audit(ctl_cmd *c)
 static void
 prom_head(buf *b, const char *name, const char *type, const char *help)
 {
-    putf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    rd_putf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
@@ -967,7 +736,7 @@ prom_pdu(buf *b, const char *name, const char *help, const uint64_t *v)
     prom_head(b, name, "counter", help);
     for (unsigned t = 0; t < 32; t++)
         if (v[t] != 0 || t <= PMUL_PDU_FEC_ADDRESS)
-            putf(b, "%s{type=\"%s\"} %" PRIu64 "\n", name, pmul_pdu_type_name(t),
+            rd_putf(b, "%s{type=\"%s\"} %" PRIu64 "\n", name, pmul_pdu_type_name(t),
                              v[t]);
 }
 
@@ -1055,7 +824,7 @@ prom_ctr_rows(buf *b, const ctr_row *rows, size_t n, const void *base)
         if (last == NULL || strcmp(last, row->name) != 0)
             prom_head(b, name, "counter", row->help);
         last = row->name;
-        putf(b, "%s%s%s%s %" PRIu64 "\n", name, row->label ? "{" : "",
+        rd_putf(b, "%s%s%s%s %" PRIu64 "\n", name, row->label ? "{" : "",
              row->label ? row->label : "", row->label ? "}" : "",
              *(const uint64_t *)((const char *)base + row->off));
     }
@@ -1073,7 +842,7 @@ cmd_stats(ctl_cmd *c)
     bool prom = c->req->argc == 2 && strcmp(c->req->argv[1], "--prometheus") == 0;
 
     if (c->req->argc > 2 || (c->req->argc == 2 && !prom)) {
-        puts_(b, "usage: stats [--prometheus]\n");
+        rd_puts(b, "usage: stats [--prometheus]\n");
         return MULE_CTL_USAGE;
     }
     pmul_engine_stats(d->engine, &st);
@@ -1141,42 +910,42 @@ cmd_stats(ctl_cmd *c)
              st.rx_bytes);
     prom_head(b, "mule_pmul_drops_total", "counter", "received PDUs dropped, by reason");
     for (unsigned i = 0; i < PMUL_DROP_COUNT; i++)
-        putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+        rd_putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
                          pmul_drop_name((int)i), st.drops[i]);
     for (unsigned i = 0; i < PMUL_AUTH_DROP_COUNT; i++)
-        putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+        rd_putf(b, "mule_pmul_drops_total{reason=\"%s\"} %" PRIu64 "\n",
              pmul_auth_drop_name((int)i), ast.drops[i]);
     prom_ctr_rows(b, pmul_rows, sizeof pmul_rows / sizeof pmul_rows[0], &st);
     prom_head(b, "mule_pmul_evictions_total", "counter",
               "sources (holding only early data) and stalled incomplete messages evicted at a cap");
-    putf(b, "mule_pmul_evictions_total{what=\"source\"} %" PRIu64 "\n"
+    rd_putf(b, "mule_pmul_evictions_total{what=\"source\"} %" PRIu64 "\n"
             "mule_pmul_evictions_total{what=\"message\"} %" PRIu64 "\n",
          st.src_evicted, st.rx_evicted);
     prom_head(b, "mule_pmul_messages", "gauge", "P_MUL messages in the engine, by direction");
-    putf(b, "mule_pmul_messages{dir=\"tx\"} %zu\nmule_pmul_messages{dir=\"rx\"} %zu\n",
+    rd_putf(b, "mule_pmul_messages{dir=\"tx\"} %zu\nmule_pmul_messages{dir=\"rx\"} %zu\n",
                      st.tx_msgs, st.rx_msgs);
     prom_head(b, "mule_pmul_srtt_seconds", "gauge", "round-trip estimate of the retransmission timer");
-    putf(b, "mule_pmul_srtt_seconds %.3f\n", st.srtt_ms / 1000.0);
+    rd_putf(b, "mule_pmul_srtt_seconds %.3f\n", st.srtt_ms / 1000.0);
 
     prom_ctr_rows(b, ctr_rows, sizeof ctr_rows / sizeof ctr_rows[0], &d->ctr);
     prom_head(b, "mule_queue_targets", "gauge",
               "spool targets (OUT: destination nodes, IN: local recipients) by state");
     for (unsigned k = 1; k <= 2; k++)
         for (unsigned s = 0; s < 6; s++)
-            putf(b, "mule_queue_targets{dir=\"%s\",state=\"%s\"} %zu\n",
+            rd_putf(b, "mule_queue_targets{dir=\"%s\",state=\"%s\"} %zu\n",
                              kind_name(k), tstate_name(s), q.tstate[k][s]);
     prom_head(b, "mule_queue_entries", "gauge", "spool entries (mails) by direction");
     for (unsigned k = 1; k <= 2; k++)
-        putf(b, "mule_queue_entries{dir=\"%s\"} %zu\n", kind_name(k), q.entries[k]);
+        rd_putf(b, "mule_queue_entries{dir=\"%s\"} %zu\n", kind_name(k), q.entries[k]);
     prom_head(b, "mule_queue_oldest_age_seconds", "gauge",
               "age of the oldest spool entry by direction (0: none)");
     for (unsigned k = 1; k <= 2; k++)
-        putf(b, "mule_queue_oldest_age_seconds{dir=\"%s\"} %" PRId64 "\n",
+        rd_putf(b, "mule_queue_oldest_age_seconds{dir=\"%s\"} %" PRId64 "\n",
                          kind_name(k), q.oldest[k] != 0 ? now - q.oldest[k] : 0);
     prom_head(b, "mule_emcon", "gauge", "1 while this node is in EMCON");
-    putf(b, "mule_emcon %d\n", d->emcon ? 1 : 0);
+    rd_putf(b, "mule_emcon %d\n", d->emcon ? 1 : 0);
     prom_head(b, "mule_uptime_seconds", "gauge", "seconds since muled started");
-    putf(b, "mule_uptime_seconds %" PRId64 "\n", now - d->started_s);
+    rd_putf(b, "mule_uptime_seconds %" PRId64 "\n", now - d->started_s);
     return MULE_CTL_OK;
 }
 
@@ -1210,9 +979,9 @@ dispatch(ctl_cmd *c)
         return cmd_stats(c);
     if (strcmp(cmd, "peers") == 0 && argc == 1)
         return cmd_peers(c);
-    puts_(c->b, "unknown command or wrong arguments: ");
+    rd_puts(c->b, "unknown command or wrong arguments: ");
     r_human_str(c->b, cmd);
-    puts_(c->b, " (status, queue, show, hold, release, delete, flush, emcon, "
+    rd_puts(c->b, " (status, queue, show, hold, release, delete, flush, emcon, "
                                "reload, audit verify, stats, peers)\n");
     return MULE_CTL_USAGE;
 }
@@ -1273,7 +1042,7 @@ conn_reply_text(ctl_conn *c, enum mule_ctl_status st, const char *text)
     buf b;
 
     buf_init(&b, NULL, SIZE_MAX);
-    puts_(&b, text);
+    rd_puts(&b, text);
     conn_reply(c, st, &b);
     buf_fini(&b);
 }
@@ -1298,12 +1067,12 @@ conn_request(ctl_conn *c, const uint8_t *frame, size_t len)
     cmd.b = &text;
     cmd.r.b = &text;
     cmd.r.json = (req.flags & MULE_CTL_F_JSON) != 0;
-    g_oom = false;
+    rd_oom_reset();
     st = dispatch(&cmd);
-    if (g_oom) {
+    if (rd_oom()) {
         buf_reset(&text);
         st = MULE_CTL_FAILED;
-        puts_(&text, "muled: out of memory for the answer\n");
+        rd_puts(&text, "muled: out of memory for the answer\n");
     }
     conn_reply(c, (enum mule_ctl_status)st, &text);
     buf_fini(&text);
