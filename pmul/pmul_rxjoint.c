@@ -1,0 +1,743 @@
+/*
+ * NAME
+ *	pmul_rxjoint - the receiver's joint repair: kept payloads and the
+ *	decoding of a joint block of several messages
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	Joint repair on the receiver (docs/wire.md 10.8, "Receiver" 1-5).
+ *
+ *	Keep store: the payload of each delivered message that was announced
+ *	with FEC as one block is copied (one allocation per message) into an
+ *	engine-wide FIFO bounded by cfg.fec_keep_bytes, oldest dropped first
+ *	(rx_keep_evicted), until its Expiry_Time (a heap by expiry, run from
+ *	pmul__rx_expire: no timer per entry, nothing per PDU).  In accept
+ *	mode a payload is kept when the application accepts it: a rejected
+ *	one is no message and must not feed a decode.  Kept data only ever
+ *	serves decoding; it is never delivered again.
+ *
+ *	Joint state: per carrier (the message whose version 2 FEC_Address_PDU
+ *	lists us), the latest member set and the joint repairs held for it
+ *	(Data_PDUs of the carrier numbered from pmul_fec_joint_base(), each
+ *	exactly symbol_len octets), at most K minus the symbols counted,
+ *	charged to the carrier source's budgets.  A member counts its held
+ *	sources when ACTIVE, all N_i when kept, none otherwise (erasures).
+ *	When counted plus held reach K the joint block is decoded and the
+ *	missing sources of ACTIVE members go into their robs as if they had
+ *	arrived (pmul__rx_recovered: delivery, Acks).
+ *
+ *	Joint repairs do not name their member set: a repair read under an
+ *	older set would decode garbage.  So repairs are taken only inside a
+ *	round: after an announcement of the set, until its closing copy, as
+ *	long as the source sends nothing of another message in between and
+ *	no gap longer than a few PDU intervals opens.  Repairs that came
+ *	before the announcement are dropped (they cannot be told apart from
+ *	those of an earlier round).
+ * SECURITY
+ *	Everything here is peer input.  The member set is decoded and
+ *	checked by pmul_fec_params_decode2() (2..30 members, K <= 254, lengths
+ *	1..symbol_len); a member whose Total or last_len disagrees with what
+ *	we hold makes the set unusable (rx_joint_unusable, once per set).
+ *	Fragment lengths of the held sources are checked before decoding.
+ *	Memory follows K and symbol_len of checked parameters and is charged
+ *	to the source's budgets; joint states are capped per source.
+ * DIAGNOSTICS
+ *	Stats rx_joint_recovered, rx_joint_unusable, rx_keep_evicted,
+ *	rx_fec_unused (joint repairs not kept).  Nothing is logged per PDU.
+ * SEE ALSO
+ *	pmul_rxfec.c (a message's own repair), pmul_rx.c, pmul_fec(3),
+ *	docs/wire.md 10.8
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* Joint states one source may have at once (one per carrier): a joint
+ * round at a time per destination set is the transmitter's way; the
+ * oldest goes past this. */
+#define RXJOINT_PER_SRC 4
+
+struct pmul_rxkeep {
+    pmul_rxkeep *older, *newer; /* FIFO by delivery */
+    size_t heap_idx;            /* its place in keep_heap */
+    uint32_t src, msid;
+    int64_t expiry_s;
+    uint16_t total, sym_len, last_len;
+    size_t len;
+    uint8_t data[];             /* the payload */
+};
+
+struct pmul_rxjoint {
+    uint32_t src, carrier;
+    pmul_fec_joint g;           /* the member set */
+    pmul_fec_blocks lay;        /* the carrier's own layout: numbers */
+    uint16_t sym_len;
+    uint8_t *rep;               /* held joint repairs, sym_len octets each */
+    uint8_t rep_esi[PMUL_FEC_N_MAX];
+    uint16_t rep_cnt, rep_cap;
+    uint64_t rep_has[4];        /* bit e: repair ESI e held */
+    size_t charged;             /* octets charged to the budgets */
+    uint64_t last_ms;           /* last PDU of the round */
+    uint32_t switches;          /* the source's sent_switches then */
+    bool open;                  /* inside a round of this set */
+    bool round_data;            /* a joint repair came in this round */
+    bool unusable;              /* a member disagrees: never decoded */
+    bool decoded;
+};
+
+/* ---- keep store --------------------------------------------------------- */
+
+static uint64_t
+key_of(uint32_t src, uint32_t msid)
+{
+    return (uint64_t)src << 32 | msid;
+}
+
+static int
+keep_cmp(const void *a, const void *b, void *arg)
+{
+    const pmul_rxkeep *x = *(pmul_rxkeep *const *)a, *y = *(pmul_rxkeep *const *)b;
+
+    (void)arg;
+    return x->expiry_s < y->expiry_s ? -1 : x->expiry_s > y->expiry_s ? 1 : 0;
+}
+
+static void
+keep_moved(void *elem, size_t idx, void *arg)
+{
+    (void)arg;
+    (*(pmul_rxkeep **)elem)->heap_idx = idx;
+}
+
+void
+pmul__rx_keep_init(pmul_engine *e)
+{
+    map_init(&e->keep_by_id, e->m, 0);
+    heap_init(&e->keep_heap, e->m, sizeof(pmul_rxkeep *), 0, keep_cmp, keep_moved, NULL);
+}
+
+static pmul_rxkeep *
+keep_find(const pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    uint64_t v;
+
+    if (!map_get(&e->keep_by_id, key_of(src, msid), &v))
+        return NULL;
+    return (pmul_rxkeep *)(uintptr_t)v;
+}
+
+/* Unlink k from the FIFO, the map and the heap, and free it. */
+static void
+keep_drop(pmul_engine *e, pmul_rxkeep *k)
+{
+    if (k->older != NULL)
+        k->older->newer = k->newer;
+    else
+        e->keep_old = k->newer;
+    if (k->newer != NULL)
+        k->newer->older = k->older;
+    else
+        e->keep_new = k->older;
+    (void)map_del(&e->keep_by_id, key_of(k->src, k->msid));
+    (void)heap_remove_at(&e->keep_heap, k->heap_idx, NULL);
+    e->keep_bytes -= k->len;
+    mem_free(e->m, k);
+}
+
+void
+pmul__rx_keep_add(pmul_engine *e, const pmul_rxmsg *m, const uint8_t *payload, size_t len)
+{
+    size_t cap = e->cfg.fec_keep_bytes, last;
+    pmul_rxkeep *k;
+
+    if (m->keep_sym == 0 || m->total == 0 || len == 0 || len > cap ||
+        m->expiry_s <= e->wall_s)
+        return;
+    /* The layout it was delivered under: every fragment symbol_len, the
+     * last 1..symbol_len (pmul_rxfec.c checked each against it). */
+    if ((size_t)(m->total - 1u) * m->keep_sym >= len)
+        return;
+    last = len - (size_t)(m->total - 1u) * m->keep_sym;
+    if (last > m->keep_sym)
+        return;
+    if ((k = keep_find(e, m->src, m->msid)) != NULL)
+        keep_drop(e, k);                /* delivered afresh after a reject */
+    while (e->keep_old != NULL && len > cap - e->keep_bytes) {
+        e->st.rx_keep_evicted++;
+        keep_drop(e, e->keep_old);
+    }
+    if (len > SIZE_MAX - sizeof(*k) || (k = mem_alloc(e->m, sizeof(*k) + len)) == NULL)
+        return;                         /* only joint repair loses */
+    memset(k, 0, sizeof(*k));
+    k->src = m->src;
+    k->msid = m->msid;
+    k->expiry_s = m->expiry_s;
+    k->total = m->total;
+    k->sym_len = m->keep_sym;
+    k->last_len = (uint16_t)last;
+    k->len = len;
+    memcpy(k->data, payload, len);
+    if (map_put(&e->keep_by_id, key_of(k->src, k->msid), (uint64_t)(uintptr_t)k) != 0) {
+        mem_free(e->m, k);
+        return;
+    }
+    if (heap_push(&e->keep_heap, &k) != 0) {
+        (void)map_del(&e->keep_by_id, key_of(k->src, k->msid));
+        mem_free(e->m, k);
+        return;
+    }
+    k->older = e->keep_new;
+    if (e->keep_new != NULL)
+        e->keep_new->newer = k;
+    else
+        e->keep_old = k;
+    e->keep_new = k;
+    e->keep_bytes += len;
+}
+
+void
+pmul__rx_keep_expire(pmul_engine *e)
+{
+    pmul_rxkeep **top;
+
+    while ((top = heap_peek(&e->keep_heap)) != NULL && (*top)->expiry_s <= e->wall_s)
+        keep_drop(e, *top);
+}
+
+uint64_t
+pmul__rx_keep_deadline(const pmul_engine *e)
+{
+    pmul_rxkeep *const *top = heap_peek(&e->keep_heap);
+
+    return top != NULL ? pmul__wall_to_mono(e, (*top)->expiry_s) : UINT64_MAX;
+}
+
+void
+pmul__rx_keep_forget_source(pmul_engine *e, uint32_t src)
+{
+    pmul_rxkeep *k = e->keep_old, *next;
+
+    for (; k != NULL; k = next) {
+        next = k->newer;
+        if (k->src == src) {
+            e->st.rx_keep_evicted++;
+            keep_drop(e, k);
+        }
+    }
+}
+
+/* ---- joint states ------------------------------------------------------- */
+
+static bool
+budget_take(pmul_engine *e, uint32_t src, size_t n)
+{
+    pmul_rxsrc *s = pmul__src_find(e, src);
+
+    if (s == NULL || n > s->budget.cap - s->budget.used || n > e->rx_all.cap - e->rx_all.used)
+        return false;
+    s->budget.used += n;
+    e->rx_all.used += n;
+    return true;
+}
+
+static void
+budget_give(pmul_engine *e, uint32_t src, size_t n)
+{
+    pmul_rxsrc *s = pmul__src_find(e, src);
+
+    if (s != NULL)
+        s->budget.used -= n <= s->budget.used ? n : s->budget.used;
+    e->rx_all.used -= n <= e->rx_all.used ? n : e->rx_all.used;
+}
+
+/* The held repairs go (a decode, a new set, an unusable one). */
+static void
+reps_free(pmul_engine *e, pmul_rxjoint *j)
+{
+    size_t n = (size_t)j->rep_cap * j->sym_len;
+
+    budget_give(e, j->src, n);
+    j->charged -= n;
+    mem_free(e->m, j->rep);
+    j->rep = NULL;
+    j->rep_cnt = j->rep_cap = 0;
+    memset(j->rep_has, 0, sizeof(j->rep_has));
+}
+
+static void
+joint_free_at(pmul_engine *e, size_t i)
+{
+    pmul_rxjoint *j = e->rx_joint[i];
+
+    reps_free(e, j);
+    budget_give(e, j->src, j->charged);
+    mem_free(e->m, j);
+    memmove(&e->rx_joint[i], &e->rx_joint[i + 1], (e->rx_joint_cnt - i - 1) * sizeof(*e->rx_joint));
+    e->rx_joint_cnt--;
+}
+
+static size_t
+joint_index(const pmul_engine *e, uint32_t src, uint32_t carrier)
+{
+    size_t i;
+
+    for (i = 0; i < e->rx_joint_cnt; i++)
+        if (e->rx_joint[i]->src == src && e->rx_joint[i]->carrier == carrier)
+            return i;
+    return SIZE_MAX;
+}
+
+void
+pmul__rx_joint_forget(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    size_t i = joint_index(e, src, msid);
+
+    if (i != SIZE_MAX)
+        joint_free_at(e, i);
+}
+
+void
+pmul__rx_joint_fini(pmul_engine *e)
+{
+    while (e->rx_joint_cnt > 0)
+        joint_free_at(e, e->rx_joint_cnt - 1);
+    mem_free(e->m, e->rx_joint);
+    e->rx_joint = NULL;
+    e->rx_joint_cap = 0;
+    while (e->keep_old != NULL)
+        keep_drop(e, e->keep_old);
+    map_fini(&e->keep_by_id);
+    heap_fini(&e->keep_heap);
+    mem_free(e->m, e->jnt_buf);
+    e->jnt_buf = NULL;
+    e->jnt_buf_cap = 0;
+}
+
+/* A new joint state for carrier m (the oldest of its source goes past
+ * RXJOINT_PER_SRC), or NULL (counted as a drop). */
+static pmul_rxjoint *
+joint_new(pmul_engine *e, const pmul_rxmsg *m)
+{
+    size_t i, n = 0, oldest = SIZE_MAX;
+    pmul_rxjoint *j;
+    void *p;
+
+    for (i = 0; i < e->rx_joint_cnt; i++)
+        if (e->rx_joint[i]->src == m->src && n++ == 0)
+            oldest = i;
+    if (n >= RXJOINT_PER_SRC)
+        joint_free_at(e, oldest);
+    if (e->rx_joint_cnt == e->rx_joint_cap) {
+        n = e->rx_joint_cap != 0 ? e->rx_joint_cap * 2 : 4;
+        if ((p = mem_realloc(e->m, e->rx_joint, n * sizeof(*e->rx_joint))) == NULL) {
+            (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+            return NULL;
+        }
+        e->rx_joint = p;
+        e->rx_joint_cap = n;
+    }
+    if (!budget_take(e, m->src, sizeof(*j))) {
+        (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY);
+        return NULL;
+    }
+    if ((j = mem_calloc(e->m, 1, sizeof(*j))) == NULL) {
+        budget_give(e, m->src, sizeof(*j));
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return NULL;
+    }
+    j->src = m->src;
+    j->carrier = m->msid;
+    j->charged = sizeof(*j);
+    e->rx_joint[e->rx_joint_cnt++] = j;
+    return j;
+}
+
+static void
+mark_unusable(pmul_engine *e, pmul_rxjoint *j)
+{
+    if (j->unusable)
+        return;
+    j->unusable = true;
+    e->st.rx_joint_unusable++;
+    reps_free(e, j);
+}
+
+/*
+ * What we hold of member i: its source symbols counted (ACTIVE: those in
+ * its rob; kept: all; otherwise none), *am the ACTIVE message and *kp the
+ * kept payload.  -1 when what we hold disagrees with the set: a Total,
+ * last_len or symbol_len of its own, or a message received plainly for
+ * bad FEC.
+ */
+static int
+member_scan(const pmul_engine *e, const pmul_rxjoint *j, unsigned i, pmul_rxmsg **am,
+            pmul_rxkeep **kp)
+{
+    const pmul_fec_member *mb = &j->g.mem[i];
+    pmul_rxmsg *m = pmul__rx_find(e, j->src, mb->msid);
+    const pmul_rxfec *fd;
+    pmul_rxkeep *k;
+
+    *am = NULL;
+    *kp = NULL;
+    if (m != NULL && (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE) &&
+        m->total != mb->total_pdus)
+        return -1;
+    if (m != NULL && m->state == PMUL_RXS_ACTIVE) {
+        fd = m->fecd;
+        if (m->fec_plain || (fd != NULL && (fd->p.blocks.block_cnt != 1 ||
+                                            fd->p.symbol_len != j->sym_len ||
+                                            fd->p.last_len != mb->last_len)))
+            return -1;
+        *am = m;
+        return (int)pmul_seqset_count_upto(&m->rob.have, mb->total_pdus);
+    }
+    if (m != NULL && m->state != PMUL_RXS_COMPLETE)
+        return 0;                       /* EARLY, IGNORED: erasures */
+    if ((k = keep_find(e, j->src, mb->msid)) == NULL)
+        return 0;                       /* not kept: erasures */
+    if (k->total != mb->total_pdus || k->sym_len != j->sym_len || k->last_len != mb->last_len)
+        return -1;
+    *kp = k;
+    return (int)mb->total_pdus;
+}
+
+/* Symbols counted over the members (-1: unusable); *gain: an ACTIVE
+ * member misses a source, so decoding would bring something. */
+static int
+joint_count(const pmul_engine *e, const pmul_rxjoint *j, bool *gain)
+{
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    int sum = 0, c;
+    unsigned i;
+
+    *gain = false;
+    for (i = 0; i < j->g.cnt; i++) {
+        if ((c = member_scan(e, j, i, &am, &kp)) < 0)
+            return -1;
+        if (am != NULL && c < (int)j->g.mem[i].total_pdus)
+            *gain = true;
+        sum += c;
+    }
+    return sum;
+}
+
+static bool
+scratch_fit(pmul_engine *e, size_t need)
+{
+    void *p;
+
+    if (need <= e->jnt_buf_cap)
+        return true;
+    if ((p = mem_realloc(e->m, e->jnt_buf, need)) == NULL)
+        return false;
+    e->jnt_buf = p;
+    e->jnt_buf_cap = need;
+    return true;
+}
+
+/* Fragment s of member i (N, last_len of the set; a rob fragment checked
+ * against them) into sym[], interior short fragments padded to S in the
+ * scratch at *pad.  False when a held fragment has another length. */
+static bool
+put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t len,
+        const uint8_t **sym, pmul_fec_block *blk, uint8_t **pad)
+{
+    const pmul_fec_member *mb = &j->g.mem[i];
+    unsigned esi = pmul_fec_joint_offset(&j->g, i) + s - 1u;
+    size_t want = s == mb->total_pdus ? mb->last_len : j->sym_len;
+
+    if (len != want)
+        return false;
+    if (len < j->sym_len && i + 1u < j->g.cnt) {
+        memcpy(*pad, p, len);
+        memset(*pad + len, 0, j->sym_len - len);
+        p = *pad;
+        *pad += j->sym_len;
+    }
+    sym[esi] = p;
+    return pmul_fec_block_add(blk, esi) == 0;
+}
+
+/*
+ * Decode the joint block (counted + held >= K) and store the missing
+ * sources of ACTIVE members.  Everything used after the first store is
+ * copied first: a delivery may retire the carrier and free j.
+ */
+static void
+joint_decode(pmul_engine *e, pmul_rxjoint *j)
+{
+    const uint8_t *sym[PMUL_FEC_N_MAX];
+    uint8_t *out[PMUL_FEC_N_MAX], *pad, *o;
+    pmul_fec_joint g = j->g;
+    uint32_t src = j->src;
+    unsigned i, s, r, esi, k = g.k, miss;
+    size_t S = j->sym_len, flen;
+    const uint8_t *frag;
+    pmul_fec_block blk;
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    bool gain, hit;
+    int rc, counted;
+
+    if ((counted = joint_count(e, j, &gain)) < 0) {
+        mark_unusable(e, j);
+        return;
+    }
+    if (!gain || (unsigned)counted + j->rep_cnt < k)
+        return;
+    miss = k - (unsigned)counted;
+    /* Recovered symbols, then the padded short ones (<= 284 x S). */
+    if (!scratch_fit(e, ((size_t)miss + g.cnt) * S) ||
+        (e->rx_fec == NULL && pmul_fec_new(&e->rx_fec, e->m) != 0)) {
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return;                         /* tried again at the next copy */
+    }
+    memset(sym, 0, sizeof(sym));
+    memset(out, 0, sizeof(out));
+    pmul_fec_block_init(&blk, k);
+    o = e->jnt_buf;
+    pad = e->jnt_buf + (size_t)miss * S;
+    for (i = 0; i < g.cnt; i++) {
+        (void)member_scan(e, j, i, &am, &kp);   /* agreed in joint_count */
+        for (s = 1; s <= g.mem[i].total_pdus; s++) {
+            if (kp != NULL) {
+                frag = kp->data + (size_t)(s - 1u) * S;
+                flen = s == g.mem[i].total_pdus ? kp->last_len : S;
+            } else if (am == NULL || !pmul_rob_get(&am->rob, (uint16_t)s, &frag, &flen)) {
+                if (o == pad) {
+                    mark_unusable(e, j);        /* cannot be: counted wrong */
+                    return;
+                }
+                out[pmul_fec_joint_offset(&g, i) + s - 1u] = o;
+                o += S;
+                continue;
+            }
+            if (!put_sym(j, i, s, frag, flen, sym, &blk, &pad)) {
+                mark_unusable(e, j);            /* a fragment of another length */
+                return;
+            }
+        }
+    }
+    for (r = 0; r < j->rep_cnt && blk.held_cnt < k; r++) {
+        if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: rep_has */
+            sym[j->rep_esi[r]] = j->rep + (size_t)r * S;
+    }
+    rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, g.mem[g.cnt - 1u].last_len,
+                          out);
+    if (rc == PMUL_ERR_NOMEM) {
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return;
+    }
+    if (rc != 0) {
+        mark_unusable(e, j);
+        return;
+    }
+    j->decoded = true;
+    reps_free(e, j);
+    /* From here on j may be freed (a delivery retiring the carrier); the
+     * recovered symbols stay in jnt_buf, which nothing below reuses.
+     * Symbols of members not ACTIVE here are dropped: kept data and the
+     * delivered set are never delivered again. */
+    for (i = 0; i < g.cnt; i++) {
+        am = pmul__rx_find(e, src, g.mem[i].msid);
+        if (am == NULL || am->state != PMUL_RXS_ACTIVE)
+            continue;
+        hit = false;
+        for (s = 1; s <= g.mem[i].total_pdus; s++) {
+            esi = pmul_fec_joint_offset(&g, i) + s - 1u;
+            if (out[esi] == NULL || pmul_rob_has(&am->rob, (uint16_t)s))
+                continue;
+            flen = s == g.mem[i].total_pdus ? g.mem[i].last_len : S;
+            rc = pmul_rob_put(&am->rob, (uint16_t)s, out[esi], flen);
+            if (rc < 0) {
+                (void)pmul__drop(e, rc == PMUL_ERR_BUSY ? PMUL_DROP_CAP_BYTES : PMUL_DROP_NOMEM,
+                                 rc);
+                break;                  /* the member's Ack lists the rest */
+            }
+            if (rc == 1) {
+                e->st.rx_joint_recovered++;
+                pmul__rx_fec_note(am, (uint16_t)s, flen);
+                if (s == am->reported_hi)
+                    hit = true;
+            }
+        }
+        pmul__rx_recovered(e, am, hit);
+    }
+}
+
+/* Longest silence inside one round: a few PDU intervals (the configured
+ * rate's and the carrier's observed), at most ACK_PDU_TIME.  Rounds are
+ * separated by the wait for Acks, usually by other messages too. */
+static uint64_t
+round_gap_ms(const pmul_engine *e, const pmul_rxmsg *m)
+{
+    uint64_t t = pmul_rate_tail_ms(&e->rate, 4, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
+                                   e->cfg.ack_pdu_time_ms);
+    uint64_t obs = 4u * (uint64_t)m->pdu_gap_ms;
+
+    if (obs > e->cfg.ack_pdu_time_ms)
+        obs = e->cfg.ack_pdu_time_ms;
+    return obs > t ? obs : t;
+}
+
+/* Is the round of j still going on for a PDU of carrier m arriving now? */
+static bool
+in_round(const pmul_engine *e, const pmul_rxjoint *j, const pmul_rxmsg *m)
+{
+    const pmul_rxsrc *s = pmul__src_find(e, j->src);
+
+    return j->open && s != NULL && s->sent_switches == j->switches &&
+           e->now_ms - j->last_ms <= round_gap_ms(e, m);
+}
+
+static bool
+same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *g)
+{
+    unsigned i;
+
+    if (j->g.cnt != g->cnt || j->g.k != g->k || j->sym_len != p->symbol_len ||
+        j->lay.total_pdus != p->blocks.total_pdus || j->lay.block_cnt != p->blocks.block_cnt)
+        return false;
+    for (i = 0; i < g->cnt; i++)
+        if (j->g.mem[i].msid != g->mem[i].msid ||
+            j->g.mem[i].total_pdus != g->mem[i].total_pdus ||
+            j->g.mem[i].last_len != g->mem[i].last_len)
+            return false;
+    return true;
+}
+
+bool
+pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    const pmul_rxsrc *s = pmul__src_find(e, m->src);
+    size_t idx = joint_index(e, m->src, m->msid);
+    pmul_rxjoint *j = idx != SIZE_MAX ? e->rx_joint[idx] : NULL;
+    uint32_t src = m->src;
+    pmul_fec_params p;
+    pmul_fec_joint g;
+    pmul_rxmsg *am;
+    bool closing, active = false, gain;
+    unsigned i;
+
+    if (!pmul__rx_is_fec_pdu(pdu) || !m->fec || s == NULL ||
+        pmul_fec_params_decode2(&p, &g, pdu->u.address.fec_id, pdu->u.address.fec_params,
+                                pdu->u.address.fec_param_len, pdu->u.address.total_pdus,
+                                pdu->msid) != 0 ||
+        g.cnt == 0)
+        return false;                   /* version 1, or not usable */
+    if (j != NULL && !same_set(j, &p, &g)) {
+        joint_free_at(e, idx);          /* a new member set replaces it */
+        j = NULL;
+    }
+    if (j == NULL) {
+        if ((j = joint_new(e, m)) == NULL)
+            return false;
+        j->g = g;
+        j->lay = p.blocks;
+        j->sym_len = p.symbol_len;
+        if (joint_count(e, j, &gain) < 0)
+            mark_unusable(e, j);
+    }
+    /* The copy after this round's joint repairs closes it; any other
+     * opens one (the first copy, or one after a round whose closing copy
+     * we lost). */
+    closing = j->round_data && in_round(e, j, m);
+    j->open = !closing;
+    j->round_data = false;
+    j->last_ms = e->now_ms;
+    j->switches = s->sent_switches;
+    j->g.repair_cnt = g.repair_cnt;
+    if (!j->unusable && !j->decoded)
+        joint_decode(e, j);             /* sources came since; may free j */
+    for (i = 0; i < g.cnt && !active; i++)
+        active = (am = pmul__rx_find(e, src, g.mem[i].msid)) != NULL &&
+                 am->state == PMUL_RXS_ACTIVE;
+    return closing && active;
+}
+
+bool
+pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    size_t idx = joint_index(e, m->src, m->msid), len = pdu->u.data.frag_len, n;
+    uint16_t seq = pdu->u.data.seq, cap;
+    pmul_rxjoint *j;
+    bool gain;
+    uint8_t esi;
+    int c;
+    void *p;
+
+    if (idx == SIZE_MAX)
+        return false;
+    j = e->rx_joint[idx];
+    if (pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) != 0)
+        return false;
+    if (!in_round(e, j, m)) {
+        j->open = false;                /* maybe another set's: never mixed */
+        e->st.rx_fec_unused++;
+        return true;
+    }
+    j->last_ms = e->now_ms;
+    j->round_data = true;
+    if (j->unusable || j->decoded || len != j->sym_len ||
+        (j->rep_has[esi / 64u] >> (esi % 64u) & 1u) != 0) {
+        e->st.rx_fec_unused++;
+        return true;
+    }
+    if ((c = joint_count(e, j, &gain)) < 0) {
+        mark_unusable(e, j);
+        return true;
+    }
+    if (!gain || (unsigned)c + j->rep_cnt >= j->g.k) {
+        e->st.rx_fec_unused++;          /* nothing to gain, or enough held */
+        return true;
+    }
+    if (j->rep_cnt == j->rep_cap) {
+        /* Grown by doubling up to what the block can use (K - counted). */
+        cap = j->rep_cap != 0 ? (uint16_t)(j->rep_cap * 2u) : 4u;
+        if (cap > j->g.k - (unsigned)c)
+            cap = (uint16_t)(j->g.k - (unsigned)c);
+        n = (size_t)(cap - j->rep_cap) * j->sym_len;
+        if (!budget_take(e, j->src, n))
+            return (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY), true;
+        if ((p = mem_realloc(e->m, j->rep, (size_t)cap * j->sym_len)) == NULL) {
+            budget_give(e, j->src, n);
+            return (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM), true;
+        }
+        j->rep = p;
+        j->rep_cap = cap;
+        j->charged += n;
+    }
+    memcpy(j->rep + (size_t)j->rep_cnt * j->sym_len, pdu->u.data.frag, len);
+    j->rep_esi[j->rep_cnt++] = esi;
+    j->rep_has[esi / 64u] |= (uint64_t)1 << (esi % 64u);
+    if ((unsigned)c + j->rep_cnt >= j->g.k)
+        joint_decode(e, j);             /* may free j and m */
+    return true;
+}
+
+void
+pmul__rx_joint_answer(pmul_engine *e, pmul_rxmsg *m)
+{
+    size_t idx = joint_index(e, m->src, m->msid);
+    uint64_t due = pmul__rx_ack_due(e, m);
+    const pmul_rxjoint *j;
+    pmul_rxmsg *am;
+    unsigned i;
+
+    pmul__rx_owe_ack_at(e, m, due);
+    if (idx == SIZE_MAX)
+        return;
+    j = e->rx_joint[idx];
+    for (i = 0; i < j->g.cnt; i++) {
+        am = pmul__rx_find(e, j->src, j->g.mem[i].msid);
+        if (am == NULL || am == m || am->state != PMUL_RXS_ACTIVE ||
+            pmul_rob_is_complete(&am->rob))
+            continue;
+        pmul__rx_owe_ack_at(e, am, due);
+        pmul__rx_retime(e, am);
+    }
+}
