@@ -795,6 +795,8 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->addr_rx_ms = e->now_ms;
         m->dup_addr = true;
         pmul__rx_owe_ack(e, m);
+        /* It may carry a joint round for messages we still miss. */
+        (void)pmul__rx_joint_on_address(e, m, pdu);
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     }
     if (m == NULL || m->state == PMUL_RXS_EARLY) {
