@@ -47,6 +47,7 @@ typedef struct jt {
     size_t cnt;
     pmul_fec *enc;
     int64_t expiry;             /* Expiry_Time of announcements */
+    uint32_t dest;              /* the destination they list */
 } jt;
 
 /* The receiver's configuration: the defaults, no pacing. */
@@ -69,6 +70,7 @@ jt_init(jt *t, const pmul_config *cfg)
     }
     t->node = h_node_new_cfg(cfg);
     t->expiry = H_WALL0 + 3600;
+    t->dest = H_RX;
     assert_int_equal(pmul_fec_new(&t->enc, NULL), 0);
 }
 
@@ -113,7 +115,7 @@ jt_addr_raw(jt *t, uint64_t at, const jmsg *m, const uint8_t *par, size_t par_le
     pmul_dest_entry d;
     pmul_pdu p;
 
-    d.dest_id = H_RX;
+    d.dest_id = t->dest;
     d.msg_seq_no = m->msid;
     d.reserved = NULL;
     memset(&p, 0, sizeof(p));
@@ -404,33 +406,66 @@ test_rxjoint_keep_disabled_acks_missing(void **state)
     jt_fini(&t);
 }
 
-/* A member we never heard of (X, 2 PDUs) counts as erasures: with A
- * (3 PDUs, one lost) K = 5, two counted, three repairs decode; X is not
- * delivered. */
+/* A member we never heard of, or one announced to another node (ignored
+ * here), counts as erasures: X (2 PDUs) with A (3 PDUs, one lost), K = 5,
+ * two counted, three repairs decode; X is not delivered. */
 static void
 test_rxjoint_unknown_member_erasures(void **state)
 {
     jmsg *ms[2];
     pmul_fec_joint g;
-    unsigned j;
+    unsigned j, ignored;
+    jt t;
+
+    (void)state;
+    for (ignored = 0; ignored < 2; ignored++) {
+        jt_init(&t, NULL);
+        ms[0] = jt_msg(&t, 40, 2, 60);
+        ms[1] = jt_msg(&t, 41, 3, 30);
+        if (ignored) {
+            t.dest = H_RX2;
+            assert_int_equal(jt_addr1(&t, 0, ms[0]), PMUL_ERR_NOT_FOR_US);
+            t.dest = H_RX;
+        }
+        (void)jt_send(&t, 0, ms[1], 1u << 2);
+        g = jt_set(ms, 2, 3);
+        assert_int_equal(jt_addr2(&t, 1000, ms[1], &g), 0);
+        for (j = 0; j < 2; j++)
+            assert_int_equal(jt_rep(&t, 1010 + 10 * j, ms, &g, ms[1], j), 0);
+        h_drain(t.node, 1030);
+        assert_int_equal(jt_delivered(&t, ms[1]), 0);
+        assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[1], 2), 0);
+        h_run(t.node, 1030, 30000);
+        assert_int_equal(jt_delivered(&t, ms[1]), 1);
+        assert_int_equal(jt_delivered(&t, ms[0]), 0);
+        assert_int_equal(jt_stats(&t).rx_joint_recovered, 1);
+        jt_fini(&t);
+    }
+}
+
+/* The carrier A was delivered, then an announcement without us retired
+ * its entry to the delivered set: the joint round it carries is still
+ * taken (A kept) and completes B. */
+static void
+test_rxjoint_retired_carrier_still_carries(void **state)
+{
+    jmsg *ms[2];
+    pmul_fec_joint g;
     jt t;
 
     (void)state;
     jt_init(&t, NULL);
-    ms[0] = jt_msg(&t, 40, 2, 60);             /* X: never announced */
-    ms[1] = jt_msg(&t, 41, 3, 30);
-    (void)jt_send(&t, 0, ms[1], 1u << 2);
-    g = jt_set(ms, 2, 3);
-    assert_int_equal(jt_addr2(&t, 1000, ms[1], &g), 0);
-    for (j = 0; j < 2; j++)
-        assert_int_equal(jt_rep(&t, 1010 + 10 * j, ms, &g, ms[1], j), 0);
-    h_drain(t.node, 1030);
-    assert_int_equal(jt_delivered(&t, ms[1]), 0);
-    assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[1], 2), 0);
-    h_drain(t.node, 1030);
+    g = jt_whole_and_lossy(&t, ms);
+    t.dest = H_RX2;
+    assert_int_equal(jt_addr1(&t, 900, ms[0]), 0);          /* retired */
+    t.dest = H_RX;
+    assert_null(pmul__rx_find(t.node->e, H_TX, ms[0]->msid));
+    assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), PMUL_ERR_DUPLICATE);
+    assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 0), 0);
+    assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[0], 1), 0);
+    h_run(t.node, 1020, 30000);
     assert_int_equal(jt_delivered(&t, ms[1]), 1);
-    assert_int_equal(jt_delivered(&t, ms[0]), 0);
-    assert_int_equal(jt_stats(&t).rx_joint_recovered, 1);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);
     jt_fini(&t);
 }
 
@@ -640,6 +675,7 @@ main(void)
         cmocka_unit_test(test_rxjoint_kept_member_completes_other),
         cmocka_unit_test(test_rxjoint_keep_disabled_acks_missing),
         cmocka_unit_test(test_rxjoint_unknown_member_erasures),
+        cmocka_unit_test(test_rxjoint_retired_carrier_still_carries),
         cmocka_unit_test(test_rxjoint_closing_copy_one_ack),
         cmocka_unit_test(test_rxjoint_disagreeing_total_unusable),
         cmocka_unit_test(test_rxjoint_repair_wrong_length),
