@@ -68,9 +68,17 @@
  *	nothing, or only early data and ignored messages, are evicted LRU.
  * DIAGNOSTICS
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
+ *	Joint repair (docs/wire.md 10.8, pmul_rxjoint.c): a version 2
+ *	FEC_Address_PDU listing us names a set of single-block messages whose
+ *	repairs ride as Data_PDUs of its carrier; they are taken before the
+ *	duplicate logic, also for a carrier already COMPLETE here, and a
+ *	decoding may deliver other messages than the PDU's (callers find
+ *	their message again afterwards).  Delivered single-block FEC payloads
+ *	are kept for it until their expiry.
  * SEE ALSO
  *	pmul_rxack.c (Acks), pmul_rxsrc.c (sources and lost-message
- *	tracking), pmul_rxfec.c (FEC decoding), pmul_engine(3),
+ *	tracking), pmul_rxfec.c (FEC decoding), pmul_rxjoint.c (joint
+ *	repair), pmul_engine(3),
  *	pmul_rob(3), pmul_ackq(3), pmul_seqset(3)
  * LICENSE
  *	MIT, see LICENSE.

@@ -19,7 +19,9 @@
  *	repair) is pmul__rx_fec_next_missing(), used by pmul_rxack.c.
  *
  *	The codec context and the recovered-symbol scratch are per engine,
- *	created at the first recovery.
+ *	created at the first recovery.  A version 2 announcement (joint
+ *	repair, pmul_rxjoint.c) attaches the carrier's decoder from its
+ *	version 1 part, exactly as a version 1 one.
  * SECURITY
  *	Everything here is peer input.  FEC parameters are decoded and
  *	checked by pmul_fec_params_decode() against the message's Total and
