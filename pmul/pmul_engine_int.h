@@ -210,8 +210,6 @@ typedef struct pmul_rxsrc {
     bool sent_known;            /* sent_prio, sent_msid valid */
     uint8_t sent_prio;          /* the message of its last Data_PDU or */
     uint32_t sent_msid;         /* listing Address_PDU (its send order) */
-    uint32_t sent_switches;     /* times sent_msid changed: a joint round
-                                 * interrupted by another message */
     bool fec_seen;              /* it announced with a FEC_Address_PDU:
                                  * no Java node, so its Totals are right
                                  * and numbers above them are repairs */

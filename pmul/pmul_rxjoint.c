@@ -26,13 +26,19 @@
  *	missing sources of ACTIVE members go into their robs as if they had
  *	arrived (pmul__rx_recovered: delivery, Acks).
  *
- *	Joint repairs do not name their member set: a repair read under an
- *	older set would decode garbage.  So repairs are taken only inside a
- *	round: after an announcement of the set, until its closing copy, as
- *	long as the source sends nothing of another message in between and
- *	no gap longer than a few PDU intervals opens.  Repairs that came
- *	before the announcement are dropped (they cannot be told apart from
- *	those of an earlier round).
+ *	Joint repairs do not name their member set, and a carrier may carry
+ *	another set in its next round: a repair read under the wrong set
+ *	would decode garbage.  So a repair is only *pending* when it arrives
+ *	and counts once the next copy of the announcement confirms the set:
+ *	between two copies of one set (the round's first and closing copy,
+ *	or the closing copy of one round and the next of the same set) every
+ *	repair is of that set's code, whichever rounds they came in.  A copy
+ *	of another set drops the pending ones (the transmitter's first copy
+ *	of a new set was lost: its repairs cannot be told from the old
+ *	round's).  Within a set numbers only grow (fresh repairs), so one at
+ *	or below the highest held is dropped too.  Decoding therefore happens
+ *	at the closing copy.  Repairs before any announcement of the carrier
+ *	are dropped.
  * SECURITY
  *	Everything here is peer input.  The member set is decoded and
  *	checked by pmul_fec_params_decode2() (2..30 members, K <= 254, lengths
@@ -74,15 +80,14 @@ struct pmul_rxjoint {
     pmul_fec_joint g;           /* the member set */
     pmul_fec_blocks lay;        /* the carrier's own layout: numbers */
     uint16_t sym_len;
-    uint8_t *rep;               /* held joint repairs, sym_len octets each */
+    uint8_t *rep;               /* joint repairs, sym_len octets each: the
+                                 * confirmed ones, then the pending ones */
     uint8_t rep_esi[PMUL_FEC_N_MAX];
-    uint16_t rep_cnt, rep_cap;
-    uint64_t rep_has[4];        /* bit e: repair ESI e held */
+    uint16_t rep_cnt, rep_cap;  /* confirmed; room */
+    uint16_t pend_cnt;          /* pending (after rep_cnt) */
+    uint16_t seq_hi;            /* highest repair number held */
     size_t charged;             /* octets charged to the budgets */
-    uint64_t last_ms;           /* last PDU of the round */
-    uint32_t switches;          /* the source's sent_switches then */
-    bool open;                  /* inside a round of this set */
-    bool round_data;            /* a joint repair came in this round */
+    bool round_data;            /* a joint repair came since the last copy */
     bool unusable;              /* a member disagrees: never decoded */
     bool decoded;
 };
@@ -262,8 +267,7 @@ reps_free(pmul_engine *e, pmul_rxjoint *j)
     j->charged -= n;
     mem_free(e->m, j->rep);
     j->rep = NULL;
-    j->rep_cnt = j->rep_cap = 0;
-    memset(j->rep_has, 0, sizeof(j->rep_has));
+    j->rep_cnt = j->rep_cap = j->pend_cnt = 0;
 }
 
 static void
@@ -523,7 +527,7 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
         }
     }
     for (r = 0; r < j->rep_cnt && blk.held_cnt < k; r++) {
-        if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: rep_has */
+        if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: seq_hi */
             sym[j->rep_esi[r]] = j->rep + (size_t)r * S;
     }
     rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, g.mem[g.cnt - 1u].last_len,
@@ -569,31 +573,6 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
     }
 }
 
-/* Longest silence inside one round: a few PDU intervals (the configured
- * rate's and the carrier's observed), at most ACK_PDU_TIME.  Rounds are
- * separated by the wait for Acks, usually by other messages too. */
-static uint64_t
-round_gap_ms(const pmul_engine *e, const pmul_rxmsg *m)
-{
-    uint64_t t = pmul_rate_tail_ms(&e->rate, 4, e->cfg.pdu_max_len, e->cfg.tail_floor_ms,
-                                   e->cfg.ack_pdu_time_ms);
-    uint64_t obs = 4u * (uint64_t)m->pdu_gap_ms;
-
-    if (obs > e->cfg.ack_pdu_time_ms)
-        obs = e->cfg.ack_pdu_time_ms;
-    return obs > t ? obs : t;
-}
-
-/* Is the round of j still going on for a PDU of carrier m arriving now? */
-static bool
-in_round(const pmul_engine *e, const pmul_rxjoint *j, const pmul_rxmsg *m)
-{
-    const pmul_rxsrc *s = pmul__src_find(e, j->src);
-
-    return j->open && s != NULL && s->sent_switches == j->switches &&
-           e->now_ms - j->last_ms <= round_gap_ms(e, m);
-}
-
 static bool
 same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *g)
 {
@@ -613,7 +592,6 @@ same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *
 bool
 pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
-    const pmul_rxsrc *s = pmul__src_find(e, m->src);
     size_t idx = joint_index(e, m->src, m->msid);
     pmul_rxjoint *j = idx != SIZE_MAX ? e->rx_joint[idx] : NULL;
     uint32_t src = m->src;
@@ -623,15 +601,15 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
     bool closing, active = false, gain;
     unsigned i;
 
-    if (!pmul__rx_is_fec_pdu(pdu) || !m->fec || s == NULL ||
+    if (!pmul__rx_is_fec_pdu(pdu) || !m->fec ||
         pmul_fec_params_decode2(&p, &g, pdu->u.address.fec_id, pdu->u.address.fec_params,
                                 pdu->u.address.fec_param_len, pdu->u.address.total_pdus,
                                 pdu->msid) != 0 ||
         g.cnt == 0)
         return false;                   /* version 1, or not usable */
     if (j != NULL && !same_set(j, &p, &g)) {
-        joint_free_at(e, idx);          /* a new member set replaces it */
-        j = NULL;
+        joint_free_at(e, idx);          /* a new member set replaces it, */
+        j = NULL;                       /* its pending repairs with it */
     }
     if (j == NULL) {
         if ((j = joint_new(e, m)) == NULL)
@@ -642,14 +620,12 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
         if (joint_count(e, j, &gain) < 0)
             mark_unusable(e, j);
     }
-    /* The copy after this round's joint repairs closes it; any other
-     * opens one (the first copy, or one after a round whose closing copy
-     * we lost). */
-    closing = j->round_data && in_round(e, j, m);
-    j->open = !closing;
+    /* A copy after joint repairs closes their round, and confirms the
+     * pending ones: they came between two copies of this set. */
+    closing = j->round_data;
     j->round_data = false;
-    j->last_ms = e->now_ms;
-    j->switches = s->sent_switches;
+    j->rep_cnt = (uint16_t)(j->rep_cnt + j->pend_cnt);
+    j->pend_cnt = 0;
     j->g.repair_cnt = g.repair_cnt;
     if (!j->unusable && !j->decoded)
         joint_decode(e, j);             /* sources came since; may free j */
@@ -659,63 +635,69 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
     return closing && active;
 }
 
+/* Room for more repairs in j: doubled, at most `room` symbols (what the
+ * joint block can use, K - counted), charged to the source's budgets.
+ * False (counted as a drop) short of budget or memory. */
+static bool
+reps_grow(pmul_engine *e, pmul_rxjoint *j, unsigned room)
+{
+    unsigned cap = j->rep_cap != 0 ? j->rep_cap * 2u : 4u;
+    size_t more;
+    void *p;
+
+    if (cap > room)
+        cap = room;
+    more = (size_t)(cap - j->rep_cap) * j->sym_len;
+    if (!budget_take(e, j->src, more)) {
+        (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY);
+        return false;
+    }
+    if ((p = mem_realloc(e->m, j->rep, (size_t)cap * j->sym_len)) == NULL) {
+        budget_give(e, j->src, more);
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return false;
+    }
+    j->rep = p;
+    j->rep_cap = (uint16_t)cap;
+    j->charged += more;
+    return true;
+}
+
 bool
 pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
     size_t idx = joint_index(e, m->src, m->msid), len = pdu->u.data.frag_len, n;
-    uint16_t seq = pdu->u.data.seq, cap;
+    uint16_t seq = pdu->u.data.seq;
     pmul_rxjoint *j;
     bool gain;
     uint8_t esi;
     int c;
-    void *p;
 
     if (idx == SIZE_MAX)
         return false;
     j = e->rx_joint[idx];
     if (pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) != 0)
         return false;
-    if (!in_round(e, j, m)) {
-        j->open = false;                /* maybe another set's: never mixed */
-        e->st.rx_fec_unused++;
-        return true;
-    }
-    j->last_ms = e->now_ms;
     j->round_data = true;
-    if (j->unusable || j->decoded || len != j->sym_len ||
-        (j->rep_has[esi / 64u] >> (esi % 64u) & 1u) != 0) {
-        e->st.rx_fec_unused++;
+    if (j->unusable || j->decoded || len != j->sym_len || seq <= j->seq_hi) {
+        e->st.rx_fec_unused++;          /* no use, or not a fresh number */
         return true;
     }
     if ((c = joint_count(e, j, &gain)) < 0) {
         mark_unusable(e, j);
         return true;
     }
-    if (!gain || (unsigned)c + j->rep_cnt >= j->g.k) {
+    n = (size_t)j->rep_cnt + j->pend_cnt;
+    if (!gain || (unsigned)c + n >= j->g.k) {
         e->st.rx_fec_unused++;          /* nothing to gain, or enough held */
         return true;
     }
-    if (j->rep_cnt == j->rep_cap) {
-        /* Grown by doubling up to what the block can use (K - counted). */
-        cap = j->rep_cap != 0 ? (uint16_t)(j->rep_cap * 2u) : 4u;
-        if (cap > j->g.k - (unsigned)c)
-            cap = (uint16_t)(j->g.k - (unsigned)c);
-        n = (size_t)(cap - j->rep_cap) * j->sym_len;
-        if (!budget_take(e, j->src, n))
-            return (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY), true;
-        if ((p = mem_realloc(e->m, j->rep, (size_t)cap * j->sym_len)) == NULL) {
-            budget_give(e, j->src, n);
-            return (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM), true;
-        }
-        j->rep = p;
-        j->rep_cap = cap;
-        j->charged += n;
-    }
-    memcpy(j->rep + (size_t)j->rep_cnt * j->sym_len, pdu->u.data.frag, len);
-    j->rep_esi[j->rep_cnt++] = esi;
-    j->rep_has[esi / 64u] |= (uint64_t)1 << (esi % 64u);
-    if ((unsigned)c + j->rep_cnt >= j->g.k)
-        joint_decode(e, j);             /* may free j and m */
+    if (n == j->rep_cap && !reps_grow(e, j, j->g.k - (unsigned)c))
+        return true;                    /* counted as a drop */
+    memcpy(j->rep + n * j->sym_len, pdu->u.data.frag, len);
+    j->rep_esi[n] = esi;
+    j->pend_cnt++;
+    j->seq_hi = seq;
     return true;
 }
 

@@ -50,8 +50,6 @@ pmul__src_find(const pmul_engine *e, uint32_t id)
 void
 pmul__src_note_sent(pmul_rxsrc *s, const pmul_pdu *pdu)
 {
-    if (!s->sent_known || s->sent_msid != pdu->msid)
-        s->sent_switches++;
     s->sent_known = true;
     s->sent_prio = pdu->priority;
     s->sent_msid = pdu->msid;

@@ -175,6 +175,15 @@ jt_addr2(jt *t, uint64_t at, const jmsg *c, const pmul_fec_joint *g)
     return jt_addr_raw(t, at, c, b, (size_t)len);
 }
 
+/* A copy that may complete the carrier (then it is a duplicate of it). */
+static void
+jt_close(jt *t, uint64_t at, const jmsg *c, const pmul_fec_joint *g)
+{
+    int rc = jt_addr2(t, at, c, g);
+
+    assert_true(rc == 0 || rc == PMUL_ERR_DUPLICATE);
+}
+
 static int
 jt_src(jt *t, uint64_t at, const jmsg *m, uint16_t s)
 {
@@ -313,6 +322,10 @@ test_rxjoint_two_members_completed(void **state)
     assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[1]), 0);
     assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[0], 1), 0);
     h_drain(t.node, 1020);
+    /* Pending until the closing copy confirms the set. */
+    assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[1]), 0);
+    jt_close(&t, 1030, ms[0], &g);
+    h_drain(t.node, 1030);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     assert_int_equal(jt_delivered(&t, ms[1]), 1);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
@@ -356,13 +369,14 @@ test_rxjoint_kept_member_completes_other(void **state)
     h_drain(t.node, 1010);
     assert_int_equal(jt_delivered(&t, ms[1]), 0);     /* 3 + 1 + 1 of 6 */
     assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[1], 1), 0);
-    h_drain(t.node, 1020);
+    /* A third is not needed: dropped. */
+    assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[1], 2), 0);
+    jt_close(&t, 1040, ms[1], &g);
+    h_drain(t.node, 1040);
     assert_int_equal(jt_delivered(&t, ms[1]), 1);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
-    /* A third repair is not needed: dropped. */
-    assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[1], 2), 0);
-    h_run(t.node, 1030, 30000);
+    h_run(t.node, 1040, 30000);
     assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[1]), 2);
     jt_fini(&t);
 }
@@ -435,7 +449,8 @@ test_rxjoint_unknown_member_erasures(void **state)
         h_drain(t.node, 1030);
         assert_int_equal(jt_delivered(&t, ms[1]), 0);
         assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[1], 2), 0);
-        h_run(t.node, 1030, 30000);
+        jt_close(&t, 1040, ms[1], &g);
+        h_run(t.node, 1040, 30000);
         assert_int_equal(jt_delivered(&t, ms[1]), 1);
         assert_int_equal(jt_delivered(&t, ms[0]), 0);
         assert_int_equal(jt_stats(&t).rx_joint_recovered, 1);
@@ -463,7 +478,8 @@ test_rxjoint_retired_carrier_still_carries(void **state)
     assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), PMUL_ERR_DUPLICATE);
     assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 0), 0);
     assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[0], 1), 0);
-    h_run(t.node, 1020, 30000);
+    assert_int_equal(jt_addr2(&t, 1030, ms[0], &g), PMUL_ERR_DUPLICATE);
+    h_run(t.node, 1030, 30000);
     assert_int_equal(jt_delivered(&t, ms[1]), 1);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     jt_fini(&t);
@@ -568,17 +584,20 @@ test_rxjoint_repair_wrong_length(void **state)
     assert_int_equal(jt_stats(&t).rx_fec_unused, unused + 2);
     assert_int_equal(jt_delivered(&t, ms[0]), 0);
     assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[0], 0), 0);
-    h_drain(t.node, 1030);
+    jt_close(&t, 1040, ms[0], &g);
+    h_drain(t.node, 1040);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     jt_fini(&t);
 }
 
-/* Repairs after the closing copy, or after a PDU of another message, are
- * outside the round (they could be another set's): dropped. */
+/* A repair counts only between two copies of its set: none before the
+ * first announcement; a round whose first copy was lost is confirmed by
+ * its closing copy (same set); a repair at or below the highest number
+ * held is dropped. */
 static void
-test_rxjoint_repairs_outside_round_dropped(void **state)
+test_rxjoint_repairs_confirmed_by_copies(void **state)
 {
-    jmsg *ms[2], *other;
+    jmsg *ms[2];
     pmul_fec_joint g;
     uint64_t at;
     jt t;
@@ -587,24 +606,68 @@ test_rxjoint_repairs_outside_round_dropped(void **state)
     jt_init(&t, NULL);
     ms[0] = jt_msg(&t, 81, 3, 100);
     ms[1] = jt_msg(&t, 82, 3, 10);
-    other = jt_msg(&t, 83, 1, 10);
+    at = jt_send(&t, 0, ms[0], 3u);
+    (void)jt_send(&t, at, ms[1], 0);
+    g = jt_set(ms, 2, 2);
+    assert_int_equal(jt_rep(&t, 900, ms, &g, ms[0], 0), 0);     /* before any */
+    assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), 0);
+    assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 1), 0);
+    assert_int_equal(jt_addr2(&t, 1020, ms[0], &g), 0);
+    h_drain(t.node, 1020);
+    assert_int_equal(jt_delivered(&t, ms[0]), 0);      /* 4 + 1 of 6 */
+    /* The next round's first copy lost: its repairs wait for the closing
+     * copy; a repeated number is no fresh repair. */
+    assert_int_equal(jt_rep(&t, 2010, ms, &g, ms[0], 1), 0);
+    assert_int_equal(jt_addr2(&t, 2020, ms[0], &g), 0);
+    h_drain(t.node, 2020);
+    assert_int_equal(jt_delivered(&t, ms[0]), 0);
+    assert_int_equal(jt_rep(&t, 3010, ms, &g, ms[0], 2), 0);
+    jt_close(&t, 3020, ms[0], &g);
+    h_drain(t.node, 3020);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);
+    assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
+    jt_fini(&t);
+}
+
+/* The carrier's next round codes another set (C joined) and its first
+ * copy is lost: its repairs, read under the old set, would decode
+ * garbage.  The new set's copy drops them; its own round then decodes
+ * byte-identical. */
+static void
+test_rxjoint_set_change_drops_pending(void **state)
+{
+    jmsg *ms[3];
+    pmul_fec_joint g2, g3;
+    uint64_t at;
+    unsigned j;
+    jt t;
+
+    (void)state;
+    jt_init(&t, NULL);
+    ms[0] = jt_msg(&t, 91, 3, 100);
+    ms[1] = jt_msg(&t, 92, 3, 10);
+    ms[2] = jt_msg(&t, 93, 2, 50);
     at = jt_send(&t, 0, ms[0], 3u);
     at = jt_send(&t, at, ms[1], 0);
-    g = jt_set(ms, 2, 2);
-    /* Before any announcement of the set: not held. */
-    assert_int_equal(jt_rep(&t, 900, ms, &g, ms[0], 0), 0);
-    assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), 0);
-    assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 0), 0);
-    assert_int_equal(jt_addr1(&t, 1020, other), 0);        /* the source moved on */
-    assert_int_equal(jt_rep(&t, 1030, ms, &g, ms[0], 1), 0);
-    h_drain(t.node, 1030);
-    assert_int_equal(jt_delivered(&t, ms[0]), 0);
-    /* A new round of the same set: the repair held from the first still
-     * counts (same code), one more decodes. */
-    assert_int_equal(jt_addr2(&t, 2000, ms[0], &g), 0);
-    assert_int_equal(jt_rep(&t, 2010, ms, &g, ms[0], 2), 0);
-    h_drain(t.node, 2010);
-    assert_int_equal(jt_delivered(&t, ms[0]), 1);
+    (void)jt_send(&t, at, ms[2], 1u);
+    g2 = jt_set(ms, 2, 2);
+    g3 = jt_set(ms, 3, 3);
+    assert_int_equal(jt_addr2(&t, 1000, ms[0], &g2), 0);
+    assert_int_equal(jt_addr2(&t, 1010, ms[0], &g2), 0);   /* nothing between */
+    for (j = 0; j < 3; j++)                                 /* [A, B, C]'s */
+        assert_int_equal(jt_rep(&t, 2000 + 10 * j, ms, &g3, ms[0], j), 0);
+    assert_int_equal(jt_addr2(&t, 2030, ms[0], &g3), 0);
+    h_drain(t.node, 2030);
+    assert_int_equal(jt_stats(&t).rx_joint_recovered, 0);
+    assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[2]), 0);
+    assert_int_equal(jt_addr2(&t, 3000, ms[0], &g3), 0);
+    for (j = 3; j < 6; j++)
+        assert_int_equal(jt_rep(&t, 3000 + 10 * j, ms, &g3, ms[0], j), 0);
+    jt_close(&t, 3060, ms[0], &g3);
+    h_drain(t.node, 3060);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);           /* byte-identical */
+    assert_int_equal(jt_delivered(&t, ms[2]), 1);
+    assert_int_equal(jt_stats(&t).rx_joint_recovered, 3);
     jt_fini(&t);
 }
 
@@ -679,7 +742,8 @@ main(void)
         cmocka_unit_test(test_rxjoint_closing_copy_one_ack),
         cmocka_unit_test(test_rxjoint_disagreeing_total_unusable),
         cmocka_unit_test(test_rxjoint_repair_wrong_length),
-        cmocka_unit_test(test_rxjoint_repairs_outside_round_dropped),
+        cmocka_unit_test(test_rxjoint_repairs_confirmed_by_copies),
+        cmocka_unit_test(test_rxjoint_set_change_drops_pending),
         cmocka_unit_test(test_rxjoint_keep_eviction_bytes_and_expiry),
         cmocka_unit_test(test_rxjoint_accept_mode_keeps_accepted),
     };
