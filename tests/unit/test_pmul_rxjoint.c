@@ -486,40 +486,49 @@ test_rxjoint_retired_carrier_still_carries(void **state)
 }
 
 /* Three ACTIVE members with losses, a round too short to decode: its
- * closing copy draws exactly one Ack_PDU with an entry for each. */
+ * closing copy draws exactly one Ack_PDU with an entry for each, after
+ * the spreading delay (also on a shared medium: not at once). */
 static void
 test_rxjoint_closing_copy_one_ack(void **state)
 {
     jmsg *ms[3];
     pmul_fec_joint g;
+    pmul_config c;
     size_t ents, from, acks, i;
-    uint64_t at = 0;
+    uint64_t at;
+    unsigned shared;
     jt t;
 
     (void)state;
-    jt_init(&t, NULL);
-    ms[0] = jt_msg(&t, 51, 4, 100);
-    ms[1] = jt_msg(&t, 52, 3, 20);
-    ms[2] = jt_msg(&t, 53, 5, 99);
-    for (i = 0; i < 3; i++) {
-        at = jt_send(&t, at, ms[i], 3u);
+    for (shared = 0; shared < 2; shared++) {
+        jt_config(&c);
+        c.shared_medium = shared != 0;
+        jt_init(&t, &c);
+        t.node->rnd.value = UINT32_MAX / 2;    /* half the spreading bound */
+        ms[0] = jt_msg(&t, 51, 4, 100);
+        ms[1] = jt_msg(&t, 52, 3, 20);
+        ms[2] = jt_msg(&t, 53, 5, 99);
+        for (at = 0, i = 0; i < 3; i++)
+            at = jt_send(&t, at, ms[i], 3u);
+        h_run(t.node, at, 20000);
+        g = jt_set(ms, 3, 4);
+        assert_int_equal(jt_addr2(&t, 20000, ms[0], &g), 0);
+        assert_int_equal(jt_rep(&t, 20010, ms, &g, ms[0], 0), 0);
+        assert_int_equal(jt_rep(&t, 20020, ms, &g, ms[0], 1), 0);
+        h_drain(t.node, 20020);
+        from = t.node->npkt;
+        assert_int_equal(jt_addr2(&t, 20030, ms[0], &g), 0);
+        h_drain(t.node, 20030);
+        assert_int_equal(h_count(t.node, from, PMUL_PDU_ACK), 0);
+        h_run(t.node, 20030, 20030 + c.ack_spread_ms);
+        for (i = 0; i < 3; i++) {
+            acks = jt_acks(&t, from, ms[i]->msid, &ents, NULL);
+            assert_int_equal(acks, 1);
+            assert_int_equal(ents, 1);
+        }
+        assert_int_equal(jt_stats(&t).rx_joint_recovered, 0);
+        jt_fini(&t);
     }
-    h_run(t.node, at, 20000);
-    g = jt_set(ms, 3, 4);
-    assert_int_equal(jt_addr2(&t, 20000, ms[0], &g), 0);
-    assert_int_equal(jt_rep(&t, 20010, ms, &g, ms[0], 0), 0);
-    assert_int_equal(jt_rep(&t, 20020, ms, &g, ms[0], 1), 0);
-    h_drain(t.node, 20020);
-    from = t.node->npkt;
-    assert_int_equal(jt_addr2(&t, 20030, ms[0], &g), 0);
-    h_run(t.node, 20030, 20030 + 1000);
-    for (i = 0; i < 3; i++) {
-        acks = jt_acks(&t, from, ms[i]->msid, &ents, NULL);
-        assert_int_equal(acks, 1);
-        assert_int_equal(ents, 1);
-    }
-    assert_int_equal(jt_stats(&t).rx_joint_recovered, 0);
-    jt_fini(&t);
 }
 
 /* The set says A has 4 PDUs; we hold it with 3: unusable, counted once,
