@@ -352,6 +352,49 @@ jt_whole_and_lossy(jt *t, jmsg **ms)
     return jt_set(ms, 2, 2);
 }
 
+/* Allocation failing at every step of a joint round (the state, the
+ * repairs, the scratch, the deliveries): nothing breaks, and the next
+ * round completes both members exactly once, byte-identical. */
+static void
+test_rxjoint_alloc_failure_every_step(void **state)
+{
+    bool reached_end = false;
+    jmsg *ms[2];
+    pmul_fec_joint g;
+    uint64_t at;
+    long k;
+    jt t;
+
+    (void)state;
+    for (k = 0; !reached_end; k++) {
+        jt_init(&t, NULL);
+        ms[0] = jt_msg(&t, 21, 3, 40);
+        ms[1] = jt_msg(&t, 22, 2, 70);
+        at = jt_send(&t, 0, ms[0], 1u << 1);
+        (void)jt_send(&t, at, ms[1], 1u << 0);
+        g = jt_set(ms, 2, 2);
+        tmem_fail_after(&t.node->tm, k);
+        (void)jt_addr2(&t, 1000, ms[0], &g);
+        (void)jt_rep(&t, 1010, ms, &g, ms[0], 0);
+        (void)jt_rep(&t, 1020, ms, &g, ms[0], 1);
+        (void)jt_addr2(&t, 1030, ms[0], &g);
+        h_run(t.node, 1030, 5000);
+        reached_end = h_failed(&t.node->tm) == 0;
+        t.node->tm.armed = false;
+        /* The next round: two fresh repairs. */
+        jt_close(&t, 6000, ms[0], &g);
+        (void)jt_rep(&t, 6010, ms, &g, ms[0], 2);
+        (void)jt_rep(&t, 6020, ms, &g, ms[0], 3);
+        jt_close(&t, 6030, ms[0], &g);
+        h_run(t.node, 6030, 70000);
+        assert_int_equal(jt_delivered(&t, ms[0]), 1);
+        assert_int_equal(jt_delivered(&t, ms[1]), 1);
+        jt_fini(&t);
+    }
+    print_message("allocation failure loop: %ld steps\n", k);
+    assert_true(k > 3);
+}
+
 /* A delivered and kept; B (3 PDUs) lost 2; a set [A, B] carried by B
  * with one repair completes B, and A is not delivered again. */
 static void
@@ -744,6 +787,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rxjoint_two_members_completed),
+        cmocka_unit_test(test_rxjoint_alloc_failure_every_step),
         cmocka_unit_test(test_rxjoint_kept_member_completes_other),
         cmocka_unit_test(test_rxjoint_keep_disabled_acks_missing),
         cmocka_unit_test(test_rxjoint_unknown_member_erasures),
