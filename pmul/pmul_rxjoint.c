@@ -58,6 +58,7 @@
  */
 #include "pmul/pmul_engine_int.h"
 
+#include <isa-l/erasure_code.h>
 #include <string.h>
 
 /* Joint states one source may have at once (one per carrier): a joint
@@ -317,6 +318,9 @@ pmul__rx_joint_fini(pmul_engine *e)
     mem_free(e->m, e->jnt_buf);
     e->jnt_buf = NULL;
     e->jnt_buf_cap = 0;
+    mem_free(e->m, e->jnt_mat);
+    e->jnt_mat = NULL;
+    e->jnt_mat_cap = 0;
 }
 
 /* A new joint state for carrier m (the oldest of its source goes past
@@ -408,24 +412,48 @@ member_scan(const pmul_engine *e, const pmul_rxjoint *j, unsigned i, pmul_rxmsg 
     return (int)mb->total_pdus;
 }
 
-/* Symbols counted over the members (-1: unusable); *gain: an ACTIVE
- * member misses a source, so decoding would bring something. */
+/* Repairs of its own block an ACTIVE member holds (docs/wire.md 10.7),
+ * as many as can stand for its missing sources: each is an equation over
+ * its sources alone, which the mixed decoding (solve_mixed) uses beside
+ * the joint repairs.  Its Acks list k_b - held_b, so the transmitter
+ * sizes the joint round as if these counted. */
+static unsigned
+own_usable(const pmul_rxmsg *am, unsigned have, unsigned n)
+{
+    const pmul_fec_block *b;
+    unsigned own;
+
+    if (am->fecd == NULL || am->fecd->p.blocks.block_cnt != 1)
+        return 0;
+    b = &am->fecd->blk[0];
+    own = b->held_cnt > b->src_cnt ? (unsigned)(b->held_cnt - b->src_cnt) : 0;
+    return own < n - have ? own : n - have;
+}
+
+/* Symbols counted over the members, own repairs included (-1:
+ * unusable); *srcs the source symbols alone; *gain: an ACTIVE member
+ * misses a source, so decoding would bring something. */
 static int
-joint_count(const pmul_engine *e, const pmul_rxjoint *j, bool *gain)
+joint_count(const pmul_engine *e, const pmul_rxjoint *j, bool *gain, int *srcs)
 {
     pmul_rxmsg *am;
     pmul_rxkeep *kp;
-    int sum = 0, c;
+    int sum = 0, c, sc = 0;
     unsigned i;
 
     *gain = false;
     for (i = 0; i < j->g.cnt; i++) {
         if ((c = member_scan(e, j, i, &am, &kp)) < 0)
             return -1;
-        if (am != NULL && c < (int)j->g.mem[i].total_pdus)
-            *gain = true;
+        sc += c;
         sum += c;
+        if (am != NULL && c < (int)j->g.mem[i].total_pdus) {
+            *gain = true;
+            sum += (int)own_usable(am, (unsigned)c, j->g.mem[i].total_pdus);
+        }
     }
+    if (srcs != NULL)
+        *srcs = sc;
     return sum;
 }
 
@@ -444,8 +472,9 @@ scratch_fit(pmul_engine *e, size_t need)
 }
 
 /* Fragment s of member i (N, last_len of the set; a rob fragment checked
- * against them) into sym[], interior short fragments padded to S in the
- * scratch at *pad.  False when a held fragment has another length. */
+ * against them) into sym[], a short one padded to S in the scratch at
+ * *pad (the block's last too: the mixed decoding takes full symbols).
+ * False when a held fragment has another length. */
 static bool
 put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t len,
         const uint8_t **sym, pmul_fec_block *blk, uint8_t **pad)
@@ -456,7 +485,7 @@ put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t 
 
     if (len != want)
         return false;
-    if (len < j->sym_len && i + 1u < j->g.cnt) {
+    if (len < j->sym_len) {
         memcpy(*pad, p, len);
         memset(*pad + len, 0, j->sym_len - len);
         p = *pad;
@@ -464,6 +493,134 @@ put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t 
     }
     sym[esi] = p;
     return pmul_fec_block_add(blk, esi) == 0;
+}
+
+/* Equations of the mixed decoding: a joint repair (ESI k + j over the
+ * whole block) or a member's own repair (its own ESI over its sources,
+ * joint ESIs off..off+n-1). */
+typedef struct jeq {
+    const uint8_t *sym;
+    uint8_t esi;
+    uint8_t off, n;             /* own repair; n 0: joint repair */
+} jeq;
+
+static uint8_t
+eq_coef(const jeq *q, unsigned t)
+{
+    if (q->n == 0)
+        return gf_inv((uint8_t)(q->esi ^ t));
+    if (t < q->off || t >= (unsigned)q->off + q->n)
+        return 0;
+    return gf_inv((uint8_t)(q->esi ^ (t - q->off)));
+}
+
+/*
+ * The missing symbols out[] of a joint block of k from the held ones
+ * sym[] and the u equations q[] (u = symbols missing): x = A^-1 (z + B y)
+ * with A the equations' coefficients on the missing symbols, B on the
+ * held ones, as one ISA-L product over the held symbols and the
+ * equations' own.  Every symbol is S octets.  Returns 0, PMUL_ERR_NOMEM,
+ * or PMUL_ERR_INCONSISTENT when A is singular (a mix of two codes'
+ * Cauchy rows need not be invertible: wait for other repairs).
+ */
+static int
+solve_mixed(pmul_engine *e, unsigned k, const uint8_t *const *sym, uint8_t *const *out,
+            const jeq *q, unsigned u, size_t S)
+{
+    uint8_t miss[PMUL_FEC_N_MAX], held[PMUL_FEC_N_MAX], *a, *ainv, *b, *d, *tbls, w;
+    uint8_t *src[PMUL_FEC_N_MAX], *dst[PMUL_FEC_N_MAX];
+    unsigned t, r, x, c, nm = 0, nh = 0, cols;
+    size_t need;
+    void *p;
+
+    for (t = 0; t < k; t++) {
+        if (sym[t] != NULL)
+            held[nh++] = (uint8_t)t;
+        else if (out[t] != NULL)
+            miss[nm++] = (uint8_t)t;
+    }
+    if (nm != u || nh + nm != k)
+        return PMUL_ERR_INCONSISTENT;
+    cols = nh + u;                      /* = k <= 254 */
+    need = 2u * (size_t)u * u + (size_t)u * nh + (size_t)u * cols * 33u;
+    if (need > e->jnt_mat_cap) {
+        if ((p = mem_realloc(e->m, e->jnt_mat, need)) == NULL)
+            return PMUL_ERR_NOMEM;
+        e->jnt_mat = p;
+        e->jnt_mat_cap = need;
+    }
+    a = e->jnt_mat;
+    ainv = a + (size_t)u * u;
+    b = ainv + (size_t)u * u;
+    d = b + (size_t)u * nh;
+    tbls = d + (size_t)u * cols;
+    for (r = 0; r < u; r++) {
+        for (x = 0; x < u; x++)
+            a[r * u + x] = eq_coef(&q[r], miss[x]);
+        for (c = 0; c < nh; c++)
+            b[(size_t)r * nh + c] = eq_coef(&q[r], held[c]);
+    }
+    if (gf_invert_matrix(a, ainv, (int)u) != 0)
+        return PMUL_ERR_INCONSISTENT;
+    memset(d, 0, (size_t)u * cols);
+    for (r = 0; r < u; r++)
+        for (x = 0; x < u; x++) {
+            if ((w = ainv[r * u + x]) == 0)
+                continue;
+            d[(size_t)r * cols + nh + x] = w;
+            for (c = 0; c < nh; c++)
+                d[(size_t)r * cols + c] ^= gf_mul(w, b[(size_t)x * nh + c]);
+        }
+    for (c = 0; c < nh; c++)
+        src[c] = (uint8_t *)(uintptr_t)sym[held[c]];
+    for (x = 0; x < u; x++) {
+        src[nh + x] = (uint8_t *)(uintptr_t)q[x].sym;
+        dst[x] = out[miss[x]];
+    }
+    ec_init_tables((int)cols, (int)u, d, tbls);
+    ec_encode_data((int)S, (int)cols, (int)u, tbls, src, dst);
+    return 0;
+}
+
+/* Equations for the missing symbols of a joint block: the joint repairs
+ * held, then own repairs of ACTIVE members (each at most its missing
+ * count).  Returns how many went into q[]. */
+static unsigned
+gather_eqs(const pmul_engine *e, const pmul_rxjoint *j, jeq *q, unsigned want)
+{
+    const pmul_fec_block *fb;
+    const uint8_t *frag;
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    unsigned n = 0, i, esi, used, cap;
+    uint16_t seq;
+    size_t flen;
+    int c;
+
+    for (i = 0; i < j->rep_cnt && n < want; i++, n++) {
+        q[n].sym = j->rep + (size_t)i * j->sym_len;
+        q[n].esi = j->rep_esi[i];
+        q[n].n = 0;
+    }
+    for (i = 0; i < j->g.cnt && n < want; i++) {
+        if ((c = member_scan(e, j, i, &am, &kp)) < 0 || am == NULL ||
+            (cap = own_usable(am, (unsigned)c, j->g.mem[i].total_pdus)) == 0)
+            continue;
+        fb = &am->fecd->blk[0];
+        for (esi = fb->k, used = 0; esi <= PMUL_FEC_ESI_MAX && used < cap && n < want; esi++) {
+            if (!pmul_fec_block_has(fb, esi) ||
+                pmul_fec_seq_of(&am->fecd->p.blocks, 0, esi, &seq) != 0 ||
+                !pmul_rob_get(&am->rob, seq, &frag, &flen) || flen != j->sym_len)
+                continue;
+            q[n].sym = frag;
+            q[n].esi = (uint8_t)esi;
+            q[n].off = (uint8_t)pmul_fec_joint_offset(&j->g, i);
+            q[n].n = (uint8_t)j->g.mem[i].total_pdus;
+            n++;
+            used++;
+        }
+    }
+    return n;
 }
 
 /*
@@ -480,20 +637,21 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
     uint32_t src = j->src;
     unsigned i, s, r, esi, k = g.k, miss;
     size_t S = j->sym_len, flen;
+    jeq q[PMUL_FEC_N_MAX];
     const uint8_t *frag;
     pmul_fec_block blk;
     pmul_rxmsg *am;
     pmul_rxkeep *kp;
     bool gain, hit;
-    int rc, counted;
+    int rc, counted, srcs;
 
-    if ((counted = joint_count(e, j, &gain)) < 0) {
+    if ((counted = joint_count(e, j, &gain, &srcs)) < 0) {
         mark_unusable(e, j);
         return;
     }
     if (!gain || (unsigned)counted + j->rep_cnt < k)
         return;
-    miss = k - (unsigned)counted;
+    miss = k - (unsigned)srcs;
     /* Recovered symbols, then the padded short ones (<= 284 x S). */
     if (!scratch_fit(e, ((size_t)miss + g.cnt) * S) ||
         (e->rx_fec == NULL && pmul_fec_new(&e->rx_fec, e->m) != 0)) {
@@ -526,12 +684,21 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
             }
         }
     }
-    for (r = 0; r < j->rep_cnt && blk.held_cnt < k; r++) {
-        if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: seq_hi */
-            sym[j->rep_esi[r]] = j->rep + (size_t)r * S;
+    if (j->rep_cnt >= miss) {
+        /* Joint repairs alone: the Cauchy decoder of the codec (every
+         * symbol padded to S, so no short one). */
+        for (r = 0; r < j->rep_cnt && blk.held_cnt < k; r++) {
+            if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: seq_hi */
+                sym[j->rep_esi[r]] = j->rep + (size_t)r * S;
+        }
+        rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, S, out);
+    } else if (gather_eqs(e, j, q, miss) == miss) {
+        rc = solve_mixed(e, k, sym, out, q, miss, S);
+        if (rc == PMUL_ERR_INCONSISTENT)
+            return;                     /* singular: other repairs may do */
+    } else {
+        return;                         /* cannot be: counted wrong */
     }
-    rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, g.mem[g.cnt - 1u].last_len,
-                          out);
     if (rc == PMUL_ERR_NOMEM) {
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
         return;
@@ -617,7 +784,7 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
         j->g = g;
         j->lay = p.blocks;
         j->sym_len = p.symbol_len;
-        if (joint_count(e, j, &gain) < 0)
+        if (joint_count(e, j, &gain, NULL) < 0)
             mark_unusable(e, j);
     }
     /* A copy after joint repairs closes their round, and confirms the
@@ -683,7 +850,7 @@ pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
         e->st.rx_fec_unused++;          /* no use, or not a fresh number */
         return true;
     }
-    if ((c = joint_count(e, j, &gain)) < 0) {
+    if ((c = joint_count(e, j, &gain, NULL)) < 0) {
         mark_unusable(e, j);
         return true;
     }

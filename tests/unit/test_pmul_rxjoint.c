@@ -352,6 +352,55 @@ jt_whole_and_lossy(jt *t, jmsg **ms)
     return jt_set(ms, 2, 2);
 }
 
+/* Repair j of m's own block (version 1, one block), as its own round
+ * numbers it. */
+static int
+jt_own_rep(jt *t, uint64_t at, const jmsg *m, unsigned j)
+{
+    const uint8_t *src[8];
+    pmul_fec_params p = jt_params(m);
+    uint8_t out[J_S];
+    uint16_t s, seq;
+
+    for (s = 0; s < m->n; s++)
+        src[s] = m->payload + (size_t)s * J_S;
+    assert_int_equal(pmul_fec_encode(t->enc, src, m->n, J_S, m->last, j, out), 0);
+    assert_int_equal(pmul_fec_seq_of(&p.blocks, 0, m->n + j, &seq), 0);
+    return h_feed_frag(t->node, at, H_TX, m->msid, seq, out, J_S);
+}
+
+/* A (3 PDUs) lost two sources and holds one repair of its own block, B
+ * lost one: its Acks list one missing for A, and two joint repairs (not
+ * three) rebuild both, the own repair standing for one of A's symbols
+ * (the mixed decoding); byte-identical. */
+static void
+test_rxjoint_own_repair_counts(void **state)
+{
+    jmsg *ms[2];
+    pmul_fec_joint g;
+    uint64_t at;
+    jt t;
+
+    (void)state;
+    jt_init(&t, NULL);
+    ms[0] = jt_msg(&t, 23, 3, 40);
+    ms[1] = jt_msg(&t, 24, 2, 70);
+    at = jt_send(&t, 0, ms[0], 3u);
+    assert_int_equal(jt_own_rep(&t, at + 10, ms[0], 0), 0);
+    (void)jt_send(&t, at + 20, ms[1], 1u);
+    g = jt_set(ms, 2, 2);
+    assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), 0);
+    assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 0), 0);
+    assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[0], 1), 0);
+    jt_close(&t, 1040, ms[0], &g);
+    h_drain(t.node, 1040);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);
+    assert_int_equal(jt_delivered(&t, ms[1]), 1);
+    assert_int_equal(jt_stats(&t).rx_joint_recovered, 3);
+    assert_int_equal(jt_stats(&t).rx_fec_recovered, 0);
+    jt_fini(&t);
+}
+
 /* Allocation failing at every step of a joint round (the state, the
  * repairs, the scratch, the deliveries): nothing breaks, and the next
  * round completes both members exactly once, byte-identical. */
@@ -788,6 +837,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rxjoint_two_members_completed),
         cmocka_unit_test(test_rxjoint_alloc_failure_every_step),
+        cmocka_unit_test(test_rxjoint_own_repair_counts),
         cmocka_unit_test(test_rxjoint_kept_member_completes_other),
         cmocka_unit_test(test_rxjoint_keep_disabled_acks_missing),
         cmocka_unit_test(test_rxjoint_unknown_member_erasures),
