@@ -16,7 +16,7 @@ repair (docs/wire.md 10) whose lost sources the repairs rebuild, the
 repairs once after and once before the FEC_Address_PDU; and joint rounds
 (docs/wire.md 10.8, version 2 FEC_Parameters): two single-block messages
 with losses completed by joint repairs of a carrier, one delivered first
-and kept, and a hostile set (30 members of 8 PDUs we never heard of,
+and kept, one holding a repair of its own block, and a hostile set (30 members of 8 PDUs we never heard of,
 repairs of the wrong length).  Standard library only.
 """
 import struct
@@ -140,6 +140,12 @@ class Member:
     def address(self, msn=7):
         return fec_addr(self.msid, self.n, self.params(), msn)
 
+    def own_repair(self, j):
+        """Repair j of its own (single) block, number N + 1 + j."""
+        syms = [self.frag(s).ljust(FEC_S, b'\0') for s in range(1, self.n + 1)]
+        return rec(TO_R, fec_data(self.n + 1 + j, cauchy_repair(syms, self.n + j), self.msid),
+                   step=100)
+
     def sources(self, lost=()):
         return b''.join(rec(TO_R, fec_data(s, self.frag(s), self.msid), step=100)
                         for s in range(1, self.n + 1) if s not in lost)
@@ -182,6 +188,13 @@ def joint_seeds():
                       a.sources((1, 2)) + rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, [b, a], 3))) +
                       joint_repairs(a, [b, a], (0, 1, 2)) +
                       rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, [b, a], 3))) + idle(4, step=1000),
+        # A lost 1 and 2 and holds a repair of its own block, B lost 2:
+        # two joint repairs and the own one decode both (mixed solve).
+        'joint_own': rec(TO_R, a.address()) + a.sources((1, 2)) + a.own_repair(0) +
+                     rec(TO_R, b.address(), step=100) + b.sources((2,)) +
+                     rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) +
+                     joint_repairs(a, ab, (0, 1)) +
+                     rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) + idle(4, step=1000),
         # 29 members never heard of (8 PDUs each) and A: K = 235; repairs
         # of the wrong length, then a few right ones.
         'joint_crowd': rec(TO_R, a.address()) + a.sources((2,)) + crowd_addr +
