@@ -22,9 +22,15 @@
  *	exactly symbol_len octets), at most K minus the symbols counted,
  *	charged to the carrier source's budgets.  A member counts its held
  *	sources when ACTIVE, all N_i when kept, none otherwise (erasures).
- *	When counted plus held reach K the joint block is decoded and the
- *	missing sources of ACTIVE members go into their robs as if they had
- *	arrived (pmul__rx_recovered: delivery, Acks).
+ *	An ACTIVE member's repairs of its own block (10.7) count too, as many
+ *	as it misses sources: its Acks list k_b - held_b, and the transmitter
+ *	sizes joint rounds from those lists, so a receiver that left them out
+ *	stayed a few symbols short round after round.  When counted plus held
+ *	reach K the joint block is decoded: by the codec's Cauchy decoder
+ *	when the joint repairs suffice, else by the mixed decoding (joint and
+ *	own repairs as one linear system, solve_mixed); the missing sources
+ *	of ACTIVE members go into their robs as if they had arrived
+ *	(pmul__rx_recovered: delivery, Acks).
  *
  *	Joint repairs do not name their member set, and a carrier may carry
  *	another set in its next round: a repair read under the wrong set
@@ -46,7 +52,9 @@
  *	we hold makes the set unusable (rx_joint_unusable, once per set).
  *	Fragment lengths of the held sources are checked before decoding.
  *	Memory follows K and symbol_len of checked parameters and is charged
- *	to the source's budgets; joint states are capped per source.
+ *	to the source's budgets; joint states are capped per source.  The
+ *	mixed decoding is bounded in work (MIXED_OPS_MAX) and a singular
+ *	system is waited out, never decoded.
  * DIAGNOSTICS
  *	Stats rx_joint_recovered, rx_joint_unusable, rx_keep_evicted,
  *	rx_fec_unused (joint repairs not kept).  Nothing is logged per PDU.
