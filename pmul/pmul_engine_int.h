@@ -3,7 +3,9 @@
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
  * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
  * destinations; pmul_txfec.c: its repair planning and loss estimate;
- * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c).  Not a public header: only those files and tests include it.
+ * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c,
+ * pmul_rxjoint.c).  Not a public header: only those files and tests
+ * include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
  * (creation order or sorted by a protocol value) and scanned in that
@@ -283,7 +285,14 @@ typedef struct pmul_rxmsg {
     size_t held_len;
     size_t dest_cnt, dest_cap;  /* dest_cnt <= cfg.max_dests */
     uint64_t data_rx_ms;        /* last Data_PDU of it arrived */
+    uint16_t keep_sym;          /* delivered with FEC as one block: its
+                                 * symbol_len, for the keep store (0: not
+                                 * to be kept) */
 } pmul_rxmsg;
+
+/* Kept payloads and joint repair state (pmul_rxjoint.c). */
+typedef struct pmul_rxkeep pmul_rxkeep;
+typedef struct pmul_rxjoint pmul_rxjoint;
 
 /* ---- engine ------------------------------------------------------------ */
 
@@ -365,6 +374,20 @@ struct pmul_engine {
     uint8_t *fec_out;           /* recovered symbols scratch, grown to the
                                  * largest recovery seen */
     size_t fec_out_cap;
+    /* Joint repair (docs/wire.md 10.8, pmul_rxjoint.c). */
+    pmul_rxjoint **rx_joint;    /* per carrier, creation order */
+    size_t rx_joint_cnt, rx_joint_cap;
+    pmul_rxkeep *keep_old, *keep_new; /* kept payloads, FIFO by delivery */
+    map keep_by_id;             /* (Source_ID << 32 | MSID) -> pmul_rxkeep * */
+    heap keep_heap;             /* pmul_rxkeep * by Expiry_Time */
+    size_t keep_bytes;          /* payload octets kept */
+    uint8_t *jnt_buf;           /* joint decoding scratch (padded symbols,
+                                 * recovered ones), grown */
+    size_t jnt_buf_cap;
+    uint8_t *jnt_mat;           /* mixed decoding: syndromes and matrices
+                                 * (about 1 MB at most: MIXED_OPS_MAX),
+                                 * grown */
+    size_t jnt_mat_cap;
 
     /* Events, FIFO ring. */
     pmul_evq_ent *ev;
@@ -525,11 +548,20 @@ void pmul__rx_free_all(pmul_engine *e);
 pmul_rxmsg *pmul__rx_find(const pmul_engine *e, uint32_t src, uint32_t msid);
 /* After m's timers may have changed: its place in the deadline heap. */
 void pmul__rx_retime(pmul_engine *e, pmul_rxmsg *m);
+/* Sources of the ACTIVE message m were rebuilt (joint repair): deliver it
+ * when complete, else Ack when one was the highest of our last list
+ * (hit); m's place in the deadline heap. */
+void pmul__rx_recovered(pmul_engine *e, pmul_rxmsg *m, bool hit);
 
 /* ---- pmul_rxack.c: the receiver's Acks ---------------------------------- */
 
 /* Owe an Ack for m, due after a random spreading delay. */
 void pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m);
+/* The spreading delay's due time for an Ack of m (one random draw). */
+uint64_t pmul__rx_ack_due(pmul_engine *e, const pmul_rxmsg *m);
+/* Owe an Ack for m at due (Acks owed to one source at one due time leave
+ * in one Ack_PDU). */
+void pmul__rx_owe_ack_at(pmul_engine *e, pmul_rxmsg *m, uint64_t due);
 /* The tail wait of m (a probe wait after our Ack). */
 uint32_t pmul__rx_tail_ms(const pmul_engine *e, const pmul_rxmsg *m);
 /* A Data_PDU of m arrived: sample the interval between its PDUs. */
@@ -565,6 +597,43 @@ void pmul__rx_fec_drop(pmul_engine *e, pmul_rxmsg *m);
 uint16_t pmul__rx_fec_next_missing(const pmul_rxmsg *m, uint32_t from);
 /* Free the engine's codec context and recovery scratch. */
 void pmul__rx_fec_fini(pmul_engine *e);
+/* Source seq of m (len octets, stored by a joint recovery) held in its
+ * decoder, without decoding its block. */
+void pmul__rx_fec_note(pmul_rxmsg *m, uint16_t seq, size_t len);
+
+/* ---- pmul_rxjoint.c: kept payloads and joint repair (wire.md 10.8) ------ */
+
+/* Set up the keep store (no allocation). */
+void pmul__rx_keep_init(pmul_engine *e);
+/* m was delivered (or accepted) with payload[0..len) (borrowed): keep a
+ * copy when it was announced with FEC as one block (m->keep_sym). */
+void pmul__rx_keep_add(pmul_engine *e, const pmul_rxmsg *m, const uint8_t *payload, size_t len);
+/* Drop kept payloads whose Expiry_Time has come (pmul__rx_expire). */
+void pmul__rx_keep_expire(pmul_engine *e);
+/* When the next kept payload expires (UINT64_MAX: none). */
+uint64_t pmul__rx_keep_deadline(const pmul_engine *e);
+/* Source src goes: its kept payloads go (counted as evicted). */
+void pmul__rx_keep_forget_source(pmul_engine *e, uint32_t src);
+/* The message (src, msid) is freed: the joint state it carries goes. */
+void pmul__rx_joint_forget(pmul_engine *e, uint32_t src, uint32_t msid);
+/*
+ * A FEC_Address_PDU listing us for carrier m (ACTIVE or COMPLETE): take
+ * its joint set (version 2), decode when it can.  May deliver messages
+ * and free m: the caller finds m again.  Returns true when the copy closes
+ * a joint round in which a member is still ACTIVE: answer it with
+ * pmul__rx_joint_answer().
+ */
+bool pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu);
+/*
+ * Data_PDU pdu of carrier m: true when its number is a joint repair of
+ * m's joint set (then handled: held, decoded or dropped; m may be freed
+ * and the caller must not use it), false otherwise.
+ */
+bool pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu);
+/* One Ack_PDU for carrier m's closing copy: m and every ACTIVE member. */
+void pmul__rx_joint_answer(pmul_engine *e, pmul_rxmsg *m);
+/* Free every joint state and kept payload (engine teardown). */
+void pmul__rx_joint_fini(pmul_engine *e);
 
 /* ---- pmul_rxsrc.c: sources and lost-message tracking -------------------- */
 

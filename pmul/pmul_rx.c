@@ -68,9 +68,17 @@
  *	nothing, or only early data and ignored messages, are evicted LRU.
  * DIAGNOSTICS
  *	Drops are counted by reason and returned as PMUL_ERR_* codes.
+ *	Joint repair (docs/wire.md 10.8, pmul_rxjoint.c): a version 2
+ *	FEC_Address_PDU listing us names a set of single-block messages whose
+ *	repairs ride as Data_PDUs of its carrier; they are taken before the
+ *	duplicate logic, also for a carrier already COMPLETE here, and a
+ *	decoding may deliver other messages than the PDU's (callers find
+ *	their message again afterwards).  Delivered single-block FEC payloads
+ *	are kept for it until their expiry.
  * SEE ALSO
  *	pmul_rxack.c (Acks), pmul_rxsrc.c (sources and lost-message
- *	tracking), pmul_rxfec.c (FEC decoding), pmul_engine(3),
+ *	tracking), pmul_rxfec.c (FEC decoding), pmul_rxjoint.c (joint
+ *	repair), pmul_engine(3),
  *	pmul_rob(3), pmul_ackq(3), pmul_seqset(3)
  * LICENSE
  *	MIT, see LICENSE.
@@ -124,6 +132,7 @@ pmul__rx_init(pmul_engine *e)
 {
     map_init(&e->rx_by_id, e->m, 0);
     heap_init(&e->rx_dl_heap, e->m, sizeof(pmul_rxmsg *), 0, dl_cmp, dl_moved, NULL);
+    pmul__rx_keep_init(e);
 }
 
 /* The earliest of m's timers: expiry, the early-data validity, the Ack
@@ -246,6 +255,7 @@ msg_free(pmul_engine *e, pmul_rxmsg *m)
         group_event(e, PMUL_EV_LEAVE_GROUP, group);
     unhold(e, m);
     pmul__rx_fec_drop(e, m);
+    pmul__rx_joint_forget(e, m->src, m->msid);
     pmul_rob_fini(&m->rob);
     pmul_seqset_fini(&m->reported);
     mem_free(e->m, m->dests);
@@ -494,6 +504,16 @@ check_ack(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
 
 /* ---- delivery ---------------------------------------------------------- */
 
+void
+pmul__rx_recovered(pmul_engine *e, pmul_rxmsg *m, bool hit)
+{
+    if (pmul_rob_is_complete(&m->rob))
+        deliver(e, m);
+    else if (hit)
+        pmul__rx_owe_ack(e, m);
+    pmul__rx_retime(e, m);
+}
+
 /* The DELIVERED event of m with payload/len; owned says whether the event
  * takes the payload and the destination list (accept mode: views into m,
  * which keeps them until accepted).  The caller reserved the slot. */
@@ -552,6 +572,13 @@ deliver(pmul_engine *e, pmul_rxmsg *m)
         return;
     }
     pmul_ackq_remove(&e->ackq, m->src, m->msid);    /* no stale list */
+    /* A message announced with FEC as one block may serve joint repair
+     * later (docs/wire.md 10.8): kept now, or in accept mode once the
+     * application accepts it (a rejected payload must not feed a decode). */
+    if (m->fecd != NULL && m->fecd->p.blocks.block_cnt == 1)
+        m->keep_sym = m->fecd->p.symbol_len;
+    if (!accept_mode)
+        pmul__rx_keep_add(e, m, payload, len);
     if (accept_mode) {
         m->held = payload;
         m->held_len = len;
@@ -734,7 +761,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
     pmul_rxsrc *s;
     pmul_rxmsg *m;
     uint32_t msn = 0;
-    bool hit = false, stale;
+    bool hit = false, stale, closing = false;
     int listed, err;
 
     if ((err = pmul__src_get(e, pdu->source_id, &s)) != 0)
@@ -776,6 +803,8 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->addr_rx_ms = e->now_ms;
         m->dup_addr = true;
         pmul__rx_owe_ack(e, m);
+        /* It may carry a joint round for messages we still miss. */
+        (void)pmul__rx_joint_on_address(e, m, pdu);
         return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     }
     if (m == NULL || m->state == PMUL_RXS_EARLY) {
@@ -784,8 +813,12 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
                 msg_free(e, m);
             return pmul__drop(e, PMUL_DROP_EXPIRED, PMUL_ERR_EXPIRED);
         }
-        if (listed == 1)
-            return activate(e, s, m, pdu, msn);
+        if (listed == 1) {
+            if ((err = activate(e, s, m, pdu, msn)) == 0 &&
+                (m = pmul__rx_find(e, pdu->source_id, pdu->msid)) != NULL)
+                (void)pmul__rx_joint_on_address(e, m, pdu);     /* opens a round */
+            return err;
+        }
         if (listed == 0) {
             ignore_msg(e, s, m, pdu->msid, pdu->u.address.expiry_time);
         } else {
@@ -802,6 +835,13 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
             dests_merge(e, m, pdu);
         }
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
+    }
+    if (listed == 1 && (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE)) {
+        /* A joint set (version 2) is taken before the carrier's own
+         * state: decoding may deliver the carrier and other members. */
+        closing = pmul__rx_joint_on_address(e, m, pdu);
+        if ((m = pmul__rx_find(e, pdu->source_id, pdu->msid)) == NULL)
+            return 0;
     }
     switch (m->state) {
     case PMUL_RXS_ACTIVE:
@@ -824,7 +864,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
         m->addr_rx_ms = e->now_ms;
         m->pdu_rx_ms = e->now_ms;
         m->ndests = pdu->map == 0 ? pdu->u.address.dest_cnt : 0;
-        if (m->data_since_addr && m->round_acked && m->data_rx_ms <= m->last_ack_ms &&
+        if (!closing && m->data_since_addr && m->round_acked && m->data_rx_ms <= m->last_ack_ms &&
             pmul__rx_acks_take_air(e, m)) {
             /* It closes a round we answered after the last Data_PDU we
              * saw of it: unless we lost the round's last Data_PDUs too,
@@ -840,7 +880,7 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
             m->last_seq = 0;
             return 0;
         }
-        if (m->data_since_addr) {
+        if (m->data_since_addr || closing) {
             /* Data since the last Address_PDU: this one closes the round
              * (addr_repeat), or is the transmitter's probe after it.
              * Answer now: waiting for the tail timer would only delay the
@@ -848,8 +888,12 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
              * have been lost or, sent mid-round (MM or highest-missing
              * trigger), not count as the round's answer at the
              * transmitter (issue 12.1, 12.2).  One more small PDU against
-             * a timer round or a whole resend. */
-            pmul__rx_owe_ack(e, m);
+             * a timer round or a whole resend.  A joint round's closing
+             * copy draws one Ack for every member still ACTIVE. */
+            if (closing)
+                pmul__rx_joint_answer(e, m);
+            else
+                pmul__rx_owe_ack(e, m);
             m->data_since_addr = false;
             m->round_acked = false;
             m->last_seq = 0;
@@ -904,7 +948,9 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
                     m->data_rx_ms > m->addr_rx_ms && pmul__rx_acks_take_air(e, m);
             m->addr_rx_ms = e->now_ms;
             m->dup_addr = true;
-            if (!stale)
+            if (closing)
+                pmul__rx_joint_answer(e, m);    /* members still ACTIVE */
+            else if (!stale)
                 pmul__rx_owe_ack(e, m);
             return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
         }
@@ -917,6 +963,38 @@ rx_on_address_body(pmul_engine *e, const pmul_pdu *pdu)
 }
 
 /* ---- Data_PDU ---------------------------------------------------------- */
+
+/* A Data_PDU of m that stores nothing new still shows its round is going
+ * on: the closing Address_PDU is then answered, the tail waits. */
+static void
+round_goes_on(pmul_engine *e, pmul_rxmsg *m, uint16_t seq)
+{
+    if (m->state != PMUL_RXS_ACTIVE)
+        return;
+    m->data_since_addr = true;
+    m->probe_wait = false;
+    if (!m->round_acked) {
+        m->last_seq = seq;
+        pmul__rx_arm_tail(e, m);
+    }
+}
+
+/* A joint repair (docs/wire.md 10.8) of carrier m, numbered above every
+ * repair of its own blocks.  True when it was one (handled; m may be
+ * gone, delivered or completed by the decoding). */
+static bool
+joint_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    if ((m->state != PMUL_RXS_ACTIVE && m->state != PMUL_RXS_COMPLETE) || !m->fec ||
+        m->total == 0 || pdu->u.data.seq <= m->total || !pmul__rx_joint_on_data(e, m, pdu))
+        return false;
+    if ((m = pmul__rx_find(e, pdu->source_id, pdu->msid)) != NULL &&
+        m->state == PMUL_RXS_ACTIVE) {
+        pmul__rx_note_pdu_gap(e, m);
+        round_goes_on(e, m, pdu->u.data.seq);
+    }
+    return true;
+}
 
 static int
 rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
@@ -944,6 +1022,8 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
     m->idle_acks = 0;
     m->last_pdu_ms = e->now_ms;
     m->data_rx_ms = e->now_ms;
+    if (joint_data(e, m, pdu))
+        return 0;
     switch (m->state) {
     case PMUL_RXS_IGNORED:
         return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
@@ -987,15 +1067,7 @@ rx_on_data_body(pmul_engine *e, const pmul_pdu *pdu)
         e->st.rx_fec_unused++;
     rc = unused ? 0 : pmul_rob_put(&m->rob, seq, pdu->u.data.frag, pdu->u.data.frag_len);
     if (rc == 0) {
-        /* A duplicate still shows the round is going on. */
-        if (m->state == PMUL_RXS_ACTIVE) {
-            m->data_since_addr = true;
-            m->probe_wait = false;
-            if (!m->round_acked) {
-                m->last_seq = seq;
-                pmul__rx_arm_tail(e, m);
-            }
-        }
+        round_goes_on(e, m, seq);       /* a duplicate shows it too */
         return unused ? 0 : pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
     }
     if (rc < 0) {
@@ -1194,6 +1266,7 @@ pmul__rx_expire(pmul_engine *e)
     for (i = 0; i < e->src_cnt; i++)
         if (e->srcs[i]->gap_cnt > 0 && e->now_ms >= pmul__gap_deadline(e, e->srcs[i]))
             pmul__gap_report_all(e, e->srcs[i]);
+    pmul__rx_keep_expire(e);
     /* Expired delivered ranges go once a minute: lookups already ignore
      * them; this gives their memory back, and lets an idle source be
      * evicted. */
@@ -1224,6 +1297,8 @@ pmul__rx_deadline(const pmul_engine *e)
 
     if (top != NULL)
         t = (*top)->dl;
+    x = pmul__rx_keep_deadline(e);
+    t = x < t ? x : t;
     for (i = 0; i < e->src_cnt; i++) {
         x = pmul__gap_deadline(e, e->srcs[i]);
         t = x < t ? x : t;
@@ -1236,6 +1311,7 @@ pmul__rx_free_all(pmul_engine *e)
 {
     size_t i;
 
+    pmul__rx_joint_fini(e);
     for (i = 0; i < e->rx_cnt; i++) {
         mem_free(e->m, e->rx[i]->held);
         mem_free(e->m, e->rx[i]->fecd);
@@ -1282,6 +1358,7 @@ rx_verdict_body(pmul_engine *e, uint32_t src, uint32_t msid, int verdict)
         return verdict == PMUL__VERDICT_ACCEPT ? 0 : PMUL_ERR_INVAL;  /* accepted before */
     switch (verdict) {
     case PMUL__VERDICT_ACCEPT:
+        pmul__rx_keep_add(e, m, m->held, m->held_len);
         unhold(e, m);
         e->st.msgs_accepted++;
         m->ack_at = UINT64_MAX;

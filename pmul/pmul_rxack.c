@@ -36,13 +36,26 @@
  * airtimes each, ack_spread_ms at most): three receivers need not wait a
  * second to avoid colliding, three hundred must.
  */
-void
-pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m)
+uint64_t
+pmul__rx_ack_due(pmul_engine *e, const pmul_rxmsg *m)
 {
     uint32_t bound = pmul_rate_ack_spread_ms(&e->rate, m->ndests, pmul__ack_len(e),
                                              e->cfg.ack_spread_ms);
-    uint64_t due = pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
 
+    return pmul__add_ms(e->now_ms, pmul__rand_delay(e, bound));
+}
+
+void
+pmul__rx_owe_ack(pmul_engine *e, pmul_rxmsg *m)
+{
+    pmul__rx_owe_ack_at(e, m, pmul__rx_ack_due(e, m));
+}
+
+/* The joint answer (pmul_rxjoint.c) owes several at one draw: pmul_ackq
+ * batches a source's entries due together into one Ack_PDU. */
+void
+pmul__rx_owe_ack_at(pmul_engine *e, pmul_rxmsg *m, uint64_t due)
+{
     if (pmul_ackq_schedule(&e->ackq, m->src, m->msid, due) != 0) {
         /* Owed all the same: the message timer tries again (for a
          * complete message nothing else would: the transmitter waits for

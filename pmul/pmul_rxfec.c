@@ -19,7 +19,9 @@
  *	repair) is pmul__rx_fec_next_missing(), used by pmul_rxack.c.
  *
  *	The codec context and the recovered-symbol scratch are per engine,
- *	created at the first recovery.
+ *	created at the first recovery.  A version 2 announcement (joint
+ *	repair, pmul_rxjoint.c) attaches the carrier's decoder from its
+ *	version 1 part, exactly as a version 1 one.
  * SECURITY
  *	Everything here is peer input.  FEC parameters are decoded and
  *	checked by pmul_fec_params_decode() against the message's Total and
@@ -208,6 +210,19 @@ pmul__rx_fec_feed(pmul_engine *e, pmul_rxmsg *m, uint16_t seq, size_t len, bool 
     (void)fec_recover(e, m, b, hit);
 }
 
+/* A source a joint recovery stored (pmul_rxjoint.c checked its length):
+ * recorded only, since decoding its block here would reuse the scratch
+ * that still holds the joint block's other symbols. */
+void
+pmul__rx_fec_note(pmul_rxmsg *m, uint16_t seq, size_t len)
+{
+    uint16_t b;
+    uint8_t esi;
+
+    if (m->fecd != NULL && fec_sym(m->fecd, seq, len, &b, &esi))
+        fec_hold(m->fecd, b, esi);
+}
+
 /* Is Data_PDU seq (above m's Total) a repair m can use?  Only while its
  * block cannot be decoded yet: at most k_b - sources held are ever kept. */
 bool
@@ -252,8 +267,11 @@ pmul__rx_fec_attach(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 
     if (!pmul__rx_is_fec_pdu(pdu) || !m->fec || m->fec_plain)
         return false;
-    rc = pmul_fec_params_decode(&p, pdu->u.address.fec_id, pdu->u.address.fec_params,
-                                pdu->u.address.fec_param_len, pdu->u.address.total_pdus);
+    /* Version 2 (a joint round, docs/wire.md 10.8) carries the carrier's
+     * own layout in its version 1 part; pmul_rxjoint.c takes the rest. */
+    rc = pmul_fec_params_decode2(&p, NULL, pdu->u.address.fec_id, pdu->u.address.fec_params,
+                                 pdu->u.address.fec_param_len, pdu->u.address.total_pdus,
+                                 pdu->msid);
     if (m->fecd != NULL) {
         if (rc == 0 && fec_same_layout(&p, &m->fecd->p))
             m->fecd->repair_cnt = p.repair_cnt;

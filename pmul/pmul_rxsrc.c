@@ -82,6 +82,7 @@ pmul__src_moved_past(const pmul_rxsrc *s, const pmul_rxmsg *m)
 static void
 src_remove_at(pmul_engine *e, size_t i)
 {
+    pmul__rx_keep_forget_source(e, e->srcs[i]->id);
     pmul_doneset_fini(&e->srcs[i]->delivered);
     mem_free(e->m, e->srcs[i]);
     memmove(&e->srcs[i], &e->srcs[i + 1], (e->src_cnt - i - 1) * sizeof(*e->srcs));

@@ -186,12 +186,25 @@ node_new(fnode *n, uint32_t id, bool shared)
      * last PDU, closing copies); on a link of its own it sends the
      * complete Ack twice after a loss. */
     n->cfg.shared_medium = id == NODE_T || shared;
+    /* Kept payloads for joint repair (docs/wire.md 10.8): a few kB, so
+     * that inputs reach eviction by bytes too. */
+    n->cfg.fec_keep_bytes = 4096;
     CHECK(pmul_engine_new(&n->e, &n->cfg, &n->env) == 0, "engine_new id=%08x", id);
 }
 
 static void
 node_free(fnode *n)
 {
+    pmul_stats st;
+
+    if (getenv("FUZZ_PMUL_ENGINE_VERBOSE") != NULL) {
+        pmul_engine_stats(n->e, &st);
+        fprintf(stderr, "node=%08x fec_recovered=%llu joint_recovered=%llu joint_unusable=%llu "
+                "keep_evicted=%llu\n", n->cfg.node_id, (unsigned long long)st.rx_fec_recovered,
+                (unsigned long long)st.rx_joint_recovered,
+                (unsigned long long)st.rx_joint_unusable,
+                (unsigned long long)st.rx_keep_evicted);
+    }
     pmul_engine_free(n->e);
     CHECK(n->cm.live == 0, "%zu octets leaked", n->cm.live);
 }

@@ -13,8 +13,11 @@ vectors (sender 192.0.2.1) to R including a MAP-split list, early data and
 Discard, Acks for T's message from its second destination (complete and
 with a missing list), long steps that reach expiry, and a message with FEC
 repair (docs/wire.md 10) whose lost sources the repairs rebuild, the
-repairs once after and once before the FEC_Address_PDU.  Standard library
-only.
+repairs once after and once before the FEC_Address_PDU; and joint rounds
+(docs/wire.md 10.8, version 2 FEC_Parameters): two single-block messages
+with losses completed by joint repairs of a carrier, one delivered first
+and kept, one holding a repair of its own block, and a hostile set (30 members of 8 PDUs we never heard of,
+repairs of the wrong length).  Standard library only.
 """
 import struct
 import sys
@@ -89,19 +92,116 @@ def fec_repair(b, j):
     return FEC_N + 1 + j * FEC_Z + b, bytes(out)
 
 
-def fec_data(seq, frag):
-    head = struct.pack('>HBBHHII', 16 + len(frag), 5, 0, seq, 0, FEC_SRC, FEC_MSID)
+def fec_data(seq, frag, msid=FEC_MSID):
+    head = struct.pack('>HBBHHII', 16 + len(frag), 5, 0, seq, 0, FEC_SRC, msid)
     return head + frag
+
+
+def fec_addr(msid, total, par, msn=7):
+    """FEC_Address_PDU of FEC_SRC's message msid listing R."""
+    body = struct.pack('>IBB', 1700000000 + 7200, len(par), 0x81) + par
+    body += struct.pack('>HHII', 1, 0, 0xC0000202, msn)
+    head = struct.pack('>HBBHHII', 16 + len(body), 5, 8, total, 0, FEC_SRC, msid)
+    return head + body
 
 
 def fec_address():
     """FEC_Address_PDU listing R: 6 sources of 32 octets (the last 10), two
     blocks, two repairs each (FEC_Parameters 01 02 0002 0020 000a)."""
-    par = struct.pack('>BBHHH', 1, 2, FEC_Z, FEC_S, FEC_LAST)
-    body = struct.pack('>IBB', 1700000000 + 7200, len(par), 0x81) + par
-    body += struct.pack('>HHII', 1, 0, 0xC0000202, 7)
-    head = struct.pack('>HBBHHII', 16 + len(body), 5, 8, FEC_N, 0, FEC_SRC, FEC_MSID)
-    return head + body
+    return fec_addr(FEC_MSID, FEC_N, struct.pack('>BBHHH', 1, 2, FEC_Z, FEC_S, FEC_LAST))
+
+
+# ---- joint repair (docs/wire.md 10.8) ----
+
+def cauchy_repair(syms, esi):
+    """Repair ESI esi of the block of source symbols syms (equal length)."""
+    out = bytearray(len(syms[0]))
+    for t, sym in enumerate(syms):
+        c = gf_inv(esi ^ t)
+        for i in range(len(out)):
+            out[i] ^= gf_mul(c, sym[i])
+    return bytes(out)
+
+
+class Member:
+    """A single-block message of FEC_SRC with FEC_S-octet fragments."""
+
+    def __init__(self, msid, n, last):
+        self.msid, self.n, self.last = msid, n, last
+        self.payload = bytes((i * 11 + msid * 5) & 0xff for i in range((n - 1) * FEC_S + last))
+
+    def frag(self, s):
+        off = (s - 1) * FEC_S
+        return self.payload[off:off + (self.last if s == self.n else FEC_S)]
+
+    def params(self):
+        return struct.pack('>BBHHH', 1, 0, 1, FEC_S, self.last)
+
+    def address(self, msn=7):
+        return fec_addr(self.msid, self.n, self.params(), msn)
+
+    def own_repair(self, j):
+        """Repair j of its own (single) block, number N + 1 + j."""
+        syms = [self.frag(s).ljust(FEC_S, b'\0') for s in range(1, self.n + 1)]
+        return rec(TO_R, fec_data(self.n + 1 + j, cauchy_repair(syms, self.n + j), self.msid),
+                   step=100)
+
+    def sources(self, lost=()):
+        return b''.join(rec(TO_R, fec_data(s, self.frag(s), self.msid), step=100)
+                        for s in range(1, self.n + 1) if s not in lost)
+
+
+def joint_params(carrier, members, repairs):
+    par = bytearray(carrier.params())
+    par[0] = 2
+    par += struct.pack('>BB', len(members), repairs)
+    for m in members:
+        par += struct.pack('>IHH', m.msid, m.n, m.last)
+    return bytes(par)
+
+
+def joint_repairs(carrier, members, js, length=FEC_S):
+    """Joint repairs j in js, Data_PDUs of the carrier numbered G + j."""
+    syms = [m.frag(s).ljust(FEC_S, b'\0') for m in members for s in range(1, m.n + 1)]
+    g = carrier.n + 255 + 1
+    return b''.join(rec(TO_R, fec_data(g + j, cauchy_repair(syms, len(syms) + j)[:length]
+                                       .ljust(length, b'\1'), carrier.msid), step=100)
+                    for j in js)
+
+
+def joint_seeds():
+    a, b = Member(0x00010020, 3, 10), Member(0x00010021, 2, 20)
+    ab = [a, b]
+    both = rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 3)))
+    strangers = [Member(0x00020000 + i, 8, 32) for i in range(29)]
+    crowd = strangers + [a]
+    crowd_addr = rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, crowd, 14)))
+    return {
+        # A lost 1 and 3 (the short last), B lost 2; three joint repairs
+        # carried by A rebuild both, then the closing copy.
+        'joint': rec(TO_R, a.address()) + a.sources((1, 3)) + rec(TO_R, b.address(), step=100) +
+                 b.sources((2,)) + both + joint_repairs(a, ab, (0, 1, 2)) + both +
+                 idle(4, step=1000),
+        # B delivered whole first (kept), A lost two: the set [B, A]
+        # carried by A; its closing copy is answered for A.
+        'joint_kept': rec(TO_R, b.address()) + b.sources() + rec(TO_R, a.address(), step=100) +
+                      a.sources((1, 2)) + rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, [b, a], 3))) +
+                      joint_repairs(a, [b, a], (0, 1, 2)) +
+                      rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, [b, a], 3))) + idle(4, step=1000),
+        # A lost 1 and 2 and holds a repair of its own block, B lost 2:
+        # two joint repairs and the own one decode both (mixed solve).
+        'joint_own': rec(TO_R, a.address()) + a.sources((1, 2)) + a.own_repair(0) +
+                     rec(TO_R, b.address(), step=100) + b.sources((2,)) +
+                     rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) +
+                     joint_repairs(a, ab, (0, 1)) +
+                     rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) + idle(4, step=1000),
+        # 29 members never heard of (8 PDUs each) and A: K = 235; repairs
+        # of the wrong length, then a few right ones.
+        'joint_crowd': rec(TO_R, a.address()) + a.sources((2,)) + crowd_addr +
+                       joint_repairs(a, crowd, (0, 1), FEC_S - 1) +
+                       joint_repairs(a, crowd, (2, 3), FEC_S + 1) +
+                       joint_repairs(a, crowd, range(4, 8)) + crowd_addr + idle(4, step=1000),
+    }
 
 
 def fec_seeds():
@@ -158,6 +258,7 @@ def main(argv):
                rec(TO_R, v['address_2dest'], step=60000, fix=False) + idle(3, step=300000),
     }
     seeds.update(fec_seeds())
+    seeds.update(joint_seeds())
     n = seedlib.write_seeds(argv[2], seeds)
     if len(argv) == 4:
         seedlib.write_stamp(argv[3], '%d seeds in %s\n' % (n, argv[2]))

@@ -1,0 +1,981 @@
+/*
+ * NAME
+ *	pmul_rxjoint - the receiver's joint repair: kept payloads and the
+ *	decoding of a joint block of several messages
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	Joint repair on the receiver (docs/wire.md 10.8, "Receiver" 1-5).
+ *
+ *	Keep store: the payload of each delivered message that was announced
+ *	with FEC as one block is copied (one allocation per message) into an
+ *	engine-wide FIFO bounded by cfg.fec_keep_bytes, oldest dropped first
+ *	(rx_keep_evicted), until its Expiry_Time (a heap by expiry, run from
+ *	pmul__rx_expire: no timer per entry, nothing per PDU).  In accept
+ *	mode a payload is kept when the application accepts it: a rejected
+ *	one is no message and must not feed a decode.  Kept data only ever
+ *	serves decoding; it is never delivered again.
+ *
+ *	Joint state: per carrier (the message whose version 2 FEC_Address_PDU
+ *	lists us), the latest member set and the joint repairs held for it
+ *	(Data_PDUs of the carrier numbered from pmul_fec_joint_base(), each
+ *	exactly symbol_len octets), at most K minus the symbols counted,
+ *	charged to the carrier source's budgets.  A member counts its held
+ *	sources when ACTIVE, all N_i when kept, none otherwise (erasures).
+ *	An ACTIVE member's repairs of its own block (10.7) count too, as many
+ *	as it misses sources: its Acks list k_b - held_b, and the transmitter
+ *	sizes joint rounds from those lists, so a receiver that left them out
+ *	stayed a few symbols short round after round.  When counted plus held
+ *	reach K the joint block is decoded: by the codec's Cauchy decoder
+ *	when the joint repairs suffice, else by the mixed decoding (joint and
+ *	own repairs as one linear system, solve_mixed); the missing sources
+ *	of ACTIVE members go into their robs as if they had arrived
+ *	(pmul__rx_recovered: delivery, Acks).
+ *
+ *	Joint repairs do not name their member set, and a carrier may carry
+ *	another set in its next round: a repair read under the wrong set
+ *	would decode garbage.  So a repair is only *pending* when it arrives
+ *	and counts once the next copy of the announcement confirms the set:
+ *	between two copies of one set (the round's first and closing copy,
+ *	or the closing copy of one round and the next of the same set) every
+ *	repair is of that set's code, whichever rounds they came in.  A copy
+ *	of another set drops the pending ones (the transmitter's first copy
+ *	of a new set was lost: its repairs cannot be told from the old
+ *	round's).  Within a set numbers only grow (fresh repairs), so one at
+ *	or below the highest held is dropped too.  Decoding therefore happens
+ *	at the closing copy.  Repairs before any announcement of the carrier
+ *	are dropped.
+ * SECURITY
+ *	Everything here is peer input.  The member set is decoded and
+ *	checked by pmul_fec_params_decode2() (2..30 members, K <= 254, lengths
+ *	1..symbol_len); a member whose Total or last_len disagrees with what
+ *	we hold makes the set unusable (rx_joint_unusable, once per set).
+ *	Fragment lengths of the held sources are checked before decoding.
+ *	Memory follows K and symbol_len of checked parameters and is charged
+ *	to the source's budgets; joint states are capped per source.  The
+ *	mixed decoding is bounded in work (MIXED_OPS_MAX) and a singular
+ *	system is waited out, never decoded.
+ * DIAGNOSTICS
+ *	Stats rx_joint_recovered, rx_joint_unusable, rx_keep_evicted,
+ *	rx_fec_unused (joint repairs not kept).  Nothing is logged per PDU.
+ * SEE ALSO
+ *	pmul_rxfec.c (a message's own repair), pmul_rx.c, pmul_fec(3),
+ *	docs/wire.md 10.8
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* Joint states one source may have at once (one per carrier): a joint
+ * round at a time per destination set is the transmitter's way; the
+ * oldest goes past this. */
+#define RXJOINT_PER_SRC 4
+
+struct pmul_rxkeep {
+    pmul_rxkeep *older, *newer; /* FIFO by delivery */
+    size_t heap_idx;            /* its place in keep_heap */
+    uint32_t src, msid;
+    int64_t expiry_s;
+    uint16_t total, sym_len, last_len;
+    size_t len;
+    uint8_t data[];             /* the payload */
+};
+
+struct pmul_rxjoint {
+    uint32_t src, carrier;
+    pmul_fec_joint g;           /* the member set */
+    pmul_fec_blocks lay;        /* the carrier's own layout: numbers */
+    uint16_t sym_len;
+    uint8_t *rep;               /* joint repairs, sym_len octets each: the
+                                 * confirmed ones, then the pending ones */
+    uint8_t rep_esi[PMUL_FEC_N_MAX];
+    uint16_t rep_cnt, rep_cap;  /* confirmed; room */
+    uint16_t pend_cnt;          /* pending (after rep_cnt) */
+    uint16_t seq_hi;            /* highest repair number held */
+    size_t charged;             /* octets charged to the budgets */
+    bool round_data;            /* a joint repair came since the last copy */
+    bool unusable;              /* a member disagrees: never decoded */
+    bool decoded;
+};
+
+/* ---- keep store --------------------------------------------------------- */
+
+static uint64_t
+key_of(uint32_t src, uint32_t msid)
+{
+    return (uint64_t)src << 32 | msid;
+}
+
+static int
+keep_cmp(const void *a, const void *b, void *arg)
+{
+    const pmul_rxkeep *x = *(pmul_rxkeep *const *)a, *y = *(pmul_rxkeep *const *)b;
+
+    (void)arg;
+    return x->expiry_s < y->expiry_s ? -1 : x->expiry_s > y->expiry_s ? 1 : 0;
+}
+
+static void
+keep_moved(void *elem, size_t idx, void *arg)
+{
+    (void)arg;
+    (*(pmul_rxkeep **)elem)->heap_idx = idx;
+}
+
+void
+pmul__rx_keep_init(pmul_engine *e)
+{
+    map_init(&e->keep_by_id, e->m, 0);
+    heap_init(&e->keep_heap, e->m, sizeof(pmul_rxkeep *), 0, keep_cmp, keep_moved, NULL);
+}
+
+static pmul_rxkeep *
+keep_find(const pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    uint64_t v;
+
+    if (!map_get(&e->keep_by_id, key_of(src, msid), &v))
+        return NULL;
+    return (pmul_rxkeep *)(uintptr_t)v;
+}
+
+/* Unlink k from the FIFO, the map and the heap, and free it. */
+static void
+keep_drop(pmul_engine *e, pmul_rxkeep *k)
+{
+    if (k->older != NULL)
+        k->older->newer = k->newer;
+    else
+        e->keep_old = k->newer;
+    if (k->newer != NULL)
+        k->newer->older = k->older;
+    else
+        e->keep_new = k->older;
+    (void)map_del(&e->keep_by_id, key_of(k->src, k->msid));
+    (void)heap_remove_at(&e->keep_heap, k->heap_idx, NULL);
+    e->keep_bytes -= k->len;
+    mem_free(e->m, k);
+}
+
+void
+pmul__rx_keep_add(pmul_engine *e, const pmul_rxmsg *m, const uint8_t *payload, size_t len)
+{
+    size_t cap = e->cfg.fec_keep_bytes, last;
+    pmul_rxkeep *k;
+
+    if (m->keep_sym == 0 || m->total == 0 || len == 0 || len > cap ||
+        m->expiry_s <= e->wall_s)
+        return;
+    /* The layout it was delivered under: every fragment symbol_len, the
+     * last 1..symbol_len (pmul_rxfec.c checked each against it). */
+    if ((size_t)(m->total - 1u) * m->keep_sym >= len)
+        return;
+    last = len - (size_t)(m->total - 1u) * m->keep_sym;
+    if (last > m->keep_sym)
+        return;
+    if ((k = keep_find(e, m->src, m->msid)) != NULL)
+        keep_drop(e, k);                /* delivered afresh after a reject */
+    while (e->keep_old != NULL && len > cap - e->keep_bytes) {
+        e->st.rx_keep_evicted++;
+        keep_drop(e, e->keep_old);
+    }
+    if (len > SIZE_MAX - sizeof(*k) || (k = mem_alloc(e->m, sizeof(*k) + len)) == NULL)
+        return;                         /* only joint repair loses */
+    memset(k, 0, sizeof(*k));
+    k->src = m->src;
+    k->msid = m->msid;
+    k->expiry_s = m->expiry_s;
+    k->total = m->total;
+    k->sym_len = m->keep_sym;
+    k->last_len = (uint16_t)last;
+    k->len = len;
+    memcpy(k->data, payload, len);
+    if (map_put(&e->keep_by_id, key_of(k->src, k->msid), (uint64_t)(uintptr_t)k) != 0) {
+        mem_free(e->m, k);
+        return;
+    }
+    if (heap_push(&e->keep_heap, &k) != 0) {
+        (void)map_del(&e->keep_by_id, key_of(k->src, k->msid));
+        mem_free(e->m, k);
+        return;
+    }
+    k->older = e->keep_new;
+    if (e->keep_new != NULL)
+        e->keep_new->newer = k;
+    else
+        e->keep_old = k;
+    e->keep_new = k;
+    e->keep_bytes += len;
+}
+
+void
+pmul__rx_keep_expire(pmul_engine *e)
+{
+    pmul_rxkeep **top;
+
+    while ((top = heap_peek(&e->keep_heap)) != NULL && (*top)->expiry_s <= e->wall_s)
+        keep_drop(e, *top);
+}
+
+uint64_t
+pmul__rx_keep_deadline(const pmul_engine *e)
+{
+    pmul_rxkeep *const *top = heap_peek(&e->keep_heap);
+
+    return top != NULL ? pmul__wall_to_mono(e, (*top)->expiry_s) : UINT64_MAX;
+}
+
+void
+pmul__rx_keep_forget_source(pmul_engine *e, uint32_t src)
+{
+    pmul_rxkeep *k = e->keep_old, *next;
+
+    for (; k != NULL; k = next) {
+        next = k->newer;
+        if (k->src == src) {
+            e->st.rx_keep_evicted++;
+            keep_drop(e, k);
+        }
+    }
+}
+
+/* ---- joint states ------------------------------------------------------- */
+
+static bool
+budget_take(pmul_engine *e, uint32_t src, size_t n)
+{
+    pmul_rxsrc *s = pmul__src_find(e, src);
+
+    if (s == NULL || n > s->budget.cap - s->budget.used || n > e->rx_all.cap - e->rx_all.used)
+        return false;
+    s->budget.used += n;
+    e->rx_all.used += n;
+    return true;
+}
+
+static void
+budget_give(pmul_engine *e, uint32_t src, size_t n)
+{
+    pmul_rxsrc *s = pmul__src_find(e, src);
+
+    if (s != NULL)
+        s->budget.used -= n <= s->budget.used ? n : s->budget.used;
+    e->rx_all.used -= n <= e->rx_all.used ? n : e->rx_all.used;
+}
+
+/* The held repairs go (a decode, a new set, an unusable one). */
+static void
+reps_free(pmul_engine *e, pmul_rxjoint *j)
+{
+    size_t n = (size_t)j->rep_cap * j->sym_len;
+
+    budget_give(e, j->src, n);
+    j->charged -= n;
+    mem_free(e->m, j->rep);
+    j->rep = NULL;
+    j->rep_cnt = j->rep_cap = j->pend_cnt = 0;
+}
+
+static void
+joint_free_at(pmul_engine *e, size_t i)
+{
+    pmul_rxjoint *j = e->rx_joint[i];
+
+    reps_free(e, j);
+    budget_give(e, j->src, j->charged);
+    mem_free(e->m, j);
+    memmove(&e->rx_joint[i], &e->rx_joint[i + 1], (e->rx_joint_cnt - i - 1) * sizeof(*e->rx_joint));
+    e->rx_joint_cnt--;
+}
+
+static size_t
+joint_index(const pmul_engine *e, uint32_t src, uint32_t carrier)
+{
+    size_t i;
+
+    for (i = 0; i < e->rx_joint_cnt; i++)
+        if (e->rx_joint[i]->src == src && e->rx_joint[i]->carrier == carrier)
+            return i;
+    return SIZE_MAX;
+}
+
+void
+pmul__rx_joint_forget(pmul_engine *e, uint32_t src, uint32_t msid)
+{
+    size_t i = joint_index(e, src, msid);
+
+    if (i != SIZE_MAX)
+        joint_free_at(e, i);
+}
+
+void
+pmul__rx_joint_fini(pmul_engine *e)
+{
+    while (e->rx_joint_cnt > 0)
+        joint_free_at(e, e->rx_joint_cnt - 1);
+    mem_free(e->m, e->rx_joint);
+    e->rx_joint = NULL;
+    e->rx_joint_cap = 0;
+    while (e->keep_old != NULL)
+        keep_drop(e, e->keep_old);
+    map_fini(&e->keep_by_id);
+    heap_fini(&e->keep_heap);
+    mem_free(e->m, e->jnt_buf);
+    e->jnt_buf = NULL;
+    e->jnt_buf_cap = 0;
+    mem_free(e->m, e->jnt_mat);
+    e->jnt_mat = NULL;
+    e->jnt_mat_cap = 0;
+}
+
+/* A new joint state for carrier m (the oldest of its source goes past
+ * RXJOINT_PER_SRC), or NULL (counted as a drop). */
+static pmul_rxjoint *
+joint_new(pmul_engine *e, const pmul_rxmsg *m)
+{
+    size_t i, n = 0, oldest = SIZE_MAX;
+    pmul_rxjoint *j;
+    void *p;
+
+    for (i = 0; i < e->rx_joint_cnt; i++)
+        if (e->rx_joint[i]->src == m->src && n++ == 0)
+            oldest = i;
+    if (n >= RXJOINT_PER_SRC)
+        joint_free_at(e, oldest);
+    if (e->rx_joint_cnt == e->rx_joint_cap) {
+        n = e->rx_joint_cap != 0 ? e->rx_joint_cap * 2 : 4;
+        if ((p = mem_realloc(e->m, e->rx_joint, n * sizeof(*e->rx_joint))) == NULL) {
+            (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+            return NULL;
+        }
+        e->rx_joint = p;
+        e->rx_joint_cap = n;
+    }
+    if (!budget_take(e, m->src, sizeof(*j))) {
+        (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY);
+        return NULL;
+    }
+    if ((j = mem_calloc(e->m, 1, sizeof(*j))) == NULL) {
+        budget_give(e, m->src, sizeof(*j));
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return NULL;
+    }
+    j->src = m->src;
+    j->carrier = m->msid;
+    j->charged = sizeof(*j);
+    e->rx_joint[e->rx_joint_cnt++] = j;
+    return j;
+}
+
+static void
+mark_unusable(pmul_engine *e, pmul_rxjoint *j)
+{
+    if (j->unusable)
+        return;
+    j->unusable = true;
+    e->st.rx_joint_unusable++;
+    reps_free(e, j);
+}
+
+/*
+ * What we hold of member i: its source symbols counted (ACTIVE: those in
+ * its rob; kept: all; otherwise none), *am the ACTIVE message and *kp the
+ * kept payload.  -1 when what we hold disagrees with the set: a Total,
+ * last_len or symbol_len of its own, or a message received plainly for
+ * bad FEC.
+ */
+static int
+member_scan(const pmul_engine *e, const pmul_rxjoint *j, unsigned i, pmul_rxmsg **am,
+            pmul_rxkeep **kp)
+{
+    const pmul_fec_member *mb = &j->g.mem[i];
+    pmul_rxmsg *m = pmul__rx_find(e, j->src, mb->msid);
+    const pmul_rxfec *fd;
+    pmul_rxkeep *k;
+
+    *am = NULL;
+    *kp = NULL;
+    if (m != NULL && (m->state == PMUL_RXS_ACTIVE || m->state == PMUL_RXS_COMPLETE) &&
+        m->total != mb->total_pdus)
+        return -1;
+    if (m != NULL && m->state == PMUL_RXS_ACTIVE) {
+        fd = m->fecd;
+        if (m->fec_plain || (fd != NULL && (fd->p.blocks.block_cnt != 1 ||
+                                            fd->p.symbol_len != j->sym_len ||
+                                            fd->p.last_len != mb->last_len)))
+            return -1;
+        *am = m;
+        return (int)pmul_seqset_count_upto(&m->rob.have, mb->total_pdus);
+    }
+    if (m != NULL && m->state != PMUL_RXS_COMPLETE)
+        return 0;                       /* EARLY, IGNORED: erasures */
+    if ((k = keep_find(e, j->src, mb->msid)) == NULL)
+        return 0;                       /* not kept: erasures */
+    if (k->total != mb->total_pdus || k->sym_len != j->sym_len || k->last_len != mb->last_len)
+        return -1;
+    *kp = k;
+    return (int)mb->total_pdus;
+}
+
+/* Repairs of its own block an ACTIVE member holds (docs/wire.md 10.7),
+ * as many as can stand for its missing sources: each is an equation over
+ * its sources alone, which the mixed decoding (solve_mixed) uses beside
+ * the joint repairs.  Its Acks list k_b - held_b, so the transmitter
+ * sizes the joint round as if these counted. */
+static unsigned
+own_usable(const pmul_rxmsg *am, unsigned have, unsigned n)
+{
+    const pmul_fec_block *b;
+    unsigned own;
+
+    if (am->fecd == NULL || am->fecd->p.blocks.block_cnt != 1)
+        return 0;
+    b = &am->fecd->blk[0];
+    own = b->held_cnt > b->src_cnt ? (unsigned)(b->held_cnt - b->src_cnt) : 0;
+    return own < n - have ? own : n - have;
+}
+
+/* Symbols counted over the members, own repairs included (-1:
+ * unusable); *srcs the source symbols alone; *gain: an ACTIVE member
+ * misses a source, so decoding would bring something. */
+static int
+joint_count(const pmul_engine *e, const pmul_rxjoint *j, bool *gain, int *srcs)
+{
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    int sum = 0, c, sc = 0;
+    unsigned i;
+
+    *gain = false;
+    for (i = 0; i < j->g.cnt; i++) {
+        if ((c = member_scan(e, j, i, &am, &kp)) < 0)
+            return -1;
+        sc += c;
+        sum += c;
+        if (am != NULL && c < (int)j->g.mem[i].total_pdus) {
+            *gain = true;
+            sum += (int)own_usable(am, (unsigned)c, j->g.mem[i].total_pdus);
+        }
+    }
+    if (srcs != NULL)
+        *srcs = sc;
+    return sum;
+}
+
+static bool
+scratch_fit(pmul_engine *e, size_t need)
+{
+    void *p;
+
+    if (need <= e->jnt_buf_cap)
+        return true;
+    if ((p = mem_realloc(e->m, e->jnt_buf, need)) == NULL)
+        return false;
+    e->jnt_buf = p;
+    e->jnt_buf_cap = need;
+    return true;
+}
+
+/* Fragment s of member i (N, last_len of the set; a rob fragment checked
+ * against them) into sym[], a short one padded to S in the scratch at
+ * *pad (the block's last too: the mixed decoding takes full symbols).
+ * False when a held fragment has another length. */
+static bool
+put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t len,
+        const uint8_t **sym, pmul_fec_block *blk, uint8_t **pad)
+{
+    const pmul_fec_member *mb = &j->g.mem[i];
+    unsigned esi = pmul_fec_joint_offset(&j->g, i) + s - 1u;
+    size_t want = s == mb->total_pdus ? mb->last_len : j->sym_len;
+
+    if (len != want)
+        return false;
+    if (len < j->sym_len) {
+        memcpy(*pad, p, len);
+        memset(*pad + len, 0, j->sym_len - len);
+        p = *pad;
+        *pad += j->sym_len;
+    }
+    sym[esi] = p;
+    return pmul_fec_block_add(blk, esi) == 0;
+}
+
+/* Equations of the mixed decoding: a joint repair (ESI k + j of the
+ * joint block) or a member's own repair (ESI n + j of its own block of
+ * n sources, joint ESIs off..off+n-1). */
+typedef struct jeq {
+    const uint8_t *sym;
+    uint8_t esi;
+    uint8_t off, n;             /* own repair; n 0: joint repair */
+} jeq;
+
+/* GF(2^8) with the code's polynomial 0x11d (docs/wire.md 10.5), for the
+ * small matrix of the mixed decoding; symbols go through the codec. */
+typedef struct gf8 {
+    uint8_t exp[512];
+    uint8_t log[256];
+} gf8;
+
+static void
+gf8_init(gf8 *g)
+{
+    unsigned i, x = 1;
+
+    memset(g, 0, sizeof(*g));
+    for (i = 0; i < 255; i++) {
+        g->exp[i] = g->exp[i + 255] = (uint8_t)x;
+        g->log[x] = (uint8_t)i;
+        x <<= 1;
+        if (x & 0x100u)
+            x ^= 0x11du;
+    }
+}
+
+static uint8_t
+gf8_mul(const gf8 *g, uint8_t a, uint8_t b)
+{
+    return a == 0 || b == 0 ? 0 : g->exp[g->log[a] + g->log[b]];
+}
+
+static uint8_t
+gf8_inv(const gf8 *g, uint8_t a)
+{
+    return g->exp[255u - g->log[a]];    /* a != 0 */
+}
+
+/* Row coefficient of equation q on joint ESI t: the Cauchy 1 / (i ^ t). */
+static uint8_t
+eq_coef(const gf8 *g, const jeq *q, unsigned t)
+{
+    if (q->n == 0)
+        return gf8_inv(g, (uint8_t)(q->esi ^ t));
+    if (t < q->off || t >= (unsigned)q->off + q->n)
+        return 0;
+    return gf8_inv(g, (uint8_t)(q->esi ^ (t - q->off)));
+}
+
+/* Invert the u x u matrix a (destroyed) into inv by Gauss-Jordan.
+ * False when it is singular. */
+static bool
+gf8_invert(const gf8 *g, uint8_t *a, uint8_t *inv, unsigned u)
+{
+    unsigned r, c, x;
+    uint8_t f, t;
+
+    memset(inv, 0, (size_t)u * u);
+    for (r = 0; r < u; r++)
+        inv[r * u + r] = 1;
+    for (c = 0; c < u; c++) {
+        for (r = c; r < u && a[r * u + c] == 0; r++)
+            ;
+        if (r == u)
+            return false;
+        for (x = 0; x < u && r != c; x++) {
+            t = a[r * u + x], a[r * u + x] = a[c * u + x], a[c * u + x] = t;
+            t = inv[r * u + x], inv[r * u + x] = inv[c * u + x], inv[c * u + x] = t;
+        }
+        f = gf8_inv(g, a[c * u + c]);
+        for (x = 0; x < u; x++) {
+            a[c * u + x] = gf8_mul(g, f, a[c * u + x]);
+            inv[c * u + x] = gf8_mul(g, f, inv[c * u + x]);
+        }
+        for (r = 0; r < u; r++) {
+            if (r == c || (f = a[r * u + c]) == 0)
+                continue;
+            for (x = 0; x < u; x++) {
+                a[r * u + x] ^= gf8_mul(g, f, a[c * u + x]);
+                inv[r * u + x] ^= gf8_mul(g, f, inv[c * u + x]);
+            }
+        }
+    }
+    return true;
+}
+
+/* Most byte products a mixed decoding may cost (u x u x S): a peer that
+ * builds huge sets of own repairs gets no decoding, not seconds of CPU.
+ * 100 mails of 2-8 kB in 1 KiB PDUs need about 12 x 12 x 1024. */
+#define MIXED_OPS_MAX ((size_t)1 << 24)
+
+/*
+ * The missing symbols out[] of a joint block of k from the held ones
+ * sym[] (S octets each, short ones padded) and the u equations q[] (u =
+ * symbols missing).  Each equation's syndrome, its symbol plus its row
+ * over the held symbols (the codec's encoder with the missing ones as
+ * zeros), equals A x, A its row over the missing ones: x = A^-1 s.
+ * Returns 0, PMUL_ERR_NOMEM, or PMUL_ERR_INCONSISTENT when A is singular
+ * (a mix of two codes' Cauchy rows need not be invertible: wait for other
+ * repairs) or the work is over MIXED_OPS_MAX.
+ */
+static int
+solve_mixed(pmul_engine *e, unsigned k, const uint8_t *const *sym, uint8_t *const *out,
+            const jeq *q, unsigned u, size_t S)
+{
+    const uint8_t *in[PMUL_FEC_N_MAX];
+    uint8_t miss[PMUL_FEC_N_MAX], *zero, *syn, *a, *ainv, *o, w;
+    unsigned t, r, x, nm = 0;
+    size_t need, i;
+    gf8 g;
+    void *p;
+
+    for (t = 0; t < k; t++)
+        if (sym[t] == NULL)
+            miss[nm++] = (uint8_t)t;
+    if (nm != u || (size_t)u * u * S > MIXED_OPS_MAX)
+        return PMUL_ERR_INCONSISTENT;
+    need = (size_t)(u + 1u) * S + 2u * (size_t)u * u;
+    if (need > e->jnt_mat_cap) {
+        if ((p = mem_realloc(e->m, e->jnt_mat, need)) == NULL)
+            return PMUL_ERR_NOMEM;
+        e->jnt_mat = p;
+        e->jnt_mat_cap = need;
+    }
+    zero = e->jnt_mat;
+    syn = zero + S;
+    a = syn + (size_t)u * S;
+    ainv = a + (size_t)u * u;
+    memset(zero, 0, S);
+    gf8_init(&g);
+    for (t = 0; t < k; t++)
+        in[t] = sym[t] != NULL ? sym[t] : zero;
+    for (r = 0; r < u; r++) {
+        /* Row r over the held symbols, by the codec (block k, or the
+         * member's own block of n at joint offset off). */
+        if (pmul_fec_encode(e->rx_fec, q[r].n == 0 ? in : in + q[r].off,
+                            q[r].n == 0 ? k : q[r].n, S, S,
+                            q[r].esi - (q[r].n == 0 ? k : q[r].n), syn + (size_t)r * S) != 0)
+            return PMUL_ERR_NOMEM;
+        for (i = 0; i < S; i++)
+            syn[(size_t)r * S + i] ^= q[r].sym[i];
+        for (x = 0; x < u; x++)
+            a[r * u + x] = eq_coef(&g, &q[r], miss[x]);
+    }
+    if (!gf8_invert(&g, a, ainv, u))
+        return PMUL_ERR_INCONSISTENT;
+    for (x = 0; x < u; x++) {
+        o = out[miss[x]];
+        memset(o, 0, S);
+        for (r = 0; r < u; r++) {
+            const uint8_t *sr = syn + (size_t)r * S;
+            const uint8_t *ew;
+
+            if ((w = ainv[x * u + r]) == 0)
+                continue;
+            ew = g.exp + g.log[w];
+            for (i = 0; i < S; i++)
+                if (sr[i] != 0)
+                    o[i] ^= ew[g.log[sr[i]]];
+        }
+    }
+    return 0;
+}
+
+/* Equations for the missing symbols of a joint block: the joint repairs
+ * held, then own repairs of ACTIVE members (each at most its missing
+ * count).  Returns how many went into q[]. */
+static unsigned
+gather_eqs(const pmul_engine *e, const pmul_rxjoint *j, jeq *q, unsigned want)
+{
+    const pmul_fec_block *fb;
+    const uint8_t *frag;
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    unsigned n = 0, i, esi, used, cap;
+    uint16_t seq;
+    size_t flen;
+    int c;
+
+    for (i = 0; i < j->rep_cnt && n < want; i++, n++) {
+        q[n].sym = j->rep + (size_t)i * j->sym_len;
+        q[n].esi = j->rep_esi[i];
+        q[n].n = 0;
+    }
+    for (i = 0; i < j->g.cnt && n < want; i++) {
+        if ((c = member_scan(e, j, i, &am, &kp)) < 0 || am == NULL ||
+            (cap = own_usable(am, (unsigned)c, j->g.mem[i].total_pdus)) == 0)
+            continue;
+        fb = &am->fecd->blk[0];
+        for (esi = fb->k, used = 0; esi <= PMUL_FEC_ESI_MAX && used < cap && n < want; esi++) {
+            if (!pmul_fec_block_has(fb, esi) ||
+                pmul_fec_seq_of(&am->fecd->p.blocks, 0, esi, &seq) != 0 ||
+                !pmul_rob_get(&am->rob, seq, &frag, &flen) || flen != j->sym_len)
+                continue;
+            q[n].sym = frag;
+            q[n].esi = (uint8_t)esi;
+            q[n].off = (uint8_t)pmul_fec_joint_offset(&j->g, i);
+            q[n].n = (uint8_t)j->g.mem[i].total_pdus;
+            n++;
+            used++;
+        }
+    }
+    return n;
+}
+
+/*
+ * Decode the joint block (counted + held >= K) and store the missing
+ * sources of ACTIVE members.  Everything used after the first store is
+ * copied first: a delivery may retire the carrier and free j.
+ */
+static void
+joint_decode(pmul_engine *e, pmul_rxjoint *j)
+{
+    const uint8_t *sym[PMUL_FEC_N_MAX];
+    uint8_t *out[PMUL_FEC_N_MAX], *pad, *o;
+    pmul_fec_joint g = j->g;
+    uint32_t src = j->src;
+    unsigned i, s, r, esi, k = g.k, miss;
+    size_t S = j->sym_len, flen;
+    jeq q[PMUL_FEC_N_MAX];
+    const uint8_t *frag;
+    pmul_fec_block blk;
+    pmul_rxmsg *am;
+    pmul_rxkeep *kp;
+    bool gain, hit;
+    int rc, counted, srcs;
+
+    if ((counted = joint_count(e, j, &gain, &srcs)) < 0) {
+        mark_unusable(e, j);
+        return;
+    }
+    if (!gain || (unsigned)counted + j->rep_cnt < k)
+        return;
+    miss = k - (unsigned)srcs;
+    /* Recovered symbols, then the padded short ones (<= 284 x S). */
+    if (!scratch_fit(e, ((size_t)miss + g.cnt) * S) ||
+        (e->rx_fec == NULL && pmul_fec_new(&e->rx_fec, e->m) != 0)) {
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return;                         /* tried again at the next copy */
+    }
+    memset(sym, 0, sizeof(sym));
+    memset(out, 0, sizeof(out));
+    pmul_fec_block_init(&blk, k);
+    o = e->jnt_buf;
+    pad = e->jnt_buf + (size_t)miss * S;
+    for (i = 0; i < g.cnt; i++) {
+        (void)member_scan(e, j, i, &am, &kp);   /* agreed in joint_count */
+        for (s = 1; s <= g.mem[i].total_pdus; s++) {
+            if (kp != NULL) {
+                frag = kp->data + (size_t)(s - 1u) * S;
+                flen = s == g.mem[i].total_pdus ? kp->last_len : S;
+            } else if (am == NULL || !pmul_rob_get(&am->rob, (uint16_t)s, &frag, &flen)) {
+                if (o == pad) {
+                    mark_unusable(e, j);        /* cannot be: counted wrong */
+                    return;
+                }
+                out[pmul_fec_joint_offset(&g, i) + s - 1u] = o;
+                o += S;
+                continue;
+            }
+            if (!put_sym(j, i, s, frag, flen, sym, &blk, &pad)) {
+                mark_unusable(e, j);            /* a fragment of another length */
+                return;
+            }
+        }
+    }
+    if (j->rep_cnt >= miss) {
+        /* Joint repairs alone: the Cauchy decoder of the codec (every
+         * symbol padded to S, so no short one). */
+        for (r = 0; r < j->rep_cnt && blk.held_cnt < k; r++) {
+            if (pmul_fec_block_add(&blk, j->rep_esi[r]) == 0)   /* distinct: seq_hi */
+                sym[j->rep_esi[r]] = j->rep + (size_t)r * S;
+        }
+        rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, S, out);
+    } else if (gather_eqs(e, j, q, miss) == miss) {
+        rc = solve_mixed(e, k, sym, out, q, miss, S);
+        if (rc == PMUL_ERR_INCONSISTENT)
+            return;                     /* singular: other repairs may do */
+    } else {
+        return;                         /* cannot be: counted wrong */
+    }
+    if (rc == PMUL_ERR_NOMEM) {
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return;
+    }
+    if (rc != 0) {
+        mark_unusable(e, j);
+        return;
+    }
+    j->decoded = true;
+    reps_free(e, j);
+    /* From here on j may be freed (a delivery retiring the carrier); the
+     * recovered symbols stay in jnt_buf, which nothing below reuses.
+     * Symbols of members not ACTIVE here are dropped: kept data and the
+     * delivered set are never delivered again. */
+    for (i = 0; i < g.cnt; i++) {
+        am = pmul__rx_find(e, src, g.mem[i].msid);
+        if (am == NULL || am->state != PMUL_RXS_ACTIVE)
+            continue;
+        hit = false;
+        for (s = 1; s <= g.mem[i].total_pdus; s++) {
+            esi = pmul_fec_joint_offset(&g, i) + s - 1u;
+            if (out[esi] == NULL || pmul_rob_has(&am->rob, (uint16_t)s))
+                continue;
+            flen = s == g.mem[i].total_pdus ? g.mem[i].last_len : S;
+            rc = pmul_rob_put(&am->rob, (uint16_t)s, out[esi], flen);
+            if (rc < 0) {
+                (void)pmul__drop(e, rc == PMUL_ERR_BUSY ? PMUL_DROP_CAP_BYTES : PMUL_DROP_NOMEM,
+                                 rc);
+                break;                  /* the member's Ack lists the rest */
+            }
+            if (rc == 1) {
+                e->st.rx_joint_recovered++;
+                pmul__rx_fec_note(am, (uint16_t)s, flen);
+                if (s == am->reported_hi)
+                    hit = true;
+            }
+        }
+        pmul__rx_recovered(e, am, hit);
+    }
+}
+
+static bool
+same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *g)
+{
+    unsigned i;
+
+    if (j->g.cnt != g->cnt || j->g.k != g->k || j->sym_len != p->symbol_len ||
+        j->lay.total_pdus != p->blocks.total_pdus || j->lay.block_cnt != p->blocks.block_cnt)
+        return false;
+    for (i = 0; i < g->cnt; i++)
+        if (j->g.mem[i].msid != g->mem[i].msid ||
+            j->g.mem[i].total_pdus != g->mem[i].total_pdus ||
+            j->g.mem[i].last_len != g->mem[i].last_len)
+            return false;
+    return true;
+}
+
+bool
+pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    size_t idx = joint_index(e, m->src, m->msid);
+    pmul_rxjoint *j = idx != SIZE_MAX ? e->rx_joint[idx] : NULL;
+    uint32_t src = m->src;
+    pmul_fec_params p;
+    pmul_fec_joint g;
+    pmul_rxmsg *am;
+    bool closing, active = false, gain;
+    unsigned i;
+
+    if (!pmul__rx_is_fec_pdu(pdu) || !m->fec ||
+        pmul_fec_params_decode2(&p, &g, pdu->u.address.fec_id, pdu->u.address.fec_params,
+                                pdu->u.address.fec_param_len, pdu->u.address.total_pdus,
+                                pdu->msid) != 0 ||
+        g.cnt == 0)
+        return false;                   /* version 1, or not usable */
+    if (j != NULL && !same_set(j, &p, &g)) {
+        joint_free_at(e, idx);          /* a new member set replaces it, */
+        j = NULL;                       /* its pending repairs with it */
+    }
+    if (j == NULL) {
+        if ((j = joint_new(e, m)) == NULL)
+            return false;
+        j->g = g;
+        j->lay = p.blocks;
+        j->sym_len = p.symbol_len;
+        if (joint_count(e, j, &gain, NULL) < 0)
+            mark_unusable(e, j);
+    }
+    /* A copy after joint repairs closes their round, and confirms the
+     * pending ones: they came between two copies of this set. */
+    closing = j->round_data;
+    j->round_data = false;
+    j->rep_cnt = (uint16_t)(j->rep_cnt + j->pend_cnt);
+    j->pend_cnt = 0;
+    j->g.repair_cnt = g.repair_cnt;
+    if (!j->unusable && !j->decoded)
+        joint_decode(e, j);             /* sources came since; may free j */
+    for (i = 0; i < g.cnt && !active; i++)
+        active = (am = pmul__rx_find(e, src, g.mem[i].msid)) != NULL &&
+                 am->state == PMUL_RXS_ACTIVE;
+    return closing && active;
+}
+
+/* Room for more repairs in j: doubled, at most `room` symbols (what the
+ * joint block can use, K - counted), charged to the source's budgets.
+ * False (counted as a drop) short of budget or memory. */
+static bool
+reps_grow(pmul_engine *e, pmul_rxjoint *j, unsigned room)
+{
+    unsigned cap = j->rep_cap != 0 ? j->rep_cap * 2u : 4u;
+    size_t more;
+    void *p;
+
+    if (cap > room)
+        cap = room;
+    more = (size_t)(cap - j->rep_cap) * j->sym_len;
+    if (!budget_take(e, j->src, more)) {
+        (void)pmul__drop(e, PMUL_DROP_CAP_BYTES, PMUL_ERR_BUSY);
+        return false;
+    }
+    if ((p = mem_realloc(e->m, j->rep, (size_t)cap * j->sym_len)) == NULL) {
+        budget_give(e, j->src, more);
+        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
+        return false;
+    }
+    j->rep = p;
+    j->rep_cap = (uint16_t)cap;
+    j->charged += more;
+    return true;
+}
+
+bool
+pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
+{
+    size_t idx = joint_index(e, m->src, m->msid), len = pdu->u.data.frag_len, n;
+    uint16_t seq = pdu->u.data.seq;
+    pmul_rxjoint *j;
+    bool gain;
+    uint8_t esi;
+    int c;
+
+    if (idx == SIZE_MAX)
+        return false;
+    j = e->rx_joint[idx];
+    if (pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) != 0)
+        return false;
+    j->round_data = true;
+    if (j->unusable || j->decoded || len != j->sym_len || seq <= j->seq_hi) {
+        e->st.rx_fec_unused++;          /* no use, or not a fresh number */
+        return true;
+    }
+    if ((c = joint_count(e, j, &gain, NULL)) < 0) {
+        mark_unusable(e, j);
+        return true;
+    }
+    n = (size_t)j->rep_cnt + j->pend_cnt;
+    if (!gain || (unsigned)c + n >= j->g.k) {
+        e->st.rx_fec_unused++;          /* nothing to gain, or enough held */
+        return true;
+    }
+    if (n == j->rep_cap && !reps_grow(e, j, j->g.k - (unsigned)c))
+        return true;                    /* counted as a drop */
+    memcpy(j->rep + n * j->sym_len, pdu->u.data.frag, len);
+    j->rep_esi[n] = esi;
+    j->pend_cnt++;
+    j->seq_hi = seq;
+    return true;
+}
+
+void
+pmul__rx_joint_answer(pmul_engine *e, pmul_rxmsg *m)
+{
+    size_t idx = joint_index(e, m->src, m->msid);
+    uint64_t due = pmul__rx_ack_due(e, m);
+    const pmul_rxjoint *j;
+    pmul_rxmsg *am;
+    unsigned i;
+
+    pmul__rx_owe_ack_at(e, m, due);
+    if (idx == SIZE_MAX)
+        return;
+    j = e->rx_joint[idx];
+    for (i = 0; i < j->g.cnt; i++) {
+        am = pmul__rx_find(e, j->src, j->g.mem[i].msid);
+        if (am == NULL || am == m || am->state != PMUL_RXS_ACTIVE ||
+            pmul_rob_is_complete(&am->rob))
+            continue;
+        pmul__rx_owe_ack_at(e, am, due);
+        pmul__rx_retime(e, am);
+    }
+}
