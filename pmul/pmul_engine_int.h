@@ -384,10 +384,6 @@ struct pmul_engine {
     uint8_t *jnt_buf;           /* joint decoding scratch (padded symbols,
                                  * recovered ones), grown */
     size_t jnt_buf_cap;
-    uint8_t *jnt_mat;           /* mixed decoding: syndromes and matrices
-                                 * (about 1 MB at most: MIXED_OPS_MAX),
-                                 * grown */
-    size_t jnt_mat_cap;
 
     /* Events, FIFO ring. */
     pmul_evq_ent *ev;

@@ -814,3 +814,86 @@ pmul_fec_recover(pmul_fec *f, const pmul_fec_block *b, const uint8_t *const *sym
     mix(sym_len, short_held ? short_len : sym_len, k, e, tbls, src, dst);
     return 0;
 }
+
+/* Work bound of pmul_fec_solve() (u x u x sym_len octet products): a peer
+ * that builds huge mixed systems gets no decoding, not seconds of CPU.
+ * 100 mails of 2-8 kB in 1 KiB PDUs need about 12 x 12 x 1024. */
+#define SOLVE_OPS_MAX ((size_t)1 << 24)
+
+/* Coefficient of equation q on ESI t of the block. */
+static uint8_t
+eq_coef(const pmul_fec *f, const pmul_fec_eq *q, unsigned t)
+{
+    if (q->n == 0)
+        return cauchy(f, q->esi, t);
+    if (t < q->off || t >= (unsigned)q->off + q->n)
+        return 0;
+    return cauchy(f, q->esi, t - q->off);
+}
+
+int
+pmul_fec_solve(pmul_fec *f, unsigned k, const uint8_t *const *sym, uint8_t *const *out,
+               const pmul_fec_eq *q, unsigned u, size_t sym_len)
+{
+    uint8_t miss[PMUL_FEC_N_MAX], held[PMUL_FEC_N_MAX];
+    uint8_t *in[PMUL_FEC_N_MAX], *syn[PMUL_FEC_N_MAX], *dst[PMUL_FEC_N_MAX];
+    uint8_t *mat, *inv, *coef, *tbls, *s;
+    unsigned t, r, nm = 0, nh = 0;
+    size_t i;
+    int err;
+
+    if (f == NULL || sym == NULL || out == NULL || q == NULL || k == 0 || k > PMUL_FEC_N_MAX ||
+        sym_len == 0 || sym_len > PMUL_FEC_SYMBOL_MAX)
+        return PMUL_ERR_INVAL;
+    for (t = 0; t < k; t++) {
+        if (sym[t] != NULL) {
+            in[nh] = (uint8_t *)(uintptr_t)sym[t];
+            held[nh++] = (uint8_t)t;
+        } else {
+            if (out[t] == NULL)
+                return PMUL_ERR_INVAL;
+            dst[nm] = out[t];
+            miss[nm++] = (uint8_t)t;
+        }
+    }
+    if (nm != u || u == 0 || (size_t)u * u * sym_len > SOLVE_OPS_MAX)
+        return PMUL_ERR_INCONSISTENT;
+    for (r = 0; r < u; r++)
+        if (q[r].sym == NULL || (q[r].n == 0 ? q[r].esi < k :
+                                 q[r].esi < q[r].n || (unsigned)q[r].off + q[r].n > k))
+            return PMUL_ERR_INVAL;
+    /* syn: u symbols; mat, inv: u x u; coef: u x max(held, u); tbls: its
+     * expanded tables.  u, held <= 255: a few MB at most. */
+    t = nh > u ? nh : u;
+    if ((err = scratch_get(f, (size_t)u * sym_len + (size_t)u * u * 2u +
+                                  (size_t)u * t * (1u + TAB_LEN), &s)) != 0)
+        return err;
+    mat = s + (size_t)u * sym_len;
+    inv = mat + (size_t)u * u;
+    coef = inv + (size_t)u * u;
+    tbls = coef + (size_t)u * t;
+    /* Each equation minus its row over the held symbols leaves its row
+     * over the missing ones: syn = A x. */
+    for (r = 0; r < u; r++) {
+        syn[r] = s + (size_t)r * sym_len;
+        for (t = 0; t < nh; t++)
+            coef[r * nh + t] = eq_coef(f, &q[r], held[t]);
+        for (t = 0; t < u; t++)
+            mat[r * u + t] = eq_coef(f, &q[r], miss[t]);
+    }
+    if (nh > 0) {
+        ec_init_tables((int)nh, (int)u, coef, tbls);
+        ec_encode_data((int)sym_len, (int)nh, (int)u, tbls, in, syn);
+    } else {
+        for (r = 0; r < u; r++)
+            memset(syn[r], 0, sym_len);
+    }
+    for (r = 0; r < u; r++)
+        for (i = 0; i < sym_len; i++)
+            syn[r][i] ^= q[r].sym[i];
+    if (gf_invert_matrix(mat, inv, (int)u) != 0)
+        return PMUL_ERR_INCONSISTENT;
+    ec_init_tables((int)u, (int)u, inv, tbls);
+    ec_encode_data((int)sym_len, (int)u, (int)u, tbls, syn, dst);
+    return 0;
+}

@@ -275,4 +275,36 @@ __attribute__((warn_unused_result))
 int pmul_fec_recover(pmul_fec *f, const pmul_fec_block *b, const uint8_t *const *sym, size_t sym_cnt,
                      size_t sym_len, size_t short_len, uint8_t *const *out);
 
+/* ---- mixed decoding ------------------------------------------------------ */
+
+/*
+ * One equation of pmul_fec_solve(): a repair symbol of the whole block
+ * of k (n 0: ESI esi >= k), or of a sub-block of n symbols that starts at
+ * ESI off of the block (a joint member's own repair, ESI esi >= n of its
+ * own block).
+ */
+typedef struct pmul_fec_eq {
+    const uint8_t *sym;    /* sym_len octets */
+    uint8_t esi;
+    uint8_t off, n;
+} pmul_fec_eq;
+
+/*
+ * Rebuild the u missing symbols of a block of k from the held ones and u
+ * equations that may come from different codes (joint repairs and the
+ * members' own, docs/wire.md 10.8).  sym[0..k) holds sym_len octets per
+ * held ESI (short ones padded by the caller) and NULL for the missing,
+ * which out[e] receives.  Returns 0, or:
+ *   PMUL_ERR_INCONSISTENT  u is not the number missing, or the system is
+ *                          singular (rows of two codes together need not
+ *                          be invertible: wait for other repairs), or
+ *                          larger than the work bound (u x u x sym_len
+ *                          over 2^24 octet products);
+ *   PMUL_ERR_INVAL         a NULL or an equation out of the block;
+ *   PMUL_ERR_NOMEM         scratch could not grow.
+ */
+__attribute__((warn_unused_result))
+int pmul_fec_solve(pmul_fec *f, unsigned k, const uint8_t *const *sym, uint8_t *const *out,
+                   const pmul_fec_eq *q, unsigned u, size_t sym_len);
+
 #endif

@@ -28,7 +28,7 @@
  *	stayed a few symbols short round after round.  When counted plus held
  *	reach K the joint block is decoded: by the codec's Cauchy decoder
  *	when the joint repairs suffice, else by the mixed decoding (joint and
- *	own repairs as one linear system, solve_mixed); the missing sources
+ *	own repairs as one linear system, pmul_fec_solve()); the missing sources
  *	of ACTIVE members go into their robs as if they had arrived
  *	(pmul__rx_recovered: delivery, Acks).
  *
@@ -325,9 +325,6 @@ pmul__rx_joint_fini(pmul_engine *e)
     mem_free(e->m, e->jnt_buf);
     e->jnt_buf = NULL;
     e->jnt_buf_cap = 0;
-    mem_free(e->m, e->jnt_mat);
-    e->jnt_mat = NULL;
-    e->jnt_mat_cap = 0;
 }
 
 /* A new joint state for carrier m (the oldest of its source goes past
@@ -421,7 +418,7 @@ member_scan(const pmul_engine *e, const pmul_rxjoint *j, unsigned i, pmul_rxmsg 
 
 /* Repairs of its own block an ACTIVE member holds (docs/wire.md 10.7),
  * as many as can stand for its missing sources: each is an equation over
- * its sources alone, which the mixed decoding (solve_mixed) uses beside
+ * its sources alone, which the mixed decoding (pmul_fec_solve()) uses beside
  * the joint repairs.  Its Acks list k_b - held_b, so the transmitter
  * sizes the joint round as if these counted. */
 static unsigned
@@ -502,180 +499,11 @@ put_sym(const pmul_rxjoint *j, unsigned i, unsigned s, const uint8_t *p, size_t 
     return pmul_fec_block_add(blk, esi) == 0;
 }
 
-/* Equations of the mixed decoding: a joint repair (ESI k + j of the
- * joint block) or a member's own repair (ESI n + j of its own block of
- * n sources, joint ESIs off..off+n-1). */
-typedef struct jeq {
-    const uint8_t *sym;
-    uint8_t esi;
-    uint8_t off, n;             /* own repair; n 0: joint repair */
-} jeq;
-
-/* GF(2^8) with the code's polynomial 0x11d (docs/wire.md 10.5), for the
- * small matrix of the mixed decoding; symbols go through the codec. */
-typedef struct gf8 {
-    uint8_t exp[512];
-    uint8_t log[256];
-} gf8;
-
-static void
-gf8_init(gf8 *g)
-{
-    unsigned i, x = 1;
-
-    memset(g, 0, sizeof(*g));
-    for (i = 0; i < 255; i++) {
-        g->exp[i] = g->exp[i + 255] = (uint8_t)x;
-        g->log[x] = (uint8_t)i;
-        x <<= 1;
-        if (x & 0x100u)
-            x ^= 0x11du;
-    }
-}
-
-static uint8_t
-gf8_mul(const gf8 *g, uint8_t a, uint8_t b)
-{
-    return a == 0 || b == 0 ? 0 : g->exp[g->log[a] + g->log[b]];
-}
-
-static uint8_t
-gf8_inv(const gf8 *g, uint8_t a)
-{
-    return g->exp[255u - g->log[a]];    /* a != 0 */
-}
-
-/* Row coefficient of equation q on joint ESI t: the Cauchy 1 / (i ^ t). */
-static uint8_t
-eq_coef(const gf8 *g, const jeq *q, unsigned t)
-{
-    if (q->n == 0)
-        return gf8_inv(g, (uint8_t)(q->esi ^ t));
-    if (t < q->off || t >= (unsigned)q->off + q->n)
-        return 0;
-    return gf8_inv(g, (uint8_t)(q->esi ^ (t - q->off)));
-}
-
-/* Invert the u x u matrix a (destroyed) into inv by Gauss-Jordan.
- * False when it is singular. */
-static bool
-gf8_invert(const gf8 *g, uint8_t *a, uint8_t *inv, unsigned u)
-{
-    unsigned r, c, x;
-    uint8_t f, t;
-
-    memset(inv, 0, (size_t)u * u);
-    for (r = 0; r < u; r++)
-        inv[r * u + r] = 1;
-    for (c = 0; c < u; c++) {
-        for (r = c; r < u && a[r * u + c] == 0; r++)
-            ;
-        if (r == u)
-            return false;
-        for (x = 0; x < u && r != c; x++) {
-            t = a[r * u + x], a[r * u + x] = a[c * u + x], a[c * u + x] = t;
-            t = inv[r * u + x], inv[r * u + x] = inv[c * u + x], inv[c * u + x] = t;
-        }
-        f = gf8_inv(g, a[c * u + c]);
-        for (x = 0; x < u; x++) {
-            a[c * u + x] = gf8_mul(g, f, a[c * u + x]);
-            inv[c * u + x] = gf8_mul(g, f, inv[c * u + x]);
-        }
-        for (r = 0; r < u; r++) {
-            if (r == c || (f = a[r * u + c]) == 0)
-                continue;
-            for (x = 0; x < u; x++) {
-                a[r * u + x] ^= gf8_mul(g, f, a[c * u + x]);
-                inv[r * u + x] ^= gf8_mul(g, f, inv[c * u + x]);
-            }
-        }
-    }
-    return true;
-}
-
-/* Most byte products a mixed decoding may cost (u x u x S): a peer that
- * builds huge sets of own repairs gets no decoding, not seconds of CPU.
- * 100 mails of 2-8 kB in 1 KiB PDUs need about 12 x 12 x 1024. */
-#define MIXED_OPS_MAX ((size_t)1 << 24)
-
-/*
- * The missing symbols out[] of a joint block of k from the held ones
- * sym[] (S octets each, short ones padded) and the u equations q[] (u =
- * symbols missing).  Each equation's syndrome, its symbol plus its row
- * over the held symbols (the codec's encoder with the missing ones as
- * zeros), equals A x, A its row over the missing ones: x = A^-1 s.
- * Returns 0, PMUL_ERR_NOMEM, or PMUL_ERR_INCONSISTENT when A is singular
- * (a mix of two codes' Cauchy rows need not be invertible: wait for other
- * repairs) or the work is over MIXED_OPS_MAX.
- */
-static int
-solve_mixed(pmul_engine *e, unsigned k, const uint8_t *const *sym, uint8_t *const *out,
-            const jeq *q, unsigned u, size_t S)
-{
-    const uint8_t *in[PMUL_FEC_N_MAX];
-    uint8_t miss[PMUL_FEC_N_MAX], *zero, *syn, *a, *ainv, *o, w;
-    unsigned t, r, x, nm = 0;
-    size_t need, i;
-    gf8 g;
-    void *p;
-
-    for (t = 0; t < k; t++)
-        if (sym[t] == NULL)
-            miss[nm++] = (uint8_t)t;
-    if (nm != u || (size_t)u * u * S > MIXED_OPS_MAX)
-        return PMUL_ERR_INCONSISTENT;
-    need = (size_t)(u + 1u) * S + 2u * (size_t)u * u;
-    if (need > e->jnt_mat_cap) {
-        if ((p = mem_realloc(e->m, e->jnt_mat, need)) == NULL)
-            return PMUL_ERR_NOMEM;
-        e->jnt_mat = p;
-        e->jnt_mat_cap = need;
-    }
-    zero = e->jnt_mat;
-    syn = zero + S;
-    a = syn + (size_t)u * S;
-    ainv = a + (size_t)u * u;
-    memset(zero, 0, S);
-    gf8_init(&g);
-    for (t = 0; t < k; t++)
-        in[t] = sym[t] != NULL ? sym[t] : zero;
-    for (r = 0; r < u; r++) {
-        /* Row r over the held symbols, by the codec (block k, or the
-         * member's own block of n at joint offset off). */
-        if (pmul_fec_encode(e->rx_fec, q[r].n == 0 ? in : in + q[r].off,
-                            q[r].n == 0 ? k : q[r].n, S, S,
-                            q[r].esi - (q[r].n == 0 ? k : q[r].n), syn + (size_t)r * S) != 0)
-            return PMUL_ERR_NOMEM;
-        for (i = 0; i < S; i++)
-            syn[(size_t)r * S + i] ^= q[r].sym[i];
-        for (x = 0; x < u; x++)
-            a[r * u + x] = eq_coef(&g, &q[r], miss[x]);
-    }
-    if (!gf8_invert(&g, a, ainv, u))
-        return PMUL_ERR_INCONSISTENT;
-    for (x = 0; x < u; x++) {
-        o = out[miss[x]];
-        memset(o, 0, S);
-        for (r = 0; r < u; r++) {
-            const uint8_t *sr = syn + (size_t)r * S;
-            const uint8_t *ew;
-
-            if ((w = ainv[x * u + r]) == 0)
-                continue;
-            ew = g.exp + g.log[w];
-            for (i = 0; i < S; i++)
-                if (sr[i] != 0)
-                    o[i] ^= ew[g.log[sr[i]]];
-        }
-    }
-    return 0;
-}
-
 /* Equations for the missing symbols of a joint block: the joint repairs
  * held, then own repairs of ACTIVE members (each at most its missing
  * count).  Returns how many went into q[]. */
 static unsigned
-gather_eqs(const pmul_engine *e, const pmul_rxjoint *j, jeq *q, unsigned want)
+gather_eqs(const pmul_engine *e, const pmul_rxjoint *j, pmul_fec_eq *q, unsigned want)
 {
     const pmul_fec_block *fb;
     const uint8_t *frag;
@@ -726,7 +554,7 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
     uint32_t src = j->src;
     unsigned i, s, r, esi, k = g.k, miss;
     size_t S = j->sym_len, flen;
-    jeq q[PMUL_FEC_N_MAX];
+    pmul_fec_eq q[PMUL_FEC_N_MAX];
     const uint8_t *frag;
     pmul_fec_block blk;
     pmul_rxmsg *am;
@@ -782,7 +610,7 @@ joint_decode(pmul_engine *e, pmul_rxjoint *j)
         }
         rc = pmul_fec_recover(e->rx_fec, &blk, sym, PMUL_FEC_N_MAX, S, S, out);
     } else if (gather_eqs(e, j, q, miss) == miss) {
-        rc = solve_mixed(e, k, sym, out, q, miss, S);
+        rc = pmul_fec_solve(e->rx_fec, k, sym, out, q, miss, S);
         if (rc == PMUL_ERR_INCONSISTENT)
             return;                     /* singular: other repairs may do */
     } else {

@@ -789,6 +789,57 @@ test_pmul_fec_joint_params(void **state)
     assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(out)), PMUL_ERR_FEC_PARAM);
 }
 
+/* pmul_fec_solve(): a joint block of 12 (members of 5 and 7 symbols)
+ * missing three, rebuilt from one joint repair and two of the second
+ * member's own; a system that is singular, or short of equations, waits. */
+static void
+test_pmul_fec_solve_mixed(void **state)
+{
+    enum { K = 12, S = 40 };
+    const uint8_t *srcp[K], *sym[K];
+    uint8_t *out[K];
+    pmul_fec_eq q[3];
+    pmul_fec *f = NULL;
+    uint32_t seed = 77;
+    unsigned t;
+
+    (void)state;
+    assert_int_equal(pmul_fec_new(&f, NULL), 0);
+    for (t = 0; t < K; t++) {
+        fill(src_buf[t], S, &seed);
+        srcp[t] = src_buf[t];
+    }
+    /* Joint repair j = 1 (ESI 13) over all 12; own repairs ESI 7 and 8 of
+     * the second member's block (its sources are ESIs 5..11). */
+    assert_int_equal(pmul_fec_encode(f, srcp, K, S, S, 1, rep_buf[0]), 0);
+    assert_int_equal(pmul_fec_encode(f, srcp + 5, 7, S, S, 0, rep_buf[1]), 0);
+    assert_int_equal(pmul_fec_encode(f, srcp + 5, 7, S, S, 1, rep_buf[2]), 0);
+    q[0] = (pmul_fec_eq){ rep_buf[0], 13, 0, 0 };
+    q[1] = (pmul_fec_eq){ rep_buf[1], 7, 5, 7 };
+    q[2] = (pmul_fec_eq){ rep_buf[2], 8, 5, 7 };
+    for (t = 0; t < K; t++) {
+        bool lost = t == 2 || t == 6 || t == 11;
+
+        sym[t] = lost ? NULL : src_buf[t];
+        out[t] = lost ? out_buf[t] : NULL;
+    }
+    assert_int_equal(pmul_fec_solve(f, K, sym, out, q, 3, S), 0);
+    assert_memory_equal(out_buf[2], src_buf[2], S);
+    assert_memory_equal(out_buf[6], src_buf[6], S);
+    assert_memory_equal(out_buf[11], src_buf[11], S);
+    /* The first member's loss (ESI 2) is not in the own repairs' rows:
+     * without the joint repair the system is singular. */
+    q[0] = (pmul_fec_eq){ rep_buf[1], 7, 5, 7 };
+    assert_int_equal(pmul_fec_solve(f, K, sym, out, q, 3, S), PMUL_ERR_INCONSISTENT);
+    /* Fewer equations than symbols missing; an equation out of the block. */
+    assert_int_equal(pmul_fec_solve(f, K, sym, out, q, 2, S), PMUL_ERR_INCONSISTENT);
+    q[0] = (pmul_fec_eq){ rep_buf[1], 7, 6, 7 };
+    assert_int_equal(pmul_fec_solve(f, K, sym, out, q, 3, S), PMUL_ERR_INVAL);
+    q[0] = (pmul_fec_eq){ rep_buf[0], 11, 0, 0 };
+    assert_int_equal(pmul_fec_solve(f, K, sym, out, q, 3, S), PMUL_ERR_INVAL);
+    pmul_fec_free(f);
+}
+
 int
 main(void)
 {
@@ -808,6 +859,7 @@ main(void)
         cmocka_unit_test(test_pmul_fec_cache_no_alloc_when_prepared),
         cmocka_unit_test(test_pmul_fec_alloc_failure),
         cmocka_unit_test(test_pmul_fec_joint_params),
+        cmocka_unit_test(test_pmul_fec_solve_mixed),
     };
 
     return cmocka_run_group_tests_name("pmul_fec", tests, NULL, NULL);
