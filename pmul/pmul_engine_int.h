@@ -3,6 +3,7 @@
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
  * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
  * destinations; pmul_txfec.c: its repair planning and loss estimate;
+ * pmul_txjoint.c: its joint repair rounds of several messages;
  * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c).  Not a public header: only those files and tests include it.
  *
  * Ordering rule: every collection is kept in a deterministic order
@@ -48,6 +49,11 @@ typedef struct pmul_txdest {
     uint16_t fec_silent;        /* FEC-announced rounds that listed it
                                  * while it had never answered */
     uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
+    uint16_t jneed;             /* carrier of a joint round: its listed need
+                                 * when the round was planned (0: no
+                                 * evidence due, pmul_txpeer.c learn_joint) */
+    bool jenough;               /* that round sent it at least the need it
+                                 * had summed over the members */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -55,7 +61,27 @@ enum pmul_txphase {
     PMUL_TXP_ANNOUNCE,          /* announcing the dynamic group */
     PMUL_TXP_SEND,              /* a round is being sent */
     PMUL_TXP_WAIT,              /* waiting for Acks / timers */
+    PMUL_TXP_JOINT,             /* served by another message's joint round
+                                 * (docs/wire.md 10.8), until it ends */
 };
+
+struct pmul_txmsg;
+
+/* A joint round of several messages carried by one (docs/wire.md 10.8),
+ * pmul_txjoint.c; allocated for a carrier when it is first planned. */
+typedef struct pmul_txjoint {
+    pmul_fec_joint g;           /* the set as announced */
+    struct pmul_txmsg *mem[PMUL_FEC_JOINT_MAX]; /* members in g's order
+                                 * (mem[0] the carrier); NULL: finished */
+    uint8_t j0;                 /* first joint repair j of the round */
+    uint8_t r;                  /* joint repairs of the round */
+    uint8_t jnext;              /* next unused j of this set */
+    bool active;                /* the carrier's round is this joint round */
+    bool learn;                 /* its answers after the round tell whether
+                                 * the destinations use joint repairs */
+    size_t dests_cap;           /* destinations per FEC_Address_PDU with
+                                 * these parameters */
+} pmul_txjoint;
 
 typedef struct pmul_txmsg {
     uint32_t msid;
@@ -127,6 +153,11 @@ typedef struct pmul_txmsg {
                                  * the announcement (0: back to back) */
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
     uint32_t rep_tx;            /* repair Data_PDUs sent */
+    /* Joint repair (docs/wire.md 10.8, pmul_txjoint.c). */
+    bool jwait;                 /* a candidate waiting for others */
+    uint64_t jwait_since;
+    pmul_txjoint *jt;           /* as a carrier (owned; NULL: never was) */
+    struct pmul_txmsg *jcarrier; /* PMUL_TXP_JOINT: whose round serves it */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -152,6 +183,13 @@ typedef struct pmul_dststate {
     uint16_t nodec_left, nodec_span;
     uint16_t stall;             /* repairs sent while its missing lists did
                                  * not shrink, over messages (learn_dec) */
+    /* Whether it uses joint repairs (docs/wire.md 10.8, transmitter 4):
+     * jdec_ok once a carrier's list shrank after a joint round;
+     * nojoint_left messages are no candidates after a joint round that
+     * sent it its need left its list as it was; nojoint_span as
+     * plain_span. */
+    bool jdec_ok;
+    uint16_t nojoint_left, nojoint_span;
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */
@@ -337,6 +375,11 @@ struct pmul_engine {
     pmul_dststate ls_all;       /* loss samples of every destination */
     pmul_txdone done[PMUL_TXDONE_CNT];
     size_t done_next;
+    uint8_t *jt_pad;            /* joint rounds: the members' last fragments
+                                 * zero-padded to symbol_len */
+    size_t jt_pad_cap;
+    uint32_t *jt_sum;           /* joint planning: need per destination */
+    size_t jt_sum_cap;
 
     /* Control PDUs (Acks excepted) waiting to be sent, FIFO. */
     pmul_ctl *ctl;
@@ -442,6 +485,8 @@ pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
 void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);
 /* Is a message other than m sending a round (the link is busy anyway)? */
 bool pmul__tx_others_sending(const pmul_engine *e, const pmul_txmsg *m);
+/* Arm m's timers as after the last PDU of its round. */
+void pmul__tx_end_round(pmul_engine *e, pmul_txmsg *m);
 
 /* Does d still need m (no complete Ack, not failed)? */
 static inline bool
@@ -469,6 +514,33 @@ bool pmul__txf_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
 /* Every silent destination's last list is most likely covered by what
  * went since (FEC only): its Ack was lost, asking again is cheaper. */
 bool pmul__txf_unheard_covered(const pmul_engine *e, const pmul_txmsg *m);
+
+/* Symbols to send for a need at a loss of p per mille (the margin). */
+unsigned pmul__txf_with_margin(unsigned need, unsigned p);
+
+/* ---- pmul_txjoint.c: joint repair rounds (docs/wire.md 10.8) ---------- */
+
+/* m's round on Acks is due: make it wait for a joint round when it is a
+ * candidate (true: handled, m waits or its round started). */
+bool pmul__txj_wait(pmul_engine *e, pmul_txmsg *m);
+/* Start the joint rounds (or the lone rounds) that are due now. */
+void pmul__txj_flush(pmul_engine *e);
+/* When the oldest waiting candidate must be served (UINT64_MAX: none). */
+uint64_t pmul__txj_deadline(const pmul_engine *e, const pmul_txmsg *m);
+/* Is m a carrier whose round is a joint round? */
+bool pmul__txj_active(const pmul_txmsg *m);
+/* Fill the carrier m's round (list, joint repairs) from its plan. */
+void pmul__txj_round(pmul_engine *e, pmul_txmsg *m);
+/* Does a member of carrier m's joint round still need dests[idx]? */
+bool pmul__txj_listed(const pmul_txmsg *m, size_t idx);
+/* The round's next joint repair into e->fec_sym, its number in *seq. */
+bool pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
+/* Carrier m's closing copy left: every member's round ends now. */
+void pmul__txj_round_end(pmul_engine *e, pmul_txmsg *m);
+/* m (removed from the table) is finished: out of any joint round. */
+void pmul__txj_gone(pmul_engine *e, pmul_txmsg *m);
+/* Free the engine's joint scratch. */
+void pmul__txj_fini(pmul_engine *e);
 
 /* ---- pmul_txgroup.c ---------------------------------------------------- */
 

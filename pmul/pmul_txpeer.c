@@ -26,6 +26,11 @@
  *		repairs: its lists do not shrink while repairs go.  It becomes
  *		a plain peer (sources, never repairs), as `peer ... no-fec`
  *		would make it, for a span.
+ *	nojoint	a receiver that decodes repairs but not joint ones (one
+ *		built before docs/wire.md 10.8, or one that kept too little
+ *		of the members): the carrier's list does not shrink after a
+ *		joint round that sent it its need.  Its messages are no
+ *		candidates for joint rounds for a span.
  *
  *	docs/engine.md section 6, "Receivers that do not know PDU type 8",
  *	states the rules and what a misreading costs.
@@ -35,8 +40,8 @@
  *	send itself (and its group) plainly, which it could ask for by never
  *	acking a FEC message anyway.
  * DIAGNOSTICS
- *	Stats fec_plain_fallbacks, fec_blind_learned, fec_nodec_learned; one
- *	info line per finding.
+ *	Stats fec_plain_fallbacks, fec_blind_learned, fec_nodec_learned,
+ *	fec_nojoint_learned; one info line per finding.
  * SEE ALSO
  *	pmul_tx.c, docs/engine.md
  * LICENSE
@@ -100,6 +105,8 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].fec_ok = e->dst[pos].dec_ok = false;
     e->dst[pos].plain_left = e->dst[pos].plain_span = 0;
     e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
+    e->dst[pos].jdec_ok = false;
+    e->dst[pos].nojoint_left = e->dst[pos].nojoint_span = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -248,20 +255,30 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
  * PDUs): the repairs of other blocks say nothing of d's; and lists of MM
  * entries, which may be cut short, are no evidence.
  */
+/* The sources of m that entry a lists. */
+static uint32_t
+ack_listed(const pmul_txmsg *m, const pmul_ack_entry *a)
+{
+    uint32_t n = 0;
+    size_t k = 0;
+    uint16_t lo, hi;
+
+    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
+        if (lo <= m->npdus)
+            n += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
+    return n;
+}
+
 static void
 learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
 {
-    uint32_t reps = m->rep_tx - d->rep_mark, old, now = 0;
+    uint32_t reps = m->rep_tx - d->rep_mark, old, now;
     pmul_dststate *ds = pmul__dst_find(e, d->id);
-    size_t k = 0;
-    uint16_t lo, hi;
 
     if (!m->fec || d->no_fec || d->emcon || d->state != PMUL_TXD_PARTIAL ||
         m->lay.block_cnt != 1 || reps == 0 || a->missing_cnt >= e->cfg.mm || ds == NULL)
         return;
-    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
-        if (lo <= m->npdus)
-            now += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
+    now = ack_listed(m, a);
     old = pmul__tx_listed_need(m, d);
     if (now < old) {
         /* Shrunk: by repairs when nothing else was sent (a proof), or
@@ -287,9 +304,44 @@ learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_en
              (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nodec_span);
 }
 
+/*
+ * docs/wire.md 10.8, transmitter 4: d's first answer to the carrier m
+ * after a joint round.  A receiver that decodes the joint block recovers
+ * every member, the carrier included, so a carrier's list that shrank
+ * proves it (jdec_ok); one that did not shrink although the round sent d
+ * at least its need summed over the members is a receiver that leaves
+ * joint repairs unused (or lost more of them than the margin allowed):
+ * its messages are no candidates for a span (nojoint_left, counted down
+ * at submit), doubling as for plain_span, unless it proved decoding
+ * before.  Lists of MM entries, which may be cut short, are no evidence.
+ */
+static void
+learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
+{
+    pmul_dststate *ds = pmul__dst_find(e, d->id);
+    uint16_t need = d->jneed;
+
+    if (m->jt == NULL || !m->jt->learn || need == 0 || ds == NULL)
+        return;
+    d->jneed = 0;
+    if (a->missing_cnt == 0 || ack_listed(m, a) < need) {
+        ds->jdec_ok = true;
+        ds->nojoint_left = ds->nojoint_span = 0;
+        return;
+    }
+    if (!d->jenough || ds->jdec_ok || ds->nojoint_left > 0 || a->missing_cnt >= e->cfg.mm)
+        return;
+    span_start(&ds->nojoint_span, &ds->nojoint_left);
+    e->st.fec_nojoint_learned++;
+    log_emit(&e->env.log, LOG_LVL_INFO,
+             "pmul-tx dest=%08x event=fec-joint-unused msid=%08x nojoint_msgs=%u",
+             (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nojoint_span);
+}
+
 void
 pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
 {
+    learn_joint(e, m, d, a);
     learn_dec(e, m, d, a);
     learn_fec(e, m, d);
 }

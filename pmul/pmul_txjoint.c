@@ -1,0 +1,491 @@
+/*
+ * NAME
+ *	pmul_txjoint - the transmitter's joint repair rounds of several messages
+ * SYNOPSIS
+ *	#include "pmul/pmul_engine_int.h"
+ * DESCRIPTION
+ *	docs/wire.md 10.8, "Transmitter".  A message's repair round must
+ *	carry what its neediest receiver lacks; coding the repairs of several
+ *	waiting messages together sums each receiver's losses over them
+ *	before the largest is taken (issue 12: 100 mails of 2-8 kB to 4
+ *	receivers at 10 %, tools/bench/fec_floor.py).
+ *
+ *	candidate  a one-block FEC message whose round on Acks is due, every
+ *		incomplete destination answered with a list, reads FEC, decodes
+ *		repairs and is not learned to leave joint repairs unused.
+ *	wait	a candidate waits (jwait, rtx timer off, pmul__txj_deadline()
+ *		for fec_joint_wait_ms) while another message of the same
+ *		destinations and priority still has its first transmission to
+ *		send and fewer than fec_joint_max wait.
+ *	flush	then the waiting candidates of the same destinations,
+ *		priority, group and symbol length go in one joint round, oldest
+ *		first while K + repairs <= 254; a lone one gets its plain round.
+ *	round	the oldest member carries it (pmul_tx.c sends it): version 2
+ *		FEC_Address_PDU listing every destination some member still
+ *		needs, the joint repairs G + j, the closing copy; the others
+ *		wait in PMUL_TXP_JOINT and their rounds end with the carrier's.
+ *	size	the largest need of a listed destination summed over the
+ *		members, with the margin of pmul_txfec.c, at most 254 - K.
+ *	encode	the members' fragments in joint order, each last one padded to
+ *		symbol_len in one engine scratch; tables prepared when planned,
+ *		so sending allocates nothing.
+ *
+ *	Learning which destinations use joint repairs is in pmul_txpeer.c
+ *	(learn_joint).
+ * SECURITY
+ *	Sees only lists pmul_tx.c accepted from destinations of the members.
+ *	A member that finishes during the round (its memory is freed) stops
+ *	the round's joint repairs: they could no longer be computed.
+ * DIAGNOSTICS
+ *	Stats fec_joint_rounds, fec_joint_members, fec_joint_repairs; one
+ *	debug line per joint round.  Short of memory when planning, the
+ *	candidates get their plain rounds.
+ * SEE ALSO
+ *	pmul_tx.c, pmul_txfec.c, pmul_txpeer.c, pmul_fec(3), docs/wire.md 10.8
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "pmul/pmul_engine_int.h"
+
+#include <string.h>
+
+/* ---- candidates -------------------------------------------------------- */
+
+/* docs/wire.md 10.8, transmitter 1. */
+static bool
+candidate(const pmul_engine *e, const pmul_txmsg *m)
+{
+    const pmul_dststate *ds;
+    bool any = false;
+    size_t i;
+
+    if (!e->cfg.fec || !e->cfg.fec_joint || !m->fec || m->lay.block_cnt != 1 ||
+        m->npdus >= PMUL_FEC_ESI_MAX || m->phase != PMUL_TXP_WAIT || m->probe ||
+        pmul__txj_active(m))
+        return false;
+    for (i = 0; i < m->dest_cnt; i++) {
+        const pmul_txdest *d = &m->dests[i];
+
+        if (!pmul__txd_incomplete(d))
+            continue;
+        if (d->emcon || d->no_fec || d->state != PMUL_TXD_PARTIAL || !d->answered)
+            return false;
+        if ((ds = pmul__dst_find(e, d->id)) == NULL || !ds->fec_ok || ds->nojoint_left > 0)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+static bool
+same_dests(const pmul_txmsg *a, const pmul_txmsg *b)
+{
+    size_t i;
+
+    if (a->dest_cnt != b->dest_cnt || a->prio != b->prio || a->group != b->group)
+        return false;
+    for (i = 0; i < a->dest_cnt; i++)
+        if (a->dests[i].id != b->dests[i].id)
+            return false;
+    return true;
+}
+
+/* b may join a joint round with a. */
+static bool
+joinable(const pmul_engine *e, const pmul_txmsg *a, const pmul_txmsg *b)
+{
+    return b->jwait && same_dests(a, b) && a->sym_len == b->sym_len && candidate(e, b);
+}
+
+/* Another message of m's destinations and priority still has its first
+ * transmission to send: its candidates may come soon. */
+static bool
+first_pending(const pmul_engine *e, const pmul_txmsg *m)
+{
+    size_t i;
+
+    for (i = 0; i < e->tx_cnt; i++) {
+        const pmul_txmsg *o = e->tx[i];
+
+        if (o != m && o->phase != PMUL_TXP_WAIT && o->phase != PMUL_TXP_JOINT &&
+            o->data_rounds <= 1 && !o->probe && same_dests(m, o))
+            return true;
+    }
+    return false;
+}
+
+/* Its need as dests[i] of a member: 0 once it is complete. */
+static uint32_t
+need_of(const pmul_txmsg *o, size_t i)
+{
+    return pmul__txd_incomplete(&o->dests[i]) ? pmul__tx_listed_need(o, &o->dests[i]) : 0u;
+}
+
+bool
+pmul__txj_active(const pmul_txmsg *m)
+{
+    return m->jt != NULL && m->jt->active;
+}
+
+bool
+pmul__txj_wait(pmul_engine *e, pmul_txmsg *m)
+{
+    if (!candidate(e, m))
+        return false;
+    if (!m->jwait) {
+        m->jwait = true;
+        m->jwait_since = e->now_ms;
+    }
+    m->rtx_at = UINT64_MAX;
+    m->collect = false;
+    pmul__txj_flush(e);
+    return true;
+}
+
+uint64_t
+pmul__txj_deadline(const pmul_engine *e, const pmul_txmsg *m)
+{
+    return m->jwait ? pmul__add_ms(m->jwait_since, e->cfg.fec_joint_wait_ms) : UINT64_MAX;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+/* m's plain round on Acks, as without joint repair. */
+static void
+lone(pmul_engine *e, pmul_txmsg *m)
+{
+    m->jwait = false;
+    pmul__tx_start_round(e, m, false, false);
+}
+
+static bool
+scratch(pmul_engine *e, size_t dests, size_t pad)
+{
+    void *p;
+
+    if (dests > e->jt_sum_cap) {
+        if ((p = mem_realloc(e->m, e->jt_sum, dests * sizeof(*e->jt_sum))) == NULL)
+            return false;
+        e->jt_sum = p;
+        e->jt_sum_cap = dests;
+    }
+    if (pad > e->jt_pad_cap) {
+        if ((p = mem_realloc(e->m, e->jt_pad, pad)) == NULL)
+            return false;
+        e->jt_pad = p;
+        e->jt_pad_cap = pad;
+    }
+    return true;
+}
+
+/* The same messages, in the same order, as the carrier's last set: its
+ * repairs go on with fresh j. */
+static bool
+same_set(const pmul_fec_joint *a, const pmul_fec_joint *b)
+{
+    unsigned i;
+
+    if (a->cnt != b->cnt || a->k != b->k)
+        return false;
+    for (i = 0; i < a->cnt; i++)
+        if (a->mem[i].msid != b->mem[i].msid)
+            return false;
+    return true;
+}
+
+/* A member other than the carrier: its round is the carrier's. */
+static void
+member_start(pmul_txmsg *o, pmul_txmsg *c)
+{
+    size_t i;
+
+    o->jwait = false;
+    o->jcarrier = c;
+    o->phase = PMUL_TXP_JOINT;
+    o->rtx_at = UINT64_MAX;
+    o->collect = false;
+    o->fresh_only = false;
+    o->answer_seen = false;
+    o->round_cnt = 0;
+    for (i = 0; i < o->dest_cnt; i++) {
+        o->dests[i].heard = false;
+        o->dests[i].answered = false;
+        if (pmul__txd_incomplete(&o->dests[i]))
+            o->round_idx[o->round_cnt++] = i;
+    }
+    o->sent_rounds++;
+    o->data_rounds++;
+}
+
+/*
+ * Members for a joint round carried by c (oldest first, while K plus the
+ * repairs they need stays <= 254) into mb; their count, the joint
+ * repairs in *r, K in *k, and each destination's summed need in
+ * e->jt_sum.
+ */
+static unsigned
+choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k)
+{
+    pmul_txmsg *c = e->tx[i0], *o;
+    unsigned cnt = 0, need, rr, p = pmul__txf_round_loss_pm(e, c);
+    size_t i, j, max = e->cfg.fec_joint_max < PMUL_FEC_JOINT_MAX ? e->cfg.fec_joint_max
+                                                                  : PMUL_FEC_JOINT_MAX;
+
+    *r = *k = 0;
+    memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
+    for (j = i0; j < e->tx_cnt && cnt < max; j++) {
+        o = e->tx[j];
+        if (o != c && !joinable(e, c, o))
+            continue;
+        need = 0;
+        for (i = 0; i < c->dest_cnt; i++)
+            if (e->jt_sum[i] + need_of(o, i) > need)
+                need = e->jt_sum[i] + need_of(o, i);
+        rr = pmul__txf_with_margin(need, p);
+        if (*k + o->npdus + rr > PMUL_FEC_ESI_MAX)
+            break;
+        for (i = 0; i < c->dest_cnt; i++)
+            e->jt_sum[i] += need_of(o, i);
+        *k += o->npdus;
+        *r = rr;
+        mb[cnt++] = o;
+    }
+    return cnt;
+}
+
+/*
+ * The joint set of mb[0..cnt) carried by mb[0] with r repairs into jt
+ * (allocated at the carrier's first joint round), its tables prepared.
+ * False when that cannot be (memory, parameters too long for the PDU,
+ * a rule of 10.8): the candidates then get their plain rounds.
+ */
+static bool
+plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r)
+{
+    pmul_txmsg *c = mb[0];
+    pmul_fec_joint g;
+    pmul_fec_params fp;
+    uint8_t buf[PMUL_FEC_JOINT_PARAM_LEN(PMUL_FEC_JOINT_MAX)];
+    size_t pl = PMUL_FEC_JOINT_PARAM_LEN(cnt), cap;
+    unsigned i, j0 = 0;
+
+    memset(&g, 0, sizeof(g));
+    g.cnt = (uint8_t)cnt;
+    g.k = (uint16_t)k;
+    g.repair_cnt = (uint8_t)r;
+    for (i = 0; i < cnt; i++) {
+        g.mem[i].msid = mb[i]->msid;
+        g.mem[i].total_pdus = mb[i]->npdus;
+        g.mem[i].last_len = (uint16_t)(mb[i]->len - (size_t)(mb[i]->npdus - 1) * mb[i]->frag);
+    }
+    memset(&fp, 0, sizeof(fp));
+    fp.blocks = c->lay;
+    fp.symbol_len = c->sym_len;
+    fp.last_len = g.mem[0].last_len;
+    cap = pmul_pdu_address_max_dests(e->cfg.pdu_max_len > 2 + pl ? e->cfg.pdu_max_len - 2 - pl : 0, 0);
+    if (r == 0 || cap == 0 || pmul_fec_params_encode2(&fp, &g, c->msid, buf, sizeof(buf)) < 0)
+        return false;
+    if (c->jt == NULL && (c->jt = mem_calloc(e->m, 1, sizeof(*c->jt))) == NULL)
+        return false;
+    if (same_set(&c->jt->g, &g) && c->jt->jnext + r <= PMUL_FEC_N_MAX - k)
+        j0 = c->jt->jnext;
+    if (pmul_fec_prepare(e->fec_tx, k, j0 + r) != 0)
+        return false;
+    c->jt->g = g;
+    memset(c->jt->mem, 0, sizeof(c->jt->mem));
+    memcpy(c->jt->mem, mb, cnt * sizeof(*mb));
+    c->jt->j0 = (uint8_t)j0;
+    c->jt->r = (uint8_t)r;
+    c->jt->jnext = (uint8_t)(j0 + r);
+    c->jt->dests_cap = cap;
+    c->jt->learn = false;
+    return true;
+}
+
+/* Start the joint round of the waiting candidates like e->tx[i0]. */
+static void
+start_joint(pmul_engine *e, size_t i0)
+{
+    pmul_txmsg *c = e->tx[i0], *mb[PMUL_FEC_JOINT_MAX];
+    unsigned cnt, k, r, i;
+
+    if (!scratch(e, c->dest_cnt, (size_t)PMUL_FEC_JOINT_MAX * c->sym_len) ||
+        (cnt = choose(e, i0, mb, &r, &k)) < 2 || !plan(e, mb, cnt, k, r)) {
+        lone(e, c);
+        return;
+    }
+    for (i = 0; i < c->dest_cnt; i++) {
+        pmul_txdest *d = &c->dests[i];
+
+        d->jneed = (uint16_t)need_of(c, i);
+        d->jenough = r >= e->jt_sum[i];
+    }
+    for (i = 1; i < cnt; i++)
+        member_start(mb[i], c);
+    c->jt->active = true;
+    e->st.fec_joint_rounds++;
+    e->st.fec_joint_members += cnt;
+    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-tx joint carrier=%08x members=%u k=%u repairs=%u j0=%u",
+             (unsigned)c->msid, cnt, k, r, (unsigned)c->jt->j0);
+    pmul__tx_start_round(e, c, false, false);
+}
+
+/*
+ * Serve what is due: a waiting message no longer a candidate gets its
+ * plain round; candidates of one kind go together once fec_joint_max
+ * wait, the oldest waited fec_joint_wait_ms, or no message like them has
+ * a first transmission to send.  In table order (priority, age).
+ */
+void
+pmul__txj_flush(pmul_engine *e)
+{
+    size_t i, j, cnt;
+    uint64_t since;
+    pmul_txmsg *m, *o;
+
+    if (!e->cfg.fec || !e->cfg.fec_joint)
+        return;
+    for (i = 0; i < e->tx_cnt; i++) {
+        m = e->tx[i];
+        if (!m->jwait)
+            continue;
+        if (!candidate(e, m)) {
+            lone(e, m);
+            continue;
+        }
+        cnt = 0;
+        since = m->jwait_since;
+        for (j = i; j < e->tx_cnt; j++) {
+            o = e->tx[j];
+            if (o == m || joinable(e, m, o)) {
+                cnt++;
+                since = o->jwait_since < since ? o->jwait_since : since;
+            }
+        }
+        if (cnt < e->cfg.fec_joint_max && e->now_ms - since < e->cfg.fec_joint_wait_ms &&
+            first_pending(e, m))
+            continue;
+        start_joint(e, i);
+    }
+}
+
+/* ---- the round --------------------------------------------------------- */
+
+bool
+pmul__txj_listed(const pmul_txmsg *m, size_t idx)
+{
+    unsigned i;
+
+    if (!pmul__txj_active(m))
+        return false;
+    for (i = 1; i < m->jt->g.cnt; i++)
+        if (m->jt->mem[i] != NULL && pmul__txd_incomplete(&m->jt->mem[i]->dests[idx]))
+            return true;
+    return false;
+}
+
+void
+pmul__txj_round(pmul_engine *e, pmul_txmsg *m)
+{
+    size_t i;
+
+    (void)e;
+    m->round_cnt = 0;
+    for (i = 0; i < m->dest_cnt; i++)
+        if (pmul__txd_incomplete(&m->dests[i]) || pmul__txj_listed(m, i))
+            m->round_idx[m->round_cnt++] = i;
+    m->rep_left = m->jt->r;
+    m->rep_active = true;
+    m->fec_round_r = 0;         /* the carrier's own blocks: none */
+}
+
+/*
+ * Joint repair j0 + n (n the repairs sent already) of the round into
+ * e->fec_sym.  The source pointers and the padded last fragments are
+ * filled for each repair: another joint round may have used the scratch
+ * in between (a more urgent one pre-empts).
+ */
+bool
+pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq)
+{
+    const pmul_txjoint *jt = m->jt;
+    const pmul_txmsg *o;
+    size_t S = m->sym_len, last, s, off = 0;
+    uint8_t *pad;
+    unsigned i, j;
+
+    if (m->rep_left == 0)
+        return false;
+    j = jt->j0 + (jt->r - m->rep_left);
+    m->rep_left--;
+    for (i = 0; i < jt->g.cnt; i++) {
+        if ((o = jt->mem[i]) == NULL) {
+            m->rep_left = 0;
+            return false;
+        }
+        for (s = 0; s + 1 < o->npdus; s++)
+            e->fec_src[off + s] = o->payload + s * o->frag;
+        last = o->len - (size_t)(o->npdus - 1) * o->frag;
+        pad = e->jt_pad + (size_t)i * S;
+        memcpy(pad, o->payload + (size_t)(o->npdus - 1) * o->frag, last);
+        memset(pad + last, 0, S - last);
+        e->fec_src[off + o->npdus - 1] = pad;
+        off += o->npdus;
+    }
+    if (pmul_fec_joint_seq_of(&m->lay, &jt->g, j, seq) != 0)
+        return false;
+    return pmul_fec_encode(e->fec_tx, e->fec_src, jt->g.k, S, S, j, e->fec_sym) == 0;
+}
+
+/* The members other than the carrier m leave its round: their timers run
+ * as if their own round ended now. */
+static void
+release(pmul_engine *e, pmul_txmsg *m)
+{
+    pmul_txmsg *o;
+    unsigned i;
+
+    m->jt->active = false;
+    for (i = 1; i < m->jt->g.cnt; i++) {
+        if ((o = m->jt->mem[i]) == NULL)
+            continue;
+        m->jt->mem[i] = NULL;
+        o->jcarrier = NULL;
+        pmul__tx_end_round(e, o);
+    }
+}
+
+void
+pmul__txj_round_end(pmul_engine *e, pmul_txmsg *m)
+{
+    release(e, m);
+    m->jt->learn = true;
+}
+
+void
+pmul__txj_gone(pmul_engine *e, pmul_txmsg *m)
+{
+    pmul_txmsg *c = m->jcarrier;
+    unsigned i;
+
+    if (c != NULL) {
+        for (i = 1; i < c->jt->g.cnt; i++)
+            if (c->jt->mem[i] == m)
+                c->jt->mem[i] = NULL;
+        if (c->rep_active)
+            c->rep_left = 0;    /* its fragments are gone */
+        m->jcarrier = NULL;
+    }
+    if (pmul__txj_active(m))
+        release(e, m);
+}
+
+void
+pmul__txj_fini(pmul_engine *e)
+{
+    mem_free(e->m, e->jt_pad);
+    mem_free(e->m, e->jt_sum);
+    e->jt_pad = NULL;
+    e->jt_sum = NULL;
+    e->jt_pad_cap = e->jt_sum_cap = 0;
+}
