@@ -49,7 +49,7 @@ typedef struct pmul_txdest {
     uint16_t fec_silent;        /* FEC-announced rounds that listed it
                                  * while it had never answered */
     uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
-    uint16_t jneed;             /* carrier of a joint round: its listed need
+    uint16_t jneed;             /* member of a joint round: its listed need
                                  * when the round was planned (0: no
                                  * evidence due, pmul_txpeer.c learn_joint) */
     bool jenough;               /* that round sent it at least the need it
@@ -77,8 +77,6 @@ typedef struct pmul_txjoint {
     uint8_t r;                  /* joint repairs of the round */
     uint8_t jnext;              /* next unused j of this set */
     bool active;                /* the carrier's round is this joint round */
-    bool learn;                 /* its answers after the round tell whether
-                                 * the destinations use joint repairs */
     size_t dests_cap;           /* destinations per FEC_Address_PDU with
                                  * these parameters */
 } pmul_txjoint;
@@ -158,6 +156,9 @@ typedef struct pmul_txmsg {
     uint64_t jwait_since;
     pmul_txjoint *jt;           /* as a carrier (owned; NULL: never was) */
     struct pmul_txmsg *jcarrier; /* PMUL_TXP_JOINT: whose round serves it */
+    bool jlearn;                /* its last data round was joint: the next
+                                 * answers tell whether the destinations
+                                 * use joint repairs */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */

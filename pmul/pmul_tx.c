@@ -368,8 +368,9 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     m->rep_active = false;
     m->addr_copies = 0;
     m->jwait = false;
-    if (m->jt != NULL && !joint)
-        m->jt->learn = false;   /* its answers are this round's now */
+    if (!m->probe)
+        m->jlearn = false;      /* answers tell of this round now; a probe
+                                 * sends nothing they could shrink by */
     if (joint) {
         pmul__txj_round(e, m);
         whole = false;

@@ -200,6 +200,7 @@ member_start(pmul_txmsg *o, pmul_txmsg *c)
     size_t i;
 
     o->jwait = false;
+    o->jlearn = false;
     o->jcarrier = c;
     o->phase = PMUL_TXP_JOINT;
     o->rtx_at = UINT64_MAX;
@@ -298,7 +299,6 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r)
     c->jt->r = (uint8_t)r;
     c->jt->jnext = (uint8_t)(j0 + r);
     c->jt->dests_cap = cap;
-    c->jt->learn = false;
     return true;
 }
 
@@ -308,18 +308,19 @@ start_joint(pmul_engine *e, size_t i0)
 {
     pmul_txmsg *c = e->tx[i0], *mb[PMUL_FEC_JOINT_MAX];
     unsigned cnt, k, r, i;
+    size_t j;
 
     if (!scratch(e, c->dest_cnt, (size_t)PMUL_FEC_JOINT_MAX * c->sym_len) ||
         (cnt = choose(e, i0, mb, &r, &k)) < 2 || !plan(e, mb, cnt, k, r)) {
         lone(e, c);
         return;
     }
-    for (i = 0; i < c->dest_cnt; i++) {
-        pmul_txdest *d = &c->dests[i];
-
-        d->jneed = (uint16_t)need_of(c, i);
-        d->jenough = r >= e->jt_sum[i];
-    }
+    /* What its answers after the round are compared with (learn_joint). */
+    for (i = 0; i < cnt; i++)
+        for (j = 0; j < c->dest_cnt; j++) {
+            mb[i]->dests[j].jneed = (uint16_t)need_of(mb[i], j);
+            mb[i]->dests[j].jenough = r >= e->jt_sum[j];
+        }
     for (i = 1; i < cnt; i++)
         member_start(mb[i], c);
     c->jt->active = true;
@@ -451,6 +452,7 @@ release(pmul_engine *e, pmul_txmsg *m)
             continue;
         m->jt->mem[i] = NULL;
         o->jcarrier = NULL;
+        o->jlearn = true;
         pmul__tx_end_round(e, o);
     }
 }
@@ -459,7 +461,7 @@ void
 pmul__txj_round_end(pmul_engine *e, pmul_txmsg *m)
 {
     release(e, m);
-    m->jt->learn = true;
+    m->jlearn = true;
 }
 
 void

@@ -305,12 +305,14 @@ learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_en
 }
 
 /*
- * docs/wire.md 10.8, transmitter 4: d's first answer to the carrier m
- * after a joint round.  A receiver that decodes the joint block recovers
- * every member, the carrier included, so a carrier's list that shrank
- * proves it (jdec_ok); one that did not shrink although the round sent d
- * at least its need summed over the members is a receiver that leaves
- * joint repairs unused (or lost more of them than the margin allowed):
+ * docs/wire.md 10.8, transmitter 4: d's first answer to a member m after
+ * a joint round (the carrier's to the closing copy; a receiver built
+ * before 10.8 answers the others only when their timers ask again).  A
+ * receiver that decodes the joint block recovers every member, so a list
+ * that shrank proves it (jdec_ok); one that did not shrink although the
+ * round sent d at least its need summed over the members is a receiver
+ * that leaves joint repairs unused (or lost more of them than the margin
+ * allowed):
  * its messages are no candidates for a span (nojoint_left, counted down
  * at submit), doubling as for plain_span, unless it proved decoding
  * before.  Lists of MM entries, which may be cut short, are no evidence.
@@ -321,7 +323,7 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
     pmul_dststate *ds = pmul__dst_find(e, d->id);
     uint16_t need = d->jneed;
 
-    if (m->jt == NULL || !m->jt->learn || need == 0 || ds == NULL)
+    if (!m->jlearn || need == 0 || ds == NULL)
         return;
     d->jneed = 0;
     if (a->missing_cnt == 0 || ack_listed(m, a) < need) {
