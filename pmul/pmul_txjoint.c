@@ -77,12 +77,13 @@ candidate(const pmul_engine *e, const pmul_txmsg *m)
     return any;
 }
 
+/* The same destination list and priority. */
 static bool
 same_dests(const pmul_txmsg *a, const pmul_txmsg *b)
 {
     size_t i;
 
-    if (a->dest_cnt != b->dest_cnt || a->prio != b->prio || a->group != b->group)
+    if (a->dest_cnt != b->dest_cnt || a->prio != b->prio)
         return false;
     for (i = 0; i < a->dest_cnt; i++)
         if (a->dests[i].id != b->dests[i].id)
@@ -90,11 +91,12 @@ same_dests(const pmul_txmsg *a, const pmul_txmsg *b)
     return true;
 }
 
-/* b may join a joint round with a. */
+/* b may join a joint round with a: its repairs reach the same group. */
 static bool
 joinable(const pmul_engine *e, const pmul_txmsg *a, const pmul_txmsg *b)
 {
-    return b->jwait && same_dests(a, b) && a->sym_len == b->sym_len && candidate(e, b);
+    return b->jwait && same_dests(a, b) && a->group == b->group && a->sym_len == b->sym_len &&
+           candidate(e, b);
 }
 
 /* Another message of m's destinations and priority still has its first
