@@ -159,6 +159,8 @@ typedef struct pmul_txmsg {
     bool jlearn;                /* its last data round was joint: the next
                                  * answers tell whether the destinations
                                  * use joint repairs */
+    bool jkick;                 /* answers stand for it: check_fast() once
+                                 * the Ack_PDU is read */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -538,6 +540,9 @@ bool pmul__txj_listed(const pmul_txmsg *m, size_t idx);
 bool pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
 /* Carrier m's closing copy left: every member's round ends now. */
 void pmul__txj_round_end(pmul_engine *e, pmul_txmsg *m);
+/* id's list of the carrier c did not shrink over its joint round: it
+ * decoded nothing, and its lists of the other members stand as answers. */
+void pmul__txj_members_stand(pmul_engine *e, const pmul_txmsg *c, uint32_t id);
 /* m (removed from the table) is finished: out of any joint round. */
 void pmul__txj_gone(pmul_engine *e, pmul_txmsg *m);
 /* Free the engine's joint scratch. */

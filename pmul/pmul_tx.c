@@ -1057,6 +1057,8 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
     int err = 0, r;
     uint16_t i;
 
+    size_t k;
+
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
         if (self_naming_copy(e, pdu, i))
             continue;
@@ -1064,6 +1066,12 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
         if (r != 0 && err == 0)
             err = r;
     }
+    /* Members of a joint round whose answers stand (pmul_txjoint.c). */
+    for (k = 0; k < e->tx_cnt; k++)
+        if (e->tx[k]->jkick) {
+            e->tx[k]->jkick = false;
+            (void)check_fast(e, e->tx[k]);
+        }
     return err;
 }
 

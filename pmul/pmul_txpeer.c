@@ -331,6 +331,7 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
         ds->nojoint_left = ds->nojoint_span = 0;
         return;
     }
+    pmul__txj_members_stand(e, m, d->id);
     if (!d->jenough || ds->jdec_ok || ds->nojoint_left > 0 || a->missing_cnt >= e->cfg.mm)
         return;
     span_start(&ds->nojoint_span, &ds->nojoint_left);
