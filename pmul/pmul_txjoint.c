@@ -116,6 +116,29 @@ first_pending(const pmul_engine *e, const pmul_txmsg *m)
     return false;
 }
 
+/*
+ * How many candidates like m are worth waiting for: fec_joint_max once
+ * every destination m still serves has decoded a joint round, else 2.
+ * Until then a joint round is a trial: a receiver built before 10.8
+ * leaves it unused, and every candidate that waited for it lost its
+ * round's place for nothing.  With 10 such receivers on one channel
+ * (netsim shared_medium_rx10), 5 candidates waited through the whole
+ * first transmission of 20 mails for the trial, and their receivers'
+ * repeated Acks took the Ack count from 443 to 585.
+ */
+static size_t
+worth(const pmul_engine *e, const pmul_txmsg *m)
+{
+    const pmul_dststate *ds;
+    size_t i;
+
+    for (i = 0; i < m->dest_cnt; i++)
+        if (pmul__txd_incomplete(&m->dests[i]) &&
+            ((ds = pmul__dst_find(e, m->dests[i].id)) == NULL || !ds->jdec_ok))
+            return 2;
+    return e->cfg.fec_joint_max;
+}
+
 /* Its need as dests[i] of a member: 0 once it is complete. */
 static uint32_t
 need_of(const pmul_txmsg *o, size_t i)
@@ -338,7 +361,7 @@ start_joint(pmul_engine *e, size_t i0)
 /*
  * Serve what is due: a waiting message no longer a candidate gets its
  * plain round; candidates of one kind go together once fec_joint_max
- * wait, the oldest waited fec_joint_wait_ms, or no message like them has
+ * (a trial: 2, worth()) wait, the oldest waited fec_joint_wait_ms, or no message like them has
  * a first transmission to send.  In table order (priority, age).
  */
 void
@@ -367,7 +390,7 @@ pmul__txj_flush(pmul_engine *e)
                 since = o->jwait_since < since ? o->jwait_since : since;
             }
         }
-        if (cnt < e->cfg.fec_joint_max && e->now_ms - since < e->cfg.fec_joint_wait_ms &&
+        if (cnt < worth(e, m) && e->now_ms - since < e->cfg.fec_joint_wait_ms &&
             first_pending(e, m))
             continue;
         start_joint(e, i);

@@ -105,6 +105,20 @@ params2_of(const h_node *n, size_t i, pmul_fec_params *fp, pmul_fec_joint *g)
 }
 
 static const uint32_t two[] = { H_RX, H_RX2 };
+
+/* RX and RX2 decoded a joint round before: candidates wait for
+ * fec_joint_max others, not for one (a trial, pmul_txjoint.c worth()). */
+static void
+prove(h_node *n, const uint32_t *dests, size_t cnt)
+{
+    pmul_dststate *ds;
+    size_t i;
+
+    for (i = 0; i < cnt; i++) {
+        assert_int_equal(pmul__dst_get(n->e, dests[i], &ds), 0);
+        ds->jdec_ok = true;
+    }
+}
 #define LEN_A (2 * FRAG + 100)  /* 3 PDUs */
 #define LEN_B (FRAG + 40)       /* 2 PDUs */
 #define LEN_C (3 * FRAG)
@@ -112,13 +126,16 @@ static const uint32_t two[] = { H_RX, H_RX2 };
 /*
  * A (3 PDUs) and B (2 PDUs) to RX and RX2 went; C, to the same, is
  * submitted but not sent yet.  RX lists A's 2 and B's 1, RX2 A's 1 and 3
- * and acks B complete: both wait for C's first transmission.
+ * and acks B complete: both candidates, and with `proven` both wait for
+ * C's first transmission (else they are a trial and go at once).
  */
 static void
-two_waiting(h_node *n, uint32_t *a, uint32_t *b, uint32_t *c)
+two_waiting(h_node *n, uint32_t *a, uint32_t *b, uint32_t *c, bool proven)
 {
     static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
 
+    if (proven)
+        prove(n, two, 2);
     *a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
     *b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
     assert_int_equal(h_drain(n, 0), 1 + 3 + 1 + 2);
@@ -156,7 +173,7 @@ test_pmul_txjoint_two_waiting_one_round(void **state)
     pmul_fec *f;
 
     (void)state;
-    two_waiting(n, &a, &b, &c);
+    two_waiting(n, &a, &b, &c, true);
     assert_true(pmul__tx_find(n->e, a)->jwait);
     assert_true(pmul__tx_find(n->e, b)->jwait);
     assert_int_equal(n->e->st.fec_joint_rounds, 0);
@@ -242,7 +259,7 @@ test_pmul_txjoint_off_is_per_message(void **state)
     pmul_fec_params fp;
 
     (void)state;
-    two_waiting(n, &a, &b, &c);
+    two_waiting(n, &a, &b, &c, false);
     assert_false(pmul__tx_find(n->e, a)->jwait);
     first = n->npkt;
     assert_int_equal(h_drain(n, 100), (1 + 2) + (1 + 1) + (1 + 3));
@@ -309,6 +326,7 @@ test_pmul_txjoint_wait_bound_flushes(void **state)
     uint64_t t0;
 
     (void)state;
+    prove(n, two, 2);
     a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
     b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
     h_run(n, 0, 6000);
@@ -357,6 +375,8 @@ not_joined(uint8_t prio_b, const uint32_t *dests_b)
     pmul_fec_joint g;
     pmul_pdu p;
 
+    prove(n, two, 2);
+    prove(n, dests_b, 2);
     a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
     b = submit_salted(n, 0, LEN_A, dests_b, 2, prio_b, 2);
     a2 = submit_salted(n, 0, LEN_B, two, 2, 6, 3);
@@ -406,6 +426,33 @@ test_pmul_txjoint_other_dests_not_joined(void **state)
 }
 
 /*
+ * Until its destinations have decoded a joint round, two candidates are
+ * enough (a trial): A and B go together at B's Ack, ahead of C's first
+ * transmission, rather than wait for fec_joint_max.
+ */
+static void
+test_pmul_txjoint_trial_two_at_once(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    uint32_t a, b, c;
+    size_t first;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, false);
+    assert_false(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__txj_active(pmul__tx_find(n->e, a)));
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_JOINT);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), (1 + 2 + 1) + (1 + 3));
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(h_pdu(n, first + 4).msid, c);
+    h_node_free(n);
+}
+
+/*
  * After the joint round of two_waiting(): RX answers A with the same list
  * (it does not use joint repairs: a receiver built before 10.8), so it
  * is no candidate for the next 4 messages; RX2 answers A complete (it
@@ -421,7 +468,7 @@ test_pmul_txjoint_learning(void **state)
     const pmul_dststate *rx, *rx2;
 
     (void)state;
-    two_waiting(n, &a, &b, &c);
+    two_waiting(n, &a, &b, &c, false);
     h_drain(n, 100);
     assert_int_equal(n->e->st.fec_joint_rounds, 1);
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
@@ -465,6 +512,7 @@ test_pmul_txjoint_member_done_mid_round(void **state)
     long at;
 
     (void)state;
+    prove(n, two, 2);
     a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
     b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
     h_run(n, 0, 6000);
@@ -553,6 +601,7 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_two_waiting_one_round),
         cmocka_unit_test(test_pmul_txjoint_off_is_per_message),
         cmocka_unit_test(test_pmul_txjoint_lone_gets_plain_round),
+        cmocka_unit_test(test_pmul_txjoint_trial_two_at_once),
         cmocka_unit_test(test_pmul_txjoint_wait_bound_flushes),
         cmocka_unit_test(test_pmul_txjoint_other_priority_not_joined),
         cmocka_unit_test(test_pmul_txjoint_other_dests_not_joined),
