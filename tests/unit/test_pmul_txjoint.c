@@ -104,6 +104,19 @@ params2_of(const h_node *n, size_t i, pmul_fec_params *fp, pmul_fec_joint *g)
                                    p.u.address.fec_param_len, p.u.address.total_pdus, p.msid);
 }
 
+/* Packet i is a FEC_Address_PDU with version 1 parameters (a round per
+ * message). */
+static bool
+is_v1(const h_node *n, size_t i)
+{
+    pmul_pdu p = h_pdu(n, i);
+    pmul_fec_params fp;
+
+    return p.type == PMUL_PDU_FEC_ADDRESS &&
+           pmul_fec_params_decode(&fp, p.u.address.fec_id, p.u.address.fec_params,
+                                  p.u.address.fec_param_len, p.u.address.total_pdus) == 0;
+}
+
 static const uint32_t two[] = { H_RX, H_RX2 };
 
 /* RX and RX2 decoded a joint round before: candidates wait for
@@ -255,8 +268,6 @@ test_pmul_txjoint_off_is_per_message(void **state)
     uint32_t a, b, c;
     size_t first;
     long at;
-    pmul_pdu p;
-    pmul_fec_params fp;
 
     (void)state;
     two_waiting(n, &a, &b, &c, false);
@@ -265,10 +276,7 @@ test_pmul_txjoint_off_is_per_message(void **state)
     assert_int_equal(h_drain(n, 100), (1 + 2) + (1 + 1) + (1 + 3));
     at = find_addr(n, first, a);
     assert_int_equal(at, (long)first);
-    p = h_pdu(n, first);
-    assert_int_equal(pmul_fec_params_decode(&fp, p.u.address.fec_id, p.u.address.fec_params,
-                                            p.u.address.fec_param_len, p.u.address.total_pdus),
-                     0);
+    assert_true(is_v1(n, first));
     assert_int_equal(h_pdu(n, first + 1).u.data.seq, 4);
     assert_int_equal(h_pdu(n, first + 2).u.data.seq, 5);
     assert_int_equal(h_pdu(n, first + 3).msid, b);
@@ -287,8 +295,6 @@ test_pmul_txjoint_lone_gets_plain_round(void **state)
     static const uint16_t ra[] = { 2 }, r2a[] = { 1, 3 };
     uint32_t a;
     size_t first;
-    pmul_pdu p;
-    pmul_fec_params fp;
 
     (void)state;
     a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
@@ -298,10 +304,7 @@ test_pmul_txjoint_lone_gets_plain_round(void **state)
     assert_false(pmul__tx_find(n->e, a)->jwait);
     first = n->npkt;
     assert_int_equal(h_drain(n, 100), 1 + 2);
-    p = h_pdu(n, first);
-    assert_int_equal(pmul_fec_params_decode(&fp, p.u.address.fec_id, p.u.address.fec_params,
-                                            p.u.address.fec_param_len, p.u.address.total_pdus),
-                     0);
+    assert_true(is_v1(n, first));
     assert_int_equal(h_pdu(n, first + 1).u.data.seq, 4);
     assert_int_equal(n->e->st.fec_joint_rounds, 0);
     h_node_free(n);
@@ -373,7 +376,6 @@ not_joined(uint8_t prio_b, const uint32_t *dests_b)
     long at;
     pmul_fec_params fp;
     pmul_fec_joint g;
-    pmul_pdu p;
 
     prove(n, two, 2);
     prove(n, dests_b, 2);
@@ -402,10 +404,7 @@ not_joined(uint8_t prio_b, const uint32_t *dests_b)
     assert_int_equal(g.mem[0].msid, a);
     assert_int_equal(g.mem[1].msid, a2);
     at = find_addr(n, first, b);
-    p = h_pdu(n, (size_t)at);
-    assert_int_equal(pmul_fec_params_decode(&fp, p.u.address.fec_id, p.u.address.fec_params,
-                                            p.u.address.fec_param_len, p.u.address.total_pdus),
-                     0);
+    assert_true(is_v1(n, (size_t)at));
     h_node_free(n);
 }
 
