@@ -1056,7 +1056,6 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
 {
     int err = 0, r;
     uint16_t i;
-
     size_t k;
 
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {

@@ -239,6 +239,20 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
              (unsigned)ds->plain_span);
 }
 
+/* The sources of m that entry a lists. */
+static uint32_t
+ack_listed(const pmul_txmsg *m, const pmul_ack_entry *a)
+{
+    uint32_t n = 0;
+    size_t k = 0;
+    uint16_t lo, hi;
+
+    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
+        if (lo <= m->npdus)
+            n += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
+    return n;
+}
+
 /*
  * What d's Ack tells of whether it decodes repairs.  A FEC receiver lists
  * k_b - held_b sources of a block (rule 3), so every repair of the block
@@ -255,20 +269,6 @@ learn_fec(pmul_engine *e, const pmul_txmsg *m, const pmul_txdest *d)
  * PDUs): the repairs of other blocks say nothing of d's; and lists of MM
  * entries, which may be cut short, are no evidence.
  */
-/* The sources of m that entry a lists. */
-static uint32_t
-ack_listed(const pmul_txmsg *m, const pmul_ack_entry *a)
-{
-    uint32_t n = 0;
-    size_t k = 0;
-    uint16_t lo, hi;
-
-    while (pmul_missing_next(a->missing, a->missing_cnt, &k, &lo, &hi))
-        if (lo <= m->npdus)
-            n += (uint32_t)((hi > m->npdus ? m->npdus : hi) - lo) + 1u;
-    return n;
-}
-
 static void
 learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
 {
@@ -312,10 +312,10 @@ learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_en
  * that shrank proves it (jdec_ok); one that did not shrink although the
  * round sent d at least its need summed over the members is a receiver
  * that leaves joint repairs unused (or lost more of them than the margin
- * allowed):
- * its messages are no candidates for a span (nojoint_left, counted down
- * at submit), doubling as for plain_span, unless it proved decoding
- * before.  Lists of MM entries, which may be cut short, are no evidence.
+ * allowed): its messages are no candidates for a span (nojoint_left,
+ * counted down at submit), doubling as for plain_span, unless it proved
+ * decoding before.  Lists of MM entries, which may be cut short, are no
+ * evidence either way.
  */
 static void
 learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
@@ -323,7 +323,7 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
     pmul_dststate *ds = pmul__dst_find(e, d->id);
     uint16_t need = d->jneed;
 
-    if (!m->jlearn || need == 0 || ds == NULL)
+    if (!m->jlearn || need == 0 || ds == NULL || a->missing_cnt >= e->cfg.mm)
         return;
     d->jneed = 0;
     if (a->missing_cnt == 0 || ack_listed(m, a) < need) {
@@ -332,7 +332,7 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
         return;
     }
     pmul__txj_members_stand(e, m, d->id);
-    if (!d->jenough || ds->jdec_ok || ds->nojoint_left > 0 || a->missing_cnt >= e->cfg.mm)
+    if (!d->jenough || ds->jdec_ok || ds->nojoint_left > 0)
         return;
     span_start(&ds->nojoint_span, &ds->nojoint_left);
     e->st.fec_nojoint_learned++;

@@ -454,9 +454,10 @@ test_pmul_txjoint_trial_two_at_once(void **state)
 /*
  * After the joint round of two_waiting(): RX answers A with the same list
  * (it does not use joint repairs: a receiver built before 10.8), so it
- * is no candidate for the next 4 messages; RX2 answers A complete (it
- * decoded), which proves it.  A new pair to RX and RX2 then gets plain
- * rounds.
+ * is no candidate for the next 4 messages, and its list of B stands as an
+ * answer: B's round starts at once (not after its timer and a probe);
+ * RX2 answers A complete (it decoded), which proves it.  A new pair to RX
+ * and RX2 then gets plain rounds.
  */
 static void
 test_pmul_txjoint_learning(void **state)
@@ -470,7 +471,10 @@ test_pmul_txjoint_learning(void **state)
     two_waiting(n, &a, &b, &c, false);
     h_drain(n, 100);
     assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_WAIT);
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_SEND);
+    assert_false(pmul__tx_find(n->e, b)->jwait);
     assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
     rx = pmul__dst_find(n->e, H_RX);
     rx2 = pmul__dst_find(n->e, H_RX2);
