@@ -504,6 +504,9 @@ pmul__txd_incomplete(const pmul_txdest *d)
 int pmul__txf_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len);
 /* The loss estimate the round of m sizes its margins by, per mille. */
 uint16_t pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m);
+/* The largest loss estimate of m's destinations, other messages sent or
+ * not (a joint round's margin). */
+uint16_t pmul__txf_dests_loss_pm(const pmul_engine *e, const pmul_txmsg *m);
 /* d's first answer a (after the first transmission) as a loss sample. */
 void pmul__txf_loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d,
                            const pmul_ack_entry *a);

@@ -106,12 +106,21 @@ loss_add(pmul_dststate *ds, uint32_t sent, uint32_t got)
 uint16_t
 pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
 {
+    if (!m->fec || pmul__tx_others_sending(e, m))
+        return 0;
+    return pmul__txf_dests_loss_pm(e, m);
+}
+
+/* The largest estimate over the destinations m still serves, whatever
+ * else is sent (0 without fec_adaptive). */
+uint16_t
+pmul__txf_dests_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
+{
     unsigned p, max = 0;
     size_t i;
 
-    if (!m->fec || !e->cfg.fec_adaptive || pmul__tx_others_sending(e, m))
+    if (!e->cfg.fec_adaptive)
         return 0;
-
     for (i = 0; i < m->dest_cnt; i++)
         if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].emcon &&
             (p = dst_loss_pm(e, m->dests[i].id)) > max)

@@ -245,20 +245,72 @@ member_start(pmul_txmsg *o, pmul_txmsg *c)
     o->data_rounds++;
 }
 
+/* Add o's needs to e->jt_sum; the largest sum. */
+static unsigned
+add_needs(pmul_engine *e, const pmul_txmsg *c, const pmul_txmsg *o)
+{
+    unsigned need = 0;
+    size_t i;
+
+    for (i = 0; i < c->dest_cnt; i++) {
+        e->jt_sum[i] += need_of(o, i);
+        need = e->jt_sum[i] > need ? e->jt_sum[i] : need;
+    }
+    return need;
+}
+
 /*
- * Members for a joint round carried by c (oldest first, while K plus the
- * repairs they need stays <= 254) into mb; their count, the joint
- * repairs in *r, K in *k, and each destination's summed need in
- * e->jt_sum.
+ * c's last set again, when every member of it waits: a receiver keeps the
+ * joint repairs of a set it could not decode yet, and only for that set
+ * (docs/wire.md 10.8, receiver 2), so the next round of the same set
+ * need only bring what the last ones most likely left missing.  Of the
+ * jnext repairs of the set sent so far, (1 - p) arrived, short of the
+ * largest summed need by at least one (it did not decode).  0 when the
+ * set cannot go again.
+ */
+static unsigned
+choose_again(pmul_engine *e, pmul_txmsg *c, pmul_txmsg **mb, unsigned *r, unsigned *k, unsigned p)
+{
+    const pmul_fec_joint *g = c->jt != NULL ? &c->jt->g : NULL;
+    unsigned i, need = 0, held;
+
+    if (g == NULL || g->cnt < 2 || g->mem[0].msid != c->msid)
+        return 0;
+    memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
+    for (i = 0; i < g->cnt; i++) {
+        if ((mb[i] = pmul__tx_find(e, g->mem[i].msid)) == NULL ||
+            (mb[i] != c && !joinable(e, c, mb[i])))
+            return 0;
+        need = add_needs(e, c, mb[i]);
+    }
+    held = (unsigned)c->jt->jnext * (1000u - p) / 1000u;
+    held = held >= need ? need - 1u : held;
+    *r = pmul__txf_with_margin(need - held, p);
+    *k = g->k;
+    if (*r == 0 || c->jt->jnext + *r > PMUL_FEC_N_MAX - *k)
+        return 0;
+    return g->cnt;
+}
+
+/*
+ * Members for a joint round carried by c into mb: its last set again
+ * (choose_again()), or oldest first while K plus the repairs they need
+ * stays <= 254; their count, the joint repairs in *r, K in *k, and each
+ * destination's summed need in e->jt_sum.  A failed joint block wastes
+ * every repair of the round unless the same set goes again, so the margin
+ * follows the destinations' loss estimate even while other messages are
+ * sent (pmul_txfec.c spares it then).
  */
 static unsigned
 choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k)
 {
     pmul_txmsg *c = e->tx[i0], *o;
-    unsigned cnt = 0, need, rr, p = pmul__txf_round_loss_pm(e, c);
+    unsigned cnt = 0, need, rr, p = pmul__txf_dests_loss_pm(e, c);
     size_t i, j, max = e->cfg.fec_joint_max < PMUL_FEC_JOINT_MAX ? e->cfg.fec_joint_max
                                                                   : PMUL_FEC_JOINT_MAX;
 
+    if ((cnt = choose_again(e, c, mb, r, k, p)) > 0)
+        return cnt;
     *r = *k = 0;
     memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
     for (j = i0; j < e->tx_cnt && cnt < max; j++) {
@@ -272,8 +324,7 @@ choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k)
         rr = pmul__txf_with_margin(need, p);
         if (*k + o->npdus + rr > PMUL_FEC_ESI_MAX)
             break;
-        for (i = 0; i < c->dest_cnt; i++)
-            e->jt_sum[i] += need_of(o, i);
+        (void)add_needs(e, c, o);
         *k += o->npdus;
         *r = rr;
         mb[cnt++] = o;
