@@ -52,8 +52,10 @@ typedef struct pmul_txdest {
     uint16_t jneed;             /* member of a joint round: its listed need
                                  * when the round was planned (0: no
                                  * evidence due, pmul_txpeer.c learn_joint) */
-    bool jenough;               /* that round sent it at least the need it
-                                 * had summed over the members */
+    uint8_t jsent;              /* that round's repairs when the set's
+                                 * repairs so far cover the need it had
+                                 * summed over the members (else 0) */
+    uint64_t jround;            /* that round (engine's fec_joint_rounds) */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -193,6 +195,10 @@ typedef struct pmul_dststate {
      * plain_span. */
     bool jdec_ok;
     uint16_t nojoint_left, nojoint_span;
+    uint16_t jstall;            /* joint repairs that covered its need while
+                                 * its lists did not shrink (learn_joint) */
+    uint64_t jstall_round;      /* the last joint round counted in jstall
+                                 * (every member's answer tells of it) */
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */

@@ -400,7 +400,8 @@ start_joint(pmul_engine *e, size_t i0)
     for (i = 0; i < cnt; i++)
         for (j = 0; j < c->dest_cnt; j++) {
             mb[i]->dests[j].jneed = (uint16_t)need_of(mb[i], j);
-            mb[i]->dests[j].jenough = r >= e->jt_sum[j];
+            mb[i]->dests[j].jsent = c->jt->jnext >= e->jt_sum[j] ? (uint8_t)r : 0u;
+            mb[i]->dests[j].jround = e->st.fec_joint_rounds + 1u;
         }
     for (i = 1; i < cnt; i++)
         member_start(mb[i], c);

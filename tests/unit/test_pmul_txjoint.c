@@ -12,8 +12,9 @@
  *	sources of two members, closing copy); a lone candidate gets its plain
  *	round; the wait bound flushes; another destination list or priority is
  *	not joined; fec_joint off keeps the per-message rounds; a destination
- *	whose list did not shrink is learned, one whose list shrank proves
- *	decoding; a member that finishes mid-round stops the joint repairs;
+ *	whose lists did not shrink over STALL_MIN joint repairs is learned, one
+ *	whose list shrank proves decoding; an unchanged carrier list makes the
+ *	members' lists stand; a member that finishes mid-round stops the joint repairs;
  *	MAP-split copies fit pdu_max_len.
  * SECURITY
  *	Test code.
@@ -452,20 +453,20 @@ test_pmul_txjoint_trial_two_at_once(void **state)
 }
 
 /*
- * After the joint round of two_waiting(): RX answers A with the same list
- * (it does not use joint repairs: a receiver built before 10.8), so it
- * is no candidate for the next 4 messages, and its list of B stands as an
- * answer: B's round starts at once (not after its timer and a probe);
- * RX2 answers A complete (it decoded), which proves it.  A new pair to RX
- * and RX2 then gets plain rounds.
+ * After the trial round of two_waiting() (2 repairs), RX answers A with
+ * the same list: that round's repairs go to its stall count, which is
+ * no finding yet (a decoder sent its need exactly fails whenever one
+ * repair is lost), and its list of B stands as an answer: B's round
+ * starts at once (not after its timer and a probe).  B's answer is of the
+ * same round and counts no more.
  */
 static void
-test_pmul_txjoint_learning(void **state)
+test_pmul_txjoint_short_round_no_finding(void **state)
 {
     h_node *n = joint_tx(true, 0);
     static const uint16_t ra[] = { 2 }, r1[] = { 1 };
-    uint32_t a, b, c, d1;
-    const pmul_dststate *rx, *rx2;
+    uint32_t a, b, c;
+    const pmul_dststate *rx;
 
     (void)state;
     two_waiting(n, &a, &b, &c, false);
@@ -475,6 +476,49 @@ test_pmul_txjoint_learning(void **state)
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
     assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_SEND);
     assert_false(pmul__tx_find(n->e, b)->jwait);
+    rx = pmul__dst_find(n->e, H_RX);
+    assert_int_equal(rx->jstall, 2);
+    assert_int_equal(rx->nojoint_left, 0);
+    assert_int_equal(h_feed_ack(n, 210, H_RX, H_TX, b, r1, 1), 0);
+    assert_int_equal(rx->jstall, 2);
+    assert_int_equal(n->e->st.fec_nojoint_learned, 0);
+    h_node_free(n);
+}
+
+/*
+ * A (10 PDUs) and B (8) to RX and RX2, C to both not sent yet: RX lost
+ * all of A and B, RX2 A's 1 and acks B complete.  The trial round carries 18 joint repairs; RX answers
+ * A with its whole list again: 18 repairs that covered its need left it
+ * as it was (STALL_MIN 16), so it is no candidate for its next 4
+ * messages; RX2 answers A complete (it decoded), which proves it.  A new
+ * message to both then gets its plain round at its Acks although a
+ * message like it is being sent.
+ */
+static void
+test_pmul_txjoint_learning(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, r1[] = { 1 }, ra[] = { 2 };
+    uint32_t a, b, d1;
+    const pmul_dststate *rx, *rx2;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+    size_t first;
+
+    (void)state;
+    a = submit_salted(n, 0, 10 * FRAG, two, 2, 6, 1);
+    b = submit_salted(n, 0, 8 * FRAG, two, 2, 6, 2);
+    h_drain(n, 0);
+    submit_salted(n, 50, LEN_C, two, 2, 6, 3);         /* not drained yet */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, all, 10), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, r1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, all, 8), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, NULL, 0), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), (1 + 18 + 1) + (1 + 3));
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.repair_cnt, 18);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, all, 10), 0);
     assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
     rx = pmul__dst_find(n->e, H_RX);
     rx2 = pmul__dst_find(n->e, H_RX2);
@@ -483,12 +527,8 @@ test_pmul_txjoint_learning(void **state)
     assert_false(rx->jdec_ok);
     assert_true(rx2->jdec_ok);
     assert_int_equal(rx2->nojoint_left, 0);
-    /* B's answer (the same list again) is no second finding. */
-    assert_int_equal(h_feed_ack(n, 210, H_RX, H_TX, b, r1, 1), 0);
-    assert_int_equal(n->e->st.fec_nojoint_learned, 1);
 
-    /* A new message to RX and RX2, C still waiting for its answers: not
-     * a candidate, its round starts at its Acks. */
+    /* Not a candidate: its round starts at its Acks. */
     d1 = submit_salted(n, 300, LEN_A, two, 2, 6, 9);
     assert_int_equal(rx->nojoint_left, 3);
     h_drain(n, 300);
@@ -608,6 +648,7 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_wait_bound_flushes),
         cmocka_unit_test(test_pmul_txjoint_other_priority_not_joined),
         cmocka_unit_test(test_pmul_txjoint_other_dests_not_joined),
+        cmocka_unit_test(test_pmul_txjoint_short_round_no_finding),
         cmocka_unit_test(test_pmul_txjoint_learning),
         cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
         cmocka_unit_test(test_pmul_txjoint_map_split_fits),
