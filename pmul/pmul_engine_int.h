@@ -195,8 +195,12 @@ typedef struct pmul_dststate {
      * plain_span. */
     bool jdec_ok;
     uint16_t nojoint_left, nojoint_span;
+    bool jaware;                /* it answered a joint round's closing copy
+                                 * with entries for its members */
     uint16_t jstall;            /* joint repairs that covered its need while
                                  * its lists did not shrink (learn_joint) */
+    uint64_t jseen_round;       /* the last joint round whose answer
+                                 * pmul__txp_on_ack_pdu() read */
     uint64_t jstall_round;      /* the last joint round counted in jstall
                                  * (every member's answer tells of it) */
 } pmul_dststate;
@@ -588,6 +592,9 @@ bool pmul__txp_reads_fec(const pmul_engine *e, uint32_t id);
 bool pmul__txp_blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known);
 /* m is announced plainly and sent without repairs from now on. */
 void pmul__txp_go_plain(pmul_engine *e, pmul_txmsg *m);
+/* An Ack_PDU from pdu->source_id, before its entries are read: does it
+ * answer a joint round the way 10.8 asks (an entry per member)? */
+void pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu);
 /* d (still in its state before a) acked m with entry a: learn from it. */
 void pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
                       const pmul_ack_entry *a);

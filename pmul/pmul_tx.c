@@ -1058,6 +1058,7 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
     uint16_t i;
     size_t k;
 
+    pmul__txp_on_ack_pdu(e, pdu);
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
         if (self_naming_copy(e, pdu, i))
             continue;

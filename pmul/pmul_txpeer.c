@@ -108,7 +108,8 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].nodec_left = e->dst[pos].nodec_span = e->dst[pos].stall = 0;
     e->dst[pos].jdec_ok = false;
     e->dst[pos].nojoint_left = e->dst[pos].nojoint_span = e->dst[pos].jstall = 0;
-    e->dst[pos].jstall_round = 0;
+    e->dst[pos].jstall_round = e->dst[pos].jseen_round = 0;
+    e->dst[pos].jaware = false;
     *out = &e->dst[pos];
     return 0;
 }
@@ -352,6 +353,69 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
     log_emit(&e->env.log, LOG_LVL_INFO,
              "pmul-tx dest=%08x event=fec-joint-unused msid=%08x nojoint_msgs=%u",
              (unsigned)d->id, (unsigned)m->msid, (unsigned)ds->nojoint_span);
+}
+
+/* Does pdu have an entry for a member of c's set other than c that the
+ * acker still needs (*needs: such a member exists)? */
+static bool
+names_member(const pmul_engine *e, const pmul_txmsg *c, const pmul_pdu *pdu, bool *needs)
+{
+    const pmul_txmsg *o;
+    const pmul_txdest *od;
+    unsigned i;
+    uint16_t k;
+    bool named = false;
+
+    *needs = false;
+    for (i = 1; i < c->jt->g.cnt; i++) {
+        if ((o = pmul__tx_find(e, c->jt->g.mem[i].msid)) == NULL ||
+            (od = pmul__txdest_find(o, pdu->source_id)) == NULL || !pmul__txd_incomplete(od))
+            continue;
+        *needs = true;
+        for (k = 0; k < pdu->u.ack.entry_cnt; k++)
+            named |= pdu->u.ack.entries[k].msid == o->msid;
+    }
+    return named;
+}
+
+/*
+ * docs/wire.md 10.8, receiver 4: a receiver that reads version 2 answers
+ * the closing copy of a joint round with one Ack_PDU with an entry for
+ * the carrier and for every member it still holds ACTIVE.  One built
+ * before 10.8 answers the carrier alone: an Ack_PDU from d with the
+ * carrier's entry after a joint round, none for a member d still needs,
+ * and d never seen answering so (jaware), is such a receiver (its messages
+ * are no candidates for a span), without waiting for STALL_MIN repairs
+ * (learn_joint): with 10 such receivers on one channel that wait took the
+ * 20 mails of netsim shared_medium_rx10 past their bounds (626 Acks,
+ * bound 560).  Only the first such Ack_PDU after the round tells.
+ */
+void
+pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu)
+{
+    const pmul_txmsg *c;
+    pmul_txdest *d;
+    pmul_dststate *ds;
+    uint16_t k;
+    bool needs;
+
+    for (k = 0; k < pdu->u.ack.entry_cnt; k++) {
+        if ((c = pmul__tx_find(e, pdu->u.ack.entries[k].msid)) == NULL || !c->jlearn ||
+            c->jt == NULL || c->jt->g.cnt < 2 || c->jt->g.mem[0].msid != c->msid ||
+            (d = pmul__txdest_find(c, pdu->source_id)) == NULL ||
+            (ds = pmul__dst_find(e, d->id)) == NULL || d->jround == ds->jseen_round)
+            continue;
+        ds->jseen_round = d->jround;
+        if (names_member(e, c, pdu, &needs)) {
+            ds->jaware = true;
+        } else if (needs && !ds->jaware && !ds->jdec_ok && ds->nojoint_left == 0) {
+            span_start(&ds->nojoint_span, &ds->nojoint_left);
+            e->st.fec_nojoint_learned++;
+            log_emit(&e->env.log, LOG_LVL_INFO,
+                     "pmul-tx dest=%08x event=fec-joint-unanswered msid=%08x nojoint_msgs=%u",
+                     (unsigned)d->id, (unsigned)c->msid, (unsigned)ds->nojoint_span);
+        }
+    }
 }
 
 void

@@ -120,6 +120,31 @@ is_v1(const h_node *n, size_t i)
 
 static const uint32_t two[] = { H_RX, H_RX2 };
 
+/* One Ack_PDU from acker with entries for m1 and m2 (a receiver of
+ * docs/wire.md 10.8 answers a joint round so, receiver 4). */
+static int
+feed_ack2(h_node *n, uint64_t t, uint32_t acker, uint32_t m1, const uint16_t *miss1, uint16_t c1,
+          uint32_t m2, const uint16_t *miss2, uint16_t c2)
+{
+    pmul_ack_entry a[2];
+    pmul_pdu p;
+
+    memset(a, 0, sizeof(a));
+    a[0].source_id = a[1].source_id = H_TX;
+    a[0].msid = m1;
+    a[0].missing = miss1;
+    a[0].missing_cnt = c1;
+    a[1].msid = m2;
+    a[1].missing = miss2;
+    a[1].missing_cnt = c2;
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ACK;
+    p.source_id = acker;
+    p.u.ack.entry_cnt = 2;
+    p.u.ack.entries = a;
+    return h_feed_pdu(n, t, &p);
+}
+
 /* RX and RX2 decoded a joint round before: candidates wait for
  * fec_joint_max others, not for one (a trial, pmul_txjoint.c worth()). */
 static void
@@ -453,12 +478,11 @@ test_pmul_txjoint_trial_two_at_once(void **state)
 }
 
 /*
- * After the trial round of two_waiting() (2 repairs), RX answers A with
- * the same list: that round's repairs go to its stall count, which is
+ * After the trial round of two_waiting() (2 repairs), RX answers A and B
+ * in one Ack_PDU with the same lists, as a receiver of 10.8 that could
+ * not decode does: that round's repairs go to its stall count, which is
  * no finding yet (a decoder sent its need exactly fails whenever one
- * repair is lost), and its list of B stands as an answer: B's round
- * starts at once (not after its timer and a probe).  B's answer is of the
- * same round and counts no more.
+ * repair is lost).  Another answer of the same round counts no more.
  */
 static void
 test_pmul_txjoint_short_round_no_finding(void **state)
@@ -472,11 +496,9 @@ test_pmul_txjoint_short_round_no_finding(void **state)
     two_waiting(n, &a, &b, &c, false);
     h_drain(n, 100);
     assert_int_equal(n->e->st.fec_joint_rounds, 1);
-    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_WAIT);
-    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
-    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_SEND);
-    assert_false(pmul__tx_find(n->e, b)->jwait);
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, r1, 1), 0);
     rx = pmul__dst_find(n->e, H_RX);
+    assert_true(rx->jaware);
     assert_int_equal(rx->jstall, 2);
     assert_int_equal(rx->nojoint_left, 0);
     assert_int_equal(h_feed_ack(n, 210, H_RX, H_TX, b, r1, 1), 0);
@@ -486,13 +508,45 @@ test_pmul_txjoint_short_round_no_finding(void **state)
 }
 
 /*
+ * After the trial round of two_waiting(), RX answers A alone although it
+ * still needs B: a receiver built before 10.8 (it read the carrier's
+ * announcement as a plain one), learned at once.  Its list of B stands
+ * as an answer: B's round starts at once (not after its timer and a
+ * probe), per message.
+ */
+static void
+test_pmul_txjoint_member_unanswered_learned(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 };
+    uint32_t a, b, c;
+    const pmul_dststate *rx;
+    pmul_txmsg *mb;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, false);
+    h_drain(n, 100);
+    mb = pmul__tx_find(n->e, b);
+    assert_int_equal(mb->phase, PMUL_TXP_WAIT);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
+    rx = pmul__dst_find(n->e, H_RX);
+    assert_int_equal(n->e->st.fec_nojoint_learned, 1);
+    assert_int_equal(rx->nojoint_left, 4);
+    assert_false(rx->jaware);
+    assert_int_equal(mb->phase, PMUL_TXP_SEND);
+    assert_false(mb->jwait);
+    assert_false(pmul__txj_active(mb));
+    h_node_free(n);
+}
+
+/*
  * A (10 PDUs) and B (8) to RX and RX2, C to both not sent yet: RX lost
- * all of A and B, RX2 A's 1 and acks B complete.  The trial round carries 18 joint repairs; RX answers
- * A with its whole list again: 18 repairs that covered its need left it
- * as it was (STALL_MIN 16), so it is no candidate for its next 4
- * messages; RX2 answers A complete (it decoded), which proves it.  A new
- * message to both then gets its plain round at its Acks although a
- * message like it is being sent.
+ * all of A and B, RX2 A's 1 and acks B complete.  The trial round carries
+ * 18 joint repairs; RX answers A and B with their whole lists again: 18
+ * repairs that covered its need left it as it was (STALL_MIN 16), so it
+ * is no candidate for its next 4 messages; RX2 answers A complete (it
+ * decoded), which proves it.  A new message to both then gets its plain
+ * round at its Acks although a message like it is being sent.
  */
 static void
 test_pmul_txjoint_learning(void **state)
@@ -518,7 +572,7 @@ test_pmul_txjoint_learning(void **state)
     assert_int_equal(h_drain(n, 100), (1 + 18 + 1) + (1 + 3));
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
     assert_int_equal(g.repair_cnt, 18);
-    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, all, 10), 0);
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, all, 10, b, all, 8), 0);
     assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
     rx = pmul__dst_find(n->e, H_RX);
     rx2 = pmul__dst_find(n->e, H_RX2);
@@ -649,6 +703,7 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_other_priority_not_joined),
         cmocka_unit_test(test_pmul_txjoint_other_dests_not_joined),
         cmocka_unit_test(test_pmul_txjoint_short_round_no_finding),
+        cmocka_unit_test(test_pmul_txjoint_member_unanswered_learned),
         cmocka_unit_test(test_pmul_txjoint_learning),
         cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
         cmocka_unit_test(test_pmul_txjoint_map_split_fits),
