@@ -56,6 +56,7 @@ typedef struct pmul_txdest {
                                  * repairs so far cover the need it had
                                  * summed over the members (else 0) */
     uint64_t jround;            /* that round (engine's fec_joint_rounds) */
+    bool jspent;                /* this message counted in its nojoint_left */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -74,10 +75,16 @@ struct pmul_txmsg;
 typedef struct pmul_txjoint {
     pmul_fec_joint g;           /* the set as announced */
     struct pmul_txmsg *mem[PMUL_FEC_JOINT_MAX]; /* members in g's order
-                                 * (mem[0] the carrier); NULL: finished */
+                                 * (mem[0] the carrier) in the round;
+                                 * NULL: finished, or not in it */
+    const uint8_t *src[PMUL_FEC_JOINT_MAX]; /* each member's payload */
+    uint8_t *own[PMUL_FEC_JOINT_MAX]; /* payloads of members that finished,
+                                 * kept (owned) while the set may go again */
     uint8_t j0;                 /* first joint repair j of the round */
     uint8_t r;                  /* joint repairs of the round */
     uint8_t jnext;              /* next unused j of this set */
+    uint8_t again;              /* rounds of this set in a row after its
+                                 * first (choose_again()) */
     bool active;                /* the carrier's round is this joint round */
     size_t dests_cap;           /* destinations per FEC_Address_PDU with
                                  * these parameters */
@@ -157,7 +164,9 @@ typedef struct pmul_txmsg {
     bool jwait;                 /* a candidate waiting for others */
     uint64_t jwait_since;
     pmul_txjoint *jt;           /* as a carrier (owned; NULL: never was) */
-    struct pmul_txmsg *jcarrier; /* PMUL_TXP_JOINT: whose round serves it */
+    struct pmul_txmsg *jcarrier; /* the carrier of the last joint set it is
+                                 * in, while that set may go again
+                                 * (PMUL_TXP_JOINT: whose round serves it) */
     bool jlearn;                /* its last data round was joint: the next
                                  * answers tell whether the destinations
                                  * use joint repairs */
@@ -189,16 +198,18 @@ typedef struct pmul_dststate {
     uint16_t stall;             /* repairs sent while its missing lists did
                                  * not shrink, over messages (learn_dec) */
     /* Whether it uses joint repairs (docs/wire.md 10.8, transmitter 4):
-     * jdec_ok once a carrier's list shrank after a joint round;
-     * nojoint_left messages are no candidates after a joint round that
-     * sent it its need left its list as it was; nojoint_span as
-     * plain_span. */
+     * jdec_ok once a member's list shrank after a joint round;
+     * nojoint_left messages that would have been candidates are not,
+     * after the findings of pmul_txpeer.c; nojoint_span as plain_span. */
     bool jdec_ok;
     uint16_t nojoint_left, nojoint_span;
     bool jaware;                /* it answered a joint round's closing copy
                                  * with entries for its members */
+    uint8_t junans;             /* joint rounds in a row it answered without
+                                 * them (pmul__txp_on_ack_pdu) */
     uint16_t jstall;            /* joint repairs that covered its need while
                                  * its lists did not shrink (learn_joint) */
+    uint8_t jfails;             /* such rounds in a row */
     uint64_t jseen_round;       /* the last joint round whose answer
                                  * pmul__txp_on_ack_pdu() read */
     uint64_t jstall_round;      /* the last joint round counted in jstall
@@ -393,6 +404,8 @@ struct pmul_engine {
     size_t jt_pad_cap;
     uint32_t *jt_sum;           /* joint planning: need per destination */
     size_t jt_sum_cap;
+    bool jt_in_ack;             /* reading an Ack_PDU: candidates are
+                                 * served once all its entries are read */
 
     /* Control PDUs (Acks excepted) waiting to be sent, FIFO. */
     pmul_ctl *ctl;
@@ -560,6 +573,10 @@ void pmul__txj_members_stand(pmul_engine *e, const pmul_txmsg *c, uint32_t id);
 void pmul__txj_gone(pmul_engine *e, pmul_txmsg *m);
 /* Free the engine's joint scratch. */
 void pmul__txj_fini(pmul_engine *e);
+/* Free a carrier's joint state and the payloads it kept. */
+void pmul__txj_free(pmul_engine *e, pmul_txjoint *jt);
+/* m's round is not a joint one: its last set will not go again. */
+void pmul__txj_drop(pmul_engine *e, pmul_txmsg *m);
 
 /* ---- pmul_txgroup.c ---------------------------------------------------- */
 

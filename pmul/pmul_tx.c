@@ -117,7 +117,7 @@ tx_msg_free(pmul_engine *e, pmul_txmsg *m)
     mem_free(e->m, m->round_idx);
     mem_free(e->m, m->payload);
     mem_free(e->m, m->fec_next);
-    mem_free(e->m, m->jt);
+    pmul__txj_free(e, m->jt);
     pmul_seqset_fini(&m->plan);
     pmul_seqset_fini(&m->fecset);
     mem_free(e->m, m);
@@ -371,6 +371,8 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (!m->probe)
         m->jlearn = false;      /* answers tell of this round now; a probe
                                  * sends nothing they could shrink by */
+    if (!joint)
+        pmul__txj_drop(e, m);
     if (joint) {
         pmul__txj_round(e, m);
         whole = false;
@@ -745,8 +747,6 @@ pmul__tx_submit(pmul_engine *e, const pmul_msg *in, uint32_t *msid)
             ds->plain_left--;           /* one message of its plain span */
         if (m->fec && ds->nodec_left > 0)
             ds->nodec_left--;           /* one message as a plain peer */
-        if (m->fec && ds->nojoint_left > 0)
-            ds->nojoint_left--;         /* one message with no joint round */
     }
     m->rtx_at = m->emcon_at = UINT64_MAX;
     m->group = in->group == 0 ? c->default_group : in->group;
@@ -1059,6 +1059,7 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
     size_t k;
 
     pmul__txp_on_ack_pdu(e, pdu);
+    e->jt_in_ack = true;
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
         if (self_naming_copy(e, pdu, i))
             continue;
@@ -1072,6 +1073,11 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
             e->tx[k]->jkick = false;
             (void)check_fast(e, e->tx[k]);
         }
+    /* One Ack_PDU answers every member of a joint round (10.8, receiver
+     * 4): serve the candidates once all of it is read, so that the set
+     * can go again whole rather than as the first member alone. */
+    e->jt_in_ack = false;
+    pmul__txj_flush(e);
     return err;
 }
 

@@ -49,11 +49,20 @@
 
 #include <string.h>
 
+/* A joint round must save at least this many repair PDUs over the
+ * members' own rounds (choose()). */
+#define JOINT_GAIN_MIN 1u
+/* A set goes again at most this many times in a row (choose_again());
+ * then its carrier gets its own round and the set is dropped: a
+ * receiver that does not decode it went on getting one repair a round. */
+#define JOINT_AGAIN_MAX 3u
+
 /* ---- candidates -------------------------------------------------------- */
 
-/* docs/wire.md 10.8, transmitter 1. */
+/* docs/wire.md 10.8, transmitter 1; with `learnt`, destinations learned
+ * not to use joint repairs count too. */
 static bool
-candidate(const pmul_engine *e, const pmul_txmsg *m)
+candidate_if(const pmul_engine *e, const pmul_txmsg *m, bool learnt)
 {
     const pmul_dststate *ds;
     bool any = false;
@@ -70,11 +79,44 @@ candidate(const pmul_engine *e, const pmul_txmsg *m)
             continue;
         if (d->emcon || d->no_fec || d->state != PMUL_TXD_PARTIAL || !d->answered)
             return false;
-        if ((ds = pmul__dst_find(e, d->id)) == NULL || !ds->fec_ok || ds->nojoint_left > 0)
+        if ((ds = pmul__dst_find(e, d->id)) == NULL || !ds->fec_ok ||
+            (learnt && ds->nojoint_left > 0))
             return false;
         any = true;
     }
     return any;
+}
+
+static bool
+candidate(const pmul_engine *e, const pmul_txmsg *m)
+{
+    return candidate_if(e, m, true);
+}
+
+/*
+ * m would have been a candidate but for destinations learned not to use
+ * joint repairs: it is one message of each one's span (once).  Counted
+ * here rather than at submit, where nodec's span runs: 100 mails queued at
+ * once were all submitted before any finding, and one wrong finding kept
+ * a receiver out of joint rounds for the whole batch.
+ */
+static void
+spend(pmul_engine *e, pmul_txmsg *m)
+{
+    pmul_dststate *ds;
+    size_t i;
+
+    if (!candidate_if(e, m, false))
+        return;
+    for (i = 0; i < m->dest_cnt; i++) {
+        pmul_txdest *d = &m->dests[i];
+
+        if (pmul__txd_incomplete(d) && !d->jspent && (ds = pmul__dst_find(e, d->id)) != NULL &&
+            ds->nojoint_left > 0) {
+            d->jspent = true;
+            ds->nojoint_left--;
+        }
+    }
 }
 
 /* The same destination list and priority. */
@@ -139,6 +181,17 @@ worth(const pmul_engine *e, const pmul_txmsg *m)
     return e->cfg.fec_joint_max;
 }
 
+/* m's last set may go again once its carrier's answers are in (its own
+ * timer ends the wait: a round of its own drops the set). */
+static bool
+carrier_pending(const pmul_txmsg *m)
+{
+    const pmul_txmsg *c = m->jcarrier;
+
+    return c != NULL && c != m && c->phase == PMUL_TXP_WAIT && !c->jwait && c->jt != NULL &&
+           c->jt->g.cnt > 0 && !c->jt->active && c->jt->again < JOINT_AGAIN_MAX;
+}
+
 /* Its need as dests[i] of a member: 0 once it is complete. */
 static uint32_t
 need_of(const pmul_txmsg *o, size_t i)
@@ -155,15 +208,18 @@ pmul__txj_active(const pmul_txmsg *m)
 bool
 pmul__txj_wait(pmul_engine *e, pmul_txmsg *m)
 {
-    if (!candidate(e, m))
+    if (!candidate(e, m)) {
+        spend(e, m);
         return false;
+    }
     if (!m->jwait) {
         m->jwait = true;
         m->jwait_since = e->now_ms;
     }
     m->rtx_at = UINT64_MAX;
     m->collect = false;
-    pmul__txj_flush(e);
+    if (!e->jt_in_ack)
+        pmul__txj_flush(e);
     return true;
 }
 
@@ -218,17 +274,56 @@ same_set(const pmul_fec_joint *a, const pmul_fec_joint *b)
     return true;
 }
 
+/* c's last set will not go again: its members leave it, and the
+ * payloads it kept for finished ones are freed. */
+static void
+set_drop(pmul_engine *e, pmul_txmsg *c)
+{
+    pmul_txmsg *o;
+    unsigned i;
+
+    if (c->jt == NULL || c->jt->active)
+        return;
+    for (i = 0; i < c->jt->g.cnt; i++) {
+        if (c->jt->own[i] != NULL) {
+            mem_free(e->m, c->jt->own[i]);
+            c->jt->own[i] = NULL;
+        } else if ((o = pmul__tx_find(e, c->jt->g.mem[i].msid)) != NULL && o->jcarrier == c) {
+            o->jcarrier = NULL;
+        }
+        c->jt->src[i] = NULL;
+    }
+    c->jt->g.cnt = 0;
+}
+
+void
+pmul__txj_drop(pmul_engine *e, pmul_txmsg *m)
+{
+    set_drop(e, m);
+}
+
+void
+pmul__txj_free(pmul_engine *e, pmul_txjoint *jt)
+{
+    unsigned i;
+
+    if (jt == NULL)
+        return;
+    for (i = 0; i < PMUL_FEC_JOINT_MAX; i++)
+        mem_free(e->m, jt->own[i]);
+    mem_free(e->m, jt);
+}
+
 /* A member other than the carrier: its round is the carrier's. */
 static void
-member_start(pmul_txmsg *o, pmul_txmsg *c)
+member_start(pmul_engine *e, pmul_txmsg *o, pmul_txmsg *c)
 {
     size_t i;
 
     o->jwait = false;
     o->jlearn = false;
+    set_drop(e, o);             /* its own last set is no longer its last */
     o->jcarrier = c;
-    if (o->jt != NULL)
-        o->jt->g.cnt = 0;       /* its own last set is no longer its last */
     o->phase = PMUL_TXP_JOINT;
     o->rtx_at = UINT64_MAX;
     o->collect = false;
@@ -260,10 +355,14 @@ add_needs(pmul_engine *e, const pmul_txmsg *c, const pmul_txmsg *o)
 }
 
 /*
- * c's last set again, when every member of it waits: a receiver keeps the
- * joint repairs of a set it could not decode yet, and only for that set
- * (docs/wire.md 10.8, receiver 2), so the next round of the same set
- * need only bring what the last ones most likely left missing.  Of the
+ * c's last set again, when every member of it that is not finished (its
+ * payload kept, set_drop()) waits: a receiver keeps the joint repairs of
+ * a set it could not decode yet, and only for that set (docs/wire.md
+ * 10.8, receiver 2; jrx's receiver also counts a round's repairs only
+ * once a copy of that set follows them), so the next round of the same
+ * set need only bring what the last ones most likely left missing.  With
+ * a new set instead, a receiver whose block failed lost the whole round,
+ * and sets mostly changed because members finished at the others.  Of the
  * jnext repairs of the set sent so far, (1 - q) arrived (q the
  * destinations' loss estimate), short of the largest summed need by at
  * least one (it did not decode); p is the round's margin.  0 when the set
@@ -275,18 +374,31 @@ choose_again(pmul_engine *e, pmul_txmsg *c, pmul_txmsg **mb, unsigned *r, unsign
     const pmul_fec_joint *g = c->jt != NULL ? &c->jt->g : NULL;
     unsigned i, need = 0, held, q = pmul__txf_dests_loss_pm(e, c);
 
-    if (g == NULL || g->cnt < 2 || g->mem[0].msid != c->msid)
+    if (g == NULL || g->cnt < 2 || g->mem[0].msid != c->msid || c->jt->again >= JOINT_AGAIN_MAX)
         return 0;
     memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
     for (i = 0; i < g->cnt; i++) {
-        if ((mb[i] = pmul__tx_find(e, g->mem[i].msid)) == NULL ||
-            (mb[i] != c && !joinable(e, c, mb[i])))
+        if ((mb[i] = pmul__tx_find(e, g->mem[i].msid)) == NULL) {
+            if (c->jt->own[i] == NULL)
+                return 0;
+            continue;                   /* finished, its payload kept */
+        }
+        if (mb[i] != c && (mb[i]->jcarrier != c || !joinable(e, c, mb[i])))
             return 0;
         need = add_needs(e, c, mb[i]);
     }
+    if (need == 0)
+        return 0;
     held = (unsigned)c->jt->jnext * (1000u - q) / 1000u;
     held = held >= need ? need - 1u : held;
     *r = pmul__txf_with_margin(need - held, p);
+    /* Mostly one or two repairs were lost; but a receiver that lost the
+     * round's first copy dropped all of it (it cannot tell the set), and
+     * one repair per round trip took it 7 rounds: double each time. */
+    if (c->jt->again > 0 && *r < 2u * c->jt->r)
+        *r = 2u * c->jt->r;
+    if (*r > need)
+        *r = need;
     *k = g->k;
     if (*r == 0 || c->jt->jnext + *r > PMUL_FEC_N_MAX - *k)
         return 0;
@@ -305,34 +417,51 @@ choose_again(pmul_engine *e, pmul_txmsg *c, pmul_txmsg **mb, unsigned *r, unsign
  * air), the air per payload octet from 1.53 to 1.57.
  */
 static unsigned
-choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k)
+choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k, bool *again)
 {
     pmul_txmsg *c = e->tx[i0], *o;
-    unsigned cnt = 0, need, rr, p = pmul__txf_round_loss_pm(e, c);
+    unsigned cnt = 0, need, rr, own, apart = 0, p = pmul__txf_round_loss_pm(e, c);
     size_t i, j, max = e->cfg.fec_joint_max < PMUL_FEC_JOINT_MAX ? e->cfg.fec_joint_max
                                                                   : PMUL_FEC_JOINT_MAX;
 
-    if ((cnt = choose_again(e, c, mb, r, k, p)) > 0)
+    if ((cnt = choose_again(e, c, mb, r, k, p)) > 0) {
+        *again = true;
         return cnt;
+    }
+    if (c->jt != NULL && c->jt->g.cnt > 0 && c->jt->again >= JOINT_AGAIN_MAX) {
+        mb[0] = c;
+        return 1;               /* its own round; the set is dropped */
+    }
+    *again = false;
     *r = *k = 0;
     memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
     for (j = i0; j < e->tx_cnt && cnt < max; j++) {
         o = e->tx[j];
         if (o != c && !joinable(e, c, o))
             continue;
-        need = 0;
-        for (i = 0; i < c->dest_cnt; i++)
+        need = own = 0;
+        for (i = 0; i < c->dest_cnt; i++) {
             if (e->jt_sum[i] + need_of(o, i) > need)
                 need = e->jt_sum[i] + need_of(o, i);
+            own = need_of(o, i) > own ? need_of(o, i) : own;
+        }
         rr = pmul__txf_with_margin(need, p);
         if (*k + o->npdus + rr > PMUL_FEC_ESI_MAX)
             break;
         (void)add_needs(e, c, o);
         *k += o->npdus;
         *r = rr;
+        apart += pmul__txf_with_margin(own, p);
         mb[cnt++] = o;
     }
-    return cnt;
+    /* Per message, each round carries its neediest destination's need
+     * (pmul_txfec.c): joint only where the destinations' losses fall on
+     * different members and the sum of those is larger.  Where one
+     * destination needs most (with one receiver, always) a joint round
+     * saves nothing, and a block that fails is lost unless its set goes
+     * again, where a message's own repairs add up: with jrx's receivers
+     * one receiver's need of 10-12 went round after round in new sets. */
+    return apart >= *r + JOINT_GAIN_MIN ? cnt : (cnt > 0 ? 1u : 0u);
 }
 
 /*
@@ -342,7 +471,7 @@ choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k)
  * a rule of 10.8): the candidates then get their plain rounds.
  */
 static bool
-plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r)
+plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool again)
 {
     pmul_txmsg *c = mb[0];
     pmul_fec_joint g;
@@ -351,15 +480,19 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r)
     size_t pl = PMUL_FEC_JOINT_PARAM_LEN(cnt), cap;
     unsigned i, j0 = 0;
 
-    memset(&g, 0, sizeof(g));
-    g.cnt = (uint8_t)cnt;
-    g.k = (uint16_t)k;
-    g.repair_cnt = (uint8_t)r;
-    for (i = 0; i < cnt; i++) {
-        g.mem[i].msid = mb[i]->msid;
-        g.mem[i].total_pdus = mb[i]->npdus;
-        g.mem[i].last_len = (uint16_t)(mb[i]->len - (size_t)(mb[i]->npdus - 1) * mb[i]->frag);
+    if (again) {
+        g = c->jt->g;
+    } else {
+        memset(&g, 0, sizeof(g));
+        g.cnt = (uint8_t)cnt;
+        g.k = (uint16_t)k;
+        for (i = 0; i < cnt; i++) {
+            g.mem[i].msid = mb[i]->msid;
+            g.mem[i].total_pdus = mb[i]->npdus;
+            g.mem[i].last_len = (uint16_t)(mb[i]->len - (size_t)(mb[i]->npdus - 1) * mb[i]->frag);
+        }
     }
+    g.repair_cnt = (uint8_t)r;
     memset(&fp, 0, sizeof(fp));
     fp.blocks = c->lay;
     fp.symbol_len = c->sym_len;
@@ -371,11 +504,18 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r)
         return false;
     if (same_set(&c->jt->g, &g) && c->jt->jnext + r <= PMUL_FEC_N_MAX - k)
         j0 = c->jt->jnext;
+    else if (again)
+        return false;
     if (pmul_fec_prepare(e->fec_tx, k, j0 + r) != 0)
         return false;
+    if (j0 == 0)
+        set_drop(e, c);         /* a new set */
     c->jt->g = g;
     memset(c->jt->mem, 0, sizeof(c->jt->mem));
     memcpy(c->jt->mem, mb, cnt * sizeof(*mb));
+    for (i = 0; i < cnt; i++)
+        c->jt->src[i] = mb[i] != NULL ? mb[i]->payload : c->jt->own[i];
+    c->jt->again = again ? (uint8_t)(c->jt->again + 1u) : 0u;
     c->jt->j0 = (uint8_t)j0;
     c->jt->r = (uint8_t)r;
     c->jt->jnext = (uint8_t)(j0 + r);
@@ -390,21 +530,23 @@ start_joint(pmul_engine *e, size_t i0)
     pmul_txmsg *c = e->tx[i0], *mb[PMUL_FEC_JOINT_MAX];
     unsigned cnt, k, r, i;
     size_t j;
+    bool again = false;
 
     if (!scratch(e, c->dest_cnt, (size_t)PMUL_FEC_JOINT_MAX * c->sym_len) ||
-        (cnt = choose(e, i0, mb, &r, &k)) < 2 || !plan(e, mb, cnt, k, r)) {
+        (cnt = choose(e, i0, mb, &r, &k, &again)) < 2 || !plan(e, mb, cnt, k, r, again)) {
         lone(e, c);
         return;
     }
     /* What its answers after the round are compared with (learn_joint). */
     for (i = 0; i < cnt; i++)
-        for (j = 0; j < c->dest_cnt; j++) {
+        for (j = 0; j < c->dest_cnt && mb[i] != NULL; j++) {
             mb[i]->dests[j].jneed = (uint16_t)need_of(mb[i], j);
             mb[i]->dests[j].jsent = c->jt->jnext >= e->jt_sum[j] ? (uint8_t)r : 0u;
             mb[i]->dests[j].jround = e->st.fec_joint_rounds + 1u;
         }
     for (i = 1; i < cnt; i++)
-        member_start(mb[i], c);
+        if (mb[i] != NULL)
+            member_start(e, mb[i], c);
     c->jt->active = true;
     e->st.fec_joint_rounds++;
     e->st.fec_joint_members += cnt;
@@ -446,7 +588,7 @@ pmul__txj_flush(pmul_engine *e)
             }
         }
         if (cnt < worth(e, m) && e->now_ms - since < e->cfg.fec_joint_wait_ms &&
-            first_pending(e, m))
+            (first_pending(e, m) || carrier_pending(m)))
             continue;
         start_joint(e, i);
     }
@@ -492,8 +634,7 @@ bool
 pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq)
 {
     const pmul_txjoint *jt = m->jt;
-    const pmul_txmsg *o;
-    size_t S = m->sym_len, last, s, off = 0;
+    size_t S = m->sym_len, last, s, n, off = 0;
     uint8_t *pad;
     unsigned i, j;
 
@@ -502,18 +643,15 @@ pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq)
     j = jt->j0 + (jt->r - m->rep_left);
     m->rep_left--;
     for (i = 0; i < jt->g.cnt; i++) {
-        if ((o = jt->mem[i]) == NULL) {
-            m->rep_left = 0;
-            return false;
-        }
-        for (s = 0; s + 1 < o->npdus; s++)
-            e->fec_src[off + s] = o->payload + s * o->frag;
-        last = o->len - (size_t)(o->npdus - 1) * o->frag;
+        n = jt->g.mem[i].total_pdus;
+        last = jt->g.mem[i].last_len;
+        for (s = 0; s + 1 < n; s++)
+            e->fec_src[off + s] = jt->src[i] + s * S;
         pad = e->jt_pad + (size_t)i * S;
-        memcpy(pad, o->payload + (size_t)(o->npdus - 1) * o->frag, last);
+        memcpy(pad, jt->src[i] + (n - 1) * S, last);
         memset(pad + last, 0, S - last);
-        e->fec_src[off + o->npdus - 1] = pad;
-        off += o->npdus;
+        e->fec_src[off + n - 1] = pad;
+        off += n;
     }
     if (pmul_fec_joint_seq_of(&m->lay, &jt->g, j, seq) != 0)
         return false;
@@ -533,7 +671,6 @@ release(pmul_engine *e, pmul_txmsg *m)
         if ((o = m->jt->mem[i]) == NULL)
             continue;
         m->jt->mem[i] = NULL;
-        o->jcarrier = NULL;
         o->jlearn = true;
         pmul__tx_end_round(e, o);
     }
@@ -579,19 +716,31 @@ pmul__txj_members_stand(pmul_engine *e, const pmul_txmsg *c, uint32_t id)
 void
 pmul__txj_gone(pmul_engine *e, pmul_txmsg *m)
 {
-    pmul_txmsg *c = m->jcarrier;
+    pmul_txmsg *c = m->jcarrier, *o;
     unsigned i;
 
-    if (c != NULL) {
-        for (i = 1; i < c->jt->g.cnt; i++)
-            if (c->jt->mem[i] == m)
-                c->jt->mem[i] = NULL;
-        if (c->rep_active)
-            c->rep_left = 0;    /* its fragments are gone */
-        m->jcarrier = NULL;
+    /* Its carrier's set keeps its payload: the round goes on, and the set
+     * may go again for the destinations that could not decode it. */
+    if (c != NULL && c->jt != NULL) {
+        for (i = 1; i < c->jt->g.cnt; i++) {
+            if (c->jt->g.mem[i].msid != m->msid)
+                continue;
+            c->jt->mem[i] = NULL;
+            if (c->jt->own[i] == NULL && m->payload != NULL) {
+                c->jt->own[i] = m->payload;
+                c->jt->src[i] = m->payload;
+                m->payload = NULL;
+            }
+        }
     }
-    if (pmul__txj_active(m))
+    m->jcarrier = NULL;
+    if (m->jt == NULL)
+        return;
+    if (m->jt->active)
         release(e, m);
+    for (i = 1; i < m->jt->g.cnt; i++)
+        if ((o = pmul__tx_find(e, m->jt->g.mem[i].msid)) != NULL && o->jcarrier == m)
+            o->jcarrier = NULL;
 }
 
 void

@@ -71,6 +71,16 @@
  * one block lost them all, p^16 (4e-9 at 30 % loss).  The same count of
  * joint repairs that covered its summed need (learn_joint). */
 #define STALL_MIN 16u
+/* A receiver of 10.8 answers the carrier alone when it lost the round's
+ * first copy (its repairs are then unusable) or every repair: 10-20 % of
+ * rounds at 10 % loss, 1-4 % twice in a row. */
+#define JUNANS_MIN 1u
+/* Joint rounds in a row that covered its need and left its lists as they
+ * were: a decoder fails so with p x (each of them lost a repair or a
+ * copy), about 0.1 % for three at 10 %; a receiver built before 10.8
+ * that needs the carrier alone gives no other evidence, and one repair
+ * a round took 16 rounds to reach STALL_MIN. */
+#define JFAILS_MIN 3u
 
 /* ---- destination table ------------------------------------------------- */
 
@@ -110,6 +120,7 @@ pmul__dst_get(pmul_engine *e, uint32_t id, pmul_dststate **out)
     e->dst[pos].nojoint_left = e->dst[pos].nojoint_span = e->dst[pos].jstall = 0;
     e->dst[pos].jstall_round = e->dst[pos].jseen_round = 0;
     e->dst[pos].jaware = false;
+    e->dst[pos].junans = e->dst[pos].jfails = 0;
     *out = &e->dst[pos];
     return 0;
 }
@@ -319,7 +330,7 @@ learn_dec(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_en
  * repairs is lost (65 % for 10 at 10 %), and the set's next round makes
  * up for it.  So such rounds' repairs add up in jstall, and only
  * STALL_MIN of them without a proof make its messages no candidates for
- * a span (nojoint_left, counted down at submit), doubling as for
+ * a span (nojoint_left, messages kept from joint rounds), doubling as for
  * plain_span, unless it proved decoding before.  Learning from one such
  * round took jrx's receivers to "no joint" for the rest of a batch (100
  * mails queued at once: the span never ran down) in 188 of 244 rounds.
@@ -336,18 +347,19 @@ learn_joint(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_
     d->jneed = 0;
     if (a->missing_cnt == 0 || ack_listed(m, a) < need) {
         ds->jdec_ok = true;
-        ds->nojoint_left = ds->nojoint_span = ds->jstall = 0;
+        ds->nojoint_left = ds->nojoint_span = ds->jstall = ds->jfails = 0;
         return;
     }
     pmul__txj_members_stand(e, m, d->id);
     if (d->jsent == 0 || ds->jdec_ok || ds->nojoint_left > 0 || ds->jstall_round == d->jround)
         return;
     ds->jstall_round = d->jround;
-    if (ds->jstall + d->jsent < STALL_MIN) {
+    if (ds->jstall + d->jsent < STALL_MIN && ds->jfails + 1u < JFAILS_MIN) {
         ds->jstall = (uint16_t)(ds->jstall + d->jsent);
+        ds->jfails++;
         return;
     }
-    ds->jstall = 0;
+    ds->jstall = ds->jfails = 0;
     span_start(&ds->nojoint_span, &ds->nojoint_left);
     e->st.fec_nojoint_learned++;
     log_emit(&e->env.log, LOG_LVL_INFO,
@@ -385,10 +397,11 @@ names_member(const pmul_engine *e, const pmul_txmsg *c, const pmul_pdu *pdu, boo
  * before 10.8 answers the carrier alone: an Ack_PDU from d with the
  * carrier's entry after a joint round, none for a member d still needs,
  * and d never seen answering so (jaware), is such a receiver (its messages
- * are no candidates for a span), without waiting for STALL_MIN repairs
- * (learn_joint): with 10 such receivers on one channel that wait took the
- * 20 mails of netsim shared_medium_rx10 past their bounds (626 Acks,
- * bound 560).  Only the first such Ack_PDU after the round tells.
+ * are no candidates for a span), after JUNANS_MIN such rounds in a row,
+ * without waiting for STALL_MIN repairs (learn_joint): with 10 such
+ * receivers on one channel that wait took the 20 mails of netsim
+ * shared_medium_rx10 past their bounds (626 Acks, bound 560).  Only the
+ * first such Ack_PDU after a round tells.
  */
 void
 pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu)
@@ -408,7 +421,10 @@ pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu)
         ds->jseen_round = d->jround;
         if (names_member(e, c, pdu, &needs)) {
             ds->jaware = true;
-        } else if (needs && !ds->jaware && !ds->jdec_ok && ds->nojoint_left == 0) {
+            ds->junans = 0;
+        } else if (needs && !ds->jaware && !ds->jdec_ok && ds->nojoint_left == 0 &&
+                   ++ds->junans >= JUNANS_MIN) {
+            ds->junans = 0;
             span_start(&ds->nojoint_span, &ds->nojoint_left);
             e->st.fec_nojoint_learned++;
             log_emit(&e->env.log, LOG_LVL_INFO,

@@ -389,8 +389,9 @@ test_pmul_txjoint_wait_bound_flushes(void **state)
 
 /*
  * A and A2 (priority 6) and B (priority 5, or another destination list)
- * all wait, each behind a message like it that is being sent: A and A2 go
- * in one joint round, B gets its plain round.
+ * all wait, each behind a message like it that is being sent: A and A2
+ * (RX lost A's 2, RX2 A2's 1: one joint repair for two) go in one joint
+ * round, B gets its plain round.
  */
 static void
 not_joined(uint8_t prio_b, const uint32_t *dests_b)
@@ -412,11 +413,11 @@ not_joined(uint8_t prio_b, const uint32_t *dests_b)
     submit_salted(n, 50, LEN_C, two, 2, 6, 4);
     submit_salted(n, 50, LEN_C, dests_b, 2, prio_b, 5);
     assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, r1, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, r2, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
     assert_int_equal(h_feed_ack(n, 100, dests_b[0], H_TX, b, r1, 1), 0);
     assert_int_equal(h_feed_ack(n, 100, dests_b[1], H_TX, b, r2, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a2, r2, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a2, r1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a2, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a2, r2, 1), 0);
     assert_true(pmul__tx_find(n->e, a)->jwait);
     assert_true(pmul__tx_find(n->e, b)->jwait);
     assert_true(pmul__tx_find(n->e, a2)->jwait);
@@ -510,49 +511,140 @@ test_pmul_txjoint_short_round_no_finding(void **state)
 /*
  * After the trial round of two_waiting(), RX answers A alone although it
  * still needs B: a receiver built before 10.8 (it read the carrier's
- * announcement as a plain one), learned at once.  Its list of B stands
- * as an answer: B's round starts at once (not after its timer and a
- * probe), per message.
+ * announcement as a plain one), learned at once, unless it answered a
+ * joint round with member entries before (`aware`: a receiver of 10.8
+ * that lost this round's first copy answers so too).  Its list of B
+ * stands as an answer either way (not after B's timer and a probe).
  */
 static void
-test_pmul_txjoint_member_unanswered_learned(void **state)
+member_unanswered(bool aware)
 {
     h_node *n = joint_tx(true, 0);
     static const uint16_t ra[] = { 2 };
     uint32_t a, b, c;
-    const pmul_dststate *rx;
+    pmul_dststate *rx;
     pmul_txmsg *mb;
 
-    (void)state;
     two_waiting(n, &a, &b, &c, false);
     h_drain(n, 100);
+    rx = pmul__dst_find(n->e, H_RX);
+    rx->jaware = aware;
     mb = pmul__tx_find(n->e, b);
     assert_int_equal(mb->phase, PMUL_TXP_WAIT);
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
-    rx = pmul__dst_find(n->e, H_RX);
-    assert_int_equal(n->e->st.fec_nojoint_learned, 1);
-    assert_int_equal(rx->nojoint_left, 4);
-    assert_false(rx->jaware);
-    assert_int_equal(mb->phase, PMUL_TXP_SEND);
-    assert_false(mb->jwait);
+    assert_int_equal(n->e->st.fec_nojoint_learned, aware ? 0 : 1);
+    assert_int_equal(rx->nojoint_span, aware ? 0 : 4);
+    /* Unaware: its own round.  Aware: it waits for A's answers, so that
+     * the set can go again. */
+    assert_int_equal(mb->phase, aware ? PMUL_TXP_WAIT : PMUL_TXP_SEND);
+    assert_int_equal(mb->jwait, aware);
     assert_false(pmul__txj_active(mb));
     h_node_free(n);
 }
 
+static void
+test_pmul_txjoint_member_unanswered_learned(void **state)
+{
+    (void)state;
+    member_unanswered(false);
+}
+
+static void
+test_pmul_txjoint_member_unanswered_aware(void **state)
+{
+    (void)state;
+    member_unanswered(true);
+}
+
 /*
- * A (10 PDUs) and B (8) to RX and RX2, C to both not sent yet: RX lost
- * all of A and B, RX2 A's 1 and acks B complete.  The trial round carries
- * 18 joint repairs; RX answers A and B with their whole lists again: 18
- * repairs that covered its need left it as it was (STALL_MIN 16), so it
- * is no candidate for its next 4 messages; RX2 answers A complete (it
- * decoded), which proves it.  A new message to both then gets its plain
- * round at its Acks although a message like it is being sent.
+ * The set goes again: after the joint round of two_waiting(), RX2
+ * decodes (A complete) but RX answers A and B with the same lists.  Both
+ * wait again, no message like them is being sent: the same set goes
+ * again with fresh numbers (j from 2: 261) and only what RX most likely
+ * still lacks (of its 2, the 2 sent arrived but for at least one: 1);
+ * failing again, twice that (2: 262, 263).
+ */
+static void
+test_pmul_txjoint_set_goes_again(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 };
+    uint32_t a, b, c;
+    size_t first;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, true);
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 200), 1 + 1 + 1);
+    assert_int_equal(n->e->st.fec_joint_rounds, 2);
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.mem[0].msid, a);
+    assert_int_equal(g.mem[1].msid, b);
+    assert_int_equal(g.repair_cnt, 1);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 261);
+
+    assert_int_equal(feed_ack2(n, 300, H_RX, a, ra, 1, b, rb, 1), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 300), 1 + 2 + 1);
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.repair_cnt, 2);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 262);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 263);
+    h_node_free(n);
+}
+
+/*
+ * One destination lost both: per message its rounds carry 1 + 1, a joint
+ * round 2, nothing saved, and a joint block that fails is lost unless its
+ * set goes again: A and B get their own rounds.
+ */
+static void
+test_pmul_txjoint_no_gain_no_joint(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 };
+    uint32_t a, b;
+
+    (void)state;
+    prove(n, two, 2);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    h_drain(n, 0);
+    submit_salted(n, 50, LEN_C, two, 2, 6, 3);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, NULL, 0), 0);
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    assert_true(is_v1(n, (size_t)find_addr(n, 0 + 7, a)));
+    assert_true(is_v1(n, (size_t)find_addr(n, 0 + 7, b)));
+    h_node_free(n);
+}
+
+/*
+ * A (17 PDUs) and B (8) to RX and RX2, C to both not sent yet: RX lost
+ * all of A, RX2 all of B.  The trial round carries 17 joint repairs (25
+ * per message); RX answers A with its whole list again: 17 repairs that
+ * covered its need left it as it was (STALL_MIN 16), so it is no
+ * candidate for its next 4 messages; RX2 answers B complete (it decoded),
+ * which proves it.  A new message to both then gets its plain round at
+ * its Acks although a message like it is being sent.
  */
 static void
 test_pmul_txjoint_learning(void **state)
 {
     h_node *n = joint_tx(true, 0);
-    static const uint16_t all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, r1[] = { 1 }, ra[] = { 2 };
+    static const uint16_t all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17 };
+    static const uint16_t r1[] = { 1 }, ra[] = { 2 };
     uint32_t a, b, d1;
     const pmul_dststate *rx, *rx2;
     pmul_fec_params fp;
@@ -560,29 +652,31 @@ test_pmul_txjoint_learning(void **state)
     size_t first;
 
     (void)state;
-    a = submit_salted(n, 0, 10 * FRAG, two, 2, 6, 1);
+    a = submit_salted(n, 0, 17 * FRAG, two, 2, 6, 1);
     b = submit_salted(n, 0, 8 * FRAG, two, 2, 6, 2);
     h_drain(n, 0);
     submit_salted(n, 50, LEN_C, two, 2, 6, 3);         /* not drained yet */
-    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, all, 10), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, r1, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, all, 8), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, all, 17), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, all, 8), 0);
     first = n->npkt;
-    assert_int_equal(h_drain(n, 100), (1 + 18 + 1) + (1 + 3));
+    assert_int_equal(h_drain(n, 100), (1 + 17 + 1) + (1 + 3));
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
-    assert_int_equal(g.repair_cnt, 18);
-    assert_int_equal(feed_ack2(n, 200, H_RX, a, all, 10, b, all, 8), 0);
-    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(g.repair_cnt, 17);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, all, 17), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, b, NULL, 0), 0);
     rx = pmul__dst_find(n->e, H_RX);
     rx2 = pmul__dst_find(n->e, H_RX2);
     assert_int_equal(n->e->st.fec_nojoint_learned, 1);
-    assert_int_equal(rx->nojoint_left, 4);
+    assert_int_equal(rx->nojoint_span, 4);
+    /* A's round, kept from a joint one, is 1 of its 4 messages. */
+    assert_int_equal(rx->nojoint_left, 3);
     assert_false(rx->jdec_ok);
     assert_true(rx2->jdec_ok);
     assert_int_equal(rx2->nojoint_left, 0);
 
-    /* Not a candidate: its round starts at its Acks. */
+    /* Not a candidate: its round starts at its Acks, and it is the second. */
     d1 = submit_salted(n, 300, LEN_A, two, 2, 6, 9);
     assert_int_equal(rx->nojoint_left, 3);
     h_drain(n, 300);
@@ -591,13 +685,14 @@ test_pmul_txjoint_learning(void **state)
     assert_int_equal(h_feed_ack(n, 400, H_RX2, H_TX, d1, r1, 1), 0);
     assert_false(pmul__tx_find(n->e, d1)->jwait);
     assert_int_equal(pmul__tx_find(n->e, d1)->phase, PMUL_TXP_SEND);
+    assert_int_equal(rx->nojoint_left, 2);
     h_node_free(n);
 }
 
 /*
- * B finishes during A's joint round (late complete Acks): its fragments
- * are gone, so the round's joint repairs stop; the closing copy still
- * goes, and A waits for its Acks.
+ * B finishes during A's joint round (a late complete Ack): its payload
+ * stays with A's set, so the round's joint repairs go on (and the set may
+ * go again); A then waits for its Acks.
  */
 static void
 test_pmul_txjoint_member_done_mid_round(void **state)
@@ -614,28 +709,29 @@ test_pmul_txjoint_member_done_mid_round(void **state)
     b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
     h_run(n, 0, 6000);
     submit_salted(n, 6000, 2 * FRAG, two, 2, 6, 3);
-    /* RX misses all of A (3 repairs) and B's 1. */
+    /* RX misses all of A, RX2 A's 2 and B's 1: 3 joint repairs. */
     assert_int_equal(h_feed_ack(n, 6100, H_RX, H_TX, a, big, 3), 0);
     assert_int_equal(h_feed_ack(n, 6100, H_RX2, H_TX, a, ra, 1), 0);
-    assert_int_equal(h_feed_ack(n, 6100, H_RX, H_TX, b, r1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 6100, H_RX, H_TX, b, NULL, 0), 0);
     assert_int_equal(h_feed_ack(n, 6100, H_RX2, H_TX, b, r1, 1), 0);
     first = n->npkt;
     /* C's 3 PDUs, then the joint round's announcement and first repair. */
-    h_run(n, 6100, 6100 + 5 * 900);
+    h_run(n, 6100, 8500);
     at = find_addr(n, first, a);
     assert_true(at > 0);
     assert_int_equal(n->e->st.fec_joint_rounds, 1);
-    assert_true(n->e->st.fec_joint_repairs >= 1 && n->e->st.fec_joint_repairs < 4);
+    assert_true(n->e->st.fec_joint_repairs >= 1 && n->e->st.fec_joint_repairs < 3);
     assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_JOINT);
-    assert_int_equal(h_feed_ack(n, 10700, H_RX, H_TX, b, NULL, 0), 0);
-    assert_int_equal(h_feed_ack(n, 10700, H_RX2, H_TX, b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 8500, H_RX2, H_TX, b, NULL, 0), 0);
     assert_null(pmul__tx_find(n->e, b));
-    h_run(n, 10700, 20000);
+    /* B's payload stays with A's set: the round goes on. */
+    assert_non_null(pmul__tx_find(n->e, a)->jt->own[1]);
+    h_run(n, 8500, 20000);
     for (i = (size_t)at + 1; i < n->npkt; i++)
         if (h_pdu(n, i).type == PMUL_PDU_DATA && h_pdu(n, i).msid == a)
             reps++;
     assert_int_equal(reps, n->e->st.fec_joint_repairs);
-    assert_true(reps < 4);
+    assert_int_equal(reps, 3);
     assert_int_equal(pmul__tx_find(n->e, a)->phase, PMUL_TXP_WAIT);
     assert_false(pmul__txj_active(pmul__tx_find(n->e, a)));
     h_node_free(n);
@@ -670,8 +766,8 @@ test_pmul_txjoint_map_split_fits(void **state)
     h_drain(n, 0);
     submit_salted(n, 50, 500, dests, 64, 6, 3);
     for (i = 0; i < 64; i++) {
-        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, a, r1, 1), 0);
-        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, b, r1, 1), 0);
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, a, i % 2 ? NULL : r1, i % 2 ? 0 : 1), 0);
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, b, i % 2 ? r1 : NULL, i % 2 ? 1 : 0), 0);
     }
     first = n->npkt;
     h_drain(n, 100);
@@ -704,6 +800,9 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_other_dests_not_joined),
         cmocka_unit_test(test_pmul_txjoint_short_round_no_finding),
         cmocka_unit_test(test_pmul_txjoint_member_unanswered_learned),
+        cmocka_unit_test(test_pmul_txjoint_member_unanswered_aware),
+        cmocka_unit_test(test_pmul_txjoint_set_goes_again),
+        cmocka_unit_test(test_pmul_txjoint_no_gain_no_joint),
         cmocka_unit_test(test_pmul_txjoint_learning),
         cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
         cmocka_unit_test(test_pmul_txjoint_map_split_fits),
