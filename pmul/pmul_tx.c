@@ -561,7 +561,8 @@ drop_acked(pmul_txmsg *m)
     size_t i, k = m->addr_next;
 
     for (i = m->addr_next; i < m->round_cnt; i++)
-        if (pmul__txd_incomplete(&m->dests[m->round_idx[i]]) || pmul__txj_listed(m, m->round_idx[i]))
+        if (pmul__txd_incomplete(&m->dests[m->round_idx[i]]) ||
+            pmul__txj_listed(m, m->round_idx[i]))
             m->round_idx[k++] = m->round_idx[i];
     m->round_cnt = k;
 }

@@ -16,26 +16,35 @@
  *	wait	a candidate waits (jwait, rtx timer off, pmul__txj_deadline()
  *		for fec_joint_wait_ms) while another message of the same
  *		destinations and priority still has its first transmission to
- *		send and fewer than fec_joint_max wait.
+ *		send, or the carrier of its last set still awaits answers, and
+ *		fewer than fec_joint_max wait (2 until its destinations have
+ *		decoded a joint round: a trial).  Candidates an Ack_PDU makes
+ *		are served once all of it is read.
  *	flush	then the waiting candidates of the same destinations,
- *		priority, group and symbol length go in one joint round, oldest
- *		first while K + repairs <= 254; a lone one gets its plain round.
+ *		priority, group and symbol length go in one joint round: the
+ *		oldest's last set again while it has not decoded everywhere
+ *		(same members, fresh j, doubling), else a new set, oldest first
+ *		while K + repairs <= 254, only where it saves repairs over the
+ *		members' own rounds; otherwise each gets its plain round.
  *	round	the oldest member carries it (pmul_tx.c sends it): version 2
  *		FEC_Address_PDU listing every destination some member still
  *		needs, the joint repairs G + j, the closing copy; the others
  *		wait in PMUL_TXP_JOINT and their rounds end with the carrier's.
+ *		A carrier's unchanged list makes the members' lists stand.
  *	size	the largest need of a listed destination summed over the
  *		members, with the margin of pmul_txfec.c, at most 254 - K.
  *	encode	the members' fragments in joint order, each last one padded to
  *		symbol_len in one engine scratch; tables prepared when planned,
- *		so sending allocates nothing.
+ *		so sending allocates nothing.  A member that finishes leaves its
+ *		payload with its carrier's set while the set may go again.
  *
  *	Learning which destinations use joint repairs is in pmul_txpeer.c
- *	(learn_joint).
+ *	(learn_joint, pmul__txp_on_ack_pdu).
  * SECURITY
  *	Sees only lists pmul_tx.c accepted from destinations of the members.
- *	A member that finishes during the round (its memory is freed) stops
- *	the round's joint repairs: they could no longer be computed.
+ *	Payloads kept for a set are bounded by its 30 members and freed when
+ *	the set is dropped (a new set, a round of the carrier's own, the
+ *	carrier finished).
  * DIAGNOSTICS
  *	Stats fec_joint_rounds, fec_joint_members, fec_joint_repairs; one
  *	debug line per joint round.  Short of memory when planning, the
@@ -497,7 +506,8 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool
     fp.blocks = c->lay;
     fp.symbol_len = c->sym_len;
     fp.last_len = g.mem[0].last_len;
-    cap = pmul_pdu_address_max_dests(e->cfg.pdu_max_len > 2 + pl ? e->cfg.pdu_max_len - 2 - pl : 0, 0);
+    /* FEC_ID, its length and the parameters: fewer destinations fit. */
+    cap = e->cfg.pdu_max_len > 2 + pl ? pmul_pdu_address_max_dests(e->cfg.pdu_max_len - 2 - pl, 0) : 0;
     if (r == 0 || cap == 0 || pmul_fec_params_encode2(&fp, &g, c->msid, buf, sizeof(buf)) < 0)
         return false;
     if (c->jt == NULL && (c->jt = mem_calloc(e->m, 1, sizeof(*c->jt))) == NULL)
@@ -550,16 +560,18 @@ start_joint(pmul_engine *e, size_t i0)
     c->jt->active = true;
     e->st.fec_joint_rounds++;
     e->st.fec_joint_members += cnt;
-    log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-tx joint carrier=%08x members=%u k=%u repairs=%u j0=%u",
-             (unsigned)c->msid, cnt, k, r, (unsigned)c->jt->j0);
+    log_emit(&e->env.log, LOG_LVL_DEBUG,
+             "pmul-tx joint carrier=%08x members=%u k=%u repairs=%u j0=%u", (unsigned)c->msid, cnt, k,
+             r, (unsigned)c->jt->j0);
     pmul__tx_start_round(e, c, false, false);
 }
 
 /*
  * Serve what is due: a waiting message no longer a candidate gets its
- * plain round; candidates of one kind go together once fec_joint_max
- * (a trial: 2, worth()) wait, the oldest waited fec_joint_wait_ms, or no message like them has
- * a first transmission to send.  In table order (priority, age).
+ * plain round; candidates of one kind go together once fec_joint_max (a
+ * trial: 2, worth()) wait, the oldest waited fec_joint_wait_ms, or no
+ * message like them has a first transmission to send and the carrier of
+ * their last set awaits no answers.  In table order (priority, age).
  */
 void
 pmul__txj_flush(pmul_engine *e)

@@ -765,9 +765,12 @@ test_pmul_txjoint_map_split_fits(void **state)
     b = submit_salted(n, 0, 400, dests, 64, 6, 2);
     h_drain(n, 0);
     submit_salted(n, 50, 500, dests, 64, 6, 3);
+    /* Even destinations lost A's 1, odd ones B's 1: one joint repair. */
     for (i = 0; i < 64; i++) {
-        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, a, i % 2 ? NULL : r1, i % 2 ? 0 : 1), 0);
-        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, b, i % 2 ? r1 : NULL, i % 2 ? 1 : 0), 0);
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, a, i % 2 ? NULL : r1, i % 2 ? 0u : 1u),
+                         0);
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, b, i % 2 ? r1 : NULL, i % 2 ? 1u : 0u),
+                         0);
     }
     first = n->npkt;
     h_drain(n, 100);
