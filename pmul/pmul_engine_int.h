@@ -3,6 +3,7 @@
  * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
  * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
  * destinations; pmul_txfec.c: its repair planning and loss estimate;
+ * pmul_txjoint.c: its joint repair rounds of several messages;
  * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c,
  * pmul_rxjoint.c).  Not a public header: only those files and tests
  * include it.
@@ -50,6 +51,14 @@ typedef struct pmul_txdest {
     uint16_t fec_silent;        /* FEC-announced rounds that listed it
                                  * while it had never answered */
     uint32_t rep_mark;          /* the message's rep_tx at its last Ack */
+    uint16_t jneed;             /* member of a joint round: its listed need
+                                 * when the round was planned (0: no
+                                 * evidence due, pmul_txpeer.c learn_joint) */
+    uint8_t jsent;              /* that round's repairs when the set's
+                                 * repairs so far cover the need it had
+                                 * summed over the members (else 0) */
+    uint64_t jround;            /* that round (engine's fec_joint_rounds) */
+    bool jspent;                /* this message counted in its nojoint_left */
 } pmul_txdest;
 
 enum pmul_txphase {
@@ -57,7 +66,31 @@ enum pmul_txphase {
     PMUL_TXP_ANNOUNCE,          /* announcing the dynamic group */
     PMUL_TXP_SEND,              /* a round is being sent */
     PMUL_TXP_WAIT,              /* waiting for Acks / timers */
+    PMUL_TXP_JOINT,             /* served by another message's joint round
+                                 * (docs/wire.md 10.8), until it ends */
 };
+
+struct pmul_txmsg;
+
+/* A joint round of several messages carried by one (docs/wire.md 10.8),
+ * pmul_txjoint.c; allocated for a carrier when it is first planned. */
+typedef struct pmul_txjoint {
+    pmul_fec_joint g;           /* the set as announced */
+    struct pmul_txmsg *mem[PMUL_FEC_JOINT_MAX]; /* members in g's order
+                                 * (mem[0] the carrier) in the round;
+                                 * NULL: finished, or not in it */
+    const uint8_t *src[PMUL_FEC_JOINT_MAX]; /* each member's payload */
+    uint8_t *own[PMUL_FEC_JOINT_MAX]; /* payloads of members that finished,
+                                 * kept (owned) while the set may go again */
+    uint8_t j0;                 /* first joint repair j of the round */
+    uint8_t r;                  /* joint repairs of the round */
+    uint8_t jnext;              /* next unused j of this set */
+    uint8_t again;              /* rounds of this set in a row after its
+                                 * first (choose_again()) */
+    bool active;                /* the carrier's round is this joint round */
+    size_t dests_cap;           /* destinations per FEC_Address_PDU with
+                                 * these parameters */
+} pmul_txjoint;
 
 typedef struct pmul_txmsg {
     uint32_t msid;
@@ -129,6 +162,18 @@ typedef struct pmul_txmsg {
                                  * the announcement (0: back to back) */
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
     uint32_t rep_tx;            /* repair Data_PDUs sent */
+    /* Joint repair (docs/wire.md 10.8, pmul_txjoint.c). */
+    bool jwait;                 /* a candidate waiting for others */
+    uint64_t jwait_since;
+    pmul_txjoint *jt;           /* as a carrier (owned; NULL: never was) */
+    struct pmul_txmsg *jcarrier; /* the carrier of the last joint set it is
+                                 * in, while that set may go again
+                                 * (PMUL_TXP_JOINT: whose round serves it) */
+    bool jlearn;                /* its last data round was joint: the next
+                                 * answers tell whether the destinations
+                                 * use joint repairs */
+    bool jkick;                 /* answers stand for it: check_fast() once
+                                 * the Ack_PDU is read */
 } pmul_txmsg;
 
 /* Per-destination state that outlives messages. */
@@ -154,6 +199,23 @@ typedef struct pmul_dststate {
     uint16_t nodec_left, nodec_span;
     uint16_t stall;             /* repairs sent while its missing lists did
                                  * not shrink, over messages (learn_dec) */
+    /* Whether it uses joint repairs (docs/wire.md 10.8, transmitter 4):
+     * jdec_ok once a member's list shrank after a joint round;
+     * nojoint_left messages that would have been candidates are not,
+     * after the findings of pmul_txpeer.c; nojoint_span as plain_span. */
+    bool jdec_ok;
+    uint16_t nojoint_left, nojoint_span;
+    bool jaware;                /* it answered a joint round's closing copy
+                                 * with entries for its members */
+    uint8_t junans;             /* joint rounds in a row it answered without
+                                 * them (pmul__txp_on_ack_pdu) */
+    uint16_t jstall;            /* joint repairs that covered its need while
+                                 * its lists did not shrink (learn_joint) */
+    uint8_t jfails;             /* such rounds in a row */
+    uint64_t jseen_round;       /* the last joint round whose answer
+                                 * pmul__txp_on_ack_pdu() read */
+    uint64_t jstall_round;      /* the last joint round counted in jstall
+                                 * (every member's answer tells of it) */
 } pmul_dststate;
 
 /* A finished message, kept to answer late complete Acks with Ack-Ack. */
@@ -346,6 +408,13 @@ struct pmul_engine {
     pmul_dststate ls_all;       /* loss samples of every destination */
     pmul_txdone done[PMUL_TXDONE_CNT];
     size_t done_next;
+    uint8_t *jt_pad;            /* joint rounds: the members' last fragments
+                                 * zero-padded to symbol_len */
+    size_t jt_pad_cap;
+    uint32_t *jt_sum;           /* joint planning: need per destination */
+    size_t jt_sum_cap;
+    bool jt_in_ack;             /* reading an Ack_PDU: candidates are
+                                 * served once all its entries are read */
 
     /* Control PDUs (Acks excepted) waiting to be sent, FIFO. */
     pmul_ctl *ctl;
@@ -461,6 +530,8 @@ pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
 void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);
 /* Is a message other than m sending a round (the link is busy anyway)? */
 bool pmul__tx_others_sending(const pmul_engine *e, const pmul_txmsg *m);
+/* Arm m's timers as after the last PDU of its round. */
+void pmul__tx_end_round(pmul_engine *e, pmul_txmsg *m);
 
 /* Does d still need m (no complete Ack, not failed)? */
 static inline bool
@@ -475,6 +546,9 @@ pmul__txd_incomplete(const pmul_txdest *d)
 int pmul__txf_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size_t len);
 /* The loss estimate the round of m sizes its margins by, per mille. */
 uint16_t pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m);
+/* The largest loss estimate of m's destinations, other messages sent or
+ * not (a joint round's margin). */
+uint16_t pmul__txf_dests_loss_pm(const pmul_engine *e, const pmul_txmsg *m);
 /* d's first answer a (after the first transmission) as a loss sample. */
 void pmul__txf_loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d,
                            const pmul_ack_entry *a);
@@ -488,6 +562,40 @@ bool pmul__txf_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
 /* Every silent destination's last list is most likely covered by what
  * went since (FEC only): its Ack was lost, asking again is cheaper. */
 bool pmul__txf_unheard_covered(const pmul_engine *e, const pmul_txmsg *m);
+
+/* Symbols to send for a need at a loss of p per mille (the margin). */
+unsigned pmul__txf_with_margin(unsigned need, unsigned p);
+
+/* ---- pmul_txjoint.c: joint repair rounds (docs/wire.md 10.8) ---------- */
+
+/* m's round on Acks is due: make it wait for a joint round when it is a
+ * candidate (true: handled, m waits or its round started). */
+bool pmul__txj_wait(pmul_engine *e, pmul_txmsg *m);
+/* Start the joint rounds (or the lone rounds) that are due now. */
+void pmul__txj_flush(pmul_engine *e);
+/* When the oldest waiting candidate must be served (UINT64_MAX: none). */
+uint64_t pmul__txj_deadline(const pmul_engine *e, const pmul_txmsg *m);
+/* Is m a carrier whose round is a joint round? */
+bool pmul__txj_active(const pmul_txmsg *m);
+/* Fill the carrier m's round (list, joint repairs) from its plan. */
+void pmul__txj_round(pmul_engine *e, pmul_txmsg *m);
+/* Does a member of carrier m's joint round still need dests[idx]? */
+bool pmul__txj_listed(const pmul_txmsg *m, size_t idx);
+/* The round's next joint repair into e->fec_sym, its number in *seq. */
+bool pmul__txj_repair(pmul_engine *e, pmul_txmsg *m, uint16_t *seq);
+/* Carrier m's closing copy left: every member's round ends now. */
+void pmul__txj_round_end(pmul_engine *e, pmul_txmsg *m);
+/* id's list of the carrier c did not shrink over its joint round: it
+ * decoded nothing, and its lists of the other members stand as answers. */
+void pmul__txj_members_stand(pmul_engine *e, const pmul_txmsg *c, uint32_t id);
+/* m (removed from the table) is finished: out of any joint round. */
+void pmul__txj_gone(pmul_engine *e, pmul_txmsg *m);
+/* Free the engine's joint scratch. */
+void pmul__txj_fini(pmul_engine *e);
+/* Free a carrier's joint state and the payloads it kept. */
+void pmul__txj_free(pmul_engine *e, pmul_txjoint *jt);
+/* m's round is not a joint one: its last set will not go again. */
+void pmul__txj_drop(pmul_engine *e, pmul_txmsg *m);
 
 /* ---- pmul_txgroup.c ---------------------------------------------------- */
 
@@ -520,6 +628,9 @@ bool pmul__txp_reads_fec(const pmul_engine *e, uint32_t id);
 bool pmul__txp_blind_suspect(const pmul_engine *e, const pmul_txmsg *m, bool known);
 /* m is announced plainly and sent without repairs from now on. */
 void pmul__txp_go_plain(pmul_engine *e, pmul_txmsg *m);
+/* An Ack_PDU from pdu->source_id, before its entries are read: does it
+ * answer a joint round the way 10.8 asks (an entry per member)? */
+void pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu);
 /* d (still in its state before a) acked m with entry a: learn from it. */
 void pmul__txp_on_ack(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d,
                       const pmul_ack_entry *a);

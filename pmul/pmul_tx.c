@@ -17,7 +17,9 @@
  *		any round for a destination that never answered (or an EMCON
  *		repetition) send the whole message; otherwise only the union
  *		of the missing lists of the destinations that answered.
- *		With FEC, pmul_txfec.c plans the round's repairs.
+ *		With FEC, pmul_txfec.c plans the round's repairs; a round
+ *		on Acks of a one-block message may wait and go as part of a
+ *		joint round of several (pmul_txjoint.c, docs/wire.md 10.8).
  *	wait	after the last PDU of a round: the retransmission timer
  *		(pmul_rate: derived from the link rate, the receivers still
  *		to answer and the measured Ack delays, times BACK-OFF_FACTOR
@@ -47,7 +49,7 @@
  *	PMUL_ERR_INVAL, _RANGE, _EXPIRED, _BUSY, _NOMEM from submit; drops of
  *	Acks are counted by reason.
  * SEE ALSO
- *	pmul_txfec.c, pmul_txpeer.c, pmul_txgroup.c, pmul_engine(3), pmul_rate(3),
+ *	pmul_txfec.c, pmul_txjoint.c, pmul_txpeer.c, pmul_txgroup.c, pmul_engine(3), pmul_rate(3),
  *	pmul_group(3), docs/engine.md
  * LICENSE
  *	MIT, see LICENSE.
@@ -115,6 +117,7 @@ tx_msg_free(pmul_engine *e, pmul_txmsg *m)
     mem_free(e->m, m->round_idx);
     mem_free(e->m, m->payload);
     mem_free(e->m, m->fec_next);
+    pmul__txj_free(e, m->jt);
     pmul_seqset_fini(&m->plan);
     pmul_seqset_fini(&m->fecset);
     mem_free(e->m, m);
@@ -157,6 +160,7 @@ pmul__tx_free_all(pmul_engine *e)
     mem_free(e->m, e->tx);
     e->tx = NULL;
     e->tx_cnt = e->tx_cap = 0;
+    pmul__txj_fini(e);
 }
 
 /* ---- events and control PDUs ------------------------------------------- */
@@ -251,7 +255,7 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
         memo_add(e, m);
     } else {
         /* Receivers may hold fragments only once a round has started. */
-        if (m->phase == PMUL_TXP_SEND || m->phase == PMUL_TXP_WAIT) {
+        if (m->phase == PMUL_TXP_SEND || m->phase == PMUL_TXP_WAIT || m->phase == PMUL_TXP_JOINT) {
             memset(&p, 0, sizeof(p));
             p.type = PMUL_PDU_DISCARD;
             p.priority = m->prio;
@@ -280,6 +284,7 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
              "pmul-tx done msid=%08x acked=%zu failed=%zu reason=%s",
              (unsigned)m->msid, m->done_cnt, m->failed_cnt, pmul_reason_name(reason));
     tx_remove(e, m);
+    pmul__txj_gone(e, m);
     tx_msg_free(e, m);
 }
 
@@ -337,7 +342,7 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
 {
     size_t i, k;
     uint16_t lo, hi;
-    bool emcon_tx = emcon_round;
+    bool emcon_tx = emcon_round, joint = pmul__txj_active(m);
 
     m->round_cnt = 0;
     m->loss_pm = pmul__txf_round_loss_pm(e, m);
@@ -362,11 +367,21 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     m->rep_left = 0;
     m->rep_active = false;
     m->addr_copies = 0;
+    m->jwait = false;
+    if (!m->probe)
+        m->jlearn = false;      /* answers tell of this round now; a probe
+                                 * sends nothing they could shrink by */
+    if (!joint)
+        pmul__txj_drop(e, m);
+    if (joint) {
+        pmul__txj_round(e, m);
+        whole = false;
+    }
     if (m->probe) {
         whole = false;
         goto planned;
     }
-    if (!whole) {
+    if (!whole && !joint) {
         for (i = 0; i < m->dest_cnt; i++) {
             const pmul_txdest *d = &m->dests[i];
             /* FEC receivers' lists go to fecset first: a block may be
@@ -383,12 +398,12 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
             }
         }
     }
-    if (m->fec) {
+    if (m->fec && !joint) {
         pmul__txf_plan(e, m, whole, emcon_tx);
         if (emcon_tx && e->cfg.fec_emcon_addr > 1)
             m->addr_copies = e->cfg.fec_emcon_addr - 1;
     }
-    if (whole || (m->plan.cnt == 0 && m->rep_left == 0))
+    if (whole || (m->plan.cnt == 0 && m->rep_left == 0 && !joint))
         if (pmul_seqset_set_range(&m->plan, 1, m->npdus) != 0)
             m->plan.cnt = 0;        /* cannot happen: reserved */
     /* EMCON: spread the copies of the announcement over the round (one
@@ -486,6 +501,9 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     uint32_t normal, emcon, rto;
     bool never;
 
+    /* A joint round's closing copy ends every member's round too. */
+    if (pmul__txj_active(m))
+        pmul__txj_round_end(e, m);
     m->phase = PMUL_TXP_WAIT;   /* all_sent: set by round_over(), always first */
     m->round_end_ms = e->now_ms;
     m->collect = false;
@@ -513,6 +531,15 @@ end_round(pmul_engine *e, pmul_txmsg *m)
      * Address_PDU). */
     if (normal > 0)
         (void)check_fast(e, m);
+    /* A first transmission that ended may have been what candidates
+     * waited for. */
+    pmul__txj_flush(e);
+}
+
+void
+pmul__tx_end_round(pmul_engine *e, pmul_txmsg *m)
+{
+    end_round(e, m);
 }
 
 /*
@@ -534,7 +561,8 @@ drop_acked(pmul_txmsg *m)
     size_t i, k = m->addr_next;
 
     for (i = m->addr_next; i < m->round_cnt; i++)
-        if (pmul__txd_incomplete(&m->dests[m->round_idx[i]]))
+        if (pmul__txd_incomplete(&m->dests[m->round_idx[i]]) ||
+            pmul__txj_listed(m, m->round_idx[i]))
             m->round_idx[k++] = m->round_idx[i];
     m->round_cnt = k;
 }
@@ -578,7 +606,8 @@ round_over(pmul_engine *e, pmul_txmsg *m)
      * Acks that came meanwhile: with 1,000 receivers, 8 Address_PDUs of
      * repeat took 7 s and most receivers' only Ack was dropped. */
     m->all_sent = true;
-    if (e->cfg.addr_repeat && !m->addr_tail && repeat_useful(e, m)) {
+    /* A joint round always closes with its copy (docs/wire.md 10.8). */
+    if (!m->addr_tail && ((e->cfg.addr_repeat && repeat_useful(e, m)) || pmul__txj_active(m))) {
         m->addr_tail = true;
         m->addr_next = 0;
         drop_acked(m);
@@ -922,7 +951,8 @@ ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool fir
         d->miss_cnt = 0;
         (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
     }
-    if (m->phase == PMUL_TXP_SEND && m->fec && m->all_sent && m->rep_left > 0)
+    if (m->phase == PMUL_TXP_SEND && m->fec && m->all_sent && m->rep_left > 0 &&
+        !pmul__txj_active(m))
         pmul__txf_trim(m);
     if (m->phase != PMUL_TXP_WAIT)
         return 0;
@@ -946,6 +976,8 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         m->rtx_at = UINT64_MAX;
         return 0;
     }
+    if (m->jwait)
+        return 0;       /* its round is due already, in a joint one */
     /* The timer was armed on the guessed round trip (2 PDU airtimes +
      * 300 ms: 2 s at 9.6 kbit/s) and this Ack brought the first sample:
      * arm it from the sample.  A receiver whose Ack was lost after the
@@ -992,7 +1024,8 @@ check_fast(pmul_engine *e, pmul_txmsg *m)
         if (all) {
             e->st.retx_rounds++;
             m->asks = 0;
-            pmul__tx_start_round(e, m, false, false);
+            if (!pmul__txj_wait(e, m))
+                pmul__tx_start_round(e, m, false, false);
         }
     }
     return 0;
@@ -1024,7 +1057,10 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
 {
     int err = 0, r;
     uint16_t i;
+    size_t k;
 
+    pmul__txp_on_ack_pdu(e, pdu);
+    e->jt_in_ack = true;
     for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
         if (self_naming_copy(e, pdu, i))
             continue;
@@ -1032,6 +1068,17 @@ pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
         if (r != 0 && err == 0)
             err = r;
     }
+    /* Members of a joint round whose answers stand (pmul_txjoint.c). */
+    for (k = 0; k < e->tx_cnt; k++)
+        if (e->tx[k]->jkick) {
+            e->tx[k]->jkick = false;
+            (void)check_fast(e, e->tx[k]);
+        }
+    /* One Ack_PDU answers every member of a joint round (10.8, receiver
+     * 4): serve the candidates once all of it is read, so that the set
+     * can go again whole rather than as the first member alone. */
+    e->jt_in_ack = false;
+    pmul__txj_flush(e);
     return err;
 }
 
@@ -1194,7 +1241,8 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
         }
         /* With FEC an EMCON repetition is fresh repairs, not the
          * sources again (fec-contract 5). */
-        pmul__tx_start_round(e, m, whole, emcon_fire);
+        if (whole || emcon_fire || !pmul__txj_wait(e, m))
+            pmul__tx_start_round(e, m, whole, emcon_fire);
         break;
     default:
         break;
@@ -1210,6 +1258,7 @@ pmul__tx_expire(pmul_engine *e)
     while (i < e->tx_cnt)
         if (!tx_timers(e, e->tx[i]))
             i++;
+    pmul__txj_flush(e);         /* the candidates' wait bound */
 }
 
 uint64_t
@@ -1235,6 +1284,8 @@ pmul__tx_deadline(const pmul_engine *e)
         case PMUL_TXP_WAIT:
             t = m->rtx_at < t ? m->rtx_at : t;
             t = m->emcon_at < t ? m->emcon_at : t;
+            x = pmul__txj_deadline(e, m);
+            t = x < t ? x : t;
             break;
         default:
             break;
@@ -1279,7 +1330,9 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     size_t k0, n, j;
     pmul_pdu p;
     ssize_t len;
-    uint8_t fparams[PMUL_FEC_PARAM_LEN];
+    /* Version 2 (a joint round) is up to 250 octets. */
+    uint8_t fparams[PMUL_FEC_JOINT_PARAM_LEN(PMUL_FEC_JOINT_MAX)];
+    size_t cap_d = m->fec ? e->fec_dests_cap : e->enc_dests_cap;
 
     drop_acked(m);
     if (m->addr_next >= m->round_cnt) {
@@ -1288,8 +1341,10 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     }
     k0 = m->addr_next;
     n = m->round_cnt - k0;
-    if (n > (m->fec ? e->fec_dests_cap : e->enc_dests_cap))
-        n = m->fec ? e->fec_dests_cap : e->enc_dests_cap;
+    if (pmul__txj_active(m))
+        cap_d = m->jt->dests_cap;       /* longer parameters, fewer dests */
+    if (n > cap_d)
+        n = cap_d;
     for (j = 0; j < n; j++) {
         const pmul_txdest *d = &m->dests[m->round_idx[k0 + j]];
 
@@ -1321,7 +1376,11 @@ send_address(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
         fp.symbol_len = m->sym_len;
         fp.last_len = (uint16_t)(m->len - (size_t)(m->npdus - 1) * m->frag);
         fp.repair_cnt = m->fec_round_r;
-        if ((pl = pmul_fec_params_encode(&fp, fparams, sizeof(fparams))) < 0)
+        if (pmul__txj_active(m))
+            pl = pmul_fec_params_encode2(&fp, &m->jt->g, m->msid, fparams, sizeof(fparams));
+        else
+            pl = pmul_fec_params_encode(&fp, fparams, sizeof(fparams));
+        if (pl < 0)
             return pl;
         p.type = PMUL_PDU_FEC_ADDRESS;
         p.u.address.fec_id = PMUL_FEC_ID_RS8;
@@ -1386,8 +1445,16 @@ send_repair(pmul_engine *e, pmul_txmsg *m, uint8_t *out, size_t cap)
     uint16_t seq;
     ssize_t len = 0;
 
-    if (pmul__txf_repair(e, m, &seq) &&
-        (len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
+    if (pmul__txj_active(m)) {
+        /* Not the carrier's own symbols: its sym_tx and rep_tx (the
+         * evidence of pmul_txpeer.c) leave them out. */
+        if (pmul__txj_repair(e, m, &seq) &&
+            (len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
+            e->st.fec_repair_pdus++;
+            e->st.fec_joint_repairs++;
+        }
+    } else if (pmul__txf_repair(e, m, &seq) &&
+               (len = encode_data(e, m, seq, e->fec_sym, m->sym_len, out, cap)) > 0) {
         e->st.fec_repair_pdus++;
         m->sym_tx++;
         m->rep_tx++;

@@ -106,12 +106,21 @@ loss_add(pmul_dststate *ds, uint32_t sent, uint32_t got)
 uint16_t
 pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
 {
+    if (!m->fec || pmul__tx_others_sending(e, m))
+        return 0;
+    return pmul__txf_dests_loss_pm(e, m);
+}
+
+/* The largest estimate over the destinations m still serves, whatever
+ * else is sent (0 without fec_adaptive). */
+uint16_t
+pmul__txf_dests_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
+{
     unsigned p, max = 0;
     size_t i;
 
-    if (!m->fec || !e->cfg.fec_adaptive || pmul__tx_others_sending(e, m))
+    if (!e->cfg.fec_adaptive)
         return 0;
-
     for (i = 0; i < m->dest_cnt; i++)
         if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].emcon &&
             (p = dst_loss_pm(e, m->dests[i].id)) > max)
@@ -123,10 +132,11 @@ pmul__txf_round_loss_pm(const pmul_engine *e, const pmul_txmsg *m)
  * Symbols to send so that a receiver that needs `need` of them and loses
  * p per mille gets them with the probability of MARGIN_Z100: the smallest
  * n with n*q - need*1000 >= z * sqrt(n*p*q), q = 1000 - p (normal
- * approximation of the binomial, in integers).
+ * approximation of the binomial, in integers).  Joint rounds size by it
+ * too (pmul_txjoint.c).
  */
-static unsigned
-with_margin(unsigned need, unsigned p)
+unsigned
+pmul__txf_with_margin(unsigned need, unsigned p)
 {
     uint64_t q = 1000u - p, n, d;
 
@@ -316,7 +326,7 @@ pmul__txf_plan(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_tx)
         if (emcon_tx && base < e->cfg.fec_emcon_repairs)
             base = e->cfg.fec_emcon_repairs;
         need = m->fec_cnt[b];
-        infl = with_margin(need, p);
+        infl = pmul__txf_with_margin(need, p);
         uni = m->fec_j0[b];
         avail = fec_avail(m, b);
         /* Repairs alone, or the listed sources and the rest as repairs:
@@ -391,7 +401,7 @@ pmul__txf_trim(pmul_txmsg *m)
         for (b = 0; b < Z; b++) {
             if (m->fec_tmp[b] == 0)
                 continue;
-            w = with_margin(m->fec_tmp[b], m->loss_pm);
+            w = pmul__txf_with_margin(m->fec_tmp[b], m->loss_pm);
             if (!d->heard)
                 w = w > (sent = rep_sent(m, b)) ? w - sent : 0u;
             m->fec_need[b] = sat_add8(0, w > m->fec_need[b] ? w : m->fec_need[b]);
@@ -518,8 +528,8 @@ pmul__txf_setup(pmul_engine *e, pmul_txmsg *m, uint16_t npdus, size_t frag, size
  * Every destination not heard since the last round is one whose last list
  * (the whole message if it never answered)
  * the Data_PDUs sent since have most likely covered: at its loss, they
- * bring what with_margin() asks for its whole listed need.  Its complete
- * Ack was then lost, not its data, and asking again is cheaper than
+ * bring what pmul__txf_with_margin() asks for its whole listed need.
+ * Its complete Ack was then lost, not its data, and asking again is cheaper than
  * resending its list (netsim, 64 kbit/s at 30 %: one receiver's complete
  * Ack lost four times in a row cost 10 Data_PDUs).  FEC only: a plain
  * receiver needs exactly its listed sources.
@@ -541,7 +551,7 @@ pmul__txf_unheard_covered(const pmul_engine *e, const pmul_txmsg *m)
         if (d->no_fec || (d->state == PMUL_TXD_WAIT && !pmul__txp_reads_fec(e, d->id)))
             return false;
         if (m->sym_tx - d->sym_mark <
-            with_margin(pmul__tx_listed_need(m, d), dst_loss_pm(e, d->id)))
+            pmul__txf_with_margin(pmul__tx_listed_need(m, d), dst_loss_pm(e, d->id)))
             return false;
     }
     return true;

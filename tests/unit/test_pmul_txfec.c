@@ -43,6 +43,7 @@ fec_tx(uint32_t ratio_pct, uint32_t max_block)
     /* These tests pin the repair rules; the loss estimate's margins have
      * tests of their own (test_pmul_txfec_adaptive_*). */
     c.fec_adaptive = false;
+    c.fec_joint = false;    /* per-message rounds (test_pmul_txjoint) */
     return h_node_new_cfg(&c);
 }
 
@@ -610,6 +611,9 @@ fec_tx_adaptive(uint32_t rate_bps)
     h_config(&c, H_TX);
     c.link_rate_bps = rate_bps;
     c.fec = true;
+    /* Per-message rounds are the subject: a candidate waiting for a
+     * joint round (test_pmul_txjoint) would move them. */
+    c.fec_joint = false;
     return h_node_new_cfg(&c);
 }
 

@@ -1,0 +1,815 @@
+/*
+ * NAME
+ *	test_pmul_txjoint - scripted tests of the transmitter's joint repair rounds
+ * SYNOPSIS
+ *	meson test -C BUILD --no-rebuild -v pmul_txjoint
+ * DESCRIPTION
+ *	Drives one engine as a transmitter with cfg.fec and cfg.fec_joint on
+ *	(docs/wire.md 10.8, "Transmitter"): candidates wait while a message of
+ *	the same destinations and priority has its first transmission to
+ *	send, then go in one joint round carried by the oldest (version 2
+ *	FEC_Address_PDU, joint repairs G + j whose bytes rebuild dropped
+ *	sources of two members, closing copy); a lone candidate gets its plain
+ *	round; the wait bound flushes; another destination list or priority is
+ *	not joined; fec_joint off keeps the per-message rounds; a destination
+ *	whose lists did not shrink over STALL_MIN joint repairs is learned, one
+ *	whose list shrank proves decoding; an unchanged carrier list makes the
+ *	members' lists stand; a member that finishes mid-round stops the joint repairs;
+ *	MAP-split copies fit pdu_max_len.
+ * SECURITY
+ *	Test code.
+ * DIAGNOSTICS
+ *	cmocka.
+ * SEE ALSO
+ *	test_pmul_engine.h, test_pmul_txfec.c, pmul/pmul_txjoint.c
+ * LICENSE
+ *	MIT, see LICENSE.
+ */
+#include "test_pmul_engine.h"
+
+#include "pmul/pmul_fec.h"
+
+#define FRAG 1008u
+#define WAIT_MS 5000u
+
+static h_node *
+joint_tx(bool joint, uint32_t link_bps)
+{
+    pmul_config c;
+
+    h_config(&c, H_TX);
+    c.link_rate_bps = link_bps;
+    c.fec = true;
+    /* No proactive repairs and no margins: round 1 is the sources, and a
+     * round's repairs are exactly the need (test_pmul_txfec pins those). */
+    c.fec_ratio_pct = 0;
+    c.fec_adaptive = false;
+    c.fec_joint = joint;
+    c.fec_joint_wait_ms = WAIT_MS;
+    return h_node_new_cfg(&c);
+}
+
+/* Payload byte i of a message salted s: members differ byte for byte. */
+static uint8_t
+salted(unsigned s, size_t i)
+{
+    return (uint8_t)(i * 31u + s * 101u + (i >> 8) * 7u + 1u);
+}
+
+static uint32_t
+submit_salted(h_node *n, uint64_t t, size_t len, const uint32_t *dests, size_t cnt, uint8_t prio,
+              unsigned s)
+{
+    uint8_t *b = malloc(len);
+    pmul_msg m;
+    uint32_t msid = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        b[i] = salted(s, i);
+    memset(&m, 0, sizeof(m));
+    m.payload = b;
+    m.payload_len = len;
+    m.dests = dests;
+    m.dest_cnt = cnt;
+    m.priority = prio;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(t), &m, &msid), 0);
+    free(b);
+    return msid;
+}
+
+/* Index of the first FEC_Address_PDU of msid from packet `from`, or -1. */
+static long
+find_addr(const h_node *n, size_t from, uint32_t msid)
+{
+    size_t i;
+
+    for (i = from; i < n->npkt; i++) {
+        pmul_pdu p = h_pdu(n, i);
+
+        if ((p.type == PMUL_PDU_FEC_ADDRESS || p.type == PMUL_PDU_ADDRESS) && p.msid == msid &&
+            p.u.address.dest_cnt > 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Version 2 parameters of FEC_Address_PDU i (0: decoded). */
+static int
+params2_of(const h_node *n, size_t i, pmul_fec_params *fp, pmul_fec_joint *g)
+{
+    pmul_pdu p = h_pdu(n, i);
+
+    assert_int_equal(p.type, PMUL_PDU_FEC_ADDRESS);
+    return pmul_fec_params_decode2(fp, g, p.u.address.fec_id, p.u.address.fec_params,
+                                   p.u.address.fec_param_len, p.u.address.total_pdus, p.msid);
+}
+
+/* Packet i is a FEC_Address_PDU with version 1 parameters (a round per
+ * message). */
+static bool
+is_v1(const h_node *n, size_t i)
+{
+    pmul_pdu p = h_pdu(n, i);
+    pmul_fec_params fp;
+
+    return p.type == PMUL_PDU_FEC_ADDRESS &&
+           pmul_fec_params_decode(&fp, p.u.address.fec_id, p.u.address.fec_params,
+                                  p.u.address.fec_param_len, p.u.address.total_pdus) == 0;
+}
+
+static const uint32_t two[] = { H_RX, H_RX2 };
+
+/* One Ack_PDU from acker with entries for m1 and m2 (a receiver of
+ * docs/wire.md 10.8 answers a joint round so, receiver 4). */
+static int
+feed_ack2(h_node *n, uint64_t t, uint32_t acker, uint32_t m1, const uint16_t *miss1, uint16_t c1,
+          uint32_t m2, const uint16_t *miss2, uint16_t c2)
+{
+    pmul_ack_entry a[2];
+    pmul_pdu p;
+
+    memset(a, 0, sizeof(a));
+    a[0].source_id = a[1].source_id = H_TX;
+    a[0].msid = m1;
+    a[0].missing = miss1;
+    a[0].missing_cnt = c1;
+    a[1].msid = m2;
+    a[1].missing = miss2;
+    a[1].missing_cnt = c2;
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ACK;
+    p.source_id = acker;
+    p.u.ack.entry_cnt = 2;
+    p.u.ack.entries = a;
+    return h_feed_pdu(n, t, &p);
+}
+
+/* RX and RX2 decoded a joint round before: candidates wait for
+ * fec_joint_max others, not for one (a trial, pmul_txjoint.c worth()). */
+static void
+prove(h_node *n, const uint32_t *dests, size_t cnt)
+{
+    pmul_dststate *ds;
+    size_t i;
+
+    for (i = 0; i < cnt; i++) {
+        assert_int_equal(pmul__dst_get(n->e, dests[i], &ds), 0);
+        ds->jdec_ok = true;
+    }
+}
+#define LEN_A (2 * FRAG + 100)  /* 3 PDUs */
+#define LEN_B (FRAG + 40)       /* 2 PDUs */
+#define LEN_C (3 * FRAG)
+
+/*
+ * A (3 PDUs) and B (2 PDUs) to RX and RX2 went; C, to the same, is
+ * submitted but not sent yet.  RX lists A's 2 and B's 1, RX2 A's 1 and 3
+ * and acks B complete: both candidates, and with `proven` both wait for
+ * C's first transmission (else they are a trial and go at once).
+ */
+static void
+two_waiting(h_node *n, uint32_t *a, uint32_t *b, uint32_t *c, bool proven)
+{
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
+
+    if (proven)
+        prove(n, two, 2);
+    *a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    *b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    assert_int_equal(h_drain(n, 0), 1 + 3 + 1 + 2);
+    *c = submit_salted(n, 50, LEN_C, two, 2, 6, 3);     /* not drained yet */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *a, r2a, 2), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *b, NULL, 0), 0);
+}
+
+/*
+ * Once C's first transmission is out, A carries one joint round for A and
+ * B: a version 2 FEC_Address_PDU (A's own repair_cnt 0; members A then B,
+ * K 5), both destinations listed, 2 joint repairs (the most either needs,
+ * summed: RX 1 + 1, RX2 2 + 0) numbered G, G + 1 with G = 3 + 255 + 1,
+ * and the closing copy.  Per message it was 2 repairs for A and a source
+ * for B.  The repairs with the three sources left rebuild A's 2 and B's 1
+ * byte for byte.  Afterwards both A and B wait for their Acks.
+ */
+static void
+test_pmul_txjoint_two_waiting_one_round(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    uint32_t a, b, c;
+    size_t first, i, S = FRAG;
+    long at;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+    pmul_pdu p;
+    pmul_txmsg *ma, *mb;
+    uint8_t src[5][FRAG], rep[2][FRAG], out1[FRAG], out3[FRAG];
+    const uint8_t *sym[7];
+    uint8_t *outs[7];
+    pmul_fec_block blk;
+    pmul_fec *f;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, true);
+    assert_true(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__tx_find(n->e, b)->jwait);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), 1 + 3 + 1 + 2 + 1);
+    assert_int_equal(h_pdu(n, first).msid, c);
+    at = find_addr(n, first + 1, a);
+    assert_int_equal(at, (long)first + 4);
+    assert_int_equal(params2_of(n, (size_t)at, &fp, &g), 0);
+    assert_int_equal(fp.repair_cnt, 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.k, 5);
+    assert_int_equal(g.repair_cnt, 2);
+    assert_int_equal(g.mem[0].msid, a);
+    assert_int_equal(g.mem[0].total_pdus, 3);
+    assert_int_equal(g.mem[0].last_len, 100);
+    assert_int_equal(g.mem[1].msid, b);
+    assert_int_equal(g.mem[1].total_pdus, 2);
+    assert_int_equal(g.mem[1].last_len, 40);
+    assert_int_equal(pmul_fec_joint_base(&fp.blocks), 259);
+    assert_int_equal(h_pdu(n, (size_t)at).u.address.dest_cnt, 2);
+    for (i = 0; i < 2; i++) {
+        p = h_pdu(n, (size_t)at + 1 + i);
+        assert_int_equal(p.type, PMUL_PDU_DATA);
+        assert_int_equal(p.msid, a);
+        assert_int_equal(p.u.data.seq, 259 + i);
+        assert_int_equal(p.u.data.frag_len, S);
+        memcpy(rep[i], p.u.data.frag, S);
+    }
+    assert_int_equal(params2_of(n, (size_t)at + 3, &fp, &g), 0);       /* closing copy */
+    assert_int_equal(h_pdu(n, (size_t)at + 3).u.address.dest_cnt, 2);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(n->e->st.fec_joint_members, 2);
+    assert_int_equal(n->e->st.fec_joint_repairs, 2);
+    assert_int_equal(n->e->st.fec_repair_pdus, 2);
+    ma = pmul__tx_find(n->e, a);
+    mb = pmul__tx_find(n->e, b);
+    assert_int_equal(ma->phase, PMUL_TXP_WAIT);
+    assert_int_equal(mb->phase, PMUL_TXP_WAIT);
+    assert_int_equal(mb->data_rounds, 2);
+    assert_int_equal(mb->sent_rounds, 2);
+    assert_true(ma->rtx_at != UINT64_MAX);
+    assert_true(mb->rtx_at != UINT64_MAX);
+
+    /* The joint block: A 1..3 (3 padded), B 1..2 (2 padded). */
+    memset(src, 0, sizeof(src));
+    for (i = 0; i < LEN_A; i++)
+        src[i / FRAG][i % FRAG] = salted(1, i);
+    for (i = 0; i < LEN_B; i++)
+        src[3 + i / FRAG][i % FRAG] = salted(2, i);
+    assert_int_equal(pmul_fec_new(&f, NULL), 0);
+    /* Drop A's 2 (ESI 1) and B's 1 (ESI 3): held 0, 2, 4 and repairs 5, 6. */
+    pmul_fec_block_init(&blk, 5);
+    memset(sym, 0, sizeof(sym));
+    memset(outs, 0, sizeof(outs));
+    for (i = 0; i < 7; i++) {
+        if (i == 1 || i == 3)
+            continue;
+        assert_int_equal(pmul_fec_block_add(&blk, (unsigned)i), 0);
+        sym[i] = i < 5 ? src[i] : rep[i - 5];
+    }
+    outs[1] = out1;
+    outs[3] = out3;
+    assert_true(pmul_fec_can_recover(&blk));
+    assert_int_equal(pmul_fec_recover(f, &blk, sym, 7, S, S, outs), 0);
+    assert_memory_equal(out1, src[1], S);
+    assert_memory_equal(out3, src[3], S);
+    pmul_fec_free(f);
+    h_node_free(n);
+}
+
+/* Without the change C's round is not what they wait for: fec_joint off,
+ * A's and B's rounds start at their Acks, per message (version 1, A 2
+ * repairs at 4 and 5, B its source 1), before C's first transmission. */
+static void
+test_pmul_txjoint_off_is_per_message(void **state)
+{
+    h_node *n = joint_tx(false, 0);
+    uint32_t a, b, c;
+    size_t first;
+    long at;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, false);
+    assert_false(pmul__tx_find(n->e, a)->jwait);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), (1 + 2) + (1 + 1) + (1 + 3));
+    at = find_addr(n, first, a);
+    assert_int_equal(at, (long)first);
+    assert_true(is_v1(n, first));
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 4);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 5);
+    assert_int_equal(h_pdu(n, first + 3).msid, b);
+    assert_int_equal(h_pdu(n, first + 4).u.data.seq, 1);
+    assert_int_equal(h_pdu(n, first + 5).msid, c);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    h_node_free(n);
+}
+
+/* A lone candidate: no other message like it is being sent, so its round
+ * starts at once, per message (version 1). */
+static void
+test_pmul_txjoint_lone_gets_plain_round(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, r2a[] = { 1, 3 };
+    uint32_t a;
+    size_t first;
+
+    (void)state;
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    h_drain(n, 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, r2a, 2), 0);
+    assert_false(pmul__tx_find(n->e, a)->jwait);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), 1 + 2);
+    assert_true(is_v1(n, first));
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 4);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    h_node_free(n);
+}
+
+/*
+ * The wait bound: at 9600 bit/s C (20 PDUs) takes about 18 s, but A and
+ * B, waiting since their Acks, go in a joint round fec_joint_wait_ms
+ * after them, ahead of the rest of C (same priority, older).  The engine's
+ * deadline shows the bound.
+ */
+static void
+test_pmul_txjoint_wait_bound_flushes(void **state)
+{
+    h_node *n = joint_tx(true, 9600);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
+    uint32_t a, b, c;
+    size_t first, i;
+    long at;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+    uint64_t t0;
+
+    (void)state;
+    prove(n, two, 2);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    h_run(n, 0, 6000);
+    assert_int_equal(pmul__tx_find(n->e, a)->phase, PMUL_TXP_WAIT);
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_WAIT);
+    c = submit_salted(n, 6000, 20 * FRAG, two, 2, 6, 3);
+    t0 = 6100;
+    assert_int_equal(h_feed_ack(n, t0, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, t0, H_RX2, H_TX, a, r2a, 2), 0);
+    assert_int_equal(h_feed_ack(n, t0, H_RX, H_TX, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, t0, H_RX2, H_TX, b, NULL, 0), 0);
+    assert_true(pmul__tx_find(n->e, a)->jwait);
+    assert_int_equal(pmul__txj_deadline(n->e, pmul__tx_find(n->e, a)), t0 + WAIT_MS);
+    first = n->npkt;
+    h_run(n, 6000, t0 + WAIT_MS - 1);
+    assert_int_equal(find_addr(n, first + 1, a), -1);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    h_run(n, t0 + WAIT_MS - 1, t0 + WAIT_MS + 3000);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    at = find_addr(n, first, a);
+    assert_true(at > 0);
+    assert_true(n->pkt[at].t >= t0 + WAIT_MS && n->pkt[at].t < t0 + WAIT_MS + 1500);
+    assert_int_equal(params2_of(n, (size_t)at, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    /* C's first transmission is not over. */
+    for (i = (size_t)at; i < n->npkt; i++)
+        assert_false(h_pdu(n, i).msid == c && h_pdu(n, i).type == PMUL_PDU_DATA &&
+                     h_pdu(n, i).u.data.seq == 20);
+    h_node_free(n);
+}
+
+/*
+ * A and A2 (priority 6) and B (priority 5, or another destination list)
+ * all wait, each behind a message like it that is being sent: A and A2
+ * (RX lost A's 2, RX2 A2's 1: one joint repair for two) go in one joint
+ * round, B gets its plain round.
+ */
+static void
+not_joined(uint8_t prio_b, const uint32_t *dests_b)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t r1[] = { 2 }, r2[] = { 1 };
+    uint32_t a, a2, b;
+    size_t first;
+    long at;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+
+    prove(n, two, 2);
+    prove(n, dests_b, 2);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_A, dests_b, 2, prio_b, 2);
+    a2 = submit_salted(n, 0, LEN_B, two, 2, 6, 3);
+    h_drain(n, 0);
+    submit_salted(n, 50, LEN_C, two, 2, 6, 4);
+    submit_salted(n, 50, LEN_C, dests_b, 2, prio_b, 5);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, r1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, dests_b[0], H_TX, b, r1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, dests_b[1], H_TX, b, r2, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a2, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a2, r2, 1), 0);
+    assert_true(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__tx_find(n->e, b)->jwait);
+    assert_true(pmul__tx_find(n->e, a2)->jwait);
+    first = n->npkt;
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(n->e->st.fec_joint_members, 2);
+    at = find_addr(n, first, a);
+    assert_int_equal(params2_of(n, (size_t)at, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.mem[0].msid, a);
+    assert_int_equal(g.mem[1].msid, a2);
+    at = find_addr(n, first, b);
+    assert_true(is_v1(n, (size_t)at));
+    h_node_free(n);
+}
+
+static void
+test_pmul_txjoint_other_priority_not_joined(void **state)
+{
+    (void)state;
+    not_joined(5, two);
+}
+
+static void
+test_pmul_txjoint_other_dests_not_joined(void **state)
+{
+    static const uint32_t other[] = { H_RX, H_RX3 };
+
+    (void)state;
+    not_joined(6, other);
+}
+
+/*
+ * Until its destinations have decoded a joint round, two candidates are
+ * enough (a trial): A and B go together at B's Ack, ahead of C's first
+ * transmission, rather than wait for fec_joint_max.
+ */
+static void
+test_pmul_txjoint_trial_two_at_once(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    uint32_t a, b, c;
+    size_t first;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, false);
+    assert_false(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__txj_active(pmul__tx_find(n->e, a)));
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_JOINT);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), (1 + 2 + 1) + (1 + 3));
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(h_pdu(n, first + 4).msid, c);
+    h_node_free(n);
+}
+
+/*
+ * After the trial round of two_waiting() (2 repairs), RX answers A and B
+ * in one Ack_PDU with the same lists, as a receiver of 10.8 that could
+ * not decode does: that round's repairs go to its stall count, which is
+ * no finding yet (a decoder sent its need exactly fails whenever one
+ * repair is lost).  Another answer of the same round counts no more.
+ */
+static void
+test_pmul_txjoint_short_round_no_finding(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, r1[] = { 1 };
+    uint32_t a, b, c;
+    const pmul_dststate *rx;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, false);
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, r1, 1), 0);
+    rx = pmul__dst_find(n->e, H_RX);
+    assert_true(rx->jaware);
+    assert_int_equal(rx->jstall, 2);
+    assert_int_equal(rx->nojoint_left, 0);
+    assert_int_equal(h_feed_ack(n, 210, H_RX, H_TX, b, r1, 1), 0);
+    assert_int_equal(rx->jstall, 2);
+    assert_int_equal(n->e->st.fec_nojoint_learned, 0);
+    h_node_free(n);
+}
+
+/*
+ * After the trial round of two_waiting(), RX answers A alone although it
+ * still needs B: a receiver built before 10.8 (it read the carrier's
+ * announcement as a plain one), learned at once, unless it answered a
+ * joint round with member entries before (`aware`: a receiver of 10.8
+ * that lost this round's first copy answers so too).  Its list of B
+ * stands as an answer either way (not after B's timer and a probe).
+ */
+static void
+member_unanswered(bool aware)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 };
+    uint32_t a, b, c;
+    pmul_dststate *rx;
+    pmul_txmsg *mb;
+
+    two_waiting(n, &a, &b, &c, false);
+    h_drain(n, 100);
+    rx = pmul__dst_find(n->e, H_RX);
+    rx->jaware = aware;
+    mb = pmul__tx_find(n->e, b);
+    assert_int_equal(mb->phase, PMUL_TXP_WAIT);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(n->e->st.fec_nojoint_learned, aware ? 0 : 1);
+    assert_int_equal(rx->nojoint_span, aware ? 0 : 4);
+    /* Unaware: its own round.  Aware: it waits for A's answers, so that
+     * the set can go again. */
+    assert_int_equal(mb->phase, aware ? PMUL_TXP_WAIT : PMUL_TXP_SEND);
+    assert_int_equal(mb->jwait, aware);
+    assert_false(pmul__txj_active(mb));
+    h_node_free(n);
+}
+
+static void
+test_pmul_txjoint_member_unanswered_learned(void **state)
+{
+    (void)state;
+    member_unanswered(false);
+}
+
+static void
+test_pmul_txjoint_member_unanswered_aware(void **state)
+{
+    (void)state;
+    member_unanswered(true);
+}
+
+/*
+ * The set goes again: after the joint round of two_waiting(), RX2
+ * decodes (A complete) but RX answers A and B with the same lists.  Both
+ * wait again, no message like them is being sent: the same set goes
+ * again with fresh numbers (j from 2: 261) and only what RX most likely
+ * still lacks (of its 2, the 2 sent arrived but for at least one: 1);
+ * failing again, twice that (2: 262, 263).
+ */
+static void
+test_pmul_txjoint_set_goes_again(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 };
+    uint32_t a, b, c;
+    size_t first;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+
+    (void)state;
+    two_waiting(n, &a, &b, &c, true);
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 200), 1 + 1 + 1);
+    assert_int_equal(n->e->st.fec_joint_rounds, 2);
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.mem[0].msid, a);
+    assert_int_equal(g.mem[1].msid, b);
+    assert_int_equal(g.repair_cnt, 1);
+    assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 261);
+
+    assert_int_equal(feed_ack2(n, 300, H_RX, a, ra, 1, b, rb, 1), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 300), 1 + 2 + 1);
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.repair_cnt, 2);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 262);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 263);
+    h_node_free(n);
+}
+
+/*
+ * One destination lost both: per message its rounds carry 1 + 1, a joint
+ * round 2, nothing saved, and a joint block that fails is lost unless its
+ * set goes again: A and B get their own rounds.
+ */
+static void
+test_pmul_txjoint_no_gain_no_joint(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 };
+    uint32_t a, b;
+
+    (void)state;
+    prove(n, two, 2);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    h_drain(n, 0);
+    submit_salted(n, 50, LEN_C, two, 2, 6, 3);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, NULL, 0), 0);
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    assert_true(is_v1(n, (size_t)find_addr(n, 0 + 7, a)));
+    assert_true(is_v1(n, (size_t)find_addr(n, 0 + 7, b)));
+    h_node_free(n);
+}
+
+/*
+ * A (17 PDUs) and B (8) to RX and RX2, C to both not sent yet: RX lost
+ * all of A, RX2 all of B.  The trial round carries 17 joint repairs (25
+ * per message); RX answers A with its whole list again: 17 repairs that
+ * covered its need left it as it was (STALL_MIN 16), so it is no
+ * candidate for its next 4 messages; RX2 answers B complete (it decoded),
+ * which proves it.  A new message to both then gets its plain round at
+ * its Acks although a message like it is being sent.
+ */
+static void
+test_pmul_txjoint_learning(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17 };
+    static const uint16_t r1[] = { 1 }, ra[] = { 2 };
+    uint32_t a, b, d1;
+    const pmul_dststate *rx, *rx2;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+    size_t first;
+
+    (void)state;
+    a = submit_salted(n, 0, 17 * FRAG, two, 2, 6, 1);
+    b = submit_salted(n, 0, 8 * FRAG, two, 2, 6, 2);
+    h_drain(n, 0);
+    submit_salted(n, 50, LEN_C, two, 2, 6, 3);         /* not drained yet */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, all, 17), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, all, 8), 0);
+    first = n->npkt;
+    assert_int_equal(h_drain(n, 100), (1 + 17 + 1) + (1 + 3));
+    assert_int_equal(params2_of(n, first, &fp, &g), 0);
+    assert_int_equal(g.repair_cnt, 17);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, all, 17), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, b, NULL, 0), 0);
+    rx = pmul__dst_find(n->e, H_RX);
+    rx2 = pmul__dst_find(n->e, H_RX2);
+    assert_int_equal(n->e->st.fec_nojoint_learned, 1);
+    assert_int_equal(rx->nojoint_span, 4);
+    /* A's round, kept from a joint one, is 1 of its 4 messages. */
+    assert_int_equal(rx->nojoint_left, 3);
+    assert_false(rx->jdec_ok);
+    assert_true(rx2->jdec_ok);
+    assert_int_equal(rx2->nojoint_left, 0);
+
+    /* Not a candidate: its round starts at its Acks, and it is the second. */
+    d1 = submit_salted(n, 300, LEN_A, two, 2, 6, 9);
+    assert_int_equal(rx->nojoint_left, 3);
+    h_drain(n, 300);
+    submit_salted(n, 310, LEN_C, two, 2, 6, 10);
+    assert_int_equal(h_feed_ack(n, 400, H_RX, H_TX, d1, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 400, H_RX2, H_TX, d1, r1, 1), 0);
+    assert_false(pmul__tx_find(n->e, d1)->jwait);
+    assert_int_equal(pmul__tx_find(n->e, d1)->phase, PMUL_TXP_SEND);
+    assert_int_equal(rx->nojoint_left, 2);
+    h_node_free(n);
+}
+
+/*
+ * B finishes during A's joint round (a late complete Ack): its payload
+ * stays with A's set, so the round's joint repairs go on (and the set may
+ * go again); A then waits for its Acks.
+ */
+static void
+test_pmul_txjoint_member_done_mid_round(void **state)
+{
+    h_node *n = joint_tx(true, 9600);
+    static const uint16_t ra[] = { 2 }, r1[] = { 1 }, big[] = { 1, 2, 3 };
+    uint32_t a, b;
+    size_t first, i, reps = 0;
+    long at;
+
+    (void)state;
+    prove(n, two, 2);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    h_run(n, 0, 6000);
+    submit_salted(n, 6000, 2 * FRAG, two, 2, 6, 3);
+    /* RX misses all of A, RX2 A's 2 and B's 1: 3 joint repairs. */
+    assert_int_equal(h_feed_ack(n, 6100, H_RX, H_TX, a, big, 3), 0);
+    assert_int_equal(h_feed_ack(n, 6100, H_RX2, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, 6100, H_RX, H_TX, b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 6100, H_RX2, H_TX, b, r1, 1), 0);
+    first = n->npkt;
+    /* C's 3 PDUs, then the joint round's announcement and first repair. */
+    h_run(n, 6100, 8500);
+    at = find_addr(n, first, a);
+    assert_true(at > 0);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    assert_true(n->e->st.fec_joint_repairs >= 1 && n->e->st.fec_joint_repairs < 3);
+    assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_JOINT);
+    assert_int_equal(h_feed_ack(n, 8500, H_RX2, H_TX, b, NULL, 0), 0);
+    assert_null(pmul__tx_find(n->e, b));
+    /* B's payload stays with A's set: the round goes on. */
+    assert_non_null(pmul__tx_find(n->e, a)->jt->own[1]);
+    h_run(n, 8500, 20000);
+    for (i = (size_t)at + 1; i < n->npkt; i++)
+        if (h_pdu(n, i).type == PMUL_PDU_DATA && h_pdu(n, i).msid == a)
+            reps++;
+    assert_int_equal(reps, n->e->st.fec_joint_repairs);
+    assert_int_equal(reps, 3);
+    assert_int_equal(pmul__tx_find(n->e, a)->phase, PMUL_TXP_WAIT);
+    assert_false(pmul__txj_active(pmul__tx_find(n->e, a)));
+    h_node_free(n);
+}
+
+/*
+ * 64 destinations in 300-octet PDUs: the version 2 parameters take 26
+ * octets, so the FEC_Address_PDUs are MAP-split into more parts than with
+ * version 1, and every datagram still fits pdu_max_len.
+ */
+static void
+test_pmul_txjoint_map_split_fits(void **state)
+{
+    pmul_config cfg;
+    h_node *n;
+    uint32_t dests[64], a, b;
+    static const uint16_t r1[] = { 1 };
+    size_t i, first, parts = 0;
+
+    (void)state;
+    h_config(&cfg, H_TX);
+    cfg.link_rate_bps = 0;
+    cfg.fec = true;
+    cfg.fec_ratio_pct = 0;
+    cfg.fec_adaptive = false;
+    cfg.pdu_max_len = 300;
+    n = h_node_new_cfg(&cfg);
+    for (i = 0; i < 64; i++)
+        dests[i] = IP(10, 0, 1, (unsigned)i + 1);
+    a = submit_salted(n, 0, 500, dests, 64, 6, 1);
+    b = submit_salted(n, 0, 400, dests, 64, 6, 2);
+    h_drain(n, 0);
+    submit_salted(n, 50, 500, dests, 64, 6, 3);
+    /* Even destinations lost A's 1, odd ones B's 1: one joint repair. */
+    for (i = 0; i < 64; i++) {
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, a, i % 2 ? NULL : r1, i % 2 ? 0u : 1u),
+                         0);
+        assert_int_equal(h_feed_ack(n, 100, dests[i], H_TX, b, i % 2 ? r1 : NULL, i % 2 ? 1u : 0u),
+                         0);
+    }
+    first = n->npkt;
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    for (i = first; i < n->npkt; i++) {
+        pmul_pdu p = h_pdu(n, i);
+
+        assert_true(n->pkt[i].len <= 300);
+        if (p.type == PMUL_PDU_FEC_ADDRESS && p.msid == a && p.u.address.fec_param_len > 8)
+            parts++;
+    }
+    /* 33 destinations fit a version 1 part, 31 a version 2 one of two
+     * members: 3 parts, not 2, for each of the two copies. */
+    assert_int_equal(n->e->fec_dests_cap, 33);
+    assert_int_equal(pmul__tx_find(n->e, a)->jt->dests_cap, 31);
+    assert_int_equal(parts, 2 * 3);
+    h_node_free(n);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pmul_txjoint_two_waiting_one_round),
+        cmocka_unit_test(test_pmul_txjoint_off_is_per_message),
+        cmocka_unit_test(test_pmul_txjoint_lone_gets_plain_round),
+        cmocka_unit_test(test_pmul_txjoint_trial_two_at_once),
+        cmocka_unit_test(test_pmul_txjoint_wait_bound_flushes),
+        cmocka_unit_test(test_pmul_txjoint_other_priority_not_joined),
+        cmocka_unit_test(test_pmul_txjoint_other_dests_not_joined),
+        cmocka_unit_test(test_pmul_txjoint_short_round_no_finding),
+        cmocka_unit_test(test_pmul_txjoint_member_unanswered_learned),
+        cmocka_unit_test(test_pmul_txjoint_member_unanswered_aware),
+        cmocka_unit_test(test_pmul_txjoint_set_goes_again),
+        cmocka_unit_test(test_pmul_txjoint_no_gain_no_joint),
+        cmocka_unit_test(test_pmul_txjoint_learning),
+        cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
+        cmocka_unit_test(test_pmul_txjoint_map_split_fits),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
