@@ -158,6 +158,8 @@ typedef struct pmul_txmsg {
     bool plain_fb;              /* announced plainly (Address_PDU, no
                                  * repairs) since the asks of a silent
                                  * destination failed: fec is false */
+    uint32_t tail_copies;       /* copies of the closing announcement left
+                                 * after the current one (joint rounds) */
     uint32_t copy_gap;          /* EMCON: Data_PDUs between the copies of
                                  * the announcement (0: back to back) */
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
@@ -573,6 +575,11 @@ unsigned pmul__txf_with_margin(unsigned need, unsigned p);
 bool pmul__txj_wait(pmul_engine *e, pmul_txmsg *m);
 /* Start the joint rounds (or the lone rounds) that are due now. */
 void pmul__txj_flush(pmul_engine *e);
+/* Another message of m's destinations may join a joint round with it: one
+ * waits, or one still has its first transmission to send. */
+bool pmul__txj_company(const pmul_engine *e, const pmul_txmsg *m);
+/* Every incomplete destination of m answered since its last round. */
+bool pmul__txj_all_answered(const pmul_txmsg *m);
 /* When the oldest waiting candidate must be served (UINT64_MAX: none). */
 uint64_t pmul__txj_deadline(const pmul_engine *e, const pmul_txmsg *m);
 /* Is m a carrier whose round is a joint round? */

@@ -77,7 +77,13 @@ candidate_if(const pmul_engine *e, const pmul_txmsg *m, bool learnt)
     bool any = false;
     size_t i;
 
-    if (!e->cfg.fec || !e->cfg.fec_joint || !m->fec || m->lay.block_cnt != 1 ||
+    /* Not on a shared channel (cfg.shared_medium): there every answer to
+     * a joint round's copies takes the transmitter's air, and sets that
+     * change before their answers are in waste whole rounds (100 mails to
+     * 4 receivers on one 9.6 kbit/s channel: 1.48x the limit against
+     * 1.38x without, docs/benchmarks.md). */
+    if (!e->cfg.fec || !e->cfg.fec_joint || e->cfg.shared_medium || !m->fec ||
+        m->lay.block_cnt != 1 ||
         m->npdus >= PMUL_FEC_ESI_MAX || m->phase != PMUL_TXP_WAIT || m->probe ||
         pmul__txj_active(m))
         return false;
@@ -86,7 +92,9 @@ candidate_if(const pmul_engine *e, const pmul_txmsg *m, bool learnt)
 
         if (!pmul__txd_incomplete(d))
             continue;
-        if (d->emcon || d->no_fec || d->state != PMUL_TXD_PARTIAL || !d->answered)
+        /* Silent since its list: asked by the round, a few times. */
+        if (d->emcon || d->no_fec || d->state != PMUL_TXD_PARTIAL ||
+            (!d->answered && m->asks >= PMUL__PROBE_MAX))
             return false;
         if ((ds = pmul__dst_find(e, d->id)) == NULL || !ds->fec_ok ||
             (learnt && ds->nojoint_left > 0))
@@ -229,6 +237,30 @@ pmul__txj_wait(pmul_engine *e, pmul_txmsg *m)
     m->collect = false;
     if (!e->jt_in_ack)
         pmul__txj_flush(e);
+    return true;
+}
+
+bool
+pmul__txj_company(const pmul_engine *e, const pmul_txmsg *m)
+{
+    size_t i;
+
+    if (first_pending(e, m))
+        return true;
+    for (i = 0; i < e->tx_cnt; i++)
+        if (e->tx[i] != m && joinable(e, m, e->tx[i]))
+            return true;
+    return false;
+}
+
+bool
+pmul__txj_all_answered(const pmul_txmsg *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->dest_cnt; i++)
+        if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].answered)
+            return false;
     return true;
 }
 
