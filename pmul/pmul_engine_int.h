@@ -85,6 +85,10 @@ typedef struct pmul_txjoint {
     uint8_t j0;                 /* first joint repair j of the round */
     uint8_t r;                  /* joint repairs of the round */
     uint8_t jnext;              /* next unused j of this set */
+    uint16_t jbase;             /* the set's j0 on the wire: its repair j
+                                 * is number G + jbase + j */
+    uint16_t jline;             /* next number (past G) no set of this
+                                 * carrier has used */
     uint8_t again;              /* rounds of this set in a row after its
                                  * first (choose_again()) */
     bool active;                /* the carrier's round is this joint round */
@@ -158,8 +162,6 @@ typedef struct pmul_txmsg {
     bool plain_fb;              /* announced plainly (Address_PDU, no
                                  * repairs) since the asks of a silent
                                  * destination failed: fec is false */
-    uint32_t tail_copies;       /* copies of the closing announcement left
-                                 * after the current one (joint rounds) */
     uint32_t copy_gap;          /* EMCON: Data_PDUs between the copies of
                                  * the announcement (0: back to back) */
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */

@@ -315,8 +315,8 @@ joint_check(const pmul_fec_params *p, const pmul_fec_joint *g, uint32_t msid)
     if (me < 0 || g->mem[me].total_pdus != p->blocks.total_pdus ||
         g->mem[me].last_len != p->last_len)
         return PMUL_ERR_FEC_PARAM;
-    /* Every ESI the joint set can have (K .. 254) needs a number. */
-    if (pmul_fec_joint_base(&p->blocks) + (PMUL_FEC_ESI_MAX - k) > UINT16_MAX)
+    /* Every number of the set's repairs so far (G + j0 .. + R - 1). */
+    if (pmul_fec_joint_base(&p->blocks) + g->j0 + (unsigned)g->repair_cnt > UINT16_MAX + 1u)
         return PMUL_ERR_FEC_PARAM;
     return 0;
 }
@@ -329,9 +329,9 @@ pmul_fec_joint_seq_of(const pmul_fec_blocks *l, const pmul_fec_joint *g, unsigne
 
     if (l == NULL || g == NULL || seq == NULL || g->cnt == 0)
         return PMUL_ERR_RANGE;
-    if (j > PMUL_FEC_ESI_MAX || (unsigned)g->k + j > PMUL_FEC_ESI_MAX)
+    if ((unsigned)g->k + j > PMUL_FEC_ESI_MAX)
         return PMUL_ERR_RANGE;
-    v = pmul_fec_joint_base(l) + j;
+    v = pmul_fec_joint_base(l) + g->j0 + j;
     if (v > UINT16_MAX)
         return PMUL_ERR_RANGE;
     *seq = (uint16_t)v;
@@ -346,8 +346,8 @@ pmul_fec_joint_seq_map(const pmul_fec_blocks *l, const pmul_fec_joint *g, uint16
 
     if (l == NULL || g == NULL || esi == NULL || g->cnt == 0)
         return PMUL_ERR_RANGE;
-    base = pmul_fec_joint_base(l);
-    if (seq < base)
+    base = pmul_fec_joint_base(l) + g->j0;
+    if (seq < base || (unsigned)seq - base >= g->repair_cnt)
         return PMUL_ERR_RANGE;
     e = (unsigned)g->k + ((unsigned)seq - base);
     if (e > PMUL_FEC_ESI_MAX)
@@ -376,6 +376,7 @@ pmul_fec_params_encode2(const pmul_fec_params *p, const pmul_fec_joint *g, uint3
     wcur_init(&w, out + n, cap - (size_t)n);
     wcur_u8(&w, g->cnt);
     wcur_u8(&w, g->repair_cnt);
+    wcur_u16be(&w, g->j0);
     for (unsigned i = 0; i < g->cnt; i++) {
         wcur_u32be(&w, g->mem[i].msid);
         wcur_u16be(&w, g->mem[i].total_pdus);
@@ -416,7 +417,7 @@ params_decode(pmul_fec_params *p, pmul_fec_joint *g, bool joint, uint8_t fec_id,
     if (version == PMUL_FEC_VERSION_JOINT) {
         /* The count bounds the loop, and the length must be exactly what
          * it says, before any member is read. */
-        if (!cur_u8(&c, &gv.cnt) || !cur_u8(&c, &gv.repair_cnt))
+        if (!cur_u8(&c, &gv.cnt) || !cur_u8(&c, &gv.repair_cnt) || !cur_u16be(&c, &gv.j0))
             return PMUL_ERR_FEC_PARAM;
         if (gv.cnt < 2 || gv.cnt > PMUL_FEC_JOINT_MAX || len != PMUL_FEC_JOINT_PARAM_LEN(gv.cnt))
             return PMUL_ERR_FEC_PARAM;

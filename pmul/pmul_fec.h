@@ -120,8 +120,8 @@ int pmul_fec_params_decode(pmul_fec_params *p, uint8_t fec_id, const uint8_t *bu
  * version 1 (the carrier's own layout) and then the joint set.
  */
 #define PMUL_FEC_VERSION_JOINT 2u   /* octet 0 of a joint set's parameters */
-#define PMUL_FEC_JOINT_MAX     30u  /* members: 10 + 8 x 30 <= 255 octets */
-#define PMUL_FEC_JOINT_PARAM_LEN(cnt) (10u + 8u * (unsigned)(cnt))
+#define PMUL_FEC_JOINT_MAX     30u  /* members: 12 + 8 x 30 <= 255 octets */
+#define PMUL_FEC_JOINT_PARAM_LEN(cnt) (12u + 8u * (unsigned)(cnt))
 
 typedef struct pmul_fec_member {
     uint32_t msid;         /* Message_ID of a message of the same source */
@@ -131,7 +131,12 @@ typedef struct pmul_fec_member {
 
 typedef struct pmul_fec_joint {
     uint8_t cnt;           /* members, 2..PMUL_FEC_JOINT_MAX; 0: no joint set */
-    uint8_t repair_cnt;    /* joint repairs in this round (informational) */
+    uint8_t repair_cnt;    /* R: joint repairs of this set sent so far, this
+                            * round's included: numbers G + j0 .. G + j0 +
+                            * R - 1, ESIs K .. K + R - 1 */
+    uint16_t j0;           /* the set's first joint repair is G + j0: a
+                            * carrier's sets take disjoint ranges, so a
+                            * repair names its set by its number */
     uint16_t k;            /* K: the members' N summed, 2..254 */
     pmul_fec_member mem[PMUL_FEC_JOINT_MAX];
 } pmul_fec_joint;
@@ -151,8 +156,8 @@ ssize_t pmul_fec_params_encode2(const pmul_fec_params *p, const pmul_fec_joint *
  * pmul_fec_params_decode() that also takes version 2: *g gets the joint set
  * (cnt 0 for version 1).  The carrier msid must be a member, with N =
  * total_pdus and the carrier's last_len; members are distinct, each N
- * 1..255 and last_len 1..symbol_len; K <= 254; K + repair_cnt <= 255;
- * every joint repair number fits in 16 bits.  g may be NULL: version 2
+ * 1..255 and last_len 1..symbol_len; K <= 254; K + R <= 255; the
+ * set's numbers G + j0 .. G + j0 + R - 1 fit in 16 bits.  g may be NULL: version 2
  * then decodes (checked the same) and the joint set is not returned.
  */
 __attribute__((warn_unused_result))
@@ -164,8 +169,9 @@ int pmul_fec_params_decode2(pmul_fec_params *p, pmul_fec_joint *g, uint8_t fec_i
 unsigned pmul_fec_joint_base(const pmul_fec_blocks *l);
 
 /*
- * Joint repair j (ESI g->k + j) of carrier layout l as a sequence number.
- * Returns 0, or PMUL_ERR_RANGE (ESI past 254, number past 65535).
+ * Joint repair j of the set (ESI g->k + j) of carrier layout l as a
+ * sequence number, G + j0 + j.  Returns 0, or PMUL_ERR_RANGE (ESI past
+ * 254, number past 65535).  The sender announces R > j before it goes.
  */
 __attribute__((warn_unused_result))
 int pmul_fec_joint_seq_of(const pmul_fec_blocks *l, const pmul_fec_joint *g, unsigned j,
@@ -173,7 +179,8 @@ int pmul_fec_joint_seq_of(const pmul_fec_blocks *l, const pmul_fec_joint *g, uns
 
 /*
  * Map a carrier Data_PDU number to its joint ESI (K + j).  Returns 0, or
- * PMUL_ERR_RANGE for a number that is not a joint repair of g.
+ * PMUL_ERR_RANGE for a number that is not a joint repair of g: outside
+ * G + j0 .. G + j0 + R - 1.
  */
 __attribute__((warn_unused_result))
 int pmul_fec_joint_seq_map(const pmul_fec_blocks *l, const pmul_fec_joint *g, uint16_t seq,

@@ -32,19 +32,18 @@
  *	of ACTIVE members go into their robs as if they had arrived
  *	(pmul__rx_recovered: delivery, Acks).
  *
- *	Joint repairs do not name their member set, and a carrier may carry
- *	another set in its next round: a repair read under the wrong set
- *	would decode garbage.  So a repair is only *pending* when it arrives
- *	and counts once the next copy of the announcement confirms the set:
- *	between two copies of one set (the round's first and closing copy,
- *	or the closing copy of one round and the next of the same set) every
- *	repair is of that set's code, whichever rounds they came in.  A copy
- *	of another set drops the pending ones (the transmitter's first copy
- *	of a new set was lost: its repairs cannot be told from the old
- *	round's).  Within a set numbers only grow (fresh repairs), so one at
- *	or below the highest held is dropped too.  Decoding therefore happens
- *	at the closing copy.  Repairs before any announcement of the carrier
- *	are dropped.
+ *	A joint repair is placed by its number (docs/wire.md 10.8): the set
+ *	announced last says its repairs so far are numbers G + j0 .. G + j0 +
+ *	R - 1 (ESI K + number - G - j0), and a carrier's next set starts past
+ *	every number it used before.  A repair in that range counts at once;
+ *	one past it (a later round whose first copy we lost) is held pending
+ *	until a copy announces it, one below it (an earlier set's) is
+ *	dropped, and so is one at or below the highest number held (numbers
+ *	only grow).  A copy of a new set keeps the repairs held whose numbers
+ *	fall in its range and drops the others.  So no repair is ever read
+ *	under another set's code (that would decode garbage), and a lost copy
+ *	costs only the wait for the next one.  Repairs before any
+ *	announcement of the carrier are dropped.
  * SECURITY
  *	Everything here is peer input.  The member set is decoded and
  *	checked by pmul_fec_params_decode2() (2..30 members, K <= 254, lengths
@@ -53,8 +52,8 @@
  *	Fragment lengths of the held sources are checked before decoding.
  *	Memory follows K and symbol_len of checked parameters and is charged
  *	to the source's budgets; joint states are capped per source.  The
- *	mixed decoding is bounded in work (MIXED_OPS_MAX) and a singular
- *	system is waited out, never decoded.
+ *	mixed decoding is bounded in work (pmul_fec_solve(): 2^24 octet
+ *	products) and a singular system is waited out, never decoded.
  * DIAGNOSTICS
  *	Stats rx_joint_recovered, rx_joint_unusable, rx_keep_evicted,
  *	rx_fec_unused (joint repairs not kept).  Nothing is logged per PDU.
@@ -89,10 +88,12 @@ struct pmul_rxjoint {
     pmul_fec_blocks lay;        /* the carrier's own layout: numbers */
     uint16_t sym_len;
     uint8_t *rep;               /* joint repairs, sym_len octets each: the
-                                 * confirmed ones, then the pending ones */
-    uint8_t rep_esi[PMUL_FEC_N_MAX];
-    uint16_t rep_cnt, rep_cap;  /* confirmed; room */
-    uint16_t pend_cnt;          /* pending (after rep_cnt) */
+                                 * placed ones, then the pending ones */
+    uint8_t rep_esi[PMUL_FEC_N_MAX]; /* placed ones: their ESI */
+    uint16_t rep_seq[PMUL_FEC_N_MAX]; /* every held one: its number */
+    uint16_t rep_cnt, rep_cap;  /* placed in the set; room */
+    uint16_t pend_cnt;          /* pending (after rep_cnt): numbers past
+                                 * the set's range so far */
     uint16_t seq_hi;            /* highest repair number held */
     size_t charged;             /* octets charged to the budgets */
     bool round_data;            /* a joint repair came since the last copy */
@@ -662,7 +663,7 @@ same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *
 {
     unsigned i;
 
-    if (j->g.cnt != g->cnt || j->g.k != g->k || j->sym_len != p->symbol_len ||
+    if (j->g.cnt != g->cnt || j->g.k != g->k || j->g.j0 != g->j0 || j->sym_len != p->symbol_len ||
         j->lay.total_pdus != p->blocks.total_pdus || j->lay.block_cnt != p->blocks.block_cnt)
         return false;
     for (i = 0; i < g->cnt; i++)
@@ -671,6 +672,63 @@ same_set(const pmul_rxjoint *j, const pmul_fec_params *p, const pmul_fec_joint *
             j->g.mem[i].last_len != g->mem[i].last_len)
             return false;
     return true;
+}
+
+/* Move held repair `from` to slot `to` (different slots). */
+static void
+rep_move(pmul_rxjoint *j, size_t to, size_t from)
+{
+    memcpy(j->rep + to * j->sym_len, j->rep + from * j->sym_len, j->sym_len);
+    j->rep_seq[to] = j->rep_seq[from];
+    j->rep_esi[to] = j->rep_esi[from];
+}
+
+/* Swap held repairs a and b, octet by octet (no scratch). */
+static void
+rep_swap(pmul_rxjoint *j, size_t a, size_t b)
+{
+    uint8_t *x = j->rep + a * j->sym_len, *y = j->rep + b * j->sym_len, t8;
+    uint16_t t16;
+    size_t i;
+
+    for (i = 0; i < j->sym_len; i++) {
+        t8 = x[i];
+        x[i] = y[i];
+        y[i] = t8;
+    }
+    t16 = j->rep_seq[a], j->rep_seq[a] = j->rep_seq[b], j->rep_seq[b] = t16;
+    t8 = j->rep_esi[a], j->rep_esi[a] = j->rep_esi[b], j->rep_esi[b] = t8;
+}
+
+/*
+ * Place the pending repairs the set's range now covers (numbers G + j0 ..
+ * G + j0 + R - 1: ESI K + number - G - j0) into the placed prefix; drop
+ * those below the range (an earlier set's); keep those above pending.
+ */
+static void
+place_pending(pmul_rxjoint *j)
+{
+    unsigned base = pmul_fec_joint_base(&j->lay) + j->g.j0, s;
+    size_t i = j->rep_cnt, last;
+
+    while (i < (size_t)j->rep_cnt + j->pend_cnt) {
+        s = j->rep_seq[i];
+        if (s < base) {
+            last = (size_t)j->rep_cnt + j->pend_cnt - 1u;
+            if (i != last)
+                rep_move(j, i, last);
+            j->pend_cnt--;
+            continue;
+        }
+        if (s - base < j->g.repair_cnt && j->g.k + (s - base) <= PMUL_FEC_ESI_MAX) {
+            if (i != j->rep_cnt)
+                rep_swap(j, i, j->rep_cnt);
+            j->rep_esi[j->rep_cnt] = (uint8_t)(j->g.k + (s - base));
+            j->rep_cnt++;
+            j->pend_cnt--;
+        }
+        i++;
+    }
 }
 
 bool
@@ -692,8 +750,21 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
         g.cnt == 0)
         return false;                   /* version 1, or not usable */
     if (j != NULL && !same_set(j, &p, &g)) {
-        joint_free_at(e, idx);          /* a new member set replaces it, */
-        j = NULL;                       /* its pending repairs with it */
+        if (j->sym_len != p.symbol_len || j->unusable || j->decoded) {
+            joint_free_at(e, idx);      /* nothing held fits the new set */
+            j = NULL;
+        } else {
+            /* A new set: what the old one placed is of its code, so only
+             * numbers in the new set's range can be of use (a new set
+             * starts past every number the carrier used before): pending
+             * again, placed below by number. */
+            j->pend_cnt = (uint16_t)(j->pend_cnt + j->rep_cnt);
+            j->rep_cnt = 0;
+            j->g = g;
+            j->lay = p.blocks;
+            if (joint_count(e, j, &gain, NULL) < 0)
+                mark_unusable(e, j);
+        }
     }
     if (j == NULL) {
         if ((j = joint_new(e, m)) == NULL)
@@ -704,13 +775,13 @@ pmul__rx_joint_on_address(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
         if (joint_count(e, j, &gain, NULL) < 0)
             mark_unusable(e, j);
     }
-    /* A copy after joint repairs closes their round, and confirms the
-     * pending ones: they came between two copies of this set. */
+    /* A copy after joint repairs closes their round.  It also says how
+     * many of the set's repairs went so far: pending ones that came before
+     * a copy we lost are placed now. */
     closing = j->round_data;
     j->round_data = false;
-    j->rep_cnt = (uint16_t)(j->rep_cnt + j->pend_cnt);
-    j->pend_cnt = 0;
     j->g.repair_cnt = g.repair_cnt;
+    place_pending(j);
     if (!j->unusable && !j->decoded)
         joint_decode(e, j);             /* sources came since; may free j */
     for (i = 0; i < g.cnt && !active; i++)
@@ -752,36 +823,56 @@ pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
     size_t idx = joint_index(e, m->src, m->msid), len = pdu->u.data.frag_len, n;
     uint16_t seq = pdu->u.data.seq;
+    unsigned room;
     pmul_rxjoint *j;
-    bool gain;
+    bool gain, placed;
     uint8_t esi;
     int c;
 
     if (idx == SIZE_MAX)
         return false;
     j = e->rx_joint[idx];
-    if (pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) != 0)
-        return false;
+    if (seq < pmul_fec_joint_base(&j->lay))
+        return false;                   /* a source or a repair of its own */
     j->round_data = true;
-    if (j->unusable || j->decoded || len != j->sym_len || seq <= j->seq_hi) {
-        e->st.rx_fec_unused++;          /* no use, or not a fresh number */
+    placed = pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) == 0;
+    if (j->unusable || j->decoded || len != j->sym_len || seq <= j->seq_hi ||
+        (!placed && seq < pmul_fec_joint_base(&j->lay) + j->g.j0)) {
+        e->st.rx_fec_unused++;          /* no use, not fresh, or an earlier set's */
         return true;
     }
     if ((c = joint_count(e, j, &gain, NULL)) < 0) {
         mark_unusable(e, j);
         return true;
     }
-    n = (size_t)j->rep_cnt + j->pend_cnt;
-    if (!gain || (unsigned)c + n >= j->g.k) {
+    if (!gain || (unsigned)c + j->rep_cnt >= j->g.k) {
         e->st.rx_fec_unused++;          /* nothing to gain, or enough held */
         return true;
     }
-    if (n == j->rep_cap && !reps_grow(e, j, j->g.k - (unsigned)c))
+    /* Room: what the block can use, and as much again for pending ones
+     * (numbers past the range a lost copy would have announced). */
+    room = 2u * (j->g.k - (unsigned)c);
+    if (room > PMUL_FEC_N_MAX)
+        room = PMUL_FEC_N_MAX;
+    n = (size_t)j->rep_cnt + j->pend_cnt;
+    if (n >= room) {
+        e->st.rx_fec_unused++;
+        return true;
+    }
+    if (n == j->rep_cap && !reps_grow(e, j, room))
         return true;                    /* counted as a drop */
     memcpy(j->rep + n * j->sym_len, pdu->u.data.frag, len);
-    j->rep_esi[n] = esi;
-    j->pend_cnt++;
+    j->rep_seq[n] = seq;
     j->seq_hi = seq;
+    if (!placed) {
+        j->pend_cnt++;                  /* placed when a copy names it */
+        return true;
+    }
+    if (n != j->rep_cnt)
+        rep_swap(j, n, j->rep_cnt);
+    j->rep_esi[j->rep_cnt++] = esi;
+    if ((unsigned)c + j->rep_cnt >= j->g.k)
+        joint_decode(e, j);             /* may free j and m */
     return true;
 }
 

@@ -367,7 +367,6 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     m->rep_left = 0;
     m->rep_active = false;
     m->addr_copies = 0;
-    m->tail_copies = 0;
     m->jwait = false;
     if (!m->probe)
         m->jlearn = false;      /* answers tell of this round now; a probe
@@ -377,13 +376,12 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (joint) {
         pmul__txj_round(e, m);
         whole = false;
-        /* Its announcement goes twice: a receiver that lost it cannot
-         * tell which set the repairs code (docs/wire.md 10.8), and one
-         * lost announcement costs every member's round there.  At 10 %
-         * loss to 4 receivers, one copy: 100 mails at 1.31x the limit,
-         * two: 1.27x (netsim-bench air, 100 seeds). */
+        /* Its announcement goes twice (the second mid-round): a receiver
+         * that lost it holds the round's repairs until a later copy says
+         * how many went, and answers for no member until then.  At 10 %
+         * loss to 4 receivers, 100 mails: p95 1.34x -> 1.31x the limit
+         * (netsim-bench air, 100 seeds). */
         m->addr_copies = 1;
-        m->tail_copies = 1;
     }
     if (m->probe) {
         whole = false;
@@ -1333,10 +1331,7 @@ pmul__tx_ready(const pmul_engine *e)
 static void
 addr_done(pmul_engine *e, pmul_txmsg *m)
 {
-    if (m->addr_tail && m->tail_copies > 0) {
-        m->tail_copies--;
-        m->addr_next = 0;
-    } else if (m->addr_tail) {
+    if (m->addr_tail) {
         end_round(e, m);
     } else if (m->addr_copies > 0 && m->copy_gap == 0) {
         /* EMCON: receivers cannot ask for a lost announcement. */

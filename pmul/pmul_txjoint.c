@@ -533,7 +533,17 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool
             g.mem[i].last_len = (uint16_t)(mb[i]->len - (size_t)(mb[i]->npdus - 1) * mb[i]->frag);
         }
     }
-    g.repair_cnt = (uint8_t)r;
+    if (c->jt == NULL && (c->jt = mem_calloc(e->m, 1, sizeof(*c->jt))) == NULL)
+        return false;
+    if (same_set(&c->jt->g, &g) && c->jt->jnext + r <= PMUL_FEC_N_MAX - k)
+        j0 = c->jt->jnext;
+    else if (again)
+        return false;
+    /* The set's repairs so far, and where they sit on the carrier's
+     * number line: a new set starts past every number used before, so a
+     * receiver places a repair by its number alone (docs/wire.md 10.8). */
+    g.repair_cnt = (uint8_t)(j0 + r);
+    g.j0 = j0 == 0 ? c->jt->jline : c->jt->jbase;
     memset(&fp, 0, sizeof(fp));
     fp.blocks = c->lay;
     fp.symbol_len = c->sym_len;
@@ -541,13 +551,7 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool
     /* FEC_ID, its length and the parameters: fewer destinations fit. */
     cap = e->cfg.pdu_max_len > 2 + pl ? pmul_pdu_address_max_dests(e->cfg.pdu_max_len - 2 - pl, 0) : 0;
     if (r == 0 || cap == 0 || pmul_fec_params_encode2(&fp, &g, c->msid, buf, sizeof(buf)) < 0)
-        return false;
-    if (c->jt == NULL && (c->jt = mem_calloc(e->m, 1, sizeof(*c->jt))) == NULL)
-        return false;
-    if (same_set(&c->jt->g, &g) && c->jt->jnext + r <= PMUL_FEC_N_MAX - k)
-        j0 = c->jt->jnext;
-    else if (again)
-        return false;
+        return false;           /* also: the carrier's number line is used up */
     if (pmul_fec_prepare(e->fec_tx, k, j0 + r) != 0)
         return false;
     if (j0 == 0)
@@ -561,6 +565,8 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool
     c->jt->j0 = (uint8_t)j0;
     c->jt->r = (uint8_t)r;
     c->jt->jnext = (uint8_t)(j0 + r);
+    c->jt->jbase = g.j0;
+    c->jt->jline = (uint16_t)(g.j0 + j0 + r);
     c->jt->dests_cap = cap;
     return true;
 }

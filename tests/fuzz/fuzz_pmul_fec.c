@@ -123,9 +123,10 @@ joint_check_one(uint8_t fec_id, const uint8_t *buf, size_t len, uint16_t total, 
         k += g.mem[i].total_pdus;
     }
     CHECK(k == g.k && k <= PMUL_FEC_ESI_MAX && k + g.repair_cnt <= PMUL_FEC_N_MAX, "k %u", k);
+    CHECK(pmul_fec_joint_base(&p.blocks) + g.j0 + g.repair_cnt <= UINT16_MAX + 1u, "numbers");
     me = pmul_fec_joint_find(&g, msid);
     CHECK(me >= 0 && g.mem[me].total_pdus == total, "carrier");
-    for (unsigned j = 0; (unsigned)g.k + j <= PMUL_FEC_ESI_MAX; j++) {
+    for (unsigned j = 0; j < g.repair_cnt; j++) {       /* the set's so far */
         CHECK(pmul_fec_joint_seq_of(&p.blocks, &g, j, &seq) == 0, "seq_of %u", j);
         CHECK(pmul_fec_joint_seq_map(&p.blocks, &g, seq, &esi) == 0 && esi == g.k + j, "map");
         CHECK(seq > total, "joint repair above Total");

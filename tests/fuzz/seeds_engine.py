@@ -154,7 +154,7 @@ class Member:
 def joint_params(carrier, members, repairs):
     par = bytearray(carrier.params())
     par[0] = 2
-    par += struct.pack('>BB', len(members), repairs)
+    par += struct.pack('>BBH', len(members), repairs, 0)     # R, j0 0
     for m in members:
         par += struct.pack('>IHH', m.msid, m.n, m.last)
     return bytes(par)

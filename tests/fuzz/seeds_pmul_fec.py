@@ -31,9 +31,10 @@ def seed(total, prm, seqs, fec_id=FEC_ID, fail=0, plen=None):
             b"".join(struct.pack(">H", q) for q in seqs))
 
 
-def joint(r, s, last, members, jr=0, z=1):
-    """Version 2: the carrier's own part, then the members (msid, N, last)."""
-    return (params(r, z, s, last, version=2) + struct.pack(">BB", len(members), jr) +
+def joint(r, s, last, members, jr=0, z=1, j0=0):
+    """Version 2: the carrier's own part, the set (members, R, j0), then
+    the members (msid, N, last)."""
+    return (params(r, z, s, last, version=2) + struct.pack(">BBH", len(members), jr, j0) +
             b"".join(struct.pack(">IHH", *m) for m in members))
 
 
@@ -60,8 +61,8 @@ SEEDS = {
     # follows the parameters (fuzz_pmul_fec.c reads it there), then numbers.
     "joint2": seed(3, joint(0, 1000, 100, [(9, 2, 40), (7, 3, 100)], jr=3),
                    [0, 0, 0, 7, 1, 2, 259, 260]),
-    "joint30": seed(8, joint(0, 64, 64, [(i, 8, 64) for i in range(1, 31)], jr=14),
-                    [0, 0, 0, 30, 264, 277]),
+    "joint30": seed(8, joint(0, 64, 64, [(i, 8, 64) for i in range(1, 31)], jr=14, j0=40),
+                    [0, 0, 0, 30, 304, 317]),
     "joint_k254": seed(254, joint(0, 16, 16, [(5, 254, 16), (6, 1, 16)]), [0, 0, 0, 5]),
     # Refusals.
     "other_id": seed(20, params(4, 1, 1024, 300), [1], fec_id=0x80),

@@ -17,6 +17,9 @@
 #	Total) must be there, and no frame may carry a reassembly fault
 #	(fragment too long, defragmentation error).
 #
+#	joint.pcap, a joint round (docs/wire.md 10.8): the same checks for its
+#	version 2 FEC_Address_PDUs (28 parameter octets) and joint repairs.
+#
 #	plain.pcap, the counter-example (the same repairs under a plain
 #	Address_PDU): Wireshark must flag a fragment as too long, which is
 #	why the proposal announces FEC messages with FEC_Address_PDU.  If a
@@ -64,26 +67,50 @@ fields() {
 	    -e p_mul.message_id -e p_mul.fragment.too_long_fragment -e p_mul.fragment.error
 }
 
+# Every frame of $2 (its fields in $f) P_MUL with a good checksum, no
+# reassembly fault.
+clean() {
+	n=$(printf '%s\n' "$f" | grep -c .)
+	r=$(printf '%s\n' "$f" | awk -F, '$2 == "" || $3 != "1" || $10 != "" || $11 != "" { print $1 }' | tr '\n' ' ')
+	[ -n "$f" ] && [ -z "$r" ] && ok "$1: $n frames, all P_MUL, checksums good, no reassembly fault" ||
+	    bad "$1: frames not clean (or none): $r"
+}
+# No Warn or Error in tshark's expert summary of $1.
+no_expert() {
+	e=$(tsh "$out/$1" -q -z expert)
+	r=$(printf '%s\n' "$e" | awk '/^(Errors|Warns) \(/ { gsub(/[()]/, "", $2); s += $2 } END { print s + 0 }')
+	[ "$r" = 0 ] && ok "$1: no Warn or Error expert items" ||
+	    bad "$1: $r Warn/Error expert items: $(printf '%s' "$e" | tr '\n' ' ' | cut -c1-300)"
+}
+
+# $2 repairs in $1: Data_PDUs whose number is above their message's Total.
+repairs() {
+	r=$(printf '%s\n' "$f" | awk -F, '($4 == "0x08" || $4 == "8") { tot[$9] = $5 }
+		($4 == "0x00" || $4 == "0") && $6 > tot[$9] { n++ } END { print n + 0 }')
+	[ "$r" = "$2" ] && ok "$1: $2 repair Data_PDUs above Total" ||
+	    bad "$1: repair Data_PDUs above Total: got $r, want $2"
+}
+
 f=$(fields "$out/fec.pcap")
-[ -n "$f" ] || bad "fec.pcap: tshark printed nothing"
-n=$(printf '%s\n' "$f" | grep -c .)
-# Every frame P_MUL with a good checksum, no reassembly fault.
-r=$(printf '%s\n' "$f" | awk -F, '$2 == "" || $3 != "1" || $10 != "" || $11 != "" { print $1 }' | tr '\n' ' ')
-[ -z "$r" ] && ok "fec.pcap: $n frames, all P_MUL, checksums good, no reassembly fault" ||
-    bad "fec.pcap: frames not clean: $r"
+clean fec.pcap
 # FEC_Address_PDUs: type 8, FEC_ID 0x81 (tshark prints 0x81 or 129), 8 octets.
 r=$(printf '%s\n' "$f" | awk -F, '$4 == "0x08" || $4 == "8" { n++; if (($7 == "0x81" || $7 == "129") && $8 == "8") g++ } END { print n + 0, g + 0 }')
 [ "$r" = "2 2" ] && ok "fec.pcap: 2 FEC_Address_PDUs with FEC_ID 0x81 and 8 parameter octets" ||
     bad "fec.pcap: FEC_Address_PDUs (count, good): got $r, want 2 2"
-# Repairs: Data_PDUs whose sequence number is above their message's Total.
-r=$(printf '%s\n' "$f" | awk -F, '($4 == "0x08" || $4 == "8") { tot[$9] = $5 }
-	($4 == "0x00" || $4 == "0") && $6 > tot[$9] { n++ } END { print n + 0 }')
-[ "$r" = 5 ] && ok "fec.pcap: 5 repair Data_PDUs above Total" ||
-    bad "fec.pcap: repair Data_PDUs above Total: got $r, want 5"
-e=$(tsh "$out/fec.pcap" -q -z expert)
-r=$(printf '%s\n' "$e" | awk '/^(Errors|Warns) \(/ { gsub(/[()]/, "", $2); s += $2 } END { print s + 0 }')
-[ "$r" = 0 ] && ok "fec.pcap: no Warn or Error expert items" ||
-    bad "fec.pcap: $r Warn/Error expert items: $(printf '%s' "$e" | tr '\n' ' ' | cut -c1-300)"
+repairs fec.pcap 5
+no_expert fec.pcap
+
+# joint.pcap, a joint round (docs/wire.md 10.8): every frame clean, the
+# three version 2 copies with 28 parameter octets, the two joint repairs
+# (numbers above the carrier's Total), no Warn or Error.
+"$gen" "$out/joint.pcap" "$out/joint.txt" joint || bad "generator (joint)"
+f=$(fields "$out/joint.pcap")
+clean joint.pcap
+r=$(printf '%s\n' "$f" | awk -F, '($4 == "0x08" || $4 == "8") && ($7 == "0x81" || $7 == "129") && $8 == "28" { n++ } END { print n + 0 }')
+[ "$r" = 3 ] && ok "joint.pcap: 3 version 2 FEC_Address_PDUs (FEC_ID 0x81, 28 parameter octets)" ||
+    bad "joint.pcap: version 2 FEC_Address_PDUs: got $r, want 3"
+repairs joint.pcap 2
+no_expert joint.pcap
 
 # The counter-example must still show Wireshark's reassembly fault.
 f=$(fields "$out/plain.pcap")

@@ -2,7 +2,7 @@
  * NAME
  *	fec_pcap_gen - write a P_MUL exchange with FEC repair to a pcap
  * SYNOPSIS
- *	fec_pcap_gen out.pcap out.txt [plain]
+ *	fec_pcap_gen out.pcap out.txt [plain|joint]
  * DESCRIPTION
  *	The wire proposal of docs/wire.md "FEC repair", as a capture for
  *	tshark to judge (tests/integ/check_fec_pcap.sh).  One message of
@@ -15,6 +15,12 @@
  *	(nine PDUs, blocks of at most four: three blocks, repairs
  *	interleaved as 10, 11, 12) is sent the same way and acknowledged by
  *	one receiver that lost Data_PDU 5 and repaired it from 11.
+ *
+ *	With "joint", the file holds a joint round (docs/wire.md 10.8): two
+ *	messages (three and two Data_PDUs) announced and sent with FEC, then
+ *	a version 2 FEC_Address_PDU of the first (the carrier) naming both,
+ *	its second copy, two joint repairs numbered G + j0 + j (j0 5) and the
+ *	closing copy, the receivers' Acks of both and the Ack-Acks.
  *
  *	With "plain", the file holds instead the counter-example of
  *	docs/wire.md: a message announced by a plain Address_PDU with repairs
@@ -126,41 +132,27 @@ emit_ack(struct gen *g, uint32_t from, uint32_t msid)
     emit(g, &p, from, NODE_T, APORT);
 }
 
-/* One message: FEC_Address_PDU, sources, r repairs per block, the Acks of
- * the receivers in acks[0..nack), the Ack-Ack. */
+/* A message's announcement to both receivers: a FEC_Address_PDU with
+ * fp (version 1, or the joint set js when not NULL), or with plain an
+ * Address_PDU. */
 static void
-message(struct gen *g, uint32_t msid, const char *text, unsigned max_block, unsigned r,
-        const uint32_t *acks, size_t nack, bool plain, uint16_t late)
+announce(struct gen *g, uint32_t msid, uint16_t n, const pmul_fec_params *fp,
+         const pmul_fec_joint *js, bool plain)
 {
     static const uint32_t dests[] = { NODE_R1, NODE_R2 };
-    uint8_t sym[PMUL_FEC_N_MAX][SYM], rep[PMUL_FEC_N_MAX][SYM], prm[PMUL_FEC_PARAM_LEN];
-    const uint8_t *src[PMUL_FEC_N_MAX];
+    uint8_t prm[PMUL_FEC_JOINT_PARAM_LEN(PMUL_FEC_JOINT_MAX)];
     pmul_dest_entry de[2];
-    size_t len = strlen(text), i;
-    pmul_fec_params fp;
-    uint16_t b, n, seq;
-    unsigned k, j;
-    pmul_pdu p;
     ssize_t plen;
-    int rc;
-
-    memset(&fp, 0, sizeof(fp));
-    memset(sym, 0, sizeof(sym));
-    n = (uint16_t)((len + SYM - 1) / SYM);
-    for (i = 0; i < n; i++)
-        memcpy(sym[i], text + i * SYM, len - i * SYM < SYM ? len - i * SYM : SYM);
-    if ((rc = pmul_fec_layout(n, max_block, &fp.blocks)) != 0)
-        fatal("layout: %s", pmul_strerror(rc));
-    fp.symbol_len = SYM;
-    fp.last_len = (uint16_t)(len - (size_t)(n - 1) * SYM);
-    fp.repair_cnt = (uint8_t)r;
-    if ((plen = pmul_fec_params_encode(&fp, prm, sizeof(prm))) < 0)
-        fatal("params: %s", pmul_strerror((int)plen));
+    pmul_pdu p;
+    size_t i;
 
     pdu_init(&p, plain ? PMUL_PDU_ADDRESS : PMUL_PDU_FEC_ADDRESS, msid);
     p.u.address.total_pdus = n;
     p.u.address.expiry_time = EXPIRY_S;
     if (!plain) {
+        plen = pmul_fec_params_encode2(fp, js, msid, prm, sizeof(prm));
+        if (plen < 0)
+            fatal("params: %s", pmul_strerror((int)plen));
         p.u.address.fec_id = PMUL_FEC_ID_RS8;
         p.u.address.fec_param_len = (uint8_t)plen;
         p.u.address.fec_params = prm;
@@ -173,6 +165,34 @@ message(struct gen *g, uint32_t msid, const char *text, unsigned max_block, unsi
     p.u.address.dest_cnt = 2;
     p.u.address.dests = de;
     emit(g, &p, NODE_T, GROUP_DATA, DPORT);
+}
+
+/* One message: FEC_Address_PDU, sources, r repairs per block, the Acks of
+ * the receivers in acks[0..nack), the Ack-Ack. */
+static void
+message(struct gen *g, uint32_t msid, const char *text, unsigned max_block, unsigned r,
+        const uint32_t *acks, size_t nack, bool plain, uint16_t late)
+{
+    uint8_t sym[PMUL_FEC_N_MAX][SYM], rep[PMUL_FEC_N_MAX][SYM];
+    const uint8_t *src[PMUL_FEC_N_MAX];
+    size_t len = strlen(text), i;
+    pmul_fec_params fp;
+    uint16_t b, n, seq;
+    unsigned k, j;
+    pmul_pdu p;
+    int rc;
+
+    memset(&fp, 0, sizeof(fp));
+    memset(sym, 0, sizeof(sym));
+    n = (uint16_t)((len + SYM - 1) / SYM);
+    for (i = 0; i < n; i++)
+        memcpy(sym[i], text + i * SYM, len - i * SYM < SYM ? len - i * SYM : SYM);
+    if ((rc = pmul_fec_layout(n, max_block, &fp.blocks)) != 0)
+        fatal("layout: %s", pmul_strerror(rc));
+    fp.symbol_len = SYM;
+    fp.last_len = (uint16_t)(len - (size_t)(n - 1) * SYM);
+    fp.repair_cnt = (uint8_t)r;
+    announce(g, msid, n, &fp, NULL, plain);
 
     for (seq = 1; seq <= n; seq++)
         if (seq != late)
@@ -214,6 +234,79 @@ message(struct gen *g, uint32_t msid, const char *text, unsigned max_block, unsi
     fputc('\n', g->txt);
 }
 
+/* Messages 4 and 5 and one joint round for both, carried by 4. */
+static void
+joint_round(struct gen *g)
+{
+    static const char *const text[2] = {
+        "Message four: three Data_PDUs, the first member and the carrier of the "
+        "joint round that follows.\r\n.\r\n",
+        "Message five: two Data_PDUs, its second member.\r\n.\r\n",
+    };
+    uint8_t sym[5][SYM], rep[SYM];
+    const uint8_t *src[5];
+    pmul_fec_params fp[2];
+    pmul_fec_joint js;
+    unsigned m, s, k = 0, j;
+    uint16_t seq;
+    size_t len, i;
+    int rc;
+
+    memset(sym, 0, sizeof(sym));
+    memset(&js, 0, sizeof(js));
+    for (m = 0; m < 2; m++) {
+        uint16_t n;
+
+        len = strlen(text[m]);
+        n = (uint16_t)((len + SYM - 1) / SYM);
+        memset(&fp[m], 0, sizeof(fp[m]));
+        if ((rc = pmul_fec_layout(n, 255, &fp[m].blocks)) != 0)
+            fatal("layout: %s", pmul_strerror(rc));
+        fp[m].symbol_len = SYM;
+        fp[m].last_len = (uint16_t)(len - (size_t)(n - 1) * SYM);
+        js.mem[m].msid = 4 + m;
+        js.mem[m].total_pdus = n;
+        js.mem[m].last_len = fp[m].last_len;
+        js.k = (uint16_t)(js.k + n);
+        announce(g, 4 + m, n, &fp[m], NULL, false);
+        for (s = 0; s < n; s++, k++) {
+            size_t off = (size_t)s * SYM;
+
+            /* The joint block pads each member's last fragment. */
+            memcpy(sym[k], text[m] + off, len - off < SYM ? len - off : SYM);
+            src[k] = sym[k];
+            emit_data(g, 4 + m, (uint16_t)(s + 1), sym[k], s + 1u == n ? fp[m].last_len : SYM);
+        }
+    }
+    js.cnt = 2;
+    js.repair_cnt = 2;
+    js.j0 = 5;
+    announce(g, 4, js.mem[0].total_pdus, &fp[0], &js, false);
+    for (j = 0; j < 2; j++) {
+        if (j == 1)
+            announce(g, 4, js.mem[0].total_pdus, &fp[0], &js, false);  /* its second copy */
+        if ((rc = pmul_fec_joint_seq_of(&fp[0].blocks, &js, j, &seq)) != 0 ||
+            (rc = pmul_fec_encode(g->fec, src, js.k, SYM, SYM, j, rep)) != 0)
+            fatal("joint repair: %s", pmul_strerror(rc));
+        emit_data(g, 4, seq, rep, SYM);
+    }
+    announce(g, 4, js.mem[0].total_pdus, &fp[0], &js, false);          /* closing copy */
+    for (m = 0; m < 2; m++) {
+        pmul_pdu p;
+
+        emit_ack(g, NODE_R1, 4 + m);
+        emit_ack(g, NODE_R2, 4 + m);
+        pdu_init(&p, PMUL_PDU_ADDRESS, 4 + m);
+        p.u.address.total_pdus = js.mem[m].total_pdus;
+        p.u.address.expiry_time = EXPIRY_S;
+        emit(g, &p, NODE_T, GROUP_DATA, DPORT);
+        fprintf(g->txt, "%u ", 4 + m);
+        for (i = 0; i < strlen(text[m]); i++)
+            fprintf(g->txt, "%02x", (unsigned char)text[m][i]);
+        fputc('\n', g->txt);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -221,8 +314,9 @@ main(int argc, char **argv)
     struct gen g;
     int rc;
 
-    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "plain") == 0)) {
-        fprintf(stderr, "usage: fec_pcap_gen out.pcap out.txt [plain]\n");
+    if (argc != 3 && !(argc == 4 && (strcmp(argv[3], "plain") == 0 ||
+                                     strcmp(argv[3], "joint") == 0))) {
+        fprintf(stderr, "usage: fec_pcap_gen out.pcap out.txt [plain|joint]\n");
         return 2;
     }
     memset(&g, 0, sizeof(g));
@@ -249,6 +343,8 @@ main(int argc, char **argv)
                 "Padding so that the ninth and last Data_PDU is short: it carries the last "
                 "octets only.\r\n",
                 4, 1, one, 1, false, 0);
+    } else if (strcmp(argv[3], "joint") == 0) {
+        joint_round(&g);
     } else {
         /* The counter-example: repairs under a plain Address_PDU. */
         message(&g, 3,

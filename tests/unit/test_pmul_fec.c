@@ -700,14 +700,15 @@ test_pmul_fec_alloc_failure(void **state)
 }
 
 /* Version 2: a carrier (MSID 7, 3 PDUs of 1000, the last 100) listing
- * itself and MSID 9 (2 PDUs, last 40): the octets, the way back, and each
- * rule of a joint set broken once. */
+ * itself and MSID 9 (2 PDUs, last 40), a set whose repairs start at
+ * number G + 5 and of which 3 went: the octets, the way back, the
+ * numbers, and each rule of a joint set broken once. */
 static void
 test_pmul_fec_joint_params(void **state)
 {
     static const uint8_t vec[] = {
         0x02, 0x00, 0x00, 0x01, 0x03, 0xe8, 0x00, 0x64, /* v2, r 0, Z 1, S 1000, last 100 */
-        0x02, 0x03,                                     /* 2 members, 3 joint repairs */
+        0x02, 0x03, 0x00, 0x05,                         /* 2 members, R 3, j0 5 */
         0x00, 0x00, 0x00, 0x09, 0x00, 0x02, 0x00, 0x28, /* MSID 9: N 2, last 40 */
         0x00, 0x00, 0x00, 0x07, 0x00, 0x03, 0x00, 0x64, /* MSID 7: N 3, last 100 */
     };
@@ -721,23 +722,25 @@ test_pmul_fec_joint_params(void **state)
     assert_int_equal(g.cnt, 2);
     assert_int_equal(g.k, 5);
     assert_int_equal(g.repair_cnt, 3);
+    assert_int_equal(g.j0, 5);
     assert_int_equal(pmul_fec_joint_find(&g, 7), 1);
     assert_int_equal(pmul_fec_joint_offset(&g, 1), 2);
     assert_int_equal(pmul_fec_joint_offset(&g, 2), 5);
     assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(out)), (ssize_t)sizeof(vec));
     assert_memory_equal(out, vec, sizeof(vec));
     assert_int_equal(pmul_fec_params_encode2(&p, &g, 7, out, sizeof(vec) - 1), PMUL_ERR_NOSPACE);
-    /* Joint repairs number from N + 255 Z + 1: above any repair of the
-     * carrier's own block, which pmul_fec_seq_map() refuses there. */
+    /* Joint repairs number from G = N + 255 Z + 1, above any repair of the
+     * carrier's own block (which pmul_fec_seq_map() refuses there); this
+     * set's from G + j0, and only its R so far map. */
     assert_int_equal(pmul_fec_joint_base(&p.blocks), 3 + 255 + 1);
     assert_int_equal(pmul_fec_joint_seq_of(&p.blocks, &g, 0, &seq), 0);
-    assert_int_equal(seq, 259);
-    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259, &esi), 0);
+    assert_int_equal(seq, 264);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 264, &esi), 0);
     assert_int_equal(esi, 5);
-    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259 + 249, &esi), 0);
-    assert_int_equal(esi, 254);
-    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 259 + 250, &esi), PMUL_ERR_RANGE);
-    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 258, &esi), PMUL_ERR_RANGE);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 266, &esi), 0);
+    assert_int_equal(esi, 7);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 267, &esi), PMUL_ERR_RANGE);
+    assert_int_equal(pmul_fec_joint_seq_map(&p.blocks, &g, 263, &esi), PMUL_ERR_RANGE);
     assert_int_equal(pmul_fec_joint_seq_of(&p.blocks, &g, 250, &seq), PMUL_ERR_RANGE);
     {
         uint16_t b;
@@ -757,21 +760,21 @@ test_pmul_fec_joint_params(void **state)
                      PMUL_ERR_FEC_PARAM);
     assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec), 4, 7),
                      PMUL_ERR_FEC_PARAM);
-    /* Length other than 10 + 8 x cnt, one member, duplicate members,
-     * a member's last_len above S, K + repairs past 255. */
+    /* Length other than 12 + 8 x cnt, one member, duplicate members,
+     * a member's last_len above S, K + R past 255, numbers past 65535. */
     assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, sizeof(vec) - 1, 3, 7),
                      PMUL_ERR_FEC_PARAM);
     memcpy(bad, vec, sizeof(vec));
     bad[8] = 1;
-    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, 18, 3, 7),
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, 20, 3, 7),
                      PMUL_ERR_FEC_PARAM);
     memcpy(bad, vec, sizeof(vec));
-    bad[13] = 0x07;
+    bad[15] = 0x07;
     assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
                      PMUL_ERR_FEC_PARAM);
     memcpy(bad, vec, sizeof(vec));
-    bad[16] = 0x03;
-    bad[17] = 0xe9;
+    bad[18] = 0x03;
+    bad[19] = 0xe9;
     assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
                      PMUL_ERR_FEC_PARAM);
     memcpy(bad, vec, sizeof(vec));
@@ -780,6 +783,13 @@ test_pmul_fec_joint_params(void **state)
                      PMUL_ERR_FEC_PARAM);
     bad[9] = 250;
     assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7), 0);
+    /* G 259 + j0 + R 250 - 1 = 65535 at most: j0 65027 fits, 65028 not. */
+    bad[10] = 0xfe;
+    bad[11] = 0x03;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7), 0);
+    bad[11] = 0x04;
+    assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, bad, sizeof(bad), 3, 7),
+                     PMUL_ERR_FEC_PARAM);
     /* Unknown versions stay PMUL_ERR_FEC_ID; a joint set of one is refused. */
     memcpy(bad, vec, sizeof(vec));
     bad[0] = 3;

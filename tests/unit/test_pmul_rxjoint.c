@@ -300,7 +300,8 @@ jt_acks(const jt *t, size_t from, uint32_t msid, size_t *entries, uint16_t *miss
 }
 
 /* A (3 PDUs) and B (2 PDUs) announced and sent, A losing 2, B losing 1;
- * a joint round carried by A with two repairs rebuilds both. */
+ * a joint round carried by A with two repairs rebuilds both as soon as
+ * the second arrives (its number places it in the announced set). */
 static void
 test_rxjoint_two_members_completed(void **state)
 {
@@ -322,12 +323,10 @@ test_rxjoint_two_members_completed(void **state)
     assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[1]), 0);
     assert_int_equal(jt_rep(&t, 1020, ms, &g, ms[0], 1), 0);
     h_drain(t.node, 1020);
-    /* Pending until the closing copy confirms the set. */
-    assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[1]), 0);
-    jt_close(&t, 1030, ms[0], &g);
-    h_drain(t.node, 1030);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     assert_int_equal(jt_delivered(&t, ms[1]), 1);
+    jt_close(&t, 1030, ms[0], &g);
+    h_drain(t.node, 1030);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
     assert_int_equal(jt_stats(&t).rx_joint_unusable, 0);
     /* Both kept now: the later copy's repairs are of no use. */
@@ -430,7 +429,8 @@ test_rxjoint_alloc_failure_every_step(void **state)
         h_run(t.node, 1030, 5000);
         reached_end = h_failed(&t.node->tm) == 0;
         t.node->tm.armed = false;
-        /* The next round: two fresh repairs. */
+        /* The next round: two fresh repairs (the set's R grows to 4). */
+        g.repair_cnt = 4;
         jt_close(&t, 6000, ms[0], &g);
         (void)jt_rep(&t, 6010, ms, &g, ms[0], 2);
         (void)jt_rep(&t, 6020, ms, &g, ms[0], 3);
@@ -691,12 +691,13 @@ test_rxjoint_repair_wrong_length(void **state)
     jt_fini(&t);
 }
 
-/* A repair counts only between two copies of its set: none before the
- * first announcement; a round whose first copy was lost is confirmed by
- * its closing copy (same set); a repair at or below the highest number
- * held is dropped. */
+/* A repair is placed by its number (docs/wire.md 10.8): none before the
+ * first announcement of its carrier; a number within the set's announced
+ * range at once; one past it (the round's first copy was lost) when a
+ * later copy announces the range; one at or below the highest number held
+ * is no fresh repair. */
 static void
-test_rxjoint_repairs_confirmed_by_copies(void **state)
+test_rxjoint_repairs_placed_by_number(void **state)
 {
     jmsg *ms[2];
     pmul_fec_joint g;
@@ -716,26 +717,27 @@ test_rxjoint_repairs_confirmed_by_copies(void **state)
     assert_int_equal(jt_addr2(&t, 1020, ms[0], &g), 0);
     h_drain(t.node, 1020);
     assert_int_equal(jt_delivered(&t, ms[0]), 0);      /* 4 + 1 of 6 */
-    /* The next round's first copy lost: its repairs wait for the closing
-     * copy; a repeated number is no fresh repair. */
+    /* The next round's first copy (R 3) lost: a repeated number is no
+     * fresh repair, and repair 2 waits, past the range it knows. */
     assert_int_equal(jt_rep(&t, 2010, ms, &g, ms[0], 1), 0);
-    assert_int_equal(jt_addr2(&t, 2020, ms[0], &g), 0);
+    assert_int_equal(jt_rep(&t, 2020, ms, &g, ms[0], 2), 0);
     h_drain(t.node, 2020);
     assert_int_equal(jt_delivered(&t, ms[0]), 0);
-    assert_int_equal(jt_rep(&t, 3010, ms, &g, ms[0], 2), 0);
-    jt_close(&t, 3020, ms[0], &g);
-    h_drain(t.node, 3020);
+    g.repair_cnt = 3;
+    jt_close(&t, 2030, ms[0], &g);
+    h_drain(t.node, 2030);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
     jt_fini(&t);
 }
 
-/* The carrier's next round codes another set (C joined) and its first
- * copy is lost: its repairs, read under the old set, would decode
- * garbage.  The new set's copy drops them; its own round then decodes
- * byte-identical. */
+/* The carrier's next round codes another set (C joined), numbered past
+ * the old set's (j0 2), and its first copy is lost.  Its repairs are past
+ * the old set's range, so they wait instead of being read under it (which
+ * would decode garbage); the new set's closing copy places them, and the
+ * old set's repair below the new range is dropped.  Byte-identical. */
 static void
-test_rxjoint_set_change_drops_pending(void **state)
+test_rxjoint_set_change_placed_by_number(void **state)
 {
     jmsg *ms[3];
     pmul_fec_joint g2, g3;
@@ -753,19 +755,17 @@ test_rxjoint_set_change_drops_pending(void **state)
     (void)jt_send(&t, at, ms[2], 1u);
     g2 = jt_set(ms, 2, 2);
     g3 = jt_set(ms, 3, 3);
+    g3.j0 = 2;
     assert_int_equal(jt_addr2(&t, 1000, ms[0], &g2), 0);
-    assert_int_equal(jt_addr2(&t, 1010, ms[0], &g2), 0);   /* nothing between */
+    assert_int_equal(jt_rep(&t, 1010, ms, &g2, ms[0], 1), 0);  /* [A, B]'s, 1 of 2 */
+    assert_int_equal(jt_addr2(&t, 1020, ms[0], &g2), 0);
     for (j = 0; j < 3; j++)                                 /* [A, B, C]'s */
         assert_int_equal(jt_rep(&t, 2000 + 10 * j, ms, &g3, ms[0], j), 0);
-    assert_int_equal(jt_addr2(&t, 2030, ms[0], &g3), 0);
     h_drain(t.node, 2030);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 0);
     assert_int_equal(jt_delivered(&t, ms[0]) + jt_delivered(&t, ms[2]), 0);
-    assert_int_equal(jt_addr2(&t, 3000, ms[0], &g3), 0);
-    for (j = 3; j < 6; j++)
-        assert_int_equal(jt_rep(&t, 3000 + 10 * j, ms, &g3, ms[0], j), 0);
-    jt_close(&t, 3060, ms[0], &g3);
-    h_drain(t.node, 3060);
+    jt_close(&t, 2040, ms[0], &g3);
+    h_drain(t.node, 2040);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);           /* byte-identical */
     assert_int_equal(jt_delivered(&t, ms[2]), 1);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 3);
@@ -845,8 +845,8 @@ main(void)
         cmocka_unit_test(test_rxjoint_closing_copy_one_ack),
         cmocka_unit_test(test_rxjoint_disagreeing_total_unusable),
         cmocka_unit_test(test_rxjoint_repair_wrong_length),
-        cmocka_unit_test(test_rxjoint_repairs_confirmed_by_copies),
-        cmocka_unit_test(test_rxjoint_set_change_drops_pending),
+        cmocka_unit_test(test_rxjoint_repairs_placed_by_number),
+        cmocka_unit_test(test_rxjoint_set_change_placed_by_number),
         cmocka_unit_test(test_rxjoint_keep_eviction_bytes_and_expiry),
         cmocka_unit_test(test_rxjoint_accept_mode_keeps_accepted),
     };
