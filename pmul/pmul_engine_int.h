@@ -112,6 +112,10 @@ typedef struct pmul_txmsg {
     pmul_txdest *dests;         /* sorted by id; owned */
     size_t dest_cnt, done_cnt, failed_cnt;
     uint8_t phase;              /* enum pmul_txphase */
+    bool jwait;                 /* a joint candidate waiting for others
+                                 * (pmul_txjoint.c; beside phase and the
+                                 * timers: pmul__tx_deadline() scans them
+                                 * for every message) */
     uint64_t phase_at;          /* REQUEST: end of the Reject wait;
                                  * ANNOUNCE: next Announce_PDU */
     uint64_t data_at;           /* ANNOUNCE: first Address_PDU */
@@ -141,6 +145,7 @@ typedef struct pmul_txmsg {
     uint32_t rounds;            /* timer-driven retransmission rounds */
     uint32_t emcon_rounds;      /* EMCON repetitions */
     uint64_t rtx_at, emcon_at;  /* UINT64_MAX: not armed */
+    uint64_t jwait_since;       /* when jwait began */
     uint64_t round_end_ms;
     uint64_t addr_sent_ms;
     /* FEC repair (docs/wire.md 10): fec is false for a plain message. */
@@ -167,8 +172,6 @@ typedef struct pmul_txmsg {
     uint32_t copy_pdus;         /* Data_PDUs sent since the last copy */
     uint32_t rep_tx;            /* repair Data_PDUs sent */
     /* Joint repair (docs/wire.md 10.8, pmul_txjoint.c). */
-    bool jwait;                 /* a candidate waiting for others */
-    uint64_t jwait_since;
     pmul_txjoint *jt;           /* as a carrier (owned; NULL: never was) */
     struct pmul_txmsg *jcarrier; /* the carrier of the last joint set it is
                                  * in, while that set may go again

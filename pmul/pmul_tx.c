@@ -1300,8 +1300,10 @@ pmul__tx_deadline(const pmul_engine *e)
         case PMUL_TXP_WAIT:
             t = m->rtx_at < t ? m->rtx_at : t;
             t = m->emcon_at < t ? m->emcon_at : t;
-            x = pmul__txj_deadline(e, m);
-            t = x < t ? x : t;
+            if (m->jwait) {         /* a call per message showed in CPU */
+                x = pmul__txj_deadline(e, m);
+                t = x < t ? x : t;
+            }
             break;
         default:
             break;
