@@ -832,6 +832,8 @@ pmul_engine_dest_info(const pmul_engine *e, size_t i, pmul_dest_info *out)
         out->fec_span = ds->nodec_span;
     }
     out->fec_decodes = ds->dec_ok;
+    out->joint_decodes = ds->jdec_ok;
+    out->nojoint_left = ds->nojoint_left;
     return 0;
 }
 

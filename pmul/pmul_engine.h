@@ -533,6 +533,11 @@ typedef struct pmul_dest_info {
                                  * (doubles with each new finding) */
     bool fec_decodes;           /* its lists shrank on repairs alone: it
                                  * decodes (never taken for NODEC again) */
+    bool joint_decodes;         /* it decoded a joint round (docs/wire.md
+                                 * 10.8): full-size sets from now on */
+    uint16_t nojoint_left;      /* messages still kept out of joint rounds
+                                 * after a finding that it leaves them
+                                 * unused (0: none) */
 } pmul_dest_info;
 
 /* ------------------------------------------------------------------ */

@@ -198,7 +198,7 @@ echo "$out" | sed 's/^/  /'
 line=$(grep ' node=198.18.0.2 ' <<<"$out" || true)
 msn=$(sed -n 's/.* next_msn=\([0-9]*\) .*/\1/p' <<<"$line")
 [ -n "$msn" ] && [ "$msn" -gt 1 ] || fail "peers: n2 not listed with next_msn > 1"
-grep -Eq '^  - node=198\.18\.0\.2 next_msn=[0-9]+ emcon=no no_fec=no loss_pct=[0-9]+\.[0-9] loss_samples=[0-9]+ fec=(unknown|reads|blind|nodec) plain_for=[0-9]+ decodes=(yes|no)$' \
+grep -Eq '^  - node=198\.18\.0\.2 next_msn=[0-9]+ emcon=no no_fec=no loss_pct=[0-9]+\.[0-9] loss_samples=[0-9]+ fec=(unknown|reads|blind|nodec) plain_for=[0-9]+ decodes=(yes|no) joint_decodes=(yes|no) nojoint_for=[0-9]+$' \
     <<<"$line" || fail "peers line not as documented: $line"
 ctl 1 --json peers
 python3 - "$out" <<'EOF' || fail "peers --json"
@@ -208,6 +208,7 @@ n2 = [x for x in p if x["node"] == "198.18.0.2"]
 assert len(n2) == 1 and n2[0]["next_msn"] > 1, p
 assert n2[0]["emcon"] is False and n2[0]["no_fec"] is False, n2
 assert isinstance(n2[0]["loss_pct"], (int, float)) and n2[0]["fec"] in ("unknown", "reads", "blind", "nodec"), n2
+assert isinstance(n2[0]["joint_decodes"], bool) and n2[0]["nojoint_for"] == 0, n2
 EOF
 
 echo "-- Postfix-like log lines"

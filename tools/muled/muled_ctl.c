@@ -662,6 +662,8 @@ cmd_peers(ctl_cmd *c)
         r_str(r, "fec", pmul_dest_fec_name(di.fec));
         r_u64(r, "plain_for", di.fec_left);
         r_bool(r, "decodes", di.fec_decodes);
+        r_bool(r, "joint_decodes", di.joint_decodes);
+        r_u64(r, "nojoint_for", di.nojoint_left);
         r_close(r);
     }
     r_close(r);
