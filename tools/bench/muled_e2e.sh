@@ -10,6 +10,9 @@
 #
 # usage: bash tools/bench/muled_e2e.sh [BUILDDIR [MAILS [RATE_BPS [LOSS]]]]
 #   defaults: build/plain, 100, 9600, 10.  Needs root; takes minutes.
+#   MULED_E2E_CONF="key=value ..." adds muled.conf lines on every node
+#   (pmul_fec_joint=no, for instance).  The last line gives n1's joint
+#   repair counters (docs/wire.md 10.8).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 bld=$(realpath "${1:-$src/build/plain}")
@@ -31,7 +34,8 @@ route all.mule.test   group 239.1.1.2 nodes 198.18.0.2,198.18.0.3,198.18.0.4,198
 R
 # 97.5 % of the tbf frame rate, as rm-bench.sh gives every protocol.
 ML_RATE=$(( rate * 9237 / 9600 ))
-for i in 1 2 3 4 5; do ml_conf "$i"; ml_start "$i"; done
+read -r -a extra <<< "${MULED_E2E_CONF:-}"
+for i in 1 2 3 4 5; do ml_conf "$i" "${extra[@]}"; ml_start "$i"; done
 sleep 1.5
 # Mail text: paragraphs of the project's own documentation (English prose,
 # compresses like staff mail), about 3 KB per mail, all different.
@@ -66,4 +70,6 @@ awk -v a="$t0" -v b="$t1" -v by="$bytes" -v c="$comp" -v r="$rate" -v l="$loss" 
 BEGIN { t = b - a; lim = by * 8 / r / (1 - l / 100); clim = c * 8 / r / (1 - l / 100);
         printf "muled-e2e: mails=%d rate=%d loss=%d%% receivers=4 delivered=%d/%d uncompressed=%d compressed=%d time=%.1fs limit=%.1fs (%.2fx) compressed-limit=%.1fs (%.2fx)\n",
                n, r, l, got, 4 * n, by, c, t, lim, t / lim, clim, t / clim }'
+ml_ctl 1 stats 2>/dev/null | grep -E 'fec_joint_(rounds|members|repair_pdus)|fec_repair_pdus_sent' |
+    tr -s ' ' | tr '\n' ' ' | sed 's/^/muled-e2e: n1 /; s/ *$/\n/'
 [ "$got" = $(( 4 * mails )) ]
