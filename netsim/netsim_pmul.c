@@ -835,7 +835,9 @@ p_set_dest_emcon(void *eng, uint64_t now_us, uint32_t dest, bool on)
  * delivered, rx-discarded, retx-data, fec-plain, fec-blind and fec-nodec
  * (plain fallbacks, destinations found not to know PDU type 8 or not to
  * use repairs), fec-dropped (PDUs a drop-fec node dropped before its
- * engine), fec-rejected (FEC_Address_PDUs received plainly).
+ * engine), fec-rejected (FEC_Address_PDUs received plainly);
+ * joint-rounds, joint-repairs (sent), joint-recovered, joint-unusable
+ * (received) and nojoint (findings) of joint repair (docs/wire.md 10.8).
  */
 static int
 p_stat(void *eng, const char *name, uint64_t *out)
@@ -896,6 +898,16 @@ p_stat(void *eng, const char *name, uint64_t *out)
         *out = st.rx_fec_rejected;
     } else if (strcmp(name, "fec-dropped") == 0) {
         *out = n->fec_dropped;
+    } else if (strcmp(name, "joint-rounds") == 0) {
+        *out = st.fec_joint_rounds;
+    } else if (strcmp(name, "joint-repairs") == 0) {
+        *out = st.fec_joint_repairs;
+    } else if (strcmp(name, "joint-recovered") == 0) {
+        *out = st.rx_joint_recovered;
+    } else if (strcmp(name, "joint-unusable") == 0) {
+        *out = st.rx_joint_unusable;
+    } else if (strcmp(name, "nojoint") == 0) {
+        *out = st.fec_nojoint_learned;
     } else {
         return -1;
     }
