@@ -1224,7 +1224,8 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          * the Data_PDUs as unidentified (7.3) and answers an Address_PDU
          * with what it lacks, so that the whole message need not go. */
         if (!emcon_fire && never && m->fec &&
-            (pmul__txp_blind_suspect(e, m, true) || (pmul__txp_blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
+            (pmul__txp_blind_suspect(e, m, true) ||
+             (pmul__txp_blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
             m->asks = 0;
             pmul__txp_go_plain(e, m);
         }

@@ -549,7 +549,8 @@ plan(pmul_engine *e, pmul_txmsg **mb, unsigned cnt, unsigned k, unsigned r, bool
     fp.symbol_len = c->sym_len;
     fp.last_len = g.mem[0].last_len;
     /* FEC_ID, its length and the parameters: fewer destinations fit. */
-    cap = e->cfg.pdu_max_len > 2 + pl ? pmul_pdu_address_max_dests(e->cfg.pdu_max_len - 2 - pl, 0) : 0;
+    cap = e->cfg.pdu_max_len > 2 + pl
+              ? pmul_pdu_address_max_dests(e->cfg.pdu_max_len - 2 - pl, 0) : 0;
     if (r == 0 || cap == 0 || pmul_fec_params_encode2(&fp, &g, c->msid, buf, sizeof(buf)) < 0)
         return false;           /* also: the carrier's number line is used up */
     if (pmul_fec_prepare(e->fec_tx, k, j0 + r) != 0)
@@ -599,8 +600,8 @@ start_joint(pmul_engine *e, size_t i0)
     e->st.fec_joint_rounds++;
     e->st.fec_joint_members += cnt;
     log_emit(&e->env.log, LOG_LVL_DEBUG,
-             "pmul-tx joint carrier=%08x members=%u k=%u repairs=%u j0=%u", (unsigned)c->msid, cnt, k,
-             r, (unsigned)c->jt->j0);
+             "pmul-tx joint carrier=%08x members=%u k=%u repairs=%u j0=%u",
+             (unsigned)c->msid, cnt, k, r, (unsigned)c->jt->j0);
     pmul__tx_start_round(e, c, false, false);
 }
 
