@@ -1,8 +1,9 @@
 /*
  * pmul_engine_int.h: state shared by the .c files of the engine module
- * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter;
- * pmul_txgroup.c: its dynamic groups; pmul_txpeer.c: what it learns of
- * destinations; pmul_txfec.c: its repair planning and loss estimate;
+ * (pmul_engine.c: glue, queues, events; pmul_tx.c: transmitter, with
+ * pmul_txack.c: its Acks; pmul_txgroup.c: its dynamic groups;
+ * pmul_txpeer.c: what it learns of destinations; pmul_txfec.c: its
+ * repair planning and loss estimate;
  * pmul_txjoint.c: its joint repair rounds of several messages;
  * pmul_rx.c: receiver, with pmul_rxack.c, pmul_rxsrc.c, pmul_rxfec.c,
  * pmul_rxjoint.c).  Not a public header: only those files and tests
@@ -537,6 +538,25 @@ pmul_txmsg *pmul__tx_find(const pmul_engine *e, uint32_t msid);
 void pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round);
 /* Is a message other than m sending a round (the link is busy anyway)? */
 bool pmul__tx_others_sending(const pmul_engine *e, const pmul_txmsg *m);
+/* Shared with pmul_txack.c (the Ack side of the transmitter). */
+void pmul__tx_event(pmul_engine *e, const pmul_txmsg *m, int kind, uint32_t dest, int reason);
+/* A late complete Ack for a finished message: Ack-Ack again (rate-limited).
+ * False when msid is not one of the recently finished. */
+bool pmul__tx_memo_ackack(pmul_engine *e, uint32_t msid);
+/* m is done (every destination acked, expired or cancelled): free it. */
+void pmul__tx_finish(pmul_engine *e, pmul_txmsg *m, int reason);
+/* Destinations of m still to serve: not in EMCON, in EMCON; never heard. */
+void pmul__tx_count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *never);
+uint32_t pmul__tx_rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe);
+/* Answers since the last round name something to send. */
+bool pmul__tx_fresh_need(const pmul_txmsg *m);
+/* A silent destination may be asked again rather than sent everything. */
+bool pmul__tx_can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
+/* How long after a round's end its answers arrive. */
+uint32_t pmul__tx_collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
+/* Every outstanding destination answered the round: the next at once
+ * (pmul_txack.c).  Returns 0 or a negative code. */
+int pmul__tx_check_fast(pmul_engine *e, pmul_txmsg *m);
 /* Arm m's timers as after the last PDU of its round. */
 void pmul__tx_end_round(pmul_engine *e, pmul_txmsg *m);
 

@@ -37,8 +37,8 @@
  *		DEST_FAILED per incomplete destination.  Then Release_PDU for
  *		a dynamic group, and MSG_DONE.
  *
- *	Acks are matched by MSID and by the acking node, which must be a
- *	destination of the message.  A deployed Java implementation puts its
+ *	Acks (pmul_txack.c) are matched by MSID and by the acking node,
+ *	which must be a destination of the message.  A deployed Java implementation puts its
  *	own ID instead of ours in Ack_Info_Entry.Source_ID; such an entry is
  *	accepted exactly when the MSID names a message we sent to that node.
  * SECURITY
@@ -49,8 +49,9 @@
  *	PMUL_ERR_INVAL, _RANGE, _EXPIRED, _BUSY, _NOMEM from submit; drops of
  *	Acks are counted by reason.
  * SEE ALSO
- *	pmul_txfec.c, pmul_txjoint.c, pmul_txpeer.c, pmul_txgroup.c, pmul_engine(3), pmul_rate(3),
- *	pmul_group(3), docs/engine.md
+ *	pmul_txack.c (Acks), pmul_txfec.c, pmul_txjoint.c, pmul_txpeer.c,
+ *	pmul_txgroup.c, pmul_engine(3), pmul_rate(3), pmul_group(3),
+ *	docs/engine.md
  * LICENSE
  *	MIT, see LICENSE.
  */
@@ -67,11 +68,7 @@
  * 51 % at 30 % loss, and three cost less than one whole message. */
 #define PROBE_MAX PMUL__PROBE_MAX
 
-static int check_fast(pmul_engine *e, pmul_txmsg *m);
-static bool fresh_need(const pmul_txmsg *m);
-static bool can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 static bool probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
-static uint32_t collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending);
 
 /* ---- message table ----------------------------------------------------- */
 
@@ -165,8 +162,8 @@ pmul__tx_free_all(pmul_engine *e)
 
 /* ---- events and control PDUs ------------------------------------------- */
 
-static void
-tx_event(pmul_engine *e, const pmul_txmsg *m, int kind, uint32_t dest, int reason)
+void
+pmul__tx_event(pmul_engine *e, const pmul_txmsg *m, int kind, uint32_t dest, int reason)
 {
     pmul_event ev;
 
@@ -218,8 +215,8 @@ memo_add(pmul_engine *e, const pmul_txmsg *m)
     d->ackack_ms = e->now_ms;
 }
 
-static bool
-memo_ackack(pmul_engine *e, uint32_t msid)
+bool
+pmul__tx_memo_ackack(pmul_engine *e, uint32_t msid)
 {
     size_t i;
     pmul_txdone *d;
@@ -243,8 +240,8 @@ memo_ackack(pmul_engine *e, uint32_t msid)
 
 /* reason NONE: every destination acknowledged.  Otherwise the incomplete
  * ones fail with reason.  Frees m. */
-static void
-finish(pmul_engine *e, pmul_txmsg *m, int reason)
+void
+pmul__tx_finish(pmul_engine *e, pmul_txmsg *m, int reason)
 {
     size_t i;
     pmul_pdu p;
@@ -271,14 +268,14 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
             d->state = PMUL_TXD_FAILED;
             m->failed_cnt++;
             e->st.dests_failed++;
-            tx_event(e, m, PMUL_EV_DEST_FAILED, d->id, reason);
+            pmul__tx_event(e, m, PMUL_EV_DEST_FAILED, d->id, reason);
         }
     }
     if (m->dynamic) {
         pmul__txg_release(e, m->msid, m->group);
         pmul_groups_release(&e->groups, m->group);
     }
-    tx_event(e, m, PMUL_EV_MSG_DONE, 0, reason);
+    pmul__tx_event(e, m, PMUL_EV_MSG_DONE, 0, reason);
     e->st.msgs_done++;
     log_emit(&e->env.log, LOG_LVL_DEBUG,
              "pmul-tx done msid=%08x acked=%zu failed=%zu reason=%s",
@@ -290,8 +287,8 @@ finish(pmul_engine *e, pmul_txmsg *m, int reason)
 
 /* ---- rounds ------------------------------------------------------------ */
 
-static void
-count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *never)
+void
+pmul__tx_count_pending(const pmul_txmsg *m, uint32_t *normal, uint32_t *emcon, bool *never)
 {
     size_t i;
 
@@ -482,8 +479,8 @@ rto_in(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, pmul_rto_in *in)
     in->ack_batch_ms = e->cfg.ack_batch_ms;
 }
 
-static uint32_t
-rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe)
+uint32_t
+pmul__tx_rto_for(pmul_engine *e, const pmul_txmsg *m, uint32_t pending, bool probe)
 {
     pmul_rto_in in;
 
@@ -513,12 +510,12 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     m->phase = PMUL_TXP_WAIT;   /* all_sent: set by round_over(), always first */
     m->round_end_ms = e->now_ms;
     m->collect = false;
-    count_pending(m, &normal, &emcon, &never);
+    pmul__tx_count_pending(m, &normal, &emcon, &never);
     m->rtx_at = UINT64_MAX;
     m->rtt_guess = !e->rate.have_sample && e->rate.raw_cnt == 0;
     m->round_probe = m->probe;
     if (normal > 0) {
-        rto = rto_for(e, m, normal, m->probe);
+        rto = pmul__tx_rto_for(e, m, normal, m->probe);
         m->rtx_at = pmul__add_ms(e->now_ms, rto);
         e->st.rto_ms = rto;
         log_emit(&e->env.log, LOG_LVL_DEBUG, "pmul-tx wait msid=%08x rto=%u rtt=%u",
@@ -536,7 +533,7 @@ end_round(pmul_engine *e, pmul_txmsg *m)
     /* Answers may all be in already (they came during the repeated
      * Address_PDU). */
     if (normal > 0)
-        (void)check_fast(e, m);
+        (void)pmul__tx_check_fast(e, m);
     /* A first transmission that ended may have been what candidates
      * waited for. */
     pmul__txj_flush(e);
@@ -782,7 +779,7 @@ pmul__tx_cancel(pmul_engine *e, uint32_t msid, int reason)
 
     if (m == NULL)
         return PMUL_ERR_NOTFOUND;
-    finish(e, m, reason);
+    pmul__tx_finish(e, m, reason);
     return 0;
 }
 
@@ -802,290 +799,14 @@ pmul__tx_dest_emcon(pmul_engine *e, uint32_t dest, bool on)
         d->emcon = on;
         if (m->phase != PMUL_TXP_WAIT)
             continue;
-        count_pending(m, &normal, &emcon, &never);
+        pmul__tx_count_pending(m, &normal, &emcon, &never);
         if (!on && m->rtx_at == UINT64_MAX)
-            m->rtx_at = pmul__add_ms(e->now_ms, rto_for(e, m, normal, false));
+            m->rtx_at = pmul__add_ms(e->now_ms, pmul__tx_rto_for(e, m, normal, false));
         if (on && m->emcon_at == UINT64_MAX && m->emcon_rounds < e->cfg.emcon_rtc)
             m->emcon_at = pmul__add_ms(e->now_ms, e->cfg.emcon_rti_ms);
         if (normal == 0)
             m->rtx_at = UINT64_MAX;
     }
-}
-
-/* ---- Acks -------------------------------------------------------------- */
-
-/*
- * Keep the missing list of one Ack_Info_Entry as ranges within 1..npdus.
- *
- * ACP 142 reads a missing list as "these are missing, the lower unlisted
- * ones arrived": it says nothing of the PDUs above its highest entry.
- * When the list may be cut short - it holds MM entries or more (the
- * receiver's cap) - those PDUs, up to the highest one sent, are kept as
- * missing too.  (A list sent before the round's last Data_PDU is not
- * extended: receivers answer the round's closing Address_PDU with a
- * fresh one, and extending it resent most of the message whenever that
- * answer was lost.)
- * Taking them as received (issue 13 item 5) left a receiver whose list
- * was full without its last PDUs and without an Ack trigger, and the
- * transmitter resent the same stale list until expiry (292 Data_PDUs in
- * 120 s for one 32-PDU message).  A later, complete list replaces this
- * one, so at worst a few PDUs go twice.
- */
-static int
-store_missing(pmul_engine *e, const pmul_txmsg *m, pmul_txdest *d, const pmul_ack_entry *a)
-{
-    size_t pos = 0;
-    uint16_t lo, hi, top = 0, sent = m->all_sent ? m->npdus : m->sent_hi;
-    uint32_t n = 0;
-    bool tail;
-    void *p;
-
-    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi))
-        if (lo <= m->npdus) {
-            n++;
-            top = hi > top ? hi : top;
-        }
-    tail = a->missing_cnt >= e->cfg.mm && top < sent;
-    if (tail)
-        n++;
-    if (n > d->miss_cap) {
-        if ((p = mem_realloc(e->m, d->miss, (size_t)n * 2 * sizeof(*d->miss))) == NULL)
-            return PMUL_ERR_NOMEM;
-        d->miss = p;
-        d->miss_cap = n;
-    }
-    d->miss_cnt = 0;
-    pos = 0;
-    while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi)) {
-        if (lo > m->npdus)
-            continue;
-        d->miss[2 * d->miss_cnt] = lo;
-        d->miss[2 * d->miss_cnt + 1] = hi > m->npdus ? m->npdus : hi;
-        d->miss_cnt++;
-    }
-    if (tail) {
-        d->miss[2 * d->miss_cnt] = (uint16_t)(top + 1);
-        d->miss[2 * d->miss_cnt + 1] = sent;
-        d->miss_cnt++;
-    }
-    return 0;
-}
-
-static void
-rtt_sample(pmul_engine *e, const pmul_txmsg *m, const pmul_pdu *pdu, bool first)
-{
-    uint64_t hold, s;
-
-    if (first && pdu->u.ack.has_timestamp) {
-        /* The receiver held the Address_PDU this long before it acked:
-         * what remains is the network round trip (docs/wire.md 7.5). */
-        hold = pdu->u.ack.timestamp > UINT64_MAX / 100 ? UINT64_MAX : pdu->u.ack.timestamp * 100;
-        s = e->now_ms - m->addr_sent_ms;
-        if (s >= hold && s - hold <= UINT32_MAX)
-            pmul_rate_sample(&e->rate, (uint32_t)(s - hold));
-        return;
-    }
-    s = e->now_ms - m->round_end_ms;
-    pmul_rate_sample_raw(&e->rate, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s);
-}
-
-static int
-ack_entry(pmul_engine *e, const pmul_pdu *pdu, const pmul_ack_entry *a, bool first)
-{
-    uint32_t acker = pdu->source_id;
-    pmul_txmsg *m;
-    pmul_txdest *d;
-    bool after_round;
-
-    /* Java deviation (1): Source_ID may be the acker's own ID; accepted
-     * below only if the MSID names a message we sent to the acker. */
-    if (a->source_id != e->cfg.node_id && a->source_id != acker)
-        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
-    if ((m = pmul__tx_find(e, a->msid)) == NULL) {
-        if (a->missing_cnt == 0 && memo_ackack(e, a->msid))
-            return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
-        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOTFOUND);
-    }
-    if ((d = pmul__txdest_find(m, acker)) == NULL)
-        return pmul__drop(e, PMUL_DROP_NOT_FOR_US, PMUL_ERR_NOT_FOR_US);
-    if (!pmul__txd_incomplete(d))
-        return pmul__drop(e, PMUL_DROP_DUPLICATE, PMUL_ERR_DUPLICATE);
-    /* "Everything received" before everything was sent cannot be true
-     * (issue 13: a spoofed Ack completed a message that never left),
-     * unless the message was sent before a restart. */
-    if (a->missing_cnt == 0 && !m->all_sent && !m->resumed)
-        return pmul__drop(e, PMUL_DROP_INCONSISTENT, PMUL_ERR_INCONSISTENT);
-
-    /* An Ack that left after the round's last Data_PDU tells the whole
-     * story of that round for its sender; earlier ones (MM, tail) may
-     * not.  Only the former count as answers and as RTT samples. */
-    if (m->phase == PMUL_TXP_WAIT && !d->answered)
-        rtt_sample(e, m, pdu, first);
-    after_round = m->phase == PMUL_TXP_WAIT || (m->phase == PMUL_TXP_SEND && m->addr_tail);
-    if (after_round && d->state == PMUL_TXD_WAIT && m->data_rounds == 1)
-        pmul__txf_loss_sample(e, m, d, a);
-    if (after_round) {
-        d->answered = true;
-        m->answer_seen = true;
-    }
-    if (m->phase == PMUL_TXP_SEND)
-        d->heard = true;
-    pmul__txp_on_ack(e, m, d, a);
-    d->sym_mark = m->sym_tx;
-    d->rep_mark = m->rep_tx;
-    if (d->emcon) {
-        /* A receiver that acknowledges is no longer in EMCON for this
-         * message (7.2 step 4). */
-        d->emcon = false;
-        tx_event(e, m, PMUL_EV_DEST_EMCON_OFF, d->id, PMUL_REASON_NONE);
-    }
-    if (a->missing_cnt == 0) {
-        d->state = PMUL_TXD_DONE;
-        d->miss_cnt = 0;
-        m->done_cnt++;
-        e->st.dests_acked++;
-        tx_event(e, m, PMUL_EV_DEST_ACKED, d->id, PMUL_REASON_NONE);
-        if (m->done_cnt + m->failed_cnt == m->dest_cnt) {
-            finish(e, m, PMUL_REASON_NONE);
-            return 0;
-        }
-    } else if (store_missing(e, m, d, a) == 0) {
-        d->state = PMUL_TXD_PARTIAL;
-    } else {
-        /* Without its list we must resend it everything. */
-        d->state = PMUL_TXD_WAIT;
-        d->miss_cnt = 0;
-        (void)pmul__drop(e, PMUL_DROP_NOMEM, PMUL_ERR_NOMEM);
-    }
-    if (m->phase == PMUL_TXP_SEND && m->fec && m->all_sent && m->rep_left > 0 &&
-        !pmul__txj_active(m))
-        pmul__txf_trim(m);
-    if (m->phase != PMUL_TXP_WAIT)
-        return 0;
-    return check_fast(e, m);
-}
-
-/*
- * Everyone outstanding answered after the round: retransmit now instead
- * of waiting for the timer (and without a back-off step: nothing was
- * lost, the transmitter just knows all it is going to learn).
- */
-static int
-check_fast(pmul_engine *e, pmul_txmsg *m)
-{
-    uint32_t normal, emcon;
-    bool never;
-    uint64_t at;
-
-    count_pending(m, &normal, &emcon, &never);
-    if (normal == 0) {
-        m->rtx_at = UINT64_MAX;
-        return 0;
-    }
-    if (m->jwait)
-        return 0;       /* its round is due already, in a joint one */
-    /* The timer was armed on the guessed round trip (2 PDU airtimes +
-     * 300 ms: 2 s at 9.6 kbit/s) and this Ack brought the first sample:
-     * arm it from the sample.  A receiver whose Ack was lost after the
-     * first round otherwise cost the whole guess (netsim, rm-bench's 10 kB
-     * mail to 2 receivers: the timer 3.15 s, the answers in 0.1 s). */
-    if (m->rtt_guess && m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
-        (e->rate.have_sample || e->rate.raw_cnt > 0)) {
-        m->rtt_guess = false;
-        at = pmul__add_ms(m->round_end_ms, rto_for(e, m, normal, m->round_probe));
-        if (at < e->now_ms)
-            at = e->now_ms;     /* a late sample: due now, never in the past */
-        if (at < m->rtx_at)
-            m->rtx_at = at;
-    }
-    /* Someone answered with a need: once every answer the round can
-     * bring has had time to come, serve it rather than wait out the
-     * timer for the silent ones, which that round asks again (tx_timers).
-     * At 64 kbit/s the timer is 5-8 PDU airtimes and the answers come
-     * in one (netsim, issue 12).  The same when the answers that came
-     * need nothing and only silent ones remain: their answer was lost,
-     * and asking them once the window has passed costs an Address_PDU
-     * where the timer cost 3 s at 9.6 kbit/s (netsim, 10 KB to 2
-     * receivers at 10 %: a lost round-1 Ack took the mail past 2x its
-     * limit).  Only while m is alone on the link (pmul__tx_others_sending). */
-    if (m->rtx_at != UINT64_MAX && m->phase == PMUL_TXP_WAIT &&
-        (e->rate.have_sample || e->rate.raw_cnt > 0) &&
-        (fresh_need(m) || (m->answer_seen && can_ask(e, m, normal))) &&
-        !pmul__tx_others_sending(e, m)) {
-        at = pmul__add_ms(m->round_end_ms, collect_ms(e, m, normal));
-        if (at < e->now_ms)
-            at = e->now_ms;     /* the window is over: due now */
-        if (at < m->rtx_at) {
-            m->rtx_at = at;
-            m->collect = true;
-        }
-    }
-    if (!never) {
-        size_t i;
-        bool all = true;
-
-        for (i = 0; i < m->dest_cnt; i++)
-            if (pmul__txd_incomplete(&m->dests[i]) && !m->dests[i].emcon && !m->dests[i].answered)
-                all = false;
-        if (all) {
-            e->st.retx_rounds++;
-            m->asks = 0;
-            if (!pmul__txj_wait(e, m))
-                pmul__tx_start_round(e, m, false, false);
-        }
-    }
-    return 0;
-}
-
-/*
- * Entry i names the acker itself (quirk D1) and the same Ack_PDU has a
- * conformant entry (naming us) for the same message: it is the copy that
- * a compatibility mode adds for transmitters that want it, and carries
- * nothing more.
- */
-static bool
-self_naming_copy(const pmul_engine *e, const pmul_pdu *pdu, uint16_t i)
-{
-    const pmul_ack_entry *a = &pdu->u.ack.entries[i];
-    uint16_t k;
-
-    if (a->source_id != pdu->source_id || a->source_id == e->cfg.node_id)
-        return false;
-    for (k = 0; k < pdu->u.ack.entry_cnt; k++)
-        if (pdu->u.ack.entries[k].source_id == e->cfg.node_id &&
-            pdu->u.ack.entries[k].msid == a->msid)
-            return true;
-    return false;
-}
-
-int
-pmul__tx_on_ack(pmul_engine *e, const pmul_pdu *pdu)
-{
-    int err = 0, r;
-    uint16_t i;
-    size_t k;
-
-    pmul__txp_on_ack_pdu(e, pdu);
-    e->jt_in_ack = true;
-    for (i = 0; i < pdu->u.ack.entry_cnt; i++) {
-        if (self_naming_copy(e, pdu, i))
-            continue;
-        r = ack_entry(e, pdu, &pdu->u.ack.entries[i], i == 0);
-        if (r != 0 && err == 0)
-            err = r;
-    }
-    /* Members of a joint round whose answers stand (pmul_txjoint.c). */
-    for (k = 0; k < e->tx_cnt; k++)
-        if (e->tx[k]->jkick) {
-            e->tx[k]->jkick = false;
-            (void)check_fast(e, e->tx[k]);
-        }
-    /* One Ack_PDU answers every member of a joint round (10.8, receiver
-     * 4): serve the candidates once all of it is read, so that the set
-     * can go again whole rather than as the first member alone. */
-    e->jt_in_ack = false;
-    pmul__txj_flush(e);
-    return err;
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -1117,17 +838,17 @@ pmul__tx_listed_need(const pmul_txmsg *m, const pmul_txdest *d)
 /* The silent ones may be asked again rather than sent their lists or the
  * whole message (tx_timers): by the round that serves fresh answers, or
  * by a probe where it pays (probe_pays). */
-static bool
-can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+bool
+pmul__tx_can_ask(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
     return m->npdus > PROBE_MIN_PDUS && unheard(m) &&
-           (fresh_need(m) || probe_pays(e, m, pending)) &&
+           (pmul__tx_fresh_need(m) || probe_pays(e, m, pending)) &&
            (m->asks < PROBE_MAX || (m->asks < 2 * PROBE_MAX && pmul__txf_unheard_covered(e, m)));
 }
 
 /* Someone who answered since the last round still misses something. */
-static bool
-fresh_need(const pmul_txmsg *m)
+bool
+pmul__tx_fresh_need(const pmul_txmsg *m)
 {
     size_t i;
 
@@ -1169,8 +890,8 @@ probe_pays(const pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 /* How long after the end of a round its answers arrive: the round trip,
  * the receivers' spreading and batching delays and the Acks' airtime.
  * No tail: a receiver that lost the closing Address_PDU is asked again. */
-static uint32_t
-collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
+uint32_t
+pmul__tx_collect_ms(pmul_engine *e, const pmul_txmsg *m, uint32_t pending)
 {
     pmul_rto_in in;
 
@@ -1186,7 +907,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
     bool never, rtx_fire, emcon_fire, whole;
 
     if (e->wall_s >= m->expiry_s) {
-        finish(e, m, PMUL_REASON_EXPIRED);
+        pmul__tx_finish(e, m, PMUL_REASON_EXPIRED);
         return true;
     }
     switch (m->phase) {
@@ -1195,7 +916,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
         pmul__txg_timers(e, m);
         break;
     case PMUL_TXP_WAIT:
-        count_pending(m, &normal, &emcon, &never);
+        pmul__tx_count_pending(m, &normal, &emcon, &never);
         rtx_fire = normal > 0 && e->now_ms >= m->rtx_at;
         emcon_fire = emcon > 0 && e->now_ms >= m->emcon_at &&
                      m->emcon_rounds < e->cfg.emcon_rtc;
@@ -1225,7 +946,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
          * with what it lacks, so that the whole message need not go. */
         if (!emcon_fire && never && m->fec &&
             (pmul__txp_blind_suspect(e, m, true) ||
-             (pmul__txp_blind_suspect(e, m, false) && !can_ask(e, m, normal)))) {
+             (pmul__txp_blind_suspect(e, m, false) && !pmul__tx_can_ask(e, m, normal)))) {
             m->asks = 0;
             pmul__txp_go_plain(e, m);
         }
@@ -1239,7 +960,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
                 m->asks++;
             break;
         }
-        if (!emcon_fire && can_ask(e, m, normal)) {
+        if (!emcon_fire && pmul__tx_can_ask(e, m, normal)) {
             /* Whoever was listed in the last round and is silent since
              * most often lost our Address_PDU or its Ack went, and holds
              * that round's data: ask again rather than resend what it
@@ -1249,7 +970,7 @@ tx_timers(pmul_engine *e, pmul_txmsg *m)
              * the silent ones too, asks them as well. */
             m->asks++;
             whole = false;
-            if (fresh_need(m))
+            if (pmul__tx_fresh_need(m))
                 m->fresh_only = true;
             else
                 m->probe = true;
