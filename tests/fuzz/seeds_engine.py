@@ -195,6 +195,13 @@ def joint_seeds():
                      rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) +
                      joint_repairs(a, ab, (0, 1)) +
                      rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 2))) + idle(4, step=1000),
+        # The round's first copy said R 1 (lost copies of later rounds):
+        # repairs 1 and 2 wait past the range until the closing copy says
+        # R 3 and places them (docs/wire.md 10.8, receiver 3).
+        'joint_pending': rec(TO_R, a.address()) + a.sources((1, 3)) +
+                         rec(TO_R, b.address(), step=100) + b.sources((2,)) +
+                         rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 1))) +
+                         joint_repairs(a, ab, (0, 1, 2)) + both + idle(4, step=1000),
         # 29 members never heard of (8 PDUs each) and A: K = 235; repairs
         # of the wrong length, then a few right ones.
         'joint_crowd': rec(TO_R, a.address()) + a.sources((2,)) + crowd_addr +
