@@ -191,9 +191,12 @@ worth(const pmul_engine *e, const pmul_txmsg *m)
     const pmul_dststate *ds;
     size_t i;
 
+    /* Proven: it decoded one, or answered a closing copy for its members
+     * (only a receiver of 10.8 does; one that needed nothing of a round
+     * cannot show a list that shrank). */
     for (i = 0; i < m->dest_cnt; i++)
         if (pmul__txd_incomplete(&m->dests[i]) &&
-            ((ds = pmul__dst_find(e, m->dests[i].id)) == NULL || !ds->jdec_ok))
+            ((ds = pmul__dst_find(e, m->dests[i].id)) == NULL || !(ds->jdec_ok || ds->jaware)))
             return 2;
     return e->cfg.fec_joint_max;
 }

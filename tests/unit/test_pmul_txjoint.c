@@ -841,6 +841,34 @@ test_pmul_txjoint_not_on_shared_medium(void **state)
     h_node_free(n);
 }
 
+/*
+ * A destination that answered a closing copy for its members (jaware, a
+ * receiver of 10.8) counts as proven like one that decoded a round: with
+ * both so, A and B wait for C's first transmission (fec_joint_max), no
+ * trial of two.  On the real daemon only one of four nodes had decoded a
+ * round after 7 trials of 30 mails: one that needed nothing of a round
+ * cannot show a list that shrank.
+ */
+static void
+test_pmul_txjoint_aware_counts_as_proven(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    pmul_dststate *ds;
+    uint32_t a, b, c;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(pmul__dst_get(n->e, two[i], &ds), 0);
+        ds->jaware = true;
+    }
+    two_waiting(n, &a, &b, &c, false);
+    assert_true(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__tx_find(n->e, b)->jwait);
+    assert_int_equal(n->e->st.fec_joint_rounds, 0);
+    h_node_free(n);
+}
+
 int
 main(void)
 {
@@ -861,6 +889,7 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
         cmocka_unit_test(test_pmul_txjoint_map_split_fits),
         cmocka_unit_test(test_pmul_txjoint_not_on_shared_medium),
+        cmocka_unit_test(test_pmul_txjoint_aware_counts_as_proven),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
