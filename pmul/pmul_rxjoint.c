@@ -67,6 +67,8 @@
 
 #include <string.h>
 
+#include "pmul/util/arr.h"
+
 /* Joint states one source may have at once (one per carrier): a joint
  * round at a time per destination set is the transmitter's way; the
  * oldest goes past this. */
@@ -465,15 +467,7 @@ joint_count(const pmul_engine *e, const pmul_rxjoint *j, bool *gain, int *srcs)
 static bool
 scratch_fit(pmul_engine *e, size_t need)
 {
-    void *p;
-
-    if (need <= e->jnt_buf_cap)
-        return true;
-    if ((p = mem_realloc(e->m, e->jnt_buf, need)) == NULL)
-        return false;
-    e->jnt_buf = p;
-    e->jnt_buf_cap = need;
-    return true;
+    return arr_grow(e->m, (void **)&e->jnt_buf, &e->jnt_buf_cap, need, 1, 0) == 0;
 }
 
 /* Fragment s of member i (N, last_len of the set; a rob fragment checked
@@ -708,22 +702,22 @@ rep_swap(pmul_rxjoint *j, size_t a, size_t b)
 static void
 place_pending(pmul_rxjoint *j)
 {
-    unsigned base = pmul_fec_joint_base(&j->lay) + j->g.j0, s;
+    unsigned base = pmul_fec_joint_base(&j->lay) + j->g.j0;
     size_t i = j->rep_cnt, last;
+    uint8_t esi;
 
     while (i < (size_t)j->rep_cnt + j->pend_cnt) {
-        s = j->rep_seq[i];
-        if (s < base) {
+        if (j->rep_seq[i] < base) {
             last = (size_t)j->rep_cnt + j->pend_cnt - 1u;
             if (i != last)
                 rep_move(j, i, last);
             j->pend_cnt--;
             continue;
         }
-        if (s - base < j->g.repair_cnt && j->g.k + (s - base) <= PMUL_FEC_ESI_MAX) {
+        if (pmul_fec_joint_seq_map(&j->lay, &j->g, j->rep_seq[i], &esi) == 0) {
             if (i != j->rep_cnt)
                 rep_swap(j, i, j->rep_cnt);
-            j->rep_esi[j->rep_cnt] = (uint8_t)(j->g.k + (s - base));
+            j->rep_esi[j->rep_cnt] = esi;
             j->rep_cnt++;
             j->pend_cnt--;
         }
@@ -823,7 +817,7 @@ pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
     size_t idx = joint_index(e, m->src, m->msid), len = pdu->u.data.frag_len, n;
     uint16_t seq = pdu->u.data.seq;
-    unsigned room;
+    unsigned room, base;
     pmul_rxjoint *j;
     bool gain, placed;
     uint8_t esi;
@@ -832,12 +826,13 @@ pmul__rx_joint_on_data(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
     if (idx == SIZE_MAX)
         return false;
     j = e->rx_joint[idx];
-    if (seq < pmul_fec_joint_base(&j->lay))
+    base = pmul_fec_joint_base(&j->lay);
+    if (seq < base)
         return false;                   /* a source or a repair of its own */
     j->round_data = true;
     placed = pmul_fec_joint_seq_map(&j->lay, &j->g, seq, &esi) == 0;
     if (j->unusable || j->decoded || len != j->sym_len || seq <= j->seq_hi ||
-        (!placed && seq < pmul_fec_joint_base(&j->lay) + j->g.j0)) {
+        (!placed && seq < base + j->g.j0)) {
         e->st.rx_fec_unused++;          /* no use, not fresh, or an earlier set's */
         return true;
     }

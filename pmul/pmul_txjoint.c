@@ -58,6 +58,8 @@
 
 #include <string.h>
 
+#include "pmul/util/arr.h"
+
 /* A joint round must save at least this many repair PDUs over the
  * members' own rounds (choose()). */
 #define JOINT_GAIN_MIN 1u
@@ -286,21 +288,8 @@ lone(pmul_engine *e, pmul_txmsg *m)
 static bool
 scratch(pmul_engine *e, size_t dests, size_t pad)
 {
-    void *p;
-
-    if (dests > e->jt_sum_cap) {
-        if ((p = mem_realloc(e->m, e->jt_sum, dests * sizeof(*e->jt_sum))) == NULL)
-            return false;
-        e->jt_sum = p;
-        e->jt_sum_cap = dests;
-    }
-    if (pad > e->jt_pad_cap) {
-        if ((p = mem_realloc(e->m, e->jt_pad, pad)) == NULL)
-            return false;
-        e->jt_pad = p;
-        e->jt_pad_cap = pad;
-    }
-    return true;
+    return arr_grow(e->m, (void **)&e->jt_sum, &e->jt_sum_cap, dests, sizeof(*e->jt_sum), 0) == 0 &&
+           arr_grow(e->m, (void **)&e->jt_pad, &e->jt_pad_cap, pad, 1, 0) == 0;
 }
 
 /* The same messages, in the same order, as the carrier's last set: its
