@@ -479,25 +479,36 @@ h_feed_group(h_node *n, uint64_t t, uint8_t type, uint32_t src, uint32_t msid, u
     return h_feed_pdu(n, t, &p);
 }
 
+/* Submit payload[0..len) to dests; its MSID. */
+static inline uint32_t
+h_submit_bytes(h_node *n, uint64_t t, const uint8_t *payload, size_t len,
+               const uint32_t *dests, size_t cnt, uint8_t prio)
+{
+    pmul_msg m;
+    uint32_t msid = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.payload = payload;
+    m.payload_len = len;
+    m.dests = dests;
+    m.dest_cnt = cnt;
+    m.priority = prio;
+    assert_int_equal(pmul_engine_submit(n->e, h_now(t), &m, &msid), 0);
+    return msid;
+}
+
 /* Submit a message of len octets (byte i = i * 13 + msid-independent salt)
  * to dests. */
 static inline uint32_t
 h_submit(h_node *n, uint64_t t, size_t len, const uint32_t *dests, size_t cnt, uint8_t prio)
 {
     uint8_t *b = malloc(len);
-    pmul_msg m;
-    uint32_t msid = 0;
+    uint32_t msid;
     size_t i;
 
     for (i = 0; i < len; i++)
         b[i] = (uint8_t)(i * 13u + 7u);
-    memset(&m, 0, sizeof(m));
-    m.payload = b;
-    m.payload_len = len;
-    m.dests = dests;
-    m.dest_cnt = cnt;
-    m.priority = prio;
-    assert_int_equal(pmul_engine_submit(n->e, h_now(t), &m, &msid), 0);
+    msid = h_submit_bytes(n, t, b, len, dests, cnt, prio);
     free(b);
     return msid;
 }

@@ -61,19 +61,12 @@ submit_salted(h_node *n, uint64_t t, size_t len, const uint32_t *dests, size_t c
               unsigned s)
 {
     uint8_t *b = malloc(len);
-    pmul_msg m;
-    uint32_t msid = 0;
+    uint32_t msid;
     size_t i;
 
     for (i = 0; i < len; i++)
         b[i] = salted(s, i);
-    memset(&m, 0, sizeof(m));
-    m.payload = b;
-    m.payload_len = len;
-    m.dests = dests;
-    m.dest_cnt = cnt;
-    m.priority = prio;
-    assert_int_equal(pmul_engine_submit(n->e, h_now(t), &m, &msid), 0);
+    msid = h_submit_bytes(n, t, b, len, dests, cnt, prio);
     free(b);
     return msid;
 }
