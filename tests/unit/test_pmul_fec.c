@@ -748,6 +748,10 @@ test_pmul_fec_joint_params(void **state)
 
         assert_int_equal(pmul_fec_seq_map(&p.blocks, 259, &b, &e), PMUL_ERR_RANGE);
     }
+    /* Every truncation is refused, and refused whole. */
+    for (size_t len = 0; len < sizeof(vec); len++)
+        assert_int_equal(pmul_fec_params_decode2(&p, &g, PMUL_FEC_ID_RS8, vec, len, 3, 7),
+                         PMUL_ERR_FEC_PARAM);
     /* Version 1's decoder does not know version 2: plain reception. */
     assert_int_equal(pmul_fec_params_decode(&p, PMUL_FEC_ID_RS8, vec, sizeof(vec), 3),
                      PMUL_ERR_FEC_ID);
