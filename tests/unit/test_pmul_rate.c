@@ -163,6 +163,27 @@ test_pmul_rate_rto_queued(void **state)
     assert_int_equal(pmul_rate_rto_ms(&r, &in), 1300);
 }
 
+/* Back-off multiplies the wait for answers, not the queue's airtime: a
+ * third round behind 20 s of queue waits 20 s + 4 x 300 ms, not 4 x
+ * 20.3 s (which the 120 s bound then held long after the queue left). */
+static void
+test_pmul_rate_rto_queue_not_backed_off(void **state)
+{
+    pmul_rate r;
+    pmul_rto_in in;
+
+    (void)state;
+    pmul_rate_init(&r, 9600, 0, 120000, 200, false);
+    memset(&in, 0, sizeof(in));
+    pmul_rate_sample(&r, 100);                      /* 100 + 200 */
+    in.round = 2;
+    assert_int_equal(pmul_rate_rto_ms(&r, &in), 1200);
+    in.queued_len = 24000;                          /* 20 s at 9600 bit/s */
+    assert_int_equal(pmul_rate_rto_ms(&r, &in), 21200);
+    in.queued_len = 240000;                         /* 200 s: the bound holds */
+    assert_int_equal(pmul_rate_rto_ms(&r, &in), 120000);
+}
+
 static void
 test_pmul_rate_ack_spread(void **state)
 {
@@ -262,6 +283,7 @@ main(void)
         cmocka_unit_test(test_pmul_rate_estimator),
         cmocka_unit_test(test_pmul_rate_raw_min_window),
         cmocka_unit_test(test_pmul_rate_rto_queued),
+        cmocka_unit_test(test_pmul_rate_rto_queue_not_backed_off),
         cmocka_unit_test(test_pmul_rate_ack_spread),
         cmocka_unit_test(test_pmul_rate_rto_formula),
         cmocka_unit_test(test_pmul_rate_fixed_mode),
