@@ -157,8 +157,12 @@ pmul__txf_with_margin(unsigned need, unsigned p)
  * else) tells what it lost of it: listed sources are missing, and under
  * rule 3 a FEC receiver lists k_b - held_b of block b.  A block it does
  * not list holds at least k_b of its k_b + r_b symbols: counted as k_b +
- * r_b / 2.  A list cut at MM entries says too little.  fec_j0 is scratch
- * between rounds (as in fec_needs).
+ * r_b / 2.  A list cut at MM entries says too little.  Until d has shown
+ * that it decodes (dec_ok), the sources alone: a receiver that drops
+ * repairs lists every source it lacks, and counting the repairs as lost
+ * made it look three times as lossy as it was (netsim
+ * fec_nodec_rx4_loss10: 8 proactive repairs per message for everyone
+ * instead of 4).  fec_j0 is scratch between rounds (as in fec_needs).
  */
 void
 pmul__txf_loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d,
@@ -175,6 +179,7 @@ pmul__txf_loss_sample(pmul_engine *e, pmul_txmsg *m, const pmul_txdest *d,
         return;
     if ((ds = pmul__dst_find(e, d->id)) == NULL)
         return;
+    fec = fec && ds->dec_ok;
     if (fec)
         memset(m->fec_j0, 0, m->lay.block_cnt);
     while (pmul_missing_next(a->missing, a->missing_cnt, &pos, &lo, &hi)) {

@@ -401,7 +401,14 @@ names_member(const pmul_engine *e, const pmul_txmsg *c, const pmul_pdu *pdu, boo
  * without waiting for STALL_MIN repairs (learn_joint): with 10 such
  * receivers on one channel that wait took the 20 mails of netsim
  * shared_medium_rx10 past their bounds (626 Acks, bound 560).  Only the
- * first such Ack_PDU after a round tells.
+ * first such Ack_PDU after the round's closing copy tells, and only with
+ * a missing list for the carrier.  One that comes during the round left
+ * before it; and a complete one is no answer to the round: a receiver
+ * of 10.8 that decoded the set acks each member's delivery on its own
+ * spreading delay, and the carrier's may come first, or it is the copy
+ * of an earlier complete Ack (pmul_rxack.c complete_copy_pays).  Both
+ * took receivers of 10.8 for ones built before (netsim
+ * fec_joint_rx4_loss10, seeds 1 and 2).
  */
 void
 pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu)
@@ -414,6 +421,7 @@ pmul__txp_on_ack_pdu(pmul_engine *e, const pmul_pdu *pdu)
 
     for (k = 0; k < pdu->u.ack.entry_cnt; k++) {
         if ((c = pmul__tx_find(e, pdu->u.ack.entries[k].msid)) == NULL || !c->jlearn ||
+            c->phase != PMUL_TXP_WAIT || pdu->u.ack.entries[k].missing_cnt == 0 ||
             c->jt == NULL || c->jt->g.cnt < 2 || c->jt->g.mem[0].msid != c->msid ||
             (d = pmul__txdest_find(c, pdu->source_id)) == NULL ||
             (ds = pmul__dst_find(e, d->id)) == NULL || d->jround == ds->jseen_round)
