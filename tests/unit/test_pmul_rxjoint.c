@@ -12,8 +12,9 @@
  *	identical; a member delivered and kept completing the other; keep
  *	disabled (the round cannot be used, the Ack lists what is missing);
  *	an unknown member counted as erasures; the closing copy's one
- *	Ack_PDU naming every ACTIVE member; a member whose Total disagrees;
- *	repairs of the wrong length; repairs outside the round; the keep
+ *	Ack_PDU naming every ACTIVE member, and complete ones; a member whose
+ *	Total disagrees; repairs of the wrong length; repairs outside the
+ *	round and before any copy of their set; the keep
  *	store's eviction by bytes and by expiry; accept mode keeping only
  *	accepted payloads.
  * SECURITY
@@ -215,6 +216,18 @@ jt_send(jt *t, uint64_t at, const jmsg *m, unsigned lost)
     return at;
 }
 
+/* Two messages of n PDUs each (msids id and id + 1, last fragments of
+ * la and lb octets) sent in turn, losing la_lost and lb_lost (bit s-1):
+ * the set of most tests.  Returns the time of the last source. */
+static uint64_t
+jt_pair(jt *t, jmsg **ms, uint32_t id, uint16_t na, uint16_t la, unsigned a_lost, uint16_t nb,
+        uint16_t lb, unsigned b_lost)
+{
+    ms[0] = jt_msg(t, id, na, la);
+    ms[1] = jt_msg(t, id + 1u, nb, lb);
+    return jt_send(t, jt_send(t, 0, ms[0], a_lost), ms[1], b_lost);
+}
+
 /* Joint repair j of set g (members ms[]), carried by c, len octets. */
 static int
 jt_rep_len(jt *t, uint64_t at, jmsg *const *ms, const pmul_fec_joint *g, const jmsg *c,
@@ -307,15 +320,11 @@ test_rxjoint_two_members_completed(void **state)
 {
     jmsg *ms[2];
     pmul_fec_joint g;
-    uint64_t at;
     jt t;
 
     (void)state;
     jt_init(&t, NULL);
-    ms[0] = jt_msg(&t, 21, 3, 40);
-    ms[1] = jt_msg(&t, 22, 2, 70);
-    at = jt_send(&t, 0, ms[0], 1u << 1);
-    at = jt_send(&t, at, ms[1], 1u << 0);
+    (void)jt_pair(&t, ms, 21, 3, 40, 1u << 1, 2, 70, 1u << 0);
     g = jt_set(ms, 2, 2);
     assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), 0);
     assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 0), 0);
@@ -691,27 +700,22 @@ test_rxjoint_repair_wrong_length(void **state)
     jt_fini(&t);
 }
 
-/* A repair is placed by its number (docs/wire.md 10.8): none before the
- * first announcement of its carrier; a number within the set's announced
- * range at once; one past it (the round's first copy was lost) when a
- * later copy announces the range; one at or below the highest number held
- * is no fresh repair. */
+/* A repair is placed by its number (docs/wire.md 10.8): a number within
+ * the set's announced range at once; one past it (the round's first copy
+ * was lost) when a later copy announces the range; one at or below the
+ * highest number held is no fresh repair.  (Before any announcement of
+ * its set: test_rxjoint_repairs_before_any_copy.) */
 static void
 test_rxjoint_repairs_placed_by_number(void **state)
 {
     jmsg *ms[2];
     pmul_fec_joint g;
-    uint64_t at;
     jt t;
 
     (void)state;
     jt_init(&t, NULL);
-    ms[0] = jt_msg(&t, 81, 3, 100);
-    ms[1] = jt_msg(&t, 82, 3, 10);
-    at = jt_send(&t, 0, ms[0], 3u);
-    (void)jt_send(&t, at, ms[1], 0);
+    (void)jt_pair(&t, ms, 81, 3, 100, 3u, 3, 10, 0);
     g = jt_set(ms, 2, 2);
-    assert_int_equal(jt_rep(&t, 900, ms, &g, ms[0], 0), 0);     /* before any */
     assert_int_equal(jt_addr2(&t, 1000, ms[0], &g), 0);
     assert_int_equal(jt_rep(&t, 1010, ms, &g, ms[0], 1), 0);
     assert_int_equal(jt_addr2(&t, 1020, ms[0], &g), 0);
@@ -728,6 +732,92 @@ test_rxjoint_repairs_placed_by_number(void **state)
     h_drain(t.node, 2030);
     assert_int_equal(jt_delivered(&t, ms[0]), 1);
     assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
+    jt_fini(&t);
+}
+
+/*
+ * The round's first copy lost: its repairs come before any announcement
+ * of the set and are held, and the mid-round copy places them by number
+ * (the round decodes without going again).  Held only while something of
+ * the source is missing here: a receiver that lacks nothing keeps none.
+ */
+static void
+test_rxjoint_repairs_before_any_copy(void **state)
+{
+    jmsg *ms[2];
+    pmul_fec_joint g;
+    jt t;
+
+    (void)state;
+    jt_init(&t, NULL);
+    (void)jt_pair(&t, ms, 71, 3, 100, 4u, 3, 10, 1u);  /* 4 of 6 held */
+    g = jt_set(ms, 2, 2);
+    assert_int_equal(jt_rep(&t, 900, ms, &g, ms[0], 0), 0);
+    assert_int_equal(jt_rep(&t, 910, ms, &g, ms[0], 1), 0);
+    h_drain(t.node, 910);
+    assert_int_equal(jt_delivered(&t, ms[0]), 0);
+    assert_int_equal(jt_stats(&t).rx_fec_unused, 0);
+    jt_close(&t, 920, ms[0], &g);                       /* the mid-round copy */
+    h_drain(t.node, 920);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);
+    assert_int_equal(jt_delivered(&t, ms[1]), 1);
+    assert_int_equal(jt_stats(&t).rx_joint_recovered, 2);
+    /* Everything held: a later set's repairs before its copy are dropped. */
+    g.j0 = 2;
+    assert_int_equal(jt_rep(&t, 2000, ms, &g, ms[0], 0), 0);
+    assert_int_equal(jt_stats(&t).rx_fec_unused, 1);
+    jt_fini(&t);
+}
+
+/*
+ * A listed destination answers the closing copy for a member it has
+ * complete too: the transmitter still counts it as needing that member,
+ * so its complete Ack (and the copy of it) were lost.  One Ack_PDU names
+ * the ACTIVE member with its list (sources 1 and 3) and the complete one
+ * as complete.
+ */
+static void
+test_rxjoint_closing_copy_names_complete_member(void **state)
+{
+    jmsg *ms[2];
+    pmul_fec_joint g;
+    size_t ents, from, i, both;
+    uint64_t at;
+    jt t;
+
+    (void)state;
+    jt_init(&t, NULL);
+    t.node->rnd.value = 0;
+    /* A complete here, B missing 1 and 3. */
+    at = jt_pair(&t, ms, 75, 4, 100, 0u, 3, 20, 5u);
+    h_run(t.node, at, 20000);
+    assert_int_equal(jt_delivered(&t, ms[0]), 1);
+    g = jt_set(ms, 2, 1);                               /* carried by B */
+    assert_int_equal(jt_addr2(&t, 20000, ms[1], &g), 0);
+    assert_int_equal(jt_rep(&t, 20010, ms, &g, ms[1], 0), 0);
+    h_drain(t.node, 20010);
+    from = t.node->npkt;
+    jt_close(&t, 20020, ms[1], &g);
+    h_run(t.node, 20020, 20020 + 1000);
+    /* The answer: one Ack_PDU with both entries. */
+    for (i = from, both = 0; i < t.node->npkt; i++) {
+        pmul_pdu p = h_pdu(t.node, i);
+        int c0 = -1, c1 = -1;
+        uint16_t k;
+
+        if (p.type != PMUL_PDU_ACK)
+            continue;
+        for (k = 0; k < p.u.ack.entry_cnt; k++) {
+            if (p.u.ack.entries[k].msid == ms[0]->msid)
+                c0 = p.u.ack.entries[k].missing_cnt;
+            if (p.u.ack.entries[k].msid == ms[1]->msid)
+                c1 = p.u.ack.entries[k].missing_cnt;
+        }
+        both += c0 == 0 && c1 == 2;
+    }
+    assert_int_equal(both, 1);
+    assert_int_equal(jt_acks(&t, from, ms[1]->msid, &ents, NULL), 1);
+    assert_int_equal(ents, 1);
     jt_fini(&t);
 }
 
@@ -846,6 +936,8 @@ main(void)
         cmocka_unit_test(test_rxjoint_disagreeing_total_unusable),
         cmocka_unit_test(test_rxjoint_repair_wrong_length),
         cmocka_unit_test(test_rxjoint_repairs_placed_by_number),
+        cmocka_unit_test(test_rxjoint_repairs_before_any_copy),
+        cmocka_unit_test(test_rxjoint_closing_copy_names_complete_member),
         cmocka_unit_test(test_rxjoint_set_change_placed_by_number),
         cmocka_unit_test(test_rxjoint_keep_eviction_bytes_and_expiry),
         cmocka_unit_test(test_rxjoint_accept_mode_keeps_accepted),
