@@ -22,13 +22,15 @@
  *		are served once all of it is read.
  *	flush	then the waiting candidates of the same destinations,
  *		priority, group and symbol length go in one joint round: the
- *		oldest's last set again while it has not decoded everywhere
- *		(same members, fresh j, doubling), else a new set, oldest first
+ *		oldest's last set again (whoever carries it) while it has not
+ *		decoded everywhere (same members, fresh j, doubling), else a
+ *		new set of candidates in no set that may go again, oldest first
  *		while K + repairs <= 254, only where it saves repairs over the
  *		members' own rounds; otherwise each gets its plain round.
- *	round	the oldest member carries it (pmul_tx.c sends it): version 2
- *		FEC_Address_PDU listing every destination some member still
- *		needs, the joint repairs G + j, the closing copy; the others
+ *	round	a member carries it (pmul_tx.c sends it), the one the neediest
+ *		destination needs most, so that it cannot finish mid-round:
+ *		version 2 FEC_Address_PDU listing every destination some member
+ *		still needs, the joint repairs G + j, the closing copy; the others
  *		wait in PMUL_TXP_JOINT and their rounds end with the carrier's.
  *		A carrier's unchanged list makes the members' lists stand.
  *	size	the largest need of a listed destination summed over the
@@ -212,6 +214,23 @@ carrier_pending(const pmul_txmsg *m)
 
     return c != NULL && c != m && c->phase == PMUL_TXP_WAIT && !c->jwait && c->jt != NULL &&
            c->jt->g.cnt > 0 && !c->jt->active && c->jt->again < JOINT_AGAIN_MAX;
+}
+
+/*
+ * The carrier of a set o is in (as a member, or carrying it) that may go
+ * again, else NULL.  Its members wait for it: a new set that took one
+ * would drop it, and the repairs a receiver got of it were lost with it
+ * (100 mails to 4 receivers at 10 %: sets that failed at one receiver
+ * were taken apart by new ones three rounds in a row, 36 repairs for a
+ * need of 11).
+ */
+static pmul_txmsg *
+live_carrier(pmul_txmsg *o)
+{
+    pmul_txmsg *c = o->jcarrier != NULL ? o->jcarrier : o;
+
+    return c->jt != NULL && c->jt->g.cnt >= 2 && c->jt->g.mem[0].msid == c->msid &&
+           !c->jt->active && c->jt->again < JOINT_AGAIN_MAX ? c : NULL;
 }
 
 /* Its need as dests[i] of a member: 0 once it is complete. */
@@ -439,9 +458,39 @@ choose_again(pmul_engine *e, pmul_txmsg *c, pmul_txmsg **mb, unsigned *r, unsign
 }
 
 /*
- * Members for a joint round carried by c into mb: its last set again
- * (choose_again()), or oldest first while K plus the repairs they need
- * stays <= 254; their count, the joint repairs in *r, K in *k, and each
+ * The carrier of a new set goes first in mb: the member the neediest
+ * destination (largest summed need, e->jt_sum) needs most, the oldest of
+ * those.  A carrier that finishes ends its round on the spot (the set's
+ * numbers are its own), and the oldest member often did: its other
+ * destinations decoded the set before the last repair, and the neediest
+ * lost the rest of the round and the set (5 of 22 rounds, netsim-bench
+ * air seed 1).  One the neediest still needs cannot finish before that
+ * destination decodes, at the end of the round.
+ */
+static void
+carrier_first(const pmul_engine *e, const pmul_txmsg *c, pmul_txmsg **mb, unsigned cnt)
+{
+    size_t i, top = 0;
+    unsigned j, best = 0;
+    pmul_txmsg *t;
+
+    for (i = 1; i < c->dest_cnt; i++)
+        if (e->jt_sum[i] > e->jt_sum[top])
+            top = i;
+    for (j = 1; j < cnt; j++)
+        if (need_of(mb[j], top) > need_of(mb[best], top))
+            best = j;
+    t = mb[0];
+    mb[0] = mb[best];
+    mb[best] = t;
+}
+
+/*
+ * Members for a joint round into mb, the carrier first: the last set of
+ * c (the oldest candidate) again, whoever carries it (choose_again()), or
+ * a new set of candidates in no set that may go again, oldest first while
+ * K plus the repairs they need stays <= 254, its carrier chosen by
+ * carrier_first(); their count, the joint repairs in *r, K in *k, and each
  * destination's summed need in e->jt_sum.  The margin is the round's
  * (pmul__txf_round_loss_pm(): none while other messages are sent, as for
  * a message's own round): with the set going again, what a failed block
@@ -452,12 +501,14 @@ choose_again(pmul_engine *e, pmul_txmsg *c, pmul_txmsg **mb, unsigned *r, unsign
 static unsigned
 choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k, bool *again)
 {
-    pmul_txmsg *c = e->tx[i0], *o;
+    pmul_txmsg *c = e->tx[i0], *o, *lc;
     unsigned cnt = 0, need, rr, own, apart = 0, p = pmul__txf_round_loss_pm(e, c);
     size_t i, j, max = e->cfg.fec_joint_max < PMUL_FEC_JOINT_MAX ? e->cfg.fec_joint_max
                                                                   : PMUL_FEC_JOINT_MAX;
 
-    if ((cnt = choose_again(e, c, mb, r, k, p)) > 0) {
+    /* The last set of the oldest waiting message, whoever carries it. */
+    lc = live_carrier(c);
+    if (lc != NULL && (lc == c || lc->jwait) && (cnt = choose_again(e, lc, mb, r, k, p)) > 0) {
         *again = true;
         return cnt;
     }
@@ -470,7 +521,7 @@ choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k, boo
     memset(e->jt_sum, 0, c->dest_cnt * sizeof(*e->jt_sum));
     for (j = i0; j < e->tx_cnt && cnt < max; j++) {
         o = e->tx[j];
-        if (o != c && !joinable(e, c, o))
+        if (o != c && (!joinable(e, c, o) || live_carrier(o) != NULL))
             continue;
         need = own = 0;
         for (i = 0; i < c->dest_cnt; i++) {
@@ -494,7 +545,10 @@ choose(pmul_engine *e, size_t i0, pmul_txmsg **mb, unsigned *r, unsigned *k, boo
      * saves nothing, and a block that fails is lost unless its set goes
      * again, where a message's own repairs add up: with jrx's receivers
      * one receiver's need of 10-12 went round after round in new sets. */
-    return apart >= *r + JOINT_GAIN_MIN ? cnt : (cnt > 0 ? 1u : 0u);
+    if (cnt < 2 || apart < *r + JOINT_GAIN_MIN)
+        return cnt > 0 ? 1u : 0u;
+    carrier_first(e, c, mb, cnt);
+    return cnt;
 }
 
 /*
@@ -578,6 +632,7 @@ start_joint(pmul_engine *e, size_t i0)
         lone(e, c);
         return;
     }
+    c = mb[0];                  /* the carrier: not always the oldest */
     /* What its answers after the round are compared with (learn_joint). */
     for (i = 0; i < cnt; i++)
         for (j = 0; j < c->dest_cnt && mb[i] != NULL; j++) {
