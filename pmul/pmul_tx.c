@@ -373,12 +373,12 @@ pmul__tx_start_round(pmul_engine *e, pmul_txmsg *m, bool whole, bool emcon_round
     if (joint) {
         pmul__txj_round(e, m);
         whole = false;
-        /* Its announcement goes twice (the second mid-round): a receiver
-         * that lost it holds the round's repairs until a later copy says
-         * how many went, and answers for no member until then.  At 10 %
-         * loss to 4 receivers, 100 mails: p95 1.34x -> 1.31x the limit
-         * (netsim-bench air, 100 seeds). */
-        m->addr_copies = 1;
+        /* Its announcement goes once before the repairs and once after
+         * (the closing copy).  A receiver that lost the first holds the
+         * repairs by number until the closing copy places them
+         * (pmul_rxjoint.c early_repair()); a second copy mid-round, which
+         * was for that receiver, cost 100 mails to 4 receivers 1.6 s of
+         * 555 (netsim-bench air, 100 seeds) once it held them. */
     }
     if (m->probe) {
         whole = false;

@@ -211,9 +211,8 @@ test_pmul_txjoint_two_waiting_one_round(void **state)
     assert_int_equal(n->e->st.fec_joint_rounds, 0);
     first = n->npkt;
     /* C's first transmission, then the joint round: its announcement,
-     * a repair, the announcement's second copy (mid-round), a repair,
-     * the closing copy. */
-    assert_int_equal(h_drain(n, 100), 1 + 3 + (1 + 1 + 1 + 1 + 1));
+     * two repairs, the closing copy. */
+    assert_int_equal(h_drain(n, 100), 1 + 3 + (1 + 1 + 1 + 1));
     assert_int_equal(h_pdu(n, first).msid, c);
     at = find_addr(n, first + 1, a);
     assert_int_equal(at, (long)first + 4);
@@ -230,17 +229,16 @@ test_pmul_txjoint_two_waiting_one_round(void **state)
     assert_int_equal(g.mem[1].last_len, 40);
     assert_int_equal(pmul_fec_joint_base(&fp.blocks), 259);
     assert_int_equal(h_pdu(n, (size_t)at).u.address.dest_cnt, 2);
-    assert_int_equal(params2_of(n, (size_t)at + 2, &fp, &g), 0);       /* second copy */
     for (i = 0; i < 2; i++) {
-        p = h_pdu(n, (size_t)at + 1 + 2 * i);
+        p = h_pdu(n, (size_t)at + 1 + i);
         assert_int_equal(p.type, PMUL_PDU_DATA);
         assert_int_equal(p.msid, a);
         assert_int_equal(p.u.data.seq, 259 + i);
         assert_int_equal(p.u.data.frag_len, S);
         memcpy(rep[i], p.u.data.frag, S);
     }
-    assert_int_equal(params2_of(n, (size_t)at + 4, &fp, &g), 0);       /* closing copy */
-    assert_int_equal(h_pdu(n, (size_t)at + 4).u.address.dest_cnt, 2);
+    assert_int_equal(params2_of(n, (size_t)at + 3, &fp, &g), 0);       /* closing copy */
+    assert_int_equal(h_pdu(n, (size_t)at + 3).u.address.dest_cnt, 2);
     assert_int_equal(n->e->st.fec_joint_rounds, 1);
     assert_int_equal(n->e->st.fec_joint_members, 2);
     assert_int_equal(n->e->st.fec_joint_repairs, 2);
@@ -468,10 +466,10 @@ test_pmul_txjoint_trial_two_at_once(void **state)
     assert_true(pmul__txj_active(pmul__tx_find(n->e, a)));
     assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_JOINT);
     first = n->npkt;
-    assert_int_equal(h_drain(n, 100), (1 + 2 + 1 + 1) + (1 + 3));
+    assert_int_equal(h_drain(n, 100), (1 + 2 + 1) + (1 + 3));
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
     assert_int_equal(g.cnt, 2);
-    assert_int_equal(h_pdu(n, first + 5).msid, c);
+    assert_int_equal(h_pdu(n, first + 4).msid, c);
     h_node_free(n);
 }
 
@@ -578,8 +576,8 @@ test_pmul_txjoint_set_goes_again(void **state)
     assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, rb, 1), 0);
     assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
     first = n->npkt;
-    /* One repair: the announcement's copies go back to back. */
-    assert_int_equal(h_drain(n, 200), 2 + 1 + 1);
+    /* One repair between the announcement and the closing copy. */
+    assert_int_equal(h_drain(n, 200), 1 + 1 + 1);
     assert_int_equal(n->e->st.fec_joint_rounds, 2);
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
     assert_int_equal(g.cnt, 2);
@@ -588,15 +586,15 @@ test_pmul_txjoint_set_goes_again(void **state)
     assert_int_equal(g.repair_cnt, 3);          /* R: the set's so far */
     assert_int_equal(g.j0, 0);
     assert_int_equal(h_pdu(n, first).u.address.dest_cnt, 1);
-    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 261);
+    assert_int_equal(h_pdu(n, first + 1).u.data.seq, 261);
 
     assert_int_equal(feed_ack2(n, 300, H_RX, a, ra, 1, b, rb, 1), 0);
     first = n->npkt;
-    assert_int_equal(h_drain(n, 300), 1 + 1 + 1 + 1 + 1);
+    assert_int_equal(h_drain(n, 300), 1 + 1 + 1 + 1);
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
     assert_int_equal(g.repair_cnt, 5);
     assert_int_equal(h_pdu(n, first + 1).u.data.seq, 262);
-    assert_int_equal(h_pdu(n, first + 3).u.data.seq, 263);
+    assert_int_equal(h_pdu(n, first + 2).u.data.seq, 263);
     h_node_free(n);
 }
 
@@ -660,7 +658,7 @@ test_pmul_txjoint_learning(void **state)
     assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, b, NULL, 0), 0);
     assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, b, all, 8), 0);
     first = n->npkt;
-    assert_int_equal(h_drain(n, 100), (1 + 17 + 1 + 1) + (1 + 3));
+    assert_int_equal(h_drain(n, 100), (1 + 17 + 1) + (1 + 3));
     assert_int_equal(params2_of(n, first, &fp, &g), 0);
     assert_int_equal(g.repair_cnt, 17);
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, a, all, 17), 0);
@@ -782,11 +780,11 @@ test_pmul_txjoint_map_split_fits(void **state)
             parts++;
     }
     /* 33 destinations fit a version 1 part, 30 a version 2 one of two
-     * members: 3 parts, not 2, for each of the three copies (the
-     * announcement goes twice). */
+     * members: 3 parts, not 2, for each of the two copies (the
+     * announcement and the closing copy). */
     assert_int_equal(n->e->fec_dests_cap, 33);
     assert_int_equal(pmul__tx_find(n->e, a)->jt->dests_cap, 30);
-    assert_int_equal(parts, 3 * 3);
+    assert_int_equal(parts, 2 * 3);
     h_node_free(n);
 }
 
