@@ -7,15 +7,20 @@
  *	Drives one engine as a transmitter with cfg.fec and cfg.fec_joint on
  *	(docs/wire.md 10.8, "Transmitter"): candidates wait while a message of
  *	the same destinations and priority has its first transmission to
- *	send, then go in one joint round carried by the oldest (version 2
- *	FEC_Address_PDU, joint repairs G + j whose bytes rebuild dropped
- *	sources of two members, closing copy); a lone candidate gets its plain
+ *	send, then go in one joint round (version 2 FEC_Address_PDU, joint
+ *	repairs G + j whose bytes rebuild dropped sources of two members,
+ *	closing copy); a new set's carrier is the member its neediest
+ *	destination needs most, not the oldest, and the oldest finishing
+ *	mid-round does not end the round; a lone candidate gets its plain
  *	round; the wait bound flushes; another destination list or priority is
  *	not joined; fec_joint off keeps the per-message rounds; a destination
  *	whose lists did not shrink over STALL_MIN joint repairs is learned, one
  *	whose list shrank proves decoding; an unchanged carrier list makes the
- *	members' lists stand; a member that finishes mid-round stops the joint repairs;
- *	MAP-split copies fit pdu_max_len.
+ *	members' lists stand; a member that finishes mid-round does not stop
+ *	the joint repairs; a set that failed at one destination goes again,
+ *	carried by its own carrier also when the oldest waiting candidate is
+ *	a member, and an older candidate does not take its members into a new
+ *	set; MAP-split copies fit pdu_max_len.
  * SECURITY
  *	Test code.
  * DIAGNOSTICS
@@ -113,29 +118,43 @@ is_v1(const h_node *n, size_t i)
 
 static const uint32_t two[] = { H_RX, H_RX2 };
 
-/* One Ack_PDU from acker with entries for m1 and m2 (a receiver of
- * docs/wire.md 10.8 answers a joint round so, receiver 4). */
+/* One Ack_PDU from acker with an entry for each of msid[0..cnt), missing
+ * miss[i][0..mcnt[i]) (a receiver of docs/wire.md 10.8 answers a joint
+ * round so, receiver 4). */
+static int
+feed_ackn(h_node *n, uint64_t t, uint32_t acker, size_t cnt, const uint32_t *msid,
+          const uint16_t *const *miss, const uint16_t *mcnt)
+{
+    pmul_ack_entry a[PMUL_FEC_JOINT_MAX];
+    pmul_pdu p;
+    size_t i;
+
+    assert_true(cnt <= PMUL_FEC_JOINT_MAX);
+    memset(a, 0, sizeof(a));
+    for (i = 0; i < cnt; i++) {
+        a[i].source_id = H_TX;
+        a[i].msid = msid[i];
+        a[i].missing = miss[i];
+        a[i].missing_cnt = mcnt[i];
+    }
+    memset(&p, 0, sizeof(p));
+    p.type = PMUL_PDU_ACK;
+    p.source_id = acker;
+    p.u.ack.entry_cnt = (uint16_t)cnt;
+    p.u.ack.entries = a;
+    return h_feed_pdu(n, t, &p);
+}
+
+/* feed_ackn() for m1 and m2. */
 static int
 feed_ack2(h_node *n, uint64_t t, uint32_t acker, uint32_t m1, const uint16_t *miss1, uint16_t c1,
           uint32_t m2, const uint16_t *miss2, uint16_t c2)
 {
-    pmul_ack_entry a[2];
-    pmul_pdu p;
+    const uint32_t m[2] = { m1, m2 };
+    const uint16_t *const miss[2] = { miss1, miss2 };
+    const uint16_t c[2] = { c1, c2 };
 
-    memset(a, 0, sizeof(a));
-    a[0].source_id = a[1].source_id = H_TX;
-    a[0].msid = m1;
-    a[0].missing = miss1;
-    a[0].missing_cnt = c1;
-    a[1].msid = m2;
-    a[1].missing = miss2;
-    a[1].missing_cnt = c2;
-    memset(&p, 0, sizeof(p));
-    p.type = PMUL_PDU_ACK;
-    p.source_id = acker;
-    p.u.ack.entry_cnt = 2;
-    p.u.ack.entries = a;
-    return h_feed_pdu(n, t, &p);
+    return feed_ackn(n, t, acker, 2, m, miss, c);
 }
 
 /* RX and RX2 decoded a joint round before: candidates wait for
@@ -155,27 +174,34 @@ prove(h_node *n, const uint32_t *dests, size_t cnt)
 #define LEN_B (FRAG + 40)       /* 2 PDUs */
 #define LEN_C (3 * FRAG)
 
+/* At t RX lists A's 2 and B's 1, RX2 A's 1 and 3 and acks B complete. */
+static void
+ab_lists(h_node *n, uint64_t t, uint32_t a, uint32_t b)
+{
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
+
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, a, ra, 1), 0);
+    assert_int_equal(h_feed_ack(n, t, H_RX2, H_TX, a, r2a, 2), 0);
+    assert_int_equal(h_feed_ack(n, t, H_RX, H_TX, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, t, H_RX2, H_TX, b, NULL, 0), 0);
+}
+
 /*
  * A (3 PDUs) and B (2 PDUs) to RX and RX2 went; C, to the same, is
- * submitted but not sent yet.  RX lists A's 2 and B's 1, RX2 A's 1 and 3
- * and acks B complete: both candidates, and with `proven` both wait for
- * C's first transmission (else they are a trial and go at once).
+ * submitted but not sent yet.  ab_lists(): both candidates, and with
+ * `proven` both wait for C's first transmission (else they are a trial
+ * and go at once).
  */
 static void
 two_waiting(h_node *n, uint32_t *a, uint32_t *b, uint32_t *c, bool proven)
 {
-    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
-
     if (proven)
         prove(n, two, 2);
     *a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
     *b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
     assert_int_equal(h_drain(n, 0), 1 + 3 + 1 + 2);
     *c = submit_salted(n, 50, LEN_C, two, 2, 6, 3);     /* not drained yet */
-    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *a, ra, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *a, r2a, 2), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *b, rb, 1), 0);
-    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *b, NULL, 0), 0);
+    ab_lists(n, 100, *a, *b);
 }
 
 /*
@@ -341,7 +367,6 @@ static void
 test_pmul_txjoint_wait_bound_flushes(void **state)
 {
     h_node *n = joint_tx(true, 9600);
-    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
     uint32_t a, b, c;
     size_t first, i;
     long at;
@@ -358,10 +383,7 @@ test_pmul_txjoint_wait_bound_flushes(void **state)
     assert_int_equal(pmul__tx_find(n->e, b)->phase, PMUL_TXP_WAIT);
     c = submit_salted(n, 6000, 20 * FRAG, two, 2, 6, 3);
     t0 = 6100;
-    assert_int_equal(h_feed_ack(n, t0, H_RX, H_TX, a, ra, 1), 0);
-    assert_int_equal(h_feed_ack(n, t0, H_RX2, H_TX, a, r2a, 2), 0);
-    assert_int_equal(h_feed_ack(n, t0, H_RX, H_TX, b, rb, 1), 0);
-    assert_int_equal(h_feed_ack(n, t0, H_RX2, H_TX, b, NULL, 0), 0);
+    ab_lists(n, t0, a, b);
     assert_true(pmul__tx_find(n->e, a)->jwait);
     assert_int_equal(pmul__txj_deadline(n->e, pmul__tx_find(n->e, a)), t0 + WAIT_MS);
     first = n->npkt;
@@ -734,6 +756,272 @@ test_pmul_txjoint_member_done_mid_round(void **state)
     h_node_free(n);
 }
 
+/* Member index of msid in joint set g, or -1. */
+static int
+member_of(const pmul_fec_joint *g, uint32_t msid)
+{
+    unsigned i;
+
+    for (i = 0; i < g->cnt; i++)
+        if (g->mem[i].msid == msid)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * The next joint round's announcement from packet `from` (the first
+ * version 2 FEC_Address_PDU) into fp and g, checked to be carrier's (the
+ * first member); its index.
+ */
+static size_t
+joint_at(const h_node *n, size_t from, uint32_t carrier, pmul_fec_params *fp, pmul_fec_joint *g)
+{
+    size_t i;
+
+    for (i = from; i < n->npkt; i++) {
+        if (h_type(n, i) != PMUL_PDU_FEC_ADDRESS || params2_of(n, i, fp, g) != 0 || g->cnt == 0)
+            continue;
+        assert_int_equal(h_pdu(n, i).msid, carrier);
+        assert_int_equal(g->mem[0].msid, carrier);
+        return i;
+    }
+    fail_msg("no joint round from packet %zu", from);
+    return 0;
+}
+
+/*
+ * The Data_PDUs of msid from packet `from` on: exactly cnt, numbered
+ * seq0, seq0 + 1, ... (joint repairs in order).
+ */
+static void
+repairs_are(const h_node *n, size_t from, uint32_t msid, unsigned seq0, unsigned cnt)
+{
+    unsigned got = 0;
+    size_t i;
+
+    for (i = from; i < n->npkt; i++) {
+        pmul_pdu p = h_pdu(n, i);
+
+        if (p.type != PMUL_PDU_DATA || p.msid != msid)
+            continue;
+        assert_true(got < cnt);
+        assert_int_equal(p.u.data.seq, seq0 + got);
+        got++;
+    }
+    assert_int_equal(got, cnt);
+}
+
+#define LEN_D (4 * FRAG)        /* 4 PDUs */
+
+/* Lists of missing PDUs. */
+static const uint16_t lost1[] = { 1 }, lost12[] = { 1, 2 }, lost23[] = { 2, 3 };
+
+/*
+ * A (3 PDUs, oldest), B (2) and D (4) to RX and RX2 went; E, to the same,
+ * is submitted but not sent yet.  RX lists A's 1, B's 1 and D's 1 and 2
+ * (4 in all, 2 of them D's), RX2 A's 2 and 3 and acks B and D complete:
+ * three candidates, proven, waiting for E's first transmission.  One
+ * joint round of 4 repairs (5 per message) then follows it, carried by D.
+ */
+static void
+three_waiting(h_node *n, uint32_t *a, uint32_t *b, uint32_t *d, uint32_t *e)
+{
+    prove(n, two, 2);
+    *a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    *b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    *d = submit_salted(n, 0, LEN_D, two, 2, 6, 4);
+    assert_int_equal(h_drain(n, 0), (1 + 3) + (1 + 2) + (1 + 4));
+    *e = submit_salted(n, 50, LEN_C, two, 2, 6, 3);    /* not drained yet */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *a, lost1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *a, lost23, 2), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *b, lost1, 1), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *b, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, *d, lost12, 2), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, *d, NULL, 0), 0);
+    assert_true(pmul__tx_find(n->e, *a)->jwait);
+    assert_true(pmul__tx_find(n->e, *b)->jwait);
+    assert_true(pmul__tx_find(n->e, *d)->jwait);
+}
+
+/*
+ * The carrier is the member the neediest destination needs most, not the
+ * oldest: a carrier that finishes ends the round, and the oldest often
+ * finished while the neediest still needed the rest of the round.  In
+ * three_waiting()'s round D's version 2 FEC_Address_PDU lists A, B and D
+ * (K 9), and the repairs are D's Data_PDUs from D's G = 4 + 255 + 1.
+ * A then completes at both destinations after the first repair: the
+ * round goes on (A's payload stays with the set), all 4 repairs and the
+ * closing copy go.  With A as carrier, A's end ended the round there
+ * (after 1 repair, before 3c61c45).
+ */
+static void
+test_pmul_txjoint_carrier_most_needed(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    uint32_t a, b, d, e;
+    size_t first, at, last = 0, i;
+    pmul_fec_params fp;
+    pmul_fec_joint g;
+    pmul_txmsg *md;
+
+    (void)state;
+    three_waiting(n, &a, &b, &d, &e);
+    first = n->npkt;
+    /* E's first transmission, then the announcement and the first repair. */
+    assert_int_equal(h_drain_max(n, 100, (1 + 3) + 2), (1 + 3) + 2);
+    assert_int_equal(h_pdu(n, first).msid, e);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    at = joint_at(n, first, d, &fp, &g);
+    assert_int_equal(at, first + 4);
+    assert_int_equal(fp.blocks.total_pdus, 4);
+    assert_int_equal(g.cnt, 3);
+    assert_int_equal(g.k, 3 + 2 + 4);
+    assert_int_equal(g.repair_cnt, 4);
+    assert_true(member_of(&g, a) > 0);
+    assert_true(member_of(&g, b) > 0);
+    assert_int_equal(g.mem[member_of(&g, a)].total_pdus, 3);
+    assert_int_equal(g.mem[member_of(&g, b)].total_pdus, 2);
+    assert_int_equal(pmul_fec_joint_base(&fp.blocks), 4 + 255 + 1);
+    assert_int_equal(h_pdu(n, at).u.address.dest_cnt, 2);
+    assert_int_equal(pmul__tx_find(n->e, a)->phase, PMUL_TXP_JOINT);
+
+    /* A completes everywhere mid-round (both decoded it some other way). */
+    assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 100, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_null(pmul__tx_find(n->e, a));
+    md = pmul__tx_find(n->e, d);
+    assert_true(pmul__txj_active(md));
+    h_drain(n, 100);
+    repairs_are(n, at + 1, d, pmul_fec_joint_base(&fp.blocks) + g.j0, 4);
+    assert_int_equal(n->e->st.fec_joint_repairs, 4);
+    /* The closing copy: the round's last PDU, D's set unchanged. */
+    for (i = at + 1; i < n->npkt; i++)
+        if (h_pdu(n, i).type == PMUL_PDU_FEC_ADDRESS && h_pdu(n, i).msid == d)
+            last = i;
+    assert_int_equal(last, n->npkt - 1);
+    assert_int_equal(params2_of(n, last, &fp, &g), 0);
+    assert_int_equal(g.mem[0].msid, d);
+    assert_int_equal(g.cnt, 3);
+    assert_false(pmul__txj_active(md));
+    assert_int_equal(md->phase, PMUL_TXP_WAIT);
+    h_node_free(n);
+}
+
+/*
+ * The oldest waiting candidate is a member, not the carrier, of a set
+ * that may go again: the set goes again, carried by its own carrier.
+ * Before 3c61c45 only the oldest's own set could go again, so a set
+ * carried by a younger member was taken apart (here: plain rounds, as
+ * A, B and D anew save nothing), and RX's 4 repairs of it were lost.
+ * After three_waiting()'s round RX2 decodes, RX answers A, B and D with
+ * the same lists: D's set again, same members and j0, R 4 -> 5, the
+ * repair numbered on from D's G + 4.
+ */
+static void
+test_pmul_txjoint_member_oldest_set_goes_again(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    uint32_t a, b, d, e, m[3];
+    const uint16_t *const miss[3] = { lost1, lost1, lost12 };
+    static const uint16_t mcnt[3] = { 1, 1, 2 };
+    size_t first, at;
+    pmul_fec_params fp;
+    pmul_fec_joint g, g1;
+
+    (void)state;
+    three_waiting(n, &a, &b, &d, &e);
+    first = n->npkt;
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    (void)joint_at(n, first, d, &fp, &g1);
+    m[0] = a;
+    m[1] = b;
+    m[2] = d;
+    /* RX2's answer first: A waits for it, and a set goes again only while
+     * all its members wait (the carrier's pending answers hold them,
+     * carrier_pending(), but D's are in with RX's). */
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(feed_ackn(n, 200, H_RX, 3, m, miss, mcnt), 0);
+    first = n->npkt;
+    h_drain(n, 200);
+    assert_int_equal(n->e->st.fec_joint_rounds, 2);
+    at = joint_at(n, first, d, &fp, &g);
+    assert_int_equal(g.cnt, 3);
+    assert_memory_equal(g.mem, g1.mem, sizeof(g.mem));
+    assert_int_equal(g.j0, g1.j0);
+    assert_int_equal(g.repair_cnt, 5);
+    assert_int_equal(h_pdu(n, at).u.address.dest_cnt, 1);
+    repairs_are(n, at + 1, d, pmul_fec_joint_base(&fp.blocks) + g1.j0 + 4, 1);
+    h_node_free(n);
+}
+
+/*
+ * A set that failed at one destination goes again, and an older message
+ * that becomes a candidate meanwhile does not take its members: a new
+ * set would drop it, and the repairs the failing receiver holds of it
+ * would be lost.  O, A and B to RX and RX2 go; A and B (two_waiting()'s
+ * lists) go in a joint round carried by A while O's answers are not in.
+ * RX then answers A and B with the same lists (its block failed), RX2
+ * completes A, and O's answers come (RX2 lost O's 1) while F, to the
+ * same, waits to be sent.  After F: O gets its plain round, and A's set
+ * goes again (same members, same j0, R 2 -> 3, repair G + 2).  A new set
+ * of O, A and B would have cost 2 repairs where O's own takes 1 and the
+ * set's next 1, and left RX's 2 repairs of A's set unused.
+ */
+static void
+test_pmul_txjoint_live_set_not_taken(void **state)
+{
+    h_node *n = joint_tx(true, 0);
+    static const uint16_t ra[] = { 2 }, rb[] = { 1 };
+    uint32_t o, a, b;
+    size_t first, at;
+    long ato;
+    pmul_fec_params fp;
+    pmul_fec_joint g, g1;
+
+    (void)state;
+    prove(n, two, 2);
+    o = submit_salted(n, 0, LEN_A, two, 2, 6, 5);
+    a = submit_salted(n, 0, LEN_A, two, 2, 6, 1);
+    b = submit_salted(n, 0, LEN_B, two, 2, 6, 2);
+    assert_int_equal(h_drain(n, 0), (1 + 3) + (1 + 3) + (1 + 2));
+    submit_salted(n, 50, LEN_C, two, 2, 6, 3);         /* not drained yet */
+    ab_lists(n, 100, a, b);
+    first = n->npkt;
+    h_drain(n, 100);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    at = joint_at(n, first, a, &fp, &g1);
+    assert_int_equal(g1.cnt, 2);
+    assert_int_equal(g1.repair_cnt, 2);
+    repairs_are(n, at + 1, a, pmul_fec_joint_base(&fp.blocks) + g1.j0, 2);
+
+    submit_salted(n, 150, LEN_C, two, 2, 6, 6);        /* F, not drained yet */
+    assert_int_equal(feed_ack2(n, 200, H_RX, a, ra, 1, b, rb, 1), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, a, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, o, NULL, 0), 0);
+    assert_int_equal(h_feed_ack(n, 200, H_RX2, H_TX, o, lost1, 1), 0);
+    assert_true(pmul__tx_find(n->e, o)->jwait);
+    assert_true(pmul__tx_find(n->e, a)->jwait);
+    assert_true(pmul__tx_find(n->e, b)->jwait);
+    assert_int_equal(n->e->st.fec_joint_rounds, 1);
+    first = n->npkt;
+    h_drain(n, 200);
+    assert_int_equal(n->e->st.fec_joint_rounds, 2);
+    at = joint_at(n, first, a, &fp, &g);
+    assert_int_equal(g.cnt, 2);
+    assert_int_equal(g.mem[1].msid, b);
+    assert_int_equal(g.k, g1.k);
+    assert_int_equal(g.j0, g1.j0);
+    assert_int_equal(g.repair_cnt, 3);
+    assert_int_equal(member_of(&g, o), -1);
+    repairs_are(n, at + 1, a, pmul_fec_joint_base(&fp.blocks) + g1.j0 + 2, 1);
+    /* O went alone, per message. */
+    ato = find_addr(n, first, o);
+    assert_true(ato >= (long)first);
+    assert_true(is_v1(n, (size_t)ato));
+    h_node_free(n);
+}
+
 /*
  * 64 destinations in 300-octet PDUs: the version 2 parameters take 26
  * octets, so the FEC_Address_PDUs are MAP-split into more parts than with
@@ -797,7 +1085,6 @@ test_pmul_txjoint_map_split_fits(void **state)
 static void
 test_pmul_txjoint_not_on_shared_medium(void **state)
 {
-    static const uint16_t ra[] = { 2 }, rb[] = { 1 }, r2a[] = { 1, 3 };
     pmul_config cfg;
     h_node *n;
     uint32_t a, b, c;
@@ -820,10 +1107,7 @@ test_pmul_txjoint_not_on_shared_medium(void **state)
         h_drain(n, t);
     c = submit_salted(n, 20000, LEN_C, two, 2, 6, 3);
     assert_true(c != 0);
-    assert_int_equal(h_feed_ack(n, 20100, H_RX, H_TX, a, ra, 1), 0);
-    assert_int_equal(h_feed_ack(n, 20100, H_RX2, H_TX, a, r2a, 2), 0);
-    assert_int_equal(h_feed_ack(n, 20100, H_RX, H_TX, b, rb, 1), 0);
-    assert_int_equal(h_feed_ack(n, 20100, H_RX2, H_TX, b, NULL, 0), 0);
+    ab_lists(n, 20100, a, b);
     for (t = 20100; t <= 60000; t += 500)
         h_drain(n, t);
     assert_false(pmul__tx_find(n->e, b) != NULL && pmul__tx_find(n->e, b)->jwait);
@@ -878,6 +1162,9 @@ main(void)
         cmocka_unit_test(test_pmul_txjoint_no_gain_no_joint),
         cmocka_unit_test(test_pmul_txjoint_learning),
         cmocka_unit_test(test_pmul_txjoint_member_done_mid_round),
+        cmocka_unit_test(test_pmul_txjoint_carrier_most_needed),
+        cmocka_unit_test(test_pmul_txjoint_member_oldest_set_goes_again),
+        cmocka_unit_test(test_pmul_txjoint_live_set_not_taken),
         cmocka_unit_test(test_pmul_txjoint_map_split_fits),
         cmocka_unit_test(test_pmul_txjoint_not_on_shared_medium),
         cmocka_unit_test(test_pmul_txjoint_aware_counts_as_proven),
