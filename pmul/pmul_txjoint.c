@@ -205,17 +205,6 @@ worth(const pmul_engine *e, const pmul_txmsg *m)
     return e->cfg.fec_joint_max;
 }
 
-/* m's last set may go again once its carrier's answers are in (its own
- * timer ends the wait: a round of its own drops the set). */
-static bool
-carrier_pending(const pmul_txmsg *m)
-{
-    const pmul_txmsg *c = m->jcarrier;
-
-    return c != NULL && c != m && c->phase == PMUL_TXP_WAIT && !c->jwait && c->jt != NULL &&
-           c->jt->g.cnt > 0 && !c->jt->active && c->jt->again < JOINT_AGAIN_MAX;
-}
-
 /*
  * The carrier of a set o is in (as a member, or carrying it) that may go
  * again, else NULL.  Its members wait for it: a new set that took one
@@ -225,12 +214,35 @@ carrier_pending(const pmul_txmsg *m)
  * need of 11).
  */
 static pmul_txmsg *
-live_carrier(pmul_txmsg *o)
+live_carrier(const pmul_txmsg *o)
 {
-    pmul_txmsg *c = o->jcarrier != NULL ? o->jcarrier : o;
+    pmul_txmsg *c = o->jcarrier != NULL ? o->jcarrier : (pmul_txmsg *)(uintptr_t)o;
 
     return c->jt != NULL && c->jt->g.cnt >= 2 && c->jt->g.mem[0].msid == c->msid &&
            !c->jt->active && c->jt->again < JOINT_AGAIN_MAX ? c : NULL;
+}
+
+/*
+ * m's last set may go again once the answers of all its members are in:
+ * one still awaiting them is no candidate yet, the set cannot go again
+ * without it (choose_again()), and the others went out alone meanwhile,
+ * the carrier's own round dropping the set (a carrier complete at the
+ * other destinations answers first; jtt's test of both answer orders).
+ * Each member's own timer ends the wait.
+ */
+static bool
+set_pending(const pmul_engine *e, const pmul_txmsg *m)
+{
+    const pmul_txmsg *c = live_carrier(m), *o;
+    unsigned i;
+
+    if (c == NULL)
+        return false;
+    for (i = 0; i < c->jt->g.cnt; i++)
+        if ((o = pmul__tx_find(e, c->jt->g.mem[i].msid)) != NULL && o->phase == PMUL_TXP_WAIT &&
+            !o->jwait && (o == c || o->jcarrier == c))
+            return true;
+    return false;
 }
 
 /* Its need as dests[i] of a member: 0 once it is complete. */
@@ -633,6 +645,7 @@ start_joint(pmul_engine *e, size_t i0)
         return;
     }
     c = mb[0];                  /* the carrier: not always the oldest */
+    c->jcarrier = NULL;         /* it left any set it was a member of */
     /* What its answers after the round are compared with (learn_joint). */
     for (i = 0; i < cnt; i++)
         for (j = 0; j < c->dest_cnt && mb[i] != NULL; j++) {
@@ -685,8 +698,8 @@ pmul__txj_flush(pmul_engine *e)
                 since = o->jwait_since < since ? o->jwait_since : since;
             }
         }
-        if (cnt < worth(e, m) && e->now_ms - since < e->cfg.fec_joint_wait_ms &&
-            (first_pending(e, m) || carrier_pending(m)))
+        if (e->now_ms - since < e->cfg.fec_joint_wait_ms &&
+            (set_pending(e, m) || (cnt < worth(e, m) && first_pending(e, m))))
             continue;
         start_joint(e, i);
     }
