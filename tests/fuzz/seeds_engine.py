@@ -202,6 +202,11 @@ def joint_seeds():
                          rec(TO_R, b.address(), step=100) + b.sources((2,)) +
                          rec(TO_R, fec_addr(a.msid, a.n, joint_params(a, ab, 1))) +
                          joint_repairs(a, ab, (0, 1, 2)) + both + idle(4, step=1000),
+        # The round's first copy lost: its repairs come before any copy of
+        # the set and are held; the closing copy places them (receiver 3).
+        'joint_early': rec(TO_R, a.address()) + a.sources((1, 3)) +
+                       rec(TO_R, b.address(), step=100) + b.sources((2,)) +
+                       joint_repairs(a, ab, (0, 1, 2)) + both + idle(4, step=1000),
         # 29 members never heard of (8 PDUs each) and A: K = 235; repairs
         # of the wrong length, then a few right ones.
         'joint_crowd': rec(TO_R, a.address()) + a.sources((2,)) + crowd_addr +
