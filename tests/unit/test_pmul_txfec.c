@@ -619,39 +619,51 @@ fec_tx_adaptive(uint32_t rate_bps)
 
 /*
  * The first Ack after round 1 (20 sources + 2 repairs) lists 6 sources.
- * The receiver has not shown that it decodes, so only the sources count
+ * A receiver that has not shown that it decodes: only the sources count
  * (one that drops repairs would look lossier than it is): 14 of 20
  * arrived, a loss of 300 per mille.  Round 2 sends the 6 sources and, for
  * the margin, 5 repairs: 11 symbols give the 6 needed with about 84 %
  * probability at that loss (with_margin).  The next message to that
  * receiver carries floor(20 x 300 / 700) = 8 proactive repairs instead of
- * the ratio's 2.
+ * the ratio's 2.  One that has shown it (dec_ok): the repairs count too,
+ * 14 of 22 arrived, 364 per mille: 6 sources and 7 repairs, then
+ * floor(20 x 364 / 636) = 11 proactive repairs.
  */
 static void
-test_pmul_txfec_adaptive_margin_from_first_ack(void **state)
+adaptive_first_ack(bool proven, size_t reps2, uint8_t reps_next)
 {
     h_node *n = fec_tx_adaptive(0);
     uint32_t dest = H_RX, msid;
     static const uint16_t miss[] = { 1, 2, 3, 4, 5, 6 };
-    static const uint16_t want[] = { 1, 2, 3, 4, 5, 6, 23, 24, 25, 26, 27 };
+    static const uint16_t want[] = { 1, 2, 3, 4, 5, 6, 23, 24, 25, 26, 27, 28, 29 };
+    pmul_dststate *ds;
     size_t first;
 
-    (void)state;
     msid = h_submit(n, 0, 20 * FRAG, &dest, 1, 6);
     assert_int_equal(h_drain(n, 0), 1 + 20 + 2);
+    assert_int_equal(pmul__dst_get(n->e, H_RX, &ds), 0);
+    ds->dec_ok = proven;
     assert_int_equal(h_feed_ack(n, 100, H_RX, H_TX, msid, miss, 6), 0);
     first = n->npkt;
-    assert_int_equal(h_drain(n, 100), 1 + 11);
-    seqs_are(n, first + 1, want, 11);
+    assert_int_equal(h_drain(n, 100), 1 + 6 + reps2);
+    seqs_are(n, first + 1, want, 6 + reps2);
     assert_int_equal(h_feed_ack(n, 200, H_RX, H_TX, msid, NULL, 0), 0);
     h_drain(n, 200);
     assert_int_equal(h_count_ev(n, PMUL_EV_MSG_DONE), 1);
 
     first = n->npkt;
     h_submit(n, 300, 20 * FRAG, &dest, 1, 6);
-    assert_int_equal(h_drain(n, 300), 1 + 20 + 8);
-    assert_int_equal(fec_params_of(n, first).repair_cnt, 8);
+    assert_int_equal(h_drain(n, 300), 1 + 20 + reps_next);
+    assert_int_equal(fec_params_of(n, first).repair_cnt, reps_next);
     h_node_free(n);
+}
+
+static void
+test_pmul_txfec_adaptive_margin_from_first_ack(void **state)
+{
+    (void)state;
+    adaptive_first_ack(false, 5, 8);
+    adaptive_first_ack(true, 7, 11);
 }
 
 /* While another message is being sent, no margin: the same Ack gets its
