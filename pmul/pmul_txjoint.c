@@ -213,13 +213,19 @@ worth(const pmul_engine *e, const pmul_txmsg *m)
  * were taken apart by new ones three rounds in a row, 36 repairs for a
  * need of 11).
  */
-static pmul_txmsg *
-live_carrier(const pmul_txmsg *o)
+static bool
+carries_live(const pmul_txmsg *c)
 {
-    pmul_txmsg *c = o->jcarrier != NULL ? o->jcarrier : (pmul_txmsg *)(uintptr_t)o;
-
     return c->jt != NULL && c->jt->g.cnt >= 2 && c->jt->g.mem[0].msid == c->msid &&
-           !c->jt->active && c->jt->again < JOINT_AGAIN_MAX ? c : NULL;
+           !c->jt->active && c->jt->again < JOINT_AGAIN_MAX;
+}
+
+static pmul_txmsg *
+live_carrier(pmul_txmsg *o)
+{
+    pmul_txmsg *c = o->jcarrier != NULL ? o->jcarrier : o;
+
+    return carries_live(c) ? c : NULL;
 }
 
 /*
@@ -233,10 +239,10 @@ live_carrier(const pmul_txmsg *o)
 static bool
 set_pending(const pmul_engine *e, const pmul_txmsg *m)
 {
-    const pmul_txmsg *c = live_carrier(m), *o;
+    const pmul_txmsg *c = m->jcarrier != NULL ? m->jcarrier : m, *o;
     unsigned i;
 
-    if (c == NULL)
+    if (!carries_live(c))
         return false;
     for (i = 0; i < c->jt->g.cnt; i++)
         if ((o = pmul__tx_find(e, c->jt->g.mem[i].msid)) != NULL && o->phase == PMUL_TXP_WAIT &&
