@@ -875,12 +875,17 @@ early_repair(pmul_engine *e, pmul_rxmsg *m, const pmul_pdu *pdu)
 {
     pmul_fec_blocks lay;
     pmul_rxjoint *j;
-    unsigned sym = m->fecd != NULL ? (m->fecd->p.blocks.block_cnt == 1 ? m->fecd->p.symbol_len : 0u)
-                                   : m->keep_sym;
+    unsigned sym;
 
-    if (sym == 0 || m->total >= PMUL_FEC_ESI_MAX ||
-        pmul_fec_layout(m->total, PMUL_FEC_ESI_MAX, &lay) != 0 || lay.block_cnt != 1 ||
-        pdu->u.data.seq < pmul_fec_joint_base(&lay))
+    /* Its own layout while it decodes; a kept payload's was one block. */
+    if (m->fecd != NULL) {
+        lay = m->fecd->p.blocks;
+        sym = m->fecd->p.symbol_len;
+    } else if ((sym = m->keep_sym) == 0 || m->total >= PMUL_FEC_ESI_MAX ||
+               pmul_fec_layout(m->total, PMUL_FEC_ESI_MAX, &lay) != 0) {
+        return false;
+    }
+    if (lay.block_cnt != 1 || pdu->u.data.seq < pmul_fec_joint_base(&lay))
         return false;                   /* a source or a repair of its own */
     if (pdu->u.data.frag_len != sym || !needy(e, m->src) || (j = joint_new(e, m)) == NULL) {
         e->st.rx_fec_unused++;
